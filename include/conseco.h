@@ -1,0 +1,553 @@
+/*
+ * libconseco: conformal false-positive control for binary segmentation.
+ *
+ * Given a model's output for an image, libconseco returns a confidence mask:
+ * the part of the prediction that, with probability at least 1 - alpha over
+ * exchangeable calibration/test draws, keeps at most a fraction tau of
+ * false-positive pixels (Mossina & Friedrich, arXiv 2511.15406).
+ *
+ * This is the only public header. The stable API comes first; the block
+ * guarded by CONSECO_STATIC_LINKING_ONLY at the end is experimental and only
+ * available to static users.
+ *
+ * Conventions used throughout:
+ *  - Every function that can fail returns an int status: CONSECO_OK (0) or a
+ *    negative conseco_status. Outputs are written only on success unless a
+ *    function says otherwise.
+ *  - No function allocates memory except the calibrator created through
+ *    conseco_calibrator_create(), and then only through its allocator.
+ *  - Pure functions take caller-owned scratch sized by conseco_scratch_size().
+ *  - Pixels are addressed x fastest, then y, then z (slice).
+ *  - Thread safety: distinct objects may be used from distinct threads; one
+ *    calibrator must not be used from two threads at once.
+ */
+#ifndef CONSECO_H
+#define CONSECO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- export */
+#if defined(CONSECO_BUILDING_SHARED) && defined(CONSECO_USING_SHARED)
+#error "Define at most one of CONSECO_BUILDING_SHARED and CONSECO_USING_SHARED"
+#endif
+
+#ifndef CONSECO_API
+#if defined(_WIN32)
+#if defined(CONSECO_BUILDING_SHARED)
+#define CONSECO_API __declspec(dllexport)
+#elif defined(CONSECO_USING_SHARED)
+#define CONSECO_API __declspec(dllimport)
+#else
+#define CONSECO_API
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define CONSECO_API __attribute__((visibility("default")))
+#else
+#define CONSECO_API
+#endif
+#endif
+
+#ifndef CONSECO_DEPRECATED
+#if defined(__GNUC__)
+#define CONSECO_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define CONSECO_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define CONSECO_DEPRECATED(msg)
+#endif
+#endif
+
+/* --------------------------------------------------------------- version */
+/* The header is the only source of the version; CMake reads these lines. */
+#define CONSECO_VERSION_MAJOR 0
+#define CONSECO_VERSION_MINOR 1
+#define CONSECO_VERSION_PATCH 0
+#define CONSECO_VERSION_NUMBER \
+    (CONSECO_VERSION_MAJOR * 10000 + CONSECO_VERSION_MINOR * 100 + CONSECO_VERSION_PATCH)
+#define CONSECO_STRINGIFY_(x) #x
+#define CONSECO_STRINGIFY(x) CONSECO_STRINGIFY_(x)
+#define CONSECO_VERSION_STRING                                                    \
+    CONSECO_STRINGIFY(CONSECO_VERSION_MAJOR)                                      \
+    "." CONSECO_STRINGIFY(CONSECO_VERSION_MINOR) "." CONSECO_STRINGIFY(CONSECO_VERSION_PATCH)
+
+/** @return CONSECO_VERSION_NUMBER of the linked library (may differ from the header's). */
+CONSECO_API unsigned conseco_version_number(void);
+/** @return "MAJOR.MINOR.PATCH" of the linked library; static storage, never NULL. */
+CONSECO_API const char *conseco_version_string(void);
+
+/* ---------------------------------------------------------------- status */
+/**
+ * Status codes. Values are fixed forever; new codes are only appended.
+ * Do not rely on a "last code": there is deliberately none.
+ */
+typedef enum conseco_status {
+    CONSECO_OK = 0,
+    CONSECO_E_NULL = -1,              /**< a required pointer is NULL */
+    CONSECO_E_INVALID_ARG = -2,       /**< an enum or flag value is out of range */
+    CONSECO_E_BAD_SIZE = -3,          /**< width, height or depth is zero */
+    CONSECO_E_BAD_STRIDE = -4,        /**< a row or slice stride is smaller than its content */
+    CONSECO_E_MISALIGNED = -5,        /**< data or stride not a multiple of the element size */
+    CONSECO_E_OVERFLOW = -6,          /**< a size computation would overflow size_t */
+    CONSECO_E_BAD_DTYPE = -7,         /**< unknown element type */
+    CONSECO_E_NONFINITE = -8,         /**< NaN or infinite value in a score map */
+    CONSECO_E_BAD_ALPHA = -9,         /**< alpha not in the open interval (0, 1) */
+    CONSECO_E_BAD_TAU = -10,          /**< tau not in the closed interval [0, 1] */
+    CONSECO_E_BAD_LAMBDA = -11,       /**< lambda is NaN */
+    CONSECO_E_SIZE_MISMATCH = -12,    /**< prediction, truth and output shapes differ */
+    CONSECO_E_SCRATCH_TOO_SMALL = -13,/**< scratch smaller than conseco_scratch_size() */
+    CONSECO_E_BUFFER_TOO_SMALL = -14, /**< an output buffer is too small */
+    CONSECO_E_NO_MEMORY = -15,        /**< the allocator returned NULL */
+    CONSECO_E_CALLBACK = -16,         /**< a shrinker callback failed or returned bad data */
+    CONSECO_E_BAD_SHRINKER = -17,     /**< invalid vtable or shrinker parameters */
+    CONSECO_E_NOT_NESTED = -18,       /**< a custom shrinker produced sets that are not nested */
+    CONSECO_E_INCOMPATIBLE = -19,     /**< calibrators/state with different shrinker or tau */
+    CONSECO_E_FOREIGN = -20,          /**< bytes are not a libconseco state (bad magic) */
+    CONSECO_E_VERSION = -21,          /**< state written by an unsupported format version */
+    CONSECO_E_TRUNCATED = -22,        /**< state shorter than its header says */
+    CONSECO_E_CORRUPT = -23,          /**< state checksum or fields inconsistent */
+    CONSECO_E_BAD_SCORE = -24,        /**< a calibration score is NaN */
+    CONSECO_E_FULL = -25,             /**< a static calibrator reached its capacity */
+    CONSECO_E_UNSUPPORTED = -26,      /**< feature compiled out or not available for this input */
+    CONSECO_E_TOO_LARGE = -27         /**< input larger than the static workspace allows */
+} conseco_status;
+
+/**
+ * @return a static, human-readable description of a status; never NULL, also
+ *         for unknown values. With CONSECO_STRIP_ERROR_STRINGS the text is
+ *         reduced to a short code name.
+ */
+CONSECO_API const char *conseco_strerror(int status);
+/** @return the enumerator's name ("CONSECO_E_NULL"), or "CONSECO_E_UNKNOWN"; never NULL. */
+CONSECO_API const char *conseco_status_name(int status);
+
+/* ----------------------------------------------------------------- views */
+/** Element type of a score map. */
+typedef enum conseco_dtype {
+    CONSECO_DTYPE_U8 = 1,   /**< uint8_t, score = value / 255 */
+    CONSECO_DTYPE_U16 = 2,  /**< uint16_t, score = value / 65535 */
+    CONSECO_DTYPE_F32 = 3,  /**< float, used as is (must be finite) */
+    CONSECO_DTYPE_F64 = 4,  /**< double, used as is (must be finite) */
+    CONSECO_DTYPE_MASK8 = 5 /**< uint8_t binary mask: nonzero = score 1, zero = score 0 */
+} conseco_dtype;
+
+/**
+ * A read-only view of a score map (or volume) in caller-owned memory; nothing
+ * is copied. Strides are in bytes. For 2-D images set depth = 1 (the slice
+ * stride is then ignored). Data and strides must be multiples of the element
+ * size. Pixel (x, y, z) is at data + z*slice_stride + y*row_stride + x*elem.
+ */
+typedef struct conseco_image {
+    const void *data;
+    size_t width;
+    size_t height;
+    size_t depth;
+    size_t row_stride;
+    size_t slice_stride;
+    int dtype; /**< conseco_dtype */
+    int reserved; /**< must be 0 */
+} conseco_image;
+
+/** A read-only uint8 mask view: nonzero = inside. Same layout rules as conseco_image. */
+typedef struct conseco_mask {
+    const uint8_t *data;
+    size_t width;
+    size_t height;
+    size_t depth;
+    size_t row_stride;
+    size_t slice_stride;
+} conseco_mask;
+
+/** A writable uint8 mask view: the library writes 1 inside and 0 outside. */
+typedef struct conseco_mask_out {
+    uint8_t *data;
+    size_t width;
+    size_t height;
+    size_t depth;
+    size_t row_stride;
+    size_t slice_stride;
+} conseco_mask_out;
+
+/** 2-D view helper: depth 1, slice stride height * row_stride. No validation here. */
+CONSECO_API conseco_image conseco_image_2d(const void *data, size_t width, size_t height,
+                                           size_t row_stride, int dtype);
+/** 3-D view helper. No validation here. */
+CONSECO_API conseco_image conseco_image_3d(const void *data, size_t width, size_t height,
+                                           size_t depth, size_t row_stride,
+                                           size_t slice_stride, int dtype);
+CONSECO_API conseco_mask conseco_mask_2d(const uint8_t *data, size_t width, size_t height,
+                                         size_t row_stride);
+CONSECO_API conseco_mask conseco_mask_3d(const uint8_t *data, size_t width, size_t height,
+                                         size_t depth, size_t row_stride, size_t slice_stride);
+CONSECO_API conseco_mask_out conseco_mask_out_2d(uint8_t *data, size_t width, size_t height,
+                                                 size_t row_stride);
+CONSECO_API conseco_mask_out conseco_mask_out_3d(uint8_t *data, size_t width, size_t height,
+                                                 size_t depth, size_t row_stride,
+                                                 size_t slice_stride);
+
+/** Checks a view (pointers, sizes, strides, alignment, overflow); does not read pixels. */
+CONSECO_API int conseco_image_validate(const conseco_image *image);
+CONSECO_API int conseco_mask_validate(const conseco_mask *mask);
+
+/* ------------------------------------------------------------- shrinkers */
+/** How lambda ranges over Lambda = [lambda_min, lambda_max]. */
+typedef enum conseco_domain {
+    CONSECO_DOMAIN_REAL = 1,    /**< any real in the range; breakpoints decide (threshold) */
+    CONSECO_DOMAIN_INTEGER = 2  /**< lambda_min, lambda_min + 1, ... (erosion) */
+} conseco_domain;
+
+/** Version of conseco_shrinker_vtable this header describes. */
+#define CONSECO_SHRINKER_VERSION 1u
+
+/**
+ * A nested shrinker: for a prediction X it defines inner sets I_lambda(X),
+ * non-increasing in lambda, with I_lambda_min(X) = Yhat (the predicted mask).
+ *
+ * Versioning: set struct_size = sizeof(conseco_shrinker_vtable) and
+ * version = CONSECO_SHRINKER_VERSION. The library copies min(struct_size,
+ * its own sizeof) bytes and treats the rest as zero, so a vtable compiled
+ * against an older header keeps working. Members are only ever appended.
+ *
+ * A shrinker provides at least one of:
+ *  - levels (fast path): for every pixel p, the level L(p) such that
+ *    p in I_lambda  <=>  L(p) >= lambda. Pixels outside Yhat get any level
+ *    below lambda_min (-INFINITY is fine); +INFINITY means "never removed".
+ *  - apply (black-box path): writes I_lambda for a given lambda. The library
+ *    then searches lambda itself: doubling then bisection on the integer
+ *    domain; on the real domain over the breakpoints returned by
+ *    `breakpoints` (required with apply on the real domain).
+ * Callbacks return CONSECO_OK or any nonzero value; nonzero surfaces to the
+ * caller as CONSECO_E_CALLBACK. Dense outputs hold width*height*depth
+ * elements, x fastest.
+ */
+typedef struct conseco_shrinker_vtable {
+    uint32_t struct_size; /**< sizeof(conseco_shrinker_vtable) as the caller compiled it */
+    uint32_t version;     /**< CONSECO_SHRINKER_VERSION */
+    const char *name;     /**< short identifier (stored in saved state, max 31 bytes) */
+    uint32_t domain;      /**< conseco_domain */
+    uint32_t reserved;    /**< must be 0 */
+    double lambda_min;    /**< lambda_0: I_lambda_min = Yhat */
+    double lambda_max;    /**< largest lambda (may be +INFINITY) */
+    /* version 1 */
+    int (*levels)(void *user, const conseco_image *pred, double *levels, size_t count);
+    int (*apply)(void *user, const conseco_image *pred, double lambda, uint8_t *inner,
+                 size_t count);
+    int (*breakpoints)(void *user, const conseco_image *pred, double *out, size_t capacity,
+                       size_t *count);
+    /** Called by conseco_calibrator_free() on `user` when the calibrator owns it; may be NULL. */
+    void (*destroy)(void *user);
+} conseco_shrinker_vtable;
+
+/** A shrinker instance: a vtable and the user pointer passed to its callbacks. */
+typedef struct conseco_shrinker {
+    const conseco_shrinker_vtable *vtable;
+    void *user;
+} conseco_shrinker;
+
+/** Structuring elements of the erosion shrinker (2-D names; 3-D uses 6-, 26-neighbours, ball). */
+typedef enum conseco_element {
+    CONSECO_ELEMENT_CROSS = 1,  /**< 4-connectivity; lambda erosions = L1 distance */
+    CONSECO_ELEMENT_SQUARE = 2, /**< 8-connectivity; lambda erosions = L-infinity distance */
+    CONSECO_ELEMENT_DISK = 3    /**< one erosion by the Euclidean disk of radius lambda */
+} conseco_element;
+
+/** What the erosion sees outside the image. */
+typedef enum conseco_border {
+    CONSECO_BORDER_FOREGROUND = 1, /**< outside counts as inside the mask: the border does not erode (default) */
+    CONSECO_BORDER_BACKGROUND = 2  /**< outside counts as background (scipy.ndimage's default) */
+} conseco_border;
+
+/** Threshold shrinker (paper Eq. 1): Yhat = {s >= base}, I_lambda = {s >= lambda}, lambda in [base, top]. */
+typedef struct conseco_threshold_params {
+    double base; /**< default 0.5 */
+    double top;  /**< default 1.0; must satisfy base <= top, both finite */
+} conseco_threshold_params;
+
+/** Erosion shrinker (paper Eq. 2): Yhat = {s >= base} eroded lambda = 0, 1, 2, ... times. */
+typedef struct conseco_erosion_params {
+    uint32_t element; /**< conseco_element, default CROSS */
+    uint32_t border;  /**< conseco_border, default FOREGROUND */
+    double base;      /**< default 0.5; threshold that makes Yhat from the score map */
+} conseco_erosion_params;
+
+CONSECO_API void conseco_threshold_params_default(conseco_threshold_params *params);
+CONSECO_API void conseco_erosion_params_default(conseco_erosion_params *params);
+
+/** The built-in vtables; `user` must point to the matching params struct. */
+CONSECO_API const conseco_shrinker_vtable *conseco_threshold_vtable(void);
+CONSECO_API const conseco_shrinker_vtable *conseco_erosion_vtable(void);
+
+/** Convenience: {conseco_threshold_vtable(), params}. params must outlive the use. */
+CONSECO_API conseco_shrinker conseco_shrinker_threshold(conseco_threshold_params *params);
+CONSECO_API conseco_shrinker conseco_shrinker_erosion(conseco_erosion_params *params);
+
+/** Checks a shrinker: vtable size/version/domain/range, callbacks, built-in params. */
+CONSECO_API int conseco_shrinker_validate(const conseco_shrinker *shrinker);
+
+/* -------------------------------------------------------- pure functions */
+/**
+ * Bytes of scratch that conseco_score(), conseco_apply() and
+ * conseco_evaluate_image() need for this shrinker and any image of at most
+ * these dimensions and any element type. Scratch needs no particular
+ * alignment. @return 0 if the arguments are invalid or the size overflows.
+ */
+CONSECO_API size_t conseco_scratch_size(const conseco_shrinker *shrinker, size_t width,
+                                        size_t height, size_t depth);
+
+/**
+ * Nonconformity score of one calibration pair (paper Eq. 4, DESIGN.md 1):
+ * r = inf { lambda in Lambda : F_lambda <= tau }, +INFINITY if none.
+ * F <= tau is decided as (double)kept / (double)|Yhat| <= tau. An empty
+ * prediction scores lambda_min.
+ * @param truth ground-truth mask, same shape as pred.
+ * @param tau   tolerance in [0, 1].
+ * @param score out: the score (may be +INFINITY).
+ */
+CONSECO_API int conseco_score(const conseco_shrinker *shrinker, const conseco_image *pred,
+                              const conseco_mask *truth, double tau, void *scratch,
+                              size_t scratch_size, double *score);
+
+/**
+ * Applies lambda: writes the inner mask I_lambda and, if `uncertain` is not
+ * NULL, the uncertain region U = Yhat \ I_lambda (1 inside, 0 outside, every
+ * pixel written). lambda = +INFINITY gives the empty inner mask. `inner`
+ * may be NULL when only the uncertain region is wanted (not both NULL).
+ */
+CONSECO_API int conseco_apply(const conseco_shrinker *shrinker, const conseco_image *pred,
+                              double lambda, void *scratch, size_t scratch_size,
+                              const conseco_mask_out *inner,
+                              const conseco_mask_out *uncertain);
+
+/* ---------------------------------------------------------------- ranks */
+/**
+ * The conformal rank k = ceil((n + 1)(1 - alpha)), computed exactly for alpha
+ * read as the shortest decimal that rounds to it (0.1, 0.18, 0.05, ...), in
+ * integer arithmetic. k may be n + 1 or more: then lambda_hat = +INFINITY.
+ */
+CONSECO_API int conseco_rank(size_t n, double alpha, size_t *k);
+
+/** Same as conseco_rank() with alpha = numerator / denominator exactly (0 < num < den). */
+CONSECO_API int conseco_rank_rational(size_t n, uint64_t alpha_numerator,
+                                      uint64_t alpha_denominator, size_t *k);
+
+/** Smallest n with conseco_rank(n, alpha) <= n, i.e. a finite lambda_hat is possible. */
+CONSECO_API int conseco_min_calibration_size(double alpha, size_t *n_min);
+
+/**
+ * The k-th smallest (1-based) of n values, in expected and worst-case O(n).
+ * Reorders `values` in place. NaN values are rejected (CONSECO_E_BAD_SCORE);
+ * +INFINITY is an ordinary value. Requires 1 <= k <= n.
+ */
+CONSECO_API int conseco_kth_smallest(double *values, size_t n, size_t k, double *out);
+
+/**
+ * lambda_hat = the k-th smallest score with k = conseco_rank(n, alpha), or
+ * +INFINITY when k > n (valid: the empty mask). Reorders `scores` in place.
+ * @param k_out optional; receives k so callers can tell k > n happened.
+ */
+CONSECO_API int conseco_quantile(double *scores, size_t n, double alpha, double *lambda_hat,
+                                 size_t *k_out);
+
+/* --------------------------------------------------------------- metrics */
+/** Per-image quantities at one lambda (paper Eqs. 3, 7-9). */
+typedef struct conseco_image_metrics {
+    uint64_t predicted; /**< |Yhat| */
+    uint64_t inner;     /**< |I| */
+    uint64_t inner_fp;  /**< |I minus Y| (accepted false positives) */
+    uint64_t inner_tp;  /**< |I intersect Y| */
+    double afp;         /**< inner_fp / predicted; 0 if predicted = 0 */
+    double cr;          /**< inner / predicted; 1 if predicted = 0 */
+    double atp;         /**< inner_tp / predicted; 1 if predicted = 0 */
+    int valid;          /**< afp <= tau */
+    int reserved;
+} conseco_image_metrics;
+
+/** Means over a set of images: EV (fraction valid), CR, ATP. */
+typedef struct conseco_set_metrics {
+    uint64_t n;
+    double ev;
+    double cr;
+    double atp;
+} conseco_set_metrics;
+
+/** Metrics from explicit masks: Yhat, the inner mask I (must lie inside Yhat) and the truth Y. */
+CONSECO_API int conseco_metrics_from_masks(const conseco_mask *yhat, const conseco_mask *inner,
+                                           const conseco_mask *truth, double tau,
+                                           conseco_image_metrics *out);
+
+/** Metrics of a shrinker at lambda on one image, without writing any mask. */
+CONSECO_API int conseco_evaluate_image(const conseco_shrinker *shrinker,
+                                       const conseco_image *pred, const conseco_mask *truth,
+                                       double lambda, double tau, void *scratch,
+                                       size_t scratch_size, conseco_image_metrics *out);
+
+/** EV, CR and ATP over n per-image metrics (n >= 1). */
+CONSECO_API int conseco_set_metrics_compute(const conseco_image_metrics *items, size_t n,
+                                            conseco_set_metrics *out);
+
+/* ------------------------------------------------------------ calibrator */
+/** Opaque calibrator: a shrinker, a tau and the scores of the calibration set. */
+typedef struct conseco_calibrator conseco_calibrator;
+
+/** Custom allocator; all-NULL (or a NULL pointer to it) means malloc/free. */
+typedef struct conseco_allocator {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *ptr);
+    void *opaque;
+} conseco_allocator;
+
+/** Calibrator settings. Zero-initialise, then set the fields you need. */
+typedef struct conseco_calibrator_config {
+    uint32_t struct_size;      /**< sizeof(conseco_calibrator_config) */
+    uint32_t flags;            /**< CONSECO_CALIBRATOR_OWNS_USER or 0 */
+    conseco_shrinker shrinker; /**< copied; built-in params are copied too */
+    double tau;                /**< tolerance in [0, 1] */
+    size_t capacity;           /**< static: max scores; create: initial reservation (0 = small) */
+    size_t max_width;          /**< static: largest image conseco_calibrator_add() accepts */
+    size_t max_height;
+    size_t max_depth;          /**< 0 is read as 1 */
+} conseco_calibrator_config;
+
+/** The calibrator calls the vtable's destroy(user) when freed. */
+#define CONSECO_CALIBRATOR_OWNS_USER 1u
+
+/** Zeroes a config, sets struct_size and default capacity. */
+CONSECO_API void conseco_calibrator_config_init(conseco_calibrator_config *config);
+
+/**
+ * Creates a calibrator that allocates through `allocator` (NULL = malloc).
+ * @param out receives the new calibrator; NULL on failure.
+ */
+CONSECO_API int conseco_calibrator_create(const conseco_calibrator_config *config,
+                                          const conseco_allocator *allocator,
+                                          conseco_calibrator **out);
+
+/**
+ * Bytes of workspace for conseco_calibrator_init_static(): the object,
+ * config->capacity scores and scratch for images up to max_width x
+ * max_height x max_depth. @return 0 if the config is invalid or overflows.
+ */
+CONSECO_API size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config);
+
+/**
+ * Builds a calibrator inside a caller buffer; never allocates. The buffer
+ * must stay valid and untouched while the calibrator is in use; no free is
+ * needed (conseco_calibrator_free() on it only calls destroy if owned).
+ * Alignment: 8 bytes or better.
+ */
+CONSECO_API int conseco_calibrator_init_static(void *workspace, size_t workspace_size,
+                                               const conseco_calibrator_config *config,
+                                               conseco_calibrator **out);
+
+/** Frees a calibrator; NULL is a harmless no-op. */
+CONSECO_API void conseco_calibrator_free(conseco_calibrator *calibrator);
+
+/** Computes the score of one calibration pair and stores it. @param score_out optional. */
+CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const conseco_image *pred,
+                                       const conseco_mask *truth, double *score_out);
+
+/** Stores a precomputed score (+INFINITY allowed, NaN rejected). */
+CONSECO_API int conseco_calibrator_add_score(conseco_calibrator *calibrator, double score);
+
+/** Number of stored scores. 0 for NULL. */
+CONSECO_API size_t conseco_calibrator_count(const conseco_calibrator *calibrator);
+
+/** Copies up to `capacity` stored scores (in storage order) to `out`; count receives n. */
+CONSECO_API int conseco_calibrator_scores(const conseco_calibrator *calibrator, double *out,
+                                          size_t capacity, size_t *count);
+
+/** tau and the shrinker of a calibrator (built-in params point into the calibrator). */
+CONSECO_API int conseco_calibrator_settings(const conseco_calibrator *calibrator, double *tau,
+                                            conseco_shrinker *shrinker);
+
+/**
+ * lambda_hat for this alpha: the k-th smallest stored score, k exact; or
+ * +INFINITY when k > n. May reorder the stored scores (O(n) selection).
+ * @param k_out optional: receives k (k > n tells that lambda_hat is +INFINITY).
+ */
+CONSECO_API int conseco_calibrator_lambda_hat(conseco_calibrator *calibrator, double alpha,
+                                              double *lambda_hat, size_t *k_out);
+
+/** Appends src's scores to dst. Both must have the same shrinker (and params) and tau. */
+CONSECO_API int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *src);
+
+/** Removes all scores (keeps settings and memory). */
+CONSECO_API int conseco_calibrator_reset(conseco_calibrator *calibrator);
+
+/* ----------------------------------------------------------------- state */
+/**
+ * Saved state: a versioned, little-endian, CRC-32 checksummed byte string
+ * holding the shrinker identity (built-in kind and params, or a custom
+ * vtable's name, domain and range), tau and every score.
+ */
+CONSECO_API size_t conseco_calibrator_save_size(const conseco_calibrator *calibrator);
+CONSECO_API int conseco_calibrator_save(const conseco_calibrator *calibrator, void *buffer,
+                                        size_t capacity, size_t *written);
+
+/**
+ * Replaces the calibrator's scores with those in `buffer`, after checking
+ * the format, checksum and that the saved shrinker and tau match this
+ * calibrator's (CONSECO_E_INCOMPATIBLE otherwise). On error the calibrator
+ * is unchanged.
+ */
+CONSECO_API int conseco_calibrator_load(conseco_calibrator *calibrator, const void *buffer,
+                                        size_t size);
+
+/** Built-in shrinker kinds as stored in state. */
+typedef enum conseco_shrinker_kind {
+    CONSECO_KIND_CUSTOM = 0,
+    CONSECO_KIND_THRESHOLD = 1,
+    CONSECO_KIND_EROSION = 2
+} conseco_shrinker_kind;
+
+/** What a saved state holds, readable without a calibrator (to build a matching one). */
+typedef struct conseco_state_info {
+    uint32_t format_version;
+    uint32_t kind;      /**< conseco_shrinker_kind */
+    conseco_threshold_params threshold; /**< valid when kind = THRESHOLD */
+    conseco_erosion_params erosion;     /**< valid when kind = EROSION */
+    uint32_t domain;    /**< custom: conseco_domain */
+    uint32_t reserved;
+    double lambda_min;  /**< custom */
+    double lambda_max;  /**< custom */
+    char name[32];      /**< shrinker name, NUL-terminated */
+    double tau;
+    uint64_t count;     /**< number of scores */
+} conseco_state_info;
+
+/** Validates a saved state fully (magic, version, length, checksum) and describes it. */
+CONSECO_API int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CONSECO_H */
+
+/* ====================================================================== */
+/* Experimental API: may change between minor versions. Static linking only. */
+#if defined(CONSECO_STATIC_LINKING_ONLY) && !defined(CONSECO_H_STATIC)
+#define CONSECO_H_STATIC
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef CONSECO_STATIC_API
+#define CONSECO_STATIC_API
+#endif
+
+/**
+ * Compile-time upper bound of conseco_calibrator_workspace_size() for
+ * built-in shrinkers, to size static arrays on firmware.
+ * (capacity scores of 8 bytes, scratch of 16 bytes per pixel, 4 KiB fixed.)
+ */
+#define CONSECO_CALIBRATOR_WORKSPACE_BOUND(capacity, pixels) \
+    (4096u + 8u * (size_t)(capacity) + 16u * (size_t)(pixels) + 64u)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CONSECO_STATIC_LINKING_ONLY */

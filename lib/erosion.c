@@ -1,0 +1,13 @@
+/* STUB: replaced by the erosion implementation. */
+#include "internal.h"
+size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t w, size_t h, size_t d) { (void)p; (void)w; (void)h; (void)d; return 64; }
+int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred, const conseco_mask *truth, double tau, void *scratch, size_t scratch_size, double *score)
+{ (void)p; (void)pred; (void)truth; (void)tau; (void)scratch; (void)scratch_size; (void)score; return CONSECO_E_UNSUPPORTED; }
+int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image *pred, double lambda, void *scratch, size_t scratch_size, const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{ (void)p; (void)pred; (void)lambda; (void)scratch; (void)scratch_size; (void)inner; (void)uncertain; return CONSECO_E_UNSUPPORTED; }
+int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_image *pred, const conseco_mask *truth, double lambda, double tau, void *scratch, size_t scratch_size, conseco_image_metrics *out)
+{ (void)p; (void)pred; (void)truth; (void)lambda; (void)tau; (void)scratch; (void)scratch_size; (void)out; return CONSECO_E_UNSUPPORTED; }
+int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *levels, size_t count)
+{ (void)user; (void)pred; (void)levels; (void)count; return CONSECO_E_UNSUPPORTED; }
+int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda, uint8_t *inner, size_t count)
+{ (void)user; (void)pred; (void)lambda; (void)inner; (void)count; return CONSECO_E_UNSUPPORTED; }
