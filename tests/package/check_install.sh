@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the build tree into a temporary prefix and builds a consumer against
+# it four ways: CMake find_package (shared, static) and pkg-config (shared, static).
+# usage: check_install.sh BUILD_DIR SOURCE_DIR C_COMPILER
+set -euo pipefail
+build=$1 src=$2 cc=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+libdir=$(find "$prefix" -name 'libconseco.so.0' -printf '%h\n' | head -n1)
+test -n "$libdir" || { echo "libconseco.so.0 not installed"; exit 1; }
+test -f "$prefix/include/conseco.h"
+test -f "$libdir/libconseco.a"
+test -f "$libdir/pkgconfig/conseco.pc"
+test -f "$libdir/cmake/conseco/consecoConfig.cmake"
+# SONAME carries the major version only
+readelf -d "$libdir/libconseco.so.0" | grep -q 'SONAME.*libconseco.so.0\]'
+
+for mode in OFF ON; do
+  cmake -S "$src/tests/package/consumer" -B "$work/cm-$mode" -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_PREFIX_PATH="$prefix" -DUSE_STATIC=$mode > "$work/cm-$mode.log"
+  cmake --build "$work/cm-$mode" > "$work/cm-$mode-build.log"
+  LD_LIBRARY_PATH="$libdir" "$work/cm-$mode/consumer"
+done
+# The static consumer must not need the shared library at run time.
+if readelf -d "$work/cm-ON/consumer" | grep -q 'libconseco'; then
+  echo "static consumer depends on libconseco.so"; exit 1
+fi
+
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+test "$(pkg-config --modversion conseco)" = "$(sed -n 's/^#define CONSECO_VERSION_MAJOR \([0-9]*\)$/\1/p' "$src/include/conseco.h").$(sed -n 's/^#define CONSECO_VERSION_MINOR \([0-9]*\)$/\1/p' "$src/include/conseco.h").$(sed -n 's/^#define CONSECO_VERSION_PATCH \([0-9]*\)$/\1/p' "$src/include/conseco.h")"
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/pc-shared" "$src/tests/package/consumer.c" $(pkg-config --cflags --libs conseco)
+LD_LIBRARY_PATH="$libdir" "$work/pc-shared"
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Wextra -Werror -static -o "$work/pc-static" "$src/tests/package/consumer.c" $(pkg-config --static --cflags --libs conseco)
+"$work/pc-static"
+echo "install tree ok: find_package shared+static, pkg-config shared+static"
