@@ -1,6 +1,14 @@
 /* Shrinker plumbing: built-in vtables and params, vtable versioning, validation. */
 #include "internal.h"
 
+/* +inf as a constant expression for static initialisers (C11 has none without math.h). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CONSECO__INF_CONSTANT __builtin_inf()
+#else
+#include <math.h> /* only for the HUGE_VAL constant; no libm function is called */
+#define CONSECO__INF_CONSTANT HUGE_VAL
+#endif
+
 static const conseco_shrinker_vtable threshold_vt = {
     sizeof(conseco_shrinker_vtable),
     CONSECO_SHRINKER_VERSION,
@@ -22,7 +30,7 @@ static const conseco_shrinker_vtable erosion_vt = {
     CONSECO_DOMAIN_INTEGER,
     0,
     0.0,
-    0.0, /* lambda_max is +inf; set in conseco__shrinker_load (no constant inf in C11) */
+    CONSECO__INF_CONSTANT, /* so that a copied vtable still describes the erosion domain */
     conseco__erosion_levels_cb,
     conseco__erosion_apply_cb,
     NULL,
@@ -103,7 +111,6 @@ int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out)
         int rc = conseco__erosion_params_check((const conseco_erosion_params *)in->user);
         if (rc != CONSECO_OK) return rc;
         out->vt = erosion_vt;
-        out->vt.lambda_max = conseco__inf();
         out->kind = CONSECO_KIND_EROSION;
         return CONSECO_OK;
     }
