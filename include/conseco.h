@@ -450,6 +450,25 @@ CONSECO_API void conseco_calibrator_free(conseco_calibrator *calibrator);
 CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const conseco_image *pred,
                                        const conseco_mask *truth, double *score_out);
 
+/**
+ * Scores `count` calibration pairs (preds[i], truths[i]) and stores their
+ * scores in input order, exactly as `count` calls of conseco_calibrator_add()
+ * would, using up to `threads` threads (0 or 1: the calling thread only).
+ * The stored order and values never depend on the thread count.
+ * All or nothing: on error no score is stored and scores_out is untouched;
+ * the status is the one of the lowest-index pair that failed (room for the
+ * scores is checked first: CONSECO_E_FULL on a full static calibrator).
+ * Allocates per-thread scratch through the calibrator's allocator and frees it
+ * before returning. Static calibrators, and builds with CONSECO_NO_THREADS
+ * (firmware, freestanding), score in the calling thread only. The views and
+ * the calibrator must not be modified by other threads during the call.
+ * @param scores_out optional: receives the `count` scores in input order.
+ */
+CONSECO_API int conseco_calibrator_add_batch(conseco_calibrator *calibrator,
+                                             const conseco_image *preds,
+                                             const conseco_mask *truths, size_t count,
+                                             unsigned threads, double *scores_out);
+
 /** Stores a precomputed score (+INFINITY allowed, NaN rejected). */
 CONSECO_API int conseco_calibrator_add_score(conseco_calibrator *calibrator, double score);
 
@@ -542,10 +561,13 @@ extern "C" {
 /**
  * Compile-time upper bound of conseco_calibrator_workspace_size() for
  * built-in shrinkers, to size static arrays on firmware.
- * (capacity scores of 8 bytes, scratch of 16 bytes per pixel, 4 KiB fixed.)
+ * (capacity scores of 8 bytes; scratch of at most 24 bytes per pixel: the
+ * erosion's distance map, per-line buffers and histogram on a one-pixel-thin
+ * image; 4 KiB fixed for the object and the threshold's 8-bit histogram.)
+ * `pixels` is max_width * max_height * max_depth.
  */
 #define CONSECO_CALIBRATOR_WORKSPACE_BOUND(capacity, pixels) \
-    (4096u + 8u * (size_t)(capacity) + 16u * (size_t)(pixels) + 64u)
+    (4096u + 8u * (size_t)(capacity) + 24u * (size_t)(pixels) + 64u)
 
 #ifdef __cplusplus
 }

@@ -1,13 +1,493 @@
-/* STUB: replaced by the erosion implementation. */
-#include "internal.h"
-size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t w, size_t h, size_t d) { (void)p; (void)w; (void)h; (void)d; return 64; }
-int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred, const conseco_mask *truth, double tau, void *scratch, size_t scratch_size, double *score)
-{ (void)p; (void)pred; (void)truth; (void)tau; (void)scratch; (void)scratch_size; (void)score; return CONSECO_E_UNSUPPORTED; }
-int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image *pred, double lambda, void *scratch, size_t scratch_size, const conseco_mask_out *inner, const conseco_mask_out *uncertain)
-{ (void)p; (void)pred; (void)lambda; (void)scratch; (void)scratch_size; (void)inner; (void)uncertain; return CONSECO_E_UNSUPPORTED; }
-int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_image *pred, const conseco_mask *truth, double lambda, double tau, void *scratch, size_t scratch_size, conseco_image_metrics *out)
-{ (void)p; (void)pred; (void)truth; (void)lambda; (void)tau; (void)scratch; (void)scratch_size; (void)out; return CONSECO_E_UNSUPPORTED; }
-int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *levels, size_t count)
-{ (void)user; (void)pred; (void)levels; (void)count; return CONSECO_E_UNSUPPORTED; }
-int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda, uint8_t *inner, size_t count)
-{ (void)user; (void)pred; (void)lambda; (void)inner; (void)count; return CONSECO_E_UNSUPPORTED; }
+/*
+ * Erosion shrinker (paper Eq. 2) through its level map (DESIGN.md section 2).
+ *
+ * Yhat = {s >= base}. lambda erosions by the cross (square) remove exactly the
+ * pixels within city-block (chessboard) distance lambda of the background;
+ * one erosion by the disk of radius lambda removes those within Euclidean
+ * distance lambda. So every pixel of Yhat has a level
+ *     L = d - 1             (cross, square; d the distance to the background)
+ *     L = isqrt(D2 - 1)     (disk; D2 the exact squared Euclidean distance)
+ * with p in I_lambda <=> L(p) >= lambda, and L = +inf when there is no
+ * background at all (Yhat fills the image under the foreground policy).
+ * Score, apply and evaluate are then one pass over the levels.
+ *
+ * The transform only runs on the bounding box of Yhat: its one-pixel margin
+ * is background (outside Yhat, or outside the image under the background
+ * policy), and nothing farther can be nearer (clamping a background pixel's
+ * coordinates onto the margin never increases its distance).
+ *
+ * A view with depth 1 is a 2-D image: no background above or below it.
+ * A volume (depth > 1) faces the outside on all six sides.
+ *
+ * Scratch (16-byte aligned): N uint32 distances (4 bytes per pixel), then
+ * 3 * (max(w, h, d) + 2) uint32 envelope cells, then w + h + d + 1 size_t
+ * histogram bins for the levels of false-positive pixels.
+ */
+#include "distance.h"
+
+/* ------------------------------------------------------------- helpers */
+static int metric_of(uint32_t element)
+{
+    switch (element) {
+    case CONSECO_ELEMENT_SQUARE: return CONSECO__METRIC_LINF;
+    case CONSECO_ELEMENT_DISK: return CONSECO__METRIC_L2SQ;
+    default: return CONSECO__METRIC_L1;
+    }
+}
+
+/* floor(sqrt(v)), digit by digit: no libm, exact. */
+static uint32_t isqrt32(uint32_t v)
+{
+    uint32_t r = 0, bit = UINT32_C(1) << 30;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+/* Level of a Yhat cell (d >= 1); CONSECO__DIST_INF stays "never removed". */
+static uint32_t level_of(int metric, uint32_t d)
+{
+    if (d == CONSECO__DIST_INF) return CONSECO__DIST_INF;
+    /* disk of radius r keeps p iff D2 > r^2 iff r <= ceil(sqrt(D2)) - 1 */
+    if (metric == CONSECO__METRIC_L2SQ) return isqrt32(d - 1);
+    return d - 1;
+}
+
+/* p in I_lambda: L >= lambda, and lambda = +inf keeps nothing (DESIGN.md). */
+static int kept(uint32_t level, double lambda)
+{
+    if (lambda == conseco__inf()) return 0;
+    if (level == CONSECO__DIST_INF) return 1;
+    return (double)level >= lambda;
+}
+
+/* ------------------------------------------------------------ level map */
+typedef struct level_map {
+    const conseco_image *pred;
+    int metric;
+    uint64_t predicted; /* |Yhat| */
+    size_t lo[3];       /* bounding box of Yhat, inclusive */
+    conseco__box box;   /* n = hi - lo + 1, margins with the border policy */
+    uint32_t *d;        /* distances of the box cells after build_distances */
+} level_map;
+
+static size_t box_cells(const conseco__box *box) { return box->n[0] * box->n[1] * box->n[2]; }
+
+/* |Yhat| and its bounding box; sets up the box and its open margins. */
+static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
+                     level_map *m)
+{
+    const size_t dims[3] = {pred->width, pred->height, pred->depth};
+    size_t hi[3] = {0, 0, 0}, x, y, z;
+    int a, rc;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    m->pred = pred;
+    m->metric = metric_of(p->element);
+    m->predicted = 0;
+    m->lo[0] = pred->width;
+    m->lo[1] = pred->height;
+    m->lo[2] = pred->depth;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++) {
+                if (!(conseco__pixel(pred->dtype, row, x) >= p->base)) continue;
+                m->predicted++;
+                if (x < m->lo[0]) m->lo[0] = x;
+                if (x > hi[0]) hi[0] = x;
+                if (y < m->lo[1]) m->lo[1] = y;
+                if (y > hi[1]) hi[1] = y;
+                if (z < m->lo[2]) m->lo[2] = z;
+                if (z > hi[2]) hi[2] = z;
+            }
+        }
+    if (m->predicted == 0) return CONSECO_OK;
+    for (a = 0; a < 3; a++) {
+        /* a 2-D image has nothing above or below it, whatever the policy */
+        const int faces = a < 2 || pred->depth > 1;
+        const int outside_bg = faces && p->border == CONSECO_BORDER_BACKGROUND;
+        m->box.n[a] = hi[a] - m->lo[a] + 1;
+        m->box.open_lo[a] = (unsigned char)(m->lo[a] > 0 || outside_bg);
+        m->box.open_hi[a] = (unsigned char)(hi[a] + 1 < dims[a] || outside_bg);
+    }
+    return conseco__distance_fits(&m->box, m->metric);
+}
+
+/* Fills the box with 0 (background) / INF (Yhat) and runs the transform. */
+static void build_distances(const conseco_erosion_params *p, level_map *m, uint32_t *d,
+                            uint32_t *work)
+{
+    const conseco_image *pred = m->pred;
+    size_t x, y, z, i = 0;
+    for (z = 0; z < m->box.n[2]; z++)
+        for (y = 0; y < m->box.n[1]; y++) {
+            const unsigned char *row = conseco__image_row(pred, m->lo[1] + y, m->lo[2] + z);
+            for (x = 0; x < m->box.n[0]; x++)
+                d[i++] = conseco__pixel(pred->dtype, row, m->lo[0] + x) >= p->base
+                             ? CONSECO__DIST_INF
+                             : 0;
+        }
+    m->d = d;
+    conseco__distance_transform(d, &m->box, m->metric, work);
+}
+
+/* ---------------------------------------------------------------- scratch */
+typedef struct layout {
+    uint32_t *d;
+    uint32_t *work;
+    size_t *hist;
+    size_t hist_len;
+} layout;
+
+static size_t round8(size_t v) { return (v + 7u) & ~(size_t)7u; }
+
+/* Byte sizes of the three areas for a w x h x d image; 0 on overflow. */
+static int layout_sizes(size_t w, size_t h, size_t d, size_t *dist, size_t *work,
+                        size_t *hist, size_t *hist_len)
+{
+    size_t n, longest = w, len;
+    if (h > longest) longest = h;
+    if (d > longest) longest = d;
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
+        !conseco__mul_size(n, sizeof(uint32_t), dist))
+        return 0;
+    *dist = round8(*dist);
+    if (*dist == 0 && n != 0) return 0; /* round8 wrapped */
+    if (!conseco__add_size(longest, 2, &len) || !conseco__mul_size(len, 3, &len) ||
+        !conseco__mul_size(len, sizeof(uint32_t), work))
+        return 0;
+    *work = round8(*work);
+    if (*work == 0) return 0;
+    if (!conseco__add_size(w, h, &len) || !conseco__add_size(len, d, &len) ||
+        !conseco__add_size(len, 1, &len) || !conseco__mul_size(len, sizeof(size_t), hist))
+        return 0;
+    *hist_len = len;
+    return 1;
+}
+
+size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t width,
+                                     size_t height, size_t depth)
+{
+    size_t dist, work, hist, hist_len, total;
+    (void)p; /* every element needs the same areas */
+    if (width == 0 || height == 0 || depth == 0) return 0;
+    if (!layout_sizes(width, height, depth, &dist, &work, &hist, &hist_len)) return 0;
+    if (!conseco__add_size(dist, work, &total) || !conseco__add_size(total, hist, &total) ||
+        !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
+        return 0;
+    return total;
+}
+
+static int carve(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                 size_t scratch_size, layout *lay)
+{
+    size_t dist, work, hist, need;
+    unsigned char *base;
+    need = conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    (void)layout_sizes(pred->width, pred->height, pred->depth, &dist, &work, &hist,
+                       &lay->hist_len);
+    base = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    lay->d = (uint32_t *)(void *)base;
+    lay->work = (uint32_t *)(void *)(base + dist);
+    lay->hist = (size_t *)(void *)(base + dist + work);
+    return CONSECO_OK;
+}
+
+/* Yhat, its box and the transform, all in scratch. */
+static int build_map(const conseco_erosion_params *p, const conseco_image *pred,
+                     void *scratch, size_t scratch_size, level_map *m, layout *lay)
+{
+    int rc = carve(p, pred, scratch, scratch_size, lay);
+    if (rc != CONSECO_OK) return rc;
+    if ((rc = find_yhat(p, pred, m)) != CONSECO_OK) return rc;
+    if (m->predicted != 0) build_distances(p, m, lay->d, lay->work);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------------ score */
+int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, double tau, void *scratch,
+                           size_t scratch_size, double *score)
+{
+    level_map m;
+    layout lay;
+    uint64_t fp = 0, fp_inf = 0, budget, need, acc;
+    size_t x, y, z, i = 0, l;
+    int rc = build_map(p, pred, scratch, scratch_size, &m, &lay);
+    if (rc != CONSECO_OK) return rc;
+    if (m.predicted == 0) {
+        *score = 0.0; /* empty prediction: lambda_min */
+        return CONSECO_OK;
+    }
+    CONSECO_memset(lay.hist, 0, lay.hist_len * sizeof(size_t));
+    for (z = 0; z < m.box.n[2]; z++)
+        for (y = 0; y < m.box.n[1]; y++) {
+            const uint8_t *t = conseco__mask_row(truth, m.lo[1] + y, m.lo[2] + z) + m.lo[0];
+            for (x = 0; x < m.box.n[0]; x++, i++) {
+                uint32_t level;
+                if (m.d[i] == 0 || t[x]) continue; /* not a false positive */
+                fp++;
+                level = level_of(m.metric, m.d[i]);
+                if (level == CONSECO__DIST_INF) fp_inf++;
+                else if ((size_t)level < lay.hist_len) lay.hist[level]++;
+                else return CONSECO_E_OVERFLOW; /* cannot happen: levels < w + h + d */
+            }
+        }
+    budget = conseco__fp_budget(m.predicted, tau);
+    if (fp <= budget) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    /* the smallest lambda keeping at most `budget` FP pixels is one above
+     * the (budget + 1)-th largest FP level */
+    need = budget + 1;
+    if (fp_inf >= need) {
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    acc = fp_inf;
+    for (l = lay.hist_len; l-- > 0;) {
+        acc += lay.hist[l];
+        if (acc >= need) {
+            *score = (double)l + 1.0;
+            return CONSECO_OK;
+        }
+    }
+    return CONSECO_E_OVERFLOW; /* unreachable: fp > budget pixels were counted */
+}
+
+/* ----------------------------------------------------------- apply, metrics */
+int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                           double lambda, void *scratch, size_t scratch_size,
+                           const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{
+    level_map m;
+    layout lay;
+    size_t x, y, z, i = 0;
+    int rc = build_map(p, pred, scratch, scratch_size, &m, &lay);
+    if (rc != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *in = inner ? conseco__mask_out_row(inner, y, z) : NULL;
+            uint8_t *un = uncertain ? conseco__mask_out_row(uncertain, y, z) : NULL;
+            const int row_in_box = m.predicted != 0 && z >= m.lo[2] &&
+                                   z - m.lo[2] < m.box.n[2] && y >= m.lo[1] &&
+                                   y - m.lo[1] < m.box.n[1];
+            for (x = 0; x < pred->width; x++) {
+                int yhat = 0, keep = 0;
+                if (row_in_box && x >= m.lo[0] && x - m.lo[0] < m.box.n[0]) {
+                    const uint32_t dv = m.d[i++];
+                    yhat = dv != 0;
+                    keep = yhat && kept(level_of(m.metric, dv), lambda);
+                }
+                if (in) in[x] = (uint8_t)keep;
+                if (un) un[x] = (uint8_t)(yhat && !keep);
+            }
+        }
+    return CONSECO_OK;
+}
+
+int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double lambda, double tau,
+                              void *scratch, size_t scratch_size, conseco_image_metrics *out)
+{
+    level_map m;
+    layout lay;
+    uint64_t n_in = 0, n_fp = 0, n_tp = 0;
+    size_t x, y, z, i = 0;
+    int rc = build_map(p, pred, scratch, scratch_size, &m, &lay);
+    if (rc != CONSECO_OK) return rc;
+    if (m.predicted != 0)
+        for (z = 0; z < m.box.n[2]; z++)
+            for (y = 0; y < m.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, m.lo[1] + y, m.lo[2] + z) + m.lo[0];
+                for (x = 0; x < m.box.n[0]; x++, i++) {
+                    if (m.d[i] == 0 || !kept(level_of(m.metric, m.d[i]), lambda)) continue;
+                    n_in++;
+                    if (t[x]) n_tp++;
+                    else n_fp++;
+                }
+            }
+    conseco__metrics_fill(m.predicted, n_in, n_fp, n_tp, tau, out);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------ vtable callbacks */
+/* These get no scratch: they work inside the output buffer they are given. */
+
+static int callback_start(void *user, const conseco_image *pred, const void *out,
+                          size_t count, size_t *n)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)user;
+    int rc;
+    if (out == NULL) return CONSECO_E_NULL;
+    if ((rc = conseco__erosion_params_check(p)) != CONSECO_OK) return rc;
+    if ((rc = conseco__image_check(pred, n)) != CONSECO_OK) return rc;
+    return count < *n ? CONSECO_E_BUFFER_TOO_SMALL : CONSECO_OK;
+}
+
+/*
+ * Dense levels. The box distances live as uint32 at the END of the levels
+ * buffer (4 bytes per box cell, at most half of its 8 bytes per pixel), the
+ * envelope cells at its start. The final pass writes double p after reading
+ * distance b of the same or an earlier pixel; since at least as many pixels
+ * follow p in the image as cells follow b in the box, 8 (N - p) >= 4 (B - b)
+ * + 8, so no unread distance is overwritten. Reads go through memcpy because
+ * the same bytes change type.
+ */
+int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *levels,
+                               size_t count)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)user;
+    unsigned char *bytes = (unsigned char *)levels;
+    uint32_t local_work[48]; /* tiny boxes whose envelope does not fit in front */
+    uint32_t *work;
+    level_map m;
+    size_t n, total, cells, d_off, wl, x, y, z, i = 0, b = 0;
+    int rc = callback_start(user, pred, levels, count, &n);
+    if (rc != CONSECO_OK) return rc;
+    if ((rc = find_yhat(p, pred, &m)) != CONSECO_OK) return rc;
+    if (m.predicted == 0) {
+        for (i = 0; i < n; i++) levels[i] = -conseco__inf();
+        return CONSECO_OK;
+    }
+    cells = box_cells(&m.box);
+    wl = conseco__distance_work_len(&m.box);
+    total = n * sizeof(double); /* the caller holds n doubles: no overflow */
+    d_off = total - cells * sizeof(uint32_t);
+    if (wl <= d_off / sizeof(uint32_t)) work = (uint32_t *)(void *)levels;
+    else if (wl <= sizeof local_work / sizeof local_work[0]) work = local_work;
+    else return CONSECO_E_UNSUPPORTED; /* not reachable: the longest axis goes first */
+    build_distances(p, &m, (uint32_t *)(void *)(bytes + d_off), work);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const int row_in_box = z >= m.lo[2] && z - m.lo[2] < m.box.n[2] &&
+                                   y >= m.lo[1] && y - m.lo[1] < m.box.n[1];
+            for (x = 0; x < pred->width; x++, i++) {
+                double v = -conseco__inf();
+                if (row_in_box && x >= m.lo[0] && x - m.lo[0] < m.box.n[0]) {
+                    uint32_t dv;
+                    CONSECO_memcpy(&dv, bytes + d_off + b * sizeof(uint32_t), sizeof dv);
+                    b++;
+                    if (dv != 0) {
+                        const uint32_t level = level_of(m.metric, dv);
+                        v = level == CONSECO__DIST_INF ? conseco__inf() : (double)level;
+                    }
+                }
+                levels[i] = v;
+            }
+        }
+    return CONSECO_OK;
+}
+
+/* 1-D distance along a dense line of saturating bytes (255 = "255 or more"). */
+static void byte_sweep(uint8_t *v, size_t n, size_t stride, int lo, int hi)
+{
+    unsigned prev = lo ? 0u : 255u;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint8_t *c = v + i * stride;
+        if (prev < 255u && prev + 1u < *c) *c = (uint8_t)(prev + 1u);
+        prev = *c;
+    }
+    prev = hi ? 0u : 255u;
+    for (i = n; i-- > 0;) {
+        uint8_t *c = v + i * stride;
+        if (prev < 255u && prev + 1u < *c) *c = (uint8_t)(prev + 1u);
+        prev = *c;
+    }
+}
+
+/* Up to 253 erosions at once by the cross or square, in place on a dense 0/1
+ * mask: saturating byte distances are exact below 255. Returns |result|. */
+static size_t erode_chunk(const conseco_erosion_params *p, const size_t dims[3], uint8_t *v,
+                          size_t n, unsigned steps)
+{
+    const size_t stride[3] = {1, dims[0], dims[0] * dims[1]};
+    const int square = p->element == CONSECO_ELEMENT_SQUARE;
+    size_t i, kept_count = 0;
+    int a;
+    for (i = 0; i < n; i++) v[i] = v[i] ? 255u : 0u;
+    for (a = 0; a < 3; a++) {
+        const int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2;
+        const int open = p->border == CONSECO_BORDER_BACKGROUND && (a < 2 || dims[2] > 1);
+        size_t ib, ic;
+        if (dims[a] == 1 && !open) continue;
+        for (ic = 0; ic < dims[c]; ic++)
+            for (ib = 0; ib < dims[b]; ib++)
+                byte_sweep(v + ib * stride[b] + ic * stride[c], dims[a], stride[a], open,
+                           open);
+        /* the square is separable: erode by a segment along each axis in turn */
+        if (square)
+            for (i = 0; i < n; i++) v[i] = v[i] > steps ? 255u : 0u;
+    }
+    for (i = 0; i < n; i++) {
+        v[i] = v[i] > steps ? 1u : 0u;
+        kept_count += v[i];
+    }
+    return kept_count;
+}
+
+/*
+ * Dense inner mask. The cross and the square are eroded in chunks of up to
+ * 253 steps (lambda erosions = a chunk of a then a chunk of b, a + b = lambda),
+ * stopping early once the mask is empty or stable. The disk would need the
+ * exact squared distances (4 bytes per pixel), which the 1-byte-per-pixel
+ * buffer cannot hold: CONSECO_E_UNSUPPORTED for 0 < lambda < +inf.
+ */
+int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda,
+                              uint8_t *inner, size_t count)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)user;
+    size_t n, x, y, z, i = 0, before = 0;
+    size_t dims[3];
+    uint64_t steps;
+    int rc = callback_start(user, pred, inner, count, &n);
+    if (rc != CONSECO_OK) return rc;
+    if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    if (p->element == CONSECO_ELEMENT_DISK && lambda > 0.0 && lambda != conseco__inf())
+        return CONSECO_E_UNSUPPORTED;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++, i++) {
+                inner[i] = conseco__pixel(pred->dtype, row, x) >= p->base ? 1u : 0u;
+                before += inner[i];
+            }
+        }
+    if (lambda <= 0.0) return CONSECO_OK;
+    if (lambda == conseco__inf()) {
+        CONSECO_memset(inner, 0, n);
+        return CONSECO_OK;
+    }
+    /* I_lambda = I_ceil(lambda); huge lambdas end early (empty or stable) */
+    if (lambda >= 1e18) {
+        steps = UINT64_MAX;
+    } else {
+        steps = (uint64_t)lambda;
+        if ((double)steps < lambda) steps++;
+    }
+    dims[0] = pred->width;
+    dims[1] = pred->height;
+    dims[2] = pred->depth;
+    while (steps > 0 && before > 0) {
+        const unsigned chunk = steps > 253u ? 253u : (unsigned)steps;
+        const size_t after = erode_chunk(p, dims, inner, n, chunk);
+        if (after == before) break; /* one erosion changes nothing: none ever will */
+        before = after;
+        steps -= chunk;
+    }
+    return CONSECO_OK;
+}

@@ -1,8 +1,318 @@
-/* STUB: replaced by the exact rank and O(n) selection. */
+/* The conformal quantile: the exact rank k = ceil((n + 1)(1 - alpha)), an
+ * O(n) k-th smallest selection, and the +inf rule when k > n. */
 #include "internal.h"
-double conseco__select(double *values, size_t n, size_t k) { (void)n; return values[k - 1]; }
-int conseco_rank(size_t n, double alpha, size_t *k) { (void)n; (void)alpha; (void)k; return CONSECO_E_UNSUPPORTED; }
-int conseco_rank_rational(size_t n, uint64_t a, uint64_t b, size_t *k) { (void)n; (void)a; (void)b; (void)k; return CONSECO_E_UNSUPPORTED; }
-int conseco_min_calibration_size(double alpha, size_t *n_min) { (void)alpha; (void)n_min; return CONSECO_E_UNSUPPORTED; }
-int conseco_kth_smallest(double *values, size_t n, size_t k, double *out) { (void)values; (void)n; (void)k; (void)out; return CONSECO_E_UNSUPPORTED; }
-int conseco_quantile(double *scores, size_t n, double alpha, double *lambda_hat, size_t *k_out) { (void)scores; (void)n; (void)alpha; (void)lambda_hat; (void)k_out; return CONSECO_E_UNSUPPORTED; }
+
+/* The integer arithmetic below holds a size_t in a uint64_t. */
+_Static_assert(SIZE_MAX <= UINT64_MAX, "size_t wider than 64 bits");
+
+/* ------------------------------------------------- 128-bit without __int128 */
+/* Portable unsigned 128-bit helpers on 32-bit halves: 32-bit ARM and RISC-V
+ * compilers have no __int128. Speed is irrelevant here; clarity is not. */
+typedef struct u128 {
+    uint64_t hi, lo;
+} u128;
+
+static u128 mul_64x64(uint64_t a, uint64_t b)
+{
+    const uint64_t a0 = a & 0xFFFFFFFFu, a1 = a >> 32;
+    const uint64_t b0 = b & 0xFFFFFFFFu, b1 = b >> 32;
+    const uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    /* middle column: at most 3 * (2^32 - 1), fits */
+    const uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFFu) + (p10 & 0xFFFFFFFFu);
+    u128 r;
+    r.lo = (mid << 32) | (p00 & 0xFFFFFFFFu);
+    r.hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+    return r;
+}
+
+static u128 add_128_64(u128 a, uint64_t b)
+{
+    a.lo += b;
+    if (a.lo < b) a.hi++;
+    return a;
+}
+
+/* floor(x / d) for d > 0, by binary long division: 128 steps, no tables. */
+static u128 div_128_64(u128 x, uint64_t d)
+{
+    u128 q = {0, 0};
+    uint64_t r = 0;
+    int i;
+    for (i = 127; i >= 0; i--) {
+        const uint64_t bit = i >= 64 ? (x.hi >> (i - 64)) & 1u : (x.lo >> i) & 1u;
+        const uint64_t carry = r >> 63; /* r << 1 may pass 2^64 */
+        r = (r << 1) | bit;
+        if (carry || r >= d) {
+            r -= d; /* wraps to the right value when carry is set */
+            if (i >= 64) q.hi |= (uint64_t)1 << (i - 64);
+            else q.lo |= (uint64_t)1 << i;
+        }
+    }
+    return q;
+}
+
+/* x >> s for s < 128. */
+static u128 shr_128(u128 x, unsigned s)
+{
+    u128 r;
+    if (s == 0) return x;
+    if (s >= 64) {
+        r.hi = 0;
+        r.lo = x.hi >> (s - 64);
+    } else {
+        r.hi = x.hi >> s;
+        r.lo = (x.lo >> s) | (x.hi << (64 - s));
+    }
+    return r;
+}
+
+/* ------------------------------------------------------------ exact alpha */
+/* alpha as an exact rational: num / den, or num / 2^shift when den == 0
+ * (a binary fraction whose denominator may not fit 64 bits). */
+typedef struct exact_alpha {
+    uint64_t num;
+    uint64_t den;
+    unsigned shift;
+} exact_alpha;
+
+/* The shortest decimal A / 10^d (d <= 15) whose correctly rounded quotient
+ * is alpha: the value the user most likely wrote. 10^15 and A < 10^15 are
+ * exact doubles, so one IEEE division decides. */
+static int alpha_as_decimal(double alpha, exact_alpha *out)
+{
+    uint64_t p = 1;
+    unsigned d;
+    for (d = 1; d <= 15; d++) {
+        uint64_t guess, a;
+        p *= 10u;
+        /* alpha * p < 10^15 < 2^53: the product is within one unit of A */
+        guess = (uint64_t)(alpha * (double)p + 0.5);
+        for (a = guess == 0 ? 0 : guess - 1; a <= guess + 1; a++) {
+            double q;
+            if (a == 0 || a >= p) continue;
+            q = (double)a / (double)p;
+            if (q == alpha) {
+                out->num = a;
+                out->den = p;
+                out->shift = 0;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The exact binary value of a double in (0, 1): M / 2^q, M odd. */
+static void alpha_as_binary(double alpha, exact_alpha *out)
+{
+    uint64_t bits, m;
+    unsigned exp, q;
+    CONSECO_memcpy(&bits, &alpha, sizeof bits);
+    exp = (unsigned)((bits >> 52) & 0x7FFu);
+    m = bits & ((UINT64_C(1) << 52) - 1u);
+    if (exp == 0) {
+        q = 1074u; /* subnormal: m * 2^-1074 */
+    } else {
+        m |= UINT64_C(1) << 52;
+        q = 1075u - exp; /* alpha < 1 gives exp <= 1022, so q >= 53 */
+    }
+    while ((m & 1u) == 0 && q > 0) {
+        m >>= 1;
+        q--;
+    }
+    out->num = m;
+    out->den = 0;
+    out->shift = q;
+}
+
+static int alpha_exact(double alpha, exact_alpha *out)
+{
+    /* written so that NaN fails too */
+    if (!(alpha > 0.0 && alpha < 1.0)) return CONSECO_E_BAD_ALPHA;
+    if (!alpha_as_decimal(alpha, out)) alpha_as_binary(alpha, out);
+    return CONSECO_OK;
+}
+
+/* k = (n + 1) - floor((n + 1) * alpha), i.e. ceil((n + 1)(1 - alpha)). */
+static int rank_exact(size_t n, const exact_alpha *a, size_t *k)
+{
+    /* (n + 1) * num = n * num + num: n + 1 itself may not fit 64 bits */
+    const u128 prod = add_128_64(mul_64x64((uint64_t)n, a->num), a->num);
+    u128 f;
+    uint64_t rest;
+    if (a->den != 0) f = div_128_64(prod, a->den);
+    else if (a->shift >= 128) f.hi = f.lo = 0;
+    else f = shr_128(prod, a->shift);
+    /* alpha < 1, so f <= n and f.hi == 0 */
+    rest = (uint64_t)n - f.lo;
+    if (rest >= (uint64_t)SIZE_MAX) return CONSECO_E_OVERFLOW; /* k = n + 1 > SIZE_MAX */
+    *k = (size_t)(rest + 1u);
+    return CONSECO_OK;
+}
+
+int conseco_rank(size_t n, double alpha, size_t *k)
+{
+    exact_alpha a;
+    int rc;
+    if (k == NULL) return CONSECO_E_NULL;
+    if ((rc = alpha_exact(alpha, &a)) != CONSECO_OK) return rc;
+    return rank_exact(n, &a, k);
+}
+
+int conseco_rank_rational(size_t n, uint64_t alpha_numerator, uint64_t alpha_denominator,
+                          size_t *k)
+{
+    exact_alpha a;
+    if (k == NULL) return CONSECO_E_NULL;
+    if (alpha_numerator == 0 || alpha_numerator >= alpha_denominator) return CONSECO_E_BAD_ALPHA;
+    a.num = alpha_numerator;
+    a.den = alpha_denominator;
+    a.shift = 0;
+    return rank_exact(n, &a, k);
+}
+
+int conseco_min_calibration_size(double alpha, size_t *n_min)
+{
+    /* rank(n) <= n  <=>  floor((n + 1) alpha) >= 1  <=>  n >= floor((den - 1) / num) */
+    exact_alpha a;
+    u128 q;
+    int rc;
+    if (n_min == NULL) return CONSECO_E_NULL;
+    if ((rc = alpha_exact(alpha, &a)) != CONSECO_OK) return rc;
+    if (a.den != 0) {
+        q.hi = 0;
+        q.lo = (a.den - 1u) / a.num;
+    } else {
+        u128 den_minus_1;
+        /* num < 2^53, so 2^shift / num >= 2^75 when shift >= 128: too large */
+        if (a.shift >= 128) return CONSECO_E_OVERFLOW;
+        if (a.shift >= 64) {
+            den_minus_1.hi = (UINT64_C(1) << (a.shift - 64u)) - 1u;
+            den_minus_1.lo = UINT64_MAX;
+        } else {
+            den_minus_1.hi = 0;
+            den_minus_1.lo = (UINT64_C(1) << a.shift) - 1u;
+        }
+        q = div_128_64(den_minus_1, a.num);
+    }
+    if (q.hi != 0 || q.lo > (uint64_t)SIZE_MAX) return CONSECO_E_OVERFLOW;
+    *n_min = (size_t)q.lo;
+    return CONSECO_OK;
+}
+
+/* -------------------------------------------------------------- selection */
+/* Introselect: quickselect with a median-of-3 pivot and a three-way
+ * partition (ties go in one pass), switching to median-of-medians pivots
+ * once the partitioning work passes a linear budget. Worst case O(n); the
+ * only recursion is median-of-medians on n/5 values: depth O(log n). */
+
+#define SELECT_SMALL 16u
+
+static void swap_d(double *a, size_t i, size_t j)
+{
+    const double t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+}
+
+static void insertion_sort(double *a, size_t n)
+{
+    size_t i, j;
+    for (i = 1; i < n; i++) {
+        const double v = a[i];
+        for (j = i; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+static double median_of_3(double a, double b, double c)
+{
+    if (a < b) {
+        if (b < c) return b;
+        return a < c ? c : a;
+    }
+    if (a < c) return a;
+    return b < c ? c : b;
+}
+
+static double select_range(double *a, size_t n, size_t k0);
+
+/* Median of the medians of groups of five: at least 3/10 of the values lie
+ * on each side of it. Gathers the group medians at the front of `a`. */
+static double median_of_medians(double *a, size_t n)
+{
+    const size_t groups = n / 5u;
+    size_t g;
+    for (g = 0; g < groups; g++) {
+        insertion_sort(a + 5u * g, 5u);
+        swap_d(a, g, 5u * g + 2u);
+    }
+    return select_range(a, groups, groups / 2u);
+}
+
+/* k0-th smallest, 0-based, of a[0..n), n > k0. */
+static double select_range(double *a, size_t n, size_t k0)
+{
+    size_t lo = 0, hi = n;
+    /* linear work budget for the fast pivots; the factor is generous */
+    size_t budget = n <= (size_t)-1 / 8u ? 8u * n : (size_t)-1;
+    while (hi - lo > SELECT_SMALL) {
+        const size_t len = hi - lo;
+        size_t lt = lo, i = lo, gt = hi;
+        double pivot;
+        if (budget >= len) {
+            budget -= len;
+            pivot = median_of_3(a[lo], a[lo + len / 2u], a[hi - 1u]);
+        } else {
+            budget = 0;
+            pivot = median_of_medians(a + lo, len);
+        }
+        /* [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot */
+        while (i < gt) {
+            if (a[i] < pivot) swap_d(a, lt++, i++);
+            else if (a[i] > pivot) swap_d(a, i, --gt);
+            else i++;
+        }
+        if (k0 < lt) hi = lt;
+        else if (k0 >= gt) lo = gt;
+        else return pivot;
+    }
+    insertion_sort(a + lo, hi - lo);
+    return a[k0];
+}
+
+double conseco__select(double *values, size_t n, size_t k)
+{
+    return select_range(values, n, k - 1u);
+}
+
+static int has_nan(const double *v, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (conseco__is_nan(v[i])) return 1;
+    return 0;
+}
+
+int conseco_kth_smallest(double *values, size_t n, size_t k, double *out)
+{
+    if (values == NULL || out == NULL) return CONSECO_E_NULL;
+    if (k == 0 || k > n) return CONSECO_E_INVALID_ARG;
+    if (has_nan(values, n)) return CONSECO_E_BAD_SCORE;
+    *out = conseco__select(values, n, k);
+    return CONSECO_OK;
+}
+
+/* ---------------------------------------------------------------- quantile */
+int conseco_quantile(double *scores, size_t n, double alpha, double *lambda_hat, size_t *k_out)
+{
+    size_t k;
+    int rc;
+    if (lambda_hat == NULL || (scores == NULL && n != 0)) return CONSECO_E_NULL;
+    if ((rc = conseco_rank(n, alpha, &k)) != CONSECO_OK) return rc;
+    if (n != 0 && has_nan(scores, n)) return CONSECO_E_BAD_SCORE;
+    /* k > n: no calibration score is large enough; the empty mask is the answer */
+    *lambda_hat = k > n ? conseco__inf() : conseco__select(scores, n, k);
+    if (k_out != NULL) *k_out = k;
+    return CONSECO_OK;
+}

@@ -90,6 +90,13 @@ int conseco__erosion_params_check(const conseco_erosion_params *p)
     return CONSECO_OK;
 }
 
+/* x is an integer with |x| <= 2^53 (no libm: the cast is exact in that range). */
+static int is_exact_integer(double x)
+{
+    const double limit = 9007199254740992.0;
+    return x >= -limit && x <= limit && (double)(int64_t)x == x;
+}
+
 int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out)
 {
     const conseco_shrinker_vtable *vt;
@@ -127,6 +134,10 @@ int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out)
         return CONSECO_E_BAD_SHRINKER;
     if (!conseco__is_finite(out->vt.lambda_min) || conseco__is_nan(out->vt.lambda_max) ||
         out->vt.lambda_max < out->vt.lambda_min)
+        return CONSECO_E_BAD_SHRINKER;
+    /* the integer domain is lambda_min, lambda_min + 1, ...: lambda_min must be an
+     * integer, and within 2^53 so that these steps are exact doubles */
+    if (out->vt.domain == CONSECO_DOMAIN_INTEGER && !is_exact_integer(out->vt.lambda_min))
         return CONSECO_E_BAD_SHRINKER;
     if (out->vt.levels == NULL && out->vt.apply == NULL) return CONSECO_E_BAD_SHRINKER;
     /* the black-box search on a real domain needs the candidate lambdas */

@@ -1,15 +1,446 @@
-/* STUB: replaced by the threshold implementation. */
+/* Threshold shrinker (paper Eq. 1): Yhat = {s >= base}, I_lambda = {s >= lambda}.
+ *
+ * Score: with m the largest false-positive count allowed by F <= tau and l
+ * the (m+1)-th largest false-positive score, F_lambda <= tau exactly when
+ * lambda > l. The score is therefore the smallest breakpoint above l, where
+ * the breakpoints are base, the scores in Yhat that are <= top, and top.
+ * Integer maps find l with a histogram, float maps with an O(n) selection. */
 #include "internal.h"
-size_t conseco__threshold_scratch_size(size_t w, size_t h, size_t d) { (void)w; (void)h; (void)d; return 64; }
-int conseco__threshold_score(const conseco_threshold_params *p, const conseco_image *pred, const conseco_mask *truth, double tau, void *scratch, size_t scratch_size, double *score)
-{ (void)p; (void)pred; (void)truth; (void)tau; (void)scratch; (void)scratch_size; (void)score; return CONSECO_E_UNSUPPORTED; }
-int conseco__threshold_apply(const conseco_threshold_params *p, const conseco_image *pred, double lambda, const conseco_mask_out *inner, const conseco_mask_out *uncertain)
-{ (void)p; (void)pred; (void)lambda; (void)inner; (void)uncertain; return CONSECO_E_UNSUPPORTED; }
-int conseco__threshold_evaluate(const conseco_threshold_params *p, const conseco_image *pred, const conseco_mask *truth, double lambda, double tau, conseco_image_metrics *out)
-{ (void)p; (void)pred; (void)truth; (void)lambda; (void)tau; (void)out; return CONSECO_E_UNSUPPORTED; }
-int conseco__threshold_levels_cb(void *user, const conseco_image *pred, double *levels, size_t count)
-{ (void)user; (void)pred; (void)levels; (void)count; return CONSECO_E_UNSUPPORTED; }
-int conseco__threshold_apply_cb(void *user, const conseco_image *pred, double lambda, uint8_t *inner, size_t count)
-{ (void)user; (void)pred; (void)lambda; (void)inner; (void)count; return CONSECO_E_UNSUPPORTED; }
-int conseco__threshold_breakpoints_cb(void *user, const conseco_image *pred, double *out, size_t capacity, size_t *count)
-{ (void)user; (void)pred; (void)out; (void)capacity; (void)count; return CONSECO_E_UNSUPPORTED; }
+
+/* Histogram sizes: 8-bit maps (u8 and MASK8) and 16-bit maps. */
+#define BINS8 256u
+#define BINS16 65536u
+
+static size_t hist_bytes(size_t bins)
+{
+    /* a false-positive count per bin and a "some Yhat pixel has it" flag */
+    return bins * (sizeof(size_t) + 1u);
+}
+
+/* Bytes the float (selection) path needs: one double per pixel, 0 on overflow. */
+static size_t select_bytes(size_t w, size_t h, size_t d)
+{
+    size_t n, bytes;
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
+        !conseco__mul_size(n, sizeof(double), &bytes))
+        return 0;
+    return bytes;
+}
+
+/* 16-bit maps use the histogram only when it is not larger than the
+ * selection buffer, so small images do not pay for 65536 bins. */
+static int u16_uses_histogram(size_t select_size)
+{
+    return select_size >= hist_bytes(BINS16);
+}
+
+size_t conseco__threshold_scratch_size(size_t width, size_t height, size_t depth)
+{
+    size_t need = select_bytes(width, height, depth);
+    if (need == 0) return 0;
+    if (need < hist_bytes(BINS8)) need = hist_bytes(BINS8);
+    return conseco__add_size(need, CONSECO__ALIGN_SLACK, &need) ? need : 0;
+}
+
+/* --------------------------------------------------------------- helpers */
+/* Histogram bin of pixel x: MASK8 maps to the u8 bins 0 and 255 (1.0). */
+static size_t bin_of(int dtype, const unsigned char *row, size_t x)
+{
+    switch (dtype) {
+    case CONSECO_DTYPE_U16: return ((const uint16_t *)(const void *)row)[x];
+    case CONSECO_DTYPE_MASK8: return row[x] ? 255u : 0u;
+    default: return row[x];
+    }
+}
+
+static double bin_score(int dtype, size_t bin)
+{
+    return dtype == CONSECO_DTYPE_U16 ? (double)bin / 65535.0 : (double)bin / 255.0;
+}
+
+static int is_float(int dtype)
+{
+    return dtype == CONSECO_DTYPE_F32 || dtype == CONSECO_DTYPE_F64;
+}
+
+/* The score once l is known: the smallest breakpoint strictly above l.
+ * `above` is the smallest Yhat score in (l, top], +inf if none. */
+static double smallest_breakpoint_above(double l, double above, double top)
+{
+    if (above <= top) return above; /* above <= top < inf: a pixel breakpoint */
+    return top > l ? top : conseco__inf();
+}
+
+/* The row loops below take the dtype as a parameter and are called with a
+ * constant, so each inlines into a loop specialised for one element type.
+ * They are branch-free: truth masks and scores are noisy near the edges. */
+
+/* ---------------------------------------------------------- integer maps */
+static inline void hist_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
+                            size_t first_in, size_t *fp, unsigned char *seen, size_t *predicted)
+{
+    size_t x, count = 0;
+    for (x = 0; x < w; x++) {
+        const size_t b = bin_of(dtype, row, x);
+        const size_t in = (size_t)(b >= first_in);
+        count += in;
+        fp[b] += in & (size_t)(t[x] == 0); /* counts <= pixel count: no overflow */
+        seen[b] |= (unsigned char)in;
+    }
+    *predicted += count;
+}
+
+static int score_histogram(const conseco_threshold_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, double tau, size_t bins, void *scratch,
+                           double *score)
+{
+    size_t *fp = (size_t *)scratch;
+    unsigned char *seen = (unsigned char *)scratch + bins * sizeof(size_t);
+    size_t first_in = bins; /* smallest bin with score >= base */
+    size_t predicted = 0, nfp = 0, acc = 0, b, y, z;
+    uint64_t m;
+    double l;
+
+    /* scores rise with the bin, so Yhat is a range of bins */
+    for (b = 0; b < bins; b++)
+        if (bin_score(pred->dtype, b) >= p->base) {
+            first_in = b;
+            break;
+        }
+    CONSECO_memset(fp, 0, bins * sizeof(size_t));
+    CONSECO_memset(seen, 0, bins);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            const size_t w = pred->width;
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_U16:
+                hist_row(CONSECO_DTYPE_U16, row, t, w, first_in, fp, seen, &predicted);
+                break;
+            case CONSECO_DTYPE_MASK8:
+                hist_row(CONSECO_DTYPE_MASK8, row, t, w, first_in, fp, seen, &predicted);
+                break;
+            default: hist_row(CONSECO_DTYPE_U8, row, t, w, first_in, fp, seen, &predicted); break;
+            }
+        }
+    for (b = first_in; b < bins; b++) nfp += fp[b];
+    m = conseco__fp_budget((uint64_t)predicted, tau);
+    if ((uint64_t)nfp <= m) {
+        *score = p->base;
+        return CONSECO_OK;
+    }
+    /* l = the (m+1)-th largest false-positive score; m < nfp fits size_t */
+    for (b = bins; b-- > first_in;) {
+        acc += fp[b];
+        if ((uint64_t)acc > m) break;
+    }
+    l = bin_score(pred->dtype, b);
+    for (b = b + 1; b < bins; b++)
+        if (seen[b]) break;
+    *score = smallest_breakpoint_above(l, b < bins ? bin_score(pred->dtype, b) : conseco__inf(),
+                                       p->top);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------ float maps */
+/* Appends the false-positive scores of a row to fp; 0 if a score is not finite. */
+static inline int collect_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
+                              double base, double *fp, size_t *nfp, size_t *predicted)
+{
+    size_t x, k = *nfp, count = 0;
+    int finite = 1;
+    for (x = 0; x < w; x++) {
+        const double s = conseco__pixel(dtype, row, x);
+        const size_t in = (size_t)(s >= base); /* NaN is out, and caught below */
+        if (is_float(dtype)) finite &= conseco__is_finite(s);
+        count += in;
+        fp[k] = s; /* k < pixels seen so far: always inside the buffer */
+        k += in & (size_t)(t[x] == 0);
+    }
+    *nfp = k;
+    *predicted += count;
+    return finite;
+}
+
+/* Lowers *above to the smallest score of the row in (l, top]. */
+static inline void min_above_row(int dtype, const unsigned char *row, size_t w, double l,
+                                 double top, double *above)
+{
+    double best = *above;
+    size_t x;
+    for (x = 0; x < w; x++) {
+        const double s = conseco__pixel(dtype, row, x);
+        /* s > l implies s >= base: l is a Yhat score */
+        if (s > l && s <= top && s < best) best = s;
+    }
+    *above = best;
+}
+
+static int score_select(const conseco_threshold_params *p, const conseco_image *pred,
+                        const conseco_mask *truth, double tau, double *fp, double *score)
+{
+    const size_t w = pred->width;
+    size_t predicted = 0, nfp = 0, y, z;
+    double l, above = conseco__inf();
+    uint64_t m;
+    int finite = 1;
+
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height && finite; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_F32:
+                finite = collect_row(CONSECO_DTYPE_F32, row, t, w, p->base, fp, &nfp, &predicted);
+                break;
+            case CONSECO_DTYPE_F64:
+                finite = collect_row(CONSECO_DTYPE_F64, row, t, w, p->base, fp, &nfp, &predicted);
+                break;
+            default:
+                finite = collect_row(CONSECO_DTYPE_U16, row, t, w, p->base, fp, &nfp, &predicted);
+                break;
+            }
+        }
+    if (!finite) return CONSECO_E_NONFINITE;
+    m = conseco__fp_budget((uint64_t)predicted, tau);
+    if ((uint64_t)nfp <= m) {
+        *score = p->base;
+        return CONSECO_OK;
+    }
+    /* (m+1)-th largest = (nfp - m)-th smallest */
+    l = conseco__select(fp, nfp, nfp - (size_t)m);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_F32:
+                min_above_row(CONSECO_DTYPE_F32, row, w, l, p->top, &above);
+                break;
+            case CONSECO_DTYPE_F64:
+                min_above_row(CONSECO_DTYPE_F64, row, w, l, p->top, &above);
+                break;
+            default: min_above_row(CONSECO_DTYPE_U16, row, w, l, p->top, &above); break;
+            }
+        }
+    *score = smallest_breakpoint_above(l, above, p->top);
+    return CONSECO_OK;
+}
+
+int conseco__threshold_score(const conseco_threshold_params *p, const conseco_image *pred,
+                             const conseco_mask *truth, double tau, void *scratch,
+                             size_t scratch_size, double *score)
+{
+    const size_t sel = select_bytes(pred->width, pred->height, pred->depth);
+    const size_t need = conseco__threshold_scratch_size(pred->width, pred->height, pred->depth);
+    void *work;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    work = conseco__align16(scratch, &scratch_size);
+    switch (pred->dtype) {
+    case CONSECO_DTYPE_U8:
+    case CONSECO_DTYPE_MASK8:
+        return score_histogram(p, pred, truth, tau, BINS8, work, score);
+    case CONSECO_DTYPE_U16:
+        if (u16_uses_histogram(sel))
+            return score_histogram(p, pred, truth, tau, BINS16, work, score);
+        return score_select(p, pred, truth, tau, (double *)work, score);
+    default: return score_select(p, pred, truth, tau, (double *)work, score);
+    }
+}
+
+/* ----------------------------------------------------------------- apply */
+static inline void apply_row(int dtype, const unsigned char *row, size_t w, double base,
+                             double lambda, uint8_t *in, uint8_t *un)
+{
+    size_t x;
+    for (x = 0; x < w; x++) {
+        const double s = conseco__pixel(dtype, row, x);
+        const int in_yhat = s >= base;
+        /* lambda below base cannot add pixels outside Yhat */
+        const int kept = in_yhat & (s >= lambda);
+        if (in) in[x] = (uint8_t)kept;
+        if (un) un[x] = (uint8_t)(in_yhat & !kept);
+    }
+}
+
+int conseco__threshold_apply(const conseco_threshold_params *p, const conseco_image *pred,
+                             double lambda, const conseco_mask_out *inner,
+                             const conseco_mask_out *uncertain)
+{
+    const size_t w = pred->width;
+    size_t y, z;
+    int rc;
+    /* validate every pixel before writing anything */
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            uint8_t *in = inner ? conseco__mask_out_row(inner, y, z) : NULL;
+            uint8_t *un = uncertain ? conseco__mask_out_row(uncertain, y, z) : NULL;
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_U8: apply_row(CONSECO_DTYPE_U8, row, w, p->base, lambda, in, un); break;
+            case CONSECO_DTYPE_U16: apply_row(CONSECO_DTYPE_U16, row, w, p->base, lambda, in, un); break;
+            case CONSECO_DTYPE_F32: apply_row(CONSECO_DTYPE_F32, row, w, p->base, lambda, in, un); break;
+            case CONSECO_DTYPE_F64: apply_row(CONSECO_DTYPE_F64, row, w, p->base, lambda, in, un); break;
+            default: apply_row(CONSECO_DTYPE_MASK8, row, w, p->base, lambda, in, un); break;
+            }
+        }
+    return CONSECO_OK;
+}
+
+int conseco__threshold_evaluate(const conseco_threshold_params *p, const conseco_image *pred,
+                                const conseco_mask *truth, double lambda, double tau,
+                                conseco_image_metrics *out)
+{
+    uint64_t predicted = 0, kept = 0, kept_fp = 0;
+    size_t x, y, z;
+    int rc;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < pred->width; x++) {
+                const double s = conseco__pixel(pred->dtype, row, x);
+                const unsigned in_yhat = s >= p->base;
+                const unsigned in = in_yhat & (s >= lambda);
+                predicted += in_yhat;
+                kept += in;
+                kept_fp += in & (t[x] == 0);
+            }
+        }
+    conseco__metrics_fill(predicted, kept, kept_fp, kept - kept_fp, tau, out);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------ vtable callbacks */
+/* Common checks of the callbacks: params, view, dense buffer size. */
+static int cb_check(void *user, const conseco_image *pred, const void *buf, size_t count)
+{
+    size_t n;
+    int rc;
+    if (buf == NULL) return CONSECO_E_NULL;
+    if ((rc = conseco__threshold_params_check((const conseco_threshold_params *)user)) !=
+        CONSECO_OK)
+        return rc;
+    if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
+    if (count < n) return CONSECO_E_BUFFER_TOO_SMALL;
+    return conseco__image_check_finite(pred);
+}
+
+int conseco__threshold_levels_cb(void *user, const conseco_image *pred, double *levels,
+                                 size_t count)
+{
+    const conseco_threshold_params *p = (const conseco_threshold_params *)user;
+    size_t i = 0, x, y, z;
+    int rc;
+    if ((rc = cb_check(user, pred, levels, count)) != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++) {
+                const double s = conseco__pixel(pred->dtype, row, x);
+                levels[i++] = s >= p->base ? s : -conseco__inf();
+            }
+        }
+    return CONSECO_OK;
+}
+
+int conseco__threshold_apply_cb(void *user, const conseco_image *pred, double lambda,
+                                uint8_t *inner, size_t count)
+{
+    const conseco_threshold_params *p = (const conseco_threshold_params *)user;
+    size_t i = 0, x, y, z;
+    int rc;
+    if ((rc = cb_check(user, pred, inner, count)) != CONSECO_OK) return rc;
+    if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++) {
+                const double s = conseco__pixel(pred->dtype, row, x);
+                inner[i++] = (uint8_t)(s >= p->base && s >= lambda);
+            }
+        }
+    return CONSECO_OK;
+}
+
+/* In-place heapsort (no recursion, no scratch) used to deduplicate the breakpoints. */
+static void sift_down(double *a, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2u * root + 1u;
+        double t;
+        if (child >= n) return;
+        if (child + 1u < n && a[child + 1u] > a[child]) child++;
+        if (!(a[child] > a[root])) return;
+        t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+        root = child;
+    }
+}
+
+static size_t sort_unique(double *a, size_t n)
+{
+    size_t i, out;
+    if (n < 2) return n;
+    for (i = n / 2u; i-- > 0;) sift_down(a, i, n);
+    for (i = n - 1u; i > 0; i--) {
+        const double t = a[0];
+        a[0] = a[i];
+        a[i] = t;
+        sift_down(a, 0, i);
+    }
+    for (out = 1, i = 1; i < n; i++)
+        if (a[i] != a[out - 1u]) a[out++] = a[i];
+    return out;
+}
+
+/* Is v in the sorted prefix a[0..n)? */
+static int sorted_contains(const double *a, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2u;
+        if (a[mid] < v) lo = mid + 1u;
+        else hi = mid;
+    }
+    return lo < n && a[lo] == v;
+}
+
+/* The set B = {base} U {s in Yhat : s <= top} U {top}, sorted, without
+ * duplicates. The buffer is compacted when it fills, so `capacity` only has
+ * to hold the distinct breakpoints (at most pixel count + 2). */
+int conseco__threshold_breakpoints_cb(void *user, const conseco_image *pred, double *out,
+                                      size_t capacity, size_t *count)
+{
+    const conseco_threshold_params *p = (const conseco_threshold_params *)user;
+    size_t n = 0, sorted = 0, x, y, z;
+    int rc;
+    if (count == NULL) return CONSECO_E_NULL;
+    if ((rc = cb_check(user, pred, out, (size_t)-1)) != CONSECO_OK) return rc;
+    if (capacity < (p->top != p->base ? 2u : 1u)) return CONSECO_E_BUFFER_TOO_SMALL;
+    out[n++] = p->base;
+    if (p->top != p->base) out[n++] = p->top;
+    n = sorted = sort_unique(out, n);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++) {
+                const double s = conseco__pixel(pred->dtype, row, x);
+                if (!(s >= p->base && s <= p->top)) continue;
+                if (n > sorted && out[n - 1u] == s) continue; /* runs of equal pixels */
+                if (sorted_contains(out, sorted, s)) continue;
+                if (n == capacity) {
+                    n = sorted = sort_unique(out, n);
+                    if (sorted_contains(out, sorted, s)) continue; /* was in the tail */
+                    if (n == capacity) return CONSECO_E_BUFFER_TOO_SMALL;
+                }
+                out[n++] = s;
+            }
+        }
+    *count = sort_unique(out, n);
+    return CONSECO_OK;
+}

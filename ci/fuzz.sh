@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# libFuzzer (clang 14) with ASan + UBSan on every fuzz target: each runs for
+# FUZZ_SECONDS (default 45 s) starting from its checked-in corpus in
+# tests/fuzz/corpus/<name>/; new inputs go to a scratch corpus in the build
+# tree. A crash, leak, timeout or failed invariant fails the check and prints
+# how to turn the input into a regression test (ctest replays every corpus
+# file under gcc, see tests/cmake/fuzz.cmake).
+#
+#   FUZZ_SECONDS=300 bash ci/fuzz.sh          longer run
+#   FUZZ_UPDATE_CORPUS=1 bash ci/fuzz.sh      merge new coverage into tests/fuzz/corpus
+#   FUZZ_TARGETS="fuzz_state" bash ci/fuzz.sh only these targets
+CI_NAME=fuzz
+source "$(dirname "$0")/common.sh"
+ci_need clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev
+
+seconds=${FUZZ_SECONDS:-45}
+dir=$CI_BUILD/ci-fuzz
+ci_configure "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCONSECO_FUZZ=ON -DCONSECO_ASAN=ON -DCONSECO_UBSAN=ON -DCONSECO_BUILD_BENCH=OFF \
+  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link"
+
+# Every libFuzzer executable the build defines: fuzz_<name> (not *_replay).
+mapfile -t targets < <(cmake --build "$dir" --target help | sed -n 's/^\.\.\. \(fuzz_[a-z0-9_]*\).*/\1/p' |
+                       grep -v '_replay$' | sort -u)
+[ -n "${FUZZ_TARGETS:-}" ] && read -r -a targets <<< "$FUZZ_TARGETS"
+[ ${#targets[@]} -gt 0 ] || ci_die "no fuzz targets defined (CONSECO_FUZZ=ON)"
+ci_build "$dir" "${targets[@]}"
+ci_log "targets: ${targets[*]}; ${seconds} s each, ${CI_JOBS} at a time"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+bin_of() { find "$dir" -name "$1" -type f -perm -u+x -print -quit; }
+
+run_one() { # target
+  local t=$1 name=${1#fuzz_}
+  local src=$CI_ROOT/tests/fuzz/corpus/$name work=$dir/corpus-$name art=$dir/artifacts-$name
+  rm -rf "$work" "$art"; mkdir -p "$work" "$art" "$src"
+  "$(bin_of "$t")" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    -print_final_stats=1 -artifact_prefix="$art/" "$work" "$src" > "$dir/$t.log" 2>&1
+}
+
+pids=() names=()
+for t in "${targets[@]}"; do
+  [ -n "$(bin_of "$t")" ] || ci_die "$t was not built"
+  run_one "$t" & pids+=($!) names+=("$t")
+  if [ ${#pids[@]} -ge "$CI_JOBS" ]; then wait "${pids[0]}" || true; pids=("${pids[@]:1}"); fi
+done
+wait || true
+
+fail=0
+: > "$dir/summary.txt"
+for t in "${targets[@]}"; do
+  name=${t#fuzz_}
+  log=$dir/$t.log
+  art=$dir/artifacts-$name
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|NEW|REDUCE|pulse|INITED)' "$log" | tail -n 1 || true)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$done_line")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$done_line")
+  corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<< "$done_line")
+  line="$t: ${execs:-?} executions in ${seconds} s (${rate:-?}/s), coverage ${cov:-?} edges, ${ft:-?} features, corpus ${corp:-?}"
+  echo "$line" >> "$dir/summary.txt"
+  if ls "$art"/* > /dev/null 2>&1 || ! grep -q '^Done [0-9]* runs' "$log"; then
+    fail=1
+    ci_log "FAIL: $t"
+    grep -E 'ERROR|invariant failed|runtime error|SUMMARY|Test unit written' "$log" | head -n 20 >&2 || true
+    for a in "$art"/*; do
+      [ -f "$a" ] || continue
+      ci_log "input $a ($(stat -c %s "$a") bytes):"
+      od -A d -t x1 "$a" | head -n 8 >&2
+      ci_log "to keep it as a regression test: cp '$a' tests/fuzz/corpus/$name/regress-$(sha1sum "$a" | cut -c1-12)"
+      ci_log "reproduce: $(bin_of "$t") '$a'   (or under gcc: <build>/tests/${t}_replay '$a')"
+    done
+    tail -n 30 "$log" >&2
+  else
+    ci_log "$line"
+    if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ]; then
+      "$(bin_of "$t")" -merge=1 "$CI_ROOT/tests/fuzz/corpus/$name" "$dir/corpus-$name" > "$dir/$t.merge.log" 2>&1 ||
+        ci_die "corpus merge for $t"
+      ci_log "$t: merged new coverage into tests/fuzz/corpus/$name ($(ls "$CI_ROOT/tests/fuzz/corpus/$name" | wc -l) files)"
+    fi
+  fi
+done
+[ $fail -eq 0 ] || ci_die "fuzzing found failures (logs: $dir/fuzz_*.log)"
+ci_log "OK: no crash, leak, timeout or failed invariant"

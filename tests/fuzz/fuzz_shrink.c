@@ -1,0 +1,398 @@
+/*
+ * Fuzz target: conseco_score, conseco_apply, conseco_evaluate_image and
+ * conseco_metrics_from_masks on arbitrary shapes, strides, element types,
+ * values (NaN, inf, denormals, ties) and shrinker settings.
+ *
+ * Input layout (missing bytes read as 0):
+ *   0 shrinker: threshold, or erosion with one of 3 elements x 2 borders
+ *   1 dtype (>= 250: an invalid dtype), bit 7: floats from raw bytes
+ *   2-4 width, height, depth (2-D up to 12 x 12, 3-D up to 6 x 6 x 3)
+ *   5-6 row/slice padding; 7 tau; 8-9 base, top
+ *   10.. pixel bytes, then truth bits, then extra lambdas.
+ *
+ * Invariants checked on every input:
+ *  - status: invalid dtype -> CONSECO_E_BAD_DTYPE, a NaN/inf in a float map
+ *    -> CONSECO_E_NONFINITE, otherwise OK;
+ *  - the score equals the literal reference (tests/support/ref_*.c) exactly;
+ *  - for every lambda: the inner mask lies inside the prediction, inner and
+ *    uncertain partition it, padding bytes are never written, masks shrink
+ *    as lambda grows and AFP is non-increasing in lambda;
+ *  - evaluate_image and metrics_from_masks agree with the written masks;
+ *  - AFP <= tau at lambda = score, and > tau at every breakpoint below it.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conseco.h"
+#include "fuzz_check.h"
+#include "ref_erosion.h"
+#include "ref_threshold.h"
+
+#define CANARY 0x5Au
+#define MAX_LAMBDAS 14
+
+typedef struct reader {
+    const uint8_t *p;
+    size_t n;
+} reader;
+
+static unsigned next_byte(reader *r)
+{
+    if (r->n == 0) return 0;
+    r->n--;
+    return *r->p++;
+}
+
+typedef struct layout {
+    size_t w, h, d, row, slice, bytes;
+} layout;
+
+static layout make_layout(size_t w, size_t h, size_t d, size_t elem, size_t row_pad,
+                          size_t slice_pad_rows)
+{
+    layout l;
+    l.w = w;
+    l.h = h;
+    l.d = d;
+    l.row = (w + row_pad) * elem;
+    l.slice = (h + slice_pad_rows) * l.row;
+    l.bytes = d * l.slice;
+    return l;
+}
+
+static size_t elem_size(int dtype)
+{
+    switch (dtype) {
+    case CONSECO_DTYPE_U16: return 2;
+    case CONSECO_DTYPE_F32: return 4;
+    case CONSECO_DTYPE_F64: return 8;
+    default: return 1;
+    }
+}
+
+/* Dense index of (x, y, z) and byte offset in a strided layout. */
+static size_t off(const layout *l, size_t x, size_t y, size_t z, size_t elem)
+{
+    return z * l->slice + y * l->row + x * elem;
+}
+
+static int is_pixel_byte(const layout *l, size_t byte, size_t elem)
+{
+    const size_t z = byte / l->slice, in_slice = byte % l->slice;
+    const size_t y = in_slice / l->row, x_bytes = in_slice % l->row;
+    (void)z;
+    return y < l->h && x_bytes < l->w * elem;
+}
+
+static void check_padding(const uint8_t *buf, const layout *l)
+{
+    size_t b;
+    for (b = 0; b < l->bytes; b++)
+        if (!is_pixel_byte(l, b, 1)) FUZZ_CHECK(buf[b] == CANARY);
+}
+
+typedef struct ctx {
+    conseco_shrinker sh;
+    int is_threshold;
+    conseco_threshold_params tp;
+    conseco_erosion_params ep;
+    conseco_image img;
+    conseco_mask truth;
+    layout ml;        /* layout of truth and output masks */
+    size_t n;         /* pixels */
+    uint8_t *yhat;    /* dense prediction, from the literal pixel values */
+    uint8_t *gt;      /* dense truth */
+    double tau;
+    void *scratch;
+    size_t scratch_size;
+} ctx;
+
+static void dense_from_strided(const ctx *c, const uint8_t *buf, uint8_t *dense)
+{
+    size_t x, y, z, i = 0;
+    for (z = 0; z < c->ml.d; z++)
+        for (y = 0; y < c->ml.h; y++)
+            for (x = 0; x < c->ml.w; x++) dense[i++] = buf[off(&c->ml, x, y, z, 1)];
+}
+
+/* Applies lambda, checks the masks; returns the dense inner mask in `inner`. */
+static void check_apply(const ctx *c, double lambda, uint8_t *inner, const uint8_t *prev,
+                        double *prev_afp)
+{
+    uint8_t *in_buf = (uint8_t *)malloc(c->ml.bytes), *unc_buf = (uint8_t *)malloc(c->ml.bytes);
+    uint8_t *unc = (uint8_t *)malloc(c->n), *alone = (uint8_t *)malloc(c->ml.bytes);
+    conseco_mask_out in_view, unc_view, alone_view;
+    conseco_mask yhat_view, inner_view;
+    conseco_image_metrics m, mm;
+    size_t i, kept = 0, kept_fp = 0, predicted = 0;
+    FUZZ_CHECK(in_buf && unc_buf && unc && alone);
+    memset(in_buf, CANARY, c->ml.bytes);
+    memset(unc_buf, CANARY, c->ml.bytes);
+    memset(alone, CANARY, c->ml.bytes);
+    in_view = conseco_mask_out_3d(in_buf, c->ml.w, c->ml.h, c->ml.d, c->ml.row, c->ml.slice);
+    unc_view = conseco_mask_out_3d(unc_buf, c->ml.w, c->ml.h, c->ml.d, c->ml.row, c->ml.slice);
+    alone_view = conseco_mask_out_3d(alone, c->ml.w, c->ml.h, c->ml.d, c->ml.row, c->ml.slice);
+    FUZZ_CHECK(conseco_apply(&c->sh, &c->img, lambda, c->scratch, c->scratch_size, &in_view,
+                             &unc_view) == CONSECO_OK);
+    check_padding(in_buf, &c->ml);
+    check_padding(unc_buf, &c->ml);
+    dense_from_strided(c, in_buf, inner);
+    dense_from_strided(c, unc_buf, unc);
+    /* the uncertain region alone is the same region */
+    FUZZ_CHECK(conseco_apply(&c->sh, &c->img, lambda, c->scratch, c->scratch_size, NULL,
+                             &alone_view) == CONSECO_OK);
+    check_padding(alone, &c->ml);
+    FUZZ_CHECK(memcmp(alone, unc_buf, c->ml.bytes) == 0);
+
+    for (i = 0; i < c->n; i++) {
+        FUZZ_CHECK(inner[i] <= 1 && unc[i] <= 1);
+        FUZZ_CHECK(!(inner[i] && !c->yhat[i]));          /* inner inside the prediction */
+        FUZZ_CHECK(inner[i] + unc[i] == c->yhat[i]);     /* a partition of it */
+        if (prev) FUZZ_CHECK(!(inner[i] && !prev[i]));   /* nested in lambda */
+        predicted += c->yhat[i];
+        kept += inner[i];
+        kept_fp += inner[i] && !c->gt[i];
+    }
+    if (lambda > DBL_MAX) FUZZ_CHECK(kept == 0); /* +inf: the empty mask */
+    if (c->is_threshold) {
+        uint8_t *ri = (uint8_t *)malloc(c->n), *ru = (uint8_t *)malloc(c->n);
+        FUZZ_CHECK(ri && ru);
+        ref_threshold_apply(&c->tp, &c->img, lambda, ri, ru);
+        FUZZ_CHECK(memcmp(ri, inner, c->n) == 0 && memcmp(ru, unc, c->n) == 0);
+        free(ri);
+        free(ru);
+    } else if (lambda <= DBL_MAX) {
+        /* I_lambda = I_ceil(lambda); below 0 it is the prediction itself */
+        uint8_t *ri = (uint8_t *)malloc(c->n);
+        const double steps = lambda <= 0.0 ? 0.0 : ceil(lambda);
+        FUZZ_CHECK(ri != NULL);
+        ref_erosion_inner(c->yhat, c->ml.w, c->ml.h, c->ml.d, (int)c->ep.element,
+                          (int)c->ep.border, (unsigned long)steps, ri);
+        for (i = 0; i < c->n; i++) FUZZ_CHECK((ri[i] != 0) == (inner[i] != 0));
+        free(ri);
+    }
+
+    FUZZ_CHECK(conseco_evaluate_image(&c->sh, &c->img, &c->truth, lambda, c->tau, c->scratch,
+                                      c->scratch_size, &m) == CONSECO_OK);
+    FUZZ_CHECK(m.predicted == predicted && m.inner == kept && m.inner_fp == kept_fp);
+    FUZZ_CHECK(m.inner_tp == kept - kept_fp);
+    FUZZ_CHECK(m.afp == (predicted ? (double)kept_fp / (double)predicted : 0.0));
+    FUZZ_CHECK(m.valid == (m.afp <= c->tau));
+    FUZZ_CHECK(m.afp <= *prev_afp); /* AFP non-increasing in lambda */
+    *prev_afp = m.afp;
+
+    /* metrics from the explicit masks agree (in_buf has the mask layout) */
+    yhat_view = conseco_mask_3d(c->yhat, c->ml.w, c->ml.h, c->ml.d, c->ml.w, c->ml.w * c->ml.h);
+    inner_view = conseco_mask_3d(inner, c->ml.w, c->ml.h, c->ml.d, c->ml.w, c->ml.w * c->ml.h);
+    {
+        uint8_t *gt_dense_owner = c->gt;
+        conseco_mask gt_view = conseco_mask_3d(gt_dense_owner, c->ml.w, c->ml.h, c->ml.d, c->ml.w,
+                                               c->ml.w * c->ml.h);
+        FUZZ_CHECK(conseco_metrics_from_masks(&yhat_view, &inner_view, &gt_view, c->tau, &mm) ==
+                   CONSECO_OK);
+    }
+    FUZZ_CHECK(mm.predicted == m.predicted && mm.inner == m.inner && mm.inner_fp == m.inner_fp &&
+               mm.afp == m.afp && mm.valid == m.valid);
+    free(in_buf);
+    free(unc_buf);
+    free(unc);
+    free(alone);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    reader r = {data, size};
+    ctx c;
+    unsigned b0 = next_byte(&r), b1 = next_byte(&r);
+    /* 2-D up to 12 x 12, volumes up to 6 x 6 x 3: small shapes find the edge
+     * cases, and the literal references stay fast enough for many runs/s */
+    const unsigned wb = next_byte(&r), hb = next_byte(&r), db = next_byte(&r);
+    const size_t d = 1 + db % 3, side = d > 1 ? 6 : 12;
+    const size_t w = 1 + wb % side, h = 1 + hb % side;
+    const unsigned pads = next_byte(&r), slice_pad = next_byte(&r) % 3, tau_b = next_byte(&r);
+    const unsigned base_b = next_byte(&r), top_b = next_byte(&r);
+    const int raw = (b1 & 0x80u) != 0;
+    static const int bad_dtypes[6] = {0, 6, 7, -1, 100, 0x7fffffff};
+    int dtype, nonfinite = 0, rc;
+    size_t elem, x, y, z, i, nl = 0;
+    layout il;
+    uint8_t *pix, *gt_buf;
+    double score, lambdas[MAX_LAMBDAS + 2], prev_afp = DBL_MAX;
+    uint8_t *inner, *prev = NULL;
+
+    memset(&c, 0, sizeof c);
+    dtype = (b1 & 0x7Fu) >= 122 ? bad_dtypes[(b1 & 0x7Fu) % 6] : (int)(1 + (b1 & 0x7Fu) % 5);
+    elem = elem_size(dtype);
+    il = make_layout(w, h, d, elem, pads & 3u, slice_pad);
+    c.ml = make_layout(w, h, d, 1, (pads >> 2) & 3u, (pads >> 4) & 1u);
+    c.n = w * h * d;
+    c.tau = tau_b == 255 ? 1.0 : tau_b == 254 ? 0.0 : (double)tau_b / 253.0;
+
+    b0 %= 7;
+    c.is_threshold = b0 == 0;
+    if (c.is_threshold) {
+        c.tp.base = ((double)base_b - 32.0) / 191.0;
+        c.tp.top = c.tp.base + (top_b == 255 ? 0.0 : (double)top_b / 128.0); /* 255: [b, b] */
+        c.sh = conseco_shrinker_threshold(&c.tp);
+    } else {
+        c.ep.element = 1 + (b0 - 1) % 3;
+        c.ep.border = 1 + (b0 - 1) / 3;
+        c.ep.base = ((double)base_b - 32.0) / 191.0;
+        c.sh = conseco_shrinker_erosion(&c.ep);
+    }
+    FUZZ_CHECK(conseco_shrinker_validate(&c.sh) == CONSECO_OK);
+
+    /* pixels: padding bytes are all-ones (a NaN for floats) and must never be read */
+    pix = (uint8_t *)malloc(il.bytes);
+    gt_buf = (uint8_t *)malloc(c.ml.bytes);
+    c.yhat = (uint8_t *)malloc(c.n);
+    c.gt = (uint8_t *)malloc(c.n);
+    inner = (uint8_t *)malloc(c.n);
+    prev = (uint8_t *)malloc(c.n);
+    FUZZ_CHECK(pix && gt_buf && c.yhat && c.gt && inner && prev);
+    memset(pix, 0xFF, il.bytes);
+    memset(gt_buf, 0xFF, c.ml.bytes);
+    for (z = 0; z < d; z++)
+        for (y = 0; y < h; y++)
+            for (x = 0; x < w; x++) {
+                uint8_t *p = pix + off(&il, x, y, z, elem);
+                if (dtype == CONSECO_DTYPE_F32 && !raw) {
+                    float f = (float)(((double)next_byte(&r) - 16.0) / 223.0);
+                    memcpy(p, &f, 4);
+                } else if (dtype == CONSECO_DTYPE_F64 && !raw) {
+                    double f = ((double)next_byte(&r) - 16.0) / 223.0;
+                    memcpy(p, &f, 8);
+                } else {
+                    for (i = 0; i < elem; i++) p[i] = (uint8_t)next_byte(&r);
+                }
+                if (dtype == CONSECO_DTYPE_F32) {
+                    float f;
+                    memcpy(&f, p, 4);
+                    nonfinite |= !(f == f && f - f == 0.0f);
+                } else if (dtype == CONSECO_DTYPE_F64) {
+                    double f;
+                    memcpy(&f, p, 8);
+                    nonfinite |= !(f == f && f - f == 0.0);
+                }
+            }
+    i = 0;
+    for (z = 0; z < d; z++)
+        for (y = 0; y < h; y++)
+            for (x = 0; x < w; x++, i++) {
+                const unsigned bits = next_byte(&r);
+                c.gt[i] = (uint8_t)(bits & 1u);
+                /* any nonzero byte is "inside": use 1 and other values */
+                gt_buf[off(&c.ml, x, y, z, 1)] = (uint8_t)((bits & 1u) ? (bits | 1u) : 0u);
+            }
+    c.img = conseco_image_3d(pix, w, h, d, il.row, il.slice, dtype);
+    c.truth = conseco_mask_3d(gt_buf, w, h, d, c.ml.row, c.ml.slice);
+
+    c.scratch_size = conseco_scratch_size(&c.sh, w, h, d);
+    FUZZ_CHECK(c.scratch_size > 0);
+    c.scratch = malloc(c.scratch_size);
+    FUZZ_CHECK(c.scratch != NULL);
+
+    rc = conseco_score(&c.sh, &c.img, &c.truth, c.tau, c.scratch, c.scratch_size, &score);
+    if (dtype < CONSECO_DTYPE_U8 || dtype > CONSECO_DTYPE_MASK8) {
+        FUZZ_CHECK(rc == CONSECO_E_BAD_DTYPE);
+        goto done;
+    }
+    if (nonfinite) {
+        FUZZ_CHECK(rc == CONSECO_E_NONFINITE);
+        goto done;
+    }
+    FUZZ_CHECK(rc == CONSECO_OK);
+    /* too little scratch is refused, never overrun */
+    {
+        double s2 = -1.0;
+        const int rc2 = conseco_score(&c.sh, &c.img, &c.truth, c.tau, c.scratch,
+                                      c.scratch_size - 1, &s2);
+        FUZZ_CHECK(rc2 == CONSECO_OK || rc2 == CONSECO_E_SCRATCH_TOO_SMALL);
+        if (rc2 == CONSECO_OK) FUZZ_CHECK(s2 == score);
+    }
+
+    for (i = 0, z = 0; z < d; z++)
+        for (y = 0; y < h; y++)
+            for (x = 0; x < w; x++, i++) {
+                const double s = ref_pixel(&c.img, x, y, z);
+                c.yhat[i] = (uint8_t)(s >= (c.is_threshold ? c.tp.base : c.ep.base));
+            }
+
+    if (c.is_threshold) {
+        const double ref = ref_threshold_score(&c.tp, &c.img, &c.truth, c.tau);
+        FUZZ_CHECK(score == ref);
+        FUZZ_CHECK(score > DBL_MAX || (score >= c.tp.base && score <= c.tp.top));
+        lambdas[nl++] = c.tp.base;
+        lambdas[nl++] = c.tp.top;
+        lambdas[nl++] = c.tp.base - 0.25; /* below lambda_min: the prediction itself */
+        /* pixel values (breakpoints when in Yhat and <= top) and a few between */
+        while (nl < MAX_LAMBDAS && r.n > 0) {
+            const unsigned k = next_byte(&r);
+            const size_t p = (k * 7919u) % c.n;
+            const double s = ref_pixel(&c.img, p % w, (p / w) % h, p / (w * h));
+            lambdas[nl++] = (k & 1u) ? s : c.tp.base + (c.tp.top - c.tp.base) * (double)k / 255.0;
+        }
+    } else {
+        const double ref = ref_erosion_score(c.yhat, c.gt, w, h, d, (int)c.ep.element,
+                                             (int)c.ep.border, c.tau);
+        FUZZ_CHECK(score == ref);
+        FUZZ_CHECK(score >= 0.0 && (score > DBL_MAX || score == floor(score)));
+        lambdas[nl++] = -1.0; /* below lambda_min: the prediction itself */
+        for (i = 0; i < 7; i++) lambdas[nl++] = (double)i;
+        lambdas[nl++] = 2.5; /* between integers: I_ceil(lambda) */
+        lambdas[nl++] = (double)(w > h ? w : h) + 1.0;
+    }
+    if (score <= DBL_MAX) lambdas[nl++] = score;
+    lambdas[nl++] = (double)INFINITY; /* the empty mask */
+    qsort(lambdas, nl, sizeof lambdas[0], cmp_double);
+
+    for (i = 0; i < nl; i++) {
+        conseco_image_metrics m;
+        check_apply(&c, lambdas[i], inner, i ? prev : NULL, &prev_afp);
+        memcpy(prev, inner, c.n);
+        FUZZ_CHECK(conseco_evaluate_image(&c.sh, &c.img, &c.truth, lambdas[i], c.tau, c.scratch,
+                                          c.scratch_size, &m) == CONSECO_OK);
+        if (lambdas[i] == score) FUZZ_CHECK(m.valid);
+        if (lambdas[i] < score) {
+            /* below the score only non-breakpoints may be valid */
+            /* (erosion: the integers; threshold: base and Yhat values, within [base, top]) */
+            int breakpoint = c.is_threshold ? lambdas[i] == c.tp.base
+                                            : lambdas[i] == floor(lambdas[i]);
+            size_t p;
+            for (p = 0; c.is_threshold && !breakpoint && p < c.n; p++)
+                breakpoint = c.yhat[p] &&
+                             ref_pixel(&c.img, p % w, (p / w) % h, p / (w * h)) == lambdas[i];
+            if (breakpoint && lambdas[i] >= (c.is_threshold ? c.tp.base : 0.0) &&
+                (!c.is_threshold || lambdas[i] <= c.tp.top))
+                FUZZ_CHECK(!m.valid);
+        }
+    }
+
+    /* a truth of another shape is refused */
+    {
+        conseco_mask other = c.truth;
+        other.width = w + 1;
+        other.row_stride = c.ml.row + 1;
+        other.slice_stride = (h + 1) * other.row_stride;
+        rc = conseco_score(&c.sh, &c.img, &other, c.tau, c.scratch, c.scratch_size, &score);
+        FUZZ_CHECK(rc == CONSECO_E_SIZE_MISMATCH || rc == CONSECO_E_BAD_STRIDE);
+    }
+
+done:
+    free(c.scratch);
+    free(pix);
+    free(gt_buf);
+    free(c.yhat);
+    free(c.gt);
+    free(inner);
+    free(prev);
+    return 0;
+}

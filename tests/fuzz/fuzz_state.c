@@ -1,0 +1,194 @@
+/*
+ * Fuzz target: the calibrator state loader (conseco_state_inspect and
+ * conseco_calibrator_load) on arbitrary bytes.
+ *
+ * Input: one mode byte, then the state bytes. Mode bit 0 rewrites the last
+ * four bytes with the correct CRC-32 first, so mutations get past the
+ * checksum and reach the field checks; bit 1 loads into a calibrator whose
+ * tau differs from the state's; bit 2 loads into a static calibrator one
+ * score too small.
+ *
+ * Invariants:
+ *  - load and inspect agree: same status on unreadable bytes, and inspect OK
+ *    with matching settings means load OK;
+ *  - a failed load leaves the calibrator exactly as it was;
+ *  - a loaded state saves back to the very same bytes (the format has one
+ *    encoding), holds info.count scores, none NaN or -inf;
+ *  - the state is exactly as long as it says: one byte less never loads.
+ */
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conseco.h"
+#include "fuzz_check.h"
+
+/* Bitwise CRC-32 (IEEE, reflected 0xEDB88320), written independently of lib/. */
+static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t i;
+    int b;
+    for (i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static int levels_zero(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    size_t i;
+    (void)user;
+    (void)pred;
+    for (i = 0; i < count; i++) levels[i] = 0.0;
+    return CONSECO_OK;
+}
+
+static const double seed_scores[3] = {0.5, 0.75, 0.625};
+
+/* The settings a calibrator needs to accept the described state. */
+static void config_from_info(const conseco_state_info *info, conseco_calibrator_config *cfg,
+                             conseco_threshold_params *tp, conseco_erosion_params *ep,
+                             conseco_shrinker_vtable *vt)
+{
+    conseco_calibrator_config_init(cfg);
+    cfg->tau = info->tau;
+    if (info->kind == CONSECO_KIND_THRESHOLD) {
+        *tp = info->threshold;
+        cfg->shrinker = conseco_shrinker_threshold(tp);
+    } else if (info->kind == CONSECO_KIND_EROSION) {
+        *ep = info->erosion;
+        cfg->shrinker = conseco_shrinker_erosion(ep);
+    } else {
+        memset(vt, 0, sizeof *vt);
+        vt->struct_size = (uint32_t)sizeof *vt;
+        vt->version = CONSECO_SHRINKER_VERSION;
+        vt->name = info->name;
+        vt->domain = info->domain;
+        vt->lambda_min = info->lambda_min;
+        vt->lambda_max = info->lambda_max;
+        vt->levels = levels_zero;
+        cfg->shrinker.vtable = vt;
+        cfg->shrinker.user = NULL;
+    }
+}
+
+static void check_unchanged(const conseco_calibrator *c)
+{
+    double got[4];
+    size_t n = 0;
+    FUZZ_CHECK(conseco_calibrator_count(c) == 3);
+    FUZZ_CHECK(conseco_calibrator_scores(c, got, 4, &n) == CONSECO_OK && n == 3);
+    FUZZ_CHECK(memcmp(got, seed_scores, sizeof seed_scores) == 0);
+}
+
+static void check_loaded(const conseco_calibrator *c, const uint8_t *state, size_t size,
+                         const conseco_state_info *info)
+{
+    size_t n = conseco_calibrator_count(c), i, written = 0, save_size;
+    double *scores;
+    uint8_t *saved;
+    FUZZ_CHECK((uint64_t)n == info->count);
+    scores = (double *)malloc((n ? n : 1) * sizeof *scores);
+    FUZZ_CHECK(scores != NULL);
+    FUZZ_CHECK(conseco_calibrator_scores(c, scores, n, &i) == CONSECO_OK && i == n);
+    for (i = 0; i < n; i++) FUZZ_CHECK(scores[i] == scores[i] && scores[i] >= -DBL_MAX);
+    free(scores);
+    save_size = conseco_calibrator_save_size(c);
+    FUZZ_CHECK(save_size == size);
+    saved = (uint8_t *)malloc(save_size);
+    FUZZ_CHECK(saved != NULL);
+    FUZZ_CHECK(conseco_calibrator_save(c, saved, save_size, &written) == CONSECO_OK);
+    FUZZ_CHECK(written == size && memcmp(saved, state, size) == 0);
+    free(saved);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    conseco_state_info info;
+    conseco_calibrator_config cfg;
+    conseco_threshold_params tp;
+    conseco_erosion_params ep;
+    conseco_shrinker_vtable vt;
+    conseco_calibrator *cal = NULL;
+    uint8_t *state;
+    size_t n, i;
+    unsigned mode;
+    int rc_inspect, rc_load, mismatch = 0;
+
+    if (size == 0) return 0;
+    mode = data[0];
+    n = size - 1;
+    state = (uint8_t *)malloc(n ? n : 1);
+    FUZZ_CHECK(state != NULL);
+    if (n) memcpy(state, data + 1, n);
+    if ((mode & 1u) && n >= 4) {
+        const uint32_t crc = crc32_bitwise(state, n - 4);
+        for (i = 0; i < 4; i++) state[n - 4 + i] = (uint8_t)(crc >> (8 * i));
+    }
+
+    rc_inspect = conseco_state_inspect(state, n, &info);
+    FUZZ_CHECK(rc_inspect <= 0);
+    if (rc_inspect == CONSECO_OK) {
+        FUZZ_CHECK(info.tau >= 0.0 && info.tau <= 1.0);
+        FUZZ_CHECK(memchr(info.name, 0, sizeof info.name) != NULL);
+        FUZZ_CHECK(info.count <= n / 8);
+        config_from_info(&info, &cfg, &tp, &ep, &vt);
+        if (mode & 2u) {
+            cfg.tau = info.tau == 0.5 ? 0.25 : 0.5;
+            mismatch = 1;
+        }
+        if (n > 0) {
+            conseco_state_info other;
+            FUZZ_CHECK(conseco_state_inspect(state, n - 1, &other) != CONSECO_OK);
+        }
+    } else {
+        conseco_threshold_params_default(&tp);
+        conseco_calibrator_config_init(&cfg);
+        cfg.shrinker = conseco_shrinker_threshold(&tp);
+        cfg.tau = 0.1;
+    }
+
+    FUZZ_CHECK(conseco_calibrator_create(&cfg, NULL, &cal) == CONSECO_OK);
+    for (i = 0; i < 3; i++) FUZZ_CHECK(conseco_calibrator_add_score(cal, seed_scores[i]) == CONSECO_OK);
+    rc_load = conseco_calibrator_load(cal, state, n);
+    if (rc_inspect != CONSECO_OK) {
+        FUZZ_CHECK(rc_load == rc_inspect);
+    } else if (mismatch) {
+        FUZZ_CHECK(rc_load == CONSECO_E_INCOMPATIBLE);
+    } else {
+        FUZZ_CHECK(rc_load == CONSECO_OK);
+    }
+    if (rc_load == CONSECO_OK) {
+        double lambda_hat;
+        size_t k;
+        check_loaded(cal, state, n, &info);
+        FUZZ_CHECK(conseco_calibrator_lambda_hat(cal, 0.1, &lambda_hat, &k) == CONSECO_OK);
+        FUZZ_CHECK(lambda_hat == lambda_hat);
+    } else {
+        check_unchanged(cal);
+    }
+    conseco_calibrator_free(cal);
+
+    /* A static calibrator with room for one score fewer than the state holds. */
+    if (rc_inspect == CONSECO_OK && !mismatch && (mode & 4u) && info.count > 3 &&
+        info.count < 4096) {
+        size_t ws;
+        void *workspace;
+        cfg.capacity = (size_t)info.count - 1;
+        cfg.max_width = cfg.max_height = cfg.max_depth = 1;
+        ws = conseco_calibrator_workspace_size(&cfg);
+        FUZZ_CHECK(ws > 0);
+        workspace = malloc(ws);
+        FUZZ_CHECK(workspace != NULL);
+        FUZZ_CHECK(conseco_calibrator_init_static(workspace, ws, &cfg, &cal) == CONSECO_OK);
+        for (i = 0; i < 3; i++) FUZZ_CHECK(conseco_calibrator_add_score(cal, seed_scores[i]) == CONSECO_OK);
+        FUZZ_CHECK(conseco_calibrator_load(cal, state, n) == CONSECO_E_FULL);
+        check_unchanged(cal);
+        conseco_calibrator_free(cal);
+        free(workspace);
+    }
+    free(state);
+    return 0;
+}

@@ -1,0 +1,229 @@
+/* `conseco calibrate`: scores of a calibration folder, k and lambda_hat; optional saved state. */
+#include "args.h"
+#include "cli.h"
+#include "commands.h"
+#include "file_io.h"
+#include "json_out.h"
+#include "pairs.h"
+#include "progress.h"
+#include "shrinker_opts.h"
+
+#include <conseco.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
+    "         [--border foreground|background] [--base 0.5] --tau T --alpha A\n"
+    "         --pred DIR --gt DIR [--save STATE] [--json] [--quiet]\n"
+    "\n"
+    "Scores every calibration pair (prediction and mask with the same id), then\n"
+    "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
+    "smallest score (inf when k > n: only the empty mask is then guaranteed).\n"
+    "\n"
+    "  --shrinker NAME  threshold (raise the score cut-off) or erosion (erode Yhat)\n"
+    "  --se NAME        erosion structuring element: cross (default), square, disk\n"
+    "  --border NAME    erosion outside the image: foreground (default), background\n"
+    "  --base B         threshold that makes the predicted mask Yhat = {s >= B} (0.5)\n"
+    "  --tau T          tolerated fraction of false positives in the inner mask, [0, 1]\n"
+    "  --alpha A        risk: the guarantee holds with probability >= 1 - A, (0, 1)\n"
+    "  --pred DIR       score maps: <id>.png (8/16-bit gray) or <id>.npy, or one .npy stack\n"
+    "  --gt DIR         ground-truth masks with the same ids (nonzero = inside)\n"
+    "  --save STATE     write the calibrator state (all scores) for `conseco apply`\n"
+    "  --json           print one JSON object instead of the summary\n"
+    "  --quiet          no progress on stderr\n";
+
+int cli_check_tau(double tau)
+{
+    if (!(tau >= 0.0 && tau <= 1.0)) return cli_fail(CLI_EXIT_USAGE, "--tau must be in [0, 1]");
+    return CLI_EXIT_OK;
+}
+
+int cli_check_alpha(double alpha)
+{
+    if (!(alpha > 0.0 && alpha < 1.0))
+        return cli_fail(CLI_EXIT_USAGE, "--alpha must be in (0, 1)");
+    return CLI_EXIT_OK;
+}
+
+static int save_state(const conseco_calibrator *cal, const char *path)
+{
+    size_t size = conseco_calibrator_save_size(cal), written = 0;
+    unsigned char *buf;
+    cli_tmpfile t;
+    int st, rc;
+    if (size == 0) return cli_fail(CLI_EXIT_LIBRARY, "%s: cannot size the state", path);
+    buf = (unsigned char *)malloc(size);
+    if (buf == NULL) return cli_fail_nomem();
+    st = conseco_calibrator_save(cal, buf, size, &written);
+    if (st != CONSECO_OK) {
+        free(buf);
+        return cli_fail_status(st, path);
+    }
+    if ((rc = cli_tmp_open(path, &t)) != CLI_EXIT_OK) {
+        free(buf);
+        return rc;
+    }
+    if (fwrite(buf, 1, written, t.f) != written) {
+        cli_tmp_discard(&t);
+        free(buf);
+        return cli_fail(CLI_EXIT_IO, "%s: write error", path);
+    }
+    free(buf);
+    rc = cli_tmp_commit(&t);
+    if (rc != CLI_EXIT_OK) cli_tmp_discard(&t);
+    return rc;
+}
+
+static void print_json(const cli_shrinker_opts *o, double tau, double alpha, size_t n, size_t k,
+                       double lambda, const cli_dataset *pred, const double *scores)
+{
+    size_t i;
+    printf("{\"shrinker\": \"%s\", ", cli_kind_name(o->kind));
+    if (o->kind == CONSECO_KIND_EROSION)
+        printf("\"se\": \"%s\", \"border\": \"%s\", ", cli_element_name(o->erosion.element),
+               cli_border_name(o->erosion.border));
+    else
+        printf("\"se\": null, \"border\": null, ");
+    printf("\"tau\": ");
+    cli_json_number(stdout, tau);
+    printf(", \"alpha\": ");
+    cli_json_number(stdout, alpha);
+    printf(", \"n\": %lu, \"k\": %lu, \"lambda\": ", (unsigned long)n, (unsigned long)k);
+    cli_json_number(stdout, lambda);
+    printf(", \"scores\": [");
+    for (i = 0; i < n; i++) {
+        printf(i ? ", {\"id\": " : "{\"id\": ");
+        cli_json_string(stdout, pred->items[i].id);
+        printf(", \"score\": ");
+        cli_json_number(stdout, scores[i]);
+        putchar('}');
+    }
+    printf("]}\n");
+}
+
+static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, size_t n,
+                          size_t k, double lambda, const double *scores)
+{
+    char buf[40];
+    size_t i, inf = 0, n_min = 0;
+    for (i = 0; i < n; i++) inf += !(scores[i] <= 1.7976931348623157e308);
+    if (o->kind == CONSECO_KIND_EROSION)
+        printf("shrinker: erosion (se %s, border %s, base %g)\n",
+               cli_element_name(o->erosion.element), cli_border_name(o->erosion.border),
+               o->erosion.base);
+    else
+        printf("shrinker: threshold (base %g, top %g)\n", o->threshold.base, o->threshold.top);
+    cli_format_double(tau, buf, sizeof buf);
+    printf("tau: %s  ", buf);
+    cli_format_double(alpha, buf, sizeof buf);
+    printf("alpha: %s\n", buf);
+    printf("calibration images: %lu (%lu with score inf)\n", (unsigned long)n,
+           (unsigned long)inf);
+    cli_format_double(lambda, buf, sizeof buf);
+    printf("k: %lu  lambda_hat: %s\n", (unsigned long)k, buf);
+    if (k > n) {
+        if (conseco_min_calibration_size(alpha, &n_min) == CONSECO_OK)
+            printf("note: k > n, so lambda_hat is inf and the inner mask is empty; "
+                   "alpha = %g needs at least %lu calibration images\n",
+                   alpha, (unsigned long)n_min);
+        else
+            printf("note: k > n, so lambda_hat is inf and the inner mask is empty\n");
+    } else if (!(lambda <= 1.7976931348623157e308)) {
+        printf("note: lambda_hat is inf (too many images never reach tau): the inner mask is "
+               "empty\n");
+    }
+}
+
+int cli_cmd_calibrate(int argc, char **argv)
+{
+    const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
+               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL;
+    int json = 0, quiet = 0, want_help = 0, rc;
+    cli_flag flags[] = {
+        {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
+        {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
+        {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
+        {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
+        {"save", 1, &save, NULL},         {"json", 0, NULL, &json},
+        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},
+    };
+    cli_shrinker_opts opts;
+    double tau, alpha, lambda = 0.0, *scores = NULL;
+    cli_dataset pred, gt;
+    size_t *ix = NULL, i, k = 0;
+    conseco_calibrator_config cfg;
+    conseco_calibrator *cal = NULL;
+    cli_loader loader;
+    cli_progress pg;
+    int st;
+
+    rc = cli_args_parse("calibrate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
+    if (rc != CLI_EXIT_OK) return rc;
+    if (want_help) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
+        return cli_fail(CLI_EXIT_USAGE,
+                        "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
+    if ((rc = cli_shrinker_parse(shrinker, se, border, base, &opts)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_check_alpha(alpha)) != CLI_EXIT_OK) return rc;
+
+    if ((rc = cli_dataset_scan(pred_dir, &pred)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_dataset_scan(gt_dir, &gt)) != CLI_EXIT_OK) {
+        cli_dataset_free(&pred);
+        return rc;
+    }
+    rc = cli_dataset_pair(&pred, &gt, &ix);
+    if (rc == CLI_EXIT_OK) {
+        scores = (double *)malloc(pred.count * sizeof *scores);
+        if (scores == NULL) rc = cli_fail_nomem();
+    }
+    if (rc == CLI_EXIT_OK) {
+        conseco_calibrator_config_init(&cfg);
+        cfg.shrinker = cli_shrinker_of(&opts, opts.kind);
+        cfg.tau = tau;
+        cfg.capacity = pred.count;
+        st = conseco_calibrator_create(&cfg, NULL, &cal);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, "calibrator");
+    }
+    cli_loader_init(&loader);
+    cli_progress_begin(&pg, "calibrate: images", pred.count, quiet);
+    for (i = 0; rc == CLI_EXIT_OK && i < pred.count; i++) {
+        cli_map score, mask;
+        conseco_image im;
+        conseco_mask m;
+        rc = cli_load_pair(&loader, &pred.items[i], &gt.items[ix[i]], &score, &mask);
+        if (rc != CLI_EXIT_OK) break;
+        im = cli_map_image(&score);
+        m = cli_map_mask(&mask);
+        st = conseco_calibrator_add(cal, &im, &m, &scores[i]);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, pred.items[i].path);
+        cli_map_free(&score);
+        cli_map_free(&mask);
+        cli_progress_step(&pg, i + 1);
+    }
+    cli_progress_end(&pg);
+    cli_loader_free(&loader);
+    if (rc == CLI_EXIT_OK) {
+        st = conseco_calibrator_lambda_hat(cal, alpha, &lambda, &k);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, "lambda_hat");
+    }
+    if (rc == CLI_EXIT_OK && save != NULL) rc = save_state(cal, save);
+    if (rc == CLI_EXIT_OK) {
+        if (json) print_json(&opts, tau, alpha, pred.count, k, lambda, &pred, scores);
+        else print_summary(&opts, tau, alpha, pred.count, k, lambda, scores);
+        if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+    }
+    conseco_calibrator_free(cal);
+    free(scores);
+    free(ix);
+    cli_dataset_free(&pred);
+    cli_dataset_free(&gt);
+    return rc;
+}

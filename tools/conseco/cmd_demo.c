@@ -1,0 +1,226 @@
+/* `conseco demo`: the whole pipeline on built-in synthetic polyp-like data, no files needed. */
+#include "args.h"
+#include "cli.h"
+#include "commands.h"
+#include "evaluate_core.h"
+#include "evaluate_report.h"
+#include "json_out.h"
+#include "overlay.h"
+#include "png_io.h"
+#include "shrinker_opts.h"
+#include "staging.h"
+
+#include <conseco.h>
+#include <conseco_synth.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMO_OVERLAYS 4       /* overlays of the first test images */
+#define DEMO_OVERLAY_TAU 0.01 /* as in the paper's Figure 2 */
+
+static const char help[] =
+    "usage: conseco demo [--out DIR] [--quiet]\n"
+    "\n"
+    "Generates a deterministic synthetic data set (100 polyp-like 352x352 images with\n"
+    "8-bit score maps and masks), runs `conseco evaluate` on it (tau 0.1, 0.01, 0.001,\n"
+    "alpha 0.1, 10 splits) and prints the Table 1 layout. With --out DIR it also writes\n"
+    "the data set (DIR/pred, DIR/gt, usable with every other command) and overlays of\n"
+    "a few test images for both shrinkers at tau 0.01 (DIR/overlays).\n";
+
+typedef struct demo_data {
+    conseco_synth_config cfg;
+    size_t pixels;
+    uint8_t *scores; /* count * pixels */
+    uint8_t *truth;
+    conseco_image *ims;
+    conseco_mask *ms;
+} demo_data;
+
+static void demo_free(demo_data *d)
+{
+    free(d->scores);
+    free(d->truth);
+    free(d->ims);
+    free(d->ms);
+}
+
+static int demo_generate(demo_data *d)
+{
+    size_t i, n;
+    memset(d, 0, sizeof *d);
+    conseco_synth_config_default(&d->cfg);
+    n = d->cfg.count;
+    d->pixels = d->cfg.width * d->cfg.height;
+    d->scores = (uint8_t *)malloc(n * d->pixels);
+    d->truth = (uint8_t *)malloc(n * d->pixels);
+    d->ims = (conseco_image *)malloc(n * sizeof *d->ims);
+    d->ms = (conseco_mask *)malloc(n * sizeof *d->ms);
+    if (!d->scores || !d->truth || !d->ims || !d->ms) return cli_fail_nomem();
+    for (i = 0; i < n; i++) {
+        uint8_t *s = d->scores + i * d->pixels, *t = d->truth + i * d->pixels;
+        if (conseco_synth_image(&d->cfg, i, NULL, s, t, NULL) != 0)
+            return cli_fail(CLI_EXIT_INTERNAL, "synthetic generator failed");
+        d->ims[i] = conseco_image_2d(s, d->cfg.width, d->cfg.height, d->cfg.width,
+                                     CONSECO_DTYPE_U8);
+        d->ms[i] = conseco_mask_2d(t, d->cfg.width, d->cfg.height, d->cfg.width);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int stage_png(cli_staging *st, const char *dir, const char *name,
+                     const unsigned char *px, size_t w, size_t h, int channels)
+{
+    FILE *f;
+    char why[160];
+    int rc = cli_staging_open(st, dir, name, &f);
+    if (rc != CLI_EXIT_OK) return rc;
+    if (cli_png_write(f, px, w, h, channels, why, sizeof why) != 0)
+        return cli_fail(CLI_EXIT_IO, "%s/%s: cannot write PNG: %s", dir, name, why);
+    return cli_staging_close_last(st);
+}
+
+/* Calibrates `kind` on the first half and draws overlays of the first test images. */
+static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, const char *dir,
+                         cli_staging *st, double *lambda_out)
+{
+    const size_t w = d->cfg.width, h = d->cfg.height, n_cal = d->cfg.count / 2;
+    conseco_calibrator_config cc;
+    conseco_calibrator *cal = NULL;
+    conseco_shrinker sh = cli_shrinker_of(o, kind);
+    size_t i, k, cap = conseco_scratch_size(&sh, w, h, 1);
+    uint8_t *inner = (uint8_t *)malloc(d->pixels), *unc = (uint8_t *)malloc(d->pixels);
+    unsigned char *rgb = (unsigned char *)malloc(3 * d->pixels);
+    void *scratch = malloc(cap ? cap : 1);
+    double lambda = 0.0;
+    int status = CONSECO_OK, rc = CLI_EXIT_OK;
+    if (!inner || !unc || !rgb || !scratch) rc = cli_fail_nomem();
+    conseco_calibrator_config_init(&cc);
+    cc.shrinker = sh;
+    cc.tau = DEMO_OVERLAY_TAU;
+    cc.capacity = n_cal;
+    if (rc == CLI_EXIT_OK) status = conseco_calibrator_create(&cc, NULL, &cal);
+    for (i = 0; rc == CLI_EXIT_OK && status == CONSECO_OK && i < n_cal; i++)
+        status = conseco_calibrator_add(cal, &d->ims[i], &d->ms[i], NULL);
+    if (rc == CLI_EXIT_OK && status == CONSECO_OK)
+        status = conseco_calibrator_lambda_hat(cal, 0.1, &lambda, &k);
+    if (rc == CLI_EXIT_OK && status != CONSECO_OK) rc = cli_fail_status(status, "demo");
+    for (i = n_cal; rc == CLI_EXIT_OK && i < n_cal + DEMO_OVERLAYS && i < d->cfg.count; i++) {
+        conseco_mask_out mi = conseco_mask_out_2d(inner, w, h, w);
+        conseco_mask_out mu = conseco_mask_out_2d(unc, w, h, w);
+        char name[64];
+        status = conseco_apply(&sh, &d->ims[i], lambda, scratch, cap, &mi, &mu);
+        if (status != CONSECO_OK) {
+            rc = cli_fail_status(status, "demo");
+            break;
+        }
+        cli_overlay_draw(NULL, &d->ims[i], inner, unc, d->truth + i * d->pixels, w, rgb);
+        snprintf(name, sizeof name, "%lu-%s.png", (unsigned long)i, cli_kind_name(kind));
+        rc = stage_png(st, dir, name, rgb, w, h, 3);
+    }
+    conseco_calibrator_free(cal);
+    free(inner);
+    free(unc);
+    free(rgb);
+    free(scratch);
+    *lambda_out = lambda;
+    return rc;
+}
+
+static int demo_write(demo_data *d, const char *out, int quiet)
+{
+    cli_staging st;
+    cli_shrinker_opts o;
+    char *pred = cli_path_join(out, "pred"), *gt = cli_path_join(out, "gt"),
+         *ov = cli_path_join(out, "overlays");
+    unsigned char *tmp = (unsigned char *)malloc(d->pixels);
+    double lam_t = 0.0, lam_e = 0.0;
+    size_t i, j;
+    int rc = CLI_EXIT_OK;
+    cli_staging_init(&st);
+    cli_shrinker_defaults(&o);
+    if (!pred || !gt || !ov || !tmp) rc = cli_fail_nomem();
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, out);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, pred);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, gt);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, ov);
+    for (i = 0; rc == CLI_EXIT_OK && i < d->cfg.count; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%lu.png", (unsigned long)i);
+        rc = stage_png(&st, pred, name, d->scores + i * d->pixels, d->cfg.width, d->cfg.height, 1);
+        for (j = 0; rc == CLI_EXIT_OK && j < d->pixels; j++)
+            tmp[j] = d->truth[i * d->pixels + j] ? 255 : 0;
+        if (rc == CLI_EXIT_OK)
+            rc = stage_png(&st, gt, name, tmp, d->cfg.width, d->cfg.height, 1);
+    }
+    if (rc == CLI_EXIT_OK) rc = demo_overlays(d, &o, CONSECO_KIND_THRESHOLD, ov, &st, &lam_t);
+    if (rc == CLI_EXIT_OK) rc = demo_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_e);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_commit(&st);
+    else cli_staging_abort(&st);
+    if (rc == CLI_EXIT_OK && !quiet) {
+        char a[40], b[40];
+        cli_format_double(lam_t, a, sizeof a);
+        cli_format_double(lam_e, b, sizeof b);
+        printf("\nwrote %s/pred, %s/gt (%lu images) and %s/overlays\n", out, out,
+               (unsigned long)d->cfg.count, out);
+        printf("overlays: images %lu..%lu, tau 0.01, alpha 0.1, calibrated on images 0..%lu: "
+               "threshold lambda_hat = %s, erosion lambda_hat = %s\n",
+               (unsigned long)(d->cfg.count / 2),
+               (unsigned long)(d->cfg.count / 2 + DEMO_OVERLAYS - 1),
+               (unsigned long)(d->cfg.count / 2 - 1), a, b);
+        printf("next: conseco calibrate --shrinker threshold --tau 0.1 --alpha 0.1 "
+               "--pred %s --gt %s\n", pred, gt);
+    }
+    free(pred);
+    free(gt);
+    free(ov);
+    free(tmp);
+    return rc;
+}
+
+int cli_cmd_demo(int argc, char **argv)
+{
+    const char *out = NULL;
+    int quiet = 0, want_help = 0, rc;
+    cli_flag flags[] = {
+        {"out", 1, &out, NULL},
+        {"quiet", 0, NULL, &quiet},
+        {"help", 0, NULL, &want_help},
+    };
+    static const double taus[] = {0.1, 0.01, 0.001};
+    cli_shrinker_opts opts;
+    cli_eval_config cfg;
+    cli_eval_result res;
+    demo_data d;
+
+    rc = cli_args_parse("demo", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
+    if (rc != CLI_EXIT_OK) return rc;
+    if (want_help) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    rc = demo_generate(&d);
+    cli_shrinker_defaults(&opts);
+    cfg.taus = taus;
+    cfg.tau_count = 3;
+    cfg.alpha = 0.1;
+    cfg.splits = 10;
+    cfg.seed = 0;
+    cfg.cal_fraction = 0.5;
+    cfg.shrinkers = &opts;
+    cfg.quiet = quiet;
+    if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
+    if (rc == CLI_EXIT_OK) {
+        printf("synthetic polyp-like data (conseco_synth, seed %llu)\n",
+               (unsigned long long)d.cfg.seed);
+        cli_eval_print_table(stdout, &res, &cfg);
+        cli_eval_result_free(&res);
+    }
+    if (rc == CLI_EXIT_OK && out != NULL) rc = demo_write(&d, out, quiet);
+    else if (rc == CLI_EXIT_OK && !quiet)
+        printf("\n(run `conseco demo --out DIR` to also write the data and overlay pictures)\n");
+    demo_free(&d);
+    if (rc == CLI_EXIT_OK && fflush(stdout) != 0)
+        rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+    return rc;
+}

@@ -1,0 +1,378 @@
+/* Table 1 protocol: per-image precomputation once, then cheap splits. */
+#include "evaluate_core.h"
+
+#include "cli.h"
+#include "progress.h"
+#include "split_rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Counts of one image for one (shrinker, tau): at candidate j, kept_tp[j], kept_fp[j]. */
+typedef struct table {
+    double *cand;      /* sorted distinct finite scores of all images */
+    size_t cand_count;
+    uint64_t *kept_tp; /* [image * cand_count + j] */
+    uint64_t *kept_fp;
+    double *scores;    /* [image] */
+} table;
+
+typedef struct image_totals {
+    uint64_t predicted;
+    uint64_t tp;
+} image_totals;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+const char *cli_method_name(int method)
+{
+    return method == CLI_METHOD_BASELINE    ? "baseline"
+           : method == CLI_METHOD_THRESHOLD ? "threshold"
+                                            : "erosion";
+}
+
+int cli_eval_split_sizes(size_t n, double cal_fraction, size_t *n_cal)
+{
+    double c;
+    if (!(cal_fraction > 0.0 && cal_fraction < 1.0))
+        return cli_fail(CLI_EXIT_USAGE, "--cal-fraction must be in (0, 1)");
+    c = floor((double)n * cal_fraction);
+    if (c < 1.0 || c >= (double)n)
+        return cli_fail(CLI_EXIT_DATA,
+                        "%lu images: need at least one calibration and one test image",
+                        (unsigned long)n);
+    *n_cal = (size_t)c;
+    return CLI_EXIT_OK;
+}
+
+/* Same arithmetic as the library's per-image metrics (conseco_evaluate_image). */
+static void fill(conseco_image_metrics *m, uint64_t predicted, uint64_t tp, uint64_t fp,
+                 double tau)
+{
+    m->predicted = predicted;
+    m->inner = tp + fp;
+    m->inner_fp = fp;
+    m->inner_tp = tp;
+    if (predicted == 0) {
+        m->afp = 0.0;
+        m->cr = 1.0;
+        m->atp = 1.0;
+    } else {
+        m->afp = (double)fp / (double)predicted;
+        m->cr = (double)(tp + fp) / (double)predicted;
+        m->atp = (double)tp / (double)predicted;
+    }
+    m->valid = m->afp <= tau;
+    m->reserved = 0;
+}
+
+static void table_free(table *t)
+{
+    free(t->cand);
+    free(t->kept_tp);
+    free(t->kept_fp);
+    free(t->scores);
+    memset(t, 0, sizeof *t);
+}
+
+static size_t upper_bound(const double *v, size_t n, double x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] <= x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo; /* number of candidates <= x */
+}
+
+/* Step 1: scores of every image for every tau (via the library). */
+static int score_all(const conseco_image *preds, const conseco_mask *truths,
+                     const char *const *names, size_t n, conseco_shrinker *sh,
+                     const cli_eval_config *cfg, table *tabs, cli_progress *pg, size_t *done)
+{
+    void *scratch = NULL;
+    size_t cap = 0, i, t;
+    for (i = 0; i < n; i++) {
+        size_t need = conseco_scratch_size(sh, preds[i].width, preds[i].height, 1);
+        if (need == 0) {
+            free(scratch);
+            return cli_fail(CLI_EXIT_DATA, "%s: image too large", names ? names[i] : "image");
+        }
+        if (need > cap) {
+            void *ns = realloc(scratch, need);
+            if (ns == NULL) {
+                free(scratch);
+                return cli_fail_nomem();
+            }
+            scratch = ns;
+            cap = need;
+        }
+        for (t = 0; t < cfg->tau_count; t++) {
+            int st = conseco_score(sh, &preds[i], &truths[i], cfg->taus[t], scratch, cap,
+                                   &tabs[t].scores[i]);
+            if (st != CONSECO_OK) {
+                free(scratch);
+                return cli_fail_status(st, names ? names[i] : "score");
+            }
+        }
+        cli_progress_step(pg, ++*done);
+    }
+    free(scratch);
+    return CLI_EXIT_OK;
+}
+
+static int make_candidates(table *tb, size_t n)
+{
+    size_t i, m = 0;
+    tb->cand = (double *)malloc((n ? n : 1) * sizeof(double));
+    if (tb->cand == NULL) return cli_fail_nomem();
+    for (i = 0; i < n; i++)
+        if (tb->scores[i] <= 1.7976931348623157e308) tb->cand[m++] = tb->scores[i];
+    qsort(tb->cand, m, sizeof(double), cmp_double);
+    tb->cand_count = 0;
+    for (i = 0; i < m; i++)
+        if (tb->cand_count == 0 || tb->cand[tb->cand_count - 1] != tb->cand[i])
+            tb->cand[tb->cand_count++] = tb->cand[i];
+    tb->kept_tp = (uint64_t *)calloc(n * (tb->cand_count + 1), sizeof(uint64_t));
+    tb->kept_fp = (uint64_t *)calloc(n * (tb->cand_count + 1), sizeof(uint64_t));
+    if (tb->kept_tp == NULL || tb->kept_fp == NULL) return cli_fail_nomem();
+    return CLI_EXIT_OK;
+}
+
+/* Step 2: level map once per image; histogram of levels against the candidates. */
+static int count_all(const conseco_image *preds, const conseco_mask *truths,
+                     const char *const *names, size_t n, conseco_shrinker *sh,
+                     double lambda_min, const cli_eval_config *cfg, table *tabs,
+                     image_totals *totals, cli_progress *pg, size_t *done)
+{
+    double *levels = NULL, last_level;
+    size_t cap = 0, i, t, *last_c = (size_t *)malloc(cfg->tau_count * sizeof(size_t));
+    if (last_c == NULL) return cli_fail_nomem();
+    for (i = 0; i < n; i++) {
+        size_t w = preds[i].width, h = preds[i].height, x, y, count = w * h;
+        int st;
+        if (count > cap) {
+            double *nl = (double *)realloc(levels, count * sizeof(double));
+            if (nl == NULL) {
+                free(levels);
+                free(last_c);
+                return cli_fail_nomem();
+            }
+            levels = nl;
+            cap = count;
+        }
+        st = sh->vtable->levels(sh->user, &preds[i], levels, count);
+        if (st != CONSECO_OK) {
+            free(levels);
+            free(last_c);
+            return cli_fail_status(st, names ? names[i] : "levels");
+        }
+        if (totals != NULL) totals[i].predicted = totals[i].tp = 0;
+        /* one pass over the pixels; neighbours often share a level, so remember the last */
+        for (t = 0; t < cfg->tau_count; t++) last_c[t] = (size_t)-1;
+        last_level = 0.0;
+        for (y = 0; y < h; y++) {
+            const uint8_t *row = truths[i].data + y * truths[i].row_stride;
+            for (x = 0; x < w; x++) {
+                double L = levels[y * w + x];
+                const int in_truth = row[x] != 0;
+                if (!(L >= lambda_min)) continue; /* outside Yhat */
+                if (totals != NULL) {
+                    totals[i].predicted++;
+                    totals[i].tp += (uint64_t)(in_truth != 0);
+                }
+                for (t = 0; t < cfg->tau_count; t++) {
+                    table *tb = &tabs[t];
+                    const size_t stride = tb->cand_count + 1;
+                    size_t c;
+                    if (last_c[t] != (size_t)-1 && L == last_level) c = last_c[t];
+                    else c = last_c[t] = upper_bound(tb->cand, tb->cand_count, L);
+                    if (in_truth) tb->kept_tp[i * stride + c]++;
+                    else tb->kept_fp[i * stride + c]++;
+                }
+                last_level = L;
+            }
+        }
+        for (t = 0; t < cfg->tau_count; t++) {
+            table *tb = &tabs[t];
+            const size_t stride = tb->cand_count + 1;
+            uint64_t *tp = tb->kept_tp + i * stride, *fp = tb->kept_fp + i * stride;
+            size_t j;
+            /* a pixel with c candidates <= L is kept at candidates 0..c-1: suffix sums */
+            for (j = tb->cand_count; j-- > 0;) {
+                tp[j] += tp[j + 1];
+                fp[j] += fp[j + 1];
+            }
+            /* shift so that index j holds "kept at candidate j" */
+            for (j = 0; j < tb->cand_count; j++) {
+                tp[j] = tp[j + 1];
+                fp[j] = fp[j + 1];
+            }
+        }
+        cli_progress_step(pg, ++*done);
+    }
+    free(levels);
+    free(last_c);
+    return CLI_EXIT_OK;
+}
+
+static void stat_of(const double *v, size_t n, cli_stat *s)
+{
+    double sum = 0.0, sq = 0.0, mean;
+    size_t i;
+    for (i = 0; i < n; i++) sum += v[i];
+    mean = sum / (double)n;
+    for (i = 0; i < n; i++) sq += (v[i] - mean) * (v[i] - mean);
+    s->mean = mean;
+    s->sd = sqrt(sq / (double)n);
+}
+
+static size_t find_exact(const double *v, size_t n, double x)
+{
+    size_t c = upper_bound(v, n, x);
+    return c > 0 && v[c - 1] == x ? c - 1 : (size_t)-1;
+}
+
+int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
+                 const char *const *names, size_t n, const cli_eval_config *cfg,
+                 cli_eval_result *out)
+{
+    const size_t T = cfg->tau_count, S = (size_t)cfg->splits;
+    table *tabs = NULL; /* [shrinker 0/1][tau] */
+    image_totals *totals = NULL;
+    size_t *perm = NULL, n_cal = 0, n_test, i, t, s, m, done = 0;
+    double *buf = NULL, *series = NULL; /* series: [row][metric 3][split] */
+    conseco_image_metrics *items = NULL;
+    conseco_shrinker sh[2];
+    double lambda_min[2];
+    cli_progress pg;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = cli_eval_split_sizes(n, cfg->cal_fraction, &n_cal)) != CLI_EXIT_OK) return rc;
+    if (S == 0) return cli_fail(CLI_EXIT_USAGE, "--splits must be at least 1");
+    n_test = n - n_cal;
+    sh[0] = cli_shrinker_of(cfg->shrinkers, CONSECO_KIND_THRESHOLD);
+    sh[1] = cli_shrinker_of(cfg->shrinkers, CONSECO_KIND_EROSION);
+    lambda_min[0] = cfg->shrinkers->threshold.base;
+    lambda_min[1] = 0.0; /* erosion: lambda = 0 is Yhat itself */
+    for (m = 0; m < 2; m++) {
+        int st = conseco_shrinker_validate(&sh[m]);
+        if (st != CONSECO_OK) return cli_fail_status(st, "shrinker");
+    }
+    if (S > (size_t)-1 / (3 * 3 * T + 1)) return cli_fail_nomem();
+
+    tabs = (table *)calloc(2 * T, sizeof *tabs);
+    totals = (image_totals *)calloc(n, sizeof *totals);
+    perm = (size_t *)malloc(n * sizeof *perm);
+    buf = (double *)malloc(n * sizeof *buf);
+    items = (conseco_image_metrics *)malloc(n * sizeof *items);
+    series = (double *)malloc(3 * T * 3 * S * sizeof *series);
+    out->rows = (cli_eval_row *)calloc(3 * T, sizeof *out->rows);
+    rc = CLI_EXIT_OK;
+    if (!tabs || !totals || !perm || !buf || !items || !series || !out->rows) rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < 2 * T; i++) {
+        tabs[i].scores = (double *)malloc(n * sizeof(double));
+        if (tabs[i].scores == NULL) rc = cli_fail_nomem();
+    }
+
+    cli_progress_begin(&pg, "evaluate: images", 4 * n, cfg->quiet);
+    for (m = 0; rc == CLI_EXIT_OK && m < 2; m++)
+        rc = score_all(preds, truths, names, n, &sh[m], cfg, tabs + m * T, &pg, &done);
+    for (i = 0; rc == CLI_EXIT_OK && i < 2 * T; i++) rc = make_candidates(&tabs[i], n);
+    for (m = 0; rc == CLI_EXIT_OK && m < 2; m++)
+        rc = count_all(preds, truths, names, n, &sh[m], lambda_min[m], cfg, tabs + m * T,
+                       m == 0 ? totals : NULL, &pg, &done);
+    cli_progress_end(&pg);
+
+    for (s = 0; rc == CLI_EXIT_OK && s < S; s++) {
+        cli_split_permutation(cfg->seed, (uint64_t)s, perm, n);
+        for (t = 0; rc == CLI_EXIT_OK && t < T; t++) {
+            for (m = 0; rc == CLI_EXIT_OK && m < 3; m++) {
+                conseco_set_metrics set;
+                size_t row = t * 3 + m, j;
+                int st;
+                if (m == CLI_METHOD_BASELINE) {
+                    for (j = 0; j < n_test; j++) {
+                        const image_totals *it = &totals[perm[n_cal + j]];
+                        fill(&items[j], it->predicted, it->tp, it->predicted - it->tp,
+                             cfg->taus[t]);
+                    }
+                } else {
+                    const table *tb = &tabs[(m - 1) * T + t];
+                    double lam;
+                    size_t k, c;
+                    for (j = 0; j < n_cal; j++) buf[j] = tb->scores[perm[j]];
+                    st = conseco_quantile(buf, n_cal, cfg->alpha, &lam, &k);
+                    if (st != CONSECO_OK) {
+                        rc = cli_fail_status(st, "quantile");
+                        break;
+                    }
+                    c = lam <= 1.7976931348623157e308 ? find_exact(tb->cand, tb->cand_count, lam)
+                                                      : (size_t)-1;
+                    if (lam <= 1.7976931348623157e308 && c == (size_t)-1) {
+                        rc = cli_fail(CLI_EXIT_INTERNAL, "lambda_hat is not a calibration score");
+                        break;
+                    }
+                    for (j = 0; j < n_test; j++) {
+                        size_t im = perm[n_cal + j];
+                        const size_t stride = tb->cand_count + 1;
+                        uint64_t tp = 0, fp = 0;
+                        if (c != (size_t)-1) { /* +inf: the empty inner mask */
+                            tp = tb->kept_tp[im * stride + c];
+                            fp = tb->kept_fp[im * stride + c];
+                        }
+                        fill(&items[j], totals[im].predicted, tp, fp, cfg->taus[t]);
+                    }
+                }
+                st = conseco_set_metrics_compute(items, n_test, &set);
+                if (st != CONSECO_OK) {
+                    rc = cli_fail_status(st, "metrics");
+                    break;
+                }
+                series[(row * 3 + 0) * S + s] = set.ev;
+                series[(row * 3 + 1) * S + s] = set.cr;
+                series[(row * 3 + 2) * S + s] = set.atp;
+            }
+        }
+    }
+    if (rc == CLI_EXIT_OK) {
+        out->n = n;
+        out->n_cal = n_cal;
+        out->n_test = n_test;
+        out->row_count = 3 * T;
+        for (t = 0; t < T; t++)
+            for (m = 0; m < 3; m++) {
+                cli_eval_row *r = &out->rows[t * 3 + m];
+                size_t row = t * 3 + m;
+                r->tau = cfg->taus[t];
+                r->method = (int)m;
+                stat_of(series + (row * 3 + 0) * S, S, &r->ev);
+                stat_of(series + (row * 3 + 1) * S, S, &r->cr);
+                stat_of(series + (row * 3 + 2) * S, S, &r->atp);
+            }
+    } else {
+        cli_eval_result_free(out);
+    }
+    for (i = 0; tabs != NULL && i < 2 * T; i++) table_free(&tabs[i]);
+    free(tabs);
+    free(totals);
+    free(perm);
+    free(buf);
+    free(items);
+    free(series);
+    return rc;
+}
+
+void cli_eval_result_free(cli_eval_result *r)
+{
+    if (r == NULL) return;
+    free(r->rows);
+    memset(r, 0, sizeof *r);
+}

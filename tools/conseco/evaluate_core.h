@@ -1,0 +1,68 @@
+/*
+ * The paper's Table 1 protocol on images in memory: for each split, a seeded
+ * permutation; the first floor(n * cal_fraction) images calibrate, the rest
+ * are tested; EV, CR and ATP of Baseline (lambda_min, i.e. Yhat itself),
+ * Threshold and Erosion, as mean and population standard deviation (ddof 0,
+ * numpy's default) over the splits.
+ *
+ * Fast: each image is scored once per shrinker and tau; its level map is
+ * computed once per shrinker and reduced to the counts |I|, |I minus Y|,
+ * |I intersect Y| at every score any image produced (lambda_hat is always one
+ * of them, or +inf). A split then costs one selection and table look-ups.
+ */
+#ifndef CONSECO_CLI_EVALUATE_CORE_H
+#define CONSECO_CLI_EVALUATE_CORE_H
+
+#include "shrinker_opts.h"
+
+#include <conseco.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cli_method { CLI_METHOD_BASELINE = 0, CLI_METHOD_THRESHOLD = 1, CLI_METHOD_EROSION = 2 };
+
+typedef struct cli_stat {
+    double mean;
+    double sd;
+} cli_stat;
+
+typedef struct cli_eval_row {
+    double tau;
+    int method; /* cli_method */
+    cli_stat ev;
+    cli_stat cr;
+    cli_stat atp;
+} cli_eval_row;
+
+typedef struct cli_eval_config {
+    const double *taus;
+    size_t tau_count;
+    double alpha;
+    uint64_t splits;
+    uint64_t seed;
+    double cal_fraction;
+    cli_shrinker_opts *shrinkers; /* threshold and erosion params (kind ignored) */
+    int quiet;
+} cli_eval_config;
+
+typedef struct cli_eval_result {
+    size_t n;
+    size_t n_cal;
+    size_t n_test;
+    cli_eval_row *rows; /* tau_count * 3 rows: per tau baseline, threshold, erosion */
+    size_t row_count;
+} cli_eval_result;
+
+/* Number of calibration images floor(n * cal_fraction); usage error unless 1 <= c < n. */
+int cli_eval_split_sizes(size_t n, double cal_fraction, size_t *n_cal);
+
+/* `names` (may be NULL) label errors per image. @return a cli_exit code. */
+int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
+                 const char *const *names, size_t n, const cli_eval_config *cfg,
+                 cli_eval_result *out);
+
+void cli_eval_result_free(cli_eval_result *r);
+
+const char *cli_method_name(int method);
+
+#endif /* CONSECO_CLI_EVALUATE_CORE_H */

@@ -1,0 +1,60 @@
+/* Table 1 as text (3 decimals, mean ± sd) and as the JSON object other programs parse. */
+#include "evaluate_report.h"
+
+#include "json_out.h"
+
+static void stat_json(FILE *f, const char *name, const cli_stat *s)
+{
+    fprintf(f, "\"%s\": {\"mean\": ", name);
+    cli_json_number(f, s->mean);
+    fputs(", \"sd\": ", f);
+    cli_json_number(f, s->sd);
+    fputc('}', f);
+}
+
+void cli_eval_print_json(FILE *f, const cli_eval_result *r, const cli_eval_config *cfg)
+{
+    size_t i;
+    fputs("{\"alpha\": ", f);
+    cli_json_number(f, cfg->alpha);
+    fprintf(f, ", \"splits\": %llu, \"n_cal\": %lu, \"n_test\": %lu, \"rows\": [",
+            (unsigned long long)cfg->splits, (unsigned long)r->n_cal, (unsigned long)r->n_test);
+    for (i = 0; i < r->row_count; i++) {
+        const cli_eval_row *row = &r->rows[i];
+        fputs(i ? ", {\"tau\": " : "{\"tau\": ", f);
+        cli_json_number(f, row->tau);
+        fprintf(f, ", \"method\": \"%s\", ", cli_method_name(row->method));
+        stat_json(f, "ev", &row->ev);
+        fputs(", ", f);
+        stat_json(f, "cr", &row->cr);
+        fputs(", ", f);
+        stat_json(f, "atp", &row->atp);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+}
+
+void cli_eval_print_table(FILE *f, const cli_eval_result *r, const cli_eval_config *cfg)
+{
+    static const char *const label[] = {"Baseline", "Threshold", "Erosion"};
+    char alpha[40];
+    size_t i;
+    const cli_shrinker_opts *o = cfg->shrinkers;
+    cli_format_double(cfg->alpha, alpha, sizeof alpha);
+    fprintf(f, "%lu images, %llu random splits (seed %llu): %lu calibrate, %lu test; "
+               "alpha = %s\n",
+            (unsigned long)r->n, (unsigned long long)cfg->splits,
+            (unsigned long long)cfg->seed, (unsigned long)r->n_cal, (unsigned long)r->n_test,
+            alpha);
+    fprintf(f, "Yhat = {score >= %g}; erosion: %s, border %s\n\n", o->threshold.base,
+            cli_element_name(o->erosion.element), cli_border_name(o->erosion.border));
+    fprintf(f, "%-12s %-10s  %-15s  %-15s  %-15s\n", "tau", "Method", "EV", "CR", "ATP");
+    for (i = 0; i < r->row_count; i++) {
+        const cli_eval_row *row = &r->rows[i];
+        char tau[40] = "";
+        if (row->method == CLI_METHOD_BASELINE) cli_format_double(row->tau, tau, sizeof tau);
+        fprintf(f, "%-12s %-10s  %.3f \u00b1 %.3f    %.3f \u00b1 %.3f    %.3f \u00b1 %.3f\n", tau,
+                label[row->method], row->ev.mean, row->ev.sd, row->cr.mean, row->cr.sd,
+                row->atp.mean, row->atp.sd);
+    }
+}

@@ -1,0 +1,37 @@
+/*
+ * Files: reading a whole file, and writing through a temporary file in the
+ * destination directory that is renamed into place only when complete, so a
+ * crash or an error never leaves a half-written output behind.
+ */
+#ifndef CONSECO_CLI_FILE_IO_H
+#define CONSECO_CLI_FILE_IO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Reads `path` into a malloc'ed buffer. @return a cli_exit code (message printed). */
+int cli_read_file(const char *path, unsigned char **data, size_t *size);
+
+/* A file being written: `f` writes to `tmp_path`; commit renames it to `final_path`. */
+typedef struct cli_tmpfile {
+    char *final_path;
+    char *tmp_path;
+    FILE *f;
+} cli_tmpfile;
+
+/* Creates "<dir of final>/.<name>.tmp-XXXXXX". @return a cli_exit code (message printed). */
+int cli_tmp_open(const char *final_path, cli_tmpfile *t);
+/* Flushes and closes the temporary file (keeps it for a later rename). */
+int cli_tmp_close(cli_tmpfile *t);
+/* Renames the (closed) temporary file onto its final name. */
+int cli_tmp_commit(cli_tmpfile *t);
+/* Closes and deletes the temporary file; safe on a zeroed or committed struct. */
+void cli_tmp_discard(cli_tmpfile *t);
+
+/* Joins dir and name with one '/'; malloc'ed, NULL on out-of-memory. */
+char *cli_path_join(const char *dir, const char *name);
+
+/* Creates `dir` if missing (one level). *created tells if we made it. */
+int cli_ensure_dir(const char *dir, int *created);
+
+#endif /* CONSECO_CLI_FILE_IO_H */

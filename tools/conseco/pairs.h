@@ -1,0 +1,24 @@
+/* Loading prediction/mask pairs with the size check that names both files. */
+#ifndef CONSECO_CLI_PAIRS_H
+#define CONSECO_CLI_PAIRS_H
+
+#include "dataset.h"
+#include "loader.h"
+
+/* Loads one pair; a size mismatch is a data error naming both files. */
+int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli_map *score,
+                  cli_map *mask);
+
+/* Every pair of two folders, in natural id order, all in memory. */
+typedef struct cli_pairs {
+    cli_dataset pred;
+    cli_dataset gt;
+    size_t count;
+    cli_map *scores;
+    cli_map *masks;
+} cli_pairs;
+
+int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, cli_pairs *out);
+void cli_pairs_free(cli_pairs *p);
+
+#endif /* CONSECO_CLI_PAIRS_H */

@@ -1,0 +1,82 @@
+/* Mapping between flag spellings and the library's shrinker parameters. */
+#include "shrinker_opts.h"
+
+#include "args.h"
+#include "cli.h"
+
+#include <string.h>
+
+static const char *const kind_names[] = {"threshold", "erosion"};
+static const char *const element_names[] = {"cross", "square", "disk"};
+static const char *const border_names[] = {"foreground", "background"};
+
+void cli_shrinker_defaults(cli_shrinker_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = CONSECO_KIND_THRESHOLD;
+    conseco_threshold_params_default(&o->threshold);
+    conseco_erosion_params_default(&o->erosion);
+}
+
+int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
+                      const char *base)
+{
+    size_t i;
+    int rc;
+    if (se != NULL) {
+        if ((rc = cli_parse_choice("se", se, element_names, 3, &i)) != CLI_EXIT_OK) return rc;
+        o->erosion.element = (uint32_t)(CONSECO_ELEMENT_CROSS + (int)i);
+    }
+    if (border != NULL) {
+        if ((rc = cli_parse_choice("border", border, border_names, 2, &i)) != CLI_EXIT_OK)
+            return rc;
+        o->erosion.border = (uint32_t)(CONSECO_BORDER_FOREGROUND + (int)i);
+    }
+    if (base != NULL) {
+        double b;
+        if ((rc = cli_parse_double("base", base, &b)) != CLI_EXIT_OK) return rc;
+        if (!(b >= -1.7976931348623157e308 && b <= 1.7976931348623157e308))
+            return cli_fail(CLI_EXIT_USAGE, "--base: must be finite");
+        if (b > o->threshold.top)
+            return cli_fail(CLI_EXIT_USAGE, "--base: must be at most %g (the top threshold)",
+                            o->threshold.top);
+        o->threshold.base = b;
+        o->erosion.base = b;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_shrinker_parse(const char *name, const char *se, const char *border, const char *base,
+                       cli_shrinker_opts *o)
+{
+    size_t i;
+    int rc;
+    cli_shrinker_defaults(o);
+    if (name == NULL) return cli_fail(CLI_EXIT_USAGE, "--shrinker is required");
+    if ((rc = cli_parse_choice("shrinker", name, kind_names, 2, &i)) != CLI_EXIT_OK) return rc;
+    o->kind = i == 0 ? CONSECO_KIND_THRESHOLD : CONSECO_KIND_EROSION;
+    if (o->kind == CONSECO_KIND_THRESHOLD && (se != NULL || border != NULL))
+        return cli_fail(CLI_EXIT_USAGE, "--se and --border only apply to --shrinker erosion");
+    return cli_shrinker_tune(o, se, border, base);
+}
+
+conseco_shrinker cli_shrinker_of(cli_shrinker_opts *o, int kind)
+{
+    return kind == CONSECO_KIND_EROSION ? conseco_shrinker_erosion(&o->erosion)
+                                        : conseco_shrinker_threshold(&o->threshold);
+}
+
+const char *cli_kind_name(int kind)
+{
+    return kind == CONSECO_KIND_EROSION ? "erosion" : "threshold";
+}
+
+const char *cli_element_name(uint32_t element)
+{
+    return element >= 1 && element <= 3 ? element_names[element - 1] : "?";
+}
+
+const char *cli_border_name(uint32_t border)
+{
+    return border >= 1 && border <= 2 ? border_names[border - 1] : "?";
+}

@@ -1,0 +1,31 @@
+/* The built-in shrinkers as the command line names them: --shrinker, --se, --border, --base. */
+#ifndef CONSECO_CLI_SHRINKER_OPTS_H
+#define CONSECO_CLI_SHRINKER_OPTS_H
+
+#include <conseco.h>
+
+typedef struct cli_shrinker_opts {
+    int kind; /* CONSECO_KIND_THRESHOLD or CONSECO_KIND_EROSION */
+    conseco_threshold_params threshold;
+    conseco_erosion_params erosion;
+} cli_shrinker_opts;
+
+/* Defaults for both shrinkers (base 0.5, cross, foreground), kind = threshold. */
+void cli_shrinker_defaults(cli_shrinker_opts *o);
+
+/* Applies --se/--border/--base (each may be NULL) to both parameter sets. */
+int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
+                      const char *base);
+
+/* --shrinker NAME plus the tuning flags; --se/--border are refused with threshold. */
+int cli_shrinker_parse(const char *name, const char *se, const char *border, const char *base,
+                       cli_shrinker_opts *o);
+
+/* A shrinker view of o (o must outlive it). kind selects which. */
+conseco_shrinker cli_shrinker_of(cli_shrinker_opts *o, int kind);
+
+const char *cli_kind_name(int kind);
+const char *cli_element_name(uint32_t element);
+const char *cli_border_name(uint32_t border);
+
+#endif /* CONSECO_CLI_SHRINKER_OPTS_H */
