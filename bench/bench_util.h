@@ -8,6 +8,10 @@
 /* Monotonic wall clock in seconds. */
 double bench_now(void);
 
+/* CPU time of the calling thread in seconds: single-thread rows use it, so
+ * that other work on the machine does not leak into the ratios. */
+double bench_cpu_now(void);
+
 /* Median of n values (reorders them); 0 for n = 0. */
 double bench_median(double *values, size_t n);
 

@@ -254,10 +254,11 @@ static void ctx_free(ctx *c)
     free(c->out);
 }
 
-/* Median over `reps` runs of the mean time per image over pairs[0..n). One
- * untimed warm-up run first when warm is set. */
+/* Median over `reps` runs of the mean CPU time per image over pairs[0..n).
+ * One untimed warm-up run first when warm is set. The results of the first
+ * run go to `results` when it is not NULL (the check against ours). */
 static double time_method(ctx *c, method_fn fn, const bench_pair *pairs, size_t n, int reps,
-                          int warm)
+                          int warm, double *results)
 {
     double *t = bench_alloc((size_t)reps * sizeof *t), med;
     volatile double sink = 0.0;
@@ -266,9 +267,12 @@ static double time_method(ctx *c, method_fn fn, const bench_pair *pairs, size_t 
     if (warm)
         for (i = 0; i < n; i++) sink += fn(c, &pairs[i]);
     for (r = 0; r < reps; r++) {
-        const double t0 = bench_now();
-        for (i = 0; i < n; i++) sink += fn(c, &pairs[i]);
-        t[r] = (bench_now() - t0) / (double)n;
+        const double t0 = bench_cpu_now();
+        if (r == 0 && results != NULL)
+            for (i = 0; i < n; i++) results[i] = fn(c, &pairs[i]);
+        else
+            for (i = 0; i < n; i++) sink += fn(c, &pairs[i]);
+        t[r] = (bench_cpu_now() - t0) / (double)n;
     }
     (void)sink;
     med = bench_median(t, (size_t)reps);
@@ -276,58 +280,61 @@ static double time_method(ctx *c, method_fn fn, const bench_pair *pairs, size_t 
     return med;
 }
 
+static void check_all(const char *what, const dataset *d, const double *ours,
+                      const double *theirs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!same(ours[i], theirs[i])) mismatch(what, d->size, i, ours[i], theirs[i]);
+}
+
 /* ------------------------------------------------------------------- rows */
 typedef struct rep_counts {
     int fast; /* our paths and the floor */
     int slow; /* literal loops and OpenCV */
     double literal_budget; /* pixel-passes the literal threshold walk may take */
+    size_t check_slow;     /* images on which the literal apply is checked */
 } rep_counts;
 
 static void erosion_rows(ctx *c, const dataset *d, const rep_counts *rp, double *scores)
 {
-    double ours, t;
+    double *theirs = bench_alloc(d->n * sizeof *theirs), ours;
     size_t i;
     row *r;
-    for (i = 0; i < d->n; i++) {
-        scores[i] = ours_erosion(c, &d->pairs[i]);
-        t = m_literal_erosion(c, &d->pairs[i]);
-        if (!same(scores[i], t)) mismatch("erosion literal", d->size, i, scores[i], t);
-        if (opencv_available()) {
-            t = m_opencv_erosion(c, &d->pairs[i]);
-            if (!same(scores[i], t)) mismatch("erosion opencv", d->size, i, scores[i], t);
-        }
-    }
-    ours = time_method(c, ours_erosion, d->pairs, d->n, rp->fast, 1);
+    for (i = 0; i < d->n; i++) scores[i] = ours_erosion(c, &d->pairs[i]);
+    ours = time_method(c, ours_erosion, d->pairs, d->n, rp->fast, 1, NULL);
 
     r = add_row("erosion_score", d->size, "literal_loop", d->n);
-    set_times(r, ours, time_method(c, m_literal_erosion, d->pairs, d->n, rp->slow, 0));
+    set_times(r, ours, time_method(c, m_literal_erosion, d->pairs, d->n, rp->slow, 0, theirs));
+    check_all("erosion literal", d, scores, theirs, d->n);
 
     r = add_row("erosion_score", d->size, "opencv_loop", d->n);
-    if (opencv_available())
-        set_times(r, ours, time_method(c, m_opencv_erosion, d->pairs, d->n, rp->slow, 0));
-    else
+    if (opencv_available()) {
+        set_times(r, ours, time_method(c, m_opencv_erosion, d->pairs, d->n, rp->slow, 0, theirs));
+        check_all("erosion opencv", d, scores, theirs, d->n);
+    } else {
         snprintf(r->note, sizeof r->note, "OpenCV not found at build time");
+    }
 
     r = add_row("erosion_score", d->size, "read_floor", d->n);
-    set_times(r, ours, time_method(c, m_floor, d->pairs, d->n, rp->fast, 1));
+    set_times(r, ours, time_method(c, m_floor, d->pairs, d->n, rp->fast, 1, NULL));
     snprintf(r->note, sizeof r->note, "ours = %.2fx the floor", ours / r->vs_s);
+    free(theirs);
 }
 
 static void threshold_rows(ctx *c, const dataset *d, const rep_counts *rp)
 {
+    double *mine = bench_alloc(d->n * sizeof *mine);
+    double *theirs = bench_alloc(d->n * sizeof *theirs);
     double ours, tq, ts, work = 0.0;
     size_t i, n_lit = 0;
     row *r;
     for (i = 0; i < d->n; i++) {
-        const double s = ours_threshold(c, &d->pairs[i]);
-        double t = m_qsort_threshold(c, &d->pairs[i]);
-        if (!same(s, t)) mismatch("threshold sort_scan", d->size, i, s, t);
-        t = m_stdsort_threshold(c, &d->pairs[i]);
-        if (!same(s, t)) mismatch("threshold std::sort", d->size, i, s, t);
+        mine[i] = ours_threshold(c, &d->pairs[i]);
         /* the literal walk: as many leading images as its budget allows */
         if (n_lit == i) {
             const double steps =
-                (double)literal_threshold_steps(&d->pairs[i], BASE, TOP, s, c->workd);
+                (double)literal_threshold_steps(&d->pairs[i], BASE, TOP, mine[i], c->workd);
             const double cost = steps * (double)bench_pixels(&d->pairs[i]);
             if (work + cost <= rp->literal_budget) {
                 work += cost;
@@ -335,32 +342,30 @@ static void threshold_rows(ctx *c, const dataset *d, const rep_counts *rp)
             }
         }
     }
-    for (i = 0; i < n_lit; i++) {
-        const double s = ours_threshold(c, &d->pairs[i]);
-        const double t = m_literal_threshold(c, &d->pairs[i]);
-        if (!same(s, t)) mismatch("threshold literal", d->size, i, s, t);
-    }
 
     r = add_row("threshold_score", d->size, "literal_loop", n_lit);
     if (n_lit > 0) {
-        ours = time_method(c, ours_threshold, d->pairs, n_lit, rp->fast, 1);
-        set_times(r, ours, time_method(c, m_literal_threshold, d->pairs, n_lit, 1, 0));
+        ours = time_method(c, ours_threshold, d->pairs, n_lit, rp->fast, 1, NULL);
+        set_times(r, ours, time_method(c, m_literal_threshold, d->pairs, n_lit, 1, 0, theirs));
+        check_all("threshold literal", d, mine, theirs, n_lit);
         if (n_lit < d->n)
             snprintf(r->note, sizeof r->note, "first %zu of %zu images (time budget)", n_lit,
                      d->n);
     } else {
         snprintf(r->note, sizeof r->note,
-                 "not run: one breakpoint pass per distinct score (1e%.0f pixel visits/image)",
+                 "not run: one full pass per breakpoint (1e%.0f pixel visits per image)",
                  log10((double)literal_threshold_steps(&d->pairs[0], BASE, TOP, INFINITY,
                                                        c->workd) *
                        (double)bench_pixels(&d->pairs[0])));
     }
 
-    ours = time_method(c, ours_threshold, d->pairs, d->n, rp->fast, 1);
+    ours = time_method(c, ours_threshold, d->pairs, d->n, rp->fast, 1, NULL);
     r = add_row("threshold_score", d->size, "sort_scan", d->n);
-    tq = time_method(c, m_qsort_threshold, d->pairs, d->n, rp->slow, 0);
+    tq = time_method(c, m_qsort_threshold, d->pairs, d->n, rp->slow, 0, theirs);
+    check_all("threshold sort_scan (qsort)", d, mine, theirs, d->n);
     if (cxx_available()) {
-        ts = time_method(c, m_stdsort_threshold, d->pairs, d->n, rp->slow, 0);
+        ts = time_method(c, m_stdsort_threshold, d->pairs, d->n, rp->slow, 0, theirs);
+        check_all("threshold sort_scan (std::sort)", d, mine, theirs, d->n);
         set_times(r, ours, ts < tq ? ts : tq);
         snprintf(r->note, sizeof r->note, "faster of qsort (%.3g ms) and std::sort (%.3g ms)",
                  tq * 1e3, ts * 1e3);
@@ -370,8 +375,10 @@ static void threshold_rows(ctx *c, const dataset *d, const rep_counts *rp)
     }
 
     r = add_row("threshold_score", d->size, "read_floor", d->n);
-    set_times(r, ours, time_method(c, m_floor, d->pairs, d->n, rp->fast, 1));
+    set_times(r, ours, time_method(c, m_floor, d->pairs, d->n, rp->fast, 1, NULL));
     snprintf(r->note, sizeof r->note, "ours = %.2fx the floor", ours / r->vs_s);
+    free(mine);
+    free(theirs);
 }
 
 /* lambda_hat of the set's erosion scores at alpha; the largest finite score
@@ -393,42 +400,42 @@ static double lambda_hat_of(const double *scores, size_t n, int *fallback)
     return lam;
 }
 
-static void apply_rows(ctx *c, const dataset *d, const rep_counts *rp, const double *scores)
+/* Writes each pair's inner mask with `fn` and compares it with ours. */
+static void check_apply(ctx *c, const dataset *d, method_fn fn, const char *what, size_t n)
 {
-    int fallback;
-    const size_t n = d->max_w * d->max_h;
-    uint8_t *ref = bench_alloc(n);
-    double ours;
+    uint8_t *ref = bench_alloc(d->max_w * d->max_h);
     size_t i, k;
-    row *r;
-    c->lambda = lambda_hat_of(scores, d->n, &fallback);
-    for (i = 0; i < d->n; i++) {
+    for (i = 0; i < n && i < d->n; i++) {
         const size_t np = bench_pixels(&d->pairs[i]);
         ours_apply(c, &d->pairs[i]);
         memcpy(ref, c->out, np);
-        m_literal_apply(c, &d->pairs[i]);
+        fn(c, &d->pairs[i]);
         for (k = 0; k < np; k++)
             if ((ref[k] != 0) != (c->out[k] != 0)) break;
-        if (k < np) mismatch("apply literal (first differing pixel)", d->size, i, (double)k, 0);
-        if (opencv_available()) {
-            m_opencv_apply(c, &d->pairs[i]);
-            for (k = 0; k < np; k++)
-                if ((ref[k] != 0) != (c->out[k] != 0)) break;
-            if (k < np) mismatch("apply opencv (first differing pixel)", d->size, i, (double)k, 0);
-        }
+        if (k < np) mismatch(what, d->size, i, (double)k, 0);
     }
     free(ref);
-    ours = time_method(c, ours_apply, d->pairs, d->n, rp->fast, 1);
+}
+
+static void apply_rows(ctx *c, const dataset *d, const rep_counts *rp, const double *scores)
+{
+    int fallback;
+    double ours;
+    row *r;
+    c->lambda = lambda_hat_of(scores, d->n, &fallback);
+    check_apply(c, d, m_literal_apply, "apply literal (first differing pixel)", rp->check_slow);
+    ours = time_method(c, ours_apply, d->pairs, d->n, rp->fast, 1, NULL);
     r = add_row("apply_erosion", d->size, "opencv_loop", d->n);
     if (opencv_available()) {
-        set_times(r, ours, time_method(c, m_opencv_apply, d->pairs, d->n, rp->slow, 0));
+        check_apply(c, d, m_opencv_apply, "apply opencv (first differing pixel)", d->n);
+        set_times(r, ours, time_method(c, m_opencv_apply, d->pairs, d->n, rp->slow, 0, NULL));
         snprintf(r->note, sizeof r->note, "lambda_hat = %.0f%s", c->lambda,
                  fallback ? " (largest finite score: set too small for alpha)" : "");
     } else {
         snprintf(r->note, sizeof r->note, "OpenCV not found at build time");
     }
     r = add_row("apply_erosion", d->size, "literal_loop", d->n);
-    set_times(r, ours, time_method(c, m_literal_apply, d->pairs, d->n, rp->slow, 0));
+    set_times(r, ours, time_method(c, m_literal_apply, d->pairs, d->n, rp->slow, 0, NULL));
     snprintf(r->note, sizeof r->note, "lambda_hat = %.0f", c->lambda);
 }
 
@@ -463,7 +470,7 @@ static void batch_rows(const dataset *pool, size_t n, int reps, double *scores_o
         exit(2);
     }
     /* alternate 1 and 2 threads so that drifts of the machine hit both */
-    for (r = -1; r < reps; r++) {
+    for (r = reps > 1 ? -1 : 0; r < reps; r++) {
         for (pass = 1; pass <= 2; pass++) {
             double t0;
             conseco_calibrator_reset(cal);
@@ -660,12 +667,22 @@ static int parse(int argc, char **argv, options *o)
     return 1;
 }
 
+static double g_t0;
+
+static void progress(const char *what, const char *size)
+{
+    fprintf(stderr, "[%6.1f s] %s %s\n", bench_now() - g_t0, what, size);
+}
+
 static void run_dataset(const dataset *d, const rep_counts *rp, double *erosion_scores)
 {
     ctx c;
     ctx_init(&c, d);
+    progress("erosion score", d->size);
     erosion_rows(&c, d, rp, erosion_scores);
+    progress("threshold score", d->size);
     threshold_rows(&c, d, rp);
+    progress("apply", d->size);
     apply_rows(&c, d, rp, erosion_scores);
     ctx_free(&c);
 }
@@ -691,12 +708,13 @@ int main(int argc, char **argv)
     rep_counts rp;
     dataset small, deep, real;
     double *scores, *batch_scores;
-    const double t_start = bench_now();
+    const double t_start = g_t0 = bench_now();
     size_t n_inf;
     if (!parse(argc, argv, &o)) return 2;
     rp.fast = o.quick ? 3 : 15;
     rp.slow = o.quick ? 1 : 5;
     rp.literal_budget = o.quick ? 3e8 : 4e9;
+    rp.check_slow = o.quick ? 3 : (size_t)-1;
     opencv_available(); /* also pins OpenCV to one thread */
 
     if (!o.json)
@@ -708,7 +726,7 @@ int main(int argc, char **argv)
     small.size = "352x352";
     make_synth(&small, 250, 352);
     deep.size = "2048x2048-deep";
-    make_deep(&deep, 10, 2048);
+    make_deep(&deep, o.quick ? 5 : 10, 2048);
     real.size = "infnet-ct";
     if (o.data) real.n = real_maps_load(o.data, &real.pairs);
     if (real.n == 0) real.n = real_maps_load("../shared/data/infnet-ct", &real.pairs);
@@ -745,6 +763,7 @@ int main(int argc, char **argv)
                real_maps_supported() ? "" : " (built without libpng)");
     }
 
+    progress("batch and quantile", "352x352");
     batch_scores = bench_alloc(10000 * sizeof *batch_scores);
     batch_rows(&small, 250, o.quick ? 3 : 9, batch_scores);
     quantile_row(batch_scores, 250, o.quick ? 5 : 31);

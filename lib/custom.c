@@ -24,8 +24,11 @@ typedef struct layout {
     size_t n;
 } layout;
 
-/* 8 + 1 + 1 bytes per pixel. */
-static int layout_bytes(size_t n, size_t *bytes) { return conseco__mul_size(n, 10u, bytes); }
+/* One double and two bytes per pixel. */
+static int layout_bytes(size_t n, size_t *bytes)
+{
+    return conseco__mul_size(n, sizeof(double) + 2u, bytes);
+}
 
 size_t conseco__custom_scratch_size(size_t width, size_t height, size_t depth)
 {
@@ -45,8 +48,8 @@ static int layout_carve(void *scratch, size_t size, size_t n, layout *out)
     p = (unsigned char *)conseco__align16(scratch, &size);
     if (size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     out->values = (double *)(void *)p;
-    out->yhat = p + 8u * n;
-    out->inner = p + 9u * n;
+    out->yhat = p + sizeof(double) * n;
+    out->inner = out->yhat + n;
     out->n = n;
     return CONSECO_OK;
 }

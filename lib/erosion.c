@@ -20,8 +20,9 @@
  * A volume (depth > 1) faces the outside on all six sides.
  *
  * Scratch (16-byte aligned): N uint32 distances (4 bytes per pixel), then
- * 3 * (max(w, h, d) + 2) uint32 envelope cells, then w + h + d + 1 size_t
- * histogram bins for the levels of false-positive pixels.
+ * 3 * (second-largest of w, h, d + 2) uint32 envelope cells, then
+ * w + h + d + 1 size_t histogram bins for the levels of false-positive
+ * pixels (each area rounded up to 8 bytes), plus CONSECO__ALIGN_SLACK.
  */
 #include "distance.h"
 
@@ -143,25 +144,29 @@ static void build_distances(const conseco_erosion_params *p, level_map *m, uint3
 typedef struct layout {
     uint32_t *d;
     uint32_t *work;
+    size_t work_len;
     size_t *hist;
     size_t hist_len;
 } layout;
 
 static size_t round8(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
-/* Byte sizes of the three areas for a w x h x d image; 0 on overflow. */
+/* Byte sizes of the three areas for a w x h x d image; 0 on overflow.
+ * The envelope only scans lines along the axes other than the longest one
+ * of the box, whose lengths never exceed the image's second-largest
+ * dimension. */
 static int layout_sizes(size_t w, size_t h, size_t d, size_t *dist, size_t *work,
                         size_t *hist, size_t *hist_len)
 {
-    size_t n, longest = w, len;
-    if (h > longest) longest = h;
-    if (d > longest) longest = d;
+    size_t n, len, second;
+    const size_t big = w > h ? w : h, small = w > h ? h : w;
+    second = d >= big ? big : d > small ? d : small;
     if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
         !conseco__mul_size(n, sizeof(uint32_t), dist))
         return 0;
     *dist = round8(*dist);
-    if (*dist == 0 && n != 0) return 0; /* round8 wrapped */
-    if (!conseco__add_size(longest, 2, &len) || !conseco__mul_size(len, 3, &len) ||
+    if (*dist == 0) return 0; /* round8 wrapped */
+    if (!conseco__add_size(second, 2, &len) || !conseco__mul_size(len, 3, &len) ||
         !conseco__mul_size(len, sizeof(uint32_t), work))
         return 0;
     *work = round8(*work);
@@ -199,6 +204,7 @@ static int carve(const conseco_erosion_params *p, const conseco_image *pred, voi
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->d = (uint32_t *)(void *)base;
     lay->work = (uint32_t *)(void *)(base + dist);
+    lay->work_len = work / sizeof(uint32_t);
     lay->hist = (size_t *)(void *)(base + dist + work);
     return CONSECO_OK;
 }
@@ -210,7 +216,10 @@ static int build_map(const conseco_erosion_params *p, const conseco_image *pred,
     int rc = carve(p, pred, scratch, scratch_size, lay);
     if (rc != CONSECO_OK) return rc;
     if ((rc = find_yhat(p, pred, m)) != CONSECO_OK) return rc;
-    if (m->predicted != 0) build_distances(p, m, lay->d, lay->work);
+    if (m->predicted == 0) return CONSECO_OK;
+    /* cannot fail (see layout_sizes); checked because a miss would corrupt memory */
+    if (conseco__distance_work_len(&m->box) > lay->work_len) return CONSECO_E_SCRATCH_TOO_SMALL;
+    build_distances(p, m, lay->d, lay->work);
     return CONSECO_OK;
 }
 

@@ -105,6 +105,12 @@ typedef struct conseco__shrinker {
 /* Validate and normalise a public shrinker (vtable copy, params check). */
 int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out);
 
+/* Range rules of a custom shrinker (shared by the vtable check and saved state):
+ * known domain, finite lambda_min, lambda_max not NaN and >= lambda_min, and on
+ * the integer domain an integral lambda_min with |lambda_min| <= 2^53.
+ * CONSECO_OK or CONSECO_E_BAD_SHRINKER. */
+int conseco__custom_range_check(uint32_t domain, double lambda_min, double lambda_max);
+
 /* Built-in params checks. */
 int conseco__threshold_params_check(const conseco_threshold_params *p);
 int conseco__erosion_params_check(const conseco_erosion_params *p);

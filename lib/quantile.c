@@ -44,8 +44,10 @@ static u128 div_128_64(u128 x, uint64_t d)
         r = (r << 1) | bit;
         if (carry || r >= d) {
             r -= d; /* wraps to the right value when carry is set */
-            if (i >= 64) q.hi |= (uint64_t)1 << (i - 64);
-            else q.lo |= (uint64_t)1 << i;
+            if (i >= 64)
+                q.hi |= (uint64_t)1 << (i - 64);
+            else
+                q.lo |= (uint64_t)1 << i;
         }
     }
     return q;
@@ -140,9 +142,12 @@ static int rank_exact(size_t n, const exact_alpha *a, size_t *k)
     const u128 prod = add_128_64(mul_64x64((uint64_t)n, a->num), a->num);
     u128 f;
     uint64_t rest;
-    if (a->den != 0) f = div_128_64(prod, a->den);
-    else if (a->shift >= 128) f.hi = f.lo = 0;
-    else f = shr_128(prod, a->shift);
+    if (a->den != 0)
+        f = div_128_64(prod, a->den);
+    else if (a->shift >= 128)
+        f.hi = f.lo = 0;
+    else
+        f = shr_128(prod, a->shift);
     /* alpha < 1, so f <= n and f.hi == 0 */
     rest = (uint64_t)n - f.lo;
     if (rest >= (uint64_t)SIZE_MAX) return CONSECO_E_OVERFLOW; /* k = n + 1 > SIZE_MAX */
@@ -159,8 +164,7 @@ int conseco_rank(size_t n, double alpha, size_t *k)
     return rank_exact(n, &a, k);
 }
 
-int conseco_rank_rational(size_t n, uint64_t alpha_numerator, uint64_t alpha_denominator,
-                          size_t *k)
+int conseco_rank_rational(size_t n, uint64_t alpha_numerator, uint64_t alpha_denominator, size_t *k)
 {
     exact_alpha a;
     if (k == NULL) return CONSECO_E_NULL;
@@ -269,13 +273,19 @@ static double select_range(double *a, size_t n, size_t k0)
         }
         /* [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot */
         while (i < gt) {
-            if (a[i] < pivot) swap_d(a, lt++, i++);
-            else if (a[i] > pivot) swap_d(a, i, --gt);
-            else i++;
+            if (a[i] < pivot)
+                swap_d(a, lt++, i++);
+            else if (a[i] > pivot)
+                swap_d(a, i, --gt);
+            else
+                i++;
         }
-        if (k0 < lt) hi = lt;
-        else if (k0 >= gt) lo = gt;
-        else return pivot;
+        if (k0 < lt)
+            hi = lt;
+        else if (k0 >= gt)
+            lo = gt;
+        else
+            return pivot;
     }
     insertion_sort(a + lo, hi - lo);
     return a[k0];

@@ -97,6 +97,19 @@ static int is_exact_integer(double x)
     return x >= -limit && x <= limit && (double)(int64_t)x == x;
 }
 
+int conseco__custom_range_check(uint32_t domain, double lambda_min, double lambda_max)
+{
+    if (domain != CONSECO_DOMAIN_REAL && domain != CONSECO_DOMAIN_INTEGER)
+        return CONSECO_E_BAD_SHRINKER;
+    if (!conseco__is_finite(lambda_min) || conseco__is_nan(lambda_max) || lambda_max < lambda_min)
+        return CONSECO_E_BAD_SHRINKER;
+    /* the integer domain is lambda_min, lambda_min + 1, ...: lambda_min must be an
+     * integer, and within 2^53 so that these steps are exact doubles */
+    if (domain == CONSECO_DOMAIN_INTEGER && !is_exact_integer(lambda_min))
+        return CONSECO_E_BAD_SHRINKER;
+    return CONSECO_OK;
+}
+
 int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out)
 {
     const conseco_shrinker_vtable *vt;
@@ -130,14 +143,8 @@ int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out)
     CONSECO_memset(&out->vt, 0, sizeof out->vt);
     CONSECO_memcpy(&out->vt, vt, n);
     out->kind = CONSECO_KIND_CUSTOM;
-    if (out->vt.domain != CONSECO_DOMAIN_REAL && out->vt.domain != CONSECO_DOMAIN_INTEGER)
-        return CONSECO_E_BAD_SHRINKER;
-    if (!conseco__is_finite(out->vt.lambda_min) || conseco__is_nan(out->vt.lambda_max) ||
-        out->vt.lambda_max < out->vt.lambda_min)
-        return CONSECO_E_BAD_SHRINKER;
-    /* the integer domain is lambda_min, lambda_min + 1, ...: lambda_min must be an
-     * integer, and within 2^53 so that these steps are exact doubles */
-    if (out->vt.domain == CONSECO_DOMAIN_INTEGER && !is_exact_integer(out->vt.lambda_min))
+    if (conseco__custom_range_check(out->vt.domain, out->vt.lambda_min, out->vt.lambda_max) !=
+        CONSECO_OK)
         return CONSECO_E_BAD_SHRINKER;
     if (out->vt.levels == NULL && out->vt.apply == NULL) return CONSECO_E_BAD_SHRINKER;
     /* the black-box search on a real domain needs the candidate lambdas */

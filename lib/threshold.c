@@ -138,8 +138,8 @@ static int score_histogram(const conseco_threshold_params *p, const conseco_imag
     l = bin_score(pred->dtype, b);
     for (b = b + 1; b < bins; b++)
         if (seen[b]) break;
-    *score = smallest_breakpoint_above(l, b < bins ? bin_score(pred->dtype, b) : conseco__inf(),
-                                       p->top);
+    *score =
+        smallest_breakpoint_above(l, b < bins ? bin_score(pred->dtype, b) : conseco__inf(), p->top);
     return CONSECO_OK;
 }
 
@@ -239,8 +239,7 @@ int conseco__threshold_score(const conseco_threshold_params *p, const conseco_im
     work = conseco__align16(scratch, &scratch_size);
     switch (pred->dtype) {
     case CONSECO_DTYPE_U8:
-    case CONSECO_DTYPE_MASK8:
-        return score_histogram(p, pred, truth, tau, BINS8, work, score);
+    case CONSECO_DTYPE_MASK8: return score_histogram(p, pred, truth, tau, BINS8, work, score);
     case CONSECO_DTYPE_U16:
         if (u16_uses_histogram(sel))
             return score_histogram(p, pred, truth, tau, BINS16, work, score);
@@ -269,6 +268,7 @@ int conseco__threshold_apply(const conseco_threshold_params *p, const conseco_im
                              const conseco_mask_out *uncertain)
 {
     const size_t w = pred->width;
+    const double base = p->base;
     size_t y, z;
     int rc;
     /* validate every pixel before writing anything */
@@ -279,11 +279,17 @@ int conseco__threshold_apply(const conseco_threshold_params *p, const conseco_im
             uint8_t *in = inner ? conseco__mask_out_row(inner, y, z) : NULL;
             uint8_t *un = uncertain ? conseco__mask_out_row(uncertain, y, z) : NULL;
             switch (pred->dtype) {
-            case CONSECO_DTYPE_U8: apply_row(CONSECO_DTYPE_U8, row, w, p->base, lambda, in, un); break;
-            case CONSECO_DTYPE_U16: apply_row(CONSECO_DTYPE_U16, row, w, p->base, lambda, in, un); break;
-            case CONSECO_DTYPE_F32: apply_row(CONSECO_DTYPE_F32, row, w, p->base, lambda, in, un); break;
-            case CONSECO_DTYPE_F64: apply_row(CONSECO_DTYPE_F64, row, w, p->base, lambda, in, un); break;
-            default: apply_row(CONSECO_DTYPE_MASK8, row, w, p->base, lambda, in, un); break;
+            case CONSECO_DTYPE_U8: apply_row(CONSECO_DTYPE_U8, row, w, base, lambda, in, un); break;
+            case CONSECO_DTYPE_U16:
+                apply_row(CONSECO_DTYPE_U16, row, w, base, lambda, in, un);
+                break;
+            case CONSECO_DTYPE_F32:
+                apply_row(CONSECO_DTYPE_F32, row, w, base, lambda, in, un);
+                break;
+            case CONSECO_DTYPE_F64:
+                apply_row(CONSECO_DTYPE_F64, row, w, base, lambda, in, un);
+                break;
+            default: apply_row(CONSECO_DTYPE_MASK8, row, w, base, lambda, in, un); break;
             }
         }
     return CONSECO_OK;
@@ -404,8 +410,10 @@ static int sorted_contains(const double *a, size_t n, double v)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2u;
-        if (a[mid] < v) lo = mid + 1u;
-        else hi = mid;
+        if (a[mid] < v)
+            lo = mid + 1u;
+        else
+            hi = mid;
     }
     return lo < n && a[lo] == v;
 }

@@ -246,6 +246,13 @@ static void test_create_rejects_bad_config(void **state)
     assert_int_equal(user.destroyed, 0);
     assert_null(c);
 
+    /* an initial reservation that cannot be a size in bytes */
+    conseco_threshold_params_default(&tp);
+    cfg = threshold_config(&tp, 0.1);
+    cfg.capacity = (size_t)-1 / 4;
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_OVERFLOW);
+    assert_null(c);
+
     /* an allocator with one function set is a bug, not "use malloc" */
     conseco_threshold_params_default(&tp);
     cfg = threshold_config(&tp, 0.1);

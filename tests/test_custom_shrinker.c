@@ -34,6 +34,8 @@ typedef struct tcase {
     uint8_t truth[MAXN];
     double lmin, lmax, tau;
     int border;          /* erosion: conseco_border */
+    int integer_lambdas; /* black box: every probed lambda must be an integer */
+    int all_breakpoints; /* black box: report every pixel's level, not only Yhat's */
 } tcase;
 
 static double pick_tau(tu_rng *r)
@@ -50,6 +52,8 @@ static void random_shape(tu_rng *r, tcase *c)
     c->w = tu_range(r, 1, MAXW);
     c->h = tu_range(r, 1, MAXW);
     c->n = c->w * c->h;
+    c->integer_lambdas = 0;
+    c->all_breakpoints = 0;
     for (i = 0; i < c->n; i++) c->truth[i] = tu_uniform(r) < density;
     c->tau = pick_tau(r);
 }
@@ -220,6 +224,8 @@ static int lv_apply(void *user, const conseco_image *pred, double lambda, uint8_
     (void)pred;
     assert_int_equal(count, c->n);
     assert_false(lambda != lambda);
+    assert_true(lambda >= c->lmin && lambda <= c->lmax); /* the search stays inside Lambda */
+    if (c->integer_lambdas) assert_true(lambda == (double)(int64_t)lambda);
     for (i = 0; i < count; i++) inner[i] = c->lv[i] >= c->lmin && c->lv[i] >= lambda;
     return 0;
 }
@@ -232,7 +238,7 @@ static int lv_breakpoints(void *user, const conseco_image *pred, double *out, si
     (void)pred;
     assert_int_equal(capacity, c->n);
     for (i = 0; i < c->n; i++)
-        if (c->lv[i] >= c->lmin) out[k++] = c->lv[i];
+        if (c->all_breakpoints || c->lv[i] >= c->lmin) out[k++] = c->lv[i];
     *count = k;
     return 0;
 }
@@ -248,6 +254,8 @@ static void compare_level_family(tcase *c, uint32_t domain)
     fast.levels = lv_levels;
     box.apply = lv_apply;
     box.breakpoints = lv_breakpoints;
+    c->integer_lambdas = domain == CONSECO_DOMAIN_INTEGER;
+    c->all_breakpoints = (int)(c->n % 2);
     assert_int_equal(score_with(&fast, c, &im, &truth, c->tau, &r_fast), CONSECO_OK);
     assert_int_equal(score_with(&box, c, &im, &truth, c->tau, &r_box), CONSECO_OK);
     if (!(r_fast == r_lit) || !(r_box == r_lit))
@@ -1039,6 +1047,21 @@ static void test_scratch_rules(void **state)
                      CONSECO_E_SCRATCH_TOO_SMALL);
     assert_int_equal(conseco_score(&sh, &f.im, &f.mask, 0.0, NULL, 0, &score),
                      CONSECO_E_SCRATCH_TOO_SMALL);
+    assert_int_equal(conseco_score(&sh, &f.im, &f.mask, 0.0, buf, need - 17, &score),
+                     CONSECO_E_SCRATCH_TOO_SMALL);
+    {
+        uint8_t inner[4];
+        conseco_image_metrics m;
+        const conseco_mask_out out = conseco_mask_out_2d(inner, 2, 2, 2);
+        assert_int_equal(conseco_apply(&sh, &f.im, 1.0, buf, 8, &out, NULL),
+                         CONSECO_E_SCRATCH_TOO_SMALL);
+        assert_int_equal(conseco_evaluate_image(&sh, &f.im, &f.mask, 1.0, 0.1, buf, 8, &m),
+                         CONSECO_E_SCRATCH_TOO_SMALL);
+        assert_int_equal(conseco_apply(&sh, &f.im, 10.0, buf, need, &out, NULL), CONSECO_OK);
+        assert_int_equal(inner[0] + inner[1] + inner[2] + inner[3], 4);
+        assert_int_equal(conseco_apply(&sh, &f.im, 10.5, buf, need, &out, NULL), CONSECO_OK);
+        assert_int_equal(inner[0] + inner[1] + inner[2] + inner[3], 0);
+    }
     /* sizes that overflow size_t report 0 */
     assert_int_equal(conseco_scratch_size(&sh, (size_t)-1 / 4, 2, 1), 0);
     assert_int_equal(conseco_scratch_size(&sh, (size_t)1 << (sizeof(size_t) * 4), (size_t)1 << (sizeof(size_t) * 4 - 3), 1), 0);

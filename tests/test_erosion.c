@@ -341,6 +341,13 @@ static void check_apply(tu_rng *r, const ecase *c, views *v, const conseco_shrin
     free(lit);
 }
 
+/* What the random cases covered; checked so that a generator change cannot
+ * quietly stop exercising a branch. */
+typedef struct coverage {
+    int infinite, zero, deep, volumes, big, applies;
+} coverage;
+static coverage cov;
+
 /* One random case: score against the reference, sometimes apply/evaluate. */
 static void run_case(tu_rng *r, int element, int border, size_t w, size_t h, size_t d, int big)
 {
@@ -362,6 +369,11 @@ static void run_case(tu_rng *r, int element, int border, size_t w, size_t h, siz
                     element, border, w, h, d, tau, v.pred.dtype, got, want);
         fail();
     }
+    cov.infinite += want == INFINITY;
+    cov.zero += want == 0.0;
+    cov.deep += want >= 4.0 && want != INFINITY;
+    cov.volumes += d > 1;
+    cov.big += big;
     if (tu_range(r, 0, big ? 1 : 4) == 0) {
         const int pick = (int)tu_range(r, 0, 5);
         const double lambdas[] = {-1.0, 0.0, 0.5, INFINITY, want, want - 1.0};
@@ -369,6 +381,7 @@ static void run_case(tu_rng *r, int element, int border, size_t w, size_t h, siz
                                  : (double)tu_range(r, 0, lambda_span(&c)) + (pick == 4 ? 0.0 : 0.25);
         if (pick >= 4 && want == want && want != INFINITY && tu_range(r, 0, 1)) lambda = lambdas[pick];
         check_apply(r, &c, &v, &s, scratch, size, lambda);
+        cov.applies++;
     }
     free(base);
     free_views(&v);
@@ -381,6 +394,7 @@ static void random_cases(int element, uint64_t seed)
 {
     tu_rng r = {seed};
     int i;
+    memset(&cov, 0, sizeof cov);
     for (i = 0; i < 10000; i++) {
         const int border = (i & 1) ? CONSECO_BORDER_BACKGROUND : CONSECO_BORDER_FOREGROUND;
         const size_t cls = tu_range(&r, 0, 99);
@@ -395,6 +409,10 @@ static void random_cases(int element, uint64_t seed)
         else
             run_case(&r, element, border, tu_range(&r, 1, 10), tu_range(&r, 1, 10), 1, 0);
     }
+    print_message("element %d: %d +inf, %d zero, %d >= 4, %d volumes, %d large, %d applies\n",
+                  element, cov.infinite, cov.zero, cov.deep, cov.volumes, cov.big, cov.applies);
+    assert_true(cov.infinite >= 100 && cov.zero >= 1000 && cov.deep >= 200);
+    assert_true(cov.volumes >= 200 && cov.big >= 20 && cov.applies >= 1500);
 }
 
 static void test_cross_random(void **state) { (void)state; random_cases(CONSECO_ELEMENT_CROSS, 101); }
@@ -668,6 +686,48 @@ static void test_overflow(void **state)
     free(truth);
 }
 
+/* 4 bytes per pixel plus small per-axis terms: always within the bound the
+ * static calibrator advertises (16 bytes per pixel + 4 KiB), monotone in
+ * every dimension (scratch sized for a larger shape serves a smaller one). */
+static void test_scratch_sizes(void **state)
+{
+    static const size_t shapes[][3] = {{1, 1, 1},     {1, 100000, 1}, {100000, 1, 1},
+                                       {1, 1, 50000}, {3, 2, 1},      {200, 300, 1},
+                                       {512, 512, 1}, {64, 64, 64},   {7, 1, 9}};
+    conseco_erosion_params p;
+    conseco_shrinker s = conseco_shrinker_erosion(&p);
+    size_t i, e;
+    (void)state;
+    conseco_erosion_params_default(&p);
+    for (e = 1; e <= 3; e++) {
+        p.element = (uint32_t)e;
+        for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            const size_t w = shapes[i][0], h = shapes[i][1], d = shapes[i][2], n = w * h * d;
+            const size_t size = conseco_scratch_size(&s, w, h, d);
+            assert_true(size >= 4 * n);
+            assert_true(size <= 16 * n + 4096 + 64);
+            assert_true(conseco_scratch_size(&s, w + 1, h, d) >= size);
+            assert_true(conseco_scratch_size(&s, w, h + 1, d) >= size);
+            assert_true(conseco_scratch_size(&s, w, h, d + 1) >= size);
+        }
+    }
+    {
+        /* a 5x4 image scored with scratch sized for 9x7 */
+        uint8_t yhat[20], truth[20] = {0};
+        conseco_image im = conseco_image_2d(yhat, 5, 4, 5, CONSECO_DTYPE_MASK8);
+        conseco_mask t = conseco_mask_2d(truth, 5, 4, 5);
+        const size_t size = conseco_scratch_size(&s, 9, 7, 1);
+        void *scratch = malloc(size);
+        double score;
+        memset(yhat, 1, sizeof yhat);
+        p.element = CONSECO_ELEMENT_SQUARE;
+        p.border = CONSECO_BORDER_BACKGROUND;
+        assert_int_equal(conseco_score(&s, &im, &t, 0.0, scratch, size, &score), CONSECO_OK);
+        assert_true(score == 2.0);
+        free(scratch);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_callbacks_special),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_scratch_sizes),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_callbacks_random),
         cmocka_unit_test(test_cross_random),

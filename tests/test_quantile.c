@@ -178,8 +178,8 @@ static void test_min_calibration_size(void **state)
     static const struct {
         double alpha;
         size_t n;
-    } table[] = {{0.1, 9}, {0.05, 19}, {0.5, 1}, {0.9, 1}, {0.2, 4}, {0.18, 5}, {0.01, 99},
-                 {0.3, 3}, {0.7, 1}, {0.001, 999}};
+    } table[] = {{0.1, 9},  {0.05, 19}, {0.5, 1}, {0.9, 1}, {0.2, 4},
+                 {0.18, 5}, {0.01, 99}, {0.3, 3}, {0.7, 1}, {0.001, 999}};
     tu_rng r = {0x313u};
     size_t i, n = 0;
     (void)state;
@@ -189,8 +189,8 @@ static void test_min_calibration_size(void **state)
     }
     /* the defining property on random alphas */
     for (i = 0; i < 5000; i++) {
-        const double alpha = i % 2 ? (double)tu_range(&r, 1, 9999) / 10000.0
-                                   : 1e-6 + tu_uniform(&r) * (1.0 - 2e-6);
+        const double alpha =
+            i % 2 ? (double)tu_range(&r, 1, 9999) / 10000.0 : 1e-6 + tu_uniform(&r) * (1.0 - 2e-6);
         assert_int_equal(conseco_min_calibration_size(alpha, &n), CONSECO_OK);
         assert_true(rank_of(n, alpha) <= n);
         if (n > 0) assert_true(rank_of(n - 1u, alpha) > n - 1u);
@@ -261,7 +261,8 @@ static void test_select_random(void **state)
 static void test_select_adversarial(void **state)
 {
     const size_t n = 400000;
-    double *v = malloc(n * sizeof *v), *work = malloc(n * sizeof *v), *sorted = malloc(n * sizeof *v);
+    double *v = malloc(n * sizeof *v), *work = malloc(n * sizeof *v),
+           *sorted = malloc(n * sizeof *v);
     const clock_t start = clock();
     unsigned pattern;
     tu_rng r = {0xADu};
@@ -270,13 +271,13 @@ static void test_select_adversarial(void **state)
         size_t i, t;
         for (i = 0; i < n; i++) {
             switch (pattern) {
-            case 0: v[i] = (double)i; break;                                  /* sorted */
-            case 1: v[i] = (double)(n - i); break;                            /* reversed */
-            case 2: v[i] = 42.0; break;                                       /* all equal */
-            case 3: v[i] = (double)(i < n / 2 ? i : n - i); break;            /* organ pipe */
-            case 4: v[i] = (double)(i % 1000); break;                         /* sawtooth */
-            case 5: v[i] = i % 2 ? INFINITY : 1.0; break;                     /* two values */
-            case 6: v[i] = (double)(i % 2 ? i : n + i); break;               /* interleaved */
+            case 0: v[i] = (double)i; break; /* sorted */
+            case 1: v[i] = (double)(n - i); break; /* reversed */
+            case 2: v[i] = 42.0; break; /* all equal */
+            case 3: v[i] = (double)(i < n / 2 ? i : n - i); break; /* organ pipe */
+            case 4: v[i] = (double)(i % 1000); break; /* sawtooth */
+            case 5: v[i] = i % 2 ? INFINITY : 1.0; break; /* two values */
+            case 6: v[i] = (double)(i % 2 ? i : n + i); break; /* interleaved */
             default: v[i] = (double)((i * 7919u) % n) + 0.5 * (double)tu_range(&r, 0, 1); break;
             }
         }
@@ -366,8 +367,10 @@ static void test_quantile_random(void **state)
         assert_int_equal(conseco_quantile(v, n, alpha, &lh, &k), CONSECO_OK);
         kr = rank_of(n, alpha);
         assert_int_equal(k, kr);
-        if (k > n) assert_true(lh == INFINITY);
-        else assert_true(lh == sorted[k - 1]);
+        if (k > n)
+            assert_true(lh == INFINITY);
+        else
+            assert_true(lh == sorted[k - 1]);
         free(v);
         free(sorted);
     }

@@ -147,7 +147,9 @@ static void fill_scores(tcase *c, tu_rng *r, unsigned levels)
                     case 0: v = tu_uniform(r); break;
                     case 1: v = ellipse_value(e, ne, x, y, z) * gain; break;
                     case 2: v = ellipse_value(e, ne, x, y, z) + 0.3 * (tu_uniform(r) - 0.5); break;
-                    case 3: v = floor(tu_uniform(r) * (few + 1.0)) / few; break; /* heavy ties, 1.0 */
+                    case 3:
+                        v = floor(tu_uniform(r) * (few + 1.0)) / few;
+                        break; /* heavy ties, 1.0 */
                     case 4: v = tu_uniform(r) * 0.49; break; /* empty prediction at base 0.5 */
                     case 5: v = tu_range(r, 0, 3) == 0 ? 1.0 : tu_uniform(r); break; /* saturated */
                     case 6: v = ellipse_value(e, ne, x, y, z) + 0.2 * tu_uniform(r); break;
@@ -203,7 +205,10 @@ static double some_pixel(const tcase *c, tu_rng *r)
 static void pick_params(tcase *c, tu_rng *r)
 {
     switch (tu_range(r, 0, 9)) {
-    case 0: c->params.base = 0.3; c->params.top = 0.9; break;
+    case 0:
+        c->params.base = 0.3;
+        c->params.top = 0.9;
+        break;
     case 1: c->params.base = c->params.top = tu_range(r, 0, 1) ? 0.5 : some_pixel(c, r); break;
     case 2: {
         const double a = some_pixel(c, r), b = some_pixel(c, r);
@@ -211,8 +216,14 @@ static void pick_params(tcase *c, tu_rng *r)
         c->params.top = a < b ? b : a;
         break;
     }
-    case 3: c->params.base = -0.25; c->params.top = 1.5; break;
-    case 4: c->params.base = 0.1 + 0.5 * tu_uniform(r); c->params.top = 0.75; break;
+    case 3:
+        c->params.base = -0.25;
+        c->params.top = 1.5;
+        break;
+    case 4:
+        c->params.base = 0.1 + 0.5 * tu_uniform(r);
+        c->params.top = 0.75;
+        break;
     default: conseco_threshold_params_default(&c->params); break;
     }
     if (c->params.base > c->params.top) c->params.top = c->params.base;
@@ -288,9 +299,9 @@ static void check_apply(const tcase *c, tu_rng *r, double lambda)
                 assert_int_equal(unc[at], which == 1 ? 0xAA : ru[i]);
                 i++;
             }
-    assert_int_equal(conseco_evaluate_image(&shr, &c->img, &c->truth, lambda, c->tau, NULL, 0,
-                                            &got),
-                     CONSECO_OK);
+    assert_int_equal(
+        conseco_evaluate_image(&shr, &c->img, &c->truth, lambda, c->tau, NULL, 0, &got),
+        CONSECO_OK);
     ref_threshold_metrics(&c->params, &c->img, &c->truth, lambda, c->tau, &want);
     assert_true(got.predicted == want.predicted);
     assert_true(got.inner == want.inner);
@@ -347,12 +358,12 @@ static void check_callbacks(const tcase *c, tu_rng *r)
 }
 
 typedef struct stats {
-    size_t cases, inf_scores, base_scores, mid_scores, large, volumes;
+    size_t cases, inf_scores, base_scores, mid_scores, large, volumes, empty, no_fp;
     size_t by_dtype[6];
 } stats;
 
-static void run_case(tu_rng *r, size_t w, size_t h, size_t d, int dtype, unsigned levels,
-                     int deep, stats *st)
+static void run_case(tu_rng *r, size_t w, size_t h, size_t d, int dtype, unsigned levels, int deep,
+                     stats *st)
 {
     tcase c;
     conseco_shrinker shr;
@@ -369,22 +380,31 @@ static void run_case(tu_rng *r, size_t w, size_t h, size_t d, int dtype, unsigne
     need = conseco_scratch_size(&shr, w, h, d);
     assert_true(need > 0);
     scratch = scratch_for(need, (unsigned)tu_range(r, 0, 15), &base);
-    assert_int_equal(conseco_score(&shr, &c.img, &c.truth, c.tau, scratch, need, &got),
-                     CONSECO_OK);
+    assert_int_equal(conseco_score(&shr, &c.img, &c.truth, c.tau, scratch, need, &got), CONSECO_OK);
     want = ref_threshold_score(&c.params, &c.img, &c.truth, c.tau);
     if (!same(got, want)) {
-        fprintf(stderr, "mismatch: %zux%zux%zu dtype %d base %.17g top %.17g tau %.17g: "
-                "got %.17g want %.17g\n", w, h, d, dtype, c.params.base, c.params.top, c.tau,
-                got, want);
+        fprintf(stderr,
+                "mismatch: %zux%zux%zu dtype %d base %.17g top %.17g tau %.17g: "
+                "got %.17g want %.17g\n",
+                w, h, d, dtype, c.params.base, c.params.top, c.tau, got, want);
     }
     assert_true(same(got, want));
     st->cases++;
     st->by_dtype[dtype]++;
-    if (isinf(got)) st->inf_scores++;
-    else if (got == c.params.base) st->base_scores++;
-    else st->mid_scores++;
+    if (isinf(got))
+        st->inf_scores++;
+    else if (got == c.params.base)
+        st->base_scores++;
+    else
+        st->mid_scores++;
     if (w * h * d > 5000) st->large++;
     if (d > 1) st->volumes++;
+    {
+        conseco_image_metrics at_base;
+        ref_threshold_metrics(&c.params, &c.img, &c.truth, c.params.base, c.tau, &at_base);
+        if (at_base.predicted == 0) st->empty++;
+        else if (at_base.inner_fp == 0) st->no_fp++;
+    }
     /* apply and evaluate at the score, +inf, and other lambdas */
     check_apply(&c, r, got);
     check_apply(&c, r, INFINITY);
@@ -397,9 +417,9 @@ static void run_case(tu_rng *r, size_t w, size_t h, size_t d, int dtype, unsigne
         if (isfinite(got)) {
             /* the score is admissible on its own image */
             conseco_image_metrics m;
-            assert_int_equal(conseco_evaluate_image(&shr, &c.img, &c.truth, got, c.tau, NULL, 0,
-                                                    &m),
-                             CONSECO_OK);
+            assert_int_equal(
+                conseco_evaluate_image(&shr, &c.img, &c.truth, got, c.tau, NULL, 0, &m),
+                CONSECO_OK);
             assert_true(m.valid);
         }
         check_callbacks(&c, r);
@@ -440,6 +460,10 @@ static void test_random_small(void **state)
     assert_true(st.base_scores > 200);
     assert_true(st.mid_scores > 2000);
     assert_true(st.volumes > 500);
+    assert_true(st.empty > 200);
+    assert_true(st.no_fp > 200);
+    fprintf(stderr, "random: %zu cases, %zu +inf, %zu base, %zu between, %zu empty, %zu no FP\n",
+            st.cases, st.inf_scores, st.base_scores, st.mid_scores, st.empty, st.no_fp);
     for (i = CONSECO_DTYPE_U8; i <= CONSECO_DTYPE_MASK8; i++) assert_true(st.by_dtype[i] > 1000);
 }
 
@@ -457,8 +481,8 @@ static void test_random_large(void **state)
             run_case(&r, tu_range(&r, 20, 60), tu_range(&r, 20, 60), tu_range(&r, 4, 16),
                      random_dtype(&r), levels, i % 20 == 9, &st);
         else
-            run_case(&r, tu_range(&r, 40, 200), tu_range(&r, 40, 300), 1, random_dtype(&r),
-                     levels, i % 20 == 0, &st);
+            run_case(&r, tu_range(&r, 40, 200), tu_range(&r, 40, 300), 1, random_dtype(&r), levels,
+                     i % 20 == 0, &st);
     }
     /* 16-bit maps above 73728 pixels take the 65536-bin histogram */
     for (i = 0; i < 12; i++)
@@ -544,7 +568,8 @@ static void test_u8_ties(void **state)
     assert_int_equal(conseco_score(&shr, &img, &t, 0.4, scratch, sizeof scratch, &out), CONSECO_OK);
     assert_true(out == 250.0 / 255.0);
     /* tau 0.39 allows 9 -> must pass 250 -> 1.0 (pixel and top) */
-    assert_int_equal(conseco_score(&shr, &img, &t, 0.39, scratch, sizeof scratch, &out), CONSECO_OK);
+    assert_int_equal(conseco_score(&shr, &img, &t, 0.39, scratch, sizeof scratch, &out),
+                     CONSECO_OK);
     assert_true(out == 1.0);
     /* all false: 1.0 pixels can never go */
     memset(truth, 0, sizeof truth);
@@ -568,7 +593,8 @@ static void test_bad_input(void **state)
     double levels[6], bps[8], score = -1.0;
     size_t nb = 0;
     conseco_threshold_params p, bad;
-    conseco_shrinker shr = conseco_shrinker_threshold(&p), badshr = conseco_shrinker_threshold(&bad);
+    conseco_shrinker shr = conseco_shrinker_threshold(&p),
+                     badshr = conseco_shrinker_threshold(&bad);
     conseco_image img = conseco_image_2d(map, 3, 2, 3 * sizeof(double), CONSECO_DTYPE_F64);
     conseco_image fimg = conseco_image_2d(fmap, 3, 2, 3 * sizeof(float), CONSECO_DTYPE_F32);
     conseco_mask t = conseco_mask_2d(truth, 3, 2, 3), t_small = conseco_mask_2d(truth, 2, 2, 3);
@@ -595,7 +621,8 @@ static void test_bad_input(void **state)
     assert_int_equal(conseco_score(&shr, &img, &t, 0.1, NULL, 0, &score),
                      CONSECO_E_SCRATCH_TOO_SMALL);
     /* tau outside [0, 1] or NaN */
-    assert_int_equal(conseco_score(&shr, &img, &t, -0.01, scratch, need, &score), CONSECO_E_BAD_TAU);
+    assert_int_equal(conseco_score(&shr, &img, &t, -0.01, scratch, need, &score),
+                     CONSECO_E_BAD_TAU);
     assert_int_equal(conseco_score(&shr, &img, &t, 1.01, scratch, need, &score), CONSECO_E_BAD_TAU);
     assert_int_equal(conseco_score(&shr, &img, &t, NAN, scratch, need, &score), CONSECO_E_BAD_TAU);
     assert_int_equal(conseco_evaluate_image(&shr, &img, &t, 0.7, NAN, NULL, 0, &m),

@@ -263,15 +263,84 @@ static void test_erosion_validity(void **state)
         }
         run_splits(&sh, taus[t], scores, gaps, 2000u + t, &s);
         report("erosion", taus[t], &s);
+        print_message("erosion   tau=%-5g upper side: EV %.4f vs untied bound %.4f (%s)\n",
+                      taus[t], s.mean_exact, upper - 0.01,
+                      s.mean_exact > upper - 0.01 ? "above: integer scores tie" : "within");
         assert_true(s.mean_score_rule >= lower);
         /* integer scores tie a lot: EV may exceed the upper bound; reported, not asserted */
         assert_true(s.mean_exact == s.mean_score_rule); /* the rules agree on integers */
     }
 }
 
+/* The generator behind these numbers: deterministic, in range, and varied. */
+static void test_synth_generator(void **state)
+{
+    enum { S = 40 };
+    conseco_synth_config cfg, other;
+    static float f[S * S], g[S * S];
+    static uint8_t u[S * S], t[S * S], t2[S * S];
+    int kinds[3] = {0, 0, 0}, border = 0, spurious = 0, normalised = 0;
+    size_t i, k;
+    (void)state;
+    conseco_synth_config_default(&cfg);
+    assert_int_equal(cfg.width, CONSECO_SYNTH_DEFAULT_SIDE);
+    cfg.width = cfg.height = S;
+    cfg.count = 300;
+    for (i = 0; i < cfg.count; i++) {
+        conseco_synth_info info;
+        size_t n_truth = 0, n_pred = 0;
+        float max = 0.0f;
+        assert_int_equal(conseco_synth_image(&cfg, i, f, u, t, &info), 0);
+        for (k = 0; k < S * S; k++) {
+            assert_true(f[k] >= 0.0f && f[k] <= 1.0f);
+            /* u8 = round(255 s) of the double s; f32 is s rounded: allow one step */
+            assert_true(abs((int)u[k] - (int)((double)f[k] * 255.0 + 0.5)) <= 1);
+            assert_true(t[k] <= 1);
+            n_truth += t[k];
+            n_pred += f[k] >= 0.5f;
+            if (f[k] > max) max = f[k];
+            if (info.kind == CONSECO_SYNTH_PERFECT) assert_int_equal(f[k] >= 0.5f, t[k]);
+            if (info.kind == CONSECO_SYNTH_EMPTY) assert_true(f[k] < 0.5f);
+        }
+        assert_int_equal(n_truth, info.truth_pixels);
+        assert_int_equal(n_pred, info.predicted_pixels);
+        if (info.normalised) assert_true(max == 1.0f);
+        assert_true(info.kind >= 0 && info.kind <= 2);
+        kinds[info.kind]++;
+        border += info.touches_border;
+        spurious += info.spurious_blobs > 0;
+        normalised += info.normalised;
+    }
+    print_message("synth: %d over-segmented, %d empty, %d perfect; %d cut by the border, "
+                  "%d with spurious blobs, %d normalised (of %zu)\n",
+                  kinds[0], kinds[1], kinds[2], border, spurious, normalised, cfg.count);
+    assert_true(kinds[0] > 200 && kinds[1] > 0 && kinds[2] > 0);
+    assert_true(border > 0 && spurious > 0 && normalised > 0);
+    /* image i depends on (seed, i, size) only: not on count, not on call order */
+    other = cfg;
+    other.count = 1000;
+    assert_int_equal(conseco_synth_image(&cfg, 7, f, NULL, t, NULL), 0);
+    assert_int_equal(conseco_synth_image(&other, 7, g, NULL, t2, NULL), 0);
+    assert_memory_equal(f, g, sizeof f);
+    assert_memory_equal(t, t2, sizeof t);
+    other.seed = cfg.seed + 1;
+    assert_int_equal(conseco_synth_image(&other, 7, g, NULL, NULL, NULL), 0);
+    assert_memory_not_equal(f, g, sizeof f);
+    /* bad arguments */
+    assert_int_equal(conseco_synth_image(NULL, 0, f, u, t, NULL), -1);
+    assert_int_equal(conseco_synth_image(&cfg, cfg.count, f, u, t, NULL), -1);
+    other = cfg;
+    other.width = 7;
+    assert_int_equal(conseco_synth_image(&other, 0, f, u, t, NULL), -1);
+    other.width = (size_t)-1;
+    other.height = 16;
+    assert_int_equal(conseco_synth_image(&other, 0, NULL, NULL, NULL, NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_synth_generator),
         cmocka_unit_test(test_threshold_validity),
         cmocka_unit_test(test_erosion_validity),
     };

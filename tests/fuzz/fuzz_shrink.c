@@ -5,7 +5,7 @@
  *
  * Input layout (missing bytes read as 0):
  *   0 shrinker: threshold, or erosion with one of 3 elements x 2 borders
- *   1 dtype (>= 250: an invalid dtype), bit 7: floats from raw bytes
+ *   1 dtype (low 7 bits >= 122: an invalid dtype), bit 7: floats from raw bytes
  *   2-4 width, height, depth (2-D up to 12 x 12, 3-D up to 6 x 6 x 3)
  *   5-6 row/slice padding; 7 tau; 8-9 base, top
  *   10.. pixel bytes, then truth bits, then extra lambdas.

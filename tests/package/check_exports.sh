@@ -7,7 +7,7 @@ so=$1 src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # declarations in the stable part of the header
-sed '/CONSECO_STATIC_LINKING_ONLY/,$d' "$src/include/conseco.h" | tr '\n' ' ' |
+sed '/^#if defined(CONSECO_STATIC_LINKING_ONLY)/,$d' "$src/include/conseco.h" | tr '\n' ' ' |
   grep -oE 'CONSECO_API [^;(]*\(' | grep -oE 'conseco_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u > "$work/header"
 nm -D --defined-only "$so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 's/@.*//' | sort -u > "$work/exported"
 sed -n 's/^ *\(conseco_[a-z0-9_]*\);$/\1/p' "$src/lib/conseco.map" | sort -u > "$work/map"

@@ -59,7 +59,7 @@ static int big_cmp(big a, big b)
 int ref_rank_check(uint64_t n, uint64_t num, uint64_t den, uint64_t k_minus_1)
 {
     const big rhs = big_mul(big_add1(big_from(n)), big_from(den - num)); /* (n+1)(den-num) */
-    const big lo = big_mul(big_from(k_minus_1), big_from(den));          /* (k-1) den */
+    const big lo = big_mul(big_from(k_minus_1), big_from(den)); /* (k-1) den */
     const big hi = big_mul(big_add1(big_from(k_minus_1)), big_from(den)); /* k den */
     return big_cmp(lo, rhs) < 0 && big_cmp(rhs, hi) <= 0;
 }

@@ -123,8 +123,10 @@ void ref_threshold_metrics(const conseco_threshold_params *p, const conseco_imag
                     predicted++;
                     if (s >= lambda) {
                         kept++;
-                        if (truth_at(truth, x, y, z)) tp++;
-                        else fp++;
+                        if (truth_at(truth, x, y, z))
+                            tp++;
+                        else
+                            fp++;
                     }
                 }
             }

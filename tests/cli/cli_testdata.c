@@ -1,0 +1,594 @@
+/*
+ * Test helper for the `conseco` end-to-end tests (run by run_cli_tests.py).
+ * It generates small deterministic data sets in every input format the tool
+ * reads, and computes the expected results straight from libconseco's
+ * public functions on the same pixels held in memory:
+ *
+ *   cli_testdata make KIND DIR N SEED         write DIR/pred, DIR/gt, DIR/image
+ *   cli_testdata gray8|gray16|rgb|gray1 FILE W H   write one PNG of that type
+ *   cli_testdata ref-calibrate KIND N SEED SHRINKER SE BORDER BASE TAU ALPHA
+ *   cli_testdata ref-evaluate KIND N SEED TAUS ALPHA SPLITS SPLITSEED FRAC SE BORDER BASE
+ *   cli_testdata check-apply KIND N SEED SHRINKER SE BORDER BASE LAMBDA OUT [UNCERTAIN]
+ *
+ * KIND: png8, png16, npyf32, npyf64, npyu8, stack. The reference paths use
+ * the slow, obvious library calls (conseco_score per image, conseco_quantile,
+ * conseco_evaluate_image per test image and split, conseco_apply), so they
+ * check the tool's fast evaluation tables and its file handling. PNGs are
+ * written and read with libpng directly, .npy by hand: none of the tool's code.
+ * The only shared piece is the documented split permutation (split_rng.c).
+ */
+#include <conseco.h>
+#include <math.h>
+#include <png.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "split_rng.h"
+
+/* ------------------------------------------------------------ data model */
+typedef struct img {
+    size_t w, h;
+    int dtype;          /* conseco dtype of the score map as the tool will read it */
+    unsigned char *px;  /* score pixels, packed */
+    uint8_t *truth;     /* 0/1 */
+} img;
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+
+static int kind_dtype(const char *kind)
+{
+    if (!strcmp(kind, "png8") || !strcmp(kind, "npyu8")) return CONSECO_DTYPE_U8;
+    if (!strcmp(kind, "png16")) return CONSECO_DTYPE_U16;
+    if (!strcmp(kind, "npyf64")) return CONSECO_DTYPE_F64;
+    if (!strcmp(kind, "npyf32") || !strcmp(kind, "stack")) return CONSECO_DTYPE_F32;
+    fprintf(stderr, "unknown kind %s\n", kind);
+    exit(2);
+}
+
+static size_t elem_size(int dtype)
+{
+    return dtype == CONSECO_DTYPE_U8 ? 1 : dtype == CONSECO_DTYPE_U16 ? 2
+                                       : dtype == CONSECO_DTYPE_F32 ? 4 : 8;
+}
+
+/*
+ * Image i: a truth ellipse and a score map that over-segments it with noise
+ * and ties. Special images: 0 predicts nothing, 1 predicts the truth exactly,
+ * 2 predicts the whole image (erosion with the foreground border never empties it).
+ */
+static void make_image(const char *kind, size_t i, uint64_t seed, img *im)
+{
+    const int stack = !strcmp(kind, "stack");
+    size_t x, y;
+    double cx, cy, rx, ry, grow;
+    rng_state = seed * 1000003u + i;
+    im->w = stack ? 18 : 14 + (i % 3) * 5;
+    im->h = stack ? 15 : 11 + (i % 2) * 6;
+    im->dtype = kind_dtype(kind);
+    im->px = (unsigned char *)malloc(im->w * im->h * elem_size(im->dtype));
+    im->truth = (uint8_t *)malloc(im->w * im->h);
+    cx = unif() * (double)im->w;
+    cy = unif() * (double)im->h;
+    rx = 2.0 + unif() * (double)im->w / 3.0;
+    ry = 2.0 + unif() * (double)im->h / 3.0;
+    grow = 1.0 + unif() * 0.8;
+    for (y = 0; y < im->h; y++)
+        for (x = 0; x < im->w; x++) {
+            size_t p = y * im->w + x;
+            double dx = ((double)x - cx) / rx, dy = ((double)y - cy) / ry;
+            double d = dx * dx + dy * dy, s;
+            im->truth[p] = d <= 1.0;
+            s = 1.0 - d / (2.0 * grow) + (unif() - 0.5) * 0.3; /* Yhat ~ grown truth */
+            if (i == 0) s = 0.4 * unif();
+            if (i == 1) s = im->truth[p] ? 0.6 + 0.4 * unif() : 0.4 * unif();
+            if (i == 2) s = 0.5 + 0.5 * unif();
+            if (s < 0.0) s = 0.0;
+            if (s > 1.0 && im->dtype != CONSECO_DTYPE_F32 && im->dtype != CONSECO_DTYPE_F64)
+                s = 1.0;
+            switch (im->dtype) {
+            case CONSECO_DTYPE_U8: im->px[p] = (unsigned char)(s * 255.0 + 0.5); break;
+            case CONSECO_DTYPE_U16: {
+                /* coarse steps so that ties happen in 16 bits too */
+                uint16_t v = (uint16_t)((unsigned)(s * 40.0 + 0.5) * 1638u);
+                memcpy(im->px + 2 * p, &v, 2);
+                break;
+            }
+            case CONSECO_DTYPE_F32: {
+                float v = (float)((double)(int)(s * 64.0) / 64.0 + (i % 4 == 3 ? 0.3 : 0.0));
+                memcpy(im->px + 4 * p, &v, 4);
+                break;
+            }
+            default: {
+                double v = (double)(int)(s * 100.0) / 100.0;
+                memcpy(im->px + 8 * p, &v, 8);
+                break;
+            }
+            }
+        }
+}
+
+static void free_image(img *im)
+{
+    free(im->px);
+    free(im->truth);
+}
+
+static conseco_image view(const img *im)
+{
+    return conseco_image_2d(im->px, im->w, im->h, im->w * elem_size(im->dtype), im->dtype);
+}
+
+/* ---------------------------------------------------------------- writers */
+static void die(const char *what, const char *path)
+{
+    fprintf(stderr, "cli_testdata: %s %s\n", what, path);
+    exit(1);
+}
+
+/* channels 1 or 3; bits 1, 8 or 16; rows given as uint16 for 16 bits (host order). */
+static void write_png(const char *path, const void *pixels, size_t w, size_t h, int channels,
+                      int bits)
+{
+    FILE *f = fopen(path, "wb");
+    png_structp png;
+    png_infop info;
+    size_t y;
+    unsigned char *row = (unsigned char *)malloc(w * 3 * 2 + 8);
+    if (!f || !row) die("cannot write", path);
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) die("libpng failed on", path);
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, bits,
+                 channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (y = 0; y < h; y++) {
+        size_t x;
+        if (bits == 16) {
+            const uint16_t *src = (const uint16_t *)pixels + y * w;
+            for (x = 0; x < w; x++) {
+                row[2 * x] = (unsigned char)(src[x] >> 8); /* PNG is big-endian */
+                row[2 * x + 1] = (unsigned char)(src[x] & 0xff);
+            }
+        } else if (bits == 1) {
+            const unsigned char *src = (const unsigned char *)pixels + y * w;
+            memset(row, 0, (w + 7) / 8);
+            for (x = 0; x < w; x++)
+                if (src[x]) row[x / 8] |= (unsigned char)(0x80u >> (x % 8));
+        } else {
+            memcpy(row, (const unsigned char *)pixels + y * w * (size_t)channels,
+                   w * (size_t)channels);
+        }
+        png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+    free(row);
+}
+
+/* A .npy v1.0 file; shape (n, h, w) when n > 0, else (h, w). */
+static void write_npy(const char *path, const char *descr, size_t n, size_t h, size_t w,
+                      const void *data, size_t bytes)
+{
+    char header[256];
+    int len;
+    size_t total;
+    FILE *f = fopen(path, "wb");
+    if (!f) die("cannot write", path);
+    if (n > 0)
+        len = snprintf(header, sizeof header,
+                       "{'descr': '%s', 'fortran_order': False, 'shape': (%lu, %lu, %lu), }",
+                       descr, (unsigned long)n, (unsigned long)h, (unsigned long)w);
+    else
+        len = snprintf(header, sizeof header,
+                       "{'descr': '%s', 'fortran_order': False, 'shape': (%lu, %lu), }", descr,
+                       (unsigned long)h, (unsigned long)w);
+    total = 10 + (size_t)len + 1;
+    while (total % 64) header[len++] = ' ', total++;
+    header[len++] = '\n';
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(len & 0xff, f);
+    fputc(len >> 8, f);
+    fwrite(header, 1, (size_t)len, f);
+    fwrite(data, 1, bytes, f);
+    fclose(f);
+}
+
+static char *join(const char *a, const char *b)
+{
+    char *p = (char *)malloc(strlen(a) + strlen(b) + 2);
+    sprintf(p, "%s/%s", a, b);
+    return p;
+}
+
+/* Ids are 1..N for files (natural order differs from plain order past 9), 0..N-1 in stacks. */
+static void id_of(const char *kind, size_t i, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lu", (unsigned long)(strcmp(kind, "stack") ? i + 1 : i));
+}
+
+static void make(const char *kind, const char *dir, size_t n, uint64_t seed)
+{
+    char *pd = join(dir, "pred"), *gd = join(dir, "gt"), *id = join(dir, "image");
+    size_t i;
+    mkdir(dir, 0777);
+    mkdir(pd, 0777);
+    mkdir(gd, 0777);
+    mkdir(id, 0777);
+    if (!strcmp(kind, "stack")) {
+        img first;
+        size_t bytes, pix;
+        unsigned char *all = NULL, *allt = NULL;
+        char *pp = join(pd, "volume.npy"), *gp = join(gd, "volume.npy");
+        make_image(kind, 0, seed, &first);
+        pix = first.w * first.h;
+        bytes = pix * 4;
+        all = (unsigned char *)malloc(n * bytes);
+        allt = (unsigned char *)malloc(n * pix);
+        for (i = 0; i < n; i++) {
+            img im;
+            make_image(kind, i, seed, &im);
+            memcpy(all + i * bytes, im.px, bytes);
+            memcpy(allt + i * pix, im.truth, pix);
+            free_image(&im);
+        }
+        write_npy(pp, "<f4", n, first.h, first.w, all, n * bytes);
+        write_npy(gp, "|b1", n, first.h, first.w, allt, n * pix);
+        free_image(&first);
+        free(all);
+        free(allt);
+        free(pp);
+        free(gp);
+    } else {
+        for (i = 0; i < n; i++) {
+            img im;
+            char name[64], sid[32];
+            char *pp, *gp, *ip;
+            size_t p, pix;
+            unsigned char *tmp;
+            make_image(kind, i, seed, &im);
+            pix = im.w * im.h;
+            id_of(kind, i, sid, sizeof sid);
+            tmp = (unsigned char *)malloc(pix * 3 * 2);
+            snprintf(name, sizeof name, "%s.%s", sid, strncmp(kind, "png", 3) ? "npy" : "png");
+            pp = join(pd, name);
+            if (!strcmp(kind, "npyu8")) snprintf(name, sizeof name, "%s.png", sid); /* PNG masks */
+            gp = join(gd, name);
+            snprintf(name, sizeof name, "%s.png", sid);
+            ip = join(id, name);
+            if (!strcmp(kind, "png8")) {
+                write_png(pp, im.px, im.w, im.h, 1, 8);
+                for (p = 0; p < pix; p++) tmp[p] = im.truth[p] ? 255 : 0;
+                if (i % 2) write_png(gp, tmp, im.w, im.h, 1, 8);
+                else write_png(gp, im.truth, im.w, im.h, 1, 1); /* 1-bit masks too */
+            } else if (!strcmp(kind, "png16")) {
+                uint16_t *t16 = (uint16_t *)tmp;
+                write_png(pp, im.px, im.w, im.h, 1, 16);
+                for (p = 0; p < pix; p++) t16[p] = im.truth[p] ? (uint16_t)(1 + p % 65535) : 0;
+                write_png(gp, t16, im.w, im.h, 1, 16);
+            } else if (!strcmp(kind, "npyf32")) {
+                write_npy(pp, "<f4", 0, im.h, im.w, im.px, pix * 4);
+                write_npy(gp, "|b1", 0, im.h, im.w, im.truth, pix);
+            } else if (!strcmp(kind, "npyf64")) {
+                write_npy(pp, "<f8", 0, im.h, im.w, im.px, pix * 8);
+                for (p = 0; p < pix; p++) tmp[p] = im.truth[p] ? (unsigned char)(1 + p % 200) : 0;
+                write_npy(gp, "|u1", 0, im.h, im.w, tmp, pix);
+            } else { /* npyu8 */
+                write_npy(pp, "|u1", 0, im.h, im.w, im.px, pix);
+                for (p = 0; p < pix; p++) tmp[p] = im.truth[p] ? 255 : 0;
+                write_png(gp, tmp, im.w, im.h, 1, 8);
+            }
+            for (p = 0; p < pix; p++) { /* a colour picture for overlays */
+                tmp[3 * p] = (unsigned char)(p * 7);
+                tmp[3 * p + 1] = (unsigned char)(p * 13);
+                tmp[3 * p + 2] = (unsigned char)(p * 29);
+            }
+            write_png(ip, tmp, im.w, im.h, 3, 8);
+            free(tmp);
+            free(pp);
+            free(gp);
+            free(ip);
+            free_image(&im);
+        }
+    }
+    free(pd);
+    free(gd);
+    free(id);
+}
+
+/* ------------------------------------------------------------- references */
+typedef struct params {
+    conseco_threshold_params th;
+    conseco_erosion_params er;
+} params;
+
+static uint32_t element_of(const char *s)
+{
+    return !strcmp(s, "square") ? CONSECO_ELEMENT_SQUARE
+           : !strcmp(s, "disk") ? CONSECO_ELEMENT_DISK
+                                : CONSECO_ELEMENT_CROSS;
+}
+
+static void set_params(params *p, const char *se, const char *border, const char *base)
+{
+    conseco_threshold_params_default(&p->th);
+    conseco_erosion_params_default(&p->er);
+    p->er.element = element_of(se);
+    p->er.border = !strcmp(border, "background") ? CONSECO_BORDER_BACKGROUND
+                                                 : CONSECO_BORDER_FOREGROUND;
+    p->th.base = p->er.base = atof(base);
+}
+
+static conseco_shrinker shrinker_of(params *p, const char *name)
+{
+    return !strcmp(name, "erosion") ? conseco_shrinker_erosion(&p->er)
+                                    : conseco_shrinker_threshold(&p->th);
+}
+
+static void check(int st, const char *what)
+{
+    if (st != CONSECO_OK) {
+        fprintf(stderr, "cli_testdata: %s: %s\n", what, conseco_status_name(st));
+        exit(1);
+    }
+}
+
+static void print_num(double x)
+{
+    if (x > 1.7976931348623157e308) printf("\"inf\"");
+    else printf("%.17g", x);
+}
+
+static double score_of(conseco_shrinker *sh, const img *im, double tau)
+{
+    conseco_image v = view(im);
+    conseco_mask m = conseco_mask_2d(im->truth, im->w, im->h, im->w);
+    size_t need = conseco_scratch_size(sh, im->w, im->h, 1);
+    void *scratch = malloc(need ? need : 1);
+    double s;
+    check(conseco_score(sh, &v, &m, tau, scratch, need, &s), "conseco_score");
+    free(scratch);
+    return s;
+}
+
+static void ref_calibrate(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i, k;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    double tau = atof(a[7]), alpha = atof(a[8]), lambda;
+    double *scores = (double *)malloc(n * sizeof *scores), *copy = (double *)malloc(n * 8);
+    params p;
+    conseco_shrinker sh;
+    set_params(&p, a[4], a[5], a[6]);
+    sh = shrinker_of(&p, a[3]);
+    printf("{\"scores\": [");
+    for (i = 0; i < n; i++) {
+        img im;
+        char sid[32];
+        make_image(kind, i, seed, &im);
+        scores[i] = copy[i] = score_of(&sh, &im, tau);
+        id_of(kind, i, sid, sizeof sid);
+        printf("%s{\"id\": \"%s\", \"score\": ", i ? ", " : "", sid);
+        print_num(scores[i]);
+        printf("}");
+        free_image(&im);
+    }
+    check(conseco_quantile(copy, n, alpha, &lambda, &k), "conseco_quantile");
+    printf("], \"n\": %lu, \"k\": %lu, \"lambda\": ", (unsigned long)n, (unsigned long)k);
+    print_num(lambda);
+    printf("}\n");
+    free(scores);
+    free(copy);
+}
+
+static void stat_print(const char *name, const double *v, size_t s)
+{
+    double mean = 0.0, sq = 0.0;
+    size_t i;
+    for (i = 0; i < s; i++) mean += v[i];
+    mean /= (double)s;
+    for (i = 0; i < s; i++) sq += (v[i] - mean) * (v[i] - mean);
+    printf("\"%s\": {\"mean\": %.17g, \"sd\": %.17g}", name, mean, sqrt(sq / (double)s));
+}
+
+/* The protocol the slow way: conseco_evaluate_image on every test image of every split. */
+static void ref_evaluate(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), t_count = 0, i, s, t, m;
+    uint64_t seed = strtoull(a[2], NULL, 10), split_seed = strtoull(a[6], NULL, 10);
+    double taus[16], alpha = atof(a[4]), frac = atof(a[7]);
+    size_t splits = (size_t)atol(a[5]), n_cal, n_test;
+    char *list = a[3], *tok;
+    img *ims = (img *)malloc(n * sizeof *ims);
+    size_t *perm = (size_t *)malloc(n * sizeof *perm);
+    params p;
+    conseco_shrinker sh[2];
+    double *series, *scores[2][16];
+    conseco_image_metrics *items;
+    set_params(&p, a[8], a[9], a[10]);
+    sh[0] = conseco_shrinker_threshold(&p.th);
+    sh[1] = conseco_shrinker_erosion(&p.er);
+    for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) taus[t_count++] = atof(tok);
+    n_cal = (size_t)((double)n * frac);
+    n_test = n - n_cal;
+    items = (conseco_image_metrics *)malloc(n * sizeof *items);
+    series = (double *)malloc(t_count * 3 * 3 * splits * sizeof *series);
+    for (i = 0; i < n; i++) make_image(kind, i, seed, &ims[i]);
+    for (m = 0; m < 2; m++)
+        for (t = 0; t < t_count; t++) {
+            scores[m][t] = (double *)malloc(n * sizeof(double));
+            for (i = 0; i < n; i++) scores[m][t][i] = score_of(&sh[m], &ims[i], taus[t]);
+        }
+    for (s = 0; s < splits; s++) {
+        cli_split_permutation(split_seed, s, perm, n);
+        for (t = 0; t < t_count; t++)
+            for (m = 0; m < 3; m++) {
+                conseco_set_metrics set;
+                double lambda;
+                size_t k, j;
+                conseco_shrinker *use = &sh[m == 2 ? 1 : 0];
+                if (m == 0) {
+                    lambda = p.th.base; /* Baseline: I = Yhat */
+                } else {
+                    double *cal = (double *)malloc(n_cal * sizeof(double));
+                    for (j = 0; j < n_cal; j++) cal[j] = scores[m - 1][t][perm[j]];
+                    check(conseco_quantile(cal, n_cal, alpha, &lambda, &k), "quantile");
+                    free(cal);
+                }
+                for (j = 0; j < n_test; j++) {
+                    const img *im = &ims[perm[n_cal + j]];
+                    conseco_image v = view(im);
+                    conseco_mask mk = conseco_mask_2d(im->truth, im->w, im->h, im->w);
+                    size_t need = conseco_scratch_size(use, im->w, im->h, 1);
+                    void *scratch = malloc(need ? need : 1);
+                    check(conseco_evaluate_image(use, &v, &mk, lambda, taus[t], scratch, need,
+                                                 &items[j]),
+                          "evaluate_image");
+                    free(scratch);
+                }
+                check(conseco_set_metrics_compute(items, n_test, &set), "set_metrics");
+                series[((t * 3 + m) * 3 + 0) * splits + s] = set.ev;
+                series[((t * 3 + m) * 3 + 1) * splits + s] = set.cr;
+                series[((t * 3 + m) * 3 + 2) * splits + s] = set.atp;
+            }
+    }
+    printf("{\"n_cal\": %lu, \"n_test\": %lu, \"rows\": [", (unsigned long)n_cal,
+           (unsigned long)n_test);
+    for (t = 0; t < t_count; t++)
+        for (m = 0; m < 3; m++) {
+            size_t row = t * 3 + m;
+            printf("%s{\"tau\": %.17g, \"method\": \"%s\", ", row ? ", " : "", taus[t],
+                   m == 0 ? "baseline" : m == 1 ? "threshold" : "erosion");
+            stat_print("ev", series + (row * 3 + 0) * splits, splits);
+            printf(", ");
+            stat_print("cr", series + (row * 3 + 1) * splits, splits);
+            printf(", ");
+            stat_print("atp", series + (row * 3 + 2) * splits, splits);
+            printf("}");
+        }
+    printf("]}\n");
+}
+
+/* Reads an 8-bit gray PNG with libpng; returns malloc'ed pixels. */
+static unsigned char *read_gray8(const char *path, size_t *w, size_t *h)
+{
+    png_image pi;
+    unsigned char *buf;
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&pi, path)) die("cannot read", path);
+    if (pi.format != PNG_FORMAT_GRAY) die("not 8-bit gray:", path);
+    buf = (unsigned char *)malloc(PNG_IMAGE_SIZE(pi));
+    if (!png_image_finish_read(&pi, NULL, buf, 0, NULL)) die("cannot decode", path);
+    *w = pi.width;
+    *h = pi.height;
+    return buf;
+}
+
+static int check_apply(char **a, int argc)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    double lambda = strtod(a[7], NULL);
+    const char *out = a[8], *unc = argc > 9 ? a[9] : NULL;
+    params p;
+    conseco_shrinker sh;
+    int bad = 0;
+    set_params(&p, a[4], a[5], a[6]);
+    sh = shrinker_of(&p, a[3]);
+    for (i = 0; i < n; i++) {
+        img im;
+        char name[64], sid[32];
+        size_t w, h, q, need;
+        unsigned char *got, *got_u = NULL;
+        uint8_t *inner, *un;
+        void *scratch;
+        conseco_image v;
+        conseco_mask_out mi, mu;
+        char *path, *upath = NULL;
+        make_image(kind, i, seed, &im);
+        id_of(kind, i, sid, sizeof sid);
+        snprintf(name, sizeof name, "%s.png", sid);
+        path = join(out, name);
+        got = read_gray8(path, &w, &h);
+        if (unc) {
+            size_t w2, h2;
+            upath = join(unc, name);
+            got_u = read_gray8(upath, &w2, &h2);
+        }
+        if (w != im.w || h != im.h) die("wrong size:", path);
+        v = view(&im);
+        inner = (uint8_t *)malloc(w * h);
+        un = (uint8_t *)malloc(w * h);
+        need = conseco_scratch_size(&sh, w, h, 1);
+        scratch = malloc(need ? need : 1);
+        mi = conseco_mask_out_2d(inner, w, h, w);
+        mu = conseco_mask_out_2d(un, w, h, w);
+        check(conseco_apply(&sh, &v, lambda, scratch, need, &mi, &mu), "conseco_apply");
+        for (q = 0; q < w * h; q++) {
+            if (got[q] != (inner[q] ? 255 : 0)) bad = 1;
+            if (got_u && got_u[q] != (un[q] ? 255 : 0)) bad = 1;
+        }
+        if (bad) {
+            fprintf(stderr, "cli_testdata: %s differs from conseco_apply\n", path);
+            return 1;
+        }
+        free(scratch);
+        free(inner);
+        free(un);
+        free(got);
+        free(got_u);
+        free(path);
+        free(upath);
+        free_image(&im);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 6 && !strcmp(argv[1], "make")) {
+        make(argv[2], argv[3], (size_t)atol(argv[4]), strtoull(argv[5], NULL, 10));
+        return 0;
+    }
+    if (argc == 5 && (!strcmp(argv[1], "gray8") || !strcmp(argv[1], "gray16") ||
+                      !strcmp(argv[1], "rgb") || !strcmp(argv[1], "gray1"))) {
+        size_t w = (size_t)atol(argv[3]), h = (size_t)atol(argv[4]), q;
+        uint16_t *px = (uint16_t *)malloc(w * h * 3 * 2);
+        for (q = 0; q < w * h * 3; q++) px[q] = (uint16_t)(q * 37u);
+        if (!strcmp(argv[1], "gray16")) write_png(argv[2], px, w, h, 1, 16);
+        else if (!strcmp(argv[1], "rgb")) write_png(argv[2], px, w, h, 3, 8);
+        else if (!strcmp(argv[1], "gray1")) write_png(argv[2], px, w, h, 1, 1);
+        else write_png(argv[2], px, w, h, 1, 8);
+        free(px);
+        return 0;
+    }
+    if (argc == 11 && !strcmp(argv[1], "ref-calibrate")) {
+        ref_calibrate(argv + 2);
+        return 0;
+    }
+    if (argc == 13 && !strcmp(argv[1], "ref-evaluate")) {
+        ref_evaluate(argv + 2);
+        return 0;
+    }
+    if ((argc == 11 || argc == 12) && !strcmp(argv[1], "check-apply"))
+        return check_apply(argv + 2, argc - 2);
+    fprintf(stderr, "usage: see the comment at the top of cli_testdata.c\n");
+    return 2;
+}

@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `conseco` command-line tool.
+
+Data is generated at test time by cli_testdata (PNG 8/16/1-bit via libpng,
+.npy float32/float64/uint8/bool, 3-D stacks); expected numbers come from
+cli_testdata's reference modes, which call libconseco's public functions
+directly. Every command, its JSON contract and every error case is checked.
+
+usage: run_cli_tests.py TOOL HELPER WORKDIR
+"""
+import json
+import math
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+
+TOOL, HELPER, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+FAILURES = []
+CHECKS = 0
+
+EXIT_USAGE, EXIT_IO, EXIT_DATA = 2, 3, 4
+
+
+def check(cond, what):
+    global CHECKS
+    CHECKS += 1
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def run(*args, expect=0):
+    r = subprocess.run([TOOL] + [str(a) for a in args], capture_output=True, text=True)
+    check(r.returncode == expect,
+          "exit %d (wanted %d): conseco %s\nstderr: %s" % (r.returncode, expect, " ".join(map(str, args)), r.stderr))
+    return r
+
+
+def helper(*args):
+    r = subprocess.run([HELPER] + [str(a) for a in args], capture_output=True, text=True)
+    if r.returncode != 0:
+        FAILURES.append("helper %s: %s" % (" ".join(map(str, args)), r.stderr))
+        print("FAIL: helper", args, r.stderr, flush=True)
+    return r
+
+
+def fails_cleanly(r, code, *names):
+    """Error runs: one line on stderr naming the culprit, nothing on stdout."""
+    lines = r.stderr.splitlines()
+    check(len(lines) == 1 and lines[0].startswith("conseco: "),
+          "one-line error wanted, got %r" % r.stderr)
+    check(r.stdout == "", "no stdout on error, got %r" % r.stdout[:200])
+    for n in names:
+        check(n in r.stderr, "error should name %r: %r" % (n, r.stderr))
+
+
+def ordered(text):
+    return json.loads(text, object_pairs_hook=lambda kv: kv)
+
+
+def keys(pairs):
+    return [k for k, _ in pairs]
+
+
+def shortest_numbers(text):
+    """Every JSON number must be the shortest of %.15g/%.16g/%.17g that round-trips."""
+    for tok in re.findall(r'(?<=[:\[ ])-?\d[\d.eE+-]*', text):
+        x = float(tok)
+        best = next(f % x for f in ("%.15g", "%.16g", "%.17g") if float(f % x) == x)
+        if tok != best:
+            return tok
+    return None
+
+
+# ----------------------------------------------------------------- data sets
+KINDS = {"png8": 13, "png16": 12, "npyf32": 11, "npyf64": 13, "npyu8": 12, "stack": 9}
+SEED = 5
+
+
+def make(kind):
+    d = os.path.join(WORK, kind)
+    helper("make", kind, d, KINDS[kind], SEED)
+    return d
+
+
+def check_calibrate(kind, d, shrinker, se, border, tau, alpha, base="0.5"):
+    args = ["calibrate", "--shrinker", shrinker, "--tau", tau, "--alpha", alpha,
+            "--pred", d + "/pred", "--gt", d + "/gt", "--json"]
+    if base != "0.5":
+        args += ["--base", base]
+    if shrinker == "erosion":
+        args += ["--se", se, "--border", border]
+    r = run(*args)
+    if r.returncode:
+        return None
+    check(r.stderr == "", "calibrate: nothing on stderr when not a TTY: %r" % r.stderr)
+    pairs = ordered(r.stdout)
+    check(keys(pairs) == ["shrinker", "se", "border", "tau", "alpha", "n", "k", "lambda", "scores"],
+          "calibrate JSON field order: %s" % keys(pairs))
+    bad = shortest_numbers(r.stdout)
+    check(bad is None, "calibrate JSON number %r is not the shortest round-trip form" % bad)
+    got = json.loads(r.stdout)
+    ref = json.loads(helper("ref-calibrate", kind, KINDS[kind], SEED, shrinker, se, border, base,
+                            tau, alpha).stdout)
+    what = "%s %s/%s/%s tau %s alpha %s" % (kind, shrinker, se, border, tau, alpha)
+    check(got["shrinker"] == shrinker, what + ": shrinker")
+    if shrinker == "erosion":
+        check(got["se"] == se and got["border"] == border, what + ": se/border")
+    else:
+        check(got["se"] is None and got["border"] is None, what + ": se/border null")
+    check(got["tau"] == float(tau) and got["alpha"] == float(alpha), what + ": tau/alpha")
+    check(got["n"] == ref["n"] and got["k"] == ref["k"], what + ": n/k %s %s" % (got["k"], ref["k"]))
+    check(got["lambda"] == ref["lambda"], what + ": lambda %r vs %r" % (got["lambda"], ref["lambda"]))
+    check(got["scores"] == ref["scores"], what + ": scores differ\n%s\n%s" % (got["scores"], ref["scores"]))
+    return got
+
+
+def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border="foreground"):
+    r = run("evaluate", "--tau", taus, "--alpha", alpha, "--pred", d + "/pred", "--gt", d + "/gt",
+            "--splits", splits, "--seed", seed, "--cal-fraction", frac, "--se", se, "--border", border,
+            "--json")
+    if r.returncode:
+        return
+    pairs = ordered(r.stdout)
+    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows"], "evaluate JSON keys")
+    check(keys(pairs[4][1][0]) == ["tau", "method", "ev", "cr", "atp"], "evaluate row keys")
+    check(keys(pairs[4][1][0][2][1]) == ["mean", "sd"], "evaluate stat keys")
+    bad = shortest_numbers(r.stdout)
+    check(bad is None, "evaluate JSON number %r is not the shortest round-trip form" % bad)
+    got = json.loads(r.stdout)
+    ref = json.loads(helper("ref-evaluate", kind, KINDS[kind], SEED, taus, alpha, splits, seed, frac,
+                            se, border, "0.5").stdout)
+    what = "evaluate %s taus %s" % (kind, taus)
+    check(got["alpha"] == float(alpha) and got["splits"] == int(splits), what + ": header")
+    check(got["n_cal"] == ref["n_cal"] and got["n_test"] == ref["n_test"], what + ": split sizes")
+    check(len(got["rows"]) == len(ref["rows"]) == 3 * len(taus.split(",")), what + ": row count")
+    for g, e in zip(got["rows"], ref["rows"]):
+        check(g["tau"] == e["tau"] and g["method"] == e["method"], what + ": row order")
+        for m in ("ev", "cr", "atp"):
+            check(g[m] == e[m], "%s: %s %s %s: %r vs reference %r" % (what, g["tau"], g["method"], m, g[m], e[m]))
+    # the text table carries the same numbers
+    t = run("evaluate", "--tau", taus, "--alpha", alpha, "--pred", d + "/pred", "--gt", d + "/gt",
+            "--splits", splits, "--seed", seed, "--cal-fraction", frac, "--se", se, "--border", border)
+    for row in got["rows"]:
+        cell = "%.3f \u00b1 %.3f" % (row["ev"]["mean"], row["ev"]["sd"])
+        check(cell in t.stdout, "evaluate table shows %r" % cell)
+    check("Baseline" in t.stdout and "Threshold" in t.stdout and "Erosion" in t.stdout, "table labels")
+
+
+def png_header(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
+    return w, h, depth, ctype
+
+
+def listing(d):
+    return sorted(os.listdir(d)) if os.path.isdir(d) else None
+
+
+def data_set_tests():
+    for kind in KINDS:
+        d = make(kind)
+        n = KINDS[kind]
+        # thresholds and erosions; alpha 0.05 with n <= 13 gives k > n: lambda = inf
+        check_calibrate(kind, d, "threshold", "-", "-", "0.1", "0.1")
+        check_calibrate(kind, d, "threshold", "-", "-", "0", "0.2", base="0.3")
+        check_calibrate(kind, d, "erosion", "cross", "foreground", "0.1", "0.1")
+        got = check_calibrate(kind, d, "erosion", "square", "background", "0.01", "0.05")
+        if got is not None:
+            check(got["k"] > got["n"] and got["lambda"] == "inf", kind + ": k > n gives lambda inf")
+        if kind == "png8":
+            for se in ("cross", "square", "disk"):
+                for border in ("foreground", "background"):
+                    check_calibrate(kind, d, "erosion", se, border, "0.05", "0.3")
+            ids = [s["id"] for s in check_calibrate(kind, d, "threshold", "-", "-", "0.2", "0.1")["scores"]]
+            check(ids == [str(i) for i in range(1, n + 1)], "natural id order: %s" % ids)
+        check_evaluate(kind, d, "0.1,0.01", "0.2", "7", "3", "0.5")
+        if kind == "png8":
+            check_evaluate(kind, d, "0.2", "0.3", "5", "11", "0.6", se="disk", border="background")
+
+        # apply from a saved state, then from an explicit lambda, with uncertain regions
+        state = os.path.join(WORK, kind + ".state")
+        cal = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.2",
+                  "--pred", d + "/pred", "--gt", d + "/gt", "--save", state, "--json")
+        if cal.returncode:
+            continue
+        lam = json.loads(cal.stdout)["lambda"]
+        check(os.path.isfile(state) and not [f for f in os.listdir(WORK) if ".tmp-" in f],
+              "state written atomically")
+        out = os.path.join(WORK, kind + "-inner")
+        run("apply", "--state", state, "--alpha", "0.2", "--pred", d + "/pred", "--out", out, "--quiet")
+        helper("check-apply", kind, n, SEED, "threshold", "-", "-", "0.5", lam, out)
+        out2, unc = os.path.join(WORK, kind + "-inner2"), os.path.join(WORK, kind + "-unc2")
+        run("apply", "--shrinker", "erosion", "--se", "square", "--lambda", "1", "--pred", d + "/pred",
+            "--out", out2, "--uncertain", unc, "--quiet")
+        helper("check-apply", kind, n, SEED, "erosion", "square", "foreground", "0.5", "1", out2, unc)
+        out3 = os.path.join(WORK, kind + "-inner3")
+        run("apply", "--shrinker", "threshold", "--lambda", "inf", "--pred", d + "/pred", "--out", out3,
+            "--quiet")
+        helper("check-apply", kind, n, SEED, "threshold", "-", "-", "0.5", "inf", out3)
+        check(len(listing(out3)) == n, "one mask per prediction")
+        if kind != "stack":
+            ov = os.path.join(WORK, kind + "-overlay")
+            r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred",
+                    "--out", os.path.join(WORK, kind + "-inner4"), "--overlay", ov, "--image", d + "/image",
+                    "--gt", d + "/gt")
+            check("wrote %d inner masks" % n in r.stdout, "apply summary line")
+            files = listing(ov) or []
+            check(len(files) == n, "one overlay per prediction")
+            for f in files:
+                check(png_header(os.path.join(ov, f))[2:] == (8, 2), "overlay is 8-bit RGB: " + f)
+            ov2 = os.path.join(WORK, kind + "-overlay-gray")
+            run("apply", "--shrinker", "erosion", "--lambda", "0", "--pred", d + "/pred", "--out",
+                os.path.join(WORK, kind + "-inner5"), "--overlay", ov2, "--quiet")
+            check(len(listing(ov2) or []) == n, "overlays without picture")
+
+
+# ----------------------------------------------------------------- errors
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def npy(descr, shape, payload, fortran="False", version=1):
+    header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape)
+    pre = 10 if version == 1 else 12
+    header += " " * ((64 - (pre + len(header) + 1) % 64) % 64) + "\n"
+    size = struct.pack("<H", len(header)) if version == 1 else struct.pack("<I", len(header))
+    return b"\x93NUMPY" + bytes([version, 0]) + size + header.encode() + payload
+
+
+def bad_case(name, files_pred, files_gt=None, base="png8"):
+    """A copy of a small good data set with some files replaced."""
+    d = os.path.join(WORK, "bad-" + name)
+    helper("make", base, d, 4, 9)
+    for fname, data in files_pred.items():
+        p = os.path.join(d, "pred", fname)
+        if data is None:
+            os.remove(p)
+        elif isinstance(data, tuple):
+            helper(data[0], p, data[1], data[2])
+        else:
+            write(p, data)
+    for fname, data in (files_gt or {}).items():
+        p = os.path.join(d, "gt", fname)
+        if data is None:
+            os.remove(p)
+        elif isinstance(data, tuple):
+            helper(data[0], p, data[1], data[2])
+        else:
+            write(p, data)
+    return d
+
+
+def all_commands_fail(d, code, *names):
+    p, g = d + "/pred", d + "/gt"
+    r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p,
+            "--gt", g, "--json", expect=code)
+    fails_cleanly(r, code, *names)
+    r = run("evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g, expect=code)
+    fails_cleanly(r, code, *names)
+
+
+def error_tests():
+    good = os.path.join(WORK, "png8")
+    p, g = good + "/pred", good + "/gt"
+    # usage errors
+    for args in (["frobnicate"], ["calibrate", "--tau", "0.1"],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "abc", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "1.5", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "1", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "threshold", "--se", "disk", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "dilation", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "erosion", "--se", "hexagon", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g, "--bogus"],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g, "extra"],
+                 ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt"],
+                 ["calibrate", "--json=yes", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["apply", "--pred", p, "--out", WORK + "/x"],
+                 ["apply", "--shrinker", "threshold", "--pred", p, "--out", WORK + "/x"],
+                 ["apply", "--state", WORK + "/png8.state", "--pred", p, "--out", WORK + "/x"],
+                 ["apply", "--state", WORK + "/png8.state", "--alpha", "0.1", "--lambda", "1", "--pred", p, "--out", WORK + "/x"],
+                 ["apply", "--shrinker", "threshold", "--lambda", "nan", "--pred", p, "--out", WORK + "/x"],
+                 ["apply", "--shrinker", "threshold", "--lambda", "0.5", "--pred", p, "--out", WORK + "/x", "--gt", g],
+                 ["evaluate", "--tau", "0.1,", "--alpha", "0.1", "--pred", p, "--gt", g],
+                 ["evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g, "--splits", "0"],
+                 ["evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g, "--splits", "-3"],
+                 ["evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g, "--cal-fraction", "1"],
+                 ["demo", "--bogus"]):
+        r = run(*args, expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE)
+    check(not os.path.exists(WORK + "/x"), "usage errors write nothing")
+    r = run(expect=EXIT_USAGE)
+    check("usage" in r.stderr, "no command prints usage on stderr")
+
+    # help and version
+    for cmd in ("calibrate", "apply", "evaluate", "demo"):
+        r = run(cmd, "--help")
+        check(r.stdout.startswith("usage: conseco " + cmd), cmd + " --help")
+    check(run("--help").stdout.startswith("usage: conseco"), "--help")
+    check(re.match(r"conseco \d+\.\d+\.\d+", run("--version").stdout) is not None, "--version")
+
+    # I/O errors
+    all_commands_fail(os.path.join(WORK, "does-not-exist"), EXIT_IO, "does-not-exist")
+    d = bad_case("dangling", {})
+    os.symlink(os.path.join(d, "nowhere.png"), os.path.join(d, "pred", "7.png"))
+    os.symlink(os.path.join(d, "nowhere.png"), os.path.join(d, "gt", "7.png"))
+    all_commands_fail(d, EXIT_IO, "7.png")
+    r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g,
+            "--save", WORK + "/no-such-dir/s.state", expect=EXIT_IO)
+    fails_cleanly(r, EXIT_IO, "s.state")
+    blocker = os.path.join(WORK, "a-file")
+    write(blocker, b"x")
+    r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", p, "--out", blocker, expect=EXIT_IO)
+    fails_cleanly(r, EXIT_IO, "a-file")
+
+    # bad data
+    d = bad_case("mismatch", {"2.png": ("gray8", 9, 9)})
+    all_commands_fail(d, EXIT_DATA, "2.png", "9x9")
+    d = bad_case("missing", {}, {"3.png": None})
+    all_commands_fail(d, EXIT_DATA, "3.png", "no mask")
+    d = bad_case("colour", {"1.png": ("rgb", 14, 11)})
+    all_commands_fail(d, EXIT_DATA, "1.png", "colour")
+    d = bad_case("colourmask", {}, {"1.png": ("rgb", 14, 11)})
+    all_commands_fail(d, EXIT_DATA, "1.png", "colour")
+    with open(os.path.join(good, "pred", "4.png"), "rb") as f:
+        png = f.read()
+    d = bad_case("truncated", {"4.png": png[: len(png) // 2]})
+    all_commands_fail(d, EXIT_DATA, "4.png")
+    corrupt = bytearray(png)
+    corrupt[40] ^= 0xFF
+    d = bad_case("crc", {"4.png": bytes(corrupt)})
+    all_commands_fail(d, EXIT_DATA, "4.png")
+    d = bad_case("notpng", {"4.png": b"hello, I am not a picture"})
+    all_commands_fail(d, EXIT_DATA, "4.png")
+    f32 = struct.pack("<%df" % (17 * 19), *([0.7] * (17 * 19)))
+    for name, data in (("npy-magic", b"\x93NUMPZ" + b"\x01\x00" + b"\x00" * 80),
+                       ("npy-fortran", npy("<f4", "(17, 19)", f32, fortran="True")),
+                       ("npy-bigendian", npy(">f4", "(17, 19)", f32)),
+                       ("npy-short", npy("<f4", "(17, 19)", f32[:-4])),
+                       ("npy-long", npy("<f4", "(17, 19)", f32 + b"\x00" * 4)),
+                       ("npy-dtype", npy("<i8", "(17, 19)", b"\x00" * 8 * 17 * 19)),
+                       ("npy-4d", npy("<f4", "(1, 1, 17, 19)", f32)),
+                       ("npy-header", b"\x93NUMPY\x01\x00\xff\x00{'descr'")):
+        d = bad_case(name, {"2.npy": data, "2.png": None})
+        all_commands_fail(d, EXIT_DATA, "2.npy")
+    nan = struct.pack("<%df" % (17 * 19), *([float("nan")] + [0.7] * (17 * 19 - 1)))
+    d = bad_case("nan", {"2.npy": npy("<f4", "(17, 19)", nan), "2.png": None})
+    all_commands_fail(d, EXIT_DATA, "2.npy")
+    d = bad_case("floatmask", {}, {"2.npy": npy("<f4", "(17, 19)", f32), "2.png": None})
+    all_commands_fail(d, EXIT_DATA, "2.npy", "mask")
+    d = bad_case("duplicate", {"2.npy": npy("<f4", "(17, 19)", f32)})
+    all_commands_fail(d, EXIT_DATA, "appears twice")
+    d = os.path.join(WORK, "bad-empty")
+    os.makedirs(d + "/pred", exist_ok=True)
+    os.makedirs(d + "/gt", exist_ok=True)
+    all_commands_fail(d, EXIT_DATA, "no .png or .npy")
+    d = bad_case("one", {"2.png": None, "3.png": None, "4.png": None})
+    r = run("evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", d + "/pred", "--gt", d + "/gt",
+            expect=EXIT_DATA)
+    fails_cleanly(r, EXIT_DATA, "calibration and one test")
+    # saved state: corrupt and foreign bytes
+    with open(os.path.join(WORK, "png8.state"), "rb") as f:
+        st = bytearray(f.read())
+    st[-1] ^= 1
+    write(WORK + "/corrupt.state", bytes(st))
+    write(WORK + "/foreign.state", b"definitely not a state" * 3)
+    for s in ("corrupt.state", "foreign.state"):
+        r = run("apply", "--state", WORK + "/" + s, "--alpha", "0.1", "--pred", p, "--out", WORK + "/y",
+                expect=EXIT_DATA)
+        fails_cleanly(r, EXIT_DATA, s)
+        check(not os.path.exists(WORK + "/y"), "no output after a bad state")
+    r = run("apply", "--state", WORK + "/missing.state", "--alpha", "0.1", "--pred", p, "--out", WORK + "/y",
+            expect=EXIT_IO)
+    fails_cleanly(r, EXIT_IO, "missing.state")
+
+    # apply is all-or-nothing: a bad file late in the folder leaves no partial output
+    d = bad_case("partial", {"4.png": ("rgb", 14, 11)})
+    out = os.path.join(WORK, "partial-out")
+    r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", out,
+            "--uncertain", out + "-unc", "--overlay", out + "-ov", expect=EXIT_DATA)
+    fails_cleanly(r, EXIT_DATA, "4.png")
+    check(not os.path.exists(out) and not os.path.exists(out + "-unc") and not os.path.exists(out + "-ov"),
+          "failed apply removes the directories it created")
+    os.makedirs(out)
+    write(out + "/keep.txt", b"mine")
+    run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", out,
+        expect=EXIT_DATA)
+    check(listing(out) == ["keep.txt"], "failed apply leaves an existing folder as it was: %s" % listing(out))
+    # overlay picture of the wrong size, and a missing picture
+    d = bad_case("picture", {})
+    helper("rgb", os.path.join(d, "image", "3.png"), 5, 5)
+    r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", d + "/o",
+            "--overlay", d + "/ov", "--image", d + "/image", expect=EXIT_DATA)
+    fails_cleanly(r, EXIT_DATA, "3.png")
+    os.remove(os.path.join(d, "image", "3.png"))
+    r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", d + "/o",
+            "--overlay", d + "/ov", "--image", d + "/image", expect=EXIT_DATA)
+    fails_cleanly(r, EXIT_DATA, "3")
+    check(not os.path.exists(d + "/o"), "no output after an overlay error")
+
+
+def main():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    data_set_tests()
+    error_tests()
+    print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
