@@ -197,10 +197,10 @@ static int carve(const conseco_erosion_params *p, const conseco_image *pred, voi
     size_t dist, work, hist, need;
     unsigned char *base;
     need = conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
-    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (need == 0 || !layout_sizes(pred->width, pred->height, pred->depth, &dist, &work,
+                                   &hist, &lay->hist_len))
+        return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
-    (void)layout_sizes(pred->width, pred->height, pred->depth, &dist, &work, &hist,
-                       &lay->hist_len);
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->d = (uint32_t *)(void *)base;
     lay->work = (uint32_t *)(void *)(base + dist);

@@ -33,7 +33,6 @@ typedef struct tcase {
     double lv[MAXN];     /* explicit level map (general families) */
     uint8_t truth[MAXN];
     double lmin, lmax, tau;
-    int border;          /* erosion: conseco_border */
     int integer_lambdas; /* black box: every probed lambda must be an integer */
     int all_breakpoints; /* black box: report every pixel's level, not only Yhat's */
 } tcase;

@@ -600,6 +600,61 @@ static void test_callbacks_special(void **state)
     assert_int_equal(vt->levels(&p, &im, lv, 12), CONSECO_E_BAD_SHRINKER);
 }
 
+/* The callbacks through the library's generic custom-shrinker paths (a copy
+ * of the vtable is a custom shrinker): levels-only for every element,
+ * apply-only (black-box search) for the cross and the square. */
+static double score_via(const conseco_shrinker_vtable *vt, conseco_erosion_params *p,
+                        const views *v, double tau)
+{
+    conseco_shrinker s;
+    size_t size;
+    void *scratch;
+    double score = -1.0;
+    s.vtable = vt;
+    s.user = p;
+    size = conseco_scratch_size(&s, v->pred.width, v->pred.height, v->pred.depth);
+    assert_true(size > 0);
+    scratch = malloc(size);
+    assert_int_equal(conseco_score(&s, &v->pred, &v->truth, tau, scratch, size, &score),
+                     CONSECO_OK);
+    free(scratch);
+    return score;
+}
+
+static void test_callbacks_through_custom_path(void **state)
+{
+    tu_rng r = {99};
+    conseco_shrinker_vtable levels_only = *conseco_erosion_vtable(), apply_only;
+    int i;
+    (void)state;
+    levels_only.name = "erosion-levels";
+    levels_only.lambda_max = INFINITY;
+    levels_only.apply = NULL;
+    levels_only.breakpoints = NULL;
+    apply_only = levels_only;
+    apply_only.name = "erosion-apply";
+    apply_only.levels = NULL;
+    apply_only.apply = conseco_erosion_vtable()->apply;
+    for (i = 0; i < 600; i++) {
+        const int element = (int)tu_range(&r, 1, 3), border = (int)tu_range(&r, 1, 2);
+        const int three_d = tu_range(&r, 0, 4) == 0;
+        const double tau = taus[tu_range(&r, 0, 5)];
+        ecase c;
+        views v;
+        double want;
+        new_case(&r, &c, tu_range(&r, 1, three_d ? 6 : 20), tu_range(&r, 1, three_d ? 6 : 20),
+                 three_d ? tu_range(&r, 2, 6) : 1, 0);
+        make_views(&r, &c, dtypes[tu_range(&r, 0, 4)], element, border, &v);
+        want = score_via(conseco_erosion_vtable(), &v.params, &v, tau);
+        assert_true(want == ref_erosion_score(c.yhat, c.truth, c.w, c.h, c.d, element, border, tau));
+        assert_true(score_via(&levels_only, &v.params, &v, tau) == want);
+        if (element != CONSECO_ELEMENT_DISK)
+            assert_true(score_via(&apply_only, &v.params, &v, tau) == want);
+        free_views(&v);
+        free_case(&c);
+    }
+}
+
 /* ------------------------------------------------------------ bad input */
 static void test_bad_inputs(void **state)
 {
@@ -738,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_scratch_sizes),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_callbacks_random),
+        cmocka_unit_test(test_callbacks_through_custom_path),
         cmocka_unit_test(test_cross_random),
         cmocka_unit_test(test_square_random),
         cmocka_unit_test(test_disk_random),

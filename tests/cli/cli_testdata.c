@@ -482,6 +482,13 @@ static void ref_evaluate(char **a)
             printf("}");
         }
     printf("]}\n");
+    for (m = 0; m < 2; m++)
+        for (t = 0; t < t_count; t++) free(scores[m][t]);
+    for (i = 0; i < n; i++) free_image(&ims[i]);
+    free(ims);
+    free(perm);
+    free(items);
+    free(series);
 }
 
 /* Reads an 8-bit gray PNG with libpng; returns malloc'ed pixels. */

@@ -181,7 +181,9 @@ def data_set_tests():
                     check_calibrate(kind, d, "erosion", se, border, "0.05", "0.3")
             ids = [s["id"] for s in check_calibrate(kind, d, "threshold", "-", "-", "0.2", "0.1")["scores"]]
             check(ids == [str(i) for i in range(1, n + 1)], "natural id order: %s" % ids)
-        check_evaluate(kind, d, "0.1,0.01", "0.2", "7", "3", "0.5")
+        check_evaluate(kind, d, "0.1,0.01,0", "0.2", "7", "3", "0.5")
+        # alpha 0.9: k = 1, lambda_hat is the smallest calibration score
+        check_evaluate(kind, d, "0.05", "0.9", "9", "1", "0.5")
         if kind == "png8":
             check_evaluate(kind, d, "0.2", "0.3", "5", "11", "0.6", se="disk", border="background")
 

@@ -1,4 +1,5 @@
 /* `conseco apply`: inner masks (and uncertain regions, overlays) for a folder of predictions. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "args.h"
 #include "cli.h"
 #include "commands.h"
@@ -202,6 +203,34 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
     return rc;
 }
 
+/* 1 if both paths exist and name the same directory. */
+static int same_dir(const char *a, const char *b)
+{
+    char *ra, *rb;
+    int same;
+    if (a == NULL || b == NULL) return 0;
+    ra = realpath(a, NULL);
+    rb = realpath(b, NULL);
+    same = ra != NULL && rb != NULL && strcmp(ra, rb) == 0;
+    free(ra);
+    free(rb);
+    return same;
+}
+
+/* Refuses output folders that are input folders: outputs would replace the inputs. */
+static int check_outputs(const char *const *outs, size_t n_out, const char *const *ins,
+                         size_t n_in)
+{
+    size_t i, j;
+    for (i = 0; i < n_out; i++)
+        for (j = 0; j < n_in; j++)
+            if (same_dir(outs[i], ins[j]))
+                return cli_fail(CLI_EXIT_USAGE,
+                                "apply: output folder %s is the input folder %s; pick another",
+                                outs[i], ins[j]);
+    return CLI_EXIT_OK;
+}
+
 int cli_cmd_apply(int argc, char **argv)
 {
     const char *state = NULL, *alpha_s = NULL, *shrinker = NULL, *se = NULL, *border = NULL,
@@ -254,6 +283,16 @@ int cli_cmd_apply(int argc, char **argv)
         if ((rc = parse_lambda(lambda_s, &lambda)) != CLI_EXIT_OK) return rc;
     }
     sh = cli_shrinker_of(&opts, opts.kind);
+    {
+        const char *outs[3], *ins[3];
+        outs[0] = out_dir;
+        outs[1] = unc_dir;
+        outs[2] = overlay_dir;
+        ins[0] = pred_dir;
+        ins[1] = image_dir;
+        ins[2] = gt_dir;
+        if ((rc = check_outputs(outs, 3, ins, 3)) != CLI_EXIT_OK) return rc;
+    }
 
     memset(&job, 0, sizeof job);
     job.out_dir = out_dir;
