@@ -8,5 +8,5 @@ cd "$root"
 bash scripts/deps.sh
 dir=build/release
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCONSECO_BUILD_TESTS=OFF > /dev/null
-cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target conseco_cli > /dev/null
+cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" --target conseco_tool > /dev/null
 "$dir/tools/conseco/conseco" demo --out "${1:-demo-out}"

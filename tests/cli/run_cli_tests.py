@@ -301,6 +301,11 @@ def error_tests():
         r = run(*args, expect=EXIT_USAGE)
         fails_cleanly(r, EXIT_USAGE)
     check(not os.path.exists(WORK + "/x"), "usage errors write nothing")
+    before = listing(p)
+    for extra in (["--out", p], ["--out", WORK + "/x", "--uncertain", p], ["--out", WORK + "/x", "--overlay", g, "--gt", g]):
+        r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", p, *extra, expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, "input folder")
+    check(listing(p) == before and not os.path.exists(WORK + "/x"), "apply never writes into an input folder")
     r = run(expect=EXIT_USAGE)
     check("usage" in r.stderr, "no command prints usage on stderr")
 

@@ -7,6 +7,7 @@
 #include "json_out.h"
 #include "overlay.h"
 #include "png_io.h"
+#include "progress.h"
 #include "shrinker_opts.h"
 #include "staging.h"
 
@@ -137,6 +138,7 @@ static int demo_write(demo_data *d, const char *out, int quiet)
     double lam_t = 0.0, lam_e = 0.0;
     size_t i, j;
     int rc = CLI_EXIT_OK;
+    cli_progress pg;
     cli_staging_init(&st);
     cli_shrinker_defaults(&o);
     if (!pred || !gt || !ov || !tmp) rc = cli_fail_nomem();
@@ -144,8 +146,10 @@ static int demo_write(demo_data *d, const char *out, int quiet)
     if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, pred);
     if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, gt);
     if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, ov);
+    cli_progress_begin(&pg, "demo: writing images", d->cfg.count, quiet);
     for (i = 0; rc == CLI_EXIT_OK && i < d->cfg.count; i++) {
         char name[32];
+        cli_progress_step(&pg, i + 1);
         snprintf(name, sizeof name, "%lu.png", (unsigned long)i);
         rc = stage_png(&st, pred, name, d->scores + i * d->pixels, d->cfg.width, d->cfg.height, 1);
         for (j = 0; rc == CLI_EXIT_OK && j < d->pixels; j++)
@@ -153,6 +157,7 @@ static int demo_write(demo_data *d, const char *out, int quiet)
         if (rc == CLI_EXIT_OK)
             rc = stage_png(&st, gt, name, tmp, d->cfg.width, d->cfg.height, 1);
     }
+    cli_progress_end(&pg);
     if (rc == CLI_EXIT_OK) rc = demo_overlays(d, &o, CONSECO_KIND_THRESHOLD, ov, &st, &lam_t);
     if (rc == CLI_EXIT_OK) rc = demo_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_e);
     if (rc == CLI_EXIT_OK) rc = cli_staging_commit(&st);

@@ -55,11 +55,13 @@ static int png_error_code(int r, const char *path, const char *why)
     }
 }
 
+/* Entries are *.png or *.npy (dataset.c lists nothing else); stack slices are always .npy. */
 static int is_png(const cli_entry *e)
 {
     size_t n = strlen(e->path);
-    return e->slice < 0 && n >= 4 &&
-           (e->path[n - 3] == 'p' || e->path[n - 3] == 'P');
+    const char *ext = e->path + (n >= 4 ? n - 4 : 0);
+    return e->slice < 0 && n >= 4 && ext[0] == '.' && (ext[1] | 0x20) == 'p' &&
+           (ext[2] | 0x20) == 'n' && (ext[3] | 0x20) == 'g';
 }
 
 /* The .npy slice of an entry (parsed from the cached buffer). */
