@@ -166,8 +166,8 @@ static int identity_ok(const conseco__identity *id)
         break;
     case CONSECO_KIND_CUSTOM:
         if (id->element != 0 || id->border != 0 || id->base != 0 || id->top != 0) return 0;
-        if (id->domain != CONSECO_DOMAIN_REAL && id->domain != CONSECO_DOMAIN_INTEGER) return 0;
-        return conseco__is_finite(lmin) && lmax == lmax && lmax >= lmin;
+        /* the same range rules as a custom vtable (integral lambda_min on the integer domain) */
+        return conseco__custom_range_check(id->domain, lmin, lmax) == CONSECO_OK;
     default: return 0;
     }
     /* built-in: the normalised shrinker fixes domain, range and name */
