@@ -102,6 +102,11 @@ typedef struct conseco__shrinker {
     int kind; /* conseco_shrinker_kind, recognised by vtable identity */
 } conseco__shrinker;
 
+/* The checks shared by score and evaluate: shrinker, prediction view, truth
+ * view and equal shapes, in that order (so errors are reported consistently). */
+int conseco__check_pair(const conseco_shrinker *shrinker, const conseco_image *pred,
+                        const conseco_mask *truth, struct conseco__shrinker *s);
+
 /* Validate and normalise a public shrinker (vtable copy, params check). */
 int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out);
 

@@ -65,15 +65,9 @@ int conseco_evaluate_image(const conseco_shrinker *shrinker, const conseco_image
                            size_t scratch_size, conseco_image_metrics *out)
 {
     conseco__shrinker s;
-    size_t n_pred, n_truth;
     int rc;
     if (out == NULL) return CONSECO_E_NULL;
-    if ((rc = conseco__shrinker_load(shrinker, &s)) != CONSECO_OK) return rc;
-    if ((rc = conseco__image_check(pred, &n_pred)) != CONSECO_OK) return rc;
-    if ((rc = conseco__mask_check(truth, &n_truth)) != CONSECO_OK) return rc;
-    if ((rc = conseco__same_shape(pred->width, pred->height, pred->depth, truth->width,
-                                  truth->height, truth->depth)) != CONSECO_OK)
-        return rc;
+    if ((rc = conseco__check_pair(shrinker, pred, truth, &s)) != CONSECO_OK) return rc;
     if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
     if ((rc = conseco__check_tau(tau)) != CONSECO_OK) return rc;
     if (scratch == NULL && scratch_size != 0) return CONSECO_E_NULL;

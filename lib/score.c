@@ -23,6 +23,18 @@ uint64_t conseco__fp_budget(uint64_t predicted, double tau)
     return m;
 }
 
+int conseco__check_pair(const conseco_shrinker *shrinker, const conseco_image *pred,
+                        const conseco_mask *truth, conseco__shrinker *s)
+{
+    size_t n_pred, n_truth;
+    int rc;
+    if ((rc = conseco__shrinker_load(shrinker, s)) != CONSECO_OK) return rc;
+    if ((rc = conseco__image_check(pred, &n_pred)) != CONSECO_OK) return rc;
+    if ((rc = conseco__mask_check(truth, &n_truth)) != CONSECO_OK) return rc;
+    return conseco__same_shape(pred->width, pred->height, pred->depth, truth->width,
+                               truth->height, truth->depth);
+}
+
 size_t conseco_scratch_size(const conseco_shrinker *shrinker, size_t width, size_t height,
                             size_t depth)
 {
@@ -45,15 +57,9 @@ int conseco_score(const conseco_shrinker *shrinker, const conseco_image *pred,
                   double *score)
 {
     conseco__shrinker s;
-    size_t n_pred, n_truth;
     int rc;
     if (score == NULL) return CONSECO_E_NULL;
-    if ((rc = conseco__shrinker_load(shrinker, &s)) != CONSECO_OK) return rc;
-    if ((rc = conseco__image_check(pred, &n_pred)) != CONSECO_OK) return rc;
-    if ((rc = conseco__mask_check(truth, &n_truth)) != CONSECO_OK) return rc;
-    if ((rc = conseco__same_shape(pred->width, pred->height, pred->depth, truth->width,
-                                  truth->height, truth->depth)) != CONSECO_OK)
-        return rc;
+    if ((rc = conseco__check_pair(shrinker, pred, truth, &s)) != CONSECO_OK) return rc;
     if ((rc = conseco__check_tau(tau)) != CONSECO_OK) return rc;
     if (scratch == NULL && scratch_size != 0) return CONSECO_E_NULL;
     switch (s.kind) {
