@@ -81,10 +81,22 @@ static int stage_png(cli_staging *st, const char *dir, const char *name,
     return cli_staging_close_last(st);
 }
 
-/* Calibrates `kind` on the first half and draws overlays of the first test images. */
-static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, const char *dir,
-                         cli_staging *st, double *lambda_out)
+/* 1 if the prediction Yhat (= inner + uncertain) has any pixel. */
+static int any_predicted(const uint8_t *inner, const uint8_t *unc, size_t n)
 {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (inner[i] | unc[i]) return 1;
+    return 0;
+}
+
+/* Calibrates `kind` on the first half and draws overlays of the first test
+ * images that have a prediction (an empty one would show nothing); their ids
+ * are listed in `ids`. */
+static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, const char *dir,
+                         cli_staging *st, double *lambda_out, char *ids, size_t ids_cap)
+{
+    size_t drawn = 0;
     const size_t w = d->cfg.width, h = d->cfg.height, n_cal = d->cfg.count / 2;
     conseco_calibrator_config cc;
     conseco_calibrator *cal = NULL;
@@ -106,7 +118,8 @@ static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, const cha
     if (rc == CLI_EXIT_OK && status == CONSECO_OK)
         status = conseco_calibrator_lambda_hat(cal, 0.1, &lambda, &k);
     if (rc == CLI_EXIT_OK && status != CONSECO_OK) rc = cli_fail_status(status, "demo");
-    for (i = n_cal; rc == CLI_EXIT_OK && i < n_cal + DEMO_OVERLAYS && i < d->cfg.count; i++) {
+    if (ids_cap > 0) ids[0] = '\0';
+    for (i = n_cal; rc == CLI_EXIT_OK && drawn < DEMO_OVERLAYS && i < d->cfg.count; i++) {
         conseco_mask_out mi = conseco_mask_out_2d(inner, w, h, w);
         conseco_mask_out mu = conseco_mask_out_2d(unc, w, h, w);
         char name[64];
@@ -114,6 +127,12 @@ static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, const cha
         if (status != CONSECO_OK) {
             rc = cli_fail_status(status, "demo");
             break;
+        }
+        if (!any_predicted(inner, unc, d->pixels)) continue;
+        drawn++;
+        if (ids_cap > 0) {
+            size_t used = strlen(ids);
+            snprintf(ids + used, ids_cap - used, "%s%lu", used ? ", " : "", (unsigned long)i);
         }
         cli_overlay_draw(NULL, &d->ims[i], inner, unc, d->truth + i * d->pixels, w, rgb);
         snprintf(name, sizeof name, "%lu-%s.png", (unsigned long)i, cli_kind_name(kind));
@@ -136,6 +155,7 @@ static int demo_write(demo_data *d, const char *out, int quiet)
          *ov = cli_path_join(out, "overlays");
     unsigned char *tmp = (unsigned char *)malloc(d->pixels);
     double lam_t = 0.0, lam_e = 0.0;
+    char ids[96];
     size_t i, j;
     int rc = CLI_EXIT_OK;
     cli_progress pg;
@@ -158,8 +178,10 @@ static int demo_write(demo_data *d, const char *out, int quiet)
             rc = stage_png(&st, gt, name, tmp, d->cfg.width, d->cfg.height, 1);
     }
     cli_progress_end(&pg);
-    if (rc == CLI_EXIT_OK) rc = demo_overlays(d, &o, CONSECO_KIND_THRESHOLD, ov, &st, &lam_t);
-    if (rc == CLI_EXIT_OK) rc = demo_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_e);
+    if (rc == CLI_EXIT_OK)
+        rc = demo_overlays(d, &o, CONSECO_KIND_THRESHOLD, ov, &st, &lam_t, ids, sizeof ids);
+    if (rc == CLI_EXIT_OK)
+        rc = demo_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_e, ids, sizeof ids);
     if (rc == CLI_EXIT_OK) rc = cli_staging_commit(&st);
     else cli_staging_abort(&st);
     if (rc == CLI_EXIT_OK && !quiet) {
@@ -168,11 +190,9 @@ static int demo_write(demo_data *d, const char *out, int quiet)
         cli_format_double(lam_e, b, sizeof b);
         printf("\nwrote %s/pred, %s/gt (%lu images) and %s/overlays\n", out, out,
                (unsigned long)d->cfg.count, out);
-        printf("overlays: images %lu..%lu, tau 0.01, alpha 0.1, calibrated on images 0..%lu: "
+        printf("overlays: test images %s, tau 0.01, alpha 0.1, calibrated on images 0..%lu: "
                "threshold lambda_hat = %s, erosion lambda_hat = %s\n",
-               (unsigned long)(d->cfg.count / 2),
-               (unsigned long)(d->cfg.count / 2 + DEMO_OVERLAYS - 1),
-               (unsigned long)(d->cfg.count / 2 - 1), a, b);
+               ids, (unsigned long)(d->cfg.count / 2 - 1), a, b);
         printf("next: conseco calibrate --shrinker threshold --tau 0.1 --alpha 0.1 "
                "--pred %s --gt %s\n", pred, gt);
     }
