@@ -4,7 +4,7 @@
 # and run under qemu-arm user emulation through CMAKE_CROSSCOMPILING_EMULATOR.
 CI_NAME=arm32
 source "$(dirname "$0")/common.sh"
-ci_need cmake pkg-config gcc-arm-linux-gnueabihf qemu-user libcmocka-dev:armhf
+ci_need cmake pkg-config gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user libcmocka-dev:armhf
 
 echo 'typedef char size_t_is_32_bits[sizeof(__SIZE_TYPE__) == 4 ? 1 : -1];' |
   arm-linux-gnueabihf-gcc -x c -c -o /dev/null - || ci_die "size_t is not 32-bit on arm-linux-gnueabihf?"

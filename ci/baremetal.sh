@@ -36,7 +36,10 @@ check_target() { # name toolchain-file cc prefix qemu "cflags" "startup files" l
   local libgcc
   libgcc=$($cc $cflags -print-libgcc-file-name)
   "$prefix-nm" --defined-only -g "$libgcc" 2>/dev/null | awk 'NF==3 {print $3}' | sort -u > "$dir/libgcc.syms"
-  "$prefix-nm" -u "$lib" | awk 'NF==2 && $1=="U" {print $2}' | sort -u > "$dir/undefined.syms"
+  # undefined in some member and defined in none (nm -u lists each member's)
+  "$prefix-nm" --defined-only -g "$lib" | awk 'NF==3 {print $3}' | sort -u > "$dir/defined.syms"
+  "$prefix-nm" -u "$lib" | awk 'NF==2 && $1=="U" {print $2}' | sort -u |
+    comm -23 - "$dir/defined.syms" > "$dir/undefined.syms"
   local libc_used=() helpers=() bad=() s
   while read -r s; do
     case $s in
@@ -44,7 +47,6 @@ check_target() { # name toolchain-file cc prefix qemu "cflags" "startup files" l
       *) if grep -qx -- "$s" "$dir/libgcc.syms"; then helpers+=("$s"); else bad+=("$s"); fi ;;
     esac
   done < "$dir/undefined.syms"
-  # symbols the archive defines itself are not dependencies
   ci_log "$name: libc symbols used: ${libc_used[*]:-none}"
   ci_log "$name: libgcc helpers used (${#helpers[@]}): ${helpers[*]:-none}"
   if [ ${#bad[@]} -gt 0 ]; then

@@ -11,7 +11,7 @@
 #   FUZZ_TARGETS="fuzz_state" bash ci/fuzz.sh only these targets
 CI_NAME=fuzz
 source "$(dirname "$0")/common.sh"
-ci_need clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev
+ci_need clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev
 
 seconds=${FUZZ_SECONDS:-45}
 dir=$CI_BUILD/ci-fuzz
@@ -84,4 +84,37 @@ for t in "${targets[@]}"; do
   fi
 done
 [ $fail -eq 0 ] || ci_die "fuzzing found failures (logs: $dir/fuzz_*.log)"
+
+# Source coverage reached by the corpora (checked in + found in this run):
+# the replay programs built with clang's source-based coverage, run once over
+# every corpus file, reported by llvm-cov for lib/ (and tools/ when a target
+# covers it).
+cov=$CI_BUILD/ci-fuzz-cov
+ci_configure "$cov" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCONSECO_BUILD_BENCH=OFF \
+  -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping"
+replays=()
+help=$(cmake --build "$cov" --target help)
+for t in "${targets[@]}"; do
+  grep -qx "\.\.\. ${t}_replay" <<< "$help" && replays+=("${t}_replay")
+done
+if [ ${#replays[@]} -gt 0 ]; then
+  ci_build "$cov" "${replays[@]}"
+  rm -f "$cov"/*.profraw
+  objs=()
+  for r in "${replays[@]}"; do
+    name=${r#fuzz_}; name=${name%_replay}
+    bin=$(find "$cov" -name "$r" -type f -perm -u+x -print -quit)
+    LLVM_PROFILE_FILE="$cov/$r.profraw" "$bin" "$CI_ROOT/tests/fuzz/corpus/$name" "$dir/corpus-$name" \
+      > /dev/null 2>&1 || ci_die "$r failed on the corpus"
+    objs+=(-object "$bin")
+  done
+  llvm-profdata-14 merge -sparse "$cov"/*.profraw -o "$cov/fuzz.profdata"
+  mapfile -t covered < <(cd "$CI_ROOT" && ls lib/*.c; find tools -name '*.c' 2>/dev/null)
+  (cd "$CI_ROOT" && llvm-cov-14 report -instr-profile "$cov/fuzz.profdata" "${objs[@]:1}" \
+     "${covered[@]}") > "$dir/coverage.txt" 2>&1 || true
+  lib_total=$(cd "$CI_ROOT" && llvm-cov-14 report -instr-profile "$cov/fuzz.profdata" "${objs[@]:1}" \
+     lib/*.c 2>/dev/null | awk '/^TOTAL/ {print "regions " $4 ", functions " $7 ", lines " $10}')
+  ci_log "coverage of lib/ by the fuzz corpora: ${lib_total:-unavailable} (per file: $dir/coverage.txt)"
+  echo "coverage of lib/: ${lib_total:-unavailable}" >> "$dir/summary.txt"
+fi
 ci_log "OK: no crash, leak, timeout or failed invariant"

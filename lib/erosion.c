@@ -333,7 +333,7 @@ int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_ima
 }
 
 /* ------------------------------------------------------ vtable callbacks */
-/* These get no scratch: they work inside the output buffer they are given. */
+/* No scratch here: the levels callback works inside its output buffer. */
 
 static int callback_start(void *user, const conseco_image *pred, const void *out,
                           size_t count, size_t *n)
@@ -400,103 +400,5 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
     return CONSECO_OK;
 }
 
-/* 1-D distance along a dense line of saturating bytes (255 = "255 or more"). */
-static void byte_sweep(uint8_t *v, size_t n, size_t stride, int lo, int hi)
-{
-    unsigned prev = lo ? 0u : 255u;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        uint8_t *c = v + i * stride;
-        if (prev < 255u && prev + 1u < *c) *c = (uint8_t)(prev + 1u);
-        prev = *c;
-    }
-    prev = hi ? 0u : 255u;
-    for (i = n; i-- > 0;) {
-        uint8_t *c = v + i * stride;
-        if (prev < 255u && prev + 1u < *c) *c = (uint8_t)(prev + 1u);
-        prev = *c;
-    }
-}
-
-/* Up to 253 erosions at once by the cross or square, in place on a dense 0/1
- * mask: saturating byte distances are exact below 255. Returns |result|. */
-static size_t erode_chunk(const conseco_erosion_params *p, const size_t dims[3], uint8_t *v,
-                          size_t n, unsigned steps)
-{
-    const size_t stride[3] = {1, dims[0], dims[0] * dims[1]};
-    const int square = p->element == CONSECO_ELEMENT_SQUARE;
-    size_t i, kept_count = 0;
-    int a;
-    for (i = 0; i < n; i++) v[i] = v[i] ? 255u : 0u;
-    for (a = 0; a < 3; a++) {
-        const int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2;
-        const int open = p->border == CONSECO_BORDER_BACKGROUND && (a < 2 || dims[2] > 1);
-        size_t ib, ic;
-        if (dims[a] == 1 && !open) continue;
-        for (ic = 0; ic < dims[c]; ic++)
-            for (ib = 0; ib < dims[b]; ib++)
-                byte_sweep(v + ib * stride[b] + ic * stride[c], dims[a], stride[a], open,
-                           open);
-        /* the square is separable: erode by a segment along each axis in turn */
-        if (square)
-            for (i = 0; i < n; i++) v[i] = v[i] > steps ? 255u : 0u;
-    }
-    for (i = 0; i < n; i++) {
-        v[i] = v[i] > steps ? 1u : 0u;
-        kept_count += v[i];
-    }
-    return kept_count;
-}
-
-/*
- * Dense inner mask. The cross and the square are eroded in chunks of up to
- * 253 steps (lambda erosions = a chunk of a then a chunk of b, a + b = lambda),
- * stopping early once the mask is empty or stable. The disk would need the
- * exact squared distances (4 bytes per pixel), which the 1-byte-per-pixel
- * buffer cannot hold: CONSECO_E_UNSUPPORTED for 0 < lambda < +inf.
- */
-int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda,
-                              uint8_t *inner, size_t count)
-{
-    const conseco_erosion_params *p = (const conseco_erosion_params *)user;
-    size_t n, x, y, z, i = 0, before = 0;
-    size_t dims[3];
-    uint64_t steps;
-    int rc = callback_start(user, pred, inner, count, &n);
-    if (rc != CONSECO_OK) return rc;
-    if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
-    if (p->element == CONSECO_ELEMENT_DISK && lambda > 0.0 && lambda != conseco__inf())
-        return CONSECO_E_UNSUPPORTED;
-    for (z = 0; z < pred->depth; z++)
-        for (y = 0; y < pred->height; y++) {
-            const unsigned char *row = conseco__image_row(pred, y, z);
-            for (x = 0; x < pred->width; x++, i++) {
-                inner[i] = conseco__pixel(pred->dtype, row, x) >= p->base ? 1u : 0u;
-                before += inner[i];
-            }
-        }
-    if (lambda <= 0.0) return CONSECO_OK;
-    if (lambda == conseco__inf()) {
-        CONSECO_memset(inner, 0, n);
-        return CONSECO_OK;
-    }
-    /* I_lambda = I_ceil(lambda); huge lambdas end early (empty or stable) */
-    if (lambda >= 1e18) {
-        steps = UINT64_MAX;
-    } else {
-        steps = (uint64_t)lambda;
-        if ((double)steps < lambda) steps++;
-    }
-    dims[0] = pred->width;
-    dims[1] = pred->height;
-    dims[2] = pred->depth;
-    while (steps > 0 && before > 0) {
-        const unsigned chunk = steps > 253u ? 253u : (unsigned)steps;
-        const size_t after = erode_chunk(p, dims, inner, n, chunk);
-        if (after == before) break; /* one erosion changes nothing: none ever will */
-        before = after;
-        steps -= chunk;
-    }
-    return CONSECO_OK;
-}
+/* The apply callback (no level map: it only has the output byte per pixel)
+ * lives in erosion_apply_cb.c. */

@@ -583,9 +583,10 @@ static void test_callbacks_special(void **state)
     p.border = CONSECO_BORDER_BACKGROUND;
     assert_int_equal(vt->levels(&p, &im, lv, 12), CONSECO_OK);
     assert_true(lv[0] == 0.0 && lv[5] == 1.0 && lv[6] == 1.0 && lv[11] == 0.0);
-    /* the disk's apply callback cannot hold squared distances in one byte */
+    /* the disk of radius 1 with the background border keeps the 2 inner pixels */
     p.element = CONSECO_ELEMENT_DISK;
-    assert_int_equal(vt->apply(&p, &im, 1.0, out, 12), CONSECO_E_UNSUPPORTED);
+    assert_int_equal(vt->apply(&p, &im, 1.0, out, 12), CONSECO_OK);
+    for (k = 0; k < 12; k++) assert_int_equal(out[k], k == 5 || k == 6);
     assert_int_equal(vt->apply(&p, &im, 0.0, out, 12), CONSECO_OK);
     for (k = 0; k < 12; k++) assert_int_equal(out[k], 1);
     assert_int_equal(vt->apply(&p, &im, INFINITY, out, 12), CONSECO_OK);

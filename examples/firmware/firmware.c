@@ -77,6 +77,9 @@ int firmware_run(void)
     cfg.max_width = W;
     cfg.max_height = H;
     cfg.max_depth = 1;
+    /* Freestanding builds have no malloc: create() without an allocator is refused. */
+    if (conseco_calibrator_create(&cfg, NULL, &cal) != CONSECO_E_UNSUPPORTED || cal != NULL)
+        return 15;
     if (conseco_calibrator_workspace_size(&cfg) > sizeof workspace) return 1;
     if (conseco_calibrator_init_static(workspace, sizeof workspace, &cfg, &cal) != CONSECO_OK)
         return 2;

@@ -4,7 +4,9 @@
  * values (NaN, inf, denormals, ties) and shrinker settings.
  *
  * Input layout (missing bytes read as 0):
- *   0 shrinker: threshold, or erosion with one of 3 elements x 2 borders
+ *   0 shrinker (% 7): threshold, or erosion with one of 3 elements x 2
+ *     borders; path (/ 7 % 3): built-in, custom vtable with levels, custom
+ *     black box (apply only)
  *   1 dtype (low 7 bits >= 122: an invalid dtype), bit 7: floats from raw bytes
  *   2-4 width, height, depth (2-D up to 12 x 12, 3-D up to 6 x 6 x 3)
  *   5-6 row/slice padding; 7 tau; 8-9 base, top
@@ -12,7 +14,8 @@
  *
  * Invariants checked on every input:
  *  - status: invalid dtype -> CONSECO_E_BAD_DTYPE, a NaN/inf in a float map
- *    -> CONSECO_E_NONFINITE, otherwise OK;
+ *    -> CONSECO_E_NONFINITE (CONSECO_E_CALLBACK through a custom vtable),
+ *    otherwise OK;
  *  - the score equals the literal reference (tests/support/ref_*.c) exactly;
  *  - for every lambda: the inner mask lies inside the prediction, inner and
  *    uncertain partition it, padding bytes are never written, masks shrink
@@ -222,6 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int raw = (b1 & 0x80u) != 0;
     static const int bad_dtypes[6] = {0, 6, 7, -1, 100, 0x7fffffff};
     int dtype, nonfinite = 0, rc;
+    unsigned path;
+    conseco_shrinker_vtable wrap;
     size_t elem, x, y, z, i, nl = 0;
     layout il;
     uint8_t *pix, *gt_buf;
@@ -236,6 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.n = w * h * d;
     c.tau = tau_b == 255 ? 1.0 : tau_b == 254 ? 0.0 : (double)tau_b / 253.0;
 
+    path = (b0 / 7u) % 3u;
     b0 %= 7;
     c.is_threshold = b0 == 0;
     if (c.is_threshold) {
@@ -295,6 +301,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.img = conseco_image_3d(pix, w, h, d, il.row, il.slice, dtype);
     c.truth = conseco_mask_3d(gt_buf, w, h, d, c.ml.row, c.ml.slice);
 
+    /* The same shrinker through the custom-shrinker paths: its own vtable
+     * callbacks behind a vtable the library does not recognise, either with
+     * levels (fast path) or as a black box (apply only, the library searches
+     * lambda). Every invariant below, the reference included, must still hold. */
+    if (path != 0) {
+        wrap = *c.sh.vtable;
+        wrap.name = "wrapped";
+        if (c.is_threshold) {
+            wrap.lambda_min = c.tp.base;
+            wrap.lambda_max = c.tp.top;
+        } else {
+            wrap.lambda_min = 0.0;
+            wrap.lambda_max = (double)INFINITY;
+        }
+        if (path == 2) wrap.levels = NULL;
+        c.sh.vtable = &wrap;
+        FUZZ_CHECK(conseco_shrinker_validate(&c.sh) == CONSECO_OK);
+    }
+
     c.scratch_size = conseco_scratch_size(&c.sh, w, h, d);
     FUZZ_CHECK(c.scratch_size > 0);
     c.scratch = malloc(c.scratch_size);
@@ -306,7 +331,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     }
     if (nonfinite) {
-        FUZZ_CHECK(rc == CONSECO_E_NONFINITE);
+        /* custom paths: the wrapped callback refuses the map, which the
+         * library reports as a callback failure (the vtable contract) */
+        FUZZ_CHECK(rc == (path == 0 ? CONSECO_E_NONFINITE : CONSECO_E_CALLBACK));
         goto done;
     }
     FUZZ_CHECK(rc == CONSECO_OK);
