@@ -8,6 +8,7 @@ cd "$root"
 bash scripts/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
+mkdir -p build
 for cc in gcc clang; do
   dir=build/test-$cc
   echo "== $cc: configure and build ($dir)"
