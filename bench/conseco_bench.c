@@ -124,7 +124,7 @@ static void make_synth(dataset *d, size_t n, size_t side)
     dataset_dims(d);
 }
 
-static void make_deep(dataset *d, size_t n, size_t side)
+static void make_deep(dataset *d, size_t n, size_t side, double margin_lo, double margin_hi)
 {
     size_t i;
     d->pairs = bench_alloc(n * sizeof *d->pairs);
@@ -132,7 +132,7 @@ static void make_deep(dataset *d, size_t n, size_t side)
     for (i = 0; i < n; i++) {
         float *s = bench_alloc(side * side * sizeof *s);
         uint8_t *t = bench_alloc(side * side);
-        deep_synth_image(7, i, side, side, s, t);
+        deep_synth_image(7, i, side, side, margin_lo, margin_hi, s, t);
         d->pairs[i].pred = conseco_image_2d(s, side, side, side * sizeof *s, CONSECO_DTYPE_F32);
         d->pairs[i].truth = conseco_mask_2d(t, side, side, side);
     }
@@ -609,11 +609,15 @@ static void print_targets(void)
 {
     printf("\nTargets:\n");
     target("erosion score vs OpenCV loop, 352x352", "erosion_score", "352x352", "opencv_loop", 3.0, 0);
+    target("erosion score vs OpenCV loop, 352x352-shallow (about 8 erosions)", "erosion_score",
+           "352x352-shallow", "opencv_loop", 3.0, 0);
     target("erosion score vs OpenCV loop, 2048x2048-deep", "erosion_score", "2048x2048-deep",
            "opencv_loop", 10.0, 0);
     target("erosion score vs read floor, 2048x2048-deep", "erosion_score", "2048x2048-deep",
            "read_floor", 4.0, 1);
     target("threshold score vs sort-and-scan, 352x352", "threshold_score", "352x352", "sort_scan", 5.0, 0);
+    target("threshold score vs sort-and-scan, 352x352-shallow", "threshold_score",
+           "352x352-shallow", "sort_scan", 5.0, 0);
     target("threshold score vs sort-and-scan, 2048x2048-deep", "threshold_score", "2048x2048-deep",
            "sort_scan", 5.0, 0);
     target("threshold score vs sort-and-scan, infnet-ct", "threshold_score", "infnet-ct",
@@ -706,7 +710,7 @@ int main(int argc, char **argv)
 {
     options o;
     rep_counts rp;
-    dataset small, deep, real;
+    dataset small, shallow, deep, real;
     double *scores, *batch_scores;
     const double t_start = g_t0 = bench_now();
     size_t n_inf;
@@ -726,7 +730,9 @@ int main(int argc, char **argv)
     small.size = "352x352";
     make_synth(&small, 250, 352);
     deep.size = "2048x2048-deep";
-    make_deep(&deep, o.quick ? 5 : 10, 2048);
+    make_deep(&deep, o.quick ? 5 : 10, 2048, 90.0, 150.0);
+    shallow.size = "352x352-shallow";
+    make_deep(&shallow, 250, 352, 1.0, 3.0);
     real.size = "infnet-ct";
     if (o.data) real.n = real_maps_load(o.data, &real.pairs);
     if (real.n == 0) real.n = real_maps_load("../shared/data/infnet-ct", &real.pairs);
@@ -744,6 +750,12 @@ int main(int argc, char **argv)
         printf("352x352: %zu synthetic images, mean erosion score %.1f (%zu infinite)\n",
                small.n, m, n_inf);
     }
+    free(scores);
+    scores = bench_alloc(shallow.n * sizeof *scores);
+    run_dataset(&shallow, &rp, scores);
+    if (!o.json)
+        printf("352x352-shallow: %zu images, mean erosion score %.1f\n", shallow.n,
+               mean_finite(scores, shallow.n, &n_inf));
     free(scores);
     scores = bench_alloc(deep.n * sizeof *scores);
     run_dataset(&deep, &rp, scores);

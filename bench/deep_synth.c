@@ -22,8 +22,8 @@ static double radius(const object *o, double a, double b, double x, double y)
     return sqrt(u * u + v * v);
 }
 
-void deep_synth_image(uint64_t seed, size_t index, size_t width, size_t height, float *scores,
-                      uint8_t *truth)
+void deep_synth_image(uint64_t seed, size_t index, size_t width, size_t height,
+                      double margin_lo, double margin_hi, float *scores, uint8_t *truth)
 {
     const double side = (double)(width < height ? width : height);
     bench_rng r;
@@ -36,7 +36,7 @@ void deep_synth_image(uint64_t seed, size_t index, size_t width, size_t height, 
         object *o = &obj[k];
         o->a = side * bench_uniform(&r, 0.09, 0.2);
         o->b = o->a * bench_uniform(&r, 0.6, 1.0);
-        o->m = bench_uniform(&r, 90.0, 150.0);
+        o->m = bench_uniform(&r, margin_lo, margin_hi);
         o->cx = bench_uniform(&r, 0.25, 0.75) * (double)width;
         o->cy = (k == 0 ? bench_uniform(&r, 0.2, 0.45) : bench_uniform(&r, 0.55, 0.8)) *
                 (double)height;
