@@ -1,13 +1,18 @@
 /* conseco_bench: libconseco against what users would write instead.
  *
  * Every row is a ratio measured in one run on the same inputs: our time per
- * image (or per batch, per quantile) against a baseline's. Before anything is
- * timed, every baseline's answer is checked against the library's: a
- * mismatch is reported and makes the exit status 1.
+ * image (or per batch, per quantile) against a baseline's. Each baseline's
+ * answers (scores, masks) are checked against the library's on its first
+ * timed run: a mismatch is reported and makes the exit status 1.
+ *
+ * Times are medians over repetitions of the mean per input. Single-thread
+ * rows use the CPU time of the thread (other load on the machine does not
+ * leak in); the batch rows use wall-clock time, since they measure threads.
  *
  *   conseco_bench [--quick] [--json] [--data DIR]
  *
- * --quick: fewer repetitions (same sizes), under a minute.
+ * --quick: fewer repetitions and 5 instead of 10 deep images (same sizes),
+ *          under a minute.
  * --json:  one object {"cores": c, "rows": [{task, size, ours_s, vs, vs_s, ratio}]}.
  * --data:  the infnet-ct folder (default: ../shared/data/infnet-ct from the
  *          working directory, then from the source tree). */

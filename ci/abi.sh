@@ -13,7 +13,7 @@
 #   bash ci/abi.sh --update   regenerate the baseline after an intentional change
 CI_NAME=abi
 source "$(dirname "$0")/common.sh"
-ci_need abigail-tools gcc cmake binutils python3
+ci_need make abigail-tools gcc cmake binutils python3
 
 dir=$CI_BUILD/ci-abi
 ci_configure "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -Og" \

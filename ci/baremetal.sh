@@ -15,7 +15,7 @@
 #   4. the code size of the core (-Os) is reported.
 CI_NAME=baremetal
 source "$(dirname "$0")/common.sh"
-ci_need cmake gcc-arm-none-eabi gcc-riscv64-unknown-elf qemu-user
+ci_need make cmake gcc-arm-none-eabi gcc-riscv64-unknown-elf qemu-user
 
 fw=$CI_ROOT/examples/firmware
 fail=0
@@ -57,13 +57,15 @@ check_target() { # name toolchain-file cc prefix qemu "cflags" "startup files" l
 
   # 2. link the firmware example (and 3. run it)
   local common=(-std=c11 -Os $cflags -ffreestanding -nostdlib -ffunction-sections -fdata-sections
-                -Wall -Wextra -Werror -I"$CI_ROOT/include" -I"$fw")
+                -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror -I"$CI_ROOT/include" -I"$fw")
   local variant out
   for variant in board qemu; do
     out=$dir/firmware-$variant.elf
     local extra=()
     [ $variant = qemu ] && extra=(-DFIRMWARE_LINUX_EXIT)
-    if ! $cc "${common[@]}" "${extra[@]}" -T "$fw/$lds" -Wl,--gc-sections -Wl,-Map="$out.map" \
+    # one RAM region holds code and data on the RV64 board: RWX is intended
+    if ! $cc "${common[@]}" "${extra[@]}" -T "$fw/$lds" -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+         -Wl,--fatal-warnings -Wl,-Map="$out.map" \
          $startup "$fw/firmware.c" "$lib" -fno-tree-loop-distribute-patterns "$fw/mem.c" -lgcc \
          -o "$out" > "$dir/link-$variant.log" 2>&1; then
       cat "$dir/link-$variant.log" >&2

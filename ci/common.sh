@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the ci/*.sh checks; sourced, never run.
 # Every check installs what it needs (fresh Debian machine), builds in its own
 # directory under build/ci-*, and exits non-zero on any failure.

@@ -7,11 +7,11 @@
 # file under gcc, see tests/cmake/fuzz.cmake).
 #
 #   FUZZ_SECONDS=300 bash ci/fuzz.sh          longer run
-#   FUZZ_UPDATE_CORPUS=1 bash ci/fuzz.sh      merge new coverage into tests/fuzz/corpus
+#   FUZZ_UPDATE_CORPUS=1 bash ci/fuzz.sh      merge inputs with new edges into tests/fuzz/corpus
 #   FUZZ_TARGETS="fuzz_state" bash ci/fuzz.sh only these targets
 CI_NAME=fuzz
 source "$(dirname "$0")/common.sh"
-ci_need clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev
+ci_need make clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev python3
 
 seconds=${FUZZ_SECONDS:-45}
 dir=$CI_BUILD/ci-fuzz
@@ -77,7 +77,7 @@ for t in "${targets[@]}"; do
   else
     ci_log "$line"
     if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ]; then
-      "$(bin_of "$t")" -merge=1 "$CI_ROOT/tests/fuzz/corpus/$name" "$dir/corpus-$name" > "$dir/$t.merge.log" 2>&1 ||
+      "$(bin_of "$t")" -merge=1 -use_counters=0 "$CI_ROOT/tests/fuzz/corpus/$name" "$dir/corpus-$name" > "$dir/$t.merge.log" 2>&1 ||
         ci_die "corpus merge for $t"
       ci_log "$t: merged new coverage into tests/fuzz/corpus/$name ($(ls "$CI_ROOT/tests/fuzz/corpus/$name" | wc -l) files)"
     fi

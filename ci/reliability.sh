@@ -7,8 +7,8 @@
 # the checks' own summary lines, and the log's tail when a check fails.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-checks=(${RELIABILITY_CHECKS:-static-analysis abi baremetal arm32 sanitizers valgrind fuzz})
+cd "$root" || exit 2
+read -r -a checks <<< "${RELIABILITY_CHECKS:-static-analysis abi baremetal arm32 sanitizers valgrind fuzz}"
 logs=$root/build/ci-logs
 mkdir -p "$logs"
 

@@ -4,7 +4,7 @@
 # top-level CONSECO_ASAN/CONSECO_UBSAN options). Any report aborts the test.
 CI_NAME=sanitizers
 source "$(dirname "$0")/common.sh"
-ci_need clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev
+ci_need make clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev python3
 
 dir=$CI_BUILD/ci-asan-ubsan
 ci_configure "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

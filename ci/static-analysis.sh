@@ -10,9 +10,9 @@
 #    configure, so every file sees its real flags and include paths.
 CI_NAME=static-analysis
 source "$(dirname "$0")/common.sh"
-ci_need cppcheck clang clang-tidy cmake pkg-config libcmocka-dev libpng-dev
+ci_need make cppcheck clang clang-tidy cmake pkg-config libcmocka-dev libpng-dev python3
 
-cd "$CI_ROOT"
+cd "$CI_ROOT" || exit 2
 mapfile -t tool_dirs < <(find tools -type d 2>/dev/null | sort)
 incs=(-I include -I lib)
 for d in "${tool_dirs[@]}"; do incs+=(-I "$d"); done

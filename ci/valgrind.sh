@@ -7,7 +7,7 @@
 # interpreter, not our code.
 CI_NAME=valgrind
 source "$(dirname "$0")/common.sh"
-ci_need valgrind gcc cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make valgrind gcc cmake pkg-config libcmocka-dev libpng-dev python3
 
 dir=$CI_BUILD/ci-valgrind
 ci_configure "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -35,13 +35,49 @@ done
 [ ${#skip[@]} -eq 0 ] || ci_log "not under valgrind (script-driven): ${skip[*]}"
 regex="^($(IFS='|'; echo "${run[*]}"))\$"
 
+fail=0
 opts="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 opts="$opts --show-leak-kinds=definite,indirect --track-origins=yes --num-callers=30"
 (cd "$dir" && ctest -T memcheck -R "$regex" -j "$CI_JOBS" --output-on-failure \
    --overwrite MemoryCheckCommand="$(command -v valgrind)" \
-   --overwrite MemoryCheckCommandOptions="$opts") > "$dir.memcheck.log" 2>&1 || {
+   --overwrite MemoryCheckCommandOptions="$opts") > "$dir.memcheck.log" 2>&1 || fail=1
+if [ $fail -ne 0 ]; then
   cat "$dir.memcheck.log" >&2
-  ci_die "valgrind memcheck (errors or leaks: see the per-test logs in $dir/Testing/Temporary/MemoryChecker.*.log)"
-}
-tail -n 4 "$dir.memcheck.log" >&2
+  for f in "$dir"/Testing/Temporary/MemoryChecker.*.log; do
+    grep -qE 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost: [1-9]' "$f" 2>/dev/null &&
+      { echo "== $f" >&2; head -n 80 "$f" >&2; }
+  done
+  ci_log "FAIL: ctest memcheck (errors or leaks: per-test logs in $dir/Testing/Temporary/MemoryChecker.*.log)"
+else
+  tail -n 4 "$dir.memcheck.log" >&2
+fi
+
+# The command-line tool's end-to-end test is a Python driver: run it again
+# with the tool replaced by a wrapper that starts it under valgrind (-q, its
+# reports in files), so every tool invocation of the suite is checked too.
+cli=$(cd "$dir" && ctest --show-only=json-v1 | python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tests"]:
+    if t["name"] == "cli_end_to_end": print("\t".join(t["command"]))')
+if [ -n "$cli" ]; then
+  IFS=$'\t' read -r -a cmd <<< "$cli"   # python, script, TOOL, HELPER, WORKDIR
+  vgdir=$dir/valgrind-cli
+  rm -rf "$vgdir"; mkdir -p "$vgdir"
+  cat > "$vgdir/conseco" <<WRAP
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \\
+  --show-leak-kinds=definite,indirect --num-callers=30 --log-file="$vgdir/%p.log" "${cmd[2]}" "\$@"
+WRAP
+  chmod +x "$vgdir/conseco"
+  if ! "${cmd[0]}" "${cmd[1]}" "$vgdir/conseco" "${cmd[3]}" "$vgdir/work" > "$vgdir.log" 2>&1; then
+    tail -n 40 "$vgdir.log" >&2
+    for f in "$vgdir"/*.log; do [ -s "$f" ] && { echo "== $f" >&2; head -n 60 "$f" >&2; }; done
+    ci_log "FAIL: the conseco tool's end-to-end suite under valgrind (exit 99 = a valgrind error)"
+    fail=1
+  else
+    runs=$(ls "$vgdir"/*.log 2>/dev/null | wc -l)
+    ci_log "cli_end_to_end: $runs runs of the conseco tool under valgrind, no error or leak"
+  fi
+fi
+[ $fail -eq 0 ] || ci_die "valgrind found errors or leaks (see above)"
 ci_log "OK: ${#run[@]} tests under valgrind memcheck with zero errors and leaks"

@@ -16,5 +16,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
-# ctest runs every test executable through the emulator.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm -L /usr/arm-linux-gnueabihf)
+# ctest runs every test executable through the emulator. No -L sysroot: the
+# programs load /lib/ld-linux-armhf.so.3 and the libraries of multiarch
+# libc6:armhf (pulled in by libcmocka-dev:armhf). Mixing the cross sysroot's
+# loader (libc6-armhf-cross) with multiarch libraries of another build crashes
+# threaded programs.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm)

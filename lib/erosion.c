@@ -23,8 +23,13 @@
  * 3 * (second-largest of w, h, d + 2) uint32 envelope cells, then
  * w + h + d + 1 size_t histogram bins for the levels of false-positive
  * pixels (each area rounded up to 8 bytes), plus CONSECO__ALIGN_SLACK.
+ *
+ * 2-D images eroded by the cross, the paper's shrinker, take the fused path
+ * of erosion_cross2d.c (16-bit distances, about 2 bytes of scratch a pixel)
+ * whenever its scratch fits in this one; see the dispatch at the end.
  */
 #include "distance.h"
+#include "erosion_cross2d.h"
 
 /* ------------------------------------------------------------- helpers */
 static int metric_of(uint32_t element)
@@ -224,9 +229,9 @@ static int build_map(const conseco_erosion_params *p, const conseco_image *pred,
 }
 
 /* ------------------------------------------------------------------ score */
-int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred,
-                           const conseco_mask *truth, double tau, void *scratch,
-                           size_t scratch_size, double *score)
+static int general_score(const conseco_erosion_params *p, const conseco_image *pred,
+                         const conseco_mask *truth, double tau, void *scratch,
+                         size_t scratch_size, double *score)
 {
     level_map m;
     layout lay;
@@ -276,9 +281,9 @@ int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image 
 }
 
 /* ----------------------------------------------------------- apply, metrics */
-int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image *pred,
-                           double lambda, void *scratch, size_t scratch_size,
-                           const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+static int general_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                         double lambda, void *scratch, size_t scratch_size,
+                         const conseco_mask_out *inner, const conseco_mask_out *uncertain)
 {
     level_map m;
     layout lay;
@@ -306,9 +311,9 @@ int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image 
     return CONSECO_OK;
 }
 
-int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
-                              const conseco_mask *truth, double lambda, double tau,
-                              void *scratch, size_t scratch_size, conseco_image_metrics *out)
+static int general_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                            const conseco_mask *truth, double lambda, double tau,
+                            void *scratch, size_t scratch_size, conseco_image_metrics *out)
 {
     level_map m;
     layout lay;
@@ -402,3 +407,58 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
 
 /* The apply callback (no level map: it only has the output byte per pixel)
  * lives in erosion_apply_cb.c. */
+
+/* ------------------------------------------------------------- dispatch */
+/* 2-D images eroded by the cross take the fused path of erosion_cross2d.c
+ * (the paper's shrinker, and the hot case) when its scratch fits in this
+ * file's, after the same scratch check as the general path: both accept and
+ * reject the same calls, and return the same results. */
+static int fused_takes(const conseco_erosion_params *p, const conseco_image *pred)
+{
+    size_t fused;
+    if (!conseco__cross2d_applies(p, pred)) return 0;
+    fused = conseco__cross2d_scratch_size(pred->width, pred->height);
+    return fused != 0 &&
+           fused <= conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
+}
+
+static int fused_scratch_check(const conseco_erosion_params *p, const conseco_image *pred,
+                               const void *scratch, size_t scratch_size)
+{
+    const size_t need = conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    return CONSECO_OK;
+}
+
+int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, double tau, void *scratch,
+                           size_t scratch_size, double *score)
+{
+    int rc;
+    if (!fused_takes(p, pred))
+        return general_score(p, pred, truth, tau, scratch, scratch_size, score);
+    if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+    return conseco__cross2d_score(p, pred, truth, tau, scratch, scratch_size, score);
+}
+
+int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                           double lambda, void *scratch, size_t scratch_size,
+                           const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{
+    int rc;
+    if (!fused_takes(p, pred))
+        return general_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
+    if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+    return conseco__cross2d_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
+}
+
+int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double lambda, double tau,
+                              void *scratch, size_t scratch_size, conseco_image_metrics *out)
+{
+    int rc;
+    if (!fused_takes(p, pred))
+        return general_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
+    if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+    return conseco__cross2d_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
+}

@@ -4,8 +4,11 @@
  * the (m+1)-th largest false-positive score, F_lambda <= tau exactly when
  * lambda > l. The score is therefore the smallest breakpoint above l, where
  * the breakpoints are base, the scores in Yhat that are <= top, and top.
- * Integer maps find l with a histogram, float maps with an O(n) selection. */
+ * Integer maps find l with a histogram, float maps with an O(n) selection;
+ * float32 and 8-bit maps, the usual model outputs, take the faster paths of
+ * threshold_fast.c (same results). */
 #include "internal.h"
+#include "threshold_fast.h"
 
 /* Histogram sizes: 8-bit maps (u8 and MASK8) and 16-bit maps. */
 #define BINS8 256u
@@ -236,6 +239,15 @@ int conseco__threshold_score(const conseco_threshold_params *p, const conseco_im
     void *work;
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    /* float32 and 8-bit maps: threshold_fast.c, when its scratch fits in ours
+     * (tiny images stay here); sel / 8 is the pixel count */
+    if (conseco__threshold_fast_applies(p, pred)) {
+        const size_t fast =
+            conseco__threshold_fast_scratch_size(pred->dtype, pred->width, sel / sizeof(double));
+        if (fast != 0 && fast <= need)
+            return conseco__threshold_fast_score(p, pred, truth, tau, scratch, scratch_size,
+                                                 score);
+    }
     work = conseco__align16(scratch, &scratch_size);
     switch (pred->dtype) {
     case CONSECO_DTYPE_U8:

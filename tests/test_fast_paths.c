@@ -14,8 +14,10 @@
 #include <cmocka.h>
 
 #include "conseco.h"
+#include "erosion_cross2d.h"
 #include "ref_erosion.h"
 #include "ref_threshold.h"
+#include "threshold_fast.h"
 #include "test_util.h"
 
 #define MAX_W 130
@@ -242,10 +244,20 @@ static void test_threshold_against_literal(void **state)
         double s = -1, want;
         size_t need;
         make_pair(&p, &r, dtypes[i % 3], (int)tu_range(&r, 0, 5));
-        /* the literal walk is quadratic: keep these images small */
-        if (p.w * p.h > 600) {
-            p.w = 1 + p.w % 30;
-            p.h = 1 + p.h % 20;
+        if (p.dtype == CONSECO_DTYPE_F32 && i % 2 == 0) { /* 64 levels: few breakpoints */
+            size_t x, y;
+            for (y = 0; y < p.h; y++)
+                for (x = 0; x < p.w; x++) {
+                    float *f = (float *)(void *)(p.map + y * p.pred.row_stride) + x;
+                    *f = (float)((double)(int)(*f * 63.0f) / 63.0);
+                }
+        }
+        /* the literal walk costs pixels x breakpoints: keep the images with
+         * many distinct scores small (the others reach the fast paths, which
+         * take images of a few thousand pixels and more) */
+        if (p.w * p.h > 600 && p.dtype == CONSECO_DTYPE_F32 && i % 2 == 1) {
+            p.w = 1 + (p.w - 1) % 30; /* never wider or taller than made */
+            p.h = 1 + (p.h - 1) % 20;
             p.pred.width = p.mask.width = p.w;
             p.pred.height = p.mask.height = p.h;
         }
@@ -305,6 +317,82 @@ static void test_threshold_f32_wide_range(void **state)
     }
 }
 
+/* ---------------------------------------------------- white box, tiny images */
+/* Tiny and thin images keep the general path through the public API (the
+ * fused paths take an image only when their scratch fits in the public
+ * size), so the fused entry points are also called directly here. */
+static void test_fused_entry_points_tiny(void **state)
+{
+    static const int dtypes[] = {CONSECO_DTYPE_U8, CONSECO_DTYPE_F32, CONSECO_DTYPE_MASK8,
+                                 CONSECO_DTYPE_U16, CONSECO_DTYPE_F64};
+    static pair p;
+    static uint8_t truth[MAX_W * MAX_H], ref_in[MAX_W * MAX_H], in[MAX_W * MAX_H];
+    static unsigned char scratch[1 << 20];
+    tu_rng r;
+    int i;
+    (void)state;
+    r.state = 31337;
+    for (i = 0; i < 3000; i++) {
+        conseco_erosion_params ep;
+        conseco_threshold_params tp;
+        conseco_mask_out mi;
+        conseco_image_metrics got;
+        const double tau = (double)tu_range(&r, 0, 20) / 100.0;
+        const double lambda = (double)tu_range(&r, 0, 6);
+        double s = -1, want;
+        size_t k, n_in = 0, n_fp = 0;
+        make_pair(&p, &r, dtypes[i % 5], (int)tu_range(&r, 0, 5));
+        /* tiny shapes, lines and single pixels */
+        p.w = 1 + (p.w - 1) % (i % 3 == 0 ? 1 : 9); /* never wider or taller than made */
+        p.h = 1 + (p.h - 1) % (i % 3 == 1 ? 1 : 7);
+        p.pred.width = p.mask.width = p.w;
+        p.pred.height = p.mask.height = p.h;
+        conseco_erosion_params_default(&ep);
+        ep.border = i % 2 ? CONSECO_BORDER_BACKGROUND : CONSECO_BORDER_FOREGROUND;
+        assert_true(conseco__cross2d_applies(&ep, &p.pred));
+        {   /* the dense copies the references read */
+            size_t x, y;
+            for (y = 0; y < p.h; y++)
+                for (x = 0; x < p.w; x++) {
+                    p.yhat[y * p.w + x] = (uint8_t)(ref_pixel(&p.pred, x, y, 0) >= ep.base);
+                    truth[y * p.w + x] = p.truth[y * p.mask.row_stride + x];
+                }
+        }
+        want = ref_erosion_score(p.yhat, truth, p.w, p.h, 1, CONSECO_ELEMENT_CROSS,
+                                 (int)ep.border, tau);
+        assert_int_equal(conseco__cross2d_score(&ep, &p.pred, &p.mask, tau, scratch,
+                                                sizeof scratch, &s),
+                         CONSECO_OK);
+        assert_true(same(s, want));
+        ref_erosion_inner(p.yhat, p.w, p.h, 1, CONSECO_ELEMENT_CROSS, (int)ep.border,
+                          (unsigned long)lambda, ref_in);
+        mi = conseco_mask_out_2d(in, p.w, p.h, p.w);
+        assert_int_equal(conseco__cross2d_apply(&ep, &p.pred, lambda, scratch, sizeof scratch,
+                                                &mi, NULL),
+                         CONSECO_OK);
+        for (k = 0; k < p.w * p.h; k++) {
+            assert_int_equal(in[k], ref_in[k] != 0);
+            n_in += ref_in[k] != 0;
+            n_fp += ref_in[k] != 0 && truth[k] == 0;
+        }
+        assert_int_equal(conseco__cross2d_evaluate(&ep, &p.pred, &p.mask, lambda, tau, scratch,
+                                                   sizeof scratch, &got),
+                         CONSECO_OK);
+        assert_int_equal(got.inner, n_in);
+        assert_int_equal(got.inner_fp, n_fp);
+
+        conseco_threshold_params_default(&tp);
+        if (i % 4 == 1) tp.base = (double)tu_range(&r, 0, 100) / 101.0;
+        if (conseco__threshold_fast_applies(&tp, &p.pred)) {
+            want = ref_threshold_score(&tp, &p.pred, &p.mask, tau);
+            assert_int_equal(conseco__threshold_fast_score(&tp, &p.pred, &p.mask, tau, scratch,
+                                                           sizeof scratch, &s),
+                             CONSECO_OK);
+            assert_true(same(s, want));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_cross_2d_nonfinite),
         cmocka_unit_test(test_threshold_against_literal),
         cmocka_unit_test(test_threshold_f32_wide_range),
+        cmocka_unit_test(test_fused_entry_points_tiny),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

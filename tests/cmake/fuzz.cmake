@@ -29,3 +29,5 @@ conseco_fuzz_target(fuzz_state ${_fuzz}/corpus/state
   SOURCES ${_fuzz}/fuzz_state.c LIBS conseco_testsupport)
 conseco_fuzz_target(fuzz_shrink ${_fuzz}/corpus/shrink
   SOURCES ${_fuzz}/fuzz_shrink.c LIBS conseco_testsupport m)
+conseco_fuzz_target(fuzz_quantile ${_fuzz}/corpus/quantile
+  SOURCES ${_fuzz}/fuzz_quantile.c LIBS conseco_testsupport m)

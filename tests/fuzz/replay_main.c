@@ -6,13 +6,33 @@
  * clang or libFuzzer. Exit 0 when all inputs ran; a failed invariant aborts.
  */
 #define _POSIX_C_SOURCE 200809L
+/* 32-bit hosts: 64-bit inode numbers and offsets, or readdir() fails with
+ * EOVERFLOW on large file systems and the corpus looks empty */
+#define _FILE_OFFSET_BITS 64
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz_check.h"
+
+/* The input being replayed, named on a crash so it can be found and fixed. */
+static const char *current = "";
+
+static void on_crash(int sig)
+{
+    static const char msg[] = "replay: failed on input ";
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    ignored = write(2, current, strlen(current));
+    ignored = write(2, "\n", 1);
+    (void)ignored;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int run_file(const char *path)
 {
@@ -48,7 +68,9 @@ static int run_file(const char *path)
         }
         if (size) memcpy(exact, buf, size);
         free(buf);
+        current = path;
         (void)LLVMFuzzerTestOneInput(exact, size);
+        current = "";
         free(exact);
     }
     return 0;
@@ -70,6 +92,7 @@ static int run_dir(const char *dir, size_t *count)
         fprintf(stderr, "replay: cannot open directory %s\n", dir);
         return 1;
     }
+    errno = 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue; /* ., .. and hidden files (.gitkeep) */
         if (n == cap) {
@@ -89,6 +112,11 @@ static int run_dir(const char *dir, size_t *count)
         }
         sprintf(names[n], "%s/%s", dir, e->d_name);
         n++;
+        errno = 0;
+    }
+    if (rc == 0 && errno != 0) {
+        fprintf(stderr, "replay: cannot list %s (errno %d)\n", dir, errno);
+        rc = 1;
     }
     closedir(d);
     if (n > 1) qsort(names, n, sizeof *names, by_name);
@@ -108,6 +136,15 @@ int main(int argc, char **argv)
 {
     size_t count = 0;
     int i, rc = 0;
+    {
+        /* name the input on a crash, but leave a sanitizer's handlers alone */
+        static const int sigs[4] = {SIGABRT, SIGSEGV, SIGFPE, SIGBUS};
+        int k;
+        for (k = 0; k < 4; k++) {
+            void (*prev)(int) = signal(sigs[k], on_crash);
+            if (prev != SIG_DFL && prev != SIG_ERR) signal(sigs[k], prev);
+        }
+    }
     for (i = 1; i < argc && rc == 0; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
