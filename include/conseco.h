@@ -236,6 +236,7 @@ typedef struct conseco_shrinker_vtable {
     int (*levels)(void *user, const conseco_image *pred, double *levels, size_t count);
     int (*apply)(void *user, const conseco_image *pred, double lambda, uint8_t *inner,
                  size_t count);
+    /** Candidate lambdas of the real domain; capacity is width*height*depth + 2. */
     int (*breakpoints)(void *user, const conseco_image *pred, double *out, size_t capacity,
                        size_t *count);
     /** Called by conseco_calibrator_free() on `user` when the calibrator owns it; may be NULL. */

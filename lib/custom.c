@@ -8,8 +8,9 @@
  * breakpoints on the real domain. For a nested family both paths give the
  * same score.
  *
- * Scratch layout (one block, 16-byte aligned): N doubles (levels or
- * breakpoints), then N bytes for Yhat, then N bytes for an inner set.
+ * Scratch layout (one block, 16-byte aligned): N + 2 doubles (levels, or
+ * breakpoints: every pixel's level plus lambda_min and lambda_max), then N
+ * bytes for Yhat, then N bytes for an inner set.
  */
 #include "internal.h"
 
@@ -18,16 +19,17 @@
 #define INT_LIMIT 9007199254740992.0
 
 typedef struct layout {
-    double *values;  /* levels, or breakpoints */
+    double *values;  /* N levels, or up to N + 2 breakpoints */
     uint8_t *yhat;   /* I_lambda_min, dense 0/1 */
     uint8_t *inner;  /* I_lambda, dense 0/1 */
     size_t n;
 } layout;
 
-/* One double and two bytes per pixel. */
+/* One double and two bytes per pixel, and two more doubles. */
 static int layout_bytes(size_t n, size_t *bytes)
 {
-    return conseco__mul_size(n, sizeof(double) + 2u, bytes);
+    return conseco__mul_size(n, sizeof(double) + 2u, bytes) &&
+           conseco__add_size(*bytes, 2u * sizeof(double), bytes);
 }
 
 size_t conseco__custom_scratch_size(size_t width, size_t height, size_t depth)
@@ -48,7 +50,7 @@ static int layout_carve(void *scratch, size_t size, size_t n, layout *out)
     p = (unsigned char *)conseco__align16(scratch, &size);
     if (size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     out->values = (double *)(void *)p;
-    out->yhat = p + sizeof(double) * n;
+    out->yhat = p + sizeof(double) * (n + 2u);
     out->inner = out->yhat + n;
     out->n = n;
     return CONSECO_OK;
@@ -292,7 +294,8 @@ static int search_real(const search *sr, const probe *at_min, double *score)
     size_t count = 0, i, k = 0, lo = 0, hi;
     probe p_lo = *at_min, p_hi, p;
     int rc;
-    if (s->vt.breakpoints(s->user, sr->pred, bp, sr->lay->n, &count) != 0 || count > sr->lay->n)
+    if (s->vt.breakpoints(s->user, sr->pred, bp, sr->lay->n + 2u, &count) != 0 ||
+        count > sr->lay->n + 2u)
         return CONSECO_E_CALLBACK;
     for (i = 0; i < count; i++) {
         const double v = bp[i];

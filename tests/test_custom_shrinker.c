@@ -235,7 +235,7 @@ static int lv_breakpoints(void *user, const conseco_image *pred, double *out, si
     const tcase *c = (const tcase *)user;
     size_t i, k = 0;
     (void)pred;
-    assert_int_equal(capacity, c->n);
+    assert_int_equal(capacity, c->n + 2);
     for (i = 0; i < c->n; i++)
         if (c->all_breakpoints || c->lv[i] >= c->lmin) out[k++] = c->lv[i];
     *count = k;
@@ -448,8 +448,10 @@ static int thr_breakpoints(void *user, const conseco_image *pred, double *out, s
                            size_t *count)
 {
     const thr_user *u = (const thr_user *)user;
+    const size_t n = pred->width * pred->height * pred->depth;
     size_t i, k = 0;
-    for (i = 0; i < capacity; i++)
+    assert_int_equal(capacity, n + 2); /* every pixel, lambda_min and lambda_max */
+    for (i = 0; i < n; i++)
         if (f32_at(pred, i) >= u->base) out[k++] = f32_at(pred, i);
     *count = k;
     return 0;
@@ -767,7 +769,7 @@ static void test_breakpoints_callback_error(void **state)
     expect_value(mock_apply, count, 4);
     will_return(mock_apply, 0);
     expect_function_call(mock_breakpoints);
-    expect_value(mock_breakpoints, capacity, 4);
+    expect_value(mock_breakpoints, capacity, 6);
     will_return(mock_breakpoints, 1);  /* count */
     will_return(mock_breakpoints, 0);  /* no NaN */
     will_return(mock_breakpoints, 9);  /* status */
@@ -778,8 +780,8 @@ static void test_breakpoints_callback_error(void **state)
     expect_value(mock_apply, count, 4);
     will_return(mock_apply, 0);
     expect_function_call(mock_breakpoints);
-    expect_value(mock_breakpoints, capacity, 4);
-    will_return(mock_breakpoints, 5);
+    expect_value(mock_breakpoints, capacity, 6);
+    will_return(mock_breakpoints, 7);
     will_return(mock_breakpoints, 0);
     will_return(mock_breakpoints, 0);
     assert_int_equal(score_with(&vt, f.lv, &f.im, &f.mask, 0.0, &score), CONSECO_E_CALLBACK);
@@ -789,7 +791,7 @@ static void test_breakpoints_callback_error(void **state)
     expect_value(mock_apply, count, 4);
     will_return(mock_apply, 0);
     expect_function_call(mock_breakpoints);
-    expect_value(mock_breakpoints, capacity, 4);
+    expect_value(mock_breakpoints, capacity, 6);
     will_return(mock_breakpoints, 2);
     will_return(mock_breakpoints, 1);
     will_return(mock_breakpoints, 0);
@@ -802,7 +804,7 @@ static void test_breakpoints_callback_error(void **state)
     expect_function_calls(mock_apply, 2); /* lambda_max, then 0.5 by bisection */
     expect_value_count(mock_apply, count, 4, 3);
     will_return_count(mock_apply, 0, 3);
-    expect_value(mock_breakpoints, capacity, 4);
+    expect_value(mock_breakpoints, capacity, 6);
     will_return(mock_breakpoints, 1);
     will_return(mock_breakpoints, 0);
     will_return(mock_breakpoints, 0);
