@@ -454,7 +454,8 @@ CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const con
 /**
  * Scores `count` calibration pairs (preds[i], truths[i]) and stores their
  * scores in input order, exactly as `count` calls of conseco_calibrator_add()
- * would, using up to `threads` threads (0 or 1: the calling thread only).
+ * would, using up to `threads` threads (0 or 1: the calling thread only;
+ * at most 64; fewer if a thread cannot be started or memory is short).
  * The stored order and values never depend on the thread count.
  * All or nothing: on error no score is stored and scores_out is untouched;
  * the status is the one of the lowest-index pair that failed (room for the
