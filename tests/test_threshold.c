@@ -603,9 +603,10 @@ static void test_bad_input(void **state)
     conseco_mask_out o_small = conseco_mask_out_2d(out_buf, 3, 1, 3);
     const conseco_shrinker_vtable *vt = conseco_threshold_vtable();
     conseco_image_metrics m;
-    const size_t need = conseco_scratch_size(&shr, 3, 2, 1);
+    size_t need;
     (void)state;
     conseco_threshold_params_default(&p);
+    need = conseco_scratch_size(&shr, 3, 2, 1); /* after the params are set */
     assert_true(need > 0 && need <= sizeof scratch);
     assert_int_equal(conseco_score(&shr, &img, &t, 0.1, scratch, need, &score), CONSECO_OK);
     assert_int_equal(conseco_score(&shr, &fimg, &t, 0.1, scratch, need, &score), CONSECO_OK);
