@@ -17,6 +17,7 @@
 
 #include "conseco.h"
 #include "ref_erosion.h"
+#include "score_pixel.h"
 #include "test_util.h"
 
 #define PAD_BYTE 0xCD
@@ -196,33 +197,7 @@ static void make_views(tu_rng *r, const ecase *c, int dtype, int element, int bo
                 unsigned char *px = buf + z * ss + y * rs + x * elem;
                 const int tie = tu_range(r, 0, 4) == 0; /* exactly at base */
                 const double b = v->params.base;
-                switch (dtype) {
-                case CONSECO_DTYPE_U8:
-                    *px = (uint8_t)(in ? (tie ? k : tu_range(r, k, 255)) : tu_range(r, 0, k - 1));
-                    break;
-                case CONSECO_DTYPE_U16: {
-                    const uint16_t u = (uint16_t)(in ? (tie ? k : tu_range(r, k, 65535))
-                                                     : tu_range(r, 0, k - 1));
-                    memcpy(px, &u, 2);
-                    break;
-                }
-                case CONSECO_DTYPE_MASK8: *px = (uint8_t)(in ? tu_range(r, 1, 255) : 0); break;
-                case CONSECO_DTYPE_F32: {
-                    float f = in ? (tie ? (float)b : (float)(b + (1.0 - b) * tu_uniform(r)))
-                                 : (float)(b * tu_uniform(r));
-                    if (in && (double)f < b) f = nextafterf(f, 2.0f);
-                    if (!in && (double)f >= b) f = nextafterf((float)b, -1.0f);
-                    memcpy(px, &f, 4);
-                    break;
-                }
-                default: {
-                    double f = in ? (tie ? b : b + (1.0 - b) * tu_uniform(r))
-                                  : b * tu_uniform(r) - 1e-9;
-                    if (in && f < b) f = b;
-                    memcpy(px, &f, 8);
-                    break;
-                }
-                }
+                sp_write_score(r, dtype, px, in, tie, b, k);
                 v->truth_buf[z * tss + y * trs + x] =
                     c->truth[idx(c, x, y, z)] ? (uint8_t)tu_range(r, 1, 255) : 0u;
             }

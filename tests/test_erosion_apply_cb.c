@@ -18,6 +18,7 @@
 
 #include "conseco.h"
 #include "ref_erosion.h"
+#include "score_pixel.h"
 #include "test_util.h"
 #include "wide128.h"
 
@@ -135,32 +136,7 @@ static void make_view(tu_rng *r, const shape *s, const uint8_t *yhat, int dtype,
                 const int in = yhat[at(s, x, y, z)] != 0, tie = tu_range(r, 0, 3) == 0;
                 const double b = v->params.base;
                 unsigned char *px = v->buf + z * ss + y * rs + x * elem;
-                switch (dtype) {
-                case CONSECO_DTYPE_U8:
-                    *px = (uint8_t)(in ? (tie ? k : tu_range(r, k, 255)) : tu_range(r, 0, k - 1));
-                    break;
-                case CONSECO_DTYPE_U16: {
-                    const uint16_t u = (uint16_t)(in ? (tie ? k : tu_range(r, k, 65535))
-                                                     : tu_range(r, 0, k - 1));
-                    memcpy(px, &u, 2);
-                    break;
-                }
-                case CONSECO_DTYPE_MASK8: *px = (uint8_t)(in ? tu_range(r, 1, 255) : 0); break;
-                case CONSECO_DTYPE_F32: {
-                    float f = in ? (tie ? (float)b : (float)(b + (1.0 - b) * tu_uniform(r)))
-                                 : (float)(b * tu_uniform(r));
-                    if (in && (double)f < b) f = nextafterf(f, 2.0f);
-                    if (!in && (double)f >= b) f = nextafterf((float)b, -1.0f);
-                    memcpy(px, &f, 4);
-                    break;
-                }
-                default: {
-                    double f = in ? (tie ? b : b + (1.0 - b) * tu_uniform(r)) : b * tu_uniform(r) - 1e-9;
-                    if (in && f < b) f = b;
-                    memcpy(px, &f, 8);
-                    break;
-                }
-                }
+                sp_write_score(r, dtype, px, in, tie, b, k);
             }
     v->pred = conseco_image_3d(v->buf, s->w, s->h, s->d, rs, ss, dtype);
 }
