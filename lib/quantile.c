@@ -140,16 +140,15 @@ static int rank_exact(size_t n, const exact_alpha *a, size_t *k)
 {
     /* (n + 1) * num = n * num + num: n + 1 itself may not fit 64 bits */
     const u128 prod = add_128_64(mul_64x64((uint64_t)n, a->num), a->num);
-    u128 f;
-    uint64_t rest;
+    uint64_t f, rest;
+    /* alpha < 1, so f <= n fits the low word */
     if (a->den != 0)
-        f = div_128_64(prod, a->den);
+        f = div_128_64(prod, a->den).lo;
     else if (a->shift >= 128)
-        f.hi = f.lo = 0;
+        f = 0;
     else
-        f = shr_128(prod, a->shift);
-    /* alpha < 1, so f <= n and f.hi == 0 */
-    rest = (uint64_t)n - f.lo;
+        f = shr_128(prod, a->shift).lo;
+    rest = (uint64_t)n - f;
     if (rest >= (uint64_t)SIZE_MAX) return CONSECO_E_OVERFLOW; /* k = n + 1 > SIZE_MAX */
     *k = (size_t)(rest + 1u);
     return CONSECO_OK;

@@ -269,9 +269,9 @@ static inline void apply_row(int dtype, const unsigned char *row, size_t w, doub
         const double s = conseco__pixel(dtype, row, x);
         const int in_yhat = s >= base;
         /* lambda below base cannot add pixels outside Yhat */
-        const int kept = in_yhat & (s >= lambda);
+        const int kept = in_yhat && s >= lambda;
         if (in) in[x] = (uint8_t)kept;
-        if (un) un[x] = (uint8_t)(in_yhat & !kept);
+        if (un) un[x] = (uint8_t)(in_yhat && !kept);
     }
 }
 

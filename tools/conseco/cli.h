@@ -24,14 +24,23 @@ enum cli_exit {
 #define CLI_PRINTF(a, b)
 #endif
 
+/* The reporters below return an exit code that is never CLI_EXIT_OK. Callers
+ * chain steps with `if (rc == CLI_EXIT_OK) ...`; cli_failed() states the
+ * guarantee inline, where a static analyser that sees one file at a time can
+ * use it (otherwise it assumes a failure may read as success). */
+static inline int cli_failed(int code) { return code != CLI_EXIT_OK ? code : CLI_EXIT_INTERNAL; }
+
 /* Prints "conseco: <message>" as one line on stderr and returns `code`. */
-int cli_fail(int code, const char *fmt, ...) CLI_PRINTF(2, 3);
+int cli_fail_report(int code, const char *fmt, ...) CLI_PRINTF(2, 3);
+#define cli_fail(...) cli_failed(cli_fail_report(__VA_ARGS__))
 
 /* Reports a libconseco status about `what` (a file or a step); returns CLI_EXIT_DATA for
- * statuses caused by the input data, CLI_EXIT_LIBRARY otherwise. */
-int cli_fail_status(int status, const char *what);
+ * statuses caused by the input data, CLI_EXIT_INTERNAL for CONSECO_E_NO_MEMORY,
+ * CLI_EXIT_LIBRARY otherwise. */
+int cli_fail_status_report(int status, const char *what);
+#define cli_fail_status(status, what) cli_failed(cli_fail_status_report((status), (what)))
 
 /* Out-of-memory report; returns CLI_EXIT_INTERNAL. */
-int cli_fail_nomem(void);
+#define cli_fail_nomem() cli_fail(CLI_EXIT_INTERNAL, "out of memory")
 
 #endif /* CONSECO_CLI_H */

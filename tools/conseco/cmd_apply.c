@@ -299,7 +299,7 @@ int cli_cmd_apply(int argc, char **argv)
     job.uncertain_dir = unc_dir;
     job.overlay_dir = overlay_dir;
     if ((rc = cli_dataset_scan(pred_dir, &job.pred)) != CLI_EXIT_OK) return rc;
-    if (rc == CLI_EXIT_OK && image_dir) {
+    if (image_dir) {
         rc = cli_dataset_scan(image_dir, &job.image);
         job.have_image = rc == CLI_EXIT_OK;
     }

@@ -129,8 +129,8 @@ static int score_all(const conseco_image *preds, const conseco_mask *truths,
 
 static int make_candidates(table *tb, size_t n)
 {
-    size_t i, m = 0;
-    tb->cand = (double *)malloc((n ? n : 1) * sizeof(double));
+    size_t i, m = 0, rows = n ? n : 1, cells;
+    tb->cand = (double *)malloc(rows * sizeof(double));
     if (tb->cand == NULL) return cli_fail_nomem();
     for (i = 0; i < n; i++)
         if (tb->scores[i] <= 1.7976931348623157e308) tb->cand[m++] = tb->scores[i];
@@ -139,8 +139,11 @@ static int make_candidates(table *tb, size_t n)
     for (i = 0; i < m; i++)
         if (tb->cand_count == 0 || tb->cand[tb->cand_count - 1] != tb->cand[i])
             tb->cand[tb->cand_count++] = tb->cand[i];
-    tb->kept_tp = (uint64_t *)calloc(n * (tb->cand_count + 1), sizeof(uint64_t));
-    tb->kept_fp = (uint64_t *)calloc(n * (tb->cand_count + 1), sizeof(uint64_t));
+    /* one row of cand_count + 1 counters per image (at least one cell: calloc(0) may be NULL) */
+    if (tb->cand_count + 1 > (size_t)-1 / rows) return cli_fail_nomem();
+    cells = rows * (tb->cand_count + 1);
+    tb->kept_tp = (uint64_t *)calloc(cells, sizeof(uint64_t));
+    tb->kept_fp = (uint64_t *)calloc(cells, sizeof(uint64_t));
     if (tb->kept_tp == NULL || tb->kept_fp == NULL) return cli_fail_nomem();
     return CLI_EXIT_OK;
 }
@@ -157,15 +160,19 @@ static int count_all(const conseco_image *preds, const conseco_mask *truths,
     for (i = 0; i < n; i++) {
         size_t w = preds[i].width, h = preds[i].height, x, y, count = w * h;
         int st;
-        if (count > cap) {
-            double *nl = (double *)realloc(levels, count * sizeof(double));
+        if (count > cap || levels == NULL) {
+            /* at least one element, so an empty image still gets a real buffer */
+            const size_t want = count ? count : 1;
+            double *nl = want > (size_t)-1 / sizeof(double)
+                             ? NULL
+                             : (double *)realloc(levels, want * sizeof(double));
             if (nl == NULL) {
                 free(levels);
                 free(last_c);
                 return cli_fail_nomem();
             }
             levels = nl;
-            cap = count;
+            cap = want;
         }
         st = sh->vtable->levels(sh->user, &preds[i], levels, count);
         if (st != CONSECO_OK) {
@@ -266,7 +273,7 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
         int st = conseco_shrinker_validate(&sh[m]);
         if (st != CONSECO_OK) return cli_fail_status(st, "shrinker");
     }
-    if (S > (size_t)-1 / (3 * 3 * T + 1)) return cli_fail_nomem();
+    if (S > (size_t)-1 / ((size_t)9 * T + 1)) return cli_fail_nomem();
 
     tabs = (table *)calloc(2 * T, sizeof *tabs);
     totals = (image_totals *)calloc(n, sizeof *totals);

@@ -66,7 +66,8 @@ char *cli_path_join(const char *dir, const char *name)
     if (p == NULL) return NULL;
     memcpy(p, dir, a);
     if (slash) p[a++] = '/';
-    memcpy(p + a, name, b + 1);
+    memcpy(p + a, name, b);
+    p[a + b] = '\0';
     return p;
 }
 

@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int cli_fail(int code, const char *fmt, ...)
+int cli_fail_report(int code, const char *fmt, ...)
 {
     va_list ap;
     fputs("conseco: ", stderr);
@@ -16,7 +16,7 @@ int cli_fail(int code, const char *fmt, ...)
     return code;
 }
 
-int cli_fail_status(int status, const char *what)
+int cli_fail_status_report(int status, const char *what)
 {
     int code;
     switch (status) {
@@ -40,8 +40,6 @@ int cli_fail_status(int status, const char *what)
         code = CLI_EXIT_LIBRARY;
         break;
     }
-    return cli_fail(code, "%s: %s (%s)", what, conseco_strerror(status),
-                    conseco_status_name(status));
+    return cli_fail_report(code, "%s: %s (%s)", what, conseco_strerror(status),
+                           conseco_status_name(status));
 }
-
-int cli_fail_nomem(void) { return cli_fail(CLI_EXIT_INTERNAL, "out of memory"); }
