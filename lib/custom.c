@@ -9,8 +9,10 @@
  * same score.
  *
  * Scratch layout (one block, 16-byte aligned): N + 2 doubles (levels, or
- * breakpoints: every pixel's level plus lambda_min and lambda_max), then N
- * bytes for Yhat, then N bytes for an inner set.
+ * breakpoints: every pixel's level plus lambda_min and lambda_max); the
+ * black-box path adds N bytes for Yhat and N bytes for an inner set. With
+ * levels, apply and evaluate read membership off the level map, so a custom
+ * shrinker with levels needs one level map per image and nothing more.
  */
 #include "internal.h"
 
@@ -20,38 +22,42 @@
 
 typedef struct layout {
     double *values;  /* N levels, or up to N + 2 breakpoints */
-    uint8_t *yhat;   /* I_lambda_min, dense 0/1 */
-    uint8_t *inner;  /* I_lambda, dense 0/1 */
+    uint8_t *yhat;   /* black box only: I_lambda_min, dense 0/1 */
+    uint8_t *inner;  /* black box only: I_lambda, dense 0/1 */
     size_t n;
 } layout;
 
-/* One double and two bytes per pixel, and two more doubles. */
-static int layout_bytes(size_t n, size_t *bytes)
+/* One double per pixel and two more; two bytes per pixel for the black box's masks. */
+static int layout_bytes(size_t n, int masks, size_t *bytes)
 {
-    return conseco__mul_size(n, sizeof(double) + 2u, bytes) &&
+    return conseco__mul_size(n, sizeof(double) + (masks ? 2u : 0u), bytes) &&
            conseco__add_size(*bytes, 2u * sizeof(double), bytes);
 }
 
-size_t conseco__custom_scratch_size(size_t width, size_t height, size_t depth)
+size_t conseco__custom_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
+                                    size_t depth)
 {
     size_t n, bytes;
     if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
-        !layout_bytes(n, &bytes) || !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
+        !layout_bytes(n, s->vt.levels == NULL, &bytes) ||
+        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
         return 0;
     return bytes;
 }
 
-static int layout_carve(void *scratch, size_t size, size_t n, layout *out)
+static int layout_carve(const conseco__shrinker *s, void *scratch, size_t size, size_t n,
+                        layout *out)
 {
+    const int masks = s->vt.levels == NULL;
     size_t need;
     unsigned char *p;
-    if (!layout_bytes(n, &need)) return CONSECO_E_OVERFLOW;
+    if (!layout_bytes(n, masks, &need)) return CONSECO_E_OVERFLOW;
     if (scratch == NULL) return CONSECO_E_SCRATCH_TOO_SMALL;
     p = (unsigned char *)conseco__align16(scratch, &size);
     if (size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     out->values = (double *)(void *)p;
-    out->yhat = p + sizeof(double) * (n + 2u);
-    out->inner = out->yhat + n;
+    out->yhat = masks ? p + sizeof(double) * (n + 2u) : NULL;
+    out->inner = masks ? out->yhat + n : NULL;
     out->n = n;
     return CONSECO_OK;
 }
@@ -366,28 +372,53 @@ int conseco__custom_score(const conseco__shrinker *s, const conseco_image *pred,
     size_t n;
     int rc;
     if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
-    if ((rc = layout_carve(scratch, scratch_size, n, &lay)) != CONSECO_OK) return rc;
+    if ((rc = layout_carve(s, scratch, scratch_size, n, &lay)) != CONSECO_OK) return rc;
     return s->vt.levels != NULL ? levels_score(s, pred, truth, tau, &lay, score)
                                 : blackbox_score(s, pred, truth, tau, &lay, score);
 }
 
 /* ---------------------------------------------------- apply and evaluate */
-/* Dense Yhat and I_lambda (0/1) into lay->yhat and lay->inner.
- * lambda <= lambda_min gives Yhat; lambda = +inf gives the empty set. */
-static int custom_masks(const conseco__shrinker *s, const conseco_image *pred, double lambda,
-                        const layout *lay)
+/* Where pixel i stands at one lambda: bit 0 set if it is in Yhat, bit 1 if
+ * it is in I_lambda. Read off the level map when there is one, otherwise off
+ * the black box's dense masks. */
+typedef struct membership {
+    const double *levels;             /* NULL on the black-box path */
+    const uint8_t *yhat, *inner;      /* black box only */
+    double lmin, lambda;
+    int empty;                        /* lambda = +inf: I_lambda is empty */
+} membership;
+
+#define IN_YHAT 1u
+#define IN_INNER 2u
+
+static unsigned member_of(const membership *m, size_t i)
+{
+    if (m->levels != NULL) {
+        const double v = m->levels[i];
+        const unsigned in_yhat = v >= m->lmin;
+        return in_yhat | (unsigned)(in_yhat && !m->empty && v >= m->lambda) << 1;
+    }
+    return (unsigned)m->yhat[i] | (unsigned)m->inner[i] << 1;
+}
+
+/* Prepares membership at lambda: the level map, or dense Yhat and I_lambda
+ * from the black box. lambda <= lambda_min gives Yhat; +inf the empty set. */
+static int membership_at(const conseco__shrinker *s, const conseco_image *pred, double lambda,
+                         const layout *lay, membership *m)
 {
     const double lmin = s->vt.lambda_min;
     const int empty = lambda == conseco__inf();
     size_t i;
     int rc;
+    m->levels = NULL;
+    m->yhat = lay->yhat;
+    m->inner = lay->inner;
+    m->lmin = lmin;
+    m->lambda = lambda;
+    m->empty = empty;
     if (s->vt.levels != NULL) {
-        const double *lv = lay->values;
         if ((rc = fetch_levels(s, pred, lay->values, lay->n)) != CONSECO_OK) return rc;
-        for (i = 0; i < lay->n; i++) {
-            lay->yhat[i] = lv[i] >= lmin;
-            lay->inner[i] = (uint8_t)(lay->yhat[i] && !empty && lv[i] >= lambda);
-        }
+        m->levels = lay->values;
         return CONSECO_OK;
     }
     if ((rc = call_apply(s, pred, lmin, lay->yhat, lay->n)) != CONSECO_OK) return rc;
@@ -403,14 +434,17 @@ static int custom_masks(const conseco__shrinker *s, const conseco_image *pred, d
     return CONSECO_OK;
 }
 
-/* Copies a dense 0/1 array into a strided output view. */
-static void write_mask(const uint8_t *dense, const conseco_mask_out *out)
+/* Writes one membership test per pixel into a strided output view:
+ * (member & mask) == want. */
+static void write_mask(const membership *m, unsigned mask, unsigned want,
+                       const conseco_mask_out *out)
 {
     size_t x, y, z, i = 0;
     for (z = 0; z < out->depth; z++)
         for (y = 0; y < out->height; y++) {
             uint8_t *row = conseco__mask_out_row(out, y, z);
-            for (x = 0; x < out->width; x++, i++) row[x] = dense[i];
+            for (x = 0; x < out->width; x++, i++)
+                row[x] = (uint8_t)((member_of(m, i) & mask) == want);
         }
 }
 
@@ -419,17 +453,15 @@ int conseco__custom_apply(const conseco__shrinker *s, const conseco_image *pred,
                           const conseco_mask_out *uncertain)
 {
     layout lay;
-    size_t n, i;
+    membership m;
+    size_t n;
     int rc;
     if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
-    if ((rc = layout_carve(scratch, scratch_size, n, &lay)) != CONSECO_OK) return rc;
-    if ((rc = custom_masks(s, pred, lambda, &lay)) != CONSECO_OK) return rc;
-    if (inner != NULL) write_mask(lay.inner, inner);
-    if (uncertain != NULL) {
-        /* U = Yhat \ I, computed in place over Yhat (no longer needed) */
-        for (i = 0; i < n; i++) lay.yhat[i] = (uint8_t)(lay.yhat[i] && !lay.inner[i]);
-        write_mask(lay.yhat, uncertain);
-    }
+    if ((rc = layout_carve(s, scratch, scratch_size, n, &lay)) != CONSECO_OK) return rc;
+    if ((rc = membership_at(s, pred, lambda, &lay, &m)) != CONSECO_OK) return rc;
+    if (inner != NULL) write_mask(&m, IN_INNER, IN_INNER, inner);
+    /* U = Yhat \ I */
+    if (uncertain != NULL) write_mask(&m, IN_YHAT | IN_INNER, IN_YHAT, uncertain);
     return CONSECO_OK;
 }
 
@@ -438,18 +470,20 @@ int conseco__custom_evaluate(const conseco__shrinker *s, const conseco_image *pr
                              void *scratch, size_t scratch_size, conseco_image_metrics *out)
 {
     layout lay;
+    membership m;
     size_t n, i = 0, x, y, z;
     uint64_t predicted = 0, kept = 0, kept_fp = 0;
     int rc;
     if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
-    if ((rc = layout_carve(scratch, scratch_size, n, &lay)) != CONSECO_OK) return rc;
-    if ((rc = custom_masks(s, pred, lambda, &lay)) != CONSECO_OK) return rc;
+    if ((rc = layout_carve(s, scratch, scratch_size, n, &lay)) != CONSECO_OK) return rc;
+    if ((rc = membership_at(s, pred, lambda, &lay, &m)) != CONSECO_OK) return rc;
     for (z = 0; z < truth->depth; z++)
         for (y = 0; y < truth->height; y++) {
             const uint8_t *t = conseco__mask_row(truth, y, z);
             for (x = 0; x < truth->width; x++, i++) {
-                predicted += lay.yhat[i];
-                if (lay.inner[i]) {
+                const unsigned member = member_of(&m, i);
+                predicted += member & IN_YHAT;
+                if (member & IN_INNER) {
                     kept++;
                     kept_fp += t[x] == 0;
                 }

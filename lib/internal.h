@@ -157,7 +157,8 @@ int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lamb
                               uint8_t *inner, size_t count);
 
 /* Generic paths for custom shrinkers (shrinker.c). */
-size_t conseco__custom_scratch_size(size_t width, size_t height, size_t depth);
+size_t conseco__custom_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
+                                    size_t depth);
 int conseco__custom_score(const conseco__shrinker *s, const conseco_image *pred,
                           const conseco_mask *truth, double tau, void *scratch,
                           size_t scratch_size, double *score);

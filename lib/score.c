@@ -48,7 +48,7 @@ size_t conseco_scratch_size(const conseco_shrinker *shrinker, size_t width, size
     case CONSECO_KIND_EROSION:
         return conseco__erosion_scratch_size((const conseco_erosion_params *)s.user, width,
                                              height, depth);
-    default: return conseco__custom_scratch_size(width, height, depth);
+    default: return conseco__custom_scratch_size(&s, width, height, depth);
     }
 }
 

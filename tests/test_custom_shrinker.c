@@ -1035,6 +1035,8 @@ static void test_scratch_rules(void **state)
     sh.user = &c;
     need = conseco_scratch_size(&sh, 2, 2, 1);
     assert_true(need > 0 && need + 15 <= sizeof buf);
+    /* with levels, one level map (a double per pixel) and a constant: no masks */
+    assert_true(conseco_scratch_size(&sh, 1000, 1000, 1) <= 1000u * 1000u * sizeof(double) + 64u);
     /* any alignment works with exactly the reported size */
     {
         size_t off;
