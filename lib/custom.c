@@ -382,6 +382,7 @@ int conseco__custom_score(const conseco__shrinker *s, const conseco_image *pred,
  * it is in I_lambda. Read off the level map when there is one, otherwise off
  * the black box's dense masks. */
 typedef struct membership {
+    int dense;                        /* black box: read yhat and inner, not levels */
     const double *levels;             /* NULL on the black-box path */
     const uint8_t *yhat, *inner;      /* black box only */
     double lmin, lambda;
@@ -393,7 +394,7 @@ typedef struct membership {
 
 static unsigned member_of(const membership *m, size_t i)
 {
-    if (m->levels != NULL) {
+    if (!m->dense) {
         const double v = m->levels[i];
         const unsigned in_yhat = v >= m->lmin;
         return in_yhat | (unsigned)(in_yhat && !m->empty && v >= m->lambda) << 1;
@@ -410,13 +411,14 @@ static int membership_at(const conseco__shrinker *s, const conseco_image *pred, 
     const int empty = lambda == conseco__inf();
     size_t i;
     int rc;
+    m->dense = lay->yhat != NULL;
     m->levels = NULL;
     m->yhat = lay->yhat;
     m->inner = lay->inner;
     m->lmin = lmin;
     m->lambda = lambda;
     m->empty = empty;
-    if (s->vt.levels != NULL) {
+    if (!m->dense) { /* layout_carve() left out the masks: there is a level map */
         if ((rc = fetch_levels(s, pred, lay->values, lay->n)) != CONSECO_OK) return rc;
         m->levels = lay->values;
         return CONSECO_OK;

@@ -196,9 +196,151 @@ static void yhat_row(int dtype, const unsigned char *row, size_t x0, size_t n,
     if (!ok) *finite = 0;
 }
 
-/* Pass 1: Yhat, |Yhat|, its box and the column distances from above. */
-static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
-                 size_t scratch_size, cross2d *c)
+#ifdef C2_SIMD
+/* Pass 1a on float32 maps with SSE2: for each row, the Yhat bitmap, its
+ * first and last column, finiteness. Groups of 16 pixels with none in Yhat
+ * (most of an image) cost a few instructions: "not below thr" also holds
+ * for NaN and +inf, which the exact test then reports; -inf, below thr, is
+ * caught by the row's minimum (min() can drop it only for a NaN, itself
+ * caught). The map is prefetched 4 KiB ahead (integer arithmetic: the
+ * address may lie past it): the hardware alone falls behind. When scoring,
+ * the truth under each row's Yhat is prefetched for pass 2. Returns 0 on a
+ * NaN or infinity. */
+static int f32_pass1a(const conseco_image *pred, const conseco_mask *truth, const thresholds *t,
+                      uint8_t *bitmap, unsigned char *yrow, cross2d *c, size_t *xlo, size_t *xhi)
+{
+    const size_t w = pred->width, h = pred->height, rb = (w + 7u) / 8u;
+    const __m128 vb = _mm_set1_ps(t->f32);
+    size_t y, x, k, lo = w, hi = 0;
+    int finite = 1;
+    for (y = 0; y < h; y++) {
+        const unsigned char *row = conseco__image_row(pred, y, 0);
+        const float *s = (const float *)(const void *)row;
+        uint8_t *bm = bitmap + y * rb;
+        __m128 vmin = _mm_setzero_ps(), bad = _mm_setzero_ps();
+        size_t first = w, last = 0;
+        for (x = 0; x + 16 <= w; x += 16) {
+            const __m128 v0 = _mm_loadu_ps(s + x), v1 = _mm_loadu_ps(s + x + 4);
+            const __m128 v2 = _mm_loadu_ps(s + x + 8), v3 = _mm_loadu_ps(s + x + 12);
+            unsigned m;
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)(s + x) + 4096u), _MM_HINT_T0);
+            vmin = _mm_min_ps(vmin, _mm_min_ps(_mm_min_ps(v0, v1), _mm_min_ps(v2, v3)));
+            if (!_mm_movemask_ps(_mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(v0, vb), _mm_cmpnlt_ps(v1, vb)),
+                                           _mm_or_ps(_mm_cmpnlt_ps(v2, vb), _mm_cmpnlt_ps(v3, vb))))) {
+                bm[x / 8u] = 0;
+                bm[x / 8u + 1u] = 0;
+                continue;
+            }
+            bad = _mm_or_ps(bad, _mm_or_ps(_mm_or_ps(_mm_sub_ps(v0, v0), _mm_sub_ps(v1, v1)),
+                                           _mm_or_ps(_mm_sub_ps(v2, v2), _mm_sub_ps(v3, v3))));
+            m = (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v0, vb)) |
+                (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v1, vb)) << 4 |
+                (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v2, vb)) << 8 |
+                (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v3, vb)) << 12;
+            bm[x / 8u] = (uint8_t)m; /* bit k: pixel 8i + k, as pack8() */
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+            if (m) {
+                if (first == w) first = x + (size_t)__builtin_ctz(m);
+                last = x + 31u - (size_t)__builtin_clz(m);
+            }
+        }
+        finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad),
+                                                     _mm_setzero_si128())) == 0xFFFF;
+        finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin),
+                                                     _mm_set1_epi32(-0x800000))) == 0; /* -inf */
+        if (x < w) { /* the last w % 16 pixels: x is a multiple of 8 */
+            yhat_row(CONSECO_DTYPE_F32, row, x, w - x, t, yrow, &finite);
+            for (k = 0; k < w - x; k += 8)
+                bm[(x + k) / 8u] = pack8(yrow + k, w - x - k < 8u ? w - x - k : 8u);
+            for (k = 0; k < w - x; k++)
+                if (yrow[k]) {
+                    if (first == w) first = x + k;
+                    last = x + k;
+                }
+        }
+        if (!finite) return 0;
+        if (first == w) continue;
+        if (truth != NULL) {
+            const uint8_t *tr = conseco__mask_row(truth, y, 0);
+            for (k = first; k <= last; k += 64) _mm_prefetch((const char *)(tr + k), _MM_HINT_T0);
+            _mm_prefetch((const char *)(tr + last), _MM_HINT_T0);
+        }
+        lo = first < lo ? first : lo;
+        hi = last > hi ? last : hi;
+        if (c->y0 == h) c->y0 = y;
+        c->y1 = y;
+    }
+    *xlo = lo;
+    *xhi = hi;
+    return 1;
+}
+#endif
+
+#ifdef C2_SIMD
+/* Pass 1b on the first n8 (a multiple of 8) pixels of a box row starting at
+ * column x0, eight at a time: g[k] = Yhat ? above[k] + 1 (saturating at
+ * C2_INF) : 0, from the row's bitmap bm. Returns the Yhat pixels counted. */
+static uint32_t column_row8(const uint8_t *bm, size_t x0, size_t n8, const uint16_t *above,
+                            uint16_t *g)
+{
+    const __m128i bit = _mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1), one = _mm_set1_epi16(1);
+    __m128i cnt = _mm_setzero_si128();
+    uint16_t lane[8];
+    uint32_t count = 0;
+    size_t k;
+    for (k = 0; k < n8; k += 8) {
+        /* pixels x .. x + 7 lie in the row: bytes x / 8 and (x + 7) / 8 */
+        const size_t x = x0 + k;
+        const unsigned bits = ((unsigned)bm[x / 8u] | (unsigned)bm[(x + 7u) / 8u] << 8) >> (x & 7u);
+        const __m128i m =
+            _mm_cmpeq_epi16(_mm_and_si128(_mm_set1_epi16((short)(bits & 0xFFu)), bit), bit);
+        const __m128i up = _mm_loadu_si128((const __m128i *)(const void *)(above + k));
+        _mm_storeu_si128((__m128i *)(void *)(g + k), _mm_and_si128(m, _mm_adds_epu16(up, one)));
+        cnt = _mm_sub_epi16(cnt, m); /* each lane <= n8 / 8 < 8192 */
+    }
+    _mm_storeu_si128((__m128i *)(void *)lane, cnt);
+    for (k = 0; k < 8; k++) count += lane[k];
+    return count;
+}
+#endif
+
+/* Pass 1a on any map: for each row, the Yhat bitmap; the columns holding
+ * Yhat give the box. Returns 0 on a NaN or infinity. */
+static int pass1a(const conseco_image *pred, const thresholds *t, uint8_t *bitmap,
+                  unsigned char *colany, unsigned char *yrow, cross2d *c)
+{
+    const size_t w = pred->width, h = pred->height, rb = (w + 7u) / 8u;
+    size_t x, y, i;
+    int finite = 1;
+    CONSECO_memset(colany, 0, w);
+    for (y = 0; y < h; y++) {
+        unsigned any = 0;
+        yhat_row(pred->dtype, conseco__image_row(pred, y, 0), 0, w, t, yrow, &finite);
+        if (!finite) return 0;
+        for (x = 0; x < w; x++) {
+            colany[x] |= yrow[x];
+            any |= yrow[x];
+        }
+        if (!any) {
+            CONSECO_memset(bitmap + y * rb, 0, rb);
+            continue;
+        }
+        /* keep the row's Yhat as bits: pass 1b need not read the map again */
+        for (i = 0; i < rb; i++)
+            bitmap[y * rb + i] = pack8(yrow + 8u * i, w - 8u * i < 8u ? w - 8u * i : 8u);
+        if (c->y0 == h) c->y0 = y;
+        c->y1 = y;
+    }
+    if (c->y0 == h) return 1;
+    for (c->x0 = 0; !colany[c->x0]; c->x0++) continue;
+    for (c->x1 = w - 1; !colany[c->x1]; c->x1--) continue;
+    return 1;
+}
+
+/* Pass 1: Yhat, |Yhat|, its box and the column distances from above.
+ * truth: the score's, to prefetch; NULL for apply and evaluate. */
+static int build(const conseco_erosion_params *p, const conseco_image *pred,
+                 const conseco_mask *truth, void *scratch, size_t scratch_size, cross2d *c)
 {
     const size_t w = pred->width, h = pred->height;
     const size_t need = conseco__cross2d_scratch_size(w, h);
@@ -207,7 +349,6 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred, voi
     thresholds t;
     size_t sz[6], x, y, bw, i, rb = (w + 7u) / 8u;
     uint8_t *bitmap;
-    int finite = 1;
 
     if (need == 0 || !areas(w, h, sz)) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
@@ -238,28 +379,17 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred, voi
     }
 
     /* 1a: every row once, read only: the box of Yhat and finiteness */
-    CONSECO_memset(colany, 0, w);
-    for (y = 0; y < h; y++) {
-        unsigned any = 0;
-        yhat_row(pred->dtype, conseco__image_row(pred, y, 0), 0, w, &t, yrow, &finite);
-        if (!finite) return CONSECO_E_NONFINITE;
-        for (x = 0; x < w; x++) {
-            colany[x] |= yrow[x];
-            any |= yrow[x];
-        }
-        if (!any) {
-            CONSECO_memset(bitmap + y * rb, 0, rb);
-            continue;
-        }
-        /* keep the row's Yhat as bits: pass 1b need not read the map again */
-        for (i = 0; i < rb; i++)
-            bitmap[y * rb + i] = pack8(yrow + 8u * i, w - 8u * i < 8u ? w - 8u * i : 8u);
-        if (c->y0 == h) c->y0 = y;
-        c->y1 = y;
+#ifdef C2_SIMD
+    if (pred->dtype == CONSECO_DTYPE_F32) {
+        if (!f32_pass1a(pred, truth, &t, bitmap, yrow, c, &c->x0, &c->x1))
+            return CONSECO_E_NONFINITE;
+    } else
+#endif
+    {
+        (void)truth;
+        if (!pass1a(pred, &t, bitmap, colany, yrow, c)) return CONSECO_E_NONFINITE;
     }
     if (c->y0 == h) return CONSECO_OK; /* empty prediction */
-    for (c->x0 = 0; !colany[c->x0]; c->x0++) continue;
-    for (c->x1 = w - 1; !colany[c->x1]; c->x1--) continue;
 
     /* 1b: the box rows again, into g (box-wide rows): the distance to the
      * nearest background at or above, in the column; and |Yhat| */
@@ -270,13 +400,23 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred, voi
     for (y = c->y0; y <= c->y1; y++) {
         uint16_t *g = c->g + (y - c->y0) * bw;
         uint32_t count = 0; /* <= bw < 65535 */
-        const unsigned char *in = yrow + (c->x0 & 7u);
-        for (i = c->x0 / 8u; i <= c->x1 / 8u; i++)
-            unpack8(bitmap[y * rb + i], yrow + 8u * (i - c->x0 / 8u));
-        for (x = 0; x < bw; x++) {
-            const unsigned up = above[x];
-            g[x] = (uint16_t)(in[x] ? up + (up != C2_INF) : 0u);
-            count += in[x];
+        size_t k0 = 0;
+#ifdef C2_SIMD
+        k0 = bw & ~(size_t)7u;
+        count = column_row8(bitmap + y * rb, c->x0, k0, above, g);
+#endif
+        /* without SIMD k0 is 0, so the test always holds there */
+        /* cppcheck-suppress knownConditionTrueFalse */
+        if (k0 < bw) { /* the rest of the row, from flags */
+            const size_t xs = c->x0 + k0;
+            const unsigned char *in = yrow + (xs & 7u); /* in[0]: pixel k0 */
+            for (i = xs / 8u; i <= c->x1 / 8u; i++)
+                unpack8(bitmap[y * rb + i], yrow + 8u * (i - xs / 8u));
+            for (x = k0; x < bw; x++) {
+                const unsigned up = above[x];
+                g[x] = (uint16_t)(in[x - k0] ? up + (up != C2_INF) : 0u);
+                count += in[x - k0];
+            }
         }
         c->predicted += count;
         above = g;
@@ -445,7 +585,16 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     /* columns: g becomes the distance to the nearest background in the column */
     for (r = rows; r-- > 0;) {
         uint16_t *g = c->g + r * bw;
-        for (x = 0; x < bw; x++) {
+        x = 0;
+#ifdef C2_SIMD
+        for (; x + 8 <= bw; x += 8) { /* saturating: C2_INF + 1 stays C2_INF, above any a */
+            const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(g + x));
+            const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(below + x));
+            _mm_storeu_si128((__m128i *)(void *)(g + x),
+                             min_u16(a, _mm_adds_epu16(b, _mm_set1_epi16(1))));
+        }
+#endif
+        for (; x < bw; x++) {
             const uint32_t a = g[x], b = (uint32_t)below[x] + 1u;
             g[x] = (uint16_t)(a < b ? a : b);
         }
@@ -492,7 +641,7 @@ int conseco__cross2d_score(const conseco_erosion_params *p, const conseco_image 
     score_ctx s;
     uint64_t fp, budget, acc;
     size_t b, k;
-    int rc = build(p, pred, scratch, scratch_size, &c);
+    int rc = build(p, pred, truth, scratch, scratch_size, &c);
     if (rc != CONSECO_OK) return rc;
     if (c.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
@@ -580,7 +729,7 @@ int conseco__cross2d_apply(const conseco_erosion_params *p, const conseco_image 
     const size_t w = pred->width, h = pred->height;
     cross2d c;
     apply_ctx a;
-    int rc = build(p, pred, scratch, scratch_size, &c);
+    int rc = build(p, pred, NULL, scratch, scratch_size, &c);
     if (rc != CONSECO_OK) return rc;
     if (c.predicted == 0) {
         zero_rows(inner, 0, h, 0, w);
@@ -633,7 +782,7 @@ int conseco__cross2d_evaluate(const conseco_erosion_params *p, const conseco_ima
 {
     cross2d c;
     eval_ctx e;
-    int rc = build(p, pred, scratch, scratch_size, &c);
+    int rc = build(p, pred, truth, scratch, scratch_size, &c);
     if (rc != CONSECO_OK) return rc;
     e.truth = truth;
     e.x0 = c.x0;

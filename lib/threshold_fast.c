@@ -4,24 +4,28 @@
  * The score is the smallest breakpoint above l, the (m+1)-th largest
  * false-positive score (threshold.c explains why).
  *
- * Float32: a vectorised pass tests each row against base (as a float
- * threshold equivalent to the contract's double comparison), for NaN/inf and
- * against the truth; the false positives it flags (skipped four at a time
- * when none is) store their 32-bit key. Float bit patterns, sign handled,
- * sort like the floats, so l comes from a radix selection on those keys (11
- * bits of their spread per round, three rounds at most over a shrinking
- * set). A second vectorised pass over the rows and columns holding Yhat (in
- * cache for the usual sizes) finds the smallest score in (l, top]. No sort,
- * no doubles; at most 4 bytes of scratch per pixel.
+ * Float32: one pass over the map. Groups of 16 pixels are tested against
+ * base (as a float threshold equivalent to the contract's double comparison)
+ * and for NaN/inf with SSE2; groups with no pixel in Yhat (most of an image)
+ * cost a few instructions and never read the truth. Every Yhat pixel stores
+ * its 32-bit key: false positives at the front of the key area, the others
+ * at its back. Float bit patterns, sign handled, sort like the floats, so l
+ * comes from a radix selection on the false positives' keys (11 bits of
+ * their spread per round, three rounds at most over a shrinking set), which
+ * also yields the smallest false positive above l; the smallest other Yhat
+ * score above l comes from one scan of the back keys. The map is read once;
+ * no sort, no doubles; at most 4 bytes of scratch per pixel.
  *
- * 8-bit: one histogram of 512 bins (value, plus 256 for false positives),
- * eight interleaved copies so that runs of equal values do not serialise on
- * one counter; pixels below base are skipped eight at a time.
+ * 8-bit: one pass counts Yhat and histograms the false positives by value
+ * (four interleaved copies, so that runs of equal values do not serialise
+ * on one counter); groups of 16 pixels below base are skipped after one
+ * SSE2 test. The next Yhat value above l comes from a second pass over the
+ * rows holding Yhat (16 bytes per step, in cache for the usual sizes).
  */
 #include "threshold_fast.h"
 
-/* SSE2 (every x86-64) for the one loop compilers do not vectorise by
- * themselves (a 32-bit min); plain C elsewhere, same results. */
+/* SSE2 (every x86-64) for the loops compilers do not vectorise by
+ * themselves; plain C elsewhere, same results. */
 #if defined(__SSE2__) && !defined(CONSECO_NO_SIMD) && \
     !(defined(CONSECO_FREESTANDING) && CONSECO_FREESTANDING)
 #include <emmintrin.h>
@@ -29,8 +33,8 @@
 #endif
 
 #define DIGIT_BITS 11u
-#define U8_COPIES 8u /* interleaved histograms: neighbours often share a value */
-#define U8_HIST_BYTES (U8_COPIES * 512u * sizeof(uint32_t))
+#define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */
+#define U8_HIST_BYTES ((size_t)U8_COPIES * 256u * sizeof(uint32_t))
 #define BUCKETS (1u << DIGIT_BITS)
 
 int conseco__threshold_fast_applies(const conseco_threshold_params *p, const conseco_image *pred)
@@ -41,8 +45,9 @@ int conseco__threshold_fast_applies(const conseco_threshold_params *p, const con
            p->top > -3.0e38 && p->top < 3.0e38;
 }
 
-/* Scratch. Float32: a histogram, a row of flags, and one key per Yhat pixel
- * at most. 8-bit: the histograms. */
+/* Scratch. Float32: a histogram and one key per Yhat pixel at most, plus
+ * two rows no longer used, kept so that which tiny images take this path
+ * does not change. 8-bit: the histograms. */
 size_t conseco__threshold_fast_scratch_size(int dtype, size_t width, size_t pixels)
 {
     size_t keys, flags, total;
@@ -50,7 +55,7 @@ size_t conseco__threshold_fast_scratch_size(int dtype, size_t width, size_t pixe
     if (!conseco__mul_size(pixels, sizeof(uint32_t), &keys) ||
         !conseco__mul_size(width, 2u * sizeof(uint32_t), &flags) ||
         !conseco__add_size(keys, flags, &total) ||
-        !conseco__add_size(total, BUCKETS * sizeof(uint32_t), &total) ||
+        !conseco__add_size(total, (size_t)BUCKETS * sizeof(uint32_t), &total) ||
         !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
         return 0;
     return total;
@@ -132,6 +137,18 @@ static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
         size_t i, j = 0, acc = 0;
         uint32_t b;
         if (lo == hi) break;
+        if (n <= 32) { /* a few keys left: sort them rather than clear buckets */
+            size_t a, c;
+            for (a = 1; a < n; a++) {
+                const uint32_t k = keys[a];
+                for (c = a; c > 0 && keys[c - 1u] > k; c--) keys[c] = keys[c - 1u];
+                keys[c] = k;
+            }
+            for (a = r + 1u; a < n && keys[a] == keys[r]; a++) continue;
+            if (a < n && keys[a] < above) above = keys[a];
+            *next = above;
+            return keys[r];
+        }
         CONSECO_memset(hist, 0, buckets * sizeof(uint32_t));
         for (i = 0; i < n; i++) hist[(keys[i] - lo) >> shift]++;
         if (r < n / 2) { /* scan from the nearer end */
@@ -158,64 +175,217 @@ static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
     return lo;
 }
 
-/* ------------------------------------------------------------------ score */
-/* Calls `body` for every x < w whose 32-bit flag is set, skipping four clear
- * flags at a time (Yhat comes in large regions). */
-#define FOR_FLAGGED(flags, w, body)                                                         \
-    do {                                                                                    \
-        size_t x_, end_;                                                                    \
-        for (x_ = 0; x_ < (w); x_ += 4) {                                                   \
-            end_ = x_ + 4 < (w) ? x_ + 4 : (w);                                             \
-            if (end_ == x_ + 4 &&                                                           \
-                ((flags)[x_] | (flags)[x_ + 1] | (flags)[x_ + 2] | (flags)[x_ + 3]) == 0)   \
-                continue;                                                                   \
-            for (x = x_; x < end_; x++)                                                     \
-                if ((flags)[x]) { body }                                                    \
-        }                                                                                   \
-    } while (0)
-
-/* Signed-order key of float bits: sorts like the floats, -0 as +0. (The
- * unsigned keys of key_of() with the top bit flipped.) */
-static int32_t signed_key(uint32_t u)
+/* ------------------------------------------------------------ key scans */
+/* The smallest and largest of keys[0..n), n >= 1. */
+static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
 {
-    u &= 0u - (uint32_t)(u != 0x80000000u);
-    u ^= (0u - (u >> 31)) & 0x7FFFFFFFu;
-    return (int32_t)u;
+    uint32_t mn = 0xFFFFFFFFu, mx = 0;
+    size_t i = 0;
+#ifdef TF_SIMD
+    if (n >= 8) { /* unsigned order as signed order with the top bit flipped */
+        const __m128i flip = _mm_set1_epi32(INT32_MIN);
+        __m128i vmn = _mm_set1_epi32(INT32_MAX), vmx = _mm_set1_epi32(INT32_MIN), gt;
+        uint32_t a[4], b[4];
+        size_t j;
+        for (; i + 4 <= n; i += 4) {
+            const __m128i k = _mm_xor_si128(
+                _mm_loadu_si128((const __m128i *)(const void *)(keys + i)), flip);
+            gt = _mm_cmpgt_epi32(vmn, k);
+            vmn = _mm_or_si128(_mm_and_si128(gt, k), _mm_andnot_si128(gt, vmn));
+            gt = _mm_cmpgt_epi32(k, vmx);
+            vmx = _mm_or_si128(_mm_and_si128(gt, k), _mm_andnot_si128(gt, vmx));
+        }
+        _mm_storeu_si128((__m128i *)(void *)a, _mm_xor_si128(vmn, flip));
+        _mm_storeu_si128((__m128i *)(void *)b, _mm_xor_si128(vmx, flip));
+        for (j = 0; j < 4; j++) {
+            mn = a[j] < mn ? a[j] : mn;
+            mx = b[j] > mx ? b[j] : mx;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        mn = keys[i] < mn ? keys[i] : mn;
+        mx = keys[i] > mx ? keys[i] : mx;
+    }
+    *lo = mn;
+    *hi = mx;
 }
 
-/* The smallest signed key in (lo, hi] among row[0..n), INT32_MAX if none. */
-static int32_t min_key_between(const float *row, size_t n, int32_t lo, int32_t hi)
+/* The smallest of keys[0..n) in (lo, hi], 0xFFFFFFFF (no float's key) if
+ * none. k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in
+ * (lo, hi] and keeps their order: one unsigned minimum answers. */
+static uint32_t key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uint32_t hi)
 {
-    int32_t best = INT32_MAX;
-    size_t x = 0;
+    const uint32_t off = lo + 1u, span = hi - lo;
+    uint32_t best = 0xFFFFFFFFu;
+    size_t i = 0;
+    if (hi <= lo) return 0xFFFFFFFFu;
 #ifdef TF_SIMD
     {
-        const __m128i vlo = _mm_set1_epi32(lo), vhi = _mm_set1_epi32(hi);
-        const __m128i m80 = _mm_set1_epi32(INT32_MIN), m7f = _mm_set1_epi32(INT32_MAX);
+        /* unsigned order as signed order with the top bit flipped: the
+         * flip and the offset are one addition */
+        const __m128i add = _mm_set1_epi32((int32_t)(0x80000000u - off));
         __m128i vbest = _mm_set1_epi32(INT32_MAX);
-        int32_t lane[4];
+        uint32_t lane[4];
         size_t j;
-        for (; x + 4 <= n; x += 4) {
-            __m128i u = _mm_loadu_si128((const __m128i *)(const void *)(row + x));
-            __m128i k, in, lt;
-            u = _mm_andnot_si128(_mm_cmpeq_epi32(u, m80), u);     /* -0 -> +0 */
-            k = _mm_xor_si128(u, _mm_and_si128(_mm_srai_epi32(u, 31), m7f));
-            in = _mm_andnot_si128(_mm_cmpgt_epi32(k, vhi), _mm_cmpgt_epi32(k, vlo));
-            lt = _mm_and_si128(in, _mm_cmplt_epi32(k, vbest));
+        for (; i + 4 <= n; i += 4) {
+            const __m128i k = _mm_add_epi32(
+                _mm_loadu_si128((const __m128i *)(const void *)(keys + i)), add);
+            const __m128i lt = _mm_cmplt_epi32(k, vbest);
             vbest = _mm_or_si128(_mm_and_si128(lt, k), _mm_andnot_si128(lt, vbest));
         }
         _mm_storeu_si128((__m128i *)(void *)lane, vbest);
-        for (j = 0; j < 4; j++) best = lane[j] < best ? lane[j] : best;
+        for (j = 0; j < 4; j++) {
+            const uint32_t u = lane[j] ^ 0x80000000u;
+            best = u < best ? u : best;
+        }
     }
 #endif
-    for (; x < n; x++) {
-        uint32_t u;
-        int32_t k;
-        CONSECO_memcpy(&u, row + x, sizeof u);
-        k = signed_key(u);
-        best = (k > lo && k <= hi && k < best) ? k : best;
+    for (; i < n; i++) {
+        const uint32_t u = keys[i] - off;
+        best = u < best ? u : best;
     }
-    return best;
+    return best < span ? best + off : 0xFFFFFFFFu;
+}
+
+/* ------------------------------------------------------------ float rows */
+/* Where the keys of Yhat pixels go: false positives to keys[0..nf), the
+ * others to keys[nt..capacity). nf + (capacity - nt) never exceeds the
+ * pixels seen, so before each pixel nf < nt. */
+typedef struct key_store {
+    uint32_t *keys;
+    size_t nf, nt;
+} key_store;
+
+#ifdef TF_SIMD
+/* key_of() on four floats. */
+static __m128i keys4(__m128 v)
+{
+    const __m128i m80 = _mm_set1_epi32(INT32_MIN);
+    __m128i u = _mm_castps_si128(v);
+    u = _mm_andnot_si128(_mm_cmpeq_epi32(u, m80), u); /* -0 -> +0 */
+    return _mm_xor_si128(u, _mm_or_si128(_mm_srai_epi32(u, 31), m80));
+}
+
+/* Four pixels' keys k, their false positives f and other Yhat pixels g
+ * (4-bit lane masks). */
+static void store4(key_store *ks, __m128i k, unsigned f, unsigned g)
+{
+    uint32_t *keys = ks->keys;
+    if (g == 15u) {
+        ks->nt -= 4;
+        _mm_storeu_si128((__m128i *)(void *)(keys + ks->nt), k);
+    } else if (f == 15u) {
+        _mm_storeu_si128((__m128i *)(void *)(keys + ks->nf), k);
+        ks->nf += 4;
+    } else if ((f | g) != 0) {
+        /* mixed: write each key to both free slots, then advance the end it
+         * belongs to; no branch per pixel */
+        uint32_t kk[4];
+        size_t nf = ks->nf, nt = ks->nt;
+        unsigned i;
+        _mm_storeu_si128((__m128i *)(void *)kk, k);
+        for (i = 0; i < 4; i++) {
+            keys[nf] = kk[i];
+            keys[nt - 1u] = kk[i];
+            nf += (f >> i) & 1u;
+            nt -= (g >> i) & 1u;
+        }
+        ks->nf = nf;
+        ks->nt = nt;
+    }
+}
+
+/* A group of 16 pixels that may hold Yhat (or a NaN): store their keys;
+ * 0 if one is NaN or infinite. */
+static int store_group(key_store *ks, const float *s, const uint8_t *t, __m128 vb)
+{
+    const __m128i tz = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)t),
+                                      _mm_setzero_si128());
+    __m128 v[4], in[4], bad = _mm_setzero_ps(); /* v - v: +0 if finite, NaN if not */
+    __m128i inb;
+    unsigned all, fp, tp;
+    int j;
+    for (j = 0; j < 4; j++) {
+        v[j] = _mm_loadu_ps(s + 4 * (size_t)j);
+        in[j] = _mm_cmpge_ps(v[j], vb);
+        bad = _mm_or_ps(bad, _mm_sub_ps(v[j], v[j]));
+    }
+    inb = _mm_packs_epi16(_mm_packs_epi32(_mm_castps_si128(in[0]), _mm_castps_si128(in[1])),
+                          _mm_packs_epi32(_mm_castps_si128(in[2]), _mm_castps_si128(in[3])));
+    all = (unsigned)_mm_movemask_epi8(inb);
+    fp = (unsigned)_mm_movemask_epi8(_mm_and_si128(inb, tz));
+    tp = all & ~fp;
+    if (fp == 0xFFFFu) {
+        for (j = 0; j < 4; j++)
+            _mm_storeu_si128((__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), keys4(v[j]));
+        ks->nf += 16;
+    } else if (tp == 0xFFFFu) {
+        ks->nt -= 16;
+        for (j = 0; j < 4; j++)
+            _mm_storeu_si128((__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), keys4(v[j]));
+    } else {
+        for (j = 0; j < 4; j++)
+            store4(ks, keys4(v[j]), (fp >> (4 * j)) & 15u, (tp >> (4 * j)) & 15u);
+    }
+    return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad), _mm_setzero_si128())) ==
+           0xFFFF;
+}
+#endif
+
+/* Prefetches: the map 4 KiB ahead of its reading (the hardware alone falls
+ * behind on maps that stream from memory), and, where Yhat is, the truth two
+ * rows below, which is read only where Yhat is: too sparsely for the
+ * hardware. Integer arithmetic: the address may lie past the map. */
+#ifdef TF_SIMD
+#define PREFETCH_AHEAD 4096u
+static void prefetch(const void *p, size_t ahead)
+{
+    _mm_prefetch((const char *)(uintptr_t)((uintptr_t)p + ahead), _MM_HINT_T0);
+}
+#endif
+
+/* One row of the map: stores the keys of its Yhat pixels; 0 if it holds a
+ * NaN or an infinity.
+ * t_below: the truth two rows below (or this row's). */
+static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_t *t_below,
+                   size_t w, float base)
+{
+    size_t x = 0;
+    int ok = 1;
+#ifdef TF_SIMD
+    {
+        /* The skip test: "not below base" also holds for NaN and +inf, which
+         * store_group() reports; -inf is below base and caught by the row's
+         * minimum (min() may drop -inf only for a NaN, itself caught). */
+        const __m128 vb = _mm_set1_ps(base);
+        __m128 vmin = _mm_setzero_ps();
+        for (; x + 16 <= w; x += 16) {
+            const __m128 v0 = _mm_loadu_ps(s + x), v1 = _mm_loadu_ps(s + x + 4);
+            const __m128 v2 = _mm_loadu_ps(s + x + 8), v3 = _mm_loadu_ps(s + x + 12);
+            prefetch(s + x, PREFETCH_AHEAD);
+            vmin = _mm_min_ps(vmin, _mm_min_ps(_mm_min_ps(v0, v1), _mm_min_ps(v2, v3)));
+            if (_mm_movemask_ps(_mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(v0, vb), _mm_cmpnlt_ps(v1, vb)),
+                                          _mm_or_ps(_mm_cmpnlt_ps(v2, vb), _mm_cmpnlt_ps(v3, vb))))) {
+                ok &= store_group(ks, s + x, t + x, vb);
+                prefetch(t_below + x, 0);
+            }
+        }
+        ok &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin),
+                                                _mm_set1_epi32(-0x800000))) == 0; /* -inf */
+    }
+#endif
+    for (; x < w; x++) {
+        const float v = s[x];
+        ok &= v - v == 0.0f;
+        if (v >= base) {
+            const uint32_t k = key_of(float_bits(v));
+            if (t[x] == 0) ks->keys[ks->nf++] = k;
+            else ks->keys[--ks->nt] = k;
+        }
+    }
+    (void)t_below;
+    return ok;
 }
 
 static int score_f32(const conseco_threshold_params *p, const conseco_image *pred,
@@ -225,127 +395,172 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
     const size_t w = pred->width, h = pred->height, d = pred->depth;
     const float base = float_at_least(p->base), top = float_at_most(p->top);
     const uint32_t ktop = key_of(float_bits(top));
-    size_t need, pixels, nrows = h * d, n, x, nfp = 0, r0 = (size_t)-1, r1 = 0, c0, c1;
-    uint64_t m, predicted = 0;
-    uint32_t *hist, *flags, *colany, *keys, kmin = 0xFFFFFFFFu, kmax = 0, kl, knext;
-    int32_t above;
-    unsigned char *area;
+    size_t need, pixels, y, z, nfp;
+    uint64_t m;
+    uint32_t *hist, kmin, kmax, kl, knext, ktp;
+    key_store ks;
     int finite = 1;
 
     if (!conseco__mul_size(w, h, &pixels) || !conseco__mul_size(pixels, d, &pixels) ||
         (need = conseco__threshold_fast_scratch_size(CONSECO_DTYPE_F32, w, pixels)) == 0)
         return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
-    area = (unsigned char *)conseco__align16(scratch, &scratch_size);
-    hist = (uint32_t *)(void *)area;
-    flags = hist + BUCKETS;
-    colany = flags + w;
-    keys = colany + w;
-    CONSECO_memset(colany, 0, w * sizeof(uint32_t));
+    hist = (uint32_t *)conseco__align16(scratch, &scratch_size);
+    ks.keys = hist + BUCKETS;
+    ks.nf = 0;
+    ks.nt = pixels;
 
-    /* pass 1: |Yhat|, its rows and columns, the false positives' keys */
-    for (n = 0; n < nrows; n++) {
-        const float *s = (const float *)(const void *)conseco__image_row(pred, n % h, n / h);
-        const uint8_t *t = conseco__mask_row(truth, n % h, n / h);
-        uint32_t count = 0, any = 0; /* count <= w */
-        unsigned ok = 1;
-        for (x = 0; x < w; x++) { /* 32-bit lanes throughout: it vectorises */
-            const float v = s[x];
-            const uint32_t in = v >= base;
-            ok &= (unsigned)(v - v == 0.0f); /* NaN and inf fail */
-            flags[x] = in & (uint32_t)(t[x] == 0);
-            colany[x] |= in;
-            count += in;
-            any |= flags[x];
-        }
-        if (!ok) finite = 0;
-        if (count != 0) {
-            if (r0 == (size_t)-1) r0 = n;
-            r1 = n;
-            predicted += count;
-        }
-        if (any)
-            FOR_FLAGGED(flags, w, {
-                const uint32_t k = key_of(float_bits(s[x]));
-                keys[nfp++] = k;
-                kmin = k < kmin ? k : kmin;
-                kmax = k > kmax ? k : kmax;
-            });
-    }
+    for (z = 0; z < d; z++)
+        for (y = 0; y < h; y++)
+            finite &= f32_row(&ks, (const float *)(const void *)conseco__image_row(pred, y, z),
+                              conseco__mask_row(truth, y, z),
+                              conseco__mask_row(truth, y + 2 < h ? y + 2 : y, z), w, base);
     if (!finite) return CONSECO_E_NONFINITE;
-    m = conseco__fp_budget(predicted, tau);
+    nfp = ks.nf;
+    m = conseco__fp_budget((uint64_t)nfp + (pixels - ks.nt), tau);
     if ((uint64_t)nfp <= m) {
         *score = p->base;
         return CONSECO_OK;
     }
-    /* l = the (m+1)-th largest false positive = the (nfp - m)-th smallest */
-    kl = radix_select(keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
-    (void)knext;
-    /* pass 2, over the rows and columns holding Yhat: the smallest score in
-     * (l, top]; l >= base, so every such pixel is in Yhat */
-    for (c0 = 0; !colany[c0]; c0++) continue;
-    for (c1 = w - 1; !colany[c1]; c1--) continue;
-    above = INT32_MAX;
-    for (n = r0; n <= r1; n++) {
-        const float *s = (const float *)(const void *)conseco__image_row(pred, n % h, n / h);
-        const int32_t b = min_key_between(s + c0, c1 - c0 + 1, (int32_t)(kl ^ 0x80000000u),
-                                          (int32_t)(ktop ^ 0x80000000u));
-        above = b < above ? b : above;
-    }
-    if (above != INT32_MAX) /* a pixel's score is the breakpoint */
-        *score = (double)float_of_key((uint32_t)above ^ 0x80000000u);
+    /* l = the (m+1)-th largest false positive = the (nfp - m)-th smallest;
+     * knext = the smallest false positive above it */
+    key_range(ks.keys, nfp, &kmin, &kmax);
+    kl = radix_select(ks.keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
+    /* the smallest score in (l, top] among the other Yhat pixels; l >= base,
+     * so every pixel above l is in Yhat */
+    ktp = key_min_between(ks.keys + ks.nt, pixels - ks.nt, kl, ktop);
+    knext = knext <= ktop && knext < ktp ? knext : ktp;
+    if (knext != 0xFFFFFFFFu) /* a pixel's score is the breakpoint */
+        *score = (double)float_of_key(knext);
     else
         *score = p->top > (double)float_of_key(kl) ? p->top : conseco__inf();
     return CONSECO_OK;
 }
 
 /* ------------------------------------------------------------- 8-bit maps */
-/*
- * One histogram of 512 bins: the value, plus 256 for false positives (truth
- * 0). Only Yhat pixels are counted; groups of 8 pixels below base are skipped
- * after one test. From it: |Yhat|, the false positives per value, and which
- * values occur in Yhat (the breakpoints).
- */
+#ifdef TF_SIMD
+static unsigned popcount16(unsigned v)
+{
+    v = v - ((v >> 1) & 0x5555u);
+    v = (v & 0x3333u) + ((v >> 2) & 0x3333u);
+    v = (v + (v >> 4)) & 0x0F0Fu;
+    return (v + (v >> 8)) & 0x1Fu;
+}
+#endif
+
+/* The pixel's histogram bin: MASK8 maps nonzero to 255 (1.0). */
+static unsigned u8_value(int mask8, uint8_t v) { return mask8 ? (v ? 255u : 0u) : v; }
+
+/* One row: counts its Yhat pixels (values >= first) into *predicted and its
+ * false positives by value into h (U8_COPIES interleaved copies). Returns 1
+ * if the row holds Yhat. */
+static int u8_row(const uint8_t *s, const uint8_t *t, size_t w, int mask8, unsigned first,
+                  uint32_t *h, uint64_t *predicted)
+{
+    size_t x = 0;
+    uint64_t count = 0;
+#ifdef TF_SIMD
+    {
+        const __m128i vfirst = _mm_set1_epi8((char)first), zero = _mm_setzero_si128();
+        for (; x + 16 <= w; x += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + x)), in;
+            unsigned all, fp;
+            if (mask8) v = _mm_andnot_si128(_mm_cmpeq_epi8(v, zero), _mm_cmpeq_epi8(v, v));
+            in = _mm_cmpeq_epi8(_mm_max_epu8(v, vfirst), v); /* v >= first, unsigned */
+            all = (unsigned)_mm_movemask_epi8(in);
+            if (all == 0) continue;
+            count += popcount16(all);
+            fp = all & (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                            _mm_loadu_si128((const __m128i *)(const void *)(t + x)), zero));
+            if (fp) {
+                uint8_t val[16];
+                unsigned i;
+                _mm_storeu_si128((__m128i *)(void *)val, v);
+                for (i = 0; i < 16; i++) /* a false positive adds 1, others 0 */
+                    h[(i & (U8_COPIES - 1u)) * 256u + val[i]] += (fp >> i) & 1u;
+            }
+        }
+    }
+#endif
+    for (; x < w; x++) {
+        const unsigned v = u8_value(mask8, s[x]);
+        if (v >= first) {
+            count++;
+            h[(x & (U8_COPIES - 1u)) * 256u + v] += t[x] == 0;
+        }
+    }
+    *predicted += count;
+    return count != 0;
+}
+
+/* The smallest value above `above` (< 255) in rows r0..r1, 256 if none. */
+static unsigned u8_next_value(const conseco_image *pred, int mask8, size_t r0, size_t r1,
+                              unsigned above)
+{
+    const size_t w = pred->width, h = pred->height;
+    unsigned best = 256;
+    size_t n;
+    for (n = r0; n <= r1; n++) {
+        const uint8_t *s = conseco__image_row(pred, n % h, n / h);
+        size_t x = 0;
+#ifdef TF_SIMD
+        {
+            const __m128i lim = _mm_set1_epi8((char)(above + 1u)), zero = _mm_setzero_si128();
+            const __m128i ones = _mm_cmpeq_epi8(zero, zero);
+            __m128i vmin = ones, any = zero;
+            for (; x + 16 <= w; x += 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + x)), ge;
+                if (mask8) v = _mm_andnot_si128(_mm_cmpeq_epi8(v, zero), ones);
+                ge = _mm_cmpeq_epi8(_mm_max_epu8(v, lim), v); /* v > above */
+                any = _mm_or_si128(any, ge);
+                vmin = _mm_min_epu8(vmin, _mm_or_si128(v, _mm_andnot_si128(ge, ones)));
+            }
+            if (_mm_movemask_epi8(any)) {
+                uint8_t lane[16];
+                unsigned i;
+                _mm_storeu_si128((__m128i *)(void *)lane, vmin);
+                for (i = 0; i < 16; i++) best = lane[i] < best ? lane[i] : best;
+            }
+        }
+#endif
+        for (; x < w; x++) {
+            const unsigned v = u8_value(mask8, s[x]);
+            best = v > above && v < best ? v : best;
+        }
+    }
+    return best;
+}
+
 static int score_u8(const conseco_threshold_params *p, const conseco_image *pred,
                     const conseco_mask *truth, double tau, void *scratch, size_t scratch_size,
                     double *score)
 {
     const int mask8 = pred->dtype == CONSECO_DTYPE_MASK8;
-    const size_t w = pred->width;
+    const size_t nrows = pred->height * pred->depth, hgt = pred->height;
     uint32_t *h = (uint32_t *)conseco__align16(scratch, &scratch_size);
-    unsigned first_in = 256; /* the smallest value in Yhat */
-    size_t b, k, y, z, x, x0;
+    unsigned first_in = 256, b; /* the smallest value in Yhat */
+    size_t n, k, r0 = (size_t)-1, r1 = 0;
     uint64_t predicted = 0, nfp = 0, acc = 0, m;
     double l;
     for (b = 0; b < 256; b++)
         if ((double)b / 255.0 >= p->base) {
-            first_in = (unsigned)b;
+            first_in = b;
             break;
         }
+    if (first_in == 256) { /* Yhat is empty */
+        *score = p->base;
+        return CONSECO_OK;
+    }
     CONSECO_memset(h, 0, U8_HIST_BYTES);
-    for (z = 0; z < pred->depth; z++)
-        for (y = 0; y < pred->height; y++) {
-            const uint8_t *s = conseco__image_row(pred, y, z);
-            const uint8_t *t = conseco__mask_row(truth, y, z);
-            for (x0 = 0; x0 < w; x0 += 8) {
-                const size_t end = x0 + 8 < w ? x0 + 8 : w;
-                unsigned any = 0;
-                for (x = x0; x < end; x++) any |= (mask8 ? (s[x] ? 255u : 0u) : s[x]) >= first_in;
-                if (!any) continue;
-                /* all eight: bins below base are never read, and no branch */
-                for (x = x0; x < end; x++) {
-                    const unsigned v = mask8 ? (s[x] ? 255u : 0u) : s[x];
-                    h[(x & (U8_COPIES - 1u)) * 512u + v + ((unsigned)(t[x] == 0) << 8)]++;
-                }
-            }
+    for (n = 0; n < nrows; n++)
+        if (u8_row(conseco__image_row(pred, n % hgt, n / hgt), conseco__mask_row(truth, n % hgt, n / hgt),
+                   pred->width, mask8, first_in, h, &predicted)) {
+            r0 = r0 == (size_t)-1 ? n : r0;
+            r1 = n;
         }
     for (b = first_in; b < 256; b++) {
-        for (k = 1; k < U8_COPIES; k++) {
-            h[b] += h[k * 512u + b];
-            h[256 + b] += h[k * 512u + 256 + b];
-        }
-        predicted += (uint64_t)h[b] + h[256 + b];
-        nfp += h[256 + b];
+        for (k = 1; k < U8_COPIES; k++) h[b] += h[k * 256u + b];
+        nfp += h[b];
     }
     m = conseco__fp_budget(predicted, tau);
     if (nfp <= m) {
@@ -354,12 +569,11 @@ static int score_u8(const conseco_threshold_params *p, const conseco_image *pred
     }
     /* l = the (m+1)-th largest false positive; then the next value in Yhat */
     for (b = 256; b-- > first_in;) {
-        acc += h[256 + b];
+        acc += h[b];
         if (acc > m) break;
     }
     l = (double)b / 255.0;
-    for (b = b + 1; b < 256; b++)
-        if (h[b] + h[256 + b] != 0) break;
+    b = b < 255 ? u8_next_value(pred, mask8, r0, r1, b) : 256u;
     if (b < 256 && (double)b / 255.0 <= p->top) *score = (double)b / 255.0;
     else *score = p->top > l ? p->top : conseco__inf();
     return CONSECO_OK;
