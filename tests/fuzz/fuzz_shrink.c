@@ -8,9 +8,21 @@
  *     borders; path (/ 7 % 3): built-in, custom vtable with levels, custom
  *     black box (apply only)
  *   1 dtype (low 7 bits >= 122: an invalid dtype), bit 7: floats from raw bytes
- *   2-4 width, height, depth (2-D up to 12 x 12, 3-D up to 6 x 6 x 3)
+ *   2-4 width, height, depth (2-D up to 12 x 12, 3-D up to 6 x 6 x 3);
+ *     byte 4 bit 7 selects a large 2-D image (below)
  *   5-6 row/slice padding; 7 tau; 8-9 base, top
  *   10.. pixel bytes, then truth bits, then extra lambdas.
+ *
+ * Large images: the fast paths (threshold_fast.c, erosion_cross2d.c) only
+ * take images whose pixel count pays for their fixed-size tables, a few
+ * thousand pixels, more than an input can spell out. So for the threshold,
+ * the cross and the square (not the disk, whose literal reference is too
+ * slow there) the pixel and truth bytes describe a block of at most 12 x 12
+ * cells, scaled up 3 to 10 times (nearest neighbour, plus up to 9 extra
+ * columns and rows) into an image of up to 129 x 129; byte 10 seeds a
+ * per-pixel hash that, when its bits say so, moves values by one step
+ * (near-ties next to exact ties) and flips 1 truth pixel in 16. Few distinct
+ * values keep the literal references fast.
  *
  * Invariants checked on every input:
  *  - status: invalid dtype -> CONSECO_E_BAD_DTYPE, a NaN/inf in a float map
@@ -204,6 +216,51 @@ static void check_apply(const ctx *c, double lambda, uint8_t *inner, const uint8
     free(alone);
 }
 
+/* The byte source of pixels and truth: the input itself, or an upscaled block. */
+typedef struct source {
+    reader *r;
+    int large;
+    size_t bw, bh, scale, elem;
+    unsigned seed;
+    uint8_t pix[12 * 12 * 8], gt[12 * 12];
+} source;
+
+static uint32_t mix(size_t x, size_t y, unsigned seed)
+{
+    uint32_t v = (uint32_t)x * 0x9E3779B1u ^ (uint32_t)y * 0x85EBCA77u ^ seed * 0xC2B2AE3Du;
+    v ^= v >> 15;
+    v *= 0x2C1B3C6Du;
+    v ^= v >> 12;
+    return v;
+}
+
+static size_t cell_of(const source *s, size_t x, size_t y)
+{
+    size_t cx = x / s->scale, cy = y / s->scale;
+    if (cx >= s->bw) cx = s->bw - 1;
+    if (cy >= s->bh) cy = s->bh - 1;
+    return cy * s->bw + cx;
+}
+
+/* Byte k of pixel (x, y): the low byte may move by one step (clamped). */
+static unsigned pixel_byte(source *s, size_t x, size_t y, size_t k)
+{
+    int v;
+    if (!s->large) return next_byte(s->r);
+    v = s->pix[cell_of(s, x, y) * s->elem + k];
+    if (k == 0 && (s->seed & 1u)) v += (int)(mix(x, y, s->seed) % 3u) - 1;
+    return (unsigned)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+static unsigned truth_byte(source *s, size_t x, size_t y)
+{
+    unsigned b;
+    if (!s->large) return next_byte(s->r);
+    b = s->gt[cell_of(s, x, y)];
+    if ((s->seed & 2u) && mix(x, y, s->seed ^ 0x5A5Au) % 16u == 0) b ^= 1u;
+    return b;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -218,8 +275,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* 2-D up to 12 x 12, volumes up to 6 x 6 x 3: small shapes find the edge
      * cases, and the literal references stay fast enough for many runs/s */
     const unsigned wb = next_byte(&r), hb = next_byte(&r), db = next_byte(&r);
-    const size_t d = 1 + db % 3, side = d > 1 ? 6 : 12;
-    const size_t w = 1 + wb % side, h = 1 + hb % side;
+    /* not with the disk: its literal reference costs O(N r^2) per radius, and
+     * no disk fast path needs large images */
+    const int disk = b0 % 7u == 3u || b0 % 7u == 6u;
+    const int large = (db & 0x80u) != 0 && !disk;
+    const size_t d = large ? 1 : 1 + db % 3, side = d > 1 ? 6 : 12;
+    const size_t scale = 3 + (db >> 2) % 8;
+    const size_t w = large ? (1 + wb % 12) * scale + (wb >> 4) % 10 : 1 + wb % side;
+    const size_t h = large ? (1 + hb % 12) * scale + (hb >> 4) % 10 : 1 + hb % side;
     const unsigned pads = next_byte(&r), slice_pad = next_byte(&r) % 3, tau_b = next_byte(&r);
     const unsigned base_b = next_byte(&r), top_b = next_byte(&r);
     const int raw = (b1 & 0x80u) != 0;
@@ -228,6 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned path;
     conseco_shrinker_vtable wrap;
     size_t elem, x, y, z, i, nl = 0;
+    source src;
     layout il;
     uint8_t *pix, *gt_buf;
     double score, lambdas[MAX_LAMBDAS + 2], prev_afp = DBL_MAX;
@@ -266,18 +330,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(pix && gt_buf && c.yhat && c.gt && inner && prev);
     memset(pix, 0xFF, il.bytes);
     memset(gt_buf, 0xFF, c.ml.bytes);
+    memset(&src, 0, sizeof src);
+    src.r = &r;
+    src.large = large;
+    src.elem = elem;
+    if (large) {
+        src.bw = 1 + wb % 12;
+        src.bh = 1 + hb % 12;
+        src.scale = scale;
+        src.seed = next_byte(&r);
+        for (i = 0; i < src.bw * src.bh * elem; i++) src.pix[i] = (uint8_t)next_byte(&r);
+        for (i = 0; i < src.bw * src.bh; i++) src.gt[i] = (uint8_t)next_byte(&r);
+    }
     for (z = 0; z < d; z++)
         for (y = 0; y < h; y++)
             for (x = 0; x < w; x++) {
                 uint8_t *p = pix + off(&il, x, y, z, elem);
                 if (dtype == CONSECO_DTYPE_F32 && !raw) {
-                    float f = (float)(((double)next_byte(&r) - 16.0) / 223.0);
+                    float f = (float)(((double)pixel_byte(&src, x, y, 0) - 16.0) / 223.0);
                     memcpy(p, &f, 4);
                 } else if (dtype == CONSECO_DTYPE_F64 && !raw) {
-                    double f = ((double)next_byte(&r) - 16.0) / 223.0;
+                    double f = ((double)pixel_byte(&src, x, y, 0) - 16.0) / 223.0;
                     memcpy(p, &f, 8);
                 } else {
-                    for (i = 0; i < elem; i++) p[i] = (uint8_t)next_byte(&r);
+                    for (i = 0; i < elem; i++) p[i] = (uint8_t)pixel_byte(&src, x, y, i);
                 }
                 if (dtype == CONSECO_DTYPE_F32) {
                     float f;
@@ -293,7 +369,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (z = 0; z < d; z++)
         for (y = 0; y < h; y++)
             for (x = 0; x < w; x++, i++) {
-                const unsigned bits = next_byte(&r);
+                const unsigned bits = truth_byte(&src, x, y);
                 c.gt[i] = (uint8_t)(bits & 1u);
                 /* any nonzero byte is "inside": use 1 and other values */
                 gt_buf[off(&c.ml, x, y, z, 1)] = (uint8_t)((bits & 1u) ? (bits | 1u) : 0u);
