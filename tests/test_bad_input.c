@@ -18,6 +18,7 @@
 
 #include "alloc_fail.h"
 #include "conseco.h"
+#include "ref_crc32.h"
 
 /* ------------------------------------------------------------- fixtures */
 #define W 4u
@@ -71,22 +72,9 @@ static conseco_calibrator_config config(double tau)
     return c;
 }
 
-/* CRC-32 (IEEE), to forge states whose checksum is right but fields are not. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    size_t i;
-    int b;
-    for (i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 static void fix_crc(uint8_t *s, size_t n)
 {
-    const uint32_t crc = crc32_ieee(s, n - 4);
+    const uint32_t crc = ref_crc32(s, n - 4);
     size_t i;
     for (i = 0; i < 4; i++) s[n - 4 + i] = (uint8_t)(crc >> (8 * i));
 }

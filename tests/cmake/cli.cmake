@@ -39,4 +39,4 @@ include(${CMAKE_CURRENT_LIST_DIR}/fuzz.cmake)
 conseco_fuzz_target(fuzz_npy ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/npy
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_npy.c LIBS conseco_cli_core)
 conseco_fuzz_target(fuzz_png ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/png
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_png.c LIBS conseco_cli_core)
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_png.c LIBS conseco_cli_core conseco_testsupport)

@@ -14,21 +14,9 @@
 
 #include "fuzz_check.h"
 #include "png_io.h"
+#include "ref_crc32.h"
 
 #define FUZZ_MAX_PIXELS ((size_t)1 << 22) /* keeps decompression bombs cheap */
-
-/* PNG's CRC-32 (ISO 3309, reflected 0xEDB88320), bit by bit: inputs are small. */
-static uint32_t png_crc(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    size_t i;
-    int k;
-    for (i = 0; i < n; i++) {
-        c ^= p[i];
-        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return c ^ 0xFFFFFFFFu;
-}
 
 /* libpng drops a file at the first chunk whose CRC does not match, so almost
  * every mutation dies there. Rewriting each chunk's CRC lets mutations of
@@ -41,7 +29,7 @@ static void repair_crcs(uint8_t *png, size_t size)
                            (size_t)png[at + 2] << 8 | (size_t)png[at + 3];
         uint32_t crc;
         if (len > size - at - 12) break;
-        crc = png_crc(png + at + 4, len + 4); /* type and data */
+        crc = ref_crc32(png + at + 4, len + 4); /* type and data */
         png[at + 8 + len] = (uint8_t)(crc >> 24);
         png[at + 9 + len] = (uint8_t)(crc >> 16);
         png[at + 10 + len] = (uint8_t)(crc >> 8);

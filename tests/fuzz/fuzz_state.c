@@ -22,19 +22,7 @@
 
 #include "conseco.h"
 #include "fuzz_check.h"
-
-/* Bitwise CRC-32 (IEEE, reflected 0xEDB88320), written independently of lib/. */
-static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    size_t i;
-    int b;
-    for (i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
+#include "ref_crc32.h"
 
 static int levels_zero(void *user, const conseco_image *pred, double *levels, size_t count)
 {
@@ -124,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(state != NULL);
     if (n) memcpy(state, data + 1, n);
     if ((mode & 1u) && n >= 4) {
-        const uint32_t crc = crc32_bitwise(state, n - 4);
+        const uint32_t crc = ref_crc32(state, n - 4);
         for (i = 0; i < 4; i++) state[n - 4 + i] = (uint8_t)(crc >> (8 * i));
     }
 
