@@ -197,59 +197,109 @@ static void yhat_row(int dtype, const unsigned char *row, size_t x0, size_t n,
 }
 
 #ifdef C2_SIMD
-/* Pass 1a on float32 maps with SSE2: for each row, the Yhat bitmap, its
- * first and last column, finiteness. Groups of 16 pixels with none in Yhat
- * (most of an image) cost a few instructions: "not below thr" also holds
- * for NaN and +inf, which the exact test then reports; -inf, below thr, is
- * caught by the row's minimum (min() can drop it only for a NaN, itself
- * caught). The map is prefetched 4 KiB ahead (integer arithmetic: the
- * address may lie past it): the hardware alone falls behind. When scoring,
- * the truth under each row's Yhat is prefetched for pass 2. Returns 0 on a
- * NaN or infinity. */
-static int f32_pass1a(const conseco_image *pred, const conseco_mask *truth, const thresholds *t,
-                      uint8_t *bitmap, unsigned char *yrow, cross2d *c, size_t *xlo, size_t *xhi)
+/* Pass 1a with SSE2, one row's groups of 16 pixels: the row's Yhat bitmap
+ * bytes (bit k: pixel 8i + k, as pack8()) and its first and last Yhat
+ * column. Returns where the groups end (a multiple of 16); clears *finite
+ * on a NaN or an infinity. */
+typedef size_t (*groups_fn)(const unsigned char *row, size_t w, const thresholds *t,
+                            uint8_t *bm, size_t *first, size_t *last, int *finite);
+
+static void note_bits(unsigned m, size_t x, size_t w, size_t *first, size_t *last)
+{
+    if (m) {
+        if (*first == w) *first = x + (size_t)__builtin_ctz(m);
+        *last = x + 31u - (size_t)__builtin_clz(m);
+    }
+}
+
+/* Float32. Groups with no pixel in Yhat (most of an image) cost a few
+ * instructions: "not below thr" also holds for NaN and +inf, which the
+ * exact test then reports; -inf, below thr, is caught by the row's minimum
+ * (min() can drop it only for a NaN, itself caught). The map is prefetched
+ * 4 KiB ahead (integer arithmetic: the address may lie past it): the
+ * hardware alone falls behind. */
+static size_t f32_groups(const unsigned char *row, size_t w, const thresholds *t, uint8_t *bm,
+                         size_t *first, size_t *last, int *finite)
+{
+    const float *s = (const float *)(const void *)row;
+    const __m128 vb = _mm_set1_ps(t->f32);
+    __m128 vmin = _mm_setzero_ps(), bad = _mm_setzero_ps();
+    size_t x;
+    for (x = 0; x + 16 <= w; x += 16) {
+        const __m128 v0 = _mm_loadu_ps(s + x), v1 = _mm_loadu_ps(s + x + 4);
+        const __m128 v2 = _mm_loadu_ps(s + x + 8), v3 = _mm_loadu_ps(s + x + 12);
+        unsigned m;
+        _mm_prefetch((const char *)(uintptr_t)((uintptr_t)(s + x) + 4096u), _MM_HINT_T0);
+        vmin = _mm_min_ps(vmin, _mm_min_ps(_mm_min_ps(v0, v1), _mm_min_ps(v2, v3)));
+        if (!_mm_movemask_ps(_mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(v0, vb), _mm_cmpnlt_ps(v1, vb)),
+                                       _mm_or_ps(_mm_cmpnlt_ps(v2, vb), _mm_cmpnlt_ps(v3, vb))))) {
+            bm[x / 8u] = 0;
+            bm[x / 8u + 1u] = 0;
+            continue;
+        }
+        bad = _mm_or_ps(bad, _mm_or_ps(_mm_or_ps(_mm_sub_ps(v0, v0), _mm_sub_ps(v1, v1)),
+                                       _mm_or_ps(_mm_sub_ps(v2, v2), _mm_sub_ps(v3, v3))));
+        m = (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v0, vb)) |
+            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v1, vb)) << 4 |
+            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v2, vb)) << 8 |
+            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v3, vb)) << 12;
+        bm[x / 8u] = (uint8_t)m;
+        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        note_bits(m, x, w, first, last);
+    }
+    *finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad), _mm_setzero_si128())) ==
+               0xFFFF;
+    *finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin),
+                                                 _mm_set1_epi32(-0x800000))) == 0; /* -inf */
+    return x;
+}
+
+/* 8-bit maps whose Yhat test is "byte >= t->i" with 1 <= t->i <= 255: U8,
+ * and MASK8 with t->i = 1 (nonzero). Unsigned bytes compare as max(v, thr)
+ * == v. */
+static size_t u8_groups(const unsigned char *row, size_t w, const thresholds *t, uint8_t *bm,
+                        size_t *first, size_t *last, int *finite)
+{
+    const __m128i vt = _mm_set1_epi8((char)(unsigned char)t->i);
+    size_t x;
+    (void)finite;
+    for (x = 0; x + 16 <= w; x += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + x));
+        const unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, vt), v));
+        bm[x / 8u] = (uint8_t)m;
+        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        note_bits(m, x, w, first, last);
+    }
+    return x;
+}
+
+/* The groups function for this map, NULL where pass1a() serves. */
+static groups_fn groups_for(int dtype, const thresholds *t)
+{
+    if (dtype == CONSECO_DTYPE_F32) return f32_groups;
+    if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
+        (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u))
+        return u8_groups;
+    return NULL; /* every pixel or none in Yhat, 16-bit and double maps */
+}
+
+/* Pass 1a with SSE2: each row's groups, then its last w % 16 pixels from
+ * the exact test; the box of Yhat. When scoring, the truth under each row's
+ * Yhat is prefetched for pass 2. Returns 0 on a NaN or infinity. */
+static int simd_pass1a(const conseco_image *pred, const conseco_mask *truth, const thresholds *t,
+                       groups_fn groups, uint8_t *bitmap, unsigned char *yrow, cross2d *c,
+                       size_t *xlo, size_t *xhi)
 {
     const size_t w = pred->width, h = pred->height, rb = (w + 7u) / 8u;
-    const __m128 vb = _mm_set1_ps(t->f32);
     size_t y, x, k, lo = w, hi = 0;
     int finite = 1;
     for (y = 0; y < h; y++) {
         const unsigned char *row = conseco__image_row(pred, y, 0);
-        const float *s = (const float *)(const void *)row;
         uint8_t *bm = bitmap + y * rb;
-        __m128 vmin = _mm_setzero_ps(), bad = _mm_setzero_ps();
         size_t first = w, last = 0;
-        for (x = 0; x + 16 <= w; x += 16) {
-            const __m128 v0 = _mm_loadu_ps(s + x), v1 = _mm_loadu_ps(s + x + 4);
-            const __m128 v2 = _mm_loadu_ps(s + x + 8), v3 = _mm_loadu_ps(s + x + 12);
-            unsigned m;
-            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)(s + x) + 4096u), _MM_HINT_T0);
-            vmin = _mm_min_ps(vmin, _mm_min_ps(_mm_min_ps(v0, v1), _mm_min_ps(v2, v3)));
-            if (!_mm_movemask_ps(_mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(v0, vb), _mm_cmpnlt_ps(v1, vb)),
-                                           _mm_or_ps(_mm_cmpnlt_ps(v2, vb), _mm_cmpnlt_ps(v3, vb))))) {
-                bm[x / 8u] = 0;
-                bm[x / 8u + 1u] = 0;
-                continue;
-            }
-            bad = _mm_or_ps(bad, _mm_or_ps(_mm_or_ps(_mm_sub_ps(v0, v0), _mm_sub_ps(v1, v1)),
-                                           _mm_or_ps(_mm_sub_ps(v2, v2), _mm_sub_ps(v3, v3))));
-            m = (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v0, vb)) |
-                (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v1, vb)) << 4 |
-                (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v2, vb)) << 8 |
-                (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v3, vb)) << 12;
-            bm[x / 8u] = (uint8_t)m; /* bit k: pixel 8i + k, as pack8() */
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-            if (m) {
-                if (first == w) first = x + (size_t)__builtin_ctz(m);
-                last = x + 31u - (size_t)__builtin_clz(m);
-            }
-        }
-        finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad),
-                                                     _mm_setzero_si128())) == 0xFFFF;
-        finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin),
-                                                     _mm_set1_epi32(-0x800000))) == 0; /* -inf */
+        x = groups(row, w, t, bm, &first, &last, &finite);
         if (x < w) { /* the last w % 16 pixels: x is a multiple of 8 */
-            yhat_row(CONSECO_DTYPE_F32, row, x, w - x, t, yrow, &finite);
+            yhat_row(pred->dtype, row, x, w - x, t, yrow, &finite);
             for (k = 0; k < w - x; k += 8)
                 bm[(x + k) / 8u] = pack8(yrow + k, w - x - k < 8u ? w - x - k : 8u);
             for (k = 0; k < w - x; k++)
@@ -349,6 +399,9 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
     thresholds t;
     size_t sz[6], x, y, bw, i, rb = (w + 7u) / 8u;
     uint8_t *bitmap;
+#ifdef C2_SIMD
+    groups_fn groups;
+#endif
 
     if (need == 0 || !areas(w, h, sz)) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
@@ -380,8 +433,9 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 
     /* 1a: every row once, read only: the box of Yhat and finiteness */
 #ifdef C2_SIMD
-    if (pred->dtype == CONSECO_DTYPE_F32) {
-        if (!f32_pass1a(pred, truth, &t, bitmap, yrow, c, &c->x0, &c->x1))
+    groups = groups_for(pred->dtype, &t);
+    if (groups != NULL) {
+        if (!simd_pass1a(pred, truth, &t, groups, bitmap, yrow, c, &c->x0, &c->x1))
             return CONSECO_E_NONFINITE;
     } else
 #endif
