@@ -23,13 +23,8 @@
 #include "erosion_cross2d.h"
 
 /* SSE2 (every x86-64) sweeps eight rows at once in 16-bit lanes; elsewhere
- * four rows in scalar code. Same results either way. Freestanding builds
- * and CONSECO_NO_SIMD take the scalar code (emmintrin.h pulls in stdlib.h). */
-#if defined(__SSE2__) && !defined(CONSECO_NO_SIMD) && \
-    !(defined(CONSECO_FREESTANDING) && CONSECO_FREESTANDING)
-#include <emmintrin.h>
-#define C2_SIMD 1
-#endif
+ * four rows in scalar code. Same results either way. */
+#include "simd_f32.h"
 
 /* Distance "no background at all" (the whole image is Yhat, border foreground). */
 #define C2_INF 0xFFFFu
@@ -196,7 +191,7 @@ static void yhat_row(int dtype, const unsigned char *row, size_t x0, size_t n,
     if (!ok) *finite = 0;
 }
 
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
 /* Pass 1a with SSE2, one row's groups of 16 pixels: the row's Yhat bitmap
  * bytes (bit k: pixel 8i + k, as pack8()) and its first and last Yhat
  * column. Returns where the groups end (a multiple of 16); clears *finite
@@ -213,44 +208,35 @@ static void note_bits(unsigned m, size_t x, size_t w, size_t *first, size_t *las
 }
 
 /* Float32. Groups with no pixel in Yhat (most of an image) cost a few
- * instructions: "not below thr" also holds for NaN and +inf, which the
- * exact test then reports; -inf, below thr, is caught by the row's minimum
- * (min() can drop it only for a NaN, itself caught). The map is prefetched
- * 4 KiB ahead (integer arithmetic: the address may lie past it): the
- * hardware alone falls behind. */
+ * instructions; the others are tested exactly, NaN and infinities included. */
 static size_t f32_groups(const unsigned char *row, size_t w, const thresholds *t, uint8_t *bm,
                          size_t *first, size_t *last, int *finite)
 {
     const float *s = (const float *)(const void *)row;
     const __m128 vb = _mm_set1_ps(t->f32);
-    __m128 vmin = _mm_setzero_ps(), bad = _mm_setzero_ps();
+    __m128 v[4], vmin = _mm_setzero_ps(), bad = _mm_setzero_ps();
     size_t x;
     for (x = 0; x + 16 <= w; x += 16) {
-        const __m128 v0 = _mm_loadu_ps(s + x), v1 = _mm_loadu_ps(s + x + 4);
-        const __m128 v2 = _mm_loadu_ps(s + x + 8), v3 = _mm_loadu_ps(s + x + 12);
         unsigned m;
-        _mm_prefetch((const char *)(uintptr_t)((uintptr_t)(s + x) + 4096u), _MM_HINT_T0);
-        vmin = _mm_min_ps(vmin, _mm_min_ps(_mm_min_ps(v0, v1), _mm_min_ps(v2, v3)));
-        if (!_mm_movemask_ps(_mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(v0, vb), _mm_cmpnlt_ps(v1, vb)),
-                                       _mm_or_ps(_mm_cmpnlt_ps(v2, vb), _mm_cmpnlt_ps(v3, vb))))) {
+        conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+        if (!conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
             bm[x / 8u] = 0;
             bm[x / 8u + 1u] = 0;
             continue;
         }
-        bad = _mm_or_ps(bad, _mm_or_ps(_mm_or_ps(_mm_sub_ps(v0, v0), _mm_sub_ps(v1, v1)),
-                                       _mm_or_ps(_mm_sub_ps(v2, v2), _mm_sub_ps(v3, v3))));
-        m = (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v0, vb)) |
-            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v1, vb)) << 4 |
-            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v2, vb)) << 8 |
-            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v3, vb)) << 12;
+        bad = _mm_or_ps(bad, _mm_or_ps(_mm_or_ps(_mm_sub_ps(v[0], v[0]), _mm_sub_ps(v[1], v[1])),
+                                       _mm_or_ps(_mm_sub_ps(v[2], v[2]), _mm_sub_ps(v[3], v[3]))));
+        m = (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[0], vb)) |
+            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[1], vb)) << 4 |
+            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[2], vb)) << 8 |
+            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[3], vb)) << 12;
         bm[x / 8u] = (uint8_t)m;
         bm[x / 8u + 1u] = (uint8_t)(m >> 8);
         note_bits(m, x, w, first, last);
     }
     *finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad), _mm_setzero_si128())) ==
                0xFFFF;
-    *finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin),
-                                                 _mm_set1_epi32(-0x800000))) == 0; /* -inf */
+    *finite &= !conseco__f32_min_is_neg_inf(vmin);
     return x;
 }
 
@@ -312,8 +298,8 @@ static int simd_pass1a(const conseco_image *pred, const conseco_mask *truth, con
         if (first == w) continue;
         if (truth != NULL) {
             const uint8_t *tr = conseco__mask_row(truth, y, 0);
-            for (k = first; k <= last; k += 64) _mm_prefetch((const char *)(tr + k), _MM_HINT_T0);
-            _mm_prefetch((const char *)(tr + last), _MM_HINT_T0);
+            for (k = first; k <= last; k += 64) conseco__prefetch(tr + k, 0);
+            conseco__prefetch(tr + last, 0);
         }
         lo = first < lo ? first : lo;
         hi = last > hi ? last : hi;
@@ -326,7 +312,7 @@ static int simd_pass1a(const conseco_image *pred, const conseco_mask *truth, con
 }
 #endif
 
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
 /* Pass 1b on the first n8 (a multiple of 8) pixels of a box row starting at
  * column x0, eight at a time: g[k] = Yhat ? above[k] + 1 (saturating at
  * C2_INF) : 0, from the row's bitmap bm. Returns the Yhat pixels counted. */
@@ -399,7 +385,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
     thresholds t;
     size_t sz[6], x, y, bw, i, rb = (w + 7u) / 8u;
     uint8_t *bitmap;
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
     groups_fn groups;
 #endif
 
@@ -432,7 +418,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
     }
 
     /* 1a: every row once, read only: the box of Yhat and finiteness */
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
     groups = groups_for(pred->dtype, &t);
     if (groups != NULL) {
         if (!simd_pass1a(pred, truth, &t, groups, bitmap, yrow, c, &c->x0, &c->x1))
@@ -455,7 +441,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
         uint16_t *g = c->g + (y - c->y0) * bw;
         uint32_t count = 0; /* <= bw < 65535 */
         size_t k0 = 0;
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
         k0 = bw & ~(size_t)7u;
         count = column_row8(bitmap + y * rb, c->x0, k0, above, g);
 #endif
@@ -479,7 +465,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 }
 
 /* ---------------------------------------------------------------- pass 2 */
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
 /* min of unsigned 16-bit lanes with SSE2 only: a - max(a - b, 0) */
 static __m128i min_u16(__m128i a, __m128i b) { return _mm_sub_epi16(a, _mm_subs_epu16(a, b)); }
 
@@ -577,7 +563,7 @@ static void sweep4_count(uint16_t *const r[4], const uint8_t *const t[4], size_t
     }
 }
 
-#endif /* C2_SIMD */
+#endif /* CONSECO__SSE2 */
 
 /* What the score counts: false positives per distance. */
 typedef struct score_ctx {
@@ -587,7 +573,7 @@ typedef struct score_ctx {
     uint64_t fp_inf;
 } score_ctx;
 
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
 /* Adds a row's false positives (Yhat, truth 0) to the histograms. */
 static void count_one(score_ctx *sc, const uint8_t *t, const uint16_t *d, size_t k)
 {
@@ -630,7 +616,7 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     /* the spare row stands in for missing rows of the last group: defined
      * values, so that memory checkers see no use of uninitialised data */
     CONSECO_memset(c->rows[1], 0, bw * sizeof(uint16_t));
-#ifndef C2_SIMD
+#ifndef CONSECO__SSE2
     if (sc != NULL) CONSECO_memset(c->colany + c->w, 1, bw);
 #endif
     /* the row under the box: the image border, or no Yhat */
@@ -640,7 +626,7 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     for (r = rows; r-- > 0;) {
         uint16_t *g = c->g + r * bw;
         x = 0;
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
         for (; x + 8 <= bw; x += 8) { /* saturating: C2_INF + 1 stays C2_INF, above any a */
             const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(g + x));
             const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(below + x));
@@ -654,7 +640,7 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
         }
         below = g;
     }
-#ifdef C2_SIMD
+#ifdef CONSECO__SSE2
     /* rows, eight at a time; a short last group uses a spare row */
     for (r = 0; r < rows; r += 8) {
         uint16_t *q[8];

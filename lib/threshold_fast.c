@@ -24,13 +24,8 @@
  */
 #include "threshold_fast.h"
 
-/* SSE2 (every x86-64) for the loops compilers do not vectorise by
- * themselves; plain C elsewhere, same results. */
-#if defined(__SSE2__) && !defined(CONSECO_NO_SIMD) && \
-    !(defined(CONSECO_FREESTANDING) && CONSECO_FREESTANDING)
-#include <emmintrin.h>
-#define TF_SIMD 1
-#endif
+/* SSE2 for the loops compilers do not vectorise by themselves. */
+#include "simd_f32.h"
 
 #define DIGIT_BITS 11u
 #define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */
@@ -181,7 +176,7 @@ static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi
 {
     uint32_t mn = 0xFFFFFFFFu, mx = 0;
     size_t i = 0;
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
     if (n >= 8) { /* unsigned order as signed order with the top bit flipped */
         const __m128i flip = _mm_set1_epi32(INT32_MIN);
         __m128i vmn = _mm_set1_epi32(INT32_MAX), vmx = _mm_set1_epi32(INT32_MIN), gt;
@@ -220,7 +215,7 @@ static uint32_t key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uin
     uint32_t best = 0xFFFFFFFFu;
     size_t i = 0;
     if (hi <= lo) return 0xFFFFFFFFu;
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
     {
         /* unsigned order as signed order with the top bit flipped: the
          * flip and the offset are one addition */
@@ -257,7 +252,7 @@ typedef struct key_store {
     size_t nf, nt;
 } key_store;
 
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
 /* key_of() on four floats. */
 static __m128i keys4(__m128 v)
 {
@@ -296,18 +291,17 @@ static void store4(key_store *ks, __m128i k, unsigned f, unsigned g)
     }
 }
 
-/* A group of 16 pixels that may hold Yhat (or a NaN): store their keys;
- * 0 if one is NaN or infinite. */
-static int store_group(key_store *ks, const float *s, const uint8_t *t, __m128 vb)
+/* A group of 16 pixels v[0..3] that may hold Yhat (or a NaN), truth t:
+ * store their keys; 0 if one is NaN or infinite. */
+static int store_group(key_store *ks, const __m128 v[4], const uint8_t *t, __m128 vb)
 {
     const __m128i tz = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)t),
                                       _mm_setzero_si128());
-    __m128 v[4], in[4], bad = _mm_setzero_ps(); /* v - v: +0 if finite, NaN if not */
+    __m128 in[4], bad = _mm_setzero_ps(); /* v - v: +0 if finite, NaN if not */
     __m128i inb;
     unsigned all, fp, tp;
     int j;
     for (j = 0; j < 4; j++) {
-        v[j] = _mm_loadu_ps(s + 4 * (size_t)j);
         in[j] = _mm_cmpge_ps(v[j], vb);
         bad = _mm_or_ps(bad, _mm_sub_ps(v[j], v[j]));
     }
@@ -333,18 +327,6 @@ static int store_group(key_store *ks, const float *s, const uint8_t *t, __m128 v
 }
 #endif
 
-/* Prefetches: the map 4 KiB ahead of its reading (the hardware alone falls
- * behind on maps that stream from memory), and, where Yhat is, the truth two
- * rows below, which is read only where Yhat is: too sparsely for the
- * hardware. Integer arithmetic: the address may lie past the map. */
-#ifdef TF_SIMD
-#define PREFETCH_AHEAD 4096u
-static void prefetch(const void *p, size_t ahead)
-{
-    _mm_prefetch((const char *)(uintptr_t)((uintptr_t)p + ahead), _MM_HINT_T0);
-}
-#endif
-
 /* One row of the map: stores the keys of its Yhat pixels; 0 if it holds a
  * NaN or an infinity.
  * t_below: the truth two rows below (or this row's). */
@@ -353,26 +335,21 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
 {
     size_t x = 0;
     int ok = 1;
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
     {
-        /* The skip test: "not below base" also holds for NaN and +inf, which
-         * store_group() reports; -inf is below base and caught by the row's
-         * minimum (min() may drop -inf only for a NaN, itself caught). */
+        /* Groups with no pixel in Yhat are skipped; the truth two rows
+         * below is prefetched where Yhat is (too sparse a read for the
+         * hardware prefetcher). */
         const __m128 vb = _mm_set1_ps(base);
-        __m128 vmin = _mm_setzero_ps();
+        __m128 v[4], vmin = _mm_setzero_ps();
         for (; x + 16 <= w; x += 16) {
-            const __m128 v0 = _mm_loadu_ps(s + x), v1 = _mm_loadu_ps(s + x + 4);
-            const __m128 v2 = _mm_loadu_ps(s + x + 8), v3 = _mm_loadu_ps(s + x + 12);
-            prefetch(s + x, PREFETCH_AHEAD);
-            vmin = _mm_min_ps(vmin, _mm_min_ps(_mm_min_ps(v0, v1), _mm_min_ps(v2, v3)));
-            if (_mm_movemask_ps(_mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(v0, vb), _mm_cmpnlt_ps(v1, vb)),
-                                          _mm_or_ps(_mm_cmpnlt_ps(v2, vb), _mm_cmpnlt_ps(v3, vb))))) {
-                ok &= store_group(ks, s + x, t + x, vb);
-                prefetch(t_below + x, 0);
+            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            if (conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
+                ok &= store_group(ks, v, t + x, vb);
+                conseco__prefetch(t_below + x, 0);
             }
         }
-        ok &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin),
-                                                _mm_set1_epi32(-0x800000))) == 0; /* -inf */
+        ok &= !conseco__f32_min_is_neg_inf(vmin);
     }
 #endif
     for (; x < w; x++) {
@@ -438,7 +415,7 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
 }
 
 /* ------------------------------------------------------------- 8-bit maps */
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
 static unsigned popcount16(unsigned v)
 {
     v = v - ((v >> 1) & 0x5555u);
@@ -459,7 +436,7 @@ static int u8_row(const uint8_t *s, const uint8_t *t, size_t w, int mask8, unsig
 {
     size_t x = 0;
     uint64_t count = 0;
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
     {
         const __m128i vfirst = _mm_set1_epi8((char)first), zero = _mm_setzero_si128();
         for (; x + 16 <= w; x += 16) {
@@ -503,7 +480,7 @@ static unsigned u8_next_value(const conseco_image *pred, int mask8, size_t r0, s
     for (n = r0; n <= r1; n++) {
         const uint8_t *s = conseco__image_row(pred, n % h, n / h);
         size_t x = 0;
-#ifdef TF_SIMD
+#ifdef CONSECO__SSE2
         {
             const __m128i lim = _mm_set1_epi8((char)(above + 1u)), zero = _mm_setzero_si128();
             const __m128i ones = _mm_cmpeq_epi8(zero, zero);
