@@ -114,14 +114,6 @@ void conseco_calibrator_config_init(conseco_calibrator_config *config)
     config->capacity = DEFAULT_CAPACITY;
 }
 
-static size_t name_length(const char *name)
-{
-    size_t n = 0;
-    if (name == NULL) return 0;
-    while (n <= CONSECO__NAME_MAX && name[n] != '\0') n++;
-    return n;
-}
-
 /* Everything both create() and init_static() reject, with the specific status. */
 static int config_check(const conseco_calibrator_config *cfg, conseco__shrinker *sh)
 {
@@ -130,10 +122,8 @@ static int config_check(const conseco_calibrator_config *cfg, conseco__shrinker 
     if (cfg->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
     if ((cfg->flags & ~CONSECO_CALIBRATOR_OWNS_USER) != 0) return CONSECO_E_INVALID_ARG;
     if ((rc = conseco__check_tau(cfg->tau)) != CONSECO_OK) return rc;
-    if ((rc = conseco__shrinker_load(&cfg->shrinker, sh)) != CONSECO_OK) return rc;
-    /* the name identifies a custom shrinker in saved state: it must fit */
-    if (name_length(sh->vt.name) > CONSECO__NAME_MAX) return CONSECO_E_BAD_SHRINKER;
-    return CONSECO_OK;
+    /* the one shrinker validation: the name then fits a saved state */
+    return conseco__shrinker_load(&cfg->shrinker, sh);
 }
 
 /* Builds the object in place from a checked config. */
@@ -141,27 +131,21 @@ static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
                   const conseco__shrinker *sh)
 {
     const char *name = sh->vt.name;
-    size_t len = name_length(name);
+    size_t len = 0;
+    while (len < CONSECO__NAME_MAX && name[len] != '\0') len++; /* validated: 1..31 bytes */
     CONSECO_memset(c, 0, sizeof *c);
     c->sh = *sh;
-    if (len != 0) CONSECO_memcpy(c->name, name, len);
+    CONSECO_memcpy(c->name, name, len);
     c->sh.vt.name = c->name;
-    switch (sh->kind) {
-    case CONSECO_KIND_THRESHOLD:
-        c->params.threshold = *(const conseco_threshold_params *)sh->user;
-        c->sh.user = &c->params.threshold;
-        c->pub.vtable = conseco_threshold_vtable(); /* identity selects the fast path */
-        break;
-    case CONSECO_KIND_EROSION:
-        c->params.erosion = *(const conseco_erosion_params *)sh->user;
-        c->sh.user = &c->params.erosion;
-        c->pub.vtable = conseco_erosion_vtable();
-        break;
-    default:
+    if (sh->ops->vtable != NULL) {
+        /* built-in: keep a copy of the params; identity selects the fast path */
+        CONSECO_memcpy(&c->params, sh->user, sh->ops->params_size);
+        c->sh.user = &c->params;
+        c->pub.vtable = sh->ops->vtable;
+    } else {
         /* our copy is complete for this header, so say so */
         c->sh.vt.struct_size = (uint32_t)sizeof c->sh.vt;
         c->pub.vtable = &c->sh.vt;
-        break;
     }
     c->pub.user = c->sh.user;
     c->flags = cfg->flags;
@@ -375,27 +359,21 @@ int conseco_calibrator_reset(conseco_calibrator *c)
 void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity *out)
 {
     CONSECO_memset(out, 0, sizeof *out);
-    out->kind = (uint32_t)c->sh.kind;
+    out->kind = c->sh.ops->kind;
     out->domain = c->sh.vt.domain;
     out->lambda_min = conseco__double_bits(c->sh.vt.lambda_min);
     out->lambda_max = conseco__double_bits(c->sh.vt.lambda_max);
     out->tau = conseco__double_bits(c->tau);
     CONSECO_memcpy(out->name, c->name, sizeof out->name);
-    if (c->sh.kind == CONSECO_KIND_THRESHOLD) {
-        out->base = conseco__double_bits(c->params.threshold.base);
-        out->top = conseco__double_bits(c->params.threshold.top);
-    } else if (c->sh.kind == CONSECO_KIND_EROSION) {
-        out->element = c->params.erosion.element;
-        out->border = c->params.erosion.border;
-        out->base = conseco__double_bits(c->params.erosion.base);
-    }
+    c->sh.ops->params_save(&c->sh, &out->params);
 }
 
 int conseco__identity_equal(const conseco__identity *a, const conseco__identity *b)
 {
     size_t i;
-    if (a->kind != b->kind || a->element != b->element || a->border != b->border ||
-        a->domain != b->domain || a->base != b->base || a->top != b->top ||
+    if (a->kind != b->kind || a->params.element != b->params.element ||
+        a->params.border != b->params.border || a->domain != b->domain ||
+        a->params.base != b->params.base || a->params.top != b->params.top ||
         a->lambda_min != b->lambda_min || a->lambda_max != b->lambda_max || a->tau != b->tau)
         return 0;
     for (i = 0; i < sizeof a->name; i++)
@@ -410,7 +388,7 @@ static int compatible(const conseco_calibrator *a, const conseco_calibrator *b)
     conseco__calibrator_identity(a, &ia);
     conseco__calibrator_identity(b, &ib);
     if (!conseco__identity_equal(&ia, &ib)) return 0;
-    if (a->sh.kind != CONSECO_KIND_CUSTOM) return 1;
+    if (a->sh.ops->vtable != NULL) return 1; /* built-in: the identity says it all */
     return a->sh.user == b->sh.user && a->sh.vt.levels == b->sh.vt.levels &&
            a->sh.vt.apply == b->sh.vt.apply && a->sh.vt.breakpoints == b->sh.vt.breakpoints &&
            a->sh.vt.destroy == b->sh.vt.destroy;

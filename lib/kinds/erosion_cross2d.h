@@ -6,7 +6,7 @@
 #ifndef CONSECO_EROSION_CROSS2D_H
 #define CONSECO_EROSION_CROSS2D_H
 
-#include "internal.h"
+#include "kinds.h"
 
 /* 1 if the fused path takes this image: depth 1, the cross, w + h < 65535
  * (16-bit distances) and a base that a float can hold. */

@@ -17,8 +17,8 @@
  * rows, O(N * min(2r+1, H) * min(2r+1, D)) in all; a row stops early once
  * it is empty.
  */
-#include "internal.h"
-#include "wide128.h"
+#include "kinds.h"
+#include "common/wide128.h"
 
 /* ------------------------------------------------------------ validation */
 static int apply_start(const conseco_erosion_params *p, const conseco_image *pred,

@@ -6,7 +6,7 @@
 #ifndef CONSECO_THRESHOLD_FAST_H
 #define CONSECO_THRESHOLD_FAST_H
 
-#include "internal.h"
+#include "kinds.h"
 
 /* 1 if this path takes the map: U8 or MASK8; or F32 with base and top a
  * float can hold. */

@@ -5,20 +5,15 @@
 #ifndef CONSECO_CALIBRATOR_IMPL_H
 #define CONSECO_CALIBRATOR_IMPL_H
 
-#include "internal.h"
-
-/* Longest shrinker name a state can hold, without its NUL. */
-#define CONSECO__NAME_MAX 31u
+#include "api/api.h"
+#include "common/crc32.h"
 
 struct conseco_calibrator {
     /* Normalised shrinker. Built-ins: user points at `params` below, so the
      * caller's params need not outlive us. Custom: vt.name points at `name`. */
     conseco__shrinker sh;
     conseco_shrinker pub; /* what conseco_score() is handed */
-    union {
-        conseco_threshold_params threshold;
-        conseco_erosion_params erosion;
-    } params;
+    conseco__params params; /* built-ins: a copy of the caller's params */
     char name[CONSECO__NAME_MAX + 1];
     uint32_t flags;  /* CONSECO_CALIBRATOR_OWNS_USER */
     int is_static;   /* carved from a caller workspace: never allocates */
@@ -40,30 +35,13 @@ struct conseco_calibrator {
  * saved state stores: doubles as bit patterns so equality is bitwise. */
 typedef struct conseco__identity {
     uint32_t kind;    /* conseco_shrinker_kind */
-    uint32_t element; /* erosion only, else 0 */
-    uint32_t border;  /* erosion only, else 0 */
     uint32_t domain;
-    uint64_t base;    /* threshold/erosion base, else 0 */
-    uint64_t top;     /* threshold top, else 0 */
+    conseco__saved_params params; /* through the kind's ops; zero for custom */
     uint64_t lambda_min;
     uint64_t lambda_max;
     uint64_t tau;
     char name[CONSECO__NAME_MAX + 1]; /* NUL padded */
 } conseco__identity;
-
-static inline uint64_t conseco__double_bits(double d)
-{
-    uint64_t u;
-    CONSECO_memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static inline double conseco__bits_double(uint64_t u)
-{
-    double d;
-    CONSECO_memcpy(&d, &u, sizeof d);
-    return d;
-}
 
 /* The identity of a calibrator (calibrator.c). */
 void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity *out);
@@ -75,9 +53,5 @@ int conseco__identity_equal(const conseco__identity *a, const conseco__identity 
  * keeping the stored ones). CONSECO_E_FULL (static), CONSECO_E_OVERFLOW or
  * CONSECO_E_NO_MEMORY; on error nothing changed. */
 int conseco__calibrator_reserve(conseco_calibrator *c, size_t total);
-
-/* CRC-32 of IEEE 802.3 (reflected 0xEDB88320, init and final xor ~0),
- * continued from `crc` (start with 0). */
-uint32_t conseco__crc32(uint32_t crc, const unsigned char *data, size_t size);
 
 #endif /* CONSECO_CALIBRATOR_IMPL_H */

@@ -6,7 +6,7 @@
 #ifndef CONSECO_DISTANCE_H
 #define CONSECO_DISTANCE_H
 
-#include "internal.h"
+#include "kinds.h"
 
 /* "No background reachable": larger than every finite distance. */
 #define CONSECO__DIST_INF UINT32_MAX

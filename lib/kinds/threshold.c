@@ -7,7 +7,7 @@
  * Integer maps find l with a histogram, float maps with an O(n) selection;
  * float32 and 8-bit maps, the usual model outputs, take the faster paths of
  * threshold_fast.c (same results). */
-#include "internal.h"
+#include "kinds.h"
 #include "threshold_fast.h"
 
 /* Histogram sizes: 8-bit maps (u8 and MASK8) and 16-bit maps. */
@@ -384,33 +384,11 @@ int conseco__threshold_apply_cb(void *user, const conseco_image *pred, double la
     return CONSECO_OK;
 }
 
-/* In-place heapsort (no recursion, no scratch) used to deduplicate the breakpoints. */
-static void sift_down(double *a, size_t root, size_t n)
-{
-    for (;;) {
-        size_t child = 2u * root + 1u;
-        double t;
-        if (child >= n) return;
-        if (child + 1u < n && a[child + 1u] > a[child]) child++;
-        if (!(a[child] > a[root])) return;
-        t = a[root];
-        a[root] = a[child];
-        a[child] = t;
-        root = child;
-    }
-}
-
 static size_t sort_unique(double *a, size_t n)
 {
     size_t i, out;
     if (n < 2) return n;
-    for (i = n / 2u; i-- > 0;) sift_down(a, i, n);
-    for (i = n - 1u; i > 0; i--) {
-        const double t = a[0];
-        a[0] = a[i];
-        a[i] = t;
-        sift_down(a, 0, i);
-    }
+    conseco__sort_doubles(a, n);
     for (out = 1, i = 1; i < n; i++)
         if (a[i] != a[out - 1u]) a[out++] = a[i];
     return out;
@@ -464,3 +442,147 @@ int conseco__threshold_breakpoints_cb(void *user, const conseco_image *pred, dou
     *count = sort_unique(out, n);
     return CONSECO_OK;
 }
+
+/* ------------------------------------------------- vtable, params, ops */
+static const conseco_shrinker_vtable threshold_vt = {
+    sizeof(conseco_shrinker_vtable),
+    CONSECO_SHRINKER_VERSION,
+    "threshold",
+    CONSECO_DOMAIN_REAL,
+    0,
+    0.5, /* real range comes from the params; these are the defaults */
+    1.0,
+    conseco__threshold_levels_cb,
+    conseco__threshold_apply_cb,
+    conseco__threshold_breakpoints_cb,
+    NULL,
+};
+
+const conseco_shrinker_vtable *conseco_threshold_vtable(void) { return &threshold_vt; }
+
+void conseco_threshold_params_default(conseco_threshold_params *p)
+{
+    if (p == NULL) return;
+    CONSECO_memset(p, 0, sizeof *p);
+    p->struct_size = (uint32_t)sizeof *p;
+    p->base = 0.5;
+    p->top = 1.0;
+}
+
+conseco_shrinker conseco_shrinker_threshold(conseco_threshold_params *params)
+{
+    conseco_shrinker s;
+    s.vtable = &threshold_vt;
+    s.user = params;
+    return s;
+}
+
+int conseco__threshold_params_check(const conseco_threshold_params *p)
+{
+    if (p == NULL) return CONSECO_E_NULL;
+    /* the 0.2 layout at least (later members are appended; we read ours) */
+    if (p->struct_size < sizeof *p || p->reserved != 0) return CONSECO_E_BAD_SHRINKER;
+    if (!conseco__is_finite(p->base) || !conseco__is_finite(p->top) || p->base > p->top)
+        return CONSECO_E_BAD_SHRINKER;
+    return CONSECO_OK;
+}
+
+static const conseco_threshold_params *params_of(const conseco__shrinker *s)
+{
+    return (const conseco_threshold_params *)s->user;
+}
+
+static int op_load(const conseco_shrinker *in, conseco__shrinker *out)
+{
+    const conseco_threshold_params *p = (const conseco_threshold_params *)in->user;
+    int rc = conseco__threshold_params_check(p);
+    if (rc != CONSECO_OK) return rc;
+    out->vt = threshold_vt;
+    out->vt.lambda_min = p->base;
+    out->vt.lambda_max = p->top;
+    out->user = in->user;
+    out->ops = &conseco__threshold_ops;
+    return CONSECO_OK;
+}
+
+static size_t op_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
+                              size_t depth)
+{
+    (void)s;
+    return conseco__threshold_scratch_size(width, height, depth);
+}
+
+static int op_score(const conseco__shrinker *s, const conseco_image *pred,
+                    const conseco_mask *truth, double tau, void *scratch, size_t scratch_size,
+                    double *score)
+{
+    return conseco__threshold_score(params_of(s), pred, truth, tau, scratch, scratch_size, score);
+}
+
+static int op_apply(const conseco__shrinker *s, const conseco_image *pred, double lambda,
+                    void *scratch, size_t scratch_size, const conseco_mask_out *inner,
+                    const conseco_mask_out *uncertain)
+{
+    (void)scratch;
+    (void)scratch_size;
+    return conseco__threshold_apply(params_of(s), pred, lambda, inner, uncertain);
+}
+
+static int op_evaluate(const conseco__shrinker *s, const conseco_image *pred,
+                       const conseco_mask *truth, double lambda, double tau, void *scratch,
+                       size_t scratch_size, conseco_image_metrics *out)
+{
+    (void)scratch;
+    (void)scratch_size;
+    return conseco__threshold_evaluate(params_of(s), pred, truth, lambda, tau, out);
+}
+
+static int op_levels(const conseco__shrinker *s, const conseco_image *pred, double *levels,
+                     size_t n)
+{
+    return conseco__threshold_levels_cb(s->user, pred, levels, n);
+}
+
+static void op_params_save(const conseco__shrinker *s, conseco__saved_params *out)
+{
+    CONSECO_memset(out, 0, sizeof *out);
+    out->base = conseco__double_bits(params_of(s)->base);
+    out->top = conseco__double_bits(params_of(s)->top);
+}
+
+static int op_saved_check(const conseco__saved_params *p, uint32_t domain, double lambda_min,
+                          double lambda_max, const char *name)
+{
+    conseco_threshold_params tp;
+    conseco_shrinker pub;
+    conseco__shrinker sh;
+    if (p->element != 0 || p->border != 0) return CONSECO_E_CORRUPT;
+    conseco_threshold_params_default(&tp);
+    tp.base = conseco__bits_double(p->base);
+    tp.top = conseco__bits_double(p->top);
+    pub = conseco_shrinker_threshold(&tp);
+    if (op_load(&pub, &sh) != CONSECO_OK) return CONSECO_E_CORRUPT;
+    return conseco__builtin_saved_match(&sh.vt, domain, lambda_min, lambda_max, name);
+}
+
+static void op_params_info(const conseco__saved_params *p, conseco_state_info *info)
+{
+    conseco_threshold_params_default(&info->threshold);
+    info->threshold.base = conseco__bits_double(p->base);
+    info->threshold.top = conseco__bits_double(p->top);
+}
+
+const conseco__ops conseco__threshold_ops = {
+    CONSECO_KIND_THRESHOLD,
+    &threshold_vt,
+    sizeof(conseco_threshold_params),
+    op_load,
+    op_scratch_size,
+    op_score,
+    op_apply,
+    op_evaluate,
+    op_levels,
+    op_params_save,
+    op_saved_check,
+    op_params_info,
+};

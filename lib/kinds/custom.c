@@ -14,11 +14,10 @@
  * levels, apply and evaluate read membership off the level map, so a custom
  * shrinker with levels needs one level map per image and nothing more.
  */
-#include "internal.h"
+#include "kinds.h"
 
-/* Integers are exact doubles up to 2^53: the integer domain stops there,
- * so that every lambda the library returns is the integer it stands for. */
-#define INT_LIMIT 9007199254740992.0
+/* The integer domain stops at 2^53 (CONSECO__INT_LIMIT), so that every
+ * lambda the library returns is the integer it stands for. */
 
 typedef struct layout {
     double *values;  /* N levels, or up to N + 2 breakpoints */
@@ -84,10 +83,10 @@ static int fetch_levels(const conseco__shrinker *s, const conseco_image *pred, d
 static double integer_above(double l, double lambda_min, double lambda_max)
 {
     double c;
-    if (!(l < INT_LIMIT)) return conseco__inf();
+    if (!(l < CONSECO__INT_LIMIT)) return conseco__inf();
     c = floor_small(l) + 1.0; /* l >= lambda_min >= -2^53: the cast in floor_small is safe */
     if (c < lambda_min) c = lambda_min;
-    if (c > lambda_max || c > INT_LIMIT) return conseco__inf();
+    if (c > lambda_max || c > CONSECO__INT_LIMIT) return conseco__inf();
     return c;
 }
 
@@ -210,7 +209,7 @@ static int search_integer(const search *sr, const probe *at_min, double *score)
 {
     const double lmin = sr->s->vt.lambda_min, lmax = sr->s->vt.lambda_max;
     const int64_t base = (int64_t)lmin; /* integral, |lmin| <= 2^53 (checked at load) */
-    const double top = lmax < INT_LIMIT ? floor_small(lmax) : INT_LIMIT;
+    const double top = lmax < CONSECO__INT_LIMIT ? floor_small(lmax) : CONSECO__INT_LIMIT;
     const uint64_t jmax = (uint64_t)((int64_t)top - base);
     uint64_t lo = 0, hi, step = 1;
     probe p_lo = *at_min, p_hi, p;
@@ -254,35 +253,6 @@ static int search_integer(const search *sr, const probe *at_min, double *score)
     return CONSECO_OK;
 }
 
-/* In-place ascending heapsort: no qsort in lib/, no recursion. */
-static void sift_down(double *a, size_t root, size_t n)
-{
-    for (;;) {
-        size_t child = 2u * root + 1u;
-        double tmp;
-        if (child >= n) return;
-        if (child + 1u < n && a[child + 1u] > a[child]) child++;
-        if (!(a[child] > a[root])) return;
-        tmp = a[root];
-        a[root] = a[child];
-        a[child] = tmp;
-        root = child;
-    }
-}
-
-static void heap_sort(double *a, size_t n)
-{
-    size_t i, end;
-    if (n < 2u) return;
-    for (i = n / 2u; i-- > 0;) sift_down(a, i, n);
-    for (end = n - 1u; end > 0; end--) {
-        const double tmp = a[0];
-        a[0] = a[end];
-        a[end] = tmp;
-        sift_down(a, 0, end);
-    }
-}
-
 /* Candidate i of the real domain: lambda_min, the k sorted breakpoints strictly
  * inside (lambda_min, lambda_max), then lambda_max. */
 static double candidate(const double *sorted, size_t k, size_t i, double lmin, double lmax)
@@ -308,7 +278,7 @@ static int search_real(const search *sr, const probe *at_min, double *score)
         if (conseco__is_nan(v)) return CONSECO_E_CALLBACK;
         if (v > lmin && v < lmax) bp[k++] = v;
     }
-    heap_sort(bp, k);
+    conseco__sort_doubles(bp, k);
     if (!(lmax > lmin)) {
         *score = conseco__inf();
         return CONSECO_OK;
@@ -494,3 +464,66 @@ int conseco__custom_evaluate(const conseco__shrinker *s, const conseco_image *pr
     conseco__metrics_fill(predicted, kept, kept_fp, kept - kept_fp, tau, out);
     return CONSECO_OK;
 }
+
+/* ----------------------------------------------------------- operations */
+static int custom_load(const conseco_shrinker *in, conseco__shrinker *out)
+{
+    int rc;
+    if ((rc = conseco__vtable_load(in->vtable, &out->vt)) != CONSECO_OK) return rc;
+    out->user = in->user;
+    out->ops = &conseco__custom_ops;
+    if (conseco__custom_range_check(out->vt.domain, out->vt.lambda_min, out->vt.lambda_max) !=
+        CONSECO_OK)
+        return CONSECO_E_BAD_SHRINKER;
+    if (out->vt.levels == NULL && out->vt.apply == NULL) return CONSECO_E_BAD_SHRINKER;
+    /* the black-box search on a real domain needs the candidate lambdas */
+    if (out->vt.levels == NULL && out->vt.domain == CONSECO_DOMAIN_REAL &&
+        out->vt.breakpoints == NULL)
+        return CONSECO_E_BAD_SHRINKER;
+    return CONSECO_OK;
+}
+
+static int custom_levels(const conseco__shrinker *s, const conseco_image *pred, double *levels,
+                         size_t n)
+{
+    if (s->vt.levels == NULL) return CONSECO_E_UNSUPPORTED; /* black box */
+    return fetch_levels(s, pred, levels, n);
+}
+
+static void custom_params_save(const conseco__shrinker *s, conseco__saved_params *out)
+{
+    (void)s;
+    CONSECO_memset(out, 0, sizeof *out);
+}
+
+static int custom_saved_check(const conseco__saved_params *p, uint32_t domain, double lambda_min,
+                              double lambda_max, const char *name)
+{
+    if (p->element != 0 || p->border != 0 || p->base != 0 || p->top != 0)
+        return CONSECO_E_CORRUPT;
+    /* the same range and name rules as a custom vtable */
+    if (conseco__custom_range_check(domain, lambda_min, lambda_max) != CONSECO_OK)
+        return CONSECO_E_CORRUPT;
+    return conseco__name_ok(name) ? CONSECO_OK : CONSECO_E_CORRUPT;
+}
+
+static void custom_params_info(const conseco__saved_params *p, conseco_state_info *info)
+{
+    (void)p;
+    (void)info;
+}
+
+const conseco__ops conseco__custom_ops = {
+    CONSECO_KIND_CUSTOM,
+    NULL,
+    0,
+    custom_load,
+    conseco__custom_scratch_size,
+    conseco__custom_score,
+    conseco__custom_apply,
+    conseco__custom_evaluate,
+    custom_levels,
+    custom_params_save,
+    custom_saved_check,
+    custom_params_info,
+};

@@ -1,5 +1,5 @@
 /* CRC-32 (IEEE 802.3, as zlib and PNG): the checksum of saved state. */
-#include "calibrator_impl.h"
+#include "crc32.h"
 
 /* CRC of each 4-bit value under the reflected polynomial 0xEDB88320: a
  * 64-byte table, two lookups per byte, small enough for any firmware. */

@@ -1,5 +1,5 @@
 /* Status codes, their text, and the version of the linked library. */
-#include "internal.h"
+#include "views.h"
 
 unsigned conseco_version_number(void) { return CONSECO_VERSION_NUMBER; }
 
@@ -47,6 +47,7 @@ static const status_entry entries[] = {
     ENTRY(CONSECO_E_FULL, "the static calibrator is full"),
     ENTRY(CONSECO_E_UNSUPPORTED, "not supported in this build or for this input"),
     ENTRY(CONSECO_E_TOO_LARGE, "the image is larger than the calibrator's workspace allows"),
+    ENTRY(CONSECO_E_BAD_SPACING, "an image spacing is NaN, infinite or negative"),
 };
 
 static const status_entry *find(int status)

@@ -31,6 +31,14 @@
 #include "distance.h"
 #include "erosion_cross2d.h"
 
+/* +inf as a constant expression for static initialisers (C11 has none without math.h). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CONSECO__INF_CONSTANT __builtin_inf()
+#else
+#include <math.h> /* only for the HUGE_VAL constant; no libm function is called */
+#define CONSECO__INF_CONSTANT HUGE_VAL
+#endif
+
 /* ------------------------------------------------------------- helpers */
 static int metric_of(uint32_t element)
 {
@@ -462,3 +470,148 @@ int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_ima
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
     return conseco__cross2d_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
 }
+
+/* ------------------------------------------------- vtable, params, ops */
+static const conseco_shrinker_vtable erosion_vt = {
+    sizeof(conseco_shrinker_vtable),
+    CONSECO_SHRINKER_VERSION,
+    "erosion",
+    CONSECO_DOMAIN_INTEGER,
+    0,
+    0.0,
+    CONSECO__INF_CONSTANT, /* so that a copied vtable still describes the erosion domain */
+    conseco__erosion_levels_cb,
+    conseco__erosion_apply_cb,
+    NULL,
+    NULL,
+};
+
+const conseco_shrinker_vtable *conseco_erosion_vtable(void) { return &erosion_vt; }
+
+void conseco_erosion_params_default(conseco_erosion_params *p)
+{
+    if (p == NULL) return;
+    CONSECO_memset(p, 0, sizeof *p);
+    p->struct_size = (uint32_t)sizeof *p;
+    p->element = CONSECO_ELEMENT_CROSS;
+    p->border = CONSECO_BORDER_FOREGROUND;
+    p->base = 0.5;
+}
+
+conseco_shrinker conseco_shrinker_erosion(conseco_erosion_params *params)
+{
+    conseco_shrinker s;
+    s.vtable = &erosion_vt;
+    s.user = params;
+    return s;
+}
+
+int conseco__erosion_params_check(const conseco_erosion_params *p)
+{
+    if (p == NULL) return CONSECO_E_NULL;
+    /* the 0.2 layout at least (later members are appended; we read ours) */
+    if (p->struct_size < sizeof *p || p->reserved != 0) return CONSECO_E_BAD_SHRINKER;
+    if (p->element < CONSECO_ELEMENT_CROSS || p->element > CONSECO_ELEMENT_DISK)
+        return CONSECO_E_BAD_SHRINKER;
+    if (p->border != CONSECO_BORDER_FOREGROUND && p->border != CONSECO_BORDER_BACKGROUND)
+        return CONSECO_E_BAD_SHRINKER;
+    if (!conseco__is_finite(p->base)) return CONSECO_E_BAD_SHRINKER;
+    return CONSECO_OK;
+}
+
+static const conseco_erosion_params *params_of(const conseco__shrinker *s)
+{
+    return (const conseco_erosion_params *)s->user;
+}
+
+static int op_load(const conseco_shrinker *in, conseco__shrinker *out)
+{
+    int rc = conseco__erosion_params_check((const conseco_erosion_params *)in->user);
+    if (rc != CONSECO_OK) return rc;
+    out->vt = erosion_vt;
+    out->user = in->user;
+    out->ops = &conseco__erosion_ops;
+    return CONSECO_OK;
+}
+
+static size_t op_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
+                              size_t depth)
+{
+    return conseco__erosion_scratch_size(params_of(s), width, height, depth);
+}
+
+static int op_score(const conseco__shrinker *s, const conseco_image *pred,
+                    const conseco_mask *truth, double tau, void *scratch, size_t scratch_size,
+                    double *score)
+{
+    return conseco__erosion_score(params_of(s), pred, truth, tau, scratch, scratch_size, score);
+}
+
+static int op_apply(const conseco__shrinker *s, const conseco_image *pred, double lambda,
+                    void *scratch, size_t scratch_size, const conseco_mask_out *inner,
+                    const conseco_mask_out *uncertain)
+{
+    return conseco__erosion_apply(params_of(s), pred, lambda, scratch, scratch_size, inner,
+                                  uncertain);
+}
+
+static int op_evaluate(const conseco__shrinker *s, const conseco_image *pred,
+                       const conseco_mask *truth, double lambda, double tau, void *scratch,
+                       size_t scratch_size, conseco_image_metrics *out)
+{
+    return conseco__erosion_evaluate(params_of(s), pred, truth, lambda, tau, scratch,
+                                     scratch_size, out);
+}
+
+static int op_levels(const conseco__shrinker *s, const conseco_image *pred, double *levels,
+                     size_t n)
+{
+    return conseco__erosion_levels_cb(s->user, pred, levels, n);
+}
+
+static void op_params_save(const conseco__shrinker *s, conseco__saved_params *out)
+{
+    CONSECO_memset(out, 0, sizeof *out);
+    out->element = params_of(s)->element;
+    out->border = params_of(s)->border;
+    out->base = conseco__double_bits(params_of(s)->base);
+}
+
+static int op_saved_check(const conseco__saved_params *p, uint32_t domain, double lambda_min,
+                          double lambda_max, const char *name)
+{
+    conseco_erosion_params ep;
+    conseco_shrinker pub;
+    conseco__shrinker sh;
+    if (p->top != 0) return CONSECO_E_CORRUPT;
+    conseco_erosion_params_default(&ep);
+    ep.element = p->element;
+    ep.border = p->border;
+    ep.base = conseco__bits_double(p->base);
+    pub = conseco_shrinker_erosion(&ep);
+    if (op_load(&pub, &sh) != CONSECO_OK) return CONSECO_E_CORRUPT;
+    return conseco__builtin_saved_match(&sh.vt, domain, lambda_min, lambda_max, name);
+}
+
+static void op_params_info(const conseco__saved_params *p, conseco_state_info *info)
+{
+    conseco_erosion_params_default(&info->erosion);
+    info->erosion.element = p->element;
+    info->erosion.border = p->border;
+    info->erosion.base = conseco__bits_double(p->base);
+}
+
+const conseco__ops conseco__erosion_ops = {
+    CONSECO_KIND_EROSION,
+    &erosion_vt,
+    sizeof(conseco_erosion_params),
+    op_load,
+    op_scratch_size,
+    op_score,
+    op_apply,
+    op_evaluate,
+    op_levels,
+    op_params_save,
+    op_saved_check,
+    op_params_info,
+};

@@ -107,11 +107,11 @@ int conseco_calibrator_save(const conseco_calibrator *c, void *buffer, size_t ca
     put_u16(b + 4, STATE_VERSION);
     put_u16(b + 6, HEADER_BYTES);
     put_u32(b + OFF_KIND, id.kind);
-    put_u32(b + OFF_ELEMENT, id.element);
-    put_u32(b + OFF_BORDER, id.border);
+    put_u32(b + OFF_ELEMENT, id.params.element);
+    put_u32(b + OFF_BORDER, id.params.border);
     put_u32(b + OFF_RESERVED1, 0);
-    put_u64(b + OFF_BASE, id.base);
-    put_u64(b + OFF_TOP, id.top);
+    put_u64(b + OFF_BASE, id.params.base);
+    put_u64(b + OFF_TOP, id.params.top);
     CONSECO_memcpy(b + OFF_NAME, id.name, sizeof id.name);
     put_u32(b + OFF_DOMAIN, id.domain);
     put_u32(b + OFF_RESERVED2, 0);
@@ -139,47 +139,16 @@ static int name_ok(const unsigned char *p)
     return 1;
 }
 
-/* The shrinker fields must be what the library itself would write. */
+/* The shrinker fields must be what the library itself would write: the
+ * saved kind's ops check them (built-ins rebuild and reload the shrinker;
+ * custom: the range rules and the name rule of a custom vtable). */
 static int identity_ok(const conseco__identity *id)
 {
-    conseco__shrinker sh;
-    conseco_shrinker pub;
-    conseco_threshold_params tp;
-    conseco_erosion_params ep;
-    const double lmin = conseco__bits_double(id->lambda_min);
-    const double lmax = conseco__bits_double(id->lambda_max);
-    size_t i;
+    const conseco__ops *ops = conseco__ops_for_kind(id->kind);
     if (conseco__check_tau(conseco__bits_double(id->tau)) != CONSECO_OK) return 0;
-    switch (id->kind) {
-    case CONSECO_KIND_THRESHOLD:
-        if (id->element != 0 || id->border != 0) return 0;
-        tp.base = conseco__bits_double(id->base);
-        tp.top = conseco__bits_double(id->top);
-        pub = conseco_shrinker_threshold(&tp);
-        break;
-    case CONSECO_KIND_EROSION:
-        if (id->top != 0) return 0;
-        ep.element = id->element;
-        ep.border = id->border;
-        ep.base = conseco__bits_double(id->base);
-        pub = conseco_shrinker_erosion(&ep);
-        break;
-    case CONSECO_KIND_CUSTOM:
-        if (id->element != 0 || id->border != 0 || id->base != 0 || id->top != 0) return 0;
-        /* the same range rules as a custom vtable (integral lambda_min on the integer domain) */
-        return conseco__custom_range_check(id->domain, lmin, lmax) == CONSECO_OK;
-    default: return 0;
-    }
-    /* built-in: the normalised shrinker fixes domain, range and name */
-    if (conseco__shrinker_load(&pub, &sh) != CONSECO_OK) return 0;
-    if (id->domain != sh.vt.domain || id->lambda_min != conseco__double_bits(sh.vt.lambda_min) ||
-        id->lambda_max != conseco__double_bits(sh.vt.lambda_max))
-        return 0;
-    for (i = 0; i < sizeof id->name; i++) {
-        if (id->name[i] != sh.vt.name[i]) return 0;
-        if (id->name[i] == '\0') break;
-    }
-    return 1;
+    if (ops == NULL) return 0;
+    return ops->saved_check(&id->params, id->domain, conseco__bits_double(id->lambda_min),
+                            conseco__bits_double(id->lambda_max), id->name) == CONSECO_OK;
 }
 
 /* Full check of a state; on success the identity, n and the score bytes. */
@@ -206,10 +175,10 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
 
     CONSECO_memset(id, 0, sizeof *id);
     id->kind = get_u32(b + OFF_KIND);
-    id->element = get_u32(b + OFF_ELEMENT);
-    id->border = get_u32(b + OFF_BORDER);
-    id->base = get_u64(b + OFF_BASE);
-    id->top = get_u64(b + OFF_TOP);
+    id->params.element = get_u32(b + OFF_ELEMENT);
+    id->params.border = get_u32(b + OFF_BORDER);
+    id->params.base = get_u64(b + OFF_BASE);
+    id->params.top = get_u64(b + OFF_TOP);
     id->domain = get_u32(b + OFF_DOMAIN);
     id->lambda_min = get_u64(b + OFF_LAMBDA_MIN);
     id->lambda_max = get_u64(b + OFF_LAMBDA_MAX);
@@ -250,27 +219,25 @@ int conseco_calibrator_load(conseco_calibrator *c, const void *buffer, size_t si
 int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *info)
 {
     conseco__identity id;
+    conseco_state_info full;
     const unsigned char *src;
     size_t n;
     int rc;
     if (info == NULL) return CONSECO_E_NULL;
+    /* the caller's struct holds at least the 0.2 layout; we write that much */
+    if (info->struct_size < sizeof full) return CONSECO_E_INVALID_ARG;
     if ((rc = parse(buffer, size, &id, &n, &src)) != CONSECO_OK) return rc;
-    CONSECO_memset(info, 0, sizeof *info);
-    info->format_version = STATE_VERSION;
-    info->kind = id.kind;
-    if (id.kind == CONSECO_KIND_THRESHOLD) {
-        info->threshold.base = conseco__bits_double(id.base);
-        info->threshold.top = conseco__bits_double(id.top);
-    } else if (id.kind == CONSECO_KIND_EROSION) {
-        info->erosion.element = id.element;
-        info->erosion.border = id.border;
-        info->erosion.base = conseco__bits_double(id.base);
-    }
-    info->domain = id.domain;
-    info->lambda_min = conseco__bits_double(id.lambda_min);
-    info->lambda_max = conseco__bits_double(id.lambda_max);
-    CONSECO_memcpy(info->name, id.name, sizeof info->name);
-    info->tau = conseco__bits_double(id.tau);
-    info->count = (uint64_t)n;
+    CONSECO_memset(&full, 0, sizeof full);
+    full.struct_size = info->struct_size;
+    full.format_version = STATE_VERSION;
+    full.kind = id.kind;
+    conseco__ops_for_kind(id.kind)->params_info(&id.params, &full); /* parse() checked the kind */
+    full.domain = id.domain;
+    full.lambda_min = conseco__bits_double(id.lambda_min);
+    full.lambda_max = conseco__bits_double(id.lambda_max);
+    CONSECO_memcpy(full.name, id.name, sizeof full.name);
+    full.tau = conseco__bits_double(id.tau);
+    full.count = (uint64_t)n;
+    CONSECO_memcpy(info, &full, sizeof full);
     return CONSECO_OK;
 }

@@ -25,7 +25,7 @@
 #include "threshold_fast.h"
 
 /* SSE2 for the loops compilers do not vectorise by themselves. */
-#include "simd_f32.h"
+#include "common/simd_f32.h"
 
 #define DIGIT_BITS 11u
 #define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */

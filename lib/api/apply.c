@@ -1,5 +1,6 @@
-/* Apply lambda: inner mask and uncertain region, dispatched per shrinker kind. */
-#include "internal.h"
+/* Apply lambda: inner mask and uncertain region; argument checks, then one
+ * call through the kind's ops. */
+#include "api.h"
 
 int conseco_apply(const conseco_shrinker *shrinker, const conseco_image *pred, double lambda,
                   void *scratch, size_t scratch_size, const conseco_mask_out *inner,
@@ -25,14 +26,5 @@ int conseco_apply(const conseco_shrinker *shrinker, const conseco_image *pred, d
     }
     if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
     if (scratch == NULL && scratch_size != 0) return CONSECO_E_NULL;
-    switch (s.kind) {
-    case CONSECO_KIND_THRESHOLD:
-        return conseco__threshold_apply((const conseco_threshold_params *)s.user, pred, lambda,
-                                        inner, uncertain);
-    case CONSECO_KIND_EROSION:
-        return conseco__erosion_apply((const conseco_erosion_params *)s.user, pred, lambda,
-                                      scratch, scratch_size, inner, uncertain);
-    default:
-        return conseco__custom_apply(&s, pred, lambda, scratch, scratch_size, inner, uncertain);
-    }
+    return s.ops->apply(&s, pred, lambda, scratch, scratch_size, inner, uncertain);
 }

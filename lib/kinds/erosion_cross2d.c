@@ -24,7 +24,7 @@
 
 /* SSE2 (every x86-64) sweeps eight rows at once in 16-bit lanes; elsewhere
  * four rows in scalar code. Same results either way. */
-#include "simd_f32.h"
+#include "common/simd_f32.h"
 
 /* Distance "no background at all" (the whole image is Yhat, border foreground). */
 #define C2_INF 0xFFFFu

@@ -1,27 +1,5 @@
 /* AFP, contraction ratio and accepted-true-positive fraction, per image and over a set. */
-#include "internal.h"
-
-void conseco__metrics_fill(uint64_t predicted, uint64_t inner, uint64_t inner_fp,
-                           uint64_t inner_tp, double tau, conseco_image_metrics *out)
-{
-    out->predicted = predicted;
-    out->inner = inner;
-    out->inner_fp = inner_fp;
-    out->inner_tp = inner_tp;
-    if (predicted == 0) {
-        /* Empty prediction: nothing accepted, nothing removed (paper: F = 0). */
-        out->afp = 0.0;
-        out->cr = 1.0;
-        out->atp = 1.0;
-    } else {
-        const double n = (double)predicted;
-        out->afp = (double)inner_fp / n;
-        out->cr = (double)inner / n;
-        out->atp = (double)inner_tp / n;
-    }
-    out->valid = out->afp <= tau;
-    out->reserved = 0;
-}
+#include "api.h"
 
 int conseco_metrics_from_masks(const conseco_mask *yhat, const conseco_mask *inner,
                                const conseco_mask *truth, double tau,
@@ -71,17 +49,7 @@ int conseco_evaluate_image(const conseco_shrinker *shrinker, const conseco_image
     if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
     if ((rc = conseco__check_tau(tau)) != CONSECO_OK) return rc;
     if (scratch == NULL && scratch_size != 0) return CONSECO_E_NULL;
-    switch (s.kind) {
-    case CONSECO_KIND_THRESHOLD:
-        return conseco__threshold_evaluate((const conseco_threshold_params *)s.user, pred,
-                                           truth, lambda, tau, out);
-    case CONSECO_KIND_EROSION:
-        return conseco__erosion_evaluate((const conseco_erosion_params *)s.user, pred, truth,
-                                         lambda, tau, scratch, scratch_size, out);
-    default:
-        return conseco__custom_evaluate(&s, pred, truth, lambda, tau, scratch, scratch_size,
-                                        out);
-    }
+    return s.ops->evaluate(&s, pred, truth, lambda, tau, scratch, scratch_size, out);
 }
 
 int conseco_set_metrics_compute(const conseco_image_metrics *items, size_t n,

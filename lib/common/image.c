@@ -1,5 +1,5 @@
 /* Image and mask views: validation of caller-owned memory layouts. */
-#include "internal.h"
+#include "views.h"
 
 size_t conseco__dtype_size(int dtype)
 {
@@ -45,13 +45,26 @@ static int check_layout(const void *data, size_t w, size_t h, size_t d, size_t r
 
 int conseco__image_check(const conseco_image *im, size_t *count)
 {
-    size_t elem;
+    size_t elem, i;
+    int rc;
     if (im == NULL || count == NULL) return CONSECO_E_NULL;
     elem = conseco__dtype_size(im->dtype);
     if (elem == 0) return CONSECO_E_BAD_DTYPE;
     if (im->reserved != 0) return CONSECO_E_INVALID_ARG;
-    return check_layout(im->data, im->width, im->height, im->depth, im->row_stride,
-                        im->slice_stride, elem, count);
+    rc = check_layout(im->data, im->width, im->height, im->depth, im->row_stride,
+                      im->slice_stride, elem, count);
+    if (rc != CONSECO_OK) return rc;
+    /* 0 = "not given" (reads as 1.0); otherwise finite and > 0 (NaN fails too) */
+    for (i = 0; i < 3u; i++)
+        if (im->spacing[i] != 0.0 && !(im->spacing[i] > 0.0 && conseco__is_finite(im->spacing[i])))
+            return CONSECO_E_BAD_SPACING;
+    return CONSECO_OK;
+}
+
+void conseco__image_spacing(const conseco_image *im, double out[3])
+{
+    size_t i;
+    for (i = 0; i < 3u; i++) out[i] = im->spacing[i] == 0.0 ? 1.0 : im->spacing[i];
 }
 
 int conseco__mask_check(const conseco_mask *m, size_t *count)
@@ -123,6 +136,9 @@ conseco_image conseco_image_3d(const void *data, size_t width, size_t height, si
     im.slice_stride = slice_stride;
     im.dtype = dtype;
     im.reserved = 0;
+    im.spacing[0] = 1.0;
+    im.spacing[1] = 1.0;
+    im.spacing[2] = 1.0;
     return im;
 }
 
