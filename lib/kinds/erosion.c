@@ -30,6 +30,7 @@
  */
 #include "distance.h"
 #include "erosion_cross2d.h"
+#include "common/yhat.h"
 
 /* +inf as a constant expression for static initialisers (C11 has none without math.h). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -113,7 +114,7 @@ static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
             for (x = 0; x < pred->width; x++) {
-                if (!(conseco__pixel(pred->dtype, row, x) >= p->base)) continue;
+                if (!conseco__in_yhat(pred->dtype, row, x, p->base)) continue;
                 m->predicted++;
                 if (x < m->lo[0]) m->lo[0] = x;
                 if (x > hi[0]) hi[0] = x;
@@ -145,7 +146,7 @@ static void build_distances(const conseco_erosion_params *p, level_map *m, uint3
         for (y = 0; y < m->box.n[1]; y++) {
             const unsigned char *row = conseco__image_row(pred, m->lo[1] + y, m->lo[2] + z);
             for (x = 0; x < m->box.n[0]; x++)
-                d[i++] = conseco__pixel(pred->dtype, row, m->lo[0] + x) >= p->base
+                d[i++] = conseco__in_yhat(pred->dtype, row, m->lo[0] + x, p->base)
                              ? CONSECO__DIST_INF
                              : 0;
         }

@@ -19,6 +19,7 @@
  */
 #include "kinds.h"
 #include "common/wide128.h"
+#include "common/yhat.h"
 
 /* ------------------------------------------------------------ validation */
 static int apply_start(const conseco_erosion_params *p, const conseco_image *pred,
@@ -35,7 +36,7 @@ static int apply_start(const conseco_erosion_params *p, const conseco_image *pre
 
 static int in_yhat(const conseco_image *pred, double base, const unsigned char *row, size_t x)
 {
-    return conseco__pixel(pred->dtype, row, x) >= base;
+    return conseco__in_yhat(pred->dtype, row, x, base);
 }
 
 /* ------------------------------------------------------ cross and square */

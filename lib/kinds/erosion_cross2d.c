@@ -24,7 +24,9 @@
 
 /* SSE2 (every x86-64) sweeps eight rows at once in 16-bit lanes; elsewhere
  * four rows in scalar code. Same results either way. */
-#include "common/simd_f32.h"
+#include "common/bits.h"
+#include "common/simd.h"
+#include "common/yhat.h"
 
 /* Distance "no background at all" (the whole image is Yhat, border foreground). */
 #define C2_INF 0xFFFFu
@@ -110,35 +112,6 @@ static void unpack8(uint8_t bits, unsigned char *flags)
     CONSECO_memcpy(flags, &word, 8);
 }
 
-/* ------------------------------------------------------------ thresholds */
-/* The smallest float f with (double)f >= base: then s >= f <=> (double)s >= base
- * for every float s, and the row loop compares floats. */
-static float f32_threshold(double base)
-{
-    float f = (float)base; /* |base| < 3e38: in range */
-    if ((double)f < base) {
-        uint32_t bits;
-        CONSECO_memcpy(&bits, &f, sizeof bits);
-        if (f == 0.0f) bits = 1u;          /* smallest positive subnormal */
-        else if (f > 0.0f) bits++;
-        else bits--;
-        CONSECO_memcpy(&f, &bits, sizeof f);
-    }
-    return f;
-}
-
-/* The smallest integer value v in [0, top] with v / top >= base, top + 1 if none. */
-static uint32_t int_threshold(double base, uint32_t top)
-{
-    uint32_t lo = 0, hi = top + 1u; /* answer in [lo, hi] */
-    while (lo < hi) {
-        const uint32_t mid = lo + (hi - lo) / 2u;
-        if ((double)mid / (double)top >= base) hi = mid;
-        else lo = mid + 1u;
-    }
-    return lo;
-}
-
 /* ---------------------------------------------------------------- pass 1 */
 /* The Yhat test of every dtype, compiled once per element type. */
 typedef struct thresholds {
@@ -202,8 +175,8 @@ typedef size_t (*groups_fn)(const unsigned char *row, size_t w, const thresholds
 static void note_bits(unsigned m, size_t x, size_t w, size_t *first, size_t *last)
 {
     if (m) {
-        if (*first == w) *first = x + (size_t)__builtin_ctz(m);
-        *last = x + 31u - (size_t)__builtin_clz(m);
+        if (*first == w) *first = x + (size_t)conseco__ctz32(m);
+        *last = x + 31u - (size_t)conseco__clz32(m);
     }
 }
 
@@ -409,11 +382,11 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
     c->x0 = c->x1 = c->bw = 0;
 
     t.base = p->base;
-    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? f32_threshold(p->base) : 0.0f;
+    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
     switch (pred->dtype) {
-    case CONSECO_DTYPE_U8: t.i = int_threshold(p->base, 255u); break;
-    case CONSECO_DTYPE_U16: t.i = int_threshold(p->base, 65535u); break;
-    case CONSECO_DTYPE_MASK8: t.i = 0.0 >= p->base ? 0u : 1.0 >= p->base ? 1u : 2u; break;
+    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
+    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
+    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); /* 0/1 */ break;
     default: t.i = 0; break;
     }
 

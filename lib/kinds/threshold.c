@@ -8,6 +8,7 @@
  * float32 and 8-bit maps, the usual model outputs, take the faster paths of
  * threshold_fast.c (same results). */
 #include "kinds.h"
+#include "common/yhat.h"
 #include "threshold_fast.h"
 
 /* Histogram sizes: 8-bit maps (u8 and MASK8) and 16-bit maps. */
@@ -99,17 +100,13 @@ static int score_histogram(const conseco_threshold_params *p, const conseco_imag
 {
     size_t *fp = (size_t *)scratch;
     unsigned char *seen = (unsigned char *)scratch + bins * sizeof(size_t);
-    size_t first_in = bins; /* smallest bin with score >= base */
+    size_t first_in; /* smallest bin with score >= base, bins if none */
     size_t predicted = 0, nfp = 0, acc = 0, b, y, z;
     uint64_t m;
     double l;
 
-    /* scores rise with the bin, so Yhat is a range of bins */
-    for (b = 0; b < bins; b++)
-        if (bin_score(pred->dtype, b) >= p->base) {
-            first_in = b;
-            break;
-        }
+    /* scores rise with the bin, so Yhat is a range of bins (bins - 1 is the top value) */
+    first_in = conseco__int_at_least(p->base, (uint32_t)(bins - 1u));
     CONSECO_memset(fp, 0, bins * sizeof(size_t));
     CONSECO_memset(seen, 0, bins);
     for (z = 0; z < pred->depth; z++)
@@ -359,7 +356,8 @@ int conseco__threshold_levels_cb(void *user, const conseco_image *pred, double *
             const unsigned char *row = conseco__image_row(pred, y, z);
             for (x = 0; x < pred->width; x++) {
                 const double s = conseco__pixel(pred->dtype, row, x);
-                levels[i++] = s >= p->base ? s : -conseco__inf();
+                const int in = conseco__in_yhat(pred->dtype, row, x, p->base);
+                levels[i++] = in ? s : -conseco__inf();
             }
         }
     return CONSECO_OK;
@@ -378,7 +376,8 @@ int conseco__threshold_apply_cb(void *user, const conseco_image *pred, double la
             const unsigned char *row = conseco__image_row(pred, y, z);
             for (x = 0; x < pred->width; x++) {
                 const double s = conseco__pixel(pred->dtype, row, x);
-                inner[i++] = (uint8_t)(s >= p->base && s >= lambda);
+                const int in = conseco__in_yhat(pred->dtype, row, x, p->base);
+                inner[i++] = (uint8_t)(in && s >= lambda);
             }
         }
     return CONSECO_OK;

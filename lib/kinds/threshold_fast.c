@@ -25,7 +25,8 @@
 #include "threshold_fast.h"
 
 /* SSE2 for the loops compilers do not vectorise by themselves. */
-#include "common/simd_f32.h"
+#include "common/simd.h"
+#include "common/yhat.h"
 
 #define DIGIT_BITS 11u
 #define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */
@@ -57,20 +58,6 @@ size_t conseco__threshold_fast_scratch_size(int dtype, size_t width, size_t pixe
 }
 
 /* ------------------------------------------------------------- floats */
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    CONSECO_memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float bits_float(uint32_t u)
-{
-    float f;
-    CONSECO_memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* Order-preserving key of a finite float; -0 and +0 (equal scores) share one. */
 static uint32_t key_of(uint32_t u)
 {
@@ -80,31 +67,7 @@ static uint32_t key_of(uint32_t u)
 
 static float float_of_key(uint32_t k)
 {
-    return bits_float((k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k);
-}
-
-/* One float step up or down from a finite float. */
-static float float_step(float f, int up)
-{
-    uint32_t u = float_bits(f);
-    if (f == 0.0f) return bits_float(up ? 1u : 0x80000001u);
-    if ((f > 0.0f) == (up != 0)) u++;
-    else u--;
-    return bits_float(u);
-}
-
-/* The smallest float f with (double)f >= v: s >= f <=> (double)s >= v. */
-static float float_at_least(double v)
-{
-    float f = (float)v; /* |v| < 3e38: in range */
-    return (double)f < v ? float_step(f, 1) : f;
-}
-
-/* The largest float f with (double)f <= v: s <= f <=> (double)s <= v. */
-static float float_at_most(double v)
-{
-    float f = (float)v;
-    return (double)f > v ? float_step(f, 0) : f;
+    return conseco__bits_f32((k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k);
 }
 
 /* -------------------------------------------------------------- selection */
@@ -356,7 +319,7 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
         const float v = s[x];
         ok &= v - v == 0.0f;
         if (v >= base) {
-            const uint32_t k = key_of(float_bits(v));
+            const uint32_t k = key_of(conseco__f32_bits(v));
             if (t[x] == 0) ks->keys[ks->nf++] = k;
             else ks->keys[--ks->nt] = k;
         }
@@ -370,8 +333,8 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
                      double *score)
 {
     const size_t w = pred->width, h = pred->height, d = pred->depth;
-    const float base = float_at_least(p->base), top = float_at_most(p->top);
-    const uint32_t ktop = key_of(float_bits(top));
+    const float base = conseco__f32_at_least(p->base), top = conseco__f32_at_most(p->top);
+    const uint32_t ktop = key_of(conseco__f32_bits(top));
     size_t need, pixels, y, z, nfp;
     uint64_t m;
     uint32_t *hist, kmin, kmax, kl, knext, ktp;
@@ -519,11 +482,7 @@ static int score_u8(const conseco_threshold_params *p, const conseco_image *pred
     size_t n, k, r0 = (size_t)-1, r1 = 0;
     uint64_t predicted = 0, nfp = 0, acc = 0, m;
     double l;
-    for (b = 0; b < 256; b++)
-        if ((double)b / 255.0 >= p->base) {
-            first_in = b;
-            break;
-        }
+    first_in = (unsigned)conseco__int_at_least(p->base, 255u);
     if (first_in == 256) { /* Yhat is empty */
         *score = p->base;
         return CONSECO_OK;

@@ -1,16 +1,32 @@
 /*
- * SSE2 pieces shared by the float32 fast paths (threshold_fast.c,
- * erosion_cross2d.c): when to use SSE2, the prefetch, and the test that lets
- * a group of 16 pixels with no pixel in Yhat be skipped. Internal to lib/.
+ * Ground floor: the one platform switch of lib/ for vector code.
+ *
+ *   CONSECO__SSE2  x86-64 with SSE2: gcc/clang (__SSE2__, every x86-64) and
+ *                  MSVC (_M_X64/_M_AMD64, where SSE2 is always there); also
+ *                  32-bit x86 built with -msse2.
+ *   CONSECO__NEON  aarch64 (<arm_neon.h>): detected, but the vector paths of
+ *                  the kinds are written against the SSE2 helpers below and
+ *                  have no NEON port yet, so aarch64 takes the plain C code
+ *                  (same results, measured slower on the float32 fast paths).
+ *   neither        plain C: CONSECO_NO_SIMD, freestanding builds (emmintrin.h
+ *                  pulls in stdlib.h) and every other target.
+ *
+ * Also the prefetch and the test that lets a group of 16 float32 pixels with
+ * no pixel in Yhat be skipped (threshold_fast.c, erosion_cross2d.c).
+ * Internal to lib/.
  */
-#ifndef CONSECO_SIMD_F32_H
-#define CONSECO_SIMD_F32_H
+#ifndef CONSECO_SIMD_H
+#define CONSECO_SIMD_H
 
-/* SSE2 (every x86-64); plain C elsewhere, same results. Freestanding builds
- * and CONSECO_NO_SIMD take the plain C code (emmintrin.h pulls in stdlib.h). */
-#if defined(__SSE2__) && !defined(CONSECO_NO_SIMD) && \
-    !(defined(CONSECO_FREESTANDING) && CONSECO_FREESTANDING)
+#if !defined(CONSECO_NO_SIMD) && !(defined(CONSECO_FREESTANDING) && CONSECO_FREESTANDING)
+#if defined(__SSE2__) || defined(_M_X64) || defined(_M_AMD64)
 #define CONSECO__SSE2 1
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#define CONSECO__NEON 1 /* detected only: see above */
+#endif
+#endif
+
+#ifdef CONSECO__SSE2
 #include <emmintrin.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +63,6 @@ static inline int conseco__f32_min_is_neg_inf(__m128 vmin)
 {
     return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(vmin), _mm_set1_epi32(-0x800000)));
 }
-#endif
+#endif /* CONSECO__SSE2 */
 
-#endif
+#endif /* CONSECO_SIMD_H */
