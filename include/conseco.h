@@ -345,7 +345,7 @@ CONSECO_API size_t conseco_scratch_size(const conseco_shrinker *shrinker, size_t
                                         size_t height, size_t depth);
 
 /**
- * Nonconformity score of one calibration pair (paper Eq. 4, DESIGN.md 1):
+ * Nonconformity score of one calibration pair (paper Eq. 4, docs/DESIGN.md section 1):
  * r = inf { lambda in Lambda : F_lambda <= tau }, +INFINITY if none.
  * F <= tau is decided as (double)kept / (double)|Yhat| <= tau. An empty
  * prediction scores lambda_min.

@@ -150,7 +150,7 @@ static int evaluate_with(const conseco_shrinker_vtable *vt, void *user, const co
 }
 
 /* -------------------------------------------------- literal references */
-/* F_lambda <= tau exactly as DESIGN.md says: a double division. */
+/* F_lambda <= tau exactly as docs/DESIGN.md says: a double division. */
 static int f_ok(size_t kept_fp, size_t predicted, double tau)
 {
     return predicted == 0 || (double)kept_fp / (double)predicted <= tau;

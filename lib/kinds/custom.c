@@ -1,5 +1,5 @@
 /*
- * Generic paths for custom shrinkers (DESIGN.md section 2).
+ * Generic paths for custom shrinkers (docs/DESIGN.md section 2).
  *
  * Fast path (vt.levels): the score is an order statistic of the levels of
  * the false-positive pixels; apply is one comparison per pixel.

@@ -1,5 +1,5 @@
 /*
- * Erosion shrinker (paper Eq. 2) through its level map (DESIGN.md section 2).
+ * Erosion shrinker (paper Eq. 2) through its level map (docs/DESIGN.md section 2).
  *
  * Yhat = {s >= base}. lambda erosions by the cross (square) remove exactly the
  * pixels within city-block (chessboard) distance lambda of the background;
@@ -76,7 +76,7 @@ static uint32_t level_of(int metric, uint32_t d)
     return d - 1;
 }
 
-/* p in I_lambda: L >= lambda, and lambda = +inf keeps nothing (DESIGN.md). */
+/* p in I_lambda: L >= lambda, and lambda = +inf keeps nothing (docs/DESIGN.md section 2). */
 static int kept(uint32_t level, double lambda)
 {
     if (lambda == conseco__inf()) return 0;

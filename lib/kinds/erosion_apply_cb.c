@@ -1,7 +1,7 @@
 /*
  * The erosion vtable's `apply` callback: the dense inner mask I_lambda for one
  * lambda, with no memory but the 1-byte-per-pixel output buffer (no scratch).
- * Same definitions as the level map in erosion.c (DESIGN.md section 2):
+ * Same definitions as the level map in erosion.c (docs/DESIGN.md section 2):
  * Yhat = {s >= base}; lambda <= 0 keeps Yhat, +inf keeps nothing, and a
  * non-integer lambda acts as ceil(lambda) since levels are integers.
  *

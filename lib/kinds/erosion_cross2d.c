@@ -2,7 +2,7 @@
  * Erosion by the cross on 2-D images, with 16-bit distances.
  *
  * lambda erosions by the cross remove exactly the pixels within city-block
- * distance lambda of the background (DESIGN.md 2), so the level of a Yhat
+ * distance lambda of the background (docs/DESIGN.md section 2), so the level of a Yhat
  * pixel is d - 1. The general path (erosion.c, distance.c) handles every
  * metric and dimension with 32-bit distances on the bounding box; this one
  * does the paper's case in fewer, cheaper passes:
