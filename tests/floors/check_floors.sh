@@ -39,8 +39,6 @@ for f in $floors; do
     done
 done
 
-floor_of_member() { awk -v m="$1" '$1 == m { print $2; exit }' "$tmp/member_floor"; }
-
 # nm -A prints "archive:member: [addr] type name"
 "$nm" -A "$archive" 2>/dev/null | sed 's/^[^:]*:\([^:]*\):/\1 /' >"$tmp/nm"
 awk '$NF ~ /^conseco__/ && NF >= 4 && $(NF-1) ~ /^[TDBRV]$|^[tdbr]$/ { print $NF, $1 }' \
@@ -48,17 +46,23 @@ awk '$NF ~ /^conseco__/ && NF >= 4 && $(NF-1) ~ /^[TDBRV]$|^[tdbr]$/ { print $NF
 awk '$NF ~ /^conseco__/ && $(NF-1) == "U" { print $1, $NF }' "$tmp/nm" | sort -u >"$tmp/uses"
 [ -s "$tmp/defs" ] || { echo "check_floors: no conseco__ symbols found in $archive"; exit 1; }
 
-while read -r member sym; do
-    uf=$(floor_of_member "$member")
-    [ -n "$uf" ] || { echo "member $member is on no floor (not in lib/<floor>/)"; bad=1; continue; }
-    def=$(awk -v s="$sym" '$1 == s { print $2; exit }' "$tmp/defs")
-    [ -n "$def" ] || continue # defined outside the library (not ours to check)
-    df=$(floor_of_member "$def")
-    if [ "$(rank "$df")" -gt "$(rank "$uf")" ]; then
-        echo "floor violation: $uf/$member uses $sym defined on the higher floor $df ($def)"
-        bad=1
-    fi
-done <"$tmp/uses"
+# one awk pass: rank of every member, then every use against its definition
+awk -v floors="$floors" '
+    BEGIN { n = split(floors, fl, " "); for (i = 1; i <= n; i++) rank[fl[i]] = i }
+    FILENAME == ARGV[1] { floor[$1] = $2; next }
+    FILENAME == ARGV[2] { if (!($1 in def)) def[$1] = $2; next }
+    {
+        member = $1; sym = $2; uf = floor[member]
+        if (uf == "") { print "member " member " is on no floor (not in lib/<floor>/)"; bad = 1; next }
+        if (!(sym in def)) next # defined outside the library: not ours to check
+        df = floor[def[sym]]
+        if (rank[df] > rank[uf]) {
+            print "floor violation: " uf "/" member " uses " sym " defined on the higher floor " df " (" def[sym] ")"
+            bad = 1
+        }
+    }
+    END { exit bad }
+' "$tmp/member_floor" "$tmp/defs" "$tmp/uses" || bad=1
 
 for f in $floors; do
     for file in "$lib/$f"/*.[ch]; do
