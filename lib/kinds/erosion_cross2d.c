@@ -22,7 +22,7 @@
  */
 #include "erosion_cross2d.h"
 
-/* SSE2 (every x86-64) sweeps eight rows at once in 16-bit lanes; elsewhere
+/* SSE2 or NEON (common/simd.h) sweeps eight rows at once in 16-bit lanes; elsewhere
  * four rows in scalar code. Same results either way. */
 #include "common/bits.h"
 #include "common/simd.h"
@@ -164,7 +164,7 @@ static void yhat_row(int dtype, const unsigned char *row, size_t x0, size_t n,
     if (!ok) *finite = 0;
 }
 
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
 /* Pass 1a with SSE2, one row's groups of 16 pixels: the row's Yhat bitmap
  * bytes (bit k: pixel 8i + k, as pack8()) and its first and last Yhat
  * column. Returns where the groups end (a multiple of 16); clears *finite
@@ -186,8 +186,8 @@ static size_t f32_groups(const unsigned char *row, size_t w, const thresholds *t
                          size_t *first, size_t *last, int *finite)
 {
     const float *s = (const float *)(const void *)row;
-    const __m128 vb = _mm_set1_ps(t->f32);
-    __m128 v[4], vmin = _mm_setzero_ps(), bad = _mm_setzero_ps();
+    const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
+    conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), bad = conseco__mm_setzero_ps();
     size_t x;
     for (x = 0; x + 16 <= w; x += 16) {
         unsigned m;
@@ -197,17 +197,17 @@ static size_t f32_groups(const unsigned char *row, size_t w, const thresholds *t
             bm[x / 8u + 1u] = 0;
             continue;
         }
-        bad = _mm_or_ps(bad, _mm_or_ps(_mm_or_ps(_mm_sub_ps(v[0], v[0]), _mm_sub_ps(v[1], v[1])),
-                                       _mm_or_ps(_mm_sub_ps(v[2], v[2]), _mm_sub_ps(v[3], v[3]))));
-        m = (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[0], vb)) |
-            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[1], vb)) << 4 |
-            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[2], vb)) << 8 |
-            (unsigned)_mm_movemask_ps(_mm_cmpge_ps(v[3], vb)) << 12;
+        bad = conseco__mm_or_ps(bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]), conseco__mm_sub_ps(v[1], v[1])),
+                                       conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]), conseco__mm_sub_ps(v[3], v[3]))));
+        m = (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
+            (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
+            (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
+            (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
         bm[x / 8u] = (uint8_t)m;
         bm[x / 8u + 1u] = (uint8_t)(m >> 8);
         note_bits(m, x, w, first, last);
     }
-    *finite &= _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad), _mm_setzero_si128())) ==
+    *finite &= conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad), conseco__mm_setzero_si128())) ==
                0xFFFF;
     *finite &= !conseco__f32_min_is_neg_inf(vmin);
     return x;
@@ -219,12 +219,12 @@ static size_t f32_groups(const unsigned char *row, size_t w, const thresholds *t
 static size_t u8_groups(const unsigned char *row, size_t w, const thresholds *t, uint8_t *bm,
                         size_t *first, size_t *last, int *finite)
 {
-    const __m128i vt = _mm_set1_epi8((char)(unsigned char)t->i);
+    const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
     size_t x;
     (void)finite;
     for (x = 0; x + 16 <= w; x += 16) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + x));
-        const unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, vt), v));
+        const conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
+        const unsigned m = (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
         bm[x / 8u] = (uint8_t)m;
         bm[x / 8u + 1u] = (uint8_t)(m >> 8);
         note_bits(m, x, w, first, last);
@@ -285,15 +285,15 @@ static int simd_pass1a(const conseco_image *pred, const conseco_mask *truth, con
 }
 #endif
 
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
 /* Pass 1b on the first n8 (a multiple of 8) pixels of a box row starting at
  * column x0, eight at a time: g[k] = Yhat ? above[k] + 1 (saturating at
  * C2_INF) : 0, from the row's bitmap bm. Returns the Yhat pixels counted. */
 static uint32_t column_row8(const uint8_t *bm, size_t x0, size_t n8, const uint16_t *above,
                             uint16_t *g)
 {
-    const __m128i bit = _mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1), one = _mm_set1_epi16(1);
-    __m128i cnt = _mm_setzero_si128();
+    const conseco__m128i bit = conseco__mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1), one = conseco__mm_set1_epi16(1);
+    conseco__m128i cnt = conseco__mm_setzero_si128();
     uint16_t lane[8];
     uint32_t count = 0;
     size_t k;
@@ -301,13 +301,13 @@ static uint32_t column_row8(const uint8_t *bm, size_t x0, size_t n8, const uint1
         /* pixels x .. x + 7 lie in the row: bytes x / 8 and (x + 7) / 8 */
         const size_t x = x0 + k;
         const unsigned bits = ((unsigned)bm[x / 8u] | (unsigned)bm[(x + 7u) / 8u] << 8) >> (x & 7u);
-        const __m128i m =
-            _mm_cmpeq_epi16(_mm_and_si128(_mm_set1_epi16((short)(bits & 0xFFu)), bit), bit);
-        const __m128i up = _mm_loadu_si128((const __m128i *)(const void *)(above + k));
-        _mm_storeu_si128((__m128i *)(void *)(g + k), _mm_and_si128(m, _mm_adds_epu16(up, one)));
-        cnt = _mm_sub_epi16(cnt, m); /* each lane <= n8 / 8 < 8192 */
+        const conseco__m128i m =
+            conseco__mm_cmpeq_epi16(conseco__mm_and_si128(conseco__mm_set1_epi16((short)(bits & 0xFFu)), bit), bit);
+        const conseco__m128i up = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(above + k));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k), conseco__mm_and_si128(m, conseco__mm_adds_epu16(up, one)));
+        cnt = conseco__mm_sub_epi16(cnt, m); /* each lane <= n8 / 8 < 8192 */
     }
-    _mm_storeu_si128((__m128i *)(void *)lane, cnt);
+    conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, cnt);
     for (k = 0; k < 8; k++) count += lane[k];
     return count;
 }
@@ -358,7 +358,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
     thresholds t;
     size_t sz[6], x, y, bw, i, rb = (w + 7u) / 8u;
     uint8_t *bitmap;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     groups_fn groups;
 #endif
 
@@ -391,7 +391,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
     }
 
     /* 1a: every row once, read only: the box of Yhat and finiteness */
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     groups = groups_for(pred->dtype, &t);
     if (groups != NULL) {
         if (!simd_pass1a(pred, truth, &t, groups, bitmap, yrow, c, &c->x0, &c->x1))
@@ -414,7 +414,7 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
         uint16_t *g = c->g + (y - c->y0) * bw;
         uint32_t count = 0; /* <= bw < 65535 */
         size_t k0 = 0;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
         k0 = bw & ~(size_t)7u;
         count = column_row8(bitmap + y * rb, c->x0, k0, above, g);
 #endif
@@ -438,60 +438,60 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 }
 
 /* ---------------------------------------------------------------- pass 2 */
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
 /* min of unsigned 16-bit lanes with SSE2 only: a - max(a - b, 0) */
-static __m128i min_u16(__m128i a, __m128i b) { return _mm_sub_epi16(a, _mm_subs_epu16(a, b)); }
+static conseco__m128i min_u16(conseco__m128i a, conseco__m128i b) { return conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)); }
 
 /* 8 x 8 transpose of 16-bit lanes: v[i] lane j <-> v[j] lane i. */
-static void transpose8(__m128i v[8])
+static void transpose8(conseco__m128i v[8])
 {
-    const __m128i a0 = _mm_unpacklo_epi16(v[0], v[1]), a1 = _mm_unpackhi_epi16(v[0], v[1]);
-    const __m128i a2 = _mm_unpacklo_epi16(v[2], v[3]), a3 = _mm_unpackhi_epi16(v[2], v[3]);
-    const __m128i a4 = _mm_unpacklo_epi16(v[4], v[5]), a5 = _mm_unpackhi_epi16(v[4], v[5]);
-    const __m128i a6 = _mm_unpacklo_epi16(v[6], v[7]), a7 = _mm_unpackhi_epi16(v[6], v[7]);
-    const __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
-    const __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
-    const __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
-    const __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
-    v[0] = _mm_unpacklo_epi64(b0, b4);
-    v[1] = _mm_unpackhi_epi64(b0, b4);
-    v[2] = _mm_unpacklo_epi64(b1, b5);
-    v[3] = _mm_unpackhi_epi64(b1, b5);
-    v[4] = _mm_unpacklo_epi64(b2, b6);
-    v[5] = _mm_unpackhi_epi64(b2, b6);
-    v[6] = _mm_unpacklo_epi64(b3, b7);
-    v[7] = _mm_unpackhi_epi64(b3, b7);
+    const conseco__m128i a0 = conseco__mm_unpacklo_epi16(v[0], v[1]), a1 = conseco__mm_unpackhi_epi16(v[0], v[1]);
+    const conseco__m128i a2 = conseco__mm_unpacklo_epi16(v[2], v[3]), a3 = conseco__mm_unpackhi_epi16(v[2], v[3]);
+    const conseco__m128i a4 = conseco__mm_unpacklo_epi16(v[4], v[5]), a5 = conseco__mm_unpackhi_epi16(v[4], v[5]);
+    const conseco__m128i a6 = conseco__mm_unpacklo_epi16(v[6], v[7]), a7 = conseco__mm_unpackhi_epi16(v[6], v[7]);
+    const conseco__m128i b0 = conseco__mm_unpacklo_epi32(a0, a2), b1 = conseco__mm_unpackhi_epi32(a0, a2);
+    const conseco__m128i b2 = conseco__mm_unpacklo_epi32(a1, a3), b3 = conseco__mm_unpackhi_epi32(a1, a3);
+    const conseco__m128i b4 = conseco__mm_unpacklo_epi32(a4, a6), b5 = conseco__mm_unpackhi_epi32(a4, a6);
+    const conseco__m128i b6 = conseco__mm_unpacklo_epi32(a5, a7), b7 = conseco__mm_unpackhi_epi32(a5, a7);
+    v[0] = conseco__mm_unpacklo_epi64(b0, b4);
+    v[1] = conseco__mm_unpackhi_epi64(b0, b4);
+    v[2] = conseco__mm_unpacklo_epi64(b1, b5);
+    v[3] = conseco__mm_unpackhi_epi64(b1, b5);
+    v[4] = conseco__mm_unpacklo_epi64(b2, b6);
+    v[5] = conseco__mm_unpackhi_epi64(b2, b6);
+    v[6] = conseco__mm_unpacklo_epi64(b3, b7);
+    v[7] = conseco__mm_unpackhi_epi64(b3, b7);
 }
 
 /* Both sweeps along eight rows of n cells: transposed into `lanes` (one
  * vector per column), swept with one saturating add and one min per column
  * and direction, transposed back. 0xFFFF plays C2_INF and saturates. */
-static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, __m128i *lanes)
+static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, conseco__m128i *lanes)
 {
-    const __m128i one = _mm_set1_epi16(1);
-    __m128i v[8], f;
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i v[8], f;
     uint16_t col[8];
     size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = _mm_loadu_si128((const __m128i *)(const void *)(q[j] + x0));
+        for (j = 0; j < 8; j++) v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
         transpose8(v);
         for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
     }
     for (x = x0; x < n; x++) {
         for (j = 0; j < 8; j++) col[j] = q[j][x];
-        lanes[x] = _mm_loadu_si128((const __m128i *)(const void *)col);
+        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
-    f = _mm_set1_epi16(left_inf ? -1 : 0);
-    for (x = 0; x < n; x++) lanes[x] = f = min_u16(lanes[x], _mm_adds_epu16(f, one));
-    f = _mm_set1_epi16(right_inf ? -1 : 0);
-    for (x = n; x-- > 0;) lanes[x] = f = min_u16(lanes[x], _mm_adds_epu16(f, one));
+    f = conseco__mm_set1_epi16(left_inf ? -1 : 0);
+    for (x = 0; x < n; x++) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    f = conseco__mm_set1_epi16(right_inf ? -1 : 0);
+    for (x = n; x-- > 0;) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
         transpose8(v);
-        for (j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(void *)(q[j] + x0), v[j]);
+        for (j = 0; j < 8; j++) conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
     }
     for (x = x0; x < n; x++) {
-        _mm_storeu_si128((__m128i *)(void *)col, lanes[x]);
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
         for (j = 0; j < 8; j++) q[j][x] = col[j];
     }
 }
@@ -536,7 +536,7 @@ static void sweep4_count(uint16_t *const r[4], const uint8_t *const t[4], size_t
     }
 }
 
-#endif /* CONSECO__SSE2 */
+#endif /* CONSECO__SIMD */
 
 /* What the score counts: false positives per distance. */
 typedef struct score_ctx {
@@ -546,7 +546,7 @@ typedef struct score_ctx {
     uint64_t fp_inf;
 } score_ctx;
 
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
 /* Adds a row's false positives (Yhat, truth 0) to the histograms. */
 static void count_one(score_ctx *sc, const uint8_t *t, const uint16_t *d, size_t k)
 {
@@ -589,7 +589,7 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     /* the spare row stands in for missing rows of the last group: defined
      * values, so that memory checkers see no use of uninitialised data */
     CONSECO_memset(c->rows[1], 0, bw * sizeof(uint16_t));
-#ifndef CONSECO__SSE2
+#ifndef CONSECO__SIMD
     if (sc != NULL) CONSECO_memset(c->colany + c->w, 1, bw);
 #endif
     /* the row under the box: the image border, or no Yhat */
@@ -599,12 +599,12 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     for (r = rows; r-- > 0;) {
         uint16_t *g = c->g + r * bw;
         x = 0;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
         for (; x + 8 <= bw; x += 8) { /* saturating: C2_INF + 1 stays C2_INF, above any a */
-            const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(g + x));
-            const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(below + x));
-            _mm_storeu_si128((__m128i *)(void *)(g + x),
-                             min_u16(a, _mm_adds_epu16(b, _mm_set1_epi16(1))));
+            const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + x));
+            const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + x));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + x),
+                             min_u16(a, conseco__mm_adds_epu16(b, conseco__mm_set1_epi16(1))));
         }
 #endif
         for (; x < bw; x++) {
@@ -613,12 +613,12 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
         }
         below = g;
     }
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     /* rows, eight at a time; a short last group uses a spare row */
     for (r = 0; r < rows; r += 8) {
         uint16_t *q[8];
         for (k = 0; k < 8; k++) q[k] = r + k < rows ? c->g + (r + k) * bw : c->rows[1];
-        sweep8(q, bw, left != 0, right != 0, (__m128i *)c->lanes);
+        sweep8(q, bw, left != 0, right != 0, (conseco__m128i *)c->lanes);
         for (k = 0; k < 8 && r + k < rows; k++) {
             if (sc != NULL) count_row(sc, c->y0 + r + k, q[k]);
             else fn(ctx, c->y0 + r + k, q[k]);

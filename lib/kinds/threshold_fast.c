@@ -24,7 +24,7 @@
  */
 #include "threshold_fast.h"
 
-/* SSE2 for the loops compilers do not vectorise by themselves. */
+/* SSE2 or NEON (common/simd.h) for the loops compilers do not vectorise by themselves. */
 #include "common/simd.h"
 #include "common/yhat.h"
 
@@ -139,22 +139,22 @@ static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi
 {
     uint32_t mn = 0xFFFFFFFFu, mx = 0;
     size_t i = 0;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     if (n >= 8) { /* unsigned order as signed order with the top bit flipped */
-        const __m128i flip = _mm_set1_epi32(INT32_MIN);
-        __m128i vmn = _mm_set1_epi32(INT32_MAX), vmx = _mm_set1_epi32(INT32_MIN), gt;
+        const conseco__m128i flip = conseco__mm_set1_epi32(INT32_MIN);
+        conseco__m128i vmn = conseco__mm_set1_epi32(INT32_MAX), vmx = conseco__mm_set1_epi32(INT32_MIN), gt;
         uint32_t a[4], b[4];
         size_t j;
         for (; i + 4 <= n; i += 4) {
-            const __m128i k = _mm_xor_si128(
-                _mm_loadu_si128((const __m128i *)(const void *)(keys + i)), flip);
-            gt = _mm_cmpgt_epi32(vmn, k);
-            vmn = _mm_or_si128(_mm_and_si128(gt, k), _mm_andnot_si128(gt, vmn));
-            gt = _mm_cmpgt_epi32(k, vmx);
-            vmx = _mm_or_si128(_mm_and_si128(gt, k), _mm_andnot_si128(gt, vmx));
+            const conseco__m128i k = conseco__mm_xor_si128(
+                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i)), flip);
+            gt = conseco__mm_cmpgt_epi32(vmn, k);
+            vmn = conseco__mm_or_si128(conseco__mm_and_si128(gt, k), conseco__mm_andnot_si128(gt, vmn));
+            gt = conseco__mm_cmpgt_epi32(k, vmx);
+            vmx = conseco__mm_or_si128(conseco__mm_and_si128(gt, k), conseco__mm_andnot_si128(gt, vmx));
         }
-        _mm_storeu_si128((__m128i *)(void *)a, _mm_xor_si128(vmn, flip));
-        _mm_storeu_si128((__m128i *)(void *)b, _mm_xor_si128(vmx, flip));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)a, conseco__mm_xor_si128(vmn, flip));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)b, conseco__mm_xor_si128(vmx, flip));
         for (j = 0; j < 4; j++) {
             mn = a[j] < mn ? a[j] : mn;
             mx = b[j] > mx ? b[j] : mx;
@@ -178,21 +178,21 @@ static uint32_t key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uin
     uint32_t best = 0xFFFFFFFFu;
     size_t i = 0;
     if (hi <= lo) return 0xFFFFFFFFu;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     {
         /* unsigned order as signed order with the top bit flipped: the
          * flip and the offset are one addition */
-        const __m128i add = _mm_set1_epi32((int32_t)(0x80000000u - off));
-        __m128i vbest = _mm_set1_epi32(INT32_MAX);
+        const conseco__m128i add = conseco__mm_set1_epi32((int32_t)(0x80000000u - off));
+        conseco__m128i vbest = conseco__mm_set1_epi32(INT32_MAX);
         uint32_t lane[4];
         size_t j;
         for (; i + 4 <= n; i += 4) {
-            const __m128i k = _mm_add_epi32(
-                _mm_loadu_si128((const __m128i *)(const void *)(keys + i)), add);
-            const __m128i lt = _mm_cmplt_epi32(k, vbest);
-            vbest = _mm_or_si128(_mm_and_si128(lt, k), _mm_andnot_si128(lt, vbest));
+            const conseco__m128i k = conseco__mm_add_epi32(
+                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i)), add);
+            const conseco__m128i lt = conseco__mm_cmplt_epi32(k, vbest);
+            vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt, k), conseco__mm_andnot_si128(lt, vbest));
         }
-        _mm_storeu_si128((__m128i *)(void *)lane, vbest);
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, vbest);
         for (j = 0; j < 4; j++) {
             const uint32_t u = lane[j] ^ 0x80000000u;
             best = u < best ? u : best;
@@ -215,26 +215,26 @@ typedef struct key_store {
     size_t nf, nt;
 } key_store;
 
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
 /* key_of() on four floats. */
-static __m128i keys4(__m128 v)
+static conseco__m128i keys4(conseco__m128 v)
 {
-    const __m128i m80 = _mm_set1_epi32(INT32_MIN);
-    __m128i u = _mm_castps_si128(v);
-    u = _mm_andnot_si128(_mm_cmpeq_epi32(u, m80), u); /* -0 -> +0 */
-    return _mm_xor_si128(u, _mm_or_si128(_mm_srai_epi32(u, 31), m80));
+    const conseco__m128i m80 = conseco__mm_set1_epi32(INT32_MIN);
+    conseco__m128i u = conseco__mm_castps_si128(v);
+    u = conseco__mm_andnot_si128(conseco__mm_cmpeq_epi32(u, m80), u); /* -0 -> +0 */
+    return conseco__mm_xor_si128(u, conseco__mm_or_si128(conseco__mm_srai_epi32(u, 31), m80));
 }
 
 /* Four pixels' keys k, their false positives f and other Yhat pixels g
  * (4-bit lane masks). */
-static void store4(key_store *ks, __m128i k, unsigned f, unsigned g)
+static void store4(key_store *ks, conseco__m128i k, unsigned f, unsigned g)
 {
     uint32_t *keys = ks->keys;
     if (g == 15u) {
         ks->nt -= 4;
-        _mm_storeu_si128((__m128i *)(void *)(keys + ks->nt), k);
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + ks->nt), k);
     } else if (f == 15u) {
-        _mm_storeu_si128((__m128i *)(void *)(keys + ks->nf), k);
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + ks->nf), k);
         ks->nf += 4;
     } else if ((f | g) != 0) {
         /* mixed: write each key to both free slots, then advance the end it
@@ -242,7 +242,7 @@ static void store4(key_store *ks, __m128i k, unsigned f, unsigned g)
         uint32_t kk[4];
         size_t nf = ks->nf, nt = ks->nt;
         unsigned i;
-        _mm_storeu_si128((__m128i *)(void *)kk, k);
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)kk, k);
         for (i = 0; i < 4; i++) {
             keys[nf] = kk[i];
             keys[nt - 1u] = kk[i];
@@ -256,36 +256,36 @@ static void store4(key_store *ks, __m128i k, unsigned f, unsigned g)
 
 /* A group of 16 pixels v[0..3] that may hold Yhat (or a NaN), truth t:
  * store their keys; 0 if one is NaN or infinite. */
-static int store_group(key_store *ks, const __m128 v[4], const uint8_t *t, __m128 vb)
+static int store_group(key_store *ks, const conseco__m128 v[4], const uint8_t *t, conseco__m128 vb)
 {
-    const __m128i tz = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)t),
-                                      _mm_setzero_si128());
-    __m128 in[4], bad = _mm_setzero_ps(); /* v - v: +0 if finite, NaN if not */
-    __m128i inb;
+    const conseco__m128i tz = conseco__mm_cmpeq_epi8(conseco__mm_loadu_si128((const conseco__m128i *)(const void *)t),
+                                      conseco__mm_setzero_si128());
+    conseco__m128 in[4], bad = conseco__mm_setzero_ps(); /* v - v: +0 if finite, NaN if not */
+    conseco__m128i inb;
     unsigned all, fp, tp;
     int j;
     for (j = 0; j < 4; j++) {
-        in[j] = _mm_cmpge_ps(v[j], vb);
-        bad = _mm_or_ps(bad, _mm_sub_ps(v[j], v[j]));
+        in[j] = conseco__mm_cmpge_ps(v[j], vb);
+        bad = conseco__mm_or_ps(bad, conseco__mm_sub_ps(v[j], v[j]));
     }
-    inb = _mm_packs_epi16(_mm_packs_epi32(_mm_castps_si128(in[0]), _mm_castps_si128(in[1])),
-                          _mm_packs_epi32(_mm_castps_si128(in[2]), _mm_castps_si128(in[3])));
-    all = (unsigned)_mm_movemask_epi8(inb);
-    fp = (unsigned)_mm_movemask_epi8(_mm_and_si128(inb, tz));
+    inb = conseco__mm_packs_epi16(conseco__mm_packs_epi32(conseco__mm_castps_si128(in[0]), conseco__mm_castps_si128(in[1])),
+                          conseco__mm_packs_epi32(conseco__mm_castps_si128(in[2]), conseco__mm_castps_si128(in[3])));
+    all = (unsigned)conseco__mm_movemask_epi8(inb);
+    fp = (unsigned)conseco__mm_movemask_epi8(conseco__mm_and_si128(inb, tz));
     tp = all & ~fp;
     if (fp == 0xFFFFu) {
         for (j = 0; j < 4; j++)
-            _mm_storeu_si128((__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), keys4(v[j]));
         ks->nf += 16;
     } else if (tp == 0xFFFFu) {
         ks->nt -= 16;
         for (j = 0; j < 4; j++)
-            _mm_storeu_si128((__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), keys4(v[j]));
     } else {
         for (j = 0; j < 4; j++)
             store4(ks, keys4(v[j]), (fp >> (4 * j)) & 15u, (tp >> (4 * j)) & 15u);
     }
-    return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_castps_si128(bad), _mm_setzero_si128())) ==
+    return conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad), conseco__mm_setzero_si128())) ==
            0xFFFF;
 }
 #endif
@@ -298,13 +298,13 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
 {
     size_t x = 0;
     int ok = 1;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     {
         /* Groups with no pixel in Yhat are skipped; the truth two rows
          * below is prefetched where Yhat is (too sparse a read for the
          * hardware prefetcher). */
-        const __m128 vb = _mm_set1_ps(base);
-        __m128 v[4], vmin = _mm_setzero_ps();
+        const conseco__m128 vb = conseco__mm_set1_ps(base);
+        conseco__m128 v[4], vmin = conseco__mm_setzero_ps();
         for (; x + 16 <= w; x += 16) {
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
             if (conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
@@ -378,7 +378,7 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
 }
 
 /* ------------------------------------------------------------- 8-bit maps */
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
 static unsigned popcount16(unsigned v)
 {
     v = v - ((v >> 1) & 0x5555u);
@@ -399,23 +399,23 @@ static int u8_row(const uint8_t *s, const uint8_t *t, size_t w, int mask8, unsig
 {
     size_t x = 0;
     uint64_t count = 0;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
     {
-        const __m128i vfirst = _mm_set1_epi8((char)first), zero = _mm_setzero_si128();
+        const conseco__m128i vfirst = conseco__mm_set1_epi8((char)first), zero = conseco__mm_setzero_si128();
         for (; x + 16 <= w; x += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + x)), in;
+            conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(s + x)), in;
             unsigned all, fp;
-            if (mask8) v = _mm_andnot_si128(_mm_cmpeq_epi8(v, zero), _mm_cmpeq_epi8(v, v));
-            in = _mm_cmpeq_epi8(_mm_max_epu8(v, vfirst), v); /* v >= first, unsigned */
-            all = (unsigned)_mm_movemask_epi8(in);
+            if (mask8) v = conseco__mm_andnot_si128(conseco__mm_cmpeq_epi8(v, zero), conseco__mm_cmpeq_epi8(v, v));
+            in = conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vfirst), v); /* v >= first, unsigned */
+            all = (unsigned)conseco__mm_movemask_epi8(in);
             if (all == 0) continue;
             count += popcount16(all);
-            fp = all & (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                            _mm_loadu_si128((const __m128i *)(const void *)(t + x)), zero));
+            fp = all & (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(
+                            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(t + x)), zero));
             if (fp) {
                 uint8_t val[16];
                 unsigned i;
-                _mm_storeu_si128((__m128i *)(void *)val, v);
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)val, v);
                 for (i = 0; i < 16; i++) /* a false positive adds 1, others 0 */
                     h[(i & (U8_COPIES - 1u)) * 256u + val[i]] += (fp >> i) & 1u;
             }
@@ -443,22 +443,22 @@ static unsigned u8_next_value(const conseco_image *pred, int mask8, size_t r0, s
     for (n = r0; n <= r1; n++) {
         const uint8_t *s = conseco__image_row(pred, n % h, n / h);
         size_t x = 0;
-#ifdef CONSECO__SSE2
+#ifdef CONSECO__SIMD
         {
-            const __m128i lim = _mm_set1_epi8((char)(above + 1u)), zero = _mm_setzero_si128();
-            const __m128i ones = _mm_cmpeq_epi8(zero, zero);
-            __m128i vmin = ones, any = zero;
+            const conseco__m128i lim = conseco__mm_set1_epi8((char)(above + 1u)), zero = conseco__mm_setzero_si128();
+            const conseco__m128i ones = conseco__mm_cmpeq_epi8(zero, zero);
+            conseco__m128i vmin = ones, any = zero;
             for (; x + 16 <= w; x += 16) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + x)), ge;
-                if (mask8) v = _mm_andnot_si128(_mm_cmpeq_epi8(v, zero), ones);
-                ge = _mm_cmpeq_epi8(_mm_max_epu8(v, lim), v); /* v > above */
-                any = _mm_or_si128(any, ge);
-                vmin = _mm_min_epu8(vmin, _mm_or_si128(v, _mm_andnot_si128(ge, ones)));
+                conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(s + x)), ge;
+                if (mask8) v = conseco__mm_andnot_si128(conseco__mm_cmpeq_epi8(v, zero), ones);
+                ge = conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, lim), v); /* v > above */
+                any = conseco__mm_or_si128(any, ge);
+                vmin = conseco__mm_min_epu8(vmin, conseco__mm_or_si128(v, conseco__mm_andnot_si128(ge, ones)));
             }
-            if (_mm_movemask_epi8(any)) {
+            if (conseco__mm_movemask_epi8(any)) {
                 uint8_t lane[16];
                 unsigned i;
-                _mm_storeu_si128((__m128i *)(void *)lane, vmin);
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, vmin);
                 for (i = 0; i < 16; i++) best = lane[i] < best ? lane[i] : best;
             }
         }
