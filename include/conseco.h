@@ -41,7 +41,8 @@
  *    same results.
  *  - CONSECO_STRIP_ERROR_STRINGS: conseco_strerror() returns the code name
  *    instead of a sentence (smaller firmware images).
- *  - CONSECO_DEBUG: internal consistency checks (slower; for development).
+ *  - CONSECO_DEBUG: reserved for internal consistency checks during development;
+ *    accepted by the build, changes nothing in 0.2.
  */
 #ifndef CONSECO_H
 #define CONSECO_H
@@ -627,7 +628,8 @@ CONSECO_STATIC_API size_t conseco_evaluate_lambdas_scratch_size(const conseco_sh
  * from one level map: out[i] is what conseco_evaluate_image(shrinker, pred,
  * truth, lambdas[i], tau, ...) would give. A custom shrinker without `levels`
  * (black box) is applied once per lambda. count = 0 is allowed (nothing is
- * written). O(N log N + count log N) with a level map.
+ * written). O(N log N + count log N) with a level map. On error `out` may be
+ * partly written (the black-box path fills it lambda by lambda).
  */
 CONSECO_STATIC_API int conseco_evaluate_lambdas(const conseco_shrinker *shrinker,
                                                 const conseco_image *pred,
