@@ -1,5 +1,5 @@
 /* The C baselines: what a careful C programmer writes without libconseco.
- * They follow the definitions in DESIGN.md literally; the bench checks that
+ * They follow the definitions in docs/DESIGN.md literally; the bench checks that
  * they agree with the library on every input before timing anything. */
 #include "baselines.h"
 

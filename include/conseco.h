@@ -20,6 +20,29 @@
  *  - Pixels are addressed x fastest, then y, then z (slice).
  *  - Thread safety: distinct objects may be used from distinct threads; one
  *    calibrator must not be used from two threads at once.
+ *  - Callbacks and threads: conseco_calibrator_add_batch() may call a custom
+ *    shrinker's callbacks (levels, apply, breakpoints) from several threads
+ *    at once, all with the same `user` pointer. Callbacks must therefore be
+ *    reentrant: read `user` only, or guard what they write (atomics, a lock).
+ *    Every other function calls them from the calling thread only.
+ *  - Structs that may grow start with `uint32_t struct_size` (set it to
+ *    sizeof as you compiled it, or use the _default()/_init() functions);
+ *    members are only appended, and a zero member means "the old behaviour".
+ *  - The contract (definitions, the F <= tau rule, the exact algorithms) is
+ *    docs/DESIGN.md in the source tree.
+ *
+ * Build macros (define when compiling the library; CMake options of the same
+ * names, ON/OFF, set them):
+ *  - CONSECO_FREESTANDING=1: no libc but mem* (conseco_deps.h); no malloc, so
+ *    only conseco_calibrator_init_static() creates calibrators; no SIMD.
+ *  - CONSECO_NO_THREADS: conseco_calibrator_add_batch() scores in the calling
+ *    thread only (no pthreads).
+ *  - CONSECO_NO_SIMD: plain C instead of SSE2 (x86-64) or NEON (aarch64);
+ *    same results.
+ *  - CONSECO_STRIP_ERROR_STRINGS: conseco_strerror() returns the code name
+ *    instead of a sentence (smaller firmware images).
+ *  - CONSECO_DEBUG: reserved for internal consistency checks during development;
+ *    accepted by the build, changes nothing in 0.2.
  */
 #ifndef CONSECO_H
 #define CONSECO_H
@@ -65,7 +88,7 @@ extern "C" {
 /* --------------------------------------------------------------- version */
 /* The header is the only source of the version; CMake reads these lines. */
 #define CONSECO_VERSION_MAJOR 0
-#define CONSECO_VERSION_MINOR 1
+#define CONSECO_VERSION_MINOR 2
 #define CONSECO_VERSION_PATCH 0
 #define CONSECO_VERSION_NUMBER \
     (CONSECO_VERSION_MAJOR * 10000 + CONSECO_VERSION_MINOR * 100 + CONSECO_VERSION_PATCH)
@@ -113,7 +136,8 @@ typedef enum conseco_status {
     CONSECO_E_BAD_SCORE = -24,        /**< a calibration score is NaN */
     CONSECO_E_FULL = -25,             /**< a static calibrator reached its capacity */
     CONSECO_E_UNSUPPORTED = -26,      /**< feature compiled out or not available for this input */
-    CONSECO_E_TOO_LARGE = -27         /**< input larger than the static workspace allows */
+    CONSECO_E_TOO_LARGE = -27,        /**< input larger than the static workspace allows */
+    CONSECO_E_BAD_SPACING = -28       /**< an image spacing is NaN, infinite or negative */
 } conseco_status;
 
 /**
@@ -140,6 +164,9 @@ typedef enum conseco_dtype {
  * is copied. Strides are in bytes. For 2-D images set depth = 1 (the slice
  * stride is then ignored). Data and strides must be multiples of the element
  * size. Pixel (x, y, z) is at data + z*slice_stride + y*row_stride + x*elem.
+ * spacing: voxel size in mm along x, y, z; an entry of 0 means "not given"
+ * and reads as 1.0 (zero-initialised views keep working); otherwise finite
+ * and > 0, else CONSECO_E_BAD_SPACING. Masks carry no spacing.
  */
 typedef struct conseco_image {
     const void *data;
@@ -150,6 +177,7 @@ typedef struct conseco_image {
     size_t slice_stride;
     int dtype; /**< conseco_dtype */
     int reserved; /**< must be 0 */
+    double spacing[3]; /**< voxel size along x, y, z (mm); 0 = 1.0 */
 } conseco_image;
 
 /** A read-only uint8 mask view: nonzero = inside. Same layout rules as conseco_image. */
@@ -172,10 +200,10 @@ typedef struct conseco_mask_out {
     size_t slice_stride;
 } conseco_mask_out;
 
-/** 2-D view helper: depth 1, slice stride height * row_stride. No validation here. */
+/** 2-D view helper: depth 1, slice stride height * row_stride, spacing {1, 1, 1}. No validation here. */
 CONSECO_API conseco_image conseco_image_2d(const void *data, size_t width, size_t height,
                                            size_t row_stride, int dtype);
-/** 3-D view helper. No validation here. */
+/** 3-D view helper; spacing {1, 1, 1}. No validation here. */
 CONSECO_API conseco_image conseco_image_3d(const void *data, size_t width, size_t height,
                                            size_t depth, size_t row_stride,
                                            size_t slice_stride, int dtype);
@@ -189,7 +217,7 @@ CONSECO_API conseco_mask_out conseco_mask_out_3d(uint8_t *data, size_t width, si
                                                  size_t depth, size_t row_stride,
                                                  size_t slice_stride);
 
-/** Checks a view (pointers, sizes, strides, alignment, overflow); does not read pixels. */
+/** Checks a view (pointers, sizes, strides, alignment, overflow, spacing); does not read pixels. */
 CONSECO_API int conseco_image_validate(const conseco_image *image);
 CONSECO_API int conseco_mask_validate(const conseco_mask *mask);
 
@@ -208,9 +236,16 @@ typedef enum conseco_domain {
  * non-increasing in lambda, with I_lambda_min(X) = Yhat (the predicted mask).
  *
  * Versioning: set struct_size = sizeof(conseco_shrinker_vtable) and
- * version = CONSECO_SHRINKER_VERSION. The library copies min(struct_size,
- * its own sizeof) bytes and treats the rest as zero, so a vtable compiled
- * against an older header keeps working. Members are only ever appended.
+ * version = CONSECO_SHRINKER_VERSION. Version N declares which members exist
+ * (version 1: levels, apply, breakpoints, destroy); members are only ever
+ * appended, under a new version. Accepted: 1 <= version <=
+ * CONSECO_SHRINKER_VERSION and struct_size at least the end of the members
+ * of that version. The library copies min(struct_size, its own sizeof) bytes
+ * and treats the rest as zero, so a vtable compiled against an older header
+ * keeps working. `reserved` must be 0; `name` must be non-NULL, 1 to 31
+ * bytes of printable ASCII without spaces (0x21..0x7e). One validation
+ * (conseco_shrinker_validate) gives the same answer everywhere a shrinker
+ * is taken: CONSECO_E_BAD_SHRINKER otherwise.
  *
  * A shrinker provides at least one of:
  *  - levels (fast path): for every pixel p, the level L(p) such that
@@ -222,12 +257,13 @@ typedef enum conseco_domain {
  *    `breakpoints` (required with apply on the real domain).
  * Callbacks return CONSECO_OK or any nonzero value; nonzero surfaces to the
  * caller as CONSECO_E_CALLBACK. Dense outputs hold width*height*depth
- * elements, x fastest.
+ * elements, x fastest. Callbacks must be reentrant: conseco_calibrator_add_batch()
+ * calls them from several threads at once with the same `user`.
  */
 typedef struct conseco_shrinker_vtable {
     uint32_t struct_size; /**< sizeof(conseco_shrinker_vtable) as the caller compiled it */
     uint32_t version;     /**< CONSECO_SHRINKER_VERSION */
-    const char *name;     /**< short identifier (stored in saved state, max 31 bytes) */
+    const char *name;     /**< 1..31 printable ASCII bytes, no space (stored in saved state) */
     uint32_t domain;      /**< conseco_domain */
     uint32_t reserved;    /**< must be 0 */
     double lambda_min;    /**< lambda_0: I_lambda_min = Yhat */
@@ -262,19 +298,29 @@ typedef enum conseco_border {
     CONSECO_BORDER_BACKGROUND = 2  /**< outside counts as background (scipy.ndimage's default) */
 } conseco_border;
 
-/** Threshold shrinker (paper Eq. 1): Yhat = {s >= base}, I_lambda = {s >= lambda}, lambda in [base, top]. */
+/**
+ * Threshold shrinker (paper Eq. 1): Yhat = {s >= base}, I_lambda = {s >= lambda}, lambda in [base, top].
+ * Params structs start with struct_size (set by the _default() function): the
+ * library reads min(struct_size, its sizeof) bytes and zero-fills the rest;
+ * struct_size below the 0.2 layout, or reserved != 0, is CONSECO_E_BAD_SHRINKER.
+ */
 typedef struct conseco_threshold_params {
+    uint32_t struct_size; /**< sizeof(conseco_threshold_params) */
+    uint32_t reserved;    /**< must be 0 */
     double base; /**< default 0.5 */
     double top;  /**< default 1.0; must satisfy base <= top, both finite */
 } conseco_threshold_params;
 
 /** Erosion shrinker (paper Eq. 2): Yhat = {s >= base} eroded lambda = 0, 1, 2, ... times. */
 typedef struct conseco_erosion_params {
+    uint32_t struct_size; /**< sizeof(conseco_erosion_params) */
     uint32_t element; /**< conseco_element, default CROSS */
     uint32_t border;  /**< conseco_border, default FOREGROUND */
+    uint32_t reserved; /**< must be 0 */
     double base;      /**< default 0.5; threshold that makes Yhat from the score map */
 } conseco_erosion_params;
 
+/** Sets struct_size and the defaults; call before setting fields. */
 CONSECO_API void conseco_threshold_params_default(conseco_threshold_params *params);
 CONSECO_API void conseco_erosion_params_default(conseco_erosion_params *params);
 
@@ -286,7 +332,7 @@ CONSECO_API const conseco_shrinker_vtable *conseco_erosion_vtable(void);
 CONSECO_API conseco_shrinker conseco_shrinker_threshold(conseco_threshold_params *params);
 CONSECO_API conseco_shrinker conseco_shrinker_erosion(conseco_erosion_params *params);
 
-/** Checks a shrinker: vtable size/version/domain/range, callbacks, built-in params. */
+/** Checks a shrinker: vtable size/version/reserved/name/domain/range, callbacks, built-in params. */
 CONSECO_API int conseco_shrinker_validate(const conseco_shrinker *shrinker);
 
 /* -------------------------------------------------------- pure functions */
@@ -300,7 +346,7 @@ CONSECO_API size_t conseco_scratch_size(const conseco_shrinker *shrinker, size_t
                                         size_t height, size_t depth);
 
 /**
- * Nonconformity score of one calibration pair (paper Eq. 4, DESIGN.md 1):
+ * Nonconformity score of one calibration pair (paper Eq. 4, docs/DESIGN.md section 1):
  * r = inf { lambda in Lambda : F_lambda <= tau }, +INFINITY if none.
  * F <= tau is decided as (double)kept / (double)|Yhat| <= tau. An empty
  * prediction scores lambda_min.
@@ -461,7 +507,8 @@ CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const con
  * the status is the one of the lowest-index pair that failed (room for the
  * scores is checked first: CONSECO_E_FULL on a full static calibrator).
  * Allocates per-thread scratch through the calibrator's allocator and frees it
- * before returning. Static calibrators, and builds with CONSECO_NO_THREADS
+ * before returning. A custom shrinker's callbacks may run on several threads
+ * at once with the same `user` pointer: they must be reentrant. Static calibrators, and builds with CONSECO_NO_THREADS
  * (firmware, freestanding), score in the calling thread only. The views and
  * the calibrator must not be modified by other threads during the call.
  * @param scores_out optional: receives the `count` scores in input order.
@@ -525,8 +572,14 @@ typedef enum conseco_shrinker_kind {
     CONSECO_KIND_EROSION = 2
 } conseco_shrinker_kind;
 
-/** What a saved state holds, readable without a calibrator (to build a matching one). */
+/**
+ * What a saved state holds, readable without a calibrator (to build a matching one).
+ * Set struct_size = sizeof(conseco_state_info) before the call; the library
+ * writes min(struct_size, its sizeof) bytes (below the 0.2 layout:
+ * CONSECO_E_INVALID_ARG).
+ */
 typedef struct conseco_state_info {
+    uint32_t struct_size;    /**< set by the caller: sizeof(conseco_state_info) */
     uint32_t format_version;
     uint32_t kind;      /**< conseco_shrinker_kind */
     conseco_threshold_params threshold; /**< valid when kind = THRESHOLD */
@@ -556,9 +609,34 @@ CONSECO_API int conseco_state_inspect(const void *buffer, size_t size, conseco_s
 extern "C" {
 #endif
 
+/* Experimental functions are not exported from the shared library (hidden
+ * visibility there): link the static library to use them. */
 #ifndef CONSECO_STATIC_API
 #define CONSECO_STATIC_API
 #endif
+
+/**
+ * Bytes of scratch conseco_evaluate_lambdas() needs for this shrinker and any
+ * image of at most these dimensions. @return 0 if invalid or on overflow.
+ */
+CONSECO_STATIC_API size_t conseco_evaluate_lambdas_scratch_size(const conseco_shrinker *shrinker,
+                                                                size_t width, size_t height,
+                                                                size_t depth);
+
+/**
+ * Metrics of the inner set at each of count lambdas (any order) on one image,
+ * from one level map: out[i] is what conseco_evaluate_image(shrinker, pred,
+ * truth, lambdas[i], tau, ...) would give. A custom shrinker without `levels`
+ * (black box) is applied once per lambda. count = 0 is allowed (nothing is
+ * written). O(N log N + count log N) with a level map. On error `out` may be
+ * partly written (the black-box path fills it lambda by lambda).
+ */
+CONSECO_STATIC_API int conseco_evaluate_lambdas(const conseco_shrinker *shrinker,
+                                                const conseco_image *pred,
+                                                const conseco_mask *truth,
+                                                const double *lambdas, size_t count, double tau,
+                                                void *scratch, size_t scratch_size,
+                                                conseco_image_metrics *out);
 
 /**
  * Compile-time upper bound of conseco_calibrator_workspace_size() for

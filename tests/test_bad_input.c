@@ -314,25 +314,25 @@ ROW(k_null_vtable)
 ROW(k_null_params) { conseco_shrinker sh = conseco_shrinker_threshold(NULL); return conseco_shrinker_validate(&sh); }
 ROW(k_base_gt_top)
 {
-    conseco_threshold_params p = {0.8, 0.6};
+    conseco_threshold_params p = {sizeof(conseco_threshold_params), 0, 0.8, 0.6};
     conseco_shrinker sh = conseco_shrinker_threshold(&p);
     return conseco_shrinker_validate(&sh);
 }
 ROW(k_base_nan)
 {
-    conseco_threshold_params p = {(double)NAN, 1.0};
+    conseco_threshold_params p = {sizeof(conseco_threshold_params), 0, (double)NAN, 1.0};
     conseco_shrinker sh = conseco_shrinker_threshold(&p);
     return conseco_shrinker_validate(&sh);
 }
 ROW(k_element)
 {
-    conseco_erosion_params p = {4u, CONSECO_BORDER_FOREGROUND, 0.5};
+    conseco_erosion_params p = {sizeof(conseco_erosion_params), 4u, CONSECO_BORDER_FOREGROUND, 0, 0.5};
     conseco_shrinker sh = conseco_shrinker_erosion(&p);
     return conseco_shrinker_validate(&sh);
 }
 ROW(k_border)
 {
-    conseco_erosion_params p = {CONSECO_ELEMENT_CROSS, 3u, 0.5};
+    conseco_erosion_params p = {sizeof(conseco_erosion_params), CONSECO_ELEMENT_CROSS, 3u, 0, 0.5};
     conseco_shrinker sh = conseco_shrinker_erosion(&p);
     return conseco_shrinker_validate(&sh);
 }
@@ -489,7 +489,7 @@ ROW(c_merge_tau) { return merge_with(config(0.2)); }
 ROW(c_merge_kind) { conseco_calibrator_config c = config(0.1); c.shrinker = ero(); return merge_with(c); }
 ROW(c_merge_params)
 {
-    static conseco_threshold_params other = {0.4, 1.0};
+    static conseco_threshold_params other = {sizeof(conseco_threshold_params), 0, 0.4, 1.0};
     conseco_calibrator_config c = config(0.1);
     c.shrinker = conseco_shrinker_threshold(&other);
     return merge_with(c);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <cmocka.h>
 
 #include "conseco.h"
@@ -377,6 +378,65 @@ static void test_callback_failure(void **state)
     free(p);
 }
 
+/* The callback thread contract (conseco.h): add_batch may call a custom
+ * shrinker's callbacks from several threads at once with the same `user`.
+ * This callback is reentrant as the header asks: it reads only its arguments
+ * and the read-only user struct, and counts its calls in an atomic. Run under
+ * ThreadSanitizer by CI: any race inside the library shows there. */
+typedef struct reentrant_user {
+    double scale;           /* read only */
+    atomic_ulong calls;     /* the only shared write */
+} reentrant_user;
+
+static int reentrant_levels(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    reentrant_user *u = (reentrant_user *)user;
+    size_t x, y, i = 0;
+    atomic_fetch_add_explicit(&u->calls, 1ul, memory_order_relaxed);
+    if (count < pred->width * pred->height) return 1;
+    for (y = 0; y < pred->height; y++) {
+        const float *row =
+            (const float *)(const void *)((const unsigned char *)pred->data + y * pred->row_stride);
+        for (x = 0; x < pred->width; x++, i++)
+            levels[i] = (double)row[x] >= 0.5 ? (double)row[x] * u->scale : -1.0;
+    }
+    return CONSECO_OK;
+}
+
+static void test_callbacks_from_threads(void **state)
+{
+    static const conseco_shrinker_vtable vt = {
+        sizeof(conseco_shrinker_vtable), CONSECO_SHRINKER_VERSION, "reentrant",
+        CONSECO_DOMAIN_REAL, 0, 0.0, 10.0, reentrant_levels, NULL, NULL, NULL};
+    pairs *p = make_pairs(29, 64);
+    counting_alloc ca = {0, 0, 0};
+    reentrant_user u;
+    conseco_shrinker sh;
+    conseco_calibrator *one, *many;
+    double a[64], b[64];
+    size_t i;
+    (void)state;
+    u.scale = 10.0;
+    atomic_init(&u.calls, 0ul);
+    sh.vtable = &vt;
+    sh.user = &u;
+    for (i = 0; i < 64; i++) /* the callback reads float maps */
+        p->preds[i] = conseco_image_2d(p->fmaps[i], p->preds[i].width, p->preds[i].height,
+                                       p->preds[i].width * sizeof(float), CONSECO_DTYPE_F32);
+    one = make_cal(&sh, 0.1, &ca);
+    many = make_cal(&sh, 0.1, &ca);
+    assert_int_equal(conseco_calibrator_add_batch(one, p->preds, p->truths, 64, 1, a), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add_batch(many, p->preds, p->truths, 64, 4, b),
+                     CONSECO_OK);
+    for (i = 0; i < 64; i++) assert_true(same_bits(a[i], b[i]));
+    /* one level map per pair and run */
+    assert_int_equal(atomic_load(&u.calls), 128ul);
+    conseco_calibrator_free(one);
+    conseco_calibrator_free(many);
+    assert_int_equal(ca.live, 0);
+    free(p);
+}
+
 static void test_out_of_memory(void **state)
 {
     pairs *p = make_pairs(17, 32);
@@ -488,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_trivial_arguments),
         cmocka_unit_test(test_all_or_nothing_lowest_error),
         cmocka_unit_test(test_callback_failure),
+        cmocka_unit_test(test_callbacks_from_threads),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_static_calibrator),
     };

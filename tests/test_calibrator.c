@@ -14,7 +14,7 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
-#include "internal.h"
+#include "api/api.h"
 
 #include "alloc_fail.h"
 #include "test_util.h"
@@ -264,7 +264,7 @@ static void test_create_rejects_bad_config(void **state)
 
 static void test_params_are_copied(void **state)
 {
-    conseco_threshold_params tp = {0.25, 0.75};
+    conseco_threshold_params tp = {sizeof(conseco_threshold_params), 0, 0.25, 0.75};
     conseco_calibrator_config cfg = threshold_config(&tp, 0.2);
     conseco_calibrator *c = NULL;
     conseco_shrinker s;
@@ -356,7 +356,8 @@ static void test_owned_user_static(void **state)
 
 static void test_old_vtable_without_destroy(void **state)
 {
-    /* a vtable compiled before `destroy` existed: the library must not read it */
+    /* 0.2: version 1 declares destroy, so a struct_size that stops before it is
+     * refused (CONSECO_E_BAD_SHRINKER) and nothing past it is read or called */
     custom_user user = {0};
     conseco_shrinker_vtable vt = custom_vtable("old");
     conseco_calibrator_config cfg;
@@ -367,7 +368,8 @@ static void test_old_vtable_without_destroy(void **state)
     cfg.shrinker.vtable = &vt;
     cfg.shrinker.user = &user;
     cfg.flags = CONSECO_CALIBRATOR_OWNS_USER;
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_BAD_SHRINKER);
+    assert_null(c);
     conseco_calibrator_free(c);
     assert_int_equal(user.destroyed, 0);
 }

@@ -150,7 +150,7 @@ static int evaluate_with(const conseco_shrinker_vtable *vt, void *user, const co
 }
 
 /* -------------------------------------------------- literal references */
-/* F_lambda <= tau exactly as DESIGN.md says: a double division. */
+/* F_lambda <= tau exactly as docs/DESIGN.md says: a double division. */
 static int f_ok(size_t kept_fp, size_t predicted, double tau)
 {
     return predicted == 0 || (double)kept_fp / (double)predicted <= tau;
@@ -870,11 +870,13 @@ static void test_old_size_vtable(void **state)
         now.levels = lv_levels;
         im = image_of(&c);
         truth = truth_of(&c);
+        /* 0.2: version 1 declares breakpoints and destroy, so this short
+         * struct_size is refused, and nothing past it is read */
         assert_int_equal(score_with((const conseco_shrinker_vtable *)(const void *)old, &c, &im,
                                     &truth, c.tau, &r_old),
-                         CONSECO_OK);
+                         CONSECO_E_BAD_SHRINKER);
         assert_int_equal(score_with(&now, &c, &im, &truth, c.tau, &r_now), CONSECO_OK);
-        assert_true(r_old == r_now);
+        assert_true(r_old == -1.0);
         free(old);
     }
 }
@@ -893,11 +895,30 @@ static void test_members_beyond_size_ignored(void **state)
     vt.struct_size = (uint32_t)offsetof(conseco_shrinker_vtable, breakpoints);
     sh.vtable = &vt;
     sh.user = NULL;
-    /* real domain, apply only, and breakpoints cut off: invalid */
+    /* version 1 declares breakpoints and destroy: a struct_size that cuts
+     * them off is invalid on either domain (0.2 rule) */
     assert_int_equal(conseco_shrinker_validate(&sh), CONSECO_E_BAD_SHRINKER);
-    /* integer domain: valid, and the cut-off breakpoints is never touched */
     vt.domain = CONSECO_DOMAIN_INTEGER;
+    assert_int_equal(conseco_shrinker_validate(&sh), CONSECO_E_BAD_SHRINKER);
+    /* the full version-1 size: valid (the integer domain needs no breakpoints) */
+    vt.struct_size = (uint32_t)sizeof vt;
+    vt.breakpoints = NULL;
     assert_int_equal(conseco_shrinker_validate(&sh), CONSECO_OK);
+    {
+        /* a larger struct_size (compiled against a newer header, same version):
+         * valid, and the members past our sizeof are never read */
+        struct {
+            conseco_shrinker_vtable vt;
+            void *future;
+        } newer;
+        memset(&newer, 0, sizeof newer);
+        newer.vt = vt;
+        newer.vt.struct_size = (uint32_t)sizeof newer;
+        newer.future = &newer;
+        sh.vtable = &newer.vt;
+        assert_int_equal(conseco_shrinker_validate(&sh), CONSECO_OK);
+        sh.vtable = &vt;
+    }
     {
         tcase c;
         memset(&c, 0, sizeof c);

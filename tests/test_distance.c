@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "distance.h"
+#include "kinds/distance.h"
 #include "test_util.h"
 
 #define CANARY 0xA5A5A5A5u

@@ -20,7 +20,7 @@
 #include "ref_erosion.h"
 #include "score_pixel.h"
 #include "test_util.h"
-#include "wide128.h"
+#include "common/wide128.h"
 
 #define CANARY 0xEEu
 

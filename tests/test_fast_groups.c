@@ -17,11 +17,11 @@
 #include <cmocka.h>
 
 #include "conseco.h"
-#include "erosion_cross2d.h"
+#include "kinds/erosion_cross2d.h"
 #include "ref_erosion.h"
 #include "ref_threshold.h"
 #include "test_util.h"
-#include "threshold_fast.h"
+#include "kinds/threshold_fast.h"
 
 #define MAX_W 70
 #define MAX_H 12

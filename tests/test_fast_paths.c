@@ -14,10 +14,10 @@
 #include <cmocka.h>
 
 #include "conseco.h"
-#include "erosion_cross2d.h"
+#include "kinds/erosion_cross2d.h"
 #include "ref_erosion.h"
 #include "ref_threshold.h"
-#include "threshold_fast.h"
+#include "kinds/threshold_fast.h"
 #include "test_util.h"
 
 #define MAX_W 130

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "conseco.h"
-#include "calibrator_impl.h"
+#include "calibrator/calibrator_impl.h"
 
 #include "alloc_fail.h"
 #include "test_util.h"
@@ -29,7 +29,7 @@ static uint64_t bits(double d)
 
 static conseco_calibrator *threshold_cal(double base, double top, double tau)
 {
-    conseco_threshold_params tp = {base, top};
+    conseco_threshold_params tp = {sizeof(conseco_threshold_params), 0, base, top};
     conseco_calibrator_config cfg;
     conseco_calibrator *c = NULL;
     conseco_calibrator_config_init(&cfg);
@@ -45,6 +45,7 @@ static conseco_calibrator *erosion_cal(uint32_t element, uint32_t border, double
     conseco_erosion_params ep;
     conseco_calibrator_config cfg;
     conseco_calibrator *c = NULL;
+    conseco_erosion_params_default(&ep);
     ep.element = element;
     ep.border = border;
     ep.base = base;
@@ -233,6 +234,7 @@ static void test_golden_threshold(void **state)
     (void)state;
     check_golden(c, golden_threshold, sizeof golden_threshold, 0.75, INFINITY);
     memset(&info, 0xEE, sizeof info);
+    info.struct_size = sizeof info;
     assert_int_equal(conseco_state_inspect(golden_threshold, sizeof golden_threshold, &info),
                      CONSECO_OK);
     assert_int_equal(info.format_version, 1);
@@ -254,6 +256,7 @@ static void test_golden_erosion(void **state)
     conseco_state_info info;
     (void)state;
     check_golden(c, golden_erosion, sizeof golden_erosion, 3.0, -0.0);
+    info.struct_size = sizeof info;
     assert_int_equal(conseco_state_inspect(golden_erosion, sizeof golden_erosion, &info),
                      CONSECO_OK);
     assert_int_equal(info.kind, CONSECO_KIND_EROSION);
@@ -324,6 +327,7 @@ static void test_round_trip_every_kind(void **state)
     fill_awkward(a, &r, 17);
     round_trip(a, b);
     buf = save_all(a, &size);
+    info.struct_size = sizeof info;
     assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
     assert_int_equal(info.kind, CONSECO_KIND_CUSTOM);
     assert_string_equal(info.name, "my-shrinker");
@@ -348,7 +352,7 @@ static void test_round_trip_every_kind(void **state)
 static void test_load_into_static(void **state)
 {
     static uint64_t ws[256];
-    conseco_threshold_params tp = {0.5, 1.0};
+    conseco_threshold_params tp = {sizeof(conseco_threshold_params), 0, 0.5, 1.0};
     conseco_calibrator_config cfg;
     conseco_calibrator *s = NULL, *a = threshold_cal(0.5, 1.0, 0.1);
     tu_rng r = {2};
@@ -397,7 +401,7 @@ static void test_save_errors(void **state)
     /* a larger buffer is fine; nothing is written past the state; written is optional */
     assert_int_equal(conseco_calibrator_save(c, buf, sizeof buf, NULL), CONSECO_OK);
     for (i = need; i < sizeof buf; i++) assert_int_equal(buf[i], 0xEE);
-    assert_int_equal(conseco_state_inspect(buf, need, &(conseco_state_info){0}), CONSECO_OK);
+    assert_int_equal(conseco_state_inspect(buf, need, &(conseco_state_info){.struct_size = sizeof(conseco_state_info)}), CONSECO_OK);
     conseco_calibrator_free(c);
 }
 
@@ -436,6 +440,7 @@ static int expect_load(fixture *f, const unsigned char *b, size_t size)
     conseco_state_info info;
     int rc = conseco_calibrator_load(f->c, b, size);
     /* inspect runs the same checks (settings aside) */
+    info.struct_size = sizeof info;
     if (rc != CONSECO_E_INCOMPATIBLE) assert_int_equal(conseco_state_inspect(b, size, &info), rc);
     assert_unchanged(f->c, &f->before);
     return rc;
@@ -498,7 +503,7 @@ static void test_foreign_version_trailing(void **state)
     assert_int_equal(conseco_calibrator_load(f.c, NULL, 10), CONSECO_E_NULL);
     assert_int_equal(conseco_calibrator_load(NULL, f.buf, f.size), CONSECO_E_NULL);
     assert_int_equal(conseco_state_inspect(f.buf, f.size, NULL), CONSECO_E_NULL);
-    assert_int_equal(conseco_state_inspect(NULL, f.size, &(conseco_state_info){0}),
+    assert_int_equal(conseco_state_inspect(NULL, f.size, &(conseco_state_info){.struct_size = sizeof(conseco_state_info)}),
                      CONSECO_E_NULL);
 
     /* a future version, even with a valid checksum */
@@ -641,7 +646,7 @@ static void test_other_settings_incompatible(void **state)
 /* Loading more scores than fit allocates; when that fails nothing changes. */
 static void test_load_allocation_failure(void **state)
 {
-    conseco_threshold_params tp = {0.5, 1.0};
+    conseco_threshold_params tp = {sizeof(conseco_threshold_params), 0, 0.5, 1.0};
     conseco_calibrator_config cfg;
     conseco_calibrator *src = threshold_cal(0.5, 1.0, 0.1), *c = NULL;
     conseco_allocator a;

@@ -204,6 +204,7 @@ static double some_pixel(const tcase *c, tu_rng *r)
 
 static void pick_params(tcase *c, tu_rng *r)
 {
+    conseco_threshold_params_default(&c->params);
     switch (tu_range(r, 0, 9)) {
     case 0:
         c->params.base = 0.3;
@@ -506,6 +507,7 @@ static double score_f64(const double *s, const uint8_t *t, size_t n, double base
     conseco_mask truth = conseco_mask_2d(t, n, 1, n);
     unsigned char scratch[4096];
     double out = -1.0;
+    conseco_threshold_params_default(&p);
     p.base = base;
     p.top = top;
     shr = conseco_shrinker_threshold(&p);

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "conseco.h"
-#include "internal.h"
+#include "api/api.h"
 #include "test_util.h"
 
 static void test_valid_2d_and_3d(void **state)

@@ -309,10 +309,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     b0 %= 7;
     c.is_threshold = b0 == 0;
     if (c.is_threshold) {
+        conseco_threshold_params_default(&c.tp);
         c.tp.base = ((double)base_b - 32.0) / 191.0;
         c.tp.top = c.tp.base + (top_b == 255 ? 0.0 : (double)top_b / 128.0); /* 255: [b, b] */
         c.sh = conseco_shrinker_threshold(&c.tp);
     } else {
+        conseco_erosion_params_default(&c.ep);
         c.ep.element = 1 + (b0 - 1) % 3;
         c.ep.border = 1 + (b0 - 1) / 3;
         c.ep.base = ((double)base_b - 32.0) / 191.0;

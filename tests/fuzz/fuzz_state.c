@@ -116,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (i = 0; i < 4; i++) state[n - 4 + i] = (uint8_t)(crc >> (8 * i));
     }
 
+    info.struct_size = sizeof info;
     rc_inspect = conseco_state_inspect(state, n, &info);
     FUZZ_CHECK(rc_inspect <= 0);
     if (rc_inspect == CONSECO_OK) {
@@ -129,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (n > 0) {
             conseco_state_info other;
+            other.struct_size = sizeof other;
             FUZZ_CHECK(conseco_state_inspect(state, n - 1, &other) != CONSECO_OK);
         }
     } else {

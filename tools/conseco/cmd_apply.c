@@ -43,6 +43,7 @@ static int lambda_from_state(const char *path, double alpha, cli_shrinker_opts *
     conseco_calibrator *cal = NULL;
     int st, rc = cli_read_file(path, &buf, &size);
     if (rc != CLI_EXIT_OK) return rc;
+    info.struct_size = sizeof info;
     st = conseco_state_inspect(buf, size, &info);
     if (st != CONSECO_OK) {
         free(buf);

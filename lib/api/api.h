@@ -1,0 +1,22 @@
+/*
+ * Third floor: the API files (score, apply, metrics, quantile, shrinker
+ * loading). Internal to lib/.
+ */
+#ifndef CONSECO_API_H
+#define CONSECO_API_H
+
+#include "kinds/kinds.h"
+
+/* Validate and normalise a public shrinker: picks its kind's ops from the
+ * registry by vtable identity (custom otherwise), then ops->load. */
+int conseco__shrinker_load(const conseco_shrinker *in, conseco__shrinker *out);
+
+/* The ops of a saved kind, NULL if unknown. */
+const conseco__ops *conseco__ops_for_kind(uint32_t kind);
+
+/* The checks shared by score and evaluate: shrinker, prediction view, truth
+ * view and equal shapes, in that order (so errors are reported consistently). */
+int conseco__check_pair(const conseco_shrinker *shrinker, const conseco_image *pred,
+                        const conseco_mask *truth, conseco__shrinker *s);
+
+#endif /* CONSECO_API_H */

@@ -1,0 +1,410 @@
+/*
+ * The opaque calibrator: a shrinker, a tau and the scores of the calibration
+ * set. Two lives: created (grows through its allocator) or static (carved
+ * from a caller workspace, never allocates). This is the only file of lib/
+ * that may reach malloc, and only as the default allocator.
+ */
+#define CONSECO_DEPS_NEED_MALLOC 1
+#include "calibrator_impl.h"
+
+/* Every field of the first published config; struct_size must cover them. */
+#define CONFIG_V1_SIZE (offsetof(conseco_calibrator_config, max_depth) + sizeof(size_t))
+
+/* Scores reserved by create() when the config asks for 0. */
+#define SMALL_CAPACITY 16u
+
+/* conseco_calibrator_config_init()'s capacity: a typical calibration set. */
+#define DEFAULT_CAPACITY 1024u
+
+/* Offset of the scores in a static workspace: the object rounded up to 8. */
+#define OBJECT_BYTES ((sizeof(struct conseco_calibrator) + 7u) & ~(size_t)7u)
+
+/* A static workspace is 8-byte aligned; the object must not need more. */
+typedef char conseco__object_alignment_fits[_Alignof(struct conseco_calibrator) <= 8 ? 1 : -1];
+
+/* ------------------------------------------------------------ allocation */
+#ifdef CONSECO_HAVE_MALLOC
+static void *default_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return malloc(size);
+}
+static void default_free(void *opaque, void *ptr)
+{
+    (void)opaque;
+    free(ptr);
+}
+#endif
+
+/* Fills in the default allocator; a half-set allocator is a caller bug. */
+static int allocator_resolve(const conseco_allocator *in, conseco_allocator *out)
+{
+    if (in == NULL || (in->alloc == NULL && in->free == NULL)) {
+#ifdef CONSECO_HAVE_MALLOC
+        out->alloc = default_alloc;
+        out->free = default_free;
+        out->opaque = NULL;
+        return CONSECO_OK;
+#else
+        return CONSECO_E_UNSUPPORTED; /* freestanding: no malloc to fall back on */
+#endif
+    }
+    if (in->alloc == NULL || in->free == NULL) return CONSECO_E_NULL;
+    *out = *in;
+    return CONSECO_OK;
+}
+
+/* size > 0. Memory that cannot hold doubles is refused, not used. */
+static int allocate(const conseco_allocator *a, size_t size, void **out)
+{
+    void *p = a->alloc(a->opaque, size);
+    if (p == NULL) return CONSECO_E_NO_MEMORY;
+    if ((uintptr_t)p % 8u != 0) {
+        a->free(a->opaque, p);
+        return CONSECO_E_MISALIGNED;
+    }
+    *out = p;
+    return CONSECO_OK;
+}
+
+int conseco__calibrator_reserve(conseco_calibrator *c, size_t total)
+{
+    size_t cap, bytes;
+    void *p;
+    int rc;
+    if (total <= c->capacity) return CONSECO_OK;
+    if (c->is_static) return CONSECO_E_FULL;
+    /* geometric growth keeps add_score amortised O(1); fall back to the
+     * exact need when doubling would overflow */
+    cap = c->capacity < SMALL_CAPACITY ? SMALL_CAPACITY : c->capacity;
+    while (cap < total && cap <= (size_t)-1 / 2u) cap *= 2u;
+    if (cap < total || !conseco__mul_size(cap, sizeof(double), &bytes)) {
+        cap = total;
+        if (!conseco__mul_size(cap, sizeof(double), &bytes)) return CONSECO_E_OVERFLOW;
+    }
+    if ((rc = allocate(&c->alloc, bytes, &p)) != CONSECO_OK) return rc;
+    if (c->count != 0) CONSECO_memcpy(p, c->scores, c->count * sizeof(double));
+    if (c->scores != NULL) c->alloc.free(c->alloc.opaque, c->scores);
+    c->scores = (double *)p;
+    c->capacity = cap;
+    return CONSECO_OK;
+}
+
+/* Scratch for add(): exactly what the image needs, kept for the next one. */
+static int scratch_reserve(conseco_calibrator *c, size_t need)
+{
+    void *p;
+    int rc;
+    if (need <= c->scratch_size) return CONSECO_OK;
+    if (c->is_static) return CONSECO_E_TOO_LARGE;
+    /* allocate before freeing so a failure leaves the old scratch usable */
+    if ((rc = allocate(&c->alloc, need, &p)) != CONSECO_OK) return rc;
+    if (c->scratch != NULL) c->alloc.free(c->alloc.opaque, c->scratch);
+    c->scratch = (unsigned char *)p;
+    c->scratch_size = need;
+    return CONSECO_OK;
+}
+
+/* ---------------------------------------------------------------- config */
+void conseco_calibrator_config_init(conseco_calibrator_config *config)
+{
+    if (config == NULL) return;
+    CONSECO_memset(config, 0, sizeof *config);
+    config->struct_size = (uint32_t)sizeof *config;
+    config->capacity = DEFAULT_CAPACITY;
+}
+
+/* Everything both create() and init_static() reject, with the specific status. */
+static int config_check(const conseco_calibrator_config *cfg, conseco__shrinker *sh)
+{
+    int rc;
+    if (cfg == NULL) return CONSECO_E_NULL;
+    if (cfg->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
+    if ((cfg->flags & ~CONSECO_CALIBRATOR_OWNS_USER) != 0) return CONSECO_E_INVALID_ARG;
+    if ((rc = conseco__check_tau(cfg->tau)) != CONSECO_OK) return rc;
+    /* the one shrinker validation: the name then fits a saved state */
+    return conseco__shrinker_load(&cfg->shrinker, sh);
+}
+
+/* Builds the object in place from a checked config. */
+static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
+                  const conseco__shrinker *sh)
+{
+    const char *name = sh->vt.name;
+    size_t len = 0;
+    while (len < CONSECO__NAME_MAX && name[len] != '\0') len++; /* validated: 1..31 bytes */
+    CONSECO_memset(c, 0, sizeof *c);
+    c->sh = *sh;
+    CONSECO_memcpy(c->name, name, len);
+    c->sh.vt.name = c->name;
+    if (sh->ops->vtable != NULL) {
+        /* built-in: keep a copy of the params; identity selects the fast path */
+        CONSECO_memcpy(&c->params, sh->user, sh->ops->params_size);
+        c->sh.user = &c->params;
+        c->pub.vtable = sh->ops->vtable;
+    } else {
+        /* our copy is complete for this header, so say so */
+        c->sh.vt.struct_size = (uint32_t)sizeof c->sh.vt;
+        c->pub.vtable = &c->sh.vt;
+    }
+    c->pub.user = c->sh.user;
+    c->flags = cfg->flags;
+    c->tau = cfg->tau;
+}
+
+/* ---------------------------------------------------------------- create */
+int conseco_calibrator_create(const conseco_calibrator_config *config,
+                              const conseco_allocator *allocator, conseco_calibrator **out)
+{
+    conseco__shrinker sh;
+    conseco_allocator a;
+    conseco_calibrator *c;
+    void *p;
+    size_t cap;
+    int rc;
+    if (out == NULL) return CONSECO_E_NULL;
+    *out = NULL;
+    if ((rc = config_check(config, &sh)) != CONSECO_OK) return rc;
+    if ((rc = allocator_resolve(allocator, &a)) != CONSECO_OK) return rc;
+    if ((rc = allocate(&a, sizeof *c, &p)) != CONSECO_OK) return rc;
+    c = (conseco_calibrator *)p;
+    setup(c, config, &sh);
+    c->alloc = a;
+    cap = config->capacity == 0 ? SMALL_CAPACITY : config->capacity;
+    if ((rc = conseco__calibrator_reserve(c, cap)) != CONSECO_OK) {
+        a.free(a.opaque, c);
+        return rc;
+    }
+    *out = c;
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------ static life */
+/* Bytes of scratch a static calibrator reserves; 0 when no max shape is
+ * given (add() is then not wanted, only add_score()). */
+static int static_scratch(const conseco_calibrator_config *cfg, size_t *bytes)
+{
+    size_t w = cfg->max_width, h = cfg->max_height;
+    size_t d = cfg->max_depth == 0 ? 1u : cfg->max_depth;
+    *bytes = 0;
+    if (w == 0 && h == 0) return CONSECO_OK;
+    if (w == 0 || h == 0) return CONSECO_E_BAD_SIZE;
+    *bytes = conseco_scratch_size(&cfg->shrinker, w, h, d);
+    return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
+}
+
+/* Total workspace bytes: object, scores, scratch. */
+static int static_layout(const conseco_calibrator_config *cfg, conseco__shrinker *sh,
+                         size_t *scratch, size_t *total)
+{
+    size_t scores;
+    int rc;
+    if ((rc = config_check(cfg, sh)) != CONSECO_OK) return rc;
+    if ((rc = static_scratch(cfg, scratch)) != CONSECO_OK) return rc;
+    if (!conseco__mul_size(cfg->capacity, sizeof(double), &scores) ||
+        !conseco__add_size(OBJECT_BYTES, scores, total) ||
+        !conseco__add_size(*total, *scratch, total))
+        return CONSECO_E_OVERFLOW;
+    return CONSECO_OK;
+}
+
+size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config)
+{
+    conseco__shrinker sh;
+    size_t scratch, total;
+    if (static_layout(config, &sh, &scratch, &total) != CONSECO_OK) return 0;
+    return total;
+}
+
+int conseco_calibrator_init_static(void *workspace, size_t workspace_size,
+                                   const conseco_calibrator_config *config,
+                                   conseco_calibrator **out)
+{
+    conseco__shrinker sh;
+    conseco_calibrator *c;
+    unsigned char *base = (unsigned char *)workspace;
+    size_t scratch, total;
+    int rc;
+    if (out == NULL) return CONSECO_E_NULL;
+    *out = NULL;
+    if (workspace == NULL) return CONSECO_E_NULL;
+    if ((rc = static_layout(config, &sh, &scratch, &total)) != CONSECO_OK) return rc;
+    if ((uintptr_t)workspace % 8u != 0) return CONSECO_E_MISALIGNED;
+    if (workspace_size < total) return CONSECO_E_BUFFER_TOO_SMALL;
+    c = (conseco_calibrator *)workspace;
+    setup(c, config, &sh);
+    c->is_static = 1;
+    c->scores = (double *)(void *)(base + OBJECT_BYTES);
+    c->capacity = config->capacity;
+    c->scratch = scratch != 0 ? base + OBJECT_BYTES + config->capacity * sizeof(double) : NULL;
+    c->scratch_size = scratch;
+    c->max_width = config->max_width;
+    c->max_height = config->max_height;
+    c->max_depth = config->max_depth == 0 ? 1u : config->max_depth;
+    *out = c;
+    return CONSECO_OK;
+}
+
+void conseco_calibrator_free(conseco_calibrator *c)
+{
+    conseco_allocator a;
+    if (c == NULL) return;
+    if ((c->flags & CONSECO_CALIBRATOR_OWNS_USER) != 0 && c->sh.vt.destroy != NULL)
+        c->sh.vt.destroy(c->sh.user);
+    if (c->is_static) return;
+    a = c->alloc;
+    if (c->scores != NULL) a.free(a.opaque, c->scores);
+    if (c->scratch != NULL) a.free(a.opaque, c->scratch);
+    a.free(a.opaque, c);
+}
+
+/* ---------------------------------------------------------------- scores */
+/* A score is a lambda or +inf: NaN and -inf cannot come out of Eq. 4. */
+static int score_ok(double s) { return s == s && s != -conseco__inf(); }
+
+static int push(conseco_calibrator *c, double s)
+{
+    size_t total;
+    int rc;
+    if (!conseco__add_size(c->count, 1u, &total)) return CONSECO_E_OVERFLOW;
+    if ((rc = conseco__calibrator_reserve(c, total)) != CONSECO_OK) return rc;
+    c->scores[c->count++] = s;
+    return CONSECO_OK;
+}
+
+int conseco_calibrator_add_score(conseco_calibrator *c, double score)
+{
+    if (c == NULL) return CONSECO_E_NULL;
+    if (!score_ok(score)) return CONSECO_E_BAD_SCORE;
+    return push(c, score);
+}
+
+int conseco_calibrator_add(conseco_calibrator *c, const conseco_image *pred,
+                           const conseco_mask *truth, double *score_out)
+{
+    size_t n_pred, n_truth, total, need;
+    double s;
+    int rc;
+    if (c == NULL) return CONSECO_E_NULL;
+    if ((rc = conseco__image_check(pred, &n_pred)) != CONSECO_OK) return rc;
+    if ((rc = conseco__mask_check(truth, &n_truth)) != CONSECO_OK) return rc;
+    if ((rc = conseco__same_shape(pred->width, pred->height, pred->depth, truth->width,
+                                  truth->height, truth->depth)) != CONSECO_OK)
+        return rc;
+    /* room first: a score computed but not storable would be wasted work */
+    if (!conseco__add_size(c->count, 1u, &total)) return CONSECO_E_OVERFLOW;
+    if ((rc = conseco__calibrator_reserve(c, total)) != CONSECO_OK) return rc;
+    if (c->is_static && (pred->width > c->max_width || pred->height > c->max_height ||
+                         pred->depth > c->max_depth))
+        return CONSECO_E_TOO_LARGE;
+    need = conseco_scratch_size(&c->pub, pred->width, pred->height, pred->depth);
+    if (need == 0) return CONSECO_E_OVERFLOW; /* the view was valid, so only size is left */
+    if ((rc = scratch_reserve(c, need)) != CONSECO_OK) return rc;
+    rc = conseco_score(&c->pub, pred, truth, c->tau, c->scratch, c->scratch_size, &s);
+    if (rc != CONSECO_OK) return rc;
+    if (!score_ok(s)) return CONSECO_E_BAD_SCORE; /* unreachable unless a path is buggy */
+    c->scores[c->count++] = s;
+    if (score_out != NULL) *score_out = s;
+    return CONSECO_OK;
+}
+
+size_t conseco_calibrator_count(const conseco_calibrator *c)
+{
+    return c == NULL ? 0 : c->count;
+}
+
+int conseco_calibrator_scores(const conseco_calibrator *c, double *out, size_t capacity,
+                              size_t *count)
+{
+    size_t n;
+    if (c == NULL) return CONSECO_E_NULL;
+    if (out == NULL && capacity != 0) return CONSECO_E_NULL;
+    n = capacity < c->count ? capacity : c->count;
+    if (n != 0) CONSECO_memcpy(out, c->scores, n * sizeof(double));
+    if (count != NULL) *count = c->count;
+    return CONSECO_OK;
+}
+
+int conseco_calibrator_settings(const conseco_calibrator *c, double *tau,
+                                conseco_shrinker *shrinker)
+{
+    if (c == NULL) return CONSECO_E_NULL;
+    if (tau != NULL) *tau = c->tau;
+    if (shrinker != NULL) *shrinker = c->pub;
+    return CONSECO_OK;
+}
+
+int conseco_calibrator_lambda_hat(conseco_calibrator *c, double alpha, double *lambda_hat,
+                                  size_t *k_out)
+{
+    size_t k;
+    int rc;
+    if (c == NULL || lambda_hat == NULL) return CONSECO_E_NULL;
+    if ((rc = conseco_rank(c->count, alpha, &k)) != CONSECO_OK) return rc;
+    if (k == 0) return CONSECO_E_BAD_ALPHA; /* cannot happen for alpha < 1 */
+    /* k > n: only the empty mask is guaranteed; valid, and k_out tells */
+    *lambda_hat = k > c->count ? conseco__inf() : conseco__select(c->scores, c->count, k);
+    if (k_out != NULL) *k_out = k;
+    return CONSECO_OK;
+}
+
+int conseco_calibrator_reset(conseco_calibrator *c)
+{
+    if (c == NULL) return CONSECO_E_NULL;
+    c->count = 0;
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------ identity */
+void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity *out)
+{
+    CONSECO_memset(out, 0, sizeof *out);
+    out->kind = c->sh.ops->kind;
+    out->domain = c->sh.vt.domain;
+    out->lambda_min = conseco__double_bits(c->sh.vt.lambda_min);
+    out->lambda_max = conseco__double_bits(c->sh.vt.lambda_max);
+    out->tau = conseco__double_bits(c->tau);
+    CONSECO_memcpy(out->name, c->name, sizeof out->name);
+    c->sh.ops->params_save(&c->sh, &out->params);
+}
+
+int conseco__identity_equal(const conseco__identity *a, const conseco__identity *b)
+{
+    size_t i;
+    if (a->kind != b->kind || a->params.element != b->params.element ||
+        a->params.border != b->params.border || a->domain != b->domain ||
+        a->params.base != b->params.base || a->params.top != b->params.top ||
+        a->lambda_min != b->lambda_min || a->lambda_max != b->lambda_max || a->tau != b->tau)
+        return 0;
+    for (i = 0; i < sizeof a->name; i++)
+        if (a->name[i] != b->name[i]) return 0;
+    return 1;
+}
+
+/* Same identity and, for custom shrinkers, the very same callbacks and user. */
+static int compatible(const conseco_calibrator *a, const conseco_calibrator *b)
+{
+    conseco__identity ia, ib;
+    conseco__calibrator_identity(a, &ia);
+    conseco__calibrator_identity(b, &ib);
+    if (!conseco__identity_equal(&ia, &ib)) return 0;
+    if (a->sh.ops->vtable != NULL) return 1; /* built-in: the identity says it all */
+    return a->sh.user == b->sh.user && a->sh.vt.levels == b->sh.vt.levels &&
+           a->sh.vt.apply == b->sh.vt.apply && a->sh.vt.breakpoints == b->sh.vt.breakpoints &&
+           a->sh.vt.destroy == b->sh.vt.destroy;
+}
+
+int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *src)
+{
+    size_t n, total;
+    int rc;
+    if (dst == NULL || src == NULL) return CONSECO_E_NULL;
+    if (!compatible(dst, src)) return CONSECO_E_INCOMPATIBLE;
+    n = src->count;
+    if (!conseco__add_size(dst->count, n, &total)) return CONSECO_E_OVERFLOW;
+    if ((rc = conseco__calibrator_reserve(dst, total)) != CONSECO_OK) return rc;
+    /* read src->scores only now: when src == dst it may just have moved */
+    if (n != 0) CONSECO_memcpy(dst->scores + dst->count, src->scores, n * sizeof(double));
+    dst->count = total;
+    return CONSECO_OK;
+}

@@ -1,0 +1,57 @@
+/*
+ * The body of the opaque calibrator, shared by calibrator.c (the object) and
+ * state.c (its saved form). Nothing outside lib/ sees this.
+ */
+#ifndef CONSECO_CALIBRATOR_IMPL_H
+#define CONSECO_CALIBRATOR_IMPL_H
+
+#include "api/api.h"
+#include "common/crc32.h"
+
+struct conseco_calibrator {
+    /* Normalised shrinker. Built-ins: user points at `params` below, so the
+     * caller's params need not outlive us. Custom: vt.name points at `name`. */
+    conseco__shrinker sh;
+    conseco_shrinker pub; /* what conseco_score() is handed */
+    conseco__params params; /* built-ins: a copy of the caller's params */
+    char name[CONSECO__NAME_MAX + 1];
+    uint32_t flags;  /* CONSECO_CALIBRATOR_OWNS_USER */
+    int is_static;   /* carved from a caller workspace: never allocates */
+    double tau;
+
+    double *scores;  /* 8 bytes per calibration image, nothing else per image */
+    size_t count;
+    size_t capacity;
+
+    /* scratch for conseco_calibrator_add(); static: sized for the max shape */
+    unsigned char *scratch;
+    size_t scratch_size;
+    size_t max_width, max_height, max_depth; /* static only */
+
+    conseco_allocator alloc; /* defaults already filled in; unused when static */
+};
+
+/* Everything that makes two calibrators' scores comparable, in the form the
+ * saved state stores: doubles as bit patterns so equality is bitwise. */
+typedef struct conseco__identity {
+    uint32_t kind;    /* conseco_shrinker_kind */
+    uint32_t domain;
+    conseco__saved_params params; /* through the kind's ops; zero for custom */
+    uint64_t lambda_min;
+    uint64_t lambda_max;
+    uint64_t tau;
+    char name[CONSECO__NAME_MAX + 1]; /* NUL padded */
+} conseco__identity;
+
+/* The identity of a calibrator (calibrator.c). */
+void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity *out);
+
+/* 1 if the two identities are equal field by field (bitwise for doubles). */
+int conseco__identity_equal(const conseco__identity *a, const conseco__identity *b);
+
+/* Makes room for `total` scores in all (grows geometrically when dynamic,
+ * keeping the stored ones). CONSECO_E_FULL (static), CONSECO_E_OVERFLOW or
+ * CONSECO_E_NO_MEMORY; on error nothing changed. */
+int conseco__calibrator_reserve(conseco_calibrator *c, size_t total);
+
+#endif /* CONSECO_CALIBRATOR_IMPL_H */

@@ -1,0 +1,618 @@
+/*
+ * Erosion shrinker (paper Eq. 2) through its level map (docs/DESIGN.md section 2).
+ *
+ * Yhat = {s >= base}. lambda erosions by the cross (square) remove exactly the
+ * pixels within city-block (chessboard) distance lambda of the background;
+ * one erosion by the disk of radius lambda removes those within Euclidean
+ * distance lambda. So every pixel of Yhat has a level
+ *     L = d - 1             (cross, square; d the distance to the background)
+ *     L = isqrt(D2 - 1)     (disk; D2 the exact squared Euclidean distance)
+ * with p in I_lambda <=> L(p) >= lambda, and L = +inf when there is no
+ * background at all (Yhat fills the image under the foreground policy).
+ * Score, apply and evaluate are then one pass over the levels.
+ *
+ * The transform only runs on the bounding box of Yhat: its one-pixel margin
+ * is background (outside Yhat, or outside the image under the background
+ * policy), and nothing farther can be nearer (clamping a background pixel's
+ * coordinates onto the margin never increases its distance).
+ *
+ * A view with depth 1 is a 2-D image: no background above or below it.
+ * A volume (depth > 1) faces the outside on all six sides.
+ *
+ * Scratch (16-byte aligned): N uint32 distances (4 bytes per pixel), then
+ * 3 * (second-largest of w, h, d + 2) uint32 envelope cells, then
+ * w + h + d + 1 size_t histogram bins for the levels of false-positive
+ * pixels (each area rounded up to 8 bytes), plus CONSECO__ALIGN_SLACK.
+ *
+ * 2-D images eroded by the cross, the paper's shrinker, take the fused path
+ * of erosion_cross2d.c (16-bit distances, about 2 bytes of scratch a pixel)
+ * whenever its scratch fits in this one; see the dispatch at the end.
+ */
+#include "distance.h"
+#include "erosion_cross2d.h"
+#include "common/yhat.h"
+
+/* +inf as a constant expression for static initialisers (C11 has none without math.h). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CONSECO__INF_CONSTANT __builtin_inf()
+#else
+#include <math.h> /* only for the HUGE_VAL constant; no libm function is called */
+#define CONSECO__INF_CONSTANT HUGE_VAL
+#endif
+
+/* ------------------------------------------------------------- helpers */
+static int metric_of(uint32_t element)
+{
+    switch (element) {
+    case CONSECO_ELEMENT_SQUARE: return CONSECO__METRIC_LINF;
+    case CONSECO_ELEMENT_DISK: return CONSECO__METRIC_L2SQ;
+    default: return CONSECO__METRIC_L1;
+    }
+}
+
+/* floor(sqrt(v)), digit by digit: no libm, exact. */
+static uint32_t isqrt32(uint32_t v)
+{
+    uint32_t r = 0, bit = UINT32_C(1) << 30;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+/* Level of a Yhat cell (d >= 1); CONSECO__DIST_INF stays "never removed". */
+static uint32_t level_of(int metric, uint32_t d)
+{
+    if (d == CONSECO__DIST_INF) return CONSECO__DIST_INF;
+    /* disk of radius r keeps p iff D2 > r^2 iff r <= ceil(sqrt(D2)) - 1 */
+    if (metric == CONSECO__METRIC_L2SQ) return isqrt32(d - 1);
+    return d - 1;
+}
+
+/* p in I_lambda: L >= lambda, and lambda = +inf keeps nothing (docs/DESIGN.md section 2). */
+static int kept(uint32_t level, double lambda)
+{
+    if (lambda == conseco__inf()) return 0;
+    if (level == CONSECO__DIST_INF) return 1;
+    return (double)level >= lambda;
+}
+
+/* ------------------------------------------------------------ level map */
+typedef struct level_map {
+    const conseco_image *pred;
+    int metric;
+    uint64_t predicted; /* |Yhat| */
+    size_t lo[3];       /* bounding box of Yhat, inclusive */
+    conseco__box box;   /* n = hi - lo + 1, margins with the border policy */
+    uint32_t *d;        /* distances of the box cells after build_distances */
+} level_map;
+
+static size_t box_cells(const conseco__box *box) { return box->n[0] * box->n[1] * box->n[2]; }
+
+/* |Yhat| and its bounding box; sets up the box and its open margins. */
+static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
+                     level_map *m)
+{
+    const size_t dims[3] = {pred->width, pred->height, pred->depth};
+    size_t hi[3] = {0, 0, 0}, x, y, z;
+    int a, rc;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    m->pred = pred;
+    m->metric = metric_of(p->element);
+    m->predicted = 0;
+    m->lo[0] = pred->width;
+    m->lo[1] = pred->height;
+    m->lo[2] = pred->depth;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++) {
+                if (!conseco__in_yhat(pred->dtype, row, x, p->base)) continue;
+                m->predicted++;
+                if (x < m->lo[0]) m->lo[0] = x;
+                if (x > hi[0]) hi[0] = x;
+                if (y < m->lo[1]) m->lo[1] = y;
+                if (y > hi[1]) hi[1] = y;
+                if (z < m->lo[2]) m->lo[2] = z;
+                if (z > hi[2]) hi[2] = z;
+            }
+        }
+    if (m->predicted == 0) return CONSECO_OK;
+    for (a = 0; a < 3; a++) {
+        /* a 2-D image has nothing above or below it, whatever the policy */
+        const int faces = a < 2 || pred->depth > 1;
+        const int outside_bg = faces && p->border == CONSECO_BORDER_BACKGROUND;
+        m->box.n[a] = hi[a] - m->lo[a] + 1;
+        m->box.open_lo[a] = (unsigned char)(m->lo[a] > 0 || outside_bg);
+        m->box.open_hi[a] = (unsigned char)(hi[a] + 1 < dims[a] || outside_bg);
+    }
+    return conseco__distance_fits(&m->box, m->metric);
+}
+
+/* Fills the box with 0 (background) / INF (Yhat) and runs the transform. */
+static void build_distances(const conseco_erosion_params *p, level_map *m, uint32_t *d,
+                            uint32_t *work)
+{
+    const conseco_image *pred = m->pred;
+    size_t x, y, z, i = 0;
+    for (z = 0; z < m->box.n[2]; z++)
+        for (y = 0; y < m->box.n[1]; y++) {
+            const unsigned char *row = conseco__image_row(pred, m->lo[1] + y, m->lo[2] + z);
+            for (x = 0; x < m->box.n[0]; x++)
+                d[i++] = conseco__in_yhat(pred->dtype, row, m->lo[0] + x, p->base)
+                             ? CONSECO__DIST_INF
+                             : 0;
+        }
+    m->d = d;
+    conseco__distance_transform(d, &m->box, m->metric, work);
+}
+
+/* ---------------------------------------------------------------- scratch */
+typedef struct layout {
+    uint32_t *d;
+    uint32_t *work;
+    size_t work_len;
+    size_t *hist;
+    size_t hist_len;
+} layout;
+
+static size_t round8(size_t v) { return (v + 7u) & ~(size_t)7u; }
+
+/* Byte sizes of the three areas for a w x h x d image; 0 on overflow.
+ * The envelope only scans lines along the axes other than the longest one
+ * of the box, whose lengths never exceed the image's second-largest
+ * dimension. */
+static int layout_sizes(size_t w, size_t h, size_t d, size_t *dist, size_t *work,
+                        size_t *hist, size_t *hist_len)
+{
+    size_t n, len, second;
+    const size_t big = w > h ? w : h, small = w > h ? h : w;
+    second = d >= big ? big : d > small ? d : small;
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
+        !conseco__mul_size(n, sizeof(uint32_t), dist))
+        return 0;
+    *dist = round8(*dist);
+    if (*dist == 0) return 0; /* round8 wrapped */
+    if (!conseco__add_size(second, 2, &len) || !conseco__mul_size(len, 3, &len) ||
+        !conseco__mul_size(len, sizeof(uint32_t), work))
+        return 0;
+    *work = round8(*work);
+    if (*work == 0) return 0;
+    if (!conseco__add_size(w, h, &len) || !conseco__add_size(len, d, &len) ||
+        !conseco__add_size(len, 1, &len) || !conseco__mul_size(len, sizeof(size_t), hist))
+        return 0;
+    *hist_len = len;
+    return 1;
+}
+
+size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t width,
+                                     size_t height, size_t depth)
+{
+    size_t dist, work, hist, hist_len, total;
+    (void)p; /* every element needs the same areas */
+    if (width == 0 || height == 0 || depth == 0) return 0;
+    if (!layout_sizes(width, height, depth, &dist, &work, &hist, &hist_len)) return 0;
+    if (!conseco__add_size(dist, work, &total) || !conseco__add_size(total, hist, &total) ||
+        !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
+        return 0;
+    return total;
+}
+
+static int carve(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                 size_t scratch_size, layout *lay)
+{
+    size_t dist, work, hist, need;
+    unsigned char *base;
+    need = conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
+    if (need == 0 || !layout_sizes(pred->width, pred->height, pred->depth, &dist, &work,
+                                   &hist, &lay->hist_len))
+        return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    base = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    lay->d = (uint32_t *)(void *)base;
+    lay->work = (uint32_t *)(void *)(base + dist);
+    lay->work_len = work / sizeof(uint32_t);
+    lay->hist = (size_t *)(void *)(base + dist + work);
+    return CONSECO_OK;
+}
+
+/* Yhat, its box and the transform, all in scratch. */
+static int build_map(const conseco_erosion_params *p, const conseco_image *pred,
+                     void *scratch, size_t scratch_size, level_map *m, layout *lay)
+{
+    int rc = carve(p, pred, scratch, scratch_size, lay);
+    if (rc != CONSECO_OK) return rc;
+    if ((rc = find_yhat(p, pred, m)) != CONSECO_OK) return rc;
+    if (m->predicted == 0) return CONSECO_OK;
+    /* cannot fail (see layout_sizes); checked because a miss would corrupt memory */
+    if (conseco__distance_work_len(&m->box) > lay->work_len) return CONSECO_E_SCRATCH_TOO_SMALL;
+    build_distances(p, m, lay->d, lay->work);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------------ score */
+static int general_score(const conseco_erosion_params *p, const conseco_image *pred,
+                         const conseco_mask *truth, double tau, void *scratch,
+                         size_t scratch_size, double *score)
+{
+    level_map m;
+    layout lay;
+    uint64_t fp = 0, fp_inf = 0, budget, need, acc;
+    size_t x, y, z, i = 0, l;
+    int rc = build_map(p, pred, scratch, scratch_size, &m, &lay);
+    if (rc != CONSECO_OK) return rc;
+    if (m.predicted == 0) {
+        *score = 0.0; /* empty prediction: lambda_min */
+        return CONSECO_OK;
+    }
+    CONSECO_memset(lay.hist, 0, lay.hist_len * sizeof(size_t));
+    for (z = 0; z < m.box.n[2]; z++)
+        for (y = 0; y < m.box.n[1]; y++) {
+            const uint8_t *t = conseco__mask_row(truth, m.lo[1] + y, m.lo[2] + z) + m.lo[0];
+            for (x = 0; x < m.box.n[0]; x++, i++) {
+                uint32_t level;
+                if (m.d[i] == 0 || t[x]) continue; /* not a false positive */
+                fp++;
+                level = level_of(m.metric, m.d[i]);
+                if (level == CONSECO__DIST_INF) fp_inf++;
+                else if ((size_t)level < lay.hist_len) lay.hist[level]++;
+                else return CONSECO_E_OVERFLOW; /* cannot happen: levels < w + h + d */
+            }
+        }
+    budget = conseco__fp_budget(m.predicted, tau);
+    if (fp <= budget) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    /* the smallest lambda keeping at most `budget` FP pixels is one above
+     * the (budget + 1)-th largest FP level */
+    need = budget + 1;
+    if (fp_inf >= need) {
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    acc = fp_inf;
+    for (l = lay.hist_len; l-- > 0;) {
+        acc += lay.hist[l];
+        if (acc >= need) {
+            *score = (double)l + 1.0;
+            return CONSECO_OK;
+        }
+    }
+    return CONSECO_E_OVERFLOW; /* unreachable: fp > budget pixels were counted */
+}
+
+/* ----------------------------------------------------------- apply, metrics */
+static int general_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                         double lambda, void *scratch, size_t scratch_size,
+                         const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{
+    level_map m;
+    layout lay;
+    size_t x, y, z, i = 0;
+    int rc = build_map(p, pred, scratch, scratch_size, &m, &lay);
+    if (rc != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *in = inner ? conseco__mask_out_row(inner, y, z) : NULL;
+            uint8_t *un = uncertain ? conseco__mask_out_row(uncertain, y, z) : NULL;
+            const int row_in_box = m.predicted != 0 && z >= m.lo[2] &&
+                                   z - m.lo[2] < m.box.n[2] && y >= m.lo[1] &&
+                                   y - m.lo[1] < m.box.n[1];
+            for (x = 0; x < pred->width; x++) {
+                int yhat = 0, keep = 0;
+                if (row_in_box && x >= m.lo[0] && x - m.lo[0] < m.box.n[0]) {
+                    const uint32_t dv = m.d[i++];
+                    yhat = dv != 0;
+                    keep = yhat && kept(level_of(m.metric, dv), lambda);
+                }
+                if (in) in[x] = (uint8_t)keep;
+                if (un) un[x] = (uint8_t)(yhat && !keep);
+            }
+        }
+    return CONSECO_OK;
+}
+
+static int general_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                            const conseco_mask *truth, double lambda, double tau,
+                            void *scratch, size_t scratch_size, conseco_image_metrics *out)
+{
+    level_map m;
+    layout lay;
+    uint64_t n_in = 0, n_fp = 0, n_tp = 0;
+    size_t x, y, z, i = 0;
+    int rc = build_map(p, pred, scratch, scratch_size, &m, &lay);
+    if (rc != CONSECO_OK) return rc;
+    if (m.predicted != 0)
+        for (z = 0; z < m.box.n[2]; z++)
+            for (y = 0; y < m.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, m.lo[1] + y, m.lo[2] + z) + m.lo[0];
+                for (x = 0; x < m.box.n[0]; x++, i++) {
+                    if (m.d[i] == 0 || !kept(level_of(m.metric, m.d[i]), lambda)) continue;
+                    n_in++;
+                    if (t[x]) n_tp++;
+                    else n_fp++;
+                }
+            }
+    conseco__metrics_fill(m.predicted, n_in, n_fp, n_tp, tau, out);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------ vtable callbacks */
+/* No scratch here: the levels callback works inside its output buffer. */
+
+static int callback_start(void *user, const conseco_image *pred, const void *out,
+                          size_t count, size_t *n)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)user;
+    int rc;
+    if (out == NULL) return CONSECO_E_NULL;
+    if ((rc = conseco__erosion_params_check(p)) != CONSECO_OK) return rc;
+    if ((rc = conseco__image_check(pred, n)) != CONSECO_OK) return rc;
+    return count < *n ? CONSECO_E_BUFFER_TOO_SMALL : CONSECO_OK;
+}
+
+/*
+ * Dense levels. The box distances live as uint32 at the END of the levels
+ * buffer (4 bytes per box cell, at most half of its 8 bytes per pixel), the
+ * envelope cells at its start. The final pass writes double p after reading
+ * distance b of the same or an earlier pixel; since at least as many pixels
+ * follow p in the image as cells follow b in the box, 8 (N - p) >= 4 (B - b)
+ * + 8, so no unread distance is overwritten. Reads go through memcpy because
+ * the same bytes change type.
+ */
+int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *levels,
+                               size_t count)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)user;
+    unsigned char *bytes = (unsigned char *)levels;
+    uint32_t local_work[48]; /* tiny boxes whose envelope does not fit in front */
+    uint32_t *work;
+    level_map m;
+    size_t n, total, cells, d_off, wl, x, y, z, i = 0, b = 0;
+    int rc = callback_start(user, pred, levels, count, &n);
+    if (rc != CONSECO_OK) return rc;
+    if ((rc = find_yhat(p, pred, &m)) != CONSECO_OK) return rc;
+    if (m.predicted == 0) {
+        for (i = 0; i < n; i++) levels[i] = -conseco__inf();
+        return CONSECO_OK;
+    }
+    cells = box_cells(&m.box);
+    wl = conseco__distance_work_len(&m.box);
+    total = n * sizeof(double); /* the caller holds n doubles: no overflow */
+    d_off = total - cells * sizeof(uint32_t);
+    if (wl <= d_off / sizeof(uint32_t)) work = (uint32_t *)(void *)levels;
+    else if (wl <= sizeof local_work / sizeof local_work[0]) work = local_work;
+    else return CONSECO_E_UNSUPPORTED; /* not reachable: the longest axis goes first */
+    build_distances(p, &m, (uint32_t *)(void *)(bytes + d_off), work);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const int row_in_box = z >= m.lo[2] && z - m.lo[2] < m.box.n[2] &&
+                                   y >= m.lo[1] && y - m.lo[1] < m.box.n[1];
+            for (x = 0; x < pred->width; x++, i++) {
+                double v = -conseco__inf();
+                if (row_in_box && x >= m.lo[0] && x - m.lo[0] < m.box.n[0]) {
+                    uint32_t dv;
+                    CONSECO_memcpy(&dv, bytes + d_off + b * sizeof(uint32_t), sizeof dv);
+                    b++;
+                    if (dv != 0) {
+                        const uint32_t level = level_of(m.metric, dv);
+                        v = level == CONSECO__DIST_INF ? conseco__inf() : (double)level;
+                    }
+                }
+                levels[i] = v;
+            }
+        }
+    return CONSECO_OK;
+}
+
+/* The apply callback (no level map: it only has the output byte per pixel)
+ * lives in erosion_apply_cb.c. */
+
+/* ------------------------------------------------------------- dispatch */
+/* 2-D images eroded by the cross take the fused path of erosion_cross2d.c
+ * (the paper's shrinker, and the hot case) when its scratch fits in this
+ * file's, after the same scratch check as the general path: both accept and
+ * reject the same calls, and return the same results. */
+static int fused_takes(const conseco_erosion_params *p, const conseco_image *pred)
+{
+    size_t fused;
+    if (!conseco__cross2d_applies(p, pred)) return 0;
+    fused = conseco__cross2d_scratch_size(pred->width, pred->height);
+    return fused != 0 &&
+           fused <= conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
+}
+
+static int fused_scratch_check(const conseco_erosion_params *p, const conseco_image *pred,
+                               const void *scratch, size_t scratch_size)
+{
+    const size_t need = conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth);
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    return CONSECO_OK;
+}
+
+int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, double tau, void *scratch,
+                           size_t scratch_size, double *score)
+{
+    int rc;
+    if (!fused_takes(p, pred))
+        return general_score(p, pred, truth, tau, scratch, scratch_size, score);
+    if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+    return conseco__cross2d_score(p, pred, truth, tau, scratch, scratch_size, score);
+}
+
+int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                           double lambda, void *scratch, size_t scratch_size,
+                           const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{
+    int rc;
+    if (!fused_takes(p, pred))
+        return general_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
+    if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+    return conseco__cross2d_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
+}
+
+int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double lambda, double tau,
+                              void *scratch, size_t scratch_size, conseco_image_metrics *out)
+{
+    int rc;
+    if (!fused_takes(p, pred))
+        return general_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
+    if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+    return conseco__cross2d_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
+}
+
+/* ------------------------------------------------- vtable, params, ops */
+static const conseco_shrinker_vtable erosion_vt = {
+    sizeof(conseco_shrinker_vtable),
+    CONSECO_SHRINKER_VERSION,
+    "erosion",
+    CONSECO_DOMAIN_INTEGER,
+    0,
+    0.0,
+    CONSECO__INF_CONSTANT, /* so that a copied vtable still describes the erosion domain */
+    conseco__erosion_levels_cb,
+    conseco__erosion_apply_cb,
+    NULL,
+    NULL,
+};
+
+const conseco_shrinker_vtable *conseco_erosion_vtable(void) { return &erosion_vt; }
+
+void conseco_erosion_params_default(conseco_erosion_params *p)
+{
+    if (p == NULL) return;
+    CONSECO_memset(p, 0, sizeof *p);
+    p->struct_size = (uint32_t)sizeof *p;
+    p->element = CONSECO_ELEMENT_CROSS;
+    p->border = CONSECO_BORDER_FOREGROUND;
+    p->base = 0.5;
+}
+
+conseco_shrinker conseco_shrinker_erosion(conseco_erosion_params *params)
+{
+    conseco_shrinker s;
+    s.vtable = &erosion_vt;
+    s.user = params;
+    return s;
+}
+
+int conseco__erosion_params_check(const conseco_erosion_params *p)
+{
+    if (p == NULL) return CONSECO_E_NULL;
+    /* the 0.2 layout at least (later members are appended; we read ours) */
+    if (p->struct_size < sizeof *p || p->reserved != 0) return CONSECO_E_BAD_SHRINKER;
+    if (p->element < CONSECO_ELEMENT_CROSS || p->element > CONSECO_ELEMENT_DISK)
+        return CONSECO_E_BAD_SHRINKER;
+    if (p->border != CONSECO_BORDER_FOREGROUND && p->border != CONSECO_BORDER_BACKGROUND)
+        return CONSECO_E_BAD_SHRINKER;
+    if (!conseco__is_finite(p->base)) return CONSECO_E_BAD_SHRINKER;
+    return CONSECO_OK;
+}
+
+static const conseco_erosion_params *params_of(const conseco__shrinker *s)
+{
+    return (const conseco_erosion_params *)s->user;
+}
+
+static int op_load(const conseco_shrinker *in, conseco__shrinker *out)
+{
+    int rc = conseco__erosion_params_check((const conseco_erosion_params *)in->user);
+    if (rc != CONSECO_OK) return rc;
+    out->vt = erosion_vt;
+    out->user = in->user;
+    out->ops = &conseco__erosion_ops;
+    return CONSECO_OK;
+}
+
+static size_t op_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
+                              size_t depth)
+{
+    return conseco__erosion_scratch_size(params_of(s), width, height, depth);
+}
+
+static int op_score(const conseco__shrinker *s, const conseco_image *pred,
+                    const conseco_mask *truth, double tau, void *scratch, size_t scratch_size,
+                    double *score)
+{
+    return conseco__erosion_score(params_of(s), pred, truth, tau, scratch, scratch_size, score);
+}
+
+static int op_apply(const conseco__shrinker *s, const conseco_image *pred, double lambda,
+                    void *scratch, size_t scratch_size, const conseco_mask_out *inner,
+                    const conseco_mask_out *uncertain)
+{
+    return conseco__erosion_apply(params_of(s), pred, lambda, scratch, scratch_size, inner,
+                                  uncertain);
+}
+
+static int op_evaluate(const conseco__shrinker *s, const conseco_image *pred,
+                       const conseco_mask *truth, double lambda, double tau, void *scratch,
+                       size_t scratch_size, conseco_image_metrics *out)
+{
+    return conseco__erosion_evaluate(params_of(s), pred, truth, lambda, tau, scratch,
+                                     scratch_size, out);
+}
+
+static int op_levels(const conseco__shrinker *s, const conseco_image *pred, double *levels,
+                     size_t n)
+{
+    return conseco__erosion_levels_cb(s->user, pred, levels, n);
+}
+
+static void op_params_save(const conseco__shrinker *s, conseco__saved_params *out)
+{
+    CONSECO_memset(out, 0, sizeof *out);
+    out->element = params_of(s)->element;
+    out->border = params_of(s)->border;
+    out->base = conseco__double_bits(params_of(s)->base);
+}
+
+static int op_saved_check(const conseco__saved_params *p, uint32_t domain, double lambda_min,
+                          double lambda_max, const char *name)
+{
+    conseco_erosion_params ep;
+    conseco_shrinker pub;
+    conseco__shrinker sh;
+    if (p->top != 0) return CONSECO_E_CORRUPT;
+    conseco_erosion_params_default(&ep);
+    ep.element = p->element;
+    ep.border = p->border;
+    ep.base = conseco__bits_double(p->base);
+    pub = conseco_shrinker_erosion(&ep);
+    if (op_load(&pub, &sh) != CONSECO_OK) return CONSECO_E_CORRUPT;
+    return conseco__builtin_saved_match(&sh.vt, domain, lambda_min, lambda_max, name);
+}
+
+static void op_params_info(const conseco__saved_params *p, conseco_state_info *info)
+{
+    conseco_erosion_params_default(&info->erosion);
+    info->erosion.element = p->element;
+    info->erosion.border = p->border;
+    info->erosion.base = conseco__bits_double(p->base);
+}
+
+const conseco__ops conseco__erosion_ops = {
+    CONSECO_KIND_EROSION,
+    &erosion_vt,
+    sizeof(conseco_erosion_params),
+    op_load,
+    op_scratch_size,
+    op_score,
+    op_apply,
+    op_evaluate,
+    op_levels,
+    op_params_save,
+    op_saved_check,
+    op_params_info,
+};
