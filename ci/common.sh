@@ -139,3 +139,24 @@ ci_target_includes() {
   local dir=$1 target=$2 header=$3
   grep -rqs --include='*.d' -e "/$header" "$dir/CMakeFiles/$target.dir"
 }
+
+# ci_emulated_suite NAME TOOLCHAIN-FILE [cmake args...]: cross-builds the
+# library and its test programs for a Linux target with Debian's cross gcc and
+# multiarch CMocka, and runs the ctest suite under qemu user emulation
+# (CMAKE_CROSSCOMPILING_EMULATOR in the toolchain file). The tool (libpng)
+# and the bench are host programs: off. Host-only tests (packaging: they
+# configure and run consumer projects natively) are excluded; every other
+# test runs, CI_EMU_EXCLUDE adds a regex of tests to leave out. Sets CI_DIR.
+ci_emulated_suite() {
+  local name=$1 tc=$2; shift 2
+  CI_DIR=$CI_BUILD/ci-$name
+  ci_configure "$CI_DIR" -DCMAKE_TOOLCHAIN_FILE="$CI_ROOT/cmake/$tc" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONSECO_BUILD_TOOLS=OFF -DCONSECO_BUILD_BENCH=OFF \
+    -DCONSECO_BUILD_EXAMPLES=OFF "$@"
+  ci_build "$CI_DIR"
+  local skip="^(install_consumer|embed_add_subdirectory|export_list|spdx_headers)\$"
+  [ -n "${CI_EMU_EXCLUDE:-}" ] && skip="$skip|$CI_EMU_EXCLUDE"
+  (cd "$CI_DIR" && ctest --output-on-failure --timeout 600 -j "$CI_JOBS" -E "$skip") ||
+    ci_die "ctest under emulation ($name)"
+  ci_log "OK: $(cd "$CI_DIR" && ctest -N -E "$skip" | tail -n 1 | sed 's/^ *//') passed on $name under qemu"
+}
