@@ -34,8 +34,9 @@ minor_now=$(sed -n 's/^#define CONSECO_VERSION_MINOR \([0-9]*\)$/\1/p' "$CI_ROOT
 howto() {
   cat >&2 <<MSG
 abi: if this change is intentional:
-abi:   - an incompatible change needs a new major version: bump CONSECO_VERSION_MAJOR in
-abi:     include/conseco.h (the soname follows), then regenerate the baseline;
+abi:   - an incompatible change needs a new SOVERSION: while the major version is 0, bump
+abi:     CONSECO_VERSION_MINOR in include/conseco.h (libconseco.so.0.MINOR); from 1.0 on,
+abi:     CONSECO_VERSION_MAJOR; then regenerate the baseline;
 abi:   - a compatible addition only needs the baseline regenerated.
 abi: regenerate with:  bash ci/abi.sh --update   and commit abi/libconseco.abi and abi/symbols.txt
 MSG
