@@ -6,8 +6,8 @@
 # appended to an enum, members appended to a versioned struct (the structs
 # listed in abi/conseco.abignore, which carry struct_size). Anything else
 # fails: removed symbols, changed functions or variables, changed types,
-# unless CONSECO_VERSION_MAJOR in include/conseco.h differs from the
-# baseline's soname major.
+# unless the SOVERSION (0.MINOR for 0.x, MAJOR from 1.0) differs from the
+# baseline's soname.
 #
 #   bash ci/abi.sh            check
 #   bash ci/abi.sh --update   regenerate the baseline after an intentional change
@@ -25,13 +25,18 @@ so=$(readlink -f "$dir/libconseco.so")
 
 abidw_opts=(--headers-dir "$CI_ROOT/include" --no-corpus-path --no-comp-dir-path --short-locs)
 symbols() { nm -D --defined-only "$1" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sed 's/@.*//' | sort -u; }
+# The SOVERSION (CMakeLists.txt): 0.MINOR for 0.x, MAJOR from 1.0 on. A new
+# SOVERSION is where incompatible changes are allowed.
 major_now=$(sed -n 's/^#define CONSECO_VERSION_MAJOR \([0-9]*\)$/\1/p' "$CI_ROOT/include/conseco.h")
+minor_now=$(sed -n 's/^#define CONSECO_VERSION_MINOR \([0-9]*\)$/\1/p' "$CI_ROOT/include/conseco.h")
+[ "$major_now" = 0 ] && major_now=0.$minor_now
 
 howto() {
   cat >&2 <<MSG
 abi: if this change is intentional:
-abi:   - an incompatible change needs a new major version: bump CONSECO_VERSION_MAJOR in
-abi:     include/conseco.h (the soname follows), then regenerate the baseline;
+abi:   - an incompatible change needs a new SOVERSION: while the major version is 0, bump
+abi:     CONSECO_VERSION_MINOR in include/conseco.h (libconseco.so.0.MINOR); from 1.0 on,
+abi:     CONSECO_VERSION_MAJOR; then regenerate the baseline;
 abi:   - a compatible addition only needs the baseline regenerated.
 abi: regenerate with:  bash ci/abi.sh --update   and commit abi/libconseco.abi and abi/symbols.txt
 MSG
@@ -46,12 +51,12 @@ fi
 
 [ -f "$CI_ROOT/abi/libconseco.abi" ] && [ -f "$CI_ROOT/abi/symbols.txt" ] ||
   { howto; ci_die "no baseline in abi/"; }
-major_base=$(sed -n "s/.*soname='libconseco\.so\.\([0-9]*\)'.*/\1/p" "$CI_ROOT/abi/libconseco.abi" | head -n 1)
-[ -n "$major_base" ] || ci_die "cannot read the soname major of abi/libconseco.abi"
+major_base=$(sed -n "s/.*soname='libconseco\.so\.\([0-9.]*\)'.*/\1/p" "$CI_ROOT/abi/libconseco.abi" | head -n 1)
+[ -n "$major_base" ] || ci_die "cannot read the soname version of abi/libconseco.abi"
 new_major=0
 if [ "$major_now" != "$major_base" ]; then
   new_major=1
-  ci_log "major version changed ($major_base -> $major_now): incompatible changes are allowed"
+  ci_log "SOVERSION changed ($major_base -> $major_now): incompatible changes are allowed"
 fi
 
 fail=0
@@ -141,7 +146,7 @@ if [ $fail -ne 0 ]; then
 fi
 if [ $rc -ne 0 ] || [ -n "$added" ]; then howto; fi
 if [ $new_major = 1 ]; then
-  ci_log "OK: new major version $major_now: the baseline (major $major_base) must be regenerated"
+  ci_log "OK: new SOVERSION $major_now: the baseline (SOVERSION $major_base) must be regenerated"
   exit 0
 fi
 ci_log "OK: libconseco.so compatible with the baseline ($(wc -l < "$CI_ROOT/abi/symbols.txt") baseline symbols, abidiff status $rc)"

@@ -14,10 +14,9 @@ source "$(dirname "$0")/common.sh"
 ci_need make clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev python3
 
 seconds=${FUZZ_SECONDS:-45}
-dir=$CI_BUILD/ci-fuzz
-ci_configure "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCONSECO_FUZZ=ON -DCONSECO_ASAN=ON -DCONSECO_UBSAN=ON -DCONSECO_BUILD_BENCH=OFF \
-  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link"
+# The same build as ci/sanitizers.sh (reused when that check ran first).
+ci_shared_build asan-fuzz "${CI_ASAN_FUZZ_ARGS[@]}"
+dir=$CI_DIR
 
 # Every libFuzzer executable the build defines: fuzz_<name> (not *_replay).
 mapfile -t targets < <(cmake --build "$dir" --target help | sed -n 's/^\.\.\. \(fuzz_[a-z0-9_]*\).*/\1/p' |

@@ -5,10 +5,13 @@
 #   RELIABILITY_CHECKS="abi fuzz" bash ci/reliability.sh   a subset
 # Each check's full output is in build/ci-logs/<check>.log; the console gets
 # the checks' own summary lines, and the log's tail when a check fails.
+# RELIABILITY_TIMES=FILE appends "name seconds result" per check.
+# Order matters only for speed: sanitizers before fuzz (one shared build),
+# and after scripts/test.sh, valgrind and static-analysis reuse its builds.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
-read -r -a checks <<< "${RELIABILITY_CHECKS:-static-analysis abi baremetal arm32 sanitizers valgrind fuzz}"
+read -r -a checks <<< "${RELIABILITY_CHECKS:-static-analysis abi baremetal arm32 aarch64 nosimd sanitizers fuzz tsan valgrind}"
 logs=$root/build/ci-logs
 mkdir -p "$logs"
 
@@ -33,6 +36,7 @@ for c in "${checks[@]}"; do
   fi
   names+=("$c") secs+=("$t")
   echo "== $c: ${results[-1]} in ${t} s"
+  [ -z "${RELIABILITY_TIMES:-}" ] || echo "$c $t ${results[-1]}" >> "$RELIABILITY_TIMES"
 done
 
 echo

@@ -38,10 +38,14 @@ for cfg in hosted freestanding; do
   fi
 done
 
-dir=$CI_BUILD/ci-tidy
-ci_configure "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCONSECO_BUILD_BENCH=OFF
-# Some tools sources may be generated at build time: build first (cheap).
-ci_build "$dir"
+# The compile commands of scripts/test.sh's clang build when it exists (it
+# exports them); else a configure of our own. No source is generated at
+# build time, so clang-tidy needs no build.
+dir=$(ci_reuse_test_build clang)
+if [ -z "$dir" ] || [ ! -f "$dir/compile_commands.json" ]; then
+  dir=$CI_BUILD/ci-tidy
+  ci_configure "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCONSECO_BUILD_BENCH=OFF
+fi
 mapfile -t files < <(python3 -c '
 import json, os, sys
 root = sys.argv[1]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # valgrind memcheck over every ctest test whose command is one of our compiled
-# programs (CMocka suites, fuzz corpus replays, CLI runs started directly):
-# zero errors and zero definite/indirect leaks, or the test fails.
+# programs (CMocka suites, examples, CLI unit checks), once: zero errors and
+# zero definite/indirect leaks, or the test fails. The fuzz corpus replays
+# (*_corpus) are not run again here: ci/sanitizers.sh replays every corpus
+# under ASan+UBSan and ci/fuzz.sh runs the same targets under libFuzzer.
 # Tests driven through a script interpreter (bash/cmake wrappers such as the
 # packaging checks) are listed and skipped: valgrind would check the
 # interpreter, not our code.
@@ -9,9 +11,13 @@ CI_NAME=valgrind
 source "$(dirname "$0")/common.sh"
 ci_need make valgrind gcc cmake pkg-config libcmocka-dev libpng-dev python3
 
-dir=$CI_BUILD/ci-valgrind
-ci_configure "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCONSECO_BUILD_BENCH=OFF
+# scripts/test.sh's gcc build (RelWithDebInfo, the same flags) when it exists.
+dir=$(ci_reuse_test_build gcc)
+if [ -z "$dir" ]; then
+  dir=$CI_BUILD/ci-valgrind
+  ci_configure "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCONSECO_BUILD_BENCH=OFF
+fi
 ci_build "$dir"
 
 # Names of tests whose first command word is an ELF file inside the build tree.
@@ -27,12 +33,17 @@ for t in json.load(sys.stdin)["tests"]:
     except OSError: elf = False
     print(("Y " if elf and exe.startswith(build + os.sep) else "N ") + t["name"])
 ' "$dir")
-run=() skip=()
+run=() skip=() replays=()
 for line in "${native[@]}"; do
-  case $line in "Y "*) run+=("${line#Y }") ;; *) skip+=("${line#N }") ;; esac
+  case $line in
+    "Y "*_corpus) replays+=("${line#Y }") ;;
+    "Y "*) run+=("${line#Y }") ;;
+    *) skip+=("${line#N }") ;;
+  esac
 done
 [ ${#run[@]} -gt 0 ] || ci_die "no native tests found"
 [ ${#skip[@]} -eq 0 ] || ci_log "not under valgrind (script-driven): ${skip[*]}"
+[ ${#replays[@]} -eq 0 ] || ci_log "not under valgrind (replayed under ASan+UBSan by ci/sanitizers.sh): ${replays[*]}"
 regex="^($(IFS='|'; echo "${run[*]}"))\$"
 
 fail=0

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Installs, with Debian's apt-get, whatever a fresh machine lacks to build and
 # test libconseco. Packages already present are not touched (fast re-runs).
+# With a python/ folder, the Python package's test dependencies too.
 # usage: scripts/deps.sh [extra-package ...]
+#        scripts/deps.sh --list     print the package list and exit
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libcmocka-dev libpng-dev clang python3 "$@")
+root=$(cd "$(dirname "$0")/.." && pwd)
+pkgs=(build-essential cmake pkg-config libcmocka-dev libpng-dev clang python3)
+if [ -d "$root/python" ]; then
+  pkgs+=(python3-numpy python3-pytest python3-hypothesis python3-dask python3-distributed python3-nibabel)
+fi
+if [ "${1:-}" = --list ]; then echo "${pkgs[*]}"; exit 0; fi
+pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

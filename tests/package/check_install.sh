@@ -9,14 +9,19 @@ trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 
 cmake --install "$build" --prefix "$prefix" > "$work/install.log"
-libdir=$(find "$prefix" -name 'libconseco.so.0' -printf '%h\n' | head -n1)
-test -n "$libdir" || { echo "libconseco.so.0 not installed"; exit 1; }
+# SONAME: libconseco.so.0.MINOR for 0.x (not binary compatible with each
+# other), libconseco.so.MAJOR from 1.0 on.
+major=$(sed -n 's/^#define CONSECO_VERSION_MAJOR \([0-9]*\)$/\1/p' "$src/include/conseco.h")
+minor=$(sed -n 's/^#define CONSECO_VERSION_MINOR \([0-9]*\)$/\1/p' "$src/include/conseco.h")
+if [ "$major" = 0 ]; then soname=libconseco.so.0.$minor; else soname=libconseco.so.$major; fi
+libdir=$(find "$prefix" -name "$soname" -printf '%h\n' | head -n1)
+test -n "$libdir" || { echo "$soname not installed"; exit 1; }
 test -f "$prefix/include/conseco.h"
 test -f "$libdir/libconseco.a"
 test -f "$libdir/pkgconfig/conseco.pc"
 test -f "$libdir/cmake/conseco/consecoConfig.cmake"
-# SONAME carries the major version only
-readelf -d "$libdir/libconseco.so.0" | grep -q 'SONAME.*libconseco.so.0\]'
+got=$(readelf -d "$libdir/$soname" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
+[ "$got" = "$soname" ] || { echo "SONAME is '$got', expected $soname"; exit 1; }
 
 for mode in OFF ON; do
   cmake -S "$src/tests/package/consumer" -B "$work/cm-$mode" -DCMAKE_C_COMPILER="$cc" \
