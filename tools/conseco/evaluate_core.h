@@ -5,19 +5,35 @@
  * Threshold and Erosion, as mean and population standard deviation (ddof 0,
  * numpy's default) over the splits.
  *
- * Fast: each image is scored once per shrinker and tau; its level map is
- * computed once per shrinker and reduced to the counts |I|, |I minus Y|,
- * |I intersect Y| at every score any image produced (lambda_hat is always one
- * of them, or +inf). A split then costs one selection and table look-ups.
+ * Fast: each image is scored once per shrinker and tau; the library then
+ * gives, in one call per image and shrinker (conseco_evaluate_lambdas), the
+ * counts |I|, |I minus Y|, |I intersect Y| at every score any image produced
+ * (lambda_hat is always one of them, or +inf). A split then costs one
+ * selection and table look-ups. Images may be 2-D or 3-D (depth > 1).
  */
 #ifndef CONSECO_CLI_EVALUATE_CORE_H
 #define CONSECO_CLI_EVALUATE_CORE_H
 
 #include "shrinker_opts.h"
 
+/* The experimental block of conseco.h (conseco_evaluate_lambdas, spec 0.2 item 5). */
+#define CONSECO_STATIC_LINKING_ONLY
 #include <conseco.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef CONSECO_HAVE_EVALUATE_LAMBDAS
+/* TEMPORARY, until the library that declares these (branch house-lib) is merged into main:
+ * the declarations of spec 0.2 item 5, implemented by evaluate_lambdas_shim.c. CMake defines
+ * CONSECO_HAVE_EVALUATE_LAMBDAS when include/conseco.h declares them; then the shim is not
+ * built and this block goes away with it. */
+size_t conseco_evaluate_lambdas_scratch_size(const conseco_shrinker *shrinker, size_t width,
+                                             size_t height, size_t depth);
+int conseco_evaluate_lambdas(const conseco_shrinker *shrinker, const conseco_image *pred,
+                             const conseco_mask *truth, const double *lambdas, size_t count,
+                             double tau, void *scratch, size_t scratch_size,
+                             conseco_image_metrics *out);
+#endif
 
 enum cli_method { CLI_METHOD_BASELINE = 0, CLI_METHOD_THRESHOLD = 1, CLI_METHOD_EROSION = 2 };
 

@@ -27,7 +27,8 @@ int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli
     return rc;
 }
 
-int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, cli_pairs *out)
+int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int strict,
+                   cli_pairs *out)
 {
     size_t *ix = NULL, i;
     cli_loader l;
@@ -39,7 +40,7 @@ int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, cli_pair
         cli_pairs_free(out);
         return rc;
     }
-    if ((rc = cli_dataset_pair(&out->pred, &out->gt, &ix)) != CLI_EXIT_OK) {
+    if ((rc = cli_dataset_pair(&out->pred, &out->gt, strict, &ix)) != CLI_EXIT_OK) {
         cli_pairs_free(out);
         return rc;
     }
