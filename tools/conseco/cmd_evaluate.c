@@ -97,13 +97,6 @@ int cli_cmd_evaluate(int argc, char **argv)
         cli_pairs_free(&pairs);
         return rc;
     }
-    {
-        size_t n_min = 0;
-        if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
-            fprintf(stderr, "conseco: warning: %lu calibration images, but alpha = %g needs at "
-                    "least %lu: lambda_hat is +inf (empty inner masks) in every split for that "
-                    "reason\n", (unsigned long)n_cal, cfg.alpha, (unsigned long)n_min);
-    }
     ims = (conseco_image *)malloc(pairs.count * sizeof *ims);
     ms = (conseco_mask *)malloc(pairs.count * sizeof *ms);
     names = (const char **)malloc(pairs.count * sizeof *names);
@@ -115,6 +108,11 @@ int cli_cmd_evaluate(int argc, char **argv)
     }
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
+        size_t n_min = 0;
+        if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
+            fprintf(stderr, "conseco: warning: %lu calibration images, but alpha = %g needs at "
+                    "least %lu: lambda_hat is +inf (empty inner masks) in every split for that "
+                    "reason\n", (unsigned long)n_cal, cfg.alpha, (unsigned long)n_min);
         if (json) cli_eval_print_json(stdout, &res, &cfg);
         else cli_eval_print_table(stdout, &res, &cfg);
         if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
