@@ -55,6 +55,10 @@ static int lambda_from_state(const char *path, double alpha, cli_shrinker_opts *
     conseco_calibrator *cal = NULL;
     int st, rc = cli_read_file(path, &buf, &size);
     if (rc != CLI_EXIT_OK) return rc;
+    memset(&info, 0, sizeof info);
+#if CONSECO_VERSION_NUMBER >= 200 /* 0.2: the caller states the size of its struct */
+    info.struct_size = (uint32_t)sizeof info;
+#endif
     st = conseco_state_inspect(buf, size, &info);
     if (st != CONSECO_OK) {
         free(buf);
