@@ -125,7 +125,7 @@ typedef struct apply_job {
 } apply_job;
 
 static int find_same_size(cli_loader *l, const cli_dataset *d, const cli_entry *pred,
-                          size_t w, size_t h, int rgb, cli_map *out)
+                          const cli_map *like, int rgb, cli_map *out)
 {
     size_t j = cli_dataset_find(d, pred->id);
     int rc;
@@ -134,10 +134,11 @@ static int find_same_size(cli_loader *l, const cli_dataset *d, const cli_entry *
                         d->dir);
     rc = rgb ? cli_load_rgb(l, &d->items[j], out) : cli_load_mask(l, &d->items[j], out);
     if (rc != CLI_EXIT_OK) return rc;
-    if (out->width != w || out->height != h) {
-        rc = cli_fail(CLI_EXIT_DATA, "%s is %lux%lu but %s is %lux%lu", pred->path,
-                      (unsigned long)w, (unsigned long)h, d->items[j].path,
-                      (unsigned long)out->width, (unsigned long)out->height);
+    if (!cli_map_same_shape(out, like)) {
+        char a[80], b[80];
+        rc = cli_fail(CLI_EXIT_DATA, "%s is %s but %s is %s", pred->path,
+                      cli_map_shape(like, a, sizeof a), d->items[j].path,
+                      cli_map_shape(out, b, sizeof b));
         cli_map_free(out);
     }
     return rc;
@@ -204,9 +205,9 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
             FILE *f;
             char why[160];
             snprintf(ov_name, sizeof ov_name, "%s.png", e->id); /* overlays are RGB pictures */
-            if (job->have_image) rc = find_same_size(&l, &job->image, e, w, h, 1, &picture);
+            if (job->have_image) rc = find_same_size(&l, &job->image, e, &score, 1, &picture);
             if (rc == CLI_EXIT_OK && job->have_gt)
-                rc = find_same_size(&l, &job->gt, e, w, h, 0, &truth);
+                rc = find_same_size(&l, &job->gt, e, &score, 0, &truth);
             if (rc == CLI_EXIT_OK) {
                 cli_overlay_draw(picture.data, &im, inner, unc, truth.data, w, tmp);
                 rc = cli_staging_open(stage, job->overlay_dir, ov_name, &f);

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "file_io.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,21 @@ int cli_load_mask(cli_loader *l, const cli_entry *e, cli_map *out)
 int cli_load_rgb(cli_loader *l, const cli_entry *e, cli_map *out)
 {
     return load(l, e, CLI_READ_RGB, out);
+}
+
+const char *cli_map_shape(const cli_map *m, char *buf, size_t size)
+{
+    if (m->depth > 1)
+        snprintf(buf, size, "%lux%lux%lu", (unsigned long)m->width, (unsigned long)m->height,
+                 (unsigned long)m->depth);
+    else
+        snprintf(buf, size, "%lux%lu", (unsigned long)m->width, (unsigned long)m->height);
+    return buf;
+}
+
+int cli_map_same_shape(const cli_map *a, const cli_map *b)
+{
+    return a->width == b->width && a->height == b->height && a->depth == b->depth;
 }
 
 size_t cli_map_count(const cli_map *m) { return m->width * m->height * m->depth; }

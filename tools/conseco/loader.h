@@ -31,6 +31,10 @@ void cli_map_free(cli_map *m);
 /* Views for the library (any depth). */
 conseco_image cli_map_image(const cli_map *m);
 conseco_mask cli_map_mask(const cli_map *m);
+/* "WxH", or "WxHxD" when depth > 1, for messages. */
+const char *cli_map_shape(const cli_map *m, char *buf, size_t size);
+/* 1 if a and b have the same width, height and depth. */
+int cli_map_same_shape(const cli_map *a, const cli_map *b);
 /* Number of elements width * height * depth. */
 size_t cli_map_count(const cli_map *m);
 

@@ -17,10 +17,10 @@ int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli
         cli_map_free(score);
         return rc;
     }
-    if (score->width != mask->width || score->height != mask->height) {
-        rc = cli_fail(CLI_EXIT_DATA, "%s is %lux%lu but its mask %s is %lux%lu", pred->path,
-                      (unsigned long)score->width, (unsigned long)score->height, gt->path,
-                      (unsigned long)mask->width, (unsigned long)mask->height);
+    if (!cli_map_same_shape(score, mask)) {
+        char a[80], b[80];
+        rc = cli_fail(CLI_EXIT_DATA, "%s is %s but its mask %s is %s", pred->path,
+                      cli_map_shape(score, a, sizeof a), gt->path, cli_map_shape(mask, b, sizeof b));
         cli_map_free(score);
         cli_map_free(mask);
     }
