@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test helper for the `conseco` end-to-end tests (run by run_cli_tests.py).
  * It generates small deterministic data sets in every input format the tool

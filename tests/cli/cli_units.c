@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit checks of the tool's own pieces that the end-to-end test only sees
  * indirectly: natural id order, the shortest round-trip number format, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of the `conseco` command-line tool.
 
 Data is generated at test time by cli_testdata (PNG 8/16/1-bit via libpng,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the tool's .npy reader (tools/conseco/npy.c) on arbitrary bytes,
  * and the .npy row of the format table (format_npy.c) on what it accepts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Flag tables and strict value parsing (no silent defaults on typos). */
 #include "args.h"
 

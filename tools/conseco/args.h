@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Command-line flags: "--name value", "--name=value" and boolean "--name".
  * Each command declares a table; unknown flags, missing values and stray

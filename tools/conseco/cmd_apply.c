@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco apply`: inner masks (and uncertain regions, overlays) for a folder of predictions. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "args.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco calibrate`: scores of a calibration folder, k and lambda_hat; optional saved state. */
 #include "args.h"
 #include "cli.h"

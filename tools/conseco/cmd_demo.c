@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco demo`: the whole pipeline on built-in synthetic polyp-like data, no files needed. */
 #include "args.h"
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco evaluate`: the paper's Table 1 protocol on a folder of predictions and masks. */
 #include "args.h"
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directory listing, id extraction, natural sort and pairing. */
 #define _POSIX_C_SOURCE 200809L
 #include "dataset.h"

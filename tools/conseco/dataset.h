@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A folder of inputs: every file whose first bytes are the magic of a format in the table
  * (formats.h), plus files with a format's extension (so that a damaged one is reported, not

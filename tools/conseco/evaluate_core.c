@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Table 1 protocol: per-image precomputation once, then cheap splits. */
 #include "evaluate_core.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The paper's Table 1 protocol on images in memory: for each split, a seeded
  * permutation; the first floor(n * cal_fraction) images calibrate, the rest

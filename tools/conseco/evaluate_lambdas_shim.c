@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TEMPORARY FALLBACK — delete this file once branch house-lib (which adds
  * conseco_evaluate_lambdas to the experimental block of conseco.h, spec 0.2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* NumPy .npy rows of the format table: 2-D arrays and 3-D stacks in, bool masks out. */
 #include "formats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PNG rows of the format table: 8/16-bit gray score maps and masks, RGB pictures, 0/255 masks. */
 #include "formats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The format table. Adding a format = one new file (format_<name>.c defining a cli_format) plus
  * one row below; nothing else in the tool names a format.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The tool's file formats, as one table. A row says how to recognise a file (magic bytes, and
  * its extensions for the id and a tie-break), how many images it holds, how to read a score map

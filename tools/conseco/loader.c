@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Decoding files into score maps, masks and pictures through the format table. */
 #include "loader.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Turning a dataset entry into pixels through the format table (formats.h): score maps, masks
  * (nonzero = inside) and RGB pictures for overlays. Stacks are read once and sliced.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pairs of (score map, mask) loaded and size-checked. */
 #include "pairs.h"
 

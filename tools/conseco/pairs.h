@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading prediction/mask pairs with the size check that names both files. */
 #ifndef CONSECO_CLI_PAIRS_H
 #define CONSECO_CLI_PAIRS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mapping between flag spellings and the library's shrinker parameters. */
 #include "shrinker_opts.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The built-in shrinkers as the command line names them: --shrinker, --se, --border, --base. */
 #ifndef CONSECO_CLI_SHRINKER_OPTS_H
 #define CONSECO_CLI_SHRINKER_OPTS_H

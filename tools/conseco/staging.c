@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* All-or-nothing output batches for `conseco apply` and `conseco demo`, with signal cleanup. */
 #if defined(__linux__)
 #define _GNU_SOURCE /* syscall (renameat2), plus what the line below asks for */

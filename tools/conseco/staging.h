@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A batch of output files written all-or-nothing: every file goes to a
  * temporary name first; only when the whole run succeeded are they renamed
