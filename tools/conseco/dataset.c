@@ -97,10 +97,10 @@ static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *na
         return CLI_EXIT_OK;
     }
     if (format->count_images != NULL) {
-        unsigned char *buf;
-        size_t size;
+        unsigned char *buf = NULL;
+        size_t size = 0;
         cli_file_bytes file;
-        if ((rc = cli_read_file(path, &buf, &size)) != CLI_EXIT_OK) {
+        if (!format->by_path && (rc = cli_read_file(path, &buf, &size)) != CLI_EXIT_OK) {
             free(path);
             return rc;
         }

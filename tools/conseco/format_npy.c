@@ -113,5 +113,5 @@ static int npy_write_mask_like(const cli_map *like, const uint8_t *mask, const c
 }
 
 const cli_format cli_format_npy = {
-    "npy", npy_extensions, npy_sniff, npy_count_images, npy_read, npy_write_mask_like,
+    "npy", 0, npy_extensions, npy_sniff, npy_count_images, npy_read, npy_write_mask_like,
 };

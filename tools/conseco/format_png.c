@@ -91,5 +91,5 @@ static int png_write_mask_like(const cli_map *like, const uint8_t *mask, const c
 }
 
 const cli_format cli_format_png = {
-    "png", png_extensions, png_sniff, NULL, png_read, png_write_mask_like,
+    "png", 0, png_extensions, png_sniff, NULL, png_read, png_write_mask_like,
 };

@@ -2,6 +2,12 @@
 /*
  * The format table. Adding a format = one new file (format_<name>.c defining a cli_format) plus
  * one row below; nothing else in the tool names a format.
+ *
+ * For example NIfTI (the volumes work): format_nifti.c with extensions {".nii.gz", ".nii"}
+ * (longest first, so "ct.nii.gz" has the id "ct"), a sniff for the header size 348/540 or the
+ * gzip magic (ties with other gzip formats go to the extension), by_path = 1 if libnifti opens
+ * the file itself, read filling depth, spacing (pixdim) and geometry (a copy of the header), and
+ * write_mask_like writing a uint8 volume with that header to out->tmp_path.
  */
 #include "formats.h"
 

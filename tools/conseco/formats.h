@@ -25,6 +25,7 @@ typedef struct cli_map {
     size_t height;
     size_t depth;
     size_t stride[3];     /* in elements: x, y (row), z (slice) */
+    double spacing[3];    /* voxel size along x, y, z (mm); 0 = not given (reads as 1) */
     int dtype;            /* conseco_dtype for score maps; CONSECO_DTYPE_MASK8 for masks */
     size_t elem;          /* bytes per element (3 for RGB pictures) */
     unsigned char *data;
@@ -59,6 +60,10 @@ typedef struct cli_out_file {
 
 typedef struct cli_format {
     const char *name;                /* "png" */
+    /* 0: count_images and read get the whole file in memory (the loader reads it once, and
+     * keeps it for the slices of a stack); 1: they get only the path (data NULL, size 0), for
+     * libraries that open files themselves. */
+    int by_path;
     const char *const *extensions;   /* lower-case with the dot, NULL-terminated, longest
                                         first (".nii.gz" before ".nii"); the first is written */
     /* 1 if the first bytes (n of them, n may be less than the format needs) are this format's

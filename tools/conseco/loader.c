@@ -51,10 +51,14 @@ static int load(cli_loader *l, const cli_entry *e, int role, cli_map *out)
     cli_file_bytes file;
     int rc;
     memset(out, 0, sizeof *out);
-    if ((rc = fetch(l, e->path)) != CLI_EXIT_OK) return rc;
     file.path = e->path;
-    file.data = l->buf;
-    file.size = l->size;
+    file.data = NULL;
+    file.size = 0;
+    if (!e->format->by_path) {
+        if ((rc = fetch(l, e->path)) != CLI_EXIT_OK) return rc;
+        file.data = l->buf;
+        file.size = l->size;
+    }
     rc = e->format->read(&file, e->slice, role, out);
     if (e->slice < 0) cli_loader_free(l); /* a whole file is read once: do not keep it */
     return rc;
@@ -94,8 +98,16 @@ size_t cli_map_count(const cli_map *m) { return m->width * m->height * m->depth;
 
 conseco_image cli_map_image(const cli_map *m)
 {
-    return conseco_image_3d(m->data, m->width, m->height, m->depth, m->stride[1] * m->elem,
-                            m->stride[2] * m->elem, m->dtype);
+    conseco_image im = conseco_image_3d(m->data, m->width, m->height, m->depth,
+                                        m->stride[1] * m->elem, m->stride[2] * m->elem, m->dtype);
+#if CONSECO_VERSION_NUMBER >= 200 /* 0.2: images carry their voxel size (0 = not given) */
+    if (m->spacing[0] != 0.0 || m->spacing[1] != 0.0 || m->spacing[2] != 0.0) {
+        im.spacing[0] = m->spacing[0];
+        im.spacing[1] = m->spacing[1];
+        im.spacing[2] = m->spacing[2];
+    }
+#endif
+    return im;
 }
 
 conseco_mask cli_map_mask(const cli_map *m)
