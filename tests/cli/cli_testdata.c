@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test helper for the `conseco` end-to-end tests (run by run_cli_tests.py).
  * It generates small deterministic data sets in every input format the tool
@@ -9,6 +10,7 @@
  *   cli_testdata ref-calibrate KIND N SEED SHRINKER SE BORDER BASE TAU ALPHA
  *   cli_testdata ref-evaluate KIND N SEED TAUS ALPHA SPLITS SPLITSEED FRAC SE BORDER BASE
  *   cli_testdata check-apply KIND N SEED SHRINKER SE BORDER BASE LAMBDA OUT [UNCERTAIN]
+ *     (masks in the input's format: <id>.png 0/255 for PNG kinds, <id>.npy bool otherwise)
  *
  * KIND: png8, png16, npyf32, npyf64, npyu8, stack. The reference paths use
  * the slow, obvious library calls (conseco_score per image, conseco_quantile,
@@ -507,6 +509,46 @@ static unsigned char *read_gray8(const char *path, size_t *w, size_t *h)
     return buf;
 }
 
+/* Reads a bool .npy mask of shape (h, w) as the tool writes it (version 1.0, '|b1', C order,
+ * 64-byte aligned data); returns malloc'ed 0/255 pixels so callers compare like PNG masks. */
+static unsigned char *read_npy_mask(const char *path, size_t *w, size_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char pre[10], *px;
+    char header[512], want[128];
+    size_t hl, q;
+    unsigned long hh = 0, ww = 0;
+    if (f == NULL) die("cannot read", path);
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY\x01\x00", 8) != 0)
+        die("not a version 1.0 .npy:", path);
+    hl = (size_t)pre[8] | (size_t)pre[9] << 8;
+    if (hl >= sizeof header || fread(header, 1, hl, f) != hl) die("bad .npy header:", path);
+    header[hl] = '\0';
+    if ((10 + hl) % 64 != 0 || header[hl - 1] != '\n') die("unaligned .npy header:", path);
+    if (sscanf(header, "{'descr': '|b1', 'fortran_order': False, 'shape': (%lu, %lu), }", &hh,
+               &ww) != 2)
+        die("not a 2-D bool .npy:", path);
+    snprintf(want, sizeof want, "{'descr': '|b1', 'fortran_order': False, 'shape': (%lu, %lu), }",
+             hh, ww);
+    if (strncmp(header, want, strlen(want)) != 0) die("unexpected .npy header:", path);
+    px = (unsigned char *)malloc(hh * ww + 1);
+    if (fread(px, 1, hh * ww, f) != hh * ww || fgetc(f) != EOF) die("bad .npy size:", path);
+    fclose(f);
+    for (q = 0; q < hh * ww; q++) {
+        if (px[q] > 1) die("bool .npy holds a value other than 0/1:", path);
+        px[q] = px[q] ? 255 : 0;
+    }
+    *w = ww;
+    *h = hh;
+    return px;
+}
+
+/* Masks are written in the input's format: PNG kinds give <id>.png, the .npy kinds <id>.npy. */
+static unsigned char *read_mask_like(const char *kind, const char *path, size_t *w, size_t *h)
+{
+    return strncmp(kind, "png", 3) == 0 ? read_gray8(path, w, h) : read_npy_mask(path, w, h);
+}
+
 static int check_apply(char **a, int argc)
 {
     const char *kind = a[0];
@@ -531,13 +573,14 @@ static int check_apply(char **a, int argc)
         char *path, *upath = NULL;
         make_image(kind, i, seed, &im);
         id_of(kind, i, sid, sizeof sid);
-        snprintf(name, sizeof name, "%s.png", sid);
+        snprintf(name, sizeof name, "%s.%s", sid, strncmp(kind, "png", 3) == 0 ? "png" : "npy");
         path = join(out, name);
-        got = read_gray8(path, &w, &h);
+        got = read_mask_like(kind, path, &w, &h);
         if (unc) {
             size_t w2, h2;
             upath = join(unc, name);
-            got_u = read_gray8(upath, &w2, &h2);
+            got_u = read_mask_like(kind, upath, &w2, &h2);
+            if (w2 != im.w || h2 != im.h) die("wrong size:", upath);
         }
         if (w != im.w || h != im.h) die("wrong size:", path);
         v = view(&im);

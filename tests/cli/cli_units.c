@@ -1,8 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit checks of the tool's own pieces that the end-to-end test only sees
  * indirectly: natural id order, the shortest round-trip number format, the
- * .npy reader on hand-made headers, and the split permutations.
+ * .npy reader on hand-made headers, the split permutations, the format
+ * table (sniffing, names, a 3-D mask written and read back), and mask
+ * membership at several lambdas on volumes (depth > 1).
  */
+#include "evaluate_core.h"
+#include "formats.h"
 #include "json_out.h"
 #include "natural_sort.h"
 #include "npy.h"
@@ -129,12 +134,142 @@ static void splits(void)
     }
 }
 
+static void format_table(void)
+{
+    static const unsigned char png_head[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const unsigned char npy_head[8] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    char buf[64];
+    size_t i, len = 0;
+    for (i = 0; i < cli_format_count; i++) {
+        const cli_format *f = cli_formats[i];
+        CHECK(f->name != NULL && f->extensions != NULL && f->extensions[0] != NULL);
+        CHECK(f->sniff != NULL && f->read != NULL && f->write_mask_like != NULL);
+        CHECK(f->extensions[0][0] == '.');
+    }
+    CHECK(cli_format_sniff(png_head, 8, "x.npy") == &cli_format_png); /* magic wins */
+    CHECK(cli_format_sniff(npy_head, 8, NULL) == &cli_format_npy);
+    CHECK(cli_format_sniff(png_head, 7, NULL) == NULL); /* too short to tell */
+    CHECK(cli_format_sniff((const unsigned char *)"hello, world", 12, "a.png") == NULL);
+    CHECK(cli_format_by_extension("scan.NPY", &len) == &cli_format_npy && len == 4);
+    CHECK(cli_format_by_extension(".png", &len) == NULL && len == 0); /* no id left */
+    CHECK(cli_format_by_extension("README", &len) == NULL);
+    CHECK(cli_format_output_name(&cli_format_npy, "case7", buf, sizeof buf) == 0 &&
+          strcmp(buf, "case7.npy") == 0);
+    CHECK(cli_format_output_name(&cli_format_png, "case7", buf, 8) == -1);
+    cli_format_list_extensions(buf, sizeof buf);
+    CHECK(strcmp(buf, ".png or .npy") == 0);
+}
+
+/* A 3-D mask written like a (d, h, w) .npy and read back whole, as a stack and by slice. */
+static void npy_volume(void)
+{
+    const size_t w = 5, h = 4, d = 3, n = w * h * d;
+    uint8_t mask[60];
+    cli_map like, back;
+    cli_out_file out;
+    cli_file_bytes file;
+    unsigned char *bytes;
+    size_t i, count = 0;
+    long size;
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    for (i = 0; i < n; i++) mask[i] = (uint8_t)((i * 7) % 3 == 0);
+    memset(&like, 0, sizeof like);
+    like.width = w;
+    like.height = h;
+    like.depth = d;
+    like.format = &cli_format_npy;
+    out.f = f;
+    out.tmp_path = NULL;
+    out.final_path = "volume.npy";
+    CHECK(cli_format_npy.write_mask_like(&like, mask, &out) == 0);
+    size = ftell(f);
+    CHECK(size == 128 + (long)n); /* header padded to 64 bytes */
+    rewind(f);
+    bytes = (unsigned char *)malloc((size_t)size);
+    CHECK(fread(bytes, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    file.path = "volume.npy";
+    file.data = bytes;
+    file.size = (size_t)size;
+    CHECK(cli_format_npy.count_images(&file, &count) == 0 && count == d);
+    CHECK(cli_format_npy.read(&file, -1, CLI_READ_MASK, &back) == 0);
+    CHECK(back.width == w && back.height == h && back.depth == d && back.format == &cli_format_npy);
+    CHECK(back.stride[0] == 1 && back.stride[1] == w && back.stride[2] == w * h);
+    CHECK(back.data != NULL && memcmp(back.data, mask, n) == 0);
+    free(back.data);
+    CHECK(cli_format_npy.read(&file, 2, CLI_READ_MASK, &back) == 0);
+    CHECK(back.depth == 1 && memcmp(back.data, mask + 2 * w * h, w * h) == 0);
+    free(back.data);
+    CHECK(cli_format_npy.read(&file, 3, CLI_READ_MASK, &back) != 0);
+    free(bytes);
+}
+
+/* conseco_evaluate_lambdas on volumes equals conseco_evaluate_image at every lambda. */
+static void lambdas_on_volumes(void)
+{
+    enum { W = 9, H = 7, D = 5, N = W * H * D };
+    static float score[N];
+    static uint8_t truth[N];
+    const double lambdas[] = {3, 0.5, 0.75, 1, 0.5, 0, 0.6, 2, 0.9999, 1e300};
+    const size_t count = sizeof lambdas / sizeof lambdas[0];
+    conseco_threshold_params tp;
+    conseco_erosion_params ep;
+    conseco_image_metrics got[10], want;
+    unsigned seed = 12345;
+    size_t i, k, e;
+    for (i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        score[i] = (float)((seed >> 8) % 1000) / 999.0f;
+        truth[i] = (uint8_t)(score[i] > 0.55f || (seed >> 20) % 7 == 0);
+    }
+    conseco_threshold_params_default(&tp);
+    conseco_erosion_params_default(&ep);
+    for (k = 0; k < 4; k++) {
+        conseco_shrinker sh;
+        conseco_image im = conseco_image_3d(score, W, H, D, W * sizeof(float),
+                                            W * H * sizeof(float), CONSECO_DTYPE_F32);
+        conseco_mask m = conseco_mask_3d(truth, W, H, D, W, W * H);
+        size_t need, need1;
+        void *scratch, *scratch1;
+        if (k == 0) sh = conseco_shrinker_threshold(&tp);
+        else {
+            ep.element = (uint32_t)k; /* cross, square, disk (ball in 3-D) */
+            sh = conseco_shrinker_erosion(&ep);
+        }
+        need = conseco_evaluate_lambdas_scratch_size(&sh, W, H, D);
+        need1 = conseco_scratch_size(&sh, W, H, D);
+        CHECK(need > 0 && need1 > 0);
+        scratch = malloc(need);
+        scratch1 = malloc(need1);
+        CHECK(conseco_evaluate_lambdas(&sh, &im, &m, lambdas + (k == 0 ? 1 : 0),
+                                       count - (k == 0 ? 1 : 0), 0.1, scratch, need,
+                                       got) == CONSECO_OK);
+        for (e = 0; e + (k == 0 ? 1 : 0) < count; e++) {
+            const double lam = lambdas[e + (k == 0 ? 1 : 0)];
+            if (k == 0 && lam < tp.base) continue; /* below lambda_min: not asked by the tool */
+            CHECK(conseco_evaluate_image(&sh, &im, &m, lam, 0.1, scratch1, need1, &want) ==
+                  CONSECO_OK);
+            CHECK(got[e].predicted == want.predicted && got[e].inner == want.inner &&
+                  got[e].inner_fp == want.inner_fp && got[e].inner_tp == want.inner_tp &&
+                  got[e].afp == want.afp && got[e].cr == want.cr && got[e].atp == want.atp &&
+                  got[e].valid == want.valid);
+        }
+        free(scratch);
+        free(scratch1);
+    }
+}
+
 int main(void)
 {
     natural_order();
     number_format();
     npy_reader();
     splits();
+    format_table();
+    npy_volume();
+    lambdas_on_volumes();
     if (failures) fprintf(stderr, "%d checks failed\n", failures);
     else printf("cli_units: all checks passed\n");
     return failures != 0;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of the `conseco` command-line tool.
 
 Data is generated at test time by cli_testdata (PNG 8/16/1-bit via libpng,
@@ -49,8 +50,8 @@ def helper(*args):
 
 
 def fails_cleanly(r, code, *names):
-    """Error runs: one line on stderr naming the culprit, nothing on stdout."""
-    lines = r.stderr.splitlines()
+    """Error runs: one line on stderr naming the culprit (after any warnings), nothing on stdout."""
+    lines = [l for l in r.stderr.splitlines() if not l.startswith("conseco: warning: ")]
     check(len(lines) == 1 and lines[0].startswith("conseco: "),
           "one-line error wanted, got %r" % r.stderr)
     check(r.stdout == "", "no stdout on error, got %r" % r.stdout[:200])
@@ -400,9 +401,14 @@ def error_tests():
           "failed apply removes the directories it created")
     os.makedirs(out)
     write(out + "/keep.txt", b"mine")
+    r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", out,
+            expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, out, "not empty", "--force")
     run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", out,
-        expect=EXIT_DATA)
+        "--force", expect=EXIT_DATA)
     check(listing(out) == ["keep.txt"], "failed apply leaves an existing folder as it was: %s" % listing(out))
+    check(not [f for f in os.listdir(WORK) if f.startswith(".partial-out")],
+          "failed --force apply leaves no sibling folder: %s" % os.listdir(WORK))
     # overlay picture of the wrong size, and a missing picture
     d = bad_case("picture", {})
     helper("rgb", os.path.join(d, "image", "3.png"), 5, 5)
@@ -416,11 +422,200 @@ def error_tests():
     check(not os.path.exists(d + "/o"), "no output after an overlay error")
 
 
+# ----------------------------------------------------------------- 0.2: formats, outputs, flags
+def f32_npy(h, w, values):
+    return npy("<f4", "(%d, %d)" % (h, w), struct.pack("<%df" % (h * w), *values))
+
+
+def format_tests():
+    """Formats are recognised by their magic bytes; the extension only strips the id."""
+    src = os.path.join(WORK, "png8")
+    d = os.path.join(WORK, "sniff")
+    shutil.copytree(src + "/pred", d + "/pred")
+    shutil.copytree(src + "/gt", d + "/gt")
+    os.rename(d + "/pred/3.png", d + "/pred/3.npy")  # a PNG with the wrong extension
+    write(d + "/pred/README.txt", b"not an input")
+    write(d + "/pred/notes", b"no extension, no magic")
+    a = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", src + "/pred",
+            "--gt", src + "/gt", "--json")
+    b = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", d + "/pred",
+            "--gt", d + "/gt", "--json")
+    check(a.stdout == b.stdout and a.stdout != "", "a PNG named .npy is read as PNG by its magic")
+    out = os.path.join(WORK, "sniff-out")
+    run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", d + "/pred", "--out", out, "--quiet")
+    check("3.png" in (listing(out) or []), "the output takes the extension of the sniffed format: %s" % listing(out))
+    # .npy inputs give .npy masks
+    out = os.path.join(WORK, "npy-out")
+    run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", WORK + "/npyf32/pred", "--out", out,
+        "--quiet")
+    files = listing(out) or []
+    check(files and all(f.endswith(".npy") for f in files), ".npy inputs give .npy masks: %s" % files)
+
+
+def output_tests():
+    p, g = WORK + "/png8/pred", WORK + "/png8/gt"
+    lam = ["apply", "--shrinker", "threshold", "--lambda", "0.7", "--pred", p]
+    x, y = WORK + "/o-x", WORK + "/o-y"
+    for extra, names in ((["--out", x, "--uncertain", x], ["o-x", "--uncertain", "--out"]),
+                         (["--out", x, "--overlay", x], ["o-x", "--overlay", "--out"]),
+                         (["--out", y, "--uncertain", x, "--overlay", x], ["o-x", "--overlay", "--uncertain"]),
+                         (["--out", WORK + "/png8"], ["png8", "contains the input folder"]),
+                         (["--out", WORK + "/./o-x/", "--uncertain", x], ["--uncertain", "--out"])):
+        r = run(*(lam + extra), expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, *names)
+    check(not os.path.exists(x) and not os.path.exists(y), "refused outputs write nothing")
+    # --save never replaces an input file
+    with open(p + "/2.png", "rb") as f:
+        before = f.read()
+    r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g,
+            "--save", p + "/2.png", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "2.png", "input file")
+    with open(p + "/2.png", "rb") as f:
+        check(f.read() == before, "--save over an input leaves it alone")
+    # a non-empty output folder: refused, or replaced as a whole with --force
+    out = WORK + "/o-force"
+    os.makedirs(out + "/sub")
+    write(out + "/old.txt", b"old")
+    r = run(*(lam + ["--out", out]), expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "o-force", "--force")
+    run(*(lam + ["--out", out, "--force", "--quiet"]))
+    got = listing(out) or []
+    check("old.txt" not in got and "sub" not in got and len(got) == KINDS["png8"],
+          "--force replaces the folder as a whole: %s" % got)
+    check(not [f for f in os.listdir(WORK) if f.startswith(".o-force")], "--force leaves no sibling folder")
+    # an empty existing folder is fine without --force
+    os.makedirs(WORK + "/o-empty")
+    run(*(lam + ["--out", WORK + "/o-empty", "--quiet"]))
+    check(len(listing(WORK + "/o-empty")) == KINDS["png8"], "empty output folder is used")
+    r = run("apply", "--help")
+    check("--force" in r.stdout and "replaced" in r.stdout, "apply --help says what --force does")
+
+
+def signal_tests():
+    """SIGINT/SIGTERM during apply: everything staged and every folder made is removed."""
+    import signal
+    import time
+    d = os.path.join(WORK, "big")
+    os.makedirs(d)
+    h = w = 1536
+    row = struct.pack("<%df" % w, *[(i % 97) / 96.0 for i in range(w)])
+    data = npy("<f4", "(%d, %d)" % (h, w), row * h)
+    for i in range(16):
+        write(os.path.join(d, "%d.npy" % i), data)
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        out, unc = os.path.join(WORK, "sig-out"), os.path.join(WORK, "sig-unc")
+        proc = subprocess.Popen([TOOL, "apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d,
+                                 "--out", out, "--uncertain", unc, "--quiet"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        t0, sent = time.time(), False
+        while proc.poll() is None and time.time() - t0 < 60:
+            staged = [f for f in (listing(out) or []) if ".tmp-" in f]
+            if staged:
+                proc.send_signal(sig)
+                sent = True
+                break
+            time.sleep(0.005)
+        proc.communicate()
+        check(sent, "signal test: caught apply while it was staging (inputs too small for this machine?)")
+        if sent:
+            check(proc.returncode == code, "apply exits %d on signal %d, got %s" % (code, sig, proc.returncode))
+            check(not os.path.exists(out) and not os.path.exists(unc),
+                  "signal: the folders the run created are gone: %s %s" % (listing(out), listing(unc)))
+            check(not [f for f in os.listdir(WORK) if ".tmp-" in f], "signal: no litter next to them")
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(unc, ignore_errors=True)
+    # an existing (empty) output folder stays, empty
+    out = os.path.join(WORK, "sig-keep")
+    os.makedirs(out)
+    proc = subprocess.Popen([TOOL, "apply", "--shrinker", "threshold", "--lambda", "0.5", "--pred", d,
+                             "--out", out, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0, sent = time.time(), False
+    while proc.poll() is None and time.time() - t0 < 60:
+        if [f for f in os.listdir(out) if ".tmp-" in f]:
+            proc.send_signal(signal.SIGINT)
+            sent = True
+            break
+        time.sleep(0.005)
+    proc.communicate()
+    if sent:
+        check(proc.returncode == 130 and os.listdir(out) == [], "signal: an existing folder is left empty: %s"
+              % os.listdir(out))
+    shutil.rmtree(d)
+
+
+def flag_tests():
+    p, g = WORK + "/png8/pred", WORK + "/png8/gt"
+    base = ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g]
+    # a repeated option is refused, naming it
+    r = run(*(base + ["--tau", "0.2"]), expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--tau", "twice")
+    r = run("apply", "--shrinker", "threshold", "--lambda", "0.7", "--lambda=0.8", "--pred", p, "--out",
+            WORK + "/z", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--lambda", "twice")
+    # --lambda below the family's lambda_min
+    for shr, lam in (("threshold", "-3"), ("threshold", "0.4"), ("erosion", "-1"), ("threshold", "-inf")):
+        r = run("apply", "--shrinker", shr, "--lambda", lam, "--pred", p, "--out", WORK + "/z", expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, "--lambda", "below")
+    run("apply", "--shrinker", "threshold", "--base", "0.3", "--lambda", "0.4", "--pred", p, "--out",
+        WORK + "/z-ok", "--quiet")
+    check(not os.path.exists(WORK + "/z"), "refused lambdas write nothing")
+    # logits: any finite base <= top
+    d = os.path.join(WORK, "logits")
+    n, h, w = 8, 12, 10
+    for i in range(n):
+        vals = [((x * 7 + y * 3 + i * 5) % 33) / 2.0 - 8.0 for y in range(h) for x in range(w)]
+        write(os.path.join(d, "pred", "%d.npy" % i), f32_npy(h, w, vals))
+        mask = bytes(1 if v > 3.0 else 0 for v in vals)
+        write(os.path.join(d, "gt", "%d.npy" % i), npy("|b1", "(%d, %d)" % (h, w), mask))
+    lg = ["calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.2", "--pred", d + "/pred",
+          "--gt", d + "/gt", "--json"]
+    r = run(*(lg + ["--base", "0", "--top", "8.5"]))
+    if r.returncode == 0:
+        scores = [s["score"] for s in json.loads(r.stdout)["scores"]]
+        check(all(s != "inf" for s in scores), "logits with --top: every score finite: %s" % scores)
+        check(min(scores) > 1.0, "logit scores above 1 are reachable: %s" % scores)
+    r = run(*(lg + ["--base", "0"]))
+    if r.returncode == 0:
+        scores = [s["score"] for s in json.loads(r.stdout)["scores"]]
+        check(all(s == "inf" for s in scores), "without --top the default top 1 caps lambda: %s" % scores)
+    r = run(*(lg + ["--base", "-2.5", "--top", "-3"]), expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--base", "--top")
+    r = run(*(lg + ["--base", "2"]), expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--top")
+    r = run(*(lg + ["--top", "inf"]), expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--top", "finite")
+    r = run("calibrate", "--shrinker", "erosion", "--top", "3", "--tau", "0.1", "--alpha", "0.1", "--pred", p,
+            "--gt", g, expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--top")
+    for cmd in ("calibrate", "apply", "evaluate"):
+        check("logit" in run(cmd, "--help").stdout, cmd + " --help says how to use logits")
+    # a mask without a prediction: warning, or exit 4 with --strict
+    d = bad_case("orphan", {"2.png": None})
+    r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.5", "--pred", d + "/pred",
+            "--gt", d + "/gt", "--json")
+    check("warning" in r.stderr and "2.png" in r.stderr and "no prediction" in r.stderr,
+          "orphan mask warning: %r" % r.stderr)
+    for cmd in (["calibrate", "--shrinker", "threshold"], ["evaluate"]):
+        r = run(*(cmd + ["--tau", "0.1", "--alpha", "0.5", "--pred", d + "/pred", "--gt", d + "/gt", "--strict"]),
+                expect=EXIT_DATA)
+        fails_cleanly(r, EXIT_DATA, "2.png", "no prediction")
+    # evaluate with too few calibration images for alpha warns why lambda_hat is inf
+    r = run("evaluate", "--tau", "0.1", "--alpha", "0.05", "--pred", p, "--gt", g, "--json")
+    check("warning" in r.stderr and "+inf" in r.stderr and "needs at least 19" in r.stderr,
+          "evaluate warns about too few calibration images: %r" % r.stderr)
+    r = run("evaluate", "--tau", "0.1", "--alpha", "0.5", "--pred", p, "--gt", g, "--json")
+    check(r.stderr == "", "no warning with enough calibration images: %r" % r.stderr)
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     data_set_tests()
     error_tests()
+    format_tests()
+    output_tests()
+    flag_tests()
+    signal_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0
 

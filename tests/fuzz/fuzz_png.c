@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: PNG decoding through the tool's libpng wrapper (png_io.c).
  * The first byte picks gray or RGB decoding (bit 0) and whether the harness

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Flag tables and strict value parsing (no silent defaults on typos). */
 #include "args.h"
 
@@ -11,7 +12,11 @@
 int cli_args_parse(const char *command, int argc, char **argv, int first, cli_flag *flags,
                    size_t count)
 {
+    unsigned char seen[64];
     int i;
+    if (count > sizeof seen)
+        return cli_fail(CLI_EXIT_INTERNAL, "%s: too many options in the table", command);
+    memset(seen, 0, sizeof seen);
     for (i = first; i < argc; i++) {
         const char *arg = argv[i], *eq, *value = NULL;
         size_t name_len, j;
@@ -27,6 +32,10 @@ int cli_args_parse(const char *command, int argc, char **argv, int first, cli_fl
         if (j == count)
             return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '--%.*s' (see --help)", command,
                             (int)name_len, arg);
+        if (seen[j])
+            return cli_fail(CLI_EXIT_USAGE, "%s: option '--%s' given twice", command,
+                            flags[j].name);
+        seen[j] = 1;
         if (flags[j].takes_value) {
             if (eq) value = eq + 1;
             else if (i + 1 < argc) value = argv[++i];

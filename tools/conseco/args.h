@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Command-line flags: "--name value", "--name=value" and boolean "--name".
  * Each command declares a table; unknown flags, missing values and stray
@@ -11,11 +12,12 @@
 typedef struct cli_flag {
     const char *name;    /* without the leading "--" */
     int takes_value;     /* 1: needs a value; 0: boolean switch */
-    const char **value;  /* receives the value (last one wins) */
+    const char **value;  /* receives the value (an option given twice is an error) */
     int *present;        /* set to 1 when given (may be NULL for valued flags) */
 } cli_flag;
 
-/* Parses argv[first..argc). @return CLI_EXIT_OK or CLI_EXIT_USAGE (message printed). */
+/* Parses argv[first..argc); at most 64 flags. A repeated option is a usage error naming it.
+ * @return CLI_EXIT_OK or CLI_EXIT_USAGE (message printed). */
 int cli_args_parse(const char *command, int argc, char **argv, int first, cli_flag *flags,
                    size_t count);
 

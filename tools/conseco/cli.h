@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared declarations of the `conseco` command-line tool: exit codes and the
  * one-line error reporter. All file I/O of the project lives in tools/, never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco calibrate`: scores of a calibration folder, k and lambda_hat; optional saved state. */
 #include "args.h"
 #include "cli.h"
@@ -12,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char help[] =
     "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
-    "         [--border foreground|background] [--base 0.5] --tau T --alpha A\n"
-    "         --pred DIR --gt DIR [--save STATE] [--json] [--quiet]\n"
+    "         [--border foreground|background] [--base 0.5] [--top 1] --tau T --alpha A\n"
+    "         --pred DIR --gt DIR [--save STATE] [--strict] [--json] [--quiet]\n"
     "\n"
     "Scores every calibration pair (prediction and mask with the same id), then\n"
     "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
@@ -26,11 +28,16 @@ static const char help[] =
     "  --se NAME        erosion structuring element: cross (default), square, disk\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
     "  --base B         threshold that makes the predicted mask Yhat = {s >= B} (0.5)\n"
+    "  --top T          threshold shrinker: largest lambda (1); any finite B <= T. For\n"
+    "                   logits or other unbounded scores: --base 0 --top <largest logit>\n"
     "  --tau T          tolerated fraction of false positives in the inner mask, [0, 1]\n"
     "  --alpha A        risk: the guarantee holds with probability >= 1 - A, (0, 1)\n"
-    "  --pred DIR       score maps: <id>.png (8/16-bit gray) or <id>.npy, or one .npy stack\n"
+    "  --pred DIR       score maps: <id>.png (8/16-bit gray) or <id>.npy, or one .npy stack;\n"
+    "                   files are recognised by their first bytes\n"
     "  --gt DIR         ground-truth masks with the same ids (nonzero = inside)\n"
-    "  --save STATE     write the calibrator state (all scores) for `conseco apply`\n"
+    "  --save STATE     write the calibrator state (all scores) for `conseco apply`;\n"
+    "                   never over an input file\n"
+    "  --strict         a mask without a prediction is an error (default: a warning)\n"
     "  --json           print one JSON object instead of the summary\n"
     "  --quiet          no progress on stderr\n";
 
@@ -74,6 +81,29 @@ static int save_state(const conseco_calibrator *cal, const char *path)
     rc = cli_tmp_commit(&t);
     if (rc != CLI_EXIT_OK) cli_tmp_discard(&t);
     return rc;
+}
+
+/* 1 if a and b are the same file (same device and inode). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* --save may not replace an input file. */
+static int check_save(const char *save, const cli_dataset *pred, const cli_dataset *gt)
+{
+    const cli_dataset *sets[2];
+    size_t i, k;
+    sets[0] = pred;
+    sets[1] = gt;
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < sets[k]->count; i++)
+            if (same_file(save, sets[k]->items[i].path))
+                return cli_fail(CLI_EXIT_USAGE, "calibrate: --save %s is the input file %s; "
+                                "pick another name", save, sets[k]->items[i].path);
+    return CLI_EXIT_OK;
 }
 
 static void print_json(const cli_shrinker_opts *o, double tau, double alpha, size_t n, size_t k,
@@ -139,8 +169,8 @@ static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, 
 int cli_cmd_calibrate(int argc, char **argv)
 {
     const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
-               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL;
-    int json = 0, quiet = 0, want_help = 0, rc;
+               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL;
+    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
@@ -148,6 +178,7 @@ int cli_cmd_calibrate(int argc, char **argv)
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
         {"save", 1, &save, NULL},         {"json", 0, NULL, &json},
         {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},
+        {"top", 1, &top, NULL},           {"strict", 0, NULL, &strict},
     };
     cli_shrinker_opts opts;
     double tau, alpha, lambda = 0.0, *scores = NULL;
@@ -168,7 +199,7 @@ int cli_cmd_calibrate(int argc, char **argv)
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
-    if ((rc = cli_shrinker_parse(shrinker, se, border, base, &opts)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;
@@ -179,7 +210,8 @@ int cli_cmd_calibrate(int argc, char **argv)
         cli_dataset_free(&pred);
         return rc;
     }
-    rc = cli_dataset_pair(&pred, &gt, &ix);
+    rc = cli_dataset_pair(&pred, &gt, strict, &ix);
+    if (rc == CLI_EXIT_OK && save != NULL) rc = check_save(save, &pred, &gt);
     if (rc == CLI_EXIT_OK) {
         scores = (double *)malloc(pred.count * sizeof *scores);
         if (scores == NULL) rc = cli_fail_nomem();

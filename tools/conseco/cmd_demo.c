@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco demo`: the whole pipeline on built-in synthetic polyp-like data, no files needed. */
 #include "args.h"
 #include "cli.h"
@@ -159,13 +160,14 @@ static int demo_write(demo_data *d, const char *out, int quiet)
     size_t i, j;
     int rc = CLI_EXIT_OK;
     cli_progress pg;
+    cli_staging_arm_signals();
     cli_staging_init(&st);
     cli_shrinker_defaults(&o);
     if (!pred || !gt || !ov || !tmp) rc = cli_fail_nomem();
-    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, out);
-    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, pred);
-    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, gt);
-    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, ov);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, out, CLI_STAGE_MERGE);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, pred, CLI_STAGE_MERGE);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, gt, CLI_STAGE_MERGE);
+    if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&st, ov, CLI_STAGE_MERGE);
     cli_progress_begin(&pg, "demo: writing images", d->cfg.count, quiet);
     for (i = 0; rc == CLI_EXIT_OK && i < d->cfg.count; i++) {
         char name[32];

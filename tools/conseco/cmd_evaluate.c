@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco evaluate`: the paper's Table 1 protocol on a folder of predictions and masks. */
 #include "args.h"
 #include "cli.h"
@@ -14,20 +15,27 @@
 static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
     "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
-    "         [--border foreground|background] [--base 0.5] [--json] [--quiet]\n"
+    "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
+    "         [--json] [--quiet]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
     "and ATP (mean \u00b1 sd over splits) of Baseline (Yhat), Threshold and Erosion per tau.\n"
     "Split s uses splitmix64 seeded with seed + s and a Fisher-Yates shuffle; the\n"
-    "numbers differ from numpy-made splits by sampling noise only.\n";
+    "numbers differ from numpy-made splits by sampling noise only.\n"
+    "\n"
+    "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
+    "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
+    "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
+    "masks) in every split; a warning says so.\n";
 
 int cli_cmd_evaluate(int argc, char **argv)
 {
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
-               *base = NULL;
-    int json = 0, quiet = 0, want_help = 0, rc;
+               *base = NULL, *top = NULL;
+    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
@@ -35,7 +43,8 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"cal-fraction", 1, &frac_s, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
-        {"help", 0, NULL, &want_help},
+        {"help", 0, NULL, &want_help},    {"top", 1, &top, NULL},
+        {"strict", 0, NULL, &strict},
     };
     double taus[MAX_TAUS];
     unsigned long long v;
@@ -82,9 +91,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     if (!(cfg.cal_fraction > 0.0 && cfg.cal_fraction < 1.0))
         return cli_fail(CLI_EXIT_USAGE, "--cal-fraction must be in (0, 1)");
     cli_shrinker_defaults(&opts);
-    if ((rc = cli_shrinker_tune(&opts, se, border, base)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_shrinker_tune(&opts, se, border, base, top)) != CLI_EXIT_OK) return rc;
 
-    if ((rc = cli_pairs_load(pred_dir, gt_dir, quiet, &pairs)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_pairs_load(pred_dir, gt_dir, quiet, strict, &pairs)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_eval_split_sizes(pairs.count, cfg.cal_fraction, &n_cal)) != CLI_EXIT_OK) {
         cli_pairs_free(&pairs);
         return rc;
@@ -100,6 +109,11 @@ int cli_cmd_evaluate(int argc, char **argv)
     }
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
+        size_t n_min = 0;
+        if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
+            fprintf(stderr, "conseco: warning: %lu calibration images, but alpha = %g needs at "
+                    "least %lu: lambda_hat is +inf (empty inner masks) in every split for that "
+                    "reason\n", (unsigned long)n_cal, cfg.alpha, (unsigned long)n_min);
         if (json) cli_eval_print_json(stdout, &res, &cfg);
         else cli_eval_print_table(stdout, &res, &cfg);
         if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");

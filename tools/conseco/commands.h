@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The subcommands of `conseco`; each returns a cli_exit code. argv[0] is the command name. */
 #ifndef CONSECO_CLI_COMMANDS_H
 #define CONSECO_CLI_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directory listing, id extraction, natural sort and pairing. */
 #define _POSIX_C_SOURCE 200809L
 #include "dataset.h"
@@ -5,25 +6,13 @@
 #include "cli.h"
 #include "file_io.h"
 #include "natural_sort.h"
-#include "npy.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int ends_with_ci(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix), i;
-    if (a <= b) return 0;
-    for (i = 0; i < b; i++) {
-        char c = s[a - b + i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != suffix[i]) return 0;
-    }
-    return 1;
-}
+#include <sys/stat.h>
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -34,7 +23,8 @@ static char *dup_n(const char *s, size_t n)
     return p;
 }
 
-static int push(cli_dataset *d, size_t *cap, char *id, char *path, long slice)
+static int push(cli_dataset *d, size_t *cap, char *id, char *path, long slice,
+                const cli_format *format)
 {
     if (id == NULL || path == NULL) {
         free(id);
@@ -55,35 +45,86 @@ static int push(cli_dataset *d, size_t *cap, char *id, char *path, long slice)
     d->items[d->count].id = id;
     d->items[d->count].path = path;
     d->items[d->count].slice = slice;
+    d->items[d->count].format = format;
     d->count++;
     return CLI_EXIT_OK;
 }
 
-/* A 3-D .npy stack contributes ids 0..n-1; a 2-D one its stem. */
-static int add_npy(cli_dataset *d, size_t *cap, const char *path, const char *stem,
-                   size_t stem_len)
+/* The first bytes of a file, for sniffing. -1 if it cannot be read (or is not a regular file). */
+static int read_head(const char *path, unsigned char *head, size_t cap, size_t *n, int *err)
 {
-    unsigned char *buf;
-    size_t size, i;
-    cli_npy a;
-    const char *why;
-    int rc = cli_read_file(path, &buf, &size);
-    if (rc != CLI_EXIT_OK) return rc;
-    if (cli_npy_parse(buf, size, &a, &why) != 0) {
-        free(buf);
-        return cli_fail(CLI_EXIT_DATA, "%s: malformed .npy: %s", path, why);
+    struct stat sb;
+    FILE *f;
+    if (stat(path, &sb) != 0) {
+        *err = errno;
+        return -1;
     }
-    free(buf);
-    if (a.ndim == 2)
-        return push(d, cap, dup_n(stem, stem_len), dup_n(path, strlen(path)), -1);
-    for (i = 0; i < a.count; i++) {
+    if (!S_ISREG(sb.st_mode)) {
+        *err = EISDIR;
+        return -1;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        *err = errno;
+        return -1;
+    }
+    *n = fread(head, 1, cap, f);
+    *err = ferror(f) ? EIO : 0;
+    fclose(f);
+    return *err ? -1 : 0;
+}
+
+/* One directory entry: its format by magic (extension as tie-break, or as the only hint when
+ * the magic is damaged), its id, and as many entries as images it holds. */
+static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *name)
+{
+    unsigned char head[64];
+    size_t n = 0, ext_len = 0, count = 0, i;
+    const cli_format *by_ext = cli_format_by_extension(name, &ext_len), *format;
+    char *path = cli_path_join(dir, name);
+    int err = 0, rc = CLI_EXIT_OK;
+    if (path == NULL) return cli_fail_nomem();
+    if (read_head(path, head, sizeof head, &n, &err) != 0) {
+        /* unreadable files count only when their name says they are inputs */
+        if (by_ext != NULL) rc = cli_fail(CLI_EXIT_IO, "%s: cannot read: %s", path, strerror(err));
+        free(path);
+        return rc;
+    }
+    format = cli_format_sniff(head, n, name);
+    if (format == NULL) format = by_ext; /* damaged: its reader says what is wrong */
+    if (format == NULL) { /* not an input (README, .json ...) */
+        free(path);
+        return CLI_EXIT_OK;
+    }
+    if (format->count_images != NULL) {
+        unsigned char *buf = NULL;
+        size_t size = 0;
+        cli_file_bytes file;
+        if (!format->by_path && (rc = cli_read_file(path, &buf, &size)) != CLI_EXIT_OK) {
+            free(path);
+            return rc;
+        }
+        file.path = path;
+        file.data = buf;
+        file.size = size;
+        rc = format->count_images(&file, &count);
+        free(buf);
+        if (rc != CLI_EXIT_OK) {
+            free(path);
+            return rc;
+        }
+    }
+    if (count == 0) { /* one image named by the file */
+        rc = push(d, cap, dup_n(name, strlen(name) - ext_len), path, -1, format);
+        return rc;
+    }
+    for (i = 0; rc == CLI_EXIT_OK && i < count; i++) {
         char id[32];
         snprintf(id, sizeof id, "%lu", (unsigned long)i);
-        if (i > 0x7fffffffu) return cli_fail(CLI_EXIT_DATA, "%s: too many slices", path);
-        rc = push(d, cap, dup_n(id, strlen(id)), dup_n(path, strlen(path)), (long)i);
-        if (rc != CLI_EXIT_OK) return rc;
+        rc = push(d, cap, dup_n(id, strlen(id)), dup_n(path, strlen(path)), (long)i, format);
     }
-    return CLI_EXIT_OK;
+    free(path);
+    return rc;
 }
 
 static int by_id(const void *a, const void *b)
@@ -107,28 +148,15 @@ int cli_dataset_scan(const char *dir, cli_dataset *out)
         return rc;
     }
     while ((e = readdir(dh)) != NULL) {
-        const char *name = e->d_name;
-        size_t len = strlen(name);
-        char *path;
-        if (name[0] == '.') continue; /* hidden files, ".", ".." and our own temporaries */
-        if (ends_with_ci(name, ".png")) {
-            path = cli_path_join(dir, name);
-            rc = push(out, &cap, dup_n(name, len - 4), path, -1);
-        } else if (ends_with_ci(name, ".npy")) {
-            path = cli_path_join(dir, name);
-            if (path == NULL) rc = cli_fail_nomem();
-            else {
-                rc = add_npy(out, &cap, path, name, len - 4);
-                free(path);
-            }
-        } else {
-            continue; /* other files (README, .json ...) are not inputs */
-        }
-        if (rc != CLI_EXIT_OK) break;
+        if (e->d_name[0] == '.') continue; /* hidden files, ".", ".." and our own temporaries */
+        if ((rc = add_file(out, &cap, dir, e->d_name)) != CLI_EXIT_OK) break;
     }
     closedir(dh);
-    if (rc == CLI_EXIT_OK && out->count == 0)
-        rc = cli_fail(CLI_EXIT_DATA, "%s: no .png or .npy files", dir);
+    if (rc == CLI_EXIT_OK && out->count == 0) {
+        char exts[128];
+        cli_format_list_extensions(exts, sizeof exts);
+        rc = cli_fail(CLI_EXIT_DATA, "%s: no %s files", dir, exts);
+    }
     if (rc == CLI_EXIT_OK) {
         qsort(out->items, out->count, sizeof *out->items, by_id);
         for (i = 1; i < out->count; i++)
@@ -168,7 +196,7 @@ size_t cli_dataset_find(const cli_dataset *d, const char *id)
     return (size_t)-1;
 }
 
-int cli_dataset_pair(const cli_dataset *pred, const cli_dataset *gt, size_t **index)
+int cli_dataset_pair(const cli_dataset *pred, const cli_dataset *gt, int strict, size_t **index)
 {
     size_t i, *ix = (size_t *)malloc((pred->count ? pred->count : 1) * sizeof *ix);
     *index = NULL;
@@ -180,6 +208,16 @@ int cli_dataset_pair(const cli_dataset *pred, const cli_dataset *gt, size_t **in
             return cli_fail(CLI_EXIT_DATA, "%s: no mask with id \"%s\" in %s",
                             pred->items[i].path, pred->items[i].id, gt->dir);
         }
+    }
+    for (i = 0; i < gt->count; i++) {
+        if (cli_dataset_find(pred, gt->items[i].id) != (size_t)-1) continue;
+        if (strict) {
+            free(ix);
+            return cli_fail(CLI_EXIT_DATA, "%s: mask with id \"%s\" has no prediction in %s "
+                            "(--strict)", gt->items[i].path, gt->items[i].id, pred->dir);
+        }
+        fprintf(stderr, "conseco: warning: %s: mask with id \"%s\" has no prediction in %s; "
+                "ignored\n", gt->items[i].path, gt->items[i].id, pred->dir);
     }
     *index = ix;
     return CLI_EXIT_OK;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Table 1 protocol: per-image precomputation once, then cheap splits. */
 #include "evaluate_core.h"
 
@@ -91,6 +92,12 @@ static size_t upper_bound(const double *v, size_t n, double x)
     return lo; /* number of candidates <= x */
 }
 
+static size_t find_exact(const double *v, size_t n, double x)
+{
+    size_t c = upper_bound(v, n, x);
+    return c > 0 && v[c - 1] == x ? c - 1 : (size_t)-1;
+}
+
 /* Step 1: scores of every image for every tau (via the library). */
 static int score_all(const conseco_image *preds, const conseco_mask *truths,
                      const char *const *names, size_t n, conseco_shrinker *sh,
@@ -99,7 +106,7 @@ static int score_all(const conseco_image *preds, const conseco_mask *truths,
     void *scratch = NULL;
     size_t cap = 0, i, t;
     for (i = 0; i < n; i++) {
-        size_t need = conseco_scratch_size(sh, preds[i].width, preds[i].height, 1);
+        size_t need = conseco_scratch_size(sh, preds[i].width, preds[i].height, preds[i].depth);
         if (need == 0) {
             free(scratch);
             return cli_fail(CLI_EXIT_DATA, "%s: image too large", names ? names[i] : "image");
@@ -148,85 +155,79 @@ static int make_candidates(table *tb, size_t n)
     return CLI_EXIT_OK;
 }
 
-/* Step 2: level map once per image; histogram of levels against the candidates. */
+/* Step 2: per image, the library's counts of the inner set at lambda_min (Yhat: the baseline)
+ * and at every candidate of every tau, in one conseco_evaluate_lambdas call. */
 static int count_all(const conseco_image *preds, const conseco_mask *truths,
                      const char *const *names, size_t n, conseco_shrinker *sh,
                      double lambda_min, const cli_eval_config *cfg, table *tabs,
                      image_totals *totals, cli_progress *pg, size_t *done)
 {
-    double *levels = NULL, last_level;
-    size_t cap = 0, i, t, *last_c = (size_t *)malloc(cfg->tau_count * sizeof(size_t));
-    if (last_c == NULL) return cli_fail_nomem();
-    for (i = 0; i < n; i++) {
-        size_t w = preds[i].width, h = preds[i].height, x, y, count = w * h;
+    double *lambdas = NULL;
+    size_t *where = NULL, total = 0, u = 0, cap = 0, i, t, j, off;
+    conseco_image_metrics *met = NULL;
+    void *scratch = NULL;
+    int rc = CLI_EXIT_OK;
+    for (t = 0; t < cfg->tau_count; t++) total += tabs[t].cand_count;
+    /* lambdas[0] = lambda_min, then the sorted union of the candidates */
+    lambdas = (double *)malloc((total + 1) * sizeof *lambdas);
+    where = (size_t *)malloc((total + 1) * sizeof *where);
+    met = (conseco_image_metrics *)malloc((total + 1) * sizeof *met);
+    if (lambdas == NULL || where == NULL || met == NULL) rc = cli_fail_nomem();
+    if (rc == CLI_EXIT_OK) {
+        for (t = 0; t < cfg->tau_count; t++)
+            for (j = 0; j < tabs[t].cand_count; j++) lambdas[1 + u++] = tabs[t].cand[j];
+        qsort(lambdas + 1, u, sizeof(double), cmp_double);
+        for (i = 0, j = 0; i < u; i++)
+            if (j == 0 || lambdas[j] != lambdas[1 + i]) lambdas[1 + j++] = lambdas[1 + i];
+        u = j;
+        lambdas[0] = lambda_min;
+        /* where[off + j]: index in lambdas of candidate j of tau t (off = earlier taus) */
+        for (t = 0, off = 0; t < cfg->tau_count; off += tabs[t].cand_count, t++)
+            for (j = 0; j < tabs[t].cand_count; j++)
+                where[off + j] = 1 + find_exact(lambdas + 1, u, tabs[t].cand[j]);
+    }
+    for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
+        size_t need = conseco_evaluate_lambdas_scratch_size(sh, preds[i].width, preds[i].height,
+                                                            preds[i].depth);
         int st;
-        if (count > cap || levels == NULL) {
-            /* at least one element, so an empty image still gets a real buffer */
-            const size_t want = count ? count : 1;
-            double *nl = want > (size_t)-1 / sizeof(double)
-                             ? NULL
-                             : (double *)realloc(levels, want * sizeof(double));
-            if (nl == NULL) {
-                free(levels);
-                free(last_c);
-                return cli_fail_nomem();
-            }
-            levels = nl;
-            cap = want;
+        if (need == 0) {
+            rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", names ? names[i] : "image");
+            break;
         }
-        st = sh->vtable->levels(sh->user, &preds[i], levels, count);
+        if (need > cap) {
+            void *ns = realloc(scratch, need);
+            if (ns == NULL) {
+                rc = cli_fail_nomem();
+                break;
+            }
+            scratch = ns;
+            cap = need;
+        }
+        st = conseco_evaluate_lambdas(sh, &preds[i], &truths[i], lambdas, u + 1, cfg->taus[0],
+                                      scratch, cap, met);
         if (st != CONSECO_OK) {
-            free(levels);
-            free(last_c);
-            return cli_fail_status(st, names ? names[i] : "levels");
+            rc = cli_fail_status(st, names ? names[i] : "evaluate");
+            break;
         }
-        if (totals != NULL) totals[i].predicted = totals[i].tp = 0;
-        /* one pass over the pixels; neighbours often share a level, so remember the last */
-        for (t = 0; t < cfg->tau_count; t++) last_c[t] = (size_t)-1;
-        last_level = 0.0;
-        for (y = 0; y < h; y++) {
-            const uint8_t *row = truths[i].data + y * truths[i].row_stride;
-            for (x = 0; x < w; x++) {
-                double L = levels[y * w + x];
-                const int in_truth = row[x] != 0;
-                if (!(L >= lambda_min)) continue; /* outside Yhat */
-                if (totals != NULL) {
-                    totals[i].predicted++;
-                    totals[i].tp += (uint64_t)(in_truth != 0);
-                }
-                for (t = 0; t < cfg->tau_count; t++) {
-                    table *tb = &tabs[t];
-                    const size_t stride = tb->cand_count + 1;
-                    size_t c;
-                    if (last_c[t] != (size_t)-1 && L == last_level) c = last_c[t];
-                    else c = last_c[t] = upper_bound(tb->cand, tb->cand_count, L);
-                    if (in_truth) tb->kept_tp[i * stride + c]++;
-                    else tb->kept_fp[i * stride + c]++;
-                }
-                last_level = L;
-            }
+        if (totals != NULL) {
+            totals[i].predicted = met[0].predicted;
+            totals[i].tp = met[0].inner_tp;
         }
-        for (t = 0; t < cfg->tau_count; t++) {
+        for (t = 0, off = 0; t < cfg->tau_count; off += tabs[t].cand_count, t++) {
             table *tb = &tabs[t];
             const size_t stride = tb->cand_count + 1;
-            uint64_t *tp = tb->kept_tp + i * stride, *fp = tb->kept_fp + i * stride;
-            size_t j;
-            /* a pixel with c candidates <= L is kept at candidates 0..c-1: suffix sums */
-            for (j = tb->cand_count; j-- > 0;) {
-                tp[j] += tp[j + 1];
-                fp[j] += fp[j + 1];
-            }
-            /* shift so that index j holds "kept at candidate j" */
             for (j = 0; j < tb->cand_count; j++) {
-                tp[j] = tp[j + 1];
-                fp[j] = fp[j + 1];
+                tb->kept_tp[i * stride + j] = met[where[off + j]].inner_tp;
+                tb->kept_fp[i * stride + j] = met[where[off + j]].inner_fp;
             }
         }
         cli_progress_step(pg, ++*done);
     }
-    free(levels);
-    free(last_c);
-    return CLI_EXIT_OK;
+    free(scratch);
+    free(lambdas);
+    free(where);
+    free(met);
+    return rc;
 }
 
 static void stat_of(const double *v, size_t n, cli_stat *s)
@@ -238,12 +239,6 @@ static void stat_of(const double *v, size_t n, cli_stat *s)
     for (i = 0; i < n; i++) sq += (v[i] - mean) * (v[i] - mean);
     s->mean = mean;
     s->sd = sqrt(sq / (double)n);
-}
-
-static size_t find_exact(const double *v, size_t n, double x)
-{
-    size_t c = upper_bound(v, n, x);
-    return c > 0 && v[c - 1] == x ? c - 1 : (size_t)-1;
 }
 
 int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The paper's Table 1 protocol on images in memory: for each split, a seeded
  * permutation; the first floor(n * cal_fraction) images calibrate, the rest
@@ -5,16 +6,19 @@
  * Threshold and Erosion, as mean and population standard deviation (ddof 0,
  * numpy's default) over the splits.
  *
- * Fast: each image is scored once per shrinker and tau; its level map is
- * computed once per shrinker and reduced to the counts |I|, |I minus Y|,
- * |I intersect Y| at every score any image produced (lambda_hat is always one
- * of them, or +inf). A split then costs one selection and table look-ups.
+ * Fast: each image is scored once per shrinker and tau; the library then
+ * gives, in one call per image and shrinker (conseco_evaluate_lambdas), the
+ * counts |I|, |I minus Y|, |I intersect Y| at every score any image produced
+ * (lambda_hat is always one of them, or +inf). A split then costs one
+ * selection and table look-ups. Images may be 2-D or 3-D (depth > 1).
  */
 #ifndef CONSECO_CLI_EVALUATE_CORE_H
 #define CONSECO_CLI_EVALUATE_CORE_H
 
 #include "shrinker_opts.h"
 
+/* The experimental block of conseco.h (conseco_evaluate_lambdas, spec 0.2 item 5). */
+#define CONSECO_STATIC_LINKING_ONLY
 #include <conseco.h>
 #include <stddef.h>
 #include <stdint.h>

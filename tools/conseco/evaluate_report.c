@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Table 1 as text (3 decimals, mean ± sd) and as the JSON object other programs parse. */
 #include "evaluate_report.h"
 

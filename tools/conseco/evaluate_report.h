@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Printing evaluation results: the Table 1 text layout and the JSON contract. */
 #ifndef CONSECO_CLI_EVALUATE_REPORT_H
 #define CONSECO_CLI_EVALUATE_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Whole-file reads and atomic writes (temporary name in the same directory, then rename). */
 #define _POSIX_C_SOURCE 200809L
 #include "file_io.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Files: reading a whole file, and writing through a temporary file in the
  * destination directory that is renamed into place only when complete, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exact, shortest-round-trip numbers and escaped strings for the JSON output contract. */
 #include "json_out.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * JSON output. Numbers round-trip doubles exactly in the shortest form among
  * %.15g, %.16g and %.17g; +inf is written as the string "inf" (JSON has no

@@ -1,27 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Turning a dataset entry into pixels: score maps (PNG 8/16-bit, .npy float32,
- * float64, uint8, uint16, bool), masks (PNG or .npy bool/uint8, nonzero =
- * inside) and RGB pictures for overlays. Stacks are read once and sliced.
+ * Turning a dataset entry into pixels through the format table (formats.h): score maps, masks
+ * (nonzero = inside) and RGB pictures for overlays. Stacks are read once and sliced.
  */
 #ifndef CONSECO_CLI_LOADER_H
 #define CONSECO_CLI_LOADER_H
 
 #include "dataset.h"
+#include "formats.h"
 
 #include <conseco.h>
 #include <stddef.h>
-
-/* Pixels owned by the caller (free with cli_map_free). Rows packed. */
-typedef struct cli_map {
-    size_t width;
-    size_t height;
-    int dtype;            /* conseco_dtype for score maps; CONSECO_DTYPE_MASK8 for masks */
-    size_t elem;          /* bytes per pixel (3 for RGB pictures) */
-    unsigned char *data;
-} cli_map;
-
-/* Largest image the tool accepts, in pixels (keeps hostile files from exhausting memory). */
-#define CLI_MAX_PIXELS ((size_t)1 << 28)
 
 /* Keeps the last file read so the slices of a stack cost one read. */
 typedef struct cli_loader {
@@ -35,13 +24,19 @@ void cli_loader_free(cli_loader *l);
 
 int cli_load_score(cli_loader *l, const cli_entry *e, cli_map *out);
 int cli_load_mask(cli_loader *l, const cli_entry *e, cli_map *out);
-/* RGB8 picture (any PNG) for overlays. */
+/* RGB8 picture for overlays (formats that have pictures). */
 int cli_load_rgb(cli_loader *l, const cli_entry *e, cli_map *out);
 
 void cli_map_free(cli_map *m);
 
-/* Views for the library. */
+/* Views for the library (any depth). */
 conseco_image cli_map_image(const cli_map *m);
 conseco_mask cli_map_mask(const cli_map *m);
+/* "WxH", or "WxHxD" when depth > 1, for messages. */
+const char *cli_map_shape(const cli_map *m, char *buf, size_t size);
+/* 1 if a and b have the same width, height and depth. */
+int cli_map_same_shape(const cli_map *a, const cli_map *b);
+/* Number of elements width * height * depth. */
+size_t cli_map_count(const cli_map *m);
 
 #endif /* CONSECO_CLI_LOADER_H */

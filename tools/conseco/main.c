@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `conseco`: command dispatch, --help and --version. */
 #include "cli.h"
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Natural string order for file ids. */
 #include "natural_sort.h"
 

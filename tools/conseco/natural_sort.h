@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Natural order of ids: digit runs compare as numbers, so "2" < "10" and "img2" < "img10". */
 #ifndef CONSECO_CLI_NATURAL_SORT_H
 #define CONSECO_CLI_NATURAL_SORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The .npy reader: magic, version, a Python-dict header, then raw little-endian data. */
 #include "npy.h"
 

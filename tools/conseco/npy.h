@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A small, strict reader of NumPy .npy files held in memory: little-endian,
  * C order, 2-D (h, w) arrays and 3-D (n, h, w) stacks of float32, float64,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Drawing the overlay: base picture, 55 % colour fills, a solid outline of the truth. */
 #include "overlay.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Overlay pictures in the spirit of the paper's Figures 1-2: the input
  * picture (or the score map in gray) with the inner mask and the uncertain

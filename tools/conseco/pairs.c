@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pairs of (score map, mask) loaded and size-checked. */
 #include "pairs.h"
 
@@ -17,17 +18,18 @@ int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli
         cli_map_free(score);
         return rc;
     }
-    if (score->width != mask->width || score->height != mask->height) {
-        rc = cli_fail(CLI_EXIT_DATA, "%s is %lux%lu but its mask %s is %lux%lu", pred->path,
-                      (unsigned long)score->width, (unsigned long)score->height, gt->path,
-                      (unsigned long)mask->width, (unsigned long)mask->height);
+    if (!cli_map_same_shape(score, mask)) {
+        char a[80], b[80];
+        rc = cli_fail(CLI_EXIT_DATA, "%s is %s but its mask %s is %s", pred->path,
+                      cli_map_shape(score, a, sizeof a), gt->path, cli_map_shape(mask, b, sizeof b));
         cli_map_free(score);
         cli_map_free(mask);
     }
     return rc;
 }
 
-int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, cli_pairs *out)
+int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int strict,
+                   cli_pairs *out)
 {
     size_t *ix = NULL, i;
     cli_loader l;
@@ -39,7 +41,7 @@ int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, cli_pair
         cli_pairs_free(out);
         return rc;
     }
-    if ((rc = cli_dataset_pair(&out->pred, &out->gt, &ix)) != CLI_EXIT_OK) {
+    if ((rc = cli_dataset_pair(&out->pred, &out->gt, strict, &ix)) != CLI_EXIT_OK) {
         cli_pairs_free(out);
         return rc;
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading prediction/mask pairs with the size check that names both files. */
 #ifndef CONSECO_CLI_PAIRS_H
 #define CONSECO_CLI_PAIRS_H
@@ -18,7 +19,9 @@ typedef struct cli_pairs {
     cli_map *masks;
 } cli_pairs;
 
-int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, cli_pairs *out);
+/* strict: a mask without a prediction is an error (else a warning). */
+int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int strict,
+                   cli_pairs *out);
 void cli_pairs_free(cli_pairs *p);
 
 #endif /* CONSECO_CLI_PAIRS_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libpng wrapper: errors come back as values (setjmp inside), never as exits or prints. */
 #include "png_io.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PNG through libpng: decoding from memory (so the fuzz target exercises the
  * exact code path the tool uses) and encoding 8-bit gray or RGB to a FILE.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A throttled, self-erasing progress line for long runs on a terminal. */
 #define _POSIX_C_SOURCE 200809L
 #include "progress.h"

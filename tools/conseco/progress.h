@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Progress on stderr: shown only after the run has taken a second, only when
  * stderr is a terminal, and never with --quiet. Output (stdout) is untouched.

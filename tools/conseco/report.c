@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One-line error messages on stderr, and the mapping of library statuses to exit codes. */
 #include "cli.h"
 

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mapping between flag spellings and the library's shrinker parameters. */
 #include "shrinker_opts.h"
 
 #include "args.h"
 #include "cli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const kind_names[] = {"threshold", "erosion"};
@@ -18,9 +20,19 @@ void cli_shrinker_defaults(cli_shrinker_opts *o)
     conseco_erosion_params_default(&o->erosion);
 }
 
-int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
-                      const char *base)
+static int parse_finite(const char *flag, const char *text, double *v)
 {
+    int rc = cli_parse_double(flag, text, v);
+    if (rc != CLI_EXIT_OK) return rc;
+    if (!(*v >= -1.7976931348623157e308 && *v <= 1.7976931348623157e308))
+        return cli_fail(CLI_EXIT_USAGE, "--%s: must be finite", flag);
+    return CLI_EXIT_OK;
+}
+
+int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
+                      const char *base, const char *top)
+{
+    double b = o->threshold.base, t = o->threshold.top;
     size_t i;
     int rc;
     if (se != NULL) {
@@ -32,22 +44,24 @@ int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
             return rc;
         o->erosion.border = (uint32_t)(CONSECO_BORDER_FOREGROUND + (int)i);
     }
-    if (base != NULL) {
-        double b;
-        if ((rc = cli_parse_double("base", base, &b)) != CLI_EXIT_OK) return rc;
-        if (!(b >= -1.7976931348623157e308 && b <= 1.7976931348623157e308))
-            return cli_fail(CLI_EXIT_USAGE, "--base: must be finite");
-        if (b > o->threshold.top)
-            return cli_fail(CLI_EXIT_USAGE, "--base: must be at most %g (the top threshold)",
-                            o->threshold.top);
-        o->threshold.base = b;
-        o->erosion.base = b;
+    if (base != NULL && (rc = parse_finite("base", base, &b)) != CLI_EXIT_OK) return rc;
+    if (top != NULL && (rc = parse_finite("top", top, &t)) != CLI_EXIT_OK) return rc;
+    if (b > t) {
+        char bt[40], tt[40];
+        snprintf(bt, sizeof bt, "%.17g", b);
+        snprintf(tt, sizeof tt, "%.17g", t);
+        return cli_fail(CLI_EXIT_USAGE, "--base %s is above --top %s: need base <= top%s", bt,
+                        tt, top == NULL ? " (the default top is 1; for logits or other score "
+                                          "ranges give --top)" : "");
     }
+    o->threshold.base = b;
+    o->threshold.top = t;
+    o->erosion.base = b;
     return CLI_EXIT_OK;
 }
 
 int cli_shrinker_parse(const char *name, const char *se, const char *border, const char *base,
-                       cli_shrinker_opts *o)
+                       const char *top, cli_shrinker_opts *o)
 {
     size_t i;
     int rc;
@@ -57,13 +71,34 @@ int cli_shrinker_parse(const char *name, const char *se, const char *border, con
     o->kind = i == 0 ? CONSECO_KIND_THRESHOLD : CONSECO_KIND_EROSION;
     if (o->kind == CONSECO_KIND_THRESHOLD && (se != NULL || border != NULL))
         return cli_fail(CLI_EXIT_USAGE, "--se and --border only apply to --shrinker erosion");
-    return cli_shrinker_tune(o, se, border, base);
+    if (o->kind == CONSECO_KIND_EROSION && top != NULL)
+        return cli_fail(CLI_EXIT_USAGE, "--top only applies to --shrinker threshold");
+    return cli_shrinker_tune(o, se, border, base, top);
 }
 
 conseco_shrinker cli_shrinker_of(cli_shrinker_opts *o, int kind)
 {
     return kind == CONSECO_KIND_EROSION ? conseco_shrinker_erosion(&o->erosion)
                                         : conseco_shrinker_threshold(&o->threshold);
+}
+
+double cli_shrinker_lambda_min(const cli_shrinker_opts *o, int kind)
+{
+    return kind == CONSECO_KIND_EROSION ? 0.0 : o->threshold.base;
+}
+
+int cli_check_lambda(const cli_shrinker_opts *o, int kind, double lambda)
+{
+    double lo = cli_shrinker_lambda_min(o, kind);
+    if (!(lambda >= lo)) {
+        char lt[40], lm[40];
+        snprintf(lt, sizeof lt, "%.17g", lambda);
+        snprintf(lm, sizeof lm, "%.17g", lo);
+        return cli_fail(CLI_EXIT_USAGE, "--lambda %s is below the %s shrinker's smallest lambda "
+                        "%s (%s)", lt, cli_kind_name(kind), lm,
+                        kind == CONSECO_KIND_EROSION ? "no erosion" : "the --base threshold");
+    }
+    return CLI_EXIT_OK;
 }
 
 const char *cli_kind_name(int kind)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The built-in shrinkers as the command line names them: --shrinker, --se, --border, --base. */
 #ifndef CONSECO_CLI_SHRINKER_OPTS_H
 #define CONSECO_CLI_SHRINKER_OPTS_H
@@ -13,13 +14,21 @@ typedef struct cli_shrinker_opts {
 /* Defaults for both shrinkers (base 0.5, cross, foreground), kind = threshold. */
 void cli_shrinker_defaults(cli_shrinker_opts *o);
 
-/* Applies --se/--border/--base (each may be NULL) to both parameter sets. */
+/* Applies --se/--border/--base/--top (each may be NULL) to both parameter sets: any finite
+ * base <= top (top is the threshold's upper end; logits: --base 0 --top <largest logit>). */
 int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
-                      const char *base);
+                      const char *base, const char *top);
 
-/* --shrinker NAME plus the tuning flags; --se/--border are refused with threshold. */
+/* --shrinker NAME plus the tuning flags; --se/--border are refused with threshold, --top with
+ * erosion. */
 int cli_shrinker_parse(const char *name, const char *se, const char *border, const char *base,
-                       cli_shrinker_opts *o);
+                       const char *top, cli_shrinker_opts *o);
+
+/* The family's smallest lambda (I = Yhat): the threshold's base, erosion 0. */
+double cli_shrinker_lambda_min(const cli_shrinker_opts *o, int kind);
+
+/* --lambda L: usage error below the family's lambda_min. */
+int cli_check_lambda(const cli_shrinker_opts *o, int kind, double lambda);
 
 /* A shrinker view of o (o must outlive it). kind selects which. */
 conseco_shrinker cli_shrinker_of(cli_shrinker_opts *o, int kind);

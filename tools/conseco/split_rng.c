@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeded permutations for the evaluation protocol (see split_rng.h for the exact definition). */
 #include "split_rng.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The random splits of `conseco evaluate`. Split s (0-based) with --seed S is
  * the permutation made by a Fisher-Yates shuffle (from the last position
