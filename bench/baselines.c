@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The C baselines: what a careful C programmer writes without libconseco.
  * They follow the definitions in docs/DESIGN.md literally; the bench checks that
  * they agree with the library on every input before timing anything. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a user would write instead of libconseco: the literal loops, sort-and-
  * scan, OpenCV, and the read floor. Every function here gives the same answer
  * as the library (the bench checks it) on dense 2-D U8 or F32 maps, with the

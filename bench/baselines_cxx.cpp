@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // C++ baselines: sort-and-scan with std::sort, and the OpenCV loop a C++
 // user would write today (cv::erode with the 3x3 cross, cv::countNonZero).
 // OpenCV parts are compiled only when CMake found OpenCV.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stand-ins for the C++ baselines when no C++ compiler is available. */
 #include "baselines.h"
 

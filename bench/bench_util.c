@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Timing and small helpers shared by the benchmark files. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Timing and small helpers shared by the benchmark files. */
 #ifndef CONSECO_BENCH_UTIL_H
 #define CONSECO_BENCH_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conseco_bench: libconseco against what users would write instead.
  *
  * Every row is a ratio measured in one run on the same inputs: our time per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Deep-overshoot synthetic pairs: see deep_synth.h. */
 #include "deep_synth.h"
 

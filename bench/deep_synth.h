@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two elliptic objects whose prediction overshoots the truth by a margin
  * drawn in [margin_lo, margin_hi] pixels normal to the boundary.
  * "2048x2048-deep" uses 90 to 150 (100+ erosions by the cross on average,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reads the infnet-ct folder: see real_maps.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "real_maps.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The real maps of ../shared/data/infnet-ct (8-bit PNG score maps and masks),
  * read with libpng when the bench was built with it. */
 #ifndef CONSECO_BENCH_REAL_MAPS_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # 64-bit ARM (aarch64, the boards many imaging devices run on): the suite
 # cross-compiled with gcc-aarch64-linux-gnu against multiarch arm64 CMocka and
 # run under qemu-aarch64 (Debian's qemu-user) through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ABI check of libconseco.so against the committed baseline in abi/:
 #   abi/libconseco.abi  abidw --headers-dir include of a -g -Og build
 #   abi/symbols.txt     nm -D --defined-only of the same build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # 32-bit: the unit tests cross-compiled for arm-linux-gnueabihf (size_t and
 # pointers are 32 bits, so every size computation's overflow check is live)
 # and run under qemu-arm user emulation through CMAKE_CROSSCOMPILING_EMULATOR.

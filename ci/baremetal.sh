@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Bare metal: the core (lib/, CONSECO_FREESTANDING=1: no calibrator malloc
 # path, no threads) built as a static library for
 #   - Cortex-M4: arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -ffreestanding

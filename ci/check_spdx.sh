@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every tracked source file (*.c *.h *.cpp *.py *.sh *.cmake CMakeLists.txt)
 # carries the SPDX licence line for Apache-2.0 in its first 5 lines (see
 # LICENSE). Lists the files without it and exits 1.

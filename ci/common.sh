@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shared helpers for the ci/*.sh checks; sourced, never run.
 # Every check installs what it needs (fresh Debian machine), builds in its own

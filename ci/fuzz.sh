@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # libFuzzer (clang 14) with ASan + UBSan on every fuzz target: each runs for
 # FUZZ_SECONDS (default 45 s) starting from its checked-in corpus in
 # tests/fuzz/corpus/<name>/; new inputs go to a scratch corpus in the build

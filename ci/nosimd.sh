@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # CONSECO_NO_SIMD on x86-64: the plain C code in place of every SSE2/NEON
 # path, whole suite (gcc), so both sides of each platform switch are tested
 # on every push. Checks that no library object includes an intrinsics header.

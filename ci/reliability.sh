@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # All reliability checks, one after the other, each timed; a failing check
 # does not stop the others, and the exit status is non-zero if any failed.
 #   bash ci/reliability.sh                    everything (.ci/run calls this)

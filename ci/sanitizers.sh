@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # AddressSanitizer + UndefinedBehaviorSanitizer: the whole ctest suite built
 # with clang, -fsanitize=address,undefined -fno-sanitize-recover=all (the
 # top-level CONSECO_ASAN/CONSECO_UBSAN options). Any report aborts the test.

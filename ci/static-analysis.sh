@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Static analysis of lib/ and tools/: cppcheck and clang-tidy, every finding
 # fails the check.
 #  - cppcheck: --enable=warning,style,performance,portability, run on the

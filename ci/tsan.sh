@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ThreadSanitizer (clang -fsanitize=thread, CONSECO_TSAN): the threaded tests,
 # i.e. every tests/test_*.c that calls conseco_calibrator_add_batch (the one
 # entry point that runs shrinker callbacks on several threads), built and run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # valgrind memcheck over every ctest test whose command is one of our compiled
 # programs (CMocka suites, examples, CLI unit checks), once: zero errors and
 # zero definite/indirect leaks, or the test fails. The fuzz corpus replays

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Included after project() by the bare-metal toolchain files (through
 # CMAKE_PROJECT_INCLUDE): firmware is linked at fixed addresses, so the
 # -fPIC that the static library asks for elsewhere would only add GOT

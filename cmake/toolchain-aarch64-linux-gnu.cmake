@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # 64-bit ARM Linux (aarch64: the NEON path of lib/): Debian's cross compiler, CMocka from
 # multiarch (libcmocka-dev:arm64), tests run under qemu-aarch64 user emulation.
 #   cmake -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake ...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # 32-bit ARM Linux (size_t is 32 bits): Debian's cross compiler, CMocka from
 # multiarch (libcmocka-dev:armhf), tests run under qemu-arm user emulation.
 #   cmake -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-arm-linux-gnueabihf.cmake ...

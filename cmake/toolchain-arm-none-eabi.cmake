@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bare-metal Cortex-M4 (Thumb-2, soft-float ABI): the freestanding core only.
 # Builds lib/ as a static library; nothing is linked by CMake (no libc here).
 #   cmake -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-arm-none-eabi.cmake \

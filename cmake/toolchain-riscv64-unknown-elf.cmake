@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bare-metal RV64 (rv64imac, lp64: no FPU assumed): the freestanding core only,
 # compiled -ffreestanding -nostdlib. Builds lib/ as a static library.
 #   cmake -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-riscv64-unknown-elf.cmake \

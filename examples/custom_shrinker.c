@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * custom_shrinker.c: plugging your own nested shrinker into libconseco.
  *

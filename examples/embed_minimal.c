@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * embed_minimal.c: the smallest useful embedding of libconseco.
  *

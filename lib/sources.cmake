@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sources of libconseco, floor by floor (each floor includes only its own and
 # lower floors' headers: common < kinds < api < calibrator). Included by the
 # top-level CMakeLists.txt; tests/floors/check_floors.sh keeps the rule true.

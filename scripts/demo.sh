@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job on a built-in default: installs what is missing, builds, and
 # runs `conseco demo` (a deterministic synthetic polyp-like data set:
 # calibration, the paper's Table 1 protocol, and overlay pictures in ./demo-out).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs, with Debian's apt-get, whatever a fresh machine lacks to build and
 # test libconseco. Packages already present are not touched (fast re-runs).
 # With a python/ folder, the Python package's test dependencies too.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The test command: installs what is missing, builds libconseco with gcc and
 # with clang (warnings are errors in both), and runs the whole CMocka/ctest
 # suite with each; then, when python/run_tests.sh exists, the Python

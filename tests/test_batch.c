@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conseco_calibrator_add_batch(): the same scores in the same order as one
  * conseco_calibrator_add() per pair, whatever the thread count; all or
  * nothing on error, with the lowest failing pair's status; scratch freed. */

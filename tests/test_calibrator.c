@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The opaque calibrator: config validation, score storage, lambda_hat against
  * a sort-based reference, merge compatibility, ownership of the user pointer,

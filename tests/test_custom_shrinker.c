@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Custom shrinkers through the vtable: the levels fast path, the black-box
  * search (apply + breakpoints), callback errors, vtable versioning and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Distance transforms (lib/distance.c, white box) against a brute-force
  * nearest-background search over the box and its open margins, for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Erosion shrinker: the level-map fast path (conseco_score, conseco_apply,
  * conseco_evaluate_image through conseco_shrinker_erosion) against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The erosion vtable's apply callback (no scratch: only the output buffer),
  * above all for the disk/ball, against the literal reference

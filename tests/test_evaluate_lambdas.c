@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Experimental conseco_evaluate_lambdas(): out[i] equals what
  * conseco_evaluate_image() gives at lambdas[i], field by field and bit for
  * bit, for every kind (threshold on every dtype, erosion by every element and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The 16-pixel group code of the float32 and 8-bit fast paths (threshold
  * score; erosion by the cross, pass 1a) against the literal references, on
  * maps built to reach its edges: widths on both sides of multiples of 16

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fused fast paths (2-D erosion by the cross; threshold on float32 and
  * 8-bit maps) against the literal references, on images large and varied
  * enough to reach every branch: blob-shaped maps with noise, padded rows,

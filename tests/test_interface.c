@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The 0.2 interface rules: one vtable validation with the same answer in
  * conseco_shrinker_validate(), conseco_score() and conseco_calibrator_create();
  * params struct_size/reserved; image spacing; state_info struct_size. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exact conformal rank, O(n) selection and the +inf quantile rule. */
 #include <math.h>
 #include <setjmp.h>

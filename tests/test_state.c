@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Saved calibrator state: the byte layout (golden vectors written out by
  * hand), bit-exact round trips, and rejection of every truncation, every

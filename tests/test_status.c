@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Status codes: fixed values, strerror never NULL, names unique; version agrees. */
 #include <setjmp.h>
 #include <stdarg.h>

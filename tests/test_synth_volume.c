@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The synthetic volume generator: deterministic, in range, consistent with its info. */
 #include "conseco_synth_volume.h"
 

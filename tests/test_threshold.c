@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Threshold shrinker: the fast score/apply/evaluate paths against the literal
  * reference on thousands of random images, plus known answers and bad input. */
 #include <math.h>

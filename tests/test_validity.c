@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Statistical validity (the paper's guarantee, end to end): over random
  * calibration/test splits of a synthetic polyp-like data set, the mean

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image and mask views: every layout error gets its own status; the exact
  * F <= tau budget matches the literal double-division rule. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A firmware-style use of libconseco: no heap, no libc beyond memcpy/memset/
  * memmove, every buffer static and sized at compile time.

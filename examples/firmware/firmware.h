@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The firmware example's one entry point (see firmware.c). */
 #ifndef FIRMWARE_H
 #define FIRMWARE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The three libc functions libconseco needs (lib/conseco_deps.h). A firmware
  * project normally gets them from its own C library; this example links with

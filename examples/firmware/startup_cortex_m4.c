@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Minimal Cortex-M4 startup: the vector table, .data/.bss set-up, then
  * firmware_run(). Symbols come from cortex_m4.ld. Built with

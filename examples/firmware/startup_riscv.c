@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * RV64 start-up in C: clear .bss, run, stop. With -DFIRMWARE_LINUX_EXIT,
  * firmware_halt() ends the process through the Linux exit system call so CI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Third floor: the API files (score, apply, metrics, quantile, shrinker
  * loading). Internal to lib/.

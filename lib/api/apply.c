@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Apply lambda: inner mask and uncertain region; argument checks, then one
  * call through the kind's ops. */
 #include "api.h"

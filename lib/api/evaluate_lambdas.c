@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Experimental: metrics at many lambdas on one image from one level map.
  *
  * The level map is computed once (through the kind's ops); the levels of

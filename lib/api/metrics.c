@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AFP, contraction ratio and accepted-true-positive fraction, per image and over a set. */
 #include "api.h"
 

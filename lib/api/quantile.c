@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The conformal quantile: the exact rank k = ceil((n + 1)(1 - alpha)), an
  * O(n) k-th smallest selection, and the +inf rule when k > n. */
 #include "api.h"

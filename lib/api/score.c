@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-image nonconformity score and scratch size: argument checks, then one
  * call through the kind's ops. */
 #include "api.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shrinker loading: the registry of kinds. A built-in is recognised by the
  * identity of its public vtable; anything else is a custom shrinker. */
 #include "api.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch calibration: scores many calibration pairs on several threads and
  * stores them all, in input order, or none of them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The opaque calibrator: a shrinker, a tau and the scores of the calibration
  * set. Two lives: created (grows through its allocator) or static (carved

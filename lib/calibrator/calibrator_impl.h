@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The body of the opaque calibrator, shared by calibrator.c (the object) and
  * state.c (its saved form). Nothing outside lib/ sees this.

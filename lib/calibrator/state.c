@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Saved calibrator state: a little-endian byte string written byte by byte,
  * so it reads the same on every host. Format version 1:

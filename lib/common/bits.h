@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: count trailing / leading zero bits of a nonzero 32-bit word.
  * gcc and clang builtins, MSVC's _BitScanForward/_BitScanReverse, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The only place lib/ reaches libc. Firmware builds may replace this file
  * (or predefine the macros) to route mem* elsewhere. Nothing else is used:

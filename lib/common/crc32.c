@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-32 (IEEE 802.3, as zlib and PNG): the checksum of saved state. */
 #include "crc32.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ground floor: CRC-32 of the saved state. Internal to lib/. */
 #ifndef CONSECO_CRC32_H
 #define CONSECO_CRC32_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The decision rule F <= tau (docs/DESIGN.md section 1): tau check, the
  * false-positive budget and the metrics from counts. Ground floor. */
 #include "decision.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: the decision rule of docs/DESIGN.md section 1. F <= tau is
  * decided as (double)kept / (double)predicted <= tau; the false-positive

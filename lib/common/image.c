@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image and mask views: validation of caller-owned memory layouts. */
 #include "views.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: IEEE-754 tests without libm, size arithmetic, scratch
  * alignment and the 2^53 limit of exact integers. Internal to lib/.

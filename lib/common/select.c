@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Order statistics and sorting of doubles (ground floor). */
 #include "select.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: order statistics and sorting of doubles. Internal to lib/.
  */

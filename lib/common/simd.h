@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: the one platform switch of lib/ for vector code.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Status codes, their text, and the version of the linked library. */
 #include "views.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: validation and addressing of the public image and mask views.
  * Internal to lib/.

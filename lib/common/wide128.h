@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unsigned 128-bit sums of squares of 64-bit values, without a compiler
  * extension: the disk erosion compares dx^2 + dy^2 + dz^2 with r^2 exactly

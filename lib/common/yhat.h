@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ground floor: the one test "pixel in Yhat" (score >= base, docs/DESIGN.md
  * section 1) and its exact forms per element type, so that every kind and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Generic paths for custom shrinkers (docs/DESIGN.md section 2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Exact separable distance transforms (city block, chessboard, squared
  * Euclidean) on the bounding box of a mask.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Exact distance transforms on a box of cells (the bounding box of a mask),
  * separable per axis so that 2-D images and 3-D volumes share one code path.

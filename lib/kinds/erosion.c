@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Erosion shrinker (paper Eq. 2) through its level map (docs/DESIGN.md section 2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The erosion vtable's `apply` callback: the dense inner mask I_lambda for one
  * lambda, with no memory but the 1-byte-per-pixel output buffer (no scratch).

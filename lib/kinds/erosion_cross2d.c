@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Erosion by the cross on 2-D images, with 16-bit distances.
  *

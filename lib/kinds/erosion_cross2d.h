@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The erosion shrinker's hot case, fused: 2-D images eroded by the cross
  * (erosion_cross2d.c). Same results as the general path of erosion.c, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Second floor: the shrinker kinds. Each kind (threshold*, erosion*,
  * distance*, custom) exports its public vtable getter and an operations table

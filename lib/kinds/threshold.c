@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Threshold shrinker (paper Eq. 1): Yhat = {s >= base}, I_lambda = {s >= lambda}.
  *
  * Score: with m the largest false-positive count allowed by F <= tau and l

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Threshold scores on the common model outputs: float32 and 8-bit maps.
  *

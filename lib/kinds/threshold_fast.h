@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The threshold shrinker's score on the common model outputs, float32 and
  * 8-bit maps (threshold_fast.c). Same results as the general path of

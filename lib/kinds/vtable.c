@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one validation of a shrinker vtable (conseco.h, docs/DESIGN.md):
  * shared by conseco_shrinker_validate(), the calibrator and saved state. */
 #include "kinds.h"

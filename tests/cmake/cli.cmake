@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end tests of the `conseco` tool and fuzz targets of its file parsers.
 # The tool is only built with libpng (tools/conseco/CMakeLists.txt); without it
 # these tests are skipped at configure time with a message.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The bad-input tables in README.md and ci/README.md must list exactly what
 # test_bad_input tests: the script compares them with the test's own table.
 # Not when cross-compiling: the script runs the test program directly.

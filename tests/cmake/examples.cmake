@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Tests that need more than tests/support: the synthetic data set, and the
 # example programs run as ctest tests (included from tests/CMakeLists.txt
 # after the test targets exist).

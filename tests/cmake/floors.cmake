@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib/ floors: internal symbols and includes only go down (tests/floors/check_floors.sh).
 if(TARGET conseco_static AND CMAKE_NM)
   add_test(NAME lib_floors

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fuzz targets of the library (tests/fuzz/fuzz_*.c, LLVMFuzzerTestOneInput).
 # Every build (gcc included) links each target with tests/fuzz/replay_main.c
 # and ctest replays the checked-in corpus: every input that ever crashed stays

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Packaging checks: exported symbols == header == map; the installed tree works
 # for find_package and pkg-config consumers, shared and static.
 if(TARGET conseco)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Checks that the documented bad-input tables match test_bad_input --markdown:
 #  - ci/README.md holds every row of it verbatim (area, input, function, result);
 #  - README.md has one row per result, "| <result> | <input>; <input>; ... |",

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The floor rule of lib/ (docs/DESIGN.md): common < kinds < api < calibrator.
 # A floor may use (call, include) its own floor and the floors below it only.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared by the fuzz targets: the libFuzzer entry point and an invariant
  * check that aborts (libFuzzer reports an abort as a crash and saves the

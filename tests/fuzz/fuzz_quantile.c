@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the conformal rank, the quantile and the selection
  * (conseco_rank, conseco_rank_rational, conseco_min_calibration_size,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: conseco_score, conseco_apply, conseco_evaluate_image and
  * conseco_metrics_from_masks on arbitrary shapes, strides, element types,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: the calibrator state loader (conseco_state_inspect and
  * conseco_calibrator_load) on arbitrary bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Corpus replay: a main() for the fuzz targets that feeds every file named on
  * the command line (directories are walked, one level, in name order) to

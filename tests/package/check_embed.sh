@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ctest embed_add_subdirectory: tests/package/embed (a C++ application) embeds
 # this source tree with add_subdirectory() in a fresh binary directory where
 # CMocka cannot be found, links conseco::conseco and runs. Checks:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shared library exports exactly the functions the header declares with
 # CONSECO_API (outside the static-only block), and lib/conseco.map lists the same.
 # usage: check_exports.sh LIBCONSECO_SO SOURCE_DIR

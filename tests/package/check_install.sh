@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the build tree into a temporary prefix and builds a consumer against
 # it four ways: CMake find_package (shared, static) and pkg-config (shared, static).
 # usage: check_install.sh BUILD_DIR SOURCE_DIR C_COMPILER

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Smallest real use of an installed libconseco: rank, a score and lambda_hat. */
 #include <conseco.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault-injecting allocator on top of cmocka's leak-checking test_malloc. */
 #include <setjmp.h>
 #include <stdarg.h>

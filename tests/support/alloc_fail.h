@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A conseco_allocator for tests: built on cmocka's test_malloc/test_free, so
  * a leak fails the test, with a countdown that fails exactly the Nth

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "ref_crc32.h"
 
 uint32_t ref_crc32(const uint8_t *p, size_t n)

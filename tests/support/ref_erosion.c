@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Literal erosion, one step (cross, square) or one radius (disk) at a time. */
 #include "ref_erosion.h"
 

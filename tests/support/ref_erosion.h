@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Literal erosion shrinker (paper Eq. 2, DESIGN.md): erode one step at a
  * time and count the accepted false positives after each step. Slow on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exact rank checks on 16-bit limbs; see ref_rank.h. */
 #include "ref_rank.h"
 

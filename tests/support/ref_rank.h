@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exact checks of the conformal rank k = ceil((n + 1)(1 - num/den)),
  * independent of the library: schoolbook arithmetic on 16-bit limbs. */
 #ifndef REF_RANK_H

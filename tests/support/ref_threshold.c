@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Literal reference of the threshold shrinker; see ref_threshold.h. */
 #include "ref_threshold.h"
 

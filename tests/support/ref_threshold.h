@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Literal reference of the threshold shrinker (DESIGN.md 1, paper Eq. 1):
  * slow on purpose, written straight from the definitions. */
 #ifndef REF_THRESHOLD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Random score-map elements on a chosen side of the base threshold. */
 #include "score_pixel.h"
 

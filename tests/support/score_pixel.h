@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef SCORE_PIXEL_H
 #define SCORE_PIXEL_H
 #include <stddef.h>

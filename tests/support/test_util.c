@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small shared helpers for the suites: a deterministic PRNG. */
 #include "test_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
 #include <stddef.h>

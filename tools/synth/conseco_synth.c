@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Synthetic polyp-like data: see conseco_synth.h for what is generated and why. */
 #include "conseco_synth.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conseco_synth: a deterministic generator of a "polyp-like" synthetic
  * segmentation data set, for tests, benchmarks and `conseco demo`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Synthetic anisotropic vote-map volumes: see conseco_synth_volume.h for what and why. */
 #include "conseco_synth_volume.h"
 

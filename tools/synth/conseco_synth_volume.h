@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conseco_synth_volume: a deterministic generator of synthetic anisotropic
  * CT-like volumes, for tests, benchmarks and `conseco demo --3d`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Calls the library from C++ through the vendored source tree.
 #include <conseco.h>
 
