@@ -609,6 +609,7 @@ static void test_bad_input(void **state)
     size_t need;
     (void)state;
     conseco_threshold_params_default(&p);
+    conseco_threshold_params_default(&bad); /* a valid header; only base/top are made bad */
     need = conseco_scratch_size(&shr, 3, 2, 1); /* after the params are set */
     assert_true(need > 0 && need <= sizeof scratch);
     assert_int_equal(conseco_score(&shr, &img, &t, 0.1, scratch, need, &score), CONSECO_OK);

@@ -201,15 +201,18 @@ int conseco_calibrator_add_batch(conseco_calibrator *c, const conseco_image *pre
     /* Room first: a full static calibrator fails before any work is done. */
     if ((rc = conseco__calibrator_reserve(c, total)) != CONSECO_OK) return rc;
 
+#ifdef CONSECO_NO_THREADS
+    (void)threads;
+    nthreads = 1;
+#else
     nthreads = threads == 0 ? 1u : threads;
     if (nthreads > CONSECO__BATCH_MAX_THREADS) nthreads = CONSECO__BATCH_MAX_THREADS;
     if ((size_t)nthreads > count) nthreads = (unsigned)count;
-#ifdef CONSECO_NO_THREADS
-    nthreads = 1;
-#endif
     /* A static calibrator never allocates: one worker on its own scratch. */
     if (c->is_static) nthreads = 1;
+#endif
 
+    /* cppcheck-suppress knownConditionTrueFalse ; always true only with CONSECO_NO_THREADS */
     if (c->is_static || (nthreads == 1 && c->scratch_size >= need)) {
         /* A static workspace fits every shape it accepts; larger pairs fail
          * in order with CONSECO_E_TOO_LARGE before touching the scratch. */
