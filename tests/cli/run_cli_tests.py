@@ -371,7 +371,7 @@ def error_tests():
     d = os.path.join(WORK, "bad-empty")
     os.makedirs(d + "/pred", exist_ok=True)
     os.makedirs(d + "/gt", exist_ok=True)
-    all_commands_fail(d, EXIT_DATA, "no .png or .npy")
+    all_commands_fail(d, EXIT_DATA, "no .png, .npy, .nii.gz or .nii")
     d = bad_case("one", {"2.png": None, "3.png": None, "4.png": None})
     r = run("evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", d + "/pred", "--gt", d + "/gt",
             expect=EXIT_DATA)

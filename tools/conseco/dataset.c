@@ -78,7 +78,7 @@ static int read_head(const char *path, unsigned char *head, size_t cap, size_t *
  * the magic is damaged), its id, and as many entries as images it holds. */
 static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *name)
 {
-    unsigned char head[64];
+    unsigned char head[512]; /* NIfTI-1 has its magic at byte 344 */
     size_t n = 0, ext_len = 0, count = 0, i;
     const cli_format *by_ext = cli_format_by_extension(name, &ext_len), *format;
     char *path = cli_path_join(dir, name);

@@ -104,5 +104,8 @@ void cli_map_pack_strides(cli_map *m);
 /* Rows (one file per format). */
 extern const cli_format cli_format_png;
 extern const cli_format cli_format_npy;
+/* .nii/.nii.gz; without libnifti (CONSECO_WITH_NIFTI off) it recognises NIfTI files and says
+ * that this build cannot read them. */
+extern const cli_format cli_format_nifti;
 
 #endif /* CONSECO_CLI_FORMATS_H */

@@ -94,6 +94,17 @@ int cli_map_same_shape(const cli_map *a, const cli_map *b)
     return a->width == b->width && a->height == b->height && a->depth == b->depth;
 }
 
+int cli_map_same_spacing(const cli_map *a, const cli_map *b)
+{
+    int d;
+    for (d = 0; d < 3; d++) {
+        double x = a->spacing[d], y = b->spacing[d], big = x > y ? x : y;
+        if (x == 0.0 || y == 0.0) continue;
+        if (!(x - y <= 1e-4 * big && y - x <= 1e-4 * big)) return 0;
+    }
+    return 1;
+}
+
 size_t cli_map_count(const cli_map *m) { return m->width * m->height * m->depth; }
 
 conseco_image cli_map_image(const cli_map *m)
