@@ -116,6 +116,9 @@ static int gz_fail(gzFile g, const char *path, const char *what)
 {
     int errnum = 0;
     const char *msg = gzerror(g, &errnum);
+    size_t plen = strlen(path);
+    if (msg != NULL && strncmp(msg, path, plen) == 0 && msg[plen] == ':') /* zlib names it too */
+        msg += plen + (msg[plen + 1] == ' ' ? 2 : 1);
     return cli_fail(CLI_EXIT_DATA, "%s: %s: %s", path, what,
                     errnum == Z_ERRNO ? "read error" : msg != NULL && *msg ? msg : "corrupt data");
 }
