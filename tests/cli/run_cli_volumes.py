@@ -260,11 +260,78 @@ def error_tests():
         d + "/pred", "--gt", d + "/gt", "--quiet")
 
 
+def write_npy(path, descr, shape, values):
+    letter = {"<f8": "d", "|u1": "B", "|b1": "B"}[descr]
+    hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, ", ".join(str(x) for x in shape) + ("," if len(shape) == 1 else ""))
+    pad = 64 - (10 + len(hdr) + 1) % 64
+    hdr = hdr + " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+        f.write(struct.pack("<" + letter * len(values), *values))
+
+
+def volume_npy_tests():
+    """--volume: a 3-D .npy (z, y, x) is one volume with the same score as its NIfTI twin."""
+    rng = random.Random(5)
+    d = os.path.join(WORK, "npyvol")
+    vols = data_set(os.path.join(WORK, "npytwin"), rng, 6)
+    os.makedirs(d + "/pred")
+    os.makedirs(d + "/gt")
+    for vid, s, t in vols:  # x fastest = C order of a (z, y, x) array
+        write_npy(d + "/pred/" + vid + ".npy", "<f8", (NZ, NY, NX), s)
+        write_npy(d + "/gt/" + vid + ".npy", "|b1", (NZ, NY, NX), t)
+    for shrinker in ("threshold", "erosion"):
+        got = calibrate_json(d + "/pred", d + "/gt", shrinker, "0.1", "0.2", ["--volume"])
+        check_scores(got, vols, ref_scores(vols, shrinker, 0.1), "--volume " + shrinker)
+        twin = calibrate_json(WORK + "/npytwin/pred", WORK + "/npytwin/gt", shrinker, "0.1", "0.2")
+        check(got is not None and twin is not None and got["scores"] == twin["scores"],
+              "--volume .npy scores equal the NIfTI scores (%s)" % shrinker)
+    # without --volume the same files are stacks of 2-D slices: 6 * NZ images, ids 0..NZ-1 per
+    # file collide across files, so one stacked file per folder
+    one = os.path.join(WORK, "npystack")
+    os.makedirs(one + "/pred")
+    os.makedirs(one + "/gt")
+    shutil.copy(d + "/pred/v0.npy", one + "/pred/v0.npy")
+    shutil.copy(d + "/gt/v0.npy", one + "/gt/v0.npy")
+    got = calibrate_json(one + "/pred", one + "/gt", "threshold", "0.1", "0.2")
+    check(got is not None and got["n"] == NZ, "a 3-D .npy without --volume is a stack of %d" % NZ)
+    got = calibrate_json(one + "/pred", one + "/gt", "threshold", "0.1", "0.2", ["--volume"])
+    check(got is not None and got["n"] == 1 and got["scores"][0]["id"] == "v0",
+          "with --volume it is one volume named v0")
+    # --spacing: the voxel size of .npy inputs, checked against a NIfTI mask's pixdim
+    mixed = os.path.join(WORK, "mixed")
+    os.makedirs(mixed + "/pred")
+    shutil.copy(d + "/pred/v0.npy", mixed + "/pred/v0.npy")
+    gtdir = WORK + "/npytwin/gt"
+    gtname = [f for f in os.listdir(gtdir) if f.startswith("v0.")][0]
+    os.makedirs(mixed + "/gt")
+    shutil.copy(gtdir + "/" + gtname, mixed + "/gt/" + gtname)
+    args = ["calibrate", "--shrinker", "erosion", "--tau", "0.1", "--alpha", "0.2", "--pred",
+            mixed + "/pred", "--gt", mixed + "/gt", "--volume", "--quiet"]
+    run(*(args + ["--spacing", "0.75,0.8125,2.5"]))
+    run(*args)  # no --spacing: the .npy carries none, nothing to compare
+    r = run(*(args + ["--spacing", "1,1,1"]), expect=EXIT_DATA)
+    fails_cleanly(r, "v0.npy", gtname, "voxel size")
+    for bad in ("1,1", "1,0,1", "1,-2,1", "1,nan,1", "a,b,c", "1,1,1,1"):
+        r = run(*(args + ["--spacing", bad]), expect=EXIT_USAGE)
+        fails_cleanly(r, "--spacing")
+    # apply --volume writes one (z, y, x) bool .npy per volume
+    out = os.path.join(WORK, "npyout")
+    run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--out", out,
+        "--volume", "--quiet")
+    for vid, s, t in vols:
+        blob = open(out + "/" + vid + ".npy", "rb").read()
+        check(b"'shape': (%d, %d, %d)" % (NZ, NY, NX) in blob[:128], vid + ": (z, y, x) mask")
+        check(list(blob[-N:]) == nu.erosion_cross_levels(s, NX, NY, NZ, 1), vid + ": --volume mask")
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     nifti_tests()
     error_tests()
+    volume_npy_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0
 

@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "file_io.h"
 #include "json_out.h"
@@ -22,10 +23,11 @@ static const char help[] =
     "usage: conseco apply (--state STATE --alpha A | --shrinker threshold|erosion\n"
     "         [--se ...] [--border ...] [--base 0.5] [--top 1] --lambda L) --pred DIR\n"
     "         --out DIR [--uncertain DIR] [--overlay DIR [--image DIR] [--gt DIR]]\n"
-    "         [--force] [--quiet]\n"
+    "         [--volume] [--spacing X,Y,Z] [--force] [--quiet]\n"
     "\n"
     "Writes an inner mask for every prediction in --pred, in the prediction's format\n"
-    "and geometry: <id>.png (0/255) for PNG inputs, <id>.npy (bool) for .npy inputs.\n"
+    "and geometry: <id>.png (0/255) for PNG inputs, <id>.npy (bool) for .npy inputs,\n"
+    "<id>.nii.gz (uint8 0/1, the input's header geometry) for NIfTI inputs.\n"
     "lambda_hat comes from a state saved by `conseco calibrate --save` at risk\n"
     "--alpha, or from an explicit --lambda (a number >= the shrinker's smallest\n"
     "lambda: --base for threshold, 0 for erosion; or inf). All outputs are written to\n"
@@ -39,6 +41,7 @@ static const char help[] =
     "  --gt DIR         ground truth: colours accepted/rejected true and false positives\n"
     "  --base B, --top T  threshold family: Yhat = {s >= B}, lambda in [B, T]; any finite\n"
     "                   B <= T (logits: --base 0 --top <largest logit>)\n"
+    CLI_INPUTS_HELP
     "  --force          an output folder that exists and is not empty is replaced as a\n"
     "                   whole (built next to it, then swapped in; its old files are\n"
     "                   deleted). Without --force such a folder is refused.\n"
@@ -316,10 +319,11 @@ static int check_outputs(const named_dir *outs, size_t n_out, const named_dir *i
 
 int cli_cmd_apply(int argc, char **argv)
 {
+    const char *spacing_s = NULL;
     const char *state = NULL, *alpha_s = NULL, *shrinker = NULL, *se = NULL, *border = NULL,
                *base = NULL, *top = NULL, *lambda_s = NULL, *pred_dir = NULL, *out_dir = NULL,
                *unc_dir = NULL, *overlay_dir = NULL, *image_dir = NULL, *gt_dir = NULL;
-    int quiet = 0, want_help = 0, force = 0, rc;
+    int volume = 0, quiet = 0, want_help = 0, force = 0, rc;
     cli_flag flags[] = {
         {"state", 1, &state, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"shrinker", 1, &shrinker, NULL},   {"se", 1, &se, NULL},
@@ -328,7 +332,8 @@ int cli_cmd_apply(int argc, char **argv)
         {"out", 1, &out_dir, NULL},         {"uncertain", 1, &unc_dir, NULL},
         {"overlay", 1, &overlay_dir, NULL}, {"image", 1, &image_dir, NULL},
         {"gt", 1, &gt_dir, NULL},           {"quiet", 0, NULL, &quiet},
-        {"help", 0, NULL, &want_help},      {"top", 1, &top, NULL},
+        {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL},      {"top", 1, &top, NULL},
         {"force", 0, NULL, &force},
     };
     cli_shrinker_opts opts;
@@ -344,6 +349,7 @@ int cli_cmd_apply(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!pred_dir || !out_dir)
         return cli_fail(CLI_EXIT_USAGE, "apply: --pred and --out are required (see --help)");
     if ((image_dir || gt_dir) && !overlay_dir)

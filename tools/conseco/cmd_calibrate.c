@@ -2,6 +2,7 @@
 /* `conseco calibrate`: scores of a calibration folder, k and lambda_hat; optional saved state. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "file_io.h"
 #include "json_out.h"
@@ -18,7 +19,8 @@
 static const char help[] =
     "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] --tau T --alpha A\n"
-    "         --pred DIR --gt DIR [--save STATE] [--strict] [--json] [--quiet]\n"
+    "         --pred DIR --gt DIR [--save STATE] [--strict] [--volume]\n"
+    "         [--spacing X,Y,Z] [--json] [--quiet]\n"
     "\n"
     "Scores every calibration pair (prediction and mask with the same id), then\n"
     "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
@@ -32,12 +34,15 @@ static const char help[] =
     "                   logits or other unbounded scores: --base 0 --top <largest logit>\n"
     "  --tau T          tolerated fraction of false positives in the inner mask, [0, 1]\n"
     "  --alpha A        risk: the guarantee holds with probability >= 1 - A, (0, 1)\n"
-    "  --pred DIR       score maps: <id>.png (8/16-bit gray) or <id>.npy, or one .npy stack;\n"
+    "  --pred DIR       score maps: <id>.png (8/16-bit gray), <id>.npy (or one .npy stack),\n"
+    "                   <id>.nii or <id>.nii.gz (one volume each, any integer or float type,\n"
+    "                   scl_slope/scl_inter applied);\n"
     "                   files are recognised by their first bytes\n"
     "  --gt DIR         ground-truth masks with the same ids (nonzero = inside)\n"
     "  --save STATE     write the calibrator state (all scores) for `conseco apply`;\n"
     "                   never over an input file\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    CLI_INPUTS_HELP
     "  --json           print one JSON object instead of the summary\n"
     "  --quiet          no progress on stderr\n";
 
@@ -168,16 +173,18 @@ static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, 
 
 int cli_cmd_calibrate(int argc, char **argv)
 {
+    const char *spacing_s = NULL;
     const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
                *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
         {"save", 1, &save, NULL},         {"json", 0, NULL, &json},
-        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},
+        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL},
         {"top", 1, &top, NULL},           {"strict", 0, NULL, &strict},
     };
     cli_shrinker_opts opts;
@@ -196,6 +203,7 @@ int cli_cmd_calibrate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");

@@ -2,6 +2,7 @@
 /* `conseco evaluate`: the paper's Table 1 protocol on a folder of predictions and masks. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
@@ -16,7 +17,7 @@ static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
     "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
-    "         [--json] [--quiet]\n"
+    "         [--volume] [--spacing X,Y,Z] [--json] [--quiet]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
@@ -27,15 +28,17 @@ static const char help[] =
     "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
     "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
 int cli_cmd_evaluate(int argc, char **argv)
 {
+    const char *spacing_s = NULL;
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
                *base = NULL, *top = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
@@ -43,7 +46,8 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"cal-fraction", 1, &frac_s, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
-        {"help", 0, NULL, &want_help},    {"top", 1, &top, NULL},
+        {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL},    {"top", 1, &top, NULL},
         {"strict", 0, NULL, &strict},
     };
     double taus[MAX_TAUS];
@@ -63,6 +67,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "evaluate: --tau, --alpha, --pred and --gt are required (see --help)");

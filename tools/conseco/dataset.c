@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "file_io.h"
+#include "inputs.h"
 #include "natural_sort.h"
 
 #include <dirent.h>
@@ -114,6 +115,7 @@ static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *na
             return rc;
         }
     }
+    if (cli_inputs()->volume) count = 0; /* --volume: a 3-D array is one volume */
     if (count == 0) { /* one image named by the file */
         rc = push(d, cap, dup_n(name, strlen(name) - ext_len), path, -1, format);
         return rc;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "file_io.h"
+#include "inputs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static int load(cli_loader *l, const cli_entry *e, int role, cli_map *out)
         file.size = l->size;
     }
     rc = e->format->read(&file, e->slice, role, out);
+    if (rc == CLI_EXIT_OK && role != CLI_READ_RGB) cli_inputs_apply_spacing(out);
     if (e->slice < 0) cli_loader_free(l); /* a whole file is read once: do not keep it */
     return rc;
 }
