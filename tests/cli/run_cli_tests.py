@@ -127,7 +127,7 @@ def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border=
     if r.returncode:
         return
     pairs = ordered(r.stdout)
-    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows"], "evaluate JSON keys")
+    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows", "volumes"], "evaluate JSON keys")
     check(keys(pairs[4][1][0]) == ["tau", "method", "ev", "cr", "atp"], "evaluate row keys")
     check(keys(pairs[4][1][0][2][1]) == ["mean", "sd"], "evaluate stat keys")
     bad = shortest_numbers(r.stdout)

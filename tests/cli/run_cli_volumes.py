@@ -260,6 +260,98 @@ def error_tests():
         d + "/pred", "--gt", d + "/gt", "--quiet")
 
 
+def evaluate_tests():
+    """evaluate reports per volume: the volume's score (= calibrate's), and over the splits that
+    tested it EV/CR/ATP, which add up to the table's means."""
+    d = os.path.join(WORK, "set")
+    S = 7
+    r = run("evaluate", "--tau", "0.1,0.05", "--alpha", "0.2", "--pred", d + "/pred", "--gt",
+            d + "/gt", "--splits", S, "--seed", 3, "--json", "--quiet")
+    if r.returncode:
+        return
+    got = json.loads(r.stdout)
+    vols = got["volumes"]
+    check(len(vols) == 12 and vols[0]["id"] == "v0", "evaluate: one entry per volume")
+    for ti, tau in enumerate(("0.1", "0.05")):
+        for mi, method in enumerate(("baseline", "threshold", "erosion")):
+            row = got["rows"][ti * 3 + mi]
+            check(row["method"] == method, "row order")
+            tested = sum(v["rows"][ti * 3 + mi]["tested"] for v in vols)
+            check(tested == S * got["n_test"], "every split tests n_test volumes")
+            valid = sum(v["rows"][ti * 3 + mi]["ev"] * v["rows"][ti * 3 + mi]["tested"]
+                        for v in vols if v["rows"][ti * 3 + mi]["tested"])
+            check(abs(valid / tested - row["ev"]["mean"]) < 1e-12,
+                  "per-volume EV adds up to the table's (%s %s)" % (tau, method))
+            cr = sum(v["rows"][ti * 3 + mi]["cr"] * v["rows"][ti * 3 + mi]["tested"]
+                     for v in vols if v["rows"][ti * 3 + mi]["tested"])
+            check(abs(cr / tested - row["cr"]["mean"]) < 1e-12, "per-volume CR adds up")
+            if method == "baseline":
+                check(all(v["rows"][ti * 3]["score"] is None for v in vols), "baseline: no score")
+                continue
+            cal = calibrate_json(d + "/pred", d + "/gt", method, tau, "0.2")
+            if cal:
+                check([num(e["score"]) for e in cal["scores"]] ==
+                      [num(v["rows"][ti * 3 + mi]["score"]) for v in vols],
+                      "evaluate's per-volume scores are calibrate's (%s %s)" % (tau, method))
+    t = run("evaluate", "--tau", "0.1", "--alpha", "0.2", "--pred", d + "/pred", "--gt", d + "/gt",
+            "--splits", S, "--quiet")
+    check("Per volume" in t.stdout and "\nv11 " in t.stdout, "the text table lists volumes")
+
+
+def metrics_tests():
+    """apply --gt --metrics FILE.csv|.json: per-volume AFP, CR, ATP and valid at lambda_hat."""
+    d = os.path.join(WORK, "set")
+    vols = {}
+    rng = random.Random(11)  # the same volumes as nifti_tests made
+    for vid, s, t in data_set(os.path.join(WORK, "set-again"), rng, 12):
+        vols[vid] = (s, t)
+    for ext in ("csv", "json"):
+        mfile = os.path.join(WORK, "metrics." + ext)
+        out = os.path.join(WORK, "mout-" + ext)
+        r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--out",
+                out, "--gt", d + "/gt", "--metrics", mfile, "--tau", "0.1", "--quiet")
+        if r.returncode:
+            continue
+        if ext == "csv":
+            lines = open(mfile).read().splitlines()
+            check(lines[0] == "id,predicted,inner,inner_fp,inner_tp,afp,cr,atp,valid", "csv header")
+            rows = {l.split(",")[0]: l.split(",")[1:] for l in lines[1:]}
+        else:
+            got = json.load(open(mfile))
+            rows = {v["id"]: [v["predicted"], v["inner"], v["inner_fp"], v["inner_tp"], v["afp"],
+                              v["cr"], v["atp"], 1 if v["valid"] else 0] for v in got["volumes"]}
+            check(got["lambda"] == 1 and got["tau"] == 0.1, "metrics json: lambda and tau")
+            evs = [rows[k][7] for k in rows]
+            check(abs(got["ev"] - sum(evs) / len(evs)) < 1e-15, "metrics json: ev")
+        check(sorted(rows) == sorted(vols), "metrics: one row per volume (%s)" % ext)
+        for vid, (s, t) in vols.items():
+            if vid not in rows:
+                continue
+            inner = nu.erosion_cross_levels(s, NX, NY, NZ, 1)
+            pred = sum(1 for v in s if v >= 0.5)
+            fp = sum(1 for i, m in enumerate(inner) if m and not t[i])
+            tp = sum(1 for i, m in enumerate(inner) if m and t[i])
+            afp = fp / pred if pred else 0.0
+            want = [pred, tp + fp, fp, tp, afp, (tp + fp) / pred if pred else 1.0,
+                    tp / pred if pred else 1.0, 1 if afp <= 0.1 else 0]
+            check([float(x) for x in rows[vid]] == [float(x) for x in want],
+                  "metrics %s %s: %s vs %s" % (ext, vid, rows[vid], want))
+    # from a state: tau is the state's
+    state = os.path.join(WORK, "vol.state")
+    r = run("apply", "--state", state, "--alpha", "0.2", "--pred", d + "/pred", "--out",
+            os.path.join(WORK, "mout-state"), "--gt", d + "/gt", "--metrics",
+            os.path.join(WORK, "m2.json"), "--quiet")
+    if r.returncode == 0:
+        check(json.load(open(os.path.join(WORK, "m2.json")))["tau"] == 0.1, "state's tau")
+    for args, what in ((["--metrics", "m.txt", "--gt", d + "/gt", "--tau", "0.1"], ".csv or .json"),
+                       (["--metrics", "m.csv", "--tau", "0.1"], "--gt"),
+                       (["--metrics", "m.csv", "--gt", d + "/gt"], "--tau"),
+                       (["--tau", "0.1"], "--metrics")):
+        r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--out",
+                os.path.join(WORK, "never"), *args, expect=EXIT_USAGE)
+        fails_cleanly(r, what)
+
+
 def write_npy(path, descr, shape, values):
     letter = {"<f8": "d", "|u1": "B", "|b1": "B"}[descr]
     hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
@@ -332,6 +424,8 @@ def main():
     nifti_tests()
     error_tests()
     volume_npy_tests()
+    evaluate_tests()
+    metrics_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0
 

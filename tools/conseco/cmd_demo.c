@@ -235,6 +235,7 @@ int cli_cmd_demo(int argc, char **argv)
     cfg.seed = 0;
     cfg.cal_fraction = 0.5;
     cfg.shrinkers = &opts;
+    cfg.ids = NULL;
     cfg.quiet = quiet;
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {

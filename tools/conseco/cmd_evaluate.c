@@ -58,7 +58,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cli_pairs pairs;
     conseco_image *ims = NULL;
     conseco_mask *ms = NULL;
-    const char **names = NULL;
+    const char **names = NULL, **ids = NULL;
     size_t i, n_cal;
 
     rc = cli_args_parse("evaluate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -77,6 +77,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.cal_fraction = 0.5;
     cfg.quiet = quiet;
     cfg.shrinkers = &opts;
+    cfg.ids = NULL;
     if ((rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0) return rc;
     for (i = 0; i < cfg.tau_count; i++)
         if ((rc = cli_check_tau(taus[i])) != CLI_EXIT_OK) return rc;
@@ -112,6 +113,10 @@ int cli_cmd_evaluate(int argc, char **argv)
         ms[i] = cli_map_mask(&pairs.masks[i]);
         names[i] = pairs.pred.items[i].path;
     }
+    ids = (const char **)malloc((pairs.count ? pairs.count : 1) * sizeof *ids);
+    if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
+    cfg.ids = ids;
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
         size_t n_min = 0;
@@ -127,6 +132,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     free(ims);
     free(ms);
     free(names);
+    free(ids);
     cli_pairs_free(&pairs);
     return rc;
 }

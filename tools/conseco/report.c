@@ -32,6 +32,7 @@ int cli_fail_status_report(int status, const char *what)
     case CONSECO_E_CORRUPT:
     case CONSECO_E_INCOMPATIBLE:
     case CONSECO_E_BAD_SCORE:
+    case CONSECO_E_BAD_SPACING:
         code = CLI_EXIT_DATA;
         break;
     case CONSECO_E_NO_MEMORY:
