@@ -352,6 +352,26 @@ def metrics_tests():
         fails_cleanly(r, what)
 
 
+def demo_tests():
+    """demo --3d: the table in memory equals `evaluate` on the NIfTI files it wrote (so the
+    files carry exactly the evaluated scores), and the mid-slice overlays exist."""
+    out = os.path.join(WORK, "demo3d")
+    r = run("demo", "--3d", "--out", out, "--quiet")
+    if r.returncode:
+        return
+    check(len(os.listdir(out + "/pred")) == 30 and len(os.listdir(out + "/gt")) == 30,
+          "demo --3d writes 30 volume pairs")
+    ov = sorted(os.listdir(out + "/overlays"))
+    check(len(ov) == 12 and all(f.endswith(".png") for f in ov), "12 overlays: %s" % ov)
+    for plane in ("axial", "coronal", "sagittal"):
+        check(any(plane in f for f in ov), "an overlay of the %s mid-slice" % plane)
+    e = run("evaluate", "--tau", "0.1,0.01", "--alpha", "0.1", "--pred", out + "/pred", "--gt",
+            out + "/gt", "--splits", "10", "--seed", "0", "--quiet")
+    rows = [l for l in r.stdout.splitlines() if "\u00b1" in l]
+    check(len(rows) == 6 and all(l in e.stdout for l in rows),
+          "demo --3d table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
+
+
 def write_npy(path, descr, shape, values):
     letter = {"<f8": "d", "|u1": "B", "|b1": "B"}[descr]
     hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
@@ -426,6 +446,7 @@ def main():
     volume_npy_tests()
     evaluate_tests()
     metrics_tests()
+    demo_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0
 

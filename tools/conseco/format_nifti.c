@@ -455,7 +455,7 @@ static int gz_write_all(gzFile g, const unsigned char *p, size_t n)
 
 /* Reads tmp_path back and compares it with what was meant to be written. */
 static int verify_written(const char *tmp_path, const unsigned char *hdr, size_t hdr_len,
-                          const uint8_t *mask, size_t n)
+                          const uint8_t *mask, size_t n, int binary)
 {
     unsigned char buf[1 << 16];
     gzFile g = gzopen(tmp_path, "rb");
@@ -470,7 +470,8 @@ static int verify_written(const char *tmp_path, const unsigned char *hdr, size_t
         size_t chunk = n - done > sizeof buf ? sizeof buf : n - done, i;
         got = gz_read_all(g, buf, chunk);
         ok = got == (long long)chunk;
-        for (i = 0; ok && i < chunk; i++) ok = buf[i] == (mask[done + i] ? 1 : 0);
+        for (i = 0; ok && i < chunk; i++)
+            ok = buf[i] == (binary ? (mask[done + i] ? 1 : 0) : mask[done + i]);
         done += chunk;
     }
     if (ok) ok = gz_read_all(g, buf, 1) == 0; /* and nothing after (CRC checked at the end) */
@@ -478,16 +479,15 @@ static int verify_written(const char *tmp_path, const unsigned char *hdr, size_t
     return ok ? 0 : -1;
 }
 
-static int nifti_write_mask_like(const cli_map *like, const uint8_t *mask, const cli_out_file *out)
+/* Writes hdr and n voxel bytes (0/1 when binary, else verbatim) gzip-compressed to the staged
+ * file, then reads it back and compares. */
+static int write_checked(const cli_out_file *out, const unsigned char *hdr, size_t hdr_len,
+                         const uint8_t *mask, size_t n, int binary)
 {
-    const nifti_geom *g = (const nifti_geom *)like->geometry;
-    unsigned char hdr[544], chunk[1 << 16];
-    size_t n = like->width * like->height * like->depth, done = 0, hdr_len;
+    unsigned char chunk[1 << 16];
+    size_t done = 0;
     gzFile gz;
     int fd, bad = 0;
-    if (g == NULL || like->geometry_size != sizeof *g)
-        return cli_fail(CLI_EXIT_INTERNAL, "%s: no NIfTI header to copy", out->final_path);
-    hdr_len = mask_header(g, hdr);
     if (fflush(out->f) != 0) return cli_fail(CLI_EXIT_IO, "%s: write error", out->final_path);
     fd = dup(fileno(out->f));
     if (fd < 0) return cli_fail(CLI_EXIT_IO, "%s: cannot write", out->final_path);
@@ -500,16 +500,61 @@ static int nifti_write_mask_like(const cli_map *like, const uint8_t *mask, const
     bad = gz_write_all(gz, hdr, hdr_len) != 0;
     while (!bad && done < n) { /* 0/1 bytes, whatever nonzero value the caller used */
         size_t k = n - done > sizeof chunk ? sizeof chunk : n - done, i;
-        for (i = 0; i < k; i++) chunk[i] = mask[done + i] ? 1 : 0;
+        for (i = 0; i < k; i++) chunk[i] = binary ? (mask[done + i] ? 1 : 0) : mask[done + i];
         bad = gz_write_all(gz, chunk, k) != 0;
         done += k;
     }
     if (gzclose(gz) != Z_OK) bad = 1; /* closes fd */
     if (bad) return cli_fail(CLI_EXIT_IO, "%s: write error", out->final_path);
-    if (verify_written(out->tmp_path, hdr, hdr_len, mask, n) != 0)
+    if (verify_written(out->tmp_path, hdr, hdr_len, mask, n, binary) != 0)
         return cli_fail(CLI_EXIT_IO, "%s: the written file does not read back as written",
                         out->final_path);
     return CLI_EXIT_OK;
+}
+
+static int nifti_write_mask_like(const cli_map *like, const uint8_t *mask, const cli_out_file *out)
+{
+    const nifti_geom *g = (const nifti_geom *)like->geometry;
+    unsigned char hdr[544];
+    if (g == NULL || like->geometry_size != sizeof *g)
+        return cli_fail(CLI_EXIT_INTERNAL, "%s: no NIfTI header to copy", out->final_path);
+    return write_checked(out, hdr, mask_header(g, hdr),
+                         mask, like->width * like->height * like->depth, 1);
+}
+
+int cli_nifti_write_u8(const cli_out_file *out, size_t width, size_t height, size_t depth,
+                       const double spacing[3], float slope, const uint8_t *voxels)
+{
+    nifti_1_header h;
+    unsigned char hdr[352];
+    if (width > 32767 || height > 32767 || depth > 32767)
+        return cli_fail(CLI_EXIT_DATA, "%s: too large for NIfTI-1", out->final_path);
+    memset(&h, 0, sizeof h);
+    h.sizeof_hdr = 348;
+    h.dim[0] = 3;
+    h.dim[1] = (short)width;
+    h.dim[2] = (short)height;
+    h.dim[3] = (short)depth;
+    h.dim[4] = h.dim[5] = h.dim[6] = h.dim[7] = 1;
+    h.datatype = DT_UINT8;
+    h.bitpix = 8;
+    h.pixdim[0] = 1.0f;
+    h.pixdim[1] = (float)spacing[0];
+    h.pixdim[2] = (float)spacing[1];
+    h.pixdim[3] = (float)spacing[2];
+    h.pixdim[4] = h.pixdim[5] = h.pixdim[6] = h.pixdim[7] = 1.0f;
+    h.vox_offset = 352.0f;
+    h.scl_slope = slope;
+    h.xyzt_units = NIFTI_UNITS_MM;
+    h.qform_code = NIFTI_XFORM_SCANNER_ANAT;
+    h.sform_code = NIFTI_XFORM_SCANNER_ANAT;
+    h.srow_x[0] = h.pixdim[1];
+    h.srow_y[1] = h.pixdim[2];
+    h.srow_z[2] = h.pixdim[3];
+    memcpy(h.magic, "n+1", 4);
+    memcpy(hdr, &h, 348);
+    memset(hdr + 348, 0, 4);
+    return write_checked(out, hdr, sizeof hdr, voxels, width * height * depth, 0);
 }
 
 #else /* built without NIfTI support */
@@ -535,6 +580,18 @@ static int nifti_write_mask_like(const cli_map *like, const uint8_t *mask, const
 {
     (void)like;
     (void)mask;
+    return no_nifti(out->final_path);
+}
+
+int cli_nifti_write_u8(const cli_out_file *out, size_t width, size_t height, size_t depth,
+                       const double spacing[3], float slope, const uint8_t *voxels)
+{
+    (void)width;
+    (void)height;
+    (void)depth;
+    (void)spacing;
+    (void)slope;
+    (void)voxels;
     return no_nifti(out->final_path);
 }
 
