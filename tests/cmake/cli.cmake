@@ -58,3 +58,9 @@ if(Python3_Interpreter_FOUND AND _conseco_have_nifti)
 elseif(NOT _conseco_have_nifti)
   message(STATUS "conseco tool built without NIfTI: the volume end-to-end tests are skipped")
 endif()
+
+# Fuzz target of the NIfTI reader and writer (seed corpus from tests/fuzz/make_nifti_corpus.py).
+if(_conseco_have_nifti)
+  conseco_fuzz_target(fuzz_nifti ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/nifti
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_nifti.c LIBS conseco_cli_core)
+endif()

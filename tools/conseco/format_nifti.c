@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const nifti_extensions[] = {".nii.gz", ".nii", NULL};
@@ -330,6 +331,19 @@ static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map 
         rc = cli_fail(CLI_EXIT_DATA, "%s: truncated before the voxel data (vox_offset %lld)",
                       path, (long long)in.vox_offset);
     bytes = nvox * (size_t)nbyper;
+    if (rc == CLI_EXIT_OK) { /* a header may promise more than the file can hold: say so before
+                                allocating (deflate expands at most 1032:1) */
+        struct stat sb;
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            unsigned long long have = (unsigned long long)sb.st_size;
+            unsigned long long most = gzdirect(gz) ? have : have * 1032ull + 4096ull;
+            if ((unsigned long long)in.vox_offset + bytes > most)
+                rc = cli_fail(CLI_EXIT_DATA, "%s: truncated: the header promises %lu bytes of "
+                              "voxel data from byte %lld, the file is %llu bytes%s", path,
+                              (unsigned long)bytes, (long long)in.vox_offset, have,
+                              gzdirect(gz) ? "" : " compressed");
+        }
+    }
     if (rc == CLI_EXIT_OK && (raw = (unsigned char *)malloc(bytes ? bytes : 1)) == NULL)
         rc = cli_fail_nomem();
     if (rc == CLI_EXIT_OK) {
