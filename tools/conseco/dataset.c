@@ -98,18 +98,19 @@ static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *na
         return CLI_EXIT_OK;
     }
     if (format->count_images != NULL) {
-        unsigned char *buf = NULL;
-        size_t size = 0;
+        cli_file_view v;
         cli_file_bytes file;
-        if (!format->by_path && (rc = cli_read_file(path, &buf, &size)) != CLI_EXIT_OK) {
+        memset(&v, 0, sizeof v);
+        /* mapped, not read: counting looks at the header only */
+        if (!format->by_path && (rc = cli_file_view_open(path, 0, &v)) != CLI_EXIT_OK) {
             free(path);
             return rc;
         }
         file.path = path;
-        file.data = buf;
-        file.size = size;
+        file.data = v.data;
+        file.size = v.size;
         rc = format->count_images(&file, &count);
-        free(buf);
+        cli_file_view_close(&v);
         if (rc != CLI_EXIT_OK) {
             free(path);
             return rc;

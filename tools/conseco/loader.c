@@ -15,7 +15,7 @@ void cli_loader_init(cli_loader *l) { memset(l, 0, sizeof *l); }
 void cli_loader_free(cli_loader *l)
 {
     free(l->path);
-    free(l->buf);
+    cli_file_view_close(&l->file);
     cli_loader_init(l);
 }
 
@@ -29,21 +29,19 @@ void cli_map_free(cli_map *m)
 
 static int fetch(cli_loader *l, const char *path)
 {
-    unsigned char *buf;
-    size_t size;
+    cli_file_view v;
     int rc;
     if (l->path != NULL && strcmp(l->path, path) == 0) return CLI_EXIT_OK;
-    rc = cli_read_file(path, &buf, &size);
+    rc = cli_file_view_open(path, 1, &v);
     if (rc != CLI_EXIT_OK) return rc;
     cli_loader_free(l);
     l->path = (char *)malloc(strlen(path) + 1);
     if (l->path == NULL) {
-        free(buf);
+        cli_file_view_close(&v);
         return cli_fail_nomem();
     }
     strcpy(l->path, path);
-    l->buf = buf;
-    l->size = size;
+    l->file = v;
     return CLI_EXIT_OK;
 }
 
@@ -57,8 +55,8 @@ static int load(cli_loader *l, const cli_entry *e, int role, cli_map *out)
     file.size = 0;
     if (!e->format->by_path) {
         if ((rc = fetch(l, e->path)) != CLI_EXIT_OK) return rc;
-        file.data = l->buf;
-        file.size = l->size;
+        file.data = l->file.data;
+        file.size = l->file.size;
     }
     rc = e->format->read(&file, e->slice, role, out);
     if (rc == CLI_EXIT_OK && role != CLI_READ_RGB) cli_inputs_apply_spacing(out);

@@ -7,6 +7,7 @@
 #define CONSECO_CLI_LOADER_H
 
 #include "dataset.h"
+#include "file_io.h"
 #include "formats.h"
 
 #include <conseco.h>
@@ -15,8 +16,7 @@
 /* Keeps the last file read so the slices of a stack cost one read. */
 typedef struct cli_loader {
     char *path;
-    unsigned char *buf;
-    size_t size;
+    cli_file_view file; /* the file mapped (or read) once */
 } cli_loader;
 
 void cli_loader_init(cli_loader *l);
