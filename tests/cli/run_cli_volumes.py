@@ -372,6 +372,37 @@ def demo_tests():
           "demo --3d table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
 
 
+def thread_tests():
+    """calibrate --threads N: the same JSON for every N; with several bad pairs the error is the
+    one of the first bad pair (what one thread stops at), on one line."""
+    d = os.path.join(WORK, "set")
+    outs = []
+    for t in ("1", "2", "3", "16"):
+        r = run("calibrate", "--shrinker", "erosion", "--tau", "0.05", "--alpha", "0.2", "--pred",
+                d + "/pred", "--gt", d + "/gt", "--json", "--threads", t)
+        outs.append(r.stdout)
+    check(len(set(outs)) == 1 and outs[0], "--threads 1/2/3/16 give the same JSON")
+    bad = os.path.join(WORK, "bad-threads")
+    os.makedirs(bad + "/pred")
+    os.makedirs(bad + "/gt")
+    sp = (0.75, 0.8125, 2.5)
+    for i in range(8):
+        kw = dict(dims=(NX, NY, NZ), dt=2, values=[20] * N, pixdim=sp, slope=1.0 / 33.0)
+        if i in (3, 5, 6):
+            kw["slope"] = float("nan")
+        nu.write_nifti(bad + "/pred/b%d.nii.gz" % i, **kw)
+        nu.write_nifti(bad + "/gt/b%d.nii.gz" % i, dims=(NX, NY, NZ), dt=2, values=[1] * N, pixdim=sp)
+    for rep in range(6):
+        r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.2", "--pred",
+                bad + "/pred", "--gt", bad + "/gt", "--threads", "2" if rep % 2 else "4",
+                expect=EXIT_DATA)
+        fails_cleanly(r, "b3.nii.gz", "scl_slope")
+    for v in ("0", "x", "65"):
+        r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.2", "--pred",
+                d + "/pred", "--gt", d + "/gt", "--threads", v, expect=EXIT_USAGE)
+        fails_cleanly(r, "--threads")
+
+
 def write_npy(path, descr, shape, values):
     letter = {"<f8": "d", "|u1": "B", "|b1": "B"}[descr]
     hdr = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
@@ -447,6 +478,7 @@ def main():
     evaluate_tests()
     metrics_tests()
     demo_tests()
+    thread_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0
 

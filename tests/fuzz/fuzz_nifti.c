@@ -30,6 +30,7 @@ static void make_paths(void)
     int fd;
     if (in_path[0] != '\0') return;
     atexit(cleanup);
+    cli_nifti_init();
     strcpy(in_path, "/tmp/fuzz-nifti-in-XXXXXX");
     strcpy(out_path, "/tmp/fuzz-nifti-out-XXXXXX");
     fd = mkstemp(in_path);

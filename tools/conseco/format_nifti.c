@@ -76,6 +76,11 @@ typedef struct nifti_geom {
 typedef char nifti1_size_check[sizeof(nifti_1_header) == 348 ? 1 : -1];
 typedef char nifti2_size_check[sizeof(nifti_2_header) == 540 ? 1 : -1];
 
+void cli_nifti_init(void)
+{
+    nifti_set_debug_level(0); /* our own messages name the file; libnifti would print too */
+}
+
 /* gzip: inflate what the head holds and look at that. */
 static int nifti_sniff(const unsigned char *head, size_t n)
 {
@@ -285,7 +290,6 @@ static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map 
     unsigned char *raw = NULL;
     long long got;
     memset(out, 0, sizeof *out);
-    nifti_set_debug_level(0); /* our own messages name the file */
     if (slice >= 0) return cli_fail(CLI_EXIT_DATA, "%s: a NIfTI file holds one volume", path);
     if (role == CLI_READ_RGB)
         return cli_fail(CLI_EXIT_DATA, "%s: overlay pictures must be PNG", path);
@@ -574,6 +578,8 @@ int cli_nifti_write_u8(const cli_out_file *out, size_t width, size_t height, siz
 #else /* built without NIfTI support */
 
 static int nifti_sniff(const unsigned char *head, size_t n) { return raw_is_nifti(head, n); }
+
+void cli_nifti_init(void) {}
 
 static int no_nifti(const char *path)
 {
