@@ -130,6 +130,11 @@ void cli_tune_allocator(void)
      * every volume-sized buffer is faulted in (and zeroed by the kernel) again */
     (void)mallopt(M_MMAP_THRESHOLD, 1 << 30);
     (void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#ifdef M_ARENA_MAX
+    /* worker threads would get arenas of at most 64 MiB, whose larger blocks are mmap'ed
+     * afresh again: one arena (the tool makes a few large allocations, not many small ones) */
+    (void)mallopt(M_ARENA_MAX, 1);
+#endif
 #endif
 }
 
