@@ -127,7 +127,7 @@ def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border=
     if r.returncode:
         return
     pairs = ordered(r.stdout)
-    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows"], "evaluate JSON keys")
+    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows", "volumes"], "evaluate JSON keys")
     check(keys(pairs[4][1][0]) == ["tau", "method", "ev", "cr", "atp"], "evaluate row keys")
     check(keys(pairs[4][1][0][2][1]) == ["mean", "sd"], "evaluate stat keys")
     bad = shortest_numbers(r.stdout)
@@ -371,7 +371,7 @@ def error_tests():
     d = os.path.join(WORK, "bad-empty")
     os.makedirs(d + "/pred", exist_ok=True)
     os.makedirs(d + "/gt", exist_ok=True)
-    all_commands_fail(d, EXIT_DATA, "no .png or .npy")
+    all_commands_fail(d, EXIT_DATA, "no .png, .npy, .nii.gz or .nii")
     d = bad_case("one", {"2.png": None, "3.png": None, "4.png": None})
     r = run("evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", d + "/pred", "--gt", d + "/gt",
             expect=EXIT_DATA)

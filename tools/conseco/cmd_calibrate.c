@@ -2,11 +2,13 @@
 /* `conseco calibrate`: scores of a calibration folder, k and lambda_hat; optional saved state. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "file_io.h"
 #include "json_out.h"
 #include "pairs.h"
 #include "progress.h"
+#include "score_pool.h"
 #include "shrinker_opts.h"
 
 #include <conseco.h>
@@ -18,7 +20,8 @@
 static const char help[] =
     "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] --tau T --alpha A\n"
-    "         --pred DIR --gt DIR [--save STATE] [--strict] [--json] [--quiet]\n"
+    "         --pred DIR --gt DIR [--save STATE] [--strict] [--volume]\n"
+    "         [--spacing X,Y,Z] [--threads N] [--json] [--quiet]\n"
     "\n"
     "Scores every calibration pair (prediction and mask with the same id), then\n"
     "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
@@ -32,12 +35,17 @@ static const char help[] =
     "                   logits or other unbounded scores: --base 0 --top <largest logit>\n"
     "  --tau T          tolerated fraction of false positives in the inner mask, [0, 1]\n"
     "  --alpha A        risk: the guarantee holds with probability >= 1 - A, (0, 1)\n"
-    "  --pred DIR       score maps: <id>.png (8/16-bit gray) or <id>.npy, or one .npy stack;\n"
+    "  --pred DIR       score maps: <id>.png (8/16-bit gray), <id>.npy (or one .npy stack),\n"
+    "                   <id>.nii or <id>.nii.gz (one volume each, any integer or float type,\n"
+    "                   scl_slope/scl_inter applied);\n"
     "                   files are recognised by their first bytes\n"
     "  --gt DIR         ground-truth masks with the same ids (nonzero = inside)\n"
     "  --save STATE     write the calibrator state (all scores) for `conseco apply`;\n"
     "                   never over an input file\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    CLI_INPUTS_HELP
+    "  --threads N      decode and score N pairs at a time (default: 2 on a machine with\n"
+    "                   two or more cores, else 1); the results do not depend on N\n"
     "  --json           print one JSON object instead of the summary\n"
     "  --quiet          no progress on stderr\n";
 
@@ -168,17 +176,20 @@ static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, 
 
 int cli_cmd_calibrate(int argc, char **argv)
 {
+    const char *spacing_s = NULL, *threads_s = NULL;
     const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
                *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
         {"save", 1, &save, NULL},         {"json", 0, NULL, &json},
-        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},
+        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL},
         {"top", 1, &top, NULL},           {"strict", 0, NULL, &strict},
+        {"threads", 1, &threads_s, NULL},
     };
     cli_shrinker_opts opts;
     double tau, alpha, lambda = 0.0, *scores = NULL;
@@ -186,8 +197,7 @@ int cli_cmd_calibrate(int argc, char **argv)
     size_t *ix = NULL, i, k = 0;
     conseco_calibrator_config cfg;
     conseco_calibrator *cal = NULL;
-    cli_loader loader;
-    cli_progress pg;
+    unsigned threads = cli_default_threads();
     int st;
 
     rc = cli_args_parse("calibrate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -196,6 +206,7 @@ int cli_cmd_calibrate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
@@ -204,6 +215,12 @@ int cli_cmd_calibrate(int argc, char **argv)
     if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_alpha(alpha)) != CLI_EXIT_OK) return rc;
+    if (threads_s != NULL) {
+        unsigned long long v;
+        if ((rc = cli_parse_uint("threads", threads_s, 64, &v)) != CLI_EXIT_OK) return rc;
+        if (v == 0) return cli_fail(CLI_EXIT_USAGE, "--threads must be at least 1");
+        threads = (unsigned)v;
+    }
 
     if ((rc = cli_dataset_scan(pred_dir, &pred)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_dataset_scan(gt_dir, &gt)) != CLI_EXIT_OK) {
@@ -224,24 +241,14 @@ int cli_cmd_calibrate(int argc, char **argv)
         st = conseco_calibrator_create(&cfg, NULL, &cal);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "calibrator");
     }
-    cli_loader_init(&loader);
-    cli_progress_begin(&pg, "calibrate: images", pred.count, quiet);
+    /* decode and score on `threads` threads, then add the scores in input order: the
+     * calibrator ends up exactly as with one conseco_calibrator_add per pair */
+    if (rc == CLI_EXIT_OK)
+        rc = cli_score_pairs(&pred, &gt, ix, &cfg.shrinker, tau, threads, quiet, scores);
     for (i = 0; rc == CLI_EXIT_OK && i < pred.count; i++) {
-        cli_map score, mask;
-        conseco_image im;
-        conseco_mask m;
-        rc = cli_load_pair(&loader, &pred.items[i], &gt.items[ix[i]], &score, &mask);
-        if (rc != CLI_EXIT_OK) break;
-        im = cli_map_image(&score);
-        m = cli_map_mask(&mask);
-        st = conseco_calibrator_add(cal, &im, &m, &scores[i]);
+        st = conseco_calibrator_add_score(cal, scores[i]);
         if (st != CONSECO_OK) rc = cli_fail_status(st, pred.items[i].path);
-        cli_map_free(&score);
-        cli_map_free(&mask);
-        cli_progress_step(&pg, i + 1);
     }
-    cli_progress_end(&pg);
-    cli_loader_free(&loader);
     if (rc == CLI_EXIT_OK) {
         st = conseco_calibrator_lambda_hat(cal, alpha, &lambda, &k);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "lambda_hat");

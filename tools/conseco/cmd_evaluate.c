@@ -2,6 +2,7 @@
 /* `conseco evaluate`: the paper's Table 1 protocol on a folder of predictions and masks. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
@@ -16,7 +17,7 @@ static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
     "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
-    "         [--json] [--quiet]\n"
+    "         [--volume] [--spacing X,Y,Z] [--json] [--quiet]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
@@ -27,15 +28,17 @@ static const char help[] =
     "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
     "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
 int cli_cmd_evaluate(int argc, char **argv)
 {
+    const char *spacing_s = NULL;
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
                *base = NULL, *top = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
@@ -43,7 +46,8 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"cal-fraction", 1, &frac_s, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
-        {"help", 0, NULL, &want_help},    {"top", 1, &top, NULL},
+        {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL},    {"top", 1, &top, NULL},
         {"strict", 0, NULL, &strict},
     };
     double taus[MAX_TAUS];
@@ -54,7 +58,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cli_pairs pairs;
     conseco_image *ims = NULL;
     conseco_mask *ms = NULL;
-    const char **names = NULL;
+    const char **names = NULL, **ids = NULL;
     size_t i, n_cal;
 
     rc = cli_args_parse("evaluate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -63,6 +67,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "evaluate: --tau, --alpha, --pred and --gt are required (see --help)");
@@ -72,6 +77,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.cal_fraction = 0.5;
     cfg.quiet = quiet;
     cfg.shrinkers = &opts;
+    cfg.ids = NULL;
     if ((rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0) return rc;
     for (i = 0; i < cfg.tau_count; i++)
         if ((rc = cli_check_tau(taus[i])) != CLI_EXIT_OK) return rc;
@@ -107,6 +113,10 @@ int cli_cmd_evaluate(int argc, char **argv)
         ms[i] = cli_map_mask(&pairs.masks[i]);
         names[i] = pairs.pred.items[i].path;
     }
+    ids = (const char **)malloc((pairs.count ? pairs.count : 1) * sizeof *ids);
+    if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
+    cfg.ids = ids;
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
         size_t n_min = 0;
@@ -122,6 +132,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     free(ims);
     free(ms);
     free(names);
+    free(ids);
     cli_pairs_free(&pairs);
     return rc;
 }
