@@ -26,8 +26,13 @@
  */
 #include "smooth_levels.h"
 
+/* No fused multiply-adds, whatever the including build's flags (gcc in GNU
+ * mode contracts by default, and aarch64 has FMA): the levels must not
+ * depend on the platform or the build. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
 #endif
 
 #define DBL_MAX_ 1.7976931348623157e308
