@@ -298,7 +298,7 @@ static void test_empty_and_nonfinite(void **state)
     conseco_shrinker sh;
     conseco_image img = conseco_image_2d(px, 4, 3, 4 * sizeof(float), CONSECO_DTYPE_F32);
     conseco_mask m = conseco_mask_2d(t, 4, 3, 4);
-    double score, scratch[64];
+    double score, scratch[1024];
     (void)state;
     conseco_smooth_params_default(&p);
     sh = conseco_shrinker_smooth(&p);
@@ -328,7 +328,7 @@ static void test_bad_params(void **state)
     uint8_t t[4] = {0};
     conseco_image img = conseco_image_2d(px, 2, 2, 2 * sizeof(float), CONSECO_DTYPE_F32);
     conseco_mask m = conseco_mask_2d(t, 2, 2, 2);
-    double score, scratch[64];
+    double score, scratch[1024];
     int i;
     (void)state;
     for (i = 0; i < 22; i++) {

@@ -25,61 +25,150 @@
 #endif
 
 /* ------------------------------------------------------------- scratch */
-/* One level per pixel (the Yhat levels) and one row of doubles. */
+/* The row loops' buffers: one chunk of levels and their workspace (5 KiB). */
+#define CHUNK_DOUBLES (CONSECO__SMOOTH_CHUNK + CONSECO__SMOOTH_WORK)
+
+/* One level per pixel (the Yhat levels) and the chunk buffers. */
 static size_t smooth_scratch_size(size_t w, size_t h, size_t d)
 {
     size_t n, bytes;
     if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
-        !conseco__add_size(n, w, &n) || !conseco__mul_size(n, sizeof(double), &bytes) ||
+        !conseco__add_size(n, CHUNK_DOUBLES, &n) ||
+        !conseco__mul_size(n, sizeof(double), &bytes) ||
         !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
         return 0;
     return bytes;
 }
 
-/* Row buffer only (apply, evaluate). */
-static size_t row_scratch_size(size_t w)
+/* The chunk buffers only (apply, evaluate). */
+static size_t row_scratch_size(void)
 {
-    size_t bytes;
-    if (!conseco__mul_size(w, sizeof(double), &bytes) ||
-        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
-        return 0;
-    return bytes;
+    return CHUNK_DOUBLES * sizeof(double) + CONSECO__ALIGN_SLACK;
 }
+
+
 
 /* --------------------------------------------------------------- score */
+/* Levels are kept as order-preserving 64-bit keys (finite doubles; -0 never
+ * occurs), so the selection is a radix selection on integers. */
+static inline uint64_t key_of(double d)
+{
+    const uint64_t u = conseco__double_bits(d);
+    return (u >> 63) ? ~u : (u | UINT64_C(0x8000000000000000));
+}
+
+static inline double double_of(uint64_t k)
+{
+    return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
+}
+
+#define DIGIT_BITS 10u
+#define BUCKETS (1u << DIGIT_BITS)
+
+static unsigned bit_length64(uint64_t v)
+{
+    unsigned n = 0;
+    while (v != 0) {
+        n++;
+        v >>= 1;
+    }
+    return n;
+}
+
+/* The r-th smallest (0-based) of keys[0..n), n >= 1, and in *above the
+ * smallest key larger than it (all ones if none); overwrites keys. Each round
+ * histograms DIGIT_BITS bits of the spread of the remaining keys and keeps
+ * only the bucket holding rank r; keys of higher buckets are candidates for
+ * *above. `hist` has BUCKETS counters. */
+static uint64_t radix_select(uint64_t *keys, size_t n, size_t r, uint32_t *hist, uint64_t *above)
+{
+    uint64_t best = ~UINT64_C(0);
+    uint64_t lo = keys[0], hi = keys[0];
+    size_t i;
+    for (i = 1; i < n; i++) {
+        lo = keys[i] < lo ? keys[i] : lo;
+        hi = keys[i] > hi ? keys[i] : hi;
+    }
+    while (lo != hi) {
+        const unsigned len = bit_length64(lo ^ hi);
+        const unsigned shift = len > DIGIT_BITS ? len - DIGIT_BITS : 0u;
+        const uint64_t first = lo >> shift;
+        size_t below = 0, b, m = 0;
+        uint64_t nlo = ~UINT64_C(0), nhi = 0;
+        CONSECO_memset(hist, 0, BUCKETS * sizeof *hist);
+        for (i = 0; i < n; i++) hist[(size_t)((keys[i] >> shift) - first)]++;
+        for (b = 0; below + hist[b] <= r; b++) below += hist[b];
+        r -= below;
+        for (i = 0; i < n; i++) {
+            const uint64_t k = keys[i];
+            const size_t kb = (size_t)((k >> shift) - first);
+            if (kb == b) {
+                keys[m++] = k;
+                nlo = k < nlo ? k : nlo;
+                nhi = k > nhi ? k : nhi;
+            } else if (kb > b && k < best) {
+                best = k;
+            }
+        }
+        n = m;
+        lo = nlo;
+        hi = nhi;
+    }
+    *above = best;
+    return lo;
+}
+
+/* Smallest key above l in keys[0..n), or all-ones if none. */
+static uint64_t min_key_above(const uint64_t *keys, size_t n, uint64_t l)
+{
+    uint64_t best = ~UINT64_C(0);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const uint64_t k = keys[i];
+        best = k > l && k < best ? k : best;
+    }
+    return best;
+}
+
 static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
                         const conseco_mask *truth, double tau, void *scratch,
                         size_t scratch_size, double *score)
 {
     const size_t need = smooth_scratch_size(pred->width, pred->height, pred->depth);
     conseco__smooth_plan plan;
-    double *keys, *row, l, above = conseco__inf();
-    size_t n, k = 0, j, y, z, i;
+    uint64_t *keys, l, a1, a2;
+    double *out, *work;
+    size_t n, k = 0, j, y, z;
     uint64_t m;
     int rc, finite = 1;
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     if ((rc = conseco__smooth_plan_make(p, pred, &plan)) != CONSECO_OK) return rc;
     n = pred->width * pred->height * pred->depth;
-    keys = (double *)conseco__align16(scratch, &scratch_size);
-    row = keys + n;
+    keys = (uint64_t *)conseco__align16(scratch, &scratch_size);
+    out = (double *)(void *)(keys + n);
+    work = out + CONSECO__SMOOTH_CHUNK;
     j = n;
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *src = conseco__image_row(pred, y, z);
             const uint8_t *t = conseco__mask_row(truth, y, z);
-            size_t xa, xb, x;
+            size_t xa = 1, xb = 0, x0, x1, from, x;
             if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
             if (!finite) return CONSECO_E_NONFINITE;
-            conseco__smooth_row_levels(&plan, pred, y, z, xa, xb, row);
-            for (x = xa; x <= xb; x++) {
-                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
-                const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
-                const size_t fp = in & (size_t)(t[x] == 0);
-                keys[k] = row[x];
-                keys[j - 1u] = row[x];
-                k += fp;
-                j -= in & (fp ^ 1u);
+            for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
+                 from = x1 + 1u) {
+                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
+                for (x = x0; x <= x1; x++) {
+                    /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
+                    const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
+                    const size_t fp = in & (size_t)(t[x] == 0);
+                    const uint64_t key = key_of(out[x - x0]);
+                    keys[k] = key;
+                    keys[j - 1u] = key;
+                    k += fp;
+                    j -= in & (fp ^ 1u);
+                }
             }
         }
     if (!finite) return CONSECO_E_NONFINITE;
@@ -88,13 +177,14 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
         *score = CONSECO__SMOOTH_LAMBDA_MIN;
         return CONSECO_OK;
     }
-    /* (m+1)-th largest = (k - m)-th smallest */
-    l = conseco__select(keys, k, k - (size_t)m);
-    for (i = 0; i < k; i++)
-        if (keys[i] > l && keys[i] < above) above = keys[i];
-    for (i = j; i < n; i++)
-        if (keys[i] > l && keys[i] < above) above = keys[i];
-    *score = above;
+    /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
+     * the chunk buffers (5 KiB) are free now and hold the histogram */
+    l = radix_select(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
+    a2 = min_key_above(keys + j, n - j, l);
+    a1 = a2 < a1 ? a2 : a1;
+    /* no Yhat level above l: only the empty mask is safe (a key of all ones
+     * would be NaN; levels are finite, so it never is a level) */
+    *score = a1 == ~UINT64_C(0) ? conseco__inf() : double_of(a1);
     return CONSECO_OK;
 }
 
@@ -103,7 +193,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
  * the whole map is checked finite first. */
 typedef void (*visit_fn)(void *ctx, size_t x, size_t y, size_t z, int in, double level);
 
-static int walk(const conseco_smooth_params *p, const conseco_image *pred, double *row,
+static int walk(const conseco_smooth_params *p, const conseco_image *pred, double *out,
                 visit_fn visit, void *ctx)
 {
     conseco__smooth_plan plan;
@@ -114,16 +204,19 @@ static int walk(const conseco_smooth_params *p, const conseco_image *pred, doubl
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *src = conseco__image_row(pred, y, z);
-            size_t xa, xb;
-            if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) {
-                for (x = 0; x < pred->width; x++) visit(ctx, x, y, z, 0, 0.0);
-                continue;
-            }
-            conseco__smooth_row_levels(&plan, pred, y, z, xa, xb, row);
-            for (x = 0; x < pred->width; x++) {
-                const int in = x >= xa && x <= xb && conseco__in_yhat(plan.dtype, src, x, plan.base);
-                visit(ctx, x, y, z, in, in ? row[x] : 0.0);
-            }
+            size_t xa = 1, xb = 0, x0, x1, next = 0;
+            if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) xb = 0;
+            else
+                for (x = xa; conseco__smooth_next_run(&plan, src, x, xb, &x0, &x1); x = x1 + 1u) {
+                    for (; next < x0; next++) visit(ctx, next, y, z, 0, 0.0);
+                    conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out,
+                                               out + CONSECO__SMOOTH_CHUNK);
+                    for (; next <= x1; next++) {
+                        const int in = conseco__in_yhat(plan.dtype, src, next, plan.base);
+                        visit(ctx, next, y, z, in, in ? out[next - x0] : 0.0);
+                    }
+                }
+            for (; next < pred->width; next++) visit(ctx, next, y, z, 0, 0.0);
         }
     return CONSECO_OK;
 }
@@ -144,8 +237,8 @@ static void apply_visit(void *vctx, size_t x, size_t y, size_t z, int in, double
 static int row_scratch(const conseco_image *pred, void *scratch, size_t scratch_size,
                        double **row)
 {
-    const size_t need = row_scratch_size(pred->width);
-    if (need == 0) return CONSECO_E_OVERFLOW;
+    const size_t need = row_scratch_size(); /* conseco_scratch_size() gives more */
+    (void)pred;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     *row = (double *)conseco__align16(scratch, &scratch_size);
     return CONSECO_OK;
@@ -197,12 +290,13 @@ static int smooth_evaluate(const conseco_smooth_params *p, const conseco_image *
 }
 
 /* --------------------------------------------------- the dense level map */
-/* Levels of every pixel into levels[0..n), -inf outside Yhat. Each row is
- * its own workspace. */
+/* Levels of every pixel into levels[0..n), -inf outside Yhat; the chunk
+ * workspace is on the stack (3 KiB): this path has no scratch. */
 static int smooth_levels(const conseco_smooth_params *p, const conseco_image *pred,
                          double *levels)
 {
     conseco__smooth_plan plan;
+    double work[CONSECO__SMOOTH_WORK];
     size_t y, z, x, i = 0;
     int rc, finite = 1;
     if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
@@ -211,9 +305,10 @@ static int smooth_levels(const conseco_smooth_params *p, const conseco_image *pr
         for (y = 0; y < pred->height; y++, i += pred->width) {
             const unsigned char *src = conseco__image_row(pred, y, z);
             double *dst = levels + i;
-            size_t xa = 1, xb = 0;
+            size_t xa = 1, xb = 0, x0, x1;
             if (conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite))
-                conseco__smooth_row_levels(&plan, pred, y, z, xa, xb, dst);
+                for (x = xa; conseco__smooth_next_run(&plan, src, x, xb, &x0, &x1); x = x1 + 1u)
+                    conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, dst + x0, work);
             for (x = 0; x < pred->width; x++)
                 if (!(x >= xa && x <= xb && conseco__in_yhat(plan.dtype, src, x, plan.base)))
                     dst[x] = -conseco__inf();

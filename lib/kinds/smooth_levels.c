@@ -25,6 +25,8 @@
  * Yhat (plus the kernel radius for the first passes).
  */
 #include "smooth_levels.h"
+#include "common/yhat.h"
+#include "common/simd.h"
 
 /* No fused multiply-adds, whatever the including build's flags (gcc in GNU
  * mode contracts by default, and aarch64 has FMA): the levels must not
@@ -115,20 +117,50 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
                                size_t *xa, size_t *xb, int *finite)
 {
     const size_t w = plan->width;
-    size_t x, first = w, last = 0;
-    int ok = 1;
+    size_t x;
     if (plan->dtype == CONSECO_DTYPE_F32) {
+        /* blocks of 16: a block that cannot hold Yhat, NaN or +inf is skipped
+         * after one vector test (-inf shows in the running minimum); the
+         * others are tested exactly. Same answer with or without SIMD. */
         const float *f = (const float *)(const void *)row;
-        const double base = plan->base;
-        for (x = 0; x < w; x++) {
-            const double s = (double)f[x];
-            ok &= s - s == 0.0;
-            if (s >= base) {
+        const float fb = conseco__f32_at_least(plan->base); /* f >= fb <=> (double)f >= base */
+        size_t first = w, last = 0, x0 = 0;
+        unsigned bad = 0;
+#ifdef CONSECO__SIMD
+        const conseco__m128 vb = conseco__mm_set1_ps(fb);
+        conseco__m128 vmin = conseco__mm_set1_ps(0.0f), v[4];
+        for (; x0 + 16u <= w; x0 += 16u) {
+            if (!conseco__f32x16_maybe_in(f + x0, vb, v, &vmin)) continue;
+            for (x = x0; x < x0 + 16u; x++) {
+                uint32_t u;
+                CONSECO_memcpy(&u, &f[x], sizeof u);
+                bad |= (unsigned)((u & 0x7F800000u) == 0x7F800000u);
+                if (f[x] >= fb) {
+                    if (first == w) first = x;
+                    last = x;
+                }
+            }
+        }
+        if (conseco__f32_min_is_neg_inf(vmin)) bad = 1;
+#endif
+        for (x = x0; x < w; x++) {
+            uint32_t u;
+            CONSECO_memcpy(&u, &f[x], sizeof u);
+            bad |= (unsigned)((u & 0x7F800000u) == 0x7F800000u);
+            if (f[x] >= fb) {
                 if (first == w) first = x;
                 last = x;
             }
         }
-    } else {
+        if (bad) *finite = 0;
+        if (first == w) return 0;
+        *xa = first;
+        *xb = last;
+        return 1;
+    }
+    {
+        size_t first = w, last = 0;
+        int ok = 1;
         for (x = 0; x < w; x++) {
             const double s = conseco__pixel(plan->dtype, row, x);
             if (is_float(plan->dtype)) ok &= s - s == 0.0;
@@ -137,26 +169,53 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
                 last = x;
             }
         }
+        if (!ok) *finite = 0;
+        *xa = first;
+        *xb = last;
+        return first < w;
     }
-    if (!ok) *finite = 0;
-    *xa = first;
-    *xb = last;
-    return first < w;
+}
+
+#define RUN_GAP 16u
+
+int conseco__smooth_next_run(const conseco__smooth_plan *plan, const unsigned char *row,
+                             size_t from, size_t xb, size_t *x0, size_t *x1)
+{
+    size_t x, last;
+    if (plan->dtype == CONSECO_DTYPE_F32) {
+        const float *f = (const float *)(const void *)row;
+        const float fb = conseco__f32_at_least(plan->base);
+        for (x = from; x <= xb && !(f[x] >= fb); x++) continue;
+        if (x > xb) return 0;
+        *x0 = last = x;
+        for (x++; x <= xb && x - *x0 < CONSECO__SMOOTH_CHUNK && x - last <= RUN_GAP; x++)
+            if (f[x] >= fb) last = x;
+    } else {
+        for (x = from; x <= xb && !(conseco__pixel(plan->dtype, row, x) >= plan->base); x++)
+            continue;
+        if (x > xb) return 0;
+        *x0 = last = x;
+        for (x++; x <= xb && x - *x0 < CONSECO__SMOOTH_CHUNK && x - last <= RUN_GAP; x++)
+            if (conseco__pixel(plan->dtype, row, x) >= plan->base) last = x;
+    }
+    *x1 = last;
+    return 1;
 }
 
 /* ------------------------------------------------------------ the y pass */
-/* v[x] = w_0 s(x, y0) + sum_k w_k (s(x, y-k) + s(x, y+k)), rows given, x in [a, b].
- * Called with a constant dtype so that each case compiles to its own loop. */
+/* v[i] = w_0 s(a+i, y) + sum_k w_k (s(a+i, y-k) + s(a+i, y+k)), i in [0, len),
+ * rows given. Called with a constant dtype so that each case compiles to its
+ * own (vectorised) loop. */
 static inline void ypass_rows(int dtype, const unsigned char *const *rows, const double *w,
-                              size_t R, size_t a, size_t b, double *v)
+                              size_t R, size_t a, size_t len, double *v)
 {
-    size_t x, k;
-    for (x = a; x <= b; x++) v[x] = w[0] * conseco__pixel(dtype, rows[0], x);
+    size_t i, k;
+    for (i = 0; i < len; i++) v[i] = w[0] * conseco__pixel(dtype, rows[0], a + i);
     for (k = 1; k <= R; k++) {
         const unsigned char *lo = rows[2u * k - 1u], *hi = rows[2u * k];
         const double wk = w[k];
-        for (x = a; x <= b; x++)
-            v[x] = v[x] + wk * (conseco__pixel(dtype, lo, x) + conseco__pixel(dtype, hi, x));
+        for (i = 0; i < len; i++)
+            v[i] = v[i] + wk * (conseco__pixel(dtype, lo, a + i) + conseco__pixel(dtype, hi, a + i));
     }
 }
 
@@ -179,12 +238,12 @@ static double zpass_at(const conseco__smooth_plan *pl, const conseco_image *pred
     return acc;
 }
 
-/* v[a..b] = y-pass(z-pass(s)) on row (y, z). */
+/* v[0 .. len) = y-pass(z-pass(s)) on row (y, z) at x = a .. a + len - 1. */
 static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
-                         size_t z, size_t a, size_t b, double *v)
+                         size_t z, size_t a, size_t len, double *v)
 {
     const size_t R = pl->r[1];
-    size_t x, k;
+    size_t i, k;
     if (pl->r[2] == 0) {
         /* 2-D (or z not blurred): row loops straight from the map */
         const unsigned char *rows[2u * CONSECO__SMOOTH_RMAX + 1u];
@@ -194,19 +253,20 @@ static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pr
             rows[2u * k] = conseco__image_row(pred, clamp_add(y, k, pl->height), z);
         }
         switch (pl->dtype) {
-        case CONSECO_DTYPE_F32: ypass_rows(CONSECO_DTYPE_F32, rows, pl->w[1], R, a, b, v); break;
-        case CONSECO_DTYPE_F64: ypass_rows(CONSECO_DTYPE_F64, rows, pl->w[1], R, a, b, v); break;
-        case CONSECO_DTYPE_U8: ypass_rows(CONSECO_DTYPE_U8, rows, pl->w[1], R, a, b, v); break;
-        case CONSECO_DTYPE_U16: ypass_rows(CONSECO_DTYPE_U16, rows, pl->w[1], R, a, b, v); break;
-        default: ypass_rows(CONSECO_DTYPE_MASK8, rows, pl->w[1], R, a, b, v); break;
+        case CONSECO_DTYPE_F32: ypass_rows(CONSECO_DTYPE_F32, rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_F64: ypass_rows(CONSECO_DTYPE_F64, rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_U8: ypass_rows(CONSECO_DTYPE_U8, rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_U16: ypass_rows(CONSECO_DTYPE_U16, rows, pl->w[1], R, a, len, v); break;
+        default: ypass_rows(CONSECO_DTYPE_MASK8, rows, pl->w[1], R, a, len, v); break;
         }
         return; /* R = 0: w[0] = 1, so v = s exactly */
     }
     /* 3-D: one pixel at a time, same order of operations */
-    for (x = a; x <= b; x++) {
+    for (i = 0; i < len; i++) {
+        const size_t x = a + i;
         double acc;
         if (R == 0) {
-            v[x] = zpass_at(pl, pred, x, y, z);
+            v[i] = zpass_at(pl, pred, x, y, z);
             continue;
         }
         acc = pl->w[1][0] * zpass_at(pl, pred, x, y, z);
@@ -215,21 +275,8 @@ static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pr
             const double hi = zpass_at(pl, pred, x, clamp_add(y, k, pl->height), z);
             acc = acc + pl->w[1][k] * (lo + hi);
         }
-        v[x] = acc;
+        v[i] = acc;
     }
-}
-
-/* The x pass at x from v (valid on the clamped kernel span of x). */
-static inline double xpass_at(const double *v, const double *w, size_t R, size_t x, size_t n)
-{
-    double acc = w[0] * v[x];
-    size_t k;
-    if (x >= R && x + R < n) {
-        for (k = 1; k <= R; k++) acc = acc + w[k] * (v[x - k] + v[x + k]);
-    } else {
-        for (k = 1; k <= R; k++) acc = acc + w[k] * (v[clamp_sub(x, k)] + v[clamp_add(x, k, n)]);
-    }
-    return acc;
 }
 
 static inline double finish(double l)
@@ -240,28 +287,29 @@ static inline double finish(double l)
     return l;
 }
 
+/* Levels of x = xa .. xb (at most one chunk) into dst[0 ..]. work[] holds the
+ * first passes at x = xa - R .. xb + R, positions outside the image
+ * replicating the edge pixel's value (the clamp of the definition). */
 static void gauss_row(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
-                      size_t z, size_t xa, size_t xb, double *dst)
+                      size_t z, size_t xa, size_t xb, double *dst, double *work)
 {
-    const size_t R = pl->r[0], n = pl->width;
+    const size_t R = pl->r[0], n = pl->width, len = xb - xa + 1u;
     const size_t a = clamp_sub(xa, R), b = clamp_add(xb, R, n);
-    double pending[CONSECO__SMOOTH_RMAX + 1u];
-    size_t x;
-    first_passes(pl, pred, y, z, a, b, dst);
-    if (R == 0) {
-        for (x = xa; x <= xb; x++) dst[x] = finish(dst[x]);
-        return;
+    const size_t lead = R - (xa - a); /* positions left of the image */
+    const double *w = pl->w[0];
+    double *v = work;
+    size_t i, k;
+    first_passes(pl, pred, y, z, a, b - a + 1u, v + lead);
+    for (i = 0; i < lead; i++) v[i] = v[lead];
+    for (i = lead + (b - a + 1u); i < len + 2u * R; i++) v[i] = v[lead + (b - a)];
+    /* v[R + i] is position xa + i */
+    for (i = 0; i < len; i++) dst[i] = w[0] * v[R + i];
+    for (k = 1; k <= R; k++) {
+        const double wk = w[k];
+        const double *lo = v + R - k, *hi = v + R + k;
+        for (i = 0; i < len; i++) dst[i] = dst[i] + wk * (lo[i] + hi[i]);
     }
-    /* In place: the value of x is written once no later x reads its input,
-     * i.e. R + 1 steps later; meanwhile it waits in `pending`. */
-    for (x = xa; x <= xb; x++) {
-        if (x >= xa + R + 1u) {
-            const size_t done = x - R - 1u;
-            dst[done] = pending[done % (R + 1u)];
-        }
-        pending[x % (R + 1u)] = finish(xpass_at(dst, pl->w[0], R, x, n));
-    }
-    for (x = (xb >= xa + R ? xb - R : xa); x <= xb; x++) dst[x] = pending[x % (R + 1u)];
+    for (i = 0; i < len; i++) dst[i] = finish(dst[i]);
 }
 
 /* --------------------------------------------------------------- the min */
@@ -284,13 +332,14 @@ static long run_half_width(uint32_t element, long r, long dy, long dz)
 
 static void min_row(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
                     size_t z, size_t xa, size_t xb, double *dst)
+/* dst[x - xa] for x = xa .. xb */
 {
     const long r = (long)pl->radius;
     const long rz = pl->depth > 1u ? r : 0;
     const size_t n = pl->width;
     long dy, dz;
     size_t x;
-    for (x = xa; x <= xb; x++) dst[x] = conseco__inf();
+    for (x = xa; x <= xb; x++) dst[x - xa] = conseco__inf();
     for (dz = -rz; dz <= rz; dz++)
         for (dy = -r; dy <= r; dy++) {
             const long h = run_half_width(pl->element, r, dy, dz);
@@ -301,23 +350,24 @@ static void min_row(const conseco__smooth_plan *pl, const conseco_image *pred, s
             row = conseco__image_row(pred, yy, zz);
             for (x = xa; x <= xb; x++) {
                 const size_t lo = clamp_sub(x, (size_t)h), hi = clamp_add(x, (size_t)h, n);
-                double m = dst[x];
+                double m = dst[x - xa];
                 size_t i;
                 for (i = lo; i <= hi; i++) {
                     const double s = conseco__pixel(pl->dtype, row, i);
                     if (s < m) m = s;
                 }
-                dst[x] = m;
+                dst[x - xa] = m;
             }
         }
-    for (x = xa; x <= xb; x++) dst[x] = finish(dst[x]);
+    for (x = xa; x <= xb; x++) dst[x - xa] = finish(dst[x - xa]);
 }
 
 void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_image *pred,
-                                size_t y, size_t z, size_t xa, size_t xb, double *dst)
+                                size_t y, size_t z, size_t xa, size_t xb, double *dst,
+                                double *work)
 {
     if (plan->filter == CONSECO_SMOOTH_MIN)
         min_row(plan, pred, y, z, xa, xb, dst);
     else
-        gauss_row(plan, pred, y, z, xa, xb, dst);
+        gauss_row(plan, pred, y, z, xa, xb, dst, work);
 }

@@ -14,6 +14,13 @@
 /* Largest kernel radius along an axis: floor(4 * CONSECO_SMOOTH_SIGMA_MAX). */
 #define CONSECO__SMOOTH_RMAX 64u
 
+/* Pixels per chunk of a row: the row loops work on at most this many levels
+ * at a time, so their buffers have a fixed size. */
+#define CONSECO__SMOOTH_CHUNK 256u
+
+/* Doubles of workspace conseco__smooth_row_levels needs. */
+#define CONSECO__SMOOTH_WORK (CONSECO__SMOOTH_CHUNK + 2u * CONSECO__SMOOTH_RMAX)
+
 /* The lowest finite double: lambda_min of the smooth shrinker. */
 #define CONSECO__SMOOTH_LAMBDA_MIN (-1.7976931348623157e308)
 
@@ -36,14 +43,24 @@ int conseco__smooth_plan_make(const conseco_smooth_params *p, const conseco_imag
                               conseco__smooth_plan *plan);
 
 /* Scans one row: 1 if it holds a Yhat pixel, with the first and last in
- * *xa, *xb; *finite is cleared if a float score is NaN or +-inf. */
+ * *xa, *xb; *finite is cleared if a float score is NaN or +-inf (then the
+ * extent may be incomplete). */
 int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned char *row,
                                size_t *xa, size_t *xb, int *finite);
 
-/* Levels of pixels xa..xb of row (y, z) into dst[xa..xb]; dst holds `width`
- * doubles and its other entries are used as workspace. Finite map. */
+/* The next stretch of a row to compute, from x = `from` on (at most xb, the
+ * row's last Yhat pixel): [*x0, *x1] starts and ends on Yhat pixels, holds at
+ * most CONSECO__SMOOTH_CHUNK pixels and stops before a run of more than 16
+ * pixels outside Yhat. 0 if no Yhat pixel is left. */
+int conseco__smooth_next_run(const conseco__smooth_plan *plan, const unsigned char *row,
+                             size_t from, size_t xb, size_t *x0, size_t *x1);
+
+/* Levels of pixels xa..xb of row (y, z), xb - xa < CONSECO__SMOOTH_CHUNK,
+ * into dst[0 .. xb - xa]; `work` holds CONSECO__SMOOTH_WORK doubles. Whole
+ * map finite. Every value is the same whatever the chunking. */
 void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_image *pred,
-                                size_t y, size_t z, size_t xa, size_t xb, double *dst);
+                                size_t y, size_t z, size_t xa, size_t xb, double *dst,
+                                double *work);
 
 /* e^-t for 0 <= t <= 64, in plain double arithmetic (no libm): within a few
  * ulps, and the same bits on every platform. Exposed for the tests. */
