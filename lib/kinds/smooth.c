@@ -159,8 +159,22 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
             for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
                  from = x1 + 1u) {
                 conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
+                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
+                if (plan.dtype == CONSECO_DTYPE_F32) {
+                    const float *f = (const float *)(const void *)src;
+                    const float fb = conseco__f32_at_least(plan.base); /* same test */
+                    for (x = x0; x <= x1; x++) {
+                        const size_t in = (size_t)(f[x] >= fb);
+                        const size_t fp = in & (size_t)(t[x] == 0);
+                        const uint64_t key = key_of(out[x - x0]);
+                        keys[k] = key;
+                        keys[j - 1u] = key;
+                        k += fp;
+                        j -= in & (fp ^ 1u);
+                    }
+                    continue;
+                }
                 for (x = x0; x <= x1; x++) {
-                    /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
                     const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
                     const size_t fp = in & (size_t)(t[x] == 0);
                     const uint64_t key = key_of(out[x - x0]);

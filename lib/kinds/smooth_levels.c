@@ -129,16 +129,24 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
 #ifdef CONSECO__SIMD
         const conseco__m128 vb = conseco__mm_set1_ps(fb);
         conseco__m128 vmin = conseco__mm_set1_ps(0.0f), v[4];
+        const conseco__m128i expo = conseco__mm_set1_epi32(0x7F800000);
         for (; x0 + 16u <= w; x0 += 16u) {
+            unsigned in = 0, i;
+            conseco__m128i nf = conseco__mm_setzero_si128();
             if (!conseco__f32x16_maybe_in(f + x0, vb, v, &vmin)) continue;
-            for (x = x0; x < x0 + 16u; x++) {
-                uint32_t u;
-                CONSECO_memcpy(&u, &f[x], sizeof u);
-                bad |= (unsigned)((u & 0x7F800000u) == 0x7F800000u);
-                if (f[x] >= fb) {
-                    if (first == w) first = x;
-                    last = x;
-                }
+            /* exact: lanes in Yhat (f >= fb; NaN is not) and lanes NaN/inf */
+            for (i = 0; i < 4u; i++) {
+                const conseco__m128i e = conseco__mm_and_si128(conseco__mm_castps_si128(v[i]), expo);
+                nf = conseco__mm_or_si128(nf, conseco__mm_cmpeq_epi32(e, expo));
+                in |= (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[i], vb)) << (4u * i);
+            }
+            if (conseco__mm_movemask_epi8(nf)) bad = 1;
+            if (in) {
+                unsigned lo = 0, hi = 15;
+                while (!((in >> lo) & 1u)) lo++;
+                while (!((in >> hi) & 1u)) hi--;
+                if (first == w) first = x0 + lo;
+                last = x0 + hi;
             }
         }
         if (conseco__f32_min_is_neg_inf(vmin)) bad = 1;
@@ -219,6 +227,64 @@ static inline void ypass_rows(int dtype, const unsigned char *const *rows, const
     }
 }
 
+/* The same for a constant R (1..4): one pass, the sum of one pixel kept in a
+ * register; the same operations in the same order, so the same bits. */
+static inline void ypass_rows_r(int dtype, const unsigned char *const *rows, const double *w,
+                                const size_t R, size_t a, size_t len, double *v)
+{
+    size_t i, k;
+    for (i = 0; i < len; i++) {
+        double acc = w[0] * conseco__pixel(dtype, rows[0], a + i);
+        for (k = 1; k <= R; k++)
+            acc = acc + w[k] * (conseco__pixel(dtype, rows[2u * k - 1u], a + i) +
+                                conseco__pixel(dtype, rows[2u * k], a + i));
+        v[i] = acc;
+    }
+}
+
+static void ypass_f32(const unsigned char *const *rows, const double *w, size_t R, size_t a,
+                      size_t len, double *v)
+{
+    switch (R) {
+    case 1: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 1, a, len, v); break;
+    case 2: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 2, a, len, v); break;
+    case 3: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 3, a, len, v); break;
+    case 4: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 4, a, len, v); break;
+    default: ypass_rows(CONSECO_DTYPE_F32, rows, w, R, a, len, v); break;
+    }
+}
+
+/* The x pass, dst[i] from v[i .. i + 2R] (v[R + i] is the pixel itself). */
+static inline void xpass_r(const double *v, const double *w, const size_t R, size_t len,
+                           double *dst)
+{
+    size_t i, k;
+    for (i = 0; i < len; i++) {
+        double acc = w[0] * v[R + i];
+        for (k = 1; k <= R; k++) acc = acc + w[k] * (v[R + i - k] + v[R + i + k]);
+        dst[i] = acc + 0.0; /* -0 -> +0 */
+    }
+}
+
+static void xpass(const double *v, const double *w, size_t R, size_t len, double *dst)
+{
+    size_t i, k;
+    switch (R) {
+    case 1: xpass_r(v, w, 1, len, dst); return;
+    case 2: xpass_r(v, w, 2, len, dst); return;
+    case 3: xpass_r(v, w, 3, len, dst); return;
+    case 4: xpass_r(v, w, 4, len, dst); return;
+    default: break;
+    }
+    for (i = 0; i < len; i++) dst[i] = w[0] * v[R + i];
+    for (k = 1; k <= R; k++) {
+        const double wk = w[k];
+        const double *lo = v + R - k, *hi = v + R + k;
+        for (i = 0; i < len; i++) dst[i] = dst[i] + wk * (lo[i] + hi[i]);
+    }
+    for (i = 0; i < len; i++) dst[i] = dst[i] + 0.0; /* -0 -> +0 */
+}
+
 /* The z pass at pixel x of the row (y, z): s when z is not blurred. */
 static double zpass_at(const conseco__smooth_plan *pl, const conseco_image *pred, size_t x,
                        size_t y, size_t z)
@@ -253,7 +319,7 @@ static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pr
             rows[2u * k] = conseco__image_row(pred, clamp_add(y, k, pl->height), z);
         }
         switch (pl->dtype) {
-        case CONSECO_DTYPE_F32: ypass_rows(CONSECO_DTYPE_F32, rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_F32: ypass_f32(rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_F64: ypass_rows(CONSECO_DTYPE_F64, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U8: ypass_rows(CONSECO_DTYPE_U8, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U16: ypass_rows(CONSECO_DTYPE_U16, rows, pl->w[1], R, a, len, v); break;
@@ -298,18 +364,14 @@ static void gauss_row(const conseco__smooth_plan *pl, const conseco_image *pred,
     const size_t lead = R - (xa - a); /* positions left of the image */
     const double *w = pl->w[0];
     double *v = work;
-    size_t i, k;
+    size_t i;
     first_passes(pl, pred, y, z, a, b - a + 1u, v + lead);
     for (i = 0; i < lead; i++) v[i] = v[lead];
     for (i = lead + (b - a + 1u); i < len + 2u * R; i++) v[i] = v[lead + (b - a)];
     /* v[R + i] is position xa + i */
-    for (i = 0; i < len; i++) dst[i] = w[0] * v[R + i];
-    for (k = 1; k <= R; k++) {
-        const double wk = w[k];
-        const double *lo = v + R - k, *hi = v + R + k;
-        for (i = 0; i < len; i++) dst[i] = dst[i] + wk * (lo[i] + hi[i]);
-    }
-    for (i = 0; i < len; i++) dst[i] = finish(dst[i]);
+    xpass(v, w, R, len, dst);
+    if (pl->dtype == CONSECO_DTYPE_F64) /* other maps are far from overflowing */
+        for (i = 0; i < len; i++) dst[i] = finish(dst[i]);
 }
 
 /* --------------------------------------------------------------- the min */
