@@ -17,6 +17,8 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/erosion.c
   ${_conseco_lib}/kinds/erosion_apply_cb.c
   ${_conseco_lib}/kinds/erosion_cross2d.c
+  ${_conseco_lib}/kinds/smooth.c
+  ${_conseco_lib}/kinds/smooth_levels.c
   ${_conseco_lib}/kinds/threshold.c
   ${_conseco_lib}/kinds/threshold_fast.c
   ${_conseco_lib}/kinds/vtable.c)

@@ -32,6 +32,7 @@ typedef struct conseco__shrinker {
 typedef union conseco__params {
     conseco_threshold_params threshold;
     conseco_erosion_params erosion;
+    conseco_smooth_params smooth;
     double align_;
 } conseco__params;
 
@@ -77,6 +78,7 @@ typedef struct conseco__ops {
 
 extern const conseco__ops conseco__threshold_ops;
 extern const conseco__ops conseco__erosion_ops;
+extern const conseco__ops conseco__smooth_ops;
 extern const conseco__ops conseco__custom_ops;
 
 /* The one vtable validation (docs/DESIGN.md, conseco.h): version, struct_size
@@ -101,6 +103,7 @@ int conseco__builtin_saved_match(const conseco_shrinker_vtable *vt, uint32_t dom
 /* Built-in params checks: struct_size, reserved, then the ranges. */
 int conseco__threshold_params_check(const conseco_threshold_params *p);
 int conseco__erosion_params_check(const conseco_erosion_params *p);
+int conseco__smooth_params_check(const conseco_smooth_params *p);
 
 /* Threshold fast paths (threshold.c). */
 size_t conseco__threshold_scratch_size(size_t width, size_t height, size_t depth);

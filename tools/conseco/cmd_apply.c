@@ -20,8 +20,9 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: conseco apply (--state STATE --alpha A | --shrinker threshold|erosion\n"
-    "         [--se ...] [--border ...] [--base 0.5] [--top 1] --lambda L) --pred DIR\n"
+    "usage: conseco apply (--state STATE --alpha A | --shrinker threshold|erosion|smooth\n"
+    "         [--se ...] [--border ...] [--base 0.5] [--top 1] [--sigma S] [--filter F]\n"
+    "         [--radius R] --lambda L) --pred DIR\n"
     "         --out DIR [--uncertain DIR] [--overlay DIR [--image DIR]] [--gt DIR\n"
     "         [--metrics FILE.csv|FILE.json [--tau T]]]\n"
     "         [--volume] [--spacing X,Y,Z] [--force] [--quiet]\n"
@@ -31,7 +32,7 @@ static const char help[] =
     "<id>.nii.gz (uint8 0/1, the input's header geometry) for NIfTI inputs.\n"
     "lambda_hat comes from a state saved by `conseco calibrate --save` at risk\n"
     "--alpha, or from an explicit --lambda (a number >= the shrinker's smallest\n"
-    "lambda: --base for threshold, 0 for erosion; or inf). All outputs are written to\n"
+    "lambda: --base for threshold, 0 for erosion, any number for smooth; or inf). All outputs are written to\n"
     "temporary files first and renamed into place only if every image succeeded;\n"
     "Ctrl-C (SIGINT) or SIGTERM removes everything staged and every folder the run\n"
     "created, then exits with 130 or 143.\n"
@@ -80,6 +81,9 @@ static int lambda_from_state(const char *path, double alpha, cli_shrinker_opts *
     } else if (info.kind == CONSECO_KIND_EROSION) {
         o->kind = CONSECO_KIND_EROSION;
         o->erosion = info.erosion;
+    } else if (info.kind == CONSECO_KIND_SMOOTH) {
+        o->kind = CONSECO_KIND_SMOOTH;
+        o->smooth = info.smooth;
     } else {
         free(buf);
         return cli_fail(CLI_EXIT_DATA, "%s: made with the custom shrinker \"%s\", which this "
@@ -423,9 +427,12 @@ int cli_cmd_apply(int argc, char **argv)
     const char *state = NULL, *alpha_s = NULL, *shrinker = NULL, *se = NULL, *border = NULL,
                *base = NULL, *top = NULL, *lambda_s = NULL, *pred_dir = NULL, *out_dir = NULL,
                *unc_dir = NULL, *overlay_dir = NULL, *image_dir = NULL, *gt_dir = NULL,
-               *metrics_path = NULL, *tau_s = NULL;
+               *metrics_path = NULL, *tau_s = NULL, *sigma = NULL, *filter = NULL,
+               *radius = NULL;
     int volume = 0, quiet = 0, want_help = 0, force = 0, rc;
     cli_flag flags[] = {
+        {"sigma", 1, &sigma, NULL},         {"filter", 1, &filter, NULL},
+        {"radius", 1, &radius, NULL},
         {"state", 1, &state, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"shrinker", 1, &shrinker, NULL},   {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},       {"base", 1, &base, NULL},
@@ -478,7 +485,7 @@ int cli_cmd_apply(int argc, char **argv)
     }
     if (state != NULL) {
         double alpha;
-        if (shrinker || se || border || base || top || lambda_s)
+        if (shrinker || se || border || base || top || lambda_s || sigma || filter || radius)
             return cli_fail(CLI_EXIT_USAGE, "apply: --state already fixes the shrinker; "
                                             "do not combine it with --shrinker/--lambda");
         if (!alpha_s) return cli_fail(CLI_EXIT_USAGE, "apply: --state needs --alpha");
@@ -493,6 +500,7 @@ int cli_cmd_apply(int argc, char **argv)
         if (alpha_s) return cli_fail(CLI_EXIT_USAGE, "apply: --alpha only goes with --state");
         if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK)
             return rc;
+        if ((rc = cli_smooth_tune(&opts, 1, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
         if ((rc = parse_lambda(lambda_s, &lambda)) != CLI_EXIT_OK) return rc;
         if ((rc = cli_check_lambda(&opts, opts.kind, lambda)) != CLI_EXIT_OK) return rc;
     }

@@ -18,8 +18,9 @@
 #include <sys/stat.h>
 
 static const char help[] =
-    "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
-    "         [--border foreground|background] [--base 0.5] [--top 1] --tau T --alpha A\n"
+    "usage: conseco calibrate --shrinker threshold|erosion|smooth [--se cross|square|disk]\n"
+    "         [--border foreground|background] [--base 0.5] [--top 1] [--sigma S]\n"
+    "         [--filter gauss|min] [--radius R] --tau T --alpha A\n"
     "         --pred DIR --gt DIR [--save STATE] [--strict] [--volume]\n"
     "         [--spacing X,Y,Z] [--threads N] [--json] [--quiet]\n"
     "\n"
@@ -27,9 +28,13 @@ static const char help[] =
     "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
     "smallest score (inf when k > n: only the empty mask is then guaranteed).\n"
     "\n"
-    "  --shrinker NAME  threshold (raise the score cut-off) or erosion (erode Yhat)\n"
+    "  --shrinker NAME  threshold (raise the score cut-off), erosion (erode Yhat) or\n"
+    "                   smooth (raise a cut-off on the blurred score map)\n"
     "  --se NAME        erosion structuring element: cross (default), square, disk\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
+    "  --sigma S        smooth: Gaussian sigma in pixels (1), or in mm as e.g. 1.5mm\n"
+    "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
+    "                   --se of radius --radius R, default 1)\n"
     "  --base B         threshold that makes the predicted mask Yhat = {s >= B} (0.5)\n"
     "  --top T          threshold shrinker: largest lambda (1); any finite B <= T. For\n"
     "                   logits or other unbounded scores: --base 0 --top <largest logit>\n"
@@ -114,12 +119,27 @@ static int check_save(const char *save, const cli_dataset *pred, const cli_datas
     return CLI_EXIT_OK;
 }
 
+/* The smooth shrinker's params as JSON members (after "shrinker"). */
+static void print_smooth_json(const conseco_smooth_params *p)
+{
+    printf("\"se\": ");
+    if (p->filter == CONSECO_SMOOTH_MIN) printf("\"%s\"", cli_element_name(p->element));
+    else printf("null");
+    printf(", \"border\": null, \"filter\": \"%s\", \"sigma\": ",
+           p->filter == CONSECO_SMOOTH_MIN ? "min" : "gauss");
+    cli_json_number(stdout, p->sigma);
+    printf(", \"sigma_units\": \"%s\", \"radius\": %u, ",
+           p->units == CONSECO_UNITS_MM ? "mm" : "px", (unsigned)p->radius);
+}
+
 static void print_json(const cli_shrinker_opts *o, double tau, double alpha, size_t n, size_t k,
                        double lambda, const cli_dataset *pred, const double *scores)
 {
     size_t i;
     printf("{\"shrinker\": \"%s\", ", cli_kind_name(o->kind));
-    if (o->kind == CONSECO_KIND_EROSION)
+    if (o->kind == CONSECO_KIND_SMOOTH)
+        print_smooth_json(&o->smooth);
+    else if (o->kind == CONSECO_KIND_EROSION)
         printf("\"se\": \"%s\", \"border\": \"%s\", ", cli_element_name(o->erosion.element),
                cli_border_name(o->erosion.border));
     else
@@ -147,7 +167,11 @@ static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, 
     char buf[40];
     size_t i, inf = 0, n_min = 0;
     for (i = 0; i < n; i++) inf += !(scores[i] <= 1.7976931348623157e308);
-    if (o->kind == CONSECO_KIND_EROSION)
+    if (o->kind == CONSECO_KIND_SMOOTH) {
+        char d[80];
+        printf("shrinker: smooth (%s, base %g)\n", cli_smooth_describe(&o->smooth, d, sizeof d),
+               o->smooth.base);
+    } else if (o->kind == CONSECO_KIND_EROSION)
         printf("shrinker: erosion (se %s, border %s, base %g)\n",
                cli_element_name(o->erosion.element), cli_border_name(o->erosion.border),
                o->erosion.base);
@@ -178,9 +202,12 @@ int cli_cmd_calibrate(int argc, char **argv)
 {
     const char *spacing_s = NULL, *threads_s = NULL;
     const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
-               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL;
+               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL,
+               *sigma = NULL, *filter = NULL, *radius = NULL;
     int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
+        {"sigma", 1, &sigma, NULL},       {"filter", 1, &filter, NULL},
+        {"radius", 1, &radius, NULL},
         {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
@@ -211,6 +238,7 @@ int cli_cmd_calibrate(int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE,
                         "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
     if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_smooth_tune(&opts, 1, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;

@@ -161,7 +161,7 @@ static int demo_write(demo_data *d, const char *out, int quiet)
     char *pred = cli_path_join(out, "pred"), *gt = cli_path_join(out, "gt"),
          *ov = cli_path_join(out, "overlays");
     unsigned char *tmp = (unsigned char *)malloc(d->pixels);
-    double lam_t = 0.0, lam_e = 0.0;
+    double lam_t = 0.0, lam_e = 0.0, lam_s = 0.0;
     char ids[96];
     size_t i, j;
     int rc = CLI_EXIT_OK;
@@ -190,17 +190,21 @@ static int demo_write(demo_data *d, const char *out, int quiet)
         rc = demo_overlays(d, &o, CONSECO_KIND_THRESHOLD, ov, &st, &lam_t, ids, sizeof ids);
     if (rc == CLI_EXIT_OK)
         rc = demo_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_e, ids, sizeof ids);
+    if (rc == CLI_EXIT_OK)
+        rc = demo_overlays(d, &o, CONSECO_KIND_SMOOTH, ov, &st, &lam_s, ids, sizeof ids);
     if (rc == CLI_EXIT_OK) rc = cli_staging_commit(&st);
     else cli_staging_abort(&st);
     if (rc == CLI_EXIT_OK && !quiet) {
-        char a[40], b[40];
+        char a[40], b[40], c[40];
         cli_format_double(lam_t, a, sizeof a);
         cli_format_double(lam_e, b, sizeof b);
+        cli_format_double(lam_s, c, sizeof c);
         printf("\nwrote %s/pred, %s/gt (%lu images) and %s/overlays\n", out, out,
                (unsigned long)d->cfg.count, out);
         printf("overlays: test images %s, tau 0.01, alpha 0.1, calibrated on images 0..%lu: "
-               "threshold lambda_hat = %s, erosion lambda_hat = %s\n",
-               ids, (unsigned long)(d->cfg.count / 2 - 1), a, b);
+               "threshold lambda_hat = %s, erosion lambda_hat = %s, smooth (sigma 1) "
+               "lambda_hat = %s\n",
+               ids, (unsigned long)(d->cfg.count / 2 - 1), a, b, c);
         printf("next: conseco calibrate --shrinker threshold --tau 0.1 --alpha 0.1 "
                "--pred %s --gt %s\n", pred, gt);
     }
@@ -244,6 +248,7 @@ int cli_cmd_demo(int argc, char **argv)
     cfg.shrinkers = &opts;
     cfg.ids = NULL;
     cfg.quiet = quiet;
+    cfg.methods = CLI_METHODS_DEFAULT | (1u << CLI_METHOD_SMOOTH); /* smooth next to the paper's */
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
         printf("synthetic polyp-like data (conseco_synth, seed %llu)\n",

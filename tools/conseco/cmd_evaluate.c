@@ -17,16 +17,23 @@ static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
     "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
-    "         [--volume] [--spacing X,Y,Z] [--json] [--quiet]\n"
+    "         [--methods baseline,threshold,erosion,smooth] [--sigma S]\n"
+    "         [--filter gauss|min] [--radius R] [--volume] [--spacing X,Y,Z]\n"
+    "         [--json] [--quiet]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
-    "and ATP (mean \u00b1 sd over splits) of Baseline (Yhat), Threshold and Erosion per tau.\n"
+    "and ATP (mean \u00b1 sd over splits) of the chosen methods per tau.\n"
     "Split s uses splitmix64 seeded with seed + s and a Fisher-Yates shuffle; the\n"
     "numbers differ from numpy-made splits by sampling noise only.\n"
     "\n"
     "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
     "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
+    "  --methods LIST   any of baseline, threshold, erosion, smooth, comma-separated\n"
+    "                   (rows come in that order); default: the paper's three\n"
+    "  --sigma S        smooth: Gaussian sigma in pixels (1), or in mm as e.g. 1.5mm\n"
+    "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
+    "                   --se of radius --radius R, default 1)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
     CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
@@ -37,7 +44,8 @@ int cli_cmd_evaluate(int argc, char **argv)
     const char *spacing_s = NULL;
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
-               *base = NULL, *top = NULL;
+               *base = NULL, *top = NULL, *methods = NULL, *sigma = NULL, *filter = NULL,
+               *radius = NULL;
     int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
@@ -47,8 +55,10 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
         {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
-        {"spacing", 1, &spacing_s, NULL},    {"top", 1, &top, NULL},
-        {"strict", 0, NULL, &strict},
+        {"spacing", 1, &spacing_s, NULL}, {"top", 1, &top, NULL},
+        {"strict", 0, NULL, &strict},     {"methods", 1, &methods, NULL},
+        {"sigma", 1, &sigma, NULL},       {"filter", 1, &filter, NULL},
+        {"radius", 1, &radius, NULL},
     };
     double taus[MAX_TAUS];
     unsigned long long v;
@@ -78,6 +88,8 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.quiet = quiet;
     cfg.shrinkers = &opts;
     cfg.ids = NULL;
+    cfg.methods = 0;
+    if (methods && (rc = cli_parse_methods(methods, &cfg.methods)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0) return rc;
     for (i = 0; i < cfg.tau_count; i++)
         if ((rc = cli_check_tau(taus[i])) != CLI_EXIT_OK) return rc;
@@ -98,6 +110,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE, "--cal-fraction must be in (0, 1)");
     cli_shrinker_defaults(&opts);
     if ((rc = cli_shrinker_tune(&opts, se, border, base, top)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_smooth_tune(&opts, 0, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
 
     if ((rc = cli_pairs_load(pred_dir, gt_dir, quiet, strict, &pairs)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_eval_split_sizes(pairs.count, cfg.cal_fraction, &n_cal)) != CLI_EXIT_OK) {

@@ -76,7 +76,8 @@ void cli_eval_print_json(FILE *f, const cli_eval_result *r, const cli_eval_confi
 
 void cli_eval_print_table(FILE *f, const cli_eval_result *r, const cli_eval_config *cfg)
 {
-    static const char *const label[] = {"Baseline", "Threshold", "Erosion"};
+    static const char *const label[] = {"Baseline", "Threshold", "Erosion", "Smooth"};
+    const unsigned methods = cfg->methods ? cfg->methods : CLI_METHODS_DEFAULT;
     char alpha[40];
     size_t i;
     const cli_shrinker_opts *o = cfg->shrinkers;
@@ -86,13 +87,19 @@ void cli_eval_print_table(FILE *f, const cli_eval_result *r, const cli_eval_conf
             (unsigned long)r->n, (unsigned long long)cfg->splits,
             (unsigned long long)cfg->seed, (unsigned long)r->n_cal, (unsigned long)r->n_test,
             alpha);
-    fprintf(f, "Yhat = {score >= %g}; erosion: %s, border %s\n\n", o->threshold.base,
+    fprintf(f, "Yhat = {score >= %g}; erosion: %s, border %s", o->threshold.base,
             cli_element_name(o->erosion.element), cli_border_name(o->erosion.border));
+    if (methods & (1u << CLI_METHOD_SMOOTH)) {
+        char d[80];
+        fprintf(f, "; smooth: %s", cli_smooth_describe(&o->smooth, d, sizeof d));
+    }
+    fputs("\n\n", f);
     fprintf(f, "%-12s %-10s  %-15s  %-15s  %-15s\n", "tau", "Method", "EV", "CR", "ATP");
     for (i = 0; i < r->row_count; i++) {
         const cli_eval_row *row = &r->rows[i];
         char tau[40] = "";
-        if (row->method == CLI_METHOD_BASELINE) cli_format_double(row->tau, tau, sizeof tau);
+        if (i == 0 || r->rows[i - 1].tau != row->tau) /* first row of each tau */
+            cli_format_double(row->tau, tau, sizeof tau);
         fprintf(f, "%-12s %-10s  %.3f \u00b1 %.3f    %.3f \u00b1 %.3f    %.3f \u00b1 %.3f\n", tau,
                 label[row->method], row->ev.mean, row->ev.sd, row->cr.mean, row->cr.sd,
                 row->atp.mean, row->atp.sd);
