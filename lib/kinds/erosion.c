@@ -98,42 +98,57 @@ typedef struct level_map {
 static size_t box_cells(const conseco__box *box) { return box->n[0] * box->n[1] * box->n[2]; }
 
 /* |Yhat| and its bounding box; sets up the box and its open margins. */
-static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
-                     level_map *m)
+int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
+                              conseco__yhat_box *out)
 {
     const size_t dims[3] = {pred->width, pred->height, pred->depth};
     size_t hi[3] = {0, 0, 0}, x, y, z;
     int a, rc;
     if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
-    m->pred = pred;
-    m->metric = metric_of(p->element);
-    m->predicted = 0;
-    m->lo[0] = pred->width;
-    m->lo[1] = pred->height;
-    m->lo[2] = pred->depth;
+    out->predicted = 0;
+    out->lo[0] = pred->width;
+    out->lo[1] = pred->height;
+    out->lo[2] = pred->depth;
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
             for (x = 0; x < pred->width; x++) {
                 if (!conseco__in_yhat(pred->dtype, row, x, p->base)) continue;
-                m->predicted++;
-                if (x < m->lo[0]) m->lo[0] = x;
+                out->predicted++;
+                if (x < out->lo[0]) out->lo[0] = x;
                 if (x > hi[0]) hi[0] = x;
-                if (y < m->lo[1]) m->lo[1] = y;
+                if (y < out->lo[1]) out->lo[1] = y;
                 if (y > hi[1]) hi[1] = y;
-                if (z < m->lo[2]) m->lo[2] = z;
+                if (z < out->lo[2]) out->lo[2] = z;
                 if (z > hi[2]) hi[2] = z;
             }
         }
-    if (m->predicted == 0) return CONSECO_OK;
+    if (out->predicted == 0) return CONSECO_OK;
     for (a = 0; a < 3; a++) {
         /* a 2-D image has nothing above or below it, whatever the policy */
         const int faces = a < 2 || pred->depth > 1;
         const int outside_bg = faces && p->border == CONSECO_BORDER_BACKGROUND;
-        m->box.n[a] = hi[a] - m->lo[a] + 1;
-        m->box.open_lo[a] = (unsigned char)(m->lo[a] > 0 || outside_bg);
-        m->box.open_hi[a] = (unsigned char)(hi[a] + 1 < dims[a] || outside_bg);
+        out->box.n[a] = hi[a] - out->lo[a] + 1;
+        out->box.open_lo[a] = (unsigned char)(out->lo[a] > 0 || outside_bg);
+        out->box.open_hi[a] = (unsigned char)(hi[a] + 1 < dims[a] || outside_bg);
     }
+    return CONSECO_OK;
+}
+
+static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
+                     level_map *m)
+{
+    conseco__yhat_box yb;
+    int rc = conseco__erosion_yhat_box(p, pred, &yb);
+    if (rc != CONSECO_OK) return rc;
+    m->pred = pred;
+    m->metric = metric_of(p->element);
+    m->predicted = yb.predicted;
+    if (m->predicted == 0) return CONSECO_OK;
+    m->lo[0] = yb.lo[0];
+    m->lo[1] = yb.lo[1];
+    m->lo[2] = yb.lo[2];
+    m->box = yb.box;
     return conseco__distance_fits(&m->box, m->metric);
 }
 
@@ -197,7 +212,8 @@ size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t wid
                                      size_t height, size_t depth)
 {
     size_t dist, work, hist, hist_len, total;
-    (void)p; /* every element needs the same areas */
+    if (p != NULL && p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_scratch_size(width, height, depth);
     if (width == 0 || height == 0 || depth == 0) return 0;
     if (!layout_sizes(width, height, depth, &dist, &work, &hist, &hist_len)) return 0;
     if (!conseco__add_size(dist, work, &total) || !conseco__add_size(total, hist, &total) ||
@@ -381,6 +397,7 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
     size_t n, total, cells, d_off, wl, x, y, z, i = 0, b = 0;
     int rc = callback_start(user, pred, levels, count, &n);
     if (rc != CONSECO_OK) return rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM) return conseco__erosion_mm_levels(p, pred, levels, n);
     if ((rc = find_yhat(p, pred, &m)) != CONSECO_OK) return rc;
     if (m.predicted == 0) {
         for (i = 0; i < n; i++) levels[i] = -conseco__inf();
@@ -445,6 +462,8 @@ int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image 
                            size_t scratch_size, double *score)
 {
     int rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_score(p, pred, truth, tau, scratch, scratch_size, score);
     if (!fused_takes(p, pred))
         return general_score(p, pred, truth, tau, scratch, scratch_size, score);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -456,6 +475,9 @@ int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image 
                            const conseco_mask_out *inner, const conseco_mask_out *uncertain)
 {
     int rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_apply(p, pred, lambda, scratch, scratch_size, inner,
+                                         uncertain);
     if (!fused_takes(p, pred))
         return general_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -467,6 +489,9 @@ int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_ima
                               void *scratch, size_t scratch_size, conseco_image_metrics *out)
 {
     int rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_evaluate(p, pred, truth, lambda, tau, scratch,
+                                            scratch_size, out);
     if (!fused_takes(p, pred))
         return general_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -513,7 +538,7 @@ int conseco__erosion_params_check(const conseco_erosion_params *p)
     if (p == NULL) return CONSECO_E_NULL;
     /* the 0.2 layout at least (later members are appended; we read ours) */
     if (p->struct_size < sizeof *p || p->reserved != 0) return CONSECO_E_BAD_SHRINKER;
-    if (p->element < CONSECO_ELEMENT_CROSS || p->element > CONSECO_ELEMENT_DISK)
+    if (p->element < CONSECO_ELEMENT_CROSS || p->element > CONSECO_ELEMENT_BALL_MM)
         return CONSECO_E_BAD_SHRINKER;
     if (p->border != CONSECO_BORDER_FOREGROUND && p->border != CONSECO_BORDER_BACKGROUND)
         return CONSECO_E_BAD_SHRINKER;
@@ -531,6 +556,9 @@ static int op_load(const conseco_shrinker *in, conseco__shrinker *out)
     int rc = conseco__erosion_params_check((const conseco_erosion_params *)in->user);
     if (rc != CONSECO_OK) return rc;
     out->vt = erosion_vt;
+    /* ball-mm: lambda is any real >= 0 */
+    if (((const conseco_erosion_params *)in->user)->element == CONSECO_ELEMENT_BALL_MM)
+        out->vt.domain = CONSECO_DOMAIN_REAL;
     out->user = in->user;
     out->ops = &conseco__erosion_ops;
     return CONSECO_OK;
