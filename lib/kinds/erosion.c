@@ -109,9 +109,17 @@ int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_ima
     out->lo[0] = pred->width;
     out->lo[1] = pred->height;
     out->lo[2] = pred->depth;
+    const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
+    const float fb = f32 ? conseco__f32_at_least(p->base) : 0.0f;
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
+            if (f32) { /* float32 rows without a Yhat pixel are skipped in one branch-free pass */
+                const float *fr = (const float *)(const void *)row;
+                int any = 0;
+                for (x = 0; x < pred->width; x++) any |= fr[x] >= fb;
+                if (!any) continue;
+            }
             for (x = 0; x < pred->width; x++) {
                 if (!conseco__in_yhat(pred->dtype, row, x, p->base)) continue;
                 out->predicted++;
