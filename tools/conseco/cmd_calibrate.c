@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 static const char help[] =
-    "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
+    "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk|ball-mm]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] --tau T --alpha A\n"
     "         --pred DIR --gt DIR [--save STATE] [--strict] [--json] [--quiet]\n"
     "\n"
@@ -25,7 +25,8 @@ static const char help[] =
     "smallest score (inf when k > n: only the empty mask is then guaranteed).\n"
     "\n"
     "  --shrinker NAME  threshold (raise the score cut-off) or erosion (erode Yhat)\n"
-    "  --se NAME        erosion structuring element: cross (default), square, disk\n"
+    "  --se NAME        erosion structuring element: cross (default), square, disk,\n"
+    "                   ball-mm (Euclidean ball in millimetres, uses the spacing)\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
     "  --base B         threshold that makes the predicted mask Yhat = {s >= B} (0.5)\n"
     "  --top T          threshold shrinker: largest lambda (1); any finite B <= T. For\n"
