@@ -14,7 +14,7 @@
  *
  * Scratch (16-byte aligned): N uint32 codes (4 bytes per voxel; only the
  * bounding box plus its margin is used), the envelope work of
- * distance_mm.c, 256 size_t counters; plus CONSECO__ALIGN_SLACK. The score
+ * distance_mm.c, 256 uint32 counters (k < 2^32: codes need it); plus CONSECO__ALIGN_SLACK. The score
  * compacts the codes of false positives in place and selects the order
  * statistic by radix on the bits of d, recomputed from the codes (no array
  * of doubles).
@@ -32,7 +32,7 @@ typedef struct mm_map {
 typedef struct mm_layout {
     uint32_t *code;
     void *work;
-    size_t *counts;
+    uint32_t *counts;
 } mm_layout;
 
 static size_t round8(size_t v) { return (v + 7u) & ~(size_t)7u; }
@@ -54,7 +54,7 @@ size_t conseco__erosion_mm_scratch_size(size_t width, size_t height, size_t dept
     if (width == 0 || height == 0 || depth == 0) return 0;
     if (!sizes(width, height, depth, &codes, &work)) return 0;
     if (!conseco__add_size(codes, work, &total) ||
-        !conseco__add_size(total, 256 * sizeof(size_t), &total) ||
+        !conseco__add_size(total, 256 * sizeof(uint32_t), &total) ||
         !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
         return 0;
     return total;
@@ -71,7 +71,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->code = (uint32_t *)(void *)base;
     lay->work = base + codes;
-    lay->counts = (size_t *)(void *)(base + codes + work);
+    lay->counts = (uint32_t *)(void *)(base + codes + work);
     return CONSECO_OK;
 }
 
@@ -131,7 +131,7 @@ static uint64_t key_of(const mm_map *mp, uint32_t code)
  * on the bits of the (non-negative) doubles, 8 bits a pass from the
  * highest bit where two keys differ; codes are reordered. */
 static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64_t need,
-                             size_t *counts)
+                             uint32_t *counts)
 {
     const uint64_t first = key_of(mp, codes[0]);
     uint64_t diff = 0;
@@ -143,7 +143,7 @@ static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64
     for (;;) {
         size_t j = 0, acc = 0;
         unsigned digit = 255;
-        CONSECO_memset(counts, 0, 256 * sizeof(size_t));
+        CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
         for (i = 0; i < k; i++) counts[(key_of(mp, codes[i]) >> shift) & 255u]++;
         for (;; digit--) {
             if ((uint64_t)(acc + counts[digit]) >= need) break;
