@@ -216,13 +216,77 @@ static void random_cases(int three_d, uint64_t seed, int count)
 static void test_random_2d(void **state)
 {
     (void)state;
-    random_cases(0, 11, 3000);
+    random_cases(0, 11, 6000);
 }
 
 static void test_random_3d(void **state)
 {
     (void)state;
-    random_cases(1, 12, 2000);
+    random_cases(1, 12, 6000);
+}
+
+/* Medium volumes (up to 48 x 40 x 12, blobs with holes): long envelope lines
+ * where the estimated crossings of the transform matter; levels and scores. */
+static void test_medium(void **state)
+{
+    tu_rng r = {14};
+    int it;
+    (void)state;
+    for (it = 0; it < 60; it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        double *ref_d, *levels, got, want, tau;
+        size_t i, ss;
+        void *scratch;
+        const double cx = 0.5, cy = 0.5, cz = 0.5;
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 16, 48);
+        c.h = tu_range(&r, 16, 40);
+        c.d = it % 4 == 0 ? 1 : tu_range(&r, 2, 12);
+        c.n = c.w * c.h * c.d;
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = (double)(i % c.w) / (double)c.w - cx,
+                         y = (double)(i / c.w % c.h) / (double)c.h - cy,
+                         z = c.d > 1 ? (double)(i / (c.w * c.h)) / (double)c.d - cz : 0.0;
+            const double q = x * x * 4.0 + y * y * 5.0 + z * z * 3.0;
+            c.yhat[i] = (uint8_t)(q < 0.9 && tu_uniform(&r) > 0.01);
+            c.truth[i] = (uint8_t)(q < 0.5 + 0.1 * tu_uniform(&r));
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        ref_d = malloc(c.n * sizeof(double));
+        levels = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        assert_int_equal(s.vtable->levels(s.user, &im, levels, c.n), 0);
+        for (i = 0; i < c.n; i++) {
+            const double want_l = !c.yhat[i]             ? -INFINITY
+                                  : ref_d[i] == INFINITY ? INFINITY
+                                                         : nextafter(ref_d[i], 0.0);
+            if (!same(levels[i], want_l))
+                fail_msg("medium level %zu: %.17g want %.17g sp %.17g %.17g %.17g", i, levels[i],
+                         want_l, c.sp[0], c.sp[1], c.sp[2]);
+        }
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        tau = tu_uniform(&r) * 0.3;
+        assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
+        want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
+        if (!same(got, want)) fail_msg("medium score %.17g want %.17g", got, want);
+        free(scratch);
+        free(ref_d);
+        free(levels);
+        free_case(&c);
+    }
 }
 
 /* The exact distance against the literal one, offsets up to 2^24. */
@@ -396,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_distance_exact),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_state),
+        cmocka_unit_test(test_medium),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),
     };

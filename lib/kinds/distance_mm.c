@@ -365,23 +365,49 @@ static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, 
         }
         {
             const uint32_t ka = kk[cx->pa], kb = cx->pb >= 0 ? kk[cx->pb] : 0u;
-            while (k > 0 && diff_sign(cx, e, k - 1, (int64_t)e->start[k - 1], uu, ka, kb) < 0)
-                k--;
+            /* f_u(q) < f_t(q) <=> q > x_t, the real crossing of the two parabolas.
+             * x is x_t from the rounded g (relative error < 5 ulps each), within
+             * err of it; the exact sign decides only when err straddles. */
+            double x = 0.0, err = -1.0;
+            while (k > 0) {
+                const size_t t = k - 1;
+                const int64_t ts = (int64_t)e->site[t], st0 = (int64_t)e->start[t];
+                const double den = m->s2[cx->axis] * (double)(uu - ts);
+                x = 0.5 * ((double)(ts + uu) + (g - e->g[t]) / den);
+                err = ((g + e->g[t]) / den + (x < 0.0 ? -x : x)) * 0x1p-46 + 0x1p-30;
+                if (x + err < (double)st0) { /* u beats t from t's start on */
+                    k--;
+                    continue;
+                }
+                if (x - err >= (double)st0) break;
+                err = -1.0; /* undecided: exact, and no estimate for w */
+                if (diff_sign(cx, e, t, st0, uu, ka, kb) < 0) {
+                    k--;
+                    continue;
+                }
+                break;
+            }
             if (k == 0) {
                 e->start[0] = 1;
             } else {
-                /* first q > start with f_u(q) < f_t(q): estimate, then fix exactly */
+                /* first q > start with f_u(q) < f_t(q), i.e. floor(x_t) + 1 */
                 const size_t t = k - 1;
                 const int64_t ts = (int64_t)e->site[t], lo_q = (int64_t)e->start[t] + 1;
-                const double x = 0.5 * ((double)(ts + uu) +
-                                        (g - e->g[t]) / (m->s2[cx->axis] * (double)(uu - ts)));
                 int64_t w;
-                if (!(x < (double)last)) w = last + 1;
-                else if (!(x >= (double)lo_q)) w = lo_q;
-                else w = (int64_t)x + 1;
+                if (err >= 0.0 && x - err >= (double)lo_q - 1.0 && x + err < (double)last + 1.0 &&
+                    (int64_t)(x - err) == (int64_t)(x + err)) {
+                    w = (int64_t)(x - err) + 1; /* no integer within err: floor is known */
+                } else {
+                    x = 0.5 * ((double)(ts + uu) +
+                               (g - e->g[t]) / (m->s2[cx->axis] * (double)(uu - ts)));
+                    if (!(x < (double)last)) w = last + 1;
+                    else if (!(x >= (double)lo_q)) w = lo_q;
+                    else w = (int64_t)x + 1;
+                    if (w < lo_q) w = lo_q;
+                    while (w > lo_q && diff_sign(cx, e, t, w - 1, uu, ka, kb) < 0) w--;
+                    while (w <= last && diff_sign(cx, e, t, w, uu, ka, kb) >= 0) w++;
+                }
                 if (w < lo_q) w = lo_q;
-                while (w > lo_q && diff_sign(cx, e, t, w - 1, uu, ka, kb) < 0) w--;
-                while (w <= last && diff_sign(cx, e, t, w, uu, ka, kb) >= 0) w++;
                 if (w > last) continue;
                 e->start[k] = (uint32_t)w;
             }

@@ -214,23 +214,36 @@ void ref_mm_distances(const uint8_t *yhat, size_t w, size_t h, size_t d,
     for (i = 0; i < w * h * d; i++) {
         const long px = (long)(i % w), py = (long)(i / w % h), pz = (long)(i / (w * h));
         big best;
-        int found = 0;
+        double approx = INFINITY;
+        int found = 0, pass;
         long qx, qy, qz;
         out[i] = 0.0;
         if (!yhat[i]) continue;
         memset(&best, 0, sizeof best);
-        for (qz = -padz; qz < (long)d + padz; qz++)
-            for (qy = -pad; qy < (long)h + pad; qy++)
-                for (qx = -pad; qx < (long)w + pad; qx++) {
-                    const int inside = qx >= 0 && qy >= 0 && qz >= 0 && qx < (long)w &&
-                                       qy < (long)h && qz < (long)d;
-                    big n;
-                    if (inside && yhat[(size_t)qx + w * ((size_t)qy + h * (size_t)qz)])
-                        continue; /* in Yhat: not outside */
-                    n = squared(&mt, absdiff(px, qx), absdiff(py, qy), absdiff(pz, qz));
-                    if (!found || big_cmp(n, best) < 0) best = n;
-                    found = 1;
-                }
+        /* pass 0: the minimum in double (relative error below 2^-50); pass 1:
+         * the exact minimum over every voxel whose double is within 2^-40 of
+         * it (a superset of the exact minimisers) */
+        for (pass = 0; pass < 2; pass++)
+            for (qz = -padz; qz < (long)d + padz; qz++)
+                for (qy = -pad; qy < (long)h + pad; qy++)
+                    for (qx = -pad; qx < (long)w + pad; qx++) {
+                        const int inside = qx >= 0 && qy >= 0 && qz >= 0 && qx < (long)w &&
+                                           qy < (long)h && qz < (long)d;
+                        const double ex = sp[0] * (double)(px - qx), ey = sp[1] * (double)(py - qy),
+                                     ez = sp[2] * (double)(pz - qz);
+                        const double dd = ex * ex + ey * ey + ez * ez;
+                        big n;
+                        if (inside && yhat[(size_t)qx + w * ((size_t)qy + h * (size_t)qz)])
+                            continue; /* in Yhat: not outside */
+                        if (pass == 0) {
+                            if (dd < approx) approx = dd;
+                            continue;
+                        }
+                        if (dd > approx * (1.0 + 0x1p-40)) continue;
+                        n = squared(&mt, absdiff(px, qx), absdiff(py, qy), absdiff(pz, qz));
+                        if (!found || big_cmp(n, best) < 0) best = n;
+                        found = 1;
+                    }
         out[i] = found ? rounded_root(best, mt.emin) : INFINITY;
     }
 }

@@ -4,7 +4,8 @@
  * Yhat the minimum over every voxel outside Yhat (and, under the background
  * policy, every voxel of the one-voxel padding; a 2-D image, depth 1, has no
  * padding above or below) of the exact squared distance, in exact integer
- * arithmetic (spacing s = M 2^E with integer M, 256-bit sums); the distance
+ * arithmetic (spacing s = M 2^E with integer M, 256-bit sums; a first pass in
+ * double only narrows the candidates to those within 2^-40 of the minimum); the distance
  * is the correctly rounded (ties to even) square root, found by comparing
  * the exact midpoints between neighbouring doubles. Exact while the squared
  * sums stay below 2^250: spacings within a factor 2^40 of each other and
