@@ -372,9 +372,9 @@ static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, 
             while (k > 0) {
                 const size_t t = k - 1;
                 const int64_t ts = (int64_t)e->site[t], st0 = (int64_t)e->start[t];
-                const double den = m->s2[cx->axis] * (double)(uu - ts);
-                x = 0.5 * ((double)(ts + uu) + (g - e->g[t]) / den);
-                err = ((g + e->g[t]) / den + (x < 0.0 ? -x : x)) * 0x1p-46 + 0x1p-30;
+                const double inv = 1.0 / (m->s2[cx->axis] * (double)(uu - ts));
+                x = 0.5 * ((double)(ts + uu) + (g - e->g[t]) * inv);
+                err = ((g + e->g[t]) * inv + (x < 0.0 ? -x : x)) * 0x1p-46 + 0x1p-30;
                 if (x + err < (double)st0) { /* u beats t from t's start on */
                     k--;
                     continue;
