@@ -290,7 +290,13 @@ typedef struct conseco_shrinker {
 typedef enum conseco_element {
     CONSECO_ELEMENT_CROSS = 1,  /**< 4-connectivity; lambda erosions = L1 distance */
     CONSECO_ELEMENT_SQUARE = 2, /**< 8-connectivity; lambda erosions = L-infinity distance */
-    CONSECO_ELEMENT_DISK = 3    /**< one erosion by the Euclidean disk of radius lambda */
+    CONSECO_ELEMENT_DISK = 3,   /**< one erosion by the Euclidean disk of radius lambda */
+    /** Ball in millimetres ("ball-mm"): I_lambda = {p in Yhat : d_mm(p) > lambda}, lambda
+     * real >= 0, d_mm(p) the double nearest to the exact Euclidean distance (using the
+     * image spacing) from p's centre to the nearest voxel centre outside Yhat; the
+     * shrinker's domain is then real. Spacings in [2^-256, 2^256] mm, else
+     * CONSECO_E_BAD_SPACING; box sides below 2^25 (docs/DESIGN.md 5.1). */
+    CONSECO_ELEMENT_BALL_MM = 4
 } conseco_element;
 
 /** What the erosion sees outside the image. */

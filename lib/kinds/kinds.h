@@ -141,6 +141,22 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
 int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda,
                               uint8_t *inner, size_t count);
 
+/* The ball-mm element (erosion_mm.c; the erosion functions above dispatch to it). */
+size_t conseco__erosion_mm_scratch_size(size_t width, size_t height, size_t depth);
+int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double tau, void *scratch,
+                              size_t scratch_size, double *score);
+int conseco__erosion_mm_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                              double lambda, void *scratch, size_t scratch_size,
+                              const conseco_mask_out *inner, const conseco_mask_out *uncertain);
+int conseco__erosion_mm_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                                 const conseco_mask *truth, double lambda, double tau,
+                                 void *scratch, size_t scratch_size,
+                                 conseco_image_metrics *out);
+/* Level map of a checked call (n pixels, n doubles at levels). */
+int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_image *pred,
+                               double *levels, size_t n);
+
 /* Generic paths for custom shrinkers (custom.c). */
 size_t conseco__custom_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
                                     size_t depth);

@@ -177,7 +177,7 @@ def data_set_tests():
         if got is not None:
             check(got["k"] > got["n"] and got["lambda"] == "inf", kind + ": k > n gives lambda inf")
         if kind == "png8":
-            for se in ("cross", "square", "disk"):
+            for se in ("cross", "square", "disk", "ball-mm"):
                 for border in ("foreground", "background"):
                     check_calibrate(kind, d, "erosion", se, border, "0.05", "0.3")
             ids = [s["id"] for s in check_calibrate(kind, d, "threshold", "-", "-", "0.2", "0.1")["scores"]]
@@ -187,6 +187,7 @@ def data_set_tests():
         check_evaluate(kind, d, "0.05", "0.9", "9", "1", "0.5")
         if kind == "png8":
             check_evaluate(kind, d, "0.2", "0.3", "5", "11", "0.6", se="disk", border="background")
+            check_evaluate(kind, d, "0.1", "0.2", "3", "5", "0.5", se="ball-mm", border="foreground")
 
         # apply from a saved state, then from an explicit lambda, with uncertain regions
         state = os.path.join(WORK, kind + ".state")

@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 
 static const char help[] =
-    "usage: conseco calibrate --shrinker threshold|erosion|smooth [--se cross|square|disk]\n"
-    "         [--border foreground|background] [--base 0.5] [--top 1] [--sigma S]\n"
-    "         [--filter gauss|min] [--radius R] --tau T --alpha A\n"
-    "         --pred DIR --gt DIR [--save STATE] [--strict] [--volume]\n"
+    "usage: conseco calibrate --shrinker threshold|erosion|smooth\n"
+    "         [--se cross|square|disk|ball-mm] [--border foreground|background]\n"
+    "         [--base 0.5] [--top 1] [--sigma S] [--filter gauss|min] [--radius R]\n"
+    "         --tau T --alpha A --pred DIR --gt DIR [--save STATE] [--strict] [--volume]\n"
     "         [--spacing X,Y,Z] [--threads N] [--json] [--quiet]\n"
     "\n"
     "Scores every calibration pair (prediction and mask with the same id), then\n"
@@ -30,7 +30,8 @@ static const char help[] =
     "\n"
     "  --shrinker NAME  threshold (raise the score cut-off), erosion (erode Yhat) or\n"
     "                   smooth (raise a cut-off on the blurred score map)\n"
-    "  --se NAME        erosion structuring element: cross (default), square, disk\n"
+    "  --se NAME        erosion structuring element: cross (default), square, disk,\n"
+    "                   ball-mm (Euclidean ball in millimetres, uses the spacing)\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
     "  --sigma S        smooth: Gaussian sigma in pixels (1), or in mm as e.g. 1.5mm\n"
     "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"

@@ -15,7 +15,7 @@
 
 static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
-    "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
+    "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk|ball-mm]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
     "         [--methods baseline,threshold,erosion,smooth] [--sigma S]\n"
     "         [--filter gauss|min] [--radius R] [--volume] [--spacing X,Y,Z]\n"

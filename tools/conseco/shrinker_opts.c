@@ -10,7 +10,7 @@
 
 static const char *const kind_names[] = {"threshold", "erosion", "smooth"};
 static const char *const filter_names[] = {"gauss", "min"};
-static const char *const element_names[] = {"cross", "square", "disk"};
+static const char *const element_names[] = {"cross", "square", "disk", "ball-mm"};
 static const char *const border_names[] = {"foreground", "background"};
 
 void cli_shrinker_defaults(cli_shrinker_opts *o)
@@ -38,7 +38,7 @@ int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
     size_t i;
     int rc;
     if (se != NULL) {
-        if ((rc = cli_parse_choice("se", se, element_names, 3, &i)) != CLI_EXIT_OK) return rc;
+        if ((rc = cli_parse_choice("se", se, element_names, 4, &i)) != CLI_EXIT_OK) return rc;
         o->erosion.element = (uint32_t)(CONSECO_ELEMENT_CROSS + (int)i);
         o->smooth.element = o->erosion.element; /* the min filter's element */
     }
@@ -184,7 +184,7 @@ const char *cli_kind_name(int kind)
 
 const char *cli_element_name(uint32_t element)
 {
-    return element >= 1 && element <= 3 ? element_names[element - 1] : "?";
+    return element >= 1 && element <= 4 ? element_names[element - 1] : "?";
 }
 
 const char *cli_border_name(uint32_t border)
