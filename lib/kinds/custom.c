@@ -527,4 +527,10 @@ const conseco__ops conseco__custom_ops = {
     custom_params_save,
     custom_saved_check,
     custom_params_info,
+    0, /* no outer family yet: the sides below are unsupported */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };

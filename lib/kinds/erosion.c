@@ -616,4 +616,10 @@ const conseco__ops conseco__erosion_ops = {
     op_params_save,
     op_saved_check,
     op_params_info,
+    0, /* outer scores: dilation steps (k-th smallest) */
+    conseco__erosion_side_scratch_size,
+    conseco__erosion_side_check,
+    conseco__erosion_side_score,
+    conseco__erosion_side_apply,
+    conseco__erosion_side_evaluate,
 };

@@ -585,4 +585,10 @@ const conseco__ops conseco__threshold_ops = {
     op_params_save,
     op_saved_check,
     op_params_info,
+    1, /* outer scores: thresholds (k-th largest) */
+    conseco__threshold_side_scratch_size,
+    conseco__threshold_side_check,
+    conseco__threshold_side_score,
+    conseco__threshold_side_apply,
+    conseco__threshold_side_evaluate,
 };
