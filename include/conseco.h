@@ -753,6 +753,13 @@ CONSECO_STATIC_API int conseco_side_evaluate(const conseco_shrinker *shrinker,
                                              conseco_side_metrics *out);
 
 /**
+ * The side settings of a calibrator (as normalised from its config: tau_outer
+ * is 0 unless BAND, bottom 0 unless OUTER) and its guarantee; either output may be NULL.
+ */
+CONSECO_STATIC_API int conseco_calibrator_side(const conseco_calibrator *calibrator,
+                                               conseco_side_params *side, uint32_t *guarantee);
+
+/**
  * Compile-time upper bound of conseco_calibrator_workspace_size() for
  * built-in shrinkers, to size static arrays on firmware.
  * (capacity scores of 8 bytes; scratch of at most 24 bytes per pixel: the
