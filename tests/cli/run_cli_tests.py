@@ -100,7 +100,8 @@ def check_calibrate(kind, d, shrinker, se, border, tau, alpha, base="0.5"):
         return None
     check(r.stderr == "", "calibrate: nothing on stderr when not a TTY: %r" % r.stderr)
     pairs = ordered(r.stdout)
-    check(keys(pairs) == ["shrinker", "se", "border", "tau", "alpha", "n", "k", "lambda", "scores"],
+    check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                          "alpha", "n", "k", "lambda", "scores"],
           "calibrate JSON field order: %s" % keys(pairs))
     bad = shortest_numbers(r.stdout)
     check(bad is None, "calibrate JSON number %r is not the shortest round-trip form" % bad)
