@@ -226,6 +226,77 @@ def data_set_tests():
             check(len(listing(ov2) or []) == n, "overlays without picture")
 
 
+def check_sides(kind, d, side, shrinker, se, tau, tau_outer, bottom, alpha):
+    """calibrate --side outer|band against the library's side scores (cli_testdata ref-sides)."""
+    args = ["calibrate", "--side", side, "--shrinker", shrinker, "--tau", tau, "--alpha", alpha,
+            "--pred", d + "/pred", "--gt", d + "/gt", "--json"]
+    if se != "-":
+        args += ["--se", se]
+    if side == "band":
+        args += ["--tau-outer", tau_outer]
+    if bottom != "-":
+        args += ["--bottom", bottom]
+    r = run(*args)
+    if r.returncode:
+        return None
+    pairs = ordered(r.stdout)
+    check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                          "alpha", "n", "k", "lambda", "scores"], "sides JSON field order")
+    got = json.loads(r.stdout)
+    lib_shrinker = "erosion" if shrinker == "dilation" else shrinker
+    ref = json.loads(helper("ref-sides", kind, KINDS[kind], SEED, lib_shrinker,
+                            se if se != "-" else "cross", "0.5", side, tau, tau_outer,
+                            bottom if bottom != "-" else "0", alpha).stdout)
+    what = "%s %s %s/%s tau %s/%s alpha %s" % (kind, side, shrinker, se, tau, tau_outer, alpha)
+    check(got["side"] == side and got["guarantee"] == "quantile", what + ": side/guarantee")
+    check(got["shrinker"] == shrinker, what + ": shrinker")
+    check(got["tau_outer"] == (float(tau_outer) if side == "band" else None), what + ": tau_outer")
+    if shrinker == "erosion":
+        check(got["se"] == se and got["border"] == "foreground", what + ": se/border")
+    elif shrinker == "dilation":
+        check(got["se"] == se and got["border"] is None, what + ": se, no border")
+    else:
+        check(got["se"] is None and got["border"] is None, what + ": se/border null")
+    check(got["n"] == ref["n"] and got["k"] == ref["k"], what + ": n/k")
+    check(got["lambda"] == ref["lambda"], what + ": lambda %r vs %r" % (got["lambda"], ref["lambda"]))
+    check(got["scores"] == ref["scores"], what + ": scores differ\n%s\n%s" % (got["scores"], ref["scores"]))
+    return got
+
+
+def sides_tests():
+    d = WORK + "/png8"
+    for se in ("cross", "square", "disk"):
+        check_sides("png8", d, "outer", "dilation", se, "0.1", "-", "-", "0.2")
+    got = check_sides("png8", d, "outer", "threshold", "-", "0.05", "-", "-", "0.2")
+    if got is not None:
+        check(all(s["score"] == "-inf" or s["score"] <= 0.5 for s in got["scores"]),
+              "lowering scores are thresholds at or below base")
+    got = check_sides("png8", d, "outer", "threshold", "-", "0", "-", "0.3", "0.2")
+    if got is not None:
+        check(any(s["score"] == "-inf" for s in got["scores"]), "bottom 0.3, tau 0: some -inf")
+    got = check_sides("png8", d, "outer", "threshold", "-", "0.1", "-", "-", "0.05")
+    if got is not None:
+        check(got["k"] > got["n"] and got["lambda"] == "-inf", "lowering, k > n: lambda -inf")
+    check_sides("png8", d, "band", "erosion", "cross", "0.1", "0.05", "-", "0.2")
+    check_sides("npyf32", WORK + "/npyf32", "band", "threshold", "-", "0.05", "0.1", "-", "0.3")
+    check_sides("png16", WORK + "/png16", "outer", "threshold", "-", "0.1", "-", "0.1", "0.3")
+    p, g = d + "/pred", d + "/gt"
+    base = ["calibrate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g]
+    for extra, names in (
+            (["--side", "outer", "--shrinker", "erosion"], ("dilation",)),
+            (["--side", "inner", "--shrinker", "dilation"], ("dilation", "outer")),
+            (["--side", "band", "--shrinker", "erosion"], ("--tau-outer",)),
+            (["--side", "outer", "--shrinker", "dilation", "--tau-outer", "0.1"], ("--tau-outer",)),
+            (["--side", "band", "--shrinker", "threshold", "--tau-outer", "2"], ("--tau-outer",)),
+            (["--side", "outer", "--shrinker", "threshold", "--bottom", "0.7"], ("--bottom",)),
+            (["--side", "outer", "--shrinker", "dilation", "--bottom", "0.1"], ("--bottom",)),
+            (["--side", "outer", "--shrinker", "dilation", "--border", "background"], ("--border",)),
+            (["--side", "sideways", "--shrinker", "threshold"], ("--side",)),
+            (["--shrinker", "threshold", "--guarantee", "median"], ("--guarantee",))):
+        r = run(*(base + extra), expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, *names)
+
+
 # ----------------------------------------------------------------- errors
 def write(path, data):
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -612,6 +683,7 @@ def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     data_set_tests()
+    sides_tests()
     error_tests()
     format_tests()
     output_tests()
