@@ -672,6 +672,65 @@ static int check_apply(char **a, int argc)
     return 0;
 }
 
+/* check-side-apply KIND N SEED SHRINKER SE BORDER BASE SIDE LAMBDA OUTER_DIR BAND_DIR:
+ * the outer sets and bands the tool wrote equal conseco_side_apply's. */
+static int check_side_apply(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    double lambda = strtod(a[8], NULL);
+    params p;
+    conseco_shrinker sh;
+    conseco_side_params sp;
+    set_params(&p, a[4], a[5], a[6]);
+    sh = shrinker_of(&p, a[3]);
+    conseco_side_params_default(&sp);
+    sp.side = !strcmp(a[7], "outer") ? CONSECO_SIDE_OUTER : CONSECO_SIDE_BAND;
+    for (i = 0; i < n; i++) {
+        img im;
+        char name[64], sid[32];
+        size_t w, h, w2, h2, q, need;
+        unsigned char *got_o, *got_b;
+        uint8_t *outer, *band;
+        void *scratch;
+        conseco_image v;
+        conseco_mask_out mo, mb;
+        char *opath, *bpath;
+        make_image(kind, i, seed, &im);
+        id_of(kind, i, sid, sizeof sid);
+        snprintf(name, sizeof name, "%s.%s", sid, strncmp(kind, "png", 3) == 0 ? "png" : "npy");
+        opath = join(a[9], name);
+        bpath = join(a[10], name);
+        got_o = read_mask_like(kind, opath, &w, &h);
+        got_b = read_mask_like(kind, bpath, &w2, &h2);
+        if (w != im.w || h != im.h || w2 != w || h2 != h) die("wrong size:", opath);
+        v = view(&im);
+        outer = (uint8_t *)malloc(w * h);
+        band = (uint8_t *)malloc(w * h);
+        need = conseco_side_scratch_size(&sh, &sp, w, h, 1);
+        scratch = malloc(need ? need : 1);
+        mo = conseco_mask_out_2d(outer, w, h, w);
+        mb = conseco_mask_out_2d(band, w, h, w);
+        check(conseco_side_apply(&sh, &sp, &v, lambda, scratch, need, NULL, &mo, &mb),
+              "conseco_side_apply");
+        for (q = 0; q < w * h; q++)
+            if (got_o[q] != (outer[q] ? 255 : 0) || got_b[q] != (band[q] ? 255 : 0)) {
+                fprintf(stderr, "cli_testdata: %s differs from conseco_side_apply\n", opath);
+                return 1;
+            }
+        free(scratch);
+        free(outer);
+        free(band);
+        free(got_o);
+        free(got_b);
+        free(opath);
+        free(bpath);
+        free_image(&im);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 6 && !strcmp(argv[1], "make")) {
@@ -702,6 +761,7 @@ int main(int argc, char **argv)
         ref_evaluate(argv + 2);
         return 0;
     }
+    if (argc == 13 && !strcmp(argv[1], "check-side-apply")) return check_side_apply(argv + 2);
     if ((argc == 11 || argc == 12) && !strcmp(argv[1], "check-apply"))
         return check_apply(argv + 2, argc - 2);
     fprintf(stderr, "usage: see the comment at the top of cli_testdata.c\n");

@@ -280,6 +280,38 @@ def sides_tests():
     check_sides("png8", d, "band", "erosion", "cross", "0.1", "0.05", "-", "0.2")
     check_sides("npyf32", WORK + "/npyf32", "band", "threshold", "-", "0.05", "0.1", "-", "0.3")
     check_sides("png16", WORK + "/png16", "outer", "threshold", "-", "0.1", "-", "0.1", "0.3")
+    # apply: outer sets and bands from saved states and from --side/--lambda
+    n = KINDS["png8"]
+    for side, shr, se, extra in (("outer", "dilation", "square", []), ("outer", "threshold", "-", []),
+                                 ("band", "erosion", "cross", ["--tau-outer", "0.1"]),
+                                 ("band", "threshold", "-", ["--tau-outer", "0.1"])):
+        state = os.path.join(WORK, "sides-%s-%s.state" % (side, shr))
+        args = ["calibrate", "--side", side, "--shrinker", shr, "--tau", "0.1", "--alpha", "0.3",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--save", state, "--json"] + extra
+        if se != "-":
+            args += ["--se", se]
+        cal = run(*args)
+        if cal.returncode:
+            continue
+        lam = json.loads(cal.stdout)["lambda"]
+        tag = "%s-%s" % (side, shr)
+        outer, band = WORK + "/o-" + tag, WORK + "/b-" + tag
+        run("apply", "--state", state, "--alpha", "0.3", "--pred", d + "/pred", "--outer", outer,
+            "--uncertain", band, "--quiet")
+        helper("check-side-apply", "png8", n, SEED, "erosion" if shr == "dilation" else shr,
+               se if se != "-" else "cross", "foreground", "0.5", side, str(lam), outer, band)
+        check(len(listing(outer) or []) == n, tag + ": one outer set per prediction")
+    outer, band = WORK + "/o-lam", WORK + "/b-lam"
+    run("apply", "--side", "outer", "--shrinker", "threshold", "--lambda", "-inf", "--pred",
+        d + "/pred", "--outer", outer, "--uncertain", band, "--quiet")
+    helper("check-side-apply", "png8", n, SEED, "threshold", "cross", "foreground", "0.5", "outer",
+           "-inf", outer, band)
+    r = run("apply", "--side", "band", "--shrinker", "erosion", "--lambda", "-1", "--pred",
+            d + "/pred", "--outer", WORK + "/z", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--lambda")
+    r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--outer",
+            WORK + "/z", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--outer")
     p, g = d + "/pred", d + "/gt"
     base = ["calibrate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g]
     for extra, names in (
