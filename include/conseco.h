@@ -753,6 +753,21 @@ CONSECO_STATIC_API int conseco_side_evaluate(const conseco_shrinker *shrinker,
                                              conseco_side_metrics *out);
 
 /**
+ * conseco_side_evaluate() at each of count lambdas (any order) on one image:
+ * out[i] is what it gives at lambdas[i]. Dilation and erosion bands build
+ * their level maps once (then O(N + count)); other families evaluate each
+ * lambda in one pass. count = 0 is allowed. On error `out` may be partly written.
+ */
+CONSECO_STATIC_API int conseco_side_evaluate_lambdas(const conseco_shrinker *shrinker,
+                                                     const conseco_side_params *side,
+                                                     const conseco_image *pred,
+                                                     const conseco_mask *truth,
+                                                     const double *lambdas, size_t count,
+                                                     double tau, void *scratch,
+                                                     size_t scratch_size,
+                                                     conseco_side_metrics *out);
+
+/**
  * The side settings of a calibrator (as normalised from its config: tau_outer
  * is 0 unless BAND, bottom 0 unless OUTER) and its guarantee; either output may be NULL.
  */

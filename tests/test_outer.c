@@ -420,6 +420,77 @@ static void test_score_sets_hold(void **state)
     }
 }
 
+/* Metrics at many lambdas (one level map) equal the per-lambda evaluation. */
+static void test_evaluate_lambdas(void **state)
+{
+    tu_rng r = {41};
+    unsigned k;
+    (void)state;
+    for (k = 0; k < 1500; k++) {
+        ocase c;
+        conseco_threshold_params tp;
+        conseco_erosion_params ep;
+        conseco_side_params sp;
+        conseco_side_metrics many[12], one;
+        conseco_shrinker sh;
+        conseco_image im;
+        conseco_mask tm;
+        double lambdas[12];
+        const double tau = pick_tau(&r);
+        size_t ss, i;
+        void *scr;
+        gen_case(&r, &c, k % 4 == 0);
+        im = view(&c);
+        tm = tview(&c);
+        conseco_threshold_params_default(&tp);
+        conseco_erosion_params_default(&ep);
+        ep.element = (uint32_t)tu_range(&r, 1, 3);
+        ep.border = (uint32_t)tu_range(&r, 1, 2);
+        conseco_side_params_default(&sp);
+        sp.side = (uint32_t)tu_range(&r, 1, 2);
+        sp.tau_outer = sp.side == CONSECO_SIDE_BAND ? pick_tau(&r) : 0.0;
+        sh = tu_range(&r, 0, 3) ? conseco_shrinker_erosion(&ep) : conseco_shrinker_threshold(&tp);
+        for (i = 0; i < 12; i++) {
+            switch (tu_range(&r, 0, 5)) {
+            case 0: lambdas[i] = INFINITY; break;
+            case 1: lambdas[i] = -1.5; break;
+            case 2: lambdas[i] = 1e300; break;
+            case 3: lambdas[i] = 12.0 * tu_uniform(&r); break;
+            default: lambdas[i] = (double)tu_range(&r, 0, 14); break;
+            }
+        }
+        ss = conseco_side_scratch_size(&sh, &sp, c.w, c.h, c.d);
+        scr = malloc(ss);
+        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 12, tau, scr,
+                                                       ss, many),
+                         CONSECO_OK);
+        for (i = 0; i < 12; i++) {
+            assert_int_equal(
+                conseco_side_evaluate(&sh, &sp, &im, &tm, lambdas[i], tau, scr, ss, &one),
+                CONSECO_OK);
+            if (memcmp(&one, &many[i], sizeof one) != 0) {
+                fprintf(stderr, "lambda %g side %u: inner %llu/%llu outer %llu/%llu vs %llu/%llu %llu/%llu\n",
+                        lambdas[i], sp.side, (unsigned long long)many[i].inner.inner,
+                        (unsigned long long)many[i].inner.inner_fp,
+                        (unsigned long long)many[i].outer,
+                        (unsigned long long)many[i].outer_missed,
+                        (unsigned long long)one.inner.inner, (unsigned long long)one.inner.inner_fp,
+                        (unsigned long long)one.outer, (unsigned long long)one.outer_missed);
+                fail();
+            }
+        }
+        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 0, tau, scr,
+                                                       ss, NULL),
+                         CONSECO_OK);
+        lambdas[3] = NAN;
+        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 12, tau, scr,
+                                                       ss, many),
+                         CONSECO_E_BAD_LAMBDA);
+        free(scr);
+        free_case(&c);
+    }
+}
+
 /* ------------------------------------------------------------ bad input */
 static int dummy_levels(void *user, const conseco_image *pred, double *levels, size_t count)
 {
@@ -506,7 +577,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scores_2d),   cmocka_unit_test(test_scores_3d),
         cmocka_unit_test(test_apply_2d),    cmocka_unit_test(test_apply_3d),
-        cmocka_unit_test(test_score_sets_hold), cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_score_sets_hold), cmocka_unit_test(test_evaluate_lambdas),
+        cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,33 @@ int conseco_side_apply(const conseco_shrinker *shrinker, const conseco_side_para
     return s.ops->side_apply(&s, &sd, pred, lambda, scratch, scratch_size, inner, outer, band);
 }
 
+int conseco_side_evaluate_lambdas(const conseco_shrinker *shrinker,
+                                  const conseco_side_params *side, const conseco_image *pred,
+                                  const conseco_mask *truth, const double *lambdas,
+                                  size_t count, double tau, void *scratch, size_t scratch_size,
+                                  conseco_side_metrics *out)
+{
+    conseco__shrinker s;
+    conseco__side sd;
+    size_t i;
+    int rc;
+    if ((rc = side_pair(shrinker, side, pred, truth, &s, &sd)) != CONSECO_OK) return rc;
+    if ((rc = conseco__check_tau(tau)) != CONSECO_OK) return rc;
+    if (count == 0) return CONSECO_OK;
+    if (out == NULL || lambdas == NULL) return CONSECO_E_NULL;
+    for (i = 0; i < count; i++)
+        if (conseco__is_nan(lambdas[i])) return CONSECO_E_BAD_LAMBDA;
+    if (scratch == NULL && scratch_size != 0) return CONSECO_E_NULL;
+    if (sd.side != CONSECO_SIDE_INNER && s.ops->side_evaluate_many != NULL)
+        return s.ops->side_evaluate_many(&s, &sd, pred, truth, lambdas, count, tau, scratch,
+                                         scratch_size, out);
+    for (i = 0; i < count; i++)
+        if ((rc = conseco_side_evaluate(shrinker, side, pred, truth, lambdas[i], tau, scratch,
+                                        scratch_size, &out[i])) != CONSECO_OK)
+            return rc;
+    return CONSECO_OK;
+}
+
 int conseco_side_evaluate(const conseco_shrinker *shrinker, const conseco_side_params *side,
                           const conseco_image *pred, const conseco_mask *truth, double lambda,
                           double tau, void *scratch, size_t scratch_size,

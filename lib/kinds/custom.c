@@ -533,4 +533,5 @@ const conseco__ops conseco__custom_ops = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };

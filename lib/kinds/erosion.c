@@ -622,4 +622,5 @@ const conseco__ops conseco__erosion_ops = {
     conseco__erosion_side_score,
     conseco__erosion_side_apply,
     conseco__erosion_side_evaluate,
+    conseco__erosion_side_evaluate_many,
 };

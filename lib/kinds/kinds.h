@@ -100,6 +100,11 @@ typedef struct conseco__ops {
                          const conseco_image *pred, const conseco_mask *truth, double lambda,
                          double tau, void *scratch, size_t scratch_size,
                          conseco_side_metrics *out);
+    /* Metrics at count lambdas from one level map; NULL: side_evaluate per lambda. */
+    int (*side_evaluate_many)(const conseco__shrinker *s, const conseco__side *side,
+                              const conseco_image *pred, const conseco_mask *truth,
+                              const double *lambdas, size_t count, double tau, void *scratch,
+                              size_t scratch_size, conseco_side_metrics *out);
 } conseco__ops;
 
 extern const conseco__ops conseco__threshold_ops;
@@ -181,6 +186,11 @@ int conseco__erosion_side_evaluate(const conseco__shrinker *s, const conseco__si
                                    const conseco_image *pred, const conseco_mask *truth,
                                    double lambda, double tau, void *scratch,
                                    size_t scratch_size, conseco_side_metrics *out);
+int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const conseco__side *side,
+                                        const conseco_image *pred, const conseco_mask *truth,
+                                        const double *lambdas, size_t count, double tau,
+                                        void *scratch, size_t scratch_size,
+                                        conseco_side_metrics *out);
 size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
                                             size_t width, size_t height, size_t depth);
 int conseco__threshold_side_check(const conseco__shrinker *s, const conseco__side *side);

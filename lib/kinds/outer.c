@@ -106,6 +106,7 @@ typedef struct dlayout {
     size_t work_len;
     size_t *hist;
     size_t hist_len;
+    uint64_t *many;  /* evaluate at many lambdas: 4 count arrays of hist_len + 1 */
 } dlayout;
 
 static int dil_sizes(size_t w, size_t h, size_t dd, size_t *levels, size_t *dist, size_t *work,
@@ -135,14 +136,17 @@ static int dil_sizes(size_t w, size_t h, size_t dd, size_t *levels, size_t *dist
 size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t side,
                                           size_t width, size_t height, size_t depth)
 {
-    size_t levels, dist, work, hist_len, total, base;
+    size_t levels, dist, work, hist_len, total, base, many;
     (void)side;
     if (!dil_sizes(width, height, depth, &levels, &dist, &work, &hist_len)) return 0;
     base = conseco__erosion_scratch_size((const conseco_erosion_params *)s->user, width, height,
                                          depth);
     if (base == 0) return 0;
-    /* the dilation's areas fit in the erosion's (same N uint32, work, bins) */
-    if (!conseco__add_size(base, levels, &total)) return 0;
+    /* the dilation's areas fit in the erosion's (same N uint32, work, bins); then the
+     * band's inner levels and the count arrays of evaluate at many lambdas */
+    if (!conseco__add_size(hist_len, 1, &many) || !conseco__mul_size(many, 4 * sizeof(uint64_t), &many) ||
+        !conseco__add_size(base, levels, &total) || !conseco__add_size(total, many, &total))
+        return 0;
     return total;
 }
 
@@ -164,6 +168,7 @@ static int dil_carve(const conseco__shrinker *s, const conseco_image *pred, void
     lay->work = (uint32_t *)(void *)(b + dist);
     lay->work_len = work / sizeof(uint32_t);
     lay->hist = (size_t *)(void *)(b + dist + work);
+    lay->many = (uint64_t *)(void *)(b + dist + work + round8(lay->hist_len * sizeof(size_t)));
     return CONSECO_OK;
 }
 
@@ -582,5 +587,107 @@ int conseco__threshold_side_evaluate(const conseco__shrinker *s, const conseco__
     conseco__metrics_fill(predicted, n_in, n_fp, n_tp, is_band ? tau : 1.0, &out->inner);
     outer_fill(predicted, n_truth, n_out, missed, is_band ? side->tau_outer : tau, out);
     out->band_holds = out->outer_valid && (!is_band || out->inner.valid);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------ many lambdas (erosion kind) */
+/*
+ * The sets at many lambdas from one pair of level maps: every pixel's outer
+ * level (0 on Yhat, the dilation level elsewhere) and, for a band, its inner
+ * level (erosion) go into count arrays; each lambda is then a prefix or suffix
+ * sum. Bucket L - 1 = hist_len holds "never" (outer: empty Yhat; inner: +inf).
+ */
+int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const conseco__side *side,
+                                        const conseco_image *pred, const conseco_mask *truth,
+                                        const double *lambdas, size_t count, double tau,
+                                        void *scratch, size_t scratch_size,
+                                        conseco_side_metrics *out)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    dlayout lay;
+    dscan sc;
+    size_t x, y, z, i = 0, L, l, q;
+    uint64_t *all_o, *tr_o, *fp_i, *tp_i, n_truth = 0, n_pix = 0, yh_tp = 0;
+    int metric, rc;
+    if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
+        return rc;
+    L = lay.hist_len + 1;
+    all_o = lay.many;
+    tr_o = all_o + L;
+    fp_i = tr_o + L;
+    tp_i = fp_i + L;
+    CONSECO_memset(all_o, 0, 4 * L * sizeof(uint64_t));
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < pred->width; x++, i++) {
+                const int tr = t[x] != 0;
+                size_t ob;
+                n_pix++;
+                n_truth += (uint64_t)tr;
+                if (sc.predicted == 0) ob = L - 1;
+                else {
+                    ob = lay.d[i] == 0 ? 0 : (size_t)outer_level(metric, lay.d[i]);
+                    if (ob >= L - 1) return CONSECO_E_OVERFLOW; /* cannot happen */
+                }
+                all_o[ob]++;
+                if (tr) tr_o[ob]++;
+                if (!is_band) {
+                    if (sc.predicted != 0 && lay.d[i] == 0 && tr) yh_tp++;
+                } else if (lay.levels[i] >= 0.0) {
+                    const double lv = lay.levels[i];
+                    const size_t ib = lv == conseco__inf() ? L - 1 : (size_t)lv;
+                    if (ib >= L) return CONSECO_E_OVERFLOW; /* cannot happen */
+                    if (tr) tp_i[ib]++;
+                    else fp_i[ib]++;
+                }
+            }
+        }
+    /* outer: prefix sums over finite levels; inner: suffix sums (the +inf bucket included) */
+    for (l = 1; l + 1 < L; l++) {
+        all_o[l] += all_o[l - 1];
+        tr_o[l] += tr_o[l - 1];
+    }
+    for (l = L - 1; l-- > 0;) {
+        fp_i[l] += fp_i[l + 1];
+        tp_i[l] += tp_i[l + 1];
+    }
+    for (q = 0; q < count; q++) {
+        const double lambda = lambdas[q];
+        uint64_t n_out, covered, n_fp = 0, n_tp = 0;
+        conseco_side_metrics m;
+        if (lambda == conseco__inf()) {
+            n_out = n_pix;
+            covered = n_truth;
+        } else if (sc.predicted == 0) {
+            n_out = covered = 0;
+        } else {
+            const double mu = lambda < 0.0 ? 0.0 : lambda;
+            const size_t top = mu >= (double)(L - 2) ? L - 2 : (size_t)mu; /* floor */
+            n_out = all_o[top];
+            covered = tr_o[top];
+        }
+        if (!is_band) {
+            n_tp = yh_tp;
+            n_fp = sc.predicted - yh_tp;
+        } else if (lambda != conseco__inf()) {
+            size_t from = 0;
+            if (lambda > 0.0) {
+                const double c = lambda >= (double)(L - 1) ? (double)(L - 1) : lambda;
+                from = (size_t)c;
+                if ((double)from < c) from++; /* ceil: integer levels >= lambda */
+                if (from > L - 1) from = L - 1;
+            }
+            n_fp = fp_i[from]; /* from = L - 1: only the +inf levels are kept */
+            n_tp = tp_i[from];
+        }
+        CONSECO_memset(&m, 0, sizeof m);
+        conseco__metrics_fill(sc.predicted, n_fp + n_tp, n_fp, n_tp, is_band ? tau : 1.0,
+                              &m.inner);
+        outer_fill(sc.predicted, n_truth, n_out, n_truth - covered,
+                   is_band ? side->tau_outer : tau, &m);
+        m.band_holds = m.outer_valid && (!is_band || m.inner.valid);
+        out[q] = m;
+    }
     return CONSECO_OK;
 }

@@ -591,4 +591,5 @@ const conseco__ops conseco__threshold_ops = {
     conseco__threshold_side_score,
     conseco__threshold_side_apply,
     conseco__threshold_side_evaluate,
+    NULL, /* per lambda: one pass each, no level map to reuse */
 };

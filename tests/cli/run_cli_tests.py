@@ -312,6 +312,33 @@ def sides_tests():
     r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--outer",
             WORK + "/z", expect=EXIT_USAGE)
     fails_cleanly(r, EXIT_USAGE, "--outer")
+    # evaluate --side: the protocol's JSON layout, and EV from the calibrated sets
+    for side, extra in (("outer", []), ("band", ["--tau-outer", "0.1"]), ("outer", ["--bottom", "0.2"])):
+        r = run("evaluate", "--side", side, "--tau", "0.1,0.01", "--alpha", "0.3", "--splits", "5",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--json", "--quiet", *extra)
+        if r.returncode:
+            continue
+        pairs = ordered(r.stdout)
+        check(keys(pairs) == ["side", "guarantee", "alpha", "tau_outer", "splits", "n_cal", "n_test",
+                              "rows"], "evaluate --side JSON keys: %s" % keys(pairs))
+        got = json.loads(r.stdout)
+        want_keys = ["tau", "method", "ev", "outer_size", "fnr"] + (["cr"] if side == "band" else [])
+        check(len(got["rows"]) == 4 and all(list(row.keys()) == want_keys for row in got["rows"]),
+              "evaluate --side rows")
+        check([row["method"] for row in got["rows"]] ==
+              ["threshold", "dilation" if side == "outer" else "erosion"] * 2, "evaluate --side methods")
+        for row in got["rows"]:
+            check(0.0 <= row["ev"]["mean"] <= 1.0 and row["outer_size"]["mean"] >= 1.0 and
+                  0.0 <= row["fnr"]["mean"] <= 1.0, "evaluate --side values in range: %s" % row)
+        t = run("evaluate", "--side", side, "--tau", "0.1", "--alpha", "0.3", "--splits", "5",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--quiet", *extra)
+        check("FNR" in t.stdout and "Size" in t.stdout, "evaluate --side table")
+    for extra, names in ((["--side", "band"], ("--tau-outer",)),
+                         (["--side", "outer", "--tau-outer", "0.1"], ("--tau-outer",)),
+                         (["--side", "band", "--tau-outer", "0.1", "--bottom", "0"], ("--bottom",))):
+        r = run("evaluate", "--tau", "0.1", "--alpha", "0.3", "--pred", d + "/pred", "--gt", d + "/gt",
+                *extra, expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, *names)
     p, g = d + "/pred", d + "/gt"
     base = ["calibrate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g]
     for extra, names in (
