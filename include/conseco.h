@@ -231,7 +231,7 @@ typedef enum conseco_domain {
 } conseco_domain;
 
 /** Version of conseco_shrinker_vtable this header describes. */
-#define CONSECO_SHRINKER_VERSION 1u
+#define CONSECO_SHRINKER_VERSION 2u
 
 /**
  * A nested shrinker: for a prediction X it defines inner sets I_lambda(X),
@@ -239,7 +239,8 @@ typedef enum conseco_domain {
  *
  * Versioning: set struct_size = sizeof(conseco_shrinker_vtable) and
  * version = CONSECO_SHRINKER_VERSION. Version N declares which members exist
- * (version 1: levels, apply, breakpoints, destroy); members are only ever
+ * (version 1: levels, apply, breakpoints, destroy; version 2: outer_levels);
+ * members are only ever
  * appended, under a new version. Accepted: 1 <= version <=
  * CONSECO_SHRINKER_VERSION and struct_size at least the end of the members
  * of that version. The library copies min(struct_size, its own sizeof) bytes
@@ -257,6 +258,13 @@ typedef enum conseco_domain {
  *    then searches lambda itself: doubling then bisection on the integer
  *    domain; on the real domain over the breakpoints returned by
  *    `breakpoints` (required with apply on the real domain).
+ * Optionally (version 2) an outer family for the OUTER and BAND sides
+ * (experimental conseco_side_* functions, docs/DESIGN.md 5.2):
+ *  - outer_levels: for every pixel p, the level M(p) such that
+ *    p in O_mu  <=>  M(p) <= mu, non-decreasing sets with O_lambda_min = Yhat:
+ *    pixels of Yhat get lambda_min or less (-INFINITY is fine), the others
+ *    more; +INFINITY means "never added". Same domain and range as the inner
+ *    family (a band uses one lambda for both). A band also needs `levels`.
  * Callbacks return CONSECO_OK or any nonzero value; nonzero surfaces to the
  * caller as CONSECO_E_CALLBACK. Dense outputs hold width*height*depth
  * elements, x fastest. Callbacks must be reentrant: conseco_calibrator_add_batch()
@@ -279,6 +287,9 @@ typedef struct conseco_shrinker_vtable {
                        size_t *count);
     /** Called by conseco_calibrator_free() on `user` when the calibrator owns it; may be NULL. */
     void (*destroy)(void *user);
+    /* version 2 */
+    /** Outer levels (see above); NULL: no outer family (CONSECO_E_UNSUPPORTED for OUTER/BAND). */
+    int (*outer_levels)(void *user, const conseco_image *pred, double *levels, size_t count);
 } conseco_shrinker_vtable;
 
 /** A shrinker instance: a vtable and the user pointer passed to its callbacks. */

@@ -491,6 +491,239 @@ static void test_evaluate_lambdas(void **state)
     }
 }
 
+/* ------------------------------------------------------- custom outer */
+/* A custom shrinker (vtable version 2) that is the built-in erosion inside and
+ * the dilation outside, its outer levels computed by the literal reference:
+ * its scores, sets and metrics must equal the built-in ones. */
+typedef struct custom_user {
+    conseco_erosion_params ep;
+    const ocase *c;
+    int break_nesting;
+} custom_user;
+
+static int cu_levels(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    custom_user *u = (custom_user *)user;
+    return conseco_erosion_vtable()->levels(&u->ep, pred, levels, count);
+}
+
+static int cu_outer_levels(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    custom_user *u = (custom_user *)user;
+    const ocase *c = u->c;
+    uint8_t *o = malloc(c->n);
+    size_t i, filled = 0;
+    unsigned long mu;
+    (void)pred;
+    for (i = 0; i < count; i++) levels[i] = INFINITY;
+    for (mu = 0; mu <= c->w + c->h + c->d + 2 && filled < count; mu++) {
+        ref_dilation_outer(c->yhat, c->w, c->h, c->d, (int)u->ep.element, mu, o);
+        for (i = 0; i < count; i++)
+            if (o[i] && levels[i] == INFINITY) {
+                levels[i] = (double)mu;
+                filled++;
+            }
+    }
+    if (u->break_nesting && count > 0) levels[0] = levels[0] == 0.0 ? 5.0 : 0.0;
+    free(o);
+    return 0;
+}
+
+static conseco_shrinker_vtable custom_vt(void)
+{
+    conseco_shrinker_vtable vt;
+    memset(&vt, 0, sizeof vt);
+    vt.struct_size = sizeof vt;
+    vt.version = CONSECO_SHRINKER_VERSION;
+    vt.name = "erosion-dilation";
+    vt.domain = CONSECO_DOMAIN_INTEGER;
+    vt.lambda_min = 0.0;
+    vt.lambda_max = INFINITY;
+    vt.levels = cu_levels;
+    vt.outer_levels = cu_outer_levels;
+    return vt;
+}
+
+static void test_custom_outer(void **state)
+{
+    tu_rng r = {51};
+    unsigned k;
+    const conseco_shrinker_vtable vt = custom_vt();
+    (void)state;
+    for (k = 0; k < 600; k++) {
+        ocase c;
+        custom_user u;
+        conseco_shrinker cs, bs;
+        conseco_side_params sp;
+        conseco_side_metrics mc, mb;
+        conseco_image im;
+        conseco_mask tm;
+        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        double a, b, lambda;
+        size_t ss, ss2, i;
+        void *scr;
+        uint8_t *o1, *o2, *b1, *b2;
+        conseco_mask_out m1, m2, n1, n2;
+        gen_case(&r, &c, k % 5 == 0);
+        im = view(&c);
+        tm = tview(&c);
+        conseco_erosion_params_default(&u.ep);
+        u.ep.element = (uint32_t)tu_range(&r, 1, 3);
+        u.ep.border = (uint32_t)tu_range(&r, 1, 2);
+        u.c = &c;
+        u.break_nesting = 0;
+        cs.vtable = &vt;
+        cs.user = &u;
+        bs = conseco_shrinker_erosion(&u.ep);
+        conseco_side_params_default(&sp);
+        sp.side = (uint32_t)tu_range(&r, 1, 2);
+        sp.tau_outer = sp.side == CONSECO_SIDE_BAND ? tau2 : 0.0;
+        ss = conseco_side_scratch_size(&cs, &sp, c.w, c.h, c.d);
+        ss2 = conseco_side_scratch_size(&bs, &sp, c.w, c.h, c.d);
+        if (ss2 > ss) ss = ss2;
+        scr = malloc(ss);
+        assert_int_equal(conseco_side_score(&cs, &sp, &im, &tm, tau, scr, ss, &a), CONSECO_OK);
+        assert_int_equal(conseco_side_score(&bs, &sp, &im, &tm, tau, scr, ss, &b), CONSECO_OK);
+        same(a, b, &c, "custom outer vs built-in");
+        lambda = tu_range(&r, 0, 4) == 0 ? INFINITY : (double)tu_range(&r, 0, 6);
+        o1 = malloc(c.n);
+        o2 = malloc(c.n);
+        b1 = malloc(c.n);
+        b2 = malloc(c.n);
+        m1 = conseco_mask_out_3d(o1, c.w, c.h, c.d, c.w, c.w * c.h);
+        m2 = conseco_mask_out_3d(o2, c.w, c.h, c.d, c.w, c.w * c.h);
+        n1 = conseco_mask_out_3d(b1, c.w, c.h, c.d, c.w, c.w * c.h);
+        n2 = conseco_mask_out_3d(b2, c.w, c.h, c.d, c.w, c.w * c.h);
+        assert_int_equal(conseco_side_apply(&cs, &sp, &im, lambda, scr, ss, NULL, &m1, &n1),
+                         CONSECO_OK);
+        assert_int_equal(conseco_side_apply(&bs, &sp, &im, lambda, scr, ss, NULL, &m2, &n2),
+                         CONSECO_OK);
+        for (i = 0; i < c.n; i++) assert_true(o1[i] == o2[i] && b1[i] == b2[i]);
+        assert_int_equal(conseco_side_evaluate(&cs, &sp, &im, &tm, lambda, tau, scr, ss, &mc),
+                         CONSECO_OK);
+        assert_int_equal(conseco_side_evaluate(&bs, &sp, &im, &tm, lambda, tau, scr, ss, &mb),
+                         CONSECO_OK);
+        assert_memory_equal(&mc, &mb, sizeof mc);
+        /* outer and inner maps that disagree on Yhat are not one family */
+        if (sp.side == CONSECO_SIDE_BAND) {
+            u.break_nesting = 1;
+            assert_int_equal(conseco_side_apply(&cs, &sp, &im, lambda, scr, ss, NULL, &m1, NULL),
+                             CONSECO_E_NOT_NESTED);
+        }
+        free(o1);
+        free(o2);
+        free(b1);
+        free(b2);
+        free(scr);
+        free_case(&c);
+    }
+}
+
+/* Real domain: the score against a literal walk over the outer levels. */
+typedef struct real_user {
+    const double *m;
+} real_user;
+
+static int ru_outer(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    (void)pred;
+    memcpy(levels, ((real_user *)user)->m, count * sizeof(double));
+    return 0;
+}
+
+static int ru_levels(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    size_t i;
+    (void)pred;
+    for (i = 0; i < count; i++) levels[i] = ((real_user *)user)->m[i] <= 0.0 ? 1.0 : -INFINITY;
+    return 0;
+}
+
+static void test_custom_outer_real(void **state)
+{
+    tu_rng r = {61};
+    unsigned k;
+    (void)state;
+    for (k = 0; k < 3000; k++) {
+        const size_t w = tu_range(&r, 1, 9), h = tu_range(&r, 1, 9), n = w * h;
+        double m[81], cand[83], score, want = INFINITY, lmax = tu_range(&r, 0, 3) ? 0.8 : INFINITY;
+        const double tau = pick_tau(&r);
+        uint8_t t[81], px[81] = {0};
+        size_t i, j, nc = 0;
+        real_user u;
+        conseco_shrinker_vtable vt = custom_vt();
+        conseco_shrinker sh;
+        conseco_side_params sp;
+        conseco_image im = conseco_image_2d(px, w, h, w, CONSECO_DTYPE_U8);
+        conseco_mask tm = conseco_mask_2d(t, w, h, w);
+        unsigned char scr[4096];
+        for (i = 0; i < n; i++) {
+            const int kind = (int)tu_range(&r, 0, 5);
+            m[i] = kind == 0 ? -INFINITY : kind == 1 ? 0.0 : kind == 2 ? INFINITY
+                 : (double)tu_range(&r, 1, 6) / 8.0; /* ties */
+            t[i] = (uint8_t)(tu_range(&r, 0, 2) == 0);
+        }
+        vt.domain = CONSECO_DOMAIN_REAL;
+        vt.levels = ru_levels;
+        vt.outer_levels = ru_outer;
+        vt.lambda_max = lmax;
+        u.m = m;
+        sh.vtable = &vt;
+        sh.user = &u;
+        conseco_side_params_default(&sp);
+        sp.side = CONSECO_SIDE_OUTER;
+        assert_int_equal(conseco_side_score(&sh, &sp, &im, &tm, tau, scr, sizeof scr, &score),
+                         CONSECO_OK);
+        cand[nc++] = 0.0;
+        for (i = 0; i < n; i++)
+            if (m[i] > 0.0 && m[i] <= lmax) cand[nc++] = m[i];
+        for (i = 0; i < nc && want == INFINITY; i++) {
+            uint64_t nt = 0, missed = 0;
+            double best = INFINITY;
+            for (j = 0; j < nc; j++) /* the i-th smallest candidate, walked in order */
+                if (cand[j] < best) best = cand[j];
+            for (j = 0; j < nc; j++)
+                if (cand[j] == best) cand[j] = INFINITY;
+            if (best == INFINITY) break;
+            for (j = 0; j < n; j++) {
+                if (!t[j]) continue;
+                nt++;
+                if (!(m[j] <= best)) missed++;
+            }
+            if (ref_fnr_ok(missed, nt, tau)) want = best;
+        }
+        if (score != want) {
+            fprintf(stderr, "custom real outer: got %g want %g\n", score, want);
+            fail();
+        }
+    }
+}
+
+/* A version-1 vtable (0.2 layout: no outer_levels) still loads; it has no outer family. */
+static void test_custom_v1(void **state)
+{
+    conseco_shrinker_vtable vt = custom_vt();
+    conseco_side_params sp;
+    conseco_shrinker sh;
+    custom_user u;
+    (void)state;
+    vt.version = 1;
+    vt.struct_size = (uint32_t)offsetof(conseco_shrinker_vtable, outer_levels);
+    vt.outer_levels = cu_outer_levels; /* past struct_size: never read */
+    conseco_erosion_params_default(&u.ep);
+    sh.vtable = &vt;
+    sh.user = &u;
+    assert_int_equal(conseco_shrinker_validate(&sh), CONSECO_OK);
+    conseco_side_params_default(&sp);
+    sp.side = CONSECO_SIDE_OUTER;
+    assert_int_equal(conseco_side_scratch_size(&sh, &sp, 4, 4, 1), 0);
+    sp.side = CONSECO_SIDE_INNER;
+    assert_true(conseco_side_scratch_size(&sh, &sp, 4, 4, 1) > 0);
+    /* version 2 must cover outer_levels */
+    vt.version = 2;
+    assert_int_equal(conseco_shrinker_validate(&sh), CONSECO_E_BAD_SHRINKER);
+}
+
 /* ------------------------------------------------------------ bad input */
 static int dummy_levels(void *user, const conseco_image *pred, double *levels, size_t count)
 {
@@ -578,7 +811,8 @@ int main(void)
         cmocka_unit_test(test_scores_2d),   cmocka_unit_test(test_scores_3d),
         cmocka_unit_test(test_apply_2d),    cmocka_unit_test(test_apply_3d),
         cmocka_unit_test(test_score_sets_hold), cmocka_unit_test(test_evaluate_lambdas),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_custom_outer), cmocka_unit_test(test_custom_outer_real),
+        cmocka_unit_test(test_custom_v1),      cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,6 +486,7 @@ static const conseco_shrinker_vtable erosion_vt = {
     conseco__erosion_apply_cb,
     NULL,
     NULL,
+    NULL, /* the outer family (dilation) goes through the ops table */
 };
 
 const conseco_shrinker_vtable *conseco_erosion_vtable(void) { return &erosion_vt; }

@@ -207,6 +207,22 @@ int conseco__threshold_side_evaluate(const conseco__shrinker *s, const conseco__
                                      double lambda, double tau, void *scratch,
                                      size_t scratch_size, conseco_side_metrics *out);
 
+/* Outer sets and bands of custom shrinkers (custom_outer.c, vt.outer_levels). */
+size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side, size_t width,
+                                         size_t height, size_t depth);
+int conseco__custom_side_check(const conseco__shrinker *s, const conseco__side *side);
+int conseco__custom_side_score(const conseco__shrinker *s, const conseco__side *side,
+                               const conseco_image *pred, const conseco_mask *truth, double tau,
+                               void *scratch, size_t scratch_size, double *score);
+int conseco__custom_side_apply(const conseco__shrinker *s, const conseco__side *side,
+                               const conseco_image *pred, double lambda, void *scratch,
+                               size_t scratch_size, const conseco_mask_out *inner,
+                               const conseco_mask_out *outer, const conseco_mask_out *band);
+int conseco__custom_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                                  const conseco_image *pred, const conseco_mask *truth,
+                                  double lambda, double tau, void *scratch, size_t scratch_size,
+                                  conseco_side_metrics *out);
+
 /* Generic paths for custom shrinkers (custom.c). */
 size_t conseco__custom_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
                                     size_t depth);

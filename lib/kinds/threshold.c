@@ -456,6 +456,7 @@ static const conseco_shrinker_vtable threshold_vt = {
     conseco__threshold_apply_cb,
     conseco__threshold_breakpoints_cb,
     NULL,
+    NULL, /* the outer family (lowering) goes through the ops table */
 };
 
 const conseco_shrinker_vtable *conseco_threshold_vtable(void) { return &threshold_vt; }
