@@ -744,7 +744,7 @@ static void test_bad_input(void **state)
     conseco_side_params sp;
     conseco_shrinker sh;
     conseco_shrinker_vtable vt;
-    unsigned char scr[4096];
+    unsigned char scr[20000];
     double s;
     (void)state;
     conseco_threshold_params_default(&tp);

@@ -35,6 +35,8 @@
 #include "common/yhat.h"
 
 /* ------------------------------------------------------------- helpers */
+#define TH_BINS 256u /* histogram bins of 8-bit maps (threshold sides) */
+
 static int metric_of(uint32_t element)
 {
     if (element == CONSECO_ELEMENT_SQUARE) return CONSECO__METRIC_LINF;
@@ -425,11 +427,12 @@ size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t
     (void)s;
     (void)side;
     /* one double per pixel: false-positive scores from the front, truth
-     * scores below base from the back */
+     * scores below base from the back; 8-bit maps: two histograms */
     if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
-        !conseco__mul_size(n, sizeof(double), &bytes) ||
-        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK + 8u, &bytes))
+        !conseco__mul_size(n, sizeof(double), &bytes))
         return 0;
+    if (bytes < 4u * TH_BINS * sizeof(size_t)) bytes = 4u * TH_BINS * sizeof(size_t);
+    if (!conseco__add_size(bytes, CONSECO__ALIGN_SLACK + 8u, &bytes)) return 0;
     return bytes;
 }
 
@@ -438,6 +441,123 @@ int conseco__threshold_side_check(const conseco__shrinker *s, const conseco__sid
     if (side->side == CONSECO_SIDE_OUTER &&
         (!conseco__is_finite(side->bottom) || side->bottom > th_base(s)))
         return CONSECO_E_BAD_BOTTOM;
+    return CONSECO_OK;
+}
+
+/* One row of the collection pass: false-positive scores from the front of buf,
+ * truth scores below base from its back; 0 if a float score is not finite.
+ * Called with a constant dtype so that each type gets its own loop. */
+static inline int th_collect_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
+                                 double base, double *buf, size_t total, size_t *nfp,
+                                 size_t *nlow, uint64_t *predicted, uint64_t *ntruth)
+{
+    size_t x, a = *nfp, b = *nlow;
+    uint64_t pr = 0, nt = 0;
+    int finite = 1;
+    for (x = 0; x < w; x++) {
+        const double sv = conseco__pixel(dtype, row, x);
+        const int tr = t[x] != 0;
+        if (dtype == CONSECO_DTYPE_F32 || dtype == CONSECO_DTYPE_F64)
+            finite &= conseco__is_finite(sv);
+        nt += (uint64_t)tr;
+        if (sv >= base) {
+            pr++;
+            if (!tr) buf[a++] = sv;
+        } else if (tr) {
+            buf[total - 1 - b++] = sv;
+        }
+    }
+    *nfp = a;
+    *nlow = b;
+    *predicted += pr;
+    *ntruth += nt;
+    return finite;
+}
+
+/* Lowers *best to the smallest breakpoint |s - base| of the row meeting the joint condition. */
+static inline void th_best_row(int dtype, const unsigned char *row, size_t w, double base,
+                               double f, double v, double *best)
+{
+    double b = *best;
+    size_t x;
+    for (x = 0; x < w; x++) {
+        const double sv = conseco__pixel(dtype, row, x);
+        const double l = sv >= base ? sv - base : base - sv;
+        if (l < b && base + l > f && base - l <= v) b = l;
+    }
+    *best = b;
+}
+
+/* 8-bit maps: one pass counting (truth, value) pairs in two interleaved
+ * histograms (neighbouring pixels often share a value: separate counters keep
+ * the increments independent), then O(256). Same answers as the general path:
+ * bin b stands for the double b / 255. */
+static int th_score_u8(double base, const conseco__side *side, const conseco_image *pred,
+                       const conseco_mask *truth, double tau, size_t *h, double *score)
+{
+    const uint32_t k0 = conseco__int_at_least(base, 255u); /* v >= k0 <=> v / 255 >= base */
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    size_t *h2 = h + 2u * TH_BINS; /* [copy][truth][value] */
+    size_t x, y, z, b, nfp = 0, nlow = 0, acc;
+    uint64_t predicted = 0, ntruth = 0, m_in, m_out;
+    double f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
+    CONSECO_memset(h, 0, 4u * TH_BINS * sizeof *h);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x + 1 < pred->width; x += 2) {
+                h[(size_t)(t[x] != 0) * TH_BINS + row[x]]++;
+                h2[(size_t)(t[x + 1] != 0) * TH_BINS + row[x + 1]]++;
+            }
+            if (x < pred->width) h[(size_t)(t[x] != 0) * TH_BINS + row[x]]++;
+        }
+    for (b = 0; b < 2u * TH_BINS; b++) h[b] += h2[b];
+    for (b = 0; b < TH_BINS; b++) {
+        const size_t neg = h[b], pos = h[TH_BINS + b];
+        ntruth += pos;
+        if (b >= k0) {
+            predicted += neg + pos;
+            nfp += neg;
+        } else {
+            nlow += pos;
+        }
+    }
+    m_out = missed_budget(ntruth, is_band ? side->tau_outer : tau);
+    if ((uint64_t)nlow > m_out) /* the (m_out+1)-th smallest truth value below base */
+        for (b = 0, acc = 0; b < k0 && b < TH_BINS; b++) {
+            acc += h[TH_BINS + b];
+            if ((uint64_t)acc > m_out) {
+                v = (double)b / 255.0;
+                break;
+            }
+        }
+    if (!is_band) {
+        if (v >= base) *score = base;
+        else *score = v >= side->bottom ? v : -conseco__inf();
+        return CONSECO_OK;
+    }
+    m_in = conseco__fp_budget(predicted, tau);
+    if ((uint64_t)nfp > m_in) /* the (m_in+1)-th largest false-positive value */
+        for (b = TH_BINS, acc = 0; b-- > k0;) {
+            acc += h[b];
+            if ((uint64_t)acc > m_in) {
+                f = (double)b / 255.0;
+                break;
+            }
+        }
+    if (base + 0.0 > f && base - 0.0 <= v) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    for (b = 0; b < TH_BINS; b++) {
+        double sv, l;
+        if (h[b] + h[TH_BINS + b] == 0) continue; /* no pixel has this value */
+        sv = (double)b / 255.0;
+        l = sv >= base ? sv - base : base - sv;
+        if (l < best && base + l > f && base - l <= v) best = l;
+    }
+    *score = best;
     return CONSECO_OK;
 }
 
@@ -451,30 +571,35 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
     const size_t need = conseco__threshold_side_scratch_size(s, side->side, pred->width,
                                                              pred->height, pred->depth);
     double *buf, f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
-    size_t x, y, z, nfp = 0, nlow = 0, total;
+    size_t y, z, nfp = 0, nlow = 0, total;
     uint64_t predicted = 0, ntruth = 0, m_in, m_out;
-    int rc;
+    int finite = 1;
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
     buf = (double *)conseco__align16(scratch, &scratch_size);
+    if (pred->dtype == CONSECO_DTYPE_U8)
+        return th_score_u8(base, side, pred, truth, tau, (size_t *)(void *)buf, score);
     total = pred->width * pred->height * pred->depth;
-    for (z = 0; z < pred->depth; z++)
-        for (y = 0; y < pred->height; y++) {
+    for (z = 0; z < pred->depth && finite; z++)
+        for (y = 0; y < pred->height && finite; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
             const uint8_t *t = conseco__mask_row(truth, y, z);
-            for (x = 0; x < pred->width; x++) {
-                const double sv = conseco__pixel(pred->dtype, row, x);
-                const int tr = t[x] != 0;
-                ntruth += (uint64_t)tr;
-                if (sv >= base) {
-                    predicted++;
-                    if (!tr) buf[nfp++] = sv;
-                } else if (tr) {
-                    buf[total - 1 - nlow++] = sv;
-                }
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_F32:
+                finite = th_collect_row(CONSECO_DTYPE_F32, row, t, pred->width, base, buf, total,
+                                        &nfp, &nlow, &predicted, &ntruth);
+                break;
+            case CONSECO_DTYPE_F64:
+                finite = th_collect_row(CONSECO_DTYPE_F64, row, t, pred->width, base, buf, total,
+                                        &nfp, &nlow, &predicted, &ntruth);
+                break;
+            default:
+                finite = th_collect_row(pred->dtype, row, t, pred->width, base, buf, total, &nfp,
+                                        &nlow, &predicted, &ntruth);
+                break;
             }
         }
+    if (!finite) return CONSECO_E_NONFINITE;
     m_out = missed_budget(ntruth, is_band ? side->tau_outer : tau);
     if ((uint64_t)nlow > m_out)
         v = conseco__select(buf + (total - nlow), nlow, (size_t)m_out + 1u);
@@ -493,10 +618,14 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
-            for (x = 0; x < pred->width; x++) {
-                const double sv = conseco__pixel(pred->dtype, row, x);
-                const double l = sv >= base ? sv - base : base - sv;
-                if (l < best && base + l > f && base - l <= v) best = l;
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_F32:
+                th_best_row(CONSECO_DTYPE_F32, row, pred->width, base, f, v, &best);
+                break;
+            case CONSECO_DTYPE_F64:
+                th_best_row(CONSECO_DTYPE_F64, row, pred->width, base, f, v, &best);
+                break;
+            default: th_best_row(pred->dtype, row, pred->width, base, f, v, &best); break;
             }
         }
     *score = best;
