@@ -243,6 +243,53 @@ static void test_scores_3d(void **state)
     assert_true(n_inf > 100 && n_minus_inf > 50 && n_pos > 1000);
 }
 
+/* Larger 2-D images (the raster distance passes over long rows and columns). */
+static void test_scores_large_2d(void **state)
+{
+    tu_rng r = {13};
+    unsigned k;
+    (void)state;
+    for (k = 0; k < 80; k++) {
+        ocase c;
+        conseco_erosion_params ep;
+        conseco_side_params sp;
+        conseco_shrinker sh;
+        const double tau = pick_tau(&r);
+        const int element = (int)tu_range(&r, 1, 2);
+        uint8_t *sparse;
+        size_t i;
+        gen_case(&r, &c, 0);
+        free_case(&c);
+        /* regenerate at a larger size: a few pixels of Yhat, truth spread out */
+        c.w = tu_range(&r, 20, 48);
+        c.h = tu_range(&r, 20, 48);
+        c.d = 1;
+        c.n = c.w * c.h;
+        c.base = 0.5;
+        c.dtype = CONSECO_DTYPE_U8;
+        c.map = calloc(c.n, 1);
+        c.s = calloc(c.n, sizeof(double));
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        sparse = (uint8_t *)c.map;
+        for (i = 0; i < c.n; i++) {
+            if (tu_uniform(&r) < 0.01) sparse[i] = 200;
+            c.s[i] = (double)sparse[i] / 255.0;
+            c.yhat[i] = (uint8_t)(c.s[i] >= 0.5);
+            c.truth[i] = (uint8_t)(tu_uniform(&r) < 0.05);
+        }
+        conseco_erosion_params_default(&ep);
+        ep.element = (uint32_t)element;
+        sh = conseco_shrinker_erosion(&ep);
+        conseco_side_params_default(&sp);
+        sp.side = CONSECO_SIDE_OUTER;
+        same(side_score(&sh, &sp, &c, tau),
+             ref_dilation_score(c.yhat, c.truth, c.w, c.h, c.d, element, tau), &c,
+             "dilation (large)");
+        free_case(&c);
+    }
+}
+
 /* ---------------------------------------------------- apply, evaluate */
 static void check_apply(int three_d, unsigned cases, uint64_t seed)
 {
@@ -809,6 +856,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scores_2d),   cmocka_unit_test(test_scores_3d),
+        cmocka_unit_test(test_scores_large_2d),
         cmocka_unit_test(test_apply_2d),    cmocka_unit_test(test_apply_3d),
         cmocka_unit_test(test_score_sets_hold), cmocka_unit_test(test_evaluate_lambdas),
         cmocka_unit_test(test_custom_outer), cmocka_unit_test(test_custom_outer_real),

@@ -180,10 +180,35 @@ typedef struct dscan {
 } dscan;
 
 /* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
+/* One row of the scan: counts, and the first and last x of Yhat U Y (w if none). */
+static inline void scan_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
+                            double base, dscan *sc, size_t *xlo, size_t *xhi)
+{
+    size_t x, lo = w, hi = 0;
+    uint64_t pr = 0, tr_n = 0, miss = 0;
+    for (x = 0; x < w; x++) {
+        const int yh = conseco__in_yhat(dtype, row, x, base);
+        const int tr = t != NULL && t[x] != 0;
+        pr += (uint64_t)yh;
+        tr_n += (uint64_t)tr;
+        miss += (uint64_t)(tr && !yh);
+        if (yh || tr) {
+            if (lo == w) lo = x;
+            hi = x;
+        }
+    }
+    sc->predicted += pr;
+    sc->truth += tr_n;
+    sc->missed0 += miss;
+    *xlo = lo;
+    *xhi = hi;
+}
+
+/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
 static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
                      const conseco_mask *truth, dscan *sc)
 {
-    size_t x, y, z;
+    size_t y, z;
     sc->predicted = sc->truth = sc->missed0 = 0;
     sc->lo[0] = pred->width;
     sc->lo[1] = pred->height;
@@ -193,29 +218,99 @@ static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
             const uint8_t *t = truth ? conseco__mask_row(truth, y, z) : NULL;
-            for (x = 0; x < pred->width; x++) {
-                const int yh = conseco__in_yhat(pred->dtype, row, x, p->base);
-                const int tr = t != NULL && t[x] != 0;
-                if (!yh && !tr) continue;
-                sc->predicted += (uint64_t)yh;
-                sc->truth += (uint64_t)tr;
-                sc->missed0 += (uint64_t)(tr && !yh);
-                if (x < sc->lo[0]) sc->lo[0] = x;
-                if (x > sc->hi[0]) sc->hi[0] = x;
-                if (y < sc->lo[1]) sc->lo[1] = y;
-                if (y > sc->hi[1]) sc->hi[1] = y;
-                if (z < sc->lo[2]) sc->lo[2] = z;
-                if (z > sc->hi[2]) sc->hi[2] = z;
+            size_t xlo, xhi;
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_U8:
+                scan_row(CONSECO_DTYPE_U8, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                break;
+            case CONSECO_DTYPE_F32:
+                scan_row(CONSECO_DTYPE_F32, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                break;
+            default: scan_row(pred->dtype, row, t, pred->width, p->base, sc, &xlo, &xhi); break;
             }
+            if (xlo == pred->width) continue;
+            if (xlo < sc->lo[0]) sc->lo[0] = xlo;
+            if (xhi > sc->hi[0]) sc->hi[0] = xhi;
+            if (y < sc->lo[1]) sc->lo[1] = y;
+            if (y > sc->hi[1]) sc->hi[1] = y;
+            if (z < sc->lo[2]) sc->lo[2] = z;
+            if (z > sc->hi[2]) sc->hi[2] = z;
         }
 }
 
-/* Distances to Yhat (0 on Yhat) on the box lo..lo+n-1, closed margins. */
+/* d[x] = 0 on Yhat, `far` elsewhere, for one row of the box. */
+static inline void fill_row(int dtype, const unsigned char *row, size_t x0, size_t n,
+                            double base, uint32_t far, uint32_t *d)
+{
+    size_t x;
+    for (x = 0; x < n; x++) d[x] = conseco__in_yhat(dtype, row, x0 + x, base) ? 0u : far;
+}
+
+/* Sentinel of the raster passes: far above every distance, and +1 does not wrap. */
+#define CHAMFER_FAR 0x7FFFFFFFu
+
+static inline void relax_from(uint32_t *r, const uint32_t *u, size_t w, int linf)
+{
+    size_t x;
+    for (x = 0; x < w; x++) {
+        const uint32_t c = u[x] + 1u;
+        r[x] = c < r[x] ? c : r[x];
+    }
+    if (!linf) return;
+    for (x = 1; x < w; x++) {
+        const uint32_t c = u[x - 1] + 1u;
+        r[x] = c < r[x] ? c : r[x];
+    }
+    for (x = 0; x + 1 < w; x++) {
+        const uint32_t c = u[x + 1] + 1u;
+        r[x] = c < r[x] ? c : r[x];
+    }
+}
+
+static inline void relax_rightwards(uint32_t *r, size_t w)
+{
+    size_t x;
+    for (x = 1; x < w; x++)
+        if (r[x - 1] + 1u < r[x]) r[x] = r[x - 1] + 1u;
+}
+
+static inline void relax_leftwards(uint32_t *r, size_t w)
+{
+    size_t x;
+    for (x = w - 1; x-- > 0;)
+        if (r[x + 1] + 1u < r[x]) r[x] = r[x + 1] + 1u;
+}
+
+/*
+ * Exact city-block (linf = 0) or chessboard (linf = 1) distance to the
+ * nearest 0 cell of a 2-D box whose other cells hold CHAMFER_FAR, in the two
+ * raster passes of Rosenfeld and Pfaltz: forwards with the row above (and its
+ * diagonal neighbours for the chessboard) and the left neighbour, then
+ * backwards with the row below and the right neighbour. Requires a 0 cell in
+ * the box.
+ */
+static void chamfer2d(uint32_t *d, size_t w, size_t h, int linf)
+{
+    size_t y;
+    for (y = 0; y < h; y++) {
+        if (y > 0) relax_from(d + y * w, d + (y - 1) * w, w, linf);
+        relax_rightwards(d + y * w, w);
+    }
+    for (y = h; y-- > 0;) {
+        if (y + 1 < h) relax_from(d + y * w, d + (y + 1) * w, w, linf);
+        relax_leftwards(d + y * w, w);
+    }
+}
+
+/* Distances to Yhat (0 on Yhat) on the box lo..lo+n-1, closed margins;
+ * Yhat has a pixel in the box. */
 static int dil_distances(const conseco_erosion_params *p, const conseco_image *pred,
                          const size_t lo[3], const size_t n[3], dlayout *lay, int metric)
 {
     conseco__box box;
-    size_t x, y, z, i = 0;
+    const int raster = n[2] == 1 && metric != CONSECO__METRIC_L2SQ;
+    const uint32_t far = raster ? CHAMFER_FAR : CONSECO__DIST_INF;
+    size_t y, z, i = 0;
     int a, rc;
     for (a = 0; a < 3; a++) {
         box.n[a] = n[a];
@@ -224,13 +319,20 @@ static int dil_distances(const conseco_erosion_params *p, const conseco_image *p
     if ((rc = conseco__distance_fits(&box, metric)) != CONSECO_OK) return rc;
     if (conseco__distance_work_len(&box) > lay->work_len) return CONSECO_E_SCRATCH_TOO_SMALL;
     for (z = 0; z < n[2]; z++)
-        for (y = 0; y < n[1]; y++) {
+        for (y = 0; y < n[1]; y++, i += n[0]) {
             const unsigned char *row = conseco__image_row(pred, lo[1] + y, lo[2] + z);
-            for (x = 0; x < n[0]; x++)
-                lay->d[i++] =
-                    conseco__in_yhat(pred->dtype, row, lo[0] + x, p->base) ? 0 : CONSECO__DIST_INF;
+            switch (pred->dtype) {
+            case CONSECO_DTYPE_U8:
+                fill_row(CONSECO_DTYPE_U8, row, lo[0], n[0], p->base, far, lay->d + i);
+                break;
+            case CONSECO_DTYPE_F32:
+                fill_row(CONSECO_DTYPE_F32, row, lo[0], n[0], p->base, far, lay->d + i);
+                break;
+            default: fill_row(pred->dtype, row, lo[0], n[0], p->base, far, lay->d + i); break;
+            }
         }
-    conseco__distance_transform(lay->d, &box, metric, lay->work);
+    if (raster) chamfer2d(lay->d, n[0], n[1], metric == CONSECO__METRIC_LINF);
+    else conseco__distance_transform(lay->d, &box, metric, lay->work);
     return CONSECO_OK;
 }
 
