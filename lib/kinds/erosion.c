@@ -600,6 +600,7 @@ static const conseco_shrinker_vtable erosion_vt = {
     conseco__erosion_apply_cb,
     NULL,
     NULL,
+    NULL, /* the outer family (dilation) goes through the ops table */
 };
 
 const conseco_shrinker_vtable *conseco_erosion_vtable(void) { return &erosion_vt; }
@@ -733,4 +734,11 @@ const conseco__ops conseco__erosion_ops = {
     op_params_save,
     op_saved_check,
     op_params_info,
+    0, /* outer scores: dilation steps (k-th smallest) */
+    conseco__erosion_side_scratch_size,
+    conseco__erosion_side_check,
+    conseco__erosion_side_score,
+    conseco__erosion_side_apply,
+    conseco__erosion_side_evaluate,
+    conseco__erosion_side_evaluate_many,
 };

@@ -14,18 +14,19 @@
 #include "shrinker_opts.h"
 #include "staging.h"
 
+#define CONSECO_STATIC_LINKING_ONLY /* sides (experimental) */
 #include <conseco.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
-    "usage: conseco apply (--state STATE --alpha A | --shrinker threshold|erosion|smooth\n"
-    "         [--se ...] [--border ...] [--base 0.5] [--top 1] [--sigma S] [--filter F]\n"
-    "         [--radius R] --lambda L) --pred DIR\n"
-    "         --out DIR [--uncertain DIR] [--overlay DIR [--image DIR]] [--gt DIR\n"
-    "         [--metrics FILE.csv|FILE.json [--tau T]]]\n"
-    "         [--volume] [--spacing X,Y,Z] [--force] [--quiet]\n"
+    "usage: conseco apply (--state STATE --alpha A | [--side inner|outer|band]\n"
+    "         --shrinker threshold|erosion|dilation|smooth [--se ...] [--border ...]\n"
+    "         [--base 0.5] [--top 1] [--sigma S] [--filter F] [--radius R] --lambda L)\n"
+    "         --pred DIR [--out DIR] [--outer DIR] [--uncertain DIR]\n"
+    "         [--overlay DIR [--image DIR]] [--gt DIR [--metrics FILE.csv|FILE.json\n"
+    "         [--tau T]]] [--volume] [--spacing X,Y,Z] [--force] [--quiet]\n"
     "\n"
     "Writes an inner mask for every prediction in --pred, in the prediction's format\n"
     "and geometry: <id>.png (0/255) for PNG inputs, <id>.npy (bool) for .npy inputs,\n"
@@ -37,7 +38,16 @@ static const char help[] =
     "Ctrl-C (SIGINT) or SIGTERM removes everything staged and every folder the run\n"
     "created, then exits with 130 or 143.\n"
     "\n"
-    "  --uncertain DIR  also write the uncertain region Yhat minus the inner mask\n"
+    "  --out DIR        the inner mask (an outer state: Yhat itself)\n"
+    "  --outer DIR      outer and band states (or --side outer|band): the outer set\n"
+    "  --uncertain DIR  also write the uncertain region Yhat minus the inner mask; for an\n"
+    "                   outer state the outer set minus Yhat, for a band the band: the\n"
+    "                   outer set minus the inner mask. Overlays then show the core\n"
+    "                   (inner), the band and, untouched, the outside.\n"
+    "  --side NAME      with --lambda: inner (default), outer (--shrinker dilation, or\n"
+    "                   threshold: lambda is the threshold t, -inf = the whole image) or\n"
+    "                   band (lambda >= 0; the threshold band is {s >= base +- lambda})\n"
+    "  At least one of --out, --outer and --uncertain.\n"
     "  --overlay DIR    also write RGB overlay pictures <id>.png (colours: see the README)\n"
     "  --image DIR      pictures to draw on (PNG, same ids); default: the score map in gray\n"
     "  --gt DIR         ground truth (same ids): colours true and false positives in the\n"
@@ -57,7 +67,7 @@ static const char help[] =
 
 /* lambda_hat from a saved state: a matching calibrator is rebuilt from the state's header. */
 static int lambda_from_state(const char *path, double alpha, cli_shrinker_opts *o,
-                             double *lambda, double *tau)
+                             conseco_side_params *side, double *lambda, double *tau)
 {
     unsigned char *buf;
     size_t size, k;
@@ -94,6 +104,14 @@ static int lambda_from_state(const char *path, double alpha, cli_shrinker_opts *
     cfg.tau = info.tau;
     *tau = info.tau;
     cfg.capacity = (size_t)info.count;
+    cfg.side = info.side;
+    cfg.guarantee = info.guarantee;
+    cfg.tau_outer = info.tau_outer;
+    cfg.bottom = info.bottom;
+    conseco_side_params_default(side);
+    side->side = info.side;
+    side->tau_outer = info.tau_outer;
+    side->bottom = info.bottom;
     st = conseco_calibrator_create(&cfg, NULL, &cal);
     if (st == CONSECO_OK) st = conseco_calibrator_load(cal, buf, size);
     if (st == CONSECO_OK) st = conseco_calibrator_lambda_hat(cal, alpha, lambda, &k);
@@ -132,7 +150,8 @@ static int stage_mask(cli_staging *s, const char *dir, const char *name, const c
 }
 
 typedef struct apply_job {
-    const char *out_dir, *uncertain_dir, *overlay_dir, *metrics_path;
+    const char *out_dir, *outer_dir, *uncertain_dir, *overlay_dir, *metrics_path;
+    conseco_side_params side;
     cli_dataset pred, image, gt;
     int have_image, have_gt;
     double tau;                       /* for the metrics' "valid" */
@@ -257,12 +276,12 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
     for (i = 0; rc == CLI_EXIT_OK && i < job->pred.count; i++) {
         const cli_entry *e = &job->pred.items[i];
         cli_map score, picture, truth;
-        uint8_t *inner = NULL, *unc = NULL;
+        uint8_t *inner = NULL, *unc = NULL, *outer = NULL;
         unsigned char *tmp = NULL;
         size_t w, h, d, n, need;
         char name[1024], ov_name[1024];
         conseco_image im;
-        conseco_mask_out mi, mu;
+        conseco_mask_out mi, mu, mo;
         int st;
         memset(&picture, 0, sizeof picture);
         memset(&truth, 0, sizeof truth);
@@ -272,7 +291,7 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
         d = score.depth;
         n = cli_map_count(&score);
         im = cli_map_image(&score);
-        need = conseco_scratch_size(sh, w, h, d);
+        need = conseco_side_scratch_size(sh, &job->side, w, h, d);
         if (need > cap) {
             void *ns = realloc(scratch, need);
             if (ns == NULL) rc = cli_fail_nomem();
@@ -283,13 +302,18 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
         }
         inner = (uint8_t *)malloc(n ? n : 1);
         unc = (uint8_t *)malloc(n ? n : 1);
+        if (job->outer_dir) outer = (uint8_t *)malloc(n ? n : 1);
         if (job->overlay_dir) tmp = (unsigned char *)malloc(3 * (n ? n : 1));
-        if (rc == CLI_EXIT_OK && (inner == NULL || unc == NULL || (job->overlay_dir && !tmp)))
+        if (rc == CLI_EXIT_OK && (inner == NULL || unc == NULL || (job->overlay_dir && !tmp) ||
+                                  (job->outer_dir && !outer)))
             rc = cli_fail_nomem();
         if (rc == CLI_EXIT_OK) {
+            /* one pass: inner (core), outer, and the region between (uncertain / band) */
             mi = conseco_mask_out_3d(inner, w, h, d, w, w * h);
             mu = conseco_mask_out_3d(unc, w, h, d, w, w * h);
-            st = conseco_apply(sh, &im, lambda, scratch, cap, &mi, &mu);
+            mo = conseco_mask_out_3d(outer, w, h, d, w, w * h);
+            st = conseco_side_apply(sh, &job->side, &im, lambda, scratch, cap, &mi,
+                                    outer ? &mo : NULL, &mu);
             if (st != CONSECO_OK) rc = cli_fail_status(st, e->path);
         }
         if (rc == CLI_EXIT_OK && job->have_gt)
@@ -303,7 +327,10 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
         if (rc == CLI_EXIT_OK && (cli_format_output_name(score.format, e->id, name, sizeof name) ||
                                   strlen(e->id) + 5 > sizeof ov_name))
             rc = cli_fail(CLI_EXIT_DATA, "%s: id too long", e->path);
-        if (rc == CLI_EXIT_OK) rc = stage_mask(stage, job->out_dir, name, &score, inner);
+        if (rc == CLI_EXIT_OK && job->out_dir)
+            rc = stage_mask(stage, job->out_dir, name, &score, inner);
+        if (rc == CLI_EXIT_OK && job->outer_dir)
+            rc = stage_mask(stage, job->outer_dir, name, &score, outer);
         if (rc == CLI_EXIT_OK && job->uncertain_dir)
             rc = stage_mask(stage, job->uncertain_dir, name, &score, unc);
         if (rc == CLI_EXIT_OK && job->overlay_dir && d != 1)
@@ -328,6 +355,7 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
         cli_map_free(&score);
         free(inner);
         free(unc);
+        free(outer);
         free(tmp);
         cli_progress_step(&pg, i + 1);
     }
@@ -386,10 +414,10 @@ typedef struct named_dir {
  * may not contain an input folder: replacing it would delete the inputs). */
 static int check_outputs(const named_dir *outs, size_t n_out, const named_dir *ins, size_t n_in)
 {
-    char *co[4] = {NULL, NULL, NULL, NULL}, *ci[4] = {NULL, NULL, NULL, NULL};
+    char *co[5] = {NULL, NULL, NULL, NULL, NULL}, *ci[4] = {NULL, NULL, NULL, NULL};
     size_t i, j;
     int rc = CLI_EXIT_OK;
-    for (i = 0; i < n_out && i < 4; i++)
+    for (i = 0; i < n_out && i < 5; i++)
         if (outs[i].path != NULL && (co[i] = canonical(outs[i].path)) == NULL)
             co[i] = cli_path_join(outs[i].path, ""); /* unresolvable: compare as written */
     for (i = 0; i < n_in && i < 4; i++)
@@ -414,10 +442,8 @@ static int check_outputs(const named_dir *outs, size_t n_out, const named_dir *i
                               ins[j].path, ins[j].flag);
         }
     }
-    for (i = 0; i < 4; i++) {
-        free(co[i]);
-        free(ci[i]);
-    }
+    for (i = 0; i < 5; i++) free(co[i]);
+    for (i = 0; i < 4; i++) free(ci[i]);
     return rc;
 }
 
@@ -428,7 +454,7 @@ int cli_cmd_apply(int argc, char **argv)
                *base = NULL, *top = NULL, *lambda_s = NULL, *pred_dir = NULL, *out_dir = NULL,
                *unc_dir = NULL, *overlay_dir = NULL, *image_dir = NULL, *gt_dir = NULL,
                *metrics_path = NULL, *tau_s = NULL, *sigma = NULL, *filter = NULL,
-               *radius = NULL;
+               *radius = NULL, *outer_dir = NULL, *side_s = NULL;
     int volume = 0, quiet = 0, want_help = 0, force = 0, rc;
     cli_flag flags[] = {
         {"sigma", 1, &sigma, NULL},         {"filter", 1, &filter, NULL},
@@ -444,7 +470,10 @@ int cli_cmd_apply(int argc, char **argv)
         {"spacing", 1, &spacing_s, NULL},      {"top", 1, &top, NULL},
         {"force", 0, NULL, &force},         {"metrics", 1, &metrics_path, NULL},
         {"tau", 1, &tau_s, NULL},
+        {"outer", 1, &outer_dir, NULL},     {"side", 1, &side_s, NULL},
     };
+    conseco_side_params side;
+    static const char *const side_words[] = {"inner", "outer", "band"};
     cli_shrinker_opts opts;
     conseco_shrinker sh;
     double lambda = 0.0, tau = 0.0;
@@ -459,8 +488,9 @@ int cli_cmd_apply(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
-    if (!pred_dir || !out_dir)
-        return cli_fail(CLI_EXIT_USAGE, "apply: --pred and --out are required (see --help)");
+    if (!pred_dir || (!out_dir && !outer_dir && !unc_dir))
+        return cli_fail(CLI_EXIT_USAGE, "apply: --pred and one of --out, --outer and --uncertain "
+                                        "are required (see --help)");
     if (image_dir && !overlay_dir)
         return cli_fail(CLI_EXIT_USAGE, "apply: --image needs --overlay DIR");
     if (gt_dir && !overlay_dir && !metrics_path)
@@ -485,36 +515,56 @@ int cli_cmd_apply(int argc, char **argv)
     }
     if (state != NULL) {
         double alpha;
-        if (shrinker || se || border || base || top || lambda_s || sigma || filter || radius)
+        if (shrinker || se || border || base || top || lambda_s || sigma || filter || radius ||
+            side_s)
             return cli_fail(CLI_EXIT_USAGE, "apply: --state already fixes the shrinker; "
-                                            "do not combine it with --shrinker/--lambda");
+                                            "do not combine it with --shrinker/--lambda/--side");
         if (!alpha_s) return cli_fail(CLI_EXIT_USAGE, "apply: --state needs --alpha");
         if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
         if ((rc = cli_check_alpha(alpha)) != CLI_EXIT_OK) return rc;
-        if ((rc = lambda_from_state(state, alpha, &opts, &lambda, &tau)) != CLI_EXIT_OK)
+        if ((rc = lambda_from_state(state, alpha, &opts, &side, &lambda, &tau)) != CLI_EXIT_OK)
             return rc;
     } else {
         if (!shrinker || !lambda_s)
             return cli_fail(CLI_EXIT_USAGE,
                             "apply: give --state STATE --alpha A, or --shrinker and --lambda");
         if (alpha_s) return cli_fail(CLI_EXIT_USAGE, "apply: --alpha only goes with --state");
+        conseco_side_params_default(&side);
+        if ((rc = cli_side_parse(side_s, &side.side)) != CLI_EXIT_OK) return rc;
+        if ((rc = cli_side_shrinker(side.side, &shrinker, border)) != CLI_EXIT_OK) return rc;
         if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK)
             return rc;
         if ((rc = cli_smooth_tune(&opts, 1, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
         if ((rc = parse_lambda(lambda_s, &lambda)) != CLI_EXIT_OK) return rc;
-        if ((rc = cli_check_lambda(&opts, opts.kind, lambda)) != CLI_EXIT_OK) return rc;
+        if (side.side == CONSECO_SIDE_INNER) {
+            if ((rc = cli_check_lambda(&opts, opts.kind, lambda)) != CLI_EXIT_OK) return rc;
+        } else if (!(side.side == CONSECO_SIDE_OUTER && opts.kind == CONSECO_KIND_THRESHOLD) &&
+                   !(lambda >= 0.0)) {
+            return cli_fail(CLI_EXIT_USAGE, "apply: --lambda %s is below 0, the smallest "
+                            "lambda of this family", lambda_s);
+        }
+        /* outer threshold lowering: lambda is the threshold t, any number (-inf: the
+         * whole image; t >= base: Yhat) */
     }
+    if (metrics_path && side.side != CONSECO_SIDE_INNER)
+        return cli_fail(CLI_EXIT_USAGE, "apply: --metrics reports the inner mask: it goes with "
+                                        "an inner calibration");
+    if (outer_dir && side.side == CONSECO_SIDE_INNER)
+        return cli_fail(CLI_EXIT_USAGE, "apply: --outer needs an outer or band calibration "
+                                        "(or --side outer|band with --lambda)");
     sh = cli_shrinker_of(&opts, opts.kind);
     {
-        const named_dir outs[3] = {{"--out", out_dir}, {"--uncertain", unc_dir},
-                                   {"--overlay", overlay_dir}};
+        const named_dir outs[4] = {{"--out", out_dir}, {"--uncertain", unc_dir},
+                                   {"--overlay", overlay_dir}, {"--outer", outer_dir}};
         const named_dir ins[3] = {{"--pred", pred_dir}, {"--image", image_dir},
                                   {"--gt", gt_dir}};
-        if ((rc = check_outputs(outs, 3, ins, 3)) != CLI_EXIT_OK) return rc;
+        if ((rc = check_outputs(outs, 4, ins, 3)) != CLI_EXIT_OK) return rc;
     }
 
     memset(&job, 0, sizeof job);
     job.out_dir = out_dir;
+    job.outer_dir = outer_dir;
+    job.side = side;
     job.uncertain_dir = unc_dir;
     job.overlay_dir = overlay_dir;
     job.metrics_path = metrics_path;
@@ -532,7 +582,8 @@ int cli_cmd_apply(int argc, char **argv)
     cli_staging_init(&stage);
     {
         const int mode = force ? CLI_STAGE_REPLACE : CLI_STAGE_REFUSE;
-        if (rc == CLI_EXIT_OK) rc = cli_staging_dir(&stage, out_dir, mode);
+        if (rc == CLI_EXIT_OK && out_dir) rc = cli_staging_dir(&stage, out_dir, mode);
+        if (rc == CLI_EXIT_OK && outer_dir) rc = cli_staging_dir(&stage, outer_dir, mode);
         if (rc == CLI_EXIT_OK && unc_dir) rc = cli_staging_dir(&stage, unc_dir, mode);
         if (rc == CLI_EXIT_OK && overlay_dir) rc = cli_staging_dir(&stage, overlay_dir, mode);
     }
@@ -547,8 +598,20 @@ int cli_cmd_apply(int argc, char **argv)
     else cli_staging_abort(&stage);
     if (rc == CLI_EXIT_OK && !quiet) {
         cli_format_double(lambda, lam_text, sizeof lam_text);
-        printf("%s shrinker, lambda = %s: wrote %lu inner masks to %s\n",
-               cli_kind_name(opts.kind), lam_text, (unsigned long)job.pred.count, out_dir);
+        if (side.side == CONSECO_SIDE_INNER && out_dir)
+            printf("%s shrinker, lambda = %s: wrote %lu inner masks to %s\n",
+                   cli_kind_name(opts.kind), lam_text, (unsigned long)job.pred.count, out_dir);
+        else
+            printf("%s side, %s shrinker, lambda = %s: wrote %lu images' sets (%s%s%s%s%s%s)\n",
+                   side_words[side.side < 3 ? side.side : 0],
+                   side.side == CONSECO_SIDE_OUTER && opts.kind == CONSECO_KIND_EROSION
+                       ? "dilation"
+                       : cli_kind_name(opts.kind),
+                   lam_text, (unsigned long)job.pred.count, out_dir ? "inner: " : "",
+                   out_dir ? out_dir : "", outer_dir ? (out_dir ? ", outer: " : "outer: ") : "",
+                   outer_dir ? outer_dir : "",
+                   unc_dir ? ((out_dir || outer_dir) ? ", between: " : "between: ") : "",
+                   unc_dir ? unc_dir : "");
     }
     cli_dataset_free(&job.pred);
     cli_dataset_free(&job.image);

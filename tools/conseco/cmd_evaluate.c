@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
+#include "evaluate_sides.h"
 #include "pairs.h"
 
 #include <stdio.h>
@@ -19,7 +20,7 @@ static const char help[] =
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
     "         [--methods baseline,threshold,erosion,smooth] [--sigma S]\n"
     "         [--filter gauss|min] [--radius R] [--volume] [--spacing X,Y,Z]\n"
-    "         [--json] [--quiet]\n"
+    "         [--side inner|outer|band [--tau-outer T2] [--bottom B]] [--json] [--quiet]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
@@ -35,6 +36,10 @@ static const char help[] =
     "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
     "                   --se of radius --radius R, default 1)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    "  --side NAME      outer: outer sets (threshold lowering down to --bottom, and\n"
+    "                   dilation by --se), EV = FNR <= tau; band: bands (threshold offset,\n"
+    "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
+    "                   Both report the outer set's size relative to Yhat and its FNR.\n"
     CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
@@ -45,7 +50,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
                *base = NULL, *top = NULL, *methods = NULL, *sigma = NULL, *filter = NULL,
-               *radius = NULL;
+               *radius = NULL, *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL;
     int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
@@ -59,7 +64,11 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"strict", 0, NULL, &strict},     {"methods", 1, &methods, NULL},
         {"sigma", 1, &sigma, NULL},       {"filter", 1, &filter, NULL},
         {"radius", 1, &radius, NULL},
+        {"side", 1, &side_s, NULL},       {"tau-outer", 1, &tau_outer_s, NULL},
+        {"bottom", 1, &bottom_s, NULL},
     };
+    uint32_t side = CONSECO_SIDE_INNER;
+    double tau_outer = 0.0, bottom = 0.0;
     double taus[MAX_TAUS];
     unsigned long long v;
     cli_shrinker_opts opts;
@@ -111,6 +120,23 @@ int cli_cmd_evaluate(int argc, char **argv)
     cli_shrinker_defaults(&opts);
     if ((rc = cli_shrinker_tune(&opts, se, border, base, top)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_smooth_tune(&opts, 0, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_side_parse(side_s, &side)) != CLI_EXIT_OK) return rc;
+    if ((tau_outer_s != NULL) != (side == CONSECO_SIDE_BAND))
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --side band needs --tau-outer, and "
+                                        "--tau-outer needs --side band");
+    if (bottom_s != NULL && side != CONSECO_SIDE_OUTER)
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --bottom goes with --side outer");
+    if (tau_outer_s != NULL) {
+        if ((rc = cli_parse_double("tau-outer", tau_outer_s, &tau_outer)) != CLI_EXIT_OK)
+            return rc;
+        if (!(tau_outer >= 0.0 && tau_outer <= 1.0))
+            return cli_fail(CLI_EXIT_USAGE, "--tau-outer must be in [0, 1]");
+    }
+    if (bottom_s != NULL) {
+        if ((rc = cli_parse_double("bottom", bottom_s, &bottom)) != CLI_EXIT_OK) return rc;
+        if (!(bottom <= opts.threshold.base) || !(bottom >= -1.7976931348623157e308))
+            return cli_fail(CLI_EXIT_USAGE, "--bottom must be finite and <= --base");
+    }
 
     if ((rc = cli_pairs_load(pred_dir, gt_dir, quiet, strict, &pairs)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_eval_split_sizes(pairs.count, cfg.cal_fraction, &n_cal)) != CLI_EXIT_OK) {
@@ -130,6 +156,23 @@ int cli_cmd_evaluate(int argc, char **argv)
     if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
     for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
     cfg.ids = ids;
+    if (rc == CLI_EXIT_OK && side != CONSECO_SIDE_INNER) {
+        cli_side_result sres;
+        rc = cli_evaluate_sides(ims, ms, names, pairs.count, &cfg, side, tau_outer, bottom,
+                                &sres);
+        if (rc == CLI_EXIT_OK) {
+            if (json) cli_side_print_json(stdout, &sres, &cfg, side, tau_outer);
+            else cli_side_print_table(stdout, &sres, &cfg, side, tau_outer);
+            if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+            cli_side_result_free(&sres);
+        }
+        free(ims);
+        free(ms);
+        free(names);
+        free(ids);
+        cli_pairs_free(&pairs);
+        return rc;
+    }
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
         size_t n_min = 0;

@@ -28,6 +28,7 @@ typedef struct pool {
     const cli_dataset *pred, *gt;
     const size_t *ix;
     const conseco_shrinker *sh;
+    const conseco_side_params *side;
     double tau;
     double *scores;
     size_t next, done;
@@ -70,7 +71,7 @@ static int score_one(pool *p, size_t i, cli_loader *l, void **scratch, size_t *c
     if (rc != CLI_EXIT_OK) return rc;
     im = cli_map_image(&score);
     m = cli_map_mask(&mask);
-    need = conseco_scratch_size(p->sh, im.width, im.height, im.depth);
+    need = conseco_side_scratch_size(p->sh, p->side, im.width, im.height, im.depth);
     if (need == 0) rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", p->pred->items[i].path);
     else if (need > *cap) {
         void *ns = realloc(*scratch, need);
@@ -81,7 +82,7 @@ static int score_one(pool *p, size_t i, cli_loader *l, void **scratch, size_t *c
         }
     }
     if (rc == CLI_EXIT_OK) {
-        st = conseco_score(p->sh, &im, &m, p->tau, *scratch, *cap, &p->scores[i]);
+        st = conseco_side_score(p->sh, p->side, &im, &m, p->tau, *scratch, *cap, &p->scores[i]);
         if (st != CONSECO_OK) rc = cli_fail_status(st, p->pred->items[i].path);
     }
     cli_map_free(&score);
@@ -130,8 +131,8 @@ static void *worker(void *arg)
 }
 
 int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
-                    const conseco_shrinker *shrinker, double tau, unsigned threads, int quiet,
-                    double *scores)
+                    const conseco_shrinker *shrinker, const conseco_side_params *side,
+                    double tau, unsigned threads, int quiet, double *scores)
 {
     pool p;
     memset(&p, 0, sizeof p);
@@ -139,6 +140,7 @@ int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t
     p.gt = gt;
     p.ix = ix;
     p.sh = shrinker;
+    p.side = side;
     p.tau = tau;
     p.scores = scores;
     p.fail_index = (size_t)-1;

@@ -191,3 +191,35 @@ const char *cli_border_name(uint32_t border)
 {
     return border >= 1 && border <= 2 ? border_names[border - 1] : "?";
 }
+
+int cli_side_parse(const char *text, uint32_t *side)
+{
+    static const char *const names[] = {"inner", "outer", "band"};
+    size_t i;
+    int rc;
+    *side = CONSECO_SIDE_INNER;
+    if (text == NULL) return CLI_EXIT_OK;
+    if ((rc = cli_parse_choice("side", text, names, 3, &i)) != CLI_EXIT_OK) return rc;
+    *side = (uint32_t)i; /* CONSECO_SIDE_INNER, _OUTER, _BAND in this order */
+    return CLI_EXIT_OK;
+}
+
+int cli_side_shrinker(uint32_t side, const char **name, const char *border)
+{
+    if (*name == NULL) return CLI_EXIT_OK; /* cli_shrinker_parse says it is required */
+    if (side == CONSECO_SIDE_OUTER) {
+        if (strcmp(*name, "erosion") == 0)
+            return cli_fail(CLI_EXIT_USAGE, "--side outer: use --shrinker dilation or threshold");
+        if (strcmp(*name, "dilation") == 0) {
+            if (border != NULL)
+                return cli_fail(CLI_EXIT_USAGE,
+                                "--border does not apply to dilation (it never leaves the image)");
+            *name = "erosion"; /* the erosion params: dilation by the same element */
+        }
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(*name, "dilation") == 0)
+        return cli_fail(CLI_EXIT_USAGE, "--shrinker dilation goes with --side outer (a band "
+                                        "uses --shrinker erosion)");
+    return CLI_EXIT_OK;
+}
