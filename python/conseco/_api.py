@@ -21,6 +21,8 @@ _MASK_DTYPES = (np.dtype(np.uint8), np.dtype(np.bool_))
 _from_buffer = ffi.from_buffer
 _cast = ffi.cast
 _NOSPACE = (0.0, 0.0, 0.0)
+_MASKSET = frozenset(_MASK_DTYPES)
+_score_c = lib.pyc_score_c
 
 
 def _err(status: int, msg: str) -> ConsecoError:
@@ -157,18 +159,38 @@ def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
         ``NonFiniteError``, ``BadTauError``, ``BadStrideError`` ... An exception
         raised by a :class:`Custom` callable is re-raised as itself.
     """
+    # fast path: C-contiguous 2-D/3-D arrays of supported dtypes, no spacing
+    try:
+        if spacing is None and truth.shape == pred.shape and truth.dtype in _MASKSET:
+            sh = pred.shape
+            if len(sh) == 2:
+                h, w = sh
+                d = 1
+            else:
+                d, h, w = sh
+            r = _score_c(shrinker._prep.ptr, _from_buffer(pred), w, h, d, _DTYPES[pred.dtype],
+                         _from_buffer(truth), tau)
+        else:
+            r = None
+    except (AttributeError, ValueError, KeyError, TypeError, BufferError):
+        r = None
+    if r is not None:
+        if r == r:
+            return r
+        _fail(shrinker, lib.pyc_last_status(), "score")
+    return _score_general(shrinker, pred, truth, tau, spacing)
+
+
+def _score_general(shrinker: Shrinker, pred: Any, truth: Any, tau: float, spacing: Spacing) -> float:
+    if not isinstance(shrinker, Shrinker):
+        raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
     c = shrinker._c
     p, w, h, d, prs, pss, dt, _k1 = _geometry(pred, "pred", _DTYPES)
-    if type(truth) is np.ndarray and truth.dtype in _MASK_DTYPES and truth.flags.c_contiguous \
-            and truth.shape == pred.shape:
-        t = _from_buffer(truth)
-        trs = w
-        tss = w * h
-    else:
-        t, trs, tss, truth = _truth_geometry(truth, pred)
+    t, trs, tss, truth = _truth_geometry(truth, pred)
     sx, sy, sz = _NOSPACE if spacing is None else _spacing(spacing, pred.ndim)
     buf, size, out = _scratch(c, w, h, d)
-    rc = lib.pyc_score(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, t, trs, tss, tau, buf, size, out)
+    rc = lib.pyc_score(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, t, trs, tss, float(tau), buf,
+                       size, out)
     if rc:
         _fail(shrinker, rc, "score")
     return out[0]
@@ -200,17 +222,18 @@ def apply(shrinker: Shrinker, pred: ArrayLike, lam: float, *, uncertain: bool = 
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
         Bool mask(s) of ``pred.shape``; written only on success.
     """
+    if not isinstance(shrinker, Shrinker):
+        raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
     c = shrinker._c
     p, w, h, d, prs, pss, dt, _k = _geometry(pred, "pred", _DTYPES)
     sx, sy, sz = _NOSPACE if spacing is None else _spacing(spacing, pred.ndim)
     lam = float(lam)
     if math.isnan(lam):
         raise _err(-11, "lambda is NaN")
-    buf, size, _o = _scratch(c, w, h, d)
     inner = np.empty(pred.shape, np.bool_)
     unc = np.empty(pred.shape, np.bool_) if uncertain else None
-    rc = lib.pyc_apply(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, lam, buf, size,
-                       _from_buffer(inner), _from_buffer(unc) if unc is not None else ffi.NULL)
+    rc = lib.pyc_apply_c(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, lam,
+                         _from_buffer(inner), _from_buffer(unc) if unc is not None else ffi.NULL)
     if rc:
         _fail(shrinker, rc, "apply")
     if out is not None:

@@ -100,6 +100,18 @@ int pyc_metrics_from_masks(const uint8_t *yhat, const uint8_t *inner, const uint
 int pyc_add(conseco_calibrator *c, const void *p, size_t w, size_t h, size_t d, size_t prs,
             size_t pss, int dtype, double sx, double sy, double sz, const uint8_t *t, size_t trs,
             size_t tss, double *out);
+/* fast paths for C-contiguous arrays: strides derived from the dtype, scratch kept per
+   thread in C; the score is returned (NaN on error, then pyc_last_status() tells) */
+double pyc_score_c(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d,
+                   int dtype, const uint8_t *t, double tau);
+int pyc_last_status(void);
+int pyc_apply_c(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d, size_t prs,
+                size_t pss, int dtype, double sx, double sy, double sz, double lambda,
+                uint8_t *inner, uint8_t *uncertain);
+/* benchmark helper: CPU seconds (this thread) of reps conseco_score calls on a C-contiguous
+   pair, views and scratch built once: the C baseline of bench/python_bench.py */
+double pyc_time_score(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d,
+                      int dtype, const uint8_t *t, double tau, size_t reps, double *score);
 /* batch: geometry in arrays of count entries (index i*8: w h d prs pss trs tss dtype) */
 int pyc_add_batch(conseco_calibrator *c, const void *const *preds, const void *const *truths,
                   const uint64_t *geom, const double *spacing, size_t count, unsigned threads,
@@ -113,7 +125,40 @@ extern "Python" int pyc_cb_breakpoints(void *, const conseco_image *, double *, 
 SOURCE = r"""
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include "conseco.h"
+
+#include <pthread.h>
+
+/* per-thread scratch for the fast paths, freed when the thread ends */
+typedef struct pyc_tls { void *buf; size_t cap; int status; } pyc_tls;
+static pthread_key_t pyc_key;
+static pthread_once_t pyc_once = PTHREAD_ONCE_INIT;
+static void pyc_tls_free(void *p) { if (p) { free(((pyc_tls *)p)->buf); free(p); } }
+static void pyc_key_init(void) { (void)pthread_key_create(&pyc_key, pyc_tls_free); }
+static pyc_tls *pyc_get_tls(void)
+{
+    pyc_tls *t;
+    (void)pthread_once(&pyc_once, pyc_key_init);
+    t = (pyc_tls *)pthread_getspecific(pyc_key);
+    if (!t) {
+        t = (pyc_tls *)calloc(1, sizeof *t);
+        if (t && pthread_setspecific(pyc_key, t) != 0) { free(t); t = NULL; }
+    }
+    return t;
+}
+static void *pyc_scratch(pyc_tls *t, size_t need)
+{
+    if (need > t->cap) {
+        void *b = malloc(need);
+        if (!b) return NULL;
+        free(t->buf);
+        t->buf = b;
+        t->cap = need;
+    }
+    return t->buf;
+}
+static const size_t pyc_elem[6] = {0, 1, 2, 4, 8, 1};
 
 static conseco_image pyc_img(const void *p, size_t w, size_t h, size_t d, size_t prs, size_t pss,
                              int dtype, double sx, double sy, double sz)
@@ -149,6 +194,67 @@ static int pyc_score(const conseco_shrinker *s, const void *p, size_t w, size_t 
     conseco_image im = pyc_img(p, w, h, d, prs, pss, dtype, sx, sy, sz);
     conseco_mask m = pyc_mask(t, w, h, d, trs, tss);
     return conseco_score(s, &im, &m, tau, scratch, scratch_size, out);
+}
+
+static int pyc_last_status(void)
+{
+    pyc_tls *t = pyc_get_tls();
+    return t ? t->status : CONSECO_E_NO_MEMORY;
+}
+
+static double pyc_score_c(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d,
+                          int dtype, const uint8_t *t, double tau)
+{
+    pyc_tls *tls = pyc_get_tls();
+    size_t need, es = (dtype >= 1 && dtype <= 5) ? pyc_elem[dtype] : 1;
+    conseco_image im;
+    conseco_mask m;
+    double out = 0.0;
+    void *buf;
+    if (!tls) return (double)NAN;
+    need = conseco_scratch_size(s, w, h, d);
+    buf = pyc_scratch(tls, need ? need : 1);
+    if (!buf) { tls->status = CONSECO_E_NO_MEMORY; return (double)NAN; }
+    im = pyc_img(p, w, h, d, w * es, w * es * h, dtype, 0.0, 0.0, 0.0);
+    m = pyc_mask(t, w, h, d, w, w * h);
+    tls->status = conseco_score(s, &im, &m, tau, buf, tls->cap, &out);
+    return tls->status == CONSECO_OK ? out : (double)NAN;
+}
+
+static int pyc_apply_c(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d, size_t prs,
+                size_t pss, int dtype, double sx, double sy, double sz, double lambda,
+                uint8_t *inner, uint8_t *uncertain)
+{
+    pyc_tls *tls = pyc_get_tls();
+    size_t need;
+    conseco_image im = pyc_img(p, w, h, d, prs, pss, dtype, sx, sy, sz);
+    conseco_mask_out a = conseco_mask_out_3d(inner, w, h, d, w, w * h);
+    conseco_mask_out b = conseco_mask_out_3d(uncertain, w, h, d, w, w * h);
+    if (!tls) return CONSECO_E_NO_MEMORY;
+    need = conseco_scratch_size(s, w, h, d);
+    if (!pyc_scratch(tls, need ? need : 1)) return CONSECO_E_NO_MEMORY;
+    return conseco_apply(s, &im, lambda, tls->buf, tls->cap, inner ? &a : NULL,
+                         uncertain ? &b : NULL);
+}
+
+#include <time.h>
+static double pyc_time_score(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d,
+                             int dtype, const uint8_t *t, double tau, size_t reps, double *score)
+{
+    size_t es = (dtype >= 1 && dtype <= 5) ? pyc_elem[dtype] : 1, need, i;
+    conseco_image im = pyc_img(p, w, h, d, w * es, w * es * h, dtype, 0.0, 0.0, 0.0);
+    conseco_mask m = pyc_mask(t, w, h, d, w, w * h);
+    struct timespec a, b;
+    void *buf;
+    need = conseco_scratch_size(s, w, h, d);
+    buf = malloc(need ? need : 1);
+    if (!buf) return -1.0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    for (i = 0; i < reps; i++)
+        if (conseco_score(s, &im, &m, tau, buf, need, score) != CONSECO_OK) { free(buf); return -1.0; }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    free(buf);
+    return (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
 }
 
 static int pyc_apply(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d, size_t prs,
