@@ -26,7 +26,8 @@ _score_c = lib.pyc_score_c
 
 
 def _err(status: int, msg: str) -> ConsecoError:
-    return BY_STATUS[status](msg)
+    cls = BY_STATUS[status]
+    return cls(f"{cls.name}: {msg}")
 
 
 def _geometry(a: Any, what: str, dtypes: Any) -> Tuple[Any, int, int, int, int, int, int, Any]:

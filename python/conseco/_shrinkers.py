@@ -188,7 +188,7 @@ class Erosion(Shrinker):
 
 def _bad_shrinker(msg: str) -> ConsecoError:
     from ._errors import BY_STATUS
-    return BY_STATUS[-17](msg)
+    return BY_STATUS[-17]("CONSECO_E_BAD_SHRINKER: " + msg)
 
 
 _DOMAINS = {"real": 1, "integer": 2}
@@ -238,6 +238,8 @@ class Custom(Shrinker):
                  name: str = "python"):
         if levels is None and apply is None:
             raise _bad_shrinker("Custom needs levels or apply")
+        if apply is not None and levels is None and domain == "real" and breakpoints is None:
+            raise _bad_shrinker("Custom with apply on the real domain needs breakpoints")
         if domain not in _DOMAINS:
             raise _bad_shrinker(f"unknown domain {domain!r} (one of {sorted(_DOMAINS)})")
         for f in (levels, apply, breakpoints):

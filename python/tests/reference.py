@@ -75,12 +75,15 @@ def erosion_inner(pred, lam, element="cross", border="foreground", base=0.5):
     m = yhat.reshape((1,) + yhat.shape) if yhat.ndim == 2 else yhat.copy()
     nd = yhat.ndim
     if element == "disk":
-        if steps > 0:
-            m = _erode(m, _offsets("disk", nd, steps), border)
+        if steps > 0:  # radii beyond the image's extent all give the same set
+            m = _erode(m, _offsets("disk", nd, min(steps, sum(m.shape) + 1)), border)
     else:
         offs = _offsets(element, nd)
         for _ in range(steps):
-            m = _erode(m, offs, border)
+            nxt = _erode(m, offs, border)
+            if np.array_equal(nxt, m):  # a fixed point: further erosions change nothing
+                break
+            m = nxt
     return m.reshape(yhat.shape)
 
 
