@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: Apache-2.0
+"""examples/python/dask_calibrate.py on a 2-worker LocalCluster equals a single-process run."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+import conseco
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPT = os.path.join(ROOT, "examples", "python", "dask_calibrate.py")
+sys.path.insert(0, os.path.dirname(SCRIPT))
+
+
+def write_png(path, a):
+    """Minimal grayscale PNG writer (8 or 16 bit), filters None/Sub/Up/Average/Paeth by row."""
+    h, w = a.shape
+    depth = 8 if a.dtype == np.uint8 else 16
+    rows = a.astype(">u2").view(np.uint8).reshape(h, -1) if depth == 16 else a
+    bpp = depth // 8
+    raw = bytearray()
+    prev = np.zeros(rows.shape[1], np.int32)
+    for y in range(h):
+        f = y % 5
+        cur = rows[y].astype(np.int32)
+        left = np.concatenate([np.zeros(bpp, np.int32), cur[:-bpp]])
+        upleft = np.concatenate([np.zeros(bpp, np.int32), prev[:-bpp]])
+        if f == 0:
+            pred = np.zeros_like(cur)
+        elif f == 1:
+            pred = left
+        elif f == 2:
+            pred = prev
+        elif f == 3:
+            pred = (left + prev) >> 1
+        else:
+            pa, pb, pc = np.abs(prev - upleft), np.abs(left - upleft), np.abs(left + prev - 2 * upleft)
+            pred = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
+        raw.append(f)
+        raw += ((cur - pred) & 255).astype(np.uint8).tobytes()
+        prev = cur
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    rng = np.random.default_rng(7)
+    base = tmp_path_factory.mktemp("cal")
+    (base / "pred").mkdir()
+    (base / "gt").mkdir()
+    y, x = np.mgrid[0:40, 0:48]
+    for i in range(23):
+        cx, cy, r = rng.uniform(12, 36), rng.uniform(10, 30), rng.uniform(5, 12)
+        d = np.hypot(x - cx, y - cy) / r
+        s = np.clip(1 / (1 + np.exp(6 * (d - 1))) + rng.normal(0, 0.05, d.shape), 0, 1)
+        gt = d < rng.uniform(0.6, 1.0)
+        if i % 3 == 0:
+            write_png(base / "pred" / f"{i}.png", (s * 255).astype(np.uint8))
+            write_png(base / "gt" / f"{i}.png", gt.astype(np.uint8) * 255)
+        else:
+            np.save(base / "pred" / f"{i}.npy", s.astype(np.float32))
+            np.save(base / "gt" / f"{i}.npy", gt)
+    (base / "pred" / "README").write_text("ignored")
+    return base
+
+
+def run(folder, *extra):
+    out = subprocess.run([sys.executable, SCRIPT, "--pred", str(folder / "pred"), "--gt",
+                          str(folder / "gt"), "--json", *extra], check=True, capture_output=True,
+                         text=True, timeout=240, env=dict(os.environ))
+    return json.loads(out.stdout)
+
+
+def test_local_cluster_equals_single_process(folder):
+    for args in (["--shrinker", "erosion", "--tau", "0.01"],
+                 ["--shrinker", "threshold", "--tau", "0.05", "--alpha", "0.2"]):
+        single = run(folder, "--single", *args)
+        dist = run(folder, "--workers", "2", "--partitions", "5", *args)
+        assert dist == single
+        assert single["n"] == 23
+        assert [s["id"] for s in single["scores"]] == [str(i) for i in range(23)]
+        # and the same as scoring here, pair by pair
+        import dask_calibrate as dc
+        spec = {"shrinker": args[1], "se": "cross", "border": "foreground", "base": 0.5,
+                "top": 1.0, "tau": float(args[3])}
+        sh = dc.make_shrinker(spec)
+        want = [conseco.score(sh, *dc.load_pair(p, g), spec["tau"])
+                for _i, p, g in dc.list_pairs(str(folder / "pred"), str(folder / "gt"))]
+        assert [s["score"] for s in single["scores"]] == want
+
+
+def test_tiny_png_reader_without_pil(folder, monkeypatch):
+    import dask_calibrate as dc
+    with_pil = dc.read_png(str(folder / "pred" / "0.png"))
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    assert np.array_equal(dc.read_png(str(folder / "pred" / "0.png")), with_pil)
+    a16 = (np.random.default_rng(1).random((9, 11)) * 65535).astype(np.uint16)
+    write_png(folder / "x16.png", a16)
+    assert np.array_equal(dc.read_png(str(folder / "x16.png")), a16)
