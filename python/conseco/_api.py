@@ -22,7 +22,7 @@ _from_buffer = ffi.from_buffer
 _cast = ffi.cast
 _NOSPACE = (0.0, 0.0, 0.0)
 _MASKSET = frozenset(_MASK_DTYPES)
-_score_c = lib.pyc_score_c
+from ._fast import fast_score as _fast_score  # noqa: E402
 
 
 def _err(status: int, msg: str) -> ConsecoError:
@@ -160,25 +160,16 @@ def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
         ``NonFiniteError``, ``BadTauError``, ``BadStrideError`` ... An exception
         raised by a :class:`Custom` callable is re-raised as itself.
     """
-    # fast path: C-contiguous 2-D/3-D arrays of supported dtypes, no spacing
-    try:
-        if spacing is None and truth.shape == pred.shape and truth.dtype in _MASKSET:
-            sh = pred.shape
-            if len(sh) == 2:
-                h, w = sh
-                d = 1
-            else:
-                d, h, w = sh
-            r = _score_c(shrinker._prep.ptr, _from_buffer(pred), w, h, d, _DTYPES[pred.dtype],
-                         _from_buffer(truth), tau)
-        else:
+    # fast path (C, buffer protocol): any supported 2-D/3-D numpy view, no spacing
+    if spacing is None:
+        try:
+            r = _fast_score(shrinker._addr, pred, truth, tau)
+        except AttributeError:  # not a Shrinker: the general path says so
             r = None
-    except (AttributeError, ValueError, KeyError, TypeError, BufferError):
-        r = None
-    if r is not None:
-        if r == r:
+        if type(r) is float:
             return r
-        _fail(shrinker, lib.pyc_last_status(), "score")
+        if r is not None:
+            _fail(shrinker, r, "score")
     return _score_general(shrinker, pred, truth, tau, spacing)
 
 

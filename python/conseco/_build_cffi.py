@@ -112,6 +112,9 @@ int pyc_apply_c(const conseco_shrinker *s, const void *p, size_t w, size_t h, si
    pair, views and scratch built once: the C baseline of bench/python_bench.py */
 double pyc_time_score(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d,
                       int dtype, const uint8_t *t, double tau, size_t reps, double *score);
+/* the hot path as a METH_FASTCALL function over the buffer protocol (see _fast.py):
+   returns a new reference to a tuple (score,), created once */
+void *pyc_fast_functions(void);
 /* batch: geometry in arrays of count entries (index i*8: w h d prs pss trs tss dtype) */
 int pyc_add_batch(conseco_calibrator *c, const void *const *preds, const void *const *truths,
                   const uint64_t *geom, const double *spacing, size_t count, unsigned threads,
@@ -257,6 +260,111 @@ static double pyc_time_score(const conseco_shrinker *s, const void *p, size_t w,
     return (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
 }
 
+/* ---- fast score over the buffer protocol (no cffi argument conversion) ----
+   fast_score(shrinker_address, pred, truth, tau) -> float on success, int status
+   on a library error, None when the input needs the general Python path
+   (unknown format, byte order, ndim, shape mismatch, negative or odd strides). */
+static int pyc_code(const char *f)
+{
+    if (!f) return 1; /* PyBUF_FORMAT not honoured: "B" */
+    if (f[0] == '=' || f[0] == '@' || f[0] == '<') f++; /* native little-endian x86/ARM */
+    if (f[0] == 0 || f[1] != 0) return 0;
+    switch (f[0]) {
+    case 'B': return 1;
+    case 'H': return 2;
+    case 'f': return 3;
+    case 'd': return 4;
+    case '?': return 5;
+    default: return 0;
+    }
+}
+
+static int pyc_geom(const Py_buffer *b, size_t *w, size_t *h, size_t *d, size_t *rs, size_t *ss)
+{
+    Py_ssize_t xs;
+    if (b->ndim == 2) {
+        *d = 1; *h = (size_t)b->shape[0]; *w = (size_t)b->shape[1];
+        if (b->strides[0] < 0) return 0;
+        *rs = (size_t)b->strides[0]; *ss = *rs * *h; xs = b->strides[1];
+    } else if (b->ndim == 3) {
+        *d = (size_t)b->shape[0]; *h = (size_t)b->shape[1]; *w = (size_t)b->shape[2];
+        if (b->strides[0] < 0 || b->strides[1] < 0) return 0;
+        *ss = (size_t)b->strides[0]; *rs = (size_t)b->strides[1]; xs = b->strides[2];
+        if (*d == 1) *ss = *rs * *h;
+    } else {
+        return 0;
+    }
+    if (*h == 1) { *rs = *w * (size_t)b->itemsize; if (*d == 1) *ss = *rs; }
+    if (*w > 1 && xs != b->itemsize) return 0;
+    return 1;
+}
+
+static PyObject *pyc_fast_score(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer pb, tb;
+    size_t w, h, d, rs, ss, tw, th, td, trs, tss, need;
+    int code, tcode, rc = CONSECO_E_NO_MEMORY;
+    const conseco_shrinker *s;
+    double tau, out = 0.0;
+    pyc_tls *tls;
+    (void)self;
+    if (nargs != 4) Py_RETURN_NONE;
+    s = (const conseco_shrinker *)PyLong_AsVoidPtr(args[0]);
+    tau = PyFloat_AsDouble(args[3]);
+    if ((s == NULL || tau == -1.0) && PyErr_Occurred()) { PyErr_Clear(); Py_RETURN_NONE; }
+    if (s == NULL) Py_RETURN_NONE;
+    if (PyObject_GetBuffer(args[1], &pb, PyBUF_STRIDES | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    if (PyObject_GetBuffer(args[2], &tb, PyBUF_STRIDES | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        PyBuffer_Release(&pb);
+        Py_RETURN_NONE;
+    }
+    code = pyc_code(pb.format);
+    tcode = pyc_code(tb.format);
+    if (!code || (tcode != 1 && tcode != 5) || pb.itemsize != (Py_ssize_t)pyc_elem[code] ||
+        tb.itemsize != 1 || pb.ndim != tb.ndim || !pyc_geom(&pb, &w, &h, &d, &rs, &ss) ||
+        !pyc_geom(&tb, &tw, &th, &td, &trs, &tss) || tw != w || th != h || td != d) {
+        PyBuffer_Release(&pb);
+        PyBuffer_Release(&tb);
+        Py_RETURN_NONE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    tls = pyc_get_tls();
+    if (tls) {
+        need = conseco_scratch_size(s, w, h, d);
+        if (pyc_scratch(tls, need ? need : 1)) {
+            conseco_image im = pyc_img(pb.buf, w, h, d, rs, ss, code, 0.0, 0.0, 0.0);
+            conseco_mask m = pyc_mask((const uint8_t *)tb.buf, w, h, d, trs, tss);
+            rc = conseco_score(s, &im, &m, tau, tls->buf, tls->cap, &out);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&pb);
+    PyBuffer_Release(&tb);
+    if (rc != CONSECO_OK) return PyLong_FromLong(rc);
+    return PyFloat_FromDouble(out);
+}
+
+static PyMethodDef pyc_fast_defs[] = {
+    {"fast_score", (PyCFunction)(void (*)(void))pyc_fast_score, METH_FASTCALL,
+     "fast_score(shrinker_address, pred, truth, tau): float, int status, or None"},
+    {NULL, NULL, 0, NULL}};
+
+static void *pyc_fast_functions(void)
+{
+    /* cffi calls this without the GIL */
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *f = PyCFunction_New(&pyc_fast_defs[0], NULL);
+    PyObject *t = f ? PyTuple_Pack(1, f) : NULL;
+    Py_XDECREF(f);
+    if (!t) PyErr_Clear();
+    PyGILState_Release(g);
+    return t; /* new reference, handed to Python by _fast.py */
+}
+
 static int pyc_apply(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d, size_t prs,
               size_t pss, int dtype, double sx, double sy, double sz, double lambda,
               void *scratch, size_t scratch_size, uint8_t *inner, uint8_t *uncertain)
@@ -328,7 +436,8 @@ def make_ffibuilder() -> FFI:
     ffibuilder = FFI()
     ffibuilder.cdef(CDEF)
     ffibuilder.set_source("conseco._conseco_cffi", SOURCE, include_dirs=_include_dirs(),
-                          extra_compile_args=["-O2"])
+                          extra_compile_args=["-O2"], py_limited_api=False,
+                          define_macros=[("_CFFI_NO_LIMITED_API", None)])
     return ffibuilder
 
 

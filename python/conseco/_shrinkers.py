@@ -25,10 +25,11 @@ _BORDERS = {"foreground": 1, "background": 2}
 class _Prepared:
     """The C side of a shrinker: a ``conseco_shrinker *`` plus what it points to."""
 
-    __slots__ = ("ptr", "keep", "local")
+    __slots__ = ("ptr", "keep", "local", "addr")
 
     def __init__(self, ptr: Any, keep: Any):
         self.ptr = ptr
+        self.addr = int(ffi.cast("uintptr_t", ptr))
         self.keep = keep
         self.local = threading.local()  # per-thread scratch and output cells
 
@@ -42,7 +43,7 @@ class Shrinker:
     """
 
     _kind: int = -1
-    __slots__ = ("_prep",)
+    __slots__ = ("_prep", "_addr")
 
     def _prepare(self) -> _Prepared:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -52,6 +53,7 @@ class Shrinker:
         p = self._prep
         if p is None:
             p = self._prep = self._prepare()
+            self._addr = p.addr
         return p
 
     def _key(self) -> Tuple:
