@@ -108,3 +108,26 @@ def test_tiny_png_reader_without_pil(folder, monkeypatch):
     a16 = (np.random.default_rng(1).random((9, 11)) * 65535).astype(np.uint16)
     write_png(folder / "x16.png", a16)
     assert np.array_equal(dc.read_png(str(folder / "x16.png")), a16)
+
+
+def test_table1_equals_the_tool(folder):
+    """examples/python/table1.py gives `conseco evaluate`'s numbers (needs the build's tool)."""
+    build = os.environ.get("CONSECO_BUILD_DIR")
+    tool = os.path.join(build, "tools", "conseco", "conseco") if build else ""
+    if not os.path.isfile(tool):
+        pytest.skip("CONSECO_BUILD_DIR with tools/conseco/conseco not given")
+    # the tool reads PNG through libpng and .npy itself; give it the same folder
+    common = ["--pred", str(folder / "pred"), "--gt", str(folder / "gt"), "--tau", "0.1,0.01",
+              "--alpha", "0.2", "--splits", "7", "--json"]
+    ours = json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "examples", "python",
+                                                                   "table1.py"), *common],
+                                     check=True, capture_output=True, text=True).stdout)
+    theirs = json.loads(subprocess.run([tool, "evaluate", *common], check=True,
+                                       capture_output=True, text=True).stdout)
+    assert (ours["n_cal"], ours["n_test"]) == (theirs["n_cal"], theirs["n_test"])
+    assert len(ours["rows"]) == len(theirs["rows"]) == 6
+    for a, b in zip(ours["rows"], theirs["rows"]):
+        assert (a["tau"], a["method"]) == (b["tau"], b["method"])
+        for m in ("ev", "cr", "atp"):
+            for s in ("mean", "sd"):
+                assert a[m][s] == pytest.approx(b[m][s], abs=1e-12)
