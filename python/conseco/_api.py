@@ -22,6 +22,7 @@ _from_buffer = ffi.from_buffer
 _cast = ffi.cast
 _NOSPACE = (0.0, 0.0, 0.0)
 _MASKSET = frozenset(_MASK_DTYPES)
+from ._fast import fast_add as _fast_add  # noqa: E402
 from ._fast import fast_score as _fast_score  # noqa: E402
 
 
@@ -476,6 +477,7 @@ class Calibrator:
         if rc:
             raise_status(rc, "Calibrator")
         self._cal = ffi.gc(pp[0], lib.conseco_calibrator_free)
+        self._addr = int(ffi.cast("uintptr_t", self._cal))
         self._shrinker = shrinker
         self._tau = tau
         self._out = ffi.new("double *")
@@ -509,6 +511,12 @@ class Calibrator:
         float
             The stored score (``math.inf`` possible).
         """
+        if spacing is None:
+            r = _fast_add(self._addr, pred, truth)
+            if type(r) is float:
+                return r
+            if r is not None:
+                _fail(self._shrinker, r, "add")
         p, w, h, d, prs, pss, dt, _k = _geometry(pred, "pred", _DTYPES)
         t, trs, tss, _t = _truth_geometry(truth, pred)
         sx, sy, sz = _NOSPACE if spacing is None else _spacing(spacing, pred.ndim)

@@ -113,7 +113,7 @@ int pyc_apply_c(const conseco_shrinker *s, const void *p, size_t w, size_t h, si
 double pyc_time_score(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d,
                       int dtype, const uint8_t *t, double tau, size_t reps, double *score);
 /* the hot path as a METH_FASTCALL function over the buffer protocol (see _fast.py):
-   returns a new reference to a tuple (score,), created once */
+   returns a new reference to a tuple (fast_score, fast_add), created once */
 void *pyc_fast_functions(void);
 /* batch: geometry in arrays of count entries (index i*8: w h d prs pss trs tss dtype) */
 int pyc_add_batch(conseco_calibrator *c, const void *const *preds, const void *const *truths,
@@ -299,11 +299,43 @@ static int pyc_geom(const Py_buffer *b, size_t *w, size_t *h, size_t *d, size_t 
     return 1;
 }
 
+/* Exports pred and truth; 1 with both buffers held and the views filled, 0 (nothing held)
+   when the input needs the general path. */
+static int pyc_take2(PyObject *pred, PyObject *truth, Py_buffer *pb, Py_buffer *tb,
+                     conseco_image *im, conseco_mask *m)
+{
+    size_t w, h, d, rs, ss, tw, th, td, trs, tss;
+    int code, tcode;
+    if (PyObject_GetBuffer(pred, pb, PyBUF_STRIDES | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyObject_GetBuffer(truth, tb, PyBUF_STRIDES | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        PyBuffer_Release(pb);
+        return 0;
+    }
+    code = pyc_code(pb->format);
+    tcode = pyc_code(tb->format);
+    if (!code || (tcode != 1 && tcode != 5) || pb->itemsize != (Py_ssize_t)pyc_elem[code] ||
+        tb->itemsize != 1 || pb->ndim != tb->ndim || !pyc_geom(pb, &w, &h, &d, &rs, &ss) ||
+        !pyc_geom(tb, &tw, &th, &td, &trs, &tss) || tw != w || th != h || td != d) {
+        PyBuffer_Release(pb);
+        PyBuffer_Release(tb);
+        return 0;
+    }
+    *im = pyc_img(pb->buf, w, h, d, rs, ss, code, 0.0, 0.0, 0.0);
+    *m = pyc_mask((const uint8_t *)tb->buf, w, h, d, trs, tss);
+    return 1;
+}
+
 static PyObject *pyc_fast_score(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_buffer pb, tb;
-    size_t w, h, d, rs, ss, tw, th, td, trs, tss, need;
-    int code, tcode, rc = CONSECO_E_NO_MEMORY;
+    conseco_image im;
+    conseco_mask m;
+    size_t need;
+    int rc = CONSECO_E_NO_MEMORY;
     const conseco_shrinker *s;
     double tau, out = 0.0;
     pyc_tls *tls;
@@ -312,35 +344,37 @@ static PyObject *pyc_fast_score(PyObject *self, PyObject *const *args, Py_ssize_
     s = (const conseco_shrinker *)PyLong_AsVoidPtr(args[0]);
     tau = PyFloat_AsDouble(args[3]);
     if ((s == NULL || tau == -1.0) && PyErr_Occurred()) { PyErr_Clear(); Py_RETURN_NONE; }
-    if (s == NULL) Py_RETURN_NONE;
-    if (PyObject_GetBuffer(args[1], &pb, PyBUF_STRIDES | PyBUF_FORMAT) != 0) {
-        PyErr_Clear();
-        Py_RETURN_NONE;
-    }
-    if (PyObject_GetBuffer(args[2], &tb, PyBUF_STRIDES | PyBUF_FORMAT) != 0) {
-        PyErr_Clear();
-        PyBuffer_Release(&pb);
-        Py_RETURN_NONE;
-    }
-    code = pyc_code(pb.format);
-    tcode = pyc_code(tb.format);
-    if (!code || (tcode != 1 && tcode != 5) || pb.itemsize != (Py_ssize_t)pyc_elem[code] ||
-        tb.itemsize != 1 || pb.ndim != tb.ndim || !pyc_geom(&pb, &w, &h, &d, &rs, &ss) ||
-        !pyc_geom(&tb, &tw, &th, &td, &trs, &tss) || tw != w || th != h || td != d) {
-        PyBuffer_Release(&pb);
-        PyBuffer_Release(&tb);
-        Py_RETURN_NONE;
-    }
+    if (s == NULL || !pyc_take2(args[1], args[2], &pb, &tb, &im, &m)) Py_RETURN_NONE;
     Py_BEGIN_ALLOW_THREADS
     tls = pyc_get_tls();
     if (tls) {
-        need = conseco_scratch_size(s, w, h, d);
-        if (pyc_scratch(tls, need ? need : 1)) {
-            conseco_image im = pyc_img(pb.buf, w, h, d, rs, ss, code, 0.0, 0.0, 0.0);
-            conseco_mask m = pyc_mask((const uint8_t *)tb.buf, w, h, d, trs, tss);
+        need = conseco_scratch_size(s, im.width, im.height, im.depth);
+        if (pyc_scratch(tls, need ? need : 1))
             rc = conseco_score(s, &im, &m, tau, tls->buf, tls->cap, &out);
-        }
     }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&pb);
+    PyBuffer_Release(&tb);
+    if (rc != CONSECO_OK) return PyLong_FromLong(rc);
+    return PyFloat_FromDouble(out);
+}
+
+/* fast_add(calibrator_address, pred, truth): float, int status, or None */
+static PyObject *pyc_fast_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer pb, tb;
+    conseco_image im;
+    conseco_mask m;
+    conseco_calibrator *c;
+    double out = 0.0;
+    int rc;
+    (void)self;
+    if (nargs != 3) Py_RETURN_NONE;
+    c = (conseco_calibrator *)PyLong_AsVoidPtr(args[0]);
+    if (c == NULL) { PyErr_Clear(); Py_RETURN_NONE; }
+    if (!pyc_take2(args[1], args[2], &pb, &tb, &im, &m)) Py_RETURN_NONE;
+    Py_BEGIN_ALLOW_THREADS
+    rc = conseco_calibrator_add(c, &im, &m, &out);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&pb);
     PyBuffer_Release(&tb);
@@ -351,6 +385,8 @@ static PyObject *pyc_fast_score(PyObject *self, PyObject *const *args, Py_ssize_
 static PyMethodDef pyc_fast_defs[] = {
     {"fast_score", (PyCFunction)(void (*)(void))pyc_fast_score, METH_FASTCALL,
      "fast_score(shrinker_address, pred, truth, tau): float, int status, or None"},
+    {"fast_add", (PyCFunction)(void (*)(void))pyc_fast_add, METH_FASTCALL,
+     "fast_add(calibrator_address, pred, truth): float, int status, or None"},
     {NULL, NULL, 0, NULL}};
 
 static void *pyc_fast_functions(void)
@@ -358,8 +394,10 @@ static void *pyc_fast_functions(void)
     /* cffi calls this without the GIL */
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *f = PyCFunction_New(&pyc_fast_defs[0], NULL);
-    PyObject *t = f ? PyTuple_Pack(1, f) : NULL;
+    PyObject *a = PyCFunction_New(&pyc_fast_defs[1], NULL);
+    PyObject *t = f && a ? PyTuple_Pack(2, f, a) : NULL;
     Py_XDECREF(f);
+    Py_XDECREF(a);
     if (!t) PyErr_Clear();
     PyGILState_Release(g);
     return t; /* new reference, handed to Python by _fast.py */

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The C fast path of :func:`conseco.score` as a Python callable.
+"""The C fast paths of :func:`conseco.score` and ``Calibrator.add`` as Python callables.
 
 ``pyc_fast_functions()`` (in the cffi module) builds a METH_FASTCALL function
 that reads numpy arrays through the buffer protocol and calls conseco_score
@@ -17,8 +17,7 @@ def _load():
     addr = int(ffi.cast("uintptr_t", lib.pyc_fast_functions()))
     if not addr:
         return None
-    obj = ctypes.cast(addr, ctypes.py_object).value  # borrows; the C reference stays
-    return obj[0]
+    return ctypes.cast(addr, ctypes.py_object).value  # borrows; the C reference stays
 
 
-fast_score = _load()
+fast_score, fast_add = _load()
