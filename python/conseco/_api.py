@@ -107,9 +107,10 @@ def _scratch(c: _Prepared, w: int, h: int, d: int) -> Tuple[Any, int, Any]:
 
 
 def _fail(shrinker: Shrinker, rc: int, what: str) -> None:
-    if rc == -16 and type(shrinker) is Custom:
+    if type(shrinker) is Custom:
+        # always take what the callbacks stored (add_batch may report another pair's status)
         e = shrinker._take_error()
-        if e is not None:
+        if e is not None and rc == -16:
             raise e
     raise_status(rc, what)
 

@@ -227,6 +227,10 @@ class Custom(Shrinker):
     An exception raised inside a callable is re-raised by the call that ran
     it (score, apply, add, add_batch ...). ``add_batch`` with threads calls
     the callables from several threads (each holds the GIL while it runs).
+    Exceptions are kept on the shrinker object until that call returns: do
+    not share one Custom between Python threads that call into conseco at
+    the same time (make one per thread), or a failure may be reported by the
+    other thread's call.
     """
 
     _kind = 0

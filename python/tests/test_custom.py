@@ -124,3 +124,35 @@ def test_custom_bad_definitions():
         conseco.Custom(apply=erosion_apply, domain="real")  # real domain needs breakpoints
     with pytest.raises(TypeError):
         conseco.Custom(levels=3)
+
+
+def test_no_stale_callback_error():
+    good = np.random.default_rng(2).random((6, 6))
+    nan = good.copy()
+    nan[0, 0] = np.nan
+    boom = np.full((6, 6), 0.75)
+
+    def levels(p):
+        if np.all(p == 0.75):
+            raise Boom("the third pair")
+        return np.where(p >= 0.5, p, -np.inf)
+
+    sh = conseco.Custom(levels=levels, lambda_min=0.5, lambda_max=1.0)
+    cal = conseco.Calibrator(sh, 0.1)
+    truth = np.zeros((6, 6), bool)
+    with pytest.raises((conseco.NonFiniteError, conseco.CallbackError, Boom)):
+        cal.add_batch([good, nan, boom], [truth] * 3, threads=1)
+    assert len(cal) == 0
+
+    def other(p):
+        raise KeyError("fresh")
+
+    # whatever the batch left behind is gone: the next failure is its own
+    sh2 = conseco.Custom(levels=other)
+    with pytest.raises(KeyError):
+        conseco.score(sh2, good, truth, 0.1)
+    assert conseco.score(sh, good, truth, 0.1) == conseco.score(
+        conseco.Custom(levels=lambda p: np.where(p >= 0.5, p, -np.inf), lambda_min=0.5,
+                       lambda_max=1.0), good, truth, 0.1)
+    with pytest.raises(Boom, match="third"):
+        conseco.score(sh, boom, truth, 0.1)
