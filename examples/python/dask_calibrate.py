@@ -12,7 +12,9 @@ Folders: predictions and truths paired by file stem (``17.png`` <-> ``17.npy``
 works), natural order of ids (2 before 10). Files are recognised by their
 magic bytes: 8/16-bit grayscale PNG (value/255, value/65535) or ``.npy``
 (uint8, uint16, float32, float64, bool; 2-D images or 3-D volumes, each file
-one calibration unit). Other files are ignored.
+one calibration unit), and NIfTI volumes (``.nii``, ``.nii.gz``, through
+nibabel when it is installed; voxel spacing from the header, scaled data as
+raw * scl_slope + scl_inter in double). Other files are ignored.
 
 Examples::
 
@@ -98,14 +100,35 @@ def read_png(path):
     return out if bpp == 1 else out.view(">u2").astype(np.uint16)
 
 
-def read_any(path):
+def _is_nifti(path, head):
+    return path.endswith((".nii", ".nii.gz")) and (head[:2] == b"\x1f\x8b" or len(head) >= 4)
+
+
+def read_nifti(path):
+    """(array (z, y, x), spacing (sz, sy, sx)) of a NIfTI volume, via nibabel."""
+    import nibabel  # optional dependency of this example
+    img = nibabel.load(path)
+    raw = np.asarray(img.dataobj.get_unscaled())
+    slope, inter = img.dataobj.slope, img.dataobj.inter
+    if raw.ndim != 3:
+        raise ValueError(f"{path}: expected a 3-D volume, got shape {raw.shape}")
+    if not (slope in (0, 1) and inter == 0):  # scaled: raw * slope + inter in double
+        raw = raw.astype(np.float64) * float(slope) + float(inter)
+    zooms = [float(z) for z in img.header.get_zooms()[:3]]
+    return np.ascontiguousarray(raw.T), tuple(reversed(zooms))
+
+
+def read_any(path, with_spacing=False):
     with open(path, "rb") as f:
         head = f.read(8)
+    out, spacing = None, None
     if head.startswith(PNG_MAGIC):
-        return read_png(path)
-    if head.startswith(NPY_MAGIC):
-        return np.load(path, allow_pickle=False)
-    return None
+        out = read_png(path)
+    elif head.startswith(NPY_MAGIC):
+        out = np.load(path, allow_pickle=False)
+    elif _is_nifti(path, head):
+        out, spacing = read_nifti(path)
+    return (out, spacing) if with_spacing else out
 
 
 def _natural(s):
@@ -120,8 +143,9 @@ def _stems(folder):
             continue
         with open(path, "rb") as f:
             head = f.read(8)
-        if head.startswith(PNG_MAGIC) or head.startswith(NPY_MAGIC):
-            stem = name.rsplit(".", 1)[0] if "." in name else name
+        if head.startswith(PNG_MAGIC) or head.startswith(NPY_MAGIC) or _is_nifti(path, head):
+            stem = name[:-7] if name.endswith(".nii.gz") else (
+                name.rsplit(".", 1)[0] if "." in name else name)
             if stem in out:
                 raise SystemExit(f"two files with the id {stem!r} in {folder}")
             out[stem] = path
@@ -137,12 +161,17 @@ def list_pairs(pred_dir, gt_dir):
     return [(i, preds[i], gts[i]) for i in sorted(preds, key=_natural)]
 
 
-def load_pair(pred_path, gt_path):
-    pred = read_any(pred_path)
+def load_pair(pred_path, gt_path, with_spacing=False):
+    """(pred, truth) arrays of one pair; with_spacing: (pred, truth, spacing or None)."""
+    pred, spacing = read_any(pred_path, True)
     gt = read_any(gt_path)
+    if pred is None or gt is None:
+        raise ValueError(f"{pred_path} or {gt_path}: unknown format")
+    if pred.dtype.kind in "iu" and pred.dtype not in (np.uint8, np.uint16):
+        pred = pred.astype(np.float64)  # e.g. int16 NIfTI scores: used as they are
     if pred.shape != gt.shape:
         raise ValueError(f"{pred_path} and {gt_path} differ in shape")
-    return pred, gt != 0
+    return (pred, gt != 0, spacing) if with_spacing else (pred, gt != 0)
 
 
 def make_shrinker(spec):
@@ -157,8 +186,8 @@ def score_partition(items, spec):
     import conseco
     cal = conseco.Calibrator(make_shrinker(spec), tau=spec["tau"])
     for _id, p, g in items:
-        pred, gt = load_pair(p, g)
-        cal.add(pred, gt)
+        pred, gt, spacing = load_pair(p, g, with_spacing=True)
+        cal.add(pred, gt, spacing=spacing)
     return cal.to_bytes()
 
 

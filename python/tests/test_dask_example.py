@@ -131,3 +131,27 @@ def test_table1_equals_the_tool(folder):
         for m in ("ev", "cr", "atp"):
             for s in ("mean", "sd"):
                 assert a[m][s] == pytest.approx(b[m][s], abs=1e-12)
+
+
+def test_nifti_volumes(tmp_path):
+    nib = pytest.importorskip("nibabel")
+    rng = np.random.default_rng(5)
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "gt").mkdir()
+    vols = []
+    for i in range(4):
+        s = rng.random((7, 8, 6)).astype(np.float32)  # (x, y, z) as NIfTI stores it
+        g = (s > 0.6).astype(np.uint8)
+        aff = np.diag([0.8, 0.8, 2.5, 1.0])
+        nib.save(nib.Nifti1Image(s, aff), str(tmp_path / "pred" / f"v{i}.nii.gz"))
+        nib.save(nib.Nifti1Image(g, aff), str(tmp_path / "gt" / f"v{i}.nii"))
+        vols.append((np.ascontiguousarray(s.T), np.ascontiguousarray(g.T) != 0))
+    res = run(tmp_path, "--single", "--shrinker", "erosion", "--se", "square", "--tau", "0.05")
+    assert [r["id"] for r in res["scores"]] == ["v0", "v1", "v2", "v3"]
+    want = [conseco.score(conseco.Erosion(element="square"), p, g, 0.05) for p, g in vols]
+    assert [r["score"] for r in res["scores"]] == want
+    import dask_calibrate as dc
+    _p, _g, spacing = dc.load_pair(str(tmp_path / "pred" / "v0.nii.gz"),
+                                   str(tmp_path / "gt" / "v0.nii"), with_spacing=True)
+    f32 = float(np.float32(0.8))  # pixdim is float32, widened to double (DESIGN 5.1)
+    assert spacing == (2.5, f32, f32) and _p.shape == (6, 8, 7)
