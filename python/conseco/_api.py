@@ -88,6 +88,15 @@ def _spacing(spacing: Spacing, nd: int) -> Tuple[float, float, float]:
     return (sp[2], sp[1], sp[0])
 
 
+def _tau(tau: Any) -> float:
+    try:
+        if isinstance(tau, (str, bytes)):
+            raise TypeError
+        return float(tau)
+    except (TypeError, ValueError):
+        raise _err(-10, f"tau must be a number in [0, 1], not {tau!r}") from None
+
+
 def _scratch(c: _Prepared, w: int, h: int, d: int) -> Tuple[Any, int, Any]:
     """Per-thread scratch of a prepared shrinker, grown when a larger image comes."""
     loc = c.local
@@ -183,7 +192,7 @@ def _score_general(shrinker: Shrinker, pred: Any, truth: Any, tau: float, spacin
     t, trs, tss, truth = _truth_geometry(truth, pred)
     sx, sy, sz = _NOSPACE if spacing is None else _spacing(spacing, pred.ndim)
     buf, size, out = _scratch(c, w, h, d)
-    rc = lib.pyc_score(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, t, trs, tss, float(tau), buf,
+    rc = lib.pyc_score(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, t, trs, tss, _tau(tau), buf,
                        size, out)
     if rc:
         _fail(shrinker, rc, "score")
@@ -292,7 +301,7 @@ def evaluate(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, lam: float, 
     buf, size, _o = _scratch(c, w, h, d)
     m = ffi.new("conseco_image_metrics *")
     rc = lib.pyc_evaluate(c.ptr, p, w, h, d, prs, pss, dt, sx, sy, sz, t, trs, tss, lam,
-                          float(tau), buf, size, m)
+                          _tau(tau), buf, size, m)
     if rc:
         _fail(shrinker, rc, "evaluate")
     return _im(m)
@@ -325,7 +334,7 @@ def metrics(yhat: ArrayLike, inner: ArrayLike, truth: ArrayLike, tau: float) -> 
     sh = arrs[0].shape
     d, h, w = (1,) + sh if len(sh) == 2 else sh
     m = ffi.new("conseco_image_metrics *")
-    rc = lib.pyc_metrics_from_masks(*(_from_buffer(a) for a in arrs), w, h, d, float(tau), m)
+    rc = lib.pyc_metrics_from_masks(*(_from_buffer(a) for a in arrs), w, h, d, _tau(tau), m)
     if rc:
         raise_status(rc, "metrics")
     return _im(m)
@@ -470,7 +479,7 @@ class Calibrator:
     def __init__(self, shrinker: Shrinker, tau: float):
         if not isinstance(shrinker, Shrinker):
             raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
-        tau = float(tau)
+        tau = _tau(tau)
         if not (0.0 <= tau <= 1.0):
             raise _err(-10, f"tau = {tau} is not in [0, 1]")
         pp = ffi.new("conseco_calibrator **")

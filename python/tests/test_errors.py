@@ -18,6 +18,8 @@ T = P > 0.6
     (lambda: conseco.score(conseco.Threshold(), P.ravel(), T.ravel(), 0.1), conseco.BadSizeError, -3),
     (lambda: conseco.score(conseco.Threshold(), P[:0], T[:0], 0.1), conseco.BadSizeError, -3),
     (lambda: conseco.score(conseco.Threshold(), P, T, 1.5), conseco.BadTauError, -10),
+    (lambda: conseco.score(conseco.Threshold(), P, T, "0.1"), conseco.BadTauError, -10),
+    (lambda: conseco.Calibrator(conseco.Threshold(), None), conseco.BadTauError, -10),
     (lambda: conseco.score(conseco.Threshold(), P, T, float("nan")), conseco.BadTauError, -10),
     (lambda: conseco.score(conseco.Threshold(), np.where(P > 0.5, np.nan, P), T, 0.1),
      conseco.NonFiniteError, -8),
