@@ -70,9 +70,13 @@ for _cls, _st, _nm, _bases in _TABLE:
     __all__.append(_cls)
 
 
-def error_for(status: int, message: str) -> ConsecoError:
-    """The exception instance for a status (unknown codes give a plain ConsecoError)."""
+def error_for(status: int, message: str, name: str = "CONSECO_E_UNKNOWN") -> ConsecoError:
+    """The exception instance for a status.
+
+    Codes this package does not know yet (added by a newer library) give a
+    plain ConsecoError carrying the library's status and name.
+    """
     cls = BY_STATUS.get(status)
     if cls is None:
-        return ConsecoError(message, status, "CONSECO_E_UNKNOWN")
+        return ConsecoError(message, status, name)
     return cls(message)

@@ -18,4 +18,4 @@ def raise_status(rc: int, what: str = "") -> None:
     name = ffi.string(lib.conseco_status_name(rc)).decode()
     text = ffi.string(lib.conseco_strerror(rc)).decode()
     msg = f"{name}: {text}" + (f" ({what})" if what else "")
-    raise error_for(rc, msg)
+    raise error_for(rc, msg, name)

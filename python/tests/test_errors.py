@@ -75,3 +75,13 @@ def test_help_is_useful():
         obj = getattr(conseco, name)
         if callable(obj):
             assert obj.__doc__, name
+
+
+def test_unknown_status_keeps_the_library_name():
+    from conseco._runtime import raise_status
+    with pytest.raises(conseco.ConsecoError) as e:
+        raise_status(-1000)
+    assert e.value.status == -1000 and e.value.name == "CONSECO_E_UNKNOWN"
+    with pytest.raises(conseco.BadAlphaError) as e:
+        raise_status(-9, "x")
+    assert e.value.name == "CONSECO_E_BAD_ALPHA" and "(x)" in str(e.value)
