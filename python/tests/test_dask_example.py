@@ -82,11 +82,19 @@ def run(folder, *extra):
     return json.loads(out.stdout)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # tornado inside distributed
 def test_local_cluster_equals_single_process(folder):
+    from dask.distributed import LocalCluster
     for args in (["--shrinker", "erosion", "--tau", "0.01"],
                  ["--shrinker", "threshold", "--tau", "0.05", "--alpha", "0.2"]):
         single = run(folder, "--single", *args)
-        dist = run(folder, "--workers", "2", "--partitions", "5", *args)
+        if args[1] == "erosion":  # the script's own LocalCluster
+            dist = run(folder, "--workers", "2", "--partitions", "5", *args)
+        else:  # a running scheduler, reached by address as on a real cluster
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                              dashboard_address=None) as cluster:
+                assert cluster.scheduler_address.startswith("tcp://")
+                dist = run(folder, "--scheduler", cluster.scheduler_address, *args)
         assert dist == single
         assert single["n"] == 23
         assert [s["id"] for s in single["scores"]] == [str(i) for i in range(23)]

@@ -178,3 +178,17 @@ def test_add_batch_equals_add_any_threads(rng):
         cal = conseco.Calibrator(conseco.Erosion(element="square"), 0.05)
         out = cal.add_batch(preds, truths, threads=threads)
         assert out.tolist() == one.scores.tolist() == cal.scores.tolist()
+
+
+def test_add_batch_spacing():
+    rng = np.random.default_rng(4)
+    preds = [rng.random((3, 5, 6)) for _ in range(5)]
+    truths = [p > 0.6 for p in preds]
+    sp = [(2.0, 1.0, 0.5)] * 5
+    a = conseco.Calibrator(conseco.Erosion(), 0.1)
+    b = conseco.Calibrator(conseco.Erosion(), 0.1)
+    assert a.add_batch(preds, truths, spacing=sp).tolist() == \
+        b.add_batch(preds, truths, spacing=(2.0, 1.0, 0.5)).tolist()
+    with pytest.raises(conseco.BadSpacingError):
+        a.add_batch(preds, truths, spacing=[(1, 1, 1)] * 4 + [(1, -1, 1)])
+    assert len(a) == 5
