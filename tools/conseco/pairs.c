@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "score_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,21 @@ int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli
     return rc;
 }
 
+static int keep_fn(void *ctx, size_t i, cli_map *score, cli_map *mask, void **scratch,
+                   size_t *cap)
+{
+    cli_pairs *p = (cli_pairs *)ctx;
+    (void)scratch;
+    (void)cap;
+    p->scores[i] = *score;
+    p->masks[i] = *mask;
+    return CLI_EXIT_OK;
+}
+
 int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int strict,
                    cli_pairs *out)
 {
-    size_t *ix = NULL, i;
-    cli_loader l;
-    cli_progress pg;
+    size_t *ix = NULL;
     int rc;
     memset(out, 0, sizeof *out);
     if ((rc = cli_dataset_scan(pred_dir, &out->pred)) != CLI_EXIT_OK) return rc;
@@ -59,17 +69,10 @@ int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int stri
         cli_pairs_free(out);
         return cli_fail_nomem();
     }
-    cli_loader_init(&l);
-    cli_progress_begin(&pg, "loading", out->pred.count, quiet);
-    for (i = 0; i < out->pred.count; i++) {
-        rc = cli_load_pair(&l, &out->pred.items[i], &out->gt.items[ix[i]], &out->scores[i],
-                           &out->masks[i]);
-        if (rc != CLI_EXIT_OK) break;
-        out->count = i + 1;
-        cli_progress_step(&pg, i + 1);
-    }
-    cli_progress_end(&pg);
-    cli_loader_free(&l);
+    /* decoded on two threads; maps not loaded stay zeroed, so freeing all of them is safe */
+    out->count = out->pred.count;
+    rc = cli_for_each_pair(&out->pred, &out->gt, ix, cli_default_threads(), "loading", quiet,
+                           keep_fn, out);
     free(ix);
     if (rc != CLI_EXIT_OK) cli_pairs_free(out);
     return rc;

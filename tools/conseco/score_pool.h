@@ -10,12 +10,22 @@
 #define CONSECO_CLI_SCORE_POOL_H
 
 #include "dataset.h"
+#include "formats.h"
 
 #include <conseco.h>
 #include <stddef.h>
 
 /* Threads to use when the user gave none: the online processors, at most 2. */
 unsigned cli_default_threads(void);
+
+/* Calls fn(ctx, i, score, mask, scratch) for every pair i = (pred->items[i], gt->items[ix[i]]),
+ * decoded and size-checked, on `threads` threads (several calls run at once, each i once). fn
+ * owns the two maps (cli_map_free them, or keep them); *scratch is a per-thread buffer of *cap
+ * bytes fn may grow with realloc. @return a cli_exit code: the first failing pair's. */
+typedef int (*cli_pair_fn)(void *ctx, size_t i, cli_map *score, cli_map *mask, void **scratch,
+                           size_t *cap);
+int cli_for_each_pair(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                      unsigned threads, const char *label, int quiet, cli_pair_fn fn, void *ctx);
 
 /* scores[i] = the score of (pred->items[i], gt->items[ix[i]]) under `shrinker` at `tau`.
  * @return a cli_exit code (message printed). */
