@@ -230,7 +230,7 @@ static int count_all(const source *src, const char *const *names, size_t n, cons
         if (rc == CLI_EXIT_OK && ll[m].u + 1 > most) most = ll[m].u + 1;
     }
     if (rc == CLI_EXIT_OK) {
-        met = (conseco_image_metrics *)malloc(most * sizeof *met);
+        met = (conseco_image_metrics *)malloc((most ? most : 1) * sizeof *met);
         if (met == NULL) rc = cli_fail_nomem();
     }
     for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {

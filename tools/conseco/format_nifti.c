@@ -223,7 +223,9 @@ static int supported_datatype(int dt)
     }
 }
 
-/* The loops below are written per type so that the compiler vectorises them. */
+/* The loops below are written per type so that the compiler vectorises them. T and OUT_T are
+ * types (they cannot be parenthesised). */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define CONVERT_LOOP(T, OUT_T, EXPR)                                                          \
     do {                                                                                      \
         const T *src = (const T *)(const void *)raw;                                          \
@@ -247,6 +249,7 @@ static int supported_datatype(int dt)
     case DT_FLOAT32: CONVERT_LOOP(float, OUT_T, EXPR); break;                                 \
     default: CONVERT_LOOP(double, OUT_T, EXPR); break;                                        \
     }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* Scaled values in double: (raw * slope) then + inter, two roundings, as nibabel does. */
 static void convert_scaled(const unsigned char *raw, int dt, size_t n, double slope, double inter,
