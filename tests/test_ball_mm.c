@@ -192,6 +192,23 @@ static void check_case(tu_rng *r, const mcase *c)
         assert_int_equal(mt.inner, n_in);
         assert_int_equal(mt.inner_fp, n_fp);
     }
+    { /* conseco_evaluate_lambdas: one level map, the same metrics at every lambda */
+        conseco_image_metrics many[8], one;
+        const size_t es = conseco_evaluate_lambdas_scratch_size(&s, c->w, c->h, c->d);
+        void *escr = malloc(es);
+        assert_int_equal(conseco_evaluate_lambdas(&s, &im, &truth, lambdas, k, 0.1, escr, es,
+                                                  many),
+                         CONSECO_OK);
+        for (i = 0; i < k; i++) {
+            assert_int_equal(conseco_evaluate_image(&s, &im, &truth, lambdas[i], 0.1, scratch,
+                                                    scratch_size, &one),
+                             CONSECO_OK);
+            assert_int_equal(many[i].inner, one.inner);
+            assert_int_equal(many[i].inner_fp, one.inner_fp);
+            assert_int_equal(many[i].predicted, one.predicted);
+        }
+        free(escr);
+    }
     free(scratch);
     free(ref_d);
     free(levels);
