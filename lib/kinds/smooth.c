@@ -25,7 +25,7 @@
 #endif
 
 /* ------------------------------------------------------------- scratch */
-/* The row loops' buffers: one chunk of levels and their workspace (5 KiB). */
+/* The row loops' buffers: one chunk of levels and their workspace (3 KiB). */
 #define CHUNK_DOUBLES (CONSECO__SMOOTH_CHUNK + CONSECO__SMOOTH_WORK)
 
 /* One level per pixel (the Yhat levels) and the chunk buffers. */
@@ -62,7 +62,7 @@ static inline double double_of(uint64_t k)
     return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
 }
 
-#define DIGIT_BITS 10u
+#define DIGIT_BITS 9u
 #define BUCKETS (1u << DIGIT_BITS)
 
 static unsigned bit_length64(uint64_t v)
@@ -192,7 +192,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
         return CONSECO_OK;
     }
     /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
-     * the chunk buffers (5 KiB) are free now and hold the histogram */
+     * the chunk buffers (3 KiB) are free now and hold the histogram */
     l = radix_select(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
     a2 = min_key_above(keys + j, n - j, l);
     a1 = a2 < a1 ? a2 : a1;
@@ -305,7 +305,7 @@ static int smooth_evaluate(const conseco_smooth_params *p, const conseco_image *
 
 /* --------------------------------------------------- the dense level map */
 /* Levels of every pixel into levels[0..n), -inf outside Yhat; the chunk
- * workspace is on the stack (3 KiB): this path has no scratch. */
+ * workspace is on the stack (2 KiB): this path has no scratch. */
 static int smooth_levels(const conseco_smooth_params *p, const conseco_image *pred,
                          double *levels)
 {
