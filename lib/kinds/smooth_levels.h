@@ -16,7 +16,7 @@
 
 /* Pixels per chunk of a row: the row loops work on at most this many levels
  * at a time, so their buffers have a fixed size. */
-#define CONSECO__SMOOTH_CHUNK 128u
+#define CONSECO__SMOOTH_CHUNK 256u
 
 /* Doubles of workspace conseco__smooth_row_levels needs. */
 #define CONSECO__SMOOTH_WORK (CONSECO__SMOOTH_CHUNK + 2u * CONSECO__SMOOTH_RMAX)
