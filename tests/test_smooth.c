@@ -231,6 +231,21 @@ static void check_case(scase *c, tu_rng *r)
         assert_int_equal(met.inner, kept);
         assert_int_equal(met.inner_fp, kept_fp);
         if (i == 0 && predicted > 0) assert_true(met.valid || isinf(score));
+        /* the experimental many-lambda path (the tool's evaluate) agrees */
+        {
+            conseco_image_metrics many;
+            const size_t es = conseco_evaluate_lambdas_scratch_size(&sh, c->w, c->h, c->d);
+            void *ebuf = malloc(es);
+            assert_non_null(ebuf);
+            assert_int_equal(conseco_evaluate_lambdas(&sh, &c->img, &c->truth, &lambda, 1, c->tau,
+                                                      ebuf, es, &many),
+                             CONSECO_OK);
+            assert_int_equal(many.predicted, met.predicted);
+            assert_int_equal(many.inner, met.inner);
+            assert_int_equal(many.inner_fp, met.inner_fp);
+            assert_int_equal(many.valid, met.valid);
+            free(ebuf);
+        }
     }
     free(scratch);
     free(lv);
