@@ -23,6 +23,16 @@
  *      112    8n  the scores, in storage order
  *   112+8n     4  u32 CRC-32 of every byte before it
  *
+ * Format version 2 (a calibrator of the outer side or the band; inner
+ * calibrators still write version 1, which every reader takes as inner /
+ * quantile) has a header of 136 bytes: version 1's first 112, then
+ *      112     4  u32 side (conseco_side)
+ *      116     4  u32 guarantee (conseco_guarantee)
+ *      120     8  tau_outer (band; 0 otherwise)
+ *      128     8  bottom (outer threshold lowering; 0 otherwise)
+ *      136    8n  the scores, then the CRC-32 as above
+ * Outer threshold-lowering scores may be -inf (never +inf).
+ *
  * Doubles are stored as their IEEE-754 bit patterns (u64), so -0.0, +inf
  * and every score come back bit for bit.
  */
@@ -30,6 +40,8 @@
 
 #define STATE_VERSION 1u
 #define HEADER_BYTES 112u
+#define STATE_VERSION_SIDES 2u
+#define HEADER_BYTES_SIDES 136u
 #define CRC_BYTES 4u
 
 #define OFF_KIND 8u
@@ -45,6 +57,10 @@
 #define OFF_LAMBDA_MAX 88u
 #define OFF_TAU 96u
 #define OFF_COUNT 104u
+#define OFF_SIDE 112u
+#define OFF_GUARANTEE 116u
+#define OFF_TAU_OUTER 120u
+#define OFF_BOTTOM 128u
 
 static const unsigned char magic[4] = {'C', 'N', 'S', 'C'};
 
@@ -79,17 +95,25 @@ static uint64_t get_u64(const unsigned char *p)
 }
 
 /* ---------------------------------------------------------------- sizes */
-/* Total bytes of a state holding n scores; 0 if it cannot fit a size_t. */
-static size_t state_size(uint64_t n)
+/* Version 1 unless the calibrator needs the side fields. */
+static int needs_sides(const conseco_calibrator *c)
 {
-    const size_t fixed = HEADER_BYTES + CRC_BYTES;
+    return c->side.side != CONSECO_SIDE_INNER || c->guarantee != CONSECO_GUARANTEE_QUANTILE;
+}
+
+/* Total bytes of a state holding n scores after a header of `header` bytes;
+ * 0 if it cannot fit a size_t. */
+static size_t state_size(uint64_t n, size_t header)
+{
+    const size_t fixed = header + CRC_BYTES;
     if (n > (uint64_t)(((size_t)-1 - fixed) / sizeof(double))) return 0;
     return fixed + (size_t)n * sizeof(double);
 }
 
 size_t conseco_calibrator_save_size(const conseco_calibrator *c)
 {
-    return c == NULL ? 0 : state_size(c->count);
+    if (c == NULL) return 0;
+    return state_size(c->count, needs_sides(c) ? HEADER_BYTES_SIDES : HEADER_BYTES);
 }
 
 /* ------------------------------------------------------------------ save */
@@ -98,15 +122,18 @@ int conseco_calibrator_save(const conseco_calibrator *c, void *buffer, size_t ca
 {
     unsigned char *b = (unsigned char *)buffer;
     conseco__identity id;
-    size_t total, i;
+    size_t total, i, header;
+    int v2;
     if (c == NULL || buffer == NULL) return CONSECO_E_NULL;
-    total = state_size(c->count);
+    v2 = needs_sides(c);
+    header = v2 ? HEADER_BYTES_SIDES : HEADER_BYTES;
+    total = state_size(c->count, header);
     if (total == 0) return CONSECO_E_OVERFLOW;
     if (capacity < total) return CONSECO_E_BUFFER_TOO_SMALL;
     conseco__calibrator_identity(c, &id);
     CONSECO_memcpy(b, magic, sizeof magic);
-    put_u16(b + 4, STATE_VERSION);
-    put_u16(b + 6, HEADER_BYTES);
+    put_u16(b + 4, v2 ? STATE_VERSION_SIDES : STATE_VERSION);
+    put_u16(b + 6, (uint32_t)header);
     put_u32(b + OFF_KIND, id.kind);
     put_u32(b + OFF_ELEMENT, id.params.element);
     put_u32(b + OFF_BORDER, id.params.border);
@@ -120,8 +147,14 @@ int conseco_calibrator_save(const conseco_calibrator *c, void *buffer, size_t ca
     put_u64(b + OFF_LAMBDA_MAX, id.lambda_max);
     put_u64(b + OFF_TAU, id.tau);
     put_u64(b + OFF_COUNT, (uint64_t)c->count);
+    if (v2) {
+        put_u32(b + OFF_SIDE, id.side);
+        put_u32(b + OFF_GUARANTEE, id.guarantee);
+        put_u64(b + OFF_TAU_OUTER, id.tau_outer);
+        put_u64(b + OFF_BOTTOM, id.bottom);
+    }
     for (i = 0; i < c->count; i++)
-        put_u64(b + HEADER_BYTES + i * sizeof(double), conseco__double_bits(c->scores[i]));
+        put_u64(b + header + i * sizeof(double), conseco__double_bits(c->scores[i]));
     put_u32(b + total - CRC_BYTES, conseco__crc32(0, b, total - CRC_BYTES));
     if (written != NULL) *written = total;
     return CONSECO_OK;
@@ -148,6 +181,7 @@ static int identity_ok(const conseco__identity *id)
     const conseco__ops *ops = conseco__ops_for_kind(id->kind);
     if (conseco__check_tau(conseco__bits_double(id->tau)) != CONSECO_OK) return 0;
     if (ops == NULL) return 0;
+    if (!conseco__side_identity_ok(id)) return 0;
     return ops->saved_check(&id->params, id->domain, conseco__bits_double(id->lambda_min),
                             conseco__bits_double(id->lambda_max), id->name) == CONSECO_OK;
 }
@@ -157,17 +191,21 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
                  const unsigned char **scores)
 {
     const unsigned char *b = (const unsigned char *)buffer;
-    size_t i, total, n;
+    size_t i, total, n, header;
+    uint32_t version;
     uint64_t n64;
+    int descending;
     if (buffer == NULL) return CONSECO_E_NULL;
     for (i = 0; i < sizeof magic && i < size; i++)
         if (b[i] != magic[i]) return CONSECO_E_FOREIGN;
     if (size < 8u) return CONSECO_E_TRUNCATED;
-    if (get_u16(b + 4) != STATE_VERSION) return CONSECO_E_VERSION;
-    if (get_u16(b + 6) != HEADER_BYTES) return CONSECO_E_CORRUPT;
-    if (size < HEADER_BYTES) return CONSECO_E_TRUNCATED;
+    version = get_u16(b + 4);
+    if (version != STATE_VERSION && version != STATE_VERSION_SIDES) return CONSECO_E_VERSION;
+    header = version == STATE_VERSION ? HEADER_BYTES : HEADER_BYTES_SIDES;
+    if (get_u16(b + 6) != header) return CONSECO_E_CORRUPT;
+    if (size < header) return CONSECO_E_TRUNCATED;
     n64 = get_u64(b + OFF_COUNT);
-    total = state_size(n64);
+    total = state_size(n64, header);
     if (total == 0 || size < total) return CONSECO_E_TRUNCATED; /* no buffer is that long */
     if (size > total) return CONSECO_E_CORRUPT;                 /* trailing bytes */
     if (get_u32(b + total - CRC_BYTES) != conseco__crc32(0, b, total - CRC_BYTES))
@@ -184,18 +222,29 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
     id->lambda_min = get_u64(b + OFF_LAMBDA_MIN);
     id->lambda_max = get_u64(b + OFF_LAMBDA_MAX);
     id->tau = get_u64(b + OFF_TAU);
+    if (version == STATE_VERSION_SIDES) {
+        id->side = get_u32(b + OFF_SIDE);
+        id->guarantee = get_u32(b + OFF_GUARANTEE);
+        id->tau_outer = get_u64(b + OFF_TAU_OUTER);
+        id->bottom = get_u64(b + OFF_BOTTOM);
+        /* version 2 is only written for what version 1 cannot say */
+        if (id->side == CONSECO_SIDE_INNER && id->guarantee == CONSECO_GUARANTEE_QUANTILE)
+            return CONSECO_E_CORRUPT;
+    }
     if (get_u32(b + OFF_RESERVED1) != 0 || get_u32(b + OFF_RESERVED2) != 0)
         return CONSECO_E_CORRUPT;
     if (!name_ok(b + OFF_NAME)) return CONSECO_E_CORRUPT;
     CONSECO_memcpy(id->name, b + OFF_NAME, sizeof id->name);
     if (!identity_ok(id)) return CONSECO_E_CORRUPT;
-    /* scores: a lambda or +inf, as add_score() would accept */
+    /* scores: a lambda or +inf (thresholds of lowering: or -inf), as
+     * add_score() would accept */
+    descending = id->side == CONSECO_SIDE_OUTER && conseco__ops_for_kind(id->kind)->outer_descending;
     for (i = 0; i < n; i++) {
-        const double s = conseco__bits_double(get_u64(b + HEADER_BYTES + i * sizeof(double)));
-        if (s != s || s == -conseco__inf()) return CONSECO_E_CORRUPT;
+        const double s = conseco__bits_double(get_u64(b + header + i * sizeof(double)));
+        if (s != s || s == (descending ? conseco__inf() : -conseco__inf())) return CONSECO_E_CORRUPT;
     }
     *count = n;
-    *scores = b + HEADER_BYTES;
+    *scores = b + header;
     return CONSECO_OK;
 }
 
@@ -230,7 +279,7 @@ int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *i
     if ((rc = parse(buffer, size, &id, &n, &src)) != CONSECO_OK) return rc;
     CONSECO_memset(&full, 0, sizeof full);
     full.struct_size = info->struct_size;
-    full.format_version = STATE_VERSION;
+    full.format_version = get_u16((const unsigned char *)buffer + 4);
     full.kind = id.kind;
     conseco__ops_for_kind(id.kind)->params_info(&id.params, &full); /* parse() checked the kind */
     full.domain = id.domain;
@@ -239,6 +288,37 @@ int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *i
     CONSECO_memcpy(full.name, id.name, sizeof full.name);
     full.tau = conseco__bits_double(id.tau);
     full.count = (uint64_t)n;
+    full.side = id.side;
+    full.guarantee = id.guarantee;
+    full.tau_outer = conseco__bits_double(id.tau_outer);
+    full.bottom = conseco__bits_double(id.bottom);
     CONSECO_memcpy(info, &full, info->struct_size < sizeof full ? info->struct_size : sizeof full);
     return CONSECO_OK;
+}
+
+/* ---------------------------------------------------------------- sides */
+int conseco__side_identity_ok(const conseco__identity *id)
+{
+    const conseco__ops *ops = conseco__ops_for_kind(id->kind);
+    conseco_side_params sp;
+    conseco__side sd;
+    if (ops == NULL) return 0;
+    if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) return 0; /* RISK: not here */
+    conseco_side_params_default(&sp);
+    sp.side = id->side;
+    sp.tau_outer = conseco__bits_double(id->tau_outer);
+    sp.bottom = conseco__bits_double(id->bottom);
+    if (conseco__side_from_params(&sp, &sd) != CONSECO_OK) return 0;
+    /* what config_check() normalises to, bit for bit */
+    if (conseco__double_bits(sd.tau_outer) != id->tau_outer ||
+        conseco__double_bits(sd.bottom) != id->bottom)
+        return 0;
+    if (sd.side == CONSECO_SIDE_INNER) return 1;
+    if (ops->side_score == NULL) return 0;
+    /* lowering: bottom <= base (the threshold kind saves base in params.base) */
+    if (sd.side == CONSECO_SIDE_OUTER && ops->outer_descending &&
+        !(sd.bottom <= conseco__bits_double(id->params.base)))
+        return 0;
+    if (!ops->outer_descending && id->bottom != 0) return 0; /* only lowering has one */
+    return 1;
 }

@@ -388,6 +388,7 @@ static const conseco_shrinker_vtable smooth_vt = {
     NULL, /* no black-box apply: the level map is the way in */
     breakpoints_cb,
     NULL,
+    NULL, /* no outer family */
 };
 
 const conseco_shrinker_vtable *conseco_smooth_vtable(void) { return &smooth_vt; }
@@ -538,4 +539,11 @@ const conseco__ops conseco__smooth_ops = {
     op_params_save,
     op_saved_check,
     op_params_info,
+    0, /* no outer family: the sides return CONSECO_E_UNSUPPORTED */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };

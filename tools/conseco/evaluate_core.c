@@ -314,8 +314,12 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
     items = (conseco_image_metrics *)malloc(n * sizeof *items);
     series = (double *)malloc(M * T * 3 * S * sizeof *series);
     out->rows = (cli_eval_row *)calloc(M * T, sizeof *out->rows);
+    out->predicted = (uint64_t *)calloc(n, sizeof *out->predicted);
+    out->volume_rows = (cli_eval_volume_row *)calloc(n * M * T, sizeof *out->volume_rows);
     rc = CLI_EXIT_OK;
-    if (!tabs || !totals || !perm || !buf || !items || !series || !out->rows) rc = cli_fail_nomem();
+    if (!tabs || !totals || !perm || !buf || !items || !series || !out->rows ||
+        !out->predicted || !out->volume_rows)
+        rc = cli_fail_nomem();
     for (i = 0; rc == CLI_EXIT_OK && i < nsh * T; i++) {
         tabs[i].scores = (double *)malloc(n * sizeof(double));
         if (tabs[i].scores == NULL) rc = cli_fail_nomem();
@@ -370,6 +374,13 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
                         fill(&items[j], totals[im].predicted, tp, fp, cfg->taus[t]);
                     }
                 }
+                for (j = 0; j < n_test; j++) { /* per volume */
+                    cli_eval_volume_row *vr = &out->volume_rows[perm[n_cal + j] * M * T + row];
+                    vr->tested++;
+                    vr->valid += items[j].valid != 0;
+                    vr->cr_sum += items[j].cr;
+                    vr->atp_sum += items[j].atp;
+                }
                 st = conseco_set_metrics_compute(items, n_test, &set);
                 if (st != CONSECO_OK) {
                     rc = cli_fail_status(st, "metrics");
@@ -382,6 +393,14 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
         }
     }
     if (rc == CLI_EXIT_OK) {
+        for (i = 0; i < n; i++) {
+            out->predicted[i] = totals[i].predicted;
+            for (t = 0; t < T; t++)
+                for (m = 0; m < M; m++)
+                    out->volume_rows[(i * T + t) * M + m].score =
+                        sel[m] == CLI_METHOD_BASELINE ? NAN
+                                                      : tabs[tab_of[sel[m]] * T + t].scores[i];
+        }
         out->n = n;
         out->n_cal = n_cal;
         out->n_test = n_test;
@@ -413,5 +432,7 @@ void cli_eval_result_free(cli_eval_result *r)
 {
     if (r == NULL) return;
     free(r->rows);
+    free(r->predicted);
+    free(r->volume_rows);
     memset(r, 0, sizeof *r);
 }

@@ -56,8 +56,19 @@ typedef struct cli_eval_config {
     double cal_fraction;
     cli_shrinker_opts *shrinkers; /* threshold, erosion and smooth params (kind ignored) */
     int quiet;
+    const char *const *ids; /* per image (volume) ids for the per-volume report; NULL: none */
     unsigned methods; /* bit m: method m is evaluated; 0 means CLI_METHODS_DEFAULT */
 } cli_eval_config;
+
+/* One volume (image) at one (tau, method): its calibration score and how it fared in the splits
+ * that tested it. */
+typedef struct cli_eval_volume_row {
+    double score;     /* the volume's score (NaN for the baseline, which has none) */
+    uint64_t tested;  /* splits in which it was a test volume */
+    uint64_t valid;   /* ... and its inner mask met AFP <= tau */
+    double cr_sum;    /* sums over those splits (means = sum / tested) */
+    double atp_sum;
+} cli_eval_volume_row;
 
 typedef struct cli_eval_result {
     size_t n;
@@ -65,6 +76,8 @@ typedef struct cli_eval_result {
     size_t n_test;
     cli_eval_row *rows; /* per tau, the chosen methods in the order of enum cli_method */
     size_t row_count;
+    uint64_t *predicted;               /* [volume] |Yhat| */
+    cli_eval_volume_row *volume_rows;  /* [volume * row_count + row], rows as above */
 } cli_eval_result;
 
 /* Number of calibration images floor(n * cal_fraction); usage error unless 1 <= c < n. */

@@ -10,7 +10,7 @@
 
 static const char *const kind_names[] = {"threshold", "erosion", "smooth"};
 static const char *const filter_names[] = {"gauss", "min"};
-static const char *const element_names[] = {"cross", "square", "disk"};
+static const char *const element_names[] = {"cross", "square", "disk", "ball-mm"};
 static const char *const border_names[] = {"foreground", "background"};
 
 void cli_shrinker_defaults(cli_shrinker_opts *o)
@@ -38,7 +38,7 @@ int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
     size_t i;
     int rc;
     if (se != NULL) {
-        if ((rc = cli_parse_choice("se", se, element_names, 3, &i)) != CLI_EXIT_OK) return rc;
+        if ((rc = cli_parse_choice("se", se, element_names, 4, &i)) != CLI_EXIT_OK) return rc;
         o->erosion.element = (uint32_t)(CONSECO_ELEMENT_CROSS + (int)i);
         o->smooth.element = o->erosion.element; /* the min filter's element */
     }
@@ -184,10 +184,42 @@ const char *cli_kind_name(int kind)
 
 const char *cli_element_name(uint32_t element)
 {
-    return element >= 1 && element <= 3 ? element_names[element - 1] : "?";
+    return element >= 1 && element <= 4 ? element_names[element - 1] : "?";
 }
 
 const char *cli_border_name(uint32_t border)
 {
     return border >= 1 && border <= 2 ? border_names[border - 1] : "?";
+}
+
+int cli_side_parse(const char *text, uint32_t *side)
+{
+    static const char *const names[] = {"inner", "outer", "band"};
+    size_t i;
+    int rc;
+    *side = CONSECO_SIDE_INNER;
+    if (text == NULL) return CLI_EXIT_OK;
+    if ((rc = cli_parse_choice("side", text, names, 3, &i)) != CLI_EXIT_OK) return rc;
+    *side = (uint32_t)i; /* CONSECO_SIDE_INNER, _OUTER, _BAND in this order */
+    return CLI_EXIT_OK;
+}
+
+int cli_side_shrinker(uint32_t side, const char **name, const char *border)
+{
+    if (*name == NULL) return CLI_EXIT_OK; /* cli_shrinker_parse says it is required */
+    if (side == CONSECO_SIDE_OUTER) {
+        if (strcmp(*name, "erosion") == 0)
+            return cli_fail(CLI_EXIT_USAGE, "--side outer: use --shrinker dilation or threshold");
+        if (strcmp(*name, "dilation") == 0) {
+            if (border != NULL)
+                return cli_fail(CLI_EXIT_USAGE,
+                                "--border does not apply to dilation (it never leaves the image)");
+            *name = "erosion"; /* the erosion params: dilation by the same element */
+        }
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(*name, "dilation") == 0)
+        return cli_fail(CLI_EXIT_USAGE, "--shrinker dilation goes with --side outer (a band "
+                                        "uses --shrinker erosion)");
+    return CLI_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #ifndef CONSECO_CLI_SHRINKER_OPTS_H
 #define CONSECO_CLI_SHRINKER_OPTS_H
 
+#define CONSECO_STATIC_LINKING_ONLY /* conseco_side */
 #include <conseco.h>
 
 typedef struct cli_shrinker_opts {
@@ -42,6 +43,14 @@ int cli_check_lambda(const cli_shrinker_opts *o, int kind, double lambda);
 
 /* A shrinker view of o (o must outlive it). kind selects which. */
 conseco_shrinker cli_shrinker_of(cli_shrinker_opts *o, int kind);
+
+/* --side inner|outer|band (NULL: inner) into a conseco_side. */
+int cli_side_parse(const char *text, uint32_t *side);
+
+/* The --shrinker name for a side: outer takes dilation (the erosion params,
+ * rewritten to "erosion" here; --border refused) or threshold; inner and band
+ * take threshold or erosion. */
+int cli_side_shrinker(uint32_t side, const char **name, const char *border);
 
 const char *cli_kind_name(int kind);
 const char *cli_element_name(uint32_t element);
