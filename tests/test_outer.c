@@ -850,6 +850,32 @@ static void test_bad_input(void **state)
                      CONSECO_E_UNSUPPORTED);
     sp.side = CONSECO_SIDE_INNER; /* the inner side is the plain score */
     assert_int_equal(conseco_side_score(&sh, &sp, &im, &tm, 0.1, scr, sizeof scr, &s), CONSECO_OK);
+    /* NaN or inf in a float map, for every built-in side */
+    {
+        float fm[4] = {0.9f, 0.2f, 0.7f, 0.1f};
+        const conseco_image fim = conseco_image_2d(fm, 2, 2, 2 * sizeof(float), CONSECO_DTYPE_F32);
+        conseco_erosion_params ep;
+        int which, bad;
+        conseco_erosion_params_default(&ep);
+        for (bad = 0; bad < 2; bad++)
+            for (which = 0; which < 4; which++) {
+                conseco_shrinker b = which < 2 ? conseco_shrinker_threshold(&tp)
+                                               : conseco_shrinker_erosion(&ep);
+                conseco_side_metrics met;
+                fm[3] = bad ? INFINITY : NAN;
+                conseco_side_params_default(&sp);
+                sp.side = which % 2 ? CONSECO_SIDE_BAND : CONSECO_SIDE_OUTER;
+                sp.tau_outer = 0.1;
+                assert_int_equal(conseco_side_score(&b, &sp, &fim, &tm, 0.1, scr, sizeof scr, &s),
+                                 CONSECO_E_NONFINITE);
+                assert_int_equal(conseco_side_apply(&b, &sp, &fim, 1.0, scr, sizeof scr, NULL,
+                                                    &om, NULL),
+                                 CONSECO_E_NONFINITE);
+                assert_int_equal(conseco_side_evaluate(&b, &sp, &fim, &tm, 1.0, 0.1, scr,
+                                                       sizeof scr, &met),
+                                 CONSECO_E_NONFINITE);
+            }
+    }
 }
 
 int main(void)

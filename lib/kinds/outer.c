@@ -180,15 +180,20 @@ typedef struct dscan {
 } dscan;
 
 /* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
-/* One row of the scan: counts, and the first and last x of Yhat U Y (w if none). */
-static inline void scan_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
-                            double base, dscan *sc, size_t *xlo, size_t *xhi)
+/* One row of the scan: counts, and the first and last x of Yhat U Y (w if none);
+ * 0 if a float score is not finite. */
+static inline int scan_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
+                           double base, dscan *sc, size_t *xlo, size_t *xhi)
 {
     size_t x, lo = w, hi = 0;
     uint64_t pr = 0, tr_n = 0, miss = 0;
+    int finite = 1;
     for (x = 0; x < w; x++) {
-        const int yh = conseco__in_yhat(dtype, row, x, base);
+        const double sv = conseco__pixel(dtype, row, x);
+        const int yh = sv >= base;
         const int tr = t != NULL && t[x] != 0;
+        if (dtype == CONSECO_DTYPE_F32 || dtype == CONSECO_DTYPE_F64)
+            finite &= conseco__is_finite(sv);
         pr += (uint64_t)yh;
         tr_n += (uint64_t)tr;
         miss += (uint64_t)(tr && !yh);
@@ -202,13 +207,16 @@ static inline void scan_row(int dtype, const unsigned char *row, const uint8_t *
     sc->missed0 += miss;
     *xlo = lo;
     *xhi = hi;
+    return finite;
 }
 
-/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
-static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
-                     const conseco_mask *truth, dscan *sc)
+/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL);
+ * CONSECO_E_NONFINITE for NaN or +-inf in a float map. */
+static int dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
+                    const conseco_mask *truth, dscan *sc)
 {
     size_t y, z;
+    int finite = 1;
     sc->predicted = sc->truth = sc->missed0 = 0;
     sc->lo[0] = pred->width;
     sc->lo[1] = pred->height;
@@ -221,12 +229,17 @@ static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
             size_t xlo, xhi;
             switch (pred->dtype) {
             case CONSECO_DTYPE_U8:
-                scan_row(CONSECO_DTYPE_U8, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                finite &= scan_row(CONSECO_DTYPE_U8, row, t, pred->width, p->base, sc, &xlo, &xhi);
                 break;
             case CONSECO_DTYPE_F32:
-                scan_row(CONSECO_DTYPE_F32, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                finite &= scan_row(CONSECO_DTYPE_F32, row, t, pred->width, p->base, sc, &xlo, &xhi);
                 break;
-            default: scan_row(pred->dtype, row, t, pred->width, p->base, sc, &xlo, &xhi); break;
+            case CONSECO_DTYPE_F64:
+                finite &= scan_row(CONSECO_DTYPE_F64, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                break;
+            default:
+                finite &= scan_row(pred->dtype, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                break;
             }
             if (xlo == pred->width) continue;
             if (xlo < sc->lo[0]) sc->lo[0] = xlo;
@@ -236,6 +249,7 @@ static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
             if (z < sc->lo[2]) sc->lo[2] = z;
             if (z > sc->hi[2]) sc->hi[2] = z;
         }
+    return finite ? CONSECO_OK : CONSECO_E_NONFINITE;
 }
 
 /* d[x] = 0 on Yhat, `far` elsewhere, for one row of the box. */
@@ -344,7 +358,7 @@ static int dilation_score(const conseco_erosion_params *p, const conseco_image *
     size_t n[3], x, y, z, i = 0, l;
     uint64_t m, need, acc = 0;
     int a, rc;
-    dil_scan(p, pred, truth, &sc);
+    if ((rc = dil_scan(p, pred, truth, &sc)) != CONSECO_OK) return rc;
     m = missed_budget(sc.truth, tau);
     if (sc.missed0 <= m) {
         *score = 0.0;
@@ -396,7 +410,7 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
     double inner = 0.0, outer;
     int rc;
     if ((rc = dil_carve(s, pred, scratch, scratch_size, 0, &lay)) != CONSECO_OK) return rc;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    /* the scans check finiteness (the erosion's for a band, then the dilation's) */
     if (side->side == CONSECO_SIDE_BAND) {
         rc = conseco__erosion_score(p, pred, truth, tau, scratch, scratch_size, &inner);
         if (rc != CONSECO_OK) return rc;
@@ -420,9 +434,8 @@ static int dil_maps(const conseco__shrinker *s, const conseco_image *pred, void 
     size_t n[3], count;
     int rc;
     if ((rc = dil_carve(s, pred, scratch, scratch_size, band, lay)) != CONSECO_OK) return rc;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
     *metric = metric_of(p->element);
-    dil_scan(p, pred, NULL, sc);
+    if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
     count = pred->width * pred->height * pred->depth;
     if (band && (rc = conseco__erosion_levels_cb(s->user, pred, lay->levels, count)) != CONSECO_OK)
         return rc;
