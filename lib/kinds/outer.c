@@ -396,8 +396,12 @@ static int dilation_score(const conseco_erosion_params *p, const conseco_image *
 
 int conseco__erosion_side_check(const conseco__shrinker *s, const conseco__side *side)
 {
-    (void)s;
+    const uint32_t e = ((const conseco_erosion_params *)s->user)->element;
     (void)side; /* bottom is a threshold setting: ignored here */
+    /* the elements whose dilation levels this file computes; another element
+     * (ball in millimetres, element 4) needs its own outer levels first */
+    if (e != CONSECO_ELEMENT_CROSS && e != CONSECO_ELEMENT_SQUARE && e != CONSECO_ELEMENT_DISK)
+        return CONSECO_E_UNSUPPORTED;
     return CONSECO_OK;
 }
 
