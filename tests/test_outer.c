@@ -286,6 +286,27 @@ static void test_scores_large_2d(void **state)
         same(side_score(&sh, &sp, &c, tau),
              ref_dilation_score(c.yhat, c.truth, c.w, c.h, c.d, element, tau), &c,
              "dilation (large)");
+        /* 8-bit threshold sides on images large enough for the two-copy histogram */
+        if (k % 4 == 0) {
+            conseco_threshold_params tp;
+            const double tau2 = pick_tau(&r);
+            for (i = 0; i < c.n; i++) {
+                sparse[i] = (uint8_t)tu_range(&r, 0, 255);
+                c.s[i] = (double)sparse[i] / 255.0;
+                c.yhat[i] = (uint8_t)(c.s[i] >= 0.5);
+            }
+            conseco_threshold_params_default(&tp);
+            sh = conseco_shrinker_threshold(&tp);
+            sp.bottom = 0.1;
+            same(side_score(&sh, &sp, &c, tau),
+                 ref_lowering_score(c.s, c.truth, c.n, c.base, 0.1, tau), &c, "lowering (large)");
+            sp.side = CONSECO_SIDE_BAND;
+            sp.bottom = 0.0;
+            sp.tau_outer = tau2;
+            same(side_score(&sh, &sp, &c, tau),
+                 ref_band_threshold_score(c.s, c.truth, c.n, c.base, tau, tau2), &c,
+                 "threshold band (large)");
+        }
         free_case(&c);
     }
 }

@@ -136,7 +136,8 @@ static int dil_sizes(size_t w, size_t h, size_t dd, size_t *levels, size_t *dist
 }
 
 size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t side,
-                                          size_t width, size_t height, size_t depth)
+                                          int score_only, size_t width, size_t height,
+                                          size_t depth)
 {
     size_t levels, dist, work, hist_len, total, base, many;
     (void)side;
@@ -144,6 +145,7 @@ size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t s
     base = conseco__erosion_scratch_size((const conseco_erosion_params *)s->user, width, height,
                                          depth);
     if (base == 0) return 0;
+    if (score_only) return base; /* scores: the erosion's areas, reused by the dilation */
     /* the dilation's areas fit in the erosion's (same N uint32, work, bins); then the
      * band's inner levels and the count arrays of evaluate at many lambdas */
     if (!conseco__add_size(hist_len, 1, &many) || !conseco__mul_size(many, 4 * sizeof(uint64_t), &many) ||
@@ -152,25 +154,29 @@ size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t s
     return total;
 }
 
+/* score_only: [distances][envelope][bins] (the erosion's own layout sizes);
+ * else [inner levels][distances][envelope][bins][count arrays]. */
 static int dil_carve(const conseco__shrinker *s, const conseco_image *pred, void *scratch,
-                     size_t scratch_size, int with_levels, dlayout *lay)
+                     size_t scratch_size, int score_only, dlayout *lay)
 {
     size_t levels, dist, work, need;
     unsigned char *b;
-    need = conseco__erosion_side_scratch_size(s, CONSECO_SIDE_BAND, pred->width, pred->height,
-                                              pred->depth);
+    need = conseco__erosion_side_scratch_size(s, CONSECO_SIDE_BAND, score_only, pred->width,
+                                              pred->height, pred->depth);
     if (need == 0 || !dil_sizes(pred->width, pred->height, pred->depth, &levels, &dist, &work,
                                 &lay->hist_len))
         return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     b = (unsigned char *)conseco__align16(scratch, &scratch_size);
-    lay->levels = with_levels ? (double *)(void *)b : NULL;
-    if (with_levels) b += levels;
+    lay->levels = score_only ? NULL : (double *)(void *)b;
+    if (!score_only) b += levels;
     lay->d = (uint32_t *)(void *)b;
     lay->work = (uint32_t *)(void *)(b + dist);
     lay->work_len = work / sizeof(uint32_t);
     lay->hist = (size_t *)(void *)(b + dist + work);
-    lay->many = (uint64_t *)(void *)(b + dist + work + round8(lay->hist_len * sizeof(size_t)));
+    lay->many = score_only ? NULL
+                           : (uint64_t *)(void *)(b + dist + work +
+                                                  round8(lay->hist_len * sizeof(size_t)));
     return CONSECO_OK;
 }
 
@@ -413,7 +419,7 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
     dlayout lay;
     double inner = 0.0, outer;
     int rc;
-    if ((rc = dil_carve(s, pred, scratch, scratch_size, 0, &lay)) != CONSECO_OK) return rc;
+    if ((rc = dil_carve(s, pred, scratch, scratch_size, 1, &lay)) != CONSECO_OK) return rc;
     /* the scans check finiteness (the erosion's for a band, then the dilation's) */
     if (side->side == CONSECO_SIDE_BAND) {
         rc = conseco__erosion_score(p, pred, truth, tau, scratch, scratch_size, &inner);
@@ -437,7 +443,7 @@ static int dil_maps(const conseco__shrinker *s, const conseco_image *pred, void 
     const size_t lo[3] = {0, 0, 0};
     size_t n[3], count;
     int rc;
-    if ((rc = dil_carve(s, pred, scratch, scratch_size, band, lay)) != CONSECO_OK) return rc;
+    if ((rc = dil_carve(s, pred, scratch, scratch_size, 0, lay)) != CONSECO_OK) return rc;
     *metric = metric_of(p->element);
     if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
     count = pred->width * pred->height * pred->depth;
@@ -540,17 +546,19 @@ static double th_base(const conseco__shrinker *s)
 }
 
 size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
-                                            size_t width, size_t height, size_t depth)
+                                            int score_only, size_t width, size_t height,
+                                            size_t depth)
 {
     size_t n, bytes;
     (void)s;
     (void)side;
+    (void)score_only; /* only scores use scratch */
     /* one double per pixel: false-positive scores from the front, truth
      * scores below base from the back; 8-bit maps: two histograms */
     if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
         !conseco__mul_size(n, sizeof(double), &bytes))
         return 0;
-    if (bytes < 4u * TH_BINS * sizeof(size_t)) bytes = 4u * TH_BINS * sizeof(size_t);
+    if (bytes < 2u * TH_BINS * sizeof(uint32_t)) bytes = 2u * TH_BINS * sizeof(uint32_t);
     if (!conseco__add_size(bytes, CONSECO__ALIGN_SLACK + 8u, &bytes)) return 0;
     return bytes;
 }
@@ -612,15 +620,18 @@ static inline void th_best_row(int dtype, const unsigned char *row, size_t w, do
  * the increments independent), then O(256). Same answers as the general path:
  * bin b stands for the double b / 255. */
 static int th_score_u8(double base, const conseco__side *side, const conseco_image *pred,
-                       const conseco_mask *truth, double tau, size_t *h, double *score)
+                       const conseco_mask *truth, double tau, uint32_t *h, int two,
+                       double *score)
 {
     const uint32_t k0 = conseco__int_at_least(base, 255u); /* v >= k0 <=> v / 255 >= base */
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    size_t *h2 = h + 2u * TH_BINS; /* [copy][truth][value] */
+    /* [copy][truth][value]; fewer than 2^32 pixels. Tiny images (little scratch) count in
+     * one copy. */
+    uint32_t *h2 = two ? h + 2u * TH_BINS : h;
     size_t x, y, z, b, nfp = 0, nlow = 0, acc;
     uint64_t predicted = 0, ntruth = 0, m_in, m_out;
     double f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
-    CONSECO_memset(h, 0, 4u * TH_BINS * sizeof *h);
+    CONSECO_memset(h, 0, (two ? 4u : 2u) * TH_BINS * sizeof *h);
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
@@ -631,9 +642,10 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
             }
             if (x < pred->width) h[(size_t)(t[x] != 0) * TH_BINS + row[x]]++;
         }
-    for (b = 0; b < 2u * TH_BINS; b++) h[b] += h2[b];
+    if (two)
+        for (b = 0; b < 2u * TH_BINS; b++) h[b] += h2[b];
     for (b = 0; b < TH_BINS; b++) {
-        const size_t neg = h[b], pos = h[TH_BINS + b];
+        const size_t neg = h[b], pos = h[TH_BINS + b]; /* the two copies summed below 2^32 */
         ntruth += pos;
         if (b >= k0) {
             predicted += neg + pos;
@@ -687,7 +699,7 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
 {
     const double base = th_base(s);
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    const size_t need = conseco__threshold_side_scratch_size(s, side->side, pred->width,
+    const size_t need = conseco__threshold_side_scratch_size(s, side->side, 1, pred->width,
                                                              pred->height, pred->depth);
     double *buf, f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
     size_t y, z, nfp = 0, nlow = 0, total;
@@ -696,9 +708,10 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     buf = (double *)conseco__align16(scratch, &scratch_size);
-    if (pred->dtype == CONSECO_DTYPE_U8)
-        return th_score_u8(base, side, pred, truth, tau, (size_t *)(void *)buf, score);
     total = pred->width * pred->height * pred->depth;
+    if (pred->dtype == CONSECO_DTYPE_U8 && (uint64_t)total < UINT64_C(0xFFFFFFFF))
+        return th_score_u8(base, side, pred, truth, tau, (uint32_t *)(void *)buf,
+                           total * sizeof(double) >= 4u * TH_BINS * sizeof(uint32_t), score);
     for (z = 0; z < pred->depth && finite; z++)
         for (y = 0; y < pred->height && finite; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
