@@ -302,7 +302,13 @@ typedef struct conseco_shrinker {
 typedef enum conseco_element {
     CONSECO_ELEMENT_CROSS = 1,  /**< 4-connectivity; lambda erosions = L1 distance */
     CONSECO_ELEMENT_SQUARE = 2, /**< 8-connectivity; lambda erosions = L-infinity distance */
-    CONSECO_ELEMENT_DISK = 3    /**< one erosion by the Euclidean disk of radius lambda */
+    CONSECO_ELEMENT_DISK = 3,   /**< one erosion by the Euclidean disk of radius lambda */
+    /** Ball in millimetres ("ball-mm"): I_lambda = {p in Yhat : d_mm(p) > lambda}, lambda
+     * real >= 0, d_mm(p) the double nearest to the exact Euclidean distance (using the
+     * image spacing) from p's centre to the nearest voxel centre outside Yhat; the
+     * shrinker's domain is then real. Spacings in [2^-256, 2^256] mm, else
+     * CONSECO_E_BAD_SPACING; box sides below 2^25 (docs/DESIGN.md 5.1). */
+    CONSECO_ELEMENT_BALL_MM = 4
 } conseco_element;
 
 /** What the erosion sees outside the image. */
@@ -333,17 +339,59 @@ typedef struct conseco_erosion_params {
     double base;      /**< default 0.5; threshold that makes Yhat from the score map */
 } conseco_erosion_params;
 
+/** What the smooth shrinker does to the score map before thresholding it. */
+typedef enum conseco_smooth_filter {
+    CONSECO_SMOOTH_GAUSS = 1, /**< separable Gaussian blur of width sigma (the default) */
+    CONSECO_SMOOTH_MIN = 2    /**< grey erosion (min filter) by element of radius `radius` */
+} conseco_smooth_filter;
+
+/** Units of the smooth shrinker's sigma. */
+typedef enum conseco_units {
+    CONSECO_UNITS_PIXELS = 1, /**< pixels (voxels) along every axis (the default) */
+    CONSECO_UNITS_MM = 2      /**< millimetres: sigma / spacing[axis] pixels along each axis */
+} conseco_units;
+
+/** Largest sigma of the smooth shrinker along any axis, in pixels (the kernel is 4 sigma wide). */
+#define CONSECO_SMOOTH_SIGMA_MAX 16.0
+/** Largest radius of the smooth shrinker's min filter, in pixels. */
+#define CONSECO_SMOOTH_RADIUS_MAX 32u
+
+/**
+ * Smooth shrinker (docs/DESIGN.md "Smooth shrinker"): Yhat = {s >= base} from
+ * the raw scores; levels L = G_sigma * s (separable Gaussian over the whole
+ * map, truncated at 4 sigma, edge pixels replicated; axes of length 1 are not
+ * blurred) or L = the minimum of s over the element of radius `radius`
+ * (filter MIN); I_lambda = Yhat and {L >= lambda}, lambda real. Every member
+ * is checked whatever the filter: sigma finite in (0, CONSECO_SMOOTH_SIGMA_MAX]
+ * (in mm: sigma / spacing must not exceed it on an axis that is blurred, else
+ * CONSECO_E_BAD_SHRINKER when the image is seen), units PIXELS or MM, element
+ * CROSS, SQUARE or DISK, 1 <= radius <= CONSECO_SMOOTH_RADIUS_MAX.
+ */
+typedef struct conseco_smooth_params {
+    uint32_t struct_size; /**< sizeof(conseco_smooth_params) */
+    uint32_t reserved;    /**< must be 0 */
+    double base;          /**< default 0.5; Yhat = {s >= base}, finite */
+    double sigma;         /**< default 1.0 (GAUSS) */
+    uint32_t filter;      /**< conseco_smooth_filter, default GAUSS */
+    uint32_t element;     /**< conseco_element (MIN), default CROSS */
+    uint32_t radius;      /**< MIN: radius in pixels, default 1 */
+    uint32_t units;       /**< conseco_units of sigma, default PIXELS */
+} conseco_smooth_params;
+
 /** Sets struct_size and the defaults; call before setting fields. */
 CONSECO_API void conseco_threshold_params_default(conseco_threshold_params *params);
 CONSECO_API void conseco_erosion_params_default(conseco_erosion_params *params);
+CONSECO_API void conseco_smooth_params_default(conseco_smooth_params *params);
 
 /** The built-in vtables; `user` must point to the matching params struct. */
 CONSECO_API const conseco_shrinker_vtable *conseco_threshold_vtable(void);
 CONSECO_API const conseco_shrinker_vtable *conseco_erosion_vtable(void);
+CONSECO_API const conseco_shrinker_vtable *conseco_smooth_vtable(void);
 
 /** Convenience: {conseco_threshold_vtable(), params}. params must outlive the use. */
 CONSECO_API conseco_shrinker conseco_shrinker_threshold(conseco_threshold_params *params);
 CONSECO_API conseco_shrinker conseco_shrinker_erosion(conseco_erosion_params *params);
+CONSECO_API conseco_shrinker conseco_shrinker_smooth(conseco_smooth_params *params);
 
 /** Checks a shrinker: vtable size/version/reserved/name/domain/range, callbacks, built-in params. */
 CONSECO_API int conseco_shrinker_validate(const conseco_shrinker *shrinker);
@@ -614,7 +662,8 @@ CONSECO_API int conseco_calibrator_load(conseco_calibrator *calibrator, const vo
 typedef enum conseco_shrinker_kind {
     CONSECO_KIND_CUSTOM = 0,
     CONSECO_KIND_THRESHOLD = 1,
-    CONSECO_KIND_EROSION = 2
+    CONSECO_KIND_EROSION = 2,
+    CONSECO_KIND_SMOOTH = 3
 } conseco_shrinker_kind;
 
 /**
@@ -636,7 +685,9 @@ typedef struct conseco_state_info {
     char name[32];      /**< shrinker name, NUL-terminated */
     double tau;
     uint64_t count;     /**< number of scores */
-    /* appended after 0.2 (format version 2; version 1 states read as inner / quantile) */
+    /* appended after 0.2 */
+    conseco_smooth_params smooth;       /**< valid when kind = SMOOTH */
+    /* format version 2; version 1 states read as inner / quantile */
     uint32_t side;      /**< conseco_side */
     uint32_t guarantee; /**< conseco_guarantee */
     double tau_outer;   /**< band: the outer tolerance; 0 otherwise */

@@ -327,7 +327,7 @@ ROW(k_base_nan)
 }
 ROW(k_element)
 {
-    conseco_erosion_params p = {sizeof(conseco_erosion_params), 4u, CONSECO_BORDER_FOREGROUND, 0, 0.5};
+    conseco_erosion_params p = {sizeof(conseco_erosion_params), 5u, CONSECO_BORDER_FOREGROUND, 0, 0.5};
     conseco_shrinker sh = conseco_shrinker_erosion(&p);
     return conseco_shrinker_validate(&sh);
 }

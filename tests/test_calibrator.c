@@ -832,7 +832,7 @@ static void test_workspace_bound_macro(void **state)
                     got = conseco_calibrator_workspace_size(&cfg);
                     assert_true(got > 0);
                     assert_true(got <= CONSECO_CALIBRATOR_WORKSPACE_BOUND(caps[ci], w * h * d));
-                    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_DISK; el++)
+                    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_BALL_MM; el++)
                         for (bo = CONSECO_BORDER_FOREGROUND; bo <= CONSECO_BORDER_BACKGROUND;
                              bo++) {
                             ep.element = el;
@@ -918,7 +918,7 @@ static void test_add_erosion(void **state)
     uint32_t el, bo;
     (void)state;
     conseco_erosion_params_default(&ep);
-    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_DISK; el++)
+    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_BALL_MM; el++)
         for (bo = CONSECO_BORDER_FOREGROUND; bo <= CONSECO_BORDER_BACKGROUND; bo++) {
             ep.element = el;
             ep.border = bo;

@@ -8,11 +8,11 @@
  *        4     2  u16 format version (1)
  *        6     2  u16 header length (112: the bytes before the scores)
  *        8     4  u32 shrinker kind (conseco_shrinker_kind)
- *       12     4  u32 erosion element (0 unless erosion)
- *       16     4  u32 erosion border (0 unless erosion)
+ *       12     4  u32 erosion element; smooth: filter | element << 8 | units << 16
+ *       16     4  u32 erosion border; smooth: min-filter radius (0 for the others)
  *       20     4  u32 reserved, 0
- *       24     8  base: threshold or erosion base (0 for custom)
- *       32     8  top: threshold top (0 otherwise)
+ *       24     8  base: threshold, erosion or smooth base (0 for custom)
+ *       32     8  top: threshold top; smooth: sigma (0 otherwise)
  *       40    32  shrinker name, NUL padded (at most 31 bytes)
  *       72     4  u32 domain (conseco_domain)
  *       76     4  u32 reserved, 0
@@ -274,8 +274,8 @@ int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *i
     size_t n;
     int rc;
     if (info == NULL) return CONSECO_E_NULL;
-    /* the caller's struct holds at least the 0.2 layout; we write what it holds */
-    if (info->struct_size < offsetof(conseco_state_info, side)) return CONSECO_E_INVALID_ARG;
+    /* the caller's struct holds at least the 0.2 layout; we write that much */
+    if (info->struct_size < offsetof(conseco_state_info, smooth)) return CONSECO_E_INVALID_ARG;
     if ((rc = parse(buffer, size, &id, &n, &src)) != CONSECO_OK) return rc;
     CONSECO_memset(&full, 0, sizeof full);
     full.struct_size = info->struct_size;

@@ -32,6 +32,7 @@ typedef struct conseco__shrinker {
 typedef union conseco__params {
     conseco_threshold_params threshold;
     conseco_erosion_params erosion;
+    conseco_smooth_params smooth;
     double align_;
 } conseco__params;
 
@@ -111,6 +112,7 @@ typedef struct conseco__ops {
 
 extern const conseco__ops conseco__threshold_ops;
 extern const conseco__ops conseco__erosion_ops;
+extern const conseco__ops conseco__smooth_ops;
 extern const conseco__ops conseco__custom_ops;
 
 /* The one vtable validation (docs/DESIGN.md, conseco.h): version, struct_size
@@ -135,6 +137,7 @@ int conseco__builtin_saved_match(const conseco_shrinker_vtable *vt, uint32_t dom
 /* Built-in params checks: struct_size, reserved, then the ranges. */
 int conseco__threshold_params_check(const conseco_threshold_params *p);
 int conseco__erosion_params_check(const conseco_erosion_params *p);
+int conseco__smooth_params_check(const conseco_smooth_params *p);
 
 /* Threshold fast paths (threshold.c). */
 size_t conseco__threshold_scratch_size(size_t width, size_t height, size_t depth);
@@ -171,6 +174,22 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
                                size_t count);
 int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda,
                               uint8_t *inner, size_t count);
+
+/* The ball-mm element (erosion_mm.c; the erosion functions above dispatch to it). */
+size_t conseco__erosion_mm_scratch_size(size_t width, size_t height, size_t depth);
+int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double tau, void *scratch,
+                              size_t scratch_size, double *score);
+int conseco__erosion_mm_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                              double lambda, void *scratch, size_t scratch_size,
+                              const conseco_mask_out *inner, const conseco_mask_out *uncertain);
+int conseco__erosion_mm_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                                 const conseco_mask *truth, double lambda, double tau,
+                                 void *scratch, size_t scratch_size,
+                                 conseco_image_metrics *out);
+/* Level map of a checked call (n pixels, n doubles at levels). */
+int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_image *pred,
+                               double *levels, size_t n);
 
 /* Sides of the built-ins (outer.c): dilation for erosion params, threshold
  * lowering and the threshold offset band for threshold params. */

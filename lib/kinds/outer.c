@@ -185,7 +185,6 @@ typedef struct dscan {
     size_t lo[3], hi[3];                /* box of Yhat and Y, inclusive */
 } dscan;
 
-/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
 /* One row of the scan: counts, and the first and last x of Yhat U Y (w if none);
  * 0 if a float score is not finite. */
 static inline int scan_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,

@@ -321,8 +321,9 @@ typedef struct params {
 static uint32_t element_of(const char *s)
 {
     return !strcmp(s, "square") ? CONSECO_ELEMENT_SQUARE
-           : !strcmp(s, "disk") ? CONSECO_ELEMENT_DISK
-                                : CONSECO_ELEMENT_CROSS;
+           : !strcmp(s, "disk")    ? CONSECO_ELEMENT_DISK
+           : !strcmp(s, "ball-mm") ? CONSECO_ELEMENT_BALL_MM
+                                   : CONSECO_ELEMENT_CROSS;
 }
 
 static void set_params(params *p, const char *se, const char *border, const char *base)

@@ -128,7 +128,7 @@ def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border=
     if r.returncode:
         return
     pairs = ordered(r.stdout)
-    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows"], "evaluate JSON keys")
+    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows", "volumes"], "evaluate JSON keys")
     check(keys(pairs[4][1][0]) == ["tau", "method", "ev", "cr", "atp"], "evaluate row keys")
     check(keys(pairs[4][1][0][2][1]) == ["mean", "sd"], "evaluate stat keys")
     bad = shortest_numbers(r.stdout)
@@ -178,7 +178,7 @@ def data_set_tests():
         if got is not None:
             check(got["k"] > got["n"] and got["lambda"] == "inf", kind + ": k > n gives lambda inf")
         if kind == "png8":
-            for se in ("cross", "square", "disk"):
+            for se in ("cross", "square", "disk", "ball-mm"):
                 for border in ("foreground", "background"):
                     check_calibrate(kind, d, "erosion", se, border, "0.05", "0.3")
             ids = [s["id"] for s in check_calibrate(kind, d, "threshold", "-", "-", "0.2", "0.1")["scores"]]
@@ -188,6 +188,7 @@ def data_set_tests():
         check_evaluate(kind, d, "0.05", "0.9", "9", "1", "0.5")
         if kind == "png8":
             check_evaluate(kind, d, "0.2", "0.3", "5", "11", "0.6", se="disk", border="background")
+            check_evaluate(kind, d, "0.1", "0.2", "3", "5", "0.5", se="ball-mm", border="foreground")
 
         # apply from a saved state, then from an explicit lambda, with uncertain regions
         state = os.path.join(WORK, kind + ".state")
@@ -502,7 +503,7 @@ def error_tests():
     d = os.path.join(WORK, "bad-empty")
     os.makedirs(d + "/pred", exist_ok=True)
     os.makedirs(d + "/gt", exist_ok=True)
-    all_commands_fail(d, EXIT_DATA, "no .png or .npy")
+    all_commands_fail(d, EXIT_DATA, "no .png, .npy, .nii.gz or .nii")
     d = bad_case("one", {"2.png": None, "3.png": None, "4.png": None})
     r = run("evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", d + "/pred", "--gt", d + "/gt",
             expect=EXIT_DATA)

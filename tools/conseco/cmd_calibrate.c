@@ -2,11 +2,13 @@
 /* `conseco calibrate`: scores of a calibration folder, k and lambda_hat; optional saved state. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "file_io.h"
 #include "json_out.h"
 #include "pairs.h"
 #include "progress.h"
+#include "score_pool.h"
 #include "shrinker_opts.h"
 
 #define CONSECO_STATIC_LINKING_ONLY /* sides (experimental) */
@@ -18,9 +20,11 @@
 
 static const char help[] =
     "usage: conseco calibrate [--side inner|outer|band] --shrinker NAME\n"
-    "         [--se cross|square|disk] [--border foreground|background] [--base 0.5]\n"
-    "         [--top 1] [--bottom 0] --tau T [--tau-outer T2] --alpha A\n"
-    "         --pred DIR --gt DIR [--save STATE] [--strict] [--json] [--quiet]\n"
+    "         [--se cross|square|disk|ball-mm] [--border foreground|background]\n"
+    "         [--base 0.5] [--top 1] [--bottom 0] [--sigma S] [--filter gauss|min]\n"
+    "         [--radius R] --tau T [--tau-outer T2] --alpha A --pred DIR --gt DIR\n"
+    "         [--save STATE] [--strict] [--volume] [--spacing X,Y,Z] [--threads N]\n"
+    "         [--json] [--quiet]\n"
     "\n"
     "Scores every calibration pair (prediction and mask with the same id), then\n"
     "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
@@ -29,7 +33,8 @@ static const char help[] =
     "  --side NAME      inner (default): a mask inside Yhat with at most tau false\n"
     "                   positives; outer: a set around Yhat missing at most tau of the\n"
     "                   truth (FNR); band: both at once with one width lambda\n"
-    "  --shrinker NAME  inner: threshold (raise the cut-off) or erosion (erode Yhat);\n"
+    "  --shrinker NAME  inner: threshold (raise the cut-off), erosion (erode Yhat) or\n"
+    "                   smooth (raise a cut-off on the blurred score map);\n"
     "                   outer: dilation (dilate Yhat) or threshold (lower the cut-off\n"
     "                   from --base down to --bottom: scores and lambda are thresholds,\n"
     "                   lambda_hat the k-th LARGEST, -inf = the whole image);\n"
@@ -38,19 +43,28 @@ static const char help[] =
     "  --tau-outer T2   band: tolerated fraction of missed truth in the outer set\n"
     "  --bottom B       outer threshold: the lowest threshold (0); finite, <= --base\n"
     "  --guarantee NAME quantile (default: P(loss <= tau) >= 1 - alpha)\n"
-    "  --se NAME        erosion structuring element: cross (default), square, disk\n"
+    "  --se NAME        erosion structuring element: cross (default), square, disk,\n"
+    "                   ball-mm (Euclidean ball in millimetres, uses the spacing)\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
+    "  --sigma S        smooth: Gaussian sigma in pixels (1), or in mm as e.g. 1.5mm\n"
+    "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
+    "                   --se of radius --radius R, default 1)\n"
     "  --base B         threshold that makes the predicted mask Yhat = {s >= B} (0.5)\n"
     "  --top T          threshold shrinker: largest lambda (1); any finite B <= T. For\n"
     "                   logits or other unbounded scores: --base 0 --top <largest logit>\n"
     "  --tau T          tolerated fraction of false positives in the inner mask, [0, 1]\n"
     "  --alpha A        risk: the guarantee holds with probability >= 1 - A, (0, 1)\n"
-    "  --pred DIR       score maps: <id>.png (8/16-bit gray) or <id>.npy, or one .npy stack;\n"
+    "  --pred DIR       score maps: <id>.png (8/16-bit gray), <id>.npy (or one .npy stack),\n"
+    "                   <id>.nii or <id>.nii.gz (one volume each, any integer or float type,\n"
+    "                   scl_slope/scl_inter applied);\n"
     "                   files are recognised by their first bytes\n"
     "  --gt DIR         ground-truth masks with the same ids (nonzero = inside)\n"
     "  --save STATE     write the calibrator state (all scores) for `conseco apply`;\n"
     "                   never over an input file\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    CLI_INPUTS_HELP
+    "  --threads N      decode and score N pairs at a time (default: 2 on a machine with\n"
+    "                   two or more cores, else 1); the results do not depend on N\n"
     "  --json           print one JSON object instead of the summary\n"
     "  --quiet          no progress on stderr\n";
 
@@ -119,6 +133,19 @@ static int check_save(const char *save, const cli_dataset *pred, const cli_datas
     return CLI_EXIT_OK;
 }
 
+/* The smooth shrinker's params as JSON members (after "shrinker"). */
+static void print_smooth_json(const conseco_smooth_params *p)
+{
+    printf("\"se\": ");
+    if (p->filter == CONSECO_SMOOTH_MIN) printf("\"%s\"", cli_element_name(p->element));
+    else printf("null");
+    printf(", \"border\": null, \"filter\": \"%s\", \"sigma\": ",
+           p->filter == CONSECO_SMOOTH_MIN ? "min" : "gauss");
+    cli_json_number(stdout, p->sigma);
+    printf(", \"sigma_units\": \"%s\", \"radius\": %u, ",
+           p->units == CONSECO_UNITS_MM ? "mm" : "px", (unsigned)p->radius);
+}
+
 static const char *side_name(uint32_t side)
 {
     return side == CONSECO_SIDE_OUTER ? "outer" : side == CONSECO_SIDE_BAND ? "band" : "inner";
@@ -138,7 +165,9 @@ static void print_json(const cli_shrinker_opts *o, uint32_t side, double tau, do
     size_t i;
     printf("{\"side\": \"%s\", \"guarantee\": \"quantile\", ", side_name(side));
     printf("\"shrinker\": \"%s\", ", family_name(o, side));
-    if (o->kind == CONSECO_KIND_EROSION && side == CONSECO_SIDE_OUTER)
+    if (o->kind == CONSECO_KIND_SMOOTH)
+        print_smooth_json(&o->smooth);
+    else if (o->kind == CONSECO_KIND_EROSION && side == CONSECO_SIDE_OUTER)
         printf("\"se\": \"%s\", \"border\": null, ", cli_element_name(o->erosion.element));
     else if (o->kind == CONSECO_KIND_EROSION)
         printf("\"se\": \"%s\", \"border\": \"%s\", ", cli_element_name(o->erosion.element),
@@ -179,7 +208,11 @@ static void print_summary(const cli_shrinker_opts *o, uint32_t side, double tau,
     for (i = 0; i < n; i++) inf += !(scores[i] <= 1.7976931348623157e308 &&
                                      scores[i] >= -1.7976931348623157e308);
     if (side != CONSECO_SIDE_INNER) printf("side: %s\n", side_name(side));
-    if (lowering)
+    if (o->kind == CONSECO_KIND_SMOOTH) {
+        char d[80];
+        printf("shrinker: smooth (%s, base %g)\n", cli_smooth_describe(&o->smooth, d, sizeof d),
+               o->smooth.base);
+    } else if (lowering)
         printf("shrinker: threshold lowering (base %g, bottom %g)\n", o->threshold.base, bottom);
     else if (o->kind == CONSECO_KIND_EROSION && side == CONSECO_SIDE_OUTER)
         printf("shrinker: dilation (se %s, base %g)\n", cli_element_name(o->erosion.element),
@@ -219,18 +252,24 @@ static void print_summary(const cli_shrinker_opts *o, uint32_t side, double tau,
 
 int cli_cmd_calibrate(int argc, char **argv)
 {
+    const char *spacing_s = NULL, *threads_s = NULL;
     const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
                *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL,
-               *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL, *guarantee_s = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+               *sigma = NULL, *filter = NULL, *radius = NULL, *side_s = NULL,
+               *tau_outer_s = NULL, *bottom_s = NULL, *guarantee_s = NULL;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
+        {"sigma", 1, &sigma, NULL},       {"filter", 1, &filter, NULL},
+        {"radius", 1, &radius, NULL},
         {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
         {"save", 1, &save, NULL},         {"json", 0, NULL, &json},
-        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},
+        {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL},
         {"top", 1, &top, NULL},           {"strict", 0, NULL, &strict},
+        {"threads", 1, &threads_s, NULL},
         {"side", 1, &side_s, NULL},       {"tau-outer", 1, &tau_outer_s, NULL},
         {"bottom", 1, &bottom_s, NULL},   {"guarantee", 1, &guarantee_s, NULL},
     };
@@ -242,8 +281,7 @@ int cli_cmd_calibrate(int argc, char **argv)
     size_t *ix = NULL, i, k = 0;
     conseco_calibrator_config cfg;
     conseco_calibrator *cal = NULL;
-    cli_loader loader;
-    cli_progress pg;
+    unsigned threads = cli_default_threads();
     int st;
 
     rc = cli_args_parse("calibrate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -252,6 +290,7 @@ int cli_cmd_calibrate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
@@ -261,6 +300,7 @@ int cli_cmd_calibrate(int argc, char **argv)
                         "(quantile only)", guarantee_s);
     if ((rc = cli_side_shrinker(side, &shrinker, border)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_smooth_tune(&opts, 1, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
     if (tau_outer_s != NULL && side != CONSECO_SIDE_BAND)
         return cli_fail(CLI_EXIT_USAGE, "calibrate: --tau-outer goes with --side band");
     if (side == CONSECO_SIDE_BAND && tau_outer_s == NULL)
@@ -283,6 +323,12 @@ int cli_cmd_calibrate(int argc, char **argv)
     if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_alpha(alpha)) != CLI_EXIT_OK) return rc;
+    if (threads_s != NULL) {
+        unsigned long long v;
+        if ((rc = cli_parse_uint("threads", threads_s, 64, &v)) != CLI_EXIT_OK) return rc;
+        if (v == 0) return cli_fail(CLI_EXIT_USAGE, "--threads must be at least 1");
+        threads = (unsigned)v;
+    }
 
     if ((rc = cli_dataset_scan(pred_dir, &pred)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_dataset_scan(gt_dir, &gt)) != CLI_EXIT_OK) {
@@ -306,24 +352,21 @@ int cli_cmd_calibrate(int argc, char **argv)
         st = conseco_calibrator_create(&cfg, NULL, &cal);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "calibrator");
     }
-    cli_loader_init(&loader);
-    cli_progress_begin(&pg, "calibrate: images", pred.count, quiet);
-    for (i = 0; rc == CLI_EXIT_OK && i < pred.count; i++) {
-        cli_map score, mask;
-        conseco_image im;
-        conseco_mask m;
-        rc = cli_load_pair(&loader, &pred.items[i], &gt.items[ix[i]], &score, &mask);
-        if (rc != CLI_EXIT_OK) break;
-        im = cli_map_image(&score);
-        m = cli_map_mask(&mask);
-        st = conseco_calibrator_add(cal, &im, &m, &scores[i]);
-        if (st != CONSECO_OK) rc = cli_fail_status(st, pred.items[i].path);
-        cli_map_free(&score);
-        cli_map_free(&mask);
-        cli_progress_step(&pg, i + 1);
+    /* decode and score on `threads` threads, then add the scores in input order: the
+     * calibrator ends up exactly as with one conseco_calibrator_add per pair */
+    if (rc == CLI_EXIT_OK)
+        {
+        conseco_side_params sp;
+        conseco_side_params_default(&sp);
+        sp.side = side;
+        sp.tau_outer = tau_outer;
+        sp.bottom = bottom;
+        rc = cli_score_pairs(&pred, &gt, ix, &cfg.shrinker, &sp, tau, threads, quiet, scores);
     }
-    cli_progress_end(&pg);
-    cli_loader_free(&loader);
+    for (i = 0; rc == CLI_EXIT_OK && i < pred.count; i++) {
+        st = conseco_calibrator_add_score(cal, scores[i]);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, pred.items[i].path);
+    }
     if (rc == CLI_EXIT_OK) {
         st = conseco_calibrator_lambda_hat(cal, alpha, &lambda, &k);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "lambda_hat");

@@ -2,6 +2,7 @@
 /* `conseco evaluate`: the paper's Table 1 protocol on a folder of predictions and masks. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
@@ -15,32 +16,42 @@
 
 static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
-    "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
+    "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk|ball-mm]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
+    "         [--methods baseline,threshold,erosion,smooth] [--sigma S]\n"
+    "         [--filter gauss|min] [--radius R] [--volume] [--spacing X,Y,Z]\n"
     "         [--side inner|outer|band [--tau-outer T2] [--bottom B]] [--json] [--quiet]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
-    "and ATP (mean \u00b1 sd over splits) of Baseline (Yhat), Threshold and Erosion per tau.\n"
+    "and ATP (mean \u00b1 sd over splits) of the chosen methods per tau.\n"
     "Split s uses splitmix64 seeded with seed + s and a Fisher-Yates shuffle; the\n"
     "numbers differ from numpy-made splits by sampling noise only.\n"
     "\n"
     "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
     "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
+    "  --methods LIST   any of baseline, threshold, erosion, smooth, comma-separated\n"
+    "                   (rows come in that order); default: the paper's three\n"
+    "  --sigma S        smooth: Gaussian sigma in pixels (1), or in mm as e.g. 1.5mm\n"
+    "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
+    "                   --se of radius --radius R, default 1)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
     "  --side NAME      outer: outer sets (threshold lowering down to --bottom, and\n"
     "                   dilation by --se), EV = FNR <= tau; band: bands (threshold offset,\n"
     "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
     "                   Both report the outer set's size relative to Yhat and its FNR.\n"
+    CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
 int cli_cmd_evaluate(int argc, char **argv)
 {
+    const char *spacing_s = NULL;
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
-               *base = NULL, *top = NULL, *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+               *base = NULL, *top = NULL, *methods = NULL, *sigma = NULL, *filter = NULL,
+               *radius = NULL, *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
@@ -48,9 +59,13 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"cal-fraction", 1, &frac_s, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
-        {"help", 0, NULL, &want_help},    {"top", 1, &top, NULL},
-        {"strict", 0, NULL, &strict},     {"side", 1, &side_s, NULL},
-        {"tau-outer", 1, &tau_outer_s, NULL}, {"bottom", 1, &bottom_s, NULL},
+        {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL}, {"top", 1, &top, NULL},
+        {"strict", 0, NULL, &strict},     {"methods", 1, &methods, NULL},
+        {"sigma", 1, &sigma, NULL},       {"filter", 1, &filter, NULL},
+        {"radius", 1, &radius, NULL},
+        {"side", 1, &side_s, NULL},       {"tau-outer", 1, &tau_outer_s, NULL},
+        {"bottom", 1, &bottom_s, NULL},
     };
     uint32_t side = CONSECO_SIDE_INNER;
     double tau_outer = 0.0, bottom = 0.0;
@@ -62,7 +77,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cli_pairs pairs;
     conseco_image *ims = NULL;
     conseco_mask *ms = NULL;
-    const char **names = NULL;
+    const char **names = NULL, **ids = NULL;
     size_t i, n_cal;
 
     rc = cli_args_parse("evaluate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -71,6 +86,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         "evaluate: --tau, --alpha, --pred and --gt are required (see --help)");
@@ -80,6 +96,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.cal_fraction = 0.5;
     cfg.quiet = quiet;
     cfg.shrinkers = &opts;
+    cfg.ids = NULL;
+    cfg.methods = 0;
+    if (methods && (rc = cli_parse_methods(methods, &cfg.methods)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0) return rc;
     for (i = 0; i < cfg.tau_count; i++)
         if ((rc = cli_check_tau(taus[i])) != CLI_EXIT_OK) return rc;
@@ -100,6 +119,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE, "--cal-fraction must be in (0, 1)");
     cli_shrinker_defaults(&opts);
     if ((rc = cli_shrinker_tune(&opts, se, border, base, top)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_smooth_tune(&opts, 0, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_side_parse(side_s, &side)) != CLI_EXIT_OK) return rc;
     if ((tau_outer_s != NULL) != (side == CONSECO_SIDE_BAND))
         return cli_fail(CLI_EXIT_USAGE, "evaluate: --side band needs --tau-outer, and "
@@ -132,6 +152,10 @@ int cli_cmd_evaluate(int argc, char **argv)
         ms[i] = cli_map_mask(&pairs.masks[i]);
         names[i] = pairs.pred.items[i].path;
     }
+    ids = (const char **)malloc((pairs.count ? pairs.count : 1) * sizeof *ids);
+    if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
+    cfg.ids = ids;
     if (rc == CLI_EXIT_OK && side != CONSECO_SIDE_INNER) {
         cli_side_result sres;
         rc = cli_evaluate_sides(ims, ms, names, pairs.count, &cfg, side, tau_outer, bottom,
@@ -145,6 +169,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         free(ims);
         free(ms);
         free(names);
+        free(ids);
         cli_pairs_free(&pairs);
         return rc;
     }
@@ -163,6 +188,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     free(ims);
     free(ms);
     free(names);
+    free(ids);
     cli_pairs_free(&pairs);
     return rc;
 }

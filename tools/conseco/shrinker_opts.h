@@ -7,9 +7,10 @@
 #include <conseco.h>
 
 typedef struct cli_shrinker_opts {
-    int kind; /* CONSECO_KIND_THRESHOLD or CONSECO_KIND_EROSION */
+    int kind; /* CONSECO_KIND_THRESHOLD, CONSECO_KIND_EROSION or CONSECO_KIND_SMOOTH */
     conseco_threshold_params threshold;
     conseco_erosion_params erosion;
+    conseco_smooth_params smooth;
 } cli_shrinker_opts;
 
 /* Defaults for both shrinkers (base 0.5, cross, foreground), kind = threshold. */
@@ -24,6 +25,15 @@ int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
  * erosion. */
 int cli_shrinker_parse(const char *name, const char *se, const char *border, const char *base,
                        const char *top, cli_shrinker_opts *o);
+
+/* The smooth shrinker's flags (each may be NULL): --sigma S (pixels; "S" or "Smm" for
+ * millimetres with the image's spacing), --filter gauss|min, --radius R (min filter; --se
+ * picks its element). With only_smooth set, any of them is refused unless o->kind is smooth. */
+int cli_smooth_tune(cli_shrinker_opts *o, int only_smooth, const char *sigma, const char *filter,
+                    const char *radius);
+
+/* "sigma 1 px", "min filter, disk radius 2", ... for summaries. */
+const char *cli_smooth_describe(const conseco_smooth_params *p, char *buf, size_t size);
 
 /* The family's smallest lambda (I = Yhat): the threshold's base, erosion 0. */
 double cli_shrinker_lambda_min(const cli_shrinker_opts *o, int kind);
