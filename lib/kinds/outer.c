@@ -32,6 +32,7 @@
  * score is the smallest breakpoint l satisfying both, found in one pass.
  */
 #include "distance.h"
+#include "distance_mm.h"
 #include "common/yhat.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -399,13 +400,248 @@ static int dilation_score(const conseco_erosion_params *p, const conseco_image *
     return CONSECO_E_OVERFLOW; /* unreachable: missed0 > m pixels were counted */
 }
 
+/* ------------------------------------------- ball in millimetres (element 4) */
+/*
+ * O_mu = {p : d_mm(p, Yhat) <= mu} (docs/DESIGN.md 5.1, 5.2), d_mm the
+ * correctly rounded Euclidean distance with the image spacing from p's centre
+ * to the nearest Yhat voxel centre: the exact transform of distance_mm.c run
+ * with Yhat as the sources (codes 0) over the bounding box of Yhat U Y, closed
+ * margins. The score is the (m+1)-th largest d_mm of the truth voxels outside
+ * Yhat, itself a member of {0} U {d_mm(p, Yhat) : p in Y}.
+ */
+typedef struct mm_outer {
+    conseco__mm m;
+    conseco__mm_box b;
+    uint32_t *code;
+    void *work;
+    uint32_t *counts; /* 256 */
+} mm_outer;
+
+/* Carves codes, work and counts from `scratch` as erosion_mm.c sizes them. */
+static int mm_carve(const conseco_image *pred, unsigned char *scratch, size_t scratch_size,
+                    mm_outer *o)
+{
+    const size_t need = conseco__erosion_mm_scratch_size(pred->width, pred->height, pred->depth);
+    size_t codes, work;
+    unsigned char *b;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    codes = round8(pred->width * pred->height * pred->depth * sizeof(uint32_t) + 7u);
+    work = conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth);
+    b = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    o->code = (uint32_t *)(void *)b;
+    o->work = b + codes;
+    o->counts = (uint32_t *)(void *)(b + codes + work);
+    return CONSECO_OK;
+}
+
+/* Codes of the box lo..lo+n-1: 0 on Yhat, then the nearest-Yhat offsets. */
+static int mm_build(const conseco_erosion_params *p, const conseco_image *pred,
+                    const size_t lo[3], const size_t n[3], mm_outer *o)
+{
+    conseco__box box;
+    double sp[3];
+    size_t y, z, x, i = 0;
+    int a, rc;
+    conseco__image_spacing(pred, sp);
+    if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
+    if ((rc = conseco__mm_init(&o->m, sp)) != CONSECO_OK) return rc;
+    for (a = 0; a < 3; a++) {
+        box.n[a] = n[a];
+        box.open_lo[a] = box.open_hi[a] = 0;
+    }
+    if ((rc = conseco__mm_box_init(&o->b, &box)) != CONSECO_OK) return rc;
+    if (conseco__mm_work_bytes(&o->b) >
+        conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
+        return CONSECO_E_SCRATCH_TOO_SMALL; /* cannot happen: the box is inside the image */
+    for (z = 0; z < n[2]; z++)
+        for (y = 0; y < n[1]; y++) {
+            const unsigned char *row = conseco__image_row(pred, lo[1] + y, lo[2] + z);
+            for (x = 0; x < n[0]; x++)
+                o->code[i++] = conseco__in_yhat(pred->dtype, row, lo[0] + x, p->base)
+                                   ? 0u
+                                   : CONSECO__MM_NONE;
+        }
+    conseco__mm_transform(o->code, &o->b, &o->m, o->work);
+    return CONSECO_OK;
+}
+
+static uint64_t mm_key(const mm_outer *o, uint32_t code)
+{
+    return conseco__double_bits(conseco__mm_code_distance(&o->b, &o->m, code));
+}
+
+/* The need-th largest distance of codes[0..k) (1 <= need <= k): radix
+ * selection on the bits of the non-negative doubles, 8 bits a pass. */
+static double mm_select_largest(const mm_outer *o, uint32_t *codes, size_t k, uint64_t need)
+{
+    int shift = 56;
+    for (;;) {
+        size_t i, j = 0;
+        uint64_t acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(o->counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) o->counts[(mm_key(o, codes[i]) >> shift) & 255u]++;
+        for (;; digit--) {
+            if (acc + o->counts[digit] >= need) break;
+            acc += o->counts[digit];
+        }
+        need -= acc;
+        for (i = 0; i < k; i++)
+            if (((mm_key(o, codes[i]) >> shift) & 255u) == digit) codes[j++] = codes[i];
+        k = j;
+        if (shift == 0 || k == 1) break;
+        shift -= 8;
+    }
+    return conseco__bits_double(mm_key(o, codes[0]));
+}
+
+static int mm_dilation_score(const conseco_erosion_params *p, const conseco_image *pred,
+                             const conseco_mask *truth, double tau, void *scratch,
+                             size_t scratch_size, double *score)
+{
+    mm_outer o;
+    dscan sc;
+    size_t n[3], x, y, z, i = 0, k = 0;
+    uint64_t m;
+    int a, rc;
+    if ((rc = mm_carve(pred, (unsigned char *)scratch, scratch_size, &o)) != CONSECO_OK)
+        return rc;
+    if ((rc = dil_scan(p, pred, truth, &sc)) != CONSECO_OK) return rc;
+    m = missed_budget(sc.truth, tau);
+    if (sc.missed0 <= m) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    if (sc.predicted == 0) {
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    for (a = 0; a < 3; a++) n[a] = sc.hi[a] - sc.lo[a] + 1;
+    if ((rc = mm_build(p, pred, sc.lo, n, &o)) != CONSECO_OK) return rc;
+    for (z = 0; z < n[2]; z++)
+        for (y = 0; y < n[1]; y++) {
+            const uint8_t *t = conseco__mask_row(truth, sc.lo[1] + y, sc.lo[2] + z) + sc.lo[0];
+            for (x = 0; x < n[0]; x++, i++)
+                if (t[x] && o.code[i] != 0) o.code[k++] = o.code[i]; /* k <= i */
+        }
+    /* k = missed0 > m; every code is finite (Yhat is in the box) */
+    *score = mm_select_largest(&o, o.code, k, m + 1);
+    return CONSECO_OK;
+}
+
+/* Apply / evaluate: [inner levels (band)][the ball-mm scratch] over the whole image. */
+static int mm_maps(const conseco__shrinker *s, const conseco_image *pred, void *scratch,
+                   size_t scratch_size, int band, double **levels, mm_outer *o, dscan *sc)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)s->user;
+    const size_t need = conseco__erosion_side_scratch_size(s, CONSECO_SIDE_BAND, 0, pred->width,
+                                                           pred->height, pred->depth);
+    const size_t N = pred->width * pred->height * pred->depth, lo[3] = {0, 0, 0};
+    size_t n[3], lv;
+    unsigned char *b;
+    int rc;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    b = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    lv = round8(N * sizeof(double));
+    *levels = (double *)(void *)b;
+    if ((rc = mm_carve(pred, b + lv, scratch_size - lv, o)) != CONSECO_OK) return rc;
+    if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
+    if (band && (rc = conseco__erosion_levels_cb(s->user, pred, *levels, N)) != CONSECO_OK)
+        return rc;
+    if (sc->predicted == 0) return CONSECO_OK;
+    n[0] = pred->width;
+    n[1] = pred->height;
+    n[2] = pred->depth;
+    return mm_build(p, pred, lo, n, o);
+}
+
+static int mm_in_outer(const mm_outer *o, const dscan *sc, uint32_t code, double mu)
+{
+    if (mu == conseco__inf()) return 1;
+    if (sc->predicted == 0) return 0;
+    if (code == 0) return 1;
+    return conseco__mm_code_distance(&o->b, &o->m, code) <= (mu < 0.0 ? 0.0 : mu);
+}
+
+static int lev_in_inner(double level, double lambda);
+
+static int mm_side_apply(const conseco__shrinker *s, const conseco__side *side,
+                         const conseco_image *pred, double lambda, void *scratch,
+                         size_t scratch_size, const conseco_mask_out *inner,
+                         const conseco_mask_out *outer, const conseco_mask_out *band)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    double *levels;
+    mm_outer o;
+    dscan sc;
+    size_t x, y, z, i = 0;
+    int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
+    if (rc != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *oi = inner ? conseco__mask_out_row(inner, y, z) : NULL;
+            uint8_t *oo = outer ? conseco__mask_out_row(outer, y, z) : NULL;
+            uint8_t *ob = band ? conseco__mask_out_row(band, y, z) : NULL;
+            for (x = 0; x < pred->width; x++, i++) {
+                const uint32_t c = sc.predicted ? o.code[i] : CONSECO__MM_NONE;
+                const int in_o = mm_in_outer(&o, &sc, c, lambda);
+                const int in_i = is_band ? lev_in_inner(levels[i], lambda) : c == 0;
+                if (oi) oi[x] = (uint8_t)in_i;
+                if (oo) oo[x] = (uint8_t)in_o;
+                if (ob) ob[x] = (uint8_t)(in_o && !in_i);
+            }
+        }
+    return CONSECO_OK;
+}
+
+static int mm_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                            const conseco_image *pred, const conseco_mask *truth, double lambda,
+                            double tau, void *scratch, size_t scratch_size,
+                            conseco_side_metrics *out)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    double *levels;
+    mm_outer o;
+    dscan sc;
+    uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_truth = 0, n_out = 0, missed = 0;
+    size_t x, y, z, i = 0;
+    int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
+    if (rc != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < pred->width; x++, i++) {
+                const uint32_t c = sc.predicted ? o.code[i] : CONSECO__MM_NONE;
+                const int in_o = mm_in_outer(&o, &sc, c, lambda);
+                const int in_i = is_band ? lev_in_inner(levels[i], lambda) : c == 0;
+                const int tr = t[x] != 0;
+                n_truth += (uint64_t)tr;
+                n_out += (uint64_t)in_o;
+                missed += (uint64_t)(tr && !in_o);
+                if (in_i) {
+                    n_in++;
+                    if (tr) n_tp++;
+                    else n_fp++;
+                }
+            }
+        }
+    CONSECO_memset(out, 0, sizeof *out);
+    conseco__metrics_fill(sc.predicted, n_in, n_fp, n_tp, is_band ? tau : 1.0, &out->inner);
+    outer_fill(sc.predicted, n_truth, n_out, missed, is_band ? side->tau_outer : tau, out);
+    out->band_holds = out->outer_valid && (!is_band || out->inner.valid);
+    return CONSECO_OK;
+}
+
 int conseco__erosion_side_check(const conseco__shrinker *s, const conseco__side *side)
 {
     const uint32_t e = ((const conseco_erosion_params *)s->user)->element;
     (void)side; /* bottom is a threshold setting: ignored here */
     /* the elements whose dilation levels this file computes; another element
      * (ball in millimetres, element 4) needs its own outer levels first */
-    if (e != CONSECO_ELEMENT_CROSS && e != CONSECO_ELEMENT_SQUARE && e != CONSECO_ELEMENT_DISK)
+    if (e != CONSECO_ELEMENT_CROSS && e != CONSECO_ELEMENT_SQUARE && e != CONSECO_ELEMENT_DISK &&
+        e != CONSECO_ELEMENT_BALL_MM)
         return CONSECO_E_UNSUPPORTED;
     return CONSECO_OK;
 }
@@ -418,7 +654,9 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
     dlayout lay;
     double inner = 0.0, outer;
     int rc;
-    if ((rc = dil_carve(s, pred, scratch, scratch_size, 1, &lay)) != CONSECO_OK) return rc;
+    if (p->element != CONSECO_ELEMENT_BALL_MM &&
+        (rc = dil_carve(s, pred, scratch, scratch_size, 1, &lay)) != CONSECO_OK)
+        return rc;
     /* the scans check finiteness (the erosion's for a band, then the dilation's) */
     if (side->side == CONSECO_SIDE_BAND) {
         rc = conseco__erosion_score(p, pred, truth, tau, scratch, scratch_size, &inner);
@@ -429,7 +667,11 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
         }
         tau = side->tau_outer;
     }
-    if ((rc = dilation_score(p, pred, truth, tau, &lay, &outer)) != CONSECO_OK) return rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        rc = mm_dilation_score(p, pred, truth, tau, scratch, scratch_size, &outer);
+    else
+        rc = dilation_score(p, pred, truth, tau, &lay, &outer);
+    if (rc != CONSECO_OK) return rc;
     *score = outer > inner ? outer : inner;
     return CONSECO_OK;
 }
@@ -481,6 +723,8 @@ int conseco__erosion_side_apply(const conseco__shrinker *s, const conseco__side 
     dscan sc;
     size_t x, y, z, i = 0;
     int metric, rc;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM)
+        return mm_side_apply(s, side, pred, lambda, scratch, scratch_size, inner, outer, band);
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
     for (z = 0; z < pred->depth; z++)
@@ -511,6 +755,8 @@ int conseco__erosion_side_evaluate(const conseco__shrinker *s, const conseco__si
     uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_truth = 0, n_out = 0, missed = 0;
     size_t x, y, z, i = 0;
     int metric, rc;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM)
+        return mm_side_evaluate(s, side, pred, truth, lambda, tau, scratch, scratch_size, out);
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
     for (z = 0; z < pred->depth; z++)
@@ -869,6 +1115,14 @@ int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const consec
     size_t x, y, z, i = 0, L, l, q;
     uint64_t *all_o, *tr_o, *fp_i, *tp_i, n_truth = 0, n_pix = 0, yh_tp = 0;
     int metric, rc;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM) {
+        /* real distances: no integer count arrays; one evaluation per lambda */
+        for (q = 0; q < count; q++)
+            if ((rc = mm_side_evaluate(s, side, pred, truth, lambdas[q], tau, scratch,
+                                       scratch_size, &out[q])) != CONSECO_OK)
+                return rc;
+        return CONSECO_OK;
+    }
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
     L = lay.hist_len + 1;
