@@ -513,7 +513,7 @@ static void test_evaluate_lambdas(void **state)
         tm = tview(&c);
         conseco_threshold_params_default(&tp);
         conseco_erosion_params_default(&ep);
-        ep.element = (uint32_t)tu_range(&r, 1, 3);
+        ep.element = (uint32_t)tu_range(&r, 1, 4); /* ball-mm too */
         ep.border = (uint32_t)tu_range(&r, 1, 2);
         conseco_side_params_default(&sp);
         sp.side = (uint32_t)tu_range(&r, 1, 2);

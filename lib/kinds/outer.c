@@ -596,27 +596,27 @@ static int mm_side_apply(const conseco__shrinker *s, const conseco__side *side,
     return CONSECO_OK;
 }
 
-static int mm_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
-                            const conseco_image *pred, const conseco_mask *truth, double lambda,
-                            double tau, void *scratch, size_t scratch_size,
-                            conseco_side_metrics *out)
+/* Metrics at lambda from built maps; dist (may be NULL) caches d_mm per voxel. */
+static void mm_metrics(const conseco_image *pred, const conseco_mask *truth,
+                       const conseco__side *side, const mm_outer *o, const dscan *sc,
+                       const double *levels, const double *dist, double lambda, double tau,
+                       conseco_side_metrics *out)
 {
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    double *levels;
-    mm_outer o;
-    dscan sc;
     uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_truth = 0, n_out = 0, missed = 0;
     size_t x, y, z, i = 0;
-    int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
-    if (rc != CONSECO_OK) return rc;
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const uint8_t *t = conseco__mask_row(truth, y, z);
             for (x = 0; x < pred->width; x++, i++) {
-                const uint32_t c = sc.predicted ? o.code[i] : CONSECO__MM_NONE;
-                const int in_o = mm_in_outer(&o, &sc, c, lambda);
+                const uint32_t c = sc->predicted ? o->code[i] : CONSECO__MM_NONE;
+                int in_o;
                 const int in_i = is_band ? lev_in_inner(levels[i], lambda) : c == 0;
                 const int tr = t[x] != 0;
+                if (dist != NULL && lambda != conseco__inf() && sc->predicted != 0)
+                    in_o = dist[i] <= (lambda < 0.0 ? 0.0 : lambda);
+                else
+                    in_o = mm_in_outer(o, sc, c, lambda);
                 n_truth += (uint64_t)tr;
                 n_out += (uint64_t)in_o;
                 missed += (uint64_t)(tr && !in_o);
@@ -628,10 +628,43 @@ static int mm_side_evaluate(const conseco__shrinker *s, const conseco__side *sid
             }
         }
     CONSECO_memset(out, 0, sizeof *out);
-    conseco__metrics_fill(sc.predicted, n_in, n_fp, n_tp, is_band ? tau : 1.0, &out->inner);
-    outer_fill(sc.predicted, n_truth, n_out, missed, is_band ? side->tau_outer : tau, out);
+    conseco__metrics_fill(sc->predicted, n_in, n_fp, n_tp, is_band ? tau : 1.0, &out->inner);
+    outer_fill(sc->predicted, n_truth, n_out, missed, is_band ? side->tau_outer : tau, out);
     out->band_holds = out->outer_valid && (!is_band || out->inner.valid);
+}
+
+/* Metrics at count lambdas from one transform (the outer side caches every
+ * voxel's d_mm in the unused inner-levels area). */
+static int mm_side_evaluate_many(const conseco__shrinker *s, const conseco__side *side,
+                                 const conseco_image *pred, const conseco_mask *truth,
+                                 const double *lambdas, size_t count, double tau, void *scratch,
+                                 size_t scratch_size, conseco_side_metrics *out)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    double *levels, *dist = NULL;
+    mm_outer o;
+    dscan sc;
+    size_t i, q;
+    int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
+    if (rc != CONSECO_OK) return rc;
+    if (!is_band && sc.predicted != 0 && count > 1) {
+        const size_t n = pred->width * pred->height * pred->depth;
+        dist = levels;
+        for (i = 0; i < n; i++)
+            dist[i] = o.code[i] == 0 ? 0.0 : conseco__mm_code_distance(&o.b, &o.m, o.code[i]);
+    }
+    for (q = 0; q < count; q++)
+        mm_metrics(pred, truth, side, &o, &sc, levels, dist, lambdas[q], tau, &out[q]);
     return CONSECO_OK;
+}
+
+static int mm_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                            const conseco_image *pred, const conseco_mask *truth, double lambda,
+                            double tau, void *scratch, size_t scratch_size,
+                            conseco_side_metrics *out)
+{
+    return mm_side_evaluate_many(s, side, pred, truth, &lambda, 1, tau, scratch, scratch_size,
+                                 out);
 }
 
 int conseco__erosion_side_check(const conseco__shrinker *s, const conseco__side *side)
@@ -1116,12 +1149,9 @@ int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const consec
     uint64_t *all_o, *tr_o, *fp_i, *tp_i, n_truth = 0, n_pix = 0, yh_tp = 0;
     int metric, rc;
     if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM) {
-        /* real distances: no integer count arrays; one evaluation per lambda */
-        for (q = 0; q < count; q++)
-            if ((rc = mm_side_evaluate(s, side, pred, truth, lambdas[q], tau, scratch,
-                                       scratch_size, &out[q])) != CONSECO_OK)
-                return rc;
-        return CONSECO_OK;
+        /* real distances: no integer count arrays; one transform, a pass per lambda */
+        return mm_side_evaluate_many(s, side, pred, truth, lambdas, count, tau, scratch,
+                                     scratch_size, out);
     }
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
