@@ -352,6 +352,7 @@ def sides_tests():
             (["--side", "outer", "--shrinker", "dilation", "--bottom", "0.1"], ("--bottom",)),
             (["--side", "outer", "--shrinker", "dilation", "--border", "background"], ("--border",)),
             (["--side", "sideways", "--shrinker", "threshold"], ("--side",)),
+            (["--side", "band", "--shrinker", "smooth", "--tau-outer", "0.1"], ("smooth", "outer family")),
             (["--shrinker", "threshold", "--guarantee", "median"], ("--guarantee",))):
         r = run(*(base + extra), expect=EXIT_USAGE)
         fails_cleanly(r, EXIT_USAGE, *names)
