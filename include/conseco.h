@@ -448,6 +448,22 @@ typedef struct conseco_allocator {
     void *opaque;
 } conseco_allocator;
 
+/** Which set a calibrator controls (conseco_calibrator_config.side). */
+typedef enum conseco_side {
+    CONSECO_SIDE_INNER = 0, /**< inner sets I_lambda within Yhat, false positives (default) */
+    CONSECO_SIDE_OUTER = 1, /**< outer sets containing Yhat, false negatives */
+    CONSECO_SIDE_BAND = 2   /**< both at once with one lambda */
+} conseco_side;
+
+/** Which guarantee a calibrator gives (conseco_calibrator_config.guarantee). */
+typedef enum conseco_guarantee {
+    /** P(loss <= tau) >= 1 - alpha: the k-th smallest score (the paper; default) */
+    CONSECO_GUARANTEE_QUANTILE = 0,
+    /** E[loss] <= alpha (conformal risk control, docs/DESIGN.md 5.3): the
+     * calibrator keeps the summed loss curve instead of scores; tau is unused */
+    CONSECO_GUARANTEE_RISK = 1
+} conseco_guarantee;
+
 /** Calibrator settings. Zero-initialise, then set the fields you need. */
 typedef struct conseco_calibrator_config {
     uint32_t struct_size;      /**< sizeof(conseco_calibrator_config) */
@@ -458,6 +474,11 @@ typedef struct conseco_calibrator_config {
     size_t max_width;          /**< static: largest image conseco_calibrator_add() accepts */
     size_t max_height;
     size_t max_depth;          /**< 0 is read as 1 */
+    /* appended in 0.3; a struct_size that ends before them means inner/quantile */
+    uint32_t side;             /**< conseco_side (0 = inner) */
+    uint32_t guarantee;        /**< conseco_guarantee (0 = quantile) */
+    double tau_outer;          /**< band: tolerance of the outer side */
+    double bottom;             /**< outer threshold family: lowest threshold */
 } conseco_calibrator_config;
 
 /** The calibrator calls the vtable's destroy(user) when freed. */
@@ -478,6 +499,10 @@ CONSECO_API int conseco_calibrator_create(const conseco_calibrator_config *confi
  * Bytes of workspace for conseco_calibrator_init_static(): the object,
  * config->capacity scores and scratch for images up to max_width x
  * max_height x max_depth. @return 0 if the config is invalid or overflows.
+ * A risk calibrator's capacity counts curve keys (distinct lambdas of the
+ * calibration set: at most 256 + 2 for 8-bit maps with the threshold, the
+ * largest distance + 2 for erosion), 64 bytes each (the curve and the one
+ * it is rebuilt into), and its scratch is 8 bytes per pixel.
  */
 CONSECO_API size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config);
 
@@ -494,7 +519,11 @@ CONSECO_API int conseco_calibrator_init_static(void *workspace, size_t workspace
 /** Frees a calibrator; NULL is a harmless no-op. */
 CONSECO_API void conseco_calibrator_free(conseco_calibrator *calibrator);
 
-/** Computes the score of one calibration pair and stores it. @param score_out optional. */
+/**
+ * Computes the score of one calibration pair and stores it. @param score_out optional.
+ * A risk calibrator adds the pair's loss curve to its summed curve instead
+ * (score_out, if given, receives the pair's loss at lambda_min, i.e. of Yhat).
+ */
 CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const conseco_image *pred,
                                        const conseco_mask *truth, double *score_out);
 
@@ -513,19 +542,23 @@ CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const con
  * (firmware, freestanding), score in the calling thread only. The views and
  * the calibrator must not be modified by other threads during the call.
  * @param scores_out optional: receives the `count` scores in input order.
+ * Risk calibrators add the pairs' curves in the calling thread, all or
+ * nothing as well; scores_out, if given, receives each pair's loss at lambda_min.
  */
 CONSECO_API int conseco_calibrator_add_batch(conseco_calibrator *calibrator,
                                              const conseco_image *preds,
                                              const conseco_mask *truths, size_t count,
                                              unsigned threads, double *scores_out);
 
-/** Stores a precomputed score (+INFINITY allowed, NaN rejected). */
+/** Stores a precomputed score (+INFINITY allowed, NaN rejected). A risk
+ * calibrator keeps curves, not scores: CONSECO_E_UNSUPPORTED. */
 CONSECO_API int conseco_calibrator_add_score(conseco_calibrator *calibrator, double score);
 
-/** Number of stored scores. 0 for NULL. */
+/** Number of stored scores (risk: of calibration images). 0 for NULL. */
 CONSECO_API size_t conseco_calibrator_count(const conseco_calibrator *calibrator);
 
-/** Copies up to `capacity` stored scores (in storage order) to `out`; count receives n. */
+/** Copies up to `capacity` stored scores (in storage order) to `out`; count receives n.
+ * A risk calibrator has no scores: nothing is copied and count receives 0. */
 CONSECO_API int conseco_calibrator_scores(const conseco_calibrator *calibrator, double *out,
                                           size_t capacity, size_t *count);
 
@@ -537,11 +570,25 @@ CONSECO_API int conseco_calibrator_settings(const conseco_calibrator *calibrator
  * lambda_hat for this alpha: the k-th smallest stored score, k exact; or
  * +INFINITY when k > n. May reorder the stored scores (O(n) selection).
  * @param k_out optional: receives k (k > n tells that lambda_hat is +INFINITY).
+ * Risk calibrators: the smallest candidate lambda of the summed curve with
+ * n/(n+1) R(lambda) + 1/(n+1) <= alpha, decided exactly (docs/DESIGN.md 5.3),
+ * +INFINITY if none; k_out receives 0.
  */
 CONSECO_API int conseco_calibrator_lambda_hat(conseco_calibrator *calibrator, double alpha,
                                               double *lambda_hat, size_t *k_out);
 
-/** Appends src's scores to dst. Both must have the same shrinker (and params) and tau. */
+/**
+ * Calibration risk of a risk calibrator at lambda: R(lambda) = the mean loss
+ * of its n images (docs/DESIGN.md 5.3), rounded to a double for reporting
+ * (the decision in conseco_calibrator_lambda_hat() is exact). lambda below
+ * lambda_min reads as lambda_min; +INFINITY (the empty mask) and n = 0 give 0.
+ * CONSECO_E_UNSUPPORTED for a quantile calibrator; NaN is CONSECO_E_BAD_LAMBDA.
+ */
+CONSECO_API int conseco_calibrator_risk(const conseco_calibrator *calibrator, double lambda,
+                                        double *risk);
+
+/** Appends src's scores to dst. Both must have the same shrinker (and params) and tau.
+ * Risk calibrators add src's summed loss curve to dst's (exact, order-free). */
 CONSECO_API int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *src);
 
 /** Removes all scores (keeps settings and memory). */
@@ -591,7 +638,11 @@ typedef struct conseco_state_info {
     double lambda_max;  /**< custom */
     char name[32];      /**< shrinker name, NUL-terminated */
     double tau;
-    uint64_t count;     /**< number of scores */
+    uint64_t count;     /**< number of scores (risk: number of calibration images) */
+    /* appended in 0.3 (written when struct_size covers them) */
+    uint32_t side;      /**< conseco_side */
+    uint32_t guarantee; /**< conseco_guarantee */
+    double tau_outer;   /**< band only, else 0 */
 } conseco_state_info;
 
 /** Validates a saved state fully (magic, version, length, checksum) and describes it. */

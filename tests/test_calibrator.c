@@ -208,7 +208,8 @@ static void test_create_rejects_bad_config(void **state)
     cfg = threshold_config(&tp, 0.1);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, NULL), CONSECO_E_NULL);
 
-    cfg.struct_size = (uint32_t)(sizeof cfg - 1);
+    /* below the 0.2 layout (which ends with max_depth) */
+    cfg.struct_size = (uint32_t)(offsetof(conseco_calibrator_config, max_depth) + sizeof(size_t) - 1);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_INVALID_ARG);
     cfg.struct_size = 0;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_INVALID_ARG);

@@ -508,7 +508,7 @@ static void test_foreign_version_trailing(void **state)
                      CONSECO_E_NULL);
 
     /* a future version, even with a valid checksum */
-    f.buf[4] = 2;
+    f.buf[4] = 3;
     reseal(f.buf, f.size);
     assert_int_equal(expect_load(&f, f.buf, f.size), CONSECO_E_VERSION);
     f.buf[4] = 0;

@@ -196,6 +196,9 @@ int conseco_calibrator_add_batch(conseco_calibrator *c, const conseco_image *pre
     if (c == NULL) return CONSECO_E_NULL;
     if (count == 0) return CONSECO_OK;
     if (preds == NULL || truths == NULL) return CONSECO_E_NULL;
+    /* risk: curves are added in the calling thread (risk_curve.c) */
+    if (c->guarantee == CONSECO_GUARANTEE_RISK)
+        return conseco__risk_add_batch(c, preds, truths, count, scores_out);
     if (!conseco__add_size(c->count, count, &total)) return CONSECO_E_OVERFLOW;
     if ((rc = batch_scratch_size(c, preds, count, &need)) != CONSECO_OK) return rc;
     /* Room first: a full static calibrator fails before any work is done. */

@@ -115,17 +115,42 @@ void conseco_calibrator_config_init(conseco_calibrator_config *config)
     config->capacity = DEFAULT_CAPACITY;
 }
 
-/* Everything both create() and init_static() reject, with the specific status. */
+/* The caller's config in this header's layout: min(struct_size, sizeof)
+ * bytes, the rest zero (an older caller gets inner/quantile). */
+static int config_read(const conseco_calibrator_config *in, conseco_calibrator_config *out)
+{
+    size_t n;
+    if (in == NULL) return CONSECO_E_NULL;
+    if (in->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
+    n = in->struct_size < sizeof *out ? in->struct_size : sizeof *out;
+    CONSECO_memset(out, 0, sizeof *out);
+    CONSECO_memcpy(out, in, n);
+    return CONSECO_OK;
+}
+
+/* Everything both create() and init_static() reject, with the specific
+ * status. `cfg` is the normalised copy (config_read). */
 static int config_check(const conseco_calibrator_config *cfg, conseco__shrinker *sh)
 {
     int rc;
-    if (cfg == NULL) return CONSECO_E_NULL;
-    if (cfg->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
     if ((cfg->flags & ~CONSECO_CALIBRATOR_OWNS_USER) != 0) return CONSECO_E_INVALID_ARG;
-    if ((rc = conseco__check_tau(cfg->tau)) != CONSECO_OK) return rc;
+    if (cfg->side > CONSECO_SIDE_BAND || cfg->guarantee > CONSECO_GUARANTEE_RISK)
+        return CONSECO_E_INVALID_ARG;
+    if (cfg->side != CONSECO_SIDE_INNER) return CONSECO_E_UNSUPPORTED; /* outer sets: not here yet */
+    /* the risk guarantee has no tau */
+    if (cfg->guarantee == CONSECO_GUARANTEE_QUANTILE &&
+        (rc = conseco__check_tau(cfg->tau)) != CONSECO_OK)
+        return rc;
     /* the one shrinker validation: the name then fits a saved state */
-    return conseco__shrinker_load(&cfg->shrinker, sh);
+    if ((rc = conseco__shrinker_load(&cfg->shrinker, sh)) != CONSECO_OK) return rc;
+    /* the risk curve is read off a level map: a black box has none */
+    if (cfg->guarantee == CONSECO_GUARANTEE_RISK && sh->ops->vtable == NULL &&
+        sh->vt.levels == NULL)
+        return CONSECO_E_UNSUPPORTED;
+    return CONSECO_OK;
 }
+
+static int is_risk(const conseco_calibrator *c) { return c->guarantee == CONSECO_GUARANTEE_RISK; }
 
 /* Builds the object in place from a checked config. */
 static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
@@ -150,13 +175,18 @@ static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
     }
     c->pub.user = c->sh.user;
     c->flags = cfg->flags;
-    c->tau = cfg->tau;
+    c->side = cfg->side;
+    c->guarantee = cfg->guarantee;
+    c->tau = cfg->guarantee == CONSECO_GUARANTEE_RISK ? 0.0 : cfg->tau; /* unused by risk */
+    c->tau_outer = 0.0;
 }
 
 /* ---------------------------------------------------------------- create */
-int conseco_calibrator_create(const conseco_calibrator_config *config,
+int conseco_calibrator_create(const conseco_calibrator_config *config_in,
                               const conseco_allocator *allocator, conseco_calibrator **out)
 {
+    conseco_calibrator_config cfg_copy;
+    const conseco_calibrator_config *config = &cfg_copy;
     conseco__shrinker sh;
     conseco_allocator a;
     conseco_calibrator *c;
@@ -165,6 +195,7 @@ int conseco_calibrator_create(const conseco_calibrator_config *config,
     int rc;
     if (out == NULL) return CONSECO_E_NULL;
     *out = NULL;
+    if ((rc = config_read(config_in, &cfg_copy)) != CONSECO_OK) return rc;
     if ((rc = config_check(config, &sh)) != CONSECO_OK) return rc;
     if ((rc = allocator_resolve(allocator, &a)) != CONSECO_OK) return rc;
     if ((rc = allocate(&a, sizeof *c, &p)) != CONSECO_OK) return rc;
@@ -172,7 +203,8 @@ int conseco_calibrator_create(const conseco_calibrator_config *config,
     setup(c, config, &sh);
     c->alloc = a;
     cap = config->capacity == 0 ? SMALL_CAPACITY : config->capacity;
-    if ((rc = conseco__calibrator_reserve(c, cap)) != CONSECO_OK) {
+    rc = is_risk(c) ? conseco__risk_reserve(c, cap, 0) : conseco__calibrator_reserve(c, cap);
+    if (rc != CONSECO_OK) {
         a.free(a.opaque, c);
         return rc;
     }
@@ -187,10 +219,17 @@ static int static_scratch(const conseco_calibrator_config *cfg, size_t *bytes)
 {
     size_t w = cfg->max_width, h = cfg->max_height;
     size_t d = cfg->max_depth == 0 ? 1u : cfg->max_depth;
+    size_t n;
     *bytes = 0;
     if (w == 0 && h == 0) return CONSECO_OK;
     if (w == 0 || h == 0) return CONSECO_E_BAD_SIZE;
-    *bytes = conseco_scratch_size(&cfg->shrinker, w, h, d);
+    if (cfg->guarantee == CONSECO_GUARANTEE_RISK) {
+        if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n))
+            return CONSECO_E_OVERFLOW;
+        *bytes = conseco__image_curve_scratch(n);
+    } else {
+        *bytes = conseco_scratch_size(&cfg->shrinker, w, h, d);
+    }
     return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
 }
 
@@ -202,25 +241,36 @@ static int static_layout(const conseco_calibrator_config *cfg, conseco__shrinker
     int rc;
     if ((rc = config_check(cfg, sh)) != CONSECO_OK) return rc;
     if ((rc = static_scratch(cfg, scratch)) != CONSECO_OK) return rc;
-    if (!conseco__mul_size(cfg->capacity, sizeof(double), &scores) ||
+    /* risk: the curve and its spare instead of scores */
+    if (cfg->guarantee == CONSECO_GUARANTEE_RISK &&
+        !conseco__mul_size(cfg->capacity, 2u * sizeof(conseco__curve_key), &scores))
+        return CONSECO_E_OVERFLOW;
+    if (cfg->guarantee != CONSECO_GUARANTEE_RISK &&
+        !conseco__mul_size(cfg->capacity, sizeof(double), &scores))
+        return CONSECO_E_OVERFLOW;
+    if (
         !conseco__add_size(OBJECT_BYTES, scores, total) ||
         !conseco__add_size(*total, *scratch, total))
         return CONSECO_E_OVERFLOW;
     return CONSECO_OK;
 }
 
-size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config)
+size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config_in)
 {
+    conseco_calibrator_config config;
     conseco__shrinker sh;
     size_t scratch, total;
-    if (static_layout(config, &sh, &scratch, &total) != CONSECO_OK) return 0;
+    if (config_read(config_in, &config) != CONSECO_OK) return 0;
+    if (static_layout(&config, &sh, &scratch, &total) != CONSECO_OK) return 0;
     return total;
 }
 
 int conseco_calibrator_init_static(void *workspace, size_t workspace_size,
-                                   const conseco_calibrator_config *config,
+                                   const conseco_calibrator_config *config_in,
                                    conseco_calibrator **out)
 {
+    conseco_calibrator_config cfg_copy;
+    const conseco_calibrator_config *config = &cfg_copy;
     conseco__shrinker sh;
     conseco_calibrator *c;
     unsigned char *base = (unsigned char *)workspace;
@@ -229,15 +279,26 @@ int conseco_calibrator_init_static(void *workspace, size_t workspace_size,
     if (out == NULL) return CONSECO_E_NULL;
     *out = NULL;
     if (workspace == NULL) return CONSECO_E_NULL;
+    if ((rc = config_read(config_in, &cfg_copy)) != CONSECO_OK) return rc;
     if ((rc = static_layout(config, &sh, &scratch, &total)) != CONSECO_OK) return rc;
     if ((uintptr_t)workspace % 8u != 0) return CONSECO_E_MISALIGNED;
     if (workspace_size < total) return CONSECO_E_BUFFER_TOO_SMALL;
     c = (conseco_calibrator *)workspace;
     setup(c, config, &sh);
     c->is_static = 1;
-    c->scores = (double *)(void *)(base + OBJECT_BYTES);
-    c->capacity = config->capacity;
-    c->scratch = scratch != 0 ? base + OBJECT_BYTES + config->capacity * sizeof(double) : NULL;
+    if (is_risk(c)) {
+        c->keys = (conseco__curve_key *)(void *)(base + OBJECT_BYTES);
+        c->spare = c->keys + config->capacity;
+        c->key_capacity = config->capacity;
+        c->scratch = scratch != 0 ? base + OBJECT_BYTES +
+                                        config->capacity * 2u * sizeof(conseco__curve_key)
+                                  : NULL;
+    } else {
+        c->scores = (double *)(void *)(base + OBJECT_BYTES);
+        c->capacity = config->capacity;
+        c->scratch =
+            scratch != 0 ? base + OBJECT_BYTES + config->capacity * sizeof(double) : NULL;
+    }
     c->scratch_size = scratch;
     c->max_width = config->max_width;
     c->max_height = config->max_height;
@@ -256,6 +317,8 @@ void conseco_calibrator_free(conseco_calibrator *c)
     a = c->alloc;
     if (c->scores != NULL) a.free(a.opaque, c->scores);
     if (c->scratch != NULL) a.free(a.opaque, c->scratch);
+    if (c->keys != NULL) a.free(a.opaque, c->keys);
+    if (c->spare != NULL) a.free(a.opaque, c->spare);
     a.free(a.opaque, c);
 }
 
@@ -276,6 +339,7 @@ static int push(conseco_calibrator *c, double s)
 int conseco_calibrator_add_score(conseco_calibrator *c, double score)
 {
     if (c == NULL) return CONSECO_E_NULL;
+    if (is_risk(c)) return CONSECO_E_UNSUPPORTED; /* a score carries no loss curve */
     if (!score_ok(score)) return CONSECO_E_BAD_SCORE;
     return push(c, score);
 }
@@ -287,6 +351,7 @@ int conseco_calibrator_add(conseco_calibrator *c, const conseco_image *pred,
     double s;
     int rc;
     if (c == NULL) return CONSECO_E_NULL;
+    if (is_risk(c)) return conseco__risk_add(c, pred, truth, score_out);
     if ((rc = conseco__image_check(pred, &n_pred)) != CONSECO_OK) return rc;
     if ((rc = conseco__mask_check(truth, &n_truth)) != CONSECO_OK) return rc;
     if ((rc = conseco__same_shape(pred->width, pred->height, pred->depth, truth->width,
@@ -320,6 +385,10 @@ int conseco_calibrator_scores(const conseco_calibrator *c, double *out, size_t c
     size_t n;
     if (c == NULL) return CONSECO_E_NULL;
     if (out == NULL && capacity != 0) return CONSECO_E_NULL;
+    if (is_risk(c)) {
+        if (count != NULL) *count = 0; /* curves, no scores */
+        return CONSECO_OK;
+    }
     n = capacity < c->count ? capacity : c->count;
     if (n != 0) CONSECO_memcpy(out, c->scores, n * sizeof(double));
     if (count != NULL) *count = c->count;
@@ -341,6 +410,11 @@ int conseco_calibrator_lambda_hat(conseco_calibrator *c, double alpha, double *l
     size_t k;
     int rc;
     if (c == NULL || lambda_hat == NULL) return CONSECO_E_NULL;
+    if (is_risk(c)) {
+        if ((rc = conseco__risk_lambda_hat(c, alpha, lambda_hat)) != CONSECO_OK) return rc;
+        if (k_out != NULL) *k_out = 0;
+        return CONSECO_OK;
+    }
     if ((rc = conseco_rank(c->count, alpha, &k)) != CONSECO_OK) return rc;
     if (k == 0) return CONSECO_E_BAD_ALPHA; /* cannot happen for alpha < 1 */
     /* k > n: only the empty mask is guaranteed; valid, and k_out tells */
@@ -353,6 +427,7 @@ int conseco_calibrator_reset(conseco_calibrator *c)
 {
     if (c == NULL) return CONSECO_E_NULL;
     c->count = 0;
+    c->nkeys = 0;
     return CONSECO_OK;
 }
 
@@ -367,6 +442,10 @@ void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity
     out->tau = conseco__double_bits(c->tau);
     CONSECO_memcpy(out->name, c->name, sizeof out->name);
     c->sh.ops->params_save(&c->sh, &out->params);
+    out->side = c->side;
+    out->guarantee = c->guarantee;
+    out->tau_outer = conseco__double_bits(c->tau_outer);
+    out->bottom = 0; /* outer threshold family: not in this version */
 }
 
 int conseco__identity_equal(const conseco__identity *a, const conseco__identity *b)
@@ -375,7 +454,9 @@ int conseco__identity_equal(const conseco__identity *a, const conseco__identity 
     if (a->kind != b->kind || a->params.element != b->params.element ||
         a->params.border != b->params.border || a->domain != b->domain ||
         a->params.base != b->params.base || a->params.top != b->params.top ||
-        a->lambda_min != b->lambda_min || a->lambda_max != b->lambda_max || a->tau != b->tau)
+        a->lambda_min != b->lambda_min || a->lambda_max != b->lambda_max || a->tau != b->tau ||
+        a->side != b->side || a->guarantee != b->guarantee || a->tau_outer != b->tau_outer ||
+        a->bottom != b->bottom)
         return 0;
     for (i = 0; i < sizeof a->name; i++)
         if (a->name[i] != b->name[i]) return 0;
@@ -401,6 +482,7 @@ int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *
     int rc;
     if (dst == NULL || src == NULL) return CONSECO_E_NULL;
     if (!compatible(dst, src)) return CONSECO_E_INCOMPATIBLE;
+    if (is_risk(dst)) return conseco__risk_merge(dst, src);
     n = src->count;
     if (!conseco__add_size(dst->count, n, &total)) return CONSECO_E_OVERFLOW;
     if ((rc = conseco__calibrator_reserve(dst, total)) != CONSECO_OK) return rc;

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Expected-risk control (docs/DESIGN.md 5.3): exact loss sums, the exact
+ * risk condition, and one image's loss curve from its level map.
+ *
+ * The per-image loss is the double AFP = kept_fp / |Yhat| (the same double
+ * division as the F <= tau rule). Sums of these doubles are kept exactly in
+ * 192-bit fixed point, so the summed curve of a calibration set does not
+ * depend on the order in which images were added or calibrators merged, and
+ * the condition S + 1 <= alpha (n + 1) is decided without rounding. */
+#include "risk.h"
+
+/* ------------------------------------------------------------ fixed point */
+void conseco__fix_from_double(double d, conseco__fix *out)
+{
+    const uint64_t bits = conseco__double_bits(d);
+    const unsigned exp = (unsigned)((bits >> 52) & 0x7FFu);
+    uint64_t m = bits & ((UINT64_C(1) << 52) - 1u);
+    int pos; /* d = m * 2^(pos - 128) */
+    out->w[0] = out->w[1] = out->w[2] = 0;
+    if (!(d > 0.0)) return; /* 0, -0 (callers pass [0, 1]) */
+    if (exp == 0) {
+        pos = 1 - 1075 + 128;
+    } else {
+        m |= UINT64_C(1) << 52;
+        pos = (int)exp - 1075 + 128;
+    }
+    if (pos < 0) {
+        /* bits below 2^-128: round up (a loss only grows, the mask only shrinks) */
+        const unsigned s = (unsigned)-pos;
+        const uint64_t q = s >= 64u ? 0u : m >> s;
+        const int lost = s >= 64u ? 1 : (q << s) != m;
+        out->w[0] = q + (lost ? 1u : 0u);
+        return;
+    }
+    /* pos <= 76 + 52 for d <= 1: at most bit 129 is set */
+    {
+        const unsigned p = (unsigned)pos, word = p / 64u, sh = p % 64u;
+        out->w[word] = m << sh;
+        if (sh != 0 && word + 1u < 3u) out->w[word + 1u] = m >> (64u - sh);
+    }
+}
+
+void conseco__fix_add(conseco__fix *a, const conseco__fix *b)
+{
+    uint64_t carry = 0;
+    unsigned i;
+    for (i = 0; i < 3u; i++) {
+        const uint64_t s = a->w[i] + b->w[i];
+        const uint64_t c1 = s < a->w[i];
+        const uint64_t t = s + carry;
+        const uint64_t c2 = t < s;
+        a->w[i] = t;
+        carry = c1 | c2;
+    }
+}
+
+void conseco__fix_sub(conseco__fix *a, const conseco__fix *b)
+{
+    uint64_t borrow = 0;
+    unsigned i;
+    for (i = 0; i < 3u; i++) {
+        const uint64_t x = a->w[i], y = b->w[i];
+        const uint64_t d = x - y;
+        const uint64_t b1 = x < y;
+        const uint64_t r = d - borrow;
+        const uint64_t b2 = d < borrow;
+        a->w[i] = r;
+        borrow = b1 | b2;
+    }
+}
+
+int conseco__fix_cmp(const conseco__fix *a, const conseco__fix *b)
+{
+    int i;
+    for (i = 2; i >= 0; i--)
+        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    return 0;
+}
+
+double conseco__fix_to_double(const conseco__fix *a)
+{
+    /* 2^-64 and 2^-128 are exact; each step rounds, which is fine for a report */
+    const double two64 = 18446744073709551616.0;
+    return (double)a->w[2] + ((double)a->w[1] + (double)a->w[0] / two64) / two64;
+}
+
+/* ------------------------------------------------------ 288-bit integers */
+#define LIMBS 9u
+
+static void big_zero(uint32_t *x)
+{
+    unsigned i;
+    for (i = 0; i < LIMBS; i++) x[i] = 0;
+}
+
+static void big_from_fix(uint32_t *x, const conseco__fix *f)
+{
+    unsigned i;
+    big_zero(x);
+    for (i = 0; i < 3u; i++) {
+        x[2u * i] = (uint32_t)(f->w[i] & 0xFFFFFFFFu);
+        x[2u * i + 1u] = (uint32_t)(f->w[i] >> 32);
+    }
+}
+
+/* x += v << (32 * limb) */
+static void big_add_u64_at(uint32_t *x, uint64_t v, unsigned limb)
+{
+    uint64_t carry = 0;
+    unsigned i;
+    for (i = limb; i < LIMBS; i++) {
+        const uint64_t add = i == limb ? (v & 0xFFFFFFFFu) : i == limb + 1u ? (v >> 32) : 0u;
+        const uint64_t s = (uint64_t)x[i] + add + carry;
+        x[i] = (uint32_t)(s & 0xFFFFFFFFu);
+        carry = s >> 32;
+        if (carry == 0 && i > limb + 1u) break;
+    }
+}
+
+/* out = x * m (the product fits: callers stay below 2^288) */
+static void big_mul_u64(const uint32_t *x, uint64_t m, uint32_t *out)
+{
+    const uint64_t m0 = m & 0xFFFFFFFFu, m1 = m >> 32;
+    unsigned i;
+    big_zero(out);
+    for (i = 0; i < LIMBS; i++) {
+        if (x[i] == 0) continue;
+        big_add_u64_at(out, (uint64_t)x[i] * m0, i);
+        if (m1 != 0 && i + 1u < LIMBS) big_add_u64_at(out, (uint64_t)x[i] * m1, i + 1u);
+    }
+}
+
+/* x <<= s (s < 288; bits shifted out are lost: callers stay below 2^288) */
+static void big_shl(uint32_t *x, unsigned s)
+{
+    const unsigned limbs = s / 32u, bits = s % 32u;
+    int i;
+    for (i = (int)LIMBS - 1; i >= 0; i--) {
+        const int src = i - (int)limbs;
+        uint32_t v = 0;
+        if (src >= 0) {
+            v = x[src] << bits;
+            if (bits != 0 && src >= 1) v |= x[src - 1] >> (32u - bits);
+        }
+        x[i] = v;
+    }
+}
+
+static int big_le(const uint32_t *a, const uint32_t *b)
+{
+    int i;
+    for (i = (int)LIMBS - 1; i >= 0; i--)
+        if (a[i] != b[i]) return a[i] < b[i];
+    return 1;
+}
+
+int conseco__risk_bound_init(double alpha, uint64_t n, conseco__risk_bound *out)
+{
+    uint64_t num, den;
+    unsigned shift;
+    uint32_t t[LIMBS];
+    int rc;
+    if ((rc = conseco__alpha_exact(alpha, &num, &den, &shift)) != CONSECO_OK) return rc;
+    CONSECO_memset(out, 0, sizeof *out);
+    /* alpha (n + 1) = num (n + 1) / den, or num (n + 1) / 2^shift */
+    big_zero(t);
+    big_add_u64_at(t, num, 0);
+    big_mul_u64(t, n, out->rhs);
+    big_add_u64_at(out->rhs, num, 0); /* num * n + num: n + 1 may not fit 64 bits */
+    if (den != 0) {
+        out->den = den;
+        big_shl(out->rhs, 128u); /* < 2^(50 + 64 + 128) */
+    } else {
+        out->den = 1;
+        /* (S + 1) 2^shift <= num (n + 1) < 2^117 needs shift < 117 */
+        if (shift > 128u) out->never = 1;
+        else big_shl(out->rhs, 128u - shift);
+    }
+    return CONSECO_OK;
+}
+
+int conseco__risk_pass(const conseco__risk_bound *b, const conseco__fix *sum)
+{
+    uint32_t s[LIMBS], lhs[LIMBS];
+    if (b->never) return 0;
+    big_from_fix(s, sum);
+    big_add_u64_at(s, 1u, 4u); /* + 1 = 2^128 */
+    big_mul_u64(s, b->den, lhs);
+    return big_le(lhs, b->rhs);
+}
+
+/* ------------------------------------------------------ one image's curve */
+size_t conseco__image_curve_scratch(size_t n)
+{
+    size_t bytes;
+    if (!conseco__mul_size(n, sizeof(double), &bytes) ||
+        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
+        return 0;
+    return bytes;
+}
+
+/* floor() for the integer domain, without libm; +-inf and |x| >= 2^52 are integral. */
+static double floor_level(double x)
+{
+    double t;
+    if (!(x < 4503599627370496.0 && x > -4503599627370496.0)) return x;
+    t = (double)(int64_t)x;
+    return t > x ? t - 1.0 : t;
+}
+
+/* Maps ascending levels to ascending keys in place (monotone, so the order stays). */
+static void map_keys(double *v, size_t n, int integer, double lmax)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double k = integer ? floor_level(v[i]) : v[i];
+        if (k > lmax) k = lmax;
+        v[i] = k;
+    }
+}
+
+int conseco__image_curve_build(const conseco__shrinker *s, const conseco_image *pred,
+                               const conseco_mask *truth, void *scratch, size_t scratch_size,
+                               conseco__image_curve *out)
+{
+    double *lv;
+    size_t n, i = 0, x, y, z, nfp = 0, ntp = 0, work = scratch_size;
+    double lmin;
+    int rc;
+    if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
+    if (conseco__image_curve_scratch(n) == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < conseco__image_curve_scratch(n))
+        return CONSECO_E_SCRATCH_TOO_SMALL;
+    lv = (double *)conseco__align16(scratch, &work);
+    if ((rc = s->ops->levels(s, pred, lv, n)) != CONSECO_OK) return rc;
+    /* false positives to the front, true positives packed after them (as in
+     * evaluate_lambdas.c): the write index never passes the read index */
+    lmin = s->vt.lambda_min;
+    for (z = 0; z < truth->depth; z++)
+        for (y = 0; y < truth->height; y++) {
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < truth->width; x++, i++) {
+                const double v = lv[i];
+                if (!(v >= lmin)) continue;
+                if (t[x] == 0) {
+                    if (ntp != 0) lv[nfp + ntp] = lv[nfp];
+                    lv[nfp++] = v;
+                } else {
+                    lv[nfp + ntp++] = v;
+                }
+            }
+        }
+    conseco__sort_doubles(lv, nfp);
+    conseco__sort_doubles(lv + nfp, ntp);
+    map_keys(lv, nfp + ntp, s->vt.domain == CONSECO_DOMAIN_INTEGER, s->vt.lambda_max);
+    out->fp = lv;
+    out->nfp = nfp;
+    out->tp = lv + nfp;
+    out->ntp = ntp;
+    out->yhat = (uint64_t)(nfp + ntp);
+    out->lambda_min = lmin;
+    out->lambda_max = s->vt.lambda_max;
+    return CONSECO_OK;
+}
+
+void conseco__curve_walk_start(const conseco__image_curve *c, conseco__curve_walk *w)
+{
+    CONSECO_memset(w, 0, sizeof *w);
+    w->c = c;
+    w->fp_left = c->nfp;
+    w->tp_left = c->ntp;
+    w->stage = conseco__is_finite(c->lambda_max) ? 0 : 1;
+}
+
+int conseco__curve_walk_next(conseco__curve_walk *w, double *key, conseco__fix *drop)
+{
+    const conseco__image_curve *c = w->c;
+    conseco__fix loss;
+    double k;
+    for (;;) {
+        if (w->stage == 3) return 0;
+        if (w->stage == 0) {
+            k = c->lambda_max;
+            w->stage = 1;
+        } else if (w->stage == 1) {
+            if (w->fp_left == 0 && w->tp_left == 0) {
+                w->stage = 2;
+                continue;
+            }
+            if (w->tp_left == 0 ||
+                (w->fp_left != 0 && c->fp[w->fp_left - 1] >= c->tp[w->tp_left - 1]))
+                k = c->fp[w->fp_left - 1];
+            else
+                k = c->tp[w->tp_left - 1];
+        } else {
+            k = c->lambda_min;
+            w->stage = 3;
+        }
+        /* every level at this key leaves together */
+        while (w->fp_left != 0 && c->fp[w->fp_left - 1] == k) w->fp_left--;
+        while (w->tp_left != 0 && c->tp[w->tp_left - 1] == k) w->tp_left--;
+        if (k == 0.0) k = 0.0; /* one key for -0 and +0 */
+        if (w->have_last && w->last == k) continue; /* lambda_min or lambda_max again */
+        break;
+    }
+    /* loss(k) = #{fp >= k} / |Yhat| as the double division; 0 for an empty Yhat */
+    if (c->yhat == 0)
+        conseco__fix_from_double(0.0, &loss);
+    else
+        conseco__fix_from_double((double)(c->nfp - w->fp_left) / (double)c->yhat, &loss);
+    *drop = loss;
+    conseco__fix_sub(drop, &w->prev);
+    w->prev = loss;
+    w->have_last = 1;
+    w->last = k;
+    *key = k;
+    return 1;
+}
+
+double conseco__integer_after(double key, double lambda_max)
+{
+    double c;
+    if (!(key < CONSECO__INT_LIMIT)) return conseco__inf();
+    c = key + 1.0;
+    if (c > lambda_max) return conseco__inf();
+    return c;
+}
