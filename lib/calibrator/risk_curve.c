@@ -276,8 +276,15 @@ int conseco__risk_lambda_hat(const conseco_calibrator *c, double alpha, double *
         return CONSECO_OK;
     }
     /* keys[j - 1] fails */
-    if (c->sh.vt.domain == CONSECO_DOMAIN_INTEGER)
-        *lambda_hat = conseco__integer_after(c->keys[j - 1].lambda, c->sh.vt.lambda_max);
+    if (c->sh.vt.domain == CONSECO_DOMAIN_INTEGER) {
+        /* the next integer has the summed loss of keys[j] (passed), or 0
+         * above the largest key, where 1/(n+1) <= alpha may still fail */
+        const conseco__fix zero = {{0, 0, 0}};
+        if (j == c->nkeys && !conseco__risk_pass(&b, &zero))
+            *lambda_hat = conseco__inf();
+        else
+            *lambda_hat = conseco__integer_after(c->keys[j - 1].lambda, c->sh.vt.lambda_max);
+    }
     else
         *lambda_hat = j < c->nkeys ? c->keys[j].lambda : conseco__inf();
     return CONSECO_OK;
