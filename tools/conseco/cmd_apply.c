@@ -27,7 +27,7 @@ static const char help[] =
     "Writes an inner mask for every prediction in --pred, in the prediction's format\n"
     "and geometry: <id>.png (0/255) for PNG inputs, <id>.npy (bool) for .npy inputs.\n"
     "lambda_hat comes from a state saved by `conseco calibrate --save` at risk\n"
-    "--alpha, or from an explicit --lambda (a number >= the shrinker's smallest\n"
+    "--alpha (either guarantee: the state says which), or from an explicit --lambda (a number >= the shrinker's smallest\n"
     "lambda: --base for threshold, 0 for erosion; or inf). All outputs are written to\n"
     "temporary files first and renamed into place only if every image succeeded;\n"
     "Ctrl-C (SIGINT) or SIGTERM removes everything staged and every folder the run\n"
@@ -80,6 +80,9 @@ static int lambda_from_state(const char *path, double alpha, cli_shrinker_opts *
     cfg.shrinker = cli_shrinker_of(o, o->kind);
     cfg.tau = info.tau;
     cfg.capacity = (size_t)info.count;
+    cfg.side = info.side;
+    cfg.guarantee = info.guarantee; /* risk: the state holds a loss curve */
+    cfg.tau_outer = info.tau_outer;
     st = conseco_calibrator_create(&cfg, NULL, &cal);
     if (st == CONSECO_OK) st = conseco_calibrator_load(cal, buf, size);
     if (st == CONSECO_OK) st = conseco_calibrator_lambda_hat(cal, alpha, lambda, &k);

@@ -19,11 +19,19 @@ static const char help[] =
     "usage: conseco calibrate --shrinker threshold|erosion [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] --tau T --alpha A\n"
     "         --pred DIR --gt DIR [--save STATE] [--strict] [--json] [--quiet]\n"
+    "       conseco calibrate --guarantee risk --shrinker ... --alpha A --pred DIR --gt DIR\n"
+    "         [...]\n"
     "\n"
     "Scores every calibration pair (prediction and mask with the same id), then\n"
     "prints the conformal rank k = ceil((n+1)(1-alpha)) and lambda_hat, the k-th\n"
     "smallest score (inf when k > n: only the empty mask is then guaranteed).\n"
     "\n"
+    "With --guarantee risk (conformal risk control) the guarantee is on the expected\n"
+    "false-positive fraction instead: E[AFP] <= alpha, no tau (--tau is an error).\n"
+    "lambda_hat is the smallest lambda with n/(n+1) R(lambda) + 1/(n+1) <= alpha, R the\n"
+    "mean AFP of the calibration images, decided exactly; inf if none.\n"
+    "\n"
+    "  --guarantee G    quantile (default: P(AFP <= tau) >= 1 - alpha) or risk\n"
     "  --shrinker NAME  threshold (raise the score cut-off) or erosion (erode Yhat)\n"
     "  --se NAME        erosion structuring element: cross (default), square, disk\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
@@ -106,8 +114,10 @@ static int check_save(const char *save, const cli_dataset *pred, const cli_datas
     return CLI_EXIT_OK;
 }
 
+/* risk: the calibration risk at lambda; NULL for the quantile guarantee. */
 static void print_json(const cli_shrinker_opts *o, double tau, double alpha, size_t n, size_t k,
-                       double lambda, const cli_dataset *pred, const double *scores)
+                       double lambda, const cli_dataset *pred, const double *scores,
+                       const double *risk)
 {
     size_t i;
     printf("{\"shrinker\": \"%s\", ", cli_kind_name(o->kind));
@@ -117,11 +127,23 @@ static void print_json(const cli_shrinker_opts *o, double tau, double alpha, siz
     else
         printf("\"se\": null, \"border\": null, ");
     printf("\"tau\": ");
-    cli_json_number(stdout, tau);
+    if (risk != NULL) printf("null");
+    else cli_json_number(stdout, tau);
     printf(", \"alpha\": ");
     cli_json_number(stdout, alpha);
-    printf(", \"n\": %lu, \"k\": %lu, \"lambda\": ", (unsigned long)n, (unsigned long)k);
+    printf(", \"n\": %lu, \"k\": ", (unsigned long)n);
+    if (risk != NULL) printf("null");
+    else printf("%lu", (unsigned long)k);
+    printf(", \"lambda\": ");
     cli_json_number(stdout, lambda);
+    if (risk != NULL) {
+        /* the risk guarantee keeps a loss curve, not scores */
+        printf(", \"scores\": null, \"side\": \"inner\", \"guarantee\": \"risk\", "
+               "\"tau_outer\": null, \"risk\": ");
+        cli_json_number(stdout, *risk);
+        printf("}\n");
+        return;
+    }
     printf(", \"scores\": [");
     for (i = 0; i < n; i++) {
         printf(i ? ", {\"id\": " : "{\"id\": ");
@@ -130,7 +152,39 @@ static void print_json(const cli_shrinker_opts *o, double tau, double alpha, siz
         cli_json_number(stdout, scores[i]);
         putchar('}');
     }
-    printf("]}\n");
+    printf("], \"side\": \"inner\", \"guarantee\": \"quantile\", \"tau_outer\": null}\n");
+}
+
+static void print_risk_summary(const cli_shrinker_opts *o, double alpha, size_t n, double lambda,
+                               double risk, const double *losses)
+{
+    char buf[40];
+    size_t i, n_min = 0;
+    double mean = 0.0;
+    for (i = 0; i < n; i++) mean += losses[i];
+    if (o->kind == CONSECO_KIND_EROSION)
+        printf("shrinker: erosion (se %s, border %s, base %g)\n",
+               cli_element_name(o->erosion.element), cli_border_name(o->erosion.border),
+               o->erosion.base);
+    else
+        printf("shrinker: threshold (base %g, top %g)\n", o->threshold.base, o->threshold.top);
+    cli_format_double(alpha, buf, sizeof buf);
+    printf("guarantee: risk, E[AFP] <= %s\n", buf);
+    cli_format_double(n ? mean / (double)n : 0.0, buf, sizeof buf);
+    printf("calibration images: %lu (mean AFP of Yhat %s)\n", (unsigned long)n, buf);
+    cli_format_double(lambda, buf, sizeof buf);
+    printf("lambda_hat: %s  ", buf);
+    cli_format_double(risk, buf, sizeof buf);
+    printf("calibration risk at lambda_hat: %s\n", buf);
+    if (!(lambda <= 1.7976931348623157e308)) {
+        if (conseco_min_calibration_size(alpha, &n_min) == CONSECO_OK && n < n_min)
+            printf("note: lambda_hat is inf (the inner mask is empty): 1/(n+1) > alpha; "
+                   "alpha = %g needs at least %lu calibration images\n",
+                   alpha, (unsigned long)n_min);
+        else
+            printf("note: lambda_hat is inf: no lambda of the family brings the risk bound "
+                   "to alpha; the inner mask is empty\n");
+    }
 }
 
 static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, size_t n,
@@ -169,7 +223,8 @@ static void print_summary(const cli_shrinker_opts *o, double tau, double alpha, 
 int cli_cmd_calibrate(int argc, char **argv)
 {
     const char *shrinker = NULL, *se = NULL, *border = NULL, *base = NULL, *tau_s = NULL,
-               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL;
+               *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL, *save = NULL, *top = NULL,
+               *guarantee_s = NULL;
     int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"shrinker", 1, &shrinker, NULL}, {"se", 1, &se, NULL},
@@ -179,7 +234,11 @@ int cli_cmd_calibrate(int argc, char **argv)
         {"save", 1, &save, NULL},         {"json", 0, NULL, &json},
         {"quiet", 0, NULL, &quiet},       {"help", 0, NULL, &want_help},
         {"top", 1, &top, NULL},           {"strict", 0, NULL, &strict},
+        {"guarantee", 1, &guarantee_s, NULL},
     };
+    static const char *const guarantee_names[] = {"quantile", "risk"};
+    size_t guarantee = CONSECO_GUARANTEE_QUANTILE;
+    double risk = 0.0;
     cli_shrinker_opts opts;
     double tau, alpha, lambda = 0.0, *scores = NULL;
     cli_dataset pred, gt;
@@ -196,11 +255,22 @@ int cli_cmd_calibrate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
-    if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
+    if (guarantee_s != NULL &&
+        (rc = cli_parse_choice("guarantee", guarantee_s, guarantee_names, 2, &guarantee)) !=
+            CLI_EXIT_OK)
+        return rc;
+    if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
+        return cli_fail(CLI_EXIT_USAGE, "calibrate: --tau is not used with --guarantee risk "
+                        "(it bounds the expected false-positive fraction by --alpha)");
+    if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
-                        "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
+                        guarantee == CONSECO_GUARANTEE_RISK
+                            ? "calibrate: --alpha, --pred and --gt are required (see --help)"
+                            : "calibrate: --tau, --alpha, --pred and --gt are required (see "
+                              "--help)");
     if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK) return rc;
-    if ((rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
+    tau = 0.0;
+    if (tau_s != NULL && (rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_alpha(alpha)) != CLI_EXIT_OK) return rc;
@@ -221,6 +291,10 @@ int cli_cmd_calibrate(int argc, char **argv)
         cfg.shrinker = cli_shrinker_of(&opts, opts.kind);
         cfg.tau = tau;
         cfg.capacity = pred.count;
+        if (guarantee == CONSECO_GUARANTEE_RISK) {
+            cfg.guarantee = CONSECO_GUARANTEE_RISK;
+            cfg.capacity = 0; /* curve keys: grows as needed */
+        }
         st = conseco_calibrator_create(&cfg, NULL, &cal);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "calibrator");
     }
@@ -244,11 +318,15 @@ int cli_cmd_calibrate(int argc, char **argv)
     cli_loader_free(&loader);
     if (rc == CLI_EXIT_OK) {
         st = conseco_calibrator_lambda_hat(cal, alpha, &lambda, &k);
+        if (st == CONSECO_OK && guarantee == CONSECO_GUARANTEE_RISK)
+            st = conseco_calibrator_risk(cal, lambda, &risk);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "lambda_hat");
     }
     if (rc == CLI_EXIT_OK && save != NULL) rc = save_state(cal, save);
     if (rc == CLI_EXIT_OK) {
-        if (json) print_json(&opts, tau, alpha, pred.count, k, lambda, &pred, scores);
+        const double *rp = guarantee == CONSECO_GUARANTEE_RISK ? &risk : NULL;
+        if (json) print_json(&opts, tau, alpha, pred.count, k, lambda, &pred, scores, rp);
+        else if (rp != NULL) print_risk_summary(&opts, alpha, pred.count, lambda, risk, scores);
         else print_summary(&opts, tau, alpha, pred.count, k, lambda, scores);
         if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
     }

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
+#include "evaluate_risk.h"
 #include "pairs.h"
 
 #include <stdio.h>
@@ -17,6 +18,7 @@ static const char help[] =
     "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
     "         [--json] [--quiet]\n"
+    "       conseco evaluate --guarantee risk --alpha A --pred DIR --gt DIR [...]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
@@ -27,6 +29,9 @@ static const char help[] =
     "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
     "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    "  --guarantee G    quantile (default) or risk: lambda_hat from conformal risk control\n"
+    "                   (E[AFP] <= alpha, no --tau); the table then reports the mean test\n"
+    "                   loss (AFP), CR and ATP instead of EV\n"
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
@@ -34,7 +39,7 @@ int cli_cmd_evaluate(int argc, char **argv)
 {
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
-               *base = NULL, *top = NULL;
+               *base = NULL, *top = NULL, *guarantee_s = NULL;
     int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
@@ -44,8 +49,11 @@ int cli_cmd_evaluate(int argc, char **argv)
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
         {"help", 0, NULL, &want_help},    {"top", 1, &top, NULL},
-        {"strict", 0, NULL, &strict},
+        {"strict", 0, NULL, &strict},     {"guarantee", 1, &guarantee_s, NULL},
     };
+    static const char *const guarantee_names[] = {"quantile", "risk"};
+    size_t guarantee = CONSECO_GUARANTEE_QUANTILE;
+    cli_risk_result risk_res;
     double taus[MAX_TAUS];
     unsigned long long v;
     cli_shrinker_opts opts;
@@ -63,16 +71,29 @@ int cli_cmd_evaluate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
-    if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
+    if (guarantee_s != NULL &&
+        (rc = cli_parse_choice("guarantee", guarantee_s, guarantee_names, 2, &guarantee)) !=
+            CLI_EXIT_OK)
+        return rc;
+    if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --tau is not used with --guarantee risk "
+                        "(it bounds the expected false-positive fraction by --alpha)");
+    if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
-                        "evaluate: --tau, --alpha, --pred and --gt are required (see --help)");
+                        guarantee == CONSECO_GUARANTEE_RISK
+                            ? "evaluate: --alpha, --pred and --gt are required (see --help)"
+                            : "evaluate: --tau, --alpha, --pred and --gt are required (see "
+                              "--help)");
     cfg.taus = taus;
     cfg.splits = 10;
     cfg.seed = 0;
     cfg.cal_fraction = 0.5;
     cfg.quiet = quiet;
     cfg.shrinkers = &opts;
-    if ((rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0) return rc;
+    cfg.tau_count = 0;
+    if (tau_s != NULL &&
+        (rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0)
+        return rc;
     for (i = 0; i < cfg.tau_count; i++)
         if ((rc = cli_check_tau(taus[i])) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("alpha", alpha_s, &cfg.alpha)) != CLI_EXIT_OK) return rc;
@@ -106,6 +127,25 @@ int cli_cmd_evaluate(int argc, char **argv)
         ims[i] = cli_map_image(&pairs.scores[i]);
         ms[i] = cli_map_mask(&pairs.masks[i]);
         names[i] = pairs.pred.items[i].path;
+    }
+    if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
+        rc = cli_evaluate_risk(ims, ms, names, pairs.count, &cfg, &risk_res);
+        if (rc == CLI_EXIT_OK) {
+            size_t n_min = 0;
+            if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
+                fprintf(stderr, "conseco: warning: %lu calibration images, but alpha = %g "
+                        "needs at least %lu: lambda_hat is +inf (empty inner masks) in every "
+                        "split for that reason\n", (unsigned long)n_cal, cfg.alpha,
+                        (unsigned long)n_min);
+            if (json) cli_risk_print_json(stdout, &risk_res, &cfg);
+            else cli_risk_print_table(stdout, &risk_res, &cfg);
+            if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+        }
+        free(ims);
+        free(ms);
+        free(names);
+        cli_pairs_free(&pairs);
+        return rc;
     }
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
