@@ -502,7 +502,8 @@ CONSECO_API int conseco_calibrator_create(const conseco_calibrator_config *confi
  * A risk calibrator's capacity counts curve keys (distinct lambdas of the
  * calibration set: at most 256 + 2 for 8-bit maps with the threshold, the
  * largest distance + 2 for erosion), 64 bytes each (the curve and the one
- * it is rebuilt into), and its scratch is 8 bytes per pixel.
+ * it is rebuilt into), and its scratch is 8 bytes per pixel plus a table of
+ * 20 bytes per slot (min(4096, a power of two >= 2 pixels) slots: <= 80 KiB).
  */
 CONSECO_API size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config);
 

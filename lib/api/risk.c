@@ -190,11 +190,31 @@ int conseco__risk_pass(const conseco__risk_bound *b, const conseco__fix *sum)
 }
 
 /* ------------------------------------------------------ one image's curve */
+#define TABLE_MAX_SLOTS 4096u
+#define EMPTY_BITS UINT64_C(0x7FF8000000000001) /* a NaN: never a key */
+
+/* Hash table slots for n pixels: a power of two >= 2n, at most 4096. */
+static size_t table_slots(size_t n)
+{
+    size_t s = 16u;
+    while (s < TABLE_MAX_SLOTS && s / 2u < n) s *= 2u;
+    return s;
+}
+
+/* The table: slot keys (as bits), slot false-positive counts, then room for
+ * the sorted distinct keys and their counts (half the slots each). */
+static size_t table_bytes(size_t slots)
+{
+    return slots * (sizeof(uint64_t) + sizeof(uint64_t)) +
+           (slots / 2u) * (sizeof(double) + sizeof(uint64_t));
+}
+
 size_t conseco__image_curve_scratch(size_t n)
 {
     size_t bytes;
     if (!conseco__mul_size(n, sizeof(double), &bytes) ||
-        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
+        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes) ||
+        !conseco__add_size(bytes, table_bytes(table_slots(n)), &bytes))
         return 0;
     return bytes;
 }
@@ -208,40 +228,29 @@ static double floor_level(double x)
     return t > x ? t - 1.0 : t;
 }
 
-/* Maps ascending levels to ascending keys in place (monotone, so the order stays). */
-static void map_keys(double *v, size_t n, int integer, double lmax)
+/* The key of a Yhat level. */
+static double key_of(double v, int integer, double lmax)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double k = integer ? floor_level(v[i]) : v[i];
-        if (k > lmax) k = lmax;
-        v[i] = k;
-    }
+    double k = integer ? floor_level(v) : v;
+    if (k > lmax) k = lmax;
+    if (k == 0.0) k = 0.0; /* one key for -0 and +0 */
+    return k;
 }
 
-int conseco__image_curve_build(const conseco__shrinker *s, const conseco_image *pred,
-                               const conseco_mask *truth, void *scratch, size_t scratch_size,
-                               conseco__image_curve *out)
+/* Form A: every Yhat key, false positives first, each part sorted. */
+static void build_sorted(double *lv, const conseco_mask *truth, double lmin, int integer,
+                         double lmax, conseco__image_curve *out)
 {
-    double *lv;
-    size_t n, i = 0, x, y, z, nfp = 0, ntp = 0, work = scratch_size;
-    double lmin;
-    int rc;
-    if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
-    if (conseco__image_curve_scratch(n) == 0) return CONSECO_E_OVERFLOW;
-    if (scratch == NULL || scratch_size < conseco__image_curve_scratch(n))
-        return CONSECO_E_SCRATCH_TOO_SMALL;
-    lv = (double *)conseco__align16(scratch, &work);
-    if ((rc = s->ops->levels(s, pred, lv, n)) != CONSECO_OK) return rc;
-    /* false positives to the front, true positives packed after them (as in
-     * evaluate_lambdas.c): the write index never passes the read index */
-    lmin = s->vt.lambda_min;
+    size_t i = 0, x, y, z, nfp = 0, ntp = 0;
     for (z = 0; z < truth->depth; z++)
         for (y = 0; y < truth->height; y++) {
             const uint8_t *t = conseco__mask_row(truth, y, z);
             for (x = 0; x < truth->width; x++, i++) {
-                const double v = lv[i];
+                double v = lv[i];
                 if (!(v >= lmin)) continue;
+                v = key_of(v, integer, lmax);
+                /* false positives to the front, true positives packed after
+                 * them (as in evaluate_lambdas.c): writes never pass reads */
                 if (t[x] == 0) {
                     if (ntp != 0) lv[nfp + ntp] = lv[nfp];
                     lv[nfp++] = v;
@@ -252,14 +261,94 @@ int conseco__image_curve_build(const conseco__shrinker *s, const conseco_image *
         }
     conseco__sort_doubles(lv, nfp);
     conseco__sort_doubles(lv + nfp, ntp);
-    map_keys(lv, nfp + ntp, s->vt.domain == CONSECO_DOMAIN_INTEGER, s->vt.lambda_max);
     out->fp = lv;
     out->nfp = nfp;
     out->tp = lv + nfp;
     out->ntp = ntp;
     out->yhat = (uint64_t)(nfp + ntp);
-    out->lambda_min = lmin;
+    out->total_fp = (uint64_t)nfp;
+}
+
+/* Form B: distinct keys in a hash table; 0 if there are more than it holds. */
+static int build_table(const double *lv, const conseco_mask *truth, double lmin, int integer,
+                       double lmax, unsigned char *mem, size_t slots,
+                       conseco__image_curve *out)
+{
+    uint64_t *tkey = (uint64_t *)(void *)mem;
+    uint64_t *tfp = tkey + slots;
+    double *keys = (double *)(void *)(tfp + slots);
+    uint64_t *fpc = (uint64_t *)(void *)(keys + slots / 2u);
+    const size_t cap = slots / 2u;
+    unsigned shift = 64u;
+    size_t i = 0, x, y, z, used = 0, j;
+    uint64_t yhat = 0, fp = 0;
+    for (j = slots; j > 1u; j /= 2u) shift--;
+    for (j = 0; j < slots; j++) {
+        tkey[j] = EMPTY_BITS;
+        tfp[j] = 0;
+    }
+    for (z = 0; z < truth->depth; z++)
+        for (y = 0; y < truth->height; y++) {
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < truth->width; x++, i++) {
+                const double v = lv[i];
+                uint64_t bits;
+                size_t h;
+                if (!(v >= lmin)) continue;
+                bits = conseco__double_bits(key_of(v, integer, lmax));
+                h = (size_t)((bits * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+                while (tkey[h] != bits && tkey[h] != EMPTY_BITS) h = (h + 1u) & (slots - 1u);
+                if (tkey[h] == EMPTY_BITS) {
+                    if (used == cap) return 0;
+                    tkey[h] = bits;
+                    used++;
+                }
+                yhat++;
+                if (t[x] == 0) {
+                    tfp[h]++;
+                    fp++;
+                }
+            }
+        }
+    /* the distinct keys, sorted, then their counts looked up */
+    for (j = 0, i = 0; j < slots; j++)
+        if (tkey[j] != EMPTY_BITS) keys[i++] = conseco__bits_double(tkey[j]);
+    conseco__sort_doubles(keys, used);
+    for (i = 0; i < used; i++) {
+        const uint64_t bits = conseco__double_bits(keys[i]);
+        size_t h = (size_t)((bits * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+        while (tkey[h] != bits) h = (h + 1u) & (slots - 1u);
+        fpc[i] = tfp[h];
+    }
+    out->keys = keys;
+    out->fpc = fpc;
+    out->nkeys = used;
+    out->yhat = yhat;
+    out->total_fp = fp;
+    return 1;
+}
+
+int conseco__image_curve_build(const conseco__shrinker *s, const conseco_image *pred,
+                               const conseco_mask *truth, void *scratch, size_t scratch_size,
+                               conseco__image_curve *out)
+{
+    double *lv;
+    size_t n, work = scratch_size, slots;
+    const int integer = s->vt.domain == CONSECO_DOMAIN_INTEGER;
+    int rc;
+    if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
+    if (conseco__image_curve_scratch(n) == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < conseco__image_curve_scratch(n))
+        return CONSECO_E_SCRATCH_TOO_SMALL;
+    lv = (double *)conseco__align16(scratch, &work);
+    if ((rc = s->ops->levels(s, pred, lv, n)) != CONSECO_OK) return rc;
+    CONSECO_memset(out, 0, sizeof *out);
+    out->lambda_min = s->vt.lambda_min;
     out->lambda_max = s->vt.lambda_max;
+    slots = table_slots(n);
+    if (!build_table(lv, truth, s->vt.lambda_min, integer, s->vt.lambda_max,
+                     (unsigned char *)(lv + n), slots, out))
+        build_sorted(lv, truth, s->vt.lambda_min, integer, s->vt.lambda_max, out);
     return CONSECO_OK;
 }
 
@@ -269,37 +358,66 @@ void conseco__curve_walk_start(const conseco__image_curve *c, conseco__curve_wal
     w->c = c;
     w->fp_left = c->nfp;
     w->tp_left = c->ntp;
+    w->keys_left = c->nkeys;
     w->stage = conseco__is_finite(c->lambda_max) ? 0 : 1;
+}
+
+/* The largest key not yet walked; 0 if none. */
+static int top_key(const conseco__curve_walk *w, double *k)
+{
+    const conseco__image_curve *c = w->c;
+    if (c->keys != NULL) {
+        if (w->keys_left == 0) return 0;
+        *k = c->keys[w->keys_left - 1];
+        return 1;
+    }
+    if (w->fp_left == 0 && w->tp_left == 0) return 0;
+    if (w->tp_left == 0 || (w->fp_left != 0 && c->fp[w->fp_left - 1] >= c->tp[w->tp_left - 1]))
+        *k = c->fp[w->fp_left - 1];
+    else
+        *k = c->tp[w->tp_left - 1];
+    return 1;
+}
+
+/* Every level at key k leaves together. */
+static void consume(conseco__curve_walk *w, double k)
+{
+    const conseco__image_curve *c = w->c;
+    if (c->keys != NULL) {
+        while (w->keys_left != 0 && c->keys[w->keys_left - 1] == k) {
+            w->fp_ge += c->fpc[w->keys_left - 1];
+            w->keys_left--;
+        }
+        return;
+    }
+    while (w->fp_left != 0 && c->fp[w->fp_left - 1] == k) {
+        w->fp_left--;
+        w->fp_ge++;
+    }
+    while (w->tp_left != 0 && c->tp[w->tp_left - 1] == k) w->tp_left--;
 }
 
 int conseco__curve_walk_next(conseco__curve_walk *w, double *key, conseco__fix *drop)
 {
     const conseco__image_curve *c = w->c;
     conseco__fix loss;
-    double k;
+    double k = 0.0;
     for (;;) {
         if (w->stage == 3) return 0;
         if (w->stage == 0) {
             k = c->lambda_max;
             w->stage = 1;
         } else if (w->stage == 1) {
-            if (w->fp_left == 0 && w->tp_left == 0) {
+            if (!top_key(w, &k)) {
                 w->stage = 2;
                 continue;
             }
-            if (w->tp_left == 0 ||
-                (w->fp_left != 0 && c->fp[w->fp_left - 1] >= c->tp[w->tp_left - 1]))
-                k = c->fp[w->fp_left - 1];
-            else
-                k = c->tp[w->tp_left - 1];
         } else {
             k = c->lambda_min;
             w->stage = 3;
         }
-        /* every level at this key leaves together */
-        while (w->fp_left != 0 && c->fp[w->fp_left - 1] == k) w->fp_left--;
-        while (w->tp_left != 0 && c->tp[w->tp_left - 1] == k) w->tp_left--;
         if (k == 0.0) k = 0.0; /* one key for -0 and +0 */
+        consume(w, k);
         if (w->have_last && w->last == k) continue; /* lambda_min or lambda_max again */
         break;
     }
@@ -307,7 +425,7 @@ int conseco__curve_walk_next(conseco__curve_walk *w, double *key, conseco__fix *
     if (c->yhat == 0)
         conseco__fix_from_double(0.0, &loss);
     else
-        conseco__fix_from_double((double)(c->nfp - w->fp_left) / (double)c->yhat, &loss);
+        conseco__fix_from_double((double)w->fp_ge / (double)c->yhat, &loss);
     *drop = loss;
     conseco__fix_sub(drop, &w->prev);
     w->prev = loss;

@@ -41,36 +41,48 @@ int conseco__risk_bound_init(double alpha, uint64_t n, conseco__risk_bound *out)
 /* 1 if the summed loss `sum` passes the condition. */
 int conseco__risk_pass(const conseco__risk_bound *b, const conseco__fix *sum);
 
-/* One image's loss curve, read off the level map: the Yhat levels split into
- * false positives fp[0..nfp) and true positives tp[0..ntp), each ascending
- * and mapped to their keys (integer domain: floor; both: clamped to
- * lambda_max). The image's loss at lambda is #{fp >= lambda} / yhat. */
+/* One image's loss curve, read off the level map. Every Yhat level is mapped
+ * to its key (integer domain: floor; both: clamped to lambda_max; -0 to +0)
+ * and the image's loss at lambda is #{false positives with key >= lambda} /
+ * yhat. Two forms of the same thing:
+ *  - distinct keys (keys != NULL): keys[0..nkeys) ascending, fpc[i] the
+ *    false positives at keys[i] (a hash table of at most 2048 keys: 8- and
+ *    16-bit maps with few levels, erosion distances; O(N));
+ *  - sorted multisets otherwise: the keys of the false positives fp[0..nfp)
+ *    and of the true positives tp[0..ntp), each ascending (O(N log N)). */
 typedef struct conseco__image_curve {
+    const double *keys;
+    const uint64_t *fpc;
+    size_t nkeys;
     const double *fp;
     size_t nfp;
     const double *tp;
     size_t ntp;
-    uint64_t yhat;
+    uint64_t yhat;     /* |Yhat| */
+    uint64_t total_fp; /* |Yhat minus Y| */
     double lambda_min, lambda_max;
 } conseco__image_curve;
 
-/* Bytes of scratch conseco__image_curve_build() needs for n pixels; 0 on overflow. */
+/* Bytes of scratch conseco__image_curve_build() needs for n pixels: 8 per
+ * pixel plus a table of 20 bytes per slot, min(4096, pow2 >= 2n) slots; 0 on
+ * overflow. */
 size_t conseco__image_curve_scratch(size_t n);
 
-/* Checks the pair (shrinker, views, shapes, as conseco_score() does) and
- * builds the curve in scratch. CONSECO_E_UNSUPPORTED for a shrinker without
- * a level map (black box). */
+/* Checks the prediction view and builds the curve in scratch (views and
+ * shapes already checked by the caller). CONSECO_E_UNSUPPORTED for a
+ * shrinker without a level map (black box). */
 int conseco__image_curve_build(const conseco__shrinker *s, const conseco_image *pred,
                                const conseco_mask *truth, void *scratch, size_t scratch_size,
                                conseco__image_curve *out);
 
 /* Walks an image's keys from the largest down. Keys: lambda_max (if finite),
- * every distinct mapped level, lambda_min. For each key k the drop
+ * every distinct key of a Yhat pixel, lambda_min. For each key k the drop
  * D(k) = loss(k) - loss(next larger key) (0 above the largest), so the loss
  * at lambda is the sum of D over the keys >= lambda. */
 typedef struct conseco__curve_walk {
     const conseco__image_curve *c;
-    size_t fp_left, tp_left;
+    size_t fp_left, tp_left, keys_left;
+    uint64_t fp_ge; /* false positives at keys >= the current one */
     int stage; /* 0: lambda_max pending, 1: levels, 2: lambda_min pending, 3: done */
     int have_last;
     double last;

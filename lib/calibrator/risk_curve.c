@@ -186,7 +186,7 @@ static int add_one(conseco_calibrator *c, const conseco__curve_key *base_in, siz
     *nspare = u;
     if (loss_out != NULL) {
         /* the image's loss at lambda_min: AFP of Yhat */
-        *loss_out = curve.yhat == 0 ? 0.0 : (double)curve.nfp / (double)curve.yhat;
+        *loss_out = curve.yhat == 0 ? 0.0 : (double)curve.total_fp / (double)curve.yhat;
     }
     return CONSECO_OK;
 }
