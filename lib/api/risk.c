@@ -280,8 +280,8 @@ static int build_table(const double *lv, const conseco_mask *truth, double lmin,
     uint64_t *fpc = (uint64_t *)(void *)(keys + slots / 2u);
     const size_t cap = slots / 2u;
     unsigned shift = 64u;
-    size_t i = 0, x, y, z, used = 0, j;
-    uint64_t yhat = 0, fp = 0;
+    size_t i = 0, x, y, z, used = 0, j, last_slot = 0;
+    uint64_t yhat = 0, fp = 0, last_bits = EMPTY_BITS;
     for (j = slots; j > 1u; j /= 2u) shift--;
     for (j = 0; j < slots; j++) {
         tkey[j] = EMPTY_BITS;
@@ -296,12 +296,18 @@ static int build_table(const double *lv, const conseco_mask *truth, double lmin,
                 size_t h;
                 if (!(v >= lmin)) continue;
                 bits = conseco__double_bits(key_of(v, integer, lmax));
-                h = (size_t)((bits * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
-                while (tkey[h] != bits && tkey[h] != EMPTY_BITS) h = (h + 1u) & (slots - 1u);
-                if (tkey[h] == EMPTY_BITS) {
-                    if (used == cap) return 0;
-                    tkey[h] = bits;
-                    used++;
+                if (bits == last_bits) {
+                    h = last_slot; /* neighbours often share a level */
+                } else {
+                    h = (size_t)((bits * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+                    while (tkey[h] != bits && tkey[h] != EMPTY_BITS) h = (h + 1u) & (slots - 1u);
+                    if (tkey[h] == EMPTY_BITS) {
+                        if (used == cap) return 0;
+                        tkey[h] = bits;
+                        used++;
+                    }
+                    last_bits = bits;
+                    last_slot = h;
                 }
                 yhat++;
                 if (t[x] == 0) {
