@@ -692,6 +692,34 @@ CONSECO_STATIC_API int conseco_evaluate_lambdas(const conseco_shrinker *shrinker
                                                 conseco_image_metrics *out);
 
 /**
+ * Bytes of scratch conseco_loss_curve() needs for images of at most these
+ * dimensions (8 per pixel plus a table of at most 80 KiB). @return 0 if
+ * invalid or on overflow.
+ */
+CONSECO_STATIC_API size_t conseco_loss_curve_scratch_size(const conseco_shrinker *shrinker,
+                                                          size_t width, size_t height,
+                                                          size_t depth);
+
+/**
+ * One calibration pair's loss curve for the risk guarantee (docs/DESIGN.md
+ * 5.3): its keys, ascending (lambda_min, every distinct key of a Yhat pixel:
+ * floored on the integer domain, clamped to lambda_max; lambda_max if
+ * finite), and its loss (AFP, the double kept_fp / |Yhat|) at each. The loss
+ * at any lambda of the family is the loss at the smallest key >= lambda (0
+ * above the largest key). A key +INFINITY (levels never removed, e.g. a
+ * full mask under the foreground border) holds the loss of every finite
+ * lambda above the previous key; lambda = +INFINITY itself keeps nothing
+ * (loss 0). A risk calibrator sums exactly
+ * these curves. At most width*height*depth + 2 keys; with less `capacity`
+ * CONSECO_E_BUFFER_TOO_SMALL and *count says how many. Black-box custom
+ * shrinkers (no levels): CONSECO_E_UNSUPPORTED.
+ */
+CONSECO_STATIC_API int conseco_loss_curve(const conseco_shrinker *shrinker,
+                                          const conseco_image *pred, const conseco_mask *truth,
+                                          void *scratch, size_t scratch_size, double *lambdas,
+                                          double *losses, size_t capacity, size_t *count);
+
+/**
  * Compile-time upper bound of conseco_calibrator_workspace_size() for
  * built-in shrinkers, to size static arrays on firmware.
  * (capacity scores of 8 bytes; scratch of at most 24 bytes per pixel: the

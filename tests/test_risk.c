@@ -19,8 +19,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
 #include "ref_crc32.h"
+#include "ref_erosion.h"
+#include "ref_threshold.h"
 #include "ref_risk.h"
 #include "test_util.h"
 
@@ -327,6 +330,88 @@ static void test_many_levels(void **state)
         check_all_paths(&r, conseco_shrinker_threshold(&p), &s,
                         ref_risk_lambda_threshold(&p, s.preds, s.truths, s.n, aq->num, aq->den),
                         alpha);
+        rset_free(&s);
+    }
+}
+
+/* The experimental one-image curve: keys = the breakpoints, losses = AFP there. */
+static void test_loss_curve(void **state)
+{
+    tu_rng r = {0xC0B5E};
+    int it;
+    (void)state;
+    for (it = 0; it < 400; it++) {
+        conseco_threshold_params tp;
+        conseco_erosion_params ep;
+        rset s;
+        size_t i, j, m, count;
+        conseco_threshold_params_default(&tp);
+        conseco_erosion_params_default(&ep);
+        ep.element = (uint32_t)tu_range(&r, 1, 3);
+        ep.border = (uint32_t)tu_range(&r, 1, 2);
+        rset_make(&r, &s, it % 2, tp.base);
+        for (i = 0; i < s.n; i++) {
+            const conseco_image *im = &s.preds[i];
+            const size_t np = im->width * im->height * im->depth;
+            conseco_shrinker sh = conseco_shrinker_threshold(&tp);
+            size_t ss = conseco_loss_curve_scratch_size(&sh, im->width, im->height, im->depth);
+            void *scratch = malloc(ss);
+            double *lam = malloc((np + 2) * sizeof(double)), *loss = malloc((np + 2) * sizeof(double));
+            double *bp = malloc((np + 2) * sizeof(double));
+            assert_int_equal(conseco_loss_curve(&sh, im, &s.truths[i], scratch, ss, lam, loss, np + 2,
+                                                &count),
+                             CONSECO_OK);
+            m = ref_threshold_breakpoints(&tp, im, bp);
+            assert_int_equal(count, m);
+            for (j = 0; j < m; j++) {
+                conseco_image_metrics met;
+                assert_true(same(lam[j], bp[j]));
+                ref_threshold_metrics(&tp, im, &s.truths[i], lam[j], 0.0, &met);
+                assert_true(same(loss[j], met.afp));
+            }
+            if (count > 1)
+                assert_int_equal(conseco_loss_curve(&sh, im, &s.truths[i], scratch, ss, lam, loss,
+                                                    count - 1, &m),
+                                 CONSECO_E_BUFFER_TOO_SMALL);
+            /* erosion: every key's loss is the AFP of that many erosions */
+            sh = conseco_shrinker_erosion(&ep);
+            free(scratch);
+            ss = conseco_loss_curve_scratch_size(&sh, im->width, im->height, im->depth);
+            scratch = malloc(ss);
+            assert_int_equal(conseco_loss_curve(&sh, im, &s.truths[i], scratch, ss, lam, loss, np + 2,
+                                                &count),
+                             CONSECO_OK);
+            assert_true(count >= 1 && lam[0] == 0.0);
+            {
+                uint8_t *yhat = malloc(np), *inner = malloc(np);
+                size_t x, y, z, ny = 0;
+                for (z = 0; z < im->depth; z++)
+                    for (y = 0; y < im->height; y++)
+                        for (x = 0; x < im->width; x++) {
+                            const size_t q = x + im->width * (y + im->height * z);
+                            yhat[q] = ref_pixel(im, x, y, z) >= ep.base;
+                            ny += yhat[q];
+                        }
+                for (j = 0; j < count; j++) {
+                    size_t fp = 0, q;
+                    if (lam[j] == INFINITY) {
+                        memcpy(inner, yhat, np); /* never removed */
+                    } else {
+                        assert_true(j == 0 || lam[j] > lam[j - 1]);
+                        ref_erosion_inner(yhat, im->width, im->height, im->depth, (int)ep.element,
+                                          (int)ep.border, (unsigned long)lam[j], inner);
+                    }
+                    for (q = 0; q < np; q++) fp += inner[q] && !s.truths[i].data[q];
+                    assert_true(same(loss[j], ny == 0 ? 0.0 : (double)fp / (double)ny));
+                }
+                free(yhat);
+                free(inner);
+            }
+            free(scratch);
+            free(lam);
+            free(loss);
+            free(bp);
+        }
         rset_free(&s);
     }
 }
@@ -734,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_risk_value),
         cmocka_unit_test(test_many_levels),
+        cmocka_unit_test(test_loss_curve),
         cmocka_unit_test(test_threshold_vs_reference),
         cmocka_unit_test(test_erosion_vs_reference),
         cmocka_unit_test(test_validity),

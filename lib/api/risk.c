@@ -7,6 +7,7 @@
  * 192-bit fixed point, so the summed curve of a calibration set does not
  * depend on the order in which images were added or calibrators merged, and
  * the condition S + 1 <= alpha (n + 1) is decided without rounding. */
+#define CONSECO_STATIC_LINKING_ONLY
 #include "risk.h"
 
 /* ------------------------------------------------------------ fixed point */
@@ -428,10 +429,8 @@ int conseco__curve_walk_next(conseco__curve_walk *w, double *key, conseco__fix *
         break;
     }
     /* loss(k) = #{fp >= k} / |Yhat| as the double division; 0 for an empty Yhat */
-    if (c->yhat == 0)
-        conseco__fix_from_double(0.0, &loss);
-    else
-        conseco__fix_from_double((double)w->fp_ge / (double)c->yhat, &loss);
+    w->loss = c->yhat == 0 ? 0.0 : (double)w->fp_ge / (double)c->yhat;
+    conseco__fix_from_double(w->loss, &loss);
     *drop = loss;
     conseco__fix_sub(drop, &w->prev);
     w->prev = loss;
@@ -448,4 +447,47 @@ double conseco__integer_after(double key, double lambda_max)
     c = key + 1.0;
     if (c > lambda_max) return conseco__inf();
     return c;
+}
+
+/* ------------------------------------------------- experimental, public */
+size_t conseco_loss_curve_scratch_size(const conseco_shrinker *shrinker, size_t width,
+                                       size_t height, size_t depth)
+{
+    conseco__shrinker s;
+    size_t n;
+    if (width == 0 || height == 0 || depth == 0) return 0;
+    if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n)) return 0;
+    if (conseco__shrinker_load(shrinker, &s) != CONSECO_OK) return 0;
+    return conseco__image_curve_scratch(n);
+}
+
+int conseco_loss_curve(const conseco_shrinker *shrinker, const conseco_image *pred,
+                       const conseco_mask *truth, void *scratch, size_t scratch_size,
+                       double *lambdas, double *losses, size_t capacity, size_t *count)
+{
+    conseco__shrinker s;
+    conseco__image_curve curve;
+    conseco__curve_walk w;
+    conseco__fix drop;
+    size_t m = 0;
+    double k;
+    int rc;
+    if (count == NULL) return CONSECO_E_NULL;
+    if ((lambdas == NULL || losses == NULL) && capacity != 0) return CONSECO_E_NULL;
+    if ((rc = conseco__check_pair(shrinker, pred, truth, &s)) != CONSECO_OK) return rc;
+    if (s.ops->vtable == NULL && s.vt.levels == NULL) return CONSECO_E_UNSUPPORTED;
+    rc = conseco__image_curve_build(&s, pred, truth, scratch, scratch_size, &curve);
+    if (rc != CONSECO_OK) return rc;
+    conseco__curve_walk_start(&curve, &w);
+    while (conseco__curve_walk_next(&w, &k, &drop)) m++;
+    *count = m;
+    if (m > capacity) return CONSECO_E_BUFFER_TOO_SMALL;
+    /* the walk runs from the largest key down: fill from the end */
+    conseco__curve_walk_start(&curve, &w);
+    while (conseco__curve_walk_next(&w, &k, &drop)) {
+        m--;
+        lambdas[m] = k;
+        losses[m] = w.loss;
+    }
+    return CONSECO_OK;
 }

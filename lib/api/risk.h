@@ -86,6 +86,7 @@ typedef struct conseco__curve_walk {
     int stage; /* 0: lambda_max pending, 1: levels, 2: lambda_min pending, 3: done */
     int have_last;
     double last;
+    double loss; /* the loss double at the key just returned */
     conseco__fix prev;
 } conseco__curve_walk;
 
