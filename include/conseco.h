@@ -503,7 +503,7 @@ CONSECO_API int conseco_calibrator_create(const conseco_calibrator_config *confi
  * calibration set: at most 256 + 2 for 8-bit maps with the threshold, the
  * largest distance + 2 for erosion), 64 bytes each (the curve and the one
  * it is rebuilt into), and its scratch is 8 bytes per pixel plus a table of
- * 20 bytes per slot (min(4096, a power of two >= 2 pixels) slots: <= 80 KiB).
+ * 24 bytes per slot (min(4096, a power of two >= 2 pixels) slots: <= 96 KiB).
  */
 CONSECO_API size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config);
 
@@ -693,7 +693,7 @@ CONSECO_STATIC_API int conseco_evaluate_lambdas(const conseco_shrinker *shrinker
 
 /**
  * Bytes of scratch conseco_loss_curve() needs for images of at most these
- * dimensions (8 per pixel plus a table of at most 80 KiB). @return 0 if
+ * dimensions (8 per pixel plus a table of at most 96 KiB). @return 0 if
  * invalid or on overflow.
  */
 CONSECO_STATIC_API size_t conseco_loss_curve_scratch_size(const conseco_shrinker *shrinker,
@@ -729,6 +729,14 @@ CONSECO_STATIC_API int conseco_loss_curve(const conseco_shrinker *shrinker,
  */
 #define CONSECO_CALIBRATOR_WORKSPACE_BOUND(capacity, pixels) \
     (4096u + 8u * (size_t)(capacity) + 24u * (size_t)(pixels) + 64u)
+
+/**
+ * The same bound for a risk calibrator (guarantee CONSECO_GUARANTEE_RISK):
+ * `keys` curve keys of 64 bytes (the curve and its rebuild), 8 bytes per
+ * pixel for the level map and at most 96 KiB for the key table.
+ */
+#define CONSECO_CALIBRATOR_RISK_WORKSPACE_BOUND(keys, pixels) \
+    (4096u + 64u * (size_t)(keys) + 8u * (size_t)(pixels) + 98304u + 64u)
 
 #ifdef __cplusplus
 }

@@ -675,6 +675,38 @@ static void test_state(void **state)
     conseco_calibrator_free(d);
 }
 
+/* The compile-time bound covers every risk workspace. */
+static void test_risk_workspace_bound(void **state)
+{
+    static const size_t sides[] = {1, 2, 3, 7, 16, 64, 100, 257, 1000};
+    static const size_t depths[] = {0, 1, 2, 33};
+    static const size_t caps[] = {0, 1, 258, 100000};
+    conseco_threshold_params tp;
+    conseco_erosion_params ep;
+    size_t wi, hi, di, ci, k;
+    (void)state;
+    conseco_threshold_params_default(&tp);
+    conseco_erosion_params_default(&ep);
+    for (wi = 0; wi < sizeof sides / sizeof sides[0]; wi++)
+        for (hi = 0; hi < sizeof sides / sizeof sides[0]; hi++)
+            for (di = 0; di < sizeof depths / sizeof depths[0]; di++)
+                for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++)
+                    for (k = 0; k < 2; k++) {
+                        const size_t w = sides[wi], h = sides[hi];
+                        const size_t d = depths[di] == 0 ? 1 : depths[di];
+                        conseco_calibrator_config cfg = risk_config(
+                            k ? conseco_shrinker_erosion(&ep) : conseco_shrinker_threshold(&tp));
+                        size_t got;
+                        cfg.capacity = caps[ci];
+                        cfg.max_width = w;
+                        cfg.max_height = h;
+                        cfg.max_depth = depths[di];
+                        got = conseco_calibrator_workspace_size(&cfg);
+                        assert_true(got > 0);
+                        assert_true(got <= CONSECO_CALIBRATOR_RISK_WORKSPACE_BOUND(caps[ci], w * h * d));
+                    }
+}
+
 /* Allocation failures leave the calibrator as it was. */
 static int fail_after;
 static void *counting_alloc(void *opaque, size_t size)
@@ -817,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_risk_workspace_bound),
         cmocka_unit_test(test_risk_value),
         cmocka_unit_test(test_many_levels),
         cmocka_unit_test(test_loss_curve),

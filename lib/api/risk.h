@@ -64,7 +64,7 @@ typedef struct conseco__image_curve {
 } conseco__image_curve;
 
 /* Bytes of scratch conseco__image_curve_build() needs for n pixels: 8 per
- * pixel plus a table of 20 bytes per slot, min(4096, pow2 >= 2n) slots; 0 on
+ * pixel plus a table of 24 bytes per slot, min(4096, pow2 >= 2n) slots; 0 on
  * overflow. */
 size_t conseco__image_curve_scratch(size_t n);
 
