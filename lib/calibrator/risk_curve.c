@@ -312,15 +312,15 @@ int conseco__risk_curve_check(void (*get)(const void *ctx, size_t j, conseco__cu
                               double lambda_min, double lambda_max)
 {
     conseco__fix sum = {{0, 0, 0}};
-    conseco__curve_key key, first;
-    double prev = 0.0;
+    conseco__curve_key key;
+    double first = lambda_min, prev = 0.0;
     size_t j;
     if ((n == 0) != (m == 0)) return CONSECO_E_CORRUPT;
     for (j = 0; j < m; j++) {
         double k;
         get(ctx, j, &key);
         k = key.lambda;
-        if (j == 0) first = key;
+        if (j == 0) first = k;
         if (k != k || k < lambda_min || k > lambda_max) return CONSECO_E_CORRUPT;
         if (j != 0 && !(prev < k)) return CONSECO_E_CORRUPT;
         prev = k;
@@ -336,6 +336,6 @@ int conseco__risk_curve_check(void (*get)(const void *ctx, size_t j, conseco__cu
         }
         conseco__fix_add(&sum, &key.drop);
     }
-    if (m != 0 && first.lambda != lambda_min) return CONSECO_E_CORRUPT;
+    if (first != lambda_min) return CONSECO_E_CORRUPT;
     return CONSECO_OK;
 }
