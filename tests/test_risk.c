@@ -611,6 +611,13 @@ static void test_state(void **state)
     assert_true(info.tau_outer == 0.0 && info.tau == 0.0);
     assert_int_equal(info.count, 5);
     assert_int_equal(info.kind, CONSECO_KIND_EROSION);
+    /* a 0.2 caller's struct: filled up to count, the newer members untouched */
+    memset(&info, 0xAB, sizeof info);
+    info.struct_size = (uint32_t)(offsetof(conseco_state_info, count) + sizeof(uint64_t));
+    assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
+    assert_int_equal(info.count, 5);
+    assert_int_equal(info.guarantee, 0xABABABABu);
+    info.struct_size = (uint32_t)sizeof info;
     /* every single bit flip is refused */
     for (i = 0; i < size * 8; i += 3) {
         memcpy(copy, buf, size);
