@@ -416,6 +416,47 @@ static void test_loss_curve(void **state)
     }
 }
 
+/* -0 and +0 are one key: the curve (and its saved bytes) does not depend on
+ * which image brought which zero. */
+static void test_signed_zero(void **state)
+{
+    double a[2] = {-0.0, 0.9}, b[2] = {0.0, 0.9};
+    uint8_t ta[2] = {0, 1}, tb[2] = {0, 1};
+    conseco_threshold_params p;
+    conseco_calibrator_config cfg;
+    conseco_calibrator *c1 = NULL, *c2 = NULL;
+    conseco_image ims[2];
+    conseco_mask ms[2];
+    unsigned char s1[1024], s2[1024];
+    size_t n1, n2;
+    double l;
+    (void)state;
+    conseco_threshold_params_default(&p);
+    p.base = -1.0;
+    ims[0] = conseco_image_2d(a, 2, 1, 16, CONSECO_DTYPE_F64);
+    ims[1] = conseco_image_2d(b, 2, 1, 16, CONSECO_DTYPE_F64);
+    ms[0] = conseco_mask_2d(ta, 2, 1, 2);
+    ms[1] = conseco_mask_2d(tb, 2, 1, 2);
+    cfg = risk_config(conseco_shrinker_threshold(&p));
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c1), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c2), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(c1, &ims[0], &ms[0], NULL), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(c1, &ims[1], &ms[1], NULL), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(c2, &ims[1], &ms[1], NULL), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(c2, &ims[0], &ms[0], NULL), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_save(c1, s1, sizeof s1, &n1), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_save(c2, s2, sizeof s2, &n2), CONSECO_OK);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(s1, s2, n1);
+    /* keys: -1 (base), 0, 0.9, 1 (top) */
+    assert_int_equal(n1, 144 + 4 * 32 + 4);
+    /* the FPs at 0 leave after 0: S = 0 from 0.9 on; alpha 0.5, n = 2: 1/3 <= 0.5 */
+    l = lambda_of(c1, 0.5);
+    assert_true(l == 0.9);
+    conseco_calibrator_free(c1);
+    conseco_calibrator_free(c2);
+}
+
 /* Ties of the condition itself: (S + 1) = alpha (n + 1) exactly. */
 static void test_condition_ties(void **state)
 {
@@ -860,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_risk_value),
         cmocka_unit_test(test_many_levels),
         cmocka_unit_test(test_loss_curve),
+        cmocka_unit_test(test_signed_zero),
         cmocka_unit_test(test_threshold_vs_reference),
         cmocka_unit_test(test_erosion_vs_reference),
         cmocka_unit_test(test_validity),

@@ -234,8 +234,7 @@ static double key_of(double v, int integer, double lmax)
 {
     double k = integer ? floor_level(v) : v;
     if (k > lmax) k = lmax;
-    if (k == 0.0) k = 0.0; /* one key for -0 and +0 */
-    return k;
+    return k + 0.0; /* one key for -0 and +0: -0 + 0 is +0 */
 }
 
 /* Form A: every Yhat key, false positives first, each part sorted. */
@@ -423,7 +422,7 @@ int conseco__curve_walk_next(conseco__curve_walk *w, double *key, conseco__fix *
             k = c->lambda_min;
             w->stage = 3;
         }
-        if (k == 0.0) k = 0.0; /* one key for -0 and +0 */
+        k += 0.0; /* one key for -0 and +0: -0 + 0 is +0 */
         consume(w, k);
         if (w->have_last && w->last == k) continue; /* lambda_min or lambda_max again */
         break;

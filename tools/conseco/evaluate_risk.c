@@ -79,7 +79,7 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     size_t scratch_size = 0;
     conseco_shrinker sh[2];
     cli_progress pg;
-    int rc, st = CONSECO_OK;
+    int rc, st;
     const char *what = "risk";
 
     memset(out, 0, sizeof *out);
