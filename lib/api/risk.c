@@ -96,7 +96,7 @@ static void big_zero(uint32_t *x)
 
 static void big_from_fix(uint32_t *x, const conseco__fix *f)
 {
-    unsigned i;
+    size_t i;
     big_zero(x);
     for (i = 0; i < 3u; i++) {
         x[2u * i] = (uint32_t)(f->w[i] & 0xFFFFFFFFu);
@@ -481,9 +481,10 @@ int conseco_loss_curve(const conseco_shrinker *shrinker, const conseco_image *pr
     while (conseco__curve_walk_next(&w, &k, &drop)) m++;
     *count = m;
     if (m > capacity) return CONSECO_E_BUFFER_TOO_SMALL;
+    if (lambdas == NULL || losses == NULL) return CONSECO_E_NULL; /* m >= 1 always */
     /* the walk runs from the largest key down: fill from the end */
     conseco__curve_walk_start(&curve, &w);
-    while (conseco__curve_walk_next(&w, &k, &drop)) {
+    while (m != 0 && conseco__curve_walk_next(&w, &k, &drop)) {
         m--;
         lambdas[m] = k;
         losses[m] = w.loss;

@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One image's loss curve: a one-image risk calibrator. */
+typedef struct curve_slot {
+    conseco_calibrator *cal;
+} curve_slot;
+
 /* Metrics of one image at the lambdas asked so far (few distinct per run). */
 typedef struct memo {
     double *lambda;
@@ -71,7 +76,7 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
                       cli_risk_result *out)
 {
     const size_t S = (size_t)cfg->splits;
-    conseco_calibrator **one = NULL; /* [method 0/1][image]: one-image curves */
+    curve_slot *one = NULL;          /* [method 0/1][image]: one-image curves */
     memo *memos = NULL;              /* [method 0..2][image] */
     double *series = NULL;           /* [method][metric 3][split] */
     size_t *perm = NULL, n_cal = 0, n_test, i, s, k, j, done = 0;
@@ -91,9 +96,9 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     out->n_test = n_test;
     sh[0] = conseco_shrinker_threshold(&cfg->shrinkers->threshold);
     sh[1] = conseco_shrinker_erosion(&cfg->shrinkers->erosion);
-    one = (conseco_calibrator **)calloc(2 * n, sizeof *one);
+    one = (curve_slot *)calloc(2 * n, sizeof *one);
     memos = (memo *)calloc(3 * n, sizeof *memos);
-    series = (double *)calloc(3 * 3 * S, sizeof *series);
+    series = (double *)calloc((size_t)9 * S, sizeof *series);
     perm = (size_t *)malloc(n * sizeof *perm);
     if (!one || !memos || !series || !perm) rc = cli_fail_nomem();
 
@@ -106,8 +111,9 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
             cc.shrinker = sh[k];
             cc.guarantee = CONSECO_GUARANTEE_RISK;
             cc.capacity = 0;
-            st = conseco_calibrator_create(&cc, NULL, &one[k * n + i]);
-            if (st == CONSECO_OK) st = conseco_calibrator_add(one[k * n + i], &preds[i], &truths[i], NULL);
+            st = conseco_calibrator_create(&cc, NULL, &one[k * n + i].cal);
+            if (st == CONSECO_OK)
+                st = conseco_calibrator_add(one[k * n + i].cal, &preds[i], &truths[i], NULL);
             if (st != CONSECO_OK) rc = cli_fail_status(st, names ? names[i] : "image");
             cli_progress_step(&pg, ++done);
         }
@@ -129,7 +135,7 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
                 cc.capacity = 0;
                 st = conseco_calibrator_create(&cc, NULL, &cal);
                 for (j = 0; st == CONSECO_OK && j < n_cal; j++)
-                    st = conseco_calibrator_merge(cal, one[sk * n + perm[j]]);
+                    st = conseco_calibrator_merge(cal, one[sk * n + perm[j]].cal);
                 if (st == CONSECO_OK) st = conseco_calibrator_lambda_hat(cal, cfg->alpha, &lambda, NULL);
                 conseco_calibrator_free(cal);
                 if (st != CONSECO_OK) {
@@ -161,7 +167,7 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
             stat_of(series + (k * 3 + 2) * S, S, &out->rows[k].atp);
         }
     if (one != NULL)
-        for (i = 0; i < 2 * n; i++) conseco_calibrator_free(one[i]);
+        for (i = 0; i < 2 * n; i++) conseco_calibrator_free(one[i].cal);
     if (memos != NULL)
         for (i = 0; i < 3 * n; i++) {
             free(memos[i].lambda);
