@@ -131,6 +131,34 @@ static conseco_shrinker_vtable thr_custom_vtable(const conseco_threshold_params 
     return vt;
 }
 
+static int ero_levels(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    return conseco_erosion_vtable()->levels(user, pred, levels, count);
+}
+
+static int failing_levels(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    (void)user;
+    (void)pred;
+    (void)levels;
+    (void)count;
+    return 7;
+}
+
+static conseco_shrinker_vtable ero_custom_vtable(void)
+{
+    conseco_shrinker_vtable vt;
+    memset(&vt, 0, sizeof vt);
+    vt.struct_size = (uint32_t)sizeof vt;
+    vt.version = CONSECO_SHRINKER_VERSION;
+    vt.name = "ero-levels";
+    vt.domain = CONSECO_DOMAIN_INTEGER;
+    vt.lambda_min = 0.0;
+    vt.lambda_max = INFINITY;
+    vt.levels = ero_levels;
+    return vt;
+}
+
 /* -------------------------------------------------------------- helpers */
 static conseco_calibrator_config risk_config(conseco_shrinker sh)
 {
@@ -281,6 +309,14 @@ static void test_erosion_vs_reference(void **state)
         rset_make(&r, &s, it % 3 == 0, p.base);
         expect = ref_risk_lambda_erosion(&p, s.preds, s.truths, s.n, aq->num, aq->den);
         check_all_paths(&r, conseco_shrinker_erosion(&p), &s, expect, alpha);
+        /* a custom integer-domain shrinker with the same levels */
+        if (it % 4 == 0) {
+            conseco_shrinker_vtable vt = ero_custom_vtable();
+            conseco_shrinker sh;
+            sh.vtable = &vt;
+            sh.user = &p;
+            check_all_paths(&r, sh, &s, expect, alpha);
+        }
         rset_free(&s);
     }
     printf("erosion: %zu +inf, %zu lambda_min, %zu inside\n", seen_inf, seen_min, seen_inside);
@@ -576,6 +612,16 @@ static void test_bad_input(void **state)
     cfg.shrinker.vtable = &vt;
     cfg.shrinker.user = &p;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &q), CONSECO_E_UNSUPPORTED);
+    /* a failing levels callback: CONSECO_E_CALLBACK, nothing added */
+    vt = thr_custom_vtable(&p);
+    vt.levels = failing_levels;
+    cfg.shrinker.vtable = &vt;
+    cfg.shrinker.user = &p;
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &q), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(q, &im, &tr, NULL), CONSECO_E_CALLBACK);
+    assert_int_equal(conseco_calibrator_add_batch(q, &im, &tr, 1, 1, NULL), CONSECO_E_CALLBACK);
+    assert_int_equal(conseco_calibrator_count(q), 0);
+    conseco_calibrator_free(q);
     /* risk and quantile do not mix */
     cfg = risk_config(conseco_shrinker_threshold(&p));
     cfg.guarantee = CONSECO_GUARANTEE_QUANTILE;
