@@ -248,8 +248,7 @@ static int static_layout(const conseco_calibrator_config *cfg, conseco__shrinker
     if (cfg->guarantee != CONSECO_GUARANTEE_RISK &&
         !conseco__mul_size(cfg->capacity, sizeof(double), &scores))
         return CONSECO_E_OVERFLOW;
-    if (
-        !conseco__add_size(OBJECT_BYTES, scores, total) ||
+    if (!conseco__add_size(OBJECT_BYTES, scores, total) ||
         !conseco__add_size(*total, *scratch, total))
         return CONSECO_E_OVERFLOW;
     return CONSECO_OK;
