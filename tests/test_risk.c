@@ -331,38 +331,36 @@ static void test_many_levels(void **state)
     tu_rng r = {0x1a26e};
     int it;
     (void)state;
-    for (it = 0; it < 6; it++) {
+    for (it = 0; it < 8; it++) {
         conseco_threshold_params p;
         rset s;
-        size_t i, q;
+        size_t q;
         const alpha_q *aq = &alphas[tu_range(&r, 0, 5)];
         const double alpha = (double)aq->num / (double)aq->den;
+        /* image 0: 48 x 48 = 2304 pixels, all in Yhat, (nearly) all distinct */
+        const size_t w = 48, h = 48;
         conseco_threshold_params_default(&p);
         rset_make(&r, &s, 0, p.base);
-        for (i = 0; i < s.n && i < 3; i++) {
-            const size_t w = 90, h = 70 + i;
-            const int f = (it + (int)i) % 2 == 0;
-            free(s.pbuf[i]);
-            free(s.tbuf[i]);
-            s.tbuf[i] = malloc(w * h);
-            for (q = 0; q < w * h; q++) s.tbuf[i][q] = tu_range(&r, 0, 2) == 0;
-            if (f) {
-                double *m = malloc(w * h * 8);
-                for (q = 0; q < w * h; q++) m[q] = tu_uniform(&r);
-                if (it % 3 == 0) m[0] = m[1] = m[2] = 0.75; /* ties too */
-                s.pbuf[i] = m;
-                s.preds[i] = conseco_image_2d(m, w, h, w * 8, CONSECO_DTYPE_F64);
-            } else {
-                uint16_t *m = malloc(w * h * 2);
-                for (q = 0; q < w * h; q++) m[q] = (uint16_t)tu_range(&r, 0, 65535);
-                s.pbuf[i] = m;
-                s.preds[i] = conseco_image_2d(m, w, h, w * 2, CONSECO_DTYPE_U16);
-            }
-            s.truths[i] = conseco_mask_2d(s.tbuf[i], w, h, w);
-            s.pixels += w * h;
-            if (w > s.maxw) s.maxw = w;
-            if (h > s.maxh) s.maxh = h;
+        free(s.pbuf[0]);
+        free(s.tbuf[0]);
+        s.tbuf[0] = malloc(w * h);
+        for (q = 0; q < w * h; q++) s.tbuf[0][q] = tu_range(&r, 0, 2) == 0;
+        if (it % 2 == 0) {
+            double *m = malloc(w * h * 8);
+            for (q = 0; q < w * h; q++) m[q] = 0.5 + 0.5 * tu_uniform(&r);
+            if (it % 4 == 0) m[0] = m[1] = m[2] = 0.75; /* ties too */
+            s.pbuf[0] = m;
+            s.preds[0] = conseco_image_2d(m, w, h, w * 8, CONSECO_DTYPE_F64);
+        } else {
+            uint16_t *m = malloc(w * h * 2);
+            for (q = 0; q < w * h; q++) m[q] = (uint16_t)tu_range(&r, 32768, 65535);
+            s.pbuf[0] = m;
+            s.preds[0] = conseco_image_2d(m, w, h, w * 2, CONSECO_DTYPE_U16);
         }
+        s.truths[0] = conseco_mask_2d(s.tbuf[0], w, h, w);
+        s.pixels += w * h;
+        if (w > s.maxw) s.maxw = w;
+        if (h > s.maxh) s.maxh = h;
         check_all_paths(&r, conseco_shrinker_threshold(&p), &s,
                         ref_risk_lambda_threshold(&p, s.preds, s.truths, s.n, aq->num, aq->den),
                         alpha);
