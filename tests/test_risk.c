@@ -207,8 +207,19 @@ static void check_all_paths(tu_rng *r, conseco_shrinker sh, const rset *s, doubl
     }
     /* batch */
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &b), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_add_batch(b, s->preds, s->truths, s->n, 2, losses),
+    assert_int_equal(conseco_calibrator_add_batch(b, s->preds, s->truths, s->n,
+                                                  (unsigned)tu_range(r, 1, 5), losses),
                      CONSECO_OK);
+    for (i = 0; i < s->n; i++) {
+        /* the loss at lambda_min, as add() reports it */
+        double one_loss = -1.0;
+        conseco_calibrator *t = NULL;
+        assert_int_equal(conseco_calibrator_create(&cfg, NULL, &t), CONSECO_OK);
+        assert_int_equal(conseco_calibrator_add(t, &s->preds[i], &s->truths[i], &one_loss),
+                         CONSECO_OK);
+        assert_true(same(one_loss, losses[i]));
+        conseco_calibrator_free(t);
+    }
     assert_true(same(lambda_of(b, alpha), expect));
     /* split and merged (the second part first) */
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &m1), CONSECO_OK);
@@ -618,6 +629,13 @@ static void test_bad_input(void **state)
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &q), CONSECO_OK);
     assert_int_equal(conseco_calibrator_add(q, &im, &tr, NULL), CONSECO_E_CALLBACK);
     assert_int_equal(conseco_calibrator_add_batch(q, &im, &tr, 1, 1, NULL), CONSECO_E_CALLBACK);
+    {
+        conseco_image ims2[3] = {im, im, im};
+        conseco_mask trs2[3] = {tr, tr, tr};
+        double lo[3] = {-1, -1, -1};
+        assert_int_equal(conseco_calibrator_add_batch(q, ims2, trs2, 3, 3, lo), CONSECO_E_CALLBACK);
+        assert_true(lo[0] == -1 && lo[1] == -1 && lo[2] == -1); /* untouched on error */
+    }
     assert_int_equal(conseco_calibrator_count(q), 0);
     conseco_calibrator_free(q);
     /* risk and quantile do not mix */
@@ -835,7 +853,8 @@ static void test_allocation_failures(void **state)
         assert_int_equal(conseco_calibrator_add(c, &s.preds[0], &s.truths[0], NULL), CONSECO_OK);
         before = lambda_of(c, 0.5);
         fail_after = k;
-        rc = conseco_calibrator_add_batch(c, s.preds + 1, s.truths + 1, s.n - 1, 1, NULL);
+        rc = conseco_calibrator_add_batch(c, s.preds + 1, s.truths + 1, s.n - 1,
+                                          k % 2 ? 3u : 1u, NULL);
         fail_after = 1000;
         after = lambda_of(c, 0.5);
         if (rc != CONSECO_OK) {

@@ -60,6 +60,16 @@ int conseco__risk_add(conseco_calibrator *c, const conseco_image *pred,
 int conseco__risk_add_batch(conseco_calibrator *c, const conseco_image *preds,
                             const conseco_mask *truths, size_t count, double *loss_out);
 int conseco__risk_merge(conseco_calibrator *dst, const conseco_calibrator *src);
+/* The checks conseco_calibrator_add() makes of a pair (n: its pixel count). */
+int conseco__risk_check_pair(const conseco_calibrator *c, const conseco_image *pred,
+                             const conseco_mask *truth, size_t *n);
+/* Threaded batches (batch.c): copy the curve into the spare; merge one
+ * image's curve into the spare (*nspare keys, updated); swap it in and count
+ * the images. Not thread-safe: the caller serialises them. */
+int conseco__risk_spare_begin(conseco_calibrator *c);
+int conseco__risk_spare_merge(conseco_calibrator *c, const conseco__image_curve *curve,
+                              size_t *nspare);
+void conseco__risk_commit(conseco_calibrator *c, size_t nspare, size_t images);
 int conseco__risk_lambda_hat(const conseco_calibrator *c, double alpha, double *lambda_hat);
 /* Checks a saved curve (keys strictly ascending within the range, integral on
  * the integer domain, summed loss at most n): CONSECO_OK or CONSECO_E_CORRUPT. */

@@ -146,8 +146,8 @@ static int curve_scratch(conseco_calibrator *c, size_t n)
 }
 
 /* The checks of conseco_calibrator_add(), in its order. */
-static int check_pair(const conseco_calibrator *c, const conseco_image *pred,
-                      const conseco_mask *truth, size_t *n)
+int conseco__risk_check_pair(const conseco_calibrator *c, const conseco_image *pred,
+                             const conseco_mask *truth, size_t *n)
 {
     size_t n_truth;
     int rc;
@@ -173,7 +173,7 @@ static int add_one(conseco_calibrator *c, const conseco__curve_key *base_in, siz
     size_t n, u;
     int rc;
     const int in_place = base_in == c->spare;
-    if ((rc = check_pair(c, pred, truth, &n)) != CONSECO_OK) return rc;
+    if ((rc = conseco__risk_check_pair(c, pred, truth, &n)) != CONSECO_OK) return rc;
     if ((rc = curve_scratch(c, n)) != CONSECO_OK) return rc;
     rc = conseco__image_curve_build(&c->sh, pred, truth, c->scratch, c->scratch_size, &curve);
     if (rc != CONSECO_OK) return rc;
@@ -191,7 +191,37 @@ static int add_one(conseco_calibrator *c, const conseco__curve_key *base_in, siz
     return CONSECO_OK;
 }
 
+/* Batches on threads (batch.c): the committed curve copied into the spare,
+ * then each image merged into the spare in place. */
+int conseco__risk_spare_begin(conseco_calibrator *c)
+{
+    int rc = conseco__risk_reserve(c, c->nkeys, 0);
+    if (rc != CONSECO_OK) return rc;
+    if (c->nkeys != 0) CONSECO_memcpy(c->spare, c->keys, c->nkeys * sizeof *c->spare);
+    return CONSECO_OK;
+}
+
+int conseco__risk_spare_merge(conseco_calibrator *c, const conseco__image_curve *curve,
+                              size_t *nspare)
+{
+    desc_source s;
+    size_t u;
+    int rc;
+    source_image(&s, curve);
+    u = union_size(c->spare, *nspare, &s);
+    if ((rc = conseco__risk_reserve(c, u, *nspare)) != CONSECO_OK) return rc;
+    source_image(&s, curve);
+    merge_down(c->spare, *nspare, &s, c->spare, u);
+    *nspare = u;
+    return CONSECO_OK;
+}
+
 static void commit(conseco_calibrator *c, size_t nspare, size_t images)
+{
+    conseco__risk_commit(c, nspare, images);
+}
+
+void conseco__risk_commit(conseco_calibrator *c, size_t nspare, size_t images)
 {
     conseco__curve_key *t = c->keys;
     c->keys = c->spare;
@@ -222,7 +252,7 @@ int conseco__risk_add_batch(conseco_calibrator *c, const conseco_image *preds,
     if (!conseco__add_size(c->count, count, &total)) return CONSECO_E_OVERFLOW;
     /* the views first, so the lowest failing index is reported */
     for (i = 0; i < count; i++)
-        if ((rc = check_pair(c, &preds[i], &truths[i], &n)) != CONSECO_OK) return rc;
+        if ((rc = conseco__risk_check_pair(c, &preds[i], &truths[i], &n)) != CONSECO_OK) return rc;
     for (i = 0; i < count; i++) {
         double loss;
         if (i == 0)
