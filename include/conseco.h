@@ -543,8 +543,10 @@ CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const con
  * (firmware, freestanding), score in the calling thread only. The views and
  * the calibrator must not be modified by other threads during the call.
  * @param scores_out optional: receives the `count` scores in input order.
- * Risk calibrators add the pairs' curves in the calling thread, all or
- * nothing as well; scores_out, if given, receives each pair's loss at lambda_min.
+ * Risk calibrators add the pairs' curves, all or nothing as well (dynamic
+ * ones build the curves on the threads and merge them one at a time, so the
+ * allocator is never called concurrently; static ones in the calling thread);
+ * scores_out, if given, receives each pair's loss at lambda_min.
  */
 CONSECO_API int conseco_calibrator_add_batch(conseco_calibrator *calibrator,
                                              const conseco_image *preds,
