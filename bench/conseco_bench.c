@@ -150,7 +150,8 @@ static void make_deep(dataset *d, size_t n, size_t side, double margin_lo, doubl
 typedef struct ctx {
     conseco_threshold_params thr;
     conseco_erosion_params ero;
-    conseco_shrinker thr_sh, ero_sh;
+    conseco_smooth_params smo;
+    conseco_shrinker thr_sh, ero_sh, smo_sh;
     void *scratch;
     size_t scratch_size;
     uint8_t *work8;    /* literal erosion work */
@@ -179,6 +180,17 @@ static double ours_threshold(ctx *c, const bench_pair *p)
     int rc = conseco_score(&c->thr_sh, &p->pred, &p->truth, TAU, c->scratch, c->scratch_size, &s);
     if (rc != CONSECO_OK) {
         fprintf(stderr, "conseco_bench: conseco_score(threshold): %s\n", conseco_strerror(rc));
+        exit(2);
+    }
+    return s;
+}
+
+static double ours_smooth(ctx *c, const bench_pair *p)
+{
+    double s = -1.0;
+    int rc = conseco_score(&c->smo_sh, &p->pred, &p->truth, TAU, c->scratch, c->scratch_size, &s);
+    if (rc != CONSECO_OK) {
+        fprintf(stderr, "conseco_bench: conseco_score(smooth): %s\n", conseco_strerror(rc));
         exit(2);
     }
     return s;
@@ -237,15 +249,19 @@ static double m_opencv_apply(ctx *c, const bench_pair *p)
 static void ctx_init(ctx *c, const dataset *d)
 {
     const size_t n = d->max_w * d->max_h;
-    size_t s1, s2;
+    size_t s1, s2, s3;
     memset(c, 0, sizeof *c);
     conseco_threshold_params_default(&c->thr);
     conseco_erosion_params_default(&c->ero);
+    conseco_smooth_params_default(&c->smo); /* Gaussian, sigma 1 pixel */
     c->thr_sh = conseco_shrinker_threshold(&c->thr);
     c->ero_sh = conseco_shrinker_erosion(&c->ero);
+    c->smo_sh = conseco_shrinker_smooth(&c->smo);
     s1 = conseco_scratch_size(&c->thr_sh, d->max_w, d->max_h, 1);
     s2 = conseco_scratch_size(&c->ero_sh, d->max_w, d->max_h, 1);
+    s3 = conseco_scratch_size(&c->smo_sh, d->max_w, d->max_h, 1);
     c->scratch_size = s1 > s2 ? s1 : s2;
+    if (s3 > c->scratch_size) c->scratch_size = s3;
     c->scratch = bench_alloc(c->scratch_size);
     c->work8 = bench_alloc(literal_erosion_work_size(n));
     c->workd = bench_alloc((n + 2) * sizeof(double));
@@ -385,6 +401,23 @@ static void threshold_rows(ctx *c, const dataset *d, const rep_counts *rp)
     snprintf(r->note, sizeof r->note, "ours = %.2fx the floor", ours / r->vs_s);
     free(mine);
     free(theirs);
+}
+
+/* The smooth shrinker (Gaussian, sigma 1 pixel) against our plain threshold
+ * score on the same maps, timed in the same run: the ratio is threshold time
+ * over smooth time (below 1: smooth is slower). Different families: the
+ * answers are not compared (test_smooth checks smooth against its literal
+ * reference). */
+static void smooth_rows(ctx *c, const dataset *d, const rep_counts *rp)
+{
+    double ours, thr;
+    row *r;
+    ours = time_method(c, ours_smooth, d->pairs, d->n, rp->fast, 1, NULL);
+    thr = time_method(c, ours_threshold, d->pairs, d->n, rp->fast, 1, NULL);
+    r = add_row("smooth_score", d->size, "threshold_ours", d->n);
+    set_times(r, ours, thr);
+    snprintf(r->note, sizeof r->note, "smooth = %.2fx our threshold score (sigma 1 px)",
+             ours / thr);
 }
 
 /* lambda_hat of the set's erosion scores at alpha; the largest finite score
@@ -603,7 +636,8 @@ static void target(const char *what, const char *task, const char *size, const c
     }
     if (floor_row) {
         const double multiple = 1.0 / r->ratio;
-        printf("- %s: %.2fx the floor (target <= %.0fx): %s\n", what, multiple, want,
+        printf("- %s: %.2fx %s (target <= %.0fx): %s\n", what, multiple,
+               floor_row == 2 ? "our threshold" : "the floor", want,
                multiple <= want ? "MET" : "NOT MET");
     } else {
         printf("- %s: %.2fx (target >= %.1fx): %s\n", what, r->ratio, want,
@@ -630,6 +664,8 @@ static void print_targets(void)
            "sort_scan", 5.0, 0);
     target("threshold score vs read floor, 2048x2048-deep", "threshold_score", "2048x2048-deep",
            "read_floor", 3.0, 1);
+    target("smooth score (sigma 1) vs our threshold score, 2048x2048-deep", "smooth_score",
+           "2048x2048-deep", "threshold_ours", 3.0, 2);
     target("batch calibration, 2 threads vs 1, n=250", "batch", "352x352 n=250", "one_thread", 1.7, 0);
     target("batch calibration, 2 threads vs 1, n=10000", "batch", "352x352 n=10000", "one_thread",
            1.7, 0);
@@ -638,18 +674,23 @@ static void print_targets(void)
 static void print_memory(void)
 {
     static const size_t sides[] = {352, 2048};
-    static const char *names[] = {"threshold", "erosion cross", "erosion square", "erosion disk"};
+    static const char *names[] = {"threshold", "erosion cross", "erosion square", "erosion disk",
+                                  "smooth"};
     size_t si;
     int k;
     printf("\nScratch per image (conseco_scratch_size / pixels):\n");
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < 5; k++) {
         conseco_threshold_params tp;
         conseco_erosion_params ep;
+        conseco_smooth_params mp;
         conseco_shrinker sh;
         conseco_threshold_params_default(&tp);
         conseco_erosion_params_default(&ep);
+        conseco_smooth_params_default(&mp);
         ep.element = (uint32_t)k;
-        sh = k == 0 ? conseco_shrinker_threshold(&tp) : conseco_shrinker_erosion(&ep);
+        sh = k == 0   ? conseco_shrinker_threshold(&tp)
+             : k == 4 ? conseco_shrinker_smooth(&mp)
+                      : conseco_shrinker_erosion(&ep);
         printf("- %s:", names[k]);
         for (si = 0; si < 2; si++) {
             const size_t px = sides[si] * sides[si];
@@ -744,6 +785,8 @@ static void run_dataset(const dataset *d, const rep_counts *rp, double *erosion_
     erosion_rows(&c, d, rp, erosion_scores);
     progress("threshold score", d->size);
     threshold_rows(&c, d, rp);
+    progress("smooth score", d->size);
+    smooth_rows(&c, d, rp);
     progress("apply", d->size);
     apply_rows(&c, d, rp, erosion_scores);
     /* risk adds: float maps keep every distinct level (many keys), so the

@@ -43,6 +43,7 @@ static const conseco_shrinker_vtable prior_vtable = {
     CONSECO_DOMAIN_REAL, 0,
     0.0, 1.0,             /* lambda ranges over [0, 1]; lambda = 0 keeps the whole prediction */
     prior_levels, NULL, NULL, NULL,
+    NULL,                 /* no outer family (outer_levels, version 2) */
 };
 
 /* The same stand-in model as embed_minimal.c: an over-segmenting blob. */

@@ -138,7 +138,8 @@ typedef enum conseco_status {
     CONSECO_E_FULL = -25,             /**< a static calibrator reached its capacity */
     CONSECO_E_UNSUPPORTED = -26,      /**< feature compiled out or not available for this input */
     CONSECO_E_TOO_LARGE = -27,        /**< input larger than the static workspace allows */
-    CONSECO_E_BAD_SPACING = -28       /**< an image spacing is NaN, infinite or negative */
+    CONSECO_E_BAD_SPACING = -28,      /**< an image spacing is NaN, infinite or negative */
+    CONSECO_E_BAD_BOTTOM = -29        /**< threshold lowering's bottom is not finite or above base */
 } conseco_status;
 
 /**
@@ -230,7 +231,7 @@ typedef enum conseco_domain {
 } conseco_domain;
 
 /** Version of conseco_shrinker_vtable this header describes. */
-#define CONSECO_SHRINKER_VERSION 1u
+#define CONSECO_SHRINKER_VERSION 2u
 
 /**
  * A nested shrinker: for a prediction X it defines inner sets I_lambda(X),
@@ -238,7 +239,8 @@ typedef enum conseco_domain {
  *
  * Versioning: set struct_size = sizeof(conseco_shrinker_vtable) and
  * version = CONSECO_SHRINKER_VERSION. Version N declares which members exist
- * (version 1: levels, apply, breakpoints, destroy); members are only ever
+ * (version 1: levels, apply, breakpoints, destroy; version 2: outer_levels);
+ * members are only ever
  * appended, under a new version. Accepted: 1 <= version <=
  * CONSECO_SHRINKER_VERSION and struct_size at least the end of the members
  * of that version. The library copies min(struct_size, its own sizeof) bytes
@@ -256,6 +258,13 @@ typedef enum conseco_domain {
  *    then searches lambda itself: doubling then bisection on the integer
  *    domain; on the real domain over the breakpoints returned by
  *    `breakpoints` (required with apply on the real domain).
+ * Optionally (version 2) an outer family for the OUTER and BAND sides
+ * (experimental conseco_side_* functions, docs/DESIGN.md 5.2):
+ *  - outer_levels: for every pixel p, the level M(p) such that
+ *    p in O_mu  <=>  M(p) <= mu, non-decreasing sets with O_lambda_min = Yhat:
+ *    pixels of Yhat get lambda_min or less (-INFINITY is fine), the others
+ *    more; +INFINITY means "never added". Same domain and range as the inner
+ *    family (a band uses one lambda for both). A band also needs `levels`.
  * Callbacks return CONSECO_OK or any nonzero value; nonzero surfaces to the
  * caller as CONSECO_E_CALLBACK. Dense outputs hold width*height*depth
  * elements, x fastest. Callbacks must be reentrant: conseco_calibrator_add_batch()
@@ -278,6 +287,9 @@ typedef struct conseco_shrinker_vtable {
                        size_t *count);
     /** Called by conseco_calibrator_free() on `user` when the calibrator owns it; may be NULL. */
     void (*destroy)(void *user);
+    /* version 2 */
+    /** Outer levels (see above); NULL: no outer family (CONSECO_E_UNSUPPORTED for OUTER/BAND). */
+    int (*outer_levels)(void *user, const conseco_image *pred, double *levels, size_t count);
 } conseco_shrinker_vtable;
 
 /** A shrinker instance: a vtable and the user pointer passed to its callbacks. */
@@ -290,7 +302,13 @@ typedef struct conseco_shrinker {
 typedef enum conseco_element {
     CONSECO_ELEMENT_CROSS = 1,  /**< 4-connectivity; lambda erosions = L1 distance */
     CONSECO_ELEMENT_SQUARE = 2, /**< 8-connectivity; lambda erosions = L-infinity distance */
-    CONSECO_ELEMENT_DISK = 3    /**< one erosion by the Euclidean disk of radius lambda */
+    CONSECO_ELEMENT_DISK = 3,   /**< one erosion by the Euclidean disk of radius lambda */
+    /** Ball in millimetres ("ball-mm"): I_lambda = {p in Yhat : d_mm(p) > lambda}, lambda
+     * real >= 0, d_mm(p) the double nearest to the exact Euclidean distance (using the
+     * image spacing) from p's centre to the nearest voxel centre outside Yhat; the
+     * shrinker's domain is then real. Spacings in [2^-256, 2^256] mm, else
+     * CONSECO_E_BAD_SPACING; box sides below 2^25 (docs/DESIGN.md 5.1). */
+    CONSECO_ELEMENT_BALL_MM = 4
 } conseco_element;
 
 /** What the erosion sees outside the image. */
@@ -321,17 +339,59 @@ typedef struct conseco_erosion_params {
     double base;      /**< default 0.5; threshold that makes Yhat from the score map */
 } conseco_erosion_params;
 
+/** What the smooth shrinker does to the score map before thresholding it. */
+typedef enum conseco_smooth_filter {
+    CONSECO_SMOOTH_GAUSS = 1, /**< separable Gaussian blur of width sigma (the default) */
+    CONSECO_SMOOTH_MIN = 2    /**< grey erosion (min filter) by element of radius `radius` */
+} conseco_smooth_filter;
+
+/** Units of the smooth shrinker's sigma. */
+typedef enum conseco_units {
+    CONSECO_UNITS_PIXELS = 1, /**< pixels (voxels) along every axis (the default) */
+    CONSECO_UNITS_MM = 2      /**< millimetres: sigma / spacing[axis] pixels along each axis */
+} conseco_units;
+
+/** Largest sigma of the smooth shrinker along any axis, in pixels (the kernel is 4 sigma wide). */
+#define CONSECO_SMOOTH_SIGMA_MAX 16.0
+/** Largest radius of the smooth shrinker's min filter, in pixels. */
+#define CONSECO_SMOOTH_RADIUS_MAX 32u
+
+/**
+ * Smooth shrinker (docs/DESIGN.md "Smooth shrinker"): Yhat = {s >= base} from
+ * the raw scores; levels L = G_sigma * s (separable Gaussian over the whole
+ * map, truncated at 4 sigma, edge pixels replicated; axes of length 1 are not
+ * blurred) or L = the minimum of s over the element of radius `radius`
+ * (filter MIN); I_lambda = Yhat and {L >= lambda}, lambda real. Every member
+ * is checked whatever the filter: sigma finite in (0, CONSECO_SMOOTH_SIGMA_MAX]
+ * (in mm: sigma / spacing must not exceed it on an axis that is blurred, else
+ * CONSECO_E_BAD_SHRINKER when the image is seen), units PIXELS or MM, element
+ * CROSS, SQUARE or DISK, 1 <= radius <= CONSECO_SMOOTH_RADIUS_MAX.
+ */
+typedef struct conseco_smooth_params {
+    uint32_t struct_size; /**< sizeof(conseco_smooth_params) */
+    uint32_t reserved;    /**< must be 0 */
+    double base;          /**< default 0.5; Yhat = {s >= base}, finite */
+    double sigma;         /**< default 1.0 (GAUSS) */
+    uint32_t filter;      /**< conseco_smooth_filter, default GAUSS */
+    uint32_t element;     /**< conseco_element (MIN), default CROSS */
+    uint32_t radius;      /**< MIN: radius in pixels, default 1 */
+    uint32_t units;       /**< conseco_units of sigma, default PIXELS */
+} conseco_smooth_params;
+
 /** Sets struct_size and the defaults; call before setting fields. */
 CONSECO_API void conseco_threshold_params_default(conseco_threshold_params *params);
 CONSECO_API void conseco_erosion_params_default(conseco_erosion_params *params);
+CONSECO_API void conseco_smooth_params_default(conseco_smooth_params *params);
 
 /** The built-in vtables; `user` must point to the matching params struct. */
 CONSECO_API const conseco_shrinker_vtable *conseco_threshold_vtable(void);
 CONSECO_API const conseco_shrinker_vtable *conseco_erosion_vtable(void);
+CONSECO_API const conseco_shrinker_vtable *conseco_smooth_vtable(void);
 
 /** Convenience: {conseco_threshold_vtable(), params}. params must outlive the use. */
 CONSECO_API conseco_shrinker conseco_shrinker_threshold(conseco_threshold_params *params);
 CONSECO_API conseco_shrinker conseco_shrinker_erosion(conseco_erosion_params *params);
+CONSECO_API conseco_shrinker conseco_shrinker_smooth(conseco_smooth_params *params);
 
 /** Checks a shrinker: vtable size/version/reserved/name/domain/range, callbacks, built-in params. */
 CONSECO_API int conseco_shrinker_validate(const conseco_shrinker *shrinker);
@@ -448,22 +508,6 @@ typedef struct conseco_allocator {
     void *opaque;
 } conseco_allocator;
 
-/** Which set a calibrator controls (conseco_calibrator_config.side). */
-typedef enum conseco_side {
-    CONSECO_SIDE_INNER = 0, /**< inner sets I_lambda within Yhat, false positives (default) */
-    CONSECO_SIDE_OUTER = 1, /**< outer sets containing Yhat, false negatives */
-    CONSECO_SIDE_BAND = 2   /**< both at once with one lambda */
-} conseco_side;
-
-/** Which guarantee a calibrator gives (conseco_calibrator_config.guarantee). */
-typedef enum conseco_guarantee {
-    /** P(loss <= tau) >= 1 - alpha: the k-th smallest score (the paper; default) */
-    CONSECO_GUARANTEE_QUANTILE = 0,
-    /** E[loss] <= alpha (conformal risk control, docs/DESIGN.md 5.3): the
-     * calibrator keeps the summed loss curve instead of scores; tau is unused */
-    CONSECO_GUARANTEE_RISK = 1
-} conseco_guarantee;
-
 /** Calibrator settings. Zero-initialise, then set the fields you need. */
 typedef struct conseco_calibrator_config {
     uint32_t struct_size;      /**< sizeof(conseco_calibrator_config) */
@@ -474,12 +518,41 @@ typedef struct conseco_calibrator_config {
     size_t max_width;          /**< static: largest image conseco_calibrator_add() accepts */
     size_t max_height;
     size_t max_depth;          /**< 0 is read as 1 */
-    /* appended in 0.3; a struct_size that ends before them means inner/quantile */
-    uint32_t side;             /**< conseco_side (0 = inner) */
-    uint32_t guarantee;        /**< conseco_guarantee (0 = quantile) */
-    double tau_outer;          /**< band: tolerance of the outer side */
-    double bottom;             /**< outer threshold family: lowest threshold */
+    /* appended after 0.2 (a smaller struct_size reads as inner / quantile) */
+    uint32_t side;             /**< conseco_side; default CONSECO_SIDE_INNER */
+    uint32_t guarantee;        /**< conseco_guarantee; default CONSECO_GUARANTEE_QUANTILE */
+    double tau_outer;          /**< band only: the outer set's FNR tolerance in [0, 1] */
+    double bottom;             /**< outer threshold lowering: lowest threshold (default 0) */
 } conseco_calibrator_config;
+
+/**
+ * Which set a calibration controls (docs/DESIGN.md section 5.2).
+ *  - INNER: I_lambda inside Yhat, false positives (AFP <= tau); the paper.
+ *  - OUTER: O_mu containing Yhat, missed truth (FNR = |Y \ O| / |Y| <= tau).
+ *    Erosion params give dilation by the same element (mu = 0, 1, ...,
+ *    the set never leaves the image); threshold params give threshold
+ *    lowering O_t = {s >= t}, t from base down to `bottom`, whose scores are
+ *    the thresholds t themselves (-INFINITY: none) and lambda_hat the k-th
+ *    LARGEST score (-INFINITY when k > n: the whole image).
+ *  - BAND: one width lambda for both: erosion / dilation by the same element,
+ *    or the threshold offset I = {s >= base + lambda}, O = {s >= base - lambda};
+ *    the joint score is max(inner score at tau, outer score at tau_outer).
+ */
+typedef enum conseco_side {
+    CONSECO_SIDE_INNER = 0,
+    CONSECO_SIDE_OUTER = 1,
+    CONSECO_SIDE_BAND = 2
+} conseco_side;
+
+/** What the calibration guarantees. */
+typedef enum conseco_guarantee {
+    /** P(loss <= tau) >= 1 - alpha: the k-th smallest score (the paper; default) */
+    CONSECO_GUARANTEE_QUANTILE = 0,
+    /** E[loss] <= alpha (conformal risk control, docs/DESIGN.md 5.3): the
+     * calibrator keeps the summed loss curve instead of scores; tau is
+     * unused. Inner side only in this version (outer/band: UNSUPPORTED). */
+    CONSECO_GUARANTEE_RISK = 1
+} conseco_guarantee;
 
 /** The calibrator calls the vtable's destroy(user) when freed. */
 #define CONSECO_CALIBRATOR_OWNS_USER 1u
@@ -572,6 +645,8 @@ CONSECO_API int conseco_calibrator_settings(const conseco_calibrator *calibrator
 /**
  * lambda_hat for this alpha: the k-th smallest stored score, k exact; or
  * +INFINITY when k > n. May reorder the stored scores (O(n) selection).
+ * Outer side with threshold lowering: the scores are thresholds, lambda_hat
+ * is the k-th LARGEST score and -INFINITY when k > n (the whole image).
  * @param k_out optional: receives k (k > n tells that lambda_hat is +INFINITY).
  * Risk calibrators: the smallest candidate lambda of the summed curve with
  * n/(n+1) R(lambda) + 1/(n+1) <= alpha, decided exactly (docs/DESIGN.md 5.3),
@@ -620,7 +695,8 @@ CONSECO_API int conseco_calibrator_load(conseco_calibrator *calibrator, const vo
 typedef enum conseco_shrinker_kind {
     CONSECO_KIND_CUSTOM = 0,
     CONSECO_KIND_THRESHOLD = 1,
-    CONSECO_KIND_EROSION = 2
+    CONSECO_KIND_EROSION = 2,
+    CONSECO_KIND_SMOOTH = 3
 } conseco_shrinker_kind;
 
 /**
@@ -642,10 +718,13 @@ typedef struct conseco_state_info {
     char name[32];      /**< shrinker name, NUL-terminated */
     double tau;
     uint64_t count;     /**< number of scores (risk: number of calibration images) */
-    /* appended in 0.3 (written when struct_size covers them) */
+    /* appended after 0.2 */
+    conseco_smooth_params smooth;       /**< valid when kind = SMOOTH */
+    /* format version 2; version 1 states read as inner / quantile */
     uint32_t side;      /**< conseco_side */
     uint32_t guarantee; /**< conseco_guarantee */
-    double tau_outer;   /**< band only, else 0 */
+    double tau_outer;   /**< band: the outer tolerance; 0 otherwise */
+    double bottom;      /**< outer threshold lowering: its bottom; 0 otherwise */
 } conseco_state_info;
 
 /** Validates a saved state fully (magic, version, length, checksum) and describes it. */
@@ -692,6 +771,103 @@ CONSECO_STATIC_API int conseco_evaluate_lambdas(const conseco_shrinker *shrinker
                                                 const double *lambdas, size_t count, double tau,
                                                 void *scratch, size_t scratch_size,
                                                 conseco_image_metrics *out);
+
+/* ------------------------------------------------------------ sides */
+/**
+ * Side settings of the pure side functions (the calibrator takes the same
+ * values from its config). Set struct_size (conseco_side_params_default()).
+ */
+typedef struct conseco_side_params {
+    uint32_t struct_size; /**< sizeof(conseco_side_params) */
+    uint32_t side;        /**< conseco_side */
+    double tau_outer;     /**< BAND: the outer FNR tolerance in [0, 1] (tau is the inner AFP's) */
+    double bottom;        /**< OUTER with threshold params: lowest threshold, finite, <= base (0) */
+} conseco_side_params;
+
+/** Sets struct_size and the defaults (inner side, tau_outer 0, bottom 0). */
+CONSECO_STATIC_API void conseco_side_params_default(conseco_side_params *params);
+
+/**
+ * Bytes of scratch conseco_side_score(), conseco_side_apply() and
+ * conseco_side_evaluate() need for this shrinker and side.
+ * @return 0 if the arguments are invalid or the size overflows.
+ */
+CONSECO_STATIC_API size_t conseco_side_scratch_size(const conseco_shrinker *shrinker,
+                                                    const conseco_side_params *side,
+                                                    size_t width, size_t height, size_t depth);
+
+/**
+ * Score of one calibration pair for a side. INNER: conseco_score(). OUTER:
+ * tau bounds FNR; dilation: the smallest mu = 0, 1, ... with FNR <= tau
+ * (+INFINITY when Yhat is empty and Y is not); threshold lowering: the
+ * LARGEST t of {base} U {s_p : bottom <= s_p < base} U {bottom} with
+ * FNR <= tau (-INFINITY if none). BAND: the smallest lambda with AFP(I) <= tau
+ * and FNR(O) <= tau_outer (+INFINITY if none). Built-in shrinkers only
+ * (a custom one: CONSECO_E_UNSUPPORTED for OUTER and BAND).
+ */
+CONSECO_STATIC_API int conseco_side_score(const conseco_shrinker *shrinker,
+                                          const conseco_side_params *side,
+                                          const conseco_image *pred, const conseco_mask *truth,
+                                          double tau, void *scratch, size_t scratch_size,
+                                          double *score);
+
+/**
+ * Writes the sets at lambda in one pass; any of the three outputs may be
+ * NULL (not all). OUTER: inner = Yhat, outer = O_lambda (+INFINITY for
+ * dilation or -INFINITY for lowering: the whole image), band = O \ Yhat.
+ * BAND: inner = I_lambda, outer = O_lambda, band = O \ I (+INFINITY: empty
+ * inner, whole-image outer). INNER: inner = I_lambda, band = Yhat \ I; outer
+ * must be NULL (CONSECO_E_INVALID_ARG). lambda below lambda_min reads as lambda_min.
+ */
+CONSECO_STATIC_API int conseco_side_apply(const conseco_shrinker *shrinker,
+                                          const conseco_side_params *side,
+                                          const conseco_image *pred, double lambda,
+                                          void *scratch, size_t scratch_size,
+                                          const conseco_mask_out *inner,
+                                          const conseco_mask_out *outer,
+                                          const conseco_mask_out *band);
+
+/** Per-image metrics of both sides at one lambda. */
+typedef struct conseco_side_metrics {
+    conseco_image_metrics inner; /**< the inner set (OUTER side: Yhat itself) at tau */
+    uint64_t truth;        /**< |Y| */
+    uint64_t outer;        /**< |O| (INNER side: 0, not computed) */
+    uint64_t outer_missed; /**< |Y \ O| */
+    double fnr;            /**< outer_missed / |Y|; 0 when Y is empty */
+    double outer_ratio;    /**< |O| / |Yhat|: 1 when both are empty, +INFINITY when only Yhat is */
+    int outer_valid;       /**< fnr <= the outer tolerance (OUTER: tau; BAND: tau_outer); INNER: 1 */
+    int band_holds;        /**< inner.valid && outer_valid (OUTER: outer_valid) */
+} conseco_side_metrics;
+
+/** Metrics of a side at lambda (tau: AFP for INNER/BAND, FNR for OUTER). */
+CONSECO_STATIC_API int conseco_side_evaluate(const conseco_shrinker *shrinker,
+                                             const conseco_side_params *side,
+                                             const conseco_image *pred,
+                                             const conseco_mask *truth, double lambda,
+                                             double tau, void *scratch, size_t scratch_size,
+                                             conseco_side_metrics *out);
+
+/**
+ * conseco_side_evaluate() at each of count lambdas (any order) on one image:
+ * out[i] is what it gives at lambdas[i]. Dilation and erosion bands build
+ * their level maps once (then O(N + count)); other families evaluate each
+ * lambda in one pass. count = 0 is allowed. On error `out` may be partly written.
+ */
+CONSECO_STATIC_API int conseco_side_evaluate_lambdas(const conseco_shrinker *shrinker,
+                                                     const conseco_side_params *side,
+                                                     const conseco_image *pred,
+                                                     const conseco_mask *truth,
+                                                     const double *lambdas, size_t count,
+                                                     double tau, void *scratch,
+                                                     size_t scratch_size,
+                                                     conseco_side_metrics *out);
+
+/**
+ * The side settings of a calibrator (as normalised from its config: tau_outer
+ * is 0 unless BAND, bottom 0 unless OUTER) and its guarantee; either output may be NULL.
+ */
+CONSECO_STATIC_API int conseco_calibrator_side(const conseco_calibrator *calibrator,
+                                               conseco_side_params *side, uint32_t *guarantee);
 
 /**
  * Bytes of scratch conseco_loss_curve() needs for images of at most these

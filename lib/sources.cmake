@@ -13,10 +13,16 @@ set(CONSECO_FLOOR_COMMON_SOURCES
 
 set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/custom.c
+  ${_conseco_lib}/kinds/custom_outer.c
   ${_conseco_lib}/kinds/distance.c
+  ${_conseco_lib}/kinds/distance_mm.c
   ${_conseco_lib}/kinds/erosion.c
   ${_conseco_lib}/kinds/erosion_apply_cb.c
   ${_conseco_lib}/kinds/erosion_cross2d.c
+  ${_conseco_lib}/kinds/erosion_mm.c
+  ${_conseco_lib}/kinds/smooth.c
+  ${_conseco_lib}/kinds/smooth_levels.c
+  ${_conseco_lib}/kinds/outer.c
   ${_conseco_lib}/kinds/threshold.c
   ${_conseco_lib}/kinds/threshold_fast.c
   ${_conseco_lib}/kinds/vtable.c)
@@ -28,7 +34,8 @@ set(CONSECO_FLOOR_API_SOURCES
   ${_conseco_lib}/api/quantile.c
   ${_conseco_lib}/api/risk.c
   ${_conseco_lib}/api/score.c
-  ${_conseco_lib}/api/shrinker.c)
+  ${_conseco_lib}/api/shrinker.c
+  ${_conseco_lib}/api/sides.c)
 
 set(CONSECO_FLOOR_CALIBRATOR_SOURCES
   ${_conseco_lib}/calibrator/batch.c

@@ -7,9 +7,10 @@
 #        scripts/deps.sh --list     print the package list and exit
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-pkgs=(build-essential cmake pkg-config libcmocka-dev libpng-dev clang python3)
+pkgs=(build-essential cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev clang python3 python3-nibabel)
 if [ -d "$root/python" ]; then
-  pkgs+=(python3-numpy python3-pytest python3-hypothesis python3-dask python3-distributed python3-nibabel)
+  pkgs+=(python3-numpy python3-pytest python3-hypothesis python3-dask python3-distributed python3-nibabel
+        python3-cffi python3-dev python3-venv python3-pip python3-setuptools python3-wheel)
 fi
 if [ "${1:-}" = --list ]; then echo "${pkgs[*]}"; exit 0; fi
 pkgs+=("$@")

@@ -137,7 +137,7 @@ static int ramp_apply(void *user, const conseco_image *pred, double lambda, uint
 
 static const conseco_shrinker_vtable ramp_vt = {
     sizeof(conseco_shrinker_vtable), CONSECO_SHRINKER_VERSION, "ramp", CONSECO_DOMAIN_INTEGER,
-    0, 0.0, 5.0, NULL, ramp_apply, NULL, NULL};
+    0, 0.0, 5.0, NULL, ramp_apply, NULL, NULL, NULL};
 
 static conseco_shrinker shrinker_at(int which)
 {
@@ -408,7 +408,7 @@ static void test_callbacks_from_threads(void **state)
 {
     static const conseco_shrinker_vtable vt = {
         sizeof(conseco_shrinker_vtable), CONSECO_SHRINKER_VERSION, "reentrant",
-        CONSECO_DOMAIN_REAL, 0, 0.0, 10.0, reentrant_levels, NULL, NULL, NULL};
+        CONSECO_DOMAIN_REAL, 0, 0.0, 10.0, reentrant_levels, NULL, NULL, NULL, NULL};
     pairs *p = make_pairs(29, 64);
     counting_alloc ca = {0, 0, 0};
     reentrant_user u;

@@ -208,7 +208,7 @@ static void test_create_rejects_bad_config(void **state)
     cfg = threshold_config(&tp, 0.1);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, NULL), CONSECO_E_NULL);
 
-    /* below the 0.2 layout (which ends with max_depth) */
+    /* below the 0.2 layout (the members after max_depth are optional) */
     cfg.struct_size = (uint32_t)(offsetof(conseco_calibrator_config, max_depth) + sizeof(size_t) - 1);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_INVALID_ARG);
     cfg.struct_size = 0;
@@ -832,7 +832,7 @@ static void test_workspace_bound_macro(void **state)
                     got = conseco_calibrator_workspace_size(&cfg);
                     assert_true(got > 0);
                     assert_true(got <= CONSECO_CALIBRATOR_WORKSPACE_BOUND(caps[ci], w * h * d));
-                    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_DISK; el++)
+                    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_BALL_MM; el++)
                         for (bo = CONSECO_BORDER_FOREGROUND; bo <= CONSECO_BORDER_BACKGROUND;
                              bo++) {
                             ep.element = el;
@@ -918,7 +918,7 @@ static void test_add_erosion(void **state)
     uint32_t el, bo;
     (void)state;
     conseco_erosion_params_default(&ep);
-    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_DISK; el++)
+    for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_BALL_MM; el++)
         for (bo = CONSECO_BORDER_FOREGROUND; bo <= CONSECO_BORDER_BACKGROUND; bo++) {
             ep.element = el;
             ep.border = bo;

@@ -549,7 +549,7 @@ static void test_bad_inputs(void **state)
     map[4] = INFINITY;
     assert_int_equal(vt->apply(&p, &im, 2.0, out, 6), CONSECO_E_NONFINITE);
     map[4] = 0.2f;
-    p.element = 4;
+    p.element = 5; /* 4 is ball-mm */
     assert_int_equal(vt->apply(&p, &im, 1.0, out, 6), CONSECO_E_BAD_SHRINKER);
     p.element = CONSECO_ELEMENT_DISK;
     p.border = 3;

@@ -708,7 +708,7 @@ static void test_state(void **state)
     memset(&info, 0, sizeof info);
     info.struct_size = (uint32_t)sizeof info;
     assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
-    assert_int_equal(info.format_version, 2);
+    assert_int_equal(info.format_version, 3);
     assert_int_equal(info.guarantee, CONSECO_GUARANTEE_RISK);
     assert_int_equal(info.side, CONSECO_SIDE_INNER);
     assert_true(info.tau_outer == 0.0 && info.tau == 0.0);

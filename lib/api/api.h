@@ -25,4 +25,12 @@ int conseco__check_pair(const conseco_shrinker *shrinker, const conseco_image *p
  * CONSECO_E_BAD_ALPHA unless 0 < alpha < 1. */
 int conseco__alpha_exact(double alpha, uint64_t *num, uint64_t *den, unsigned *shift);
 
+/* Sides (sides.c): the public side params checked into the internal form;
+ * whether the loaded shrinker offers that side (and accepts its settings);
+ * the scratch a side needs (0 on overflow). */
+int conseco__side_from_params(const conseco_side_params *in, conseco__side *out);
+int conseco__side_supported(const conseco__shrinker *s, const conseco__side *side);
+size_t conseco__side_scratch(const conseco__shrinker *s, const conseco__side *side, size_t width,
+                             size_t height, size_t depth);
+
 #endif /* CONSECO_API_H */

@@ -7,6 +7,7 @@
 static const conseco__ops *const registry[] = {
     &conseco__threshold_ops,
     &conseco__erosion_ops,
+    &conseco__smooth_ops,
 };
 
 #define REGISTRY_ROWS (sizeof registry / sizeof registry[0])

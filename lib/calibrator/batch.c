@@ -109,11 +109,11 @@ static int score_one(const batch_worker *w, size_t i)
     int rc;
     if (job->risk) return curve_one(w, i);
     if (too_large_for_static(c, &job->preds[i], &job->truths[i])) return CONSECO_E_TOO_LARGE;
-    rc = conseco_score(&c->pub, &job->preds[i], &job->truths[i], c->tau, w->scratch,
-                       w->scratch_size, &score);
+    rc = conseco__calibrator_score(c, &job->preds[i], &job->truths[i], w->scratch,
+                                   w->scratch_size, &score);
     if (rc != CONSECO_OK) return rc;
     /* what conseco_calibrator_add() says of a custom shrinker's NaN or -inf */
-    if (conseco__is_nan(score) || score == -conseco__inf()) return CONSECO_E_CALLBACK;
+    if (!conseco__calibrator_score_ok(c, score)) return CONSECO_E_CALLBACK;
     job->slots[i] = score;
     return CONSECO_OK;
 }
@@ -174,7 +174,7 @@ static int batch_scratch_size(const conseco_calibrator *c, const conseco_image *
         *out = 0; /* no valid view: every pair fails before touching scratch */
         return CONSECO_OK;
     }
-    size = conseco_scratch_size(&c->pub, w, h, d);
+    size = conseco__calibrator_scratch_size(c, w, h, d);
     if (size == 0) return CONSECO_E_OVERFLOW;
     *out = size;
     return CONSECO_OK;

@@ -113,40 +113,59 @@ void conseco_calibrator_config_init(conseco_calibrator_config *config)
     CONSECO_memset(config, 0, sizeof *config);
     config->struct_size = (uint32_t)sizeof *config;
     config->capacity = DEFAULT_CAPACITY;
+    config->side = CONSECO_SIDE_INNER;
+    config->guarantee = CONSECO_GUARANTEE_QUANTILE;
+    config->tau_outer = 0.0;
+    config->bottom = 0.0;
 }
 
-/* The caller's config in this header's layout: min(struct_size, sizeof)
- * bytes, the rest zero (an older caller gets inner/quantile). */
-static int config_read(const conseco_calibrator_config *in, conseco_calibrator_config *out)
+/* The caller's config widened to ours: a 0.2 config (smaller struct_size)
+ * reads as inner / quantile. */
+static void config_read(const conseco_calibrator_config *in, conseco_calibrator_config *out)
 {
-    size_t n;
-    if (in == NULL) return CONSECO_E_NULL;
-    if (in->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
-    n = in->struct_size < sizeof *out ? in->struct_size : sizeof *out;
+    size_t n = in->struct_size < sizeof *out ? in->struct_size : sizeof *out;
     CONSECO_memset(out, 0, sizeof *out);
     CONSECO_memcpy(out, in, n);
-    return CONSECO_OK;
 }
 
-/* Everything both create() and init_static() reject, with the specific
- * status. `cfg` is the normalised copy (config_read). */
-static int config_check(const conseco_calibrator_config *cfg, conseco__shrinker *sh)
+/* Everything both create() and init_static() reject, with the specific status. */
+static int config_check(const conseco_calibrator_config *in, conseco__shrinker *sh,
+                        conseco_side_params *side, uint32_t *guarantee)
 {
+    conseco_calibrator_config c;
+    const conseco_calibrator_config *cfg = &c;
+    conseco__side sd;
     int rc;
+    if (in == NULL) return CONSECO_E_NULL;
+    if (in->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
+    config_read(in, &c);
     if ((cfg->flags & ~CONSECO_CALIBRATOR_OWNS_USER) != 0) return CONSECO_E_INVALID_ARG;
-    if (cfg->side > CONSECO_SIDE_BAND || cfg->guarantee > CONSECO_GUARANTEE_RISK)
-        return CONSECO_E_INVALID_ARG;
-    if (cfg->side != CONSECO_SIDE_INNER) return CONSECO_E_UNSUPPORTED; /* outer sets: not here yet */
+    if (cfg->guarantee > CONSECO_GUARANTEE_RISK) return CONSECO_E_INVALID_ARG;
+    *guarantee = cfg->guarantee;
     /* the risk guarantee has no tau */
     if (cfg->guarantee == CONSECO_GUARANTEE_QUANTILE &&
         (rc = conseco__check_tau(cfg->tau)) != CONSECO_OK)
         return rc;
     /* the one shrinker validation: the name then fits a saved state */
     if ((rc = conseco__shrinker_load(&cfg->shrinker, sh)) != CONSECO_OK) return rc;
-    /* the risk curve is read off a level map: a black box has none */
-    if (cfg->guarantee == CONSECO_GUARANTEE_RISK && sh->ops->vtable == NULL &&
-        sh->vt.levels == NULL)
-        return CONSECO_E_UNSUPPORTED;
+    if (cfg->guarantee == CONSECO_GUARANTEE_RISK) {
+        /* inner sets only (an outer family's curve plugs in later: docs/DESIGN.md 5.3) */
+        if (cfg->side > CONSECO_SIDE_BAND) return CONSECO_E_INVALID_ARG;
+        if (cfg->side != CONSECO_SIDE_INNER) return CONSECO_E_UNSUPPORTED;
+        /* the curve is read off a level map: a black box has none */
+        if (sh->ops->vtable == NULL && sh->vt.levels == NULL) return CONSECO_E_UNSUPPORTED;
+        conseco_side_params_default(side);
+        return CONSECO_OK;
+    }
+    conseco_side_params_default(side);
+    side->side = cfg->side;
+    side->tau_outer = cfg->tau_outer;
+    side->bottom = cfg->bottom;
+    if ((rc = conseco__side_from_params(side, &sd)) != CONSECO_OK) return rc;
+    if ((rc = conseco__side_supported(sh, &sd)) != CONSECO_OK) return rc;
+    /* normalised: settings a side does not use are 0, so identities compare */
+    side->tau_outer = sd.tau_outer;
+    side->bottom = sh->ops->outer_descending ? sd.bottom : 0.0; /* only lowering has one */
     return CONSECO_OK;
 }
 
@@ -154,7 +173,8 @@ static int is_risk(const conseco_calibrator *c) { return c->guarantee == CONSECO
 
 /* Builds the object in place from a checked config. */
 static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
-                  const conseco__shrinker *sh)
+                  const conseco__shrinker *sh, const conseco_side_params *side,
+                  uint32_t guarantee)
 {
     const char *name = sh->vt.name;
     size_t len = 0;
@@ -175,32 +195,31 @@ static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
     }
     c->pub.user = c->sh.user;
     c->flags = cfg->flags;
-    c->side = cfg->side;
-    c->guarantee = cfg->guarantee;
-    c->tau = cfg->guarantee == CONSECO_GUARANTEE_RISK ? 0.0 : cfg->tau; /* unused by risk */
-    c->tau_outer = 0.0;
+    c->side = *side;
+    c->guarantee = guarantee;
+    c->tau = guarantee == CONSECO_GUARANTEE_RISK ? 0.0 : cfg->tau; /* unused by risk */
+    c->descending = side->side == CONSECO_SIDE_OUTER && sh->ops->outer_descending;
 }
 
 /* ---------------------------------------------------------------- create */
-int conseco_calibrator_create(const conseco_calibrator_config *config_in,
+int conseco_calibrator_create(const conseco_calibrator_config *config,
                               const conseco_allocator *allocator, conseco_calibrator **out)
 {
-    conseco_calibrator_config cfg_copy;
-    const conseco_calibrator_config *config = &cfg_copy;
     conseco__shrinker sh;
+    conseco_side_params side;
     conseco_allocator a;
     conseco_calibrator *c;
     void *p;
     size_t cap;
+    uint32_t guarantee = 0;
     int rc;
     if (out == NULL) return CONSECO_E_NULL;
     *out = NULL;
-    if ((rc = config_read(config_in, &cfg_copy)) != CONSECO_OK) return rc;
-    if ((rc = config_check(config, &sh)) != CONSECO_OK) return rc;
+    if ((rc = config_check(config, &sh, &side, &guarantee)) != CONSECO_OK) return rc;
     if ((rc = allocator_resolve(allocator, &a)) != CONSECO_OK) return rc;
     if ((rc = allocate(&a, sizeof *c, &p)) != CONSECO_OK) return rc;
     c = (conseco_calibrator *)p;
-    setup(c, config, &sh);
+    setup(c, config, &sh, &side, guarantee);
     c->alloc = a;
     cap = config->capacity == 0 ? SMALL_CAPACITY : config->capacity;
     rc = is_risk(c) ? conseco__risk_reserve(c, cap, 0) : conseco__calibrator_reserve(c, cap);
@@ -215,75 +234,78 @@ int conseco_calibrator_create(const conseco_calibrator_config *config_in,
 /* ------------------------------------------------------------ static life */
 /* Bytes of scratch a static calibrator reserves; 0 when no max shape is
  * given (add() is then not wanted, only add_score()). */
-static int static_scratch(const conseco_calibrator_config *cfg, size_t *bytes)
+static int static_scratch(const conseco_calibrator_config *cfg, const conseco__shrinker *sh,
+                          const conseco_side_params *side, uint32_t guarantee, size_t *bytes)
 {
     size_t w = cfg->max_width, h = cfg->max_height;
     size_t d = cfg->max_depth == 0 ? 1u : cfg->max_depth;
     size_t n;
+    conseco__side sd;
     *bytes = 0;
     if (w == 0 && h == 0) return CONSECO_OK;
     if (w == 0 || h == 0) return CONSECO_E_BAD_SIZE;
-    if (cfg->guarantee == CONSECO_GUARANTEE_RISK) {
+    if (guarantee == CONSECO_GUARANTEE_RISK) {
+        /* one level map and the key table (api/risk.c) */
         if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n))
             return CONSECO_E_OVERFLOW;
         *bytes = conseco__image_curve_scratch(n);
-    } else {
-        *bytes = conseco_scratch_size(&cfg->shrinker, w, h, d);
+        return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
     }
+    if (conseco__side_from_params(side, &sd) != CONSECO_OK) return CONSECO_E_INVALID_ARG;
+    *bytes = conseco__side_scratch(sh, &sd, w, h, d);
     return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
 }
 
 /* Total workspace bytes: object, scores, scratch. */
 static int static_layout(const conseco_calibrator_config *cfg, conseco__shrinker *sh,
-                         size_t *scratch, size_t *total)
+                         conseco_side_params *side, uint32_t *guarantee, size_t *scratch,
+                         size_t *total)
 {
     size_t scores;
     int rc;
-    if ((rc = config_check(cfg, sh)) != CONSECO_OK) return rc;
-    if ((rc = static_scratch(cfg, scratch)) != CONSECO_OK) return rc;
-    /* risk: the curve and its spare instead of scores */
-    if (cfg->guarantee == CONSECO_GUARANTEE_RISK &&
-        !conseco__mul_size(cfg->capacity, 2u * sizeof(conseco__curve_key), &scores))
-        return CONSECO_E_OVERFLOW;
-    if (cfg->guarantee != CONSECO_GUARANTEE_RISK &&
-        !conseco__mul_size(cfg->capacity, sizeof(double), &scores))
-        return CONSECO_E_OVERFLOW;
-    if (!conseco__add_size(OBJECT_BYTES, scores, total) ||
+    if ((rc = config_check(cfg, sh, side, guarantee)) != CONSECO_OK) return rc;
+    if ((rc = static_scratch(cfg, sh, side, *guarantee, scratch)) != CONSECO_OK) return rc;
+    /* risk: the curve and its spare (curve keys) instead of scores */
+    if (!conseco__mul_size(cfg->capacity,
+                           *guarantee == CONSECO_GUARANTEE_RISK ? 2u * sizeof(conseco__curve_key)
+                                                                : sizeof(double),
+                           &scores) ||
+        !conseco__add_size(OBJECT_BYTES, scores, total) ||
         !conseco__add_size(*total, *scratch, total))
         return CONSECO_E_OVERFLOW;
     return CONSECO_OK;
 }
 
-size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config_in)
+size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config)
 {
-    conseco_calibrator_config config;
     conseco__shrinker sh;
+    conseco_side_params side;
+    uint32_t guarantee = 0;
     size_t scratch, total;
-    if (config_read(config_in, &config) != CONSECO_OK) return 0;
-    if (static_layout(&config, &sh, &scratch, &total) != CONSECO_OK) return 0;
+    if (static_layout(config, &sh, &side, &guarantee, &scratch, &total) != CONSECO_OK) return 0;
     return total;
 }
 
 int conseco_calibrator_init_static(void *workspace, size_t workspace_size,
-                                   const conseco_calibrator_config *config_in,
+                                   const conseco_calibrator_config *config,
                                    conseco_calibrator **out)
 {
-    conseco_calibrator_config cfg_copy;
-    const conseco_calibrator_config *config = &cfg_copy;
     conseco__shrinker sh;
+    conseco_side_params side;
     conseco_calibrator *c;
     unsigned char *base = (unsigned char *)workspace;
     size_t scratch, total;
+    uint32_t guarantee = 0;
     int rc;
     if (out == NULL) return CONSECO_E_NULL;
     *out = NULL;
     if (workspace == NULL) return CONSECO_E_NULL;
-    if ((rc = config_read(config_in, &cfg_copy)) != CONSECO_OK) return rc;
-    if ((rc = static_layout(config, &sh, &scratch, &total)) != CONSECO_OK) return rc;
+    if ((rc = static_layout(config, &sh, &side, &guarantee, &scratch, &total)) != CONSECO_OK)
+        return rc;
     if ((uintptr_t)workspace % 8u != 0) return CONSECO_E_MISALIGNED;
     if (workspace_size < total) return CONSECO_E_BUFFER_TOO_SMALL;
     c = (conseco_calibrator *)workspace;
-    setup(c, config, &sh);
+    setup(c, config, &sh, &side, guarantee);
     c->is_static = 1;
     if (is_risk(c)) {
         c->keys = (conseco__curve_key *)(void *)(base + OBJECT_BYTES);
@@ -322,8 +344,34 @@ void conseco_calibrator_free(conseco_calibrator *c)
 }
 
 /* ---------------------------------------------------------------- scores */
-/* A score is a lambda or +inf: NaN and -inf cannot come out of Eq. 4. */
-static int score_ok(double s) { return s == s && s != -conseco__inf(); }
+/* A score is a lambda or +inf: NaN and -inf cannot come out of Eq. 4; a
+ * threshold-lowering score is a threshold or -inf (never +inf). */
+int conseco__calibrator_score_ok(const conseco_calibrator *c, double s)
+{
+    if (s != s) return 0;
+    return c->descending ? s != conseco__inf() : s != -conseco__inf();
+}
+
+static int score_ok(const conseco_calibrator *c, double s)
+{
+    return conseco__calibrator_score_ok(c, s);
+}
+
+int conseco__calibrator_score(const conseco_calibrator *c, const conseco_image *pred,
+                              const conseco_mask *truth, void *scratch, size_t scratch_size,
+                              double *score)
+{
+    if (c->side.side == CONSECO_SIDE_INNER)
+        return conseco_score(&c->pub, pred, truth, c->tau, scratch, scratch_size, score);
+    return conseco_side_score(&c->pub, &c->side, pred, truth, c->tau, scratch, scratch_size,
+                              score);
+}
+
+size_t conseco__calibrator_scratch_size(const conseco_calibrator *c, size_t width,
+                                        size_t height, size_t depth)
+{
+    return conseco_side_scratch_size(&c->pub, &c->side, width, height, depth);
+}
 
 static int push(conseco_calibrator *c, double s)
 {
@@ -339,7 +387,7 @@ int conseco_calibrator_add_score(conseco_calibrator *c, double score)
 {
     if (c == NULL) return CONSECO_E_NULL;
     if (is_risk(c)) return CONSECO_E_UNSUPPORTED; /* a score carries no loss curve */
-    if (!score_ok(score)) return CONSECO_E_BAD_SCORE;
+    if (!score_ok(c, score)) return CONSECO_E_BAD_SCORE;
     return push(c, score);
 }
 
@@ -362,12 +410,12 @@ int conseco_calibrator_add(conseco_calibrator *c, const conseco_image *pred,
     if (c->is_static && (pred->width > c->max_width || pred->height > c->max_height ||
                          pred->depth > c->max_depth))
         return CONSECO_E_TOO_LARGE;
-    need = conseco_scratch_size(&c->pub, pred->width, pred->height, pred->depth);
+    need = conseco__calibrator_scratch_size(c, pred->width, pred->height, pred->depth);
     if (need == 0) return CONSECO_E_OVERFLOW; /* the view was valid, so only size is left */
     if ((rc = scratch_reserve(c, need)) != CONSECO_OK) return rc;
-    rc = conseco_score(&c->pub, pred, truth, c->tau, c->scratch, c->scratch_size, &s);
+    rc = conseco__calibrator_score(c, pred, truth, c->scratch, c->scratch_size, &s);
     if (rc != CONSECO_OK) return rc;
-    if (!score_ok(s)) return CONSECO_E_BAD_SCORE; /* unreachable unless a path is buggy */
+    if (!score_ok(c, s)) return CONSECO_E_BAD_SCORE; /* unreachable unless a path is buggy */
     c->scores[c->count++] = s;
     if (score_out != NULL) *score_out = s;
     return CONSECO_OK;
@@ -403,6 +451,15 @@ int conseco_calibrator_settings(const conseco_calibrator *c, double *tau,
     return CONSECO_OK;
 }
 
+int conseco_calibrator_side(const conseco_calibrator *c, conseco_side_params *side,
+                            uint32_t *guarantee)
+{
+    if (c == NULL) return CONSECO_E_NULL;
+    if (side != NULL) *side = c->side;
+    if (guarantee != NULL) *guarantee = c->guarantee;
+    return CONSECO_OK;
+}
+
 int conseco_calibrator_lambda_hat(conseco_calibrator *c, double alpha, double *lambda_hat,
                                   size_t *k_out)
 {
@@ -416,8 +473,14 @@ int conseco_calibrator_lambda_hat(conseco_calibrator *c, double alpha, double *l
     }
     if ((rc = conseco_rank(c->count, alpha, &k)) != CONSECO_OK) return rc;
     if (k == 0) return CONSECO_E_BAD_ALPHA; /* cannot happen for alpha < 1 */
-    /* k > n: only the empty mask is guaranteed; valid, and k_out tells */
-    *lambda_hat = k > c->count ? conseco__inf() : conseco__select(c->scores, c->count, k);
+    /* k > n: only the empty mask is guaranteed; valid, and k_out tells.
+     * Threshold lowering: the k-th LARGEST threshold, -inf (the whole image)
+     * when k > n. */
+    if (c->descending)
+        *lambda_hat = k > c->count ? -conseco__inf()
+                                   : conseco__select(c->scores, c->count, c->count - k + 1);
+    else
+        *lambda_hat = k > c->count ? conseco__inf() : conseco__select(c->scores, c->count, k);
     if (k_out != NULL) *k_out = k;
     return CONSECO_OK;
 }
@@ -441,10 +504,10 @@ void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity
     out->tau = conseco__double_bits(c->tau);
     CONSECO_memcpy(out->name, c->name, sizeof out->name);
     c->sh.ops->params_save(&c->sh, &out->params);
-    out->side = c->side;
+    out->side = c->side.side;
     out->guarantee = c->guarantee;
-    out->tau_outer = conseco__double_bits(c->tau_outer);
-    out->bottom = 0; /* outer threshold family: not in this version */
+    out->tau_outer = conseco__double_bits(c->side.tau_outer);
+    out->bottom = conseco__double_bits(c->side.bottom);
 }
 
 int conseco__identity_equal(const conseco__identity *a, const conseco__identity *b)

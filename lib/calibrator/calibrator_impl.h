@@ -20,6 +20,11 @@ struct conseco_calibrator {
     uint32_t flags;  /* CONSECO_CALIBRATOR_OWNS_USER */
     int is_static;   /* carved from a caller workspace: never allocates */
     double tau;
+    /* the side (docs/DESIGN.md section 5.2): side INNER for 0.2 configs;
+     * tau_outer only for BAND, bottom only for OUTER (else 0) */
+    conseco_side_params side;
+    uint32_t guarantee; /* conseco_guarantee: RISK keeps a loss curve (below), not scores */
+    int descending;     /* scores are thresholds: lambda_hat = k-th largest, -inf allowed */
 
     double *scores;  /* 8 bytes per calibration image, nothing else per image */
     size_t count;
@@ -31,10 +36,6 @@ struct conseco_calibrator {
     size_t max_width, max_height, max_depth; /* static only */
 
     conseco_allocator alloc; /* defaults already filled in; unused when static */
-
-    uint32_t side;      /* conseco_side (inner only in this version) */
-    uint32_t guarantee; /* conseco_guarantee */
-    double tau_outer;   /* band only; 0 otherwise */
 
     /* Risk calibrators: the summed loss curve, keys ascending (`scores` is
      * unused and `count` is the number of images). `spare` has the same
@@ -89,8 +90,8 @@ typedef struct conseco__identity {
     char name[CONSECO__NAME_MAX + 1]; /* NUL padded */
     uint32_t side;      /* conseco_side */
     uint32_t guarantee; /* conseco_guarantee */
-    uint64_t tau_outer;
-    uint64_t bottom;
+    uint64_t tau_outer; /* BAND, else 0 */
+    uint64_t bottom;    /* OUTER, else 0 */
 } conseco__identity;
 
 /* The identity of a calibrator (calibrator.c). */
@@ -98,6 +99,20 @@ void conseco__calibrator_identity(const conseco_calibrator *c, conseco__identity
 
 /* 1 if the two identities are equal field by field (bitwise for doubles). */
 int conseco__identity_equal(const conseco__identity *a, const conseco__identity *b);
+
+/* The calibrator's score of one pair through its side (conseco_score or
+ * conseco_side_score), the scratch that needs, and whether a score is
+ * storable: never NaN; -inf only for descending (threshold) outer scores,
+ * +inf for all others. */
+int conseco__calibrator_score(const conseco_calibrator *c, const conseco_image *pred,
+                              const conseco_mask *truth, void *scratch, size_t scratch_size,
+                              double *score);
+size_t conseco__calibrator_scratch_size(const conseco_calibrator *c, size_t width,
+                                        size_t height, size_t depth);
+int conseco__calibrator_score_ok(const conseco_calibrator *c, double s);
+
+/* Whether saved side fields are what a calibrator of this kind would write. */
+int conseco__side_identity_ok(const conseco__identity *id);
 
 /* Makes room for `total` scores in all (grows geometrically when dynamic,
  * keeping the stored ones). CONSECO_E_FULL (static), CONSECO_E_OVERFLOW or

@@ -6,6 +6,10 @@
 #ifndef CONSECO_NUMBERS_H
 #define CONSECO_NUMBERS_H
 
+/* lib/ always sees the experimental block too (it implements it). */
+#ifndef CONSECO_STATIC_LINKING_ONLY
+#define CONSECO_STATIC_LINKING_ONLY
+#endif
 #include "conseco.h"
 #include "conseco_deps.h"
 

@@ -49,6 +49,7 @@ static const status_entry entries[] = {
     ENTRY(CONSECO_E_UNSUPPORTED, "not supported in this build or for this input"),
     ENTRY(CONSECO_E_TOO_LARGE, "the image is larger than the calibrator's workspace allows"),
     ENTRY(CONSECO_E_BAD_SPACING, "an image spacing is NaN, infinite or negative"),
+    ENTRY(CONSECO_E_BAD_BOTTOM, "the threshold lowering's bottom is not finite or above base"),
 };
 
 static const status_entry *find(int status)

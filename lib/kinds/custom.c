@@ -527,4 +527,11 @@ const conseco__ops conseco__custom_ops = {
     custom_params_save,
     custom_saved_check,
     custom_params_info,
+    0, /* outer levels ascend with mu (custom_outer.c; needs vt.outer_levels) */
+    conseco__custom_side_scratch_size,
+    conseco__custom_side_check,
+    conseco__custom_side_score,
+    conseco__custom_side_apply,
+    conseco__custom_side_evaluate,
+    NULL,
 };

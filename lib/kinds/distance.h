@@ -48,4 +48,15 @@ int conseco__distance_fits(const conseco__box *box, int metric);
 void conseco__distance_transform(uint32_t *d, const conseco__box *box, int metric,
                                  uint32_t *work);
 
+/* |Yhat| = {s >= base}, its inclusive lower corner and its box (margins with
+ * the border policy); box and lo are unset when predicted = 0. Checks the
+ * pixels are finite (erosion.c). */
+typedef struct conseco__yhat_box {
+    uint64_t predicted;
+    size_t lo[3];
+    conseco__box box;
+} conseco__yhat_box;
+int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
+                              conseco__yhat_box *out);
+
 #endif /* CONSECO_DISTANCE_H */

@@ -31,6 +31,7 @@
  */
 #include "distance.h"
 #include "erosion_cross2d.h"
+#include "common/simd.h"
 #include "common/yhat.h"
 
 /* +inf as a constant expression for static initialisers (C11 has none without math.h). */
@@ -97,43 +98,146 @@ typedef struct level_map {
 
 static size_t box_cells(const conseco__box *box) { return box->n[0] * box->n[1] * box->n[2]; }
 
-/* |Yhat| and its bounding box; sets up the box and its open margins. */
-static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
-                     level_map *m)
+/* Running count and bounds of Yhat. */
+typedef struct yhat_acc {
+    uint64_t predicted;
+    size_t lo[3], hi[3];
+} yhat_acc;
+
+static void acc_row(yhat_acc *a, size_t first, size_t last, size_t count, size_t y, size_t z)
 {
-    const size_t dims[3] = {pred->width, pred->height, pred->depth};
-    size_t hi[3] = {0, 0, 0}, x, y, z;
-    int a, rc;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
-    m->pred = pred;
-    m->metric = metric_of(p->element);
-    m->predicted = 0;
-    m->lo[0] = pred->width;
-    m->lo[1] = pred->height;
-    m->lo[2] = pred->depth;
-    for (z = 0; z < pred->depth; z++)
-        for (y = 0; y < pred->height; y++) {
-            const unsigned char *row = conseco__image_row(pred, y, z);
-            for (x = 0; x < pred->width; x++) {
-                if (!conseco__in_yhat(pred->dtype, row, x, p->base)) continue;
-                m->predicted++;
-                if (x < m->lo[0]) m->lo[0] = x;
-                if (x > hi[0]) hi[0] = x;
-                if (y < m->lo[1]) m->lo[1] = y;
-                if (y > hi[1]) hi[1] = y;
-                if (z < m->lo[2]) m->lo[2] = z;
-                if (z > hi[2]) hi[2] = z;
+    a->predicted += count;
+    if (first < a->lo[0]) a->lo[0] = first;
+    if (last > a->hi[0]) a->hi[0] = last;
+    if (y < a->lo[1]) a->lo[1] = y;
+    if (y > a->hi[1]) a->hi[1] = y;
+    if (z < a->lo[2]) a->lo[2] = z;
+    if (z > a->hi[2]) a->hi[2] = z;
+}
+
+/* One float32 row: Yhat = {s >= fb} (fb = conseco__f32_at_least(base): the
+ * same test), and whether every value is finite, in one pass; groups of 16
+ * with no value at or above fb (nor NaN, nor +inf) are skipped in a few
+ * vector instructions, -inf shows in the running minimum. 0 on a
+ * non-finite value. */
+static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, yhat_acc *a
+#ifdef CONSECO__SIMD
+                        , conseco__m128 *vmin
+#endif
+)
+{
+    size_t x = 0, count = 0, first = w, last = 0;
+    int ok = 1;
+#ifdef CONSECO__SIMD
+    {
+        const conseco__m128 vb = conseco__mm_set1_ps(fb);
+        conseco__m128 v[4];
+        for (; x + 16 <= w; x += 16) {
+            size_t j;
+            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) continue;
+            for (j = x; j < x + 16; j++) {
+                const float f = s[j];
+                ok &= f - f == 0.0f;
+                if (f >= fb) {
+                    count++;
+                    if (j < first) first = j;
+                    last = j;
+                }
             }
         }
-    if (m->predicted == 0) return CONSECO_OK;
+    }
+#endif
+    for (; x < w; x++) {
+        const float f = s[x];
+        ok &= f - f == 0.0f;
+        if (f >= fb) {
+            count++;
+            if (x < first) first = x;
+            last = x;
+        }
+    }
+    if (count) acc_row(a, first, last, count, y, z);
+    return ok;
+}
+
+/* |Yhat| and its bounding box; sets up the box and its open margins. */
+int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
+                              conseco__yhat_box *out)
+{
+    const size_t dims[3] = {pred->width, pred->height, pred->depth};
+    const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
+    yhat_acc acc;
+    size_t x, y, z;
+    int a, rc;
+    acc.predicted = 0;
+    for (a = 0; a < 3; a++) {
+        acc.lo[a] = dims[a];
+        acc.hi[a] = 0;
+    }
+    if (f32) { /* the finiteness check and the scan in one pass */
+        const float fb = conseco__f32_at_least(p->base);
+        int ok = 1;
+#ifdef CONSECO__SIMD
+        conseco__m128 vmin = conseco__mm_setzero_ps();
+#endif
+        for (z = 0; z < pred->depth; z++)
+            for (y = 0; y < pred->height; y++)
+                ok &= scan_f32_row((const float *)(const void *)conseco__image_row(pred, y, z),
+                                   pred->width, fb, y, z, &acc
+#ifdef CONSECO__SIMD
+                                   , &vmin
+#endif
+                );
+#ifdef CONSECO__SIMD
+        ok &= !conseco__f32_min_is_neg_inf(vmin);
+#endif
+        if (!ok) return CONSECO_E_NONFINITE;
+    } else {
+        if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+        for (z = 0; z < pred->depth; z++)
+            for (y = 0; y < pred->height; y++) {
+                const unsigned char *row = conseco__image_row(pred, y, z);
+                size_t count = 0, first = pred->width, last = 0;
+                for (x = 0; x < pred->width; x++) {
+                    if (!conseco__in_yhat(pred->dtype, row, x, p->base)) continue;
+                    count++;
+                    if (x < first) first = x;
+                    last = x;
+                }
+                if (count) acc_row(&acc, first, last, count, y, z);
+            }
+    }
+    out->predicted = acc.predicted;
+    out->lo[0] = acc.lo[0];
+    out->lo[1] = acc.lo[1];
+    out->lo[2] = acc.lo[2];
+    if (out->predicted == 0) return CONSECO_OK;
     for (a = 0; a < 3; a++) {
         /* a 2-D image has nothing above or below it, whatever the policy */
         const int faces = a < 2 || pred->depth > 1;
         const int outside_bg = faces && p->border == CONSECO_BORDER_BACKGROUND;
-        m->box.n[a] = hi[a] - m->lo[a] + 1;
-        m->box.open_lo[a] = (unsigned char)(m->lo[a] > 0 || outside_bg);
-        m->box.open_hi[a] = (unsigned char)(hi[a] + 1 < dims[a] || outside_bg);
+        out->box.n[a] = acc.hi[a] - acc.lo[a] + 1;
+        out->box.open_lo[a] = (unsigned char)(acc.lo[a] > 0 || outside_bg);
+        out->box.open_hi[a] = (unsigned char)(acc.hi[a] + 1 < dims[a] || outside_bg);
     }
+    return CONSECO_OK;
+}
+
+static int find_yhat(const conseco_erosion_params *p, const conseco_image *pred,
+                     level_map *m)
+{
+    conseco__yhat_box yb;
+    int rc = conseco__erosion_yhat_box(p, pred, &yb);
+    if (rc != CONSECO_OK) return rc;
+    m->pred = pred;
+    m->metric = metric_of(p->element);
+    m->predicted = yb.predicted;
+    if (m->predicted == 0) return CONSECO_OK;
+    m->lo[0] = yb.lo[0];
+    m->lo[1] = yb.lo[1];
+    m->lo[2] = yb.lo[2];
+    m->box = yb.box;
     return conseco__distance_fits(&m->box, m->metric);
 }
 
@@ -197,7 +301,8 @@ size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t wid
                                      size_t height, size_t depth)
 {
     size_t dist, work, hist, hist_len, total;
-    (void)p; /* every element needs the same areas */
+    if (p != NULL && p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_scratch_size(width, height, depth);
     if (width == 0 || height == 0 || depth == 0) return 0;
     if (!layout_sizes(width, height, depth, &dist, &work, &hist, &hist_len)) return 0;
     if (!conseco__add_size(dist, work, &total) || !conseco__add_size(total, hist, &total) ||
@@ -381,6 +486,7 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
     size_t n, total, cells, d_off, wl, x, y, z, i = 0, b = 0;
     int rc = callback_start(user, pred, levels, count, &n);
     if (rc != CONSECO_OK) return rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM) return conseco__erosion_mm_levels(p, pred, levels, n);
     if ((rc = find_yhat(p, pred, &m)) != CONSECO_OK) return rc;
     if (m.predicted == 0) {
         for (i = 0; i < n; i++) levels[i] = -conseco__inf();
@@ -445,6 +551,8 @@ int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image 
                            size_t scratch_size, double *score)
 {
     int rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_score(p, pred, truth, tau, scratch, scratch_size, score);
     if (!fused_takes(p, pred))
         return general_score(p, pred, truth, tau, scratch, scratch_size, score);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -456,6 +564,9 @@ int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image 
                            const conseco_mask_out *inner, const conseco_mask_out *uncertain)
 {
     int rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_apply(p, pred, lambda, scratch, scratch_size, inner,
+                                         uncertain);
     if (!fused_takes(p, pred))
         return general_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -467,6 +578,9 @@ int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_ima
                               void *scratch, size_t scratch_size, conseco_image_metrics *out)
 {
     int rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        return conseco__erosion_mm_evaluate(p, pred, truth, lambda, tau, scratch,
+                                            scratch_size, out);
     if (!fused_takes(p, pred))
         return general_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -486,6 +600,7 @@ static const conseco_shrinker_vtable erosion_vt = {
     conseco__erosion_apply_cb,
     NULL,
     NULL,
+    NULL, /* the outer family (dilation) goes through the ops table */
 };
 
 const conseco_shrinker_vtable *conseco_erosion_vtable(void) { return &erosion_vt; }
@@ -513,7 +628,7 @@ int conseco__erosion_params_check(const conseco_erosion_params *p)
     if (p == NULL) return CONSECO_E_NULL;
     /* the 0.2 layout at least (later members are appended; we read ours) */
     if (p->struct_size < sizeof *p || p->reserved != 0) return CONSECO_E_BAD_SHRINKER;
-    if (p->element < CONSECO_ELEMENT_CROSS || p->element > CONSECO_ELEMENT_DISK)
+    if (p->element < CONSECO_ELEMENT_CROSS || p->element > CONSECO_ELEMENT_BALL_MM)
         return CONSECO_E_BAD_SHRINKER;
     if (p->border != CONSECO_BORDER_FOREGROUND && p->border != CONSECO_BORDER_BACKGROUND)
         return CONSECO_E_BAD_SHRINKER;
@@ -531,6 +646,9 @@ static int op_load(const conseco_shrinker *in, conseco__shrinker *out)
     int rc = conseco__erosion_params_check((const conseco_erosion_params *)in->user);
     if (rc != CONSECO_OK) return rc;
     out->vt = erosion_vt;
+    /* ball-mm: lambda is any real >= 0 */
+    if (((const conseco_erosion_params *)in->user)->element == CONSECO_ELEMENT_BALL_MM)
+        out->vt.domain = CONSECO_DOMAIN_REAL;
     out->user = in->user;
     out->ops = &conseco__erosion_ops;
     return CONSECO_OK;
@@ -616,4 +734,11 @@ const conseco__ops conseco__erosion_ops = {
     op_params_save,
     op_saved_check,
     op_params_info,
+    0, /* outer scores: dilation steps (k-th smallest) */
+    conseco__erosion_side_scratch_size,
+    conseco__erosion_side_check,
+    conseco__erosion_side_score,
+    conseco__erosion_side_apply,
+    conseco__erosion_side_evaluate,
+    conseco__erosion_side_evaluate_many,
 };

@@ -18,7 +18,7 @@
  * rows, O(N * min(2r+1, H) * min(2r+1, D)) in all; a row stops early once
  * it is empty.
  */
-#include "kinds.h"
+#include "distance_mm.h"
 #include "common/wide128.h"
 #include "common/yhat.h"
 
@@ -245,6 +245,84 @@ static void erode_disk(const conseco_erosion_params *p, const conseco_image *pre
         }
 }
 
+/* --------------------------------------------------------------- ball-mm */
+/* Largest a in [0, cap] with d_mm(a, ky, kz) <= lambda (d_mm(0, ky, kz) <= lambda). */
+static uint32_t mm_half_width(const conseco__mm *m, uint32_t ky, uint32_t kz, uint32_t cap,
+                              double lambda)
+{
+    uint32_t lo = 0, hi = cap;
+    while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2 + ((hi - lo) & 1u);
+        if (conseco__mm_distance(m, mid, ky, kz) <= lambda) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+/* Output row (y, z): every source row (y +- ky, z +- kz) with a voxel within
+ * lambda clears the pixels within the half-width of its background pixels;
+ * with background outside, a row whose outside neighbour is within lambda
+ * is cleared entirely. */
+static void erode_mm_row(const conseco_erosion_params *p, const conseco_image *pred,
+                         const conseco__mm *m, double lambda, size_t y, size_t z, uint8_t *out,
+                         size_t alive)
+{
+    const int outside_bg = p->border == CONSECO_BORDER_BACKGROUND;
+    const uint32_t w = (uint32_t)pred->width, h = (uint32_t)pred->height,
+                   d = (uint32_t)pred->depth;
+    uint32_t ky, kz;
+    if (outside_bg &&
+        (conseco__mm_distance(m, 0, (uint32_t)y + 1u, 0) <= lambda ||
+         conseco__mm_distance(m, 0, h - (uint32_t)y, 0) <= lambda ||
+         (d > 1 && (conseco__mm_distance(m, 0, 0, (uint32_t)z + 1u) <= lambda ||
+                    conseco__mm_distance(m, 0, 0, d - (uint32_t)z) <= lambda)))) {
+        clear_span(out, 0, pred->width, &alive);
+        return;
+    }
+    for (kz = 0; kz < d && alive > 0; kz++) {
+        if (conseco__mm_distance(m, 0, 0, kz) > lambda) break;
+        for (ky = 0; ky < h && alive > 0; ky++) {
+            uint32_t a;
+            int signs;
+            if (conseco__mm_distance(m, 0, ky, kz) > lambda) break;
+            a = mm_half_width(m, ky, kz, w, lambda);
+            for (signs = 0; signs < 4 && alive > 0; signs++) {
+                const int sy = signs & 1 ? -1 : 1, sz_sign = signs & 2 ? -1 : 1;
+                const unsigned char *src;
+                if ((ky == 0 && sy < 0) || (kz == 0 && sz_sign < 0)) continue; /* same row */
+                src = source_row(pred, y, z, ky, sy, kz, sz_sign);
+                if (src != NULL)
+                    kill_near_background(pred, p->base, src, a, outside_bg, out, &alive);
+            }
+        }
+    }
+}
+
+/* Inner holds Yhat; lambda > 0 finite. */
+static int erode_mm(const conseco_erosion_params *p, const conseco_image *pred, double lambda,
+                    uint8_t *inner, size_t background)
+{
+    conseco__mm m;
+    double sp[3];
+    size_t y, z;
+    int rc;
+    conseco__image_spacing(pred, sp);
+    if (pred->depth == 1) sp[2] = 1.0;
+    if ((rc = conseco__mm_init(&m, sp)) != CONSECO_OK) return rc;
+    if (pred->width >= ((size_t)1 << 25) - 1 || pred->height >= ((size_t)1 << 25) - 1 ||
+        pred->depth >= ((size_t)1 << 25) - 1)
+        return CONSECO_E_OVERFLOW;
+    if (background == 0 && p->border == CONSECO_BORDER_FOREGROUND) return CONSECO_OK;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *out = inner + (z * pred->height + y) * pred->width;
+            size_t x, alive = 0;
+            for (x = 0; x < pred->width; x++) alive += out[x];
+            if (alive > 0) erode_mm_row(p, pred, &m, lambda, y, z, out, alive);
+        }
+    return CONSECO_OK;
+}
+
 /* ------------------------------------------------------------- callback */
 int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda,
                               uint8_t *inner, size_t count)
@@ -262,11 +340,19 @@ int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lamb
                 before += inner[i];
             }
         }
+    if (p->element == CONSECO_ELEMENT_BALL_MM) { /* the spacing check, whatever lambda */
+        conseco__mm m;
+        double sp[3];
+        conseco__image_spacing(pred, sp);
+        if (pred->depth == 1) sp[2] = 1.0;
+        if ((rc = conseco__mm_init(&m, sp)) != CONSECO_OK) return rc;
+    }
     if (lambda <= 0.0 || before == 0) return CONSECO_OK;
     if (lambda == conseco__inf()) {
         CONSECO_memset(inner, 0, n);
         return CONSECO_OK;
     }
+    if (p->element == CONSECO_ELEMENT_BALL_MM) return erode_mm(p, pred, lambda, inner, n - before);
     if (p->element == CONSECO_ELEMENT_DISK) {
         erode_disk(p, pred, lambda, inner, n, n - before);
         return CONSECO_OK;

@@ -32,6 +32,7 @@ typedef struct conseco__shrinker {
 typedef union conseco__params {
     conseco_threshold_params threshold;
     conseco_erosion_params erosion;
+    conseco_smooth_params smooth;
     double align_;
 } conseco__params;
 
@@ -43,7 +44,16 @@ typedef struct conseco__saved_params {
     uint64_t top;
 } conseco__saved_params;
 
-/* What each kind provides. Every member is set (custom included). */
+/* Side settings as the kinds see them (docs/DESIGN.md section 5.2), checked
+ * by the API: side is OUTER or BAND, tau_outer in [0, 1], bottom finite. */
+typedef struct conseco__side {
+    uint32_t side;    /* conseco_side */
+    double tau_outer; /* BAND */
+    double bottom;    /* OUTER threshold lowering */
+} conseco__side;
+
+/* What each kind provides. Every member up to `params_info` is set (custom
+ * included); the side members after it may be NULL: no outer family. */
 typedef struct conseco__ops {
     uint32_t kind;                          /* conseco_shrinker_kind, stored in state */
     const conseco_shrinker_vtable *vtable;  /* the public built-in vtable; NULL: custom */
@@ -73,10 +83,34 @@ typedef struct conseco__ops {
                        double lambda_max, const char *name);
     /* Fills the params members of a state info from saved fields. */
     void (*params_info)(const conseco__saved_params *p, conseco_state_info *info);
+    /* ---- sides (outer.c for the built-ins); NULL: CONSECO_E_UNSUPPORTED */
+    /* 1 if this kind's OUTER scores are thresholds (lambda_hat = k-th largest). */
+    int outer_descending;
+    size_t (*side_scratch_size)(const conseco__shrinker *s, uint32_t side, size_t width,
+                                size_t height, size_t depth);
+    /* Checks the side against the params (bottom <= base...): CONSECO_OK or a status. */
+    int (*side_check)(const conseco__shrinker *s, const conseco__side *side);
+    int (*side_score)(const conseco__shrinker *s, const conseco__side *side,
+                      const conseco_image *pred, const conseco_mask *truth, double tau,
+                      void *scratch, size_t scratch_size, double *score);
+    int (*side_apply)(const conseco__shrinker *s, const conseco__side *side,
+                      const conseco_image *pred, double lambda, void *scratch,
+                      size_t scratch_size, const conseco_mask_out *inner,
+                      const conseco_mask_out *outer, const conseco_mask_out *band);
+    int (*side_evaluate)(const conseco__shrinker *s, const conseco__side *side,
+                         const conseco_image *pred, const conseco_mask *truth, double lambda,
+                         double tau, void *scratch, size_t scratch_size,
+                         conseco_side_metrics *out);
+    /* Metrics at count lambdas from one level map; NULL: side_evaluate per lambda. */
+    int (*side_evaluate_many)(const conseco__shrinker *s, const conseco__side *side,
+                              const conseco_image *pred, const conseco_mask *truth,
+                              const double *lambdas, size_t count, double tau, void *scratch,
+                              size_t scratch_size, conseco_side_metrics *out);
 } conseco__ops;
 
 extern const conseco__ops conseco__threshold_ops;
 extern const conseco__ops conseco__erosion_ops;
+extern const conseco__ops conseco__smooth_ops;
 extern const conseco__ops conseco__custom_ops;
 
 /* The one vtable validation (docs/DESIGN.md, conseco.h): version, struct_size
@@ -101,6 +135,7 @@ int conseco__builtin_saved_match(const conseco_shrinker_vtable *vt, uint32_t dom
 /* Built-in params checks: struct_size, reserved, then the ranges. */
 int conseco__threshold_params_check(const conseco_threshold_params *p);
 int conseco__erosion_params_check(const conseco_erosion_params *p);
+int conseco__smooth_params_check(const conseco_smooth_params *p);
 
 /* Threshold fast paths (threshold.c). */
 size_t conseco__threshold_scratch_size(size_t width, size_t height, size_t depth);
@@ -137,6 +172,75 @@ int conseco__erosion_levels_cb(void *user, const conseco_image *pred, double *le
                                size_t count);
 int conseco__erosion_apply_cb(void *user, const conseco_image *pred, double lambda,
                               uint8_t *inner, size_t count);
+
+/* The ball-mm element (erosion_mm.c; the erosion functions above dispatch to it). */
+size_t conseco__erosion_mm_scratch_size(size_t width, size_t height, size_t depth);
+int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double tau, void *scratch,
+                              size_t scratch_size, double *score);
+int conseco__erosion_mm_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                              double lambda, void *scratch, size_t scratch_size,
+                              const conseco_mask_out *inner, const conseco_mask_out *uncertain);
+int conseco__erosion_mm_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                                 const conseco_mask *truth, double lambda, double tau,
+                                 void *scratch, size_t scratch_size,
+                                 conseco_image_metrics *out);
+/* Level map of a checked call (n pixels, n doubles at levels). */
+int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_image *pred,
+                               double *levels, size_t n);
+
+/* Sides of the built-ins (outer.c): dilation for erosion params, threshold
+ * lowering and the threshold offset band for threshold params. */
+size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t side,
+                                          size_t width, size_t height, size_t depth);
+int conseco__erosion_side_check(const conseco__shrinker *s, const conseco__side *side);
+int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side *side,
+                                const conseco_image *pred, const conseco_mask *truth,
+                                double tau, void *scratch, size_t scratch_size, double *score);
+int conseco__erosion_side_apply(const conseco__shrinker *s, const conseco__side *side,
+                                const conseco_image *pred, double lambda, void *scratch,
+                                size_t scratch_size, const conseco_mask_out *inner,
+                                const conseco_mask_out *outer, const conseco_mask_out *band);
+int conseco__erosion_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                                   const conseco_image *pred, const conseco_mask *truth,
+                                   double lambda, double tau, void *scratch,
+                                   size_t scratch_size, conseco_side_metrics *out);
+int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const conseco__side *side,
+                                        const conseco_image *pred, const conseco_mask *truth,
+                                        const double *lambdas, size_t count, double tau,
+                                        void *scratch, size_t scratch_size,
+                                        conseco_side_metrics *out);
+size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
+                                            size_t width, size_t height, size_t depth);
+int conseco__threshold_side_check(const conseco__shrinker *s, const conseco__side *side);
+int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__side *side,
+                                  const conseco_image *pred, const conseco_mask *truth,
+                                  double tau, void *scratch, size_t scratch_size,
+                                  double *score);
+int conseco__threshold_side_apply(const conseco__shrinker *s, const conseco__side *side,
+                                  const conseco_image *pred, double lambda, void *scratch,
+                                  size_t scratch_size, const conseco_mask_out *inner,
+                                  const conseco_mask_out *outer, const conseco_mask_out *band);
+int conseco__threshold_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                                     const conseco_image *pred, const conseco_mask *truth,
+                                     double lambda, double tau, void *scratch,
+                                     size_t scratch_size, conseco_side_metrics *out);
+
+/* Outer sets and bands of custom shrinkers (custom_outer.c, vt.outer_levels). */
+size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side, size_t width,
+                                         size_t height, size_t depth);
+int conseco__custom_side_check(const conseco__shrinker *s, const conseco__side *side);
+int conseco__custom_side_score(const conseco__shrinker *s, const conseco__side *side,
+                               const conseco_image *pred, const conseco_mask *truth, double tau,
+                               void *scratch, size_t scratch_size, double *score);
+int conseco__custom_side_apply(const conseco__shrinker *s, const conseco__side *side,
+                               const conseco_image *pred, double lambda, void *scratch,
+                               size_t scratch_size, const conseco_mask_out *inner,
+                               const conseco_mask_out *outer, const conseco_mask_out *band);
+int conseco__custom_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                                  const conseco_image *pred, const conseco_mask *truth,
+                                  double lambda, double tau, void *scratch, size_t scratch_size,
+                                  conseco_side_metrics *out);
 
 /* Generic paths for custom shrinkers (custom.c). */
 size_t conseco__custom_scratch_size(const conseco__shrinker *s, size_t width, size_t height,

@@ -456,6 +456,7 @@ static const conseco_shrinker_vtable threshold_vt = {
     conseco__threshold_apply_cb,
     conseco__threshold_breakpoints_cb,
     NULL,
+    NULL, /* the outer family (lowering) goes through the ops table */
 };
 
 const conseco_shrinker_vtable *conseco_threshold_vtable(void) { return &threshold_vt; }
@@ -585,4 +586,11 @@ const conseco__ops conseco__threshold_ops = {
     op_params_save,
     op_saved_check,
     op_params_info,
+    1, /* outer scores: thresholds (k-th largest) */
+    conseco__threshold_side_scratch_size,
+    conseco__threshold_side_check,
+    conseco__threshold_side_score,
+    conseco__threshold_side_apply,
+    conseco__threshold_side_evaluate,
+    NULL, /* per lambda: one pass each, no level map to reuse */
 };

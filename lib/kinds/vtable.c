@@ -6,6 +6,7 @@
 /* End of the members that version v declares (index v - 1). */
 static const size_t version_end[CONSECO_SHRINKER_VERSION] = {
     offsetof(conseco_shrinker_vtable, destroy) + sizeof(void (*)(void *)), /* version 1 */
+    sizeof(conseco_shrinker_vtable), /* version 2: outer_levels (the last member) */
 };
 
 int conseco__name_ok(const char *name)

@@ -22,6 +22,7 @@
  * written and read with libpng directly, .npy by hand: none of the tool's code.
  * The only shared piece is the documented split permutation (split_rng.c).
  */
+#define CONSECO_STATIC_LINKING_ONLY /* sides (experimental; the static library) */
 #include <conseco.h>
 #include <math.h>
 #include <png.h>
@@ -323,8 +324,9 @@ typedef struct params {
 static uint32_t element_of(const char *s)
 {
     return !strcmp(s, "square") ? CONSECO_ELEMENT_SQUARE
-           : !strcmp(s, "disk") ? CONSECO_ELEMENT_DISK
-                                : CONSECO_ELEMENT_CROSS;
+           : !strcmp(s, "disk")    ? CONSECO_ELEMENT_DISK
+           : !strcmp(s, "ball-mm") ? CONSECO_ELEMENT_BALL_MM
+                                   : CONSECO_ELEMENT_CROSS;
 }
 
 static void set_params(params *p, const char *se, const char *border, const char *base)
@@ -400,7 +402,7 @@ static void ref_calibrate(char **a)
     free(copy);
 }
 
-static int cmp_dbl(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -435,7 +437,7 @@ static void ref_risk_afp(char **a)
         }
         m += got;
     }
-    qsort(cand, m, sizeof *cand, cmp_dbl);
+    qsort(cand, m, sizeof *cand, cmp_double);
     printf("{\"candidates\": [");
     for (j = 0, i = 0; j < m; j++) {
         if (j && cand[j] == cand[j - 1]) continue;
@@ -466,6 +468,60 @@ static void ref_risk_afp(char **a)
     printf("]}\n");
     free(ims);
     free(cand);
+}
+
+/* ref-sides KIND N SEED SHRINKER SE BASE SIDE TAU TAU_OUTER BOTTOM ALPHA: the side scores
+ * from conseco_side_score, k from conseco_rank, lambda the k-th smallest (the k-th
+ * largest for outer threshold lowering) of a full sort. */
+static void ref_sides(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i, k;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    const int lowering = !strcmp(a[6], "outer") && !strcmp(a[3], "threshold");
+    double tau = atof(a[7]), alpha = atof(a[10]), lambda;
+    double *scores = (double *)malloc(n * sizeof *scores);
+    conseco_side_params sp;
+    params p;
+    conseco_shrinker sh;
+    set_params(&p, a[4], "foreground", a[5]);
+    sh = shrinker_of(&p, a[3]);
+    conseco_side_params_default(&sp);
+    sp.side = !strcmp(a[6], "outer") ? CONSECO_SIDE_OUTER : CONSECO_SIDE_BAND;
+    sp.tau_outer = sp.side == CONSECO_SIDE_BAND ? atof(a[8]) : 0.0;
+    sp.bottom = lowering ? atof(a[9]) : 0.0;
+    printf("{\"scores\": [");
+    for (i = 0; i < n; i++) {
+        img im;
+        char sid[32];
+        conseco_image v;
+        conseco_mask m;
+        size_t need;
+        void *scratch;
+        make_image(kind, i, seed, &im);
+        v = view(&im);
+        m = conseco_mask_2d(im.truth, im.w, im.h, im.w);
+        need = conseco_side_scratch_size(&sh, &sp, im.w, im.h, 1);
+        scratch = malloc(need ? need : 1);
+        check(conseco_side_score(&sh, &sp, &v, &m, tau, scratch, need, &scores[i]),
+              "conseco_side_score");
+        free(scratch);
+        id_of(kind, i, sid, sizeof sid);
+        printf("%s{\"id\": \"%s\", \"score\": ", i ? ", " : "", sid);
+        if (scores[i] < -1.7976931348623157e308) printf("\"-inf\"");
+        else print_num(scores[i]);
+        printf("}");
+        free_image(&im);
+    }
+    check(conseco_rank(n, alpha, &k), "conseco_rank");
+    qsort(scores, n, sizeof *scores, cmp_double);
+    if (k > n) lambda = lowering ? -INFINITY : INFINITY;
+    else lambda = lowering ? scores[n - k] : scores[k - 1];
+    printf("], \"n\": %lu, \"k\": %lu, \"lambda\": ", (unsigned long)n, (unsigned long)k);
+    if (lambda < -1.7976931348623157e308) printf("\"-inf\"");
+    else print_num(lambda);
+    printf("}\n");
+    free(scores);
 }
 
 static void stat_print(const char *name, const double *v, size_t s)
@@ -682,6 +738,65 @@ static int check_apply(char **a, int argc)
     return 0;
 }
 
+/* check-side-apply KIND N SEED SHRINKER SE BORDER BASE SIDE LAMBDA OUTER_DIR BAND_DIR:
+ * the outer sets and bands the tool wrote equal conseco_side_apply's. */
+static int check_side_apply(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    double lambda = strtod(a[8], NULL);
+    params p;
+    conseco_shrinker sh;
+    conseco_side_params sp;
+    set_params(&p, a[4], a[5], a[6]);
+    sh = shrinker_of(&p, a[3]);
+    conseco_side_params_default(&sp);
+    sp.side = !strcmp(a[7], "outer") ? CONSECO_SIDE_OUTER : CONSECO_SIDE_BAND;
+    for (i = 0; i < n; i++) {
+        img im;
+        char name[64], sid[32];
+        size_t w, h, w2, h2, q, need;
+        unsigned char *got_o, *got_b;
+        uint8_t *outer, *band;
+        void *scratch;
+        conseco_image v;
+        conseco_mask_out mo, mb;
+        char *opath, *bpath;
+        make_image(kind, i, seed, &im);
+        id_of(kind, i, sid, sizeof sid);
+        snprintf(name, sizeof name, "%s.%s", sid, strncmp(kind, "png", 3) == 0 ? "png" : "npy");
+        opath = join(a[9], name);
+        bpath = join(a[10], name);
+        got_o = read_mask_like(kind, opath, &w, &h);
+        got_b = read_mask_like(kind, bpath, &w2, &h2);
+        if (w != im.w || h != im.h || w2 != w || h2 != h) die("wrong size:", opath);
+        v = view(&im);
+        outer = (uint8_t *)malloc(w * h);
+        band = (uint8_t *)malloc(w * h);
+        need = conseco_side_scratch_size(&sh, &sp, w, h, 1);
+        scratch = malloc(need ? need : 1);
+        mo = conseco_mask_out_2d(outer, w, h, w);
+        mb = conseco_mask_out_2d(band, w, h, w);
+        check(conseco_side_apply(&sh, &sp, &v, lambda, scratch, need, NULL, &mo, &mb),
+              "conseco_side_apply");
+        for (q = 0; q < w * h; q++)
+            if (got_o[q] != (outer[q] ? 255 : 0) || got_b[q] != (band[q] ? 255 : 0)) {
+                fprintf(stderr, "cli_testdata: %s differs from conseco_side_apply\n", opath);
+                return 1;
+            }
+        free(scratch);
+        free(outer);
+        free(band);
+        free(got_o);
+        free(got_b);
+        free(opath);
+        free(bpath);
+        free_image(&im);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 6 && !strcmp(argv[1], "make")) {
@@ -704,6 +819,10 @@ int main(int argc, char **argv)
         ref_calibrate(argv + 2);
         return 0;
     }
+    if (argc == 13 && !strcmp(argv[1], "ref-sides")) {
+        ref_sides(argv + 2);
+        return 0;
+    }
     if (argc == 13 && !strcmp(argv[1], "ref-evaluate")) {
         ref_evaluate(argv + 2);
         return 0;
@@ -712,6 +831,7 @@ int main(int argc, char **argv)
         ref_risk_afp(argv + 2);
         return 0;
     }
+    if (argc == 13 && !strcmp(argv[1], "check-side-apply")) return check_side_apply(argv + 2);
     if ((argc == 11 || argc == 12) && !strcmp(argv[1], "check-apply"))
         return check_apply(argv + 2, argc - 2);
     fprintf(stderr, "usage: see the comment at the top of cli_testdata.c\n");

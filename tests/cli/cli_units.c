@@ -157,7 +157,30 @@ static void format_table(void)
           strcmp(buf, "case7.npy") == 0);
     CHECK(cli_format_output_name(&cli_format_png, "case7", buf, 8) == -1);
     cli_format_list_extensions(buf, sizeof buf);
-    CHECK(strcmp(buf, ".png or .npy") == 0);
+    CHECK(strcmp(buf, ".png, .npy, .nii.gz or .nii") == 0);
+    CHECK(cli_format_by_extension("ct.NII.gz", &len) == &cli_format_nifti && len == 7);
+    CHECK(cli_format_by_extension("ct.nii", &len) == &cli_format_nifti && len == 4);
+    CHECK(cli_format_output_name(&cli_format_nifti, "ct", buf, sizeof buf) == 0 &&
+          strcmp(buf, "ct.nii.gz") == 0);
+    {
+        unsigned char n1[348], n2[12] = {0x1c, 0x02, 0, 0, 'n', '+', '2', 0, '\r', '\n', 0x1a,
+                                         '\n'};
+        memset(n1, 0, sizeof n1);
+        n1[0] = 0x5c; /* 348, little-endian */
+        n1[1] = 0x01;
+        CHECK(cli_format_sniff(n1, 4, NULL) == &cli_format_nifti);    /* too short for magic */
+        CHECK(cli_format_sniff(n1, 348, NULL) == NULL);               /* no "n+1": ANALYZE */
+        memcpy(n1 + 344, "n+1", 4);
+        CHECK(cli_format_sniff(n1, 348, NULL) == &cli_format_nifti);
+        n1[0] = 0;
+        n1[1] = 0;
+        n1[2] = 0x01; /* 348, big-endian */
+        n1[3] = 0x5c;
+        CHECK(cli_format_sniff(n1, 348, NULL) == &cli_format_nifti);
+        CHECK(cli_format_sniff(n2, 12, NULL) == &cli_format_nifti);
+        n2[11] = 0;
+        CHECK(cli_format_sniff(n2, 12, NULL) == NULL);
+    }
 }
 
 /* A 3-D mask written like a (d, h, w) .npy and read back whole, as a stack and by slice. */

@@ -100,8 +100,8 @@ def check_calibrate(kind, d, shrinker, se, border, tau, alpha, base="0.5"):
         return None
     check(r.stderr == "", "calibrate: nothing on stderr when not a TTY: %r" % r.stderr)
     pairs = ordered(r.stdout)
-    check(keys(pairs) == ["shrinker", "se", "border", "tau", "alpha", "n", "k", "lambda", "scores",
-                          "side", "guarantee", "tau_outer"],
+    check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                          "alpha", "n", "k", "lambda", "scores"],
           "calibrate JSON field order: %s" % keys(pairs))
     bad = shortest_numbers(r.stdout)
     check(bad is None, "calibrate JSON number %r is not the shortest round-trip form" % bad)
@@ -154,8 +154,8 @@ def risk_tests():
                 continue
             what = "risk %s %s/%s/%s alpha %s" % (kind, shrinker, se, border, alpha)
             pairs = ordered(r.stdout)
-            check(keys(pairs) == ["shrinker", "se", "border", "tau", "alpha", "n", "k", "lambda", "scores",
-                                  "side", "guarantee", "tau_outer", "risk"], what + ": field order")
+            check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                                  "alpha", "n", "k", "lambda", "scores", "risk"], what + ": field order")
             got = json.loads(r.stdout)
             check(got["tau"] is None and got["k"] is None and got["scores"] is None
                   and got["tau_outer"] is None, what + ": nulls")
@@ -202,7 +202,7 @@ def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border=
     if r.returncode:
         return
     pairs = ordered(r.stdout)
-    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows"], "evaluate JSON keys")
+    check(keys(pairs) == ["alpha", "splits", "n_cal", "n_test", "rows", "volumes"], "evaluate JSON keys")
     check(keys(pairs[4][1][0]) == ["tau", "method", "ev", "cr", "atp"], "evaluate row keys")
     check(keys(pairs[4][1][0][2][1]) == ["mean", "sd"], "evaluate stat keys")
     bad = shortest_numbers(r.stdout)
@@ -252,7 +252,7 @@ def data_set_tests():
         if got is not None:
             check(got["k"] > got["n"] and got["lambda"] == "inf", kind + ": k > n gives lambda inf")
         if kind == "png8":
-            for se in ("cross", "square", "disk"):
+            for se in ("cross", "square", "disk", "ball-mm"):
                 for border in ("foreground", "background"):
                     check_calibrate(kind, d, "erosion", se, border, "0.05", "0.3")
             ids = [s["id"] for s in check_calibrate(kind, d, "threshold", "-", "-", "0.2", "0.1")["scores"]]
@@ -262,6 +262,7 @@ def data_set_tests():
         check_evaluate(kind, d, "0.05", "0.9", "9", "1", "0.5")
         if kind == "png8":
             check_evaluate(kind, d, "0.2", "0.3", "5", "11", "0.6", se="disk", border="background")
+            check_evaluate(kind, d, "0.1", "0.2", "3", "5", "0.5", se="ball-mm", border="foreground")
 
         # apply from a saved state, then from an explicit lambda, with uncertain regions
         state = os.path.join(WORK, kind + ".state")
@@ -298,6 +299,136 @@ def data_set_tests():
             run("apply", "--shrinker", "erosion", "--lambda", "0", "--pred", d + "/pred", "--out",
                 os.path.join(WORK, kind + "-inner5"), "--overlay", ov2, "--quiet")
             check(len(listing(ov2) or []) == n, "overlays without picture")
+
+
+def check_sides(kind, d, side, shrinker, se, tau, tau_outer, bottom, alpha):
+    """calibrate --side outer|band against the library's side scores (cli_testdata ref-sides)."""
+    args = ["calibrate", "--side", side, "--shrinker", shrinker, "--tau", tau, "--alpha", alpha,
+            "--pred", d + "/pred", "--gt", d + "/gt", "--json"]
+    if se != "-":
+        args += ["--se", se]
+    if side == "band":
+        args += ["--tau-outer", tau_outer]
+    if bottom != "-":
+        args += ["--bottom", bottom]
+    r = run(*args)
+    if r.returncode:
+        return None
+    pairs = ordered(r.stdout)
+    check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                          "alpha", "n", "k", "lambda", "scores"], "sides JSON field order")
+    got = json.loads(r.stdout)
+    lib_shrinker = "erosion" if shrinker == "dilation" else shrinker
+    ref = json.loads(helper("ref-sides", kind, KINDS[kind], SEED, lib_shrinker,
+                            se if se != "-" else "cross", "0.5", side, tau, tau_outer,
+                            bottom if bottom != "-" else "0", alpha).stdout)
+    what = "%s %s %s/%s tau %s/%s alpha %s" % (kind, side, shrinker, se, tau, tau_outer, alpha)
+    check(got["side"] == side and got["guarantee"] == "quantile", what + ": side/guarantee")
+    check(got["shrinker"] == shrinker, what + ": shrinker")
+    check(got["tau_outer"] == (float(tau_outer) if side == "band" else None), what + ": tau_outer")
+    if shrinker == "erosion":
+        check(got["se"] == se and got["border"] == "foreground", what + ": se/border")
+    elif shrinker == "dilation":
+        check(got["se"] == se and got["border"] is None, what + ": se, no border")
+    else:
+        check(got["se"] is None and got["border"] is None, what + ": se/border null")
+    check(got["n"] == ref["n"] and got["k"] == ref["k"], what + ": n/k")
+    check(got["lambda"] == ref["lambda"], what + ": lambda %r vs %r" % (got["lambda"], ref["lambda"]))
+    check(got["scores"] == ref["scores"], what + ": scores differ\n%s\n%s" % (got["scores"], ref["scores"]))
+    return got
+
+
+def sides_tests():
+    d = WORK + "/png8"
+    for se in ("cross", "square", "disk"):
+        check_sides("png8", d, "outer", "dilation", se, "0.1", "-", "-", "0.2")
+    got = check_sides("png8", d, "outer", "threshold", "-", "0.05", "-", "-", "0.2")
+    if got is not None:
+        check(all(s["score"] == "-inf" or s["score"] <= 0.5 for s in got["scores"]),
+              "lowering scores are thresholds at or below base")
+    got = check_sides("png8", d, "outer", "threshold", "-", "0", "-", "0.3", "0.2")
+    if got is not None:
+        check(any(s["score"] == "-inf" for s in got["scores"]), "bottom 0.3, tau 0: some -inf")
+    got = check_sides("png8", d, "outer", "threshold", "-", "0.1", "-", "-", "0.05")
+    if got is not None:
+        check(got["k"] > got["n"] and got["lambda"] == "-inf", "lowering, k > n: lambda -inf")
+    check_sides("png8", d, "band", "erosion", "cross", "0.1", "0.05", "-", "0.2")
+    check_sides("npyf32", WORK + "/npyf32", "band", "threshold", "-", "0.05", "0.1", "-", "0.3")
+    check_sides("png16", WORK + "/png16", "outer", "threshold", "-", "0.1", "-", "0.1", "0.3")
+    # apply: outer sets and bands from saved states and from --side/--lambda
+    n = KINDS["png8"]
+    for side, shr, se, extra in (("outer", "dilation", "square", []), ("outer", "threshold", "-", []),
+                                 ("band", "erosion", "cross", ["--tau-outer", "0.1"]),
+                                 ("band", "threshold", "-", ["--tau-outer", "0.1"])):
+        state = os.path.join(WORK, "sides-%s-%s.state" % (side, shr))
+        args = ["calibrate", "--side", side, "--shrinker", shr, "--tau", "0.1", "--alpha", "0.3",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--save", state, "--json"] + extra
+        if se != "-":
+            args += ["--se", se]
+        cal = run(*args)
+        if cal.returncode:
+            continue
+        lam = json.loads(cal.stdout)["lambda"]
+        tag = "%s-%s" % (side, shr)
+        outer, band = WORK + "/o-" + tag, WORK + "/b-" + tag
+        run("apply", "--state", state, "--alpha", "0.3", "--pred", d + "/pred", "--outer", outer,
+            "--uncertain", band, "--quiet")
+        helper("check-side-apply", "png8", n, SEED, "erosion" if shr == "dilation" else shr,
+               se if se != "-" else "cross", "foreground", "0.5", side, str(lam), outer, band)
+        check(len(listing(outer) or []) == n, tag + ": one outer set per prediction")
+    outer, band = WORK + "/o-lam", WORK + "/b-lam"
+    run("apply", "--side", "outer", "--shrinker", "threshold", "--lambda", "-inf", "--pred",
+        d + "/pred", "--outer", outer, "--uncertain", band, "--quiet")
+    helper("check-side-apply", "png8", n, SEED, "threshold", "cross", "foreground", "0.5", "outer",
+           "-inf", outer, band)
+    r = run("apply", "--side", "band", "--shrinker", "erosion", "--lambda", "-1", "--pred",
+            d + "/pred", "--outer", WORK + "/z", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--lambda")
+    r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--outer",
+            WORK + "/z", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "--outer")
+    # evaluate --side: the protocol's JSON layout, and EV from the calibrated sets
+    for side, extra in (("outer", []), ("band", ["--tau-outer", "0.1"]), ("outer", ["--bottom", "0.2"])):
+        r = run("evaluate", "--side", side, "--tau", "0.1,0.01", "--alpha", "0.3", "--splits", "5",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--json", "--quiet", *extra)
+        if r.returncode:
+            continue
+        pairs = ordered(r.stdout)
+        check(keys(pairs) == ["side", "guarantee", "alpha", "tau_outer", "splits", "n_cal", "n_test",
+                              "rows"], "evaluate --side JSON keys: %s" % keys(pairs))
+        got = json.loads(r.stdout)
+        want_keys = ["tau", "method", "ev", "outer_size", "fnr"] + (["cr"] if side == "band" else [])
+        check(len(got["rows"]) == 4 and all(list(row.keys()) == want_keys for row in got["rows"]),
+              "evaluate --side rows")
+        check([row["method"] for row in got["rows"]] ==
+              ["threshold", "dilation" if side == "outer" else "erosion"] * 2, "evaluate --side methods")
+        for row in got["rows"]:
+            check(0.0 <= row["ev"]["mean"] <= 1.0 and row["outer_size"]["mean"] >= 1.0 and
+                  0.0 <= row["fnr"]["mean"] <= 1.0, "evaluate --side values in range: %s" % row)
+        t = run("evaluate", "--side", side, "--tau", "0.1", "--alpha", "0.3", "--splits", "5",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--quiet", *extra)
+        check("FNR" in t.stdout and "Size" in t.stdout, "evaluate --side table")
+    for extra, names in ((["--side", "band"], ("--tau-outer",)),
+                         (["--side", "outer", "--tau-outer", "0.1"], ("--tau-outer",)),
+                         (["--side", "band", "--tau-outer", "0.1", "--bottom", "0"], ("--bottom",))):
+        r = run("evaluate", "--tau", "0.1", "--alpha", "0.3", "--pred", d + "/pred", "--gt", d + "/gt",
+                *extra, expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, *names)
+    p, g = d + "/pred", d + "/gt"
+    base = ["calibrate", "--tau", "0.1", "--alpha", "0.1", "--pred", p, "--gt", g]
+    for extra, names in (
+            (["--side", "outer", "--shrinker", "erosion"], ("dilation",)),
+            (["--side", "inner", "--shrinker", "dilation"], ("dilation", "outer")),
+            (["--side", "band", "--shrinker", "erosion"], ("--tau-outer",)),
+            (["--side", "outer", "--shrinker", "dilation", "--tau-outer", "0.1"], ("--tau-outer",)),
+            (["--side", "band", "--shrinker", "threshold", "--tau-outer", "2"], ("--tau-outer",)),
+            (["--side", "outer", "--shrinker", "threshold", "--bottom", "0.7"], ("--bottom",)),
+            (["--side", "outer", "--shrinker", "dilation", "--bottom", "0.1"], ("--bottom",)),
+            (["--side", "outer", "--shrinker", "dilation", "--border", "background"], ("--border",)),
+            (["--side", "sideways", "--shrinker", "threshold"], ("--side",)),
+            (["--shrinker", "threshold", "--guarantee", "median"], ("--guarantee",))):
+        r = run(*(base + extra), expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, *names)
 
 
 # ----------------------------------------------------------------- errors
@@ -446,7 +577,7 @@ def error_tests():
     d = os.path.join(WORK, "bad-empty")
     os.makedirs(d + "/pred", exist_ok=True)
     os.makedirs(d + "/gt", exist_ok=True)
-    all_commands_fail(d, EXIT_DATA, "no .png or .npy")
+    all_commands_fail(d, EXIT_DATA, "no .png, .npy, .nii.gz or .nii")
     d = bad_case("one", {"2.png": None, "3.png": None, "4.png": None})
     r = run("evaluate", "--tau", "0.1", "--alpha", "0.1", "--pred", d + "/pred", "--gt", d + "/gt",
             expect=EXIT_DATA)
@@ -687,6 +818,7 @@ def main():
     os.makedirs(WORK)
     data_set_tests()
     risk_tests()
+    sides_tests()
     error_tests()
     format_tests()
     output_tests()

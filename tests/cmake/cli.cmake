@@ -41,3 +41,26 @@ conseco_fuzz_target(fuzz_npy ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/npy
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_npy.c LIBS conseco_cli_core)
 conseco_fuzz_target(fuzz_png ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/png
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_png.c LIBS conseco_cli_core conseco_testsupport)
+
+# Volumes: NIfTI in and out, --volume .npy, per-volume reports (hand-made files, no nibabel).
+get_property(_conseco_have_nifti GLOBAL PROPERTY CONSECO_CLI_HAVE_NIFTI)
+if(Python3_Interpreter_FOUND AND _conseco_have_nifti)
+  add_test(NAME cli_volumes
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli_volumes.py
+            $<TARGET_FILE:conseco_tool> ${CMAKE_CURRENT_BINARY_DIR}/cli_volumes_work)
+  set_tests_properties(cli_volumes PROPERTIES TIMEOUT 600)
+  # nibabel (Debian's python3-nibabel) must see a mask's affine equal to its input's; the test
+  # exits 77 (skipped) when nibabel is missing.
+  add_test(NAME cli_nifti_affine
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_cli_nifti_affine.py
+            $<TARGET_FILE:conseco_tool> ${CMAKE_CURRENT_BINARY_DIR}/cli_affine_work)
+  set_tests_properties(cli_nifti_affine PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+elseif(NOT _conseco_have_nifti)
+  message(STATUS "conseco tool built without NIfTI: the volume end-to-end tests are skipped")
+endif()
+
+# Fuzz target of the NIfTI reader and writer (seed corpus from tests/fuzz/make_nifti_corpus.py).
+if(_conseco_have_nifti)
+  conseco_fuzz_target(fuzz_nifti ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/nifti
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_nifti.c LIBS conseco_cli_core)
+endif()

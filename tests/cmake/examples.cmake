@@ -5,6 +5,7 @@
 if(TARGET test_validity)
   target_link_libraries(test_validity PRIVATE conseco_synth)
   target_link_libraries(test_synth_volume PRIVATE conseco_synth)
+  target_link_libraries(test_sides PRIVATE conseco_synth)
 endif()
 
 # Each example prints a line the check looks for, and exits 0 only when its

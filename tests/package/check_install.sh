@@ -35,6 +35,27 @@ if readelf -d "$work/cm-ON/consumer" | grep -q 'libconseco'; then
   echo "static consumer depends on libconseco.so"; exit 1
 fi
 
+# While the major version is 0 a request for another minor version must be refused
+# (0.x minors are not binary compatible): ask the installed version file directly.
+maj=$(sed -n 's/^#define CONSECO_VERSION_MAJOR \([0-9]*\)$/\1/p' "$src/include/conseco.h")
+min=$(sed -n 's/^#define CONSECO_VERSION_MINOR \([0-9]*\)$/\1/p' "$src/include/conseco.h")
+if [ "$maj" = 0 ]; then
+  for want in "0.$min:TRUE" "0.$((min + 1)):FALSE"; do
+    cat > "$work/ver.cmake" <<EOC
+set(PACKAGE_FIND_VERSION ${want%%:*})
+string(REPLACE "." ";" _v \${PACKAGE_FIND_VERSION})
+list(GET _v 0 PACKAGE_FIND_VERSION_MAJOR)
+list(GET _v 1 PACKAGE_FIND_VERSION_MINOR)
+set(PACKAGE_FIND_VERSION_PATCH 0)
+set(PACKAGE_FIND_VERSION_COUNT 2)
+include("$libdir/cmake/conseco/consecoConfigVersion.cmake")
+message("\${PACKAGE_VERSION_COMPATIBLE}")
+EOC
+    got=$(cmake -P "$work/ver.cmake" 2>&1)
+    [ "$got" = "${want##*:}" ] || { echo "find_package(conseco ${want%%:*}): compatible=$got, expected ${want##*:}"; exit 1; }
+  done
+fi
+
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 test "$(pkg-config --modversion conseco)" = "$(sed -n 's/^#define CONSECO_VERSION_MAJOR \([0-9]*\)$/\1/p' "$src/include/conseco.h").$(sed -n 's/^#define CONSECO_VERSION_MINOR \([0-9]*\)$/\1/p' "$src/include/conseco.h").$(sed -n 's/^#define CONSECO_VERSION_PATCH \([0-9]*\)$/\1/p' "$src/include/conseco.h")"
 # shellcheck disable=SC2046

@@ -35,6 +35,11 @@ static inline int cli_failed(int code) { return code != CLI_EXIT_OK ? code : CLI
 int cli_fail_report(int code, const char *fmt, ...) CLI_PRINTF(2, 3);
 #define cli_fail(...) cli_failed(cli_fail_report(__VA_ARGS__))
 
+/* Worker threads: while a buffer is set for the calling thread, cli_fail_report writes the
+ * message there (the latest one, truncated to fit) instead of stderr, so that the caller can
+ * print only the error the sequential run would have printed. NULL restores stderr. */
+void cli_fail_capture(char *buf, size_t size);
+
 /* Reports a libconseco status about `what` (a file or a step); returns CLI_EXIT_DATA for
  * statuses caused by the input data, CLI_EXIT_INTERNAL for CONSECO_E_NO_MEMORY,
  * CLI_EXIT_LIBRARY otherwise. */

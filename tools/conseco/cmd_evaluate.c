@@ -2,10 +2,12 @@
 /* `conseco evaluate`: the paper's Table 1 protocol on a folder of predictions and masks. */
 #include "args.h"
 #include "cli.h"
+#include "inputs.h"
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
 #include "evaluate_risk.h"
+#include "evaluate_sides.h"
 #include "pairs.h"
 
 #include <stdio.h>
@@ -15,45 +17,68 @@
 
 static const char help[] =
     "usage: conseco evaluate --tau T[,T...] --alpha A --pred DIR --gt DIR [--splits 10]\n"
-    "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk]\n"
+    "         [--seed 0] [--cal-fraction 0.5] [--se cross|square|disk|ball-mm]\n"
     "         [--border foreground|background] [--base 0.5] [--top 1] [--strict]\n"
-    "         [--json] [--quiet]\n"
+    "         [--methods baseline,threshold,erosion,smooth] [--sigma S]\n"
+    "         [--filter gauss|min] [--radius R] [--volume] [--spacing X,Y,Z]\n"
+    "         [--side inner|outer|band [--tau-outer T2] [--bottom B]] [--json] [--quiet]\n"
     "       conseco evaluate --guarantee risk --alpha A --pred DIR --gt DIR [...]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
-    "and ATP (mean \u00b1 sd over splits) of Baseline (Yhat), Threshold and Erosion per tau.\n"
+    "and ATP (mean \u00b1 sd over splits) of the chosen methods per tau.\n"
     "Split s uses splitmix64 seeded with seed + s and a Fisher-Yates shuffle; the\n"
     "numbers differ from numpy-made splits by sampling noise only.\n"
     "\n"
     "  --base B, --top T  Yhat = {s >= B}; the threshold shrinker's lambda in [B, T]: any\n"
     "                   finite B <= T (logits: --base 0 --top <largest logit>)\n"
+    "  --methods LIST   any of baseline, threshold, erosion, smooth, comma-separated\n"
+    "                   (rows come in that order); default: the paper's three\n"
+    "  --sigma S        smooth: Gaussian sigma in pixels (1), or in mm as e.g. 1.5mm\n"
+    "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
+    "                   --se of radius --radius R, default 1)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
     "  --guarantee G    quantile (default) or risk: lambda_hat from conformal risk control\n"
-    "                   (E[AFP] <= alpha, no --tau); the table then reports the mean test\n"
-    "                   loss (AFP), CR and ATP instead of EV\n"
+    "                   (E[AFP] <= alpha, no --tau, inner side, Baseline / Threshold /\n"
+    "                   Erosion); the table then reports the mean test loss (AFP), CR and\n"
+    "                   ATP instead of EV\n"
+    "  --side NAME      outer: outer sets (threshold lowering down to --bottom, and\n"
+    "                   dilation by --se), EV = FNR <= tau; band: bands (threshold offset,\n"
+    "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
+    "                   Both report the outer set's size relative to Yhat and its FNR.\n"
+    CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
 int cli_cmd_evaluate(int argc, char **argv)
 {
+    const char *spacing_s = NULL;
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
-               *base = NULL, *top = NULL, *guarantee_s = NULL;
-    int json = 0, quiet = 0, want_help = 0, strict = 0, rc;
+               *base = NULL, *top = NULL, *methods = NULL, *sigma = NULL, *filter = NULL,
+               *radius = NULL, *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL,
+               *guarantee_s = NULL;
+    static const char *const guarantee_names[] = {"quantile", "risk"};
+    size_t guarantee = CONSECO_GUARANTEE_QUANTILE;
+    int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
+        {"guarantee", 1, &guarantee_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
         {"splits", 1, &splits_s, NULL},   {"seed", 1, &seed_s, NULL},
         {"cal-fraction", 1, &frac_s, NULL}, {"se", 1, &se, NULL},
         {"border", 1, &border, NULL},     {"base", 1, &base, NULL},
         {"json", 0, NULL, &json},         {"quiet", 0, NULL, &quiet},
-        {"help", 0, NULL, &want_help},    {"top", 1, &top, NULL},
-        {"strict", 0, NULL, &strict},     {"guarantee", 1, &guarantee_s, NULL},
+        {"help", 0, NULL, &want_help},    {"volume", 0, NULL, &volume},
+        {"spacing", 1, &spacing_s, NULL}, {"top", 1, &top, NULL},
+        {"strict", 0, NULL, &strict},     {"methods", 1, &methods, NULL},
+        {"sigma", 1, &sigma, NULL},       {"filter", 1, &filter, NULL},
+        {"radius", 1, &radius, NULL},
+        {"side", 1, &side_s, NULL},       {"tau-outer", 1, &tau_outer_s, NULL},
+        {"bottom", 1, &bottom_s, NULL},
     };
-    static const char *const guarantee_names[] = {"quantile", "risk"};
-    size_t guarantee = CONSECO_GUARANTEE_QUANTILE;
-    cli_risk_result risk_res;
+    uint32_t side = CONSECO_SIDE_INNER;
+    double tau_outer = 0.0, bottom = 0.0;
     double taus[MAX_TAUS];
     unsigned long long v;
     cli_shrinker_opts opts;
@@ -62,7 +87,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cli_pairs pairs;
     conseco_image *ims = NULL;
     conseco_mask *ms = NULL;
-    const char **names = NULL;
+    const char **names = NULL, **ids = NULL;
     size_t i, n_cal;
 
     rc = cli_args_parse("evaluate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -71,6 +96,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
+    if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
     if (guarantee_s != NULL &&
         (rc = cli_parse_choice("guarantee", guarantee_s, guarantee_names, 2, &guarantee)) !=
             CLI_EXIT_OK)
@@ -78,6 +104,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
         return cli_fail(CLI_EXIT_USAGE, "evaluate: --tau is not used with --guarantee risk "
                         "(it bounds the expected false-positive fraction by --alpha)");
+    if (guarantee == CONSECO_GUARANTEE_RISK && (methods != NULL || side_s != NULL))
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --guarantee risk runs Baseline, Threshold "
+                        "and Erosion on the inner side (no --methods or --side)");
     if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         guarantee == CONSECO_GUARANTEE_RISK
@@ -90,6 +119,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.cal_fraction = 0.5;
     cfg.quiet = quiet;
     cfg.shrinkers = &opts;
+    cfg.ids = NULL;
+    cfg.methods = 0;
+    if (methods && (rc = cli_parse_methods(methods, &cfg.methods)) != CLI_EXIT_OK) return rc;
     cfg.tau_count = 0;
     if (tau_s != NULL &&
         (rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0)
@@ -113,6 +145,24 @@ int cli_cmd_evaluate(int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE, "--cal-fraction must be in (0, 1)");
     cli_shrinker_defaults(&opts);
     if ((rc = cli_shrinker_tune(&opts, se, border, base, top)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_smooth_tune(&opts, 0, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
+    if ((rc = cli_side_parse(side_s, &side)) != CLI_EXIT_OK) return rc;
+    if ((tau_outer_s != NULL) != (side == CONSECO_SIDE_BAND))
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --side band needs --tau-outer, and "
+                                        "--tau-outer needs --side band");
+    if (bottom_s != NULL && side != CONSECO_SIDE_OUTER)
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --bottom goes with --side outer");
+    if (tau_outer_s != NULL) {
+        if ((rc = cli_parse_double("tau-outer", tau_outer_s, &tau_outer)) != CLI_EXIT_OK)
+            return rc;
+        if (!(tau_outer >= 0.0 && tau_outer <= 1.0))
+            return cli_fail(CLI_EXIT_USAGE, "--tau-outer must be in [0, 1]");
+    }
+    if (bottom_s != NULL) {
+        if ((rc = cli_parse_double("bottom", bottom_s, &bottom)) != CLI_EXIT_OK) return rc;
+        if (!(bottom <= opts.threshold.base) || !(bottom >= -1.7976931348623157e308))
+            return cli_fail(CLI_EXIT_USAGE, "--bottom must be finite and <= --base");
+    }
 
     if ((rc = cli_pairs_load(pred_dir, gt_dir, quiet, strict, &pairs)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_eval_split_sizes(pairs.count, cfg.cal_fraction, &n_cal)) != CLI_EXIT_OK) {
@@ -128,7 +178,12 @@ int cli_cmd_evaluate(int argc, char **argv)
         ms[i] = cli_map_mask(&pairs.masks[i]);
         names[i] = pairs.pred.items[i].path;
     }
+    ids = (const char **)malloc((pairs.count ? pairs.count : 1) * sizeof *ids);
+    if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
+    cfg.ids = ids;
     if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
+        cli_risk_result risk_res;
         rc = cli_evaluate_risk(ims, ms, names, pairs.count, &cfg, &risk_res);
         if (rc == CLI_EXIT_OK) {
             size_t n_min = 0;
@@ -144,6 +199,24 @@ int cli_cmd_evaluate(int argc, char **argv)
         free(ims);
         free(ms);
         free(names);
+        free(ids);
+        cli_pairs_free(&pairs);
+        return rc;
+    }
+    if (rc == CLI_EXIT_OK && side != CONSECO_SIDE_INNER) {
+        cli_side_result sres;
+        rc = cli_evaluate_sides(ims, ms, names, pairs.count, &cfg, side, tau_outer, bottom,
+                                &sres);
+        if (rc == CLI_EXIT_OK) {
+            if (json) cli_side_print_json(stdout, &sres, &cfg, side, tau_outer);
+            else cli_side_print_table(stdout, &sres, &cfg, side, tau_outer);
+            if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+            cli_side_result_free(&sres);
+        }
+        free(ims);
+        free(ms);
+        free(names);
+        free(ids);
         cli_pairs_free(&pairs);
         return rc;
     }
@@ -162,6 +235,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     free(ims);
     free(ms);
     free(names);
+    free(ids);
     cli_pairs_free(&pairs);
     return rc;
 }

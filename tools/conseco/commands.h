@@ -10,6 +10,8 @@ int cli_cmd_demo(int argc, char **argv);
 
 /* Checks shared by the commands: usage errors with the flag's name. */
 int cli_check_tau(double tau);
+/* `conseco demo --3d` (cmd_demo3d.c). */
+int cli_demo_3d(const char *out, int quiet);
 int cli_check_alpha(double alpha);
 
 #endif /* CONSECO_CLI_COMMANDS_H */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "file_io.h"
+#include "inputs.h"
 #include "natural_sort.h"
 
 #include <dirent.h>
@@ -78,7 +79,7 @@ static int read_head(const char *path, unsigned char *head, size_t cap, size_t *
  * the magic is damaged), its id, and as many entries as images it holds. */
 static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *name)
 {
-    unsigned char head[64];
+    unsigned char head[512]; /* NIfTI-1 has its magic at byte 344 */
     size_t n = 0, ext_len = 0, count = 0, i;
     const cli_format *by_ext = cli_format_by_extension(name, &ext_len), *format;
     char *path = cli_path_join(dir, name);
@@ -97,23 +98,25 @@ static int add_file(cli_dataset *d, size_t *cap, const char *dir, const char *na
         return CLI_EXIT_OK;
     }
     if (format->count_images != NULL) {
-        unsigned char *buf = NULL;
-        size_t size = 0;
+        cli_file_view v;
         cli_file_bytes file;
-        if (!format->by_path && (rc = cli_read_file(path, &buf, &size)) != CLI_EXIT_OK) {
+        memset(&v, 0, sizeof v);
+        /* mapped, not read: counting looks at the header only */
+        if (!format->by_path && (rc = cli_file_view_open(path, 0, &v)) != CLI_EXIT_OK) {
             free(path);
             return rc;
         }
         file.path = path;
-        file.data = buf;
-        file.size = size;
+        file.data = v.data;
+        file.size = v.size;
         rc = format->count_images(&file, &count);
-        free(buf);
+        cli_file_view_close(&v);
         if (rc != CLI_EXIT_OK) {
             free(path);
             return rc;
         }
     }
+    if (cli_inputs()->volume) count = 0; /* --volume: a 3-D array is one volume */
     if (count == 0) { /* one image named by the file */
         rc = push(d, cap, dup_n(name, strlen(name) - ext_len), path, -1, format);
         return rc;

@@ -30,11 +30,32 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static const char *const method_names[CLI_METHOD_COUNT] = {"baseline", "threshold", "erosion",
+                                                            "smooth"};
+
 const char *cli_method_name(int method)
 {
-    return method == CLI_METHOD_BASELINE    ? "baseline"
-           : method == CLI_METHOD_THRESHOLD ? "threshold"
-                                            : "erosion";
+    return method >= 0 && method < CLI_METHOD_COUNT ? method_names[method] : "?";
+}
+
+int cli_parse_methods(const char *text, unsigned *methods)
+{
+    const char *p = text;
+    unsigned set = 0;
+    while (1) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p), m;
+        for (m = 0; m < CLI_METHOD_COUNT; m++)
+            if (strlen(method_names[m]) == len && strncmp(p, method_names[m], len) == 0) break;
+        if (m == CLI_METHOD_COUNT)
+            return cli_fail(CLI_EXIT_USAGE, "--methods: unknown method \"%.*s\" (choose from "
+                            "baseline, threshold, erosion, smooth, comma-separated)", (int)len, p);
+        set |= 1u << m;
+        if (end == NULL) break;
+        p = end + 1;
+    }
+    *methods = set;
+    return CLI_EXIT_OK;
 }
 
 int cli_eval_split_sizes(size_t n, double cal_fraction, size_t *n_cal)
@@ -245,14 +266,19 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
                  const char *const *names, size_t n, const cli_eval_config *cfg,
                  cli_eval_result *out)
 {
+    static const int kinds[CLI_METHOD_COUNT] = {0, CONSECO_KIND_THRESHOLD, CONSECO_KIND_EROSION,
+                                                CONSECO_KIND_SMOOTH};
     const size_t T = cfg->tau_count, S = (size_t)cfg->splits;
-    table *tabs = NULL; /* [shrinker 0/1][tau] */
+    const unsigned methods = cfg->methods ? cfg->methods : CLI_METHODS_DEFAULT;
+    table *tabs = NULL; /* [shrinker][tau] */
     image_totals *totals = NULL;
-    size_t *perm = NULL, n_cal = 0, n_test, i, t, s, m, done = 0;
+    size_t *perm = NULL, n_cal = 0, n_test, i, t, s, m, done = 0, M = 0, nsh = 0;
     double *buf = NULL, *series = NULL; /* series: [row][metric 3][split] */
     conseco_image_metrics *items = NULL;
-    conseco_shrinker sh[2];
-    double lambda_min[2];
+    conseco_shrinker sh[CLI_METHOD_COUNT];
+    double lambda_min[CLI_METHOD_COUNT];
+    int sel[CLI_METHOD_COUNT];       /* the chosen methods, in order */
+    size_t tab_of[CLI_METHOD_COUNT]; /* method -> its shrinker's index in sh */
     cli_progress pg;
     int rc;
 
@@ -260,35 +286,50 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
     if ((rc = cli_eval_split_sizes(n, cfg->cal_fraction, &n_cal)) != CLI_EXIT_OK) return rc;
     if (S == 0) return cli_fail(CLI_EXIT_USAGE, "--splits must be at least 1");
     n_test = n - n_cal;
-    sh[0] = cli_shrinker_of(cfg->shrinkers, CONSECO_KIND_THRESHOLD);
-    sh[1] = cli_shrinker_of(cfg->shrinkers, CONSECO_KIND_EROSION);
-    lambda_min[0] = cfg->shrinkers->threshold.base;
-    lambda_min[1] = 0.0; /* erosion: lambda = 0 is Yhat itself */
-    for (m = 0; m < 2; m++) {
+    for (m = 0; m < CLI_METHOD_COUNT; m++) {
+        if (!(methods & (1u << m))) continue;
+        sel[M++] = (int)m;
+        if (m == CLI_METHOD_BASELINE) continue;
+        tab_of[m] = nsh;
+        sh[nsh] = cli_shrinker_of(cfg->shrinkers, kinds[m]);
+        lambda_min[nsh] = cli_shrinker_lambda_min(cfg->shrinkers, kinds[m]);
+        nsh++;
+    }
+    if (M == 0) return cli_fail(CLI_EXIT_USAGE, "--methods: choose at least one method");
+    if (nsh == 0) { /* baseline only: Yhat's counts come through the threshold shrinker */
+        sh[0] = cli_shrinker_of(cfg->shrinkers, CONSECO_KIND_THRESHOLD);
+        lambda_min[0] = cli_shrinker_lambda_min(cfg->shrinkers, CONSECO_KIND_THRESHOLD);
+        nsh = 1;
+    }
+    for (m = 0; m < nsh; m++) {
         int st = conseco_shrinker_validate(&sh[m]);
         if (st != CONSECO_OK) return cli_fail_status(st, "shrinker");
     }
-    if (S > (size_t)-1 / ((size_t)9 * T + 1)) return cli_fail_nomem();
+    if (S > (size_t)-1 / ((size_t)12 * T + 1)) return cli_fail_nomem();
 
-    tabs = (table *)calloc(2 * T, sizeof *tabs);
+    tabs = (table *)calloc(nsh * T, sizeof *tabs);
     totals = (image_totals *)calloc(n, sizeof *totals);
     perm = (size_t *)malloc(n * sizeof *perm);
     buf = (double *)malloc(n * sizeof *buf);
     items = (conseco_image_metrics *)malloc(n * sizeof *items);
-    series = (double *)malloc(3 * T * 3 * S * sizeof *series);
-    out->rows = (cli_eval_row *)calloc(3 * T, sizeof *out->rows);
+    series = (double *)malloc(M * T * 3 * S * sizeof *series);
+    out->rows = (cli_eval_row *)calloc(M * T, sizeof *out->rows);
+    out->predicted = (uint64_t *)calloc(n, sizeof *out->predicted);
+    out->volume_rows = (cli_eval_volume_row *)calloc(n * M * T, sizeof *out->volume_rows);
     rc = CLI_EXIT_OK;
-    if (!tabs || !totals || !perm || !buf || !items || !series || !out->rows) rc = cli_fail_nomem();
-    for (i = 0; rc == CLI_EXIT_OK && i < 2 * T; i++) {
+    if (!tabs || !totals || !perm || !buf || !items || !series || !out->rows ||
+        !out->predicted || !out->volume_rows)
+        rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < nsh * T; i++) {
         tabs[i].scores = (double *)malloc(n * sizeof(double));
         if (tabs[i].scores == NULL) rc = cli_fail_nomem();
     }
 
-    cli_progress_begin(&pg, "evaluate: images", 4 * n, cfg->quiet);
-    for (m = 0; rc == CLI_EXIT_OK && m < 2; m++)
+    cli_progress_begin(&pg, "evaluate: images", 2 * nsh * n, cfg->quiet);
+    for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++)
         rc = score_all(preds, truths, names, n, &sh[m], cfg, tabs + m * T, &pg, &done);
-    for (i = 0; rc == CLI_EXIT_OK && i < 2 * T; i++) rc = make_candidates(&tabs[i], n);
-    for (m = 0; rc == CLI_EXIT_OK && m < 2; m++)
+    for (i = 0; rc == CLI_EXIT_OK && i < nsh * T; i++) rc = make_candidates(&tabs[i], n);
+    for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++)
         rc = count_all(preds, truths, names, n, &sh[m], lambda_min[m], cfg, tabs + m * T,
                        m == 0 ? totals : NULL, &pg, &done);
     cli_progress_end(&pg);
@@ -296,18 +337,18 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
     for (s = 0; rc == CLI_EXIT_OK && s < S; s++) {
         cli_split_permutation(cfg->seed, (uint64_t)s, perm, n);
         for (t = 0; rc == CLI_EXIT_OK && t < T; t++) {
-            for (m = 0; rc == CLI_EXIT_OK && m < 3; m++) {
+            for (m = 0; rc == CLI_EXIT_OK && m < M; m++) {
                 conseco_set_metrics set;
-                size_t row = t * 3 + m, j;
+                size_t row = t * M + m, j;
                 int st;
-                if (m == CLI_METHOD_BASELINE) {
+                if (sel[m] == CLI_METHOD_BASELINE) {
                     for (j = 0; j < n_test; j++) {
                         const image_totals *it = &totals[perm[n_cal + j]];
                         fill(&items[j], it->predicted, it->tp, it->predicted - it->tp,
                              cfg->taus[t]);
                     }
                 } else {
-                    const table *tb = &tabs[(m - 1) * T + t];
+                    const table *tb = &tabs[tab_of[sel[m]] * T + t];
                     double lam;
                     size_t k, c;
                     for (j = 0; j < n_cal; j++) buf[j] = tb->scores[perm[j]];
@@ -333,6 +374,13 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
                         fill(&items[j], totals[im].predicted, tp, fp, cfg->taus[t]);
                     }
                 }
+                for (j = 0; j < n_test; j++) { /* per volume */
+                    cli_eval_volume_row *vr = &out->volume_rows[perm[n_cal + j] * M * T + row];
+                    vr->tested++;
+                    vr->valid += items[j].valid != 0;
+                    vr->cr_sum += items[j].cr;
+                    vr->atp_sum += items[j].atp;
+                }
                 st = conseco_set_metrics_compute(items, n_test, &set);
                 if (st != CONSECO_OK) {
                     rc = cli_fail_status(st, "metrics");
@@ -345,16 +393,24 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
         }
     }
     if (rc == CLI_EXIT_OK) {
+        for (i = 0; i < n; i++) {
+            out->predicted[i] = totals[i].predicted;
+            for (t = 0; t < T; t++)
+                for (m = 0; m < M; m++)
+                    out->volume_rows[(i * T + t) * M + m].score =
+                        sel[m] == CLI_METHOD_BASELINE ? NAN
+                                                      : tabs[tab_of[sel[m]] * T + t].scores[i];
+        }
         out->n = n;
         out->n_cal = n_cal;
         out->n_test = n_test;
-        out->row_count = 3 * T;
+        out->row_count = M * T;
         for (t = 0; t < T; t++)
-            for (m = 0; m < 3; m++) {
-                cli_eval_row *r = &out->rows[t * 3 + m];
-                size_t row = t * 3 + m;
+            for (m = 0; m < M; m++) {
+                cli_eval_row *r = &out->rows[t * M + m];
+                size_t row = t * M + m;
                 r->tau = cfg->taus[t];
-                r->method = (int)m;
+                r->method = sel[m];
                 stat_of(series + (row * 3 + 0) * S, S, &r->ev);
                 stat_of(series + (row * 3 + 1) * S, S, &r->cr);
                 stat_of(series + (row * 3 + 2) * S, S, &r->atp);
@@ -362,7 +418,7 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
     } else {
         cli_eval_result_free(out);
     }
-    for (i = 0; tabs != NULL && i < 2 * T; i++) table_free(&tabs[i]);
+    for (i = 0; tabs != NULL && i < nsh * T; i++) table_free(&tabs[i]);
     free(tabs);
     free(totals);
     free(perm);
@@ -376,5 +432,7 @@ void cli_eval_result_free(cli_eval_result *r)
 {
     if (r == NULL) return;
     free(r->rows);
+    free(r->predicted);
+    free(r->volume_rows);
     memset(r, 0, sizeof *r);
 }

@@ -23,7 +23,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cli_method { CLI_METHOD_BASELINE = 0, CLI_METHOD_THRESHOLD = 1, CLI_METHOD_EROSION = 2 };
+enum cli_method {
+    CLI_METHOD_BASELINE = 0,
+    CLI_METHOD_THRESHOLD = 1,
+    CLI_METHOD_EROSION = 2,
+    CLI_METHOD_SMOOTH = 3
+};
+#define CLI_METHOD_COUNT 4
+/* The paper's three, the default of --methods. */
+#define CLI_METHODS_DEFAULT ((1u << CLI_METHOD_BASELINE) | (1u << CLI_METHOD_THRESHOLD) | \
+                             (1u << CLI_METHOD_EROSION))
 
 typedef struct cli_stat {
     double mean;
@@ -45,16 +54,30 @@ typedef struct cli_eval_config {
     uint64_t splits;
     uint64_t seed;
     double cal_fraction;
-    cli_shrinker_opts *shrinkers; /* threshold and erosion params (kind ignored) */
+    cli_shrinker_opts *shrinkers; /* threshold, erosion and smooth params (kind ignored) */
     int quiet;
+    const char *const *ids; /* per image (volume) ids for the per-volume report; NULL: none */
+    unsigned methods; /* bit m: method m is evaluated; 0 means CLI_METHODS_DEFAULT */
 } cli_eval_config;
+
+/* One volume (image) at one (tau, method): its calibration score and how it fared in the splits
+ * that tested it. */
+typedef struct cli_eval_volume_row {
+    double score;     /* the volume's score (NaN for the baseline, which has none) */
+    uint64_t tested;  /* splits in which it was a test volume */
+    uint64_t valid;   /* ... and its inner mask met AFP <= tau */
+    double cr_sum;    /* sums over those splits (means = sum / tested) */
+    double atp_sum;
+} cli_eval_volume_row;
 
 typedef struct cli_eval_result {
     size_t n;
     size_t n_cal;
     size_t n_test;
-    cli_eval_row *rows; /* tau_count * 3 rows: per tau baseline, threshold, erosion */
+    cli_eval_row *rows; /* per tau, the chosen methods in the order of enum cli_method */
     size_t row_count;
+    uint64_t *predicted;               /* [volume] |Yhat| */
+    cli_eval_volume_row *volume_rows;  /* [volume * row_count + row], rows as above */
 } cli_eval_result;
 
 /* Number of calibration images floor(n * cal_fraction); usage error unless 1 <= c < n. */
@@ -68,5 +91,9 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
 void cli_eval_result_free(cli_eval_result *r);
 
 const char *cli_method_name(int method);
+
+/* --methods a,b,...: any subset of baseline, threshold, erosion, smooth; rows come in that
+ * order whatever the order given. @return a cli_exit code. */
+int cli_parse_methods(const char *text, unsigned *methods);
 
 #endif /* CONSECO_CLI_EVALUATE_CORE_H */

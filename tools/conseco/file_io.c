@@ -6,10 +6,16 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 int cli_read_file(const char *path, unsigned char **data, size_t *size)
 {
@@ -24,10 +30,13 @@ int cli_read_file(const char *path, unsigned char **data, size_t *size)
         fclose(f);
         return cli_fail(CLI_EXIT_IO, "%s: is a directory", path);
     }
+    /* one allocation of the file's size (+1 to see the end in the same read) */
+    if (S_ISREG(st.st_mode) && st.st_size >= 0 && (unsigned long long)st.st_size < (size_t)-2)
+        cap = (size_t)st.st_size + 1;
     for (;;) {
         size_t got;
         if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
+            size_t ncap = cap ? cap + cap / 2 + 65536 : 65536;
             unsigned char *nb;
             if (ncap < cap) { /* overflow */
                 free(buf);
@@ -42,6 +51,12 @@ int cli_read_file(const char *path, unsigned char **data, size_t *size)
             }
             buf = nb;
             cap = ncap;
+        } else if (buf == NULL) {
+            buf = (unsigned char *)malloc(cap);
+            if (buf == NULL) {
+                fclose(f);
+                return cli_fail_nomem();
+            }
         }
         got = fread(buf + len, 1, cap - len, f);
         len += got;
@@ -57,6 +72,70 @@ int cli_read_file(const char *path, unsigned char **data, size_t *size)
     *data = buf;
     *size = len;
     return CLI_EXIT_OK;
+}
+
+int cli_file_view_open(const char *path, int populate, cli_file_view *out)
+{
+    struct stat st;
+    int fd;
+    memset(out, 0, sizeof *out);
+    fd = open(path, O_RDONLY);
+    if (fd < 0) return cli_fail(CLI_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return cli_fail(CLI_EXIT_IO, "%s: is a directory", path);
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0 && (unsigned long long)st.st_size < (size_t)-1) {
+        int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+        if (populate) flags |= MAP_POPULATE;
+#else
+        (void)populate;
+#endif
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
+        if (p != MAP_FAILED) {
+            close(fd);
+            out->data = (const unsigned char *)p;
+            out->size = (size_t)st.st_size;
+            out->mapped = 1;
+            return CLI_EXIT_OK;
+        }
+    }
+    close(fd);
+    {
+        unsigned char *buf;
+        size_t size;
+        int rc = cli_read_file(path, &buf, &size);
+        if (rc != CLI_EXIT_OK) return rc;
+        out->data = buf;
+        out->size = size;
+        out->mapped = 0;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_file_view_close(cli_file_view *v)
+{
+    if (v->data != NULL) {
+        if (v->mapped) munmap((void *)(uintptr_t)v->data, v->size);
+        else free((void *)(uintptr_t)v->data);
+    }
+    memset(v, 0, sizeof *v);
+}
+
+void cli_tune_allocator(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    /* glibc serves blocks above 128 KiB..32 MiB with a fresh mmap and unmaps them on free, so
+     * every volume-sized buffer is faulted in (and zeroed by the kernel) again */
+    (void)mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    (void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#ifdef M_ARENA_MAX
+    /* worker threads would get arenas of at most 64 MiB, whose larger blocks are mmap'ed
+     * afresh again: one arena (the tool makes a few large allocations, not many small ones) */
+    (void)mallopt(M_ARENA_MAX, 1);
+#endif
+#endif
 }
 
 char *cli_path_join(const char *dir, const char *name)

@@ -3,11 +3,11 @@
  * The format table. Adding a format = one new file (format_<name>.c defining a cli_format) plus
  * one row below; nothing else in the tool names a format.
  *
- * For example NIfTI (the volumes work): format_nifti.c with extensions {".nii.gz", ".nii"}
- * (longest first, so "ct.nii.gz" has the id "ct"), a sniff for the header size 348/540 or the
- * gzip magic (ties with other gzip formats go to the extension), by_path = 1 if libnifti opens
- * the file itself, read filling depth, spacing (pixdim) and geometry (a copy of the header), and
- * write_mask_like writing a uint8 volume with that header to out->tmp_path.
+ * For example NIfTI: format_nifti.c with extensions {".nii.gz", ".nii"} (longest first, so
+ * "ct.nii.gz" has the id "ct"), a sniff for the header size 348/540 or a gzip stream that
+ * inflates to one, by_path = 1 (it streams the file through zlib itself), a read filling depth,
+ * spacing (pixdim) and geometry (a copy of the header), and write_mask_like writing a uint8
+ * volume with that header to out->tmp_path.
  */
 #include "formats.h"
 
@@ -17,6 +17,7 @@
 const cli_format *const cli_formats[] = {
     &cli_format_png,
     &cli_format_npy,
+    &cli_format_nifti,
 };
 const size_t cli_format_count = sizeof cli_formats / sizeof cli_formats[0];
 

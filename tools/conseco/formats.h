@@ -104,5 +104,15 @@ void cli_map_pack_strides(cli_map *m);
 /* Rows (one file per format). */
 extern const cli_format cli_format_png;
 extern const cli_format cli_format_npy;
+/* .nii/.nii.gz; without libnifti (CONSECO_WITH_NIFTI off) it recognises NIfTI files and says
+ * that this build cannot read them. */
+extern const cli_format cli_format_nifti;
+/* Once per process, before any thread reads: libnifti's (global) message level. */
+void cli_nifti_init(void);
+/* A new uint8 NIfTI-1 volume (gzip; pixdim = spacing in mm, qform = sform = diag(spacing), code 1;
+ * scl_slope `slope`, 0 = none) to a staged file, read back and checked. Exit 4 with a message
+ * when the tool was built without NIfTI. */
+int cli_nifti_write_u8(const cli_out_file *out, size_t width, size_t height, size_t depth,
+                       const double spacing[3], float slope, const uint8_t *voxels);
 
 #endif /* CONSECO_CLI_FORMATS_H */

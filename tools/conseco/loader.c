@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "file_io.h"
+#include "inputs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ void cli_loader_init(cli_loader *l) { memset(l, 0, sizeof *l); }
 void cli_loader_free(cli_loader *l)
 {
     free(l->path);
-    free(l->buf);
+    cli_file_view_close(&l->file);
     cli_loader_init(l);
 }
 
@@ -28,21 +29,19 @@ void cli_map_free(cli_map *m)
 
 static int fetch(cli_loader *l, const char *path)
 {
-    unsigned char *buf;
-    size_t size;
+    cli_file_view v;
     int rc;
     if (l->path != NULL && strcmp(l->path, path) == 0) return CLI_EXIT_OK;
-    rc = cli_read_file(path, &buf, &size);
+    rc = cli_file_view_open(path, 1, &v);
     if (rc != CLI_EXIT_OK) return rc;
     cli_loader_free(l);
     l->path = (char *)malloc(strlen(path) + 1);
     if (l->path == NULL) {
-        free(buf);
+        cli_file_view_close(&v);
         return cli_fail_nomem();
     }
     strcpy(l->path, path);
-    l->buf = buf;
-    l->size = size;
+    l->file = v;
     return CLI_EXIT_OK;
 }
 
@@ -56,10 +55,11 @@ static int load(cli_loader *l, const cli_entry *e, int role, cli_map *out)
     file.size = 0;
     if (!e->format->by_path) {
         if ((rc = fetch(l, e->path)) != CLI_EXIT_OK) return rc;
-        file.data = l->buf;
-        file.size = l->size;
+        file.data = l->file.data;
+        file.size = l->file.size;
     }
     rc = e->format->read(&file, e->slice, role, out);
+    if (rc == CLI_EXIT_OK && role != CLI_READ_RGB) cli_inputs_apply_spacing(out);
     if (e->slice < 0) cli_loader_free(l); /* a whole file is read once: do not keep it */
     return rc;
 }
@@ -92,6 +92,17 @@ const char *cli_map_shape(const cli_map *m, char *buf, size_t size)
 int cli_map_same_shape(const cli_map *a, const cli_map *b)
 {
     return a->width == b->width && a->height == b->height && a->depth == b->depth;
+}
+
+int cli_map_same_spacing(const cli_map *a, const cli_map *b)
+{
+    int d;
+    for (d = 0; d < 3; d++) {
+        double x = a->spacing[d], y = b->spacing[d], big = x > y ? x : y;
+        if (x == 0.0 || y == 0.0) continue;
+        if (!(x - y <= 1e-4 * big && y - x <= 1e-4 * big)) return 0;
+    }
+    return 1;
 }
 
 size_t cli_map_count(const cli_map *m) { return m->width * m->height * m->depth; }

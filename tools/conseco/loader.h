@@ -7,6 +7,7 @@
 #define CONSECO_CLI_LOADER_H
 
 #include "dataset.h"
+#include "file_io.h"
 #include "formats.h"
 
 #include <conseco.h>
@@ -15,8 +16,7 @@
 /* Keeps the last file read so the slices of a stack cost one read. */
 typedef struct cli_loader {
     char *path;
-    unsigned char *buf;
-    size_t size;
+    cli_file_view file; /* the file mapped (or read) once */
 } cli_loader;
 
 void cli_loader_init(cli_loader *l);
@@ -36,6 +36,9 @@ conseco_mask cli_map_mask(const cli_map *m);
 const char *cli_map_shape(const cli_map *m, char *buf, size_t size);
 /* 1 if a and b have the same width, height and depth. */
 int cli_map_same_shape(const cli_map *a, const cli_map *b);
+/* 1 if a and b agree in voxel size within 1e-4 relative on every axis; an axis whose size
+ * one of them does not give (0: a PNG or .npy) agrees with anything. */
+int cli_map_same_spacing(const cli_map *a, const cli_map *b);
 /* Number of elements width * height * depth. */
 size_t cli_map_count(const cli_map *m);
 

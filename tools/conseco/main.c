@@ -2,6 +2,8 @@
 /* `conseco`: command dispatch, --help and --version. */
 #include "cli.h"
 #include "commands.h"
+#include "file_io.h"
+#include "formats.h"
 
 #include <conseco.h>
 #include <stdio.h>
@@ -25,6 +27,8 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+    cli_tune_allocator();
+    cli_nifti_init();
     if (cmd == NULL)
         return fprintf(stderr, usage, conseco_version_string()), CLI_EXIT_USAGE;
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

@@ -24,6 +24,13 @@ int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli
                       cli_map_shape(score, a, sizeof a), gt->path, cli_map_shape(mask, b, sizeof b));
         cli_map_free(score);
         cli_map_free(mask);
+    } else if (!cli_map_same_spacing(score, mask)) {
+        rc = cli_fail(CLI_EXIT_DATA, "%s has voxel size %gx%gx%g mm but its mask %s has "
+                      "%gx%gx%g mm (they must agree within 1e-4, relative)", pred->path,
+                      score->spacing[0], score->spacing[1], score->spacing[2], gt->path,
+                      mask->spacing[0], mask->spacing[1], mask->spacing[2]);
+        cli_map_free(score);
+        cli_map_free(mask);
     }
     return rc;
 }

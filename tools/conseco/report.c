@@ -6,9 +6,25 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+static _Thread_local char *capture_buf;
+static _Thread_local size_t capture_size;
+
+void cli_fail_capture(char *buf, size_t size)
+{
+    capture_buf = size > 0 ? buf : NULL;
+    capture_size = size;
+    if (capture_buf != NULL) capture_buf[0] = '\0';
+}
+
 int cli_fail_report(int code, const char *fmt, ...)
 {
     va_list ap;
+    if (capture_buf != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(capture_buf, capture_size, fmt, ap);
+        va_end(ap);
+        return code;
+    }
     fputs("conseco: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -32,6 +48,7 @@ int cli_fail_status_report(int status, const char *what)
     case CONSECO_E_CORRUPT:
     case CONSECO_E_INCOMPATIBLE:
     case CONSECO_E_BAD_SCORE:
+    case CONSECO_E_BAD_SPACING:
         code = CLI_EXIT_DATA;
         break;
     case CONSECO_E_NO_MEMORY:

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The erosion element ball-mm (docs/DESIGN.md section 5.1):
+ * I_lambda = {p in Yhat : d_mm(p) > lambda}, lambda real >= 0, d_mm the
+ * correctly rounded Euclidean distance with the image spacing from p's
+ * centre to the nearest voxel centre outside Yhat (distance_mm.c).
+ *
+ * Level map: p in I_lambda <=> d > lambda <=> L >= lambda with L the double
+ * just below d (no double lies between them), +inf when no background is
+ * reachable. Score: with m the largest false-positive count F <= tau allows,
+ * the (m+1)-th largest d over false positives (0 when there are at most m,
+ * +inf when more than m are never removed): at lambda = that d at most m
+ * false positives have d > lambda, below it m + 1 do.
+ *
+ * Scratch (16-byte aligned): N uint32 codes (4 bytes per voxel; only the
+ * bounding box plus its margin is used), the envelope work of
+ * distance_mm.c, 256 uint32 counters (k < 2^32: codes need it); plus CONSECO__ALIGN_SLACK. The score
+ * compacts the codes of false positives in place and selects the order
+ * statistic by radix on the bits of d, recomputed from the codes (no array
+ * of doubles).
+ */
+#include "distance_mm.h"
+#include "common/yhat.h"
+
+typedef struct mm_map {
+    conseco__yhat_box yb;
+    conseco__mm_box b;
+    conseco__mm m;
+    uint32_t *code;
+} mm_map;
+
+typedef struct mm_layout {
+    uint32_t *code;
+    void *work;
+    uint32_t *counts;
+} mm_layout;
+
+static size_t round8(size_t v) { return (v + 7u) & ~(size_t)7u; }
+
+static int sizes(size_t w, size_t h, size_t d, size_t *codes, size_t *work)
+{
+    size_t n;
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
+        !conseco__mul_size(n, sizeof(uint32_t), codes) || !conseco__add_size(*codes, 7, codes))
+        return 0;
+    *codes = round8(*codes);
+    *work = conseco__mm_work_bytes_image(w, h, d);
+    return *work != 0;
+}
+
+size_t conseco__erosion_mm_scratch_size(size_t width, size_t height, size_t depth)
+{
+    size_t codes, work, total;
+    if (width == 0 || height == 0 || depth == 0) return 0;
+    if (!sizes(width, height, depth, &codes, &work)) return 0;
+    if (!conseco__add_size(codes, work, &total) ||
+        !conseco__add_size(total, 256 * sizeof(uint32_t), &total) ||
+        !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
+        return 0;
+    return total;
+}
+
+static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, mm_layout *lay)
+{
+    size_t codes, work, need;
+    unsigned char *base;
+    need = conseco__erosion_mm_scratch_size(pred->width, pred->height, pred->depth);
+    if (need == 0 || !sizes(pred->width, pred->height, pred->depth, &codes, &work))
+        return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    base = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    lay->code = (uint32_t *)(void *)base;
+    lay->work = base + codes;
+    lay->counts = (uint32_t *)(void *)(base + codes + work);
+    return CONSECO_OK;
+}
+
+/* Yhat, its box, the metric; no transform yet. */
+static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
+{
+    double sp[3];
+    int rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
+    if (rc != CONSECO_OK) return rc;
+    conseco__image_spacing(pred, sp);
+    if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
+    if ((rc = conseco__mm_init(&mp->m, sp)) != CONSECO_OK) return rc;
+    if (mp->yb.predicted == 0) return CONSECO_OK;
+    return conseco__mm_box_init(&mp->b, &mp->yb.box);
+}
+
+/* Fills the box codes (0 background, NONE Yhat) and runs the transform. */
+static void transform(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                      uint32_t *code, void *work)
+{
+    const conseco__box *box = &mp->yb.box;
+    size_t x, y, z, i = 0;
+    for (z = 0; z < box->n[2]; z++)
+        for (y = 0; y < box->n[1]; y++) {
+            const unsigned char *row =
+                conseco__image_row(pred, mp->yb.lo[1] + y, mp->yb.lo[2] + z);
+            for (x = 0; x < box->n[0]; x++)
+                code[i++] = conseco__in_yhat(pred->dtype, row, mp->yb.lo[0] + x, p->base)
+                                ? CONSECO__MM_NONE
+                                : 0u;
+        }
+    mp->code = code;
+    conseco__mm_transform(code, &mp->b, &mp->m, work);
+}
+
+static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                 size_t scratch_size, mm_map *mp, mm_layout *lay)
+{
+    int rc = carve(pred, scratch, scratch_size, lay);
+    if (rc != CONSECO_OK) return rc;
+    if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
+    if (mp->yb.predicted == 0) return CONSECO_OK;
+    /* cannot fail (box sides never exceed the image's); a miss would corrupt memory */
+    if (conseco__mm_work_bytes(&mp->b) >
+        conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
+        return CONSECO_E_SCRATCH_TOO_SMALL;
+    transform(p, pred, mp, lay->code, lay->work);
+    return CONSECO_OK;
+}
+
+static uint64_t key_of(const mm_map *mp, uint32_t code)
+{
+    return conseco__double_bits(conseco__mm_code_distance(&mp->b, &mp->m, code));
+}
+
+/* The need-th largest distance of codes[0..k) (1 <= need <= k), by radix
+ * on the bits of the (non-negative) doubles, 8 bits a pass from the
+ * highest bit where two keys differ; codes are reordered. */
+static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64_t need,
+                             uint32_t *counts)
+{
+    const uint64_t first = key_of(mp, codes[0]);
+    uint64_t diff = 0;
+    size_t i;
+    int shift = 56;
+    for (i = 1; i < k; i++) diff |= key_of(mp, codes[i]) ^ first;
+    if (diff == 0) return conseco__bits_double(first);
+    while (shift > 0 && (diff >> shift) == 0) shift -= 8;
+    for (;;) {
+        size_t j = 0, acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) counts[(key_of(mp, codes[i]) >> shift) & 255u]++;
+        for (;; digit--) {
+            if ((uint64_t)(acc + counts[digit]) >= need) break;
+            acc += counts[digit];
+        }
+        need -= acc;
+        if (counts[digit] != k) {
+            for (i = 0; i < k; i++)
+                if (((key_of(mp, codes[i]) >> shift) & 255u) == digit) codes[j++] = codes[i];
+            k = j;
+        }
+        if (shift == 0 || k == 1) break;
+        shift -= 8;
+    }
+    return conseco__bits_double(key_of(mp, codes[0]));
+}
+
+int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double tau, void *scratch,
+                              size_t scratch_size, double *score)
+{
+    mm_map mp;
+    mm_layout lay;
+    uint64_t fp = 0, fp_inf = 0, budget, need;
+    size_t x, y, z, i = 0, k = 0;
+    int rc = build(p, pred, scratch, scratch_size, &mp, &lay);
+    if (rc != CONSECO_OK) return rc;
+    if (mp.yb.predicted == 0) {
+        *score = 0.0; /* empty prediction: lambda_min */
+        return CONSECO_OK;
+    }
+    for (z = 0; z < mp.yb.box.n[2]; z++)
+        for (y = 0; y < mp.yb.box.n[1]; y++) {
+            const uint8_t *t =
+                conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+            for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
+                const uint32_t c = mp.code[i];
+                if (c == 0 || t[x]) continue; /* not a false positive */
+                fp++;
+                if (c == CONSECO__MM_NONE) fp_inf++;
+                else mp.code[k++] = c; /* k <= i: compaction in place */
+            }
+        }
+    budget = conseco__fp_budget(mp.yb.predicted, tau);
+    if (fp <= budget) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    need = budget + 1;
+    if (fp_inf >= need) {
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    *score = select_largest(&mp, mp.code, k, need - fp_inf, lay.counts);
+    return CONSECO_OK;
+}
+
+/* p in I_lambda: d > lambda; +inf keeps nothing. */
+static int kept(const mm_map *mp, uint32_t code, double lambda)
+{
+    if (lambda == conseco__inf()) return 0;
+    if (code == CONSECO__MM_NONE || !(lambda > 0.0)) return 1;
+    return conseco__mm_code_distance(&mp->b, &mp->m, code) > lambda;
+}
+
+int conseco__erosion_mm_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                              double lambda, void *scratch, size_t scratch_size,
+                              const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{
+    mm_map mp;
+    mm_layout lay;
+    size_t x, y, z, i = 0;
+    int rc = build(p, pred, scratch, scratch_size, &mp, &lay);
+    if (rc != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *in = inner ? conseco__mask_out_row(inner, y, z) : NULL;
+            uint8_t *un = uncertain ? conseco__mask_out_row(uncertain, y, z) : NULL;
+            const int row_in_box = mp.yb.predicted != 0 && z >= mp.yb.lo[2] &&
+                                   z - mp.yb.lo[2] < mp.yb.box.n[2] && y >= mp.yb.lo[1] &&
+                                   y - mp.yb.lo[1] < mp.yb.box.n[1];
+            for (x = 0; x < pred->width; x++) {
+                int yhat = 0, keep = 0;
+                if (row_in_box && x >= mp.yb.lo[0] && x - mp.yb.lo[0] < mp.yb.box.n[0]) {
+                    const uint32_t c = mp.code[i++];
+                    yhat = c != 0;
+                    keep = yhat && kept(&mp, c, lambda);
+                }
+                if (in) in[x] = (uint8_t)keep;
+                if (un) un[x] = (uint8_t)(yhat && !keep);
+            }
+        }
+    return CONSECO_OK;
+}
+
+int conseco__erosion_mm_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                                 const conseco_mask *truth, double lambda, double tau,
+                                 void *scratch, size_t scratch_size,
+                                 conseco_image_metrics *out)
+{
+    mm_map mp;
+    mm_layout lay;
+    uint64_t n_in = 0, n_fp = 0, n_tp = 0;
+    size_t x, y, z, i = 0;
+    int rc = build(p, pred, scratch, scratch_size, &mp, &lay);
+    if (rc != CONSECO_OK) return rc;
+    if (mp.yb.predicted != 0)
+        for (z = 0; z < mp.yb.box.n[2]; z++)
+            for (y = 0; y < mp.yb.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+                for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
+                    const uint32_t c = mp.code[i];
+                    if (c == 0 || !kept(&mp, c, lambda)) continue;
+                    n_in++;
+                    if (t[x]) n_tp++;
+                    else n_fp++;
+                }
+            }
+    conseco__metrics_fill(mp.yb.predicted, n_in, n_fp, n_tp, tau, out);
+    return CONSECO_OK;
+}
+
+/*
+ * Dense levels, validated by the caller (erosion.c). The codes live as
+ * uint32 at the END of the levels buffer (4 bytes per box cell, at most half
+ * of its 8 bytes per pixel), the envelope work at its start (or on the stack
+ * for boxes whose later axes are at most 8 long). Writing double p after
+ * reading code b of the same or an earlier pixel never overwrites an unread
+ * code (see erosion.c). Reads go through memcpy: the same bytes change type.
+ */
+int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_image *pred,
+                               double *levels, size_t n)
+{
+    unsigned char *bytes = (unsigned char *)levels;
+    uint64_t local_work[40]; /* 28 * (8 + 2) bytes */
+    void *work;
+    mm_map mp;
+    size_t total, cells, c_off, wb, x, y, z, i = 0, b = 0;
+    int rc = find_box(p, pred, &mp);
+    if (rc != CONSECO_OK) return rc;
+    if (mp.yb.predicted == 0) {
+        for (i = 0; i < n; i++) levels[i] = -conseco__inf();
+        return CONSECO_OK;
+    }
+    cells = mp.yb.box.n[0] * mp.yb.box.n[1] * mp.yb.box.n[2];
+    wb = conseco__mm_work_bytes(&mp.b);
+    total = n * sizeof(double); /* the caller holds n doubles: no overflow */
+    c_off = total - cells * sizeof(uint32_t);
+    if (wb <= c_off) work = levels;
+    else if (wb <= sizeof local_work) work = local_work;
+    else return CONSECO_E_UNSUPPORTED; /* not reachable: the longest axis goes first */
+    transform(p, pred, &mp, (uint32_t *)(void *)(bytes + c_off), work);
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const int row_in_box = z >= mp.yb.lo[2] && z - mp.yb.lo[2] < mp.yb.box.n[2] &&
+                                   y >= mp.yb.lo[1] && y - mp.yb.lo[1] < mp.yb.box.n[1];
+            for (x = 0; x < pred->width; x++, i++) {
+                double v = -conseco__inf();
+                if (row_in_box && x >= mp.yb.lo[0] && x - mp.yb.lo[0] < mp.yb.box.n[0]) {
+                    uint32_t c;
+                    CONSECO_memcpy(&c, bytes + c_off + b * sizeof(uint32_t), sizeof c);
+                    b++;
+                    if (c == CONSECO__MM_NONE) {
+                        v = conseco__inf();
+                    } else if (c != 0) {
+                        const double d = conseco__mm_code_distance(&mp.b, &mp.m, c);
+                        /* the double just below d: L >= lambda <=> d > lambda */
+                        v = conseco__bits_double(conseco__double_bits(d) - 1u);
+                    }
+                }
+                levels[i] = v;
+            }
+        }
+    return CONSECO_OK;
+}

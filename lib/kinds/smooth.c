@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Smooth shrinker (docs/DESIGN.md, "Smooth shrinker"): Yhat = {s >= base}
+ * from the raw scores, levels L = G_sigma * s (or the min filter of s),
+ * I_lambda = Yhat and {L >= lambda} for real lambda.
+ *
+ * Score: with m the largest false-positive count F <= tau allows and l the
+ * (m+1)-th largest false-positive level, F_lambda <= tau exactly when
+ * lambda > l; the score is the smallest breakpoint above l. Breakpoints:
+ * lambda_min (the lowest finite double, which keeps all of Yhat) and the
+ * levels of the Yhat pixels; +inf when no Yhat level lies above l. One pass
+ * computes the levels of the rows holding Yhat and stores each Yhat level
+ * (false positives at the front of the buffer, the others at its back), one
+ * O(n) selection finds l, one scan the smallest level above it.
+ */
+#include "smooth_levels.h"
+#include "common/yhat.h"
+
+/* +inf as a constant expression for the static vtable (as in erosion.c). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SMOOTH_INF_CONSTANT __builtin_inf()
+#else
+#include <math.h> /* only for the HUGE_VAL constant; no libm function is called */
+#define SMOOTH_INF_CONSTANT HUGE_VAL
+#endif
+
+/* ------------------------------------------------------------- scratch */
+/* The row loops' buffers: one chunk of levels and their workspace (5 KiB). */
+#define CHUNK_DOUBLES (CONSECO__SMOOTH_CHUNK + CONSECO__SMOOTH_WORK)
+
+/* One level per pixel (the Yhat levels) and the chunk buffers. */
+static size_t smooth_scratch_size(size_t w, size_t h, size_t d)
+{
+    size_t n, bytes;
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
+        !conseco__add_size(n, CHUNK_DOUBLES, &n) ||
+        !conseco__mul_size(n, sizeof(double), &bytes) ||
+        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
+        return 0;
+    return bytes;
+}
+
+/* The chunk buffers only (apply, evaluate). */
+static size_t row_scratch_size(void)
+{
+    return CHUNK_DOUBLES * sizeof(double) + CONSECO__ALIGN_SLACK;
+}
+
+
+
+/* --------------------------------------------------------------- score */
+/* Levels are kept as order-preserving 64-bit keys (finite doubles; -0 never
+ * occurs), so the selection is a radix selection on integers. */
+static inline uint64_t key_of(double d)
+{
+    const uint64_t u = conseco__double_bits(d);
+    return (u >> 63) ? ~u : (u | UINT64_C(0x8000000000000000));
+}
+
+static inline double double_of(uint64_t k)
+{
+    return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
+}
+
+#define DIGIT_BITS 10u
+#define BUCKETS (1u << DIGIT_BITS)
+
+static unsigned bit_length64(uint64_t v)
+{
+    unsigned n = 0;
+    while (v != 0) {
+        n++;
+        v >>= 1;
+    }
+    return n;
+}
+
+/* The r-th smallest (0-based) of keys[0..n), n >= 1, and in *above the
+ * smallest key larger than it (all ones if none); overwrites keys. Each round
+ * histograms DIGIT_BITS bits of the spread of the remaining keys and keeps
+ * only the bucket holding rank r; keys of higher buckets are candidates for
+ * *above. `hist` has BUCKETS counters. */
+static uint64_t radix_select(uint64_t *keys, size_t n, size_t r, uint32_t *hist, uint64_t *above)
+{
+    uint64_t best = ~UINT64_C(0);
+    uint64_t lo = keys[0], hi = keys[0];
+    size_t i;
+    for (i = 1; i < n; i++) {
+        lo = keys[i] < lo ? keys[i] : lo;
+        hi = keys[i] > hi ? keys[i] : hi;
+    }
+    while (lo != hi) {
+        const unsigned len = bit_length64(lo ^ hi);
+        const unsigned shift = len > DIGIT_BITS ? len - DIGIT_BITS : 0u;
+        const uint64_t first = lo >> shift;
+        size_t below = 0, b, m = 0;
+        uint64_t nlo = ~UINT64_C(0), nhi = 0;
+        CONSECO_memset(hist, 0, BUCKETS * sizeof *hist);
+        for (i = 0; i < n; i++) hist[(size_t)((keys[i] >> shift) - first)]++;
+        for (b = 0; below + hist[b] <= r; b++) below += hist[b];
+        r -= below;
+        for (i = 0; i < n; i++) {
+            const uint64_t k = keys[i];
+            const size_t kb = (size_t)((k >> shift) - first);
+            if (kb == b) {
+                keys[m++] = k;
+                nlo = k < nlo ? k : nlo;
+                nhi = k > nhi ? k : nhi;
+            } else if (kb > b && k < best) {
+                best = k;
+            }
+        }
+        n = m;
+        lo = nlo;
+        hi = nhi;
+    }
+    *above = best;
+    return lo;
+}
+
+/* Smallest key above l in keys[0..n), or all-ones if none. */
+static uint64_t min_key_above(const uint64_t *keys, size_t n, uint64_t l)
+{
+    uint64_t best = ~UINT64_C(0);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const uint64_t k = keys[i];
+        best = k > l && k < best ? k : best;
+    }
+    return best;
+}
+
+static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
+                        const conseco_mask *truth, double tau, void *scratch,
+                        size_t scratch_size, double *score)
+{
+    const size_t need = smooth_scratch_size(pred->width, pred->height, pred->depth);
+    conseco__smooth_plan plan;
+    uint64_t *keys, l, a1, a2;
+    double *out, *work;
+    size_t n, k = 0, j, y, z;
+    uint64_t m;
+    int rc, finite = 1;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    if ((rc = conseco__smooth_plan_make(p, pred, &plan)) != CONSECO_OK) return rc;
+    n = pred->width * pred->height * pred->depth;
+    keys = (uint64_t *)conseco__align16(scratch, &scratch_size);
+    out = (double *)(void *)(keys + n);
+    work = out + CONSECO__SMOOTH_CHUNK;
+    j = n;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *src = conseco__image_row(pred, y, z);
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            size_t xa = 1, xb = 0, x0, x1, from, x;
+            if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
+            if (!finite) return CONSECO_E_NONFINITE;
+            for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
+                 from = x1 + 1u) {
+                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
+                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
+                if (plan.dtype == CONSECO_DTYPE_F32) {
+                    const float *f = (const float *)(const void *)src;
+                    const float fb = conseco__f32_at_least(plan.base); /* same test */
+                    for (x = x0; x <= x1; x++) {
+                        const size_t in = (size_t)(f[x] >= fb);
+                        const size_t fp = in & (size_t)(t[x] == 0);
+                        const uint64_t key = key_of(out[x - x0]);
+                        keys[k] = key;
+                        keys[j - 1u] = key;
+                        k += fp;
+                        j -= in & (fp ^ 1u);
+                    }
+                    continue;
+                }
+                for (x = x0; x <= x1; x++) {
+                    const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
+                    const size_t fp = in & (size_t)(t[x] == 0);
+                    const uint64_t key = key_of(out[x - x0]);
+                    keys[k] = key;
+                    keys[j - 1u] = key;
+                    k += fp;
+                    j -= in & (fp ^ 1u);
+                }
+            }
+        }
+    if (!finite) return CONSECO_E_NONFINITE;
+    m = conseco__fp_budget((uint64_t)(k + (n - j)), tau);
+    if ((uint64_t)k <= m) {
+        *score = CONSECO__SMOOTH_LAMBDA_MIN;
+        return CONSECO_OK;
+    }
+    /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
+     * the chunk buffers (5 KiB) are free now and hold the histogram */
+    l = radix_select(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
+    a2 = min_key_above(keys + j, n - j, l);
+    a1 = a2 < a1 ? a2 : a1;
+    /* no Yhat level above l: only the empty mask is safe (a key of all ones
+     * would be NaN; levels are finite, so it never is a level) */
+    *score = a1 == ~UINT64_C(0) ? conseco__inf() : double_of(a1);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------- apply, evaluate */
+/* Calls visit(ctx, x, y, z, in_yhat, level) for every pixel, rows in order;
+ * the whole map is checked finite first. */
+typedef void (*visit_fn)(void *ctx, size_t x, size_t y, size_t z, int in, double level);
+
+static int walk(const conseco_smooth_params *p, const conseco_image *pred, double *out,
+                visit_fn visit, void *ctx)
+{
+    conseco__smooth_plan plan;
+    size_t y, z, x;
+    int rc, finite = 1;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    if ((rc = conseco__smooth_plan_make(p, pred, &plan)) != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *src = conseco__image_row(pred, y, z);
+            size_t xa = 1, xb = 0, x0, x1, next = 0;
+            if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) xb = 0;
+            else
+                for (x = xa; conseco__smooth_next_run(&plan, src, x, xb, &x0, &x1); x = x1 + 1u) {
+                    for (; next < x0; next++) visit(ctx, next, y, z, 0, 0.0);
+                    conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out,
+                                               out + CONSECO__SMOOTH_CHUNK);
+                    for (; next <= x1; next++) {
+                        const int in = conseco__in_yhat(plan.dtype, src, next, plan.base);
+                        visit(ctx, next, y, z, in, in ? out[next - x0] : 0.0);
+                    }
+                }
+            for (; next < pred->width; next++) visit(ctx, next, y, z, 0, 0.0);
+        }
+    return CONSECO_OK;
+}
+
+typedef struct apply_ctx {
+    double lambda;
+    const conseco_mask_out *inner, *uncertain;
+} apply_ctx;
+
+static void apply_visit(void *vctx, size_t x, size_t y, size_t z, int in, double level)
+{
+    const apply_ctx *c = (const apply_ctx *)vctx;
+    const int kept = in && level >= c->lambda;
+    if (c->inner) conseco__mask_out_row(c->inner, y, z)[x] = (uint8_t)kept;
+    if (c->uncertain) conseco__mask_out_row(c->uncertain, y, z)[x] = (uint8_t)(in && !kept);
+}
+
+static int row_scratch(const conseco_image *pred, void *scratch, size_t scratch_size,
+                       double **row)
+{
+    const size_t need = row_scratch_size(); /* conseco_scratch_size() gives more */
+    (void)pred;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    *row = (double *)conseco__align16(scratch, &scratch_size);
+    return CONSECO_OK;
+}
+
+static int smooth_apply(const conseco_smooth_params *p, const conseco_image *pred, double lambda,
+                        void *scratch, size_t scratch_size, const conseco_mask_out *inner,
+                        const conseco_mask_out *uncertain)
+{
+    apply_ctx c;
+    double *row;
+    int rc;
+    if ((rc = row_scratch(pred, scratch, scratch_size, &row)) != CONSECO_OK) return rc;
+    c.lambda = lambda;
+    c.inner = inner;
+    c.uncertain = uncertain;
+    return walk(p, pred, row, apply_visit, &c);
+}
+
+typedef struct eval_ctx {
+    double lambda;
+    const conseco_mask *truth;
+    uint64_t predicted, kept, kept_fp;
+} eval_ctx;
+
+static void eval_visit(void *vctx, size_t x, size_t y, size_t z, int in, double level)
+{
+    eval_ctx *c = (eval_ctx *)vctx;
+    const int kept = in && level >= c->lambda;
+    c->predicted += (uint64_t)in;
+    c->kept += (uint64_t)kept;
+    c->kept_fp += (uint64_t)(kept && conseco__mask_row(c->truth, y, z)[x] == 0);
+}
+
+static int smooth_evaluate(const conseco_smooth_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, double lambda, double tau, void *scratch,
+                           size_t scratch_size, conseco_image_metrics *out)
+{
+    eval_ctx c;
+    double *row;
+    int rc;
+    if ((rc = row_scratch(pred, scratch, scratch_size, &row)) != CONSECO_OK) return rc;
+    CONSECO_memset(&c, 0, sizeof c);
+    c.lambda = lambda;
+    c.truth = truth;
+    if ((rc = walk(p, pred, row, eval_visit, &c)) != CONSECO_OK) return rc;
+    conseco__metrics_fill(c.predicted, c.kept, c.kept_fp, c.kept - c.kept_fp, tau, out);
+    return CONSECO_OK;
+}
+
+/* --------------------------------------------------- the dense level map */
+/* Levels of every pixel into levels[0..n), -inf outside Yhat; the chunk
+ * workspace is on the stack (3 KiB): this path has no scratch. */
+static int smooth_levels(const conseco_smooth_params *p, const conseco_image *pred,
+                         double *levels)
+{
+    conseco__smooth_plan plan;
+    double work[CONSECO__SMOOTH_WORK];
+    size_t y, z, x, i = 0;
+    int rc, finite = 1;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    if ((rc = conseco__smooth_plan_make(p, pred, &plan)) != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++, i += pred->width) {
+            const unsigned char *src = conseco__image_row(pred, y, z);
+            double *dst = levels + i;
+            size_t xa = 1, xb = 0, x0, x1;
+            if (conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite))
+                for (x = xa; conseco__smooth_next_run(&plan, src, x, xb, &x0, &x1); x = x1 + 1u)
+                    conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, dst + x0, work);
+            for (x = 0; x < pred->width; x++)
+                if (!(x >= xa && x <= xb && conseco__in_yhat(plan.dtype, src, x, plan.base)))
+                    dst[x] = -conseco__inf();
+        }
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------ vtable callbacks */
+static int cb_check(void *user, const conseco_image *pred, const void *buf, size_t count,
+                    size_t *n)
+{
+    int rc;
+    if (buf == NULL) return CONSECO_E_NULL;
+    if ((rc = conseco__smooth_params_check((const conseco_smooth_params *)user)) != CONSECO_OK)
+        return rc;
+    if ((rc = conseco__image_check(pred, n)) != CONSECO_OK) return rc;
+    if (count < *n) return CONSECO_E_BUFFER_TOO_SMALL;
+    return CONSECO_OK;
+}
+
+static int levels_cb(void *user, const conseco_image *pred, double *levels, size_t count)
+{
+    size_t n;
+    int rc;
+    if ((rc = cb_check(user, pred, levels, count, &n)) != CONSECO_OK) return rc;
+    return smooth_levels((const conseco_smooth_params *)user, pred, levels);
+}
+
+/* The breakpoints: lambda_min and every Yhat level, sorted, without duplicates. */
+static int breakpoints_cb(void *user, const conseco_image *pred, double *out, size_t capacity,
+                          size_t *count)
+{
+    size_t n, i, k = 0, u;
+    int rc;
+    if (count == NULL) return CONSECO_E_NULL;
+    if ((rc = cb_check(user, pred, out, capacity, &n)) != CONSECO_OK) return rc;
+    if (capacity < n + 1u) return CONSECO_E_BUFFER_TOO_SMALL;
+    if ((rc = smooth_levels((const conseco_smooth_params *)user, pred, out)) != CONSECO_OK)
+        return rc;
+    for (i = 0; i < n; i++)
+        if (out[i] != -conseco__inf()) out[k++] = out[i];
+    out[k++] = CONSECO__SMOOTH_LAMBDA_MIN;
+    conseco__sort_doubles(out, k);
+    for (u = 1, i = 1; i < k; i++)
+        if (out[i] != out[u - 1u]) out[u++] = out[i];
+    *count = u;
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------- vtable, params, ops */
+static const conseco_shrinker_vtable smooth_vt = {
+    sizeof(conseco_shrinker_vtable),
+    CONSECO_SHRINKER_VERSION,
+    "smooth",
+    CONSECO_DOMAIN_REAL,
+    0,
+    CONSECO__SMOOTH_LAMBDA_MIN, /* below every level: keeps all of Yhat */
+    SMOOTH_INF_CONSTANT,
+    levels_cb,
+    NULL, /* no black-box apply: the level map is the way in */
+    breakpoints_cb,
+    NULL,
+    NULL, /* no outer family */
+};
+
+const conseco_shrinker_vtable *conseco_smooth_vtable(void) { return &smooth_vt; }
+
+void conseco_smooth_params_default(conseco_smooth_params *p)
+{
+    if (p == NULL) return;
+    CONSECO_memset(p, 0, sizeof *p);
+    p->struct_size = (uint32_t)sizeof *p;
+    p->base = 0.5;
+    p->sigma = 1.0;
+    p->filter = CONSECO_SMOOTH_GAUSS;
+    p->element = CONSECO_ELEMENT_CROSS;
+    p->radius = 1;
+    p->units = CONSECO_UNITS_PIXELS;
+}
+
+conseco_shrinker conseco_shrinker_smooth(conseco_smooth_params *params)
+{
+    conseco_shrinker s;
+    s.vtable = &smooth_vt;
+    s.user = params;
+    return s;
+}
+
+int conseco__smooth_params_check(const conseco_smooth_params *p)
+{
+    if (p == NULL) return CONSECO_E_NULL;
+    if (p->struct_size < sizeof *p || p->reserved != 0) return CONSECO_E_BAD_SHRINKER;
+    if (!conseco__is_finite(p->base)) return CONSECO_E_BAD_SHRINKER;
+    /* every member, whatever the filter: one params struct has one meaning */
+    /* sigma in pixels at most SIGMA_MAX; in mm, sigma / spacing is checked per image */
+    if (!(p->sigma > 0.0) || !conseco__is_finite(p->sigma)) return CONSECO_E_BAD_SHRINKER;
+    if (p->units == CONSECO_UNITS_PIXELS && p->sigma > CONSECO_SMOOTH_SIGMA_MAX)
+        return CONSECO_E_BAD_SHRINKER;
+    if (p->filter != CONSECO_SMOOTH_GAUSS && p->filter != CONSECO_SMOOTH_MIN)
+        return CONSECO_E_BAD_SHRINKER;
+    if (p->units != CONSECO_UNITS_PIXELS && p->units != CONSECO_UNITS_MM)
+        return CONSECO_E_BAD_SHRINKER;
+    if (p->element != CONSECO_ELEMENT_CROSS && p->element != CONSECO_ELEMENT_SQUARE &&
+        p->element != CONSECO_ELEMENT_DISK)
+        return CONSECO_E_BAD_SHRINKER;
+    if (p->radius < 1u || p->radius > CONSECO_SMOOTH_RADIUS_MAX) return CONSECO_E_BAD_SHRINKER;
+    return CONSECO_OK;
+}
+
+static const conseco_smooth_params *params_of(const conseco__shrinker *s)
+{
+    return (const conseco_smooth_params *)s->user;
+}
+
+static int op_load(const conseco_shrinker *in, conseco__shrinker *out)
+{
+    int rc = conseco__smooth_params_check((const conseco_smooth_params *)in->user);
+    if (rc != CONSECO_OK) return rc;
+    out->vt = smooth_vt;
+    out->user = in->user;
+    out->ops = &conseco__smooth_ops;
+    return CONSECO_OK;
+}
+
+static size_t op_scratch_size(const conseco__shrinker *s, size_t width, size_t height,
+                              size_t depth)
+{
+    (void)s;
+    return smooth_scratch_size(width, height, depth);
+}
+
+static int op_score(const conseco__shrinker *s, const conseco_image *pred,
+                    const conseco_mask *truth, double tau, void *scratch, size_t scratch_size,
+                    double *score)
+{
+    return smooth_score(params_of(s), pred, truth, tau, scratch, scratch_size, score);
+}
+
+static int op_apply(const conseco__shrinker *s, const conseco_image *pred, double lambda,
+                    void *scratch, size_t scratch_size, const conseco_mask_out *inner,
+                    const conseco_mask_out *uncertain)
+{
+    return smooth_apply(params_of(s), pred, lambda, scratch, scratch_size, inner, uncertain);
+}
+
+static int op_evaluate(const conseco__shrinker *s, const conseco_image *pred,
+                       const conseco_mask *truth, double lambda, double tau, void *scratch,
+                       size_t scratch_size, conseco_image_metrics *out)
+{
+    return smooth_evaluate(params_of(s), pred, truth, lambda, tau, scratch, scratch_size, out);
+}
+
+static int op_levels(const conseco__shrinker *s, const conseco_image *pred, double *levels,
+                     size_t n)
+{
+    return levels_cb(s->user, pred, levels, n);
+}
+
+/* Saved state (format 1, no new fields): the element field packs filter,
+ * element and units a byte each; the border field holds the radius; base is
+ * base and top is sigma. */
+static void op_params_save(const conseco__shrinker *s, conseco__saved_params *out)
+{
+    const conseco_smooth_params *p = params_of(s);
+    CONSECO_memset(out, 0, sizeof *out);
+    out->element = p->filter | (p->element << 8) | (p->units << 16);
+    out->border = p->radius;
+    out->base = conseco__double_bits(p->base);
+    out->top = conseco__double_bits(p->sigma);
+}
+
+static void params_from_saved(const conseco__saved_params *p, conseco_smooth_params *sp)
+{
+    conseco_smooth_params_default(sp);
+    sp->filter = p->element & 0xFFu;
+    sp->element = (p->element >> 8) & 0xFFu;
+    sp->units = (p->element >> 16) & 0xFFu;
+    sp->radius = p->border;
+    sp->base = conseco__bits_double(p->base);
+    sp->sigma = conseco__bits_double(p->top);
+}
+
+static int op_saved_check(const conseco__saved_params *p, uint32_t domain, double lambda_min,
+                          double lambda_max, const char *name)
+{
+    conseco_smooth_params sp;
+    conseco_shrinker pub;
+    conseco__shrinker sh;
+    if ((p->element >> 24) != 0) return CONSECO_E_CORRUPT;
+    params_from_saved(p, &sp);
+    pub = conseco_shrinker_smooth(&sp);
+    if (op_load(&pub, &sh) != CONSECO_OK) return CONSECO_E_CORRUPT;
+    return conseco__builtin_saved_match(&sh.vt, domain, lambda_min, lambda_max, name);
+}
+
+static void op_params_info(const conseco__saved_params *p, conseco_state_info *info)
+{
+    params_from_saved(p, &info->smooth);
+}
+
+const conseco__ops conseco__smooth_ops = {
+    CONSECO_KIND_SMOOTH,
+    &smooth_vt,
+    sizeof(conseco_smooth_params),
+    op_load,
+    op_scratch_size,
+    op_score,
+    op_apply,
+    op_evaluate,
+    op_levels,
+    op_params_save,
+    op_saved_check,
+    op_params_info,
+    0, /* no outer family: the sides return CONSECO_E_UNSUPPORTED */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};

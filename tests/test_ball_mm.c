@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The ball-mm erosion element (docs/DESIGN.md 5.1) against the literal
+ * reference of tests/support/ref_distance_mm.c on thousands of random small
+ * 2-D and 3-D volumes with random anisotropic spacings (equal spacings,
+ * small dyadic ratios that make ties, full 53-bit mantissas, float32
+ * values), both border policies, empty / full / one-voxel-thin masks:
+ * score, apply, evaluate, the levels and apply callbacks, the exact
+ * distance itself, and the inputs it refuses.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define CONSECO_STATIC_LINKING_ONLY
+#include "conseco.h"
+#include "kinds/distance_mm.h"
+#include "ref_distance_mm.h"
+#include "test_util.h"
+
+typedef struct mcase {
+    size_t w, h, d, n;
+    double sp[3];
+    int border;
+    uint8_t *yhat, *truth;
+    float *pred;
+} mcase;
+
+static double random_spacing(tu_rng *r)
+{
+    static const double nice[] = {1.0, 0.5, 2.0, 0.25, 3.0, 1.5, 0.75, 2.5, 5.0, 0.7, 0.8};
+    switch (tu_range(r, 0, 3)) {
+    case 0: return nice[tu_range(r, 0, sizeof nice / sizeof nice[0] - 1)];
+    case 1: return 0.25 + 3.75 * tu_uniform(r); /* full mantissa */
+    case 2: return (double)(float)(0.3 + 4.0 * tu_uniform(r)); /* NIfTI pixdim */
+    default: return (double)tu_range(r, 1, 64) / 16.0; /* small dyadic: many ties */
+    }
+}
+
+static void make_case(tu_rng *r, mcase *c, int three_d)
+{
+    size_t i;
+    int kind;
+    c->w = tu_range(r, 1, 9);
+    c->h = tu_range(r, 1, 9);
+    c->d = three_d ? tu_range(r, 1, 6) : 1;
+    c->n = c->w * c->h * c->d;
+    switch (tu_range(r, 0, 3)) {
+    case 0: { /* all equal */
+        const double s = random_spacing(r);
+        c->sp[0] = c->sp[1] = c->sp[2] = s;
+        break;
+    }
+    case 1: /* in-plane equal */
+        c->sp[0] = c->sp[1] = random_spacing(r);
+        c->sp[2] = random_spacing(r);
+        break;
+    default:
+        for (i = 0; i < 3; i++) c->sp[i] = random_spacing(r);
+    }
+    if (tu_range(r, 0, 15) == 0) c->sp[tu_range(r, 0, 2)] = 0.0; /* "not given" = 1 */
+    c->border = tu_range(r, 0, 1) ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
+    c->yhat = calloc(c->n, 1);
+    c->truth = calloc(c->n, 1);
+    c->pred = calloc(c->n, sizeof(float));
+    kind = (int)tu_range(r, 0, 7);
+    for (i = 0; i < c->n; i++) {
+        switch (kind) {
+        case 0: c->yhat[i] = 0; break;
+        case 1: c->yhat[i] = 1; break;
+        case 2: c->yhat[i] = (uint8_t)(i % c->w == c->w / 2); break; /* one voxel thin */
+        case 3: c->yhat[i] = (uint8_t)(tu_uniform(r) < 0.9); break;
+        default: c->yhat[i] = (uint8_t)(tu_uniform(r) < 0.6); break;
+        }
+        c->truth[i] = (uint8_t)(tu_uniform(r) < (kind == 4 ? 0.9 : 0.5));
+        /* scores around base 0.5, exactly at it for some */
+        c->pred[i] = c->yhat[i] ? (tu_range(r, 0, 3) ? 0.5f : 0.9f) : 0.25f;
+    }
+}
+
+static void free_case(mcase *c)
+{
+    free(c->yhat);
+    free(c->truth);
+    free(c->pred);
+}
+
+static conseco_image view_of(const mcase *c)
+{
+    conseco_image im = conseco_image_3d(c->pred, c->w, c->h, c->d, c->w * sizeof(float),
+                                        c->w * c->h * sizeof(float), CONSECO_DTYPE_F32);
+    im.spacing[0] = c->sp[0];
+    im.spacing[1] = c->sp[1];
+    im.spacing[2] = c->sp[2];
+    return im;
+}
+
+static void params_of(const mcase *c, conseco_erosion_params *p)
+{
+    conseco_erosion_params_default(p);
+    p->element = CONSECO_ELEMENT_BALL_MM;
+    p->border = (uint32_t)c->border;
+}
+
+static int same(double a, double b) { return a == b || (a != a && b != b); }
+
+/* Every path on one case. */
+static void check_case(tu_rng *r, const mcase *c)
+{
+    conseco_erosion_params p;
+    conseco_shrinker s;
+    const conseco_image im = view_of(c);
+    const conseco_mask truth = conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
+    double *ref_d = malloc(c->n * sizeof(double)), *levels = malloc(c->n * sizeof(double));
+    uint8_t *in = malloc(c->n), *un = malloc(c->n), *ref_in = malloc(c->n), *cb = malloc(c->n);
+    size_t scratch_size, i, k;
+    void *scratch;
+    double lambdas[8];
+    int t;
+    params_of(c, &p);
+    s = conseco_shrinker_erosion(&p);
+    scratch_size = conseco_scratch_size(&s, c->w, c->h, c->d);
+    assert_true(scratch_size > 0);
+    scratch = malloc(scratch_size);
+    ref_mm_distances(c->yhat, c->w, c->h, c->d, c->sp, c->border, ref_d);
+
+    /* levels: the double just below d_mm (L >= lambda <=> d > lambda) */
+    assert_int_equal(s.vtable->levels(s.user, &im, levels, c->n), 0);
+    for (i = 0; i < c->n; i++) {
+        const double want = !c->yhat[i]          ? -INFINITY
+                            : ref_d[i] == INFINITY ? INFINITY
+                                                   : nextafter(ref_d[i], 0.0);
+        if (!same(levels[i], want))
+            fail_msg("level %zu: %.17g want %.17g (d %.17g) %zux%zux%zu sp %.17g %.17g %.17g",
+                     i, levels[i], want, ref_d[i], c->w, c->h, c->d, c->sp[0], c->sp[1],
+                     c->sp[2]);
+    }
+
+    /* scores at several tau */
+    for (t = 0; t < 4; t++) {
+        static const double taus[] = {0.0, 0.05, 0.2, 0.5};
+        const double tau = t < 3 && tu_range(r, 0, 1) ? taus[t] : tu_uniform(r) * 0.6;
+        double got = -1.0, want;
+        assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, scratch_size, &got),
+                         CONSECO_OK);
+        want = ref_mm_score_of(c->yhat, c->truth, c->n, ref_d, tau);
+        if (!same(got, want))
+            fail_msg("score %.17g want %.17g tau %g %zux%zux%zu", got, want, tau, c->w, c->h,
+                     c->d);
+    }
+
+    /* apply, evaluate and the apply callback at breakpoints and around them */
+    k = 0;
+    lambdas[k++] = 0.0;
+    lambdas[k++] = INFINITY;
+    for (i = 0; i < 3; i++) {
+        const double v = ref_d[tu_range(r, 0, c->n - 1)];
+        lambdas[k++] = v;
+        if (v > 0.0 && v != INFINITY) lambdas[k - 1] = tu_range(r, 0, 1) ? nextafter(v, 0.0) : v;
+    }
+    lambdas[k++] = 4.0 * tu_uniform(r);
+    lambdas[k++] = -1.0;
+    lambdas[k++] = 1e300;
+    for (i = 0; i < k; i++) {
+        const conseco_mask_out mi = conseco_mask_out_3d(in, c->w, c->h, c->d, c->w, c->w * c->h),
+                               mu = conseco_mask_out_3d(un, c->w, c->h, c->d, c->w, c->w * c->h);
+        conseco_image_metrics mt;
+        uint64_t n_in = 0, n_fp = 0;
+        size_t j;
+        for (j = 0; j < c->n; j++) /* the definition, from the literal distances */
+            ref_in[j] = (uint8_t)(c->yhat[j] && lambdas[i] != INFINITY && ref_d[j] > lambdas[i]);
+        assert_int_equal(conseco_apply(&s, &im, lambdas[i], scratch, scratch_size, &mi, &mu),
+                         CONSECO_OK);
+        assert_int_equal(s.vtable->apply(s.user, &im, lambdas[i], cb, c->n), 0);
+        for (j = 0; j < c->n; j++) {
+            if (in[j] != ref_in[j] || cb[j] != ref_in[j])
+                fail_msg("apply lambda %.17g voxel %zu: %d cb %d want %d", lambdas[i], j, in[j],
+                         cb[j], ref_in[j]);
+            assert_int_equal(un[j], c->yhat[j] && !ref_in[j]);
+            n_in += ref_in[j];
+            n_fp += ref_in[j] && !c->truth[j];
+        }
+        assert_int_equal(conseco_evaluate_image(&s, &im, &truth, lambdas[i], 0.1, scratch,
+                                                scratch_size, &mt),
+                         CONSECO_OK);
+        assert_int_equal(mt.inner, n_in);
+        assert_int_equal(mt.inner_fp, n_fp);
+    }
+    free(scratch);
+    free(ref_d);
+    free(levels);
+    free(in);
+    free(un);
+    free(ref_in);
+    free(cb);
+}
+
+static void random_cases(int three_d, uint64_t seed, int count)
+{
+    tu_rng r = {seed};
+    int i;
+    for (i = 0; i < count; i++) {
+        mcase c;
+        make_case(&r, &c, three_d);
+        check_case(&r, &c);
+        free_case(&c);
+    }
+}
+
+static void test_random_2d(void **state)
+{
+    (void)state;
+    random_cases(0, 11, 6000);
+}
+
+static void test_random_3d(void **state)
+{
+    (void)state;
+    random_cases(1, 12, 6000);
+}
+
+/* Medium volumes (up to 48 x 40 x 12, blobs with holes): long envelope lines
+ * where the estimated crossings of the transform matter; levels and scores. */
+static void test_medium(void **state)
+{
+    tu_rng r = {14};
+    int it;
+    (void)state;
+    for (it = 0; it < 60; it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        double *ref_d, *levels, got, want, tau;
+        size_t i, ss;
+        void *scratch;
+        const double cx = 0.5, cy = 0.5, cz = 0.5;
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 16, 48);
+        c.h = tu_range(&r, 16, 40);
+        c.d = it % 4 == 0 ? 1 : tu_range(&r, 2, 12);
+        c.n = c.w * c.h * c.d;
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = (double)(i % c.w) / (double)c.w - cx,
+                         y = (double)(i / c.w % c.h) / (double)c.h - cy,
+                         z = c.d > 1 ? (double)(i / (c.w * c.h)) / (double)c.d - cz : 0.0;
+            const double q = x * x * 4.0 + y * y * 5.0 + z * z * 3.0;
+            c.yhat[i] = (uint8_t)(q < 0.9 && tu_uniform(&r) > 0.01);
+            c.truth[i] = (uint8_t)(q < 0.5 + 0.1 * tu_uniform(&r));
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        ref_d = malloc(c.n * sizeof(double));
+        levels = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        assert_int_equal(s.vtable->levels(s.user, &im, levels, c.n), 0);
+        for (i = 0; i < c.n; i++) {
+            const double want_l = !c.yhat[i]             ? -INFINITY
+                                  : ref_d[i] == INFINITY ? INFINITY
+                                                         : nextafter(ref_d[i], 0.0);
+            if (!same(levels[i], want_l))
+                fail_msg("medium level %zu: %.17g want %.17g sp %.17g %.17g %.17g", i, levels[i],
+                         want_l, c.sp[0], c.sp[1], c.sp[2]);
+        }
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        tau = tu_uniform(&r) * 0.3;
+        assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
+        want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
+        if (!same(got, want)) fail_msg("medium score %.17g want %.17g", got, want);
+        free(scratch);
+        free(ref_d);
+        free(levels);
+        free_case(&c);
+    }
+}
+
+/* The exact distance against the literal one, offsets up to 2^24. */
+static void test_distance_exact(void **state)
+{
+    tu_rng r = {13};
+    int i;
+    (void)state;
+    for (i = 0; i < 200000; i++) {
+        double sp[3];
+        conseco__mm m;
+        uint32_t k[3];
+        int a;
+        const int range = (int)tu_range(&r, 0, 3);
+        for (a = 0; a < 3; a++) {
+            sp[a] = random_spacing(&r);
+            k[a] = (uint32_t)tu_range(&r, 0, range == 0 ? 3 : range == 1 ? 40 : range == 2 ? 5000
+                                                                                         : (1u << 24));
+        }
+        if (i % 3 == 0) sp[1] = sp[0];
+        assert_int_equal(conseco__mm_init(&m, sp), CONSECO_OK);
+        {
+            const double got = conseco__mm_distance(&m, k[0], k[1], k[2]),
+                         want = ref_mm_distance(sp, k[0], k[1], k[2]);
+            if (got != want)
+                fail_msg("distance %u %u %u sp %.17g %.17g %.17g: %.17g want %.17g", k[0], k[1],
+                         k[2], sp[0], sp[1], sp[2], got, want);
+        }
+    }
+}
+
+/* Exact ties of the sign: sums that cancel exactly, and near misses. */
+static void test_sign_exact(void **state)
+{
+    conseco__mm m;
+    const double sp[3] = {0.1, 0.2, 0.30000000000000004};
+    int64_t c[3];
+    (void)state;
+    assert_int_equal(conseco__mm_init(&m, sp), CONSECO_OK);
+    c[0] = 4;
+    c[1] = -1;
+    c[2] = 0;
+    /* 0.1^2 * 4 vs 0.2^2: 0.2 = 2 * 0.1 exactly in binary */
+    assert_int_equal(conseco__mm_sign(&m, c), 0);
+    c[0] = 0;
+    c[1] = 0;
+    c[2] = 0;
+    assert_int_equal(conseco__mm_sign(&m, c), 0);
+    c[0] = 1;
+    assert_int_equal(conseco__mm_sign(&m, c), 1);
+    c[0] = -1;
+    assert_int_equal(conseco__mm_sign(&m, c), -1);
+    /* 9 * 0.1^2 vs 0.30000000000000004^2: not equal in exact arithmetic */
+    c[0] = 9;
+    c[1] = 0;
+    c[2] = -1;
+    assert_int_not_equal(conseco__mm_sign(&m, c), 0);
+}
+
+/* A midpoint tie: sqrt(D2) exactly halfway between two doubles rounds to even. */
+static void test_rounding_tie(void **state)
+{
+    /* s0 = 1 + 2^-52 = r, so d(1,0,0) = r exactly; and a constructed midpoint:
+     * spacing m = 1 + 2^-53 is not a double, so take s0 = 2^-26 * (2^27 + 1)
+     * whose square is 1 + 2^-26 + 2^-54: compare with the reference. */
+    const double sp[3] = {(134217728.0 + 1.0) / 67108864.0, 1.0, 1.0};
+    conseco__mm m;
+    (void)state;
+    assert_int_equal(conseco__mm_init(&m, sp), CONSECO_OK);
+    assert_true(conseco__mm_distance(&m, 1, 0, 0) == sp[0]);
+    assert_true(conseco__mm_distance(&m, 3, 0, 0) == ref_mm_distance(sp, 3, 0, 0));
+    assert_true(conseco__mm_distance(&m, 1, 1, 1) == ref_mm_distance(sp, 1, 1, 1));
+}
+
+static void test_bad_inputs(void **state)
+{
+    float px[4] = {1, 1, 0, 1};
+    uint8_t t[4] = {0, 0, 0, 0};
+    conseco_erosion_params p;
+    conseco_shrinker s;
+    conseco_image im = conseco_image_2d(px, 2, 2, 2 * sizeof(float), CONSECO_DTYPE_F32);
+    const conseco_mask truth = conseco_mask_2d(t, 2, 2, 2);
+    unsigned char scratch[4096];
+    double score, lv[4];
+    uint8_t out[4];
+    (void)state;
+    conseco_erosion_params_default(&p);
+    p.element = CONSECO_ELEMENT_BALL_MM;
+    s = conseco_shrinker_erosion(&p);
+    assert_int_equal(conseco_shrinker_validate(&s), CONSECO_OK);
+    im.spacing[0] = 1e-200; /* below 2^-256 */
+    assert_int_equal(conseco_score(&s, &im, &truth, 0.1, scratch, sizeof scratch, &score),
+                     CONSECO_E_BAD_SPACING);
+    assert_int_equal(s.vtable->levels(s.user, &im, lv, 4), CONSECO_E_BAD_SPACING);
+    assert_int_equal(s.vtable->apply(s.user, &im, 1.0, out, 4), CONSECO_E_BAD_SPACING);
+    im.spacing[0] = 1e100;
+    assert_int_equal(conseco_score(&s, &im, &truth, 0.1, scratch, sizeof scratch, &score),
+                     CONSECO_E_BAD_SPACING);
+    im.spacing[0] = 0.5;
+    im.spacing[2] = 1e300; /* ignored: a 2-D image has no z offsets */
+    assert_int_equal(conseco_score(&s, &im, &truth, 0.0, scratch, sizeof scratch, &score),
+                     CONSECO_OK);
+    /* foreground border: d = 1, sqrt(0.25 + 1), 0.5; tau 0 keeps no FP */
+    assert_true(score == ref_mm_score((const uint8_t[]){1, 1, 0, 1}, t, 2, 2, 1,
+                                      (const double[]){0.5, 1.0, 1.0},
+                                      CONSECO_BORDER_FOREGROUND, 0.0));
+    assert_true(score == sqrt(1.25));
+    p.element = 5;
+    assert_int_equal(conseco_shrinker_validate(&s), CONSECO_E_BAD_SHRINKER);
+    assert_int_equal(conseco_scratch_size(&s, 2, 2, 1), 0);
+}
+
+/* Saved state keeps element 4 and loads back; the scores are reals. */
+static void test_state(void **state)
+{
+    conseco_erosion_params p;
+    conseco_calibrator *cal = NULL, *cal2 = NULL;
+    conseco_calibrator_config cfg;
+    conseco_state_info info;
+    float px[9] = {1, 1, 1, 1, 1, 1, 1, 1, 0};
+    uint8_t t[9] = {0, 0, 0, 0, 1, 0, 0, 0, 0};
+    conseco_image im = conseco_image_2d(px, 3, 3, 3 * sizeof(float), CONSECO_DTYPE_F32);
+    const conseco_mask truth = conseco_mask_2d(t, 3, 3, 3);
+    unsigned char buf[4096];
+    size_t len = 0;
+    double score = 0.0, lh = 0.0;
+    (void)state;
+    conseco_erosion_params_default(&p);
+    p.element = CONSECO_ELEMENT_BALL_MM;
+    p.border = CONSECO_BORDER_BACKGROUND;
+    im.spacing[0] = 0.7;
+    im.spacing[1] = 2.5;
+    conseco_calibrator_config_init(&cfg);
+    cfg.shrinker = conseco_shrinker_erosion(&p);
+    cfg.tau = 0.1;
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &cal), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(cal, &im, &truth, &score), CONSECO_OK);
+    /* false positives at distance 0.7 (x border), 1.4 (x), 2.5 (y) ... budget 0 of 8:
+     * the largest FP distance: pixel (1,0)? the centre is truth; the rest touch the border */
+    assert_true(score == ref_mm_score((const uint8_t[]){1, 1, 1, 1, 1, 1, 1, 1, 0}, t, 3, 3, 1,
+                                      (const double[]){0.7, 2.5, 1.0},
+                                      CONSECO_BORDER_BACKGROUND, 0.1));
+    assert_true(score != floor(score)); /* a real lambda, not an integer step */
+    assert_int_equal(conseco_calibrator_save(cal, buf, sizeof buf, &len), CONSECO_OK);
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    assert_int_equal(conseco_state_inspect(buf, len, &info), CONSECO_OK);
+    assert_int_equal(info.kind, CONSECO_KIND_EROSION);
+    assert_int_equal(info.erosion.element, CONSECO_ELEMENT_BALL_MM);
+    assert_int_equal(info.erosion.border, CONSECO_BORDER_BACKGROUND);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &cal2), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_load(cal2, buf, len), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_lambda_hat(cal2, 0.5, &lh, NULL), CONSECO_OK);
+    assert_true(lh == score);
+    /* a state of another element does not load into a ball-mm calibrator */
+    p.element = CONSECO_ELEMENT_DISK;
+    conseco_calibrator_free(cal2);
+    cal2 = NULL;
+    cfg.shrinker = conseco_shrinker_erosion(&p);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &cal2), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_load(cal2, buf, len), CONSECO_E_INCOMPATIBLE);
+    conseco_calibrator_free(cal);
+    conseco_calibrator_free(cal2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_exact),
+        cmocka_unit_test(test_rounding_tie),
+        cmocka_unit_test(test_distance_exact),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_state),
+        cmocka_unit_test(test_medium),
+        cmocka_unit_test(test_random_2d),
+        cmocka_unit_test(test_random_3d),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

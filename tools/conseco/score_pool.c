@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Calibration pairs decoded and scored on several threads (see score_pool.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "score_pool.h"
+
+#include "cli.h"
+#include "pairs.h"
+#include "progress.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifndef CONSECO_CLI_NO_THREADS
+#include <pthread.h>
+#endif
+
+unsigned cli_default_threads(void)
+{
+#if defined(_SC_NPROCESSORS_ONLN) && !defined(CONSECO_CLI_NO_THREADS)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 2 ? 2u : 1u;
+#else
+    return 1u;
+#endif
+}
+
+typedef struct pool {
+    const cli_dataset *pred, *gt;
+    const size_t *ix;
+    const conseco_shrinker *sh;
+    const conseco_side_params *side;
+    double tau;
+    double *scores;
+    size_t next, done;
+    size_t fail_index;      /* lowest failing pair, (size_t)-1: none */
+    int fail_rc;
+    char fail_msg[1024];
+    int threaded;
+    cli_progress pg;
+#ifndef CONSECO_CLI_NO_THREADS
+    pthread_mutex_t lock;
+#endif
+} pool;
+
+static void lock(pool *p)
+{
+#ifndef CONSECO_CLI_NO_THREADS
+    if (p->threaded) pthread_mutex_lock(&p->lock);
+#else
+    (void)p;
+#endif
+}
+
+static void unlock(pool *p)
+{
+#ifndef CONSECO_CLI_NO_THREADS
+    if (p->threaded) pthread_mutex_unlock(&p->lock);
+#else
+    (void)p;
+#endif
+}
+
+/* One pair: decode, score. */
+static int score_one(pool *p, size_t i, cli_loader *l, void **scratch, size_t *cap)
+{
+    cli_map score, mask;
+    conseco_image im;
+    conseco_mask m;
+    size_t need;
+    int rc = cli_load_pair(l, &p->pred->items[i], &p->gt->items[p->ix[i]], &score, &mask), st;
+    if (rc != CLI_EXIT_OK) return rc;
+    im = cli_map_image(&score);
+    m = cli_map_mask(&mask);
+    need = conseco_side_scratch_size(p->sh, p->side, im.width, im.height, im.depth);
+    if (need == 0) rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", p->pred->items[i].path);
+    else if (need > *cap) {
+        void *ns = realloc(*scratch, need);
+        if (ns == NULL) rc = cli_fail_nomem();
+        else {
+            *scratch = ns;
+            *cap = need;
+        }
+    }
+    if (rc == CLI_EXIT_OK) {
+        st = conseco_side_score(p->sh, p->side, &im, &m, p->tau, *scratch, *cap, &p->scores[i]);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, p->pred->items[i].path);
+    }
+    cli_map_free(&score);
+    cli_map_free(&mask);
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    pool *p = (pool *)arg;
+    cli_loader l;
+    void *scratch = NULL;
+    size_t cap = 0;
+    char msg[sizeof p->fail_msg];
+    if (p->threaded) cli_fail_capture(msg, sizeof msg);
+    cli_loader_init(&l);
+    for (;;) {
+        size_t i;
+        int rc;
+        lock(p);
+        i = p->next;
+        if (i >= p->pred->count || p->fail_index != (size_t)-1) {
+            unlock(p);
+            break;
+        }
+        p->next++;
+        unlock(p);
+        rc = score_one(p, i, &l, &scratch, &cap);
+        lock(p);
+        if (rc != CLI_EXIT_OK) {
+            if (i < p->fail_index) { /* keep the error the sequential run would stop at */
+                p->fail_index = i;
+                p->fail_rc = rc;
+                if (p->threaded) memcpy(p->fail_msg, msg, sizeof msg);
+            }
+        } else {
+            p->done++;
+            cli_progress_step(&p->pg, p->done);
+        }
+        unlock(p);
+    }
+    cli_loader_free(&l);
+    free(scratch);
+    if (p->threaded) cli_fail_capture(NULL, 0);
+    return NULL;
+}
+
+int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                    const conseco_shrinker *shrinker, const conseco_side_params *side,
+                    double tau, unsigned threads, int quiet, double *scores)
+{
+    pool p;
+    memset(&p, 0, sizeof p);
+    p.pred = pred;
+    p.gt = gt;
+    p.ix = ix;
+    p.sh = shrinker;
+    p.side = side;
+    p.tau = tau;
+    p.scores = scores;
+    p.fail_index = (size_t)-1;
+    if (threads < 1) threads = 1;
+    if (threads > pred->count) threads = pred->count > 0 ? (unsigned)pred->count : 1u;
+    cli_progress_begin(&p.pg, "calibrate: images", pred->count, quiet);
+#ifndef CONSECO_CLI_NO_THREADS
+    if (threads > 1) {
+        pthread_t tid[64];
+        unsigned t, started = 0;
+        if (threads > 64) threads = 64;
+        p.threaded = 1;
+        pthread_mutex_init(&p.lock, NULL);
+        for (t = 1; t < threads; t++)
+            if (pthread_create(&tid[started], NULL, worker, &p) == 0) started++;
+        worker(&p); /* this thread works too */
+        for (t = 0; t < started; t++) pthread_join(tid[t], NULL);
+        pthread_mutex_destroy(&p.lock);
+    } else
+#endif
+    {
+        worker(&p);
+    }
+    cli_progress_end(&p.pg);
+    if (p.fail_index != (size_t)-1) {
+        if (p.threaded) return cli_fail(p.fail_rc, "%s", p.fail_msg);
+        return p.fail_rc;
+    }
+    return CLI_EXIT_OK;
+}

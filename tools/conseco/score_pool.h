@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Decoding and scoring calibration pairs on several threads: each thread takes the next pair,
+ * decodes it (the slow part for .nii.gz) and scores it with the library's pure conseco_side_score,
+ * so that one volume is inflated while another is scored. Scores land in input order; memory
+ * is one pair (plus scratch) per thread. Errors are those a sequential run would report: the
+ * first failing pair's, printed once.
+ */
+#ifndef CONSECO_CLI_SCORE_POOL_H
+#define CONSECO_CLI_SCORE_POOL_H
+
+#include "dataset.h"
+
+#define CONSECO_STATIC_LINKING_ONLY /* conseco_side_score (experimental) */
+#include <conseco.h>
+#include <stddef.h>
+
+/* Threads to use when the user gave none: the online processors, at most 2. */
+unsigned cli_default_threads(void);
+
+/* scores[i] = the score of (pred->items[i], gt->items[ix[i]]) under `shrinker` on `side`
+ * (inner, outer or band: conseco_side_score) at `tau`.
+ * @return a cli_exit code (message printed). */
+int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                    const conseco_shrinker *shrinker, const conseco_side_params *side,
+                    double tau, unsigned threads, int quiet, double *scores);
+
+#endif /* CONSECO_CLI_SCORE_POOL_H */
