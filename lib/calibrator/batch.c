@@ -224,6 +224,7 @@ static int risk_batch_threaded(conseco_calibrator *c, const conseco_image *preds
     unsigned t;
     int rc;
     if (!conseco__add_size(c->count, count, &total)) return CONSECO_E_OVERFLOW;
+    if ((size_t)nthreads > count) nthreads = (unsigned)count; /* no idle scratch */
     for (i = 0; i < count; i++) {
         if ((rc = conseco__risk_check_pair(c, &preds[i], &truths[i], &n)) != CONSECO_OK) return rc;
         if (n > maxn) maxn = n;
@@ -294,10 +295,10 @@ int conseco_calibrator_add_batch(conseco_calibrator *c, const conseco_image *pre
     if (preds == NULL || truths == NULL) return CONSECO_E_NULL;
     if (c->guarantee == CONSECO_GUARANTEE_RISK) {
 #ifndef CONSECO_NO_THREADS
-        nthreads = threads > CONSECO__BATCH_MAX_THREADS ? CONSECO__BATCH_MAX_THREADS : threads;
-        if ((size_t)nthreads > count) nthreads = (unsigned)count;
-        if (!c->is_static && nthreads > 1)
+        if (!c->is_static && threads > 1 && count > 1) {
+            nthreads = threads > CONSECO__BATCH_MAX_THREADS ? CONSECO__BATCH_MAX_THREADS : threads;
             return risk_batch_threaded(c, preds, truths, count, nthreads, scores_out);
+        }
 #endif
         /* static, one thread, or no threads: the calling thread (risk_curve.c) */
         return conseco__risk_add_batch(c, preds, truths, count, scores_out);
