@@ -456,9 +456,43 @@ class Calibrator:
     Parameters
     ----------
     shrinker : Shrinker
-        :class:`Threshold`, :class:`Erosion` or :class:`Custom`.
+        :class:`Threshold`, :class:`Erosion`, :class:`Smooth` or :class:`Custom`.
     tau : float
-        Tolerated fraction of accepted false positives, in ``[0, 1]``.
+        Tolerated fraction of accepted false positives, in ``[0, 1]``
+        (``side="outer"``: of missed truth, ``FNR = |Y \\ O| / |Y|``).
+    side : {"inner", "outer", "band"}, default "inner"
+        Which set is calibrated (DESIGN.md 5.2, experimental in the C
+        library). ``"inner"``: ``I_lambda`` inside ``Yhat`` (the paper).
+        ``"outer"``: ``O_mu`` containing ``Yhat`` -- dilation for
+        :class:`Erosion` (``"ball-mm"``: ``{p : d_mm(p, Yhat) <= mu}``),
+        threshold lowering ``{s >= t}`` for :class:`Threshold` (scores are
+        thresholds, see :meth:`lambda_hat`). ``"band"``: one width for both
+        (erosion and dilation, or ``{s >= base +- lambda}``), the score is
+        ``max(inner score at tau, outer score at tau_outer)``.
+        :class:`Smooth` and :class:`Custom` have no outer family
+        (:class:`UnsupportedError`).
+    tau_outer : float, optional
+        Required with ``side="band"`` (the outer FNR tolerance, in ``[0, 1]``);
+        not allowed otherwise.
+    bottom : float, optional
+        ``side="outer"`` only: the lowest threshold of threshold lowering
+        (:class:`Threshold`; default 0; finite and at most ``base``, else
+        :class:`BadBottomError`). Dilation ignores it (stored as 0).
+
+    Raises
+    ------
+    InvalidArgError
+        Unknown side, ``tau_outer`` or ``bottom`` where they do not apply,
+        band without ``tau_outer``.
+    BadTauError, BadBottomError, UnsupportedError, BadShrinkerError
+
+    Notes on sides
+    --------------
+    The pure side functions of the C library (``conseco_side_score``,
+    ``_apply``, ``_evaluate``) are experimental and not exported from
+    ``libconseco.so``, so this package has no ``score``/``apply`` for outer
+    sets: calibrate here, then build ``O`` yourself (threshold lowering:
+    ``s >= lambda_hat``), or use the command-line tool (``--side``).
 
     Examples
     --------
@@ -476,14 +510,29 @@ class Calibrator:
     at once.
     """
 
-    def __init__(self, shrinker: Shrinker, tau: float):
+    def __init__(self, shrinker: Shrinker, tau: float, *, side: str = "inner",
+                 tau_outer: Optional[float] = None, bottom: Optional[float] = None):
         if not isinstance(shrinker, Shrinker):
             raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
         tau = _tau(tau)
         if not (0.0 <= tau <= 1.0):
             raise _err(-10, f"tau = {tau} is not in [0, 1]")
+        if side not in _SIDES:
+            raise _err(-2, f"unknown side {side!r} (one of {sorted(_SIDES)})")
+        if side == "band":
+            if tau_outer is None:
+                raise _err(-2, "side='band' needs tau_outer (the outer FNR tolerance)")
+            tau_outer = _tau(tau_outer)
+            if not (0.0 <= tau_outer <= 1.0):
+                raise _err(-10, f"tau_outer = {tau_outer} is not in [0, 1]")
+        elif tau_outer is not None:
+            raise _err(-2, "tau_outer only applies to side='band'")
+        if bottom is not None and side != "outer":
+            raise _err(-2, "bottom only applies to side='outer' (threshold lowering)")
         pp = ffi.new("conseco_calibrator **")
-        rc = lib.pyc_calibrator_create(shrinker._c.ptr, tau, pp)
+        rc = lib.pyc_calibrator_create(shrinker._c.ptr, tau, _SIDES[side],
+                                       0.0 if tau_outer is None else float(tau_outer),
+                                       0.0 if bottom is None else float(bottom), pp)
         if rc:
             raise_status(rc, "Calibrator")
         self._cal = ffi.gc(pp[0], lib.conseco_calibrator_free)
@@ -491,6 +540,11 @@ class Calibrator:
         self._shrinker = shrinker
         self._tau = tau
         self._out = ffi.new("double *")
+        # the side settings as the library normalised them (read back from the empty state)
+        info = inspect_state(self.to_bytes())
+        self._side = info["side"]
+        self._tau_outer = info["tau_outer"]
+        self._bottom = info["bottom"]
 
     @property
     def shrinker(self) -> Shrinker:
@@ -499,14 +553,34 @@ class Calibrator:
 
     @property
     def tau(self) -> float:
-        """The tolerance tau."""
+        """The tolerance tau (inner AFP; the outer side's FNR for ``side="outer"``)."""
         return self._tau
+
+    @property
+    def side(self) -> str:
+        """Which set is calibrated: ``"inner"``, ``"outer"`` or ``"band"``."""
+        return self._side
+
+    @property
+    def tau_outer(self) -> float:
+        """The band's outer FNR tolerance (0 for the other sides)."""
+        return self._tau_outer
+
+    @property
+    def bottom(self) -> float:
+        """The lowest threshold of outer threshold lowering (0 otherwise)."""
+        return self._bottom
 
     def __len__(self) -> int:
         return int(lib.conseco_calibrator_count(self._cal))
 
     def __repr__(self) -> str:
-        return f"Calibrator({self._shrinker!r}, tau={self._tau!r}) with {len(self)} scores"
+        extra = ""
+        if self._side == "band":
+            extra = f", side='band', tau_outer={self._tau_outer!r}"
+        elif self._side == "outer":
+            extra = f", side='outer', bottom={self._bottom!r}"
+        return f"Calibrator({self._shrinker!r}, tau={self._tau!r}{extra}) with {len(self)} scores"
 
     def add(self, pred: ArrayLike, truth: ArrayLike, *, spacing: Spacing = None) -> float:
         """Score one calibration pair and store the score.
@@ -619,16 +693,32 @@ class Calibrator:
         Parameters
         ----------
         alpha : float
-            In (0, 1): ``P(AFP <= tau) >= 1 - alpha`` on a new image.
+            In (0, 1): ``P(AFP <= tau) >= 1 - alpha`` on a new image (outer
+            side: ``P(FNR <= tau)``; band: both, with ``tau_outer``).
 
         Returns
         -------
         (float, int)
             ``(lambda_hat, k)``: the k-th smallest score, or ``math.inf`` when
             ``k > len(self)`` (only the empty mask is guaranteed; see
-            :func:`min_calibration_size`).
+            :func:`min_calibration_size`). Outer side of a :class:`Threshold`
+            (threshold lowering): the scores are thresholds and ``lambda_hat``
+            is the k-th LARGEST, ``-math.inf`` when ``k > len(self)`` (the
+            whole image).
         """
-        return quantile(self.scores, alpha)
+        if self._side == "inner":
+            return quantile(self.scores, alpha)
+        # the library's rule for the other sides, on a copy (it reorders the scores)
+        tmp = Calibrator(self._shrinker, self._tau, side=self._side,
+                         tau_outer=self._tau_outer if self._side == "band" else None,
+                         bottom=self._bottom if self._side == "outer" else None)
+        tmp.load_bytes(self.to_bytes())
+        lam = ffi.new("double *")
+        k = ffi.new("size_t *")
+        rc = lib.conseco_calibrator_lambda_hat(tmp._cal, float(alpha), lam, k)
+        if rc:
+            raise_status(rc, "lambda_hat")
+        return float(lam[0]), int(k[0])
 
     def to_bytes(self) -> bytes:
         """The state (shrinker identity, tau, scores) as versioned, checksummed bytes.
@@ -689,12 +779,18 @@ class Calibrator:
             Not a valid state.
         """
         info = inspect_state(blob)
+        if info["guarantee"] != "quantile":
+            raise _err(-26, f"the state holds a {info['guarantee']!r} calibration, which this "
+                            "package does not support")
         if shrinker is None:
             shrinker = info["shrinker"]
             if shrinker is None:
                 raise _err(-19, f"the state holds the custom shrinker {info['name']!r}: "
                                 "pass the Custom object")
-        cal = cls(shrinker, info["tau"] if tau is None else tau)
+        side = info["side"]
+        cal = cls(shrinker, info["tau"] if tau is None else tau, side=side,
+                  tau_outer=info["tau_outer"] if side == "band" else None,
+                  bottom=info["bottom"] if side == "outer" else None)
         cal.load_bytes(blob)
         return cal
 
@@ -722,7 +818,7 @@ class Calibrator:
         lib.conseco_calibrator_reset(self._cal)
 
     def __reduce__(self) -> Any:
-        return (_unpickle, (self.to_bytes(), self._shrinker, self._tau))
+        return (_unpickle, (self.to_bytes(), self._shrinker, self._tau))  # side: in the state
 
 
 def _unpickle(blob: bytes, shrinker: Shrinker, tau: float) -> Calibrator:
@@ -739,9 +835,12 @@ def inspect_state(blob: bytes) -> dict:
     Returns
     -------
     dict
-        ``kind`` (0 custom, 1 threshold, 2 erosion ...), ``name``, ``tau``,
-        ``count``, ``format_version`` and ``shrinker`` (a built-in Shrinker, or
-        None for a custom one).
+        ``kind`` (0 custom, 1 threshold, 2 erosion, 3 smooth), ``name``,
+        ``tau``, ``count``, ``format_version``, ``shrinker`` (a built-in
+        Shrinker, or None for a custom one), ``side`` (``"inner"``,
+        ``"outer"``, ``"band"``), ``guarantee`` (``"quantile"``; ``"risk"``
+        states are described but cannot be loaded by this package),
+        ``tau_outer`` and ``bottom``.
     """
     b = bytes(blob)
     info = ffi.new("conseco_state_info *")
@@ -754,4 +853,12 @@ def inspect_state(blob: bytes) -> dict:
     return {"kind": kind, "name": ffi.string(info.name).decode("ascii", "replace"),
             "tau": float(info.tau), "count": int(info.count),
             "format_version": int(info.format_version),
-            "shrinker": entry[1](info) if entry else None}
+            "shrinker": entry[1](info) if entry else None,
+            "side": _SIDE_NAMES.get(int(info.side), str(int(info.side))),
+            "guarantee": _GUARANTEE_NAMES.get(int(info.guarantee), str(int(info.guarantee))),
+            "tau_outer": float(info.tau_outer), "bottom": float(info.bottom)}
+
+
+_SIDES = {"inner": 0, "outer": 1, "band": 2}
+_SIDE_NAMES = {v: k for k, v in _SIDES.items()}
+_GUARANTEE_NAMES = {0: "quantile", 1: "risk"}

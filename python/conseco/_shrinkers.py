@@ -18,8 +18,11 @@ import numpy as np
 from ._errors import ConsecoError
 from ._runtime import check, ffi, lib
 
-_ELEMENTS = {"cross": 1, "square": 2, "disk": 3}
+_ELEMENTS = {"cross": 1, "square": 2, "disk": 3, "ball-mm": 4}
 _BORDERS = {"foreground": 1, "background": 2}
+_SMOOTH_FILTERS = {"gauss": 1, "min": 2}
+_SMOOTH_ELEMENTS = {"cross": 1, "square": 2, "disk": 3}
+_UNITS = {"px": 1, "mm": 2}
 
 
 class _Prepared:
@@ -38,8 +41,8 @@ class Shrinker:
     """Base class of nested shrinkers (a family of inner sets ``I_lambda``).
 
     Shrinkers are immutable values: compare equal when their parameters are
-    equal, and can be pickled. Use :class:`Threshold`, :class:`Erosion` or
-    :class:`Custom`.
+    equal, and can be pickled. Use :class:`Threshold`, :class:`Erosion`,
+    :class:`Smooth` or :class:`Custom`.
     """
 
     _kind: int = -1
@@ -138,12 +141,17 @@ class Erosion(Shrinker):
 
     ``I_lambda`` is ``Yhat = {s >= base}`` eroded lambda = 0, 1, 2, ... times
     by the cross (4-connectivity, 6 in 3-D) or the square (8, 26 in 3-D), or
-    once by the Euclidean disk (ball) of radius lambda.
+    once by the Euclidean disk (ball) of radius lambda; or, for
+    ``"ball-mm"``, ``{p in Yhat : d_mm(p) > lambda}`` with lambda real >= 0 and
+    ``d_mm(p)`` the Euclidean distance in millimetres (with the ``spacing``
+    given to ``score``/``apply``/``add``; 1 mm per voxel when not given) from
+    p's centre to the nearest voxel centre outside ``Yhat``.
 
     Parameters
     ----------
-    element : {"cross", "square", "disk"}, default "cross"
-        Structuring element.
+    element : {"cross", "square", "disk", "ball-mm"}, default "cross"
+        Structuring element. ``"ball-mm"`` makes the family real-valued
+        (lambda in millimetres; scores are distances, ``inf`` possible).
     border : {"foreground", "background"}, default "foreground"
         What lies outside the image: ``"foreground"`` (the border does not
         erode; scikit-image, OpenCV) or ``"background"`` (scipy.ndimage).
@@ -154,6 +162,9 @@ class Erosion(Shrinker):
     ------
     BadShrinkerError
         For an unknown element or border, or a non-finite base.
+    BadSpacingError
+        ``"ball-mm"`` with a spacing outside ``[2**-256, 2**256]`` mm (raised
+        by the call that sees the image).
     """
 
     _kind = 2
@@ -186,6 +197,89 @@ class Erosion(Shrinker):
 
     def __repr__(self) -> str:
         return f"Erosion(element={self.element!r}, border={self.border!r}, base={self.base!r})"
+
+
+class Smooth(Shrinker):
+    """Smooth shrinker: threshold a smoothed score map inside ``Yhat``.
+
+    ``Yhat = {s >= base}`` from the raw scores; the levels are
+    ``L = G_sigma * s`` (separable Gaussian over the whole map, truncated at
+    ``floor(4 sigma)``, edge pixels replicated, axes of length 1 not blurred)
+    or, with ``filter="min"``, the minimum of ``s`` over ``element`` of
+    radius ``radius`` (positions clamped to the image); then
+    ``I_lambda = Yhat and {L >= lambda}`` for real lambda.
+
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        Gaussian width, in (0, 16] pixels along every blurred axis (used by
+        ``filter="gauss"``; checked whatever the filter).
+    base : float, default 0.5
+        Threshold that makes ``Yhat``; finite.
+    filter : {"gauss", "min"}, default "gauss"
+    element : {"cross", "square", "disk"}, default "cross"
+        Element of the min filter.
+    radius : int, default 1
+        Radius of the min filter, 1..32 pixels.
+    units : {"px", "mm"}, default "px"
+        Units of ``sigma``; ``"mm"`` divides it by the image's spacing on
+        each axis (``spacing`` keyword of ``score``/``apply``/``add``).
+
+    Raises
+    ------
+    BadShrinkerError
+        Unknown names, or values out of range (a sigma in mm that is too
+        large for an image's spacing is reported by the call that sees it).
+
+    Notes
+    -----
+    Saved state records every parameter. The library gives this kind no
+    outer family: ``Calibrator(..., side="outer" | "band")`` raises
+    :class:`UnsupportedError`.
+    """
+
+    _kind = 3
+    __slots__ = ("sigma", "base", "filter", "element", "radius", "units")
+
+    def __init__(self, sigma: float = 1.0, base: float = 0.5, filter: str = "gauss",
+                 element: str = "cross", radius: int = 1, units: str = "px"):
+        if filter not in _SMOOTH_FILTERS:
+            raise _bad_shrinker(f"unknown filter {filter!r} (one of {sorted(_SMOOTH_FILTERS)})")
+        if element not in _SMOOTH_ELEMENTS:
+            raise _bad_shrinker(f"unknown element {element!r} (one of {sorted(_SMOOTH_ELEMENTS)})")
+        if units not in _UNITS:
+            raise _bad_shrinker(f"unknown units {units!r} (one of {sorted(_UNITS)})")
+        if isinstance(radius, bool) or int(radius) != radius or not (0 <= int(radius) < 2 ** 32):
+            raise _bad_shrinker(f"radius must be an integer in 1..32, not {radius!r}")
+        self.sigma = float(sigma)
+        self.base = float(base)
+        self.filter = filter
+        self.element = element
+        self.radius = int(radius)
+        self.units = units
+        self._prep = None
+        self._c
+
+    def _prepare(self) -> _Prepared:
+        p = ffi.new("conseco_smooth_params *")
+        lib.conseco_smooth_params_default(p)
+        p.base = self.base
+        p.sigma = self.sigma
+        p.filter = _SMOOTH_FILTERS[self.filter]
+        p.element = _SMOOTH_ELEMENTS[self.element]
+        p.radius = self.radius
+        p.units = _UNITS[self.units]
+        return _builtin(lib.conseco_smooth_vtable(), p)
+
+    def _key(self) -> Tuple:
+        return (self.sigma, self.base, self.filter, self.element, self.radius, self.units)
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__init__(*state["args"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return (f"Smooth(sigma={self.sigma!r}, base={self.base!r}, filter={self.filter!r}, "
+                f"element={self.element!r}, radius={self.radius!r}, units={self.units!r})")
 
 
 def _bad_shrinker(msg: str) -> ConsecoError:
@@ -327,8 +421,17 @@ def _erosion_from_state(info: Any) -> Shrinker:
     return Erosion(element=el, border=bo, base=info.erosion.base)
 
 
+def _smooth_from_state(info: Any) -> Shrinker:
+    sm = info.smooth
+    return Smooth(sigma=sm.sigma, base=sm.base,
+                  filter={v: k for k, v in _SMOOTH_FILTERS.items()}[sm.filter],
+                  element={v: k for k, v in _SMOOTH_ELEMENTS.items()}[sm.element],
+                  radius=sm.radius, units={v: k for k, v in _UNITS.items()}[sm.units])
+
+
 #: kind number (conseco_shrinker_kind) -> (class, builder from a conseco_state_info)
 KINDS: Dict[int, Tuple[type, Callable[[Any], Shrinker]]] = {
     1: (Threshold, _threshold_from_state),
     2: (Erosion, _erosion_from_state),
+    3: (Smooth, _smooth_from_state),
 }
