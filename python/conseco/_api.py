@@ -464,13 +464,14 @@ class Calibrator:
         Which set is calibrated (DESIGN.md 5.2, experimental in the C
         library). ``"inner"``: ``I_lambda`` inside ``Yhat`` (the paper).
         ``"outer"``: ``O_mu`` containing ``Yhat`` -- dilation for
-        :class:`Erosion` (``"ball-mm"``: ``{p : d_mm(p, Yhat) <= mu}``),
+        :class:`Erosion` (cross, square, disk),
         threshold lowering ``{s >= t}`` for :class:`Threshold` (scores are
         thresholds, see :meth:`lambda_hat`). ``"band"``: one width for both
         (erosion and dilation, or ``{s >= base +- lambda}``), the score is
         ``max(inner score at tau, outer score at tau_outer)``.
-        :class:`Smooth` and :class:`Custom` have no outer family
-        (:class:`UnsupportedError`).
+        :class:`Smooth` and :class:`Custom` have no outer family, and
+        ``Erosion(element="ball-mm")``'s outer family is not implemented by
+        this library version (all three: :class:`UnsupportedError`).
     tau_outer : float, optional
         Required with ``side="band"`` (the outer FNR tolerance, in ``[0, 1]``);
         not allowed otherwise.
@@ -529,6 +530,13 @@ class Calibrator:
             raise _err(-2, "tau_outer only applies to side='band'")
         if bottom is not None and side != "outer":
             raise _err(-2, "bottom only applies to side='outer' (threshold lowering)")
+        if side != "inner" and getattr(shrinker, "element", None) == "ball-mm" \
+                and isinstance(shrinker, KINDS[2][0]):
+            # libconseco 0.2's outer family of erosion params measures every element but
+            # square and disk in city-block steps, so ball-mm's outer set would silently be
+            # the cross dilation (not DESIGN.md 5.2's {p : d_mm(p, Yhat) <= mu}): refuse it
+            raise _err(-26, "side='outer'/'band' with element='ball-mm' is not supported by "
+                            "this library version (its outer family ignores the spacing)")
         pp = ffi.new("conseco_calibrator **")
         rc = lib.pyc_calibrator_create(shrinker._c.ptr, tau, _SIDES[side],
                                        0.0 if tau_outer is None else float(tau_outer),
