@@ -450,6 +450,91 @@ def quantile(scores: Union[Sequence[float], np.ndarray], alpha: float) -> Tuple[
     return float(lam[0]), int(k[0])
 
 
+def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "outer", *,
+               spacing: Spacing = None) -> Tuple[np.ndarray, np.ndarray]:
+    """The sets of an outer or band calibration at ``lam``: ``(inner, outer)``.
+
+    Mirrors the experimental C function ``conseco_side_apply`` (which
+    ``libconseco.so`` does not export) with exported functions only:
+
+    - :class:`Threshold`, ``side="outer"`` (threshold lowering):
+      ``inner = Yhat``, ``outer = {s >= min(lam, base)}``; ``-inf`` gives the
+      whole image.
+    - :class:`Threshold`, ``side="band"``: ``inner = {s >= base + lam}``,
+      ``outer = {s >= base - lam}`` (sums in double, ``lam < 0`` reads as 0).
+    - :class:`Erosion` (cross, square, disk), ``side="outer"``:
+      ``inner = Yhat``, ``outer = Yhat`` dilated ``floor(lam)`` times (disk:
+      once, radius ``floor(lam)``), never leaving the image; ``"band"``:
+      ``inner = apply(shrinker, pred, lam)`` and the same ``outer``. The
+      dilation is computed exactly as the complement of the library's
+      erosion (``border="foreground"``) of the complement of ``Yhat``.
+      ``+inf`` gives an empty inner set and the whole image as outer set.
+
+    Parameters
+    ----------
+    shrinker : Threshold or Erosion
+    pred : numpy.ndarray
+        Score map (see :func:`score`).
+    lam : float
+        Usually ``cal.lambda_hat(alpha)[0]`` of a calibrator of that side.
+    side : {"outer", "band"}, default "outer"
+    spacing : sequence of float, optional
+        Voxel size per array axis (checked; the sets above do not use it).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Bool masks of ``pred.shape``: ``inner`` (a subset of) ``outer``.
+
+    Raises
+    ------
+    UnsupportedError
+        :class:`Smooth`, :class:`Custom` and ``Erosion(element="ball-mm")``
+        (no outer family in this library version).
+    InvalidArgError
+        Unknown side.
+    BadLambdaError
+        ``lam`` is NaN.
+    """
+    if not isinstance(shrinker, Shrinker):
+        raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
+    if side not in ("outer", "band"):
+        raise _err(-2, f"side must be 'outer' or 'band', not {side!r} (inner: use apply)")
+    lam = float(lam)
+    if math.isnan(lam):
+        raise _err(-11, "lambda is NaN")
+    thr, ero = KINDS[1][0], KINDS[2][0]
+    if not (isinstance(shrinker, thr) or
+            (isinstance(shrinker, ero) and shrinker.element != "ball-mm")):  # type: ignore[attr-defined]
+        raise _err(-26, f"{shrinker!r} has no outer family in this library version")
+    yhat = apply(shrinker, pred, -math.inf, spacing=spacing)  # at or below lambda_min: Yhat
+    shape = yhat.shape
+    if isinstance(shrinker, thr):
+        base = shrinker.base  # type: ignore[attr-defined]
+
+        def at_least(t: float) -> np.ndarray:  # {s >= t} by the library's own reading of s
+            if t == -math.inf:
+                return np.ones(shape, np.bool_)
+            if t == math.inf:
+                return np.zeros(shape, np.bool_)
+            return apply(thr(base=t, top=t), pred, t, spacing=spacing)
+
+        if side == "outer":
+            return yhat, (yhat.copy() if lam >= base else at_least(lam))
+        lam = max(lam, 0.0)
+        return at_least(base + lam), at_least(base - lam)
+    # erosion params: dilation = complement of the erosion of the complement
+    if lam == math.inf:
+        outer = np.ones(shape, np.bool_)
+    else:
+        comp = np.where(yhat, np.uint8(0), np.uint8(255))
+        mu = max(math.floor(lam), 0) if lam != -math.inf else 0
+        dual = ero(element=shrinker.element, border="foreground", base=0.5)  # type: ignore[attr-defined]
+        outer = ~apply(dual, comp, float(mu))
+    inner = yhat if side == "outer" else apply(shrinker, pred, lam, spacing=spacing)
+    return inner, outer
+
+
 class Calibrator:
     """Split-conformal calibrator: a shrinker, a tau and calibration scores.
 
@@ -487,14 +572,6 @@ class Calibrator:
         band without ``tau_outer``.
     BadTauError, BadBottomError, UnsupportedError, BadShrinkerError
 
-    Notes on sides
-    --------------
-    The pure side functions of the C library (``conseco_side_score``,
-    ``_apply``, ``_evaluate``) are experimental and not exported from
-    ``libconseco.so``, so this package has no ``score``/``apply`` for outer
-    sets: calibrate here, then build ``O`` yourself (threshold lowering:
-    ``s >= lambda_hat``), or use the command-line tool (``--side``).
-
     Examples
     --------
     >>> cal = Calibrator(Erosion(element="cross"), tau=0.01)   # doctest: +SKIP
@@ -509,6 +586,13 @@ class Calibrator:
     ``lambda_hat`` does not reorder them. A calibrator pickles as its state
     bytes plus its shrinker. One calibrator must not be used from two threads
     at once.
+
+    The pure side functions of the C library (``conseco_side_score``,
+    ``_apply``, ``_evaluate``) are experimental and not exported from
+    ``libconseco.so``: scores of outer and band calibrations come from the
+    (exported) calibrator, the sets from :func:`apply_side`, which builds
+    them from exported functions. There is no per-image side ``score`` or
+    ``evaluate`` in this package.
     """
 
     def __init__(self, shrinker: Shrinker, tau: float, *, side: str = "inner",

@@ -135,6 +135,17 @@ class Threshold(Shrinker):
     def __repr__(self) -> str:
         return f"Threshold(base={self.base!r}, top={self.top!r})"
 
+    # the shared vtable carries the default range; this family's is [base, top]
+    @property
+    def lambda_min(self) -> float:
+        """``base`` (``I_base = Yhat``)."""
+        return self.base
+
+    @property
+    def lambda_max(self) -> float:
+        """``top``."""
+        return self.top
+
 
 class Erosion(Shrinker):
     """Erosion shrinker (paper Eq. 2).

@@ -278,3 +278,85 @@ def test_bad_bottom_error_class():
     e = conseco.BadBottomError("x")
     assert e.status == -29 and e.name == "CONSECO_E_BAD_BOTTOM" and isinstance(e, ValueError)
     assert conseco._ffi.string(conseco._lib.conseco_status_name(-29)).decode() == e.name
+
+
+# ------------------------------------------------------------------ apply_side
+@given(pairs(max_side=7), st.sampled_from(["cross", "square", "disk"]),
+       st.sampled_from([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 50.0, math.inf]),
+       st.sampled_from(["foreground", "background"]))
+def test_apply_side_erosion(pair, element, mu, border):
+    pred, _ = pair
+    sh = conseco.Erosion(element=element, border=border)
+    yhat = ref.values(pred) >= 0.5
+    inner, outer = conseco.apply_side(sh, pred, mu)
+    want = np.ones(pred.shape, bool) if mu == math.inf else \
+        ref.dilation_outer(pred, max(math.floor(mu), 0), element)
+    assert np.array_equal(inner, yhat) and np.array_equal(outer, want)
+    bi, bo = conseco.apply_side(sh, pred, mu, "band")
+    assert np.array_equal(bo, want)
+    assert np.array_equal(bi, ref.erosion_inner(pred, max(mu, 0.0), element, border))
+
+
+@given(pairs(max_side=7), st.sampled_from([-math.inf, -1.0, 0.0, 0.1, 0.25, 0.5, 0.75, 1.0,
+                                           math.inf]),
+       st.sampled_from([0.5, 0.3]))
+def test_apply_side_threshold(pair, lam, base):
+    pred, _ = pair
+    s = ref.values(pred)
+    sh = conseco.Threshold(base=base)
+    inner, outer = conseco.apply_side(sh, pred, lam)
+    assert np.array_equal(inner, s >= base)
+    assert np.array_equal(outer, s >= min(lam, base))
+    bi, bo = conseco.apply_side(sh, pred, lam, "band")
+    l = max(lam, 0.0)
+    assert np.array_equal(bi, s >= base + l) and np.array_equal(bo, s >= base - l)
+
+
+@given(pairs(max_side=7), st.sampled_from([0.0, 0.1, 0.25]), st.sampled_from([0.0, 0.2]),
+       st.sampled_from(["threshold", "cross", "disk"]))
+def test_apply_side_at_the_score_meets_the_tolerances(pair, tau, tau_outer, kind):
+    """The sets at an image's own score satisfy what the score promises."""
+    pred, truth = pair
+    truth = truth != 0
+    sh = conseco.Threshold() if kind == "threshold" else conseco.Erosion(element=kind)
+    n = int((ref.values(pred) >= 0.5).sum())
+    for side in ("outer", "band"):
+        kw = {"tau_outer": tau_outer} if side == "band" else {}
+        r = conseco.Calibrator(sh, tau, side=side, **kw).add(pred, truth)
+        inner, outer = conseco.apply_side(sh, pred, r, side)
+        assert np.all(inner <= outer)
+        assert ref.fnr_ok(outer, truth, tau if side == "outer" else tau_outer)
+        if side == "band":
+            assert ref.afp_ok(inner, truth, n, tau)
+
+
+@pytest.mark.parametrize("call, exc", [
+    (lambda: conseco.apply_side(conseco.Smooth(), P, 0.5), conseco.UnsupportedError),
+    (lambda: conseco.apply_side(conseco.Erosion(element="ball-mm"), P, 0.5), conseco.UnsupportedError),
+    (lambda: conseco.apply_side(conseco.Custom(levels=lambda p: p), P, 0.5), conseco.UnsupportedError),
+    (lambda: conseco.apply_side(conseco.Threshold(), P, 0.5, "inner"), conseco.InvalidArgError),
+    (lambda: conseco.apply_side(conseco.Threshold(), P, math.nan), conseco.BadLambdaError),
+    (lambda: conseco.apply_side(conseco.Erosion(), P.astype(np.int64), 1.0), conseco.BadDtypeError),
+    (lambda: conseco.apply_side("erosion", P, 1.0), conseco.BadShrinkerError),
+])
+def test_apply_side_bad_input(call, exc):
+    with pytest.raises(exc):
+        call()
+
+
+def test_every_header_status_has_a_subclass():
+    import os
+    import re
+    hdr = os.path.join(os.path.dirname(__file__), "..", "..", "include", "conseco.h")
+    if not os.path.isfile(hdr):
+        pytest.skip("conseco.h not in the source tree")
+    codes = {int(v): n for n, v in re.findall(r"(CONSECO_E_[A-Z_]+)\s*=\s*(-\d+)", open(hdr).read())}
+    from conseco._errors import BY_STATUS
+    for st_, name in codes.items():
+        assert st_ in BY_STATUS and BY_STATUS[st_].name == name, name
+
+
+def test_threshold_range_is_its_own():
+    sh = conseco.Threshold(base=0.3, top=0.9)
+    assert (sh.lambda_min, sh.lambda_max) == (0.3, 0.9)
+    assert (conseco.Erosion(element="ball-mm").lambda_min, conseco.Erosion().lambda_max) == (0.0, math.inf)
