@@ -506,6 +506,7 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
     thr, ero = KINDS[1][0], KINDS[2][0]
     if not (isinstance(shrinker, thr) or
             (isinstance(shrinker, ero) and shrinker.element != "ball-mm")):  # type: ignore[attr-defined]
+        # (ball-mm's outer set {p : d_mm(p, Yhat) <= mu} has no exported construction)
         raise _err(-26, f"{shrinker!r} has no outer family in this library version")
     yhat = apply(shrinker, pred, -math.inf, spacing=spacing)  # at or below lambda_min: Yhat
     shape = yhat.shape
@@ -535,6 +536,35 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
     return inner, outer
 
 
+_BALLMM_OUTER: List[bool] = []
+
+
+def _ballmm_outer_ok() -> bool:
+    """Whether the loaded library's outer family of ball-mm is the Euclidean one in mm.
+
+    libconseco 0.2.0 measures the outer set of every erosion element but square and disk in
+    city-block voxel steps, so ball-mm's outer scores ignore the spacing and the Euclidean
+    metric (DESIGN.md 5.2 asks for ``{p : d_mm(p, Yhat) <= mu}``). Probed once on a 3x3 case
+    whose answer is ``sqrt(5)`` mm; the package refuses ball-mm sides until a library passes.
+    """
+    if not _BALLMM_OUTER:
+        ok = False
+        sh = KINDS[2][0](element="ball-mm")
+        pp = ffi.new("conseco_calibrator **")
+        if lib.pyc_calibrator_create(sh._c.ptr, 0.0, 1, 0.0, 0.0, pp) == 0:
+            cal = ffi.gc(pp[0], lib.conseco_calibrator_free)
+            pred = np.zeros((3, 3), np.float64)
+            pred[0, 0] = 1.0
+            truth = np.zeros((3, 3), np.uint8)
+            truth[1, 1] = 1
+            out = ffi.new("double *")
+            rc = lib.pyc_add(cal, _from_buffer(pred), 3, 3, 1, 24, 72, 4, 2.0, 1.0, 1.0,
+                             _from_buffer(truth), 3, 9, out)
+            ok = rc == 0 and out[0] == math.sqrt(5.0)
+        _BALLMM_OUTER.append(ok)
+    return _BALLMM_OUTER[0]
+
+
 class Calibrator:
     """Split-conformal calibrator: a shrinker, a tau and calibration scores.
 
@@ -555,8 +585,9 @@ class Calibrator:
         (erosion and dilation, or ``{s >= base +- lambda}``), the score is
         ``max(inner score at tau, outer score at tau_outer)``.
         :class:`Smooth` and :class:`Custom` have no outer family, and
-        ``Erosion(element="ball-mm")``'s outer family is not implemented by
-        this library version (all three: :class:`UnsupportedError`).
+        ``Erosion(element="ball-mm")`` is refused while the loaded library
+        measures its outer set in voxel steps (libconseco 0.2.0; all three:
+        :class:`UnsupportedError`).
     tau_outer : float, optional
         Required with ``side="band"`` (the outer FNR tolerance, in ``[0, 1]``);
         not allowed otherwise.
@@ -615,10 +646,7 @@ class Calibrator:
         if bottom is not None and side != "outer":
             raise _err(-2, "bottom only applies to side='outer' (threshold lowering)")
         if side != "inner" and getattr(shrinker, "element", None) == "ball-mm" \
-                and isinstance(shrinker, KINDS[2][0]):
-            # libconseco 0.2's outer family of erosion params measures every element but
-            # square and disk in city-block steps, so ball-mm's outer set would silently be
-            # the cross dilation (not DESIGN.md 5.2's {p : d_mm(p, Yhat) <= mu}): refuse it
+                and isinstance(shrinker, KINDS[2][0]) and not _ballmm_outer_ok():
             raise _err(-26, "side='outer'/'band' with element='ball-mm' is not supported by "
                             "this library version (its outer family ignores the spacing)")
         pp = ffi.new("conseco_calibrator **")

@@ -263,11 +263,7 @@ T = P > 0.6
      conseco.UnsupportedError),
     (lambda: conseco.Calibrator(conseco.Custom(levels=lambda p: p), 0.1, side="outer"),
      conseco.UnsupportedError),
-    # the library's outer family of erosion params ignores ball-mm (city-block steps): refused
-    (lambda: conseco.Calibrator(conseco.Erosion(element="ball-mm"), 0.1, side="outer"),
-     conseco.UnsupportedError),
-    (lambda: conseco.Calibrator(conseco.Erosion(element="ball-mm"), 0.1, side="band",
-                                tau_outer=0.1), conseco.UnsupportedError),
+
 ])
 def test_bad_input(call, exc):
     with pytest.raises(exc):
@@ -278,6 +274,31 @@ def test_bad_bottom_error_class():
     e = conseco.BadBottomError("x")
     assert e.status == -29 and e.name == "CONSECO_E_BAD_BOTTOM" and isinstance(e, ValueError)
     assert conseco._ffi.string(conseco._lib.conseco_status_name(-29)).decode() == e.name
+
+
+# ------------------------------------------------------------------ ball-mm sides
+BALLMM_SIDES = conseco._api._ballmm_outer_ok()
+
+
+@pytest.mark.skipif(BALLMM_SIDES, reason="the library's ball-mm outer family is Euclidean")
+def test_ballmm_sides_refused_while_the_library_measures_steps():
+    # libconseco 0.2.0 measures ball-mm's outer set in city-block steps (no spacing): refused
+    for kw in ({"side": "outer"}, {"side": "band", "tau_outer": 0.1}):
+        with pytest.raises(conseco.UnsupportedError):
+            conseco.Calibrator(conseco.Erosion(element="ball-mm"), 0.1, **kw)
+
+
+@pytest.mark.skipif(not BALLMM_SIDES, reason="the library's ball-mm outer family ignores mm")
+@given(spaced_pairs(max_side=6), st.sampled_from([0.0, 0.1, 0.25, 0.5]), st.sampled_from([0.0, 0.2]))
+def test_ballmm_sides(case, tau, tau_outer):
+    pred, truth, spacing = case
+    sh = conseco.Erosion(element="ball-mm")
+    cal = conseco.Calibrator(sh, tau, side="outer")
+    assert cal.add(pred, truth, spacing=spacing) == ref.ballmm_outer_score(pred, truth, tau, 0.5, spacing)
+    band = conseco.Calibrator(sh, tau, side="band", tau_outer=tau_outer)
+    assert band.add(pred, truth, spacing=spacing) == max(
+        ref.ballmm_score(pred, truth, tau, spacing=spacing),
+        ref.ballmm_outer_score(pred, truth, tau_outer, 0.5, spacing))
 
 
 # ------------------------------------------------------------------ apply_side
