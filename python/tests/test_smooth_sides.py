@@ -381,3 +381,22 @@ def test_threshold_range_is_its_own():
     sh = conseco.Threshold(base=0.3, top=0.9)
     assert (sh.lambda_min, sh.lambda_max) == (0.3, 0.9)
     assert (conseco.Erosion(element="ball-mm").lambda_min, conseco.Erosion().lambda_max) == (0.0, math.inf)
+
+
+@given(st.lists(pairs(max_side=6), min_size=1, max_size=5), st.sampled_from([0.0, 0.1]),
+       st.sampled_from([("outer", {}), ("outer", {"bottom": 0.25}), ("band", {"tau_outer": 0.1})]),
+       st.sampled_from(["threshold", "square", "smooth"]), st.sampled_from([1, 3]))
+def test_add_batch_sides_equals_add(items, tau, sidekw, kind, threads):
+    side, kw = sidekw
+    if kind == "smooth":
+        sh, side, kw = conseco.Smooth(filter="min", radius=2), "inner", {}
+    elif kind == "threshold":
+        sh = conseco.Threshold()
+    else:
+        sh = conseco.Erosion(element="square")
+        kw = {k: v for k, v in kw.items() if k != "bottom"}
+    one = conseco.Calibrator(sh, tau, side=side, **kw)
+    want = [one.add(p, t) for p, t in items]
+    many = conseco.Calibrator(sh, tau, side=side, **kw)
+    got = many.add_batch([p for p, _ in items], [t for _, t in items], threads=threads)
+    assert got.tolist() == want and many.to_bytes() == one.to_bytes()
