@@ -464,7 +464,8 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
       ``outer = {s >= base - lam}`` (sums in double, ``lam < 0`` reads as 0).
     - :class:`Erosion` (cross, square, disk), ``side="outer"``:
       ``inner = Yhat``, ``outer = Yhat`` dilated ``floor(lam)`` times (disk:
-      once, radius ``floor(lam)``), never leaving the image; ``"band"``:
+      once, radius ``floor(lam)``), never leaving the image; ball-mm:
+      ``outer = {p : d_mm(p, Yhat) <= lam}`` with the ``spacing``; ``"band"``:
       ``inner = apply(shrinker, pred, lam)`` and the same ``outer``. The
       dilation is computed exactly as the complement of the library's
       erosion (``border="foreground"``) of the complement of ``Yhat``.
@@ -479,7 +480,7 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
         Usually ``cal.lambda_hat(alpha)[0]`` of a calibrator of that side.
     side : {"outer", "band"}, default "outer"
     spacing : sequence of float, optional
-        Voxel size per array axis (checked; the sets above do not use it).
+        Voxel size per array axis (used by ball-mm).
 
     Returns
     -------
@@ -489,8 +490,10 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
     Raises
     ------
     UnsupportedError
-        :class:`Smooth`, :class:`Custom` and ``Erosion(element="ball-mm")``
-        (no outer family in this library version).
+        :class:`Smooth` and :class:`Custom` (no outer family), and
+        ``Erosion(element="ball-mm")`` with a library whose ball-mm outer
+        family is not the Euclidean one in mm (libconseco before the
+        "ball-mm outer" change).
     InvalidArgError
         Unknown side.
     BadLambdaError
@@ -504,9 +507,9 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
     if math.isnan(lam):
         raise _err(-11, "lambda is NaN")
     thr, ero = KINDS[1][0], KINDS[2][0]
-    if not (isinstance(shrinker, thr) or
-            (isinstance(shrinker, ero) and shrinker.element != "ball-mm")):  # type: ignore[attr-defined]
-        # (ball-mm's outer set {p : d_mm(p, Yhat) <= mu} has no exported construction)
+    ballmm = isinstance(shrinker, ero) and shrinker.element == "ball-mm"  # type: ignore[attr-defined]
+    if not (isinstance(shrinker, thr) or isinstance(shrinker, ero)) or \
+            (ballmm and not _ballmm_outer_ok()):
         raise _err(-26, f"{shrinker!r} has no outer family in this library version")
     yhat = apply(shrinker, pred, -math.inf, spacing=spacing)  # at or below lambda_min: Yhat
     shape = yhat.shape
@@ -529,9 +532,12 @@ def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "out
         outer = np.ones(shape, np.bool_)
     else:
         comp = np.where(yhat, np.uint8(0), np.uint8(255))
-        mu = max(math.floor(lam), 0) if lam != -math.inf else 0
+        if ballmm:  # real mu: {d_mm(p, Yhat) <= mu} = not {p outside Yhat : d_mm > mu}
+            mu = max(lam, 0.0)
+        else:
+            mu = float(max(math.floor(lam), 0)) if lam != -math.inf else 0.0
         dual = ero(element=shrinker.element, border="foreground", base=0.5)  # type: ignore[attr-defined]
-        outer = ~apply(dual, comp, float(mu))
+        outer = ~apply(dual, comp, mu, spacing=spacing)
     inner = yhat if side == "outer" else apply(shrinker, pred, lam, spacing=spacing)
     return inner, outer
 

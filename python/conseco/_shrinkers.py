@@ -19,10 +19,8 @@ from ._errors import ConsecoError
 from ._runtime import check, ffi, lib
 
 _ELEMENTS = {"cross": 1, "square": 2, "disk": 3, "ball-mm": 4}
-_BORDERS = {"foreground": 1, "background": 2}
-_SMOOTH_FILTERS = {"gauss": 1, "min": 2}
 _SMOOTH_ELEMENTS = {"cross": 1, "square": 2, "disk": 3}
-_UNITS = {"px": 1, "mm": 2}
+_BORDERS = {"foreground": 1, "background": 2}
 
 
 class _Prepared:
@@ -210,87 +208,87 @@ class Erosion(Shrinker):
         return f"Erosion(element={self.element!r}, border={self.border!r}, base={self.base!r})"
 
 
-class Smooth(Shrinker):
-    """Smooth shrinker: threshold a smoothed score map inside ``Yhat``.
+_FILTERS = {"gauss": 1, "min": 2}
+_UNITS = {"px": 1, "mm": 2}
 
-    ``Yhat = {s >= base}`` from the raw scores; the levels are
-    ``L = G_sigma * s`` (separable Gaussian over the whole map, truncated at
-    ``floor(4 sigma)``, edge pixels replicated, axes of length 1 not blurred)
-    or, with ``filter="min"``, the minimum of ``s`` over ``element`` of
-    radius ``radius`` (positions clamped to the image); then
-    ``I_lambda = Yhat and {L >= lambda}`` for real lambda.
+
+class Smooth(Shrinker):
+    """Smooth shrinker (kind 3, beyond the paper; docs/DESIGN.md "Smooth shrinker").
+
+    ``Yhat = {s >= base}`` from the raw scores; the levels are the score map
+    blurred by a separable Gaussian (``filter="gauss"``: ``sigma`` pixels, or
+    millimetres with ``units="mm"`` and the image's spacing; kernel cut at
+    4 sigma, edge pixels replicated) or its grey erosion by ``element`` of
+    ``radius`` pixels (``filter="min"``); ``I_lambda = Yhat & {L >= lambda}``.
 
     Parameters
     ----------
     sigma : float, default 1.0
-        Gaussian width, in (0, 16] pixels along every blurred axis (used by
-        ``filter="gauss"``; checked whatever the filter).
-    base : float, default 0.5
-        Threshold that makes ``Yhat``; finite.
+        Gaussian width, in ``units``; at most 16 pixels on a blurred axis.
     filter : {"gauss", "min"}, default "gauss"
     element : {"cross", "square", "disk"}, default "cross"
         Element of the min filter.
     radius : int, default 1
         Radius of the min filter, 1..32 pixels.
     units : {"px", "mm"}, default "px"
-        Units of ``sigma``; ``"mm"`` divides it by the image's spacing on
-        each axis (``spacing`` keyword of ``score``/``apply``/``add``).
+        Units of sigma.
+    base : float, default 0.5
+        Threshold that makes ``Yhat`` from the score map.
 
     Raises
     ------
     BadShrinkerError
-        Unknown names, or values out of range (a sigma in mm that is too
-        large for an image's spacing is reported by the call that sees it).
+        For an unknown name, sigma not in (0, 16] pixels, radius outside 1..32,
+        or a non-finite base (every parameter is checked, whatever the filter).
 
     Notes
     -----
-    Saved state records every parameter. The library gives this kind no
-    outer family: ``Calibrator(..., side="outer" | "band")`` raises
-    :class:`UnsupportedError`.
+    The library gives this kind no outer family: ``Calibrator(...,
+    side="outer" | "band")`` raises :class:`UnsupportedError`.
     """
 
     _kind = 3
-    __slots__ = ("sigma", "base", "filter", "element", "radius", "units")
+    __slots__ = ("sigma", "filter", "element", "radius", "units", "base")
 
-    def __init__(self, sigma: float = 1.0, base: float = 0.5, filter: str = "gauss",
-                 element: str = "cross", radius: int = 1, units: str = "px"):
-        if filter not in _SMOOTH_FILTERS:
-            raise _bad_shrinker(f"unknown filter {filter!r} (one of {sorted(_SMOOTH_FILTERS)})")
+    def __init__(self, sigma: float = 1.0, filter: str = "gauss", element: str = "cross",
+                 radius: int = 1, units: str = "px", base: float = 0.5):
+        if filter not in _FILTERS:
+            raise _bad_shrinker(f"unknown filter {filter!r} (one of {sorted(_FILTERS)})")
         if element not in _SMOOTH_ELEMENTS:
             raise _bad_shrinker(f"unknown element {element!r} (one of {sorted(_SMOOTH_ELEMENTS)})")
         if units not in _UNITS:
             raise _bad_shrinker(f"unknown units {units!r} (one of {sorted(_UNITS)})")
-        if isinstance(radius, bool) or int(radius) != radius or not (0 <= int(radius) < 2 ** 32):
+        if isinstance(radius, bool) or int(radius) != radius or not 0 <= int(radius) < 2**32:
             raise _bad_shrinker(f"radius must be an integer in 1..32, not {radius!r}")
         self.sigma = float(sigma)
-        self.base = float(base)
         self.filter = filter
         self.element = element
         self.radius = int(radius)
         self.units = units
+        self.base = float(base)
         self._prep = None
-        self._c
+        self._c  # validate now
 
     def _prepare(self) -> _Prepared:
         p = ffi.new("conseco_smooth_params *")
         lib.conseco_smooth_params_default(p)
-        p.base = self.base
         p.sigma = self.sigma
-        p.filter = _SMOOTH_FILTERS[self.filter]
+        p.filter = _FILTERS[self.filter]
         p.element = _SMOOTH_ELEMENTS[self.element]
         p.radius = self.radius
         p.units = _UNITS[self.units]
+        p.base = self.base
         return _builtin(lib.conseco_smooth_vtable(), p)
 
     def _key(self) -> Tuple:
-        return (self.sigma, self.base, self.filter, self.element, self.radius, self.units)
+        return (self.sigma, self.filter, self.element, self.radius, self.units, self.base)
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__init__(*state["args"])  # type: ignore[misc]
 
     def __repr__(self) -> str:
-        return (f"Smooth(sigma={self.sigma!r}, base={self.base!r}, filter={self.filter!r}, "
-                f"element={self.element!r}, radius={self.radius!r}, units={self.units!r})")
+        return (f"Smooth(sigma={self.sigma!r}, filter={self.filter!r}, element={self.element!r}, "
+                f"radius={self.radius!r}, units={self.units!r}, base={self.base!r})")
 
 
 def _bad_shrinker(msg: str) -> ConsecoError:
@@ -433,11 +431,10 @@ def _erosion_from_state(info: Any) -> Shrinker:
 
 
 def _smooth_from_state(info: Any) -> Shrinker:
-    sm = info.smooth
-    return Smooth(sigma=sm.sigma, base=sm.base,
-                  filter={v: k for k, v in _SMOOTH_FILTERS.items()}[sm.filter],
-                  element={v: k for k, v in _SMOOTH_ELEMENTS.items()}[sm.element],
-                  radius=sm.radius, units={v: k for k, v in _UNITS.items()}[sm.units])
+    p = info.smooth
+    name = lambda table, v: {b: a for a, b in table.items()}[v]  # noqa: E731
+    return Smooth(sigma=p.sigma, filter=name(_FILTERS, p.filter), element=name(_SMOOTH_ELEMENTS, p.element),
+                  radius=p.radius, units=name(_UNITS, p.units), base=p.base)
 
 
 #: kind number (conseco_shrinker_kind) -> (class, builder from a conseco_state_info)

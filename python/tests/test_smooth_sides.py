@@ -299,6 +299,15 @@ def test_ballmm_sides(case, tau, tau_outer):
     assert band.add(pred, truth, spacing=spacing) == max(
         ref.ballmm_score(pred, truth, tau, spacing=spacing),
         ref.ballmm_outer_score(pred, truth, tau_outer, 0.5, spacing))
+    yhat = ref.values(pred) >= 0.5
+    dist = ref.distance_mm(np.ones(pred.shape, bool), yhat, spacing)
+    for mu in [0.0, 0.5, 1.0, 1.4142135623730951, 2.5, math.inf]:
+        inner, outer = conseco.apply_side(sh, pred, mu, spacing=spacing)
+        want = np.ones(pred.shape, bool) if mu == math.inf else dist <= mu
+        assert np.array_equal(inner, yhat) and np.array_equal(outer, want)
+        bi, bo = conseco.apply_side(sh, pred, mu, "band", spacing=spacing)
+        assert np.array_equal(bo, want)
+        assert np.array_equal(bi, conseco.apply(sh, pred, mu, spacing=spacing))
 
 
 # ------------------------------------------------------------------ apply_side
@@ -353,7 +362,6 @@ def test_apply_side_at_the_score_meets_the_tolerances(pair, tau, tau_outer, kind
 
 @pytest.mark.parametrize("call, exc", [
     (lambda: conseco.apply_side(conseco.Smooth(), P, 0.5), conseco.UnsupportedError),
-    (lambda: conseco.apply_side(conseco.Erosion(element="ball-mm"), P, 0.5), conseco.UnsupportedError),
     (lambda: conseco.apply_side(conseco.Custom(levels=lambda p: p), P, 0.5), conseco.UnsupportedError),
     (lambda: conseco.apply_side(conseco.Threshold(), P, 0.5, "inner"), conseco.InvalidArgError),
     (lambda: conseco.apply_side(conseco.Threshold(), P, math.nan), conseco.BadLambdaError),
