@@ -548,10 +548,11 @@ _BALLMM_OUTER: List[bool] = []
 def _ballmm_outer_ok() -> bool:
     """Whether the loaded library's outer family of ball-mm is the Euclidean one in mm.
 
-    libconseco 0.2.0 measures the outer set of every erosion element but square and disk in
-    city-block voxel steps, so ball-mm's outer scores ignore the spacing and the Euclidean
-    metric (DESIGN.md 5.2 asks for ``{p : d_mm(p, Yhat) <= mu}``). Probed once on a 3x3 case
-    whose answer is ``sqrt(5)`` mm; the package refuses ball-mm sides until a library passes.
+    An earlier 0.2.0 build measured the outer set of every erosion element but square and disk
+    in city-block voxel steps, so ball-mm's outer scores ignored the spacing and the Euclidean
+    metric (DESIGN.md 5.2 asks for ``{p : d_mm(p, Yhat) <= mu}``); both report version 0.2.0.
+    Probed once on a 3x3 case whose answer is ``sqrt(5)`` mm; ball-mm sides are refused with a
+    library that fails it.
     """
     if not _BALLMM_OUTER:
         ok = False
@@ -585,15 +586,15 @@ class Calibrator:
         Which set is calibrated (DESIGN.md 5.2, experimental in the C
         library). ``"inner"``: ``I_lambda`` inside ``Yhat`` (the paper).
         ``"outer"``: ``O_mu`` containing ``Yhat`` -- dilation for
-        :class:`Erosion` (cross, square, disk),
+        :class:`Erosion` (cross, square, disk; ball-mm:
+        ``{p : d_mm(p, Yhat) <= mu}`` with the spacing),
         threshold lowering ``{s >= t}`` for :class:`Threshold` (scores are
         thresholds, see :meth:`lambda_hat`). ``"band"``: one width for both
         (erosion and dilation, or ``{s >= base +- lambda}``), the score is
         ``max(inner score at tau, outer score at tau_outer)``.
-        :class:`Smooth` and :class:`Custom` have no outer family, and
-        ``Erosion(element="ball-mm")`` is refused while the loaded library
-        measures its outer set in voxel steps (libconseco 0.2.0; all three:
-        :class:`UnsupportedError`).
+        :class:`Smooth` and :class:`Custom` have no outer family
+        (:class:`UnsupportedError`; so is ball-mm with a library whose
+        ball-mm outer family is not in millimetres, see ``apply_side``).
     tau_outer : float, optional
         Required with ``side="band"`` (the outer FNR tolerance, in ``[0, 1]``);
         not allowed otherwise.
