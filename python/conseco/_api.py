@@ -138,7 +138,8 @@ def _truth_geometry(truth: Any, pred: Any) -> Tuple[Any, int, int, Any]:
 
 
 def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
-          spacing: Spacing = None) -> float:
+          spacing: Spacing = None, side: str = "inner", tau_outer: Optional[float] = None,
+          bottom: Optional[float] = None) -> float:
     """Nonconformity score of one calibration pair.
 
     ``r = inf {lambda : F_lambda <= tau}`` with ``F_lambda`` the accepted
@@ -158,11 +159,16 @@ def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
         Tolerance in ``[0, 1]``.
     spacing : sequence of float, optional
         Voxel size per array axis, in the order of ``pred.shape``.
+    side, tau_outer, bottom
+        As in :class:`Calibrator`: the score of an outer or band calibration
+        (computed by a one-pair calibrator, since the C library's
+        ``conseco_side_score`` is not exported from ``libconseco.so``).
 
     Returns
     -------
     float
-        The score; ``math.inf`` when no lambda gets ``F <= tau``.
+        The score; ``math.inf`` when no lambda gets ``F <= tau`` (outer
+        threshold lowering: the largest threshold, ``-math.inf`` if none).
 
     Raises
     ------
@@ -171,6 +177,9 @@ def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
         ``NonFiniteError``, ``BadTauError``, ``BadStrideError`` ... An exception
         raised by a :class:`Custom` callable is re-raised as itself.
     """
+    if side != "inner" or tau_outer is not None or bottom is not None:
+        cal = Calibrator(shrinker, tau, side=side, tau_outer=tau_outer, bottom=bottom)
+        return cal.add(pred, truth, spacing=spacing)
     # fast path (C, buffer protocol): any supported 2-D/3-D numpy view, no spacing
     if spacing is None:
         try:

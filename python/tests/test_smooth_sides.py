@@ -133,7 +133,9 @@ def test_outer_lowering(pair, tau, bb):
     pred, truth = pair
     base, bottom = bb
     cal = conseco.Calibrator(conseco.Threshold(base=base), tau, side="outer", bottom=bottom)
-    assert cal.add(pred, truth) == ref.lowering_score(pred, truth, tau, base, bottom)
+    want = ref.lowering_score(pred, truth, tau, base, bottom)
+    assert cal.add(pred, truth) == want
+    assert conseco.score(cal.shrinker, pred, truth, tau, side="outer", bottom=bottom) == want
 
 
 @given(pairs(max_side=7), st.sampled_from([0.0, 0.01, 0.1, 0.25, 0.5]),
@@ -141,7 +143,9 @@ def test_outer_lowering(pair, tau, bb):
 def test_outer_dilation(pair, tau, element):
     pred, truth = pair
     cal = conseco.Calibrator(conseco.Erosion(element=element), tau, side="outer")
-    assert cal.add(pred, truth) == ref.dilation_score(pred, truth, tau, element)
+    want = ref.dilation_score(pred, truth, tau, element)
+    assert cal.add(pred, truth) == want
+    assert conseco.score(cal.shrinker, pred, truth, tau, side="outer") == want
 
 
 @given(pairs(max_side=7), st.sampled_from([0.0, 0.1, 0.25]), st.sampled_from([0.0, 0.1, 0.5]),
@@ -157,6 +161,7 @@ def test_band(pair, tau, tau_outer, kind):
                    ref.dilation_score(pred, truth, tau_outer, kind))
     cal = conseco.Calibrator(sh, tau, side="band", tau_outer=tau_outer)
     assert cal.add(pred, truth) == want
+    assert conseco.score(sh, pred, truth, tau, side="band", tau_outer=tau_outer) == want
     assert cal.side == "band" and cal.tau_outer == tau_outer
 
 
@@ -249,6 +254,11 @@ T = P > 0.6
     (lambda: conseco.score(conseco.Erosion(element="ball-mm"), P, T, 0.1, spacing=(1.0, -1.0)),
      conseco.BadSpacingError),
     (lambda: conseco.Calibrator(conseco.Threshold(), 0.1, side="both"), conseco.InvalidArgError),
+    (lambda: conseco.score(conseco.Threshold(), P, T, 0.1, side="both"), conseco.InvalidArgError),
+    (lambda: conseco.score(conseco.Threshold(), P, T, 0.1, bottom=0.2), conseco.InvalidArgError),
+    (lambda: conseco.score(conseco.Threshold(), P, T, 0.1, side="outer", bottom=0.9),
+     conseco.BadBottomError),
+    (lambda: conseco.score(conseco.Smooth(), P, T, 0.1, side="outer"), conseco.UnsupportedError),
     (lambda: conseco.Calibrator(conseco.Threshold(), 0.1, side="band"), conseco.InvalidArgError),
     (lambda: conseco.Calibrator(conseco.Threshold(), 0.1, tau_outer=0.1), conseco.InvalidArgError),
     (lambda: conseco.Calibrator(conseco.Threshold(), 0.1, bottom=0.1), conseco.InvalidArgError),
