@@ -298,9 +298,19 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
     CONSECO_memcpy(id->name, b + OFF_NAME, sizeof id->name);
     if (!identity_ok(id)) return CONSECO_E_CORRUPT;
     if (version == STATE_VERSION_RISK) {
-        if (conseco__risk_curve_check(get_key, b + header, m, n64, id->domain,
-                                      conseco__bits_double(id->lambda_min),
-                                      conseco__bits_double(id->lambda_max)) != CONSECO_OK)
+        uint32_t dom = id->domain;
+        double lo = conseco__bits_double(id->lambda_min), hi = conseco__bits_double(id->lambda_max);
+        if (id->side == CONSECO_SIDE_OUTER) {
+            /* the outer family's own range (api/risk.h) */
+            conseco__outer_range r;
+            conseco__outer_range_for(conseco__ops_for_kind(id->kind), id->params.element,
+                                     conseco__bits_double(id->params.base),
+                                     conseco__bits_double(id->bottom), id->domain, lo, hi, &r);
+            dom = r.integer ? CONSECO_DOMAIN_INTEGER : CONSECO_DOMAIN_REAL;
+            lo = r.lo + 0.0;
+            hi = r.hi;
+        }
+        if (conseco__risk_curve_check(get_key, b + header, m, n64, dom, lo, hi) != CONSECO_OK)
             return CONSECO_E_CORRUPT;
         *count = n;
         *scores = b + header;
@@ -383,10 +393,15 @@ int conseco__side_identity_ok(const conseco__identity *id)
     conseco_side_params sp;
     conseco__side sd;
     if (ops == NULL) return 0;
-    if (id->guarantee == CONSECO_GUARANTEE_RISK)
-        /* risk: inner sets only, nothing of the sides saved */
-        return id->side == CONSECO_SIDE_INNER && id->tau_outer == 0 && id->bottom == 0;
-    if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) return 0;
+    if (id->guarantee == CONSECO_GUARANTEE_RISK) {
+        /* risk: inner sets (nothing of the sides saved) or outer sets (no tau_outer) */
+        if (id->side == CONSECO_SIDE_INNER)
+            return id->tau_outer == 0 && id->bottom == 0;
+        if (id->side != CONSECO_SIDE_OUTER || id->tau_outer != 0 || ops->outer_levels == NULL)
+            return 0;
+    } else if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) {
+        return 0;
+    }
     conseco_side_params_default(&sp);
     sp.side = id->side;
     sp.tau_outer = conseco__bits_double(id->tau_outer);
