@@ -364,7 +364,7 @@ double conseco__next_up(double x)
     uint64_t b = conseco__double_bits(x);
     if (x == 0.0) return conseco__bits_double(1u); /* smallest subnormal */
     b = x > 0.0 ? b + 1u : b - 1u;
-    return conseco__bits_double(b);
+    return conseco__bits_double(b) + 0.0; /* above -2^-1074: +0, not -0 */
 }
 
 double conseco__next_down(double x) { return 0.0 - conseco__next_up(0.0 - x); }
