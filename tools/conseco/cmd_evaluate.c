@@ -146,7 +146,11 @@ int cli_cmd_evaluate(int argc, char **argv)
     if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
         return cli_fail(CLI_EXIT_USAGE, "evaluate: --tau is not used with --guarantee risk "
                         "(it bounds the expected false-positive fraction by --alpha)");
-    if (guarantee == CONSECO_GUARANTEE_RISK && (methods != NULL || side_s != NULL))
+    if (guarantee == CONSECO_GUARANTEE_RISK && side_s != NULL)
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --guarantee risk evaluates the inner side "
+                        "only (no --side); the outer side's risk (E[FNR] <= alpha) is "
+                        "calibrated by `conseco calibrate --guarantee risk --side outer`");
+    if (guarantee == CONSECO_GUARANTEE_RISK && methods != NULL)
         return cli_fail(CLI_EXIT_USAGE, "evaluate: --guarantee risk runs Baseline, Threshold "
                         "and Erosion on the inner side (no --methods or --side)");
     if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
