@@ -23,6 +23,7 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
+#include "ref_crc32.h"
 #include "ref_outer.h"
 #include "ref_risk.h"
 #include "ref_threshold.h"
@@ -417,6 +418,110 @@ static void test_unsupported(void **state)
     assert_null(c);
 }
 
+
+/* ------------------------------------------------------------ saved state */
+static void put64(unsigned char *p, uint64_t v)
+{
+    int i;
+    for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    int i;
+    for (i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void reseal(unsigned char *b, size_t size)
+{
+    uint32_t crc = ref_crc32(b, size - 4);
+    int i;
+    for (i = 0; i < 4; i++) b[size - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+}
+
+static uint64_t bits_of(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+/* Forged outer risk states are refused; a state of another side does not load. */
+static void test_state_forged(void **state)
+{
+    conseco_erosion_params ep;
+    conseco_threshold_params tp;
+    conseco_calibrator_config cfg, icfg;
+    conseco_calibrator *c = NULL, *d = NULL;
+    conseco_state_info info;
+    uint8_t pm[9] = {255, 255, 0, 255, 0, 0, 0, 0, 0};
+    uint8_t tm[9] = {0, 1, 1, 1, 1, 0, 0, 0, 1};
+    conseco_image im = conseco_image_2d(pm, 3, 3, 3, CONSECO_DTYPE_U8);
+    conseco_mask tr = conseco_mask_2d(tm, 3, 3, 3);
+    unsigned char buf[2048], copy[2048];
+    size_t size, m;
+    (void)state;
+    conseco_erosion_params_default(&ep);
+    cfg = outer_config(conseco_shrinker_erosion(&ep), 0.0);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(c, &im, &tr, NULL), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_save(c, buf, sizeof buf, &size), CONSECO_OK);
+    m = (size - 148) / 32;
+    assert_int_equal(size, 148 + 32 * m);
+    assert_true(m >= 2);
+    memset(&info, 0, sizeof info);
+    info.struct_size = (uint32_t)sizeof info;
+    assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
+    assert_int_equal(info.side, CONSECO_SIDE_OUTER);
+    /* an inner risk calibrator does not take it */
+    icfg = cfg;
+    icfg.side = CONSECO_SIDE_INNER;
+    assert_int_equal(conseco_calibrator_create(&icfg, NULL, &d), CONSECO_OK);
+    assert_int_not_equal(conseco_calibrator_load(d, buf, size), CONSECO_OK);
+    conseco_calibrator_free(d);
+    d = NULL;
+    /* side band, a tau_outer, a first key other than 0, a non-integer key */
+    memcpy(copy, buf, size);
+    put32(copy + 112, CONSECO_SIDE_BAND);
+    reseal(copy, size);
+    assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
+    memcpy(copy, buf, size);
+    put64(copy + 120, bits_of(0.1));
+    reseal(copy, size);
+    assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
+    memcpy(copy, buf, size);
+    put64(copy + 144, bits_of(-1.0));
+    reseal(copy, size);
+    assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
+    memcpy(copy, buf, size);
+    put64(copy + 144 + 32, bits_of(0.5));
+    reseal(copy, size);
+    assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
+    conseco_calibrator_free(c);
+    /* lowering: keys in mu = -t from -base; bottom saved */
+    conseco_threshold_params_default(&tp);
+    cfg = outer_config(conseco_shrinker_threshold(&tp), 0.25);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_add(c, &im, &tr, NULL), CONSECO_OK);
+    assert_int_equal(conseco_calibrator_save(c, buf, sizeof buf, &size), CONSECO_OK);
+    assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
+    assert_true(info.bottom == 0.25);
+    memcpy(copy, buf, size);
+    put64(copy + 144, bits_of(-0.25)); /* the first key must be -base */
+    reseal(copy, size);
+    assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
+    memcpy(copy, buf, size);
+    put64(copy + 128, bits_of(0.75)); /* bottom above base */
+    reseal(copy, size);
+    assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
+    /* another bottom does not load into this calibrator */
+    icfg = outer_config(conseco_shrinker_threshold(&tp), 0.0);
+    assert_int_equal(conseco_calibrator_create(&icfg, NULL, &d), CONSECO_OK);
+    assert_int_not_equal(conseco_calibrator_load(d, buf, size), CONSECO_OK);
+    conseco_calibrator_free(d);
+    conseco_calibrator_free(c);
+}
+
 /* Guarantee: calibrate on n images, mean FNR on held-out ones <= alpha + 0.01.
  * Images: a noisy blob predicted, the truth a slightly larger, shifted blob. */
 #define POOL 240
@@ -507,6 +612,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unsupported),
+        cmocka_unit_test(test_state_forged),
         cmocka_unit_test(test_dilation_vs_reference),
         cmocka_unit_test(test_ball_mm_vs_reference),
         cmocka_unit_test(test_lowering_vs_reference),

@@ -35,12 +35,17 @@
  *
  * Format version 3 (a calibrator of the risk guarantee, docs/DESIGN.md 5.3)
  * keeps the summed loss curve instead of scores: version 2's 136 bytes
- * (guarantee 1, side inner, tau, tau_outer and bottom 0; count = the number
- * of calibration images), then
+ * (guarantee 1, side inner or outer, tau and tau_outer 0, bottom that of
+ * threshold lowering, else 0; count = the number of calibration images), then
  *      136     8  u64 m: curve keys
  *      144   32m  the keys, ascending: lambda, then the summed drop as three
  *                 u64 words, lowest first (fixed point in 2^-128 units)
  *   144+32m    4  u32 CRC-32 of every byte before it
+ * Side outer (FNR curves): the keys are in the outer family's ascending
+ * coordinate mu (api/risk.h conseco__outer_range): dilation steps (integer,
+ * from 0), ball-mm millimetres (real, from 0), custom the vtable's range, and
+ * for threshold lowering mu = -t on [-base, -bottom]; the first key is the
+ * range's low end, as for inner curves.
  *
  * Doubles are stored as their IEEE-754 bit patterns (u64), so -0.0, +inf
  * and every score come back bit for bit.
