@@ -393,6 +393,53 @@ static void test_lowering_vs_reference(void **state)
     seen_inf = seen_min = seen_inside = 0;
 }
 
+
+/* More distinct keys than the per-image hash table holds (2048): a float map
+ * of 72x72 with distinct scores, mostly truth below base, takes the sorted
+ * path, mixed with small images in one set. */
+static void test_many_levels(void **state)
+{
+    tu_rng r = {0x3A11};
+    int it;
+    (void)state;
+    for (it = 0; it < 8; it++) {
+        conseco_threshold_params p;
+        rset s;
+        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const double alpha = (double)aq->num / (double)aq->den;
+        const double bottom = it % 2 ? 0.0 : 0.1;
+        double expect;
+        size_t i, q;
+        conseco_threshold_params_default(&p);
+        rset_make(&r, &s, 0, p.base, 0);
+        for (i = 0; i < 1; i++) {
+            const size_t w = 72, h = 72;
+            double *m = malloc(w * h * 8);
+            free(s.pbuf[i]);
+            free(s.tbuf[i]);
+            s.tbuf[i] = malloc(w * h);
+            for (q = 0; q < w * h; q++) {
+                m[q] = 0.55 * tu_uniform(&r);
+                s.tbuf[i][q] = tu_uniform(&r) < 0.6 + m[q] * 0.6;
+            }
+            s.pbuf[i] = m;
+            s.pixels += w * h;
+            s.preds[i] = conseco_image_2d(m, w, h, w * 8, CONSECO_DTYPE_F64);
+            s.truths[i] = conseco_mask_2d(s.tbuf[i], w, h, w);
+            s.maxw = s.maxw > w ? s.maxw : w;
+            s.maxh = s.maxh > h ? s.maxh : h;
+        }
+        expect = ref_risk_lambda_lowering(&p, bottom, s.preds, s.truths, s.n, aq->num, aq->den);
+        check_all_paths(&r, outer_config(conseco_shrinker_threshold(&p), bottom), &s, expect,
+                        alpha, p.base);
+        rset_free(&s);
+    }
+    printf("many levels: %zu -inf/+inf, %zu at base, %zu inside\n", seen_inf, seen_min,
+           seen_inside);
+    assert_true(seen_inside >= 2);
+    seen_inf = seen_min = seen_inside = 0;
+}
+
 /* Band + risk, smooth (no outer family), a custom without outer_levels. */
 static void test_unsupported(void **state)
 {
@@ -616,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_dilation_vs_reference),
         cmocka_unit_test(test_ball_mm_vs_reference),
         cmocka_unit_test(test_lowering_vs_reference),
+        cmocka_unit_test(test_many_levels),
         cmocka_unit_test(test_validity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
