@@ -256,9 +256,26 @@ def risk_outer_tests():
     r = run("calibrate", "--guarantee", "risk", "--side", "band", "--shrinker", "threshold", "--tau-outer",
             "0.1", "--alpha", "0.2", "--pred", d + "/pred", "--gt", d + "/gt", expect=EXIT_USAGE)
     fails_cleanly(r, EXIT_USAGE, "band")
-    r = run("evaluate", "--guarantee", "risk", "--side", "outer", "--alpha", "0.2", "--pred", d + "/pred",
+    r = run("evaluate", "--guarantee", "risk", "--side", "band", "--alpha", "0.2", "--pred", d + "/pred",
             "--gt", d + "/gt", expect=EXIT_USAGE)
-    fails_cleanly(r, EXIT_USAGE, "--side outer")
+    fails_cleanly(r, EXIT_USAGE, "band")
+    # evaluate: the outer side's protocol (mean test FNR, outer size)
+    r = run("evaluate", "--guarantee", "risk", "--side", "outer", "--alpha", "0.3", "--pred", d + "/pred",
+            "--gt", d + "/gt", "--splits", "5", "--json")
+    if r.returncode == 0:
+        pairs = ordered(r.stdout)
+        check(keys(pairs) == ["guarantee", "side", "alpha", "splits", "n_cal", "n_test", "rows"],
+              "evaluate outer risk keys")
+        got = json.loads(r.stdout)
+        check(got["side"] == "outer" and [row["method"] for row in got["rows"]]
+              == ["baseline", "threshold", "dilation"], "evaluate outer risk rows")
+        check(all(list(row) == ["method", "loss", "outer_size"] for row in got["rows"]),
+              "evaluate outer risk fields")
+        check(got["rows"][0]["outer_size"]["mean"] == 1, "baseline: the outer set is Yhat")
+        check(all(0 <= row["loss"]["mean"] <= 1 for row in got["rows"]), "FNR in [0, 1]")
+    t = run("evaluate", "--guarantee", "risk", "--side", "outer", "--alpha", "0.3", "--pred", d + "/pred",
+            "--gt", d + "/gt", "--splits", "5")
+    check("Loss (FNR)" in t.stdout and "Dilation" in t.stdout, "evaluate outer risk table")
 
 
 def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border="foreground"):
