@@ -649,7 +649,50 @@ static void test_validity(void **state)
             total += sum / (double)(POOL - ncal);
             conseco_calibrator_free(c);
         }
-        printf("alpha %.2f: mean test FNR over %zu splits %.4f\n", alpha, splits,
+        printf("dilation, alpha %.2f: mean test FNR over %zu splits %.4f\n", alpha, splits,
+               total / (double)splits);
+        assert_true(total / (double)splits <= alpha + 0.01);
+    }
+    /* threshold lowering on the same pool (bottom 0): FNR of {s >= t} */
+    for (a = 0; a < 2; a++) {
+        const double alpha = a == 0 ? 0.1 : 0.2;
+        const size_t ncal = 60, splits = 300;
+        conseco_threshold_params tp;
+        double total = 0.0;
+        size_t sidx;
+        conseco_threshold_params_default(&tp);
+        for (sidx = 0; sidx < splits; sidx++) {
+            size_t perm[POOL], t;
+            conseco_calibrator_config cfg = outer_config(conseco_shrinker_threshold(&tp), 0.0);
+            conseco_calibrator *c = NULL;
+            double lam, sum = 0.0;
+            for (q = 0; q < POOL; q++) perm[q] = q;
+            for (q = POOL - 1; q > 0; q--) {
+                const size_t j = tu_range(&r, 0, q);
+                t = perm[q];
+                perm[q] = perm[j];
+                perm[j] = t;
+            }
+            assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+            for (q = 0; q < ncal; q++) {
+                conseco_image im = conseco_image_2d(maps[perm[q]], SIDE, SIDE, SIDE, CONSECO_DTYPE_U8);
+                conseco_mask tm = conseco_mask_2d(truths[perm[q]], SIDE, SIDE, SIDE);
+                assert_int_equal(conseco_calibrator_add(c, &im, &tm, NULL), CONSECO_OK);
+            }
+            lam = lambda_of(c, alpha);
+            for (q = ncal; q < POOL; q++) {
+                const size_t im = perm[q];
+                size_t nt = 0, missed = 0, x;
+                for (x = 0; x < SIDE * SIDE; x++) {
+                    nt += truths[im][x];
+                    missed += truths[im][x] && !((double)maps[im][x] / 255.0 >= lam);
+                }
+                sum += nt == 0 ? 0.0 : (double)missed / (double)nt;
+            }
+            total += sum / (double)(POOL - ncal);
+            conseco_calibrator_free(c);
+        }
+        printf("lowering, alpha %.2f: mean test FNR over %zu splits %.4f\n", alpha, splits,
                total / (double)splits);
         assert_true(total / (double)splits <= alpha + 0.01);
     }
