@@ -440,10 +440,12 @@ static void test_many_levels(void **state)
     seen_inf = seen_min = seen_inside = 0;
 }
 
-/* Band + risk, smooth (no outer family), a custom without outer_levels. */
+/* Band + risk, smooth (no outer family), a custom without outer_levels; no
+ * image; the static workspace. */
 static void test_unsupported(void **state)
 {
-    conseco_erosion_params p;
+    conseco_erosion_params p, ep;
+    conseco_threshold_params tp;
     conseco_smooth_params sp;
     conseco_calibrator_config cfg;
     conseco_calibrator *c = NULL;
@@ -451,12 +453,50 @@ static void test_unsupported(void **state)
     cust u = {0.5};
     (void)state;
     conseco_erosion_params_default(&p);
+    conseco_erosion_params_default(&ep);
     cfg = outer_config(conseco_shrinker_erosion(&p), 0.0);
     cfg.side = CONSECO_SIDE_BAND;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_UNSUPPORTED);
     conseco_smooth_params_default(&sp);
     cfg = outer_config(conseco_shrinker_smooth(&sp), 0.0);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_UNSUPPORTED);
+    /* no image: no set but the whole image (dilation +inf, lowering -inf) */
+    cfg = outer_config(conseco_shrinker_erosion(&ep), 0.0);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    assert_true(lambda_of(c, 0.5) == INFINITY);
+    conseco_calibrator_free(c);
+    c = NULL;
+    conseco_threshold_params_default(&tp);
+    cfg = outer_config(conseco_shrinker_threshold(&tp), 0.0);
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    assert_true(lambda_of(c, 0.5) == -INFINITY);
+    conseco_calibrator_free(c);
+    c = NULL;
+    /* the workspace of a static outer risk calibrator: the inner bound plus the side scratch */
+    {
+        conseco_side_params osp;
+        size_t ws, side_scratch;
+        const uint32_t elements[4] = {CONSECO_ELEMENT_CROSS, CONSECO_ELEMENT_SQUARE,
+                                      CONSECO_ELEMENT_DISK, CONSECO_ELEMENT_BALL_MM};
+        int e;
+        conseco_side_params_default(&osp);
+        osp.side = CONSECO_SIDE_OUTER;
+        for (e = 0; e < 5; e++) {
+            cfg = e < 4 ? outer_config(conseco_shrinker_erosion(&ep), 0.0)
+                        : outer_config(conseco_shrinker_threshold(&tp), 0.0);
+            ep.element = e < 4 ? elements[e] : CONSECO_ELEMENT_CROSS;
+            cfg.capacity = 1000;
+            cfg.max_width = 37;
+            cfg.max_height = 23;
+            cfg.max_depth = 5;
+            ws = conseco_calibrator_workspace_size(&cfg);
+            side_scratch = conseco_side_scratch_size(&cfg.shrinker, &osp, 37, 23, 5);
+            assert_true(ws > 0 && side_scratch > 0);
+            assert_true(ws <= CONSECO_CALIBRATOR_RISK_WORKSPACE_BOUND(1000, 37 * 23 * 5) +
+                                  side_scratch);
+        }
+        ep.element = CONSECO_ELEMENT_CROSS;
+    }
     vt.outer_levels = NULL;
     cfg = outer_config(conseco_shrinker_threshold(NULL), 0.0);
     cfg.shrinker.vtable = &vt;

@@ -293,8 +293,10 @@ int conseco__risk_lambda_hat(const conseco_calibrator *c, double alpha, double *
     int rc;
     if ((rc = conseco__risk_bound_init(alpha, (uint64_t)c->count, &b)) != CONSECO_OK) return rc;
     if (c->count == 0 || c->nkeys == 0) {
-        /* no image: 1/(n+1) = 1 > alpha, only the empty mask */
-        *lambda_hat = conseco__inf();
+        /* no image: 1/(n+1) = 1 > alpha, only the empty mask (outer: the whole
+         * image; threshold lowering says so with -inf) */
+        *lambda_hat = c->side.side == CONSECO_SIDE_OUTER && c->descending ? -conseco__inf()
+                                                                         : conseco__inf();
         return CONSECO_OK;
     }
     /* from the largest key down, the summed loss only grows: find the
