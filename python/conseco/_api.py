@@ -901,9 +901,8 @@ class Calibrator:
         ----------
         alpha : float
             In (0, 1): ``P(AFP <= tau) >= 1 - alpha`` on a new image (outer
-            side: ``P(FNR <= tau)``; band: both, with ``tau_outer``).
-
-            Risk calibrators: ``E[AFP] <= alpha``.
+            side: ``P(FNR <= tau)``; band: both, with ``tau_outer``). Risk
+            calibrators: ``E[AFP] <= alpha``.
 
         Returns
         -------

@@ -169,6 +169,7 @@ def test_empty_and_repr():
 def test_custom_with_levels_equals_threshold(rng):
     items = [((rng.random((6, 7)) * 255).astype(np.uint8), rng.random((6, 7)) < 0.5)
              for _ in range(5)]
+
     def levels(pred):
         s = ref.values(pred)
         return np.where(s >= 0.5, np.minimum(s, 1.0), -np.inf)
