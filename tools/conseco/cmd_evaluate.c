@@ -216,8 +216,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     /* volumes (NIfTI, or --volume) are streamed: memory is one pair, not the whole set */
     stream = cli_inputs()->volume;
     for (i = 0; i < n; i++) stream |= pairs.pred.items[i].format == &cli_format_nifti;
-    /* the outer/band protocol (evaluate_sides.c) reads the decoded arrays: no streaming there */
-    if (side != CONSECO_SIDE_INNER) stream = 0;
+    /* the outer/band and risk protocols (evaluate_sides.c, evaluate_risk.c) read the decoded
+     * arrays: no streaming there */
+    if (side != CONSECO_SIDE_INNER || guarantee == CONSECO_GUARANTEE_RISK) stream = 0;
     rc = cli_eval_split_sizes(n, cfg.cal_fraction, &n_cal);
     if (rc == CLI_EXIT_OK && !stream) rc = cli_pairs_load_scanned(&pairs, ix, quiet);
     ims = (conseco_image *)calloc(n ? n : 1, sizeof *ims);
@@ -254,6 +255,7 @@ int cli_cmd_evaluate(int argc, char **argv)
         free(ms);
         free(names);
         free(ids);
+        free(ix);
         cli_pairs_free(&pairs);
         return rc;
     }
