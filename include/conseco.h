@@ -810,8 +810,9 @@ CONSECO_STATIC_API size_t conseco_side_scratch_size(const conseco_shrinker *shri
  * (+INFINITY when Yhat is empty and Y is not); threshold lowering: the
  * LARGEST t of {base} U {s_p : bottom <= s_p < base} U {bottom} with
  * FNR <= tau (-INFINITY if none). BAND: the smallest lambda with AFP(I) <= tau
- * and FNR(O) <= tau_outer (+INFINITY if none). Built-in shrinkers only
- * (a custom one: CONSECO_E_UNSUPPORTED for OUTER and BAND).
+ * and FNR(O) <= tau_outer (+INFINITY if none). Custom shrinkers need the
+ * vtable's outer_levels (version 2), the smooth kind has no outer family:
+ * CONSECO_E_UNSUPPORTED for OUTER and BAND otherwise.
  */
 CONSECO_STATIC_API int conseco_side_score(const conseco_shrinker *shrinker,
                                           const conseco_side_params *side,
