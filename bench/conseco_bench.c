@@ -725,6 +725,58 @@ static void progress(const char *what, const char *size)
     fprintf(stderr, "[%6.1f s] %s %s\n", bench_now() - g_t0, what, size);
 }
 
+/* Risk guarantee (docs/DESIGN.md 5.3): conseco_calibrator_add on a risk
+ * calibrator (the image's loss curve merged into the summed curve) against
+ * the same add on a quantile calibrator (one score), same images, same run.
+ * ratio = quantile / risk: below 1 when the risk add is slower. */
+static conseco_calibrator *g_cal;
+
+static double m_add(ctx *c, const bench_pair *p)
+{
+    double s = 0.0;
+    int rc = conseco_calibrator_add(g_cal, &p->pred, &p->truth, &s);
+    (void)c;
+    if (rc != CONSECO_OK) {
+        fprintf(stderr, "conseco_bench: conseco_calibrator_add: %s\n", conseco_strerror(rc));
+        exit(2);
+    }
+    return s;
+}
+
+static double time_add(ctx *c, const dataset *d, conseco_shrinker sh, uint32_t guarantee,
+                       int reps)
+{
+    conseco_calibrator_config cfg;
+    double t;
+    conseco_calibrator_config_init(&cfg);
+    cfg.shrinker = sh;
+    cfg.tau = TAU;
+    cfg.guarantee = guarantee;
+    if (conseco_calibrator_create(&cfg, NULL, &g_cal) != CONSECO_OK) {
+        fprintf(stderr, "conseco_bench: calibrator_create failed\n");
+        exit(2);
+    }
+    t = time_method(c, m_add, d->pairs, d->n, reps, 1, NULL);
+    conseco_calibrator_free(g_cal);
+    g_cal = NULL;
+    return t;
+}
+
+static void risk_rows(ctx *c, const dataset *d, const rep_counts *rp, int with_threshold)
+{
+    row *r;
+    if (with_threshold) {
+        r = add_row("risk_add_threshold", d->size, "quantile_add", d->n);
+        set_times(r, time_add(c, d, c->thr_sh, CONSECO_GUARANTEE_RISK, rp->fast),
+                  time_add(c, d, c->thr_sh, CONSECO_GUARANTEE_QUANTILE, rp->fast));
+        snprintf(r->note, sizeof r->note, "risk add = %.2fx a quantile add", r->ours_s / r->vs_s);
+    }
+    r = add_row("risk_add_erosion", d->size, "quantile_add", d->n);
+    set_times(r, time_add(c, d, c->ero_sh, CONSECO_GUARANTEE_RISK, rp->fast),
+              time_add(c, d, c->ero_sh, CONSECO_GUARANTEE_QUANTILE, rp->fast));
+    snprintf(r->note, sizeof r->note, "risk add = %.2fx a quantile add", r->ours_s / r->vs_s);
+}
+
 static void run_dataset(const dataset *d, const rep_counts *rp, double *erosion_scores)
 {
     ctx c;
@@ -737,6 +789,12 @@ static void run_dataset(const dataset *d, const rep_counts *rp, double *erosion_
     smooth_rows(&c, d, rp);
     progress("apply", d->size);
     apply_rows(&c, d, rp, erosion_scores);
+    /* risk adds: float maps keep every distinct level (many keys), so the
+     * threshold row only runs on 8-bit maps (infnet-ct) */
+    if (strcmp(d->size, "352x352") == 0 || strcmp(d->size, "infnet-ct") == 0) {
+        progress("risk add", d->size);
+        risk_rows(&c, d, rp, strcmp(d->size, "infnet-ct") == 0);
+    }
     ctx_free(&c);
 }
 

@@ -544,9 +544,13 @@ typedef enum conseco_side {
     CONSECO_SIDE_BAND = 2
 } conseco_side;
 
-/** What the calibration guarantees: the quantile of scores (tau, alpha) or expected risk. */
+/** What the calibration guarantees. */
 typedef enum conseco_guarantee {
+    /** P(loss <= tau) >= 1 - alpha: the k-th smallest score (the paper; default) */
     CONSECO_GUARANTEE_QUANTILE = 0,
+    /** E[loss] <= alpha (conformal risk control, docs/DESIGN.md 5.3): the
+     * calibrator keeps the summed loss curve instead of scores; tau is
+     * unused. Inner side only in this version (outer/band: UNSUPPORTED). */
     CONSECO_GUARANTEE_RISK = 1
 } conseco_guarantee;
 
@@ -568,6 +572,11 @@ CONSECO_API int conseco_calibrator_create(const conseco_calibrator_config *confi
  * Bytes of workspace for conseco_calibrator_init_static(): the object,
  * config->capacity scores and scratch for images up to max_width x
  * max_height x max_depth. @return 0 if the config is invalid or overflows.
+ * A risk calibrator's capacity counts curve keys (distinct lambdas of the
+ * calibration set: at most 256 + 2 for 8-bit maps with the threshold, the
+ * largest distance + 2 for erosion), 64 bytes each (the curve and the one
+ * it is rebuilt into), and its scratch is 8 bytes per pixel plus a table of
+ * 24 bytes per slot (min(4096, a power of two >= 2 pixels) slots: <= 96 KiB).
  */
 CONSECO_API size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config);
 
@@ -584,7 +593,11 @@ CONSECO_API int conseco_calibrator_init_static(void *workspace, size_t workspace
 /** Frees a calibrator; NULL is a harmless no-op. */
 CONSECO_API void conseco_calibrator_free(conseco_calibrator *calibrator);
 
-/** Computes the score of one calibration pair and stores it. @param score_out optional. */
+/**
+ * Computes the score of one calibration pair and stores it. @param score_out optional.
+ * A risk calibrator adds the pair's loss curve to its summed curve instead
+ * (score_out, if given, receives the pair's loss at lambda_min, i.e. of Yhat).
+ */
 CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const conseco_image *pred,
                                        const conseco_mask *truth, double *score_out);
 
@@ -603,19 +616,25 @@ CONSECO_API int conseco_calibrator_add(conseco_calibrator *calibrator, const con
  * (firmware, freestanding), score in the calling thread only. The views and
  * the calibrator must not be modified by other threads during the call.
  * @param scores_out optional: receives the `count` scores in input order.
+ * Risk calibrators add the pairs' curves, all or nothing as well (dynamic
+ * ones build the curves on the threads and merge them one at a time, so the
+ * allocator is never called concurrently; static ones in the calling thread);
+ * scores_out, if given, receives each pair's loss at lambda_min.
  */
 CONSECO_API int conseco_calibrator_add_batch(conseco_calibrator *calibrator,
                                              const conseco_image *preds,
                                              const conseco_mask *truths, size_t count,
                                              unsigned threads, double *scores_out);
 
-/** Stores a precomputed score (+INFINITY allowed, NaN rejected). */
+/** Stores a precomputed score (+INFINITY allowed, NaN rejected). A risk
+ * calibrator keeps curves, not scores: CONSECO_E_UNSUPPORTED. */
 CONSECO_API int conseco_calibrator_add_score(conseco_calibrator *calibrator, double score);
 
-/** Number of stored scores. 0 for NULL. */
+/** Number of stored scores (risk: of calibration images). 0 for NULL. */
 CONSECO_API size_t conseco_calibrator_count(const conseco_calibrator *calibrator);
 
-/** Copies up to `capacity` stored scores (in storage order) to `out`; count receives n. */
+/** Copies up to `capacity` stored scores (in storage order) to `out`; count receives n.
+ * A risk calibrator has no scores: nothing is copied and count receives 0. */
 CONSECO_API int conseco_calibrator_scores(const conseco_calibrator *calibrator, double *out,
                                           size_t capacity, size_t *count);
 
@@ -629,11 +648,25 @@ CONSECO_API int conseco_calibrator_settings(const conseco_calibrator *calibrator
  * Outer side with threshold lowering: the scores are thresholds, lambda_hat
  * is the k-th LARGEST score and -INFINITY when k > n (the whole image).
  * @param k_out optional: receives k (k > n tells that lambda_hat is +INFINITY).
+ * Risk calibrators: the smallest candidate lambda of the summed curve with
+ * n/(n+1) R(lambda) + 1/(n+1) <= alpha, decided exactly (docs/DESIGN.md 5.3),
+ * +INFINITY if none; k_out receives 0.
  */
 CONSECO_API int conseco_calibrator_lambda_hat(conseco_calibrator *calibrator, double alpha,
                                               double *lambda_hat, size_t *k_out);
 
-/** Appends src's scores to dst. Both must have the same shrinker (and params) and tau. */
+/**
+ * Calibration risk of a risk calibrator at lambda: R(lambda) = the mean loss
+ * of its n images (docs/DESIGN.md 5.3), rounded to a double for reporting
+ * (the decision in conseco_calibrator_lambda_hat() is exact). lambda below
+ * lambda_min reads as lambda_min; +INFINITY (the empty mask) and n = 0 give 0.
+ * CONSECO_E_UNSUPPORTED for a quantile calibrator; NaN is CONSECO_E_BAD_LAMBDA.
+ */
+CONSECO_API int conseco_calibrator_risk(const conseco_calibrator *calibrator, double lambda,
+                                        double *risk);
+
+/** Appends src's scores to dst. Both must have the same shrinker (and params) and tau.
+ * Risk calibrators add src's summed loss curve to dst's (exact, order-free). */
 CONSECO_API int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *src);
 
 /** Removes all scores (keeps settings and memory). */
@@ -684,7 +717,7 @@ typedef struct conseco_state_info {
     double lambda_max;  /**< custom */
     char name[32];      /**< shrinker name, NUL-terminated */
     double tau;
-    uint64_t count;     /**< number of scores */
+    uint64_t count;     /**< number of scores (risk: number of calibration images) */
     /* appended after 0.2 */
     conseco_smooth_params smooth;       /**< valid when kind = SMOOTH */
     /* format version 2; version 1 states read as inner / quantile */
@@ -837,6 +870,34 @@ CONSECO_STATIC_API int conseco_calibrator_side(const conseco_calibrator *calibra
                                                conseco_side_params *side, uint32_t *guarantee);
 
 /**
+ * Bytes of scratch conseco_loss_curve() needs for images of at most these
+ * dimensions (8 per pixel plus a table of at most 96 KiB). @return 0 if
+ * invalid or on overflow.
+ */
+CONSECO_STATIC_API size_t conseco_loss_curve_scratch_size(const conseco_shrinker *shrinker,
+                                                          size_t width, size_t height,
+                                                          size_t depth);
+
+/**
+ * One calibration pair's loss curve for the risk guarantee (docs/DESIGN.md
+ * 5.3): its keys, ascending (lambda_min, every distinct key of a Yhat pixel:
+ * floored on the integer domain, clamped to lambda_max; lambda_max if
+ * finite), and its loss (AFP, the double kept_fp / |Yhat|) at each. The loss
+ * at any lambda of the family is the loss at the smallest key >= lambda (0
+ * above the largest key). A key +INFINITY (levels never removed, e.g. a
+ * full mask under the foreground border) holds the loss of every finite
+ * lambda above the previous key; lambda = +INFINITY itself keeps nothing
+ * (loss 0). A risk calibrator sums exactly
+ * these curves. At most width*height*depth + 2 keys; with less `capacity`
+ * CONSECO_E_BUFFER_TOO_SMALL and *count says how many. Black-box custom
+ * shrinkers (no levels): CONSECO_E_UNSUPPORTED.
+ */
+CONSECO_STATIC_API int conseco_loss_curve(const conseco_shrinker *shrinker,
+                                          const conseco_image *pred, const conseco_mask *truth,
+                                          void *scratch, size_t scratch_size, double *lambdas,
+                                          double *losses, size_t capacity, size_t *count);
+
+/**
  * Compile-time upper bound of conseco_calibrator_workspace_size() for
  * built-in shrinkers, to size static arrays on firmware.
  * (capacity scores of 8 bytes; scratch of at most 24 bytes per pixel: the
@@ -846,6 +907,14 @@ CONSECO_STATIC_API int conseco_calibrator_side(const conseco_calibrator *calibra
  */
 #define CONSECO_CALIBRATOR_WORKSPACE_BOUND(capacity, pixels) \
     (4096u + 8u * (size_t)(capacity) + 24u * (size_t)(pixels) + 64u)
+
+/**
+ * The same bound for a risk calibrator (guarantee CONSECO_GUARANTEE_RISK):
+ * `keys` curve keys of 64 bytes (the curve and its rebuild), 8 bytes per
+ * pixel for the level map and at most 96 KiB for the key table.
+ */
+#define CONSECO_CALIBRATOR_RISK_WORKSPACE_BOUND(keys, pixels) \
+    (4096u + 64u * (size_t)(keys) + 8u * (size_t)(pixels) + 98304u + 64u)
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,7 @@ set(CONSECO_FLOOR_API_SOURCES
   ${_conseco_lib}/api/evaluate_lambdas.c
   ${_conseco_lib}/api/metrics.c
   ${_conseco_lib}/api/quantile.c
+  ${_conseco_lib}/api/risk.c
   ${_conseco_lib}/api/score.c
   ${_conseco_lib}/api/shrinker.c
   ${_conseco_lib}/api/sides.c)
@@ -39,6 +40,7 @@ set(CONSECO_FLOOR_API_SOURCES
 set(CONSECO_FLOOR_CALIBRATOR_SOURCES
   ${_conseco_lib}/calibrator/batch.c
   ${_conseco_lib}/calibrator/calibrator.c
+  ${_conseco_lib}/calibrator/risk_curve.c
   ${_conseco_lib}/calibrator/state.c)
 
 # Include directories of the floors, lowest first.

@@ -541,7 +541,7 @@ ROW(c_save_small)
 /* saved state */
 ROW(t_null) { return load_into_default(NULL, state_size); }
 ROW(t_foreign) { return load_forged(0, 'X', 0); }
-ROW(t_version) { return load_forged(4, 3, 1); }
+ROW(t_version) { return load_forged(4, 4, 1); }
 ROW(t_truncated_header) { return load_into_default(state, 50); }
 ROW(t_truncated_scores) { return load_into_default(state, state_size - 5); }
 ROW(t_bitflip) { return load_forged(120, (uint8_t)(state[120] ^ 0x10u), 0); }

@@ -138,11 +138,16 @@ static void test_config_defaults(void **state)
     assert_int_equal(sp.side, CONSECO_SIDE_INNER);
     assert_int_equal(g, CONSECO_GUARANTEE_QUANTILE);
     conseco_calibrator_free(c);
-    /* the risk guarantee is not implemented by this build's sides code */
+    /* the risk guarantee: inner sets only (test_risk.c covers it) */
     cfg.struct_size = sizeof cfg;
     cfg.side = CONSECO_SIDE_INNER;
     cfg.guarantee = CONSECO_GUARANTEE_RISK;
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    conseco_calibrator_free(c);
+    c = NULL;
+    cfg.side = CONSECO_SIDE_OUTER;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_UNSUPPORTED);
+    cfg.side = CONSECO_SIDE_INNER;
     cfg.guarantee = 2;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_INVALID_ARG);
     /* settings a side does not use are normalised away */

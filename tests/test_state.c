@@ -477,7 +477,8 @@ static void test_every_bit_flip_rejected(void **state)
             rc = expect_load(&f, f.buf, f.size);
             f.buf[byte] ^= (unsigned char)(1u << bit);
             if (byte < 4) assert_int_equal(rc, CONSECO_E_FOREIGN);
-            else if (byte < 6) assert_int_equal(rc, CONSECO_E_VERSION);
+            else if (byte < 6) /* another known version (3: risk) has another header length */
+                assert_true(rc == CONSECO_E_VERSION || rc == CONSECO_E_CORRUPT);
             else if (byte >= 104 && byte < 112) /* count: the length no longer fits */
                 assert_true(rc == CONSECO_E_TRUNCATED || rc == CONSECO_E_CORRUPT);
             else assert_int_equal(rc, CONSECO_E_CORRUPT);
@@ -508,7 +509,7 @@ static void test_foreign_version_trailing(void **state)
                      CONSECO_E_NULL);
 
     /* a future version, even with a valid checksum */
-    f.buf[4] = 3;
+    f.buf[4] = 4;
     reseal(f.buf, f.size);
     assert_int_equal(expect_load(&f, f.buf, f.size), CONSECO_E_VERSION);
     f.buf[4] = 0;

@@ -20,6 +20,11 @@ const conseco__ops *conseco__ops_for_kind(uint32_t kind);
 int conseco__check_pair(const conseco_shrinker *shrinker, const conseco_image *pred,
                         const conseco_mask *truth, conseco__shrinker *s);
 
+/* alpha as conseco_rank() reads it: num / den exactly (the shortest decimal,
+ * den <= 10^15), or num / 2^shift with den = 0 (its binary value).
+ * CONSECO_E_BAD_ALPHA unless 0 < alpha < 1. */
+int conseco__alpha_exact(double alpha, uint64_t *num, uint64_t *den, unsigned *shift);
+
 /* Sides (sides.c): the public side params checked into the internal form;
  * whether the loaded shrinker offers that side (and accepts its settings);
  * the scratch a side needs (0 on overflow). */

@@ -136,6 +136,17 @@ static int alpha_exact(double alpha, exact_alpha *out)
     return CONSECO_OK;
 }
 
+int conseco__alpha_exact(double alpha, uint64_t *num, uint64_t *den, unsigned *shift)
+{
+    exact_alpha a;
+    int rc;
+    if ((rc = alpha_exact(alpha, &a)) != CONSECO_OK) return rc;
+    *num = a.num;
+    *den = a.den;
+    *shift = a.shift;
+    return CONSECO_OK;
+}
+
 /* k = (n + 1) - floor((n + 1) * alpha), i.e. ceil((n + 1)(1 - alpha)). */
 static int rank_exact(size_t n, const exact_alpha *a, size_t *k)
 {

@@ -38,6 +38,10 @@ typedef struct batch_job {
     size_t next;      /* first index no worker has claimed */
     size_t err_index; /* lowest failing index so far; count if none */
     int err_rc;
+    /* risk calibrators: curves are built in parallel and merged into the
+     * calibrator's spare curve under the lock; slots (if any) get the losses */
+    int risk;
+    size_t nspare;
 } batch_job;
 
 typedef struct batch_worker {
@@ -80,12 +84,30 @@ static int too_large_for_static(const conseco_calibrator *c, const conseco_image
            pred->depth > c->max_depth;
 }
 
+/* Risk: the pair's curve in this worker's scratch, then merged under the lock. */
+static int curve_one(const batch_worker *w, size_t i)
+{
+    batch_job *job = w->job;
+    conseco_calibrator *c = (conseco_calibrator *)job->c; /* only its spare changes, locked */
+    conseco__image_curve curve;
+    int rc = conseco__image_curve_build(&c->sh, &job->preds[i], &job->truths[i], w->scratch,
+                                        w->scratch_size, &curve);
+    if (rc != CONSECO_OK) return rc;
+    job_lock(job);
+    rc = conseco__risk_spare_merge(c, &curve, &job->nspare);
+    job_unlock(job);
+    if (rc == CONSECO_OK && job->slots != NULL)
+        job->slots[i] = curve.yhat == 0 ? 0.0 : (double)curve.total_fp / (double)curve.yhat;
+    return rc;
+}
+
 static int score_one(const batch_worker *w, size_t i)
 {
     const batch_job *job = w->job;
     const conseco_calibrator *c = job->c;
     double score = 0.0;
     int rc;
+    if (job->risk) return curve_one(w, i);
     if (too_large_for_static(c, &job->preds[i], &job->truths[i])) return CONSECO_E_TOO_LARGE;
     rc = conseco__calibrator_score(c, &job->preds[i], &job->truths[i], w->scratch,
                                    w->scratch_size, &score);
@@ -182,6 +204,81 @@ static void run_workers(batch_job *job, batch_worker *workers, unsigned nthreads
 #endif
 }
 
+#ifndef CONSECO_NO_THREADS
+/* Risk calibrators on several threads (dynamic calibrators only; the
+ * calling thread alone goes through conseco__risk_add_batch). Every pair is
+ * checked first; the curves are built in parallel, each in its worker's
+ * scratch, and merged one at a time (under the lock, so the allocator is
+ * never called concurrently) into the spare curve, which is swapped in only
+ * when every pair succeeded. The sums are exact, so the result does not
+ * depend on the merge order. */
+static int risk_batch_threaded(conseco_calibrator *c, const conseco_image *preds,
+                               const conseco_mask *truths, size_t count, unsigned nthreads,
+                               double *losses_out)
+{
+    batch_job job;
+    batch_worker workers[CONSECO__BATCH_MAX_THREADS];
+    unsigned char *owned = NULL;
+    double *losses = NULL;
+    size_t i, n, maxn = 0, need, total, bytes = 0;
+    unsigned t;
+    int rc;
+    if (!conseco__add_size(c->count, count, &total)) return CONSECO_E_OVERFLOW;
+    if ((size_t)nthreads > count) nthreads = (unsigned)count; /* no idle scratch */
+    for (i = 0; i < count; i++) {
+        if ((rc = conseco__risk_check_pair(c, &preds[i], &truths[i], &n)) != CONSECO_OK) return rc;
+        if (n > maxn) maxn = n;
+    }
+    need = conseco__image_curve_scratch(maxn);
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    for (; nthreads >= 1; nthreads = nthreads / 2u) {
+        if (!conseco__mul_size(need, nthreads, &bytes)) continue;
+        owned = (unsigned char *)c->alloc.alloc(c->alloc.opaque, bytes);
+        if (owned != NULL) break;
+    }
+    if (owned == NULL) return CONSECO_E_NO_MEMORY;
+    if (losses_out != NULL) {
+        losses = (double *)c->alloc.alloc(c->alloc.opaque, count * sizeof *losses);
+        if (losses == NULL) {
+            c->alloc.free(c->alloc.opaque, owned);
+            return CONSECO_E_NO_MEMORY;
+        }
+    }
+    if ((rc = conseco__risk_spare_begin(c)) != CONSECO_OK) {
+        if (losses != NULL) c->alloc.free(c->alloc.opaque, losses);
+        c->alloc.free(c->alloc.opaque, owned);
+        return rc;
+    }
+    job.c = c;
+    job.preds = preds;
+    job.truths = truths;
+    job.count = count;
+    job.slots = losses;
+    job.next = 0;
+    job.err_index = count;
+    job.err_rc = CONSECO_OK;
+    job.risk = 1;
+    job.nspare = c->nkeys;
+    for (t = 0; t < nthreads; t++) {
+        workers[t].job = &job;
+        workers[t].scratch = owned + (size_t)t * need;
+        workers[t].scratch_size = need;
+    }
+    run_workers(&job, workers, nthreads);
+    c->alloc.free(c->alloc.opaque, owned);
+    if (job.err_index < count) {
+        if (losses != NULL) c->alloc.free(c->alloc.opaque, losses);
+        return job.err_rc; /* the committed curve is untouched */
+    }
+    if (losses != NULL) {
+        CONSECO_memcpy(losses_out, losses, count * sizeof *losses);
+        c->alloc.free(c->alloc.opaque, losses);
+    }
+    conseco__risk_commit(c, job.nspare, count);
+    return CONSECO_OK;
+}
+#endif
+
 int conseco_calibrator_add_batch(conseco_calibrator *c, const conseco_image *preds,
                                  const conseco_mask *truths, size_t count, unsigned threads,
                                  double *scores_out)
@@ -196,6 +293,16 @@ int conseco_calibrator_add_batch(conseco_calibrator *c, const conseco_image *pre
     if (c == NULL) return CONSECO_E_NULL;
     if (count == 0) return CONSECO_OK;
     if (preds == NULL || truths == NULL) return CONSECO_E_NULL;
+    if (c->guarantee == CONSECO_GUARANTEE_RISK) {
+#ifndef CONSECO_NO_THREADS
+        if (!c->is_static && threads > 1 && count > 1) {
+            nthreads = threads > CONSECO__BATCH_MAX_THREADS ? CONSECO__BATCH_MAX_THREADS : threads;
+            return risk_batch_threaded(c, preds, truths, count, nthreads, scores_out);
+        }
+#endif
+        /* static, one thread, or no threads: the calling thread (risk_curve.c) */
+        return conseco__risk_add_batch(c, preds, truths, count, scores_out);
+    }
     if (!conseco__add_size(c->count, count, &total)) return CONSECO_E_OVERFLOW;
     if ((rc = batch_scratch_size(c, preds, count, &need)) != CONSECO_OK) return rc;
     /* Room first: a full static calibrator fails before any work is done. */
@@ -242,6 +349,8 @@ int conseco_calibrator_add_batch(conseco_calibrator *c, const conseco_image *pre
     job.next = 0;
     job.err_index = count;
     job.err_rc = CONSECO_OK;
+    job.risk = 0;
+    job.nspare = 0;
     for (t = 0; t < nthreads; t++) workers[t].job = &job;
 
     run_workers(&job, workers, nthreads);

@@ -130,7 +130,7 @@ static void config_read(const conseco_calibrator_config *in, conseco_calibrator_
 
 /* Everything both create() and init_static() reject, with the specific status. */
 static int config_check(const conseco_calibrator_config *in, conseco__shrinker *sh,
-                        conseco_side_params *side)
+                        conseco_side_params *side, uint32_t *guarantee)
 {
     conseco_calibrator_config c;
     const conseco_calibrator_config *cfg = &c;
@@ -140,11 +140,23 @@ static int config_check(const conseco_calibrator_config *in, conseco__shrinker *
     if (in->struct_size < CONFIG_V1_SIZE) return CONSECO_E_INVALID_ARG;
     config_read(in, &c);
     if ((cfg->flags & ~CONSECO_CALIBRATOR_OWNS_USER) != 0) return CONSECO_E_INVALID_ARG;
-    if ((rc = conseco__check_tau(cfg->tau)) != CONSECO_OK) return rc;
+    if (cfg->guarantee > CONSECO_GUARANTEE_RISK) return CONSECO_E_INVALID_ARG;
+    *guarantee = cfg->guarantee;
+    /* the risk guarantee has no tau */
+    if (cfg->guarantee == CONSECO_GUARANTEE_QUANTILE &&
+        (rc = conseco__check_tau(cfg->tau)) != CONSECO_OK)
+        return rc;
     /* the one shrinker validation: the name then fits a saved state */
     if ((rc = conseco__shrinker_load(&cfg->shrinker, sh)) != CONSECO_OK) return rc;
-    if (cfg->guarantee == CONSECO_GUARANTEE_RISK) return CONSECO_E_UNSUPPORTED;
-    if (cfg->guarantee != CONSECO_GUARANTEE_QUANTILE) return CONSECO_E_INVALID_ARG;
+    if (cfg->guarantee == CONSECO_GUARANTEE_RISK) {
+        /* inner sets only (an outer family's curve plugs in later: docs/DESIGN.md 5.3) */
+        if (cfg->side > CONSECO_SIDE_BAND) return CONSECO_E_INVALID_ARG;
+        if (cfg->side != CONSECO_SIDE_INNER) return CONSECO_E_UNSUPPORTED;
+        /* the curve is read off a level map: a black box has none */
+        if (sh->ops->vtable == NULL && sh->vt.levels == NULL) return CONSECO_E_UNSUPPORTED;
+        conseco_side_params_default(side);
+        return CONSECO_OK;
+    }
     conseco_side_params_default(side);
     side->side = cfg->side;
     side->tau_outer = cfg->tau_outer;
@@ -157,9 +169,12 @@ static int config_check(const conseco_calibrator_config *in, conseco__shrinker *
     return CONSECO_OK;
 }
 
+static int is_risk(const conseco_calibrator *c) { return c->guarantee == CONSECO_GUARANTEE_RISK; }
+
 /* Builds the object in place from a checked config. */
 static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
-                  const conseco__shrinker *sh, const conseco_side_params *side)
+                  const conseco__shrinker *sh, const conseco_side_params *side,
+                  uint32_t guarantee)
 {
     const char *name = sh->vt.name;
     size_t len = 0;
@@ -180,9 +195,9 @@ static void setup(conseco_calibrator *c, const conseco_calibrator_config *cfg,
     }
     c->pub.user = c->sh.user;
     c->flags = cfg->flags;
-    c->tau = cfg->tau;
     c->side = *side;
-    c->guarantee = CONSECO_GUARANTEE_QUANTILE;
+    c->guarantee = guarantee;
+    c->tau = guarantee == CONSECO_GUARANTEE_RISK ? 0.0 : cfg->tau; /* unused by risk */
     c->descending = side->side == CONSECO_SIDE_OUTER && sh->ops->outer_descending;
 }
 
@@ -196,17 +211,19 @@ int conseco_calibrator_create(const conseco_calibrator_config *config,
     conseco_calibrator *c;
     void *p;
     size_t cap;
+    uint32_t guarantee = 0;
     int rc;
     if (out == NULL) return CONSECO_E_NULL;
     *out = NULL;
-    if ((rc = config_check(config, &sh, &side)) != CONSECO_OK) return rc;
+    if ((rc = config_check(config, &sh, &side, &guarantee)) != CONSECO_OK) return rc;
     if ((rc = allocator_resolve(allocator, &a)) != CONSECO_OK) return rc;
     if ((rc = allocate(&a, sizeof *c, &p)) != CONSECO_OK) return rc;
     c = (conseco_calibrator *)p;
-    setup(c, config, &sh, &side);
+    setup(c, config, &sh, &side, guarantee);
     c->alloc = a;
     cap = config->capacity == 0 ? SMALL_CAPACITY : config->capacity;
-    if ((rc = conseco__calibrator_reserve(c, cap)) != CONSECO_OK) {
+    rc = is_risk(c) ? conseco__risk_reserve(c, cap, 0) : conseco__calibrator_reserve(c, cap);
+    if (rc != CONSECO_OK) {
         a.free(a.opaque, c);
         return rc;
     }
@@ -218,14 +235,22 @@ int conseco_calibrator_create(const conseco_calibrator_config *config,
 /* Bytes of scratch a static calibrator reserves; 0 when no max shape is
  * given (add() is then not wanted, only add_score()). */
 static int static_scratch(const conseco_calibrator_config *cfg, const conseco__shrinker *sh,
-                          const conseco_side_params *side, size_t *bytes)
+                          const conseco_side_params *side, uint32_t guarantee, size_t *bytes)
 {
     size_t w = cfg->max_width, h = cfg->max_height;
     size_t d = cfg->max_depth == 0 ? 1u : cfg->max_depth;
+    size_t n;
     conseco__side sd;
     *bytes = 0;
     if (w == 0 && h == 0) return CONSECO_OK;
     if (w == 0 || h == 0) return CONSECO_E_BAD_SIZE;
+    if (guarantee == CONSECO_GUARANTEE_RISK) {
+        /* one level map and the key table (api/risk.c) */
+        if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n))
+            return CONSECO_E_OVERFLOW;
+        *bytes = conseco__image_curve_scratch(n);
+        return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
+    }
     if (conseco__side_from_params(side, &sd) != CONSECO_OK) return CONSECO_E_INVALID_ARG;
     *bytes = conseco__side_scratch(sh, &sd, w, h, d);
     return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
@@ -233,13 +258,18 @@ static int static_scratch(const conseco_calibrator_config *cfg, const conseco__s
 
 /* Total workspace bytes: object, scores, scratch. */
 static int static_layout(const conseco_calibrator_config *cfg, conseco__shrinker *sh,
-                         conseco_side_params *side, size_t *scratch, size_t *total)
+                         conseco_side_params *side, uint32_t *guarantee, size_t *scratch,
+                         size_t *total)
 {
     size_t scores;
     int rc;
-    if ((rc = config_check(cfg, sh, side)) != CONSECO_OK) return rc;
-    if ((rc = static_scratch(cfg, sh, side, scratch)) != CONSECO_OK) return rc;
-    if (!conseco__mul_size(cfg->capacity, sizeof(double), &scores) ||
+    if ((rc = config_check(cfg, sh, side, guarantee)) != CONSECO_OK) return rc;
+    if ((rc = static_scratch(cfg, sh, side, *guarantee, scratch)) != CONSECO_OK) return rc;
+    /* risk: the curve and its spare (curve keys) instead of scores */
+    if (!conseco__mul_size(cfg->capacity,
+                           *guarantee == CONSECO_GUARANTEE_RISK ? 2u * sizeof(conseco__curve_key)
+                                                                : sizeof(double),
+                           &scores) ||
         !conseco__add_size(OBJECT_BYTES, scores, total) ||
         !conseco__add_size(*total, *scratch, total))
         return CONSECO_E_OVERFLOW;
@@ -250,8 +280,9 @@ size_t conseco_calibrator_workspace_size(const conseco_calibrator_config *config
 {
     conseco__shrinker sh;
     conseco_side_params side;
+    uint32_t guarantee = 0;
     size_t scratch, total;
-    if (static_layout(config, &sh, &side, &scratch, &total) != CONSECO_OK) return 0;
+    if (static_layout(config, &sh, &side, &guarantee, &scratch, &total) != CONSECO_OK) return 0;
     return total;
 }
 
@@ -264,19 +295,31 @@ int conseco_calibrator_init_static(void *workspace, size_t workspace_size,
     conseco_calibrator *c;
     unsigned char *base = (unsigned char *)workspace;
     size_t scratch, total;
+    uint32_t guarantee = 0;
     int rc;
     if (out == NULL) return CONSECO_E_NULL;
     *out = NULL;
     if (workspace == NULL) return CONSECO_E_NULL;
-    if ((rc = static_layout(config, &sh, &side, &scratch, &total)) != CONSECO_OK) return rc;
+    if ((rc = static_layout(config, &sh, &side, &guarantee, &scratch, &total)) != CONSECO_OK)
+        return rc;
     if ((uintptr_t)workspace % 8u != 0) return CONSECO_E_MISALIGNED;
     if (workspace_size < total) return CONSECO_E_BUFFER_TOO_SMALL;
     c = (conseco_calibrator *)workspace;
-    setup(c, config, &sh, &side);
+    setup(c, config, &sh, &side, guarantee);
     c->is_static = 1;
-    c->scores = (double *)(void *)(base + OBJECT_BYTES);
-    c->capacity = config->capacity;
-    c->scratch = scratch != 0 ? base + OBJECT_BYTES + config->capacity * sizeof(double) : NULL;
+    if (is_risk(c)) {
+        c->keys = (conseco__curve_key *)(void *)(base + OBJECT_BYTES);
+        c->spare = c->keys + config->capacity;
+        c->key_capacity = config->capacity;
+        c->scratch = scratch != 0 ? base + OBJECT_BYTES +
+                                        config->capacity * 2u * sizeof(conseco__curve_key)
+                                  : NULL;
+    } else {
+        c->scores = (double *)(void *)(base + OBJECT_BYTES);
+        c->capacity = config->capacity;
+        c->scratch =
+            scratch != 0 ? base + OBJECT_BYTES + config->capacity * sizeof(double) : NULL;
+    }
     c->scratch_size = scratch;
     c->max_width = config->max_width;
     c->max_height = config->max_height;
@@ -295,6 +338,8 @@ void conseco_calibrator_free(conseco_calibrator *c)
     a = c->alloc;
     if (c->scores != NULL) a.free(a.opaque, c->scores);
     if (c->scratch != NULL) a.free(a.opaque, c->scratch);
+    if (c->keys != NULL) a.free(a.opaque, c->keys);
+    if (c->spare != NULL) a.free(a.opaque, c->spare);
     a.free(a.opaque, c);
 }
 
@@ -341,6 +386,7 @@ static int push(conseco_calibrator *c, double s)
 int conseco_calibrator_add_score(conseco_calibrator *c, double score)
 {
     if (c == NULL) return CONSECO_E_NULL;
+    if (is_risk(c)) return CONSECO_E_UNSUPPORTED; /* a score carries no loss curve */
     if (!score_ok(c, score)) return CONSECO_E_BAD_SCORE;
     return push(c, score);
 }
@@ -352,6 +398,7 @@ int conseco_calibrator_add(conseco_calibrator *c, const conseco_image *pred,
     double s;
     int rc;
     if (c == NULL) return CONSECO_E_NULL;
+    if (is_risk(c)) return conseco__risk_add(c, pred, truth, score_out);
     if ((rc = conseco__image_check(pred, &n_pred)) != CONSECO_OK) return rc;
     if ((rc = conseco__mask_check(truth, &n_truth)) != CONSECO_OK) return rc;
     if ((rc = conseco__same_shape(pred->width, pred->height, pred->depth, truth->width,
@@ -385,6 +432,10 @@ int conseco_calibrator_scores(const conseco_calibrator *c, double *out, size_t c
     size_t n;
     if (c == NULL) return CONSECO_E_NULL;
     if (out == NULL && capacity != 0) return CONSECO_E_NULL;
+    if (is_risk(c)) {
+        if (count != NULL) *count = 0; /* curves, no scores */
+        return CONSECO_OK;
+    }
     n = capacity < c->count ? capacity : c->count;
     if (n != 0) CONSECO_memcpy(out, c->scores, n * sizeof(double));
     if (count != NULL) *count = c->count;
@@ -415,6 +466,11 @@ int conseco_calibrator_lambda_hat(conseco_calibrator *c, double alpha, double *l
     size_t k;
     int rc;
     if (c == NULL || lambda_hat == NULL) return CONSECO_E_NULL;
+    if (is_risk(c)) {
+        if ((rc = conseco__risk_lambda_hat(c, alpha, lambda_hat)) != CONSECO_OK) return rc;
+        if (k_out != NULL) *k_out = 0;
+        return CONSECO_OK;
+    }
     if ((rc = conseco_rank(c->count, alpha, &k)) != CONSECO_OK) return rc;
     if (k == 0) return CONSECO_E_BAD_ALPHA; /* cannot happen for alpha < 1 */
     /* k > n: only the empty mask is guaranteed; valid, and k_out tells.
@@ -433,6 +489,7 @@ int conseco_calibrator_reset(conseco_calibrator *c)
 {
     if (c == NULL) return CONSECO_E_NULL;
     c->count = 0;
+    c->nkeys = 0;
     return CONSECO_OK;
 }
 
@@ -487,6 +544,7 @@ int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *
     int rc;
     if (dst == NULL || src == NULL) return CONSECO_E_NULL;
     if (!compatible(dst, src)) return CONSECO_E_INCOMPATIBLE;
+    if (is_risk(dst)) return conseco__risk_merge(dst, src);
     n = src->count;
     if (!conseco__add_size(dst->count, n, &total)) return CONSECO_E_OVERFLOW;
     if ((rc = conseco__calibrator_reserve(dst, total)) != CONSECO_OK) return rc;

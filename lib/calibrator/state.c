@@ -33,6 +33,15 @@
  *      136    8n  the scores, then the CRC-32 as above
  * Outer threshold-lowering scores may be -inf (never +inf).
  *
+ * Format version 3 (a calibrator of the risk guarantee, docs/DESIGN.md 5.3)
+ * keeps the summed loss curve instead of scores: version 2's 136 bytes
+ * (guarantee 1, side inner, tau, tau_outer and bottom 0; count = the number
+ * of calibration images), then
+ *      136     8  u64 m: curve keys
+ *      144   32m  the keys, ascending: lambda, then the summed drop as three
+ *                 u64 words, lowest first (fixed point in 2^-128 units)
+ *   144+32m    4  u32 CRC-32 of every byte before it
+ *
  * Doubles are stored as their IEEE-754 bit patterns (u64), so -0.0, +inf
  * and every score come back bit for bit.
  */
@@ -42,6 +51,10 @@
 #define HEADER_BYTES 112u
 #define STATE_VERSION_SIDES 2u
 #define HEADER_BYTES_SIDES 136u
+#define STATE_VERSION_RISK 3u
+#define HEADER_BYTES_RISK 144u
+#define KEY_BYTES 32u
+#define OFF_KEYS 136u
 #define CRC_BYTES 4u
 
 #define OFF_KIND 8u
@@ -110,9 +123,20 @@ static size_t state_size(uint64_t n, size_t header)
     return fixed + (size_t)n * sizeof(double);
 }
 
+static int is_risk(const conseco_calibrator *c) { return c->guarantee == CONSECO_GUARANTEE_RISK; }
+
+/* Version 3: the header, m curve keys, the CRC; 0 if it cannot fit a size_t. */
+static size_t risk_size(uint64_t m)
+{
+    const size_t fixed = HEADER_BYTES_RISK + CRC_BYTES;
+    if (m > (uint64_t)(((size_t)-1 - fixed) / KEY_BYTES)) return 0;
+    return fixed + (size_t)m * KEY_BYTES;
+}
+
 size_t conseco_calibrator_save_size(const conseco_calibrator *c)
 {
     if (c == NULL) return 0;
+    if (is_risk(c)) return risk_size(c->nkeys);
     return state_size(c->count, needs_sides(c) ? HEADER_BYTES_SIDES : HEADER_BYTES);
 }
 
@@ -126,13 +150,13 @@ int conseco_calibrator_save(const conseco_calibrator *c, void *buffer, size_t ca
     int v2;
     if (c == NULL || buffer == NULL) return CONSECO_E_NULL;
     v2 = needs_sides(c);
-    header = v2 ? HEADER_BYTES_SIDES : HEADER_BYTES;
-    total = state_size(c->count, header);
+    header = is_risk(c) ? HEADER_BYTES_RISK : v2 ? HEADER_BYTES_SIDES : HEADER_BYTES;
+    total = is_risk(c) ? risk_size(c->nkeys) : state_size(c->count, header);
     if (total == 0) return CONSECO_E_OVERFLOW;
     if (capacity < total) return CONSECO_E_BUFFER_TOO_SMALL;
     conseco__calibrator_identity(c, &id);
     CONSECO_memcpy(b, magic, sizeof magic);
-    put_u16(b + 4, v2 ? STATE_VERSION_SIDES : STATE_VERSION);
+    put_u16(b + 4, is_risk(c) ? STATE_VERSION_RISK : v2 ? STATE_VERSION_SIDES : STATE_VERSION);
     put_u16(b + 6, (uint32_t)header);
     put_u32(b + OFF_KIND, id.kind);
     put_u32(b + OFF_ELEMENT, id.params.element);
@@ -153,8 +177,19 @@ int conseco_calibrator_save(const conseco_calibrator *c, void *buffer, size_t ca
         put_u64(b + OFF_TAU_OUTER, id.tau_outer);
         put_u64(b + OFF_BOTTOM, id.bottom);
     }
-    for (i = 0; i < c->count; i++)
-        put_u64(b + header + i * sizeof(double), conseco__double_bits(c->scores[i]));
+    if (is_risk(c)) {
+        put_u64(b + OFF_KEYS, (uint64_t)c->nkeys);
+        for (i = 0; i < c->nkeys; i++) {
+            unsigned char *k = b + header + i * KEY_BYTES;
+            put_u64(k, conseco__double_bits(c->keys[i].lambda));
+            put_u64(k + 8, c->keys[i].drop.w[0]);
+            put_u64(k + 16, c->keys[i].drop.w[1]);
+            put_u64(k + 24, c->keys[i].drop.w[2]);
+        }
+    } else {
+        for (i = 0; i < c->count; i++)
+            put_u64(b + header + i * sizeof(double), conseco__double_bits(c->scores[i]));
+    }
     put_u32(b + total - CRC_BYTES, conseco__crc32(0, b, total - CRC_BYTES));
     if (written != NULL) *written = total;
     return CONSECO_OK;
@@ -186,31 +221,53 @@ static int identity_ok(const conseco__identity *id)
                             conseco__bits_double(id->lambda_max), id->name) == CONSECO_OK;
 }
 
-/* Full check of a state; on success the identity, n and the score bytes. */
+/* A saved curve key (for conseco__risk_curve_check). */
+static void get_key(const void *ctx, size_t j, conseco__curve_key *out)
+{
+    const unsigned char *k = (const unsigned char *)ctx + j * KEY_BYTES;
+    out->lambda = conseco__bits_double(get_u64(k));
+    out->drop.w[0] = get_u64(k + 8);
+    out->drop.w[1] = get_u64(k + 16);
+    out->drop.w[2] = get_u64(k + 24);
+}
+
+/* Full check of a state; on success the identity, n (scores, or images of a
+ * risk state), the payload bytes and the number of curve keys (risk). */
 static int parse(const void *buffer, size_t size, conseco__identity *id, size_t *count,
-                 const unsigned char **scores)
+                 const unsigned char **scores, size_t *nkeys)
 {
     const unsigned char *b = (const unsigned char *)buffer;
-    size_t i, total, n, header;
+    size_t i, total, n, header, m = 0;
     uint32_t version;
-    uint64_t n64;
+    uint64_t n64, m64 = 0;
     int descending;
     if (buffer == NULL) return CONSECO_E_NULL;
     for (i = 0; i < sizeof magic && i < size; i++)
         if (b[i] != magic[i]) return CONSECO_E_FOREIGN;
     if (size < 8u) return CONSECO_E_TRUNCATED;
     version = get_u16(b + 4);
-    if (version != STATE_VERSION && version != STATE_VERSION_SIDES) return CONSECO_E_VERSION;
-    header = version == STATE_VERSION ? HEADER_BYTES : HEADER_BYTES_SIDES;
+    if (version != STATE_VERSION && version != STATE_VERSION_SIDES &&
+        version != STATE_VERSION_RISK)
+        return CONSECO_E_VERSION;
+    header = version == STATE_VERSION         ? HEADER_BYTES
+             : version == STATE_VERSION_SIDES ? HEADER_BYTES_SIDES
+                                              : HEADER_BYTES_RISK;
     if (get_u16(b + 6) != header) return CONSECO_E_CORRUPT;
     if (size < header) return CONSECO_E_TRUNCATED;
     n64 = get_u64(b + OFF_COUNT);
-    total = state_size(n64, header);
+    if (version == STATE_VERSION_RISK) {
+        m64 = get_u64(b + OFF_KEYS);
+        total = risk_size(m64);
+    } else {
+        total = state_size(n64, header);
+    }
     if (total == 0 || size < total) return CONSECO_E_TRUNCATED; /* no buffer is that long */
     if (size > total) return CONSECO_E_CORRUPT;                 /* trailing bytes */
     if (get_u32(b + total - CRC_BYTES) != conseco__crc32(0, b, total - CRC_BYTES))
         return CONSECO_E_CORRUPT;
     n = (size_t)n64;
+    m = (size_t)m64;
+    if (version == STATE_VERSION_RISK && n64 > (uint64_t)SIZE_MAX) return CONSECO_E_CORRUPT;
 
     CONSECO_memset(id, 0, sizeof *id);
     id->kind = get_u32(b + OFF_KIND);
@@ -222,20 +279,34 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
     id->lambda_min = get_u64(b + OFF_LAMBDA_MIN);
     id->lambda_max = get_u64(b + OFF_LAMBDA_MAX);
     id->tau = get_u64(b + OFF_TAU);
-    if (version == STATE_VERSION_SIDES) {
+    if (version != STATE_VERSION) {
         id->side = get_u32(b + OFF_SIDE);
         id->guarantee = get_u32(b + OFF_GUARANTEE);
         id->tau_outer = get_u64(b + OFF_TAU_OUTER);
         id->bottom = get_u64(b + OFF_BOTTOM);
-        /* version 2 is only written for what version 1 cannot say */
+        /* version 2 is only written for what version 1 cannot say; version
+         * 3 only for the risk guarantee (which has no tau) */
         if (id->side == CONSECO_SIDE_INNER && id->guarantee == CONSECO_GUARANTEE_QUANTILE)
             return CONSECO_E_CORRUPT;
+        if ((version == STATE_VERSION_RISK) != (id->guarantee == CONSECO_GUARANTEE_RISK))
+            return CONSECO_E_CORRUPT;
+        if (version == STATE_VERSION_RISK && id->tau != 0) return CONSECO_E_CORRUPT;
     }
     if (get_u32(b + OFF_RESERVED1) != 0 || get_u32(b + OFF_RESERVED2) != 0)
         return CONSECO_E_CORRUPT;
     if (!name_ok(b + OFF_NAME)) return CONSECO_E_CORRUPT;
     CONSECO_memcpy(id->name, b + OFF_NAME, sizeof id->name);
     if (!identity_ok(id)) return CONSECO_E_CORRUPT;
+    if (version == STATE_VERSION_RISK) {
+        if (conseco__risk_curve_check(get_key, b + header, m, n64, id->domain,
+                                      conseco__bits_double(id->lambda_min),
+                                      conseco__bits_double(id->lambda_max)) != CONSECO_OK)
+            return CONSECO_E_CORRUPT;
+        *count = n;
+        *scores = b + header;
+        *nkeys = m;
+        return CONSECO_OK;
+    }
     /* scores: a lambda or +inf (thresholds of lowering: or -inf), as
      * add_score() would accept */
     descending = id->side == CONSECO_SIDE_OUTER && conseco__ops_for_kind(id->kind)->outer_descending;
@@ -245,6 +316,7 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
     }
     *count = n;
     *scores = b + header;
+    *nkeys = 0;
     return CONSECO_OK;
 }
 
@@ -253,12 +325,20 @@ int conseco_calibrator_load(conseco_calibrator *c, const void *buffer, size_t si
 {
     conseco__identity saved, mine;
     const unsigned char *src;
-    size_t n, i;
+    size_t n, i, m;
     int rc;
     if (c == NULL) return CONSECO_E_NULL;
-    if ((rc = parse(buffer, size, &saved, &n, &src)) != CONSECO_OK) return rc;
+    if ((rc = parse(buffer, size, &saved, &n, &src, &m)) != CONSECO_OK) return rc;
     conseco__calibrator_identity(c, &mine);
     if (!conseco__identity_equal(&saved, &mine)) return CONSECO_E_INCOMPATIBLE;
+    if (is_risk(c)) {
+        if ((rc = conseco__risk_reserve(c, m, 0)) != CONSECO_OK) return rc;
+        /* nothing can fail from here on */
+        for (i = 0; i < m; i++) get_key(src, i, &c->keys[i]);
+        c->nkeys = m;
+        c->count = n;
+        return CONSECO_OK;
+    }
     if ((rc = conseco__calibrator_reserve(c, n)) != CONSECO_OK) return rc;
     /* nothing can fail from here on: the calibrator changes all at once */
     for (i = 0; i < n; i++) c->scores[i] = conseco__bits_double(get_u64(src + i * sizeof(double)));
@@ -271,12 +351,12 @@ int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *i
     conseco__identity id;
     conseco_state_info full;
     const unsigned char *src;
-    size_t n;
+    size_t n, m;
     int rc;
     if (info == NULL) return CONSECO_E_NULL;
     /* the caller's struct holds at least the 0.2 layout; we write that much */
     if (info->struct_size < offsetof(conseco_state_info, smooth)) return CONSECO_E_INVALID_ARG;
-    if ((rc = parse(buffer, size, &id, &n, &src)) != CONSECO_OK) return rc;
+    if ((rc = parse(buffer, size, &id, &n, &src, &m)) != CONSECO_OK) return rc;
     CONSECO_memset(&full, 0, sizeof full);
     full.struct_size = info->struct_size;
     full.format_version = get_u16((const unsigned char *)buffer + 4);
@@ -303,7 +383,10 @@ int conseco__side_identity_ok(const conseco__identity *id)
     conseco_side_params sp;
     conseco__side sd;
     if (ops == NULL) return 0;
-    if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) return 0; /* RISK: not here */
+    if (id->guarantee == CONSECO_GUARANTEE_RISK)
+        /* risk: inner sets only, nothing of the sides saved */
+        return id->side == CONSECO_SIDE_INNER && id->tau_outer == 0 && id->bottom == 0;
+    if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) return 0;
     conseco_side_params_default(&sp);
     sp.side = id->side;
     sp.tau_outer = conseco__bits_double(id->tau_outer);

@@ -10,6 +10,9 @@
  *   cli_testdata ref-calibrate KIND N SEED SHRINKER SE BORDER BASE TAU ALPHA
  *   cli_testdata ref-evaluate KIND N SEED TAUS ALPHA SPLITS SPLITSEED FRAC SE BORDER BASE
  *   cli_testdata check-apply KIND N SEED SHRINKER SE BORDER BASE LAMBDA OUT [UNCERTAIN]
+ *   cli_testdata ref-risk-afp KIND N SEED SHRINKER SE BORDER BASE
+ *     (every candidate lambda of the risk guarantee and each image's AFP there,
+ *     from conseco_evaluate_image; run_cli_tests.py sums them exactly)
  *     (masks in the input's format: <id>.png 0/255 for PNG kinds, <id>.npy bool otherwise)
  *
  * KIND: png8, png16, npyf32, npyf64, npyu8, stack. The reference paths use
@@ -405,6 +408,68 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Candidates: threshold, the union of every image's breakpoints (the
+ * vtable's breakpoints callback); erosion, 0 .. the largest w + h + 1. */
+static void ref_risk_afp(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i, j, m = 0, cap = 0;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    double *cand = NULL;
+    params p;
+    conseco_shrinker sh;
+    img *ims = (img *)calloc(n, sizeof *ims);
+    set_params(&p, a[4], a[5], a[6]);
+    sh = shrinker_of(&p, a[3]);
+    for (i = 0; i < n; i++) make_image(kind, i, seed, &ims[i]);
+    for (i = 0; i < n; i++) {
+        conseco_image v = view(&ims[i]);
+        const size_t room = ims[i].w * ims[i].h + 2;
+        size_t got = 0;
+        cand = (double *)realloc(cand, (cap + room) * sizeof *cand);
+        cap += room;
+        if (!strcmp(a[3], "erosion")) {
+            for (j = 0; j <= ims[i].w + ims[i].h + 1; j++) cand[m + got++] = (double)j;
+        } else {
+            check(sh.vtable->breakpoints(sh.user, &v, cand + m, room, &got) == 0 ? CONSECO_OK
+                                                                                  : CONSECO_E_CALLBACK,
+                  "breakpoints");
+        }
+        m += got;
+    }
+    qsort(cand, m, sizeof *cand, cmp_double);
+    printf("{\"candidates\": [");
+    for (j = 0, i = 0; j < m; j++) {
+        if (j && cand[j] == cand[j - 1]) continue;
+        cand[i++] = cand[j];
+    }
+    m = i;
+    for (j = 0; j < m; j++) {
+        printf(j ? ", " : "");
+        print_num(cand[j]);
+    }
+    printf("], \"afp\": [");
+    for (i = 0; i < n; i++) {
+        conseco_image v = view(&ims[i]);
+        conseco_mask mk = conseco_mask_2d(ims[i].truth, ims[i].w, ims[i].h, ims[i].w);
+        size_t need = conseco_scratch_size(&sh, ims[i].w, ims[i].h, 1);
+        void *scratch = malloc(need ? need : 1);
+        printf(i ? ", [" : "[");
+        for (j = 0; j < m; j++) {
+            conseco_image_metrics met;
+            check(conseco_evaluate_image(&sh, &v, &mk, cand[j], 0.0, scratch, need, &met),
+                  "conseco_evaluate_image");
+            printf(j ? ", %.17g" : "%.17g", met.afp);
+        }
+        printf("]");
+        free(scratch);
+        free_image(&ims[i]);
+    }
+    printf("]}\n");
+    free(ims);
+    free(cand);
+}
+
 /* ref-sides KIND N SEED SHRINKER SE BASE SIDE TAU TAU_OUTER BOTTOM ALPHA: the side scores
  * from conseco_side_score, k from conseco_rank, lambda the k-th smallest (the k-th
  * largest for outer threshold lowering) of a full sort. */
@@ -760,6 +825,10 @@ int main(int argc, char **argv)
     }
     if (argc == 13 && !strcmp(argv[1], "ref-evaluate")) {
         ref_evaluate(argv + 2);
+        return 0;
+    }
+    if (argc == 9 && !strcmp(argv[1], "ref-risk-afp")) {
+        ref_risk_afp(argv + 2);
         return 0;
     }
     if (argc == 13 && !strcmp(argv[1], "check-side-apply")) return check_side_apply(argv + 2);

@@ -118,7 +118,81 @@ def check_calibrate(kind, d, shrinker, se, border, tau, alpha, base="0.5"):
     check(got["n"] == ref["n"] and got["k"] == ref["k"], what + ": n/k %s %s" % (got["k"], ref["k"]))
     check(got["lambda"] == ref["lambda"], what + ": lambda %r vs %r" % (got["lambda"], ref["lambda"]))
     check(got["scores"] == ref["scores"], what + ": scores differ\n%s\n%s" % (got["scores"], ref["scores"]))
+    check(got["side"] == "inner" and got["guarantee"] == "quantile" and got["tau_outer"] is None,
+          what + ": side/guarantee/tau_outer")
     return got
+
+
+def risk_literal(kind, shrinker, se, border, alpha, base="0.5"):
+    """The risk lambda_hat from the definition: every candidate, every image's AFP
+    (from the library's evaluate_image), summed exactly with fractions."""
+    from fractions import Fraction
+    ref = json.loads(helper("ref-risk-afp", kind, KINDS[kind], SEED, shrinker, se, border,
+                            base).stdout)
+    n = len(ref["afp"])
+    bound = Fraction(alpha) * (n + 1)
+    for j, lam in enumerate(ref["candidates"]):
+        total = sum(Fraction(row[j]) for row in ref["afp"])
+        if total + 1 <= bound:
+            return lam, total / n
+    return "inf", Fraction(0)
+
+
+def risk_tests():
+    """calibrate / evaluate --guarantee risk: JSON contract, the literal lambda, apply from state."""
+    for kind in ("png8", "npyf32", "stack"):
+        d = os.path.join(WORK, kind)
+        for shrinker, se, border, alpha in (("threshold", "-", "-", "0.2"), ("threshold", "-", "-", "0.5"),
+                                            ("erosion", "cross", "foreground", "0.3"),
+                                            ("erosion", "square", "background", "0.5")):
+            args = ["calibrate", "--guarantee", "risk", "--shrinker", shrinker, "--alpha", alpha,
+                    "--pred", d + "/pred", "--gt", d + "/gt", "--json"]
+            if shrinker == "erosion":
+                args += ["--se", se, "--border", border]
+            r = run(*args)
+            if r.returncode:
+                continue
+            what = "risk %s %s/%s/%s alpha %s" % (kind, shrinker, se, border, alpha)
+            pairs = ordered(r.stdout)
+            check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                                  "alpha", "n", "k", "lambda", "scores", "risk"], what + ": field order")
+            got = json.loads(r.stdout)
+            check(got["tau"] is None and got["k"] is None and got["scores"] is None
+                  and got["tau_outer"] is None, what + ": nulls")
+            check(got["side"] == "inner" and got["guarantee"] == "risk", what + ": side/guarantee")
+            lam, risk = risk_literal(kind, shrinker, se, border, alpha)
+            check(got["lambda"] == lam, what + ": lambda %r vs literal %r" % (got["lambda"], lam))
+            check(abs(got["risk"] - float(risk)) <= 1e-12, what + ": risk %r vs %r" % (got["risk"], float(risk)))
+        # save, then apply from the state = apply at the printed lambda
+        state = os.path.join(WORK, kind + "-risk.state")
+        r = run("calibrate", "--guarantee", "risk", "--shrinker", "threshold", "--alpha", "0.3",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--save", state, "--json")
+        if r.returncode == 0:
+            lam = json.loads(r.stdout)["lambda"]
+            out = os.path.join(WORK, kind + "-risk-inner")
+            run("apply", "--state", state, "--alpha", "0.3", "--pred", d + "/pred", "--out", out, "--quiet")
+            helper("check-apply", kind, KINDS[kind], SEED, "threshold", "-", "-", "0.5", lam, out)
+    d = os.path.join(WORK, "png8")
+    # --tau has no meaning for the risk guarantee
+    for cmd in (["calibrate", "--shrinker", "threshold"], ["evaluate"]):
+        r = run(*(cmd + ["--guarantee", "risk", "--tau", "0.1", "--alpha", "0.2", "--pred", d + "/pred",
+                         "--gt", d + "/gt"]), expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, "--tau")
+    r = run("calibrate", "--guarantee", "expected", "--shrinker", "threshold", "--alpha", "0.2",
+            "--pred", d + "/pred", "--gt", d + "/gt", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "guarantee")
+    # evaluate: the Table 1 protocol reports the mean loss
+    r = run("evaluate", "--guarantee", "risk", "--alpha", "0.3", "--pred", d + "/pred", "--gt", d + "/gt",
+            "--splits", "5", "--json")
+    if r.returncode == 0:
+        got = json.loads(r.stdout)
+        check(got["guarantee"] == "risk" and [row["method"] for row in got["rows"]]
+              == ["baseline", "threshold", "erosion"], "evaluate risk rows")
+        check(all(set(row) == {"method", "loss", "cr", "atp"} for row in got["rows"]), "evaluate risk fields")
+        check(got["rows"][0]["cr"]["mean"] == 1, "baseline keeps Yhat")
+    r = run("evaluate", "--guarantee", "risk", "--alpha", "0.3", "--pred", d + "/pred", "--gt", d + "/gt",
+            "--splits", "5")
+    check("Loss (AFP)" in r.stdout, "evaluate risk table header")
 
 
 def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border="foreground"):
@@ -743,6 +817,7 @@ def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     data_set_tests()
+    risk_tests()
     sides_tests()
     error_tests()
     format_tests()

@@ -32,7 +32,7 @@ static const char help[] =
     "and geometry: <id>.png (0/255) for PNG inputs, <id>.npy (bool) for .npy inputs,\n"
     "<id>.nii.gz (uint8 0/1, the input's header geometry) for NIfTI inputs.\n"
     "lambda_hat comes from a state saved by `conseco calibrate --save` at risk\n"
-    "--alpha, or from an explicit --lambda (a number >= the shrinker's smallest\n"
+    "--alpha (either guarantee: the state says which), or from an explicit --lambda (a number >= the shrinker's smallest\n"
     "lambda: --base for threshold, 0 for erosion, any number for smooth; or inf). All outputs are written to\n"
     "temporary files first and renamed into place only if every image succeeded;\n"
     "Ctrl-C (SIGINT) or SIGTERM removes everything staged and every folder the run\n"

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "file_io.h"
 #include "json_out.h"
+#include "loader.h"
 #include "pairs.h"
 #include "progress.h"
 #include "score_pool.h"
@@ -42,7 +43,11 @@ static const char help[] =
     "                   (inner {s >= base + lambda}, outer {s >= base - lambda})\n"
     "  --tau-outer T2   band: tolerated fraction of missed truth in the outer set\n"
     "  --bottom B       outer threshold: the lowest threshold (0); finite, <= --base\n"
-    "  --guarantee NAME quantile (default: P(loss <= tau) >= 1 - alpha)\n"
+    "  --guarantee NAME quantile (default: P(loss <= tau) >= 1 - alpha) or risk\n"
+    "                   (inner side: E[AFP] <= alpha by conformal risk control, no --tau;\n"
+    "                   lambda_hat = the smallest candidate lambda with\n"
+    "                   n/(n+1) R(lambda) + 1/(n+1) <= alpha, R the mean AFP, decided\n"
+    "                   exactly; inf if none)\n"
     "  --se NAME        erosion structuring element: cross (default), square, disk,\n"
     "                   ball-mm (Euclidean ball in millimetres, uses the spacing)\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
@@ -194,6 +199,94 @@ static void print_json(const cli_shrinker_opts *o, uint32_t side, double tau, do
     printf("]}\n");
 }
 
+/* The risk guarantee: no tau, k or scores; "risk" = the calibration risk at lambda. */
+static void print_risk_json(const cli_shrinker_opts *o, double alpha, size_t n, double lambda,
+                            double risk)
+{
+    printf("{\"side\": \"inner\", \"guarantee\": \"risk\", ");
+    printf("\"shrinker\": \"%s\", ", family_name(o, CONSECO_SIDE_INNER));
+    if (o->kind == CONSECO_KIND_SMOOTH)
+        print_smooth_json(&o->smooth);
+    else if (o->kind == CONSECO_KIND_EROSION)
+        printf("\"se\": \"%s\", \"border\": \"%s\", ", cli_element_name(o->erosion.element),
+               cli_border_name(o->erosion.border));
+    else
+        printf("\"se\": null, \"border\": null, ");
+    printf("\"tau\": null, \"tau_outer\": null, \"alpha\": ");
+    cli_json_number(stdout, alpha);
+    printf(", \"n\": %lu, \"k\": null, \"lambda\": ", (unsigned long)n);
+    cli_json_number(stdout, lambda);
+    printf(", \"scores\": null, \"risk\": ");
+    cli_json_number(stdout, risk);
+    printf("}\n");
+}
+
+static void print_risk_summary(const cli_shrinker_opts *o, double alpha, size_t n, double lambda,
+                               double risk, const double *losses)
+{
+    char buf[40];
+    size_t i, n_min = 0;
+    double mean = 0.0;
+    for (i = 0; i < n; i++) mean += losses[i];
+    if (o->kind == CONSECO_KIND_SMOOTH) {
+        char d[80];
+        printf("shrinker: smooth (%s, base %g)\n", cli_smooth_describe(&o->smooth, d, sizeof d),
+               o->smooth.base);
+    } else if (o->kind == CONSECO_KIND_EROSION)
+        printf("shrinker: erosion (se %s, border %s, base %g)\n",
+               cli_element_name(o->erosion.element), cli_border_name(o->erosion.border),
+               o->erosion.base);
+    else
+        printf("shrinker: threshold (base %g, top %g)\n", o->threshold.base, o->threshold.top);
+    cli_format_double(alpha, buf, sizeof buf);
+    printf("guarantee: risk, E[AFP] <= %s\n", buf);
+    cli_format_double(n ? mean / (double)n : 0.0, buf, sizeof buf);
+    printf("calibration images: %lu (mean AFP of Yhat %s)\n", (unsigned long)n, buf);
+    cli_format_double(lambda, buf, sizeof buf);
+    printf("lambda_hat: %s  ", buf);
+    cli_format_double(risk, buf, sizeof buf);
+    printf("calibration risk at lambda_hat: %s\n", buf);
+    if (!(lambda <= 1.7976931348623157e308)) {
+        if (conseco_min_calibration_size(alpha, &n_min) == CONSECO_OK && n < n_min)
+            printf("note: lambda_hat is inf (the inner mask is empty): 1/(n+1) > alpha; "
+                   "alpha = %g needs at least %lu calibration images\n",
+                   alpha, (unsigned long)n_min);
+        else
+            printf("note: lambda_hat is inf: no lambda of the family brings the risk bound "
+                   "to alpha; the inner mask is empty\n");
+    }
+}
+
+/* The risk guarantee adds each pair's loss curve (calling thread; losses[i] =
+ * the pair's AFP of Yhat). */
+static int add_risk_pairs(conseco_calibrator *cal, const cli_dataset *pred, const cli_dataset *gt,
+                          const size_t *ix, int quiet, double *losses)
+{
+    cli_loader loader;
+    cli_progress pg;
+    size_t i;
+    int rc = CLI_EXIT_OK, st;
+    cli_loader_init(&loader);
+    cli_progress_begin(&pg, "calibrate: images", pred->count, quiet);
+    for (i = 0; rc == CLI_EXIT_OK && i < pred->count; i++) {
+        cli_map score, mask;
+        conseco_image im;
+        conseco_mask m;
+        rc = cli_load_pair(&loader, &pred->items[i], &gt->items[ix[i]], &score, &mask);
+        if (rc != CLI_EXIT_OK) break;
+        im = cli_map_image(&score);
+        m = cli_map_mask(&mask);
+        st = conseco_calibrator_add(cal, &im, &m, &losses[i]);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, pred->items[i].path);
+        cli_map_free(&score);
+        cli_map_free(&mask);
+        cli_progress_step(&pg, i + 1);
+    }
+    cli_progress_end(&pg);
+    cli_loader_free(&loader);
+    return rc;
+}
+
 static void print_summary(const cli_shrinker_opts *o, uint32_t side, double tau,
                           double tau_outer, double bottom, double alpha, size_t n, size_t k,
                           double lambda, const double *scores)
@@ -274,7 +367,9 @@ int cli_cmd_calibrate(int argc, char **argv)
         {"bottom", 1, &bottom_s, NULL},   {"guarantee", 1, &guarantee_s, NULL},
     };
     uint32_t side = CONSECO_SIDE_INNER;
-    double tau_outer = 0.0, bottom = 0.0;
+    static const char *const guarantee_names[] = {"quantile", "risk"};
+    size_t guarantee = CONSECO_GUARANTEE_QUANTILE;
+    double tau_outer = 0.0, bottom = 0.0, risk = 0.0;
     cli_shrinker_opts opts;
     double tau, alpha, lambda = 0.0, *scores = NULL;
     cli_dataset pred, gt;
@@ -291,13 +386,23 @@ int cli_cmd_calibrate(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
-    if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
+    if (guarantee_s != NULL &&
+        (rc = cli_parse_choice("guarantee", guarantee_s, guarantee_names, 2, &guarantee)) !=
+            CLI_EXIT_OK)
+        return rc;
+    if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
+        return cli_fail(CLI_EXIT_USAGE, "calibrate: --tau is not used with --guarantee risk "
+                        "(it bounds the expected false-positive fraction by --alpha)");
+    if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
-                        "calibrate: --tau, --alpha, --pred and --gt are required (see --help)");
+                        guarantee == CONSECO_GUARANTEE_RISK
+                            ? "calibrate: --alpha, --pred and --gt are required (see --help)"
+                            : "calibrate: --tau, --alpha, --pred and --gt are required (see "
+                              "--help)");
     if ((rc = cli_side_parse(side_s, &side)) != CLI_EXIT_OK) return rc;
-    if (guarantee_s != NULL && strcmp(guarantee_s, "quantile") != 0)
-        return cli_fail(CLI_EXIT_USAGE, "calibrate: --guarantee %s is not available here "
-                        "(quantile only)", guarantee_s);
+    if (guarantee == CONSECO_GUARANTEE_RISK && side != CONSECO_SIDE_INNER)
+        return cli_fail(CLI_EXIT_USAGE, "calibrate: --guarantee risk is available for the inner "
+                        "side only in this version");
     if ((rc = cli_side_shrinker(side, &shrinker, border)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_smooth_tune(&opts, 1, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
@@ -319,7 +424,8 @@ int cli_cmd_calibrate(int argc, char **argv)
         if (!(bottom <= opts.threshold.base) || !(bottom >= -1.7976931348623157e308))
             return cli_fail(CLI_EXIT_USAGE, "--bottom must be finite and <= --base");
     }
-    if ((rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
+    tau = 0.0;
+    if (tau_s != NULL && (rc = cli_parse_double("tau", tau_s, &tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("alpha", alpha_s, &alpha)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_tau(tau)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_check_alpha(alpha)) != CLI_EXIT_OK) return rc;
@@ -349,8 +455,32 @@ int cli_cmd_calibrate(int argc, char **argv)
         cfg.side = side;
         cfg.tau_outer = tau_outer;
         cfg.bottom = bottom;
+        if (guarantee == CONSECO_GUARANTEE_RISK) {
+            cfg.guarantee = CONSECO_GUARANTEE_RISK;
+            cfg.capacity = 0; /* curve keys: grows as needed */
+        }
         st = conseco_calibrator_create(&cfg, NULL, &cal);
         if (st != CONSECO_OK) rc = cli_fail_status(st, "calibrator");
+    }
+    if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
+        rc = add_risk_pairs(cal, &pred, &gt, ix, quiet, scores);
+        if (rc == CLI_EXIT_OK) {
+            st = conseco_calibrator_lambda_hat(cal, alpha, &lambda, &k);
+            if (st == CONSECO_OK) st = conseco_calibrator_risk(cal, lambda, &risk);
+            if (st != CONSECO_OK) rc = cli_fail_status(st, "lambda_hat");
+        }
+        if (rc == CLI_EXIT_OK && save != NULL) rc = save_state(cal, save);
+        if (rc == CLI_EXIT_OK) {
+            if (json) print_risk_json(&opts, alpha, pred.count, lambda, risk);
+            else print_risk_summary(&opts, alpha, pred.count, lambda, risk, scores);
+            if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+        }
+        conseco_calibrator_free(cal);
+        free(scores);
+        free(ix);
+        cli_dataset_free(&pred);
+        cli_dataset_free(&gt);
+        return rc;
     }
     /* decode and score on `threads` threads, then add the scores in input order: the
      * calibrator ends up exactly as with one conseco_calibrator_add per pair */

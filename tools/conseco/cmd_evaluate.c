@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
+#include "evaluate_risk.h"
 #include "evaluate_sides.h"
 #include "pairs.h"
 
@@ -21,6 +22,7 @@ static const char help[] =
     "         [--methods baseline,threshold,erosion,smooth] [--sigma S]\n"
     "         [--filter gauss|min] [--radius R] [--volume] [--spacing X,Y,Z]\n"
     "         [--side inner|outer|band [--tau-outer T2] [--bottom B]] [--json] [--quiet]\n"
+    "       conseco evaluate --guarantee risk --alpha A --pred DIR --gt DIR [...]\n"
     "\n"
     "The paper's protocol: for each split a seeded random permutation of the images;\n"
     "the first floor(n * cal-fraction) calibrate, the rest are tested. Prints EV, CR\n"
@@ -36,6 +38,10 @@ static const char help[] =
     "  --filter NAME    smooth: gauss (default) or min (grey erosion of the scores by\n"
     "                   --se of radius --radius R, default 1)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
+    "  --guarantee G    quantile (default) or risk: lambda_hat from conformal risk control\n"
+    "                   (E[AFP] <= alpha, no --tau, inner side, Baseline / Threshold /\n"
+    "                   Erosion); the table then reports the mean test loss (AFP), CR and\n"
+    "                   ATP instead of EV\n"
     "  --side NAME      outer: outer sets (threshold lowering down to --bottom, and\n"
     "                   dilation by --se), EV = FNR <= tau; band: bands (threshold offset,\n"
     "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
@@ -50,10 +56,14 @@ int cli_cmd_evaluate(int argc, char **argv)
     const char *tau_s = NULL, *alpha_s = NULL, *pred_dir = NULL, *gt_dir = NULL,
                *splits_s = NULL, *seed_s = NULL, *frac_s = NULL, *se = NULL, *border = NULL,
                *base = NULL, *top = NULL, *methods = NULL, *sigma = NULL, *filter = NULL,
-               *radius = NULL, *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL;
+               *radius = NULL, *side_s = NULL, *tau_outer_s = NULL, *bottom_s = NULL,
+               *guarantee_s = NULL;
+    static const char *const guarantee_names[] = {"quantile", "risk"};
+    size_t guarantee = CONSECO_GUARANTEE_QUANTILE;
     int volume = 0, json = 0, quiet = 0, want_help = 0, strict = 0, rc;
     cli_flag flags[] = {
         {"tau", 1, &tau_s, NULL},         {"alpha", 1, &alpha_s, NULL},
+        {"guarantee", 1, &guarantee_s, NULL},
         {"pred", 1, &pred_dir, NULL},     {"gt", 1, &gt_dir, NULL},
         {"splits", 1, &splits_s, NULL},   {"seed", 1, &seed_s, NULL},
         {"cal-fraction", 1, &frac_s, NULL}, {"se", 1, &se, NULL},
@@ -87,9 +97,22 @@ int cli_cmd_evaluate(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if ((rc = cli_inputs_parse(volume, spacing_s)) != CLI_EXIT_OK) return rc;
-    if (!tau_s || !alpha_s || !pred_dir || !gt_dir)
+    if (guarantee_s != NULL &&
+        (rc = cli_parse_choice("guarantee", guarantee_s, guarantee_names, 2, &guarantee)) !=
+            CLI_EXIT_OK)
+        return rc;
+    if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --tau is not used with --guarantee risk "
+                        "(it bounds the expected false-positive fraction by --alpha)");
+    if (guarantee == CONSECO_GUARANTEE_RISK && (methods != NULL || side_s != NULL))
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --guarantee risk runs Baseline, Threshold "
+                        "and Erosion on the inner side (no --methods or --side)");
+    if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
-                        "evaluate: --tau, --alpha, --pred and --gt are required (see --help)");
+                        guarantee == CONSECO_GUARANTEE_RISK
+                            ? "evaluate: --alpha, --pred and --gt are required (see --help)"
+                            : "evaluate: --tau, --alpha, --pred and --gt are required (see "
+                              "--help)");
     cfg.taus = taus;
     cfg.splits = 10;
     cfg.seed = 0;
@@ -99,7 +122,10 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.ids = NULL;
     cfg.methods = 0;
     if (methods && (rc = cli_parse_methods(methods, &cfg.methods)) != CLI_EXIT_OK) return rc;
-    if ((rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0) return rc;
+    cfg.tau_count = 0;
+    if (tau_s != NULL &&
+        (rc = cli_parse_double_list("tau", tau_s, taus, MAX_TAUS, &cfg.tau_count)) != 0)
+        return rc;
     for (i = 0; i < cfg.tau_count; i++)
         if ((rc = cli_check_tau(taus[i])) != CLI_EXIT_OK) return rc;
     if ((rc = cli_parse_double("alpha", alpha_s, &cfg.alpha)) != CLI_EXIT_OK) return rc;
@@ -156,6 +182,27 @@ int cli_cmd_evaluate(int argc, char **argv)
     if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
     for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
     cfg.ids = ids;
+    if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
+        cli_risk_result risk_res;
+        rc = cli_evaluate_risk(ims, ms, names, pairs.count, &cfg, &risk_res);
+        if (rc == CLI_EXIT_OK) {
+            size_t n_min = 0;
+            if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
+                fprintf(stderr, "conseco: warning: %lu calibration images, but alpha = %g "
+                        "needs at least %lu: lambda_hat is +inf (empty inner masks) in every "
+                        "split for that reason\n", (unsigned long)n_cal, cfg.alpha,
+                        (unsigned long)n_min);
+            if (json) cli_risk_print_json(stdout, &risk_res, &cfg);
+            else cli_risk_print_table(stdout, &risk_res, &cfg);
+            if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
+        }
+        free(ims);
+        free(ms);
+        free(names);
+        free(ids);
+        cli_pairs_free(&pairs);
+        return rc;
+    }
     if (rc == CLI_EXIT_OK && side != CONSECO_SIDE_INNER) {
         cli_side_result sres;
         rc = cli_evaluate_sides(ims, ms, names, pairs.count, &cfg, side, tau_outer, bottom,

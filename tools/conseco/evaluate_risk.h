@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Table 1 protocol for the risk guarantee (`conseco evaluate --guarantee
+ * risk`): the same splits as cli_evaluate(); per split, lambda_hat of a risk
+ * calibrator (E[AFP] <= alpha) on the calibration part, then the mean over
+ * the test part of the loss (AFP), CR and ATP; mean and sd over the splits
+ * for Baseline (Yhat), Threshold and Erosion.
+ *
+ * Fast: each image's loss curve is computed once per shrinker (a one-image
+ * risk calibrator); a split merges the curves of its calibration images
+ * (exact, order-free) and looks the test metrics up in a per-image memo.
+ */
+#ifndef CONSECO_CLI_EVALUATE_RISK_H
+#define CONSECO_CLI_EVALUATE_RISK_H
+
+#include "evaluate_core.h"
+
+#include <stdio.h>
+
+typedef struct cli_risk_row {
+    int method; /* cli_method */
+    cli_stat loss;
+    cli_stat cr;
+    cli_stat atp;
+} cli_risk_row;
+
+typedef struct cli_risk_result {
+    size_t n, n_cal, n_test;
+    cli_risk_row rows[3]; /* baseline, threshold, erosion */
+} cli_risk_result;
+
+/* cfg->taus is unused. @return a cli_exit code. */
+int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
+                      const char *const *names, size_t n, const cli_eval_config *cfg,
+                      cli_risk_result *out);
+
+void cli_risk_print_json(FILE *f, const cli_risk_result *r, const cli_eval_config *cfg);
+void cli_risk_print_table(FILE *f, const cli_risk_result *r, const cli_eval_config *cfg);
+
+#endif /* CONSECO_CLI_EVALUATE_RISK_H */
