@@ -2,7 +2,7 @@
 /*
  * conseco_bench_sides: the cost of an outer or band score against the inner
  * score of the same family on the same images, measured in the same run
- * (target: at most 1.5x). Rows: dilation vs erosion (cross, square, disk),
+ * (target: at most 1.5x). Rows: dilation vs erosion (cross, square, disk, ball-mm),
  * the erosion band vs erosion, threshold lowering vs the threshold, the
  * threshold band vs the threshold; on synthetic polyp-like maps (float32) and,
  * with --data DIR and libpng, on the real infnet-ct maps (8-bit).
@@ -74,7 +74,7 @@ static setup make(int threshold, uint32_t element, uint32_t side)
 
 static void rows(const char *name, const bench_pair *pairs, size_t n, int reps)
 {
-    static const char *const el[] = {"", "cross", "square", "disk"};
+    static const char *const el[] = {"", "cross", "square", "disk", "ball-mm"};
     size_t cap = 0, i;
     void *scratch;
     double sink = 0.0;
@@ -82,6 +82,9 @@ static void rows(const char *name, const bench_pair *pairs, size_t n, int reps)
     for (i = 0; i < n; i++) {
         size_t c;
         setup s = make(0, CONSECO_ELEMENT_DISK, CONSECO_SIDE_BAND);
+        c = conseco_side_scratch_size(&s.sh, &s.sp, pairs[i].pred.width, pairs[i].pred.height, 1);
+        if (c > cap) cap = c;
+        s = make(0, CONSECO_ELEMENT_BALL_MM, CONSECO_SIDE_BAND);
         c = conseco_side_scratch_size(&s.sh, &s.sp, pairs[i].pred.width, pairs[i].pred.height, 1);
         if (c > cap) cap = c;
         s = make(1, 0, CONSECO_SIDE_BAND);
@@ -92,7 +95,7 @@ static void rows(const char *name, const bench_pair *pairs, size_t n, int reps)
     printf("%s: %lu images, %d repetitions, tau %g, tau_outer %g\n", name, (unsigned long)n, reps,
            TAU, TAU_OUTER);
     printf("  %-34s %12s %12s %8s\n", "row", "inner ms/img", "side ms/img", "ratio");
-    for (e = CONSECO_ELEMENT_CROSS; e <= CONSECO_ELEMENT_DISK; e++) {
+    for (e = CONSECO_ELEMENT_CROSS; e <= CONSECO_ELEMENT_BALL_MM; e++) {
         const setup in = make(0, e, CONSECO_SIDE_INNER);
         const double ti = time_setup(&in, pairs, n, reps, scratch, cap, &sink);
         const setup out = make(0, e, CONSECO_SIDE_OUTER);

@@ -12,7 +12,7 @@
 #   FUZZ_TARGETS="fuzz_state" bash ci/fuzz.sh only these targets
 CI_NAME=fuzz
 source "$(dirname "$0")/common.sh"
-ci_need make clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
 seconds=${FUZZ_SECONDS:-45}
 # The same build as ci/sanitizers.sh (reused when that check ran first).

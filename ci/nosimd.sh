@@ -5,7 +5,7 @@
 # on every push. Checks that no library object includes an intrinsics header.
 CI_NAME=nosimd
 source "$(dirname "$0")/common.sh"
-ci_need make gcc cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make gcc cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
 dir=$CI_BUILD/ci-nosimd
 ci_configure "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -7,7 +7,7 @@
 # CI_ASAN_FUZZ_ARGS in common.sh): one clang build serves both checks.
 CI_NAME=sanitizers
 source "$(dirname "$0")/common.sh"
-ci_need make clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
 ci_shared_build asan-fuzz "${CI_ASAN_FUZZ_ARGS[@]}"
 dir=$CI_DIR

@@ -11,7 +11,7 @@
 #    configure, so every file sees its real flags and include paths.
 CI_NAME=static-analysis
 source "$(dirname "$0")/common.sh"
-ci_need make cppcheck clang clang-tidy cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make cppcheck clang clang-tidy cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
 cd "$CI_ROOT" || exit 2
 mapfile -t tool_dirs < <(find tools -type d 2>/dev/null | sort)

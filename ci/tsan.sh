@@ -6,7 +6,7 @@
 # under TSan. Any report fails the test (halt_on_error).
 CI_NAME=tsan
 source "$(dirname "$0")/common.sh"
-ci_need make clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make clang libclang-rt-14-dev cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
 mapfile -t tests < <(cd "$CI_ROOT/tests" && grep -l 'conseco_calibrator_add_batch' test_*.c | sed 's/\.c$//' | sort)
 [ ${#tests[@]} -gt 0 ] || ci_die "no threaded test found (tests/test_*.c calling conseco_calibrator_add_batch)"

@@ -10,7 +10,7 @@
 # interpreter, not our code.
 CI_NAME=valgrind
 source "$(dirname "$0")/common.sh"
-ci_need make valgrind gcc cmake pkg-config libcmocka-dev libpng-dev python3
+ci_need make valgrind gcc cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
 # scripts/test.sh's gcc build (RelWithDebInfo, the same flags) when it exists.
 dir=$(ci_reuse_test_build gcc)

@@ -307,7 +307,9 @@ typedef enum conseco_element {
      * real >= 0, d_mm(p) the double nearest to the exact Euclidean distance (using the
      * image spacing) from p's centre to the nearest voxel centre outside Yhat; the
      * shrinker's domain is then real. Spacings in [2^-256, 2^256] mm, else
-     * CONSECO_E_BAD_SPACING; box sides below 2^25 (docs/DESIGN.md 5.1). */
+     * CONSECO_E_BAD_SPACING; box sides below 2^25 (docs/DESIGN.md 5.1). Use the
+     * vtable of conseco_erosion_vtable() itself: a copy of it is a custom shrinker on the
+     * integer domain. */
     CONSECO_ELEMENT_BALL_MM = 4
 } conseco_element;
 

@@ -18,6 +18,7 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
+#include "ref_distance_mm.h"
 #include "ref_erosion.h"
 #include "ref_outer.h"
 #include "test_util.h"
@@ -286,6 +287,27 @@ static void test_scores_large_2d(void **state)
         same(side_score(&sh, &sp, &c, tau),
              ref_dilation_score(c.yhat, c.truth, c.w, c.h, c.d, element, tau), &c,
              "dilation (large)");
+        /* 8-bit threshold sides on images large enough for the two-copy histogram */
+        if (k % 4 == 0) {
+            conseco_threshold_params tp;
+            const double tau2 = pick_tau(&r);
+            for (i = 0; i < c.n; i++) {
+                sparse[i] = (uint8_t)tu_range(&r, 0, 255);
+                c.s[i] = (double)sparse[i] / 255.0;
+                c.yhat[i] = (uint8_t)(c.s[i] >= 0.5);
+            }
+            conseco_threshold_params_default(&tp);
+            sh = conseco_shrinker_threshold(&tp);
+            sp.bottom = 0.1;
+            same(side_score(&sh, &sp, &c, tau),
+                 ref_lowering_score(c.s, c.truth, c.n, c.base, 0.1, tau), &c, "lowering (large)");
+            sp.side = CONSECO_SIDE_BAND;
+            sp.bottom = 0.0;
+            sp.tau_outer = tau2;
+            same(side_score(&sh, &sp, &c, tau),
+                 ref_band_threshold_score(c.s, c.truth, c.n, c.base, tau, tau2), &c,
+                 "threshold band (large)");
+        }
         free_case(&c);
     }
 }
@@ -491,7 +513,7 @@ static void test_evaluate_lambdas(void **state)
         tm = tview(&c);
         conseco_threshold_params_default(&tp);
         conseco_erosion_params_default(&ep);
-        ep.element = (uint32_t)tu_range(&r, 1, 3);
+        ep.element = (uint32_t)tu_range(&r, 1, 4); /* ball-mm too */
         ep.border = (uint32_t)tu_range(&r, 1, 2);
         conseco_side_params_default(&sp);
         sp.side = (uint32_t)tu_range(&r, 1, 2);
@@ -533,6 +555,91 @@ static void test_evaluate_lambdas(void **state)
         assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 12, tau, scr,
                                                        ss, many),
                          CONSECO_E_BAD_LAMBDA);
+        free(scr);
+        free_case(&c);
+    }
+}
+
+/* ------------------------------------------------------- ball in millimetres */
+static void test_ball_mm(void **state)
+{
+    static const double spacings[][3] = {{1, 1, 1}, {0.5, 1.7, 2.3}, {2.0, 0.75, 1.0},
+                                         {0.3, 0.3, 3.0}};
+    tu_rng r = {71};
+    unsigned k;
+    (void)state;
+    for (k = 0; k < 600; k++) {
+        ocase c;
+        conseco_erosion_params ep;
+        conseco_side_params sp;
+        conseco_shrinker sh;
+        conseco_image im;
+        conseco_mask tm;
+        conseco_side_metrics met;
+        const double *spc = spacings[tu_range(&r, 0, 3)];
+        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        double got, want, inner, mu, *dist;
+        size_t ss, i, pick;
+        uint8_t *o, *b;
+        conseco_mask_out mo, mb;
+        void *scr;
+        uint64_t n_o = 0, missed = 0, nt = 0;
+        gen_case(&r, &c, k % 3 == 0);
+        im = view(&c);
+        im.spacing[0] = spc[0];
+        im.spacing[1] = spc[1];
+        im.spacing[2] = spc[2];
+        tm = tview(&c);
+        conseco_erosion_params_default(&ep);
+        ep.element = CONSECO_ELEMENT_BALL_MM;
+        ep.border = (uint32_t)tu_range(&r, 1, 2);
+        sh = conseco_shrinker_erosion(&ep);
+        conseco_side_params_default(&sp);
+        sp.side = CONSECO_SIDE_OUTER;
+        ss = conseco_side_scratch_size(&sh, &sp, c.w, c.h, c.d);
+        scr = malloc(ss);
+        assert_int_equal(conseco_side_score(&sh, &sp, &im, &tm, tau, scr, ss, &got), CONSECO_OK);
+        want = ref_mm_outer_score(c.yhat, c.truth, c.w, c.h, c.d,
+                                  (const double[3]){spc[0], spc[1], c.d > 1 ? spc[2] : 1.0}, tau);
+        same(got, want, &c, "ball-mm outer");
+        /* the band: the larger of the two one-sided scores */
+        sp.side = CONSECO_SIDE_BAND;
+        sp.tau_outer = tau2;
+        assert_int_equal(conseco_side_score(&sh, &sp, &im, &tm, tau, scr, ss, &got), CONSECO_OK);
+        inner = ref_mm_score(c.yhat, c.truth, c.w, c.h, c.d,
+                             (const double[3]){spc[0], spc[1], c.d > 1 ? spc[2] : 1.0},
+                             (int)ep.border, tau);
+        want = ref_mm_outer_score(c.yhat, c.truth, c.w, c.h, c.d,
+                                  (const double[3]){spc[0], spc[1], c.d > 1 ? spc[2] : 1.0},
+                                  tau2);
+        same(got, inner > want ? inner : want, &c, "ball-mm band");
+        /* apply and evaluate of the outer side at a distance of the image */
+        sp.side = CONSECO_SIDE_OUTER;
+        dist = malloc(c.n * sizeof(double));
+        ref_mm_outer_distances(c.yhat, c.w, c.h, c.d,
+                               (const double[3]){spc[0], spc[1], c.d > 1 ? spc[2] : 1.0}, dist);
+        pick = tu_range(&r, 0, c.n - 1);
+        mu = tu_range(&r, 0, 5) == 0 ? INFINITY : dist[pick] < INFINITY ? dist[pick] : 1.5;
+        o = malloc(c.n);
+        b = malloc(c.n);
+        mo = conseco_mask_out_3d(o, c.w, c.h, c.d, c.w, c.w * c.h);
+        mb = conseco_mask_out_3d(b, c.w, c.h, c.d, c.w, c.w * c.h);
+        assert_int_equal(conseco_side_apply(&sh, &sp, &im, mu, scr, ss, NULL, &mo, &mb),
+                         CONSECO_OK);
+        for (i = 0; i < c.n; i++) {
+            const int want_o = mu == INFINITY || c.yhat[i] || dist[i] <= mu;
+            assert_int_equal(o[i], want_o);
+            assert_int_equal(b[i], want_o && !c.yhat[i]);
+            n_o += (uint64_t)want_o;
+            nt += c.truth[i] != 0;
+            missed += c.truth[i] && !want_o;
+        }
+        assert_int_equal(conseco_side_evaluate(&sh, &sp, &im, &tm, mu, tau, scr, ss, &met),
+                         CONSECO_OK);
+        assert_true(met.outer == n_o && met.outer_missed == missed && met.truth == nt);
+        free(dist);
+        free(o);
+        free(b);
         free(scr);
         free_case(&c);
     }
@@ -850,6 +957,32 @@ static void test_bad_input(void **state)
                      CONSECO_E_UNSUPPORTED);
     sp.side = CONSECO_SIDE_INNER; /* the inner side is the plain score */
     assert_int_equal(conseco_side_score(&sh, &sp, &im, &tm, 0.1, scr, sizeof scr, &s), CONSECO_OK);
+    /* NaN or inf in a float map, for every built-in side */
+    {
+        float fm[4] = {0.9f, 0.2f, 0.7f, 0.1f};
+        const conseco_image fim = conseco_image_2d(fm, 2, 2, 2 * sizeof(float), CONSECO_DTYPE_F32);
+        conseco_erosion_params ep;
+        int which, bad;
+        conseco_erosion_params_default(&ep);
+        for (bad = 0; bad < 2; bad++)
+            for (which = 0; which < 4; which++) {
+                conseco_shrinker b = which < 2 ? conseco_shrinker_threshold(&tp)
+                                               : conseco_shrinker_erosion(&ep);
+                conseco_side_metrics met;
+                fm[3] = bad ? INFINITY : NAN;
+                conseco_side_params_default(&sp);
+                sp.side = which % 2 ? CONSECO_SIDE_BAND : CONSECO_SIDE_OUTER;
+                sp.tau_outer = 0.1;
+                assert_int_equal(conseco_side_score(&b, &sp, &fim, &tm, 0.1, scr, sizeof scr, &s),
+                                 CONSECO_E_NONFINITE);
+                assert_int_equal(conseco_side_apply(&b, &sp, &fim, 1.0, scr, sizeof scr, NULL,
+                                                    &om, NULL),
+                                 CONSECO_E_NONFINITE);
+                assert_int_equal(conseco_side_evaluate(&b, &sp, &fim, &tm, 1.0, 0.1, scr,
+                                                       sizeof scr, &met),
+                                 CONSECO_E_NONFINITE);
+            }
+    }
 }
 
 int main(void)
@@ -859,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_scores_large_2d),
         cmocka_unit_test(test_apply_2d),    cmocka_unit_test(test_apply_3d),
         cmocka_unit_test(test_score_sets_hold), cmocka_unit_test(test_evaluate_lambdas),
+        cmocka_unit_test(test_ball_mm),
         cmocka_unit_test(test_custom_outer), cmocka_unit_test(test_custom_outer_real),
         cmocka_unit_test(test_custom_v1),      cmocka_unit_test(test_bad_input),
     };

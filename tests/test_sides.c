@@ -383,6 +383,34 @@ static void test_state_forged(void **state)
     conseco_calibrator_free(c);
 }
 
+/* Static calibrators of every side fit the compile-time workspace bound (they need scratch
+ * for scores only: the inner family's own). */
+static void test_workspace_bound(void **state)
+{
+    static const size_t dims[] = {1, 2, 3, 7, 64, 257, 1000};
+    static const size_t depths[] = {1, 2, 33};
+    size_t ci, wi, hi, di;
+    uint32_t el;
+    (void)state;
+    for (ci = 0; ci < N_CASES; ci++)
+        for (el = CONSECO_ELEMENT_CROSS; el <= CONSECO_ELEMENT_DISK; el++)
+            for (wi = 0; wi < sizeof dims / sizeof dims[0]; wi++)
+                for (hi = 0; hi < sizeof dims / sizeof dims[0]; hi++)
+                    for (di = 0; di < sizeof depths / sizeof depths[0]; di++) {
+                        conseco_calibrator_config cfg = config_of(&cases[ci]);
+                        size_t got;
+                        ep.element = el;
+                        cfg.capacity = 10;
+                        cfg.max_width = dims[wi];
+                        cfg.max_height = dims[hi];
+                        cfg.max_depth = depths[di];
+                        got = conseco_calibrator_workspace_size(&cfg);
+                        assert_true(got > 0);
+                        assert_true(got <= CONSECO_CALIBRATOR_WORKSPACE_BOUND(
+                                               10, dims[wi] * dims[hi] * depths[di]));
+                    }
+}
+
 /* ------------------------------------------------------------- validity */
 static void shuffle(size_t *perm, size_t n, tu_rng *r)
 {
@@ -459,6 +487,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_calibrator_sides),
         cmocka_unit_test(test_state_round_trip), cmocka_unit_test(test_state_forged),
+        cmocka_unit_test(test_workspace_bound),
         cmocka_unit_test(test_band_validity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#define CONSECO_STATIC_LINKING_ONLY /* CONSECO_CALIBRATOR_WORKSPACE_BOUND */
 #include "conseco.h"
 #include "ref_smooth.h"
 #include "ref_threshold.h"
@@ -230,6 +231,21 @@ static void check_case(scase *c, tu_rng *r)
         assert_int_equal(met.inner, kept);
         assert_int_equal(met.inner_fp, kept_fp);
         if (i == 0 && predicted > 0) assert_true(met.valid || isinf(score));
+        /* the experimental many-lambda path (the tool's evaluate) agrees */
+        {
+            conseco_image_metrics many;
+            const size_t es = conseco_evaluate_lambdas_scratch_size(&sh, c->w, c->h, c->d);
+            void *ebuf = malloc(es);
+            assert_non_null(ebuf);
+            assert_int_equal(conseco_evaluate_lambdas(&sh, &c->img, &c->truth, &lambda, 1, c->tau,
+                                                      ebuf, es, &many),
+                             CONSECO_OK);
+            assert_int_equal(many.predicted, met.predicted);
+            assert_int_equal(many.inner, met.inner);
+            assert_int_equal(many.inner_fp, met.inner_fp);
+            assert_int_equal(many.valid, met.valid);
+            free(ebuf);
+        }
     }
     free(scratch);
     free(lv);
@@ -555,13 +571,45 @@ static void test_golden_bits(void **state)
                                    (unsigned long long)GOLDEN_HASH);
 }
 
+/* The firmware bound of conseco.h holds for the smooth shrinker too. */
+static void test_workspace_bound(void **state)
+{
+    static const size_t sides[] = {1, 2, 3, 7, 16, 64, 257, 1000};
+    static const size_t depths[] = {1, 2, 33};
+    static const size_t caps[] = {0, 1, 1000};
+    conseco_smooth_params p;
+    size_t wi, hi, di, ci;
+    (void)state;
+    conseco_smooth_params_default(&p);
+    for (wi = 0; wi < sizeof sides / sizeof sides[0]; wi++)
+        for (hi = 0; hi < sizeof sides / sizeof sides[0]; hi++)
+            for (di = 0; di < sizeof depths / sizeof depths[0]; di++)
+                for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+                    const size_t w = sides[wi], h = sides[hi], d = depths[di];
+                    conseco_calibrator_config cfg;
+                    size_t got;
+                    conseco_calibrator_config_init(&cfg);
+                    cfg.shrinker = conseco_shrinker_smooth(&p);
+                    cfg.tau = 0.1;
+                    cfg.capacity = caps[ci];
+                    cfg.max_width = w;
+                    cfg.max_height = h;
+                    cfg.max_depth = d;
+                    got = conseco_calibrator_workspace_size(&cfg);
+                    assert_true(got > 0);
+                    if (got > CONSECO_CALIBRATOR_WORKSPACE_BOUND(caps[ci], w * h * d))
+                        fail_msg("%zux%zux%zu cap %zu: %zu > bound %zu", w, h, d, caps[ci], got,
+                                 (size_t)CONSECO_CALIBRATOR_WORKSPACE_BOUND(caps[ci], w * h * d));
+                }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_2d),     cmocka_unit_test(test_random_3d),
         cmocka_unit_test(test_random_wide),   cmocka_unit_test(test_empty_and_nonfinite),
         cmocka_unit_test(test_bad_params),    cmocka_unit_test(test_state),
-        cmocka_unit_test(test_golden_bits),
+        cmocka_unit_test(test_golden_bits),   cmocka_unit_test(test_workspace_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,10 +27,11 @@ int conseco__alpha_exact(double alpha, uint64_t *num, uint64_t *den, unsigned *s
 
 /* Sides (sides.c): the public side params checked into the internal form;
  * whether the loaded shrinker offers that side (and accepts its settings);
- * the scratch a side needs (0 on overflow). */
+ * the scratch a side needs (score_only: for conseco_side_score alone, the
+ * calibrator's need; else for every side function), 0 on overflow. */
 int conseco__side_from_params(const conseco_side_params *in, conseco__side *out);
 int conseco__side_supported(const conseco__shrinker *s, const conseco__side *side);
-size_t conseco__side_scratch(const conseco__shrinker *s, const conseco__side *side, size_t width,
-                             size_t height, size_t depth);
+size_t conseco__side_scratch(const conseco__shrinker *s, const conseco__side *side,
+                             int score_only, size_t width, size_t height, size_t depth);
 
 #endif /* CONSECO_API_H */

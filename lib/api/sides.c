@@ -39,15 +39,15 @@ int conseco__side_supported(const conseco__shrinker *s, const conseco__side *sid
     return s->ops->side_check(s, side);
 }
 
-size_t conseco__side_scratch(const conseco__shrinker *s, const conseco__side *side, size_t width,
-                             size_t height, size_t depth)
+size_t conseco__side_scratch(const conseco__shrinker *s, const conseco__side *side,
+                             int score_only, size_t width, size_t height, size_t depth)
 {
     size_t inner, n;
     if (width == 0 || height == 0 || depth == 0) return 0;
     if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n)) return 0;
     inner = s->ops->scratch_size(s, width, height, depth);
     if (side->side == CONSECO_SIDE_INNER || inner == 0) return inner;
-    n = s->ops->side_scratch_size(s, side->side, width, height, depth);
+    n = s->ops->side_scratch_size(s, side->side, score_only, width, height, depth);
     return n > inner || n == 0 ? n : inner;
 }
 
@@ -60,7 +60,7 @@ size_t conseco_side_scratch_size(const conseco_shrinker *shrinker,
     if (conseco__shrinker_load(shrinker, &s) != CONSECO_OK) return 0;
     if (conseco__side_from_params(side, &sd) != CONSECO_OK) return 0;
     if (conseco__side_supported(&s, &sd) != CONSECO_OK) return 0;
-    return conseco__side_scratch(&s, &sd, width, height, depth);
+    return conseco__side_scratch(&s, &sd, 0, width, height, depth);
 }
 
 /* Shrinker, side and the pair, in that order. */

@@ -252,7 +252,7 @@ static int static_scratch(const conseco_calibrator_config *cfg, const conseco__s
         return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
     }
     if (conseco__side_from_params(side, &sd) != CONSECO_OK) return CONSECO_E_INVALID_ARG;
-    *bytes = conseco__side_scratch(sh, &sd, w, h, d);
+    *bytes = conseco__side_scratch(sh, &sd, 1, w, h, d); /* add() only scores */
     return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
 }
 
@@ -370,7 +370,9 @@ int conseco__calibrator_score(const conseco_calibrator *c, const conseco_image *
 size_t conseco__calibrator_scratch_size(const conseco_calibrator *c, size_t width,
                                         size_t height, size_t depth)
 {
-    return conseco_side_scratch_size(&c->pub, &c->side, width, height, depth);
+    conseco__side sd;
+    if (conseco__side_from_params(&c->side, &sd) != CONSECO_OK) return 0;
+    return conseco__side_scratch(&c->sh, &sd, 1, width, height, depth); /* scores only */
 }
 
 static int push(conseco_calibrator *c, double s)

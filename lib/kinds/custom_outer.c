@@ -18,16 +18,26 @@
  */
 #include "kinds.h"
 
-size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side,
-                                         size_t width, size_t height, size_t depth)
+/* Bytes of `maps` levels per pixel: one map (outer) or two (band apply / evaluate). */
+static size_t maps_bytes(size_t width, size_t height, size_t depth, size_t count)
 {
-    size_t n, two, inner = conseco__custom_scratch_size(s, width, height, depth);
-    (void)side;
-    if (inner == 0 || !conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
-        !conseco__mul_size(n, 2u * sizeof(double), &two) ||
-        !conseco__add_size(two, CONSECO__ALIGN_SLACK, &two))
+    size_t n, bytes;
+    if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
+        !conseco__mul_size(n, count * sizeof(double), &bytes) ||
+        !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
         return 0;
-    return two > inner ? two : inner;
+    return bytes;
+}
+
+size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side,
+                                         int score_only, size_t width, size_t height,
+                                         size_t depth)
+{
+    const size_t inner = conseco__custom_scratch_size(s, width, height, depth);
+    const size_t maps_need = maps_bytes(width, height, depth, score_only ? 1u : 2u);
+    (void)side;
+    if (inner == 0 || maps_need == 0) return 0;
+    return maps_need > inner ? maps_need : inner;
 }
 
 int conseco__custom_side_check(const conseco__shrinker *s, const conseco__side *side)
@@ -41,8 +51,7 @@ int conseco__custom_side_check(const conseco__shrinker *s, const conseco__side *
 static int maps(const conseco__shrinker *s, const conseco_image *pred, void *scratch,
                 size_t scratch_size, int want_inner, double **outer, double **inner, size_t *n)
 {
-    const size_t need = conseco__custom_side_scratch_size(s, CONSECO_SIDE_BAND, pred->width,
-                                                          pred->height, pred->depth);
+    const size_t need = maps_bytes(pred->width, pred->height, pred->depth, want_inner ? 2u : 1u);
     double *b;
     size_t i;
     if (need == 0) return CONSECO_E_OVERFLOW;

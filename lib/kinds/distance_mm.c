@@ -240,19 +240,36 @@ int conseco__mm_box_init(conseco__mm_box *b, const conseco__box *box)
     for (j = 0; j < 3; j++) {
         const int ax = b->order[j];
         b->stride[ax] = (uint32_t)total;
+        b->inv[ax] = 1.0 / (double)total;
         total *= b->radix[ax];
         if (total >= (uint64_t)UINT32_MAX) return CONSECO_E_OVERFLOW;
     }
     return CONSECO_OK;
 }
 
+/* floor(v / stride[a]) and the remainder: the double quotient is within one
+ * of the true one (v < 2^32 exact, 1/stride within half an ulp). */
+static uint32_t quotient(const conseco__mm_box *b, int a, uint32_t v, uint32_t *rem)
+{
+    const int64_t st = (int64_t)b->stride[a];
+    int64_t q = (int64_t)((double)v * b->inv[a]), r = (int64_t)v - q * st;
+    if (r < 0) {
+        q--;
+        r += st;
+    } else if (r >= st) {
+        q++;
+        r -= st;
+    }
+    *rem = (uint32_t)r;
+    return (uint32_t)q;
+}
+
 static void decode(const conseco__mm_box *b, uint32_t code, uint32_t k[3])
 {
     const int a2 = b->order[2], a1 = b->order[1], a0 = b->order[0];
-    k[a2] = code / b->stride[a2];
-    code -= k[a2] * b->stride[a2];
-    k[a1] = code / b->stride[a1];
-    k[a0] = code - k[a1] * b->stride[a1];
+    uint32_t rem;
+    k[a2] = quotient(b, a2, code, &rem);
+    k[a1] = quotient(b, a1, rem, &k[a0]);
 }
 
 double conseco__mm_code_distance(const conseco__mm_box *b, const conseco__mm *m,

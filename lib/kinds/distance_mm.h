@@ -35,6 +35,7 @@ typedef struct conseco__mm_box {
     int order[3];
     uint32_t stride[3];
     uint32_t radix[3];
+    double inv[3]; /* 1 / stride: quotients by multiplication, then corrected */
 } conseco__mm_box;
 
 /* CONSECO_OK, or CONSECO_E_BAD_SPACING for a spacing outside the range above. */

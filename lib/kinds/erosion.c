@@ -31,6 +31,7 @@
  */
 #include "distance.h"
 #include "erosion_cross2d.h"
+#include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
 
@@ -98,6 +99,16 @@ typedef struct level_map {
 
 static size_t box_cells(const conseco__box *box) { return box->n[0] * box->n[1] * box->n[2]; }
 
+#ifdef CONSECO__SIMD
+static unsigned popcount16(uint32_t v)
+{
+    v = v - ((v >> 1) & 0x5555u);
+    v = (v & 0x3333u) + ((v >> 2) & 0x3333u);
+    v = (v + (v >> 4)) & 0x0F0Fu;
+    return (v + (v >> 8)) & 0x1Fu;
+}
+#endif
+
 /* Running count and bounds of Yhat. */
 typedef struct yhat_acc {
     uint64_t predicted;
@@ -130,21 +141,27 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
     int ok = 1;
 #ifdef CONSECO__SIMD
     {
-        const conseco__m128 vb = conseco__mm_set1_ps(fb);
+        const conseco__m128 vb = conseco__mm_set1_ps(fb), zero = conseco__mm_setzero_ps();
         conseco__m128 v[4];
         for (; x + 16 <= w; x += 16) {
             size_t j;
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            uint32_t in = 0;
+            int q;
             if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) continue;
-            for (j = x; j < x + 16; j++) {
-                const float f = s[j];
-                ok &= f - f == 0.0f;
-                if (f >= fb) {
-                    count++;
-                    if (j < first) first = j;
-                    last = j;
-                }
+            for (q = 0; q < 4; q++) {
+                /* v - v is 0 for finite lanes, NaN otherwise */
+                const conseco__m128 fin =
+                    conseco__mm_cmpge_ps(conseco__mm_sub_ps(v[q], v[q]), zero);
+                ok &= conseco__mm_movemask_ps(fin) == 0xF;
+                in |= (uint32_t)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[q], vb))
+                      << (4 * q);
             }
+            if (in == 0) continue;
+            count += popcount16(in);
+            j = x + conseco__ctz32(in);
+            if (j < first) first = j;
+            last = x + 31u - conseco__clz32(in);
         }
     }
 #endif
@@ -247,9 +264,17 @@ static void build_distances(const conseco_erosion_params *p, level_map *m, uint3
 {
     const conseco_image *pred = m->pred;
     size_t x, y, z, i = 0;
+    const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
+    const float fb = f32 ? conseco__f32_at_least(p->base) : 0.0f;
     for (z = 0; z < m->box.n[2]; z++)
         for (y = 0; y < m->box.n[1]; y++) {
             const unsigned char *row = conseco__image_row(pred, m->lo[1] + y, m->lo[2] + z);
+            if (f32) { /* the same test, branch-free */
+                const float *fr = (const float *)(const void *)row + m->lo[0];
+                for (x = 0; x < m->box.n[0]; x++)
+                    d[i++] = fr[x] >= fb ? CONSECO__DIST_INF : 0u;
+                continue;
+            }
             for (x = 0; x < m->box.n[0]; x++)
                 d[i++] = conseco__in_yhat(pred->dtype, row, m->lo[0] + x, p->base)
                              ? CONSECO__DIST_INF

@@ -94,10 +94,18 @@ static void transform(const conseco_erosion_params *p, const conseco_image *pred
 {
     const conseco__box *box = &mp->yb.box;
     size_t x, y, z, i = 0;
+    const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
+    const float fb = f32 ? conseco__f32_at_least(p->base) : 0.0f;
     for (z = 0; z < box->n[2]; z++)
         for (y = 0; y < box->n[1]; y++) {
             const unsigned char *row =
                 conseco__image_row(pred, mp->yb.lo[1] + y, mp->yb.lo[2] + z);
+            if (f32) { /* the same test, branch-free */
+                const float *fr = (const float *)(const void *)row + mp->yb.lo[0];
+                for (x = 0; x < box->n[0]; x++)
+                    code[i++] = fr[x] >= fb ? CONSECO__MM_NONE : 0u;
+                continue;
+            }
             for (x = 0; x < box->n[0]; x++)
                 code[i++] = conseco__in_yhat(pred->dtype, row, mp->yb.lo[0] + x, p->base)
                                 ? CONSECO__MM_NONE

@@ -86,8 +86,10 @@ typedef struct conseco__ops {
     /* ---- sides (outer.c for the built-ins); NULL: CONSECO_E_UNSUPPORTED */
     /* 1 if this kind's OUTER scores are thresholds (lambda_hat = k-th largest). */
     int outer_descending;
-    size_t (*side_scratch_size)(const conseco__shrinker *s, uint32_t side, size_t width,
-                                size_t height, size_t depth);
+    /* score_only: what side_score needs (the calibrator's scratch); else what
+     * score, apply and evaluate (at one or many lambdas) need. 0 on overflow. */
+    size_t (*side_scratch_size)(const conseco__shrinker *s, uint32_t side, int score_only,
+                                size_t width, size_t height, size_t depth);
     /* Checks the side against the params (bottom <= base...): CONSECO_OK or a status. */
     int (*side_check)(const conseco__shrinker *s, const conseco__side *side);
     int (*side_score)(const conseco__shrinker *s, const conseco__side *side,
@@ -191,7 +193,7 @@ int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_im
 
 /* Sides of the built-ins (outer.c): dilation for erosion params, threshold
  * lowering and the threshold offset band for threshold params. */
-size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t side,
+size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t side, int score_only,
                                           size_t width, size_t height, size_t depth);
 int conseco__erosion_side_check(const conseco__shrinker *s, const conseco__side *side);
 int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side *side,
@@ -210,7 +212,7 @@ int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const consec
                                         const double *lambdas, size_t count, double tau,
                                         void *scratch, size_t scratch_size,
                                         conseco_side_metrics *out);
-size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
+size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side, int score_only,
                                             size_t width, size_t height, size_t depth);
 int conseco__threshold_side_check(const conseco__shrinker *s, const conseco__side *side);
 int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__side *side,
@@ -227,8 +229,9 @@ int conseco__threshold_side_evaluate(const conseco__shrinker *s, const conseco__
                                      size_t scratch_size, conseco_side_metrics *out);
 
 /* Outer sets and bands of custom shrinkers (custom_outer.c, vt.outer_levels). */
-size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side, size_t width,
-                                         size_t height, size_t depth);
+size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side,
+                                         int score_only, size_t width, size_t height,
+                                         size_t depth);
 int conseco__custom_side_check(const conseco__shrinker *s, const conseco__side *side);
 int conseco__custom_side_score(const conseco__shrinker *s, const conseco__side *side,
                                const conseco_image *pred, const conseco_mask *truth, double tau,

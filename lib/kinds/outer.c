@@ -32,6 +32,7 @@
  * score is the smallest breakpoint l satisfying both, found in one pass.
  */
 #include "distance.h"
+#include "distance_mm.h"
 #include "common/yhat.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -136,7 +137,8 @@ static int dil_sizes(size_t w, size_t h, size_t dd, size_t *levels, size_t *dist
 }
 
 size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t side,
-                                          size_t width, size_t height, size_t depth)
+                                          int score_only, size_t width, size_t height,
+                                          size_t depth)
 {
     size_t levels, dist, work, hist_len, total, base, many;
     (void)side;
@@ -144,6 +146,7 @@ size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t s
     base = conseco__erosion_scratch_size((const conseco_erosion_params *)s->user, width, height,
                                          depth);
     if (base == 0) return 0;
+    if (score_only) return base; /* scores: the erosion's areas, reused by the dilation */
     /* the dilation's areas fit in the erosion's (same N uint32, work, bins); then the
      * band's inner levels and the count arrays of evaluate at many lambdas */
     if (!conseco__add_size(hist_len, 1, &many) || !conseco__mul_size(many, 4 * sizeof(uint64_t), &many) ||
@@ -152,25 +155,29 @@ size_t conseco__erosion_side_scratch_size(const conseco__shrinker *s, uint32_t s
     return total;
 }
 
+/* score_only: [distances][envelope][bins] (the erosion's own layout sizes);
+ * else [inner levels][distances][envelope][bins][count arrays]. */
 static int dil_carve(const conseco__shrinker *s, const conseco_image *pred, void *scratch,
-                     size_t scratch_size, int with_levels, dlayout *lay)
+                     size_t scratch_size, int score_only, dlayout *lay)
 {
     size_t levels, dist, work, need;
     unsigned char *b;
-    need = conseco__erosion_side_scratch_size(s, CONSECO_SIDE_BAND, pred->width, pred->height,
-                                              pred->depth);
+    need = conseco__erosion_side_scratch_size(s, CONSECO_SIDE_BAND, score_only, pred->width,
+                                              pred->height, pred->depth);
     if (need == 0 || !dil_sizes(pred->width, pred->height, pred->depth, &levels, &dist, &work,
                                 &lay->hist_len))
         return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     b = (unsigned char *)conseco__align16(scratch, &scratch_size);
-    lay->levels = with_levels ? (double *)(void *)b : NULL;
-    if (with_levels) b += levels;
+    lay->levels = score_only ? NULL : (double *)(void *)b;
+    if (!score_only) b += levels;
     lay->d = (uint32_t *)(void *)b;
     lay->work = (uint32_t *)(void *)(b + dist);
     lay->work_len = work / sizeof(uint32_t);
     lay->hist = (size_t *)(void *)(b + dist + work);
-    lay->many = (uint64_t *)(void *)(b + dist + work + round8(lay->hist_len * sizeof(size_t)));
+    lay->many = score_only ? NULL
+                           : (uint64_t *)(void *)(b + dist + work +
+                                                  round8(lay->hist_len * sizeof(size_t)));
     return CONSECO_OK;
 }
 
@@ -179,16 +186,20 @@ typedef struct dscan {
     size_t lo[3], hi[3];                /* box of Yhat and Y, inclusive */
 } dscan;
 
-/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
-/* One row of the scan: counts, and the first and last x of Yhat U Y (w if none). */
-static inline void scan_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
-                            double base, dscan *sc, size_t *xlo, size_t *xhi)
+/* One row of the scan: counts, and the first and last x of Yhat U Y (w if none);
+ * 0 if a float score is not finite. */
+static inline int scan_row(int dtype, const unsigned char *row, const uint8_t *t, size_t w,
+                           double base, dscan *sc, size_t *xlo, size_t *xhi)
 {
     size_t x, lo = w, hi = 0;
     uint64_t pr = 0, tr_n = 0, miss = 0;
+    int finite = 1;
     for (x = 0; x < w; x++) {
-        const int yh = conseco__in_yhat(dtype, row, x, base);
+        const double sv = conseco__pixel(dtype, row, x);
+        const int yh = sv >= base;
         const int tr = t != NULL && t[x] != 0;
+        if (dtype == CONSECO_DTYPE_F32 || dtype == CONSECO_DTYPE_F64)
+            finite &= conseco__is_finite(sv);
         pr += (uint64_t)yh;
         tr_n += (uint64_t)tr;
         miss += (uint64_t)(tr && !yh);
@@ -202,13 +213,16 @@ static inline void scan_row(int dtype, const unsigned char *row, const uint8_t *
     sc->missed0 += miss;
     *xlo = lo;
     *xhi = hi;
+    return finite;
 }
 
-/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL). */
-static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
-                     const conseco_mask *truth, dscan *sc)
+/* One pass: counts and the bounding box of Yhat U Y (truth may be NULL);
+ * CONSECO_E_NONFINITE for NaN or +-inf in a float map. */
+static int dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
+                    const conseco_mask *truth, dscan *sc)
 {
     size_t y, z;
+    int finite = 1;
     sc->predicted = sc->truth = sc->missed0 = 0;
     sc->lo[0] = pred->width;
     sc->lo[1] = pred->height;
@@ -221,12 +235,17 @@ static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
             size_t xlo, xhi;
             switch (pred->dtype) {
             case CONSECO_DTYPE_U8:
-                scan_row(CONSECO_DTYPE_U8, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                finite &= scan_row(CONSECO_DTYPE_U8, row, t, pred->width, p->base, sc, &xlo, &xhi);
                 break;
             case CONSECO_DTYPE_F32:
-                scan_row(CONSECO_DTYPE_F32, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                finite &= scan_row(CONSECO_DTYPE_F32, row, t, pred->width, p->base, sc, &xlo, &xhi);
                 break;
-            default: scan_row(pred->dtype, row, t, pred->width, p->base, sc, &xlo, &xhi); break;
+            case CONSECO_DTYPE_F64:
+                finite &= scan_row(CONSECO_DTYPE_F64, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                break;
+            default:
+                finite &= scan_row(pred->dtype, row, t, pred->width, p->base, sc, &xlo, &xhi);
+                break;
             }
             if (xlo == pred->width) continue;
             if (xlo < sc->lo[0]) sc->lo[0] = xlo;
@@ -236,6 +255,7 @@ static void dil_scan(const conseco_erosion_params *p, const conseco_image *pred,
             if (z < sc->lo[2]) sc->lo[2] = z;
             if (z > sc->hi[2]) sc->hi[2] = z;
         }
+    return finite ? CONSECO_OK : CONSECO_E_NONFINITE;
 }
 
 /* d[x] = 0 on Yhat, `far` elsewhere, for one row of the box. */
@@ -344,7 +364,7 @@ static int dilation_score(const conseco_erosion_params *p, const conseco_image *
     size_t n[3], x, y, z, i = 0, l;
     uint64_t m, need, acc = 0;
     int a, rc;
-    dil_scan(p, pred, truth, &sc);
+    if ((rc = dil_scan(p, pred, truth, &sc)) != CONSECO_OK) return rc;
     m = missed_budget(sc.truth, tau);
     if (sc.missed0 <= m) {
         *score = 0.0;
@@ -380,10 +400,282 @@ static int dilation_score(const conseco_erosion_params *p, const conseco_image *
     return CONSECO_E_OVERFLOW; /* unreachable: missed0 > m pixels were counted */
 }
 
+/* ------------------------------------------- ball in millimetres (element 4) */
+/*
+ * O_mu = {p : d_mm(p, Yhat) <= mu} (docs/DESIGN.md 5.1, 5.2), d_mm the
+ * correctly rounded Euclidean distance with the image spacing from p's centre
+ * to the nearest Yhat voxel centre: the exact transform of distance_mm.c run
+ * with Yhat as the sources (codes 0) over the bounding box of Yhat U Y, closed
+ * margins. The score is the (m+1)-th largest d_mm of the truth voxels outside
+ * Yhat, itself a member of {0} U {d_mm(p, Yhat) : p in Y}.
+ */
+typedef struct mm_outer {
+    conseco__mm m;
+    conseco__mm_box b;
+    uint32_t *code;
+    void *work;
+    uint32_t *counts; /* 256 */
+} mm_outer;
+
+/* Carves codes, work and counts from `scratch` as erosion_mm.c sizes them. */
+static int mm_carve(const conseco_image *pred, unsigned char *scratch, size_t scratch_size,
+                    mm_outer *o)
+{
+    const size_t need = conseco__erosion_mm_scratch_size(pred->width, pred->height, pred->depth);
+    size_t codes, work;
+    unsigned char *b;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    codes = round8(pred->width * pred->height * pred->depth * sizeof(uint32_t) + 7u);
+    work = conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth);
+    b = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    o->code = (uint32_t *)(void *)b;
+    o->work = b + codes;
+    o->counts = (uint32_t *)(void *)(b + codes + work);
+    return CONSECO_OK;
+}
+
+/* Codes of the box lo..lo+n-1: 0 on Yhat, then the nearest-Yhat offsets. */
+static int mm_build(const conseco_erosion_params *p, const conseco_image *pred,
+                    const size_t lo[3], const size_t n[3], mm_outer *o)
+{
+    conseco__box box;
+    double sp[3];
+    size_t y, z, x, i = 0;
+    int a, rc;
+    conseco__image_spacing(pred, sp);
+    if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
+    if ((rc = conseco__mm_init(&o->m, sp)) != CONSECO_OK) return rc;
+    for (a = 0; a < 3; a++) {
+        box.n[a] = n[a];
+        box.open_lo[a] = box.open_hi[a] = 0;
+    }
+    if ((rc = conseco__mm_box_init(&o->b, &box)) != CONSECO_OK) return rc;
+    if (conseco__mm_work_bytes(&o->b) >
+        conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
+        return CONSECO_E_SCRATCH_TOO_SMALL; /* cannot happen: the box is inside the image */
+    for (z = 0; z < n[2]; z++)
+        for (y = 0; y < n[1]; y++) {
+            const unsigned char *row = conseco__image_row(pred, lo[1] + y, lo[2] + z);
+            for (x = 0; x < n[0]; x++)
+                o->code[i++] = conseco__in_yhat(pred->dtype, row, lo[0] + x, p->base)
+                                   ? 0u
+                                   : CONSECO__MM_NONE;
+        }
+    conseco__mm_transform(o->code, &o->b, &o->m, o->work);
+    return CONSECO_OK;
+}
+
+static uint64_t mm_key(const mm_outer *o, uint32_t code)
+{
+    return conseco__double_bits(conseco__mm_code_distance(&o->b, &o->m, code));
+}
+
+/* The need-th largest distance of codes[0..k) (1 <= need <= k): radix
+ * selection on the bits of the non-negative doubles, 8 bits a pass. */
+static double mm_select_largest(const mm_outer *o, uint32_t *codes, size_t k, uint64_t need)
+{
+    int shift = 56;
+    for (;;) {
+        size_t i, j = 0;
+        uint64_t acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(o->counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) o->counts[(mm_key(o, codes[i]) >> shift) & 255u]++;
+        for (;; digit--) {
+            if (acc + o->counts[digit] >= need) break;
+            acc += o->counts[digit];
+        }
+        need -= acc;
+        for (i = 0; i < k; i++)
+            if (((mm_key(o, codes[i]) >> shift) & 255u) == digit) codes[j++] = codes[i];
+        k = j;
+        if (shift == 0 || k == 1) break;
+        shift -= 8;
+    }
+    return conseco__bits_double(mm_key(o, codes[0]));
+}
+
+static int mm_dilation_score(const conseco_erosion_params *p, const conseco_image *pred,
+                             const conseco_mask *truth, double tau, void *scratch,
+                             size_t scratch_size, double *score)
+{
+    mm_outer o;
+    dscan sc;
+    size_t n[3], x, y, z, i = 0, k = 0;
+    uint64_t m;
+    int a, rc;
+    if ((rc = mm_carve(pred, (unsigned char *)scratch, scratch_size, &o)) != CONSECO_OK)
+        return rc;
+    if ((rc = dil_scan(p, pred, truth, &sc)) != CONSECO_OK) return rc;
+    m = missed_budget(sc.truth, tau);
+    if (sc.missed0 <= m) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    if (sc.predicted == 0) {
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    for (a = 0; a < 3; a++) n[a] = sc.hi[a] - sc.lo[a] + 1;
+    if ((rc = mm_build(p, pred, sc.lo, n, &o)) != CONSECO_OK) return rc;
+    for (z = 0; z < n[2]; z++)
+        for (y = 0; y < n[1]; y++) {
+            const uint8_t *t = conseco__mask_row(truth, sc.lo[1] + y, sc.lo[2] + z) + sc.lo[0];
+            for (x = 0; x < n[0]; x++, i++)
+                if (t[x] && o.code[i] != 0) o.code[k++] = o.code[i]; /* k <= i */
+        }
+    /* k = missed0 > m; every code is finite (Yhat is in the box) */
+    *score = mm_select_largest(&o, o.code, k, m + 1);
+    return CONSECO_OK;
+}
+
+/* Apply / evaluate: [inner levels (band)][the ball-mm scratch] over the whole image. */
+static int mm_maps(const conseco__shrinker *s, const conseco_image *pred, void *scratch,
+                   size_t scratch_size, int band, double **levels, mm_outer *o, dscan *sc)
+{
+    const conseco_erosion_params *p = (const conseco_erosion_params *)s->user;
+    const size_t need = conseco__erosion_side_scratch_size(s, CONSECO_SIDE_BAND, 0, pred->width,
+                                                           pred->height, pred->depth);
+    const size_t N = pred->width * pred->height * pred->depth, lo[3] = {0, 0, 0};
+    size_t n[3], lv;
+    unsigned char *b;
+    int rc;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
+    b = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    lv = round8(N * sizeof(double));
+    *levels = (double *)(void *)b;
+    if ((rc = mm_carve(pred, b + lv, scratch_size - lv, o)) != CONSECO_OK) return rc;
+    if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
+    if (band && (rc = conseco__erosion_levels_cb(s->user, pred, *levels, N)) != CONSECO_OK)
+        return rc;
+    if (sc->predicted == 0) return CONSECO_OK;
+    n[0] = pred->width;
+    n[1] = pred->height;
+    n[2] = pred->depth;
+    return mm_build(p, pred, lo, n, o);
+}
+
+static int mm_in_outer(const mm_outer *o, const dscan *sc, uint32_t code, double mu)
+{
+    if (mu == conseco__inf()) return 1;
+    if (sc->predicted == 0) return 0;
+    if (code == 0) return 1;
+    return conseco__mm_code_distance(&o->b, &o->m, code) <= (mu < 0.0 ? 0.0 : mu);
+}
+
+static int lev_in_inner(double level, double lambda);
+
+static int mm_side_apply(const conseco__shrinker *s, const conseco__side *side,
+                         const conseco_image *pred, double lambda, void *scratch,
+                         size_t scratch_size, const conseco_mask_out *inner,
+                         const conseco_mask_out *outer, const conseco_mask_out *band)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    double *levels;
+    mm_outer o;
+    dscan sc;
+    size_t x, y, z, i = 0;
+    int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
+    if (rc != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *oi = inner ? conseco__mask_out_row(inner, y, z) : NULL;
+            uint8_t *oo = outer ? conseco__mask_out_row(outer, y, z) : NULL;
+            uint8_t *ob = band ? conseco__mask_out_row(band, y, z) : NULL;
+            for (x = 0; x < pred->width; x++, i++) {
+                const uint32_t c = sc.predicted ? o.code[i] : CONSECO__MM_NONE;
+                const int in_o = mm_in_outer(&o, &sc, c, lambda);
+                const int in_i = is_band ? lev_in_inner(levels[i], lambda) : c == 0;
+                if (oi) oi[x] = (uint8_t)in_i;
+                if (oo) oo[x] = (uint8_t)in_o;
+                if (ob) ob[x] = (uint8_t)(in_o && !in_i);
+            }
+        }
+    return CONSECO_OK;
+}
+
+/* Metrics at lambda from built maps; dist (may be NULL) caches d_mm per voxel. */
+static void mm_metrics(const conseco_image *pred, const conseco_mask *truth,
+                       const conseco__side *side, const mm_outer *o, const dscan *sc,
+                       const double *levels, const double *dist, double lambda, double tau,
+                       conseco_side_metrics *out)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_truth = 0, n_out = 0, missed = 0;
+    size_t x, y, z, i = 0;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < pred->width; x++, i++) {
+                const uint32_t c = sc->predicted ? o->code[i] : CONSECO__MM_NONE;
+                int in_o;
+                const int in_i = is_band ? lev_in_inner(levels[i], lambda) : c == 0;
+                const int tr = t[x] != 0;
+                if (dist != NULL && lambda != conseco__inf() && sc->predicted != 0)
+                    in_o = dist[i] <= (lambda < 0.0 ? 0.0 : lambda);
+                else
+                    in_o = mm_in_outer(o, sc, c, lambda);
+                n_truth += (uint64_t)tr;
+                n_out += (uint64_t)in_o;
+                missed += (uint64_t)(tr && !in_o);
+                if (in_i) {
+                    n_in++;
+                    if (tr) n_tp++;
+                    else n_fp++;
+                }
+            }
+        }
+    CONSECO_memset(out, 0, sizeof *out);
+    conseco__metrics_fill(sc->predicted, n_in, n_fp, n_tp, is_band ? tau : 1.0, &out->inner);
+    outer_fill(sc->predicted, n_truth, n_out, missed, is_band ? side->tau_outer : tau, out);
+    out->band_holds = out->outer_valid && (!is_band || out->inner.valid);
+}
+
+/* Metrics at count lambdas from one transform (the outer side caches every
+ * voxel's d_mm in the unused inner-levels area). */
+static int mm_side_evaluate_many(const conseco__shrinker *s, const conseco__side *side,
+                                 const conseco_image *pred, const conseco_mask *truth,
+                                 const double *lambdas, size_t count, double tau, void *scratch,
+                                 size_t scratch_size, conseco_side_metrics *out)
+{
+    const int is_band = side->side == CONSECO_SIDE_BAND;
+    double *levels, *dist = NULL;
+    mm_outer o;
+    dscan sc;
+    size_t i, q;
+    int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
+    if (rc != CONSECO_OK) return rc;
+    if (!is_band && sc.predicted != 0 && count > 1) {
+        const size_t n = pred->width * pred->height * pred->depth;
+        dist = levels;
+        for (i = 0; i < n; i++)
+            dist[i] = o.code[i] == 0 ? 0.0 : conseco__mm_code_distance(&o.b, &o.m, o.code[i]);
+    }
+    for (q = 0; q < count; q++)
+        mm_metrics(pred, truth, side, &o, &sc, levels, dist, lambdas[q], tau, &out[q]);
+    return CONSECO_OK;
+}
+
+static int mm_side_evaluate(const conseco__shrinker *s, const conseco__side *side,
+                            const conseco_image *pred, const conseco_mask *truth, double lambda,
+                            double tau, void *scratch, size_t scratch_size,
+                            conseco_side_metrics *out)
+{
+    return mm_side_evaluate_many(s, side, pred, truth, &lambda, 1, tau, scratch, scratch_size,
+                                 out);
+}
+
 int conseco__erosion_side_check(const conseco__shrinker *s, const conseco__side *side)
 {
-    (void)s;
+    const uint32_t e = ((const conseco_erosion_params *)s->user)->element;
     (void)side; /* bottom is a threshold setting: ignored here */
+    /* the elements whose dilation levels this file computes; another element
+     * (ball in millimetres, element 4) needs its own outer levels first */
+    if (e != CONSECO_ELEMENT_CROSS && e != CONSECO_ELEMENT_SQUARE && e != CONSECO_ELEMENT_DISK &&
+        e != CONSECO_ELEMENT_BALL_MM)
+        return CONSECO_E_UNSUPPORTED;
     return CONSECO_OK;
 }
 
@@ -395,8 +687,10 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
     dlayout lay;
     double inner = 0.0, outer;
     int rc;
-    if ((rc = dil_carve(s, pred, scratch, scratch_size, 0, &lay)) != CONSECO_OK) return rc;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    if (p->element != CONSECO_ELEMENT_BALL_MM &&
+        (rc = dil_carve(s, pred, scratch, scratch_size, 1, &lay)) != CONSECO_OK)
+        return rc;
+    /* the scans check finiteness (the erosion's for a band, then the dilation's) */
     if (side->side == CONSECO_SIDE_BAND) {
         rc = conseco__erosion_score(p, pred, truth, tau, scratch, scratch_size, &inner);
         if (rc != CONSECO_OK) return rc;
@@ -406,7 +700,11 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
         }
         tau = side->tau_outer;
     }
-    if ((rc = dilation_score(p, pred, truth, tau, &lay, &outer)) != CONSECO_OK) return rc;
+    if (p->element == CONSECO_ELEMENT_BALL_MM)
+        rc = mm_dilation_score(p, pred, truth, tau, scratch, scratch_size, &outer);
+    else
+        rc = dilation_score(p, pred, truth, tau, &lay, &outer);
+    if (rc != CONSECO_OK) return rc;
     *score = outer > inner ? outer : inner;
     return CONSECO_OK;
 }
@@ -419,10 +717,9 @@ static int dil_maps(const conseco__shrinker *s, const conseco_image *pred, void 
     const size_t lo[3] = {0, 0, 0};
     size_t n[3], count;
     int rc;
-    if ((rc = dil_carve(s, pred, scratch, scratch_size, band, lay)) != CONSECO_OK) return rc;
-    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    if ((rc = dil_carve(s, pred, scratch, scratch_size, 0, lay)) != CONSECO_OK) return rc;
     *metric = metric_of(p->element);
-    dil_scan(p, pred, NULL, sc);
+    if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
     count = pred->width * pred->height * pred->depth;
     if (band && (rc = conseco__erosion_levels_cb(s->user, pred, lay->levels, count)) != CONSECO_OK)
         return rc;
@@ -459,6 +756,8 @@ int conseco__erosion_side_apply(const conseco__shrinker *s, const conseco__side 
     dscan sc;
     size_t x, y, z, i = 0;
     int metric, rc;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM)
+        return mm_side_apply(s, side, pred, lambda, scratch, scratch_size, inner, outer, band);
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
     for (z = 0; z < pred->depth; z++)
@@ -489,6 +788,8 @@ int conseco__erosion_side_evaluate(const conseco__shrinker *s, const conseco__si
     uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_truth = 0, n_out = 0, missed = 0;
     size_t x, y, z, i = 0;
     int metric, rc;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM)
+        return mm_side_evaluate(s, side, pred, truth, lambda, tau, scratch, scratch_size, out);
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
     for (z = 0; z < pred->depth; z++)
@@ -523,17 +824,19 @@ static double th_base(const conseco__shrinker *s)
 }
 
 size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
-                                            size_t width, size_t height, size_t depth)
+                                            int score_only, size_t width, size_t height,
+                                            size_t depth)
 {
     size_t n, bytes;
     (void)s;
     (void)side;
+    (void)score_only; /* only scores use scratch */
     /* one double per pixel: false-positive scores from the front, truth
      * scores below base from the back; 8-bit maps: two histograms */
     if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
         !conseco__mul_size(n, sizeof(double), &bytes))
         return 0;
-    if (bytes < 4u * TH_BINS * sizeof(size_t)) bytes = 4u * TH_BINS * sizeof(size_t);
+    if (bytes < 2u * TH_BINS * sizeof(uint32_t)) bytes = 2u * TH_BINS * sizeof(uint32_t);
     if (!conseco__add_size(bytes, CONSECO__ALIGN_SLACK + 8u, &bytes)) return 0;
     return bytes;
 }
@@ -595,15 +898,18 @@ static inline void th_best_row(int dtype, const unsigned char *row, size_t w, do
  * the increments independent), then O(256). Same answers as the general path:
  * bin b stands for the double b / 255. */
 static int th_score_u8(double base, const conseco__side *side, const conseco_image *pred,
-                       const conseco_mask *truth, double tau, size_t *h, double *score)
+                       const conseco_mask *truth, double tau, uint32_t *h, int two,
+                       double *score)
 {
     const uint32_t k0 = conseco__int_at_least(base, 255u); /* v >= k0 <=> v / 255 >= base */
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    size_t *h2 = h + 2u * TH_BINS; /* [copy][truth][value] */
+    /* [copy][truth][value]; fewer than 2^32 pixels. Tiny images (little scratch) count in
+     * one copy. */
+    uint32_t *h2 = two ? h + 2u * TH_BINS : h;
     size_t x, y, z, b, nfp = 0, nlow = 0, acc;
     uint64_t predicted = 0, ntruth = 0, m_in, m_out;
     double f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
-    CONSECO_memset(h, 0, 4u * TH_BINS * sizeof *h);
+    CONSECO_memset(h, 0, (two ? 4u : 2u) * TH_BINS * sizeof *h);
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
@@ -614,9 +920,10 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
             }
             if (x < pred->width) h[(size_t)(t[x] != 0) * TH_BINS + row[x]]++;
         }
-    for (b = 0; b < 2u * TH_BINS; b++) h[b] += h2[b];
+    if (two)
+        for (b = 0; b < 2u * TH_BINS; b++) h[b] += h2[b];
     for (b = 0; b < TH_BINS; b++) {
-        const size_t neg = h[b], pos = h[TH_BINS + b];
+        const size_t neg = h[b], pos = h[TH_BINS + b]; /* the two copies summed below 2^32 */
         ntruth += pos;
         if (b >= k0) {
             predicted += neg + pos;
@@ -670,7 +977,7 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
 {
     const double base = th_base(s);
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    const size_t need = conseco__threshold_side_scratch_size(s, side->side, pred->width,
+    const size_t need = conseco__threshold_side_scratch_size(s, side->side, 1, pred->width,
                                                              pred->height, pred->depth);
     double *buf, f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
     size_t y, z, nfp = 0, nlow = 0, total;
@@ -679,9 +986,10 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     buf = (double *)conseco__align16(scratch, &scratch_size);
-    if (pred->dtype == CONSECO_DTYPE_U8)
-        return th_score_u8(base, side, pred, truth, tau, (size_t *)(void *)buf, score);
     total = pred->width * pred->height * pred->depth;
+    if (pred->dtype == CONSECO_DTYPE_U8 && (uint64_t)total < UINT64_C(0xFFFFFFFF))
+        return th_score_u8(base, side, pred, truth, tau, (uint32_t *)(void *)buf,
+                           total * sizeof(double) >= 4u * TH_BINS * sizeof(uint32_t), score);
     for (z = 0; z < pred->depth && finite; z++)
         for (y = 0; y < pred->height && finite; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
@@ -840,6 +1148,11 @@ int conseco__erosion_side_evaluate_many(const conseco__shrinker *s, const consec
     size_t x, y, z, i = 0, L, l, q;
     uint64_t *all_o, *tr_o, *fp_i, *tp_i, n_truth = 0, n_pix = 0, yh_tp = 0;
     int metric, rc;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM) {
+        /* real distances: no integer count arrays; one transform, a pass per lambda */
+        return mm_side_evaluate_many(s, side, pred, truth, lambdas, count, tau, scratch,
+                                     scratch_size, out);
+    }
     if ((rc = dil_maps(s, pred, scratch, scratch_size, is_band, &lay, &sc, &metric)) != CONSECO_OK)
         return rc;
     L = lay.hist_len + 1;

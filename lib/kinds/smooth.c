@@ -25,15 +25,19 @@
 #endif
 
 /* ------------------------------------------------------------- scratch */
-/* The row loops' buffers: one chunk of levels and their workspace (5 KiB). */
-#define CHUNK_DOUBLES (CONSECO__SMOOTH_CHUNK + CONSECO__SMOOTH_WORK)
+/* A chunk never holds more pixels than a row. */
+static size_t chunk_len(size_t w) { return w < CONSECO__SMOOTH_CHUNK ? w : CONSECO__SMOOTH_CHUNK; }
+
+/* The row loops' buffers: one chunk of levels and its workspace (at most
+ * 5 KiB; 1 KiB plus 16 bytes per pixel of a narrower row). */
+static size_t chunk_doubles(size_t w) { return 2u * chunk_len(w) + 2u * CONSECO__SMOOTH_RMAX; }
 
 /* One level per pixel (the Yhat levels) and the chunk buffers. */
 static size_t smooth_scratch_size(size_t w, size_t h, size_t d)
 {
     size_t n, bytes;
     if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
-        !conseco__add_size(n, CHUNK_DOUBLES, &n) ||
+        !conseco__add_size(n, chunk_doubles(w), &n) ||
         !conseco__mul_size(n, sizeof(double), &bytes) ||
         !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
         return 0;
@@ -41,9 +45,9 @@ static size_t smooth_scratch_size(size_t w, size_t h, size_t d)
 }
 
 /* The chunk buffers only (apply, evaluate). */
-static size_t row_scratch_size(void)
+static size_t row_scratch_size(size_t w)
 {
-    return CHUNK_DOUBLES * sizeof(double) + CONSECO__ALIGN_SLACK;
+    return chunk_doubles(w) * sizeof(double) + CONSECO__ALIGN_SLACK;
 }
 
 
@@ -62,7 +66,7 @@ static inline double double_of(uint64_t k)
     return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
 }
 
-#define DIGIT_BITS 10u
+#define DIGIT_BITS 8u /* the histogram (1 KiB) fits in the chunk buffers */
 #define BUCKETS (1u << DIGIT_BITS)
 
 static unsigned bit_length64(uint64_t v)
@@ -147,7 +151,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     n = pred->width * pred->height * pred->depth;
     keys = (uint64_t *)conseco__align16(scratch, &scratch_size);
     out = (double *)(void *)(keys + n);
-    work = out + CONSECO__SMOOTH_CHUNK;
+    work = out + chunk_len(pred->width);
     j = n;
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
@@ -192,7 +196,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
         return CONSECO_OK;
     }
     /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
-     * the chunk buffers (5 KiB) are free now and hold the histogram */
+     * the chunk buffers (at least 1 KiB) are free now and hold the histogram */
     l = radix_select(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
     a2 = min_key_above(keys + j, n - j, l);
     a1 = a2 < a1 ? a2 : a1;
@@ -224,7 +228,7 @@ static int walk(const conseco_smooth_params *p, const conseco_image *pred, doubl
                 for (x = xa; conseco__smooth_next_run(&plan, src, x, xb, &x0, &x1); x = x1 + 1u) {
                     for (; next < x0; next++) visit(ctx, next, y, z, 0, 0.0);
                     conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out,
-                                               out + CONSECO__SMOOTH_CHUNK);
+                                               out + chunk_len(pred->width));
                     for (; next <= x1; next++) {
                         const int in = conseco__in_yhat(plan.dtype, src, next, plan.base);
                         visit(ctx, next, y, z, in, in ? out[next - x0] : 0.0);
@@ -251,8 +255,7 @@ static void apply_visit(void *vctx, size_t x, size_t y, size_t z, int in, double
 static int row_scratch(const conseco_image *pred, void *scratch, size_t scratch_size,
                        double **row)
 {
-    const size_t need = row_scratch_size(); /* conseco_scratch_size() gives more */
-    (void)pred;
+    const size_t need = row_scratch_size(pred->width); /* conseco_scratch_size() gives more */
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     *row = (double *)conseco__align16(scratch, &scratch_size);
     return CONSECO_OK;

@@ -20,7 +20,7 @@ from ._errors import ConsecoError
 from ._runtime import ffi as _ffi
 from ._runtime import lib as _lib
 from ._runtime import library_path
-from ._shrinkers import Custom, Erosion, Shrinker, Threshold
+from ._shrinkers import Custom, Erosion, Shrinker, Smooth, Threshold
 from . import _callbacks  # noqa: F401  (registers the C callbacks)
 from ._api import (Calibrator, ImageMetrics, SetMetrics, apply, evaluate, inspect_state, metrics,
                    min_calibration_size, quantile, rank, score, set_metrics)
@@ -30,7 +30,7 @@ __version__ = "0.2.0"
 #: version of the loaded library, "MAJOR.MINOR.PATCH"
 library_version: str = _ffi.string(_lib.conseco_version_string()).decode()
 
-__all__ = ["Calibrator", "Shrinker", "Threshold", "Erosion", "Custom", "score", "apply",
+__all__ = ["Calibrator", "Shrinker", "Threshold", "Erosion", "Smooth", "Custom", "score", "apply",
            "evaluate", "metrics", "set_metrics", "rank", "quantile", "min_calibration_size",
            "inspect_state", "ImageMetrics", "SetMetrics", "ConsecoError", "library_path",
            "library_version"] + [n for n in _e.__all__ if n != "ConsecoError"]

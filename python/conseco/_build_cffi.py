@@ -49,13 +49,16 @@ typedef struct conseco_shrinker_vtable {
 typedef struct conseco_shrinker { const conseco_shrinker_vtable *vtable; void *user; } conseco_shrinker;
 typedef struct conseco_threshold_params { uint32_t struct_size; uint32_t reserved; double base; double top; ...; } conseco_threshold_params;
 typedef struct conseco_erosion_params { uint32_t struct_size; uint32_t element; uint32_t border; uint32_t reserved; double base; ...; } conseco_erosion_params;
+typedef struct conseco_smooth_params { uint32_t struct_size; uint32_t reserved; double base; double sigma;
+    uint32_t filter; uint32_t element; uint32_t radius; uint32_t units; ...; } conseco_smooth_params;
 typedef struct conseco_image_metrics { uint64_t predicted; uint64_t inner; uint64_t inner_fp; uint64_t inner_tp;
     double afp; double cr; double atp; int valid; int reserved; ...; } conseco_image_metrics;
 typedef struct conseco_set_metrics { uint64_t n; double ev; double cr; double atp; ...; } conseco_set_metrics;
 typedef struct conseco_calibrator conseco_calibrator;
 typedef struct conseco_state_info { uint32_t struct_size; uint32_t format_version; uint32_t kind;
     conseco_threshold_params threshold; conseco_erosion_params erosion; uint32_t domain; uint32_t reserved;
-    double lambda_min; double lambda_max; char name[32]; double tau; uint64_t count; ...; } conseco_state_info;
+    double lambda_min; double lambda_max; char name[32]; double tau; uint64_t count;
+    conseco_smooth_params smooth; ...; } conseco_state_info;
 
 unsigned conseco_version_number(void);
 const char *conseco_version_string(void);
@@ -63,8 +66,10 @@ const char *conseco_strerror(int status);
 const char *conseco_status_name(int status);
 void conseco_threshold_params_default(conseco_threshold_params *params);
 void conseco_erosion_params_default(conseco_erosion_params *params);
+void conseco_smooth_params_default(conseco_smooth_params *params);
 const conseco_shrinker_vtable *conseco_threshold_vtable(void);
 const conseco_shrinker_vtable *conseco_erosion_vtable(void);
+const conseco_shrinker_vtable *conseco_smooth_vtable(void);
 int conseco_shrinker_validate(const conseco_shrinker *shrinker);
 size_t conseco_scratch_size(const conseco_shrinker *shrinker, size_t width, size_t height, size_t depth);
 int conseco_rank(size_t n, double alpha, size_t *k);

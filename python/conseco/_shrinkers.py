@@ -38,8 +38,8 @@ class Shrinker:
     """Base class of nested shrinkers (a family of inner sets ``I_lambda``).
 
     Shrinkers are immutable values: compare equal when their parameters are
-    equal, and can be pickled. Use :class:`Threshold`, :class:`Erosion` or
-    :class:`Custom`.
+    equal, and can be pickled. Use :class:`Threshold`, :class:`Erosion`,
+    :class:`Smooth` or :class:`Custom`.
     """
 
     _kind: int = -1
@@ -188,6 +188,84 @@ class Erosion(Shrinker):
         return f"Erosion(element={self.element!r}, border={self.border!r}, base={self.base!r})"
 
 
+_FILTERS = {"gauss": 1, "min": 2}
+_UNITS = {"px": 1, "mm": 2}
+
+
+class Smooth(Shrinker):
+    """Smooth shrinker (kind 3, beyond the paper; docs/DESIGN.md "Smooth shrinker").
+
+    ``Yhat = {s >= base}`` from the raw scores; the levels are the score map
+    blurred by a separable Gaussian (``filter="gauss"``: ``sigma`` pixels, or
+    millimetres with ``units="mm"`` and the image's spacing; kernel cut at
+    4 sigma, edge pixels replicated) or its grey erosion by ``element`` of
+    ``radius`` pixels (``filter="min"``); ``I_lambda = Yhat & {L >= lambda}``.
+
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        Gaussian width, in ``units``; at most 16 pixels on a blurred axis.
+    filter : {"gauss", "min"}, default "gauss"
+    element : {"cross", "square", "disk"}, default "cross"
+        Element of the min filter.
+    radius : int, default 1
+        Radius of the min filter, 1..32 pixels.
+    units : {"px", "mm"}, default "px"
+        Units of sigma.
+    base : float, default 0.5
+        Threshold that makes ``Yhat`` from the score map.
+
+    Raises
+    ------
+    BadShrinkerError
+        For an unknown name, sigma not in (0, 16] pixels, radius outside 1..32,
+        or a non-finite base (every parameter is checked, whatever the filter).
+    """
+
+    _kind = 3
+    __slots__ = ("sigma", "filter", "element", "radius", "units", "base")
+
+    def __init__(self, sigma: float = 1.0, filter: str = "gauss", element: str = "cross",
+                 radius: int = 1, units: str = "px", base: float = 0.5):
+        if filter not in _FILTERS:
+            raise _bad_shrinker(f"unknown filter {filter!r} (one of {sorted(_FILTERS)})")
+        if element not in _ELEMENTS:
+            raise _bad_shrinker(f"unknown element {element!r} (one of {sorted(_ELEMENTS)})")
+        if units not in _UNITS:
+            raise _bad_shrinker(f"unknown units {units!r} (one of {sorted(_UNITS)})")
+        if isinstance(radius, bool) or int(radius) != radius or not 0 <= int(radius) < 2**32:
+            raise _bad_shrinker(f"radius must be an integer in 1..32, not {radius!r}")
+        self.sigma = float(sigma)
+        self.filter = filter
+        self.element = element
+        self.radius = int(radius)
+        self.units = units
+        self.base = float(base)
+        self._prep = None
+        self._c  # validate now
+
+    def _prepare(self) -> _Prepared:
+        p = ffi.new("conseco_smooth_params *")
+        lib.conseco_smooth_params_default(p)
+        p.sigma = self.sigma
+        p.filter = _FILTERS[self.filter]
+        p.element = _ELEMENTS[self.element]
+        p.radius = self.radius
+        p.units = _UNITS[self.units]
+        p.base = self.base
+        return _builtin(lib.conseco_smooth_vtable(), p)
+
+    def _key(self) -> Tuple:
+        return (self.sigma, self.filter, self.element, self.radius, self.units, self.base)
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__init__(*state["args"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return (f"Smooth(sigma={self.sigma!r}, filter={self.filter!r}, element={self.element!r}, "
+                f"radius={self.radius!r}, units={self.units!r}, base={self.base!r})")
+
+
 def _bad_shrinker(msg: str) -> ConsecoError:
     from ._errors import BY_STATUS
     return BY_STATUS[-17]("CONSECO_E_BAD_SHRINKER: " + msg)
@@ -327,8 +405,16 @@ def _erosion_from_state(info: Any) -> Shrinker:
     return Erosion(element=el, border=bo, base=info.erosion.base)
 
 
+def _smooth_from_state(info: Any) -> Shrinker:
+    p = info.smooth
+    name = lambda table, v: {b: a for a, b in table.items()}[v]  # noqa: E731
+    return Smooth(sigma=p.sigma, filter=name(_FILTERS, p.filter), element=name(_ELEMENTS, p.element),
+                  radius=p.radius, units=name(_UNITS, p.units), base=p.base)
+
+
 #: kind number (conseco_shrinker_kind) -> (class, builder from a conseco_state_info)
 KINDS: Dict[int, Tuple[type, Callable[[Any], Shrinker]]] = {
     1: (Threshold, _threshold_from_state),
     2: (Erosion, _erosion_from_state),
+    3: (Smooth, _smooth_from_state),
 }

@@ -319,6 +319,7 @@ static void make(const char *kind, const char *dir, size_t n, uint64_t seed)
 typedef struct params {
     conseco_threshold_params th;
     conseco_erosion_params er;
+    conseco_smooth_params sm; /* shrinker "smooth" (sigma 1) or "smooth-min" (SE, radius 1) */
 } params;
 
 static uint32_t element_of(const char *s)
@@ -337,10 +338,15 @@ static void set_params(params *p, const char *se, const char *border, const char
     p->er.border = !strcmp(border, "background") ? CONSECO_BORDER_BACKGROUND
                                                  : CONSECO_BORDER_FOREGROUND;
     p->th.base = p->er.base = atof(base);
+    conseco_smooth_params_default(&p->sm);
+    p->sm.base = p->th.base;
+    p->sm.element = p->er.element;
 }
 
 static conseco_shrinker shrinker_of(params *p, const char *name)
 {
+    if (!strcmp(name, "smooth-min")) p->sm.filter = CONSECO_SMOOTH_MIN;
+    if (!strncmp(name, "smooth", 6)) return conseco_shrinker_smooth(&p->sm);
     return !strcmp(name, "erosion") ? conseco_shrinker_erosion(&p->er)
                                     : conseco_shrinker_threshold(&p->th);
 }

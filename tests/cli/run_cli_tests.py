@@ -426,6 +426,7 @@ def sides_tests():
             (["--side", "outer", "--shrinker", "dilation", "--bottom", "0.1"], ("--bottom",)),
             (["--side", "outer", "--shrinker", "dilation", "--border", "background"], ("--border",)),
             (["--side", "sideways", "--shrinker", "threshold"], ("--side",)),
+            (["--side", "band", "--shrinker", "smooth", "--tau-outer", "0.1"], ("smooth", "outer family")),
             (["--shrinker", "threshold", "--guarantee", "median"], ("--guarantee",))):
         r = run(*(base + extra), expect=EXIT_USAGE)
         fails_cleanly(r, EXIT_USAGE, *names)
@@ -813,6 +814,87 @@ def flag_tests():
     check(r.stderr == "", "no warning with enough calibration images: %r" % r.stderr)
 
 
+def smooth_tests():
+    """--shrinker smooth (gauss and min filter), its JSON, states, evaluate --methods."""
+    p, g = WORK + "/png8/pred", WORK + "/png8/gt"
+    cal = ["calibrate", "--tau", "0.05", "--alpha", "0.2", "--pred", p, "--gt", g, "--json"]
+    for variant, flags, ref_name, se in (("gauss", [], "smooth", "cross"),
+                                         ("min", ["--filter", "min", "--se", "disk", "--radius", "1"],
+                                          "smooth-min", "disk")):
+        r = run(*(cal[:1] + ["--shrinker", "smooth"] + flags + cal[1:]))
+        if r.returncode:
+            continue
+        pairs = ordered(r.stdout)
+        check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "filter", "sigma",
+                              "sigma_units", "radius", "tau", "tau_outer", "alpha", "n", "k", "lambda",
+                              "scores"],
+              "smooth calibrate JSON field order: %s" % keys(pairs))
+        check(shortest_numbers(r.stdout) is None, "smooth JSON numbers are shortest round-trip")
+        got = json.loads(r.stdout)
+        ref = json.loads(helper("ref-calibrate", "png8", KINDS["png8"], SEED, ref_name, se, "foreground",
+                                "0.5", "0.05", "0.2").stdout)
+        check(got["shrinker"] == "smooth" and got["filter"] == variant, "smooth %s: names" % variant)
+        check(got["se"] == (None if variant == "gauss" else "disk"), "smooth %s: se" % variant)
+        check(got["border"] is None and got["sigma_units"] == "px", "smooth %s: border/units" % variant)
+        check(got["scores"] == ref["scores"] and got["lambda"] == ref["lambda"] and got["k"] == ref["k"],
+              "smooth %s: scores/lambda equal the library's\n%s\n%s" % (variant, got, ref))
+    # millimetres parse; a saved state drives apply
+    r = run("calibrate", "--shrinker", "smooth", "--sigma", "1.5mm", *cal[1:])
+    if r.returncode == 0:
+        got = json.loads(r.stdout)
+        check(got["sigma"] == 1.5 and got["sigma_units"] == "mm", "--sigma 1.5mm: %s" % got["sigma"])
+    st = WORK + "/smooth.state"
+    run("calibrate", "--shrinker", "smooth", "--sigma", "0.75", "--tau", "0.1", "--alpha", "0.2", "--pred", p,
+        "--gt", g, "--save", st, "--quiet")
+    r = run("apply", "--state", st, "--alpha", "0.2", "--pred", p, "--out", WORK + "/smooth-inner", "--quiet")
+    check(os.path.isdir(WORK + "/smooth-inner") and len(os.listdir(WORK + "/smooth-inner")) > 0,
+          "apply from a smooth state writes masks")
+    run("apply", "--shrinker", "smooth", "--lambda", "0.6", "--pred", p, "--out", WORK + "/smooth-inner2",
+        "--quiet")
+    run("apply", "--shrinker", "smooth", "--lambda", "-1e300", "--pred", p, "--out", WORK + "/smooth-inner3",
+        "--quiet")
+    # evaluate --methods: any subset, rows in the fixed order
+    ev = ["evaluate", "--tau", "0.1,0.01", "--alpha", "0.2", "--pred", p, "--gt", g, "--splits", "3", "--json"]
+    r = run(*(ev + ["--methods", "smooth,baseline"]))
+    if r.returncode == 0:
+        rows = json.loads(r.stdout)["rows"]
+        check([x["method"] for x in rows] == ["baseline", "smooth"] * 2, "methods order: %s" % rows)
+    r = run(*ev)
+    if r.returncode == 0:
+        rows = json.loads(r.stdout)["rows"]
+        check([x["method"] for x in rows] == ["baseline", "threshold", "erosion"] * 2, "default methods")
+    r = run(*(ev + ["--methods", "baseline,threshold,erosion,smooth"]))
+    r2 = run(*(ev + ["--methods", "threshold"]))
+    if r.returncode == 0 and r2.returncode == 0:
+        rows, rows2 = json.loads(r.stdout)["rows"], json.loads(r2.stdout)["rows"]
+        check([x["method"] for x in rows] == ["baseline", "threshold", "erosion", "smooth"] * 2, "four methods")
+        check([x for x in rows if x["method"] == "threshold"] == rows2, "a subset gives the same rows")
+    t = run(*(ev[:-1] + ["--methods", "threshold,smooth", "--filter", "min", "--radius", "2"]))
+    check("Smooth" in t.stdout and "min filter" in t.stdout and "Erosion" not in t.stdout,
+          "evaluate table names smooth: %r" % t.stdout)
+    # bad flags: usage errors naming the flag
+    for args, name in ((["calibrate", "--shrinker", "smooth", "--sigma", "0"] + cal[1:], "--sigma"),
+                       (["calibrate", "--shrinker", "smooth", "--sigma", "nan"] + cal[1:], "--sigma"),
+                       (["calibrate", "--shrinker", "smooth", "--sigma", "17"] + cal[1:], "--sigma"),
+                       (["calibrate", "--shrinker", "smooth", "--sigma", "mm"] + cal[1:], "--sigma"),
+                       (["calibrate", "--shrinker", "threshold", "--sigma", "1"] + cal[1:], "--sigma"),
+                       (["calibrate", "--shrinker", "smooth", "--filter", "max"] + cal[1:], "--filter"),
+                       (["calibrate", "--shrinker", "smooth", "--filter", "min", "--radius", "0"] + cal[1:],
+                        "--radius"),
+                       (["calibrate", "--shrinker", "smooth", "--filter", "min", "--radius", "33"] + cal[1:],
+                        "--radius"),
+                       (["calibrate", "--shrinker", "smooth", "--radius", "2"] + cal[1:], "--radius"),
+                       (["calibrate", "--shrinker", "smooth", "--border", "background"] + cal[1:], "--border"),
+                       (["calibrate", "--shrinker", "smooth", "--top", "2"] + cal[1:], "--top"),
+                       (ev + ["--methods", "smooth,bogus"], "--methods"),
+                       (["apply", "--state", st, "--alpha", "0.2", "--sigma", "2", "--pred", p, "--out",
+                         WORK + "/zz"], "--state")):
+        r = run(*args, expect=EXIT_USAGE)
+        fails_cleanly(r, EXIT_USAGE, name)
+    r = run("demo")
+    check("Smooth" in r.stdout, "demo shows smooth")
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -823,6 +905,7 @@ def main():
     format_tests()
     output_tests()
     flag_tests()
+    smooth_tests()
     signal_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0

@@ -372,6 +372,33 @@ def demo_tests():
           "demo --3d table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
 
 
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def overlay_tests():
+    """apply --overlay on volumes: the three mid-slices, the slice axis stretched to the voxel
+    size (9x7x5 voxels of 0.75 x 0.8125 x 2.5 mm, drawn 8x)."""
+    d = os.path.join(WORK, "set")
+    ov = os.path.join(WORK, "ov3d")
+    r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--out",
+            os.path.join(WORK, "ov3d-out"), "--overlay", ov, "--gt", d + "/gt", "--quiet")
+    if r.returncode:
+        return
+    names = sorted(os.listdir(ov))
+    check(len(names) == 36 and "v0-axial.png" in names and "v11-sagittal.png" in names,
+          "three overlays per volume: %s" % names[:6])
+    check(png_size(ov + "/v0-axial.png") == (72, 56), "axial: x by y, %s" % (png_size(ov + "/v0-axial.png"),))
+    check(png_size(ov + "/v0-coronal.png") == (72, 136), "coronal: z stretched 2.5/0.75")
+    check(png_size(ov + "/v0-sagittal.png") == (56, 120), "sagittal: z stretched 2.5/0.8125")
+    r = run("apply", "--shrinker", "erosion", "--lambda", "1", "--pred", d + "/pred", "--out",
+            os.path.join(WORK, "ov3d-out2"), "--overlay", os.path.join(WORK, "ov3d-2"), "--image",
+            d + "/gt", expect=EXIT_DATA)
+    fails_cleanly(r, "--image")
+
+
 def thread_tests():
     """calibrate --threads N: the same JSON for every N; with several bad pairs the error is the
     one of the first bad pair (what one thread stops at), on one line."""
@@ -479,6 +506,7 @@ def main():
     metrics_tests()
     demo_tests()
     thread_tests()
+    overlay_tests()
     print("%d checks, %d failures" % (CHECKS, len(FAILURES)))
     return 1 if FAILURES else 0
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Literal outer sets and bands: see ref_outer.h. */
 #include "ref_outer.h"
+#include "ref_distance_mm.h"
 #include "ref_erosion.h"
 
 #include <math.h>
@@ -219,5 +220,46 @@ double ref_band_erosion_score(const uint8_t *yhat, const uint8_t *truth, size_t 
     }
     free(in);
     free(out);
+    return result;
+}
+
+void ref_mm_outer_distances(const uint8_t *yhat, size_t w, size_t h, size_t d,
+                            const double spacing[3], double *dist)
+{
+    const size_t n = w * h * d;
+    uint8_t *comp = malloc(n);
+    size_t i;
+    for (i = 0; i < n; i++) comp[i] = (uint8_t)!yhat[i];
+    /* foreground policy: outside the image is no source */
+    ref_mm_distances(comp, w, h, d, spacing, CONSECO_BORDER_FOREGROUND, dist);
+    free(comp);
+}
+
+double ref_mm_outer_score(const uint8_t *yhat, const uint8_t *truth, size_t w, size_t h,
+                          size_t d, const double spacing[3], double tau)
+{
+    const size_t n = w * h * d;
+    double *dist = malloc(n * sizeof(double)), *cand = malloc((n + 1) * sizeof(double));
+    double result = INFINITY;
+    size_t nc = 0, i, k;
+    ref_mm_outer_distances(yhat, w, h, d, spacing, dist);
+    cand[nc++] = 0.0;
+    for (i = 0; i < n; i++)
+        if (truth[i] && dist[i] < INFINITY) cand[nc++] = dist[i];
+    qsort(cand, nc, sizeof(double), cmp_asc);
+    for (k = 0; k < nc; k++) {
+        uint64_t nt = 0, missed = 0;
+        for (i = 0; i < n; i++) {
+            if (!truth[i]) continue;
+            nt++;
+            if (!(dist[i] <= cand[k])) missed++;
+        }
+        if (ref_fnr_ok(missed, nt, tau)) {
+            result = cand[k];
+            break;
+        }
+    }
+    free(dist);
+    free(cand);
     return result;
 }

@@ -42,4 +42,14 @@ double ref_band_threshold_score(const double *s, const uint8_t *truth, size_t n,
  * O = dilation, the first lambda with both; +INFINITY if none. */
 double ref_band_erosion_score(const uint8_t *yhat, const uint8_t *truth, size_t w, size_t h,
                               size_t d, int element, int border, double tau, double tau_outer);
+/* Ball in millimetres: dist[i] = d_mm(voxel i, Yhat) for voxels outside Yhat
+ * (0 on Yhat, +INFINITY when Yhat is empty), by ref_mm_distances of the
+ * complement (ref_distance_mm.c: exact, correctly rounded). */
+void ref_mm_outer_distances(const uint8_t *yhat, size_t w, size_t h, size_t d,
+                            const double spacing[3], double *dist);
+
+/* Walks mu over {0} U {dist(p) : p in Y} upwards: the first with
+ * #{p in Y : dist(p) > mu} / |Y| <= tau; +INFINITY if none. */
+double ref_mm_outer_score(const uint8_t *yhat, const uint8_t *truth, size_t w, size_t h,
+                          size_t d, const double spacing[3], double tau);
 #endif

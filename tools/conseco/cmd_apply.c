@@ -12,6 +12,7 @@
 #include "png_io.h"
 #include "progress.h"
 #include "shrinker_opts.h"
+#include "slices.h"
 #include "staging.h"
 
 #define CONSECO_STATIC_LINKING_ONLY /* sides (experimental) */
@@ -48,7 +49,9 @@ static const char help[] =
     "                   threshold: lambda is the threshold t, -inf = the whole image) or\n"
     "                   band (lambda >= 0; the threshold band is {s >= base +- lambda})\n"
     "  At least one of --out, --outer and --uncertain.\n"
-    "  --overlay DIR    also write RGB overlay pictures <id>.png (colours: see the README)\n"
+    "  --overlay DIR    also write RGB overlay pictures <id>.png (colours: see the README);\n"
+    "                   for a volume the mid-slices <id>-axial.png, <id>-coronal.png and\n"
+    "                   <id>-sagittal.png (slice direction stretched to the voxel size)\n"
     "  --image DIR      pictures to draw on (PNG, same ids); default: the score map in gray\n"
     "  --gt DIR         ground truth (same ids): colours true and false positives in the\n"
     "                   overlays, and is what --metrics measures against\n"
@@ -333,10 +336,37 @@ static int apply_all(apply_job *job, conseco_shrinker *sh, double lambda, int qu
             rc = stage_mask(stage, job->outer_dir, name, &score, outer);
         if (rc == CLI_EXIT_OK && job->uncertain_dir)
             rc = stage_mask(stage, job->uncertain_dir, name, &score, unc);
-        if (rc == CLI_EXIT_OK && job->overlay_dir && d != 1)
-            rc = cli_fail(CLI_EXIT_DATA, "%s: overlays are drawn on 2-D images, this one has "
-                          "%lu slices", e->path, (unsigned long)d);
-        if (rc == CLI_EXIT_OK && job->overlay_dir) {
+        if (rc == CLI_EXIT_OK && job->overlay_dir && d != 1 && job->have_image)
+            rc = cli_fail(CLI_EXIT_DATA, "%s: --image pictures are 2-D, this volume has %lu "
+                          "slices (its overlays are drawn on the score map)", e->path,
+                          (unsigned long)d);
+        if (rc == CLI_EXIT_OK && job->overlay_dir && d != 1) {
+            /* a volume: its three mid-slices, <id>-axial.png, <id>-coronal.png, ... */
+            size_t zoom = w >= 256 ? 1 : (256 + w - 1) / w, plane;
+            double sp[3];
+            sp[0] = score.spacing[0];
+            sp[1] = score.spacing[1];
+            sp[2] = score.spacing[2];
+            for (plane = 0; rc == CLI_EXIT_OK && plane < CLI_PLANES; plane++) {
+                cli_picture pic;
+                FILE *f;
+                char why[160];
+                if (snprintf(ov_name, sizeof ov_name, "%s-%s.png", e->id,
+                             cli_plane_names[plane]) >= (int)sizeof ov_name) {
+                    rc = cli_fail(CLI_EXIT_DATA, "%s: id too long", e->path);
+                    break;
+                }
+                rc = cli_slice_overlay(&im, inner, unc, job->have_gt ? truth.data : NULL, sp,
+                                       (int)plane, zoom > 8 ? 8 : zoom, &pic);
+                if (rc == CLI_EXIT_OK) rc = cli_staging_open(stage, job->overlay_dir, ov_name, &f);
+                if (rc == CLI_EXIT_OK &&
+                    cli_png_write(f, pic.rgb, pic.width, pic.height, 3, why, sizeof why) != 0)
+                    rc = cli_fail(CLI_EXIT_IO, "%s/%s: cannot write PNG: %s", job->overlay_dir,
+                                  ov_name, why);
+                if (rc == CLI_EXIT_OK) rc = cli_staging_close_last(stage);
+                cli_picture_free(&pic);
+            }
+        } else if (rc == CLI_EXIT_OK && job->overlay_dir) {
             FILE *f;
             char why[160];
             snprintf(ov_name, sizeof ov_name, "%s.png", e->id); /* overlays are RGB pictures */

@@ -264,6 +264,7 @@ int cli_cmd_demo(int argc, char **argv)
     if (three_d) return cli_demo_3d(out, quiet);
     rc = demo_generate(&d);
     cli_shrinker_defaults(&opts);
+    memset(&cfg, 0, sizeof cfg); /* every option not set below: off */
     cfg.taus = taus;
     cfg.tau_count = 3;
     cfg.alpha = 0.1;

@@ -18,6 +18,7 @@
 #include "png_io.h"
 #include "progress.h"
 #include "shrinker_opts.h"
+#include "slices.h"
 #include "staging.h"
 
 #include <conseco.h>
@@ -131,77 +132,11 @@ static int stage_nifti(cli_staging *st, const char *dir, const char *name, const
     return cli_staging_close_last(st);
 }
 
-/* A mid-slice as a 2-D picture: plane 0 axial (x right, y down), 1 coronal (x right, z up),
- * 2 sagittal (y right, z up). The z direction is stretched to the voxel size (nearest
- * neighbour) so that the picture has the body's proportions. */
-typedef struct slice2d {
-    size_t w, h;
-    double *score;
-    uint8_t *inner, *unc, *truth;
-} slice2d;
-
-static void slice_free(slice2d *s)
-{
-    free(s->score);
-    free(s->inner);
-    free(s->unc);
-    free(s->truth);
-    memset(s, 0, sizeof *s);
-}
-
-static int take_slice(const demo3d *d, size_t vol, int plane, const uint8_t *inner,
-                      const uint8_t *unc, slice2d *s)
-{
-    const size_t W = d->cfg.width, H = d->cfg.height, Z = d->cfg.depth;
-    const double *sp = d->info[vol].spacing;
-    const double *score = d->scores + vol * d->voxels;
-    const uint8_t *truth = d->truth + vol * d->voxels;
-    const size_t zoom = 3; /* 96 voxels are small on a screen */
-    size_t cols = plane == 2 ? H : W, rows, r, c;
-    double across = plane == 2 ? sp[1] : sp[0];
-    memset(s, 0, sizeof *s);
-    if (plane == 0) rows = H;
-    else {
-        double stretched = (double)Z * sp[2] / across;
-        rows = (size_t)(stretched + 0.5);
-        if (rows < Z) rows = Z;
-    }
-    cols *= zoom;
-    rows *= zoom;
-    s->w = cols;
-    s->h = rows;
-    s->score = (double *)malloc(cols * rows * sizeof(double));
-    s->inner = (uint8_t *)malloc(cols * rows);
-    s->unc = (uint8_t *)malloc(cols * rows);
-    s->truth = (uint8_t *)malloc(cols * rows);
-    if (!s->score || !s->inner || !s->unc || !s->truth) return cli_fail_nomem();
-    for (r = 0; r < rows; r++)
-        for (c = 0; c < cols; c++) {
-            size_t x, y, z, idx;
-            if (plane == 0) {
-                x = c / zoom;
-                y = r / zoom;
-                z = Z / 2;
-            } else {
-                z = Z - 1 - (r * Z) / rows; /* top row = highest slice */
-                x = plane == 1 ? c / zoom : W / 2;
-                y = plane == 1 ? H / 2 : c / zoom;
-            }
-            idx = x + W * (y + H * z);
-            s->score[r * cols + c] = score[idx];
-            s->inner[r * cols + c] = inner[idx];
-            s->unc[r * cols + c] = unc[idx];
-            s->truth[r * cols + c] = truth[idx];
-        }
-    return CLI_EXIT_OK;
-}
-
 /* Calibrates `kind` at tau 0.01 on the first half, then draws the three mid-slices of the first
  * test volumes that have a prediction. */
 static int demo3d_overlays(const demo3d *d, cli_shrinker_opts *o, int kind, const char *dir,
                            cli_staging *st, double *lambda_out, char *ids, size_t ids_cap)
 {
-    static const char *const plane_name[3] = {"axial", "coronal", "sagittal"};
     const size_t W = d->cfg.width, H = d->cfg.height, Z = d->cfg.depth, n_cal = d->cfg.count / 2;
     conseco_calibrator_config cc;
     conseco_calibrator *cal = NULL;
@@ -238,23 +173,17 @@ static int demo3d_overlays(const demo3d *d, cli_shrinker_opts *o, int kind, cons
             size_t used = strlen(ids);
             snprintf(ids + used, ids_cap - used, "%s%s", used ? ", " : "", d->ids[i]);
         }
-        for (plane = 0; rc == CLI_EXIT_OK && plane < 3; plane++) {
-            slice2d s;
-            unsigned char *rgb = NULL;
+        for (plane = 0; rc == CLI_EXIT_OK && plane < CLI_PLANES; plane++) {
+            cli_picture pic;
             char name[96];
-            rc = take_slice(d, i, plane, inner, unc, &s);
-            if (rc == CLI_EXIT_OK && (rgb = (unsigned char *)malloc(3 * s.w * s.h)) == NULL)
-                rc = cli_fail_nomem();
+            rc = cli_slice_overlay(&d->ims[i], inner, unc, d->truth + i * d->voxels,
+                                   d->info[i].spacing, plane, 3, &pic);
             if (rc == CLI_EXIT_OK) {
-                conseco_image im = conseco_image_2d(s.score, s.w, s.h, s.w * sizeof(double),
-                                                    CONSECO_DTYPE_F64);
-                cli_overlay_draw(NULL, &im, s.inner, s.unc, s.truth, s.w, rgb);
                 snprintf(name, sizeof name, "%s-%s-%s.png", d->ids[i], cli_kind_name(kind),
-                         plane_name[plane]);
-                rc = stage_png(st, dir, name, rgb, s.w, s.h);
+                         cli_plane_names[plane]);
+                rc = stage_png(st, dir, name, pic.rgb, pic.width, pic.height);
             }
-            free(rgb);
-            slice_free(&s);
+            cli_picture_free(&pic);
         }
     }
     conseco_calibrator_free(cal);

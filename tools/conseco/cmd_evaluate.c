@@ -3,6 +3,7 @@
 #include "args.h"
 #include "cli.h"
 #include "inputs.h"
+#include "loader.h"
 #include "commands.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
@@ -12,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MAX_TAUS 32
 
@@ -49,6 +51,43 @@ static const char help[] =
     CLI_INPUTS_HELP
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
+
+/* Volumes are decoded on demand (twice: scores, then counts) instead of all held in memory. */
+typedef struct stream_ctx {
+    const cli_pairs *pairs;
+    const size_t *ix;
+    cli_loader loader;
+} stream_ctx;
+
+static int stream_load(void *ctx, size_t i, conseco_image *pred, conseco_mask *truth,
+                       void **handle)
+{
+    stream_ctx *c = (stream_ctx *)ctx;
+    cli_map *maps = (cli_map *)calloc(2, sizeof *maps);
+    int rc;
+    *handle = NULL;
+    if (maps == NULL) return cli_fail_nomem();
+    rc = cli_load_pair(&c->loader, &c->pairs->pred.items[i], &c->pairs->gt.items[c->ix[i]],
+                       &maps[0], &maps[1]);
+    if (rc != CLI_EXIT_OK) {
+        free(maps);
+        return rc;
+    }
+    *pred = cli_map_image(&maps[0]);
+    *truth = cli_map_mask(&maps[1]);
+    *handle = maps;
+    return CLI_EXIT_OK;
+}
+
+static void stream_release(void *ctx, void *handle)
+{
+    cli_map *maps = (cli_map *)handle;
+    (void)ctx;
+    if (maps == NULL) return;
+    cli_map_free(&maps[0]);
+    cli_map_free(&maps[1]);
+    free(maps);
+}
 
 int cli_cmd_evaluate(int argc, char **argv)
 {
@@ -88,6 +127,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     conseco_image *ims = NULL;
     conseco_mask *ms = NULL;
     const char **names = NULL, **ids = NULL;
+    size_t *ix = NULL, n;
+    int stream;
+    stream_ctx sctx;
     size_t i, n_cal;
 
     rc = cli_args_parse("evaluate", argc, argv, 1, flags, sizeof flags / sizeof flags[0]);
@@ -113,6 +155,7 @@ int cli_cmd_evaluate(int argc, char **argv)
                             ? "evaluate: --alpha, --pred and --gt are required (see --help)"
                             : "evaluate: --tau, --alpha, --pred and --gt are required (see "
                               "--help)");
+    memset(&cfg, 0, sizeof cfg); /* every option not set below: off */
     cfg.taus = taus;
     cfg.splits = 10;
     cfg.seed = 0;
@@ -164,27 +207,34 @@ int cli_cmd_evaluate(int argc, char **argv)
             return cli_fail(CLI_EXIT_USAGE, "--bottom must be finite and <= --base");
     }
 
-    if ((rc = cli_pairs_load(pred_dir, gt_dir, quiet, strict, &pairs)) != CLI_EXIT_OK) return rc;
-    if ((rc = cli_eval_split_sizes(pairs.count, cfg.cal_fraction, &n_cal)) != CLI_EXIT_OK) {
-        cli_pairs_free(&pairs);
-        return rc;
-    }
-    ims = (conseco_image *)malloc(pairs.count * sizeof *ims);
-    ms = (conseco_mask *)malloc(pairs.count * sizeof *ms);
-    names = (const char **)malloc(pairs.count * sizeof *names);
-    if (!ims || !ms || !names) rc = cli_fail_nomem();
-    for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) {
-        ims[i] = cli_map_image(&pairs.scores[i]);
-        ms[i] = cli_map_mask(&pairs.masks[i]);
+    if ((rc = cli_pairs_scan(pred_dir, gt_dir, strict, &pairs, &ix)) != CLI_EXIT_OK) return rc;
+    n = pairs.pred.count;
+    /* volumes (NIfTI, or --volume) are streamed: memory is one pair, not the whole set */
+    stream = cli_inputs()->volume;
+    for (i = 0; i < n; i++) stream |= pairs.pred.items[i].format == &cli_format_nifti;
+    /* the outer/band protocol (evaluate_sides.c) reads the decoded arrays: no streaming there */
+    if (side != CONSECO_SIDE_INNER) stream = 0;
+    /* so does the risk protocol (one loss curve per image, from the decoded arrays) */
+    if (guarantee == CONSECO_GUARANTEE_RISK) stream = 0;
+    rc = cli_eval_split_sizes(n, cfg.cal_fraction, &n_cal);
+    if (rc == CLI_EXIT_OK && !stream) rc = cli_pairs_load_scanned(&pairs, ix, quiet);
+    ims = (conseco_image *)calloc(n ? n : 1, sizeof *ims);
+    ms = (conseco_mask *)calloc(n ? n : 1, sizeof *ms);
+    names = (const char **)malloc((n ? n : 1) * sizeof *names);
+    ids = (const char **)malloc((n ? n : 1) * sizeof *ids);
+    if (rc == CLI_EXIT_OK && (!ims || !ms || !names || !ids)) rc = cli_fail_nomem();
+    for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
+        if (!stream) {
+            ims[i] = cli_map_image(&pairs.scores[i]);
+            ms[i] = cli_map_mask(&pairs.masks[i]);
+        }
         names[i] = pairs.pred.items[i].path;
+        ids[i] = pairs.pred.items[i].id;
     }
-    ids = (const char **)malloc((pairs.count ? pairs.count : 1) * sizeof *ids);
-    if (rc == CLI_EXIT_OK && ids == NULL) rc = cli_fail_nomem();
-    for (i = 0; rc == CLI_EXIT_OK && i < pairs.count; i++) ids[i] = pairs.pred.items[i].id;
     cfg.ids = ids;
     if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
         cli_risk_result risk_res;
-        rc = cli_evaluate_risk(ims, ms, names, pairs.count, &cfg, &risk_res);
+        rc = cli_evaluate_risk(ims, ms, names, n, &cfg, &risk_res);
         if (rc == CLI_EXIT_OK) {
             size_t n_min = 0;
             if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
@@ -200,12 +250,13 @@ int cli_cmd_evaluate(int argc, char **argv)
         free(ms);
         free(names);
         free(ids);
+        free(ix);
         cli_pairs_free(&pairs);
         return rc;
     }
     if (rc == CLI_EXIT_OK && side != CONSECO_SIDE_INNER) {
         cli_side_result sres;
-        rc = cli_evaluate_sides(ims, ms, names, pairs.count, &cfg, side, tau_outer, bottom,
+        rc = cli_evaluate_sides(ims, ms, names, n, &cfg, side, tau_outer, bottom,
                                 &sres);
         if (rc == CLI_EXIT_OK) {
             if (json) cli_side_print_json(stdout, &sres, &cfg, side, tau_outer);
@@ -217,10 +268,20 @@ int cli_cmd_evaluate(int argc, char **argv)
         free(ms);
         free(names);
         free(ids);
+        free(ix);
         cli_pairs_free(&pairs);
         return rc;
     }
-    if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, pairs.count, &cfg, &res);
+    if (stream) {
+        sctx.pairs = &pairs;
+        sctx.ix = ix;
+        cli_loader_init(&sctx.loader);
+        cfg.load = stream_load;
+        cfg.release = stream_release;
+        cfg.load_ctx = &sctx;
+    }
+    if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, n, &cfg, &res);
+    if (stream) cli_loader_free(&sctx.loader);
     if (rc == CLI_EXIT_OK) {
         size_t n_min = 0;
         if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
@@ -236,6 +297,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     free(ms);
     free(names);
     free(ids);
+    free(ix);
     cli_pairs_free(&pairs);
     return rc;
 }

@@ -119,40 +119,70 @@ static size_t find_exact(const double *v, size_t n, double x)
     return c > 0 && v[c - 1] == x ? c - 1 : (size_t)-1;
 }
 
-/* Step 1: scores of every image for every tau (via the library). */
-static int score_all(const conseco_image *preds, const conseco_mask *truths,
-                     const char *const *names, size_t n, conseco_shrinker *sh,
-                     const cli_eval_config *cfg, table *tabs, cli_progress *pg, size_t *done)
+/* Image i of the set: from the arrays, or decoded by the caller's loader (released after use). */
+typedef struct source {
+    const conseco_image *preds;
+    const conseco_mask *truths;
+    const cli_eval_config *cfg;
+} source;
+
+static int get_image(const source *src, size_t i, conseco_image *im, conseco_mask *m, void **h)
+{
+    *h = NULL;
+    if (src->cfg->load != NULL) return src->cfg->load(src->cfg->load_ctx, i, im, m, h);
+    *im = src->preds[i];
+    *m = src->truths[i];
+    return CLI_EXIT_OK;
+}
+
+static void put_image(const source *src, void *h)
+{
+    if (src->cfg->load != NULL) src->cfg->release(src->cfg->load_ctx, h);
+}
+
+static int grow(void **scratch, size_t *cap, size_t need, const char *name)
+{
+    void *ns;
+    if (need == 0) return cli_fail(CLI_EXIT_DATA, "%s: image too large", name);
+    if (need <= *cap) return CLI_EXIT_OK;
+    ns = realloc(*scratch, need);
+    if (ns == NULL) return cli_fail_nomem();
+    *scratch = ns;
+    *cap = need;
+    return CLI_EXIT_OK;
+}
+
+/* Step 1: scores of every image for every shrinker and tau (via the library); each image is
+ * fetched once. */
+static int score_all(const source *src, const char *const *names, size_t n,
+                     const conseco_shrinker *sh, size_t nsh, const cli_eval_config *cfg,
+                     table *tabs, cli_progress *pg, size_t *done)
 {
     void *scratch = NULL;
-    size_t cap = 0, i, t;
-    for (i = 0; i < n; i++) {
-        size_t need = conseco_scratch_size(sh, preds[i].width, preds[i].height, preds[i].depth);
-        if (need == 0) {
-            free(scratch);
-            return cli_fail(CLI_EXIT_DATA, "%s: image too large", names ? names[i] : "image");
-        }
-        if (need > cap) {
-            void *ns = realloc(scratch, need);
-            if (ns == NULL) {
-                free(scratch);
-                return cli_fail_nomem();
-            }
-            scratch = ns;
-            cap = need;
-        }
-        for (t = 0; t < cfg->tau_count; t++) {
-            int st = conseco_score(sh, &preds[i], &truths[i], cfg->taus[t], scratch, cap,
-                                   &tabs[t].scores[i]);
-            if (st != CONSECO_OK) {
-                free(scratch);
-                return cli_fail_status(st, names ? names[i] : "score");
+    size_t cap = 0, i, t, m;
+    const size_t T = cfg->tau_count;
+    int rc = CLI_EXIT_OK;
+    for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
+        conseco_image im;
+        conseco_mask tm;
+        void *h;
+        const char *name = names ? names[i] : "image";
+        if ((rc = get_image(src, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
+        for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++) {
+            rc = grow(&scratch, &cap, conseco_scratch_size(&sh[m], im.width, im.height, im.depth),
+                      name);
+            for (t = 0; rc == CLI_EXIT_OK && t < T; t++) {
+                int st = conseco_score(&sh[m], &im, &tm, cfg->taus[t], scratch, cap,
+                                       &tabs[m * T + t].scores[i]);
+                if (st != CONSECO_OK) rc = cli_fail_status(st, names ? names[i] : "score");
             }
         }
-        cli_progress_step(pg, ++*done);
+        put_image(src, h);
+        *done += nsh;
+        cli_progress_step(pg, *done);
     }
     free(scratch);
-    return CLI_EXIT_OK;
+    return rc;
 }
 
 static int make_candidates(table *tb, size_t n)
@@ -177,76 +207,95 @@ static int make_candidates(table *tb, size_t n)
 }
 
 /* Step 2: per image, the library's counts of the inner set at lambda_min (Yhat: the baseline)
- * and at every candidate of every tau, in one conseco_evaluate_lambdas call. */
-static int count_all(const conseco_image *preds, const conseco_mask *truths,
-                     const char *const *names, size_t n, conseco_shrinker *sh,
-                     double lambda_min, const cli_eval_config *cfg, table *tabs,
-                     image_totals *totals, cli_progress *pg, size_t *done)
+ * and at every candidate of every tau, in one conseco_evaluate_lambdas call per shrinker; each
+ * image is fetched once. */
+typedef struct lambda_list {
+    double *lambdas; /* lambdas[0] = lambda_min, then the sorted union of the candidates */
+    size_t *where;   /* where[off + j]: index in lambdas of candidate j of tau t */
+    size_t u;        /* number of candidates in lambdas (after lambda_min) */
+} lambda_list;
+
+static int make_lambda_list(const table *tabs, const cli_eval_config *cfg, double lambda_min,
+                            lambda_list *ll)
 {
-    double *lambdas = NULL;
-    size_t *where = NULL, total = 0, u = 0, cap = 0, i, t, j, off;
+    size_t total = 0, u = 0, i, j, t, off;
+    for (t = 0; t < cfg->tau_count; t++) total += tabs[t].cand_count;
+    ll->lambdas = (double *)malloc((total + 1) * sizeof *ll->lambdas);
+    ll->where = (size_t *)malloc((total + 1) * sizeof *ll->where);
+    if (ll->lambdas == NULL || ll->where == NULL) return cli_fail_nomem();
+    for (t = 0; t < cfg->tau_count; t++)
+        for (j = 0; j < tabs[t].cand_count; j++) ll->lambdas[1 + u++] = tabs[t].cand[j];
+    qsort(ll->lambdas + 1, u, sizeof(double), cmp_double);
+    for (i = 0, j = 0; i < u; i++)
+        if (j == 0 || ll->lambdas[j] != ll->lambdas[1 + i]) ll->lambdas[1 + j++] = ll->lambdas[1 + i];
+    ll->u = j;
+    ll->lambdas[0] = lambda_min;
+    for (t = 0, off = 0; t < cfg->tau_count; off += tabs[t].cand_count, t++)
+        for (j = 0; j < tabs[t].cand_count; j++)
+            ll->where[off + j] = 1 + find_exact(ll->lambdas + 1, ll->u, tabs[t].cand[j]);
+    return CLI_EXIT_OK;
+}
+
+static int count_all(const source *src, const char *const *names, size_t n,
+                     const conseco_shrinker *sh, size_t nsh, const double *lambda_min,
+                     const cli_eval_config *cfg, table *tabs, image_totals *totals,
+                     cli_progress *pg, size_t *done)
+{
+    const size_t T = cfg->tau_count;
+    lambda_list ll[CLI_METHOD_COUNT];
+    size_t cap = 0, i, t, j, off, m, most = 0;
     conseco_image_metrics *met = NULL;
     void *scratch = NULL;
     int rc = CLI_EXIT_OK;
-    for (t = 0; t < cfg->tau_count; t++) total += tabs[t].cand_count;
-    /* lambdas[0] = lambda_min, then the sorted union of the candidates */
-    lambdas = (double *)malloc((total + 1) * sizeof *lambdas);
-    where = (size_t *)malloc((total + 1) * sizeof *where);
-    met = (conseco_image_metrics *)malloc((total + 1) * sizeof *met);
-    if (lambdas == NULL || where == NULL || met == NULL) rc = cli_fail_nomem();
+    memset(ll, 0, sizeof ll);
+    for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++) {
+        rc = make_lambda_list(tabs + m * T, cfg, lambda_min[m], &ll[m]);
+        if (rc == CLI_EXIT_OK && ll[m].u + 1 > most) most = ll[m].u + 1;
+    }
     if (rc == CLI_EXIT_OK) {
-        for (t = 0; t < cfg->tau_count; t++)
-            for (j = 0; j < tabs[t].cand_count; j++) lambdas[1 + u++] = tabs[t].cand[j];
-        qsort(lambdas + 1, u, sizeof(double), cmp_double);
-        for (i = 0, j = 0; i < u; i++)
-            if (j == 0 || lambdas[j] != lambdas[1 + i]) lambdas[1 + j++] = lambdas[1 + i];
-        u = j;
-        lambdas[0] = lambda_min;
-        /* where[off + j]: index in lambdas of candidate j of tau t (off = earlier taus) */
-        for (t = 0, off = 0; t < cfg->tau_count; off += tabs[t].cand_count, t++)
-            for (j = 0; j < tabs[t].cand_count; j++)
-                where[off + j] = 1 + find_exact(lambdas + 1, u, tabs[t].cand[j]);
+        met = (conseco_image_metrics *)malloc((most ? most : 1) * sizeof *met);
+        if (met == NULL) rc = cli_fail_nomem();
     }
     for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
-        size_t need = conseco_evaluate_lambdas_scratch_size(sh, preds[i].width, preds[i].height,
-                                                            preds[i].depth);
-        int st;
-        if (need == 0) {
-            rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", names ? names[i] : "image");
-            break;
-        }
-        if (need > cap) {
-            void *ns = realloc(scratch, need);
-            if (ns == NULL) {
-                rc = cli_fail_nomem();
+        conseco_image im;
+        conseco_mask tm;
+        void *h;
+        const char *name = names ? names[i] : "image";
+        if ((rc = get_image(src, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
+        for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++) {
+            int st;
+            rc = grow(&scratch, &cap,
+                      conseco_evaluate_lambdas_scratch_size(&sh[m], im.width, im.height, im.depth),
+                      name);
+            if (rc != CLI_EXIT_OK) break;
+            st = conseco_evaluate_lambdas(&sh[m], &im, &tm, ll[m].lambdas, ll[m].u + 1,
+                                          cfg->taus[0], scratch, cap, met);
+            if (st != CONSECO_OK) {
+                rc = cli_fail_status(st, names ? names[i] : "evaluate");
                 break;
             }
-            scratch = ns;
-            cap = need;
-        }
-        st = conseco_evaluate_lambdas(sh, &preds[i], &truths[i], lambdas, u + 1, cfg->taus[0],
-                                      scratch, cap, met);
-        if (st != CONSECO_OK) {
-            rc = cli_fail_status(st, names ? names[i] : "evaluate");
-            break;
-        }
-        if (totals != NULL) {
-            totals[i].predicted = met[0].predicted;
-            totals[i].tp = met[0].inner_tp;
-        }
-        for (t = 0, off = 0; t < cfg->tau_count; off += tabs[t].cand_count, t++) {
-            table *tb = &tabs[t];
-            const size_t stride = tb->cand_count + 1;
-            for (j = 0; j < tb->cand_count; j++) {
-                tb->kept_tp[i * stride + j] = met[where[off + j]].inner_tp;
-                tb->kept_fp[i * stride + j] = met[where[off + j]].inner_fp;
+            if (m == 0) {
+                totals[i].predicted = met[0].predicted;
+                totals[i].tp = met[0].inner_tp;
+            }
+            for (t = 0, off = 0; t < T; off += tabs[m * T + t].cand_count, t++) {
+                table *tb = &tabs[m * T + t];
+                const size_t stride = tb->cand_count + 1;
+                for (j = 0; j < tb->cand_count; j++) {
+                    tb->kept_tp[i * stride + j] = met[ll[m].where[off + j]].inner_tp;
+                    tb->kept_fp[i * stride + j] = met[ll[m].where[off + j]].inner_fp;
+                }
             }
         }
-        cli_progress_step(pg, ++*done);
+        put_image(src, h);
+        *done += nsh;
+        cli_progress_step(pg, *done);
     }
     free(scratch);
-    free(lambdas);
-    free(where);
+    for (m = 0; m < nsh; m++) {
+        free(ll[m].lambdas);
+        free(ll[m].where);
+    }
     free(met);
     return rc;
 }
@@ -279,6 +328,7 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
     double lambda_min[CLI_METHOD_COUNT];
     int sel[CLI_METHOD_COUNT];       /* the chosen methods, in order */
     size_t tab_of[CLI_METHOD_COUNT]; /* method -> its shrinker's index in sh */
+    source src;
     cli_progress pg;
     int rc;
 
@@ -325,13 +375,14 @@ int cli_evaluate(const conseco_image *preds, const conseco_mask *truths,
         if (tabs[i].scores == NULL) rc = cli_fail_nomem();
     }
 
+    src.preds = preds;
+    src.truths = truths;
+    src.cfg = cfg;
     cli_progress_begin(&pg, "evaluate: images", 2 * nsh * n, cfg->quiet);
-    for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++)
-        rc = score_all(preds, truths, names, n, &sh[m], cfg, tabs + m * T, &pg, &done);
+    if (rc == CLI_EXIT_OK) rc = score_all(&src, names, n, sh, nsh, cfg, tabs, &pg, &done);
     for (i = 0; rc == CLI_EXIT_OK && i < nsh * T; i++) rc = make_candidates(&tabs[i], n);
-    for (m = 0; rc == CLI_EXIT_OK && m < nsh; m++)
-        rc = count_all(preds, truths, names, n, &sh[m], lambda_min[m], cfg, tabs + m * T,
-                       m == 0 ? totals : NULL, &pg, &done);
+    if (rc == CLI_EXIT_OK)
+        rc = count_all(&src, names, n, sh, nsh, lambda_min, cfg, tabs, totals, &pg, &done);
     cli_progress_end(&pg);
 
     for (s = 0; rc == CLI_EXIT_OK && s < S; s++) {

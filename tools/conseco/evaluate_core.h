@@ -58,6 +58,12 @@ typedef struct cli_eval_config {
     int quiet;
     const char *const *ids; /* per image (volume) ids for the per-volume report; NULL: none */
     unsigned methods; /* bit m: method m is evaluated; 0 means CLI_METHODS_DEFAULT */
+    /* Optional: image i decoded on demand (each image is fetched twice: scores, then counts),
+     * so that a set of volumes need not fit in memory; cli_evaluate's arrays are then unused.
+     * *handle is given back to release. NULL: the arrays. */
+    int (*load)(void *ctx, size_t i, conseco_image *pred, conseco_mask *truth, void **handle);
+    void (*release)(void *ctx, void *handle);
+    void *load_ctx;
 } cli_eval_config;
 
 /* One volume (image) at one (tau, method): its calibration score and how it fared in the splits

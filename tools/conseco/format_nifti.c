@@ -223,7 +223,9 @@ static int supported_datatype(int dt)
     }
 }
 
-/* The loops below are written per type so that the compiler vectorises them. */
+/* The loops below are written per type so that the compiler vectorises them. T and OUT_T are
+ * types (they cannot be parenthesised). */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define CONVERT_LOOP(T, OUT_T, EXPR)                                                          \
     do {                                                                                      \
         const T *src = (const T *)(const void *)raw;                                          \
@@ -247,6 +249,7 @@ static int supported_datatype(int dt)
     case DT_FLOAT32: CONVERT_LOOP(float, OUT_T, EXPR); break;                                 \
     default: CONVERT_LOOP(double, OUT_T, EXPR); break;                                        \
     }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* Scaled values in double: (raw * slope) then + inter, two roundings, as nibabel does. */
 static void convert_scaled(const unsigned char *raw, int dt, size_t n, double slope, double inter,
@@ -279,17 +282,22 @@ static void convert_mask(const unsigned char *raw, int dt, size_t n, int scaled,
     }
 }
 
+/* Voxels are inflated and converted this many bytes at a time (fits the L2 cache). */
+#define CHUNK_BYTES ((size_t)1 << 18)
+enum { PLAN_IN_PLACE, PLAN_MASK, PLAN_F32, PLAN_F64, PLAN_SCALED };
+
 static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map *out)
 {
     const char *path = file->path;
     nifti_geom *g;
     nifti_info in;
     gzFile gz;
-    int swap = 0, rc, nbyper = 0, swapsize = 0, d, scaled;
+    int swap = 0, rc, nbyper = 0, swapsize = 0, d, scaled, plan;
     size_t nvox = 1, bytes;
     unsigned char *raw = NULL;
     long long got;
     memset(out, 0, sizeof *out);
+    memset(&in, 0, sizeof in);
     if (slice >= 0) return cli_fail(CLI_EXIT_DATA, "%s: a NIfTI file holds one volume", path);
     if (role == CLI_READ_RGB)
         return cli_fail(CLI_EXIT_DATA, "%s: overlay pictures must be PNG", path);
@@ -348,14 +356,65 @@ static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map 
                               gzdirect(gz) ? "" : " compressed");
         }
     }
-    if (rc == CLI_EXIT_OK && (raw = (unsigned char *)malloc(bytes ? bytes : 1)) == NULL)
-        rc = cli_fail_nomem();
+    /* What the map holds: the voxels themselves (read straight into it), or a conversion,
+     * made chunk by chunk as the voxels are inflated (the raw volume is never all in memory) */
+    scaled = in.slope != 0.0 && !(in.slope == 1.0 && in.inter == 0.0);
+    plan = PLAN_IN_PLACE;
+    if (rc != CLI_EXIT_OK) {
+        /* nothing to plan: the header was refused */
+    } else if (role == CLI_READ_MASK) {
+        out->dtype = CONSECO_DTYPE_MASK8;
+        out->elem = 1;
+        plan = in.datatype == DT_UINT8 && !scaled ? PLAN_IN_PLACE : PLAN_MASK;
+    } else if (!scaled && (in.datatype == DT_FLOAT32 || in.datatype == DT_FLOAT64)) {
+        out->dtype = in.datatype == DT_FLOAT32 ? CONSECO_DTYPE_F32 : CONSECO_DTYPE_F64;
+        out->elem = (size_t)nbyper;
+        plan = PLAN_IN_PLACE;
+    } else if (!scaled && nbyper <= 2) {
+        out->dtype = CONSECO_DTYPE_F32;
+        out->elem = 4;
+        plan = PLAN_F32;
+    } else {
+        out->dtype = CONSECO_DTYPE_F64;
+        out->elem = 8;
+        plan = scaled ? PLAN_SCALED : PLAN_F64;
+    }
     if (rc == CLI_EXIT_OK) {
-        got = gz_read_all(gz, raw, bytes);
-        if (got < 0) rc = gz_fail(gz, path, "cannot read the voxels");
-        else if ((size_t)got != bytes)
-            rc = cli_fail(CLI_EXIT_DATA, "%s: truncated: %llu of %lu bytes of voxel data", path,
-                          (unsigned long long)got, (unsigned long)bytes);
+        out->data = (unsigned char *)malloc(nvox ? nvox * out->elem : 1);
+        if (plan != PLAN_IN_PLACE) raw = (unsigned char *)malloc(CHUNK_BYTES);
+        if (out->data == NULL || (plan != PLAN_IN_PLACE && raw == NULL)) rc = cli_fail_nomem();
+    }
+    if (rc == CLI_EXIT_OK) {
+        size_t done = 0, per = plan == PLAN_IN_PLACE ? nvox : CHUNK_BYTES / (size_t)nbyper;
+        while (rc == CLI_EXIT_OK && done < nvox) {
+            size_t k = nvox - done < per ? nvox - done : per;
+            unsigned char *dst = plan == PLAN_IN_PLACE ? out->data : raw;
+            got = gz_read_all(gz, dst, k * (size_t)nbyper);
+            if (got < 0) rc = gz_fail(gz, path, "cannot read the voxels");
+            else if ((size_t)got != k * (size_t)nbyper)
+                rc = cli_fail(CLI_EXIT_DATA, "%s: truncated: %llu of %lu bytes of voxel data",
+                              path, (unsigned long long)(done * (size_t)nbyper + (size_t)got),
+                              (unsigned long)bytes);
+            if (rc != CLI_EXIT_OK) break;
+            if (swap && swapsize > 1) nifti_swap_Nbytes((int64_t)k, swapsize, dst);
+            switch (plan) {
+            case PLAN_MASK:
+                convert_mask(raw, in.datatype, k, scaled, in.slope, in.inter, out->data + done);
+                break;
+            case PLAN_F32:
+                convert_f32(raw, in.datatype, k, (float *)(void *)out->data + done);
+                break;
+            case PLAN_F64:
+                convert_f64(raw, in.datatype, k, (double *)(void *)out->data + done);
+                break;
+            case PLAN_SCALED:
+                convert_scaled(raw, in.datatype, k, in.slope, in.inter,
+                               (double *)(void *)out->data + done);
+                break;
+            default: break;
+            }
+            done += k;
+        }
     }
     if (rc == CLI_EXIT_OK) { /* reach the end of a gzip stream, so that its CRC is checked */
         unsigned char extra[64];
@@ -364,14 +423,13 @@ static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map 
     }
     if (gzclose(gz) != Z_OK && rc == CLI_EXIT_OK)
         rc = cli_fail(CLI_EXIT_DATA, "%s: corrupt compressed data", path);
+    free(raw);
     if (rc != CLI_EXIT_OK) {
-        free(raw);
+        free(out->data);
         free(g);
+        memset(out, 0, sizeof *out);
         return rc;
     }
-    if (swap && swapsize > 1) nifti_swap_Nbytes((int64_t)nvox, swapsize, raw);
-
-    scaled = in.slope != 0.0 && !(in.slope == 1.0 && in.inter == 0.0);
     out->width = (size_t)in.dim[1];
     out->height = in.dim[0] >= 2 ? (size_t)in.dim[2] : 1;
     out->depth = in.dim[0] >= 3 ? (size_t)in.dim[3] : 1;
@@ -380,43 +438,6 @@ static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map 
     out->format = &cli_format_nifti;
     out->geometry = g;
     out->geometry_size = sizeof *g;
-    if (role == CLI_READ_MASK) {
-        out->dtype = CONSECO_DTYPE_MASK8;
-        out->elem = 1;
-        if (in.datatype == DT_UINT8 && !scaled) {
-            out->data = raw; /* nonzero = inside already */
-            return CLI_EXIT_OK;
-        }
-        out->data = (unsigned char *)malloc(nvox ? nvox : 1);
-        if (out->data != NULL)
-            convert_mask(raw, in.datatype, nvox, scaled, in.slope, in.inter, out->data);
-    } else if (!scaled && (in.datatype == DT_FLOAT32 || in.datatype == DT_FLOAT64)) {
-        out->dtype = in.datatype == DT_FLOAT32 ? CONSECO_DTYPE_F32 : CONSECO_DTYPE_F64;
-        out->elem = (size_t)nbyper;
-        out->data = raw; /* used in place */
-        return CLI_EXIT_OK;
-    } else if (!scaled && nbyper <= 2) {
-        out->dtype = CONSECO_DTYPE_F32;
-        out->elem = 4;
-        out->data = (unsigned char *)malloc(nvox ? nvox * 4 : 1);
-        if (out->data != NULL) convert_f32(raw, in.datatype, nvox, (float *)(void *)out->data);
-    } else {
-        out->dtype = CONSECO_DTYPE_F64;
-        out->elem = 8;
-        out->data = (unsigned char *)malloc(nvox ? nvox * 8 : 1);
-        if (out->data != NULL) {
-            if (scaled)
-                convert_scaled(raw, in.datatype, nvox, in.slope, in.inter,
-                               (double *)(void *)out->data);
-            else convert_f64(raw, in.datatype, nvox, (double *)(void *)out->data);
-        }
-    }
-    free(raw);
-    if (out->data == NULL) {
-        free(g);
-        memset(out, 0, sizeof *out);
-        return cli_fail_nomem();
-    }
     return CLI_EXIT_OK;
 }
 
@@ -587,6 +608,10 @@ static int no_nifti(const char *path)
                     "(build it with libnifti2-dev and zlib, CMake option CONSECO_WITH_NIFTI)",
                     path);
 }
+
+/* Voxels are inflated and converted this many bytes at a time (fits the L2 cache). */
+#define CHUNK_BYTES ((size_t)1 << 18)
+enum { PLAN_IN_PLACE, PLAN_MASK, PLAN_F32, PLAN_F64, PLAN_SCALED };
 
 static int nifti_read(const cli_file_bytes *file, long slice, int role, cli_map *out)
 {

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "score_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,41 +36,55 @@ int cli_load_pair(cli_loader *l, const cli_entry *pred, const cli_entry *gt, cli
     return rc;
 }
 
-int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int strict,
-                   cli_pairs *out)
+/* The maps move into the arrays (fn owns them: the signature is cli_pair_fn's). */
+/* cppcheck-suppress constParameter */
+static int keep_fn(void *ctx, size_t i, cli_map *score, cli_map *mask, void **scratch,
+                   size_t *cap)
 {
-    size_t *ix = NULL, i;
-    cli_loader l;
-    cli_progress pg;
+    cli_pairs *p = (cli_pairs *)ctx;
+    (void)scratch;
+    (void)cap;
+    p->scores[i] = *score;
+    p->masks[i] = *mask;
+    return CLI_EXIT_OK;
+}
+
+int cli_pairs_scan(const char *pred_dir, const char *gt_dir, int strict, cli_pairs *out,
+                   size_t **ix)
+{
     int rc;
     memset(out, 0, sizeof *out);
+    *ix = NULL;
     if ((rc = cli_dataset_scan(pred_dir, &out->pred)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_dataset_scan(gt_dir, &out->gt)) != CLI_EXIT_OK) {
         cli_pairs_free(out);
         return rc;
     }
-    if ((rc = cli_dataset_pair(&out->pred, &out->gt, strict, &ix)) != CLI_EXIT_OK) {
+    if ((rc = cli_dataset_pair(&out->pred, &out->gt, strict, ix)) != CLI_EXIT_OK) {
         cli_pairs_free(out);
         return rc;
     }
-    out->scores = (cli_map *)calloc(out->pred.count, sizeof *out->scores);
-    out->masks = (cli_map *)calloc(out->pred.count, sizeof *out->masks);
-    if (out->scores == NULL || out->masks == NULL) {
-        free(ix);
-        cli_pairs_free(out);
-        return cli_fail_nomem();
-    }
-    cli_loader_init(&l);
-    cli_progress_begin(&pg, "loading", out->pred.count, quiet);
-    for (i = 0; i < out->pred.count; i++) {
-        rc = cli_load_pair(&l, &out->pred.items[i], &out->gt.items[ix[i]], &out->scores[i],
-                           &out->masks[i]);
-        if (rc != CLI_EXIT_OK) break;
-        out->count = i + 1;
-        cli_progress_step(&pg, i + 1);
-    }
-    cli_progress_end(&pg);
-    cli_loader_free(&l);
+    return CLI_EXIT_OK;
+}
+
+int cli_pairs_load_scanned(cli_pairs *p, const size_t *ix, int quiet)
+{
+    p->scores = (cli_map *)calloc(p->pred.count ? p->pred.count : 1, sizeof *p->scores);
+    p->masks = (cli_map *)calloc(p->pred.count ? p->pred.count : 1, sizeof *p->masks);
+    if (p->scores == NULL || p->masks == NULL) return cli_fail_nomem();
+    /* decoded on two threads; maps not loaded stay zeroed, so freeing all of them is safe */
+    p->count = p->pred.count;
+    return cli_for_each_pair(&p->pred, &p->gt, ix, cli_default_threads(), "loading", quiet,
+                             keep_fn, p);
+}
+
+int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int strict,
+                   cli_pairs *out)
+{
+    size_t *ix = NULL;
+    int rc = cli_pairs_scan(pred_dir, gt_dir, strict, out, &ix);
+    if (rc != CLI_EXIT_OK) return rc;
+    rc = cli_pairs_load_scanned(out, ix, quiet);
     free(ix);
     if (rc != CLI_EXIT_OK) cli_pairs_free(out);
     return rc;

@@ -24,4 +24,10 @@ int cli_pairs_load(const char *pred_dir, const char *gt_dir, int quiet, int stri
                    cli_pairs *out);
 void cli_pairs_free(cli_pairs *p);
 
+/* cli_pairs_load in two steps: list and pair the folders (no map loaded: count 0, *ix receives
+ * the index of each prediction's mask, malloc'ed), then decode every pair. */
+int cli_pairs_scan(const char *pred_dir, const char *gt_dir, int strict, cli_pairs *out,
+                   size_t **ix);
+int cli_pairs_load_scanned(cli_pairs *p, const size_t *ix, int quiet);
+
 #endif /* CONSECO_CLI_PAIRS_H */

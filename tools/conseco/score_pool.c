@@ -27,10 +27,8 @@ unsigned cli_default_threads(void)
 typedef struct pool {
     const cli_dataset *pred, *gt;
     const size_t *ix;
-    const conseco_shrinker *sh;
-    const conseco_side_params *side;
-    double tau;
-    double *scores;
+    cli_pair_fn fn;
+    void *ctx;
     size_t next, done;
     size_t fail_index;      /* lowest failing pair, (size_t)-1: none */
     int fail_rc;
@@ -60,34 +58,13 @@ static void unlock(pool *p)
 #endif
 }
 
-/* One pair: decode, score. */
-static int score_one(pool *p, size_t i, cli_loader *l, void **scratch, size_t *cap)
+/* One pair: decode, hand over. */
+static int one_pair(pool *p, size_t i, cli_loader *l, void **scratch, size_t *cap)
 {
     cli_map score, mask;
-    conseco_image im;
-    conseco_mask m;
-    size_t need;
-    int rc = cli_load_pair(l, &p->pred->items[i], &p->gt->items[p->ix[i]], &score, &mask), st;
+    int rc = cli_load_pair(l, &p->pred->items[i], &p->gt->items[p->ix[i]], &score, &mask);
     if (rc != CLI_EXIT_OK) return rc;
-    im = cli_map_image(&score);
-    m = cli_map_mask(&mask);
-    need = conseco_side_scratch_size(p->sh, p->side, im.width, im.height, im.depth);
-    if (need == 0) rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", p->pred->items[i].path);
-    else if (need > *cap) {
-        void *ns = realloc(*scratch, need);
-        if (ns == NULL) rc = cli_fail_nomem();
-        else {
-            *scratch = ns;
-            *cap = need;
-        }
-    }
-    if (rc == CLI_EXIT_OK) {
-        st = conseco_side_score(p->sh, p->side, &im, &m, p->tau, *scratch, *cap, &p->scores[i]);
-        if (st != CONSECO_OK) rc = cli_fail_status(st, p->pred->items[i].path);
-    }
-    cli_map_free(&score);
-    cli_map_free(&mask);
-    return rc;
+    return p->fn(p->ctx, i, &score, &mask, scratch, cap);
 }
 
 static void *worker(void *arg)
@@ -110,7 +87,7 @@ static void *worker(void *arg)
         }
         p->next++;
         unlock(p);
-        rc = score_one(p, i, &l, &scratch, &cap);
+        rc = one_pair(p, i, &l, &scratch, &cap);
         lock(p);
         if (rc != CLI_EXIT_OK) {
             if (i < p->fail_index) { /* keep the error the sequential run would stop at */
@@ -130,23 +107,20 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
-                    const conseco_shrinker *shrinker, const conseco_side_params *side,
-                    double tau, unsigned threads, int quiet, double *scores)
+int cli_for_each_pair(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                      unsigned threads, const char *label, int quiet, cli_pair_fn fn, void *ctx)
 {
     pool p;
     memset(&p, 0, sizeof p);
     p.pred = pred;
     p.gt = gt;
     p.ix = ix;
-    p.sh = shrinker;
-    p.side = side;
-    p.tau = tau;
-    p.scores = scores;
+    p.fn = fn;
+    p.ctx = ctx;
     p.fail_index = (size_t)-1;
     if (threads < 1) threads = 1;
     if (threads > pred->count) threads = pred->count > 0 ? (unsigned)pred->count : 1u;
-    cli_progress_begin(&p.pg, "calibrate: images", pred->count, quiet);
+    cli_progress_begin(&p.pg, label, pred->count, quiet);
 #ifndef CONSECO_CLI_NO_THREADS
     if (threads > 1) {
         pthread_t tid[64];
@@ -170,4 +144,51 @@ int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t
         return p.fail_rc;
     }
     return CLI_EXIT_OK;
+}
+
+typedef struct score_ctx {
+    const cli_dataset *pred;
+    const conseco_shrinker *sh;
+    const conseco_side_params *side;
+    double tau;
+    double *scores;
+} score_ctx;
+
+static int score_fn(void *ctx, size_t i, cli_map *score, cli_map *mask, void **scratch,
+                    size_t *cap)
+{
+    score_ctx *c = (score_ctx *)ctx;
+    conseco_image im = cli_map_image(score);
+    conseco_mask m = cli_map_mask(mask);
+    size_t need = conseco_side_scratch_size(c->sh, c->side, im.width, im.height, im.depth);
+    int rc = CLI_EXIT_OK, st;
+    if (need == 0) rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", c->pred->items[i].path);
+    else if (need > *cap) {
+        void *ns = realloc(*scratch, need);
+        if (ns == NULL) rc = cli_fail_nomem();
+        else {
+            *scratch = ns;
+            *cap = need;
+        }
+    }
+    if (rc == CLI_EXIT_OK) {
+        st = conseco_side_score(c->sh, c->side, &im, &m, c->tau, *scratch, *cap, &c->scores[i]);
+        if (st != CONSECO_OK) rc = cli_fail_status(st, c->pred->items[i].path);
+    }
+    cli_map_free(score);
+    cli_map_free(mask);
+    return rc;
+}
+
+int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                    const conseco_shrinker *shrinker, const conseco_side_params *side,
+                    double tau, unsigned threads, int quiet, double *scores)
+{
+    score_ctx c;
+    c.pred = pred;
+    c.sh = shrinker;
+    c.side = side;
+    c.tau = tau;
+    c.scores = scores;
+    return cli_for_each_pair(pred, gt, ix, threads, "calibrate: images", quiet, score_fn, &c);
 }

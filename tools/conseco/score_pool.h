@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Decoding and scoring calibration pairs on several threads: each thread takes the next pair,
- * decodes it (the slow part for .nii.gz) and scores it with the library's pure conseco_side_score,
+ * decodes it (the slow part for .nii.gz) and scores it with the library's pure conseco_score,
  * so that one volume is inflated while another is scored. Scores land in input order; memory
  * is one pair (plus scratch) per thread. Errors are those a sequential run would report: the
  * first failing pair's, printed once.
@@ -10,13 +10,25 @@
 #define CONSECO_CLI_SCORE_POOL_H
 
 #include "dataset.h"
+#include "formats.h"
 
+#ifndef CONSECO_STATIC_LINKING_ONLY
 #define CONSECO_STATIC_LINKING_ONLY /* conseco_side_score (experimental) */
+#endif
 #include <conseco.h>
 #include <stddef.h>
 
 /* Threads to use when the user gave none: the online processors, at most 2. */
 unsigned cli_default_threads(void);
+
+/* Calls fn(ctx, i, score, mask, scratch) for every pair i = (pred->items[i], gt->items[ix[i]]),
+ * decoded and size-checked, on `threads` threads (several calls run at once, each i once). fn
+ * owns the two maps (cli_map_free them, or keep them); *scratch is a per-thread buffer of *cap
+ * bytes fn may grow with realloc. @return a cli_exit code: the first failing pair's. */
+typedef int (*cli_pair_fn)(void *ctx, size_t i, cli_map *score, cli_map *mask, void **scratch,
+                           size_t *cap);
+int cli_for_each_pair(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                      unsigned threads, const char *label, int quiet, cli_pair_fn fn, void *ctx);
 
 /* scores[i] = the score of (pred->items[i], gt->items[ix[i]]) under `shrinker` on `side`
  * (inner, outer or band: conseco_side_score) at `tau`.

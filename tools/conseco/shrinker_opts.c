@@ -207,6 +207,12 @@ int cli_side_parse(const char *text, uint32_t *side)
 int cli_side_shrinker(uint32_t side, const char **name, const char *border)
 {
     if (*name == NULL) return CLI_EXIT_OK; /* cli_shrinker_parse says it is required */
+    if (side != CONSECO_SIDE_INNER && strcmp(*name, "threshold") != 0 &&
+        strcmp(*name, "erosion") != 0 && strcmp(*name, "dilation") != 0)
+        return cli_fail(CLI_EXIT_USAGE, "--shrinker %s has no outer family: --side %s takes "
+                        "%s", *name, side == CONSECO_SIDE_OUTER ? "outer" : "band",
+                        side == CONSECO_SIDE_OUTER ? "dilation or threshold"
+                                                   : "erosion or threshold");
     if (side == CONSECO_SIDE_OUTER) {
         if (strcmp(*name, "erosion") == 0)
             return cli_fail(CLI_EXIT_USAGE, "--side outer: use --shrinker dilation or threshold");
