@@ -233,13 +233,13 @@ static void random_cases(int three_d, uint64_t seed, int count)
 static void test_random_2d(void **state)
 {
     (void)state;
-    random_cases(0, 11, 4000);
+    random_cases(0, 11, (int)tu_cases(4000));
 }
 
 static void test_random_3d(void **state)
 {
     (void)state;
-    random_cases(1, 12, 4000);
+    random_cases(1, 12, (int)tu_cases(4000));
 }
 
 /* Medium volumes (up to 48 x 40 x 12, blobs with holes): long envelope lines
@@ -249,7 +249,7 @@ static void test_medium(void **state)
     tu_rng r = {14};
     int it;
     (void)state;
-    for (it = 0; it < 40; it++) {
+    for (it = 0; it < (int)tu_cases(40); it++) {
         mcase c;
         conseco_erosion_params p;
         conseco_shrinker s;
@@ -312,7 +312,7 @@ static void test_distance_exact(void **state)
     tu_rng r = {13};
     int i;
     (void)state;
-    for (i = 0; i < 100000; i++) {
+    for (i = 0; i < (int)tu_cases(100000); i++) {
         double sp[3];
         conseco__mm m;
         uint32_t k[3];
@@ -425,7 +425,7 @@ static void test_nonfinite_and_f32_scan(void **state)
     tu_rng r = {15};
     int it;
     (void)state;
-    for (it = 0; it < 400; it++) {
+    for (it = 0; it < (int)tu_cases(400); it++) {
         const size_t w = tu_range(&r, 1, 70), h = tu_range(&r, 1, 5), d = tu_range(&r, 1, 4);
         const size_t n = w * h * d;
         float *f = calloc(n, sizeof(float));

@@ -270,13 +270,13 @@ static void random_cases(unsigned seed, int three_d, int count)
 static void test_random_2d(void **state)
 {
     (void)state;
-    random_cases(1234, 0, 2500);
+    random_cases(1234, 0, (int)tu_cases(2500));
 }
 
 static void test_random_3d(void **state)
 {
     (void)state;
-    random_cases(5678, 1, 1000);
+    random_cases(5678, 1, (int)tu_cases(1000));
 }
 
 /* ------------------------------------------------------------ long lines */

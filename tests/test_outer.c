@@ -454,7 +454,7 @@ static void test_score_sets_hold(void **state)
     tu_rng r = {31};
     unsigned k;
     (void)state;
-    for (k = 0; k < 500; k++) {
+    for (k = 0; k < tu_cases(500); k++) {
         ocase c;
         conseco_threshold_params tp;
         conseco_erosion_params ep;
@@ -495,7 +495,7 @@ static void test_evaluate_lambdas(void **state)
     tu_rng r = {41};
     unsigned k;
     (void)state;
-    for (k = 0; k < 1500; k++) {
+    for (k = 0; k < tu_cases(1500); k++) {
         ocase c;
         conseco_threshold_params tp;
         conseco_erosion_params ep;
@@ -568,7 +568,7 @@ static void test_ball_mm(void **state)
     tu_rng r = {71};
     unsigned k;
     (void)state;
-    for (k = 0; k < 600; k++) {
+    for (k = 0; k < tu_cases(600); k++) {
         ocase c;
         conseco_erosion_params ep;
         conseco_side_params sp;
@@ -704,7 +704,7 @@ static void test_custom_outer(void **state)
     unsigned k;
     const conseco_shrinker_vtable vt = custom_vt();
     (void)state;
-    for (k = 0; k < 600; k++) {
+    for (k = 0; k < tu_cases(600); k++) {
         ocase c;
         custom_user u;
         conseco_shrinker cs, bs;
@@ -798,7 +798,7 @@ static void test_custom_outer_real(void **state)
     tu_rng r = {61};
     unsigned k;
     (void)state;
-    for (k = 0; k < 3000; k++) {
+    for (k = 0; k < tu_cases(3000); k++) {
         const size_t w = tu_range(&r, 1, 9), h = tu_range(&r, 1, 9), n = w * h;
         double m[81], cand[83], score, want = INFINITY, lmax = tu_range(&r, 0, 3) ? 0.8 : INFINITY;
         const double tau = pick_tau(&r);

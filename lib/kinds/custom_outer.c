@@ -147,7 +147,8 @@ static int in_outer(const conseco__shrinker *s, double level, double mu)
 static int in_inner(const conseco__shrinker *s, const double *inner, const double *outer,
                     size_t i, double lambda)
 {
-    if (inner == NULL) return outer[i] <= s->vt.lambda_min; /* outer side: Yhat */
+    if (inner == NULL) /* outer side: Yhat (the outer map is always built) */
+        return outer != NULL && outer[i] <= s->vt.lambda_min;
     if (lambda == conseco__inf()) return 0;
     return inner[i] >= s->vt.lambda_min && inner[i] >= lambda;
 }

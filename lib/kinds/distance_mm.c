@@ -172,7 +172,7 @@ static double even_of(double a, double b)
 static double round_sqrt_exact(const conseco__mm *m, const double n[3], double r)
 {
     double e[12];
-    int a;
+    size_t a;
     for (a = 0; a < 3; a++) {
         two_prod(n[a], m->h[a], &e[4 * a], &e[4 * a + 1]);
         two_prod(n[a], m->l[a], &e[4 * a + 2], &e[4 * a + 3]);

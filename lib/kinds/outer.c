@@ -836,7 +836,7 @@ size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t
     if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n) ||
         !conseco__mul_size(n, sizeof(double), &bytes))
         return 0;
-    if (bytes < 2u * TH_BINS * sizeof(uint32_t)) bytes = 2u * TH_BINS * sizeof(uint32_t);
+    if (bytes < sizeof(uint32_t) * 2u * TH_BINS) bytes = sizeof(uint32_t) * 2u * TH_BINS;
     if (!conseco__add_size(bytes, CONSECO__ALIGN_SLACK + 8u, &bytes)) return 0;
     return bytes;
 }
@@ -905,11 +905,11 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
     const int is_band = side->side == CONSECO_SIDE_BAND;
     /* [copy][truth][value]; fewer than 2^32 pixels. Tiny images (little scratch) count in
      * one copy. */
-    uint32_t *h2 = two ? h + 2u * TH_BINS : h;
+    uint32_t *h2 = two ? h + (size_t)2 * TH_BINS : h;
     size_t x, y, z, b, nfp = 0, nlow = 0, acc;
     uint64_t predicted = 0, ntruth = 0, m_in, m_out;
     double f = -conseco__inf(), v = conseco__inf(), best = conseco__inf();
-    CONSECO_memset(h, 0, (two ? 4u : 2u) * TH_BINS * sizeof *h);
+    CONSECO_memset(h, 0, sizeof *h * TH_BINS * (two ? 4u : 2u));
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);
@@ -921,7 +921,7 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
             if (x < pred->width) h[(size_t)(t[x] != 0) * TH_BINS + row[x]]++;
         }
     if (two)
-        for (b = 0; b < 2u * TH_BINS; b++) h[b] += h2[b];
+        for (b = 0; b < (size_t)2 * TH_BINS; b++) h[b] += h2[b];
     for (b = 0; b < TH_BINS; b++) {
         const size_t neg = h[b], pos = h[TH_BINS + b]; /* the two copies summed below 2^32 */
         ntruth += pos;
@@ -989,7 +989,7 @@ int conseco__threshold_side_score(const conseco__shrinker *s, const conseco__sid
     total = pred->width * pred->height * pred->depth;
     if (pred->dtype == CONSECO_DTYPE_U8 && (uint64_t)total < UINT64_C(0xFFFFFFFF))
         return th_score_u8(base, side, pred, truth, tau, (uint32_t *)(void *)buf,
-                           total * sizeof(double) >= 4u * TH_BINS * sizeof(uint32_t), score);
+                           total * sizeof(double) >= sizeof(uint32_t) * 4u * TH_BINS, score);
     for (z = 0; z < pred->depth && finite; z++)
         for (y = 0; y < pred->height && finite; y++) {
             const unsigned char *row = conseco__image_row(pred, y, z);

@@ -30,7 +30,10 @@ static size_t chunk_len(size_t w) { return w < CONSECO__SMOOTH_CHUNK ? w : CONSE
 
 /* The row loops' buffers: one chunk of levels and its workspace (at most
  * 5 KiB; 1 KiB plus 16 bytes per pixel of a narrower row). */
-static size_t chunk_doubles(size_t w) { return 2u * chunk_len(w) + 2u * CONSECO__SMOOTH_RMAX; }
+static size_t chunk_doubles(size_t w)
+{
+    return (size_t)2 * chunk_len(w) + (size_t)2 * CONSECO__SMOOTH_RMAX;
+}
 
 /* One level per pixel (the Yhat levels) and the chunk buffers. */
 static size_t smooth_scratch_size(size_t w, size_t h, size_t d)

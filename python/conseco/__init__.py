@@ -22,7 +22,8 @@ from ._runtime import lib as _lib
 from ._runtime import library_path
 from ._shrinkers import Custom, Erosion, Shrinker, Smooth, Threshold
 from . import _callbacks  # noqa: F401  (registers the C callbacks)
-from ._api import (Calibrator, ImageMetrics, SetMetrics, apply, evaluate, inspect_state, metrics,
+from ._api import (Calibrator, ImageMetrics, SetMetrics, apply, apply_side, evaluate,
+                   inspect_state, metrics,
                    min_calibration_size, quantile, rank, score, set_metrics)
 from . import _errors as _e
 
@@ -30,7 +31,8 @@ __version__ = "0.2.0"
 #: version of the loaded library, "MAJOR.MINOR.PATCH"
 library_version: str = _ffi.string(_lib.conseco_version_string()).decode()
 
-__all__ = ["Calibrator", "Shrinker", "Threshold", "Erosion", "Smooth", "Custom", "score", "apply",
+__all__ = ["Calibrator", "Shrinker", "Threshold", "Erosion", "Smooth", "Custom", "score",
+           "apply", "apply_side",
            "evaluate", "metrics", "set_metrics", "rank", "quantile", "min_calibration_size",
            "inspect_state", "ImageMetrics", "SetMetrics", "ConsecoError", "library_path",
            "library_version"] + [n for n in _e.__all__ if n != "ConsecoError"]

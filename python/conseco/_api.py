@@ -138,7 +138,8 @@ def _truth_geometry(truth: Any, pred: Any) -> Tuple[Any, int, int, Any]:
 
 
 def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
-          spacing: Spacing = None) -> float:
+          spacing: Spacing = None, side: str = "inner", tau_outer: Optional[float] = None,
+          bottom: Optional[float] = None) -> float:
     """Nonconformity score of one calibration pair.
 
     ``r = inf {lambda : F_lambda <= tau}`` with ``F_lambda`` the accepted
@@ -158,11 +159,16 @@ def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
         Tolerance in ``[0, 1]``.
     spacing : sequence of float, optional
         Voxel size per array axis, in the order of ``pred.shape``.
+    side, tau_outer, bottom
+        As in :class:`Calibrator`: the score of an outer or band calibration
+        (computed by a one-pair calibrator, since the C library's
+        ``conseco_side_score`` is not exported from ``libconseco.so``).
 
     Returns
     -------
     float
-        The score; ``math.inf`` when no lambda gets ``F <= tau``.
+        The score; ``math.inf`` when no lambda gets ``F <= tau`` (outer
+        threshold lowering: the largest threshold, ``-math.inf`` if none).
 
     Raises
     ------
@@ -171,6 +177,9 @@ def score(shrinker: Shrinker, pred: ArrayLike, truth: ArrayLike, tau: float, *,
         ``NonFiniteError``, ``BadTauError``, ``BadStrideError`` ... An exception
         raised by a :class:`Custom` callable is re-raised as itself.
     """
+    if side != "inner" or tau_outer is not None or bottom is not None:
+        cal = Calibrator(shrinker, tau, side=side, tau_outer=tau_outer, bottom=bottom)
+        return cal.add(pred, truth, spacing=spacing)
     # fast path (C, buffer protocol): any supported 2-D/3-D numpy view, no spacing
     if spacing is None:
         try:
@@ -450,15 +459,165 @@ def quantile(scores: Union[Sequence[float], np.ndarray], alpha: float) -> Tuple[
     return float(lam[0]), int(k[0])
 
 
+def apply_side(shrinker: Shrinker, pred: ArrayLike, lam: float, side: str = "outer", *,
+               spacing: Spacing = None) -> Tuple[np.ndarray, np.ndarray]:
+    """The sets of an outer or band calibration at ``lam``: ``(inner, outer)``.
+
+    Mirrors the experimental C function ``conseco_side_apply`` (which
+    ``libconseco.so`` does not export) with exported functions only:
+
+    - :class:`Threshold`, ``side="outer"`` (threshold lowering):
+      ``inner = Yhat``, ``outer = {s >= min(lam, base)}``; ``-inf`` gives the
+      whole image.
+    - :class:`Threshold`, ``side="band"``: ``inner = {s >= base + lam}``,
+      ``outer = {s >= base - lam}`` (sums in double, ``lam < 0`` reads as 0).
+    - :class:`Erosion` (cross, square, disk), ``side="outer"``:
+      ``inner = Yhat``, ``outer = Yhat`` dilated ``floor(lam)`` times (disk:
+      once, radius ``floor(lam)``), never leaving the image; ball-mm:
+      ``outer = {p : d_mm(p, Yhat) <= lam}`` with the ``spacing``; ``"band"``:
+      ``inner = apply(shrinker, pred, lam)`` and the same ``outer``. The
+      dilation is computed exactly as the complement of the library's
+      erosion (``border="foreground"``) of the complement of ``Yhat``.
+      ``+inf`` gives an empty inner set and the whole image as outer set.
+
+    Parameters
+    ----------
+    shrinker : Threshold or Erosion
+    pred : numpy.ndarray
+        Score map (see :func:`score`).
+    lam : float
+        Usually ``cal.lambda_hat(alpha)[0]`` of a calibrator of that side.
+    side : {"outer", "band"}, default "outer"
+    spacing : sequence of float, optional
+        Voxel size per array axis (used by ball-mm).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Bool masks of ``pred.shape``: ``inner`` (a subset of) ``outer``.
+
+    Raises
+    ------
+    UnsupportedError
+        :class:`Smooth` and :class:`Custom` (no outer family), and
+        ``Erosion(element="ball-mm")`` with a library whose ball-mm outer
+        family is not the Euclidean one in mm (libconseco before the
+        "ball-mm outer" change).
+    InvalidArgError
+        Unknown side.
+    BadLambdaError
+        ``lam`` is NaN.
+    """
+    if not isinstance(shrinker, Shrinker):
+        raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
+    if side not in ("outer", "band"):
+        raise _err(-2, f"side must be 'outer' or 'band', not {side!r} (inner: use apply)")
+    lam = float(lam)
+    if math.isnan(lam):
+        raise _err(-11, "lambda is NaN")
+    thr, ero = KINDS[1][0], KINDS[2][0]
+    ballmm = isinstance(shrinker, ero) and shrinker.element == "ball-mm"  # type: ignore[attr-defined]
+    if not (isinstance(shrinker, thr) or isinstance(shrinker, ero)) or \
+            (ballmm and not _ballmm_outer_ok()):
+        raise _err(-26, f"{shrinker!r} has no outer family in this library version")
+    yhat = apply(shrinker, pred, -math.inf, spacing=spacing)  # at or below lambda_min: Yhat
+    shape = yhat.shape
+    if isinstance(shrinker, thr):
+        base = shrinker.base  # type: ignore[attr-defined]
+
+        def at_least(t: float) -> np.ndarray:  # {s >= t} by the library's own reading of s
+            if t == -math.inf:
+                return np.ones(shape, np.bool_)
+            if t == math.inf:
+                return np.zeros(shape, np.bool_)
+            return apply(thr(base=t, top=t), pred, t, spacing=spacing)
+
+        if side == "outer":
+            return yhat, (yhat.copy() if lam >= base else at_least(lam))
+        lam = max(lam, 0.0)
+        return at_least(base + lam), at_least(base - lam)
+    # erosion params: dilation = complement of the erosion of the complement
+    if lam == math.inf:
+        outer = np.ones(shape, np.bool_)
+    else:
+        comp = np.where(yhat, np.uint8(0), np.uint8(255))
+        if ballmm:  # real mu: {d_mm(p, Yhat) <= mu} = not {p outside Yhat : d_mm > mu}
+            mu = max(lam, 0.0)
+        else:
+            mu = float(max(math.floor(lam), 0)) if lam != -math.inf else 0.0
+        dual = ero(element=shrinker.element, border="foreground", base=0.5)  # type: ignore[attr-defined]
+        outer = ~apply(dual, comp, mu, spacing=spacing)
+    inner = yhat if side == "outer" else apply(shrinker, pred, lam, spacing=spacing)
+    return inner, outer
+
+
+_BALLMM_OUTER: List[bool] = []
+
+
+def _ballmm_outer_ok() -> bool:
+    """Whether the loaded library's outer family of ball-mm is the Euclidean one in mm.
+
+    An earlier 0.2.0 build measured the outer set of every erosion element but square and disk
+    in city-block voxel steps, so ball-mm's outer scores ignored the spacing and the Euclidean
+    metric (DESIGN.md 5.2 asks for ``{p : d_mm(p, Yhat) <= mu}``); both report version 0.2.0.
+    Probed once on a 3x3 case whose answer is ``sqrt(5)`` mm; ball-mm sides are refused with a
+    library that fails it.
+    """
+    if not _BALLMM_OUTER:
+        ok = False
+        sh = KINDS[2][0](element="ball-mm")
+        pp = ffi.new("conseco_calibrator **")
+        if lib.pyc_calibrator_create(sh._c.ptr, 0.0, 1, 0.0, 0.0, pp) == 0:
+            cal = ffi.gc(pp[0], lib.conseco_calibrator_free)
+            pred = np.zeros((3, 3), np.float64)
+            pred[0, 0] = 1.0
+            truth = np.zeros((3, 3), np.uint8)
+            truth[1, 1] = 1
+            out = ffi.new("double *")
+            rc = lib.pyc_add(cal, _from_buffer(pred), 3, 3, 1, 24, 72, 4, 2.0, 1.0, 1.0,
+                             _from_buffer(truth), 3, 9, out)
+            ok = rc == 0 and out[0] == math.sqrt(5.0)
+        _BALLMM_OUTER.append(ok)
+    return _BALLMM_OUTER[0]
+
+
 class Calibrator:
     """Split-conformal calibrator: a shrinker, a tau and calibration scores.
 
     Parameters
     ----------
     shrinker : Shrinker
-        :class:`Threshold`, :class:`Erosion` or :class:`Custom`.
+        :class:`Threshold`, :class:`Erosion`, :class:`Smooth` or :class:`Custom`.
     tau : float
-        Tolerated fraction of accepted false positives, in ``[0, 1]``.
+        Tolerated fraction of accepted false positives, in ``[0, 1]``
+        (``side="outer"``: of missed truth, ``FNR = |Y \\ O| / |Y|``).
+    side : {"inner", "outer", "band"}, default "inner"
+        Which set is calibrated (DESIGN.md 5.2, experimental in the C
+        library). ``"inner"``: ``I_lambda`` inside ``Yhat`` (the paper).
+        ``"outer"``: ``O_mu`` containing ``Yhat`` -- dilation for
+        :class:`Erosion` (cross, square, disk; ball-mm:
+        ``{p : d_mm(p, Yhat) <= mu}`` with the spacing),
+        threshold lowering ``{s >= t}`` for :class:`Threshold` (scores are
+        thresholds, see :meth:`lambda_hat`). ``"band"``: one width for both
+        (erosion and dilation, or ``{s >= base +- lambda}``), the score is
+        ``max(inner score at tau, outer score at tau_outer)``.
+        :class:`Smooth` and :class:`Custom` have no outer family
+        (:class:`UnsupportedError`; so is ball-mm with a library whose
+        ball-mm outer family is not in millimetres, see ``apply_side``).
+    tau_outer : float, optional
+        Required with ``side="band"`` (the outer FNR tolerance, in ``[0, 1]``);
+        not allowed otherwise.
+    bottom : float, optional
+        ``side="outer"`` only: the lowest threshold of threshold lowering
+        (:class:`Threshold`; default 0; finite and at most ``base``, else
+        :class:`BadBottomError`). Dilation ignores it (stored as 0).
+
+    Raises
+    ------
+    InvalidArgError
+        Unknown side, ``tau_outer`` or ``bottom`` where they do not apply,
+        band without ``tau_outer``.
+    BadTauError, BadBottomError, UnsupportedError, BadShrinkerError
 
     Examples
     --------
@@ -474,16 +633,42 @@ class Calibrator:
     ``lambda_hat`` does not reorder them. A calibrator pickles as its state
     bytes plus its shrinker. One calibrator must not be used from two threads
     at once.
+
+    The pure side functions of the C library (``conseco_side_score``,
+    ``_apply``, ``_evaluate``) are experimental and not exported from
+    ``libconseco.so``: scores of outer and band calibrations come from the
+    (exported) calibrator, the sets from :func:`apply_side`, which builds
+    them from exported functions. There is no per-image side ``score`` or
+    ``evaluate`` in this package.
     """
 
-    def __init__(self, shrinker: Shrinker, tau: float):
+    def __init__(self, shrinker: Shrinker, tau: float, *, side: str = "inner",
+                 tau_outer: Optional[float] = None, bottom: Optional[float] = None):
         if not isinstance(shrinker, Shrinker):
             raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
         tau = _tau(tau)
         if not (0.0 <= tau <= 1.0):
             raise _err(-10, f"tau = {tau} is not in [0, 1]")
+        if side not in _SIDES:
+            raise _err(-2, f"unknown side {side!r} (one of {sorted(_SIDES)})")
+        if side == "band":
+            if tau_outer is None:
+                raise _err(-2, "side='band' needs tau_outer (the outer FNR tolerance)")
+            tau_outer = _tau(tau_outer)
+            if not (0.0 <= tau_outer <= 1.0):
+                raise _err(-10, f"tau_outer = {tau_outer} is not in [0, 1]")
+        elif tau_outer is not None:
+            raise _err(-2, "tau_outer only applies to side='band'")
+        if bottom is not None and side != "outer":
+            raise _err(-2, "bottom only applies to side='outer' (threshold lowering)")
+        if side != "inner" and getattr(shrinker, "element", None) == "ball-mm" \
+                and isinstance(shrinker, KINDS[2][0]) and not _ballmm_outer_ok():
+            raise _err(-26, "side='outer'/'band' with element='ball-mm' is not supported by "
+                            "this library version (its outer family ignores the spacing)")
         pp = ffi.new("conseco_calibrator **")
-        rc = lib.pyc_calibrator_create(shrinker._c.ptr, tau, pp)
+        rc = lib.pyc_calibrator_create(shrinker._c.ptr, tau, _SIDES[side],
+                                       0.0 if tau_outer is None else float(tau_outer),
+                                       0.0 if bottom is None else float(bottom), pp)
         if rc:
             raise_status(rc, "Calibrator")
         self._cal = ffi.gc(pp[0], lib.conseco_calibrator_free)
@@ -491,6 +676,11 @@ class Calibrator:
         self._shrinker = shrinker
         self._tau = tau
         self._out = ffi.new("double *")
+        # the side settings as the library normalised them (read back from the empty state)
+        info = inspect_state(self.to_bytes())
+        self._side = info["side"]
+        self._tau_outer = info["tau_outer"]
+        self._bottom = info["bottom"]
 
     @property
     def shrinker(self) -> Shrinker:
@@ -499,14 +689,34 @@ class Calibrator:
 
     @property
     def tau(self) -> float:
-        """The tolerance tau."""
+        """The tolerance tau (inner AFP; the outer side's FNR for ``side="outer"``)."""
         return self._tau
+
+    @property
+    def side(self) -> str:
+        """Which set is calibrated: ``"inner"``, ``"outer"`` or ``"band"``."""
+        return self._side
+
+    @property
+    def tau_outer(self) -> float:
+        """The band's outer FNR tolerance (0 for the other sides)."""
+        return self._tau_outer
+
+    @property
+    def bottom(self) -> float:
+        """The lowest threshold of outer threshold lowering (0 otherwise)."""
+        return self._bottom
 
     def __len__(self) -> int:
         return int(lib.conseco_calibrator_count(self._cal))
 
     def __repr__(self) -> str:
-        return f"Calibrator({self._shrinker!r}, tau={self._tau!r}) with {len(self)} scores"
+        extra = ""
+        if self._side == "band":
+            extra = f", side='band', tau_outer={self._tau_outer!r}"
+        elif self._side == "outer":
+            extra = f", side='outer', bottom={self._bottom!r}"
+        return f"Calibrator({self._shrinker!r}, tau={self._tau!r}{extra}) with {len(self)} scores"
 
     def add(self, pred: ArrayLike, truth: ArrayLike, *, spacing: Spacing = None) -> float:
         """Score one calibration pair and store the score.
@@ -619,16 +829,32 @@ class Calibrator:
         Parameters
         ----------
         alpha : float
-            In (0, 1): ``P(AFP <= tau) >= 1 - alpha`` on a new image.
+            In (0, 1): ``P(AFP <= tau) >= 1 - alpha`` on a new image (outer
+            side: ``P(FNR <= tau)``; band: both, with ``tau_outer``).
 
         Returns
         -------
         (float, int)
             ``(lambda_hat, k)``: the k-th smallest score, or ``math.inf`` when
             ``k > len(self)`` (only the empty mask is guaranteed; see
-            :func:`min_calibration_size`).
+            :func:`min_calibration_size`). Outer side of a :class:`Threshold`
+            (threshold lowering): the scores are thresholds and ``lambda_hat``
+            is the k-th LARGEST, ``-math.inf`` when ``k > len(self)`` (the
+            whole image).
         """
-        return quantile(self.scores, alpha)
+        if self._side == "inner":
+            return quantile(self.scores, alpha)
+        # the library's rule for the other sides, on a copy (it reorders the scores)
+        tmp = Calibrator(self._shrinker, self._tau, side=self._side,
+                         tau_outer=self._tau_outer if self._side == "band" else None,
+                         bottom=self._bottom if self._side == "outer" else None)
+        tmp.load_bytes(self.to_bytes())
+        lam = ffi.new("double *")
+        k = ffi.new("size_t *")
+        rc = lib.conseco_calibrator_lambda_hat(tmp._cal, float(alpha), lam, k)
+        if rc:
+            raise_status(rc, "lambda_hat")
+        return float(lam[0]), int(k[0])
 
     def to_bytes(self) -> bytes:
         """The state (shrinker identity, tau, scores) as versioned, checksummed bytes.
@@ -689,12 +915,18 @@ class Calibrator:
             Not a valid state.
         """
         info = inspect_state(blob)
+        if info["guarantee"] != "quantile":
+            raise _err(-26, f"the state holds a {info['guarantee']!r} calibration, which this "
+                            "package does not support")
         if shrinker is None:
             shrinker = info["shrinker"]
             if shrinker is None:
                 raise _err(-19, f"the state holds the custom shrinker {info['name']!r}: "
                                 "pass the Custom object")
-        cal = cls(shrinker, info["tau"] if tau is None else tau)
+        side = info["side"]
+        cal = cls(shrinker, info["tau"] if tau is None else tau, side=side,
+                  tau_outer=info["tau_outer"] if side == "band" else None,
+                  bottom=info["bottom"] if side == "outer" else None)
         cal.load_bytes(blob)
         return cal
 
@@ -722,7 +954,7 @@ class Calibrator:
         lib.conseco_calibrator_reset(self._cal)
 
     def __reduce__(self) -> Any:
-        return (_unpickle, (self.to_bytes(), self._shrinker, self._tau))
+        return (_unpickle, (self.to_bytes(), self._shrinker, self._tau))  # side: in the state
 
 
 def _unpickle(blob: bytes, shrinker: Shrinker, tau: float) -> Calibrator:
@@ -739,9 +971,12 @@ def inspect_state(blob: bytes) -> dict:
     Returns
     -------
     dict
-        ``kind`` (0 custom, 1 threshold, 2 erosion ...), ``name``, ``tau``,
-        ``count``, ``format_version`` and ``shrinker`` (a built-in Shrinker, or
-        None for a custom one).
+        ``kind`` (0 custom, 1 threshold, 2 erosion, 3 smooth), ``name``,
+        ``tau``, ``count``, ``format_version``, ``shrinker`` (a built-in
+        Shrinker, or None for a custom one), ``side`` (``"inner"``,
+        ``"outer"``, ``"band"``), ``guarantee`` (``"quantile"``; ``"risk"``
+        states are described but cannot be loaded by this package),
+        ``tau_outer`` and ``bottom``.
     """
     b = bytes(blob)
     info = ffi.new("conseco_state_info *")
@@ -754,4 +989,12 @@ def inspect_state(blob: bytes) -> dict:
     return {"kind": kind, "name": ffi.string(info.name).decode("ascii", "replace"),
             "tau": float(info.tau), "count": int(info.count),
             "format_version": int(info.format_version),
-            "shrinker": entry[1](info) if entry else None}
+            "shrinker": entry[1](info) if entry else None,
+            "side": _SIDE_NAMES.get(int(info.side), str(int(info.side))),
+            "guarantee": _GUARANTEE_NAMES.get(int(info.guarantee), str(int(info.guarantee))),
+            "tau_outer": float(info.tau_outer), "bottom": float(info.bottom)}
+
+
+_SIDES = {"inner": 0, "outer": 1, "band": 2}
+_SIDE_NAMES = {v: k for k, v in _SIDES.items()}
+_GUARANTEE_NAMES = {0: "quantile", 1: "risk"}

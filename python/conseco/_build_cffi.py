@@ -58,7 +58,8 @@ typedef struct conseco_calibrator conseco_calibrator;
 typedef struct conseco_state_info { uint32_t struct_size; uint32_t format_version; uint32_t kind;
     conseco_threshold_params threshold; conseco_erosion_params erosion; uint32_t domain; uint32_t reserved;
     double lambda_min; double lambda_max; char name[32]; double tau; uint64_t count;
-    conseco_smooth_params smooth; ...; } conseco_state_info;
+    conseco_smooth_params smooth; uint32_t side; uint32_t guarantee; double tau_outer; double bottom;
+    ...; } conseco_state_info;
 
 unsigned conseco_version_number(void);
 const char *conseco_version_string(void);
@@ -89,7 +90,9 @@ int conseco_calibrator_load(conseco_calibrator *calibrator, const void *buffer, 
 int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *info);
 
 /* helpers of this module: flat scalar arguments, so Python builds no structs per call */
-int pyc_calibrator_create(const conseco_shrinker *shrinker, double tau, conseco_calibrator **out);
+/* side: conseco_side (0 inner, 1 outer, 2 band); tau_outer and bottom as in conseco_calibrator_config */
+int pyc_calibrator_create(const conseco_shrinker *shrinker, double tau, unsigned side,
+                          double tau_outer, double bottom, conseco_calibrator **out);
 int pyc_score(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d, size_t prs,
               size_t pss, int dtype, double sx, double sy, double sz, const uint8_t *t, size_t trs,
               size_t tss, double tau, void *scratch, size_t scratch_size, double *out);
@@ -186,12 +189,17 @@ static conseco_mask pyc_mask(const uint8_t *t, size_t w, size_t h, size_t d, siz
     return m;
 }
 
-static int pyc_calibrator_create(const conseco_shrinker *shrinker, double tau, conseco_calibrator **out)
+static int pyc_calibrator_create(const conseco_shrinker *shrinker, double tau, unsigned side,
+                                 double tau_outer, double bottom, conseco_calibrator **out)
 {
     conseco_calibrator_config cfg;
     conseco_calibrator_config_init(&cfg);
     cfg.shrinker = *shrinker;
     cfg.tau = tau;
+    cfg.side = side;
+    cfg.guarantee = CONSECO_GUARANTEE_QUANTILE;
+    cfg.tau_outer = tau_outer;
+    cfg.bottom = bottom;
     return conseco_calibrator_create(&cfg, NULL, out);
 }
 

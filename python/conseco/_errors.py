@@ -57,6 +57,7 @@ _TABLE = [
     ("UnsupportedError", -26, "CONSECO_E_UNSUPPORTED", ()),
     ("TooLargeError", -27, "CONSECO_E_TOO_LARGE", (ValueError,)),
     ("BadSpacingError", -28, "CONSECO_E_BAD_SPACING", (ValueError,)),
+    ("BadBottomError", -29, "CONSECO_E_BAD_BOTTOM", (ValueError,)),
 ]
 
 BY_STATUS: Dict[int, Type[ConsecoError]] = {}

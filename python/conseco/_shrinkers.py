@@ -18,7 +18,8 @@ import numpy as np
 from ._errors import ConsecoError
 from ._runtime import check, ffi, lib
 
-_ELEMENTS = {"cross": 1, "square": 2, "disk": 3}
+_ELEMENTS = {"cross": 1, "square": 2, "disk": 3, "ball-mm": 4}
+_SMOOTH_ELEMENTS = {"cross": 1, "square": 2, "disk": 3}
 _BORDERS = {"foreground": 1, "background": 2}
 
 
@@ -132,18 +133,34 @@ class Threshold(Shrinker):
     def __repr__(self) -> str:
         return f"Threshold(base={self.base!r}, top={self.top!r})"
 
+    # the shared vtable carries the default range; this family's is [base, top]
+    @property
+    def lambda_min(self) -> float:
+        """``base`` (``I_base = Yhat``)."""
+        return self.base
+
+    @property
+    def lambda_max(self) -> float:
+        """``top``."""
+        return self.top
+
 
 class Erosion(Shrinker):
     """Erosion shrinker (paper Eq. 2).
 
     ``I_lambda`` is ``Yhat = {s >= base}`` eroded lambda = 0, 1, 2, ... times
     by the cross (4-connectivity, 6 in 3-D) or the square (8, 26 in 3-D), or
-    once by the Euclidean disk (ball) of radius lambda.
+    once by the Euclidean disk (ball) of radius lambda; or, for
+    ``"ball-mm"``, ``{p in Yhat : d_mm(p) > lambda}`` with lambda real >= 0 and
+    ``d_mm(p)`` the Euclidean distance in millimetres (with the ``spacing``
+    given to ``score``/``apply``/``add``; 1 mm per voxel when not given) from
+    p's centre to the nearest voxel centre outside ``Yhat``.
 
     Parameters
     ----------
-    element : {"cross", "square", "disk"}, default "cross"
-        Structuring element.
+    element : {"cross", "square", "disk", "ball-mm"}, default "cross"
+        Structuring element. ``"ball-mm"`` makes the family real-valued
+        (lambda in millimetres; scores are distances, ``inf`` possible).
     border : {"foreground", "background"}, default "foreground"
         What lies outside the image: ``"foreground"`` (the border does not
         erode; scikit-image, OpenCV) or ``"background"`` (scipy.ndimage).
@@ -154,6 +171,9 @@ class Erosion(Shrinker):
     ------
     BadShrinkerError
         For an unknown element or border, or a non-finite base.
+    BadSpacingError
+        ``"ball-mm"`` with a spacing outside ``[2**-256, 2**256]`` mm (raised
+        by the call that sees the image).
     """
 
     _kind = 2
@@ -220,6 +240,11 @@ class Smooth(Shrinker):
     BadShrinkerError
         For an unknown name, sigma not in (0, 16] pixels, radius outside 1..32,
         or a non-finite base (every parameter is checked, whatever the filter).
+
+    Notes
+    -----
+    The library gives this kind no outer family: ``Calibrator(...,
+    side="outer" | "band")`` raises :class:`UnsupportedError`.
     """
 
     _kind = 3
@@ -229,8 +254,8 @@ class Smooth(Shrinker):
                  radius: int = 1, units: str = "px", base: float = 0.5):
         if filter not in _FILTERS:
             raise _bad_shrinker(f"unknown filter {filter!r} (one of {sorted(_FILTERS)})")
-        if element not in _ELEMENTS:
-            raise _bad_shrinker(f"unknown element {element!r} (one of {sorted(_ELEMENTS)})")
+        if element not in _SMOOTH_ELEMENTS:
+            raise _bad_shrinker(f"unknown element {element!r} (one of {sorted(_SMOOTH_ELEMENTS)})")
         if units not in _UNITS:
             raise _bad_shrinker(f"unknown units {units!r} (one of {sorted(_UNITS)})")
         if isinstance(radius, bool) or int(radius) != radius or not 0 <= int(radius) < 2**32:
@@ -249,7 +274,7 @@ class Smooth(Shrinker):
         lib.conseco_smooth_params_default(p)
         p.sigma = self.sigma
         p.filter = _FILTERS[self.filter]
-        p.element = _ELEMENTS[self.element]
+        p.element = _SMOOTH_ELEMENTS[self.element]
         p.radius = self.radius
         p.units = _UNITS[self.units]
         p.base = self.base
@@ -408,7 +433,7 @@ def _erosion_from_state(info: Any) -> Shrinker:
 def _smooth_from_state(info: Any) -> Shrinker:
     p = info.smooth
     name = lambda table, v: {b: a for a, b in table.items()}[v]  # noqa: E731
-    return Smooth(sigma=p.sigma, filter=name(_FILTERS, p.filter), element=name(_ELEMENTS, p.element),
+    return Smooth(sigma=p.sigma, filter=name(_FILTERS, p.filter), element=name(_SMOOTH_ELEMENTS, p.element),
                   radius=p.radius, units=name(_UNITS, p.units), base=p.base)
 
 

@@ -121,3 +121,231 @@ def quantile(scores, alpha):
     if k > len(scores):
         return math.inf, k
     return float(sorted(scores)[k - 1]), k
+
+
+# ---------------------------------------------------------------- smooth (docs/DESIGN.md)
+SMOOTH_LAMBDA_MIN = -1.7976931348623157e308  # the lowest finite double: smooth's lambda_min
+
+
+def _kernel(sigma):
+    """R = floor(4 sigma), w[k] = exp(-k^2 / (2 sigma^2)) normalised over -R..R."""
+    R = int(math.floor(4.0 * sigma))
+    w = [math.exp(-float(k * k) / (2.0 * sigma * sigma)) for k in range(R + 1)]
+    total = 0.0
+    for k in range(R + 1):
+        total += w[k] if k == 0 else 2.0 * w[k]
+    return R, [v / total for v in w]
+
+
+def smooth_levels(pred, sigma=1.0, base=0.5, filter="gauss", element="cross", radius=1,
+                  units="px", spacing=None):
+    """Levels of the smooth shrinker, -inf outside Yhat (numpy axis order, spacing likewise).
+
+    Gauss: the literal (2R+1)^d sum with product weights and clamped positions, axes of
+    length 1 not blurred (equal to the library's separable sums up to rounding). Min: the
+    literal minimum over the element's offsets (exact).
+    """
+    s = values(pred)
+    s3 = s.reshape((1,) + s.shape) if s.ndim == 2 else s
+    sp = [1.0] * s3.ndim if spacing is None else ([1.0] + list(spacing) if s.ndim == 2 else list(spacing))
+    d, h, w = s3.shape
+    out = np.full(s3.shape, -math.inf)
+    if filter == "gauss":
+        radii, weights = [], []
+        for a, n in enumerate(s3.shape):
+            if n < 2:
+                radii.append(0)
+                weights.append([1.0])
+                continue
+            sg = sigma / sp[a] if units == "mm" else sigma
+            R, wk = _kernel(sg)
+            radii.append(R)
+            weights.append(wk)
+        for z, y, x in zip(*np.nonzero(s3 >= base)):
+            acc = 0.0
+            for dz in range(-radii[0], radii[0] + 1):
+                for dy in range(-radii[1], radii[1] + 1):
+                    for dx in range(-radii[2], radii[2] + 1):
+                        v = s3[min(max(z + dz, 0), d - 1), min(max(y + dy, 0), h - 1),
+                               min(max(x + dx, 0), w - 1)]
+                        acc += weights[0][abs(dz)] * weights[1][abs(dy)] * weights[2][abs(dx)] * v
+            out[z, y, x] = acc
+    else:
+        r = radius
+        rz = r if d > 1 else 0
+        offs = []
+        for dz in range(-rz, rz + 1):
+            for dy in range(-r, r + 1):
+                for dx in range(-r, r + 1):
+                    a = (abs(dz), abs(dy), abs(dx))
+                    ok = (max(a) <= r if element == "square" else
+                          dz * dz + dy * dy + dx * dx <= r * r if element == "disk" else sum(a) <= r)
+                    if ok:
+                        offs.append((dz, dy, dx))
+        for z, y, x in zip(*np.nonzero(s3 >= base)):
+            out[z, y, x] = min(s3[min(max(z + dz, 0), d - 1), min(max(y + dy, 0), h - 1),
+                                  min(max(x + dx, 0), w - 1)] for dz, dy, dx in offs)
+    return out.reshape(s.shape)
+
+
+def smooth_score_walk(levels, truth, tau):
+    """Walk B = {lambda_min} U {levels in Yhat} upwards; the first with F <= tau, else inf."""
+    truth = truth != 0
+    yhat = levels != -math.inf
+    n = int(yhat.sum())
+    for lam in sorted({SMOOTH_LAMBDA_MIN} | {float(v) for v in levels[yhat]}):
+        if afp_ok(yhat & (levels >= lam), truth, n, tau):
+            return lam
+    return math.inf
+
+
+# ---------------------------------------------------------------- ball-mm (DESIGN.md 5.1)
+def nearest_sqrt(q):
+    """The double nearest to sqrt(q) for a non-negative Fraction q (exact comparisons)."""
+    if q == 0:
+        return 0.0
+    c = math.sqrt(float(q))
+    best = math.nextafter(c, -math.inf)
+    for v in (c, math.nextafter(c, math.inf)):
+        mid = (Fraction(best) + Fraction(v)) / 2
+        if mid * mid < q:  # sqrt(q) lies above the midpoint: v is nearer
+            best = v
+    return best
+
+
+def distance_mm(inside, target, spacing, outside_is_target=False):
+    """For each voxel of `inside` (bool, 2-D or 3-D), the exact-nearest-double distance in mm
+    from its centre to the nearest voxel of `target`; inf if none. With outside_is_target,
+    the ring of voxels just outside the array counts as target (the background policy; not
+    across z when a 3-D array has depth 1, which is how the library sees a 2-D image)."""
+    nd = inside.ndim
+    sp = [Fraction(float(v)) for v in (spacing if spacing is not None else [1.0] * nd)]
+    tgt = np.argwhere(target)
+    if outside_is_target:
+        widths = [(0, 0) if (nd == 3 and a == 0 and n == 1) else (1, 1)
+                  for a, n in enumerate(target.shape)]
+        padded = np.pad(np.zeros(target.shape, bool), widths, constant_values=True)
+        ring = np.argwhere(padded) - np.array([w[0] for w in widths])
+        tgt = np.concatenate([tgt, ring]) if tgt.size else ring
+    out = np.full(inside.shape, math.inf)
+    if len(tgt) == 0:
+        return out
+    for p in np.argwhere(inside):
+        diff = np.abs(tgt - p)
+        # the smallest exact squared distance (float pre-selection, exact comparison)
+        approx = (diff.astype(np.float64) * [float(v) for v in sp]) ** 2
+        tot = approx.sum(axis=1)
+        lim = tot.min() * (1 + 1e-9) + 1e-300
+        best = None
+        for row in diff[tot <= lim]:
+            q = sum(Fraction(int(k)) ** 2 * s * s for k, s in zip(row, sp))
+            if best is None or q < best:
+                best = q
+        out[tuple(p)] = nearest_sqrt(best)
+    return out
+
+
+def ballmm_levels(pred, border="foreground", base=0.5, spacing=None):
+    """d_mm(p) for p in Yhat (-inf outside Yhat)."""
+    yhat = values(pred) >= base
+    d = distance_mm(yhat, ~yhat, spacing, outside_is_target=(border == "background"))
+    return np.where(yhat, d, -math.inf)
+
+
+def ballmm_score(pred, truth, tau, border="foreground", base=0.5, spacing=None):
+    truth = truth != 0
+    lv = ballmm_levels(pred, border, base, spacing)
+    yhat = lv != -math.inf
+    n = int(yhat.sum())
+    if n == 0:
+        return 0.0
+    for lam in sorted({0.0} | {float(v) for v in lv[yhat]}):
+        if afp_ok(yhat & (lv > lam), truth, n, tau):
+            return lam
+    return math.inf
+
+
+# ---------------------------------------------------------------- outer sides (DESIGN.md 5.2)
+def fnr_ok(outer, truth, tau):
+    ny = int(truth.sum())
+    if ny == 0:
+        return True
+    missed = int(np.count_nonzero(truth & ~outer))
+    return np.float64(missed) / np.float64(ny) <= tau
+
+
+def lowering_score(pred, truth, tau, base=0.5, bottom=0.0):
+    """Largest t in {base} U {s_p : bottom <= s_p < base} U {bottom} with FNR({s >= t}) <= tau."""
+    s = values(pred)
+    truth = truth != 0
+    cands = {base, bottom} | {float(v) for v in s.ravel() if bottom <= v < base}
+    for t in sorted(cands, reverse=True):
+        if fnr_ok(s >= t, truth, tau):
+            return t
+    return -math.inf
+
+
+def _dilate(mask3, offsets):
+    d, h, w = mask3.shape
+    pad = max(max(abs(v) for v in o) for o in offsets)
+    big = np.pad(mask3, pad, constant_values=False)
+    out = np.zeros_like(mask3)
+    for dz, dy, dx in offsets:
+        out |= big[pad + dz:pad + dz + d, pad + dy:pad + dy + h, pad + dx:pad + dx + w]
+    return out
+
+
+def dilation_outer(pred, mu, element="cross", base=0.5):
+    """O_mu: Yhat dilated mu times by the cross or square, or once by the disk (ball) of
+    radius mu; never leaving the image."""
+    yhat = values(pred) >= base
+    m = yhat.reshape((1,) + yhat.shape) if yhat.ndim == 2 else yhat.copy()
+    if element == "disk":
+        if mu > 0:
+            m = _dilate(m, _offsets("disk", yhat.ndim, int(mu)))
+        return m.reshape(yhat.shape)
+    offs = _offsets(element, yhat.ndim)
+    for _ in range(int(mu)):
+        m = _dilate(m, offs)
+    return m.reshape(yhat.shape)
+
+
+def yhat_any(pred, base=0.5):
+    return bool((values(pred) >= base).any())
+
+
+def dilation_score(pred, truth, tau, element="cross", base=0.5):
+    truth = truth != 0
+    prev = None
+    for mu in range(0, sum(truth.shape) + 3):
+        o = dilation_outer(pred, mu, element, base)
+        if fnr_ok(o, truth, tau):
+            return float(mu)
+        if not yhat_any(pred, base) or (element != "disk" and prev is not None
+                                        and np.array_equal(prev, o)):
+            return math.inf  # nothing to dilate, or a fixed point
+        prev = o
+    return math.inf
+
+
+def ballmm_outer_score(pred, truth, tau, base=0.5, spacing=None):
+    """Smallest mu in {0} U {d_mm(p, Yhat) : p in Y} with FNR({d_mm(., Yhat) <= mu}) <= tau."""
+    truth = truth != 0
+    yhat = values(pred) >= base
+    dist = distance_mm(np.ones(yhat.shape, bool), yhat, spacing)
+    for mu in sorted({0.0} | {float(v) for v in dist[truth]}):
+        if fnr_ok(dist <= mu, truth, tau):
+            return mu
+    return math.inf
+
+
+def band_threshold_score(pred, truth, tau, tau_outer, base=0.5):
+    """max(inner, outer) over lambda in {0} U {|s_p - base|}: I = {s >= base + l}, O = {s >= base - l}."""
+    s = values(pred)
+    truth = truth != 0
+    yhat = s >= base
+    n = int(yhat.sum())
+    cands = sorted({0.0} | {abs(float(v) - base) for v in s.ravel()})
+    inner = next((l for l in cands if afp_ok(s >= base + l, truth, n, tau)), math.inf)
+    outer = next((l for l in cands if fnr_ok(s >= base - l, truth, tau_outer)), math.inf)
+    return max(inner, outer)

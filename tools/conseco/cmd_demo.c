@@ -281,8 +281,7 @@ int cli_cmd_demo(int argc, char **argv)
                (unsigned long long)d.cfg.seed);
         cli_eval_print_table(stdout, &res, &cfg);
         cli_eval_result_free(&res);
-    }
-    if (rc == CLI_EXIT_OK) {
+        /* then the band: a sure core and a safe envelope at one guarantee */
         cli_side_result band;
         cfg.tau_count = 2; /* 0.1 and 0.01 */
         rc = cli_evaluate_sides(d.ims, d.ms, NULL, d.cfg.count, &cfg, CONSECO_SIDE_BAND,

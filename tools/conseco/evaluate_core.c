@@ -221,7 +221,7 @@ static int make_lambda_list(const table *tabs, const cli_eval_config *cfg, doubl
     size_t total = 0, u = 0, i, j, t, off;
     for (t = 0; t < cfg->tau_count; t++) total += tabs[t].cand_count;
     ll->lambdas = (double *)malloc((total + 1) * sizeof *ll->lambdas);
-    ll->where = (size_t *)malloc((total + 1) * sizeof *ll->where);
+    ll->where = (size_t *)calloc(total + 1, sizeof *ll->where);
     if (ll->lambdas == NULL || ll->where == NULL) return cli_fail_nomem();
     for (t = 0; t < cfg->tau_count; t++)
         for (j = 0; j < tabs[t].cand_count; j++) ll->lambdas[1 + u++] = tabs[t].cand[j];
