@@ -409,6 +409,16 @@ def thread_tests():
                 d + "/pred", "--gt", d + "/gt", "--json", "--threads", t)
         outs.append(r.stdout)
     check(len(set(outs)) == 1 and outs[0], "--threads 1/2/3/16 give the same JSON")
+    # risk: pairs decoded on N threads, curves added one at a time (order-free exact sums)
+    outs, states = [], []
+    for t in ("1", "2", "3", "16"):
+        st = os.path.join(WORK, "risk-threads-%s.state" % t)
+        r = run("calibrate", "--guarantee", "risk", "--shrinker", "erosion", "--alpha", "0.2",
+                "--pred", d + "/pred", "--gt", d + "/gt", "--threads", t, "--save", st)
+        outs.append(r.stdout)
+        states.append(open(st, "rb").read() if r.returncode == 0 else b"")
+    check(len(set(outs)) == 1 and outs[0], "risk: --threads 1/2/3/16 give the same summary")
+    check(len(set(states)) == 1 and states[0], "risk: --threads 1/2/3/16 save the same bytes")
     bad = os.path.join(WORK, "bad-threads")
     os.makedirs(bad + "/pred")
     os.makedirs(bad + "/gt")
@@ -422,6 +432,11 @@ def thread_tests():
     for rep in range(6):
         r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.2", "--pred",
                 bad + "/pred", "--gt", bad + "/gt", "--threads", "2" if rep % 2 else "4",
+                expect=EXIT_DATA)
+        fails_cleanly(r, "b3.nii.gz", "scl_slope")
+    for rep in range(4):
+        r = run("calibrate", "--guarantee", "risk", "--shrinker", "threshold", "--alpha", "0.2",
+                "--pred", bad + "/pred", "--gt", bad + "/gt", "--threads", "2" if rep % 2 else "4",
                 expect=EXIT_DATA)
         fails_cleanly(r, "b3.nii.gz", "scl_slope")
     for v in ("0", "x", "65"):
