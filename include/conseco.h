@@ -552,7 +552,8 @@ typedef enum conseco_guarantee {
     CONSECO_GUARANTEE_QUANTILE = 0,
     /** E[loss] <= alpha (conformal risk control, docs/DESIGN.md 5.3): the
      * calibrator keeps the summed loss curve instead of scores; tau is
-     * unused. Inner side only in this version (outer/band: UNSUPPORTED). */
+     * unused. Inner side (loss AFP) or outer side (loss FNR); band:
+     * CONSECO_E_UNSUPPORTED. */
     CONSECO_GUARANTEE_RISK = 1
 } conseco_guarantee;
 
@@ -652,7 +653,9 @@ CONSECO_API int conseco_calibrator_settings(const conseco_calibrator *calibrator
  * @param k_out optional: receives k (k > n tells that lambda_hat is +INFINITY).
  * Risk calibrators: the smallest candidate lambda of the summed curve with
  * n/(n+1) R(lambda) + 1/(n+1) <= alpha, decided exactly (docs/DESIGN.md 5.3),
- * +INFINITY if none; k_out receives 0.
+ * +INFINITY if none; k_out receives 0. Outer side (R the mean FNR): dilation
+ * likewise; threshold lowering the LARGEST threshold in [bottom, base] that
+ * passes, -INFINITY if none (also for n = 0).
  */
 CONSECO_API int conseco_calibrator_lambda_hat(conseco_calibrator *calibrator, double alpha,
                                               double *lambda_hat, size_t *k_out);
@@ -662,6 +665,9 @@ CONSECO_API int conseco_calibrator_lambda_hat(conseco_calibrator *calibrator, do
  * of its n images (docs/DESIGN.md 5.3), rounded to a double for reporting
  * (the decision in conseco_calibrator_lambda_hat() is exact). lambda below
  * lambda_min reads as lambda_min; +INFINITY (the empty mask) and n = 0 give 0.
+ * Outer side: the mean FNR of O_lambda (threshold lowering: lambda is the
+ * threshold t, t >= base reads as base, -INFINITY gives 0; dilation: +INFINITY
+ * gives 0, a non-integer mu reads as floor(mu)).
  * CONSECO_E_UNSUPPORTED for a quantile calibrator; NaN is CONSECO_E_BAD_LAMBDA.
  */
 CONSECO_API int conseco_calibrator_risk(const conseco_calibrator *calibrator, double lambda,
@@ -892,7 +898,8 @@ CONSECO_STATIC_API size_t conseco_loss_curve_scratch_size(const conseco_shrinker
  * (loss 0). A risk calibrator sums exactly
  * these curves. At most width*height*depth + 2 keys; with less `capacity`
  * CONSECO_E_BUFFER_TOO_SMALL and *count says how many. Black-box custom
- * shrinkers (no levels): CONSECO_E_UNSUPPORTED.
+ * shrinkers (no levels): CONSECO_E_UNSUPPORTED. Inner sets only (an outer
+ * risk calibrator's FNR curves are not exposed here).
  */
 CONSECO_STATIC_API int conseco_loss_curve(const conseco_shrinker *shrinker,
                                           const conseco_image *pred, const conseco_mask *truth,
@@ -913,7 +920,9 @@ CONSECO_STATIC_API int conseco_loss_curve(const conseco_shrinker *shrinker,
 /**
  * The same bound for a risk calibrator (guarantee CONSECO_GUARANTEE_RISK):
  * `keys` curve keys of 64 bytes (the curve and its rebuild), 8 bytes per
- * pixel for the level map and at most 96 KiB for the key table.
+ * pixel for the level map and at most 96 KiB for the key table. Inner side;
+ * an outer risk calibrator needs in addition the outer side's scratch,
+ * conseco_side_scratch_size() of its shrinker and side at the largest shape.
  */
 #define CONSECO_CALIBRATOR_RISK_WORKSPACE_BOUND(keys, pixels) \
     (4096u + 64u * (size_t)(keys) + 8u * (size_t)(pixels) + 98304u + 64u)

@@ -138,7 +138,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(sp.side, CONSECO_SIDE_INNER);
     assert_int_equal(g, CONSECO_GUARANTEE_QUANTILE);
     conseco_calibrator_free(c);
-    /* the risk guarantee: inner sets only (test_risk.c covers it) */
+    /* the risk guarantee: inner and outer sets, no band (test_risk.c, test_outer_risk.c) */
     cfg.struct_size = sizeof cfg;
     cfg.side = CONSECO_SIDE_INNER;
     cfg.guarantee = CONSECO_GUARANTEE_RISK;
@@ -146,6 +146,10 @@ static void test_config_defaults(void **state)
     conseco_calibrator_free(c);
     c = NULL;
     cfg.side = CONSECO_SIDE_OUTER;
+    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
+    conseco_calibrator_free(c);
+    c = NULL;
+    cfg.side = CONSECO_SIDE_BAND;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_E_UNSUPPORTED);
     cfg.side = CONSECO_SIDE_INNER;
     cfg.guarantee = 2;

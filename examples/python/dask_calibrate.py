@@ -6,7 +6,9 @@ Each worker scores its partition of the calibration pairs with its own
 conseco.Calibrator and returns the state as bytes; the client merges the
 states in partition order (so the scores keep the folder's order) and
 computes lambda_hat once. The result is exactly the single-process one
-(``--single``): same scores, same k, same lambda_hat.
+(``--single``): same scores, same k, same lambda_hat. ``--guarantee risk``
+(expected-risk control, E[AFP] <= alpha, no tau) merges the workers' summed
+loss curves instead, exactly and whatever the partitioning.
 
 Folders: predictions and truths paired by file stem (``17.png`` <-> ``17.npy``
 works), natural order of ids (2 before 10). Files are recognised by their
@@ -181,10 +183,16 @@ def make_shrinker(spec):
     return conseco.Erosion(element=spec["se"], border=spec["border"], base=spec["base"])
 
 
+def new_calibrator(spec):
+    import conseco
+    if spec.get("guarantee") == "risk":
+        return conseco.Calibrator(make_shrinker(spec), guarantee="risk")
+    return conseco.Calibrator(make_shrinker(spec), tau=spec["tau"])
+
+
 def score_partition(items, spec):
     """Runs on a worker: one calibrator for this partition, returned as state bytes."""
-    import conseco
-    cal = conseco.Calibrator(make_shrinker(spec), tau=spec["tau"])
+    cal = new_calibrator(spec)
     for _id, p, g in items:
         pred, gt, spacing = load_pair(p, g, with_spacing=True)
         cal.add(pred, gt, spacing=spacing)
@@ -193,9 +201,9 @@ def score_partition(items, spec):
 
 def merge_states(states, spec):
     import conseco
-    cal = conseco.Calibrator(make_shrinker(spec), tau=spec["tau"])
+    cal = new_calibrator(spec)
     for blob in states:  # partition order = folder order
-        cal.merge(conseco.Calibrator.from_bytes(blob, cal.shrinker, spec["tau"]))
+        cal.merge(conseco.Calibrator.from_bytes(blob, cal.shrinker, cal.tau))
     return cal
 
 
@@ -225,7 +233,9 @@ def main(argv=None):
     ap.add_argument("--border", choices=["foreground", "background"], default="foreground")
     ap.add_argument("--base", type=float, default=0.5)
     ap.add_argument("--top", type=float, default=1.0)
-    ap.add_argument("--tau", type=float, default=0.01)
+    ap.add_argument("--tau", type=float, default=0.01, help="quantile guarantee only")
+    ap.add_argument("--guarantee", choices=["quantile", "risk"], default="quantile",
+                    help="risk: E[AFP] <= alpha (no tau; the JSON has no scores, and R(lambda))")
     ap.add_argument("--alpha", type=float, default=0.1)
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--scheduler", help="address of a running scheduler (tcp://host:8786)")
@@ -235,7 +245,8 @@ def main(argv=None):
     ap.add_argument("--save", help="write the merged state here (temporary name, then rename)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    spec = {k: getattr(args, k) for k in ("shrinker", "se", "border", "base", "top", "tau")}
+    spec = {k: getattr(args, k)
+            for k in ("shrinker", "se", "border", "base", "top", "tau", "guarantee")}
     items = list_pairs(args.pred, args.gt)
 
     if args.single:
@@ -264,9 +275,16 @@ def main(argv=None):
             f.write(cal.to_bytes())
         os.replace(tmp, args.save)
     scores = cal.scores
-    if args.json:
-        def num(x):
-            return "inf" if math.isinf(x) else x
+    def num(x):
+        return "inf" if math.isinf(x) else x
+    if args.guarantee == "risk":
+        if args.json:
+            print(json.dumps({"shrinker": args.shrinker, "guarantee": "risk",
+                              "alpha": args.alpha, "n": len(cal), "k": k, "lambda": num(lam),
+                              "risk": cal.risk(lam)}))
+        else:
+            print(f"n = {len(cal)}, lambda_hat = {lam}, R(lambda_hat) = {cal.risk(lam)}")
+    elif args.json:
         print(json.dumps({"shrinker": args.shrinker, "tau": args.tau, "alpha": args.alpha,
                           "n": len(cal), "k": k, "lambda": num(lam),
                           "scores": [{"id": i, "score": num(float(s))}

@@ -239,7 +239,7 @@ static double key_of(double v, int integer, double lmax)
 
 /* Form A: every Yhat key, false positives first, each part sorted. */
 static void build_sorted(double *lv, const conseco_mask *truth, double lmin, int integer,
-                         double lmax, conseco__image_curve *out)
+                         double lmax, int fp_truth, conseco__image_curve *out)
 {
     size_t i = 0, x, y, z, nfp = 0, ntp = 0;
     for (z = 0; z < truth->depth; z++)
@@ -251,7 +251,7 @@ static void build_sorted(double *lv, const conseco_mask *truth, double lmin, int
                 v = key_of(v, integer, lmax);
                 /* false positives to the front, true positives packed after
                  * them (as in evaluate_lambdas.c): writes never pass reads */
-                if (t[x] == 0) {
+                if ((t[x] == 0) != (fp_truth != 0)) { /* outer: the counted pixels are truth */
                     if (ntp != 0) lv[nfp + ntp] = lv[nfp];
                     lv[nfp++] = v;
                 } else {
@@ -271,7 +271,7 @@ static void build_sorted(double *lv, const conseco_mask *truth, double lmin, int
 
 /* Form B: distinct keys in a hash table; 0 if there are more than it holds. */
 static int build_table(const double *lv, const conseco_mask *truth, double lmin, int integer,
-                       double lmax, unsigned char *mem, size_t slots,
+                       double lmax, int fp_truth, unsigned char *mem, size_t slots,
                        conseco__image_curve *out)
 {
     uint64_t *tkey = (uint64_t *)(void *)mem;
@@ -310,7 +310,7 @@ static int build_table(const double *lv, const conseco_mask *truth, double lmin,
                     last_slot = h;
                 }
                 yhat++;
-                if (t[x] == 0) {
+                if ((t[x] == 0) != (fp_truth != 0)) { /* outer: the counted pixels are truth */
                     tfp[h]++;
                     fp++;
                 }
@@ -352,9 +352,120 @@ int conseco__image_curve_build(const conseco__shrinker *s, const conseco_image *
     out->lambda_min = s->vt.lambda_min;
     out->lambda_max = s->vt.lambda_max;
     slots = table_slots(n);
-    if (!build_table(lv, truth, s->vt.lambda_min, integer, s->vt.lambda_max,
+    if (!build_table(lv, truth, s->vt.lambda_min, integer, s->vt.lambda_max, 0,
                      (unsigned char *)(lv + n), slots, out))
-        build_sorted(lv, truth, s->vt.lambda_min, integer, s->vt.lambda_max, out);
+        build_sorted(lv, truth, s->vt.lambda_min, integer, s->vt.lambda_max, 0, out);
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------ outer families (FNR) */
+double conseco__next_up(double x)
+{
+    uint64_t b = conseco__double_bits(x);
+    if (x == 0.0) return conseco__bits_double(1u); /* smallest subnormal */
+    b = x > 0.0 ? b + 1u : b - 1u;
+    return conseco__bits_double(b) + 0.0; /* above -2^-1074: +0, not -0 */
+}
+
+double conseco__next_down(double x) { return 0.0 - conseco__next_up(0.0 - x); }
+
+void conseco__outer_range_for(const conseco__ops *ops, uint32_t element, double base,
+                              double bottom, uint32_t domain, double lambda_min,
+                              double lambda_max, conseco__outer_range *out)
+{
+    CONSECO_memset(out, 0, sizeof *out);
+    if (ops->outer_descending) { /* threshold lowering: mu = -t */
+        out->negated = 1;
+        out->lo = 0.0 - base; /* base 0 gives +0 */
+        out->hi = 0.0 - bottom;
+    } else if (ops->vtable == NULL) { /* custom: the vtable's domain */
+        out->integer = domain == CONSECO_DOMAIN_INTEGER;
+        out->lo = lambda_min;
+        out->hi = lambda_max;
+    } else { /* dilation: steps 0, 1, ... (ball-mm: millimetres) */
+        out->integer = element != CONSECO_ELEMENT_BALL_MM;
+        out->lo = 0.0;
+        out->hi = conseco__inf();
+    }
+}
+
+void conseco__outer_range_of(const conseco__shrinker *s, const conseco_side_params *side,
+                             conseco__outer_range *out)
+{
+    uint32_t element = 0;
+    double base = 0.0;
+    if (s->ops->outer_descending)
+        base = ((const conseco_threshold_params *)s->user)->base;
+    else if (s->ops->vtable != NULL)
+        element = ((const conseco_erosion_params *)s->user)->element;
+    conseco__outer_range_for(s->ops, element, base, side->bottom, s->vt.domain,
+                             s->vt.lambda_min, s->vt.lambda_max, out);
+}
+
+size_t conseco__risk_scratch(const conseco__shrinker *s, const conseco_side_params *side,
+                             size_t width, size_t height, size_t depth)
+{
+    size_t n, a, b;
+    conseco__side sd;
+    if (!conseco__mul_size(width, height, &n) || !conseco__mul_size(n, depth, &n)) return 0;
+    a = conseco__image_curve_scratch(n);
+    if (side->side == CONSECO_SIDE_INNER || a == 0) return a;
+    if (conseco__side_from_params(side, &sd) != CONSECO_OK) return 0;
+    b = s->ops->side_scratch_size(s, CONSECO_SIDE_OUTER, 0, width, height, depth);
+    if (b == 0 || !conseco__add_size(a, b, &a)) return 0;
+    return a;
+}
+
+/* ceil() for finite x of any size and +-inf, without libm. */
+static double ceil_level(double x) { return 0.0 - floor_level(0.0 - x); }
+
+int conseco__risk_curve_build(const conseco__shrinker *s, const conseco_side_params *side,
+                              const conseco_image *pred, const conseco_mask *truth,
+                              void *scratch, size_t scratch_size, conseco__image_curve *out)
+{
+    conseco__outer_range r;
+    conseco__side sd;
+    double *lv;
+    size_t n, work = scratch_size, slots, head, i = 0, x, y, z;
+    uint64_t ntruth = 0;
+    int rc;
+    if (side->side == CONSECO_SIDE_INNER)
+        return conseco__image_curve_build(s, pred, truth, scratch, scratch_size, out);
+    if (s->ops->outer_levels == NULL) return CONSECO_E_UNSUPPORTED;
+    if ((rc = conseco__side_from_params(side, &sd)) != CONSECO_OK) return rc;
+    if ((rc = conseco__image_check(pred, &n)) != CONSECO_OK) return rc;
+    head = conseco__image_curve_scratch(n);
+    if (head == 0) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < head) return CONSECO_E_SCRATCH_TOO_SMALL;
+    lv = (double *)conseco__align16(scratch, &work);
+    rc = s->ops->outer_levels(s, &sd, pred, (unsigned char *)scratch + head, scratch_size - head,
+                              lv, n);
+    if (rc != CONSECO_OK) return rc;
+    conseco__outer_range_of(s, side, &r);
+    /* each truth pixel missed somewhere on the domain gets its key, the
+     * largest mu that misses it; every other pixel drops below lo */
+    for (z = 0; z < truth->depth; z++)
+        for (y = 0; y < truth->height; y++) {
+            const uint8_t *t = conseco__mask_row(truth, y, z);
+            for (x = 0; x < truth->width; x++, i++) {
+                const double m = lv[i];
+                if (t[x] == 0 || !(m > r.lo)) {
+                    lv[i] = -conseco__inf();
+                    if (t[x] != 0) ntruth++;
+                    continue;
+                }
+                ntruth++;
+                lv[i] = r.integer ? ceil_level(m) - 1.0 : conseco__next_down(m);
+            }
+        }
+    CONSECO_memset(out, 0, sizeof *out);
+    out->lambda_min = r.lo + 0.0;
+    out->lambda_max = r.hi;
+    slots = table_slots(n);
+    if (!build_table(lv, truth, out->lambda_min, r.integer, r.hi, 1, (unsigned char *)(lv + n),
+                     slots, out))
+        build_sorted(lv, truth, out->lambda_min, r.integer, r.hi, 1, out);
+    out->yhat = ntruth; /* the FNR's denominator |Y| */
     return CONSECO_OK;
 }
 

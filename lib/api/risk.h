@@ -99,4 +99,39 @@ int conseco__curve_walk_next(conseco__curve_walk *w, double *key, conseco__fix *
  * and below 2^53), or +inf. */
 double conseco__integer_after(double key, double lambda_max);
 
+/* ------------------------------------------------ outer families (FNR) */
+/* An outer family seen as ascending: p in O_mu <=> M(p) <= mu on the domain
+ * [lo, hi] (integer or real). Threshold lowering (O_t = {s >= t}, t running
+ * down from base to bottom) is read with M = -s and mu = -t (negated = 1):
+ * lo = -base, hi = -bottom. The FNR at mu is #{truth p : M(p) > mu} / |Y|,
+ * non-increasing in mu. */
+typedef struct conseco__outer_range {
+    int integer;
+    int negated;
+    double lo, hi;
+} conseco__outer_range;
+
+/* The range of a kind's outer family (ops, erosion element, threshold base,
+ * side bottom; custom: the vtable's domain and range). */
+void conseco__outer_range_for(const conseco__ops *ops, uint32_t element, double base,
+                              double bottom, uint32_t domain, double lambda_min,
+                              double lambda_max, conseco__outer_range *out);
+void conseco__outer_range_of(const conseco__shrinker *s, const conseco_side_params *side,
+                             conseco__outer_range *out);
+
+/* Scratch of conseco__risk_curve_build for one image of this shape. 0 on overflow. */
+size_t conseco__risk_scratch(const conseco__shrinker *s, const conseco_side_params *side,
+                             size_t width, size_t height, size_t depth);
+/* One image's loss curve for the side (INNER: AFP, OUTER: FNR). For OUTER the
+ * curve's "false positives" are the truth pixels with M > lo, each keyed by
+ * the largest mu that still misses it (integer: ceil(M) - 1; real: the
+ * double below M), so the loss at mu is again #{keys >= mu} / yhat with
+ * yhat = |Y|; lambda_min/max = lo/hi of the range. */
+int conseco__risk_curve_build(const conseco__shrinker *s, const conseco_side_params *side,
+                              const conseco_image *pred, const conseco_mask *truth,
+                              void *scratch, size_t scratch_size, conseco__image_curve *out);
+/* The next double above x (x not NaN, x < +inf), the next below (x > -inf). */
+double conseco__next_up(double x);
+double conseco__next_down(double x);
+
 #endif /* CONSECO_RISK_H */

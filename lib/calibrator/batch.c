@@ -90,8 +90,8 @@ static int curve_one(const batch_worker *w, size_t i)
     batch_job *job = w->job;
     conseco_calibrator *c = (conseco_calibrator *)job->c; /* only its spare changes, locked */
     conseco__image_curve curve;
-    int rc = conseco__image_curve_build(&c->sh, &job->preds[i], &job->truths[i], w->scratch,
-                                        w->scratch_size, &curve);
+    int rc = conseco__risk_curve_build(&c->sh, &c->side, &job->preds[i], &job->truths[i],
+                                       w->scratch, w->scratch_size, &curve);
     if (rc != CONSECO_OK) return rc;
     job_lock(job);
     rc = conseco__risk_spare_merge(c, &curve, &job->nspare);
@@ -227,10 +227,12 @@ static int risk_batch_threaded(conseco_calibrator *c, const conseco_image *preds
     if ((size_t)nthreads > count) nthreads = (unsigned)count; /* no idle scratch */
     for (i = 0; i < count; i++) {
         if ((rc = conseco__risk_check_pair(c, &preds[i], &truths[i], &n)) != CONSECO_OK) return rc;
+        n = conseco__risk_scratch(&c->sh, &c->side, preds[i].width, preds[i].height,
+                                  preds[i].depth);
+        if (n == 0) return CONSECO_E_OVERFLOW;
         if (n > maxn) maxn = n;
     }
-    need = conseco__image_curve_scratch(maxn);
-    if (need == 0) return CONSECO_E_OVERFLOW;
+    need = maxn;
     for (; nthreads >= 1; nthreads = nthreads / 2u) {
         if (!conseco__mul_size(need, nthreads, &bytes)) continue;
         owned = (unsigned char *)c->alloc.alloc(c->alloc.opaque, bytes);

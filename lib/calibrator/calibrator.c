@@ -149,13 +149,15 @@ static int config_check(const conseco_calibrator_config *in, conseco__shrinker *
     /* the one shrinker validation: the name then fits a saved state */
     if ((rc = conseco__shrinker_load(&cfg->shrinker, sh)) != CONSECO_OK) return rc;
     if (cfg->guarantee == CONSECO_GUARANTEE_RISK) {
-        /* inner sets only (an outer family's curve plugs in later: docs/DESIGN.md 5.3) */
+        /* inner (AFP) or outer (FNR) sets; a band has two losses: not supported */
         if (cfg->side > CONSECO_SIDE_BAND) return CONSECO_E_INVALID_ARG;
-        if (cfg->side != CONSECO_SIDE_INNER) return CONSECO_E_UNSUPPORTED;
-        /* the curve is read off a level map: a black box has none */
-        if (sh->ops->vtable == NULL && sh->vt.levels == NULL) return CONSECO_E_UNSUPPORTED;
-        conseco_side_params_default(side);
-        return CONSECO_OK;
+        if (cfg->side == CONSECO_SIDE_BAND) return CONSECO_E_UNSUPPORTED;
+        if (cfg->side == CONSECO_SIDE_INNER) {
+            /* the curve is read off a level map: a black box has none */
+            if (sh->ops->vtable == NULL && sh->vt.levels == NULL) return CONSECO_E_UNSUPPORTED;
+            conseco_side_params_default(side);
+            return CONSECO_OK;
+        }
     }
     conseco_side_params_default(side);
     side->side = cfg->side;
@@ -166,6 +168,12 @@ static int config_check(const conseco_calibrator_config *in, conseco__shrinker *
     /* normalised: settings a side does not use are 0, so identities compare */
     side->tau_outer = sd.tau_outer;
     side->bottom = sh->ops->outer_descending ? sd.bottom : 0.0; /* only lowering has one */
+    if (cfg->guarantee == CONSECO_GUARANTEE_RISK) {
+        /* the outer curve is read off the outer level map */
+        if (sh->ops->outer_levels == NULL) return CONSECO_E_UNSUPPORTED;
+        if (sh->ops->vtable == NULL && sh->vt.outer_levels == NULL) return CONSECO_E_UNSUPPORTED;
+        side->tau_outer = 0.0;
+    }
     return CONSECO_OK;
 }
 
@@ -245,10 +253,10 @@ static int static_scratch(const conseco_calibrator_config *cfg, const conseco__s
     if (w == 0 && h == 0) return CONSECO_OK;
     if (w == 0 || h == 0) return CONSECO_E_BAD_SIZE;
     if (guarantee == CONSECO_GUARANTEE_RISK) {
-        /* one level map and the key table (api/risk.c) */
+        /* one level map and the key table (api/risk.c); outer: its maps too */
         if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n))
             return CONSECO_E_OVERFLOW;
-        *bytes = conseco__image_curve_scratch(n);
+        *bytes = conseco__risk_scratch(sh, side, w, h, d);
         return *bytes == 0 ? CONSECO_E_OVERFLOW : CONSECO_OK;
     }
     if (conseco__side_from_params(side, &sd) != CONSECO_OK) return CONSECO_E_INVALID_ARG;

@@ -130,9 +130,10 @@ static void merge_down(const conseco__curve_key *base, size_t nb, desc_source *s
 
 /* ------------------------------------------------------------- images */
 /* Scratch for one image of n pixels (static: sized for its largest shape). */
-static int curve_scratch(conseco_calibrator *c, size_t n)
+static int curve_scratch(conseco_calibrator *c, const conseco_image *pred)
 {
-    const size_t need = conseco__image_curve_scratch(n);
+    const size_t need = conseco__risk_scratch(&c->sh, &c->side, pred->width, pred->height,
+                                              pred->depth);
     void *p;
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (need <= c->scratch_size) return CONSECO_OK;
@@ -174,8 +175,9 @@ static int add_one(conseco_calibrator *c, const conseco__curve_key *base_in, siz
     int rc;
     const int in_place = base_in == c->spare;
     if ((rc = conseco__risk_check_pair(c, pred, truth, &n)) != CONSECO_OK) return rc;
-    if ((rc = curve_scratch(c, n)) != CONSECO_OK) return rc;
-    rc = conseco__image_curve_build(&c->sh, pred, truth, c->scratch, c->scratch_size, &curve);
+    if ((rc = curve_scratch(c, pred)) != CONSECO_OK) return rc;
+    rc = conseco__risk_curve_build(&c->sh, &c->side, pred, truth, c->scratch, c->scratch_size,
+                                   &curve);
     if (rc != CONSECO_OK) return rc;
     source_image(&s, &curve);
     u = union_size(base_in, nb, &s);
@@ -185,7 +187,7 @@ static int add_one(conseco_calibrator *c, const conseco__curve_key *base_in, siz
     merge_down(in_place ? c->spare : c->keys, nb, &s, c->spare, u);
     *nspare = u;
     if (loss_out != NULL) {
-        /* the image's loss at lambda_min: AFP of Yhat */
+        /* the image's loss at lambda_min: AFP of Yhat (outer: FNR of Yhat) */
         *loss_out = curve.yhat == 0 ? 0.0 : (double)curve.total_fp / (double)curve.yhat;
     }
     return CONSECO_OK;
@@ -291,8 +293,10 @@ int conseco__risk_lambda_hat(const conseco_calibrator *c, double alpha, double *
     int rc;
     if ((rc = conseco__risk_bound_init(alpha, (uint64_t)c->count, &b)) != CONSECO_OK) return rc;
     if (c->count == 0 || c->nkeys == 0) {
-        /* no image: 1/(n+1) = 1 > alpha, only the empty mask */
-        *lambda_hat = conseco__inf();
+        /* no image: 1/(n+1) = 1 > alpha, only the empty mask (outer: the whole
+         * image; threshold lowering says so with -inf) */
+        *lambda_hat = c->side.side == CONSECO_SIDE_OUTER && c->descending ? -conseco__inf()
+                                                                         : conseco__inf();
         return CONSECO_OK;
     }
     /* from the largest key down, the summed loss only grows: find the
@@ -302,7 +306,27 @@ int conseco__risk_lambda_hat(const conseco_calibrator *c, double alpha, double *
         if (!conseco__risk_pass(&b, &sum)) break;
     }
     if (j == 0) {
-        *lambda_hat = c->keys[0].lambda; /* passes at lambda_min: Yhat itself */
+        /* passes at lambda_min: Yhat itself (lowering: t = base) */
+        *lambda_hat = c->keys[0].lambda;
+        if (c->side.side == CONSECO_SIDE_OUTER && c->descending) *lambda_hat = 0.0 - *lambda_hat;
+        return CONSECO_OK;
+    }
+    if (c->side.side == CONSECO_SIDE_OUTER) {
+        /* FNR: keys[j - 1] is the largest mu that fails; the answer is the
+         * next candidate above it (a truth pixel's level: it is then kept) */
+        conseco__outer_range r;
+        const conseco__fix zero = {{0, 0, 0}};
+        const double k = c->keys[j - 1].lambda;
+        double mu;
+        conseco__outer_range_of(&c->sh, &c->side, &r);
+        if (j == c->nkeys && !conseco__risk_pass(&b, &zero))
+            mu = conseco__inf();
+        else if (r.integer)
+            mu = conseco__integer_after(k, r.hi);
+        else
+            mu = k < r.hi ? conseco__next_up(k) : conseco__inf();
+        /* lowering: the threshold t = -mu (+inf: -inf, every pixel) */
+        *lambda_hat = r.negated ? 0.0 - mu : mu;
         return CONSECO_OK;
     }
     /* keys[j - 1] fails */
@@ -327,6 +351,17 @@ int conseco_calibrator_risk(const conseco_calibrator *c, double lambda, double *
     if (c == NULL || risk == NULL) return CONSECO_E_NULL;
     if (c->guarantee != CONSECO_GUARANTEE_RISK) return CONSECO_E_UNSUPPORTED;
     if (conseco__is_nan(lambda)) return CONSECO_E_BAD_LAMBDA;
+    if (c->side.side == CONSECO_SIDE_OUTER) {
+        /* FNR at mu = the drops of the keys >= mu (integer: mu read as
+         * floor(mu), as dilation reads it); lowering: mu = -t */
+        conseco__outer_range r;
+        conseco__outer_range_of(&c->sh, &c->side, &r);
+        if (r.negated) lambda = 0.0 - lambda;
+        if (r.integer && lambda > -4503599627370496.0 && lambda < 4503599627370496.0) {
+            const double t = (double)(int64_t)lambda;
+            lambda = t > lambda ? t - 1.0 : t;
+        }
+    }
     if (c->count == 0 || lambda == conseco__inf()) {
         *risk = 0.0;
         return CONSECO_OK;

@@ -35,12 +35,17 @@
  *
  * Format version 3 (a calibrator of the risk guarantee, docs/DESIGN.md 5.3)
  * keeps the summed loss curve instead of scores: version 2's 136 bytes
- * (guarantee 1, side inner, tau, tau_outer and bottom 0; count = the number
- * of calibration images), then
+ * (guarantee 1, side inner or outer, tau and tau_outer 0, bottom that of
+ * threshold lowering, else 0; count = the number of calibration images), then
  *      136     8  u64 m: curve keys
  *      144   32m  the keys, ascending: lambda, then the summed drop as three
  *                 u64 words, lowest first (fixed point in 2^-128 units)
  *   144+32m    4  u32 CRC-32 of every byte before it
+ * Side outer (FNR curves): the keys are in the outer family's ascending
+ * coordinate mu (api/risk.h conseco__outer_range): dilation steps (integer,
+ * from 0), ball-mm millimetres (real, from 0), custom the vtable's range, and
+ * for threshold lowering mu = -t on [-base, -bottom]; the first key is the
+ * range's low end, as for inner curves.
  *
  * Doubles are stored as their IEEE-754 bit patterns (u64), so -0.0, +inf
  * and every score come back bit for bit.
@@ -298,9 +303,19 @@ static int parse(const void *buffer, size_t size, conseco__identity *id, size_t 
     CONSECO_memcpy(id->name, b + OFF_NAME, sizeof id->name);
     if (!identity_ok(id)) return CONSECO_E_CORRUPT;
     if (version == STATE_VERSION_RISK) {
-        if (conseco__risk_curve_check(get_key, b + header, m, n64, id->domain,
-                                      conseco__bits_double(id->lambda_min),
-                                      conseco__bits_double(id->lambda_max)) != CONSECO_OK)
+        uint32_t dom = id->domain;
+        double lo = conseco__bits_double(id->lambda_min), hi = conseco__bits_double(id->lambda_max);
+        if (id->side == CONSECO_SIDE_OUTER) {
+            /* the outer family's own range (api/risk.h) */
+            conseco__outer_range r;
+            conseco__outer_range_for(conseco__ops_for_kind(id->kind), id->params.element,
+                                     conseco__bits_double(id->params.base),
+                                     conseco__bits_double(id->bottom), id->domain, lo, hi, &r);
+            dom = r.integer ? CONSECO_DOMAIN_INTEGER : CONSECO_DOMAIN_REAL;
+            lo = r.lo + 0.0;
+            hi = r.hi;
+        }
+        if (conseco__risk_curve_check(get_key, b + header, m, n64, dom, lo, hi) != CONSECO_OK)
             return CONSECO_E_CORRUPT;
         *count = n;
         *scores = b + header;
@@ -383,10 +398,15 @@ int conseco__side_identity_ok(const conseco__identity *id)
     conseco_side_params sp;
     conseco__side sd;
     if (ops == NULL) return 0;
-    if (id->guarantee == CONSECO_GUARANTEE_RISK)
-        /* risk: inner sets only, nothing of the sides saved */
-        return id->side == CONSECO_SIDE_INNER && id->tau_outer == 0 && id->bottom == 0;
-    if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) return 0;
+    if (id->guarantee == CONSECO_GUARANTEE_RISK) {
+        /* risk: inner sets (nothing of the sides saved) or outer sets (no tau_outer) */
+        if (id->side == CONSECO_SIDE_INNER)
+            return id->tau_outer == 0 && id->bottom == 0;
+        if (id->side != CONSECO_SIDE_OUTER || id->tau_outer != 0 || ops->outer_levels == NULL)
+            return 0;
+    } else if (id->guarantee != CONSECO_GUARANTEE_QUANTILE) {
+        return 0;
+    }
     conseco_side_params_default(&sp);
     sp.side = id->side;
     sp.tau_outer = conseco__bits_double(id->tau_outer);

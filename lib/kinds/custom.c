@@ -534,4 +534,5 @@ const conseco__ops conseco__custom_ops = {
     conseco__custom_side_apply,
     conseco__custom_side_evaluate,
     NULL,
+    conseco__custom_outer_levels,
 };

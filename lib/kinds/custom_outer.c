@@ -137,6 +137,22 @@ int conseco__custom_side_score(const conseco__shrinker *s, const conseco__side *
     return CONSECO_OK;
 }
 
+/* Outer levels for the risk guarantee: the callback's map as it is. */
+int conseco__custom_outer_levels(const conseco__shrinker *s, const conseco__side *side,
+                                 const conseco_image *pred, void *scratch, size_t scratch_size,
+                                 double *levels, size_t n)
+{
+    size_t i;
+    (void)side;
+    (void)scratch;
+    (void)scratch_size;
+    if (s->vt.outer_levels == NULL) return CONSECO_E_UNSUPPORTED;
+    if (s->vt.outer_levels(s->user, pred, levels, n) != 0) return CONSECO_E_CALLBACK;
+    for (i = 0; i < n; i++)
+        if (conseco__is_nan(levels[i])) return CONSECO_E_CALLBACK;
+    return CONSECO_OK;
+}
+
 /* Membership at lambda (lambda below lambda_min reads as lambda_min). */
 static int in_outer(const conseco__shrinker *s, double level, double mu)
 {

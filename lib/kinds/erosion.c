@@ -766,4 +766,5 @@ const conseco__ops conseco__erosion_ops = {
     conseco__erosion_side_apply,
     conseco__erosion_side_evaluate,
     conseco__erosion_side_evaluate_many,
+    conseco__erosion_outer_levels,
 };

@@ -108,6 +108,13 @@ typedef struct conseco__ops {
                               const conseco_image *pred, const conseco_mask *truth,
                               const double *lambdas, size_t count, double tau, void *scratch,
                               size_t scratch_size, conseco_side_metrics *out);
+    /* Expected risk of the outer side (docs/DESIGN.md 5.3): every pixel's
+     * outer level M with p in O_mu <=> M <= mu (threshold lowering: M = -s,
+     * mu = -t), n doubles at levels; scratch of side_scratch_size(OUTER, 0).
+     * NULL: CONSECO_E_UNSUPPORTED. */
+    int (*outer_levels)(const conseco__shrinker *s, const conseco__side *side,
+                        const conseco_image *pred, void *scratch, size_t scratch_size,
+                        double *levels, size_t n);
 } conseco__ops;
 
 extern const conseco__ops conseco__threshold_ops;
@@ -227,6 +234,16 @@ int conseco__threshold_side_evaluate(const conseco__shrinker *s, const conseco__
                                      const conseco_image *pred, const conseco_mask *truth,
                                      double lambda, double tau, void *scratch,
                                      size_t scratch_size, conseco_side_metrics *out);
+
+int conseco__erosion_outer_levels(const conseco__shrinker *s, const conseco__side *side,
+                                  const conseco_image *pred, void *scratch, size_t scratch_size,
+                                  double *levels, size_t n);
+int conseco__threshold_outer_levels(const conseco__shrinker *s, const conseco__side *side,
+                                    const conseco_image *pred, void *scratch,
+                                    size_t scratch_size, double *levels, size_t n);
+int conseco__custom_outer_levels(const conseco__shrinker *s, const conseco__side *side,
+                                 const conseco_image *pred, void *scratch, size_t scratch_size,
+                                 double *levels, size_t n);
 
 /* Outer sets and bands of custom shrinkers (custom_outer.c, vt.outer_levels). */
 size_t conseco__custom_side_scratch_size(const conseco__shrinker *s, uint32_t side,

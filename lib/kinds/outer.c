@@ -817,6 +817,38 @@ int conseco__erosion_side_evaluate(const conseco__shrinker *s, const conseco__si
     return CONSECO_OK;
 }
 
+/* Outer levels for the risk guarantee: M = d's level (cross, square, disk),
+ * d_mm (ball-mm), 0 in Yhat; +inf everywhere when Yhat is empty (O_mu is
+ * empty for every finite mu, as dil_in_outer and mm_in_outer say). */
+int conseco__erosion_outer_levels(const conseco__shrinker *s, const conseco__side *side,
+                                  const conseco_image *pred, void *scratch, size_t scratch_size,
+                                  double *levels, size_t n)
+{
+    dscan sc;
+    size_t i;
+    int rc;
+    (void)side;
+    if (((const conseco_erosion_params *)s->user)->element == CONSECO_ELEMENT_BALL_MM) {
+        double *unused;
+        mm_outer o;
+        if ((rc = mm_maps(s, pred, scratch, scratch_size, 0, &unused, &o, &sc)) != CONSECO_OK)
+            return rc;
+        for (i = 0; i < n; i++) {
+            if (!sc.predicted) levels[i] = conseco__inf();
+            else if (o.code[i] == 0) levels[i] = 0.0;
+            else levels[i] = conseco__mm_code_distance(&o.b, &o.m, o.code[i]);
+        }
+    } else {
+        dlayout lay;
+        int metric;
+        if ((rc = dil_maps(s, pred, scratch, scratch_size, 0, &lay, &sc, &metric)) != CONSECO_OK)
+            return rc;
+        for (i = 0; i < n; i++)
+            levels[i] = sc.predicted ? (double)outer_level(metric, lay.d[i]) : conseco__inf();
+    }
+    return CONSECO_OK;
+}
+
 /* ============================================================= threshold */
 static double th_base(const conseco__shrinker *s)
 {
@@ -1060,6 +1092,28 @@ static th_cut th_cuts(double base, const conseco__side *side, double lambda)
         c.out_at = lambda < base ? lambda : base;
     }
     return c;
+}
+
+/* Outer levels of lowering: M = -s (p in O_t <=> s >= t <=> -s <= -t). */
+int conseco__threshold_outer_levels(const conseco__shrinker *s, const conseco__side *side,
+                                    const conseco_image *pred, void *scratch,
+                                    size_t scratch_size, double *levels, size_t n)
+{
+    size_t x, y, z, i = 0;
+    int rc;
+    (void)s;
+    (void)side;
+    (void)scratch;
+    (void)scratch_size;
+    (void)n;
+    if ((rc = conseco__image_check_finite(pred)) != CONSECO_OK) return rc;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const unsigned char *row = conseco__image_row(pred, y, z);
+            for (x = 0; x < pred->width; x++, i++)
+                levels[i] = 0.0 - conseco__pixel(pred->dtype, row, x);
+        }
+    return CONSECO_OK;
 }
 
 int conseco__threshold_side_apply(const conseco__shrinker *s, const conseco__side *side,

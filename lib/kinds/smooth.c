@@ -549,4 +549,5 @@ const conseco__ops conseco__smooth_ops = {
     NULL,
     NULL,
     NULL,
+    NULL, /* no outer family */
 };

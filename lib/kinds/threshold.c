@@ -593,4 +593,5 @@ const conseco__ops conseco__threshold_ops = {
     conseco__threshold_side_apply,
     conseco__threshold_side_evaluate,
     NULL, /* per lambda: one pass each, no level map to reuse */
+    conseco__threshold_outer_levels,
 };

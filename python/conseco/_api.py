@@ -567,7 +567,7 @@ def _ballmm_outer_ok() -> bool:
         ok = False
         sh = KINDS[2][0](element="ball-mm")
         pp = ffi.new("conseco_calibrator **")
-        if lib.pyc_calibrator_create(sh._c.ptr, 0.0, 1, 0.0, 0.0, pp) == 0:
+        if lib.pyc_calibrator_create(sh._c.ptr, 0.0, 1, 0, 0.0, 0.0, pp) == 0:
             cal = ffi.gc(pp[0], lib.conseco_calibrator_free)
             pred = np.zeros((3, 3), np.float64)
             pred[0, 0] = 1.0
@@ -582,7 +582,8 @@ def _ballmm_outer_ok() -> bool:
 
 
 class Calibrator:
-    """Split-conformal calibrator: a shrinker, a tau and calibration scores.
+    """Split-conformal calibrator: a shrinker, a tau and calibration scores
+    (or, with ``guarantee="risk"``, the summed loss curve).
 
     Parameters
     ----------
@@ -591,6 +592,20 @@ class Calibrator:
     tau : float
         Tolerated fraction of accepted false positives, in ``[0, 1]``
         (``side="outer"``: of missed truth, ``FNR = |Y \\ O| / |Y|``).
+        Required by the quantile guarantee; must be omitted (None) with
+        ``guarantee="risk"``, which has no tau.
+    guarantee : {"quantile", "risk"}, default "quantile"
+        ``"quantile"``: ``P(AFP <= tau) >= 1 - alpha`` on a new image, from the
+        k-th smallest score (the paper). ``"risk"``: conformal risk control,
+        ``E[AFP] <= alpha`` (docs/DESIGN.md 5.3): the calibrator keeps the
+        exact summed loss curve of its images instead of scores; ``lambda_hat``
+        is the smallest candidate lambda with
+        ``n/(n+1) * R(lambda) + 1/(n+1) <= alpha`` (``R`` the mean AFP,
+        :meth:`risk`), decided exactly by the library. The library supports
+        risk for the inner side of shrinkers with a level map (built-ins,
+        :class:`Custom` with ``levels``); other sides and black-box customs
+        raise :class:`UnsupportedError` (the side is passed through, so a
+        library that supports more gives more).
     side : {"inner", "outer", "band"}, default "inner"
         Which set is calibrated (DESIGN.md 5.2, experimental in the C
         library). ``"inner"``: ``I_lambda`` inside ``Yhat`` (the paper).
@@ -605,8 +620,8 @@ class Calibrator:
         (:class:`UnsupportedError`; so is ball-mm with a library whose
         ball-mm outer family is not in millimetres, see ``apply_side``).
     tau_outer : float, optional
-        Required with ``side="band"`` (the outer FNR tolerance, in ``[0, 1]``);
-        not allowed otherwise.
+        Required with ``side="band"`` and the quantile guarantee (the outer
+        FNR tolerance, in ``[0, 1]``); not allowed otherwise.
     bottom : float, optional
         ``side="outer"`` only: the lowest threshold of threshold lowering
         (:class:`Threshold`; default 0; finite and at most ``base``, else
@@ -615,9 +630,12 @@ class Calibrator:
     Raises
     ------
     InvalidArgError
-        Unknown side, ``tau_outer`` or ``bottom`` where they do not apply,
-        band without ``tau_outer``.
-    BadTauError, BadBottomError, UnsupportedError, BadShrinkerError
+        Unknown side or guarantee, ``tau_outer`` or ``bottom`` where they do
+        not apply, band without ``tau_outer``, a ``tau`` with
+        ``guarantee="risk"``.
+    BadTauError
+        tau outside ``[0, 1]``, or missing with the quantile guarantee.
+    BadBottomError, UnsupportedError, BadShrinkerError
 
     Examples
     --------
@@ -626,6 +644,10 @@ class Calibrator:
     ...     cal.add(pred, truth)
     >>> lam, k = cal.lambda_hat(alpha=0.1)          # lam is math.inf when k > n
     >>> inner = apply(cal.shrinker, new_pred, lam)
+    >>> risk = Calibrator(Threshold(), guarantee="risk")   # doctest: +SKIP
+    >>> risk.add_batch(preds, truths)
+    >>> lam, _ = risk.lambda_hat(alpha=0.1)         # E[AFP] <= 0.1; k is 0
+    >>> risk.risk(lam)                              # the calibration risk R(lam)
 
     Notes
     -----
@@ -633,6 +655,15 @@ class Calibrator:
     ``lambda_hat`` does not reorder them. A calibrator pickles as its state
     bytes plus its shrinker. One calibrator must not be used from two threads
     at once.
+
+    A risk calibrator (``guarantee="risk"``) stores no scores: ``len`` is
+    the number of calibration images, :attr:`scores` is an empty array,
+    :meth:`add` and :meth:`add_batch` return each pair's loss at
+    ``lambda_min`` (the AFP of ``Yhat``), :meth:`add_score` raises
+    :class:`UnsupportedError` (a score carries no curve), :meth:`merge`
+    adds curves (exact: the result does not depend on the order of images or
+    merges), and its state (format 3) round-trips through :meth:`to_bytes`,
+    :meth:`from_bytes` and pickle. :attr:`tau` is None.
 
     The pure side functions of the C library (``conseco_side_score``,
     ``_apply``, ``_evaluate``) are experimental and not exported from
@@ -642,16 +673,32 @@ class Calibrator:
     ``evaluate`` in this package.
     """
 
-    def __init__(self, shrinker: Shrinker, tau: float, *, side: str = "inner",
+    def __init__(self, shrinker: Shrinker, tau: Optional[float] = None, *,
+                 guarantee: str = "quantile", side: str = "inner",
                  tau_outer: Optional[float] = None, bottom: Optional[float] = None):
         if not isinstance(shrinker, Shrinker):
             raise _err(-17, f"shrinker must be a conseco Shrinker, not {type(shrinker).__name__}")
-        tau = _tau(tau)
-        if not (0.0 <= tau <= 1.0):
-            raise _err(-10, f"tau = {tau} is not in [0, 1]")
+        if not isinstance(guarantee, str) or guarantee not in _GUARANTEES:
+            raise _err(-2, f"unknown guarantee {guarantee!r} (one of {sorted(_GUARANTEES)})")
+        risk = guarantee == "risk"
+        if risk:
+            if tau is not None:
+                raise _err(-2, "guarantee='risk' has no tau (it controls E[AFP] <= alpha); "
+                               "omit tau")
+            if tau_outer is not None:
+                raise _err(-2, "guarantee='risk' has no tau_outer")
+        else:
+            if tau is None:
+                raise _err(-10, "the quantile guarantee needs tau (a number in [0, 1]); "
+                                "guarantee='risk' has none")
+            tau = _tau(tau)
+            if not (0.0 <= tau <= 1.0):
+                raise _err(-10, f"tau = {tau} is not in [0, 1]")
         if side not in _SIDES:
             raise _err(-2, f"unknown side {side!r} (one of {sorted(_SIDES)})")
-        if side == "band":
+        if risk:
+            pass  # the side goes to the library as it is: it says what risk supports
+        elif side == "band":
             if tau_outer is None:
                 raise _err(-2, "side='band' needs tau_outer (the outer FNR tolerance)")
             tau_outer = _tau(tau_outer)
@@ -666,7 +713,8 @@ class Calibrator:
             raise _err(-26, "side='outer'/'band' with element='ball-mm' is not supported by "
                             "this library version (its outer family ignores the spacing)")
         pp = ffi.new("conseco_calibrator **")
-        rc = lib.pyc_calibrator_create(shrinker._c.ptr, tau, _SIDES[side],
+        rc = lib.pyc_calibrator_create(shrinker._c.ptr, 0.0 if tau is None else tau,
+                                       _SIDES[side], _GUARANTEES[guarantee],
                                        0.0 if tau_outer is None else float(tau_outer),
                                        0.0 if bottom is None else float(bottom), pp)
         if rc:
@@ -675,6 +723,7 @@ class Calibrator:
         self._addr = int(ffi.cast("uintptr_t", self._cal))
         self._shrinker = shrinker
         self._tau = tau
+        self._guarantee = guarantee
         self._out = ffi.new("double *")
         # the side settings as the library normalised them (read back from the empty state)
         info = inspect_state(self.to_bytes())
@@ -688,9 +737,15 @@ class Calibrator:
         return self._shrinker
 
     @property
-    def tau(self) -> float:
-        """The tolerance tau (inner AFP; the outer side's FNR for ``side="outer"``)."""
+    def tau(self) -> Optional[float]:
+        """The tolerance tau (inner AFP; the outer side's FNR for ``side="outer"``);
+        None for ``guarantee="risk"``."""
         return self._tau
+
+    @property
+    def guarantee(self) -> str:
+        """``"quantile"`` (``P(loss <= tau) >= 1 - alpha``) or ``"risk"`` (``E[loss] <= alpha``)."""
+        return self._guarantee
 
     @property
     def side(self) -> str:
@@ -716,6 +771,9 @@ class Calibrator:
             extra = f", side='band', tau_outer={self._tau_outer!r}"
         elif self._side == "outer":
             extra = f", side='outer', bottom={self._bottom!r}"
+        if self._guarantee == "risk":
+            return (f"Calibrator({self._shrinker!r}, guarantee='risk'{extra}) with "
+                    f"{len(self)} images")
         return f"Calibrator({self._shrinker!r}, tau={self._tau!r}{extra}) with {len(self)} scores"
 
     def add(self, pred: ArrayLike, truth: ArrayLike, *, spacing: Spacing = None) -> float:
@@ -729,7 +787,9 @@ class Calibrator:
         Returns
         -------
         float
-            The stored score (``math.inf`` possible).
+            The stored score (``math.inf`` possible). A risk calibrator adds
+            the pair's loss curve instead and returns its loss at
+            ``lambda_min`` (the AFP of ``Yhat``).
         """
         if spacing is None:
             r = _fast_add(self._addr, pred, truth)
@@ -766,7 +826,8 @@ class Calibrator:
         Returns
         -------
         numpy.ndarray
-            The new scores (float64), in input order.
+            The new scores (float64), in input order (risk calibrators: each
+            pair's loss at ``lambda_min``, as :meth:`add`).
         """
         preds = list(preds)
         truths = list(truths)
@@ -807,6 +868,13 @@ class Calibrator:
         Parameters
         ----------
         score : float
+
+        Raises
+        ------
+        BadScoreError
+            NaN.
+        UnsupportedError
+            A risk calibrator (it keeps loss curves, which a score does not carry).
         """
         rc = lib.conseco_calibrator_add_score(self._cal, float(score))
         if rc:
@@ -814,14 +882,17 @@ class Calibrator:
 
     @property
     def scores(self) -> np.ndarray:
-        """The stored scores (float64 copy), in the order they were added."""
+        """The stored scores (float64 copy), in the order they were added.
+
+        A risk calibrator has no scores: an empty array (``len`` counts its images).
+        """
         n = len(self)
         out = np.empty(n, np.float64)
         cnt = ffi.new("size_t *")
         rc = lib.conseco_calibrator_scores(self._cal, ffi.from_buffer("double[]", out) if n else ffi.NULL, n, cnt)
         if rc and n:
             raise_status(rc, "scores")
-        return out
+        return out[: int(cnt[0])] if n else out
 
     def lambda_hat(self, alpha: float) -> Tuple[float, int]:
         """The calibrated lambda for miscoverage ``alpha``.
@@ -830,7 +901,8 @@ class Calibrator:
         ----------
         alpha : float
             In (0, 1): ``P(AFP <= tau) >= 1 - alpha`` on a new image (outer
-            side: ``P(FNR <= tau)``; band: both, with ``tau_outer``).
+            side: ``P(FNR <= tau)``; band: both, with ``tau_outer``). Risk
+            calibrators: ``E[AFP] <= alpha``.
 
         Returns
         -------
@@ -840,8 +912,24 @@ class Calibrator:
             :func:`min_calibration_size`). Outer side of a :class:`Threshold`
             (threshold lowering): the scores are thresholds and ``lambda_hat``
             is the k-th LARGEST, ``-math.inf`` when ``k > len(self)`` (the
-            whole image).
+            whole image). Risk calibrators: ``(lambda_hat, 0)``, the smallest
+            candidate lambda (a breakpoint of some calibration image, or
+            ``lambda_min``; erosion: an integer) with
+            ``n/(n+1) * R(lambda) + 1/(n+1) <= alpha``, decided exactly;
+            ``math.inf`` (the empty inner mask) if none, and for ``n = 0``.
+
+        Raises
+        ------
+        BadAlphaError
+            alpha outside (0, 1) or NaN.
         """
+        if self._guarantee == "risk":  # the library's rule; it does not touch the curve
+            lam = ffi.new("double *")
+            k = ffi.new("size_t *")
+            rc = lib.conseco_calibrator_lambda_hat(self._cal, float(alpha), lam, k)
+            if rc:
+                raise_status(rc, "lambda_hat")
+            return float(lam[0]), int(k[0])
         if self._side == "inner":
             return quantile(self.scores, alpha)
         # the library's rule for the other sides, on a copy (it reorders the scores)
@@ -856,8 +944,38 @@ class Calibrator:
             raise_status(rc, "lambda_hat")
         return float(lam[0]), int(k[0])
 
+    def risk(self, lam: float) -> float:
+        """Calibration risk ``R(lam)`` of a risk calibrator: the mean AFP of its images at ``lam``.
+
+        Rounded to a double for reports (the decision in :meth:`lambda_hat` is
+        exact). A ``lam`` below ``lambda_min`` reads as ``lambda_min``;
+        ``math.inf`` (the empty mask) and an empty calibrator give 0.
+
+        Parameters
+        ----------
+        lam : float
+
+        Returns
+        -------
+        float
+            In ``[0, 1]``.
+
+        Raises
+        ------
+        UnsupportedError
+            A quantile calibrator (it keeps scores, not losses).
+        BadLambdaError
+            ``lam`` is NaN.
+        """
+        out = ffi.new("double *")
+        rc = lib.conseco_calibrator_risk(self._cal, float(lam), out)
+        if rc:
+            raise_status(rc, "risk")
+        return float(out[0])
+
     def to_bytes(self) -> bytes:
-        """The state (shrinker identity, tau, scores) as versioned, checksummed bytes.
+        """The state (shrinker identity, tau, scores; risk: the summed loss curve) as
+        versioned, checksummed bytes.
 
         Returns
         -------
@@ -872,7 +990,8 @@ class Calibrator:
         return bytes(buf[: written[0]])
 
     def load_bytes(self, blob: bytes) -> None:
-        """Replace the scores with those of a saved state of the same shrinker and tau.
+        """Replace the scores with those of a saved state of the same shrinker and tau
+        (and the same side and guarantee).
 
         Parameters
         ----------
@@ -901,7 +1020,8 @@ class Calibrator:
             Must match the saved one; for built-in shrinkers it may be omitted
             (read from the state). Required for :class:`Custom`.
         tau : float, optional
-            Must match the saved one; read from the state when omitted.
+            Must match the saved one; read from the state when omitted. Must
+            be omitted for a risk state (``guarantee="risk"`` has no tau).
 
         Returns
         -------
@@ -915,23 +1035,30 @@ class Calibrator:
             Not a valid state.
         """
         info = inspect_state(blob)
-        if info["guarantee"] != "quantile":
-            raise _err(-26, f"the state holds a {info['guarantee']!r} calibration, which this "
-                            "package does not support")
+        guarantee = info["guarantee"]
+        if guarantee not in _GUARANTEES:
+            raise _err(-26, f"the state holds a guarantee ({guarantee!r}) this package "
+                            "does not know")
         if shrinker is None:
             shrinker = info["shrinker"]
             if shrinker is None:
                 raise _err(-19, f"the state holds the custom shrinker {info['name']!r}: "
                                 "pass the Custom object")
         side = info["side"]
-        cal = cls(shrinker, info["tau"] if tau is None else tau, side=side,
-                  tau_outer=info["tau_outer"] if side == "band" else None,
-                  bottom=info["bottom"] if side == "outer" else None)
+        if guarantee == "risk":
+            cal = cls(shrinker, tau, guarantee="risk", side=side,
+                      bottom=info["bottom"] if side == "outer" else None)
+        else:
+            cal = cls(shrinker, info["tau"] if tau is None else tau, side=side,
+                      tau_outer=info["tau_outer"] if side == "band" else None,
+                      bottom=info["bottom"] if side == "outer" else None)
         cal.load_bytes(blob)
         return cal
 
     def merge(self, other: "Calibrator") -> "Calibrator":
         """Append the scores of ``other`` (same shrinker and tau). Returns ``self``.
+
+        Risk calibrators add ``other``'s summed loss curve (exact, order-free).
 
         Parameters
         ----------
@@ -940,7 +1067,7 @@ class Calibrator:
         Raises
         ------
         IncompatibleError
-            Different shrinker or tau.
+            Different shrinker, tau, side or guarantee.
         """
         if not isinstance(other, Calibrator):
             raise TypeError("merge expects a Calibrator")
@@ -950,7 +1077,7 @@ class Calibrator:
         return self
 
     def reset(self) -> None:
-        """Remove every score (keeps the shrinker and tau)."""
+        """Remove every score, or a risk calibrator's curve (keeps the settings)."""
         lib.conseco_calibrator_reset(self._cal)
 
     def __reduce__(self) -> Any:
@@ -974,9 +1101,9 @@ def inspect_state(blob: bytes) -> dict:
         ``kind`` (0 custom, 1 threshold, 2 erosion, 3 smooth), ``name``,
         ``tau``, ``count``, ``format_version``, ``shrinker`` (a built-in
         Shrinker, or None for a custom one), ``side`` (``"inner"``,
-        ``"outer"``, ``"band"``), ``guarantee`` (``"quantile"``; ``"risk"``
-        states are described but cannot be loaded by this package),
-        ``tau_outer`` and ``bottom``.
+        ``"outer"``, ``"band"``), ``guarantee`` (``"quantile"`` or
+        ``"risk"``; a risk state has format 3, ``tau`` 0 and ``count`` = the
+        number of calibration images), ``tau_outer`` and ``bottom``.
     """
     b = bytes(blob)
     info = ffi.new("conseco_state_info *")
@@ -997,4 +1124,5 @@ def inspect_state(blob: bytes) -> dict:
 
 _SIDES = {"inner": 0, "outer": 1, "band": 2}
 _SIDE_NAMES = {v: k for k, v in _SIDES.items()}
-_GUARANTEE_NAMES = {0: "quantile", 1: "risk"}
+_GUARANTEES = {"quantile": 0, "risk": 1}
+_GUARANTEE_NAMES = {v: k for k, v in _GUARANTEES.items()}

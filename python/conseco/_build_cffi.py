@@ -82,6 +82,7 @@ int conseco_calibrator_add_score(conseco_calibrator *calibrator, double score);
 size_t conseco_calibrator_count(const conseco_calibrator *calibrator);
 int conseco_calibrator_scores(const conseco_calibrator *calibrator, double *out, size_t capacity, size_t *count);
 int conseco_calibrator_lambda_hat(conseco_calibrator *calibrator, double alpha, double *lambda_hat, size_t *k_out);
+int conseco_calibrator_risk(const conseco_calibrator *calibrator, double lambda, double *risk);
 int conseco_calibrator_merge(conseco_calibrator *dst, const conseco_calibrator *src);
 int conseco_calibrator_reset(conseco_calibrator *calibrator);
 size_t conseco_calibrator_save_size(const conseco_calibrator *calibrator);
@@ -90,9 +91,11 @@ int conseco_calibrator_load(conseco_calibrator *calibrator, const void *buffer, 
 int conseco_state_inspect(const void *buffer, size_t size, conseco_state_info *info);
 
 /* helpers of this module: flat scalar arguments, so Python builds no structs per call */
-/* side: conseco_side (0 inner, 1 outer, 2 band); tau_outer and bottom as in conseco_calibrator_config */
+/* side: conseco_side (0 inner, 1 outer, 2 band); guarantee: conseco_guarantee (0 quantile,
+   1 risk); tau, tau_outer and bottom as in conseco_calibrator_config */
 int pyc_calibrator_create(const conseco_shrinker *shrinker, double tau, unsigned side,
-                          double tau_outer, double bottom, conseco_calibrator **out);
+                          unsigned guarantee, double tau_outer, double bottom,
+                          conseco_calibrator **out);
 int pyc_score(const conseco_shrinker *s, const void *p, size_t w, size_t h, size_t d, size_t prs,
               size_t pss, int dtype, double sx, double sy, double sz, const uint8_t *t, size_t trs,
               size_t tss, double tau, void *scratch, size_t scratch_size, double *out);
@@ -190,14 +193,15 @@ static conseco_mask pyc_mask(const uint8_t *t, size_t w, size_t h, size_t d, siz
 }
 
 static int pyc_calibrator_create(const conseco_shrinker *shrinker, double tau, unsigned side,
-                                 double tau_outer, double bottom, conseco_calibrator **out)
+                                 unsigned guarantee, double tau_outer, double bottom,
+                                 conseco_calibrator **out)
 {
     conseco_calibrator_config cfg;
     conseco_calibrator_config_init(&cfg);
     cfg.shrinker = *shrinker;
     cfg.tau = tau;
     cfg.side = side;
-    cfg.guarantee = CONSECO_GUARANTEE_QUANTILE;
+    cfg.guarantee = guarantee;
     cfg.tau_outer = tau_outer;
     cfg.bottom = bottom;
     return conseco_calibrator_create(&cfg, NULL, out);

@@ -73,7 +73,9 @@ def erosion_inner(pred, lam, element="cross", border="foreground", base=0.5):
         return np.zeros_like(yhat)
     steps = max(0, math.ceil(lam))
     m = yhat.reshape((1,) + yhat.shape) if yhat.ndim == 2 else yhat.copy()
-    nd = yhat.ndim
+    # a (1, h, w) volume is a 2-D image to the library (depth 1): 2-D elements, so with the
+    # background border the outside above and below does not erode it
+    nd = 2 if m.shape[0] == 1 else 3
     if element == "disk":
         if steps > 0:  # radii beyond the image's extent all give the same set
             m = _erode(m, _offsets("disk", nd, min(steps, sum(m.shape) + 1)), border)
@@ -349,3 +351,87 @@ def band_threshold_score(pred, truth, tau, tau_outer, base=0.5):
     inner = next((l for l in cands if afp_ok(s >= base + l, truth, n, tau)), math.inf)
     outer = next((l for l in cands if fnr_ok(s >= base - l, truth, tau_outer)), math.inf)
     return max(inner, outer)
+
+
+# ---------------------------------------------------------------- DESIGN.md 5.3: expected risk
+def alpha_exact(alpha):
+    """alpha as the library reads it: the shortest decimal A / 10^d (d <= 15) whose correctly
+    rounded value is alpha, else the exact binary value of the double."""
+    alpha = float(alpha)
+    for d in range(1, 16):
+        p = 10 ** d
+        guess = math.floor(Fraction(alpha) * p)
+        for a in range(max(guess - 1, 1), guess + 3):
+            if a < p and float(Fraction(a, p)) == alpha:
+                return Fraction(a, p)
+    return Fraction(alpha)
+
+
+def afp_loss(inner, truth, n_yhat):
+    """One image's loss: the double |I ∩ FP| / |Yhat| (0 for an empty Yhat)."""
+    if n_yhat == 0:
+        return 0.0
+    kept = int(np.count_nonzero(inner & ~truth))
+    return float(np.float64(kept) / np.float64(n_yhat))
+
+
+def risk_walk(candidates, losses, alpha):
+    """The smallest candidate with n/(n+1) R + 1/(n+1) <= alpha, R the mean of the n images'
+    losses (losses[i][j]: image i at candidates[j], ascending), in exact rationals of the
+    double losses; inf if none or n = 0."""
+    n = len(losses)
+    if n == 0:
+        return math.inf
+    a = alpha_exact(alpha)
+    for j, lam in enumerate(candidates):
+        r = sum(Fraction(row[j]) for row in losses) / n
+        if Fraction(n, n + 1) * r + Fraction(1, n + 1) <= a:
+            return lam
+    return math.inf
+
+
+def risk_mean(losses, j):
+    """R at candidate j as an exact Fraction."""
+    return sum(Fraction(row[j]) for row in losses) / len(losses)
+
+
+def threshold_risk(pairs, alpha, base=0.5, top=1.0):
+    """(lambda_hat, candidates, losses) of the risk guarantee for the threshold shrinker:
+    candidates = the union of every image's {base} U {s_p : p in Yhat, s_p <= top} U {top}."""
+    cands = {base, top}
+    for pred, _ in pairs:
+        s = values(pred)
+        cands |= {float(v) for v in s[s >= base] if v <= top}
+    cands = sorted(cands)
+    losses = []
+    for pred, truth in pairs:
+        s = values(pred)
+        truth = truth != 0
+        yhat = s >= base
+        n = int(yhat.sum())
+        losses.append([afp_loss(yhat & (s >= lam), truth, n) for lam in cands])
+    return risk_walk(cands, losses, alpha), cands, losses
+
+
+def erosion_risk(pairs, alpha, element="cross", border="foreground", base=0.5):
+    """(lambda_hat, candidates, losses) of the risk guarantee for erosion: candidates
+    0, 1, 2, ... up to a lambda where every image's inner set has stopped changing (empty, or a
+    fixed point of the erosion), so the condition fails there for good if it fails."""
+    limit = max([sum(p.shape) + 2 for p, _ in pairs], default=0)
+    cands = list(range(0, limit + 1))
+    losses = []
+    for pred, truth in pairs:
+        s = values(pred)
+        truth = truth != 0
+        yhat = s >= base
+        n = int(yhat.sum())
+        final = erosion_inner(pred, limit, element, border, base)
+        row, done = [], False
+        for lam in cands:
+            if not done:
+                inner = erosion_inner(pred, lam, element, border, base)
+                loss = afp_loss(inner, truth, n)
+                done = np.array_equal(inner, final)  # nested sets: no change after this
+            row.append(loss)
+        losses.append(row)
+    return risk_walk([float(c) for c in cands], losses, alpha), cands, losses

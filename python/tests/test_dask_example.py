@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """examples/python/dask_calibrate.py on a 2-worker LocalCluster equals a single-process run."""
 import json
+import math
 import os
 import struct
 import subprocess
@@ -82,6 +83,19 @@ def run(folder, *extra):
     return json.loads(out.stdout)
 
 
+def check_risk(folder, dist, single):
+    """Merged curves equal one calibrator over every pair, whatever the partitioning."""
+    import dask_calibrate as dc
+    assert dist == single
+    cal = conseco.Calibrator(conseco.Threshold(), guarantee="risk")
+    for _i, p, g in dc.list_pairs(str(folder / "pred"), str(folder / "gt")):
+        cal.add(*dc.load_pair(p, g))
+    lam, k = cal.lambda_hat(0.3)
+    assert single == {"shrinker": "threshold", "guarantee": "risk", "alpha": 0.3, "n": 23,
+                      "k": 0, "lambda": "inf" if lam == math.inf else lam,
+                      "risk": cal.risk(lam)}
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # tornado inside distributed
 def test_local_cluster_equals_single_process(folder):
     from dask.distributed import LocalCluster
@@ -95,6 +109,9 @@ def test_local_cluster_equals_single_process(folder):
                               dashboard_address=None) as cluster:
                 assert cluster.scheduler_address.startswith("tcp://")
                 dist = run(folder, "--scheduler", cluster.scheduler_address, *args)
+                risk = ["--shrinker", "threshold", "--guarantee", "risk", "--alpha", "0.3"]
+                risk_dist = run(folder, "--scheduler", cluster.scheduler_address, *risk)
+            check_risk(folder, risk_dist, run(folder, "--single", *risk))
         assert dist == single
         assert single["n"] == 23
         assert [s["id"] for s in single["scores"]] == [str(i) for i in range(23)]

@@ -70,3 +70,38 @@ def test_custom_callbacks_do_not_leak():
     tracemalloc.stop()
     grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
     assert grown < 64 * 1024, grown
+
+
+def test_risk_calibrators_do_not_leak():
+    rng = np.random.default_rng(2)
+    pred = (rng.random((12, 12)) * 255).astype(np.uint8)
+    truth = rng.random((12, 12)) < 0.5
+    sh = conseco.Threshold()
+
+    def once():
+        a = conseco.Calibrator(sh, guarantee="risk")
+        a.add(pred, truth)
+        a.add_batch([pred, pred], [truth, truth], threads=1)
+        b = conseco.Calibrator.from_bytes(a.to_bytes())
+        a.merge(b)
+        a.lambda_hat(0.3)
+        a.risk(0.6)
+        try:
+            a.add_score(0.5)
+        except conseco.UnsupportedError:
+            pass
+
+    for _ in range(50):
+        once()
+    gc.collect()
+    refs = (sys.getrefcount(pred), sys.getrefcount(truth), sys.getrefcount(sh))
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for _ in range(1000):
+        once()
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    assert (sys.getrefcount(pred), sys.getrefcount(truth), sys.getrefcount(sh)) == refs
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert grown < 64 * 1024, grown

@@ -10,6 +10,8 @@
  *   cli_testdata ref-calibrate KIND N SEED SHRINKER SE BORDER BASE TAU ALPHA
  *   cli_testdata ref-evaluate KIND N SEED TAUS ALPHA SPLITS SPLITSEED FRAC SE BORDER BASE
  *   cli_testdata check-apply KIND N SEED SHRINKER SE BORDER BASE LAMBDA OUT [UNCERTAIN]
+ *   cli_testdata ref-risk-fnr KIND N SEED erosion|threshold SE BOTTOM BASE
+ *     (the outer side's risk candidates and each image's FNR there, JSON)
  *   cli_testdata ref-risk-afp KIND N SEED SHRINKER SE BORDER BASE
  *     (every candidate lambda of the risk guarantee and each image's AFP there,
  *     from conseco_evaluate_image; run_cli_tests.py sums them exactly)
@@ -476,6 +478,81 @@ static void ref_risk_afp(char **a)
     free(cand);
 }
 
+/* Outer sides (FNR): the candidates of the family and each image's FNR there
+ * from conseco_side_evaluate. Dilation ("erosion" params): 0 .. the largest
+ * w + h + 1; lowering ("threshold"): {bottom} U {s_p in [bottom, base]} U
+ * {base}, read as the breakpoints of a threshold shrinker from bottom to base. */
+static void ref_risk_fnr(char **a)
+{
+    const char *kind = a[0];
+    size_t n = (size_t)atol(a[1]), i, j, m = 0, cap = 0;
+    uint64_t seed = strtoull(a[2], NULL, 10);
+    const double bottom = atof(a[5]);
+    double *cand = NULL;
+    params p;
+    conseco_threshold_params span;
+    conseco_shrinker sh, spansh;
+    conseco_side_params sp;
+    img *ims = (img *)calloc(n, sizeof *ims);
+    set_params(&p, a[4], "foreground", a[6]);
+    sh = shrinker_of(&p, a[3]);
+    conseco_threshold_params_default(&span);
+    span.base = bottom;
+    span.top = p.th.base;
+    spansh = conseco_shrinker_threshold(&span);
+    conseco_side_params_default(&sp);
+    sp.side = CONSECO_SIDE_OUTER;
+    sp.bottom = strcmp(a[3], "threshold") ? 0.0 : bottom;
+    for (i = 0; i < n; i++) make_image(kind, i, seed, &ims[i]);
+    for (i = 0; i < n; i++) {
+        conseco_image v = view(&ims[i]);
+        const size_t room = ims[i].w * ims[i].h + 2;
+        size_t got = 0;
+        cand = (double *)realloc(cand, (cap + room) * sizeof *cand);
+        cap += room;
+        if (!strcmp(a[3], "erosion")) {
+            for (j = 0; j <= ims[i].w + ims[i].h + 1; j++) cand[m + got++] = (double)j;
+        } else {
+            check(spansh.vtable->breakpoints(spansh.user, &v, cand + m, room, &got) == 0
+                      ? CONSECO_OK
+                      : CONSECO_E_CALLBACK,
+                  "breakpoints");
+        }
+        m += got;
+    }
+    qsort(cand, m, sizeof *cand, cmp_double);
+    printf("{\"candidates\": [");
+    for (j = 0, i = 0; j < m; j++) {
+        if (j && cand[j] == cand[j - 1]) continue;
+        cand[i++] = cand[j];
+    }
+    m = i;
+    for (j = 0; j < m; j++) {
+        printf(j ? ", " : "");
+        print_num(cand[j]);
+    }
+    printf("], \"fnr\": [");
+    for (i = 0; i < n; i++) {
+        conseco_image v = view(&ims[i]);
+        conseco_mask mk = conseco_mask_2d(ims[i].truth, ims[i].w, ims[i].h, ims[i].w);
+        size_t need = conseco_side_scratch_size(&sh, &sp, ims[i].w, ims[i].h, 1);
+        void *scratch = malloc(need ? need : 1);
+        printf(i ? ", [" : "[");
+        for (j = 0; j < m; j++) {
+            conseco_side_metrics met;
+            check(conseco_side_evaluate(&sh, &sp, &v, &mk, cand[j], 0.0, scratch, need, &met),
+                  "conseco_side_evaluate");
+            printf(j ? ", %.17g" : "%.17g", met.fnr);
+        }
+        printf("]");
+        free(scratch);
+    }
+    printf("]}\n");
+    for (i = 0; i < n; i++) free_image(&ims[i]);
+    free(ims);
+    free(cand);
+}
+
 /* ref-sides KIND N SEED SHRINKER SE BASE SIDE TAU TAU_OUTER BOTTOM ALPHA: the side scores
  * from conseco_side_score, k from conseco_rank, lambda the k-th smallest (the k-th
  * largest for outer threshold lowering) of a full sort. */
@@ -835,6 +912,10 @@ int main(int argc, char **argv)
     }
     if (argc == 9 && !strcmp(argv[1], "ref-risk-afp")) {
         ref_risk_afp(argv + 2);
+        return 0;
+    }
+    if (argc == 9 && !strcmp(argv[1], "ref-risk-fnr")) {
+        ref_risk_fnr(argv + 2);
         return 0;
     }
     if (argc == 13 && !strcmp(argv[1], "check-side-apply")) return check_side_apply(argv + 2);

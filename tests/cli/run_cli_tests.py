@@ -195,6 +195,89 @@ def risk_tests():
     check("Loss (AFP)" in r.stdout, "evaluate risk table header")
 
 
+def risk_fnr_literal(kind, shrinker, se, bottom, alpha, base="0.5"):
+    """The outer risk lambda_hat from the definition: every candidate, every image's FNR
+    (from the library's side_evaluate), summed exactly; dilation: the smallest mu that
+    passes (inf if none); lowering: the LARGEST threshold that passes (-inf if none)."""
+    from fractions import Fraction
+    ref = json.loads(helper("ref-risk-fnr", kind, KINDS[kind], SEED,
+                            "erosion" if shrinker == "dilation" else "threshold", se, bottom,
+                            base).stdout)
+    n = len(ref["fnr"])
+    bound = Fraction(alpha) * (n + 1)
+    order = range(len(ref["candidates"]))
+    if shrinker == "threshold":
+        order = reversed(order)
+    for j in order:
+        total = sum(Fraction(row[j]) for row in ref["fnr"])
+        if total + 1 <= bound:
+            return ref["candidates"][j], total / n
+    return ("inf" if shrinker == "dilation" else "-inf"), Fraction(0)
+
+
+def risk_outer_tests():
+    """calibrate --guarantee risk --side outer: the literal lambda, JSON, apply from state."""
+    for kind in ("png8", "npyf32"):
+        d = os.path.join(WORK, kind)
+        # thresholds strictly inside [bottom, base], at base, -inf; dilation at 0 and +inf
+        for shrinker, se, bottom, alpha in (("dilation", "cross", "0", "0.15"), ("dilation", "disk", "0", "0.12"),
+                                            ("dilation", "square", "0", "0.3"),
+                                            ("threshold", "-", "0", "0.1"), ("threshold", "-", "0", "0.12"),
+                                            ("threshold", "-", "0.3", "0.1"), ("threshold", "-", "0.3", "0.5")):
+            args = ["calibrate", "--guarantee", "risk", "--side", "outer", "--shrinker", shrinker,
+                    "--alpha", alpha, "--pred", d + "/pred", "--gt", d + "/gt", "--json"]
+            if shrinker == "dilation":
+                args += ["--se", se]
+            else:
+                args += ["--bottom", bottom]
+            r = run(*args)
+            if r.returncode:
+                continue
+            what = "outer risk %s %s/%s/%s alpha %s" % (kind, shrinker, se, bottom, alpha)
+            pairs = ordered(r.stdout)
+            check(keys(pairs) == ["side", "guarantee", "shrinker", "se", "border", "tau", "tau_outer",
+                                  "alpha", "n", "k", "lambda", "scores", "risk"], what + ": field order")
+            got = json.loads(r.stdout)
+            check(got["side"] == "outer" and got["guarantee"] == "risk" and got["shrinker"] == shrinker,
+                  what + ": side/guarantee/shrinker")
+            lam, risk = risk_fnr_literal(kind, shrinker, se if se != "-" else "cross", bottom, alpha)
+            check(got["lambda"] == lam, what + ": lambda %r vs literal %r" % (got["lambda"], lam))
+            check(abs(got["risk"] - float(risk)) <= 1e-12, what + ": risk %r vs %r" % (got["risk"], float(risk)))
+        state = os.path.join(WORK, kind + "-risk-outer.state")
+        r = run("calibrate", "--guarantee", "risk", "--side", "outer", "--shrinker", "dilation", "--alpha",
+                "0.3", "--pred", d + "/pred", "--gt", d + "/gt", "--save", state, "--json")
+        if r.returncode == 0:
+            out = os.path.join(WORK, kind + "-risk-outer")
+            a = run("apply", "--state", state, "--alpha", "0.3", "--pred", d + "/pred", "--outer", out,
+                    "--quiet")
+            check(a.returncode == 0 and len(os.listdir(out)) == KINDS[kind] if kind != "stack" else True,
+                  "apply --state (outer risk) writes the outer sets")
+    d = os.path.join(WORK, "png8")
+    r = run("calibrate", "--guarantee", "risk", "--side", "band", "--shrinker", "threshold", "--tau-outer",
+            "0.1", "--alpha", "0.2", "--pred", d + "/pred", "--gt", d + "/gt", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "band")
+    r = run("evaluate", "--guarantee", "risk", "--side", "band", "--alpha", "0.2", "--pred", d + "/pred",
+            "--gt", d + "/gt", expect=EXIT_USAGE)
+    fails_cleanly(r, EXIT_USAGE, "band")
+    # evaluate: the outer side's protocol (mean test FNR, outer size)
+    r = run("evaluate", "--guarantee", "risk", "--side", "outer", "--alpha", "0.3", "--pred", d + "/pred",
+            "--gt", d + "/gt", "--splits", "5", "--json")
+    if r.returncode == 0:
+        pairs = ordered(r.stdout)
+        check(keys(pairs) == ["guarantee", "side", "alpha", "splits", "n_cal", "n_test", "rows"],
+              "evaluate outer risk keys")
+        got = json.loads(r.stdout)
+        check(got["side"] == "outer" and [row["method"] for row in got["rows"]]
+              == ["baseline", "threshold", "dilation"], "evaluate outer risk rows")
+        check(all(list(row) == ["method", "loss", "outer_size"] for row in got["rows"]),
+              "evaluate outer risk fields")
+        check(got["rows"][0]["outer_size"]["mean"] == 1, "baseline: the outer set is Yhat")
+        check(all(0 <= row["loss"]["mean"] <= 1 for row in got["rows"]), "FNR in [0, 1]")
+    t = run("evaluate", "--guarantee", "risk", "--side", "outer", "--alpha", "0.3", "--pred", d + "/pred",
+            "--gt", d + "/gt", "--splits", "5")
+    check("Loss (FNR)" in t.stdout and "Dilation" in t.stdout, "evaluate outer risk table")
+
+
 def check_evaluate(kind, d, taus, alpha, splits, seed, frac, se="cross", border="foreground"):
     r = run("evaluate", "--tau", taus, "--alpha", alpha, "--pred", d + "/pred", "--gt", d + "/gt",
             "--splits", splits, "--seed", seed, "--cal-fraction", frac, "--se", se, "--border", border,
@@ -900,6 +983,7 @@ def main():
     os.makedirs(WORK)
     data_set_tests()
     risk_tests()
+    risk_outer_tests()
     sides_tests()
     error_tests()
     format_tests()

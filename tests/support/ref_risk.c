@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ref_erosion.h"
+#include "ref_outer.h"
 #include "ref_threshold.h"
 
 #define NLIMB 48
@@ -229,5 +230,189 @@ double ref_risk_lambda_erosion(const conseco_erosion_params *p, const conseco_im
     }
     for (i = 0; i < n; i++) free(seq[i].afp);
     free(seq);
+    return result;
+}
+
+/* ------------------------------------------- outer sets: FNR (DESIGN 5.3) */
+static double fnr_of(const uint8_t *o, const conseco_mask *t, size_t w, size_t h, size_t d)
+{
+    size_t x, y, z, nt = 0, missed = 0;
+    for (z = 0; z < d; z++)
+        for (y = 0; y < h; y++)
+            for (x = 0; x < w; x++) {
+                if (!truth_at(t, x, y, z)) continue;
+                nt++;
+                if (!o[x + w * (y + h * z)]) missed++;
+            }
+    return nt == 0 ? 0.0 : (double)missed / (double)nt;
+}
+
+static uint8_t *yhat_of(const conseco_image *im, double base)
+{
+    const size_t w = im->width, h = im->height, d = im->depth;
+    uint8_t *y = calloc(w * h * d, 1);
+    size_t a, b, c;
+    for (c = 0; c < d; c++)
+        for (b = 0; b < h; b++)
+            for (a = 0; a < w; a++) y[a + w * (b + h * c)] = ref_pixel(im, a, b, c) >= base;
+    return y;
+}
+
+double ref_risk_lambda_dilation(const conseco_erosion_params *p, const conseco_image *preds,
+                                const conseco_mask *truths, size_t n, uint64_t num,
+                                uint64_t den)
+{
+    double **seq = calloc(n + 1u, sizeof *seq);
+    size_t *steps = calloc(n + 1u, sizeof *steps);
+    size_t i, k, kmax = 0;
+    double result = INFINITY;
+    for (i = 0; i < n; i++) {
+        const conseco_image *im = &preds[i];
+        const size_t w = im->width, h = im->height, d = im->depth, np = w * h * d;
+        const size_t bound = w + h + d + 2u; /* every set has stopped growing */
+        uint8_t *yhat = yhat_of(im, p->base), *cur = malloc(np), *next = malloc(np);
+        seq[i] = calloc(bound + 1u, sizeof(double));
+        steps[i] = bound;
+        memcpy(cur, yhat, np);
+        for (k = 0; k <= bound; k++) {
+            if (k > 0) {
+                if (p->element == CONSECO_ELEMENT_DISK) /* one dilation by the disk of radius k */
+                    ref_dilation_outer(yhat, w, h, d, (int)p->element, (unsigned long)k, next);
+                else /* one more step of the previous set */
+                    ref_dilation_outer(cur, w, h, d, (int)p->element, 1ul, next);
+                memcpy(cur, next, np);
+            }
+            seq[i][k] = fnr_of(cur, &truths[i], w, h, d);
+        }
+        if (steps[i] > kmax) kmax = steps[i];
+        free(yhat);
+        free(cur);
+        free(next);
+    }
+    for (k = 0; k <= kmax; k++) {
+        ref_bigsum s;
+        ref_bigsum_zero(&s);
+        for (i = 0; i < n; i++) ref_bigsum_add(&s, seq[i][k < steps[i] ? k : steps[i]]);
+        if (ref_risk_condition(&s, n, num, den)) {
+            result = (double)k;
+            break;
+        }
+    }
+    for (i = 0; i < n; i++) free(seq[i]);
+    free(seq);
+    free(steps);
+    return result;
+}
+
+/* d_mm of every voxel to Yhat (ref_outer.c), spacing 0 read as 1. */
+static double *mm_dist_of(const conseco_image *im, double base)
+{
+    const size_t w = im->width, h = im->height, d = im->depth, np = w * h * d;
+    uint8_t *yhat = yhat_of(im, base);
+    double *dist = malloc(np * sizeof(double)), sp[3];
+    int a;
+    for (a = 0; a < 3; a++) sp[a] = im->spacing[a] == 0.0 ? 1.0 : im->spacing[a];
+    ref_mm_outer_distances(yhat, w, h, d, sp, dist);
+    free(yhat);
+    return dist;
+}
+
+double ref_risk_lambda_ball_mm(const conseco_erosion_params *p, const conseco_image *preds,
+                               const conseco_mask *truths, size_t n, uint64_t num,
+                               uint64_t den)
+{
+    double **dist = calloc(n + 1u, sizeof *dist), *cand, result = INFINITY;
+    size_t i, j, m = 0, total = 1;
+    for (i = 0; i < n; i++) {
+        dist[i] = mm_dist_of(&preds[i], p->base);
+        total += preds[i].width * preds[i].height * preds[i].depth;
+    }
+    cand = malloc(total * sizeof(double));
+    cand[m++] = 0.0;
+    for (i = 0; i < n; i++) {
+        const size_t np = preds[i].width * preds[i].height * preds[i].depth;
+        for (j = 0; j < np; j++)
+            if (dist[i][j] < INFINITY) cand[m++] = dist[i][j];
+    }
+    qsort(cand, m, sizeof(double), cmp_double);
+    for (j = 0; j < m && result == INFINITY; j++) {
+        ref_bigsum s;
+        if (j != 0 && cand[j] == cand[j - 1]) continue;
+        ref_bigsum_zero(&s);
+        for (i = 0; i < n; i++) {
+            /* O_mu = {p : d_mm(p, Yhat) <= mu}, built literally */
+            const conseco_image *im = &preds[i];
+            const size_t np = im->width * im->height * im->depth;
+            uint8_t *o = malloc(np);
+            size_t q;
+            for (q = 0; q < np; q++) o[q] = dist[i][q] <= cand[j];
+            ref_bigsum_add(&s, fnr_of(o, &truths[i], im->width, im->height, im->depth));
+            free(o);
+        }
+        if (ref_risk_condition(&s, n, num, den)) result = cand[j];
+    }
+    for (i = 0; i < n; i++) free(dist[i]);
+    free(dist);
+    free(cand);
+    return result;
+}
+
+static double lowering_fnr(const conseco_image *im, const conseco_mask *t, double th)
+{
+    const size_t w = im->width, h = im->height, d = im->depth;
+    uint8_t *o = malloc(w * h * d);
+    size_t a, b, c;
+    double f;
+    for (c = 0; c < d; c++)
+        for (b = 0; b < h; b++)
+            for (a = 0; a < w; a++) o[a + w * (b + h * c)] = ref_pixel(im, a, b, c) >= th;
+    f = fnr_of(o, t, w, h, d);
+    free(o);
+    return f;
+}
+
+double ref_risk_mean_lowering(const conseco_image *preds, const conseco_mask *truths, size_t n,
+                              double t)
+{
+    ref_bigsum s;
+    size_t i;
+    ref_bigsum_zero(&s);
+    for (i = 0; i < n; i++) ref_bigsum_add(&s, lowering_fnr(&preds[i], &truths[i], t));
+    return ref_bigsum_value(&s) / (double)n;
+}
+
+double ref_risk_lambda_lowering(const conseco_threshold_params *p, double bottom,
+                                const conseco_image *preds, const conseco_mask *truths,
+                                size_t n, uint64_t num, uint64_t den)
+{
+    size_t i, j, m = 0, total = 2;
+    double *cand, result = -INFINITY;
+    for (i = 0; i < n; i++) total += preds[i].width * preds[i].height * preds[i].depth;
+    cand = malloc(total * sizeof(double));
+    cand[m++] = p->base;
+    cand[m++] = bottom;
+    for (i = 0; i < n; i++) {
+        const conseco_image *im = &preds[i];
+        size_t a, b, c;
+        for (c = 0; c < im->depth; c++)
+            for (b = 0; b < im->height; b++)
+                for (a = 0; a < im->width; a++) {
+                    const double s = ref_pixel(im, a, b, c);
+                    if (s >= bottom && s < p->base) cand[m++] = s;
+                }
+    }
+    qsort(cand, m, sizeof(double), cmp_double);
+    /* the largest threshold first: the set only grows as t goes down */
+    for (j = m; j-- > 0;) {
+        ref_bigsum s;
+        if (j + 1 < m && cand[j] == cand[j + 1]) continue;
+        ref_bigsum_zero(&s);
+        for (i = 0; i < n; i++) ref_bigsum_add(&s, lowering_fnr(&preds[i], &truths[i], cand[j]));
+        if (ref_risk_condition(&s, n, num, den)) {
+            result = cand[j];
+            break;
+        }
+    }
+    free(cand);
     return result;
 }

@@ -35,4 +35,23 @@ double ref_risk_lambda_erosion(const conseco_erosion_params *p, const conseco_im
 /* Mean loss (as ref_bigsum_value(S) / n) of the threshold family at lambda. */
 double ref_risk_mean_threshold(const conseco_threshold_params *p, const conseco_image *preds,
                                const conseco_mask *truths, size_t n, double lambda);
+
+/* Outer sets (FNR = |Y minus O| / |Y|, 0 for an empty Y), the same exact
+ * condition. Dilation: mu = 0, 1, ... upwards, O_mu built step by step
+ * (disk: one dilation of radius mu), +INFINITY if none. Ball-mm: mu over
+ * {0} U {d_mm(p, Yhat)} upwards, O_mu = {d_mm <= mu}. Lowering: t over
+ * {base} U {s_p : bottom <= s_p < base} U {bottom} from the largest DOWN,
+ * O_t = {s >= t}: the first (largest) t that passes, -INFINITY if none. */
+double ref_risk_lambda_dilation(const conseco_erosion_params *p, const conseco_image *preds,
+                                const conseco_mask *truths, size_t n, uint64_t num,
+                                uint64_t den);
+double ref_risk_lambda_ball_mm(const conseco_erosion_params *p, const conseco_image *preds,
+                               const conseco_mask *truths, size_t n, uint64_t num,
+                               uint64_t den);
+double ref_risk_lambda_lowering(const conseco_threshold_params *p, double bottom,
+                                const conseco_image *preds, const conseco_mask *truths,
+                                size_t n, uint64_t num, uint64_t den);
+/* Mean FNR of {s >= t} over the images. */
+double ref_risk_mean_lowering(const conseco_image *preds, const conseco_mask *truths, size_t n,
+                              double t);
 #endif

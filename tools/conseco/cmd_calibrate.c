@@ -47,7 +47,8 @@ static const char help[] =
     "                   (inner side: E[AFP] <= alpha by conformal risk control, no --tau;\n"
     "                   lambda_hat = the smallest candidate lambda with\n"
     "                   n/(n+1) R(lambda) + 1/(n+1) <= alpha, R the mean AFP, decided\n"
-    "                   exactly; inf if none)\n"
+    "                   exactly; inf if none. --side outer: E[FNR] <= alpha;\n"
+    "                   lowering: the LARGEST t passing, -inf if none)\n"
     "  --se NAME        erosion structuring element: cross (default), square, disk,\n"
     "                   ball-mm (Euclidean ball in millimetres, uses the spacing)\n"
     "  --border NAME    erosion outside the image: foreground (default), background\n"
@@ -200,14 +201,17 @@ static void print_json(const cli_shrinker_opts *o, uint32_t side, double tau, do
     printf("]}\n");
 }
 
-/* The risk guarantee: no tau, k or scores; "risk" = the calibration risk at lambda. */
-static void print_risk_json(const cli_shrinker_opts *o, double alpha, size_t n, double lambda,
-                            double risk)
+/* The risk guarantee: no tau, k or scores; "risk" = the calibration risk at lambda
+ * (inner side: mean AFP; outer side: mean FNR). */
+static void print_risk_json(const cli_shrinker_opts *o, uint32_t side, double alpha, size_t n,
+                            double lambda, double risk)
 {
-    printf("{\"side\": \"inner\", \"guarantee\": \"risk\", ");
-    printf("\"shrinker\": \"%s\", ", family_name(o, CONSECO_SIDE_INNER));
+    printf("{\"side\": \"%s\", \"guarantee\": \"risk\", ", side_name(side));
+    printf("\"shrinker\": \"%s\", ", family_name(o, side));
     if (o->kind == CONSECO_KIND_SMOOTH)
         print_smooth_json(&o->smooth);
+    else if (o->kind == CONSECO_KIND_EROSION && side == CONSECO_SIDE_OUTER)
+        printf("\"se\": \"%s\", \"border\": null, ", cli_element_name(o->erosion.element));
     else if (o->kind == CONSECO_KIND_EROSION)
         printf("\"se\": \"%s\", \"border\": \"%s\", ", cli_element_name(o->erosion.element),
                cli_border_name(o->erosion.border));
@@ -222,32 +226,48 @@ static void print_risk_json(const cli_shrinker_opts *o, double alpha, size_t n, 
     printf("}\n");
 }
 
-static void print_risk_summary(const cli_shrinker_opts *o, double alpha, size_t n, double lambda,
-                               double risk, const double *losses)
+static void print_risk_summary(const cli_shrinker_opts *o, uint32_t side, double alpha, size_t n,
+                               double lambda, double risk, const double *losses)
 {
     char buf[40];
     size_t i, n_min = 0;
     double mean = 0.0;
+    const int outer = side == CONSECO_SIDE_OUTER;
+    const char *loss = outer ? "FNR" : "AFP";
     for (i = 0; i < n; i++) mean += losses[i];
     if (o->kind == CONSECO_KIND_SMOOTH) {
         char d[80];
         printf("shrinker: smooth (%s, base %g)\n", cli_smooth_describe(&o->smooth, d, sizeof d),
                o->smooth.base);
-    } else if (o->kind == CONSECO_KIND_EROSION)
+    } else if (o->kind == CONSECO_KIND_EROSION && outer)
+        printf("shrinker: dilation (se %s, base %g)\n", cli_element_name(o->erosion.element),
+               o->erosion.base);
+    else if (o->kind == CONSECO_KIND_EROSION)
         printf("shrinker: erosion (se %s, border %s, base %g)\n",
                cli_element_name(o->erosion.element), cli_border_name(o->erosion.border),
                o->erosion.base);
+    else if (outer)
+        printf("shrinker: threshold lowering (base %g)\n", o->threshold.base);
     else
         printf("shrinker: threshold (base %g, top %g)\n", o->threshold.base, o->threshold.top);
     cli_format_double(alpha, buf, sizeof buf);
-    printf("guarantee: risk, E[AFP] <= %s\n", buf);
+    printf("guarantee: risk, E[%s] <= %s (side %s)\n", loss, buf, side_name(side));
     cli_format_double(n ? mean / (double)n : 0.0, buf, sizeof buf);
-    printf("calibration images: %lu (mean AFP of Yhat %s)\n", (unsigned long)n, buf);
+    printf("calibration images: %lu (mean %s of Yhat %s)\n", (unsigned long)n, loss, buf);
     cli_format_double(lambda, buf, sizeof buf);
     printf("lambda_hat: %s  ", buf);
     cli_format_double(risk, buf, sizeof buf);
     printf("calibration risk at lambda_hat: %s\n", buf);
-    if (!(lambda <= 1.7976931348623157e308)) {
+    if (outer && !(lambda <= 1.7976931348623157e308 && lambda >= -1.7976931348623157e308)) {
+        if (conseco_min_calibration_size(alpha, &n_min) == CONSECO_OK && n < n_min)
+            printf("note: lambda_hat is %s (the outer mask is the whole image): 1/(n+1) > "
+                   "alpha; alpha = %g needs at least %lu calibration images\n",
+                   lambda > 0.0 ? "inf" : "-inf", alpha, (unsigned long)n_min);
+        else
+            printf("note: lambda_hat is %s: no set of the family brings the risk bound to "
+                   "alpha; the outer mask is the whole image\n",
+                   lambda > 0.0 ? "inf" : "-inf");
+    } else if (!(lambda <= 1.7976931348623157e308)) {
         if (conseco_min_calibration_size(alpha, &n_min) == CONSECO_OK && n < n_min)
             printf("note: lambda_hat is inf (the inner mask is empty): 1/(n+1) > alpha; "
                    "alpha = %g needs at least %lu calibration images\n",
@@ -371,9 +391,9 @@ int cli_cmd_calibrate(int argc, char **argv)
                             : "calibrate: --tau, --alpha, --pred and --gt are required (see "
                               "--help)");
     if ((rc = cli_side_parse(side_s, &side)) != CLI_EXIT_OK) return rc;
-    if (guarantee == CONSECO_GUARANTEE_RISK && side != CONSECO_SIDE_INNER)
-        return cli_fail(CLI_EXIT_USAGE, "calibrate: --guarantee risk is available for the inner "
-                        "side only in this version");
+    if (guarantee == CONSECO_GUARANTEE_RISK && side == CONSECO_SIDE_BAND)
+        return cli_fail(CLI_EXIT_USAGE, "calibrate: --guarantee risk takes --side inner (AFP) "
+                        "or outer (FNR); a band has two losses and is not supported");
     if ((rc = cli_side_shrinker(side, &shrinker, border)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_shrinker_parse(shrinker, se, border, base, top, &opts)) != CLI_EXIT_OK) return rc;
     if ((rc = cli_smooth_tune(&opts, 1, sigma, filter, radius)) != CLI_EXIT_OK) return rc;
@@ -444,8 +464,8 @@ int cli_cmd_calibrate(int argc, char **argv)
         }
         if (rc == CLI_EXIT_OK && save != NULL) rc = save_state(cal, save);
         if (rc == CLI_EXIT_OK) {
-            if (json) print_risk_json(&opts, alpha, pred.count, lambda, risk);
-            else print_risk_summary(&opts, alpha, pred.count, lambda, risk, scores);
+            if (json) print_risk_json(&opts, side, alpha, pred.count, lambda, risk);
+            else print_risk_summary(&opts, side, alpha, pred.count, lambda, risk, scores);
             if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
         }
         conseco_calibrator_free(cal);

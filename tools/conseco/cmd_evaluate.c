@@ -41,9 +41,10 @@ static const char help[] =
     "                   --se of radius --radius R, default 1)\n"
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
     "  --guarantee G    quantile (default) or risk: lambda_hat from conformal risk control\n"
-    "                   (E[AFP] <= alpha, no --tau, inner side, Baseline / Threshold /\n"
-    "                   Erosion); the table then reports the mean test loss (AFP), CR and\n"
-    "                   ATP instead of EV\n"
+    "                   (E[AFP] <= alpha, no --tau, Baseline / Threshold / Erosion); the\n"
+    "                   table then reports the mean test loss (AFP), CR and ATP instead of\n"
+    "                   EV. --side outer: E[FNR] <= alpha, Baseline / Threshold lowering /\n"
+    "                   Dilation, mean test FNR and outer size\n"
     "  --side NAME      outer: outer sets (threshold lowering down to --bottom, and\n"
     "                   dilation by --se), EV = FNR <= tau; band: bands (threshold offset,\n"
     "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
@@ -146,9 +147,12 @@ int cli_cmd_evaluate(int argc, char **argv)
     if (guarantee == CONSECO_GUARANTEE_RISK && tau_s != NULL)
         return cli_fail(CLI_EXIT_USAGE, "evaluate: --tau is not used with --guarantee risk "
                         "(it bounds the expected false-positive fraction by --alpha)");
-    if (guarantee == CONSECO_GUARANTEE_RISK && (methods != NULL || side_s != NULL))
+    if (guarantee == CONSECO_GUARANTEE_RISK && side_s != NULL && !strcmp(side_s, "band"))
+        return cli_fail(CLI_EXIT_USAGE, "evaluate: --guarantee risk takes --side inner (AFP) or "
+                        "outer (FNR); a band has two losses and is not supported");
+    if (guarantee == CONSECO_GUARANTEE_RISK && methods != NULL)
         return cli_fail(CLI_EXIT_USAGE, "evaluate: --guarantee risk runs Baseline, Threshold "
-                        "and Erosion on the inner side (no --methods or --side)");
+                        "and Erosion (outer side: Dilation) (no --methods)");
     if ((guarantee == CONSECO_GUARANTEE_QUANTILE && !tau_s) || !alpha_s || !pred_dir || !gt_dir)
         return cli_fail(CLI_EXIT_USAGE,
                         guarantee == CONSECO_GUARANTEE_RISK
@@ -212,10 +216,9 @@ int cli_cmd_evaluate(int argc, char **argv)
     /* volumes (NIfTI, or --volume) are streamed: memory is one pair, not the whole set */
     stream = cli_inputs()->volume;
     for (i = 0; i < n; i++) stream |= pairs.pred.items[i].format == &cli_format_nifti;
-    /* the outer/band protocol (evaluate_sides.c) reads the decoded arrays: no streaming there */
-    if (side != CONSECO_SIDE_INNER) stream = 0;
-    /* so does the risk protocol (one loss curve per image, from the decoded arrays) */
-    if (guarantee == CONSECO_GUARANTEE_RISK) stream = 0;
+    /* the outer/band and risk protocols (evaluate_sides.c, evaluate_risk.c) read the decoded
+     * arrays: no streaming there */
+    if (side != CONSECO_SIDE_INNER || guarantee == CONSECO_GUARANTEE_RISK) stream = 0;
     rc = cli_eval_split_sizes(n, cfg.cal_fraction, &n_cal);
     if (rc == CLI_EXIT_OK && !stream) rc = cli_pairs_load_scanned(&pairs, ix, quiet);
     ims = (conseco_image *)calloc(n ? n : 1, sizeof *ims);
@@ -234,14 +237,16 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.ids = ids;
     if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
         cli_risk_result risk_res;
-        rc = cli_evaluate_risk(ims, ms, names, n, &cfg, &risk_res);
+        rc = cli_evaluate_risk(ims, ms, names, n, &cfg, side, bottom, &risk_res);
         if (rc == CLI_EXIT_OK) {
             size_t n_min = 0;
             if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)
                 fprintf(stderr, "conseco: warning: %lu calibration images, but alpha = %g "
-                        "needs at least %lu: lambda_hat is +inf (empty inner masks) in every "
-                        "split for that reason\n", (unsigned long)n_cal, cfg.alpha,
-                        (unsigned long)n_min);
+                        "needs at least %lu: lambda_hat is %s in every split for that reason\n",
+                        (unsigned long)n_cal, cfg.alpha,
+                        (unsigned long)n_min,
+                        side == CONSECO_SIDE_OUTER ? "+inf / -inf (whole-image outer sets)"
+                                                   : "+inf (empty inner masks)");
             if (json) cli_risk_print_json(stdout, &risk_res, &cfg);
             else cli_risk_print_table(stdout, &risk_res, &cfg);
             if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");

@@ -23,9 +23,34 @@ typedef struct memo {
     size_t count, cap;
 } memo;
 
-static int memo_get(memo *mo, const conseco_shrinker *sh, const conseco_image *pred,
-                    const conseco_mask *truth, double lambda, void **scratch,
-                    size_t *scratch_size, conseco_image_metrics *out)
+/* The outer side's metrics at lambda: m->afp = FNR, m->cr = |O| / |Yhat|,
+ * m->predicted = |Yhat| (the memo keeps image metrics). */
+static int side_metrics(const conseco_shrinker *sh, const conseco_side_params *sp,
+                        const conseco_image *pred, const conseco_mask *truth, double lambda,
+                        void **scratch, size_t *scratch_size, conseco_image_metrics *out)
+{
+    conseco_side_metrics sm;
+    size_t need = conseco_side_scratch_size(sh, sp, pred->width, pred->height, pred->depth);
+    int st;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (need > *scratch_size) {
+        void *p = realloc(*scratch, need);
+        if (p == NULL) return CONSECO_E_NO_MEMORY;
+        *scratch = p;
+        *scratch_size = need;
+    }
+    st = conseco_side_evaluate(sh, sp, pred, truth, lambda, 0.0, *scratch, *scratch_size, &sm);
+    if (st != CONSECO_OK) return st;
+    memset(out, 0, sizeof *out);
+    out->afp = sm.fnr;
+    out->cr = sm.outer_ratio;
+    out->predicted = sm.inner.predicted;
+    return CONSECO_OK;
+}
+
+static int memo_get(memo *mo, const conseco_shrinker *sh, const conseco_side_params *sp,
+                    const conseco_image *pred, const conseco_mask *truth, double lambda,
+                    void **scratch, size_t *scratch_size, conseco_image_metrics *out)
 {
     size_t i, need;
     int st;
@@ -34,6 +59,11 @@ static int memo_get(memo *mo, const conseco_shrinker *sh, const conseco_image *p
             *out = mo->m[i];
             return CONSECO_OK;
         }
+    if (sp != NULL) {
+        st = side_metrics(sh, sp, pred, truth, lambda, scratch, scratch_size, out);
+        if (st != CONSECO_OK) return st;
+        goto keep;
+    }
     need = conseco_scratch_size(sh, pred->width, pred->height, pred->depth);
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (need > *scratch_size) {
@@ -44,6 +74,7 @@ static int memo_get(memo *mo, const conseco_shrinker *sh, const conseco_image *p
     }
     st = conseco_evaluate_image(sh, pred, truth, lambda, 0.0, *scratch, *scratch_size, out);
     if (st != CONSECO_OK) return st;
+keep:
     if (mo->count == mo->cap) {
         size_t cap = mo->cap ? 2 * mo->cap : 8;
         double *l = (double *)realloc(mo->lambda, cap * sizeof *l);
@@ -73,8 +104,10 @@ static void stat_of(const double *v, size_t n, cli_stat *s)
 
 int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
                       const char *const *names, size_t n, const cli_eval_config *cfg,
-                      cli_risk_result *out)
+                      uint32_t side, double bottom, cli_risk_result *out)
 {
+    const int outer = side == CONSECO_SIDE_OUTER;
+    conseco_side_params sps[2];
     const size_t S = (size_t)cfg->splits;
     curve_slot *one = NULL;          /* [method 0/1][image]: one-image curves */
     memo *memos = NULL;              /* [method 0..2][image] */
@@ -88,6 +121,12 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     const char *what = "risk";
 
     memset(out, 0, sizeof *out);
+    out->side = side;
+    for (k = 0; k < 2; k++) {
+        conseco_side_params_default(&sps[k]);
+        sps[k].side = CONSECO_SIDE_OUTER;
+        sps[k].bottom = k == 0 ? bottom : 0.0; /* lowering has a bottom, dilation none */
+    }
     if ((rc = cli_eval_split_sizes(n, cfg->cal_fraction, &n_cal)) != CLI_EXIT_OK) return rc;
     if (S == 0) return cli_fail(CLI_EXIT_USAGE, "--splits must be at least 1");
     n_test = n - n_cal;
@@ -111,6 +150,10 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
             cc.shrinker = sh[k];
             cc.guarantee = CONSECO_GUARANTEE_RISK;
             cc.capacity = 0;
+            if (outer) {
+                cc.side = CONSECO_SIDE_OUTER;
+                cc.bottom = sps[k].bottom;
+            }
             st = conseco_calibrator_create(&cc, NULL, &one[k * n + i].cal);
             if (st == CONSECO_OK)
                 st = conseco_calibrator_add(one[k * n + i].cal, &preds[i], &truths[i], NULL);
@@ -126,6 +169,7 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
             const size_t sk = k == 2 ? 1 : 0;
             double lambda = cfg->shrinkers->threshold.base;
             double sums[3] = {0.0, 0.0, 0.0};
+            size_t sized = 0;
             if (k != 0) {
                 conseco_calibrator *cal = NULL;
                 conseco_calibrator_config cc;
@@ -133,6 +177,10 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
                 cc.shrinker = sh[sk];
                 cc.guarantee = CONSECO_GUARANTEE_RISK;
                 cc.capacity = 0;
+                if (outer) {
+                    cc.side = CONSECO_SIDE_OUTER;
+                    cc.bottom = sps[sk].bottom;
+                }
                 st = conseco_calibrator_create(&cc, NULL, &cal);
                 for (j = 0; st == CONSECO_OK && j < n_cal; j++)
                     st = conseco_calibrator_merge(cal, one[sk * n + perm[j]].cal);
@@ -146,25 +194,35 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
             for (j = 0; j < n_test; j++) {
                 const size_t im = perm[n_cal + j];
                 conseco_image_metrics m;
-                st = memo_get(&memos[k * n + im], &sh[sk], &preds[im], &truths[im], lambda,
-                              &scratch, &scratch_size, &m);
+                st = memo_get(&memos[k * n + im], &sh[sk], outer ? &sps[sk] : NULL, &preds[im],
+                              &truths[im], lambda, &scratch, &scratch_size, &m);
                 if (st != CONSECO_OK) {
                     rc = cli_fail_status(st, names ? names[im] : "image");
                     break;
                 }
                 sums[0] += m.afp;
-                sums[1] += m.cr;
-                sums[2] += m.atp;
+                if (!outer) {
+                    sums[1] += m.cr;
+                    sums[2] += m.atp;
+                } else if (m.predicted != 0) { /* |O| / |Yhat| needs a Yhat */
+                    sums[1] += m.cr;
+                    sized++;
+                }
             }
             for (j = 0; j < 3; j++) series[(k * 3 + j) * S + s] = sums[j] / (double)n_test;
+            if (outer) series[(k * 3 + 1) * S + s] = sized ? sums[1] / (double)sized : 1.0;
         }
     }
     if (rc == CLI_EXIT_OK)
         for (k = 0; k < 3; k++) {
             out->rows[k].method = (int)k;
             stat_of(series + (k * 3 + 0) * S, S, &out->rows[k].loss);
-            stat_of(series + (k * 3 + 1) * S, S, &out->rows[k].cr);
-            stat_of(series + (k * 3 + 2) * S, S, &out->rows[k].atp);
+            if (outer) {
+                stat_of(series + (k * 3 + 1) * S, S, &out->rows[k].outer_size);
+            } else {
+                stat_of(series + (k * 3 + 1) * S, S, &out->rows[k].cr);
+                stat_of(series + (k * 3 + 2) * S, S, &out->rows[k].atp);
+            }
         }
     if (one != NULL)
         for (i = 0; i < 2 * n; i++) conseco_calibrator_free(one[i].cal);
@@ -193,18 +251,26 @@ static void stat_json(FILE *f, const char *name, const cli_stat *s)
 void cli_risk_print_json(FILE *f, const cli_risk_result *r, const cli_eval_config *cfg)
 {
     size_t i;
-    fputs("{\"guarantee\": \"risk\", \"side\": \"inner\", \"alpha\": ", f);
+    const int outer = r->side == CONSECO_SIDE_OUTER;
+    fprintf(f, "{\"guarantee\": \"risk\", \"side\": \"%s\", \"alpha\": ",
+            outer ? "outer" : "inner");
     cli_json_number(f, cfg->alpha);
     fprintf(f, ", \"splits\": %llu, \"n_cal\": %lu, \"n_test\": %lu, \"rows\": [",
             (unsigned long long)cfg->splits, (unsigned long)r->n_cal, (unsigned long)r->n_test);
     for (i = 0; i < 3; i++) {
         const cli_risk_row *row = &r->rows[i];
-        fprintf(f, "%s{\"method\": \"%s\", ", i ? ", " : "", cli_method_name(row->method));
+        fprintf(f, "%s{\"method\": \"%s\", ", i ? ", " : "",
+                outer && row->method == CLI_METHOD_EROSION ? "dilation"
+                                                           : cli_method_name(row->method));
         stat_json(f, "loss", &row->loss);
         fputs(", ", f);
-        stat_json(f, "cr", &row->cr);
-        fputs(", ", f);
-        stat_json(f, "atp", &row->atp);
+        if (outer) {
+            stat_json(f, "outer_size", &row->outer_size);
+        } else {
+            stat_json(f, "cr", &row->cr);
+            fputs(", ", f);
+            stat_json(f, "atp", &row->atp);
+        }
         fputc('}', f);
     }
     fputs("]}\n", f);
@@ -213,15 +279,29 @@ void cli_risk_print_json(FILE *f, const cli_risk_result *r, const cli_eval_confi
 void cli_risk_print_table(FILE *f, const cli_risk_result *r, const cli_eval_config *cfg)
 {
     static const char *const label[] = {"Baseline", "Threshold", "Erosion"};
+    static const char *const outer_label[] = {"Baseline", "Threshold", "Dilation"};
+    const int outer = r->side == CONSECO_SIDE_OUTER;
     char alpha[40];
     size_t i;
     const cli_shrinker_opts *o = cfg->shrinkers;
     cli_format_double(cfg->alpha, alpha, sizeof alpha);
     fprintf(f, "%lu images, %llu random splits (seed %llu): %lu calibrate, %lu test; "
-               "risk guarantee E[AFP] <= %s\n",
+               "risk guarantee E[%s] <= %s\n",
             (unsigned long)r->n, (unsigned long long)cfg->splits,
             (unsigned long long)cfg->seed, (unsigned long)r->n_cal, (unsigned long)r->n_test,
-            alpha);
+            outer ? "FNR" : "AFP", alpha);
+    if (outer) {
+        fprintf(f, "outer sets, Yhat = {score >= %g}; threshold lowering; dilation: %s; "
+                   "size: |O| / |Yhat|\n\n",
+                o->threshold.base, cli_element_name(o->erosion.element));
+        fprintf(f, "%-10s  %-15s  %-15s\n", "Method", "Loss (FNR)", "Size");
+        for (i = 0; i < 3; i++) {
+            const cli_risk_row *row = &r->rows[i];
+            fprintf(f, "%-10s  %.3f \u00b1 %.3f    %.3f \u00b1 %.3f\n", outer_label[row->method],
+                    row->loss.mean, row->loss.sd, row->outer_size.mean, row->outer_size.sd);
+        }
+        return;
+    }
     fprintf(f, "Yhat = {score >= %g}; erosion: %s, border %s\n\n", o->threshold.base,
             cli_element_name(o->erosion.element), cli_border_name(o->erosion.border));
     fprintf(f, "%-10s  %-15s  %-15s  %-15s\n", "Method", "Loss (AFP)", "CR", "ATP");
