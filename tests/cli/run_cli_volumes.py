@@ -410,15 +410,19 @@ def thread_tests():
         outs.append(r.stdout)
     check(len(set(outs)) == 1 and outs[0], "--threads 1/2/3/16 give the same JSON")
     # risk: pairs decoded on N threads, curves added one at a time (order-free exact sums)
-    outs, states = [], []
-    for t in ("1", "2", "3", "16"):
-        st = os.path.join(WORK, "risk-threads-%s.state" % t)
-        r = run("calibrate", "--guarantee", "risk", "--shrinker", "erosion", "--alpha", "0.2",
-                "--pred", d + "/pred", "--gt", d + "/gt", "--threads", t, "--save", st)
-        outs.append(r.stdout)
-        states.append(open(st, "rb").read() if r.returncode == 0 else b"")
-    check(len(set(outs)) == 1 and outs[0], "risk: --threads 1/2/3/16 give the same summary")
-    check(len(set(states)) == 1 and states[0], "risk: --threads 1/2/3/16 save the same bytes")
+    for side, shrinker in (("inner", "erosion"), ("outer", "dilation"), ("outer", "threshold")):
+        outs, states = [], []
+        for t in ("1", "2", "3", "16"):
+            st = os.path.join(WORK, "risk-threads-%s-%s-%s.state" % (side, shrinker, t))
+            r = run("calibrate", "--guarantee", "risk", "--side", side, "--shrinker", shrinker,
+                    "--alpha", "0.2", "--pred", d + "/pred", "--gt", d + "/gt", "--threads", t,
+                    "--save", st)
+            outs.append(r.stdout)
+            states.append(open(st, "rb").read() if r.returncode == 0 else b"")
+        check(len(set(outs)) == 1 and outs[0],
+              "risk %s %s: --threads 1/2/3/16 give the same summary" % (side, shrinker))
+        check(len(set(states)) == 1 and states[0],
+              "risk %s %s: --threads 1/2/3/16 save the same bytes" % (side, shrinker))
     bad = os.path.join(WORK, "bad-threads")
     os.makedirs(bad + "/pred")
     os.makedirs(bad + "/gt")
