@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # libFuzzer (clang 14) with ASan + UBSan on every fuzz target: each runs for
-# FUZZ_SECONDS (default 45 s) starting from its checked-in corpus in
+# FUZZ_SECONDS (default 30 s) starting from its checked-in corpus in
 # tests/fuzz/corpus/<name>/; new inputs go to a scratch corpus in the build
 # tree. A crash, leak, timeout or failed invariant fails the check and prints
 # how to turn the input into a regression test (ctest replays every corpus
@@ -14,7 +14,7 @@ CI_NAME=fuzz
 source "$(dirname "$0")/common.sh"
 ci_need make clang libclang-rt-14-dev llvm-14 cmake pkg-config libcmocka-dev libpng-dev zlib1g-dev libnifti2-dev python3
 
-seconds=${FUZZ_SECONDS:-45}
+seconds=${FUZZ_SECONDS:-30}
 # The same build as ci/sanitizers.sh (reused when that check ran first).
 ci_shared_build asan-fuzz "${CI_ASAN_FUZZ_ARGS[@]}"
 dir=$CI_DIR

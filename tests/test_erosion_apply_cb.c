@@ -441,7 +441,7 @@ static void test_apply_only_score(void **state)
     apply_only.lambda_max = INFINITY;
     apply_only.levels = NULL;
     apply_only.breakpoints = NULL;
-    for (i = 0; i < 500; i++) {
+    for (i = 0; i < (int)tu_cases(500); i++) {
         const int border = (int)tu_range(&r, 1, 2), three_d = tu_range(&r, 0, 3) == 0;
         const double tau = taus[tu_range(&r, 0, 4)];
         const shape s = three_d ? make_shape(tu_range(&r, 1, 6), tu_range(&r, 1, 6), tu_range(&r, 2, 5))
@@ -583,7 +583,7 @@ static void test_wide128(void **state)
 #ifdef __SIZEOF_INT128__
     {
         __extension__ typedef unsigned __int128 u128;
-        for (i = 0; i < 20000; i++) {
+        for (i = 0; i < (int)tu_cases(20000); i++) {
             const int bits = (int)tu_range(&r, 1, 64);
             const uint64_t mask = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
             const uint64_t a = tu_next(&r) & mask, b = (tu_next(&r) & mask) >> 1,
