@@ -409,6 +409,20 @@ def thread_tests():
                 d + "/pred", "--gt", d + "/gt", "--json", "--threads", t)
         outs.append(r.stdout)
     check(len(set(outs)) == 1 and outs[0], "--threads 1/2/3/16 give the same JSON")
+    # risk: pairs decoded on N threads, curves added one at a time (order-free exact sums)
+    for side, shrinker in (("inner", "erosion"), ("outer", "dilation"), ("outer", "threshold")):
+        outs, states = [], []
+        for t in ("1", "2", "3", "16"):
+            st = os.path.join(WORK, "risk-threads-%s-%s-%s.state" % (side, shrinker, t))
+            r = run("calibrate", "--guarantee", "risk", "--side", side, "--shrinker", shrinker,
+                    "--alpha", "0.2", "--pred", d + "/pred", "--gt", d + "/gt", "--threads", t,
+                    "--save", st)
+            outs.append(r.stdout)
+            states.append(open(st, "rb").read() if r.returncode == 0 else b"")
+        check(len(set(outs)) == 1 and outs[0],
+              "risk %s %s: --threads 1/2/3/16 give the same summary" % (side, shrinker))
+        check(len(set(states)) == 1 and states[0],
+              "risk %s %s: --threads 1/2/3/16 save the same bytes" % (side, shrinker))
     bad = os.path.join(WORK, "bad-threads")
     os.makedirs(bad + "/pred")
     os.makedirs(bad + "/gt")
@@ -422,6 +436,11 @@ def thread_tests():
     for rep in range(6):
         r = run("calibrate", "--shrinker", "threshold", "--tau", "0.1", "--alpha", "0.2", "--pred",
                 bad + "/pred", "--gt", bad + "/gt", "--threads", "2" if rep % 2 else "4",
+                expect=EXIT_DATA)
+        fails_cleanly(r, "b3.nii.gz", "scl_slope")
+    for rep in range(4):
+        r = run("calibrate", "--guarantee", "risk", "--shrinker", "threshold", "--alpha", "0.2",
+                "--pred", bad + "/pred", "--gt", bad + "/gt", "--threads", "2" if rep % 2 else "4",
                 expect=EXIT_DATA)
         fails_cleanly(r, "b3.nii.gz", "scl_slope")
     for v in ("0", "x", "65"):
@@ -496,6 +515,39 @@ def volume_npy_tests():
         check(list(blob[-N:]) == nu.erosion_cross_levels(s, NX, NY, NZ, 1), vid + ": --volume mask")
 
 
+def risk_tests():
+    """--guarantee risk on NIfTI volumes: evaluate decodes the volumes it holds (no streaming for
+    the risk protocol), calibrate's risk at lambda is the literal mean AFP of the volumes."""
+    d = os.path.join(WORK, "risk-set")
+    vols = data_set(d, random.Random(11), 12)
+    afps = []
+    for vid, s, t in vols:
+        yhat = [i for i, v in enumerate(s) if v >= 0.5]
+        afps.append(sum(1 for i in yhat if not t[i]) / len(yhat) if yhat else 0.0)
+    r = run("evaluate", "--guarantee", "risk", "--alpha", "0.3", "--pred", d + "/pred", "--gt",
+            d + "/gt", "--splits", 5, "--seed", 3, "--json", "--quiet")
+    if r.returncode == 0:
+        got = json.loads(r.stdout)
+        check([row["method"] for row in got["rows"]] == ["baseline", "threshold", "erosion"],
+              "evaluate --guarantee risk on volumes: the three rows")
+        check(got["n_cal"] + got["n_test"] == 12, "evaluate --guarantee risk: every volume used")
+        base = got["rows"][0]["loss"]["mean"]
+        check(min(afps) - 1e-12 <= base <= max(afps) + 1e-12 and base > 0,
+              "evaluate --guarantee risk: the baseline loss is a mean of the volumes' AFP")
+    r = run("calibrate", "--guarantee", "risk", "--shrinker", "threshold", "--alpha", "0.3",
+            "--pred", d + "/pred", "--gt", d + "/gt", "--json", "--quiet")
+    if r.returncode == 0:
+        got = json.loads(r.stdout)
+        lam = num(got["lambda"])
+        risk = 0.0
+        for vid, s, t in vols:
+            yhat = [i for i, v in enumerate(s) if v >= 0.5]
+            kept = [i for i in yhat if s[i] >= lam]
+            risk += sum(1 for i in kept if not t[i]) / len(yhat) if yhat else 0.0
+        check(got["n"] == 12 and abs(got["risk"] - risk / 12) < 1e-12,
+              "calibrate --guarantee risk on volumes: risk %r, literal %r" % (got["risk"], risk / 12))
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -503,6 +555,7 @@ def main():
     error_tests()
     volume_npy_tests()
     evaluate_tests()
+    risk_tests()
     metrics_tests()
     demo_tests()
     thread_tests()

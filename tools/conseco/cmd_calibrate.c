@@ -70,7 +70,8 @@ static const char help[] =
     "  --strict         a mask without a prediction is an error (default: a warning)\n"
     CLI_INPUTS_HELP
     "  --threads N      decode and score N pairs at a time (default: 2 on a machine with\n"
-    "                   two or more cores, else 1); the results do not depend on N\n"
+    "                   two or more cores, else 1; risk: decode N, add one curve at a\n"
+    "                   time); the results do not depend on N\n"
     "  --json           print one JSON object instead of the summary\n"
     "  --quiet          no progress on stderr\n";
 
@@ -277,36 +278,6 @@ static void print_risk_summary(const cli_shrinker_opts *o, uint32_t side, double
     }
 }
 
-/* The risk guarantee adds each pair's loss curve (calling thread; losses[i] =
- * the pair's AFP of Yhat). */
-static int add_risk_pairs(conseco_calibrator *cal, const cli_dataset *pred, const cli_dataset *gt,
-                          const size_t *ix, int quiet, double *losses)
-{
-    cli_loader loader;
-    cli_progress pg;
-    size_t i;
-    int rc = CLI_EXIT_OK, st;
-    cli_loader_init(&loader);
-    cli_progress_begin(&pg, "calibrate: images", pred->count, quiet);
-    for (i = 0; rc == CLI_EXIT_OK && i < pred->count; i++) {
-        cli_map score, mask;
-        conseco_image im;
-        conseco_mask m;
-        rc = cli_load_pair(&loader, &pred->items[i], &gt->items[ix[i]], &score, &mask);
-        if (rc != CLI_EXIT_OK) break;
-        im = cli_map_image(&score);
-        m = cli_map_mask(&mask);
-        st = conseco_calibrator_add(cal, &im, &m, &losses[i]);
-        if (st != CONSECO_OK) rc = cli_fail_status(st, pred->items[i].path);
-        cli_map_free(&score);
-        cli_map_free(&mask);
-        cli_progress_step(&pg, i + 1);
-    }
-    cli_progress_end(&pg);
-    cli_loader_free(&loader);
-    return rc;
-}
-
 static void print_summary(const cli_shrinker_opts *o, uint32_t side, double tau,
                           double tau_outer, double bottom, double alpha, size_t n, size_t k,
                           double lambda, const double *scores)
@@ -483,7 +454,9 @@ int cli_cmd_calibrate(int argc, char **argv)
         if (st != CONSECO_OK) rc = cli_fail_status(st, "calibrator");
     }
     if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
-        rc = add_risk_pairs(cal, &pred, &gt, ix, quiet, scores);
+        /* decoded on `threads` threads, each curve added under a lock: the summed curve is exact
+         * and order-free, so the state is the same bytes as with one thread */
+        rc = cli_add_pairs(&pred, &gt, ix, cal, threads, quiet, scores);
         if (rc == CLI_EXIT_OK) {
             st = conseco_calibrator_lambda_hat(cal, alpha, &lambda, &k);
             if (st == CONSECO_OK) st = conseco_calibrator_risk(cal, lambda, &risk);

@@ -237,7 +237,7 @@ int cli_cmd_evaluate(int argc, char **argv)
     cfg.ids = ids;
     if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
         cli_risk_result risk_res;
-        rc = cli_evaluate_risk(ims, ms, names, pairs.count, &cfg, side, bottom, &risk_res);
+        rc = cli_evaluate_risk(ims, ms, names, n, &cfg, side, bottom, &risk_res);
         if (rc == CLI_EXIT_OK) {
             size_t n_min = 0;
             if (conseco_min_calibration_size(cfg.alpha, &n_min) == CONSECO_OK && n_cal < n_min)

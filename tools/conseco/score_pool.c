@@ -192,3 +192,56 @@ int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t
     c.scores = scores;
     return cli_for_each_pair(pred, gt, ix, threads, "calibrate: images", quiet, score_fn, &c);
 }
+
+typedef struct add_ctx {
+    const cli_dataset *pred;
+    conseco_calibrator *cal;
+    double *losses;
+    int threaded;
+#ifndef CONSECO_CLI_NO_THREADS
+    pthread_mutex_t lock;
+#endif
+} add_ctx;
+
+static int add_fn(void *ctx, size_t i, cli_map *score, cli_map *mask, void **scratch,
+                  size_t *cap)
+{
+    add_ctx *c = (add_ctx *)ctx;
+    conseco_image im = cli_map_image(score);
+    conseco_mask m = cli_map_mask(mask);
+    int rc = CLI_EXIT_OK, st;
+    (void)scratch; /* the calibrator owns its scratch */
+    (void)cap;
+#ifndef CONSECO_CLI_NO_THREADS
+    if (c->threaded) pthread_mutex_lock(&c->lock);
+#endif
+    st = conseco_calibrator_add(c->cal, &im, &m, &c->losses[i]);
+#ifndef CONSECO_CLI_NO_THREADS
+    if (c->threaded) pthread_mutex_unlock(&c->lock);
+#endif
+    if (st != CONSECO_OK) rc = cli_fail_status(st, c->pred->items[i].path);
+    cli_map_free(score);
+    cli_map_free(mask);
+    return rc;
+}
+
+int cli_add_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                  conseco_calibrator *cal, unsigned threads, int quiet, double *losses)
+{
+    add_ctx c;
+    int rc;
+    c.pred = pred;
+    c.cal = cal;
+    c.losses = losses;
+    c.threaded = 0;
+#ifndef CONSECO_CLI_NO_THREADS
+    c.threaded = threads > 1 && pred->count > 1;
+    if (c.threaded && pthread_mutex_init(&c.lock, NULL) != 0) c.threaded = 0;
+#endif
+    rc = cli_for_each_pair(pred, gt, ix, c.threaded ? threads : 1u, "calibrate: images", quiet,
+                           add_fn, &c);
+#ifndef CONSECO_CLI_NO_THREADS
+    if (c.threaded) pthread_mutex_destroy(&c.lock);
+#endif
+    return rc;
+}

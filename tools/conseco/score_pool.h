@@ -37,4 +37,12 @@ int cli_score_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t
                     const conseco_shrinker *shrinker, const conseco_side_params *side,
                     double tau, unsigned threads, int quiet, double *scores);
 
+/* Adds every pair to `cal` with conseco_calibrator_add (a risk calibrator: its loss curve), the
+ * pairs decoded on `threads` threads and added one at a time under a lock; losses[i] receives
+ * pair i's score_out (risk: its loss at lambda_min). Only for calibrators whose result does not
+ * depend on the order of the adds (the risk guarantee's exact summed curve).
+ * @return a cli_exit code: the first failing pair's (message printed). */
+int cli_add_pairs(const cli_dataset *pred, const cli_dataset *gt, const size_t *ix,
+                  conseco_calibrator *cal, unsigned threads, int quiet, double *losses);
+
 #endif /* CONSECO_CLI_SCORE_POOL_H */
