@@ -227,7 +227,7 @@ void ref_mm_outer_distances(const uint8_t *yhat, size_t w, size_t h, size_t d,
                             const double spacing[3], double *dist)
 {
     const size_t n = w * h * d;
-    uint8_t *comp = malloc(n);
+    uint8_t *comp = calloc(n ? n : 1, 1); /* calloc: gcc -O3 cannot see the loop fills it */
     size_t i;
     for (i = 0; i < n; i++) comp[i] = (uint8_t)!yhat[i];
     /* foreground policy: outside the image is no source */
