@@ -54,13 +54,15 @@ typedef struct f2thr {
 
 typedef struct fast2d {
     size_t w, h, rbp;             /* bitmap row bytes: ceil(w / 8) rounded up to 8 */
-    int bg, linf;                 /* background border; the square */
+    int bg, linf, l2;             /* background border; the square; the disk */
     uint8_t *ybm, *tbm, *sbm;     /* Yhat, truth and seed bitmaps, rbp bytes a row */
     uint8_t *zero;                /* rbp zero bytes */
     unsigned char *flags;         /* w + 16 bytes */
     uint16_t *g, *spare;          /* box distances; a spare row */
     void *lanes;                  /* w x 16 bytes, 16-aligned */
     uint32_t *hin, *hout;         /* bins each: false positives, missed pixels */
+    int32_t *site, *from;         /* the disk's envelope: w + 2 sites and starts */
+    uint32_t *val;                /* and values */
     size_t bins;                  /* w + h + 1 */
     uint64_t predicted, truth, missed0, fp0, in_inf, out_inf;
     size_t ylo[2], yhi[2];        /* box of Yhat: x, y (when predicted > 0) */
@@ -72,8 +74,10 @@ static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
 /* Areas: g (w*h u16), the bitmaps (3 h + 1 rows of rbp bytes), flags (w + 16),
- * lanes (16 w), a spare row (w u16), two histograms (w + h + 1 u32 each). */
-static int f2_areas(size_t w, size_t h, size_t sz[6])
+ * lanes (16 w), a spare row (w u16), two histograms (w + h + 1 u32 each), the
+ * disk's envelope (3 (w + 2) 32-bit cells). */
+#define F2_AREAS 7
+static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
 {
     size_t n, rbp = round8b((w + 7u) / 8u), rows;
     if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, 2u, &sz[0])) return 0;
@@ -84,21 +88,23 @@ static int f2_areas(size_t w, size_t h, size_t sz[6])
     sz[3] = 16u * w;
     sz[4] = 2u * w;
     sz[5] = 2u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
+    sz[6] = 3u * (w + 2u) * sizeof(uint32_t);
     if (sz[0] > (size_t)-1 - 64u || sz[1] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
     sz[1] = round16(sz[1]);
     sz[2] = round16(sz[2]);
     sz[4] = round16(sz[4]);
     sz[5] = round16(sz[5]);
+    sz[6] = round16(sz[6]);
     return 1;
 }
 
 static size_t f2_scratch_size(size_t w, size_t h)
 {
-    size_t sz[6], total = CONSECO__ALIGN_SLACK;
+    size_t sz[F2_AREAS], total = CONSECO__ALIGN_SLACK;
     int k;
     if (!f2_areas(w, h, sz)) return 0;
-    for (k = 0; k < 6; k++)
+    for (k = 0; k < F2_AREAS; k++)
         if (!conseco__add_size(total, sz[k], &total)) return 0;
     return total;
 }
@@ -108,7 +114,8 @@ int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image 
 {
     size_t need;
     if (pred->depth != 1 ||
-        (p->element != CONSECO_ELEMENT_CROSS && p->element != CONSECO_ELEMENT_SQUARE) ||
+        (p->element != CONSECO_ELEMENT_CROSS && p->element != CONSECO_ELEMENT_SQUARE &&
+         p->element != CONSECO_ELEMENT_DISK) ||
         pred->width >= 65535u || pred->height >= 65535u - pred->width ||
         !(p->base > -3.0e38 && p->base < 3.0e38))
         return 0;
@@ -609,6 +616,188 @@ static void f2_transform(fast2d *c, int outer, int inner)
 #endif
 }
 
+/* ------------------------------------------------------------- the disk */
+/*
+ * The Euclidean distance does not come from the seeds, but it is separable
+ * (Meijster, Roerdink & Hesselink 2000), and each class needs only its own
+ * runs: along a column, g = the distance to the nearest cell of the other
+ * class (1 at a class change; the box's top and bottom margins are
+ * background for Yhat cells when open, nothing for the others); along a row,
+ * a cell's squared distance is min over columns j of (x - j)^2 + g_j^2 over
+ * the cells of its own class, and no column beyond the nearest cell of the
+ * other class (distance 0 there) can do better, so each run of one class is
+ * its own envelope, with the other class's cells at its ends (or the open
+ * margins, Yhat runs only) as sites of value 0. Runs holding no missed pixel
+ * or false positive to count are skipped. The level of a squared distance
+ * D2 is ceil(sqrt(D2)) = isqrt(D2 - 1) + 1 on both sides (erosion.c,
+ * outer.c), and the score its order statistic.
+ */
+static uint32_t root_floor32(uint32_t v)
+{
+    uint32_t r = 0, bit = UINT32_C(1) << 30;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+/* ceil(sqrt(d2)) for d2 >= 1, from a nearby guess (neighbours differ little). */
+static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
+{
+    uint64_t v = *guess;
+    if (v >= 1 && (v - 1) * (v - 1) < d2 && d2 <= v * v) return (uint32_t)v;
+    if (v * v < d2 && d2 <= (v + 1) * (v + 1)) {
+        *guess = (uint32_t)(v + 1);
+        return *guess;
+    }
+    *guess = root_floor32((uint32_t)(d2 - 1)) + 1u;
+    return *guess;
+}
+
+static inline unsigned bit_at(const uint8_t *row, size_t x) { return (row[x / 8u] >> (x & 7u)) & 1u; }
+
+/* Column distances to the other class, down then up (class bits from ybm). */
+static void disk_columns(fast2d *c)
+{
+    const size_t bw = c->bw, bh = c->bh, rbp = c->rbp;
+    const int open_top = c->y0 > 0 || c->bg, open_bottom = c->y1 + 1 < c->h || c->bg;
+    size_t r, k;
+    for (r = 0; r < bh; r++) {
+        const uint8_t *cur = c->ybm + (c->y0 + r) * rbp, *up = cur - rbp;
+        uint16_t *g = c->g + r * bw;
+        for (k = 0; k < bw; k++) {
+            const unsigned cl = bit_at(cur, c->x0 + k);
+            if (r == 0) {
+                g[k] = (uint16_t)(cl && open_top ? 1u : F2_INF);
+            } else if (cl != bit_at(up, c->x0 + k)) {
+                g[k] = 1u;
+            } else {
+                const unsigned a = g[k - bw];
+                g[k] = (uint16_t)(a + (a != F2_INF));
+            }
+        }
+    }
+    for (r = bh; r-- > 0;) {
+        const uint8_t *cur = c->ybm + (c->y0 + r) * rbp, *dn = cur + rbp;
+        uint16_t *g = c->g + r * bw;
+        for (k = 0; k < bw; k++) {
+            const unsigned cl = bit_at(cur, c->x0 + k);
+            uint32_t b;
+            if (r + 1 == bh) b = cl && open_bottom ? 1u : F2_INF;
+            else if (cl != bit_at(dn, c->x0 + k)) b = 1u;
+            else b = (uint32_t)g[k + bw] + 1u;
+            if (b < g[k]) g[k] = (uint16_t)b;
+        }
+    }
+}
+
+/* Value at x of the parabola of site s (value v). */
+static inline uint64_t para(int64_t x, int32_t s, uint32_t v)
+{
+    const int64_t dx = x - (int64_t)s;
+    return (uint64_t)(dx * dx) + v;
+}
+
+/* The cells a..b (box columns) of row r, one class, whose queries are the
+ * set bits of q (row bits, image columns); sites at the ends as above. */
+static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, size_t b, int yhat,
+                     int left_site, int right_site, uint32_t *guess)
+{
+    int32_t *site = c->site, *from = c->from;
+    uint32_t *val = c->val;
+    uint32_t *hist = yhat ? c->hin : c->hout;
+    uint64_t *inf = yhat ? &c->in_inf : &c->out_inf;
+    size_t n = 0, j = 0, k;
+    int64_t u;
+    const int64_t lo = left_site ? (int64_t)a - 1 : (int64_t)a,
+                  hi = right_site ? (int64_t)b + 1 : (int64_t)b;
+    for (u = lo; u <= hi; u++) {
+        uint32_t gu;
+        if (u < (int64_t)a || u > (int64_t)b) {
+            gu = 0;
+        } else {
+            const uint32_t v = g[u];
+            if (v == F2_INF) continue;
+            gu = v * v;
+        }
+        while (n > 0 && para(from[n - 1], site[n - 1], val[n - 1]) > para(from[n - 1], (int32_t)u, gu))
+            n--;
+        if (n == 0) {
+            site[0] = (int32_t)u;
+            val[0] = gu;
+            from[0] = (int32_t)a;
+            n = 1;
+        } else {
+            /* the first x where u is below the last site: past their crossing */
+            const int64_t s = site[n - 1];
+            const int64_t num = u * u - s * s + (int64_t)gu - (int64_t)val[n - 1], den = 2 * (u - s);
+            int64_t w = num / den; /* num may be negative: floor */
+            if (num % den != 0 && num < 0) w--;
+            w++;
+            if (w <= (int64_t)b) {
+                site[n] = (int32_t)u;
+                val[n] = gu;
+                from[n] = (int32_t)(w < (int64_t)a ? (int64_t)a : w);
+                n++;
+            }
+        }
+    }
+    for (k = a; k <= b; k++) {
+        const size_t x = c->x0 + k;
+        if (!((q[x / 8u] >> (x & 7u)) & 1u)) continue;
+        if (n == 0) {
+            (*inf)++;
+            continue;
+        }
+        while (j + 1 < n && (int64_t)from[j + 1] <= (int64_t)k) j++;
+        hist[ceil_root(para((int64_t)k, site[j], val[j]), guess)]++;
+    }
+}
+
+static void disk_transform(fast2d *c, int outer, int inner)
+{
+    const size_t bw = c->bw, rbp = c->rbp, nq = rbp / 8u;
+    const int open_left = c->x0 > 0 || c->bg, open_right = c->x1 + 1 < c->w || c->bg;
+    uint8_t *q = c->sbm; /* one row of query bits */
+    size_t r, i;
+    uint32_t guess = 1;
+    CONSECO_memset(c->hin, 0, 2u * c->bins * sizeof(uint32_t));
+    c->in_inf = c->out_inf = 0;
+    disk_columns(c);
+    for (r = 0; r < c->bh; r++) {
+        const size_t y = c->y0 + r;
+        const uint8_t *yr = c->ybm + y * rbp, *tr = c->tbm + y * rbp;
+        const uint16_t *g = c->g + r * bw;
+        size_t a = 0;
+        uint64_t any = 0;
+        for (i = c->x0 / 64u; i < nq && i <= c->x1 / 64u; i++) {
+            const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
+            const uint64_t w = (outer ? T & ~Y : 0u) | (inner ? Y & ~T : 0u);
+            wstore(q + 8u * i, w);
+            any |= w;
+        }
+        if (!any) continue;
+        while (a < bw) { /* runs of one class */
+            const unsigned cl = bit_at(yr, c->x0 + a);
+            size_t b = a, x;
+            int has = 0;
+            while (b + 1 < bw && bit_at(yr, c->x0 + b + 1) == cl) b++;
+            for (x = c->x0 + a; x <= c->x0 + b && !has; x++) has = (q[x / 8u] >> (x & 7u)) & 1u;
+            if (has)
+                disk_run(c, g, q, a, b, (int)cl, a > 0 || (cl && open_left),
+                         b + 1 < bw || (cl && open_right), &guess);
+            a = b + 1;
+        }
+    }
+}
+
 /* The `need`-th largest level of a histogram with `inf` levels above all;
  * 0 for +inf. */
 static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
@@ -627,7 +816,7 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
                            const conseco_mask *truth, int band, double tau, double tau_outer,
                            void *scratch, size_t scratch_size, double *score)
 {
-    size_t sz[6];
+    size_t sz[F2_AREAS];
     unsigned char *b;
     fast2d c;
     uint64_t m, budget;
@@ -642,6 +831,7 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.rbp = round8b((c.w + 7u) / 8u);
     c.bg = p->border == CONSECO_BORDER_BACKGROUND;
     c.linf = p->element == CONSECO_ELEMENT_SQUARE;
+    c.l2 = p->element == CONSECO_ELEMENT_DISK;
     c.g = (uint16_t *)(void *)b;
     c.ybm = b + sz[0];
     c.tbm = c.ybm + c.h * c.rbp;
@@ -653,6 +843,9 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.hin = (uint32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4]);
     c.bins = c.w + c.h + 1u;
     c.hout = c.hin + c.bins;
+    c.site = (int32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
+    c.from = c.site + (c.w + 2u);
+    c.val = (uint32_t *)(void *)(c.from + (c.w + 2u));
     CONSECO_memset(c.zero, 0, c.rbp);
 
     if ((rc = f2_scan(p, pred, truth, &c)) != CONSECO_OK) return rc;
@@ -676,8 +869,12 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.y1 = need_out ? c.uhi[1] : c.yhi[1];
     c.bw = c.x1 - c.x0 + 1u;
     c.bh = c.y1 - c.y0 + 1u;
-    f2_seeds(&c);
-    f2_transform(&c, need_out, need_in);
+    if (c.l2) {
+        disk_transform(&c, need_out, need_in);
+    } else {
+        f2_seeds(&c);
+        f2_transform(&c, need_out, need_in);
+    }
     if (need_in) {
         s_in = nth_largest(c.hin, c.bins, c.in_inf, budget + 1u);
         if (s_in == conseco__inf()) {
