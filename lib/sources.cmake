@@ -13,6 +13,7 @@ set(CONSECO_FLOOR_COMMON_SOURCES
 
 set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/custom.c
+  ${_conseco_lib}/kinds/outer_fast2d.c
   ${_conseco_lib}/kinds/custom_outer.c
   ${_conseco_lib}/kinds/distance.c
   ${_conseco_lib}/kinds/distance_mm.c
@@ -23,7 +24,6 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/smooth.c
   ${_conseco_lib}/kinds/smooth_levels.c
   ${_conseco_lib}/kinds/outer.c
-  ${_conseco_lib}/kinds/outer_fast2d.c
   ${_conseco_lib}/kinds/threshold.c
   ${_conseco_lib}/kinds/threshold_fast.c
   ${_conseco_lib}/kinds/vtable.c)
