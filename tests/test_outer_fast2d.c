@@ -5,8 +5,8 @@
  * tests/support/ref_outer.c: thousands of random images of 1 to 70 pixels a
  * side (every dtype, both border policies, thin images, empty and full Yhat
  * and truth, truth far outside Yhat, ties, +inf scores), NaN and infinities,
- * and long images whose distances come near the 16-bit limit (checked against
- * brute-force distances).
+ * long images whose distances come near the 16-bit limit (checked against
+ * brute-force distances), and ball-mm with one spacing along x and y.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
 #include "outer_fast2d.h"
+#include "ref_distance_mm.h"
 #include "ref_outer.h"
 #include "test_util.h"
 
@@ -166,10 +167,15 @@ static double pick_tau(tu_rng *r)
     return taus[tu_range(r, 0, 7)];
 }
 
+static double g_spacing[2]; /* of the views; 0: not given */
+
 static conseco_image view(const fcase *c)
 {
     const size_t es = esize(c->dtype);
-    return conseco_image_2d(c->map, c->w, c->h, c->w * es, c->dtype);
+    conseco_image im = conseco_image_2d(c->map, c->w, c->h, c->w * es, c->dtype);
+    im.spacing[0] = g_spacing[0];
+    im.spacing[1] = g_spacing[1];
+    return im;
 }
 
 static unsigned n_fast, n_inf, n_pos;
@@ -210,7 +216,7 @@ static void expect(double got, double want, const fcase *c, const char *what)
 static void test_random(void **state)
 {
     tu_rng r = {2026};
-    const size_t cases = tu_cases(3000);
+    const size_t cases = tu_cases(2000);
     size_t k;
     (void)state;
     n_fast = n_inf = n_pos = 0;
@@ -238,6 +244,44 @@ static void test_random(void **state)
                   (unsigned)(2 * cases), n_inf, n_pos);
     assert_true(n_fast >= cases); /* most scores take the fused path */
     assert_true(n_inf >= cases / 50 && n_pos >= cases / 2);
+}
+
+/* Ball-mm with one spacing along x and y (the fused path), and with two (the
+ * general path), against the literal references of ref_distance_mm.c. */
+static void test_ball_mm_2d(void **state)
+{
+    static const double spacings[][2] = {{1.0, 1.0}, {0.7, 0.7}, {3.25, 3.25}, {0.5, 1.5}};
+    tu_rng r = {4242};
+    const size_t cases = tu_cases(800);
+    size_t k;
+    (void)state;
+    n_fast = 0;
+    for (k = 0; k < cases; k++) {
+        fcase c;
+        conseco_erosion_params ep;
+        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        const double *sp2 = spacings[tu_range(&r, 0, 3)];
+        const double sp[3] = {sp2[0], sp2[1], 1.0};
+        double got, inner, outer;
+        gen(&r, &c);
+        conseco_erosion_params_default(&ep);
+        ep.element = CONSECO_ELEMENT_BALL_MM;
+        ep.border = tu_range(&r, 0, 1) ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
+        ep.base = c.base;
+        g_spacing[0] = sp[0];
+        g_spacing[1] = sp[1];
+        assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, tau, 0.0, &c, &got), CONSECO_OK);
+        outer = ref_mm_outer_score(c.yhat, c.truth, c.w, c.h, 1, sp, tau);
+        expect(got, outer, &c, "ball-mm dilation");
+        assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, tau, tau2, &c, &got), CONSECO_OK);
+        inner = ref_mm_score(c.yhat, c.truth, c.w, c.h, 1, sp, (int)ep.border, tau);
+        outer = ref_mm_outer_score(c.yhat, c.truth, c.w, c.h, 1, sp, tau2);
+        expect(got, inner > outer ? inner : outer, &c, "ball-mm band");
+        release(&c);
+    }
+    g_spacing[0] = g_spacing[1] = 0.0;
+    print_message("ball-mm fused: %u of %u scores\n", n_fast, (unsigned)(2 * cases));
+    assert_true(n_fast >= cases); /* three spacings of four are isotropic */
 }
 
 /* NaN and infinities anywhere in a float map: CONSECO_E_NONFINITE. */
@@ -273,17 +317,19 @@ static void test_nonfinite(void **state)
  * pixels: the dilation score with tau = 0 is the largest distance from a
  * truth pixel to Yhat; the erosion side with tau = 0 the largest distance of
  * a false positive to the background (+ the image border under that policy). */
-static unsigned long dist_of(int element, size_t x, size_t y, size_t u, size_t v)
+static double dist_of(int element, size_t x, size_t y, size_t u, size_t v)
 {
     const unsigned long dx = x > u ? x - u : u - x, dy = y > v ? y - v : v - y;
     unsigned long long d2, c;
-    if (element == CONSECO_ELEMENT_CROSS) return dx + dy;
-    if (element == CONSECO_ELEMENT_SQUARE) return dx > dy ? dx : dy;
-    d2 = (unsigned long long)dx * dx + (unsigned long long)dy * dy; /* disk: ceil(sqrt) */
+    if (element == CONSECO_ELEMENT_CROSS) return (double)(dx + dy);
+    if (element == CONSECO_ELEMENT_SQUARE) return (double)(dx > dy ? dx : dy);
+    d2 = (unsigned long long)dx * dx + (unsigned long long)dy * dy;
+    if (element == CONSECO_ELEMENT_BALL_MM) return sqrt((double)d2); /* spacing 1: RN(sqrt) */
+    /* disk: ceil(sqrt) */
     c = (unsigned long long)sqrt((double)d2);
     while (c * c < d2) c++;
     while (c > 0 && (c - 1) * (c - 1) >= d2) c--;
-    return (unsigned long)c;
+    return (double)c;
 }
 
 static void test_long(void **state)
@@ -291,17 +337,17 @@ static void test_long(void **state)
     tu_rng r = {99};
     size_t k;
     (void)state;
-    for (k = 0; k < tu_cases(36); k++) {
+    for (k = 0; k < tu_cases(40); k++) {
         fcase c;
         conseco_erosion_params ep;
-        const int el = (int)(CONSECO_ELEMENT_CROSS + k % 3);
+        const int el = (int)(CONSECO_ELEMENT_CROSS + k % 4);
         size_t i, j, ny = 0, nt = 0, py[6], pt[6];
-        unsigned long want = 0;
+        double want = 0.0;
         double got;
         /* wide with a few rows (fused), tall and thin (fused), wide and thin (general) */
-        c.h = k % 4 < 2 ? tu_range(&r, 16, 24) : tu_range(&r, 1, 3);
+        c.h = k % 5 < 3 ? tu_range(&r, 16, 24) : tu_range(&r, 1, 3);
         c.w = 65535 - c.h - 1 - tu_range(&r, 0, 40);
-        if (k % 4 == 2) { /* tall instead of wide */
+        if (k % 5 == 3) { /* tall instead of wide */
             const size_t t = c.w;
             c.w = c.h;
             c.h = t;
@@ -320,10 +366,10 @@ static void test_long(void **state)
         for (i = 0; i < nt; i++) c.truth[pt[i]] = 1;
         for (i = 0; i < c.n; i++) c.yhat[i] = (uint8_t)(c.yhat[i] != 0);
         for (i = 0; i < nt; i++) {
-            unsigned long best = (unsigned long)-1;
+            double best = INFINITY;
             if (c.yhat[pt[i]]) continue;
             for (j = 0; j < ny; j++) {
-                const unsigned long d = dist_of(el, pt[i] % c.w, pt[i] / c.w, py[j] % c.w,
+                const double d = dist_of(el, pt[i] % c.w, pt[i] / c.w, py[j] % c.w,
                                                 py[j] / c.w);
                 if (d < best) best = d;
             }
@@ -333,14 +379,14 @@ static void test_long(void **state)
         ep.element = (uint32_t)el;
         ep.base = c.base;
         assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, 0.0, 0.0, &c, &got), CONSECO_OK);
-        expect(got, (double)want, &c, "dilation (long)");
+        expect(got, want, &c, "dilation (long)");
         /* band: isolated Yhat pixels have erosion level 0 (score 1) when false positives */
         {
             double inner = 0.0;
             for (j = 0; j < ny; j++)
                 if (!c.truth[py[j]]) inner = 1.0;
             assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, 0.0, 0.0, &c, &got), CONSECO_OK);
-            expect(got, (double)want > inner ? (double)want : inner, &c, "band (long)");
+            expect(got, want > inner ? want : inner, &c, "band (long)");
         }
         /* everything Yhat but the truth: the erosion distances run the whole length */
         memset(c.map, 200, c.n);
@@ -349,10 +395,10 @@ static void test_long(void **state)
         ep.border = CONSECO_BORDER_FOREGROUND;
         {
             /* false positives: every pixel but 0; the farthest from pixel 0 */
-            const unsigned long far = dist_of(el, c.w - 1, c.h - 1, 0, 0);
+            const double far = dist_of(el, c.w - 1, c.h - 1, 0, 0);
             ((uint8_t *)c.map)[0] = 0;
             assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, 0.0, 0.0, &c, &got), CONSECO_OK);
-            expect(got, (double)far, &c, "band, long erosion");
+            expect(got, far, &c, "band, long erosion");
             /* no background at all: +inf under the foreground policy, 1 under background */
             ((uint8_t *)c.map)[0] = 200;
             assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, 0.0, 0.0, &c, &got), CONSECO_OK);
@@ -374,6 +420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_ball_mm_2d),
         cmocka_unit_test(test_nonfinite),
         cmocka_unit_test(test_long),
     };

@@ -38,6 +38,8 @@
  */
 #include "outer_fast2d.h"
 
+#include "distance_mm.h"
+
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
@@ -54,13 +56,17 @@ typedef struct f2thr {
 
 typedef struct fast2d {
     size_t w, h, rbp;             /* bitmap row bytes: ceil(w / 8) rounded up to 8 */
-    int bg, linf, l2;             /* background border; the square; the disk */
+    int bg, linf, l2, mm;         /* background border; the square; disk or ball-mm; ball-mm */
+    conseco__mm metric;           /* ball-mm: the (isotropic) spacing */
+    int pass2;                    /* ball-mm: the second pass, inside the target bins */
+    uint32_t target_in, target_out; /* their levels (0: side not selected) */
     uint8_t *ybm, *tbm, *sbm;     /* Yhat, truth and seed bitmaps, rbp bytes a row */
     uint8_t *zero;                /* rbp zero bytes */
     unsigned char *flags;         /* w + 16 bytes */
     uint16_t *g, *spare;          /* box distances; a spare row */
     void *lanes;                  /* w x 16 bytes, 16-aligned */
     uint32_t *hin, *hout;         /* bins each: false positives, missed pixels */
+    uint32_t *fin, *fout;         /* ball-mm: 2 bins each, inside one level */
     int32_t *site, *from;         /* the disk's envelope: w + 2 sites and starts */
     uint32_t *val;                /* and values */
     size_t bins;                  /* w + h + 1 */
@@ -74,8 +80,8 @@ static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
 /* Areas: g (w*h u16), the bitmaps (3 h + 1 rows of rbp bytes), flags (w + 16),
- * lanes (16 w), a spare row (w u16), two histograms (w + h + 1 u32 each), the
- * disk's envelope (3 (w + 2) 32-bit cells). */
+ * lanes (16 w), a spare row (w u16), two histograms of w + h + 1 u32 and two
+ * of 2 (w + h + 1) (ball-mm), the disk's envelope (3 (w + 2) 32-bit cells). */
 #define F2_AREAS 7
 static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
 {
@@ -87,7 +93,7 @@ static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
     sz[2] = w + 16u;
     sz[3] = 16u * w;
     sz[4] = 2u * w;
-    sz[5] = 2u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
+    sz[5] = 6u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
     sz[6] = 3u * (w + 2u) * sizeof(uint32_t);
     if (sz[0] > (size_t)-1 - 64u || sz[1] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
@@ -109,13 +115,26 @@ static size_t f2_scratch_size(size_t w, size_t h)
     return total;
 }
 
+/* Ball-mm: 2-D with the same spacing along x and y (then the nearest voxel in
+ * millimetres is the nearest in pixels, and d_mm a rising function of the
+ * integer D2), accepted by conseco__mm_init. */
+static int iso_spacing(const conseco_image *pred, conseco__mm *m)
+{
+    double sp[3];
+    conseco__image_spacing(pred, sp);
+    sp[2] = 1.0; /* a 2-D image has no z offsets */
+    return sp[0] == sp[1] && conseco__mm_init(m, sp) == CONSECO_OK;
+}
+
 int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image *pred,
                            size_t available)
 {
+    conseco__mm m;
     size_t need;
     if (pred->depth != 1 ||
         (p->element != CONSECO_ELEMENT_CROSS && p->element != CONSECO_ELEMENT_SQUARE &&
-         p->element != CONSECO_ELEMENT_DISK) ||
+         p->element != CONSECO_ELEMENT_DISK &&
+         !(p->element == CONSECO_ELEMENT_BALL_MM && iso_spacing(pred, &m))) ||
         pred->width >= 65535u || pred->height >= 65535u - pred->width ||
         !(p->base > -3.0e38 && p->base < 3.0e38))
         return 0;
@@ -757,7 +776,16 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
             continue;
         }
         while (j + 1 < n && (int64_t)from[j + 1] <= (int64_t)k) j++;
-        hist[ceil_root(para((int64_t)k, site[j], val[j]), guess)]++;
+        {
+            const uint64_t d2 = para((int64_t)k, site[j], val[j]);
+            const uint32_t v = ceil_root(d2, guess);
+            if (!c->pass2) {
+                hist[v]++;
+            } else if (v == (yhat ? c->target_in : c->target_out)) {
+                /* D2 in ((v - 1)^2, v^2]: 2 v - 1 fine bins */
+                (yhat ? c->fin : c->fout)[d2 - (uint64_t)(v - 1u) * (v - 1u) - 1u]++;
+            }
+        }
     }
 }
 
@@ -768,9 +796,15 @@ static void disk_transform(fast2d *c, int outer, int inner)
     uint8_t *q = c->sbm; /* one row of query bits */
     size_t r, i;
     uint32_t guess = 1;
-    CONSECO_memset(c->hin, 0, 2u * c->bins * sizeof(uint32_t));
-    c->in_inf = c->out_inf = 0;
-    disk_columns(c);
+    if (c->pass2) {
+        CONSECO_memset(c->fin, 0, 4u * c->bins * sizeof(uint32_t));
+        outer = c->target_out != 0;
+        inner = c->target_in != 0;
+    } else {
+        CONSECO_memset(c->hin, 0, 2u * c->bins * sizeof(uint32_t));
+        c->in_inf = c->out_inf = 0;
+        disk_columns(c);
+    }
     for (r = 0; r < c->bh; r++) {
         const size_t y = c->y0 + r;
         const uint8_t *yr = c->ybm + y * rbp, *tr = c->tbm + y * rbp;
@@ -796,6 +830,49 @@ static void disk_transform(fast2d *c, int outer, int inner)
             a = b + 1;
         }
     }
+}
+
+/* Ball-mm: the level v (ceil(sqrt(D2))) holding the need-th largest D2 and
+ * its rank there (1 = the largest); 0 when it is +inf. */
+static uint32_t coarse_bin(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need,
+                           uint64_t *rank)
+{
+    uint64_t acc = inf;
+    size_t b;
+    if (acc >= need) return 0;
+    for (b = bins; b-- > 1;) {
+        if (acc + hist[b] >= need) {
+            *rank = need - acc;
+            return (uint32_t)b;
+        }
+        acc += hist[b];
+    }
+    return 0; /* unreachable */
+}
+
+/* The rank-th largest D2 of level v from its fine bins, as d_mm: RN(sqrt(s^2 D2))
+ * through conseco__mm_distance with some k0^2 + k1^2 = D2 (the spacing is
+ * the same along both axes, so any pair gives the same distance). */
+static double fine_distance(const fast2d *c, const uint32_t *fine, uint32_t v, uint64_t rank)
+{
+    const uint64_t base = (uint64_t)(v - 1u) * (v - 1u) + 1u;
+    uint64_t acc = 0, d2 = 0, k0;
+    size_t i;
+    for (i = 2u * (size_t)v - 1u; i-- > 0;) {
+        acc += fine[i];
+        if (acc >= rank) {
+            d2 = base + i;
+            break;
+        }
+    }
+    if (d2 == 0) return -1.0; /* unreachable */
+    /* the larger offset of any pair lies in [sqrt(D2 / 2), sqrt(D2)] */
+    for (k0 = root_floor32((uint32_t)(d2 / 2u)); k0 * k0 <= d2; k0++) {
+        const uint64_t rest = d2 - k0 * k0;
+        const uint64_t k1 = root_floor32((uint32_t)rest);
+        if (k1 * k1 == rest) return conseco__mm_distance(&c->metric, (uint32_t)k0, (uint32_t)k1, 0);
+    }
+    return -1.0; /* unreachable: D2 is a sum of two squares */
 }
 
 /* The `need`-th largest level of a histogram with `inf` levels above all;
@@ -831,7 +908,11 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.rbp = round8b((c.w + 7u) / 8u);
     c.bg = p->border == CONSECO_BORDER_BACKGROUND;
     c.linf = p->element == CONSECO_ELEMENT_SQUARE;
-    c.l2 = p->element == CONSECO_ELEMENT_DISK;
+    c.mm = p->element == CONSECO_ELEMENT_BALL_MM;
+    c.l2 = p->element == CONSECO_ELEMENT_DISK || c.mm;
+    if (c.mm && !iso_spacing(pred, &c.metric)) return CONSECO_E_UNSUPPORTED; /* not taken */
+    c.pass2 = 0;
+    c.target_in = c.target_out = 0;
     c.g = (uint16_t *)(void *)b;
     c.ybm = b + sz[0];
     c.tbm = c.ybm + c.h * c.rbp;
@@ -843,6 +924,8 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.hin = (uint32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4]);
     c.bins = c.w + c.h + 1u;
     c.hout = c.hin + c.bins;
+    c.fin = c.hout + c.bins;
+    c.fout = c.fin + 2u * c.bins;
     c.site = (int32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
     c.from = c.site + (c.w + 2u);
     c.val = (uint32_t *)(void *)(c.from + (c.w + 2u));
@@ -869,7 +952,25 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.y1 = need_out ? c.uhi[1] : c.yhi[1];
     c.bw = c.x1 - c.x0 + 1u;
     c.bh = c.y1 - c.y0 + 1u;
-    if (c.l2) {
+    if (c.mm) {
+        uint64_t r_in = 0, r_out = 0;
+        disk_transform(&c, need_out, need_in);
+        if (need_in) {
+            c.target_in = coarse_bin(c.hin, c.bins, c.in_inf, budget + 1u, &r_in);
+            if (c.target_in == 0) { /* more than the budget never removed */
+                *score = conseco__inf();
+                return CONSECO_OK;
+            }
+        }
+        if (need_out) c.target_out = coarse_bin(c.hout, c.bins, c.out_inf, m + 1u, &r_out);
+        c.pass2 = 1;
+        disk_transform(&c, need_out, need_in);
+        if (need_in) s_in = fine_distance(&c, c.fin, c.target_in, r_in);
+        if (need_out) s_out = c.target_out ? fine_distance(&c, c.fout, c.target_out, r_out) : -1.0;
+        if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
+        *score = s_out > s_in ? s_out : s_in;
+        return CONSECO_OK;
+    } else if (c.l2) {
         disk_transform(&c, need_out, need_in);
     } else {
         f2_seeds(&c);
