@@ -67,6 +67,8 @@ typedef struct fast2d {
     void *lanes;                  /* w x 16 bytes, 16-aligned */
     uint32_t *hin, *hout;         /* bins each: false positives, missed pixels */
     uint32_t *fin, *fout;         /* ball-mm: 2 bins each, inside one level */
+    uint16_t *vr;                 /* ball-mm: per box row, the least and largest level of
+                                   * its false positives, then of its missed pixels */
     int32_t *site, *from;         /* the disk's envelope: w + 2 sites and starts */
     uint32_t *val;                /* and values */
     size_t bins;                  /* w + h + 1 */
@@ -81,7 +83,8 @@ static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
 /* Areas: g (w*h u16), the bitmaps (3 h + 1 rows of rbp bytes), flags (w + 16),
  * lanes (16 w), a spare row (w u16), two histograms of w + h + 1 u32 and two
- * of 2 (w + h + 1) (ball-mm), the disk's envelope (3 (w + 2) 32-bit cells). */
+ * of 2 (w + h + 1) (ball-mm), the disk's envelope (3 (w + 2) 32-bit cells)
+ * and 4 u16 a row (ball-mm). */
 #define F2_AREAS 7
 static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
 {
@@ -94,7 +97,7 @@ static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
     sz[3] = 16u * w;
     sz[4] = 2u * w;
     sz[5] = 6u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
-    sz[6] = 3u * (w + 2u) * sizeof(uint32_t);
+    sz[6] = 3u * (w + 2u) * sizeof(uint32_t) + 8u * h;
     if (sz[0] > (size_t)-1 - 64u || sz[1] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
     sz[1] = round16(sz[1]);
@@ -158,16 +161,12 @@ static inline void wstore(uint8_t *b, uint64_t v)
     for (k = 0; k < 8; k++) b[k] = (uint8_t)(v >> (8u * k));
 }
 
-static inline unsigned pop64(uint64_t v)
+static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
 {
-#if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_popcountll(v);
-#else
     v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
     v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
     v = (v + (v >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
     return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
-#endif
 }
 
 /* Lowest and highest set bit of a nonzero word. */
@@ -682,20 +681,61 @@ static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
 
 static inline unsigned bit_at(const uint8_t *row, size_t x) { return (row[x / 8u] >> (x & 7u)) & 1u; }
 
+/* Bits x .. x + 7 of a bitmap row (x + 7 inside the row). */
+static inline unsigned bits8(const uint8_t *row, size_t x)
+{
+    return (((unsigned)row[x / 8u] | (unsigned)row[(x + 7u) / 8u] << 8) >> (x & 7u)) & 0xFFu;
+}
+
+#ifdef CONSECO__SIMD
+/* Lane j all ones where bit j of `bits` is set. */
+static inline conseco__m128i lanes_of(unsigned bits)
+{
+    const conseco__m128i sel = conseco__mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1);
+    return conseco__mm_cmpeq_epi16(conseco__mm_and_si128(conseco__mm_set1_epi16((short)bits), sel),
+                                   sel);
+}
+
+/* d ? 1 : near + 1 (saturating), lane by lane. */
+static inline conseco__m128i step_or_one(conseco__m128i d, conseco__m128i near)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    return conseco__mm_or_si128(conseco__mm_andnot_si128(d, conseco__mm_adds_epu16(near, one)),
+                                conseco__mm_and_si128(d, one));
+}
+#endif
+
 /* Column distances to the other class, down then up (class bits from ybm). */
 static void disk_columns(fast2d *c)
 {
-    const size_t bw = c->bw, bh = c->bh, rbp = c->rbp;
+    const size_t bw = c->bw, bh = c->bh, rbp = c->rbp, x0 = c->x0;
     const int open_top = c->y0 > 0 || c->bg, open_bottom = c->y1 + 1 < c->h || c->bg;
     size_t r, k;
     for (r = 0; r < bh; r++) {
         const uint8_t *cur = c->ybm + (c->y0 + r) * rbp, *up = cur - rbp;
         uint16_t *g = c->g + r * bw;
-        for (k = 0; k < bw; k++) {
-            const unsigned cl = bit_at(cur, c->x0 + k);
+        k = 0;
+#ifdef CONSECO__SIMD
+        for (; k + 8 <= bw; k += 8) {
+            const size_t x = x0 + k;
+            conseco__m128i v;
+            if (r == 0) {
+                const conseco__m128i cl = lanes_of(bits8(cur, x));
+                v = open_top ? conseco__mm_or_si128(conseco__mm_andnot_si128(cl, conseco__mm_set1_epi16(-1)),
+                                                    conseco__mm_and_si128(cl, conseco__mm_set1_epi16(1)))
+                             : conseco__mm_set1_epi16(-1);
+            } else {
+                v = step_or_one(lanes_of(bits8(cur, x) ^ bits8(up, x)),
+                                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k - bw)));
+            }
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k), v);
+        }
+#endif
+        for (; k < bw; k++) {
+            const unsigned cl = bit_at(cur, x0 + k);
             if (r == 0) {
                 g[k] = (uint16_t)(cl && open_top ? 1u : F2_INF);
-            } else if (cl != bit_at(up, c->x0 + k)) {
+            } else if (cl != bit_at(up, x0 + k)) {
                 g[k] = 1u;
             } else {
                 const unsigned a = g[k - bw];
@@ -706,11 +746,30 @@ static void disk_columns(fast2d *c)
     for (r = bh; r-- > 0;) {
         const uint8_t *cur = c->ybm + (c->y0 + r) * rbp, *dn = cur + rbp;
         uint16_t *g = c->g + r * bw;
-        for (k = 0; k < bw; k++) {
-            const unsigned cl = bit_at(cur, c->x0 + k);
+        k = 0;
+#ifdef CONSECO__SIMD
+        for (; k + 8 <= bw; k += 8) {
+            const size_t x = x0 + k;
+            const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k));
+            conseco__m128i b;
+            if (r + 1 == bh) {
+                const conseco__m128i cl = lanes_of(bits8(cur, x));
+                b = open_bottom ? conseco__mm_or_si128(conseco__mm_andnot_si128(cl, conseco__mm_set1_epi16(-1)),
+                                                       conseco__mm_and_si128(cl, conseco__mm_set1_epi16(1)))
+                                : conseco__mm_set1_epi16(-1);
+            } else {
+                b = step_or_one(lanes_of(bits8(cur, x) ^ bits8(dn, x)),
+                                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k + bw)));
+            }
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k),
+                                     conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)));
+        }
+#endif
+        for (; k < bw; k++) {
+            const unsigned cl = bit_at(cur, x0 + k);
             uint32_t b;
             if (r + 1 == bh) b = cl && open_bottom ? 1u : F2_INF;
-            else if (cl != bit_at(dn, c->x0 + k)) b = 1u;
+            else if (cl != bit_at(dn, x0 + k)) b = 1u;
             else b = (uint32_t)g[k + bw] + 1u;
             if (b < g[k]) g[k] = (uint16_t)b;
         }
@@ -724,16 +783,27 @@ static inline uint64_t para(int64_t x, int32_t s, uint32_t v)
     return (uint64_t)(dx * dx) + v;
 }
 
-/* The cells a..b (box columns) of row r, one class, whose queries are the
- * set bits of q (row bits, image columns); sites at the ends as above. */
+/* floor(num / den), den > 0, |num| < 2^53: the double quotient, corrected. */
+static inline int64_t floor_div53(int64_t num, int64_t den)
+{
+    int64_t w = (int64_t)((double)num / (double)den);
+    while (w * den > num) w--;
+    while ((w + 1) * den <= num) w++;
+    return w;
+}
+
+/* The cells a..b (box columns) of a row, one class, whose queries are the set
+ * bits of q (row bits, image columns); sites at the ends as above. */
 static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, size_t b, int yhat,
-                     int left_site, int right_site, uint32_t *guess)
+                     int left_site, int right_site, uint32_t *guess, uint16_t *range)
 {
     int32_t *site = c->site, *from = c->from;
     uint32_t *val = c->val;
     uint32_t *hist = yhat ? c->hin : c->hout;
     uint64_t *inf = yhat ? &c->in_inf : &c->out_inf;
-    size_t n = 0, j = 0, k;
+    const uint32_t target = yhat ? c->target_in : c->target_out;
+    uint32_t *fine = yhat ? c->fin : c->fout;
+    size_t n = 0, j = 0, i;
     int64_t u;
     const int64_t lo = left_site ? (int64_t)a - 1 : (int64_t)a,
                   hi = right_site ? (int64_t)b + 1 : (int64_t)b;
@@ -756,10 +826,8 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
         } else {
             /* the first x where u is below the last site: past their crossing */
             const int64_t s = site[n - 1];
-            const int64_t num = u * u - s * s + (int64_t)gu - (int64_t)val[n - 1], den = 2 * (u - s);
-            int64_t w = num / den; /* num may be negative: floor */
-            if (num % den != 0 && num < 0) w--;
-            w++;
+            const int64_t w = 1 + floor_div53(u * u - s * s + (int64_t)gu - (int64_t)val[n - 1],
+                                              2 * (u - s));
             if (w <= (int64_t)b) {
                 site[n] = (int32_t)u;
                 val[n] = gu;
@@ -768,31 +836,66 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
             }
         }
     }
-    for (k = a; k <= b; k++) {
-        const size_t x = c->x0 + k;
-        if (!((q[x / 8u] >> (x & 7u)) & 1u)) continue;
-        if (n == 0) {
-            (*inf)++;
-            continue;
-        }
-        while (j + 1 < n && (int64_t)from[j + 1] <= (int64_t)k) j++;
-        {
-            const uint64_t d2 = para((int64_t)k, site[j], val[j]);
-            const uint32_t v = ceil_root(d2, guess);
+    /* the queries, in increasing x, a word of bits at a time */
+    for (i = (c->x0 + a) / 64u; i <= (c->x0 + b) / 64u; i++) {
+        uint64_t bits = wload(q + 8u * i);
+        const size_t first = 64u * i;
+        if (first < c->x0 + a) bits &= ~UINT64_C(0) << (c->x0 + a - first);
+        if (c->x0 + b - first < 63u) bits &= (UINT64_C(2) << (c->x0 + b - first)) - 1u;
+        for (; bits; bits &= bits - 1u) {
+            const int64_t k = (int64_t)(first + low64(bits) - c->x0);
+            uint64_t d2;
+            uint32_t v;
+            if (n == 0) {
+                (*inf)++;
+                continue;
+            }
+            while (j + 1 < n && (int64_t)from[j + 1] <= k) j++;
+            d2 = para(k, site[j], val[j]);
+            v = ceil_root(d2, guess);
             if (!c->pass2) {
                 hist[v]++;
-            } else if (v == (yhat ? c->target_in : c->target_out)) {
-                /* D2 in ((v - 1)^2, v^2]: 2 v - 1 fine bins */
-                (yhat ? c->fin : c->fout)[d2 - (uint64_t)(v - 1u) * (v - 1u) - 1u]++;
-            }
+                if (v < range[0]) range[0] = (uint16_t)v;
+                if (v > range[1]) range[1] = (uint16_t)v;
+            } else if (v == target) /* D2 in ((v - 1)^2, v^2]: 2 v - 1 fine bins */
+                fine[d2 - (uint64_t)(v - 1u) * (v - 1u) - 1u]++;
         }
     }
 }
 
+/* The last x' >= x (x' <= xmax) with bits x..x' all equal to cl. */
+static size_t run_end(const uint8_t *row, size_t x, unsigned cl, size_t xmax)
+{
+    size_t i = x / 64u;
+    uint64_t d = (cl ? ~wload(row + 8u * i) : wload(row + 8u * i)) & (~UINT64_C(0) << (x % 64u));
+    while (d == 0) {
+        if (64u * (i + 1u) > xmax) return xmax;
+        i++;
+        d = cl ? ~wload(row + 8u * i) : wload(row + 8u * i);
+    }
+    x = 64u * i + low64(d);
+    return x - 1u < xmax ? x - 1u : xmax;
+}
+
+/* The first x' <= x (x' >= xmin) with bits x'..x all equal to cl. */
+static size_t run_start(const uint8_t *row, size_t x, unsigned cl, size_t xmin)
+{
+    size_t i = x / 64u;
+    const unsigned sh = 63u - (unsigned)(x % 64u);
+    uint64_t d = ((cl ? ~wload(row + 8u * i) : wload(row + 8u * i)) << sh) >> sh;
+    while (d == 0) {
+        if (i == 0 || 64u * i <= xmin) return xmin;
+        i--;
+        d = cl ? ~wload(row + 8u * i) : wload(row + 8u * i);
+    }
+    x = 64u * i + high64(d) + 1u;
+    return x > xmin ? x : xmin;
+}
+
 static void disk_transform(fast2d *c, int outer, int inner)
 {
-    const size_t bw = c->bw, rbp = c->rbp, nq = rbp / 8u;
-    const int open_left = c->x0 > 0 || c->bg, open_right = c->x1 + 1 < c->w || c->bg;
+    const size_t bw = c->bw, rbp = c->rbp, x0 = c->x0, x1 = c->x1;
+    const int open_left = x0 > 0 || c->bg, open_right = x1 + 1 < c->w || c->bg;
     uint8_t *q = c->sbm; /* one row of query bits */
     size_t r, i;
     uint32_t guess = 1;
@@ -809,25 +912,36 @@ static void disk_transform(fast2d *c, int outer, int inner)
         const size_t y = c->y0 + r;
         const uint8_t *yr = c->ybm + y * rbp, *tr = c->tbm + y * rbp;
         const uint16_t *g = c->g + r * bw;
-        size_t a = 0;
-        uint64_t any = 0;
-        for (i = c->x0 / 64u; i < nq && i <= c->x1 / 64u; i++) {
-            const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
-            const uint64_t w = (outer ? T & ~Y : 0u) | (inner ? Y & ~T : 0u);
-            wstore(q + 8u * i, w);
-            any |= w;
+        uint16_t *vr = c->vr + 4u * r;
+        size_t done = 0; /* queries below image column `done` are counted */
+        int out_r = outer, in_r = inner;
+        if (c->pass2) { /* only rows holding a level selected */
+            in_r = inner && vr[0] <= c->target_in && c->target_in <= vr[1];
+            out_r = outer && vr[2] <= c->target_out && c->target_out <= vr[3];
+            if (!in_r && !out_r) continue;
+        } else {
+            vr[0] = vr[2] = 0xFFFFu;
+            vr[1] = vr[3] = 0;
         }
-        if (!any) continue;
-        while (a < bw) { /* runs of one class */
-            const unsigned cl = bit_at(yr, c->x0 + a);
-            size_t b = a, x;
-            int has = 0;
-            while (b + 1 < bw && bit_at(yr, c->x0 + b + 1) == cl) b++;
-            for (x = c->x0 + a; x <= c->x0 + b && !has; x++) has = (q[x / 8u] >> (x & 7u)) & 1u;
-            if (has)
-                disk_run(c, g, q, a, b, (int)cl, a > 0 || (cl && open_left),
-                         b + 1 < bw || (cl && open_right), &guess);
-            a = b + 1;
+        for (i = x0 / 64u; i <= x1 / 64u; i++) {
+            const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
+            wstore(q + 8u * i, (out_r ? T & ~Y : 0u) | (in_r ? Y & ~T : 0u));
+        }
+        /* each query's run of one class, once */
+        for (i = x0 / 64u; i <= x1 / 64u; i++) {
+            uint64_t bits = wload(q + 8u * i);
+            for (; bits; bits &= bits - 1u) {
+                const size_t x = 64u * i + low64(bits);
+                unsigned cl;
+                size_t a, b;
+                if (x < done) continue;
+                cl = bit_at(yr, x);
+                a = run_start(yr, x, cl, x0);
+                b = run_end(yr, x, cl, x1);
+                disk_run(c, g, q, a - x0, b - x0, (int)cl, a > x0 || (cl && open_left),
+                         b < x1 || (cl && open_right), &guess, cl ? vr : vr + 2);
+                done = b + 1u;
+            }
         }
     }
 }
@@ -929,6 +1043,7 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.site = (int32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
     c.from = c.site + (c.w + 2u);
     c.val = (uint32_t *)(void *)(c.from + (c.w + 2u));
+    c.vr = (uint16_t *)(void *)(c.val + (c.w + 2u));
     CONSECO_memset(c.zero, 0, c.rbp);
 
     if ((rc = f2_scan(p, pred, truth, &c)) != CONSECO_OK) return rc;
