@@ -69,8 +69,9 @@ typedef struct fast2d {
     uint32_t *fin, *fout;         /* ball-mm: 2 bins each, inside one level */
     uint16_t *vr;                 /* ball-mm: per box row, the least and largest level of
                                    * its false positives, then of its missed pixels */
-    int32_t *site, *from;         /* the disk's envelope: w + 2 sites and starts */
-    uint32_t *val;                /* and values */
+    int64_t *zn;                  /* the disk's envelope, w + 2 entries: where each */
+    int32_t *zd, *site;           /* piece starts (zn / zd), its site */
+    uint32_t *val;                /* and value */
     size_t bins;                  /* w + h + 1 */
     uint64_t predicted, truth, missed0, fp0, in_inf, out_inf;
     size_t ylo[2], yhi[2];        /* box of Yhat: x, y (when predicted > 0) */
@@ -83,7 +84,7 @@ static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
 /* Areas: g (w*h u16), the bitmaps (3 h + 1 rows of rbp bytes), flags (w + 16),
  * lanes (16 w), a spare row (w u16), two histograms of w + h + 1 u32 and two
- * of 2 (w + h + 1) (ball-mm), the disk's envelope (3 (w + 2) 32-bit cells)
+ * of 2 (w + h + 1) (ball-mm), the disk's envelope (w + 2 entries of 20 bytes)
  * and 4 u16 a row (ball-mm). */
 #define F2_AREAS 7
 static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
@@ -97,7 +98,7 @@ static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
     sz[3] = 16u * w;
     sz[4] = 2u * w;
     sz[5] = 6u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
-    sz[6] = 3u * (w + 2u) * sizeof(uint32_t) + 8u * h;
+    sz[6] = 24u * (w + 2u) + 8u * h;
     if (sz[0] > (size_t)-1 - 64u || sz[1] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
     sz[1] = round16(sz[1]);
@@ -783,21 +784,17 @@ static inline uint64_t para(int64_t x, int32_t s, uint32_t v)
     return (uint64_t)(dx * dx) + v;
 }
 
-/* floor(num / den), den > 0, |num| < 2^53: the double quotient, corrected. */
-static inline int64_t floor_div53(int64_t num, int64_t den)
-{
-    int64_t w = (int64_t)((double)num / (double)den);
-    while (w * den > num) w--;
-    while ((w + 1) * den <= num) w++;
-    return w;
-}
-
 /* The cells a..b (box columns) of a row, one class, whose queries are the set
- * bits of q (row bits, image columns); sites at the ends as above. */
+ * bits of q (row bits, image columns); sites at the ends as above. The lower
+ * envelope of the parabolas (Felzenszwalb and Huttenlocher's form): piece k
+ * starts at the real crossing zn[k] / zd[k] with piece k - 1 (the first at
+ * a), compared by cross-multiplication (|zn| < 2^34, zd < 2^18: exact in
+ * int64, no division). At a crossing both pieces give the same D2. */
 static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, size_t b, int yhat,
                      int left_site, int right_site, uint32_t *guess, uint16_t *range)
 {
-    int32_t *site = c->site, *from = c->from;
+    int64_t *zn = c->zn;
+    int32_t *zd = c->zd, *site = c->site;
     uint32_t *val = c->val;
     uint32_t *hist = yhat ? c->hin : c->hout;
     uint64_t *inf = yhat ? &c->in_inf : &c->out_inf;
@@ -808,6 +805,7 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
     const int64_t lo = left_site ? (int64_t)a - 1 : (int64_t)a,
                   hi = right_site ? (int64_t)b + 1 : (int64_t)b;
     for (u = lo; u <= hi; u++) {
+        int64_t num = 0, den = 1;
         uint32_t gu;
         if (u < (int64_t)a || u > (int64_t)b) {
             gu = 0;
@@ -816,25 +814,24 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
             if (v == F2_INF) continue;
             gu = v * v;
         }
-        while (n > 0 && para(from[n - 1], site[n - 1], val[n - 1]) > para(from[n - 1], (int32_t)u, gu))
+        while (n > 0) { /* where u crosses the last piece; that piece goes if no later */
+            const int64_t st = site[n - 1];
+            num = u * u - st * st + (int64_t)gu - (int64_t)val[n - 1];
+            den = 2 * (u - st);
+            if (num * zd[n - 1] > zn[n - 1] * den) break;
             n--;
-        if (n == 0) {
-            site[0] = (int32_t)u;
-            val[0] = gu;
-            from[0] = (int32_t)a;
-            n = 1;
-        } else {
-            /* the first x where u is below the last site: past their crossing */
-            const int64_t s = site[n - 1];
-            const int64_t w = 1 + floor_div53(u * u - s * s + (int64_t)gu - (int64_t)val[n - 1],
-                                              2 * (u - s));
-            if (w <= (int64_t)b) {
-                site[n] = (int32_t)u;
-                val[n] = gu;
-                from[n] = (int32_t)(w < (int64_t)a ? (int64_t)a : w);
-                n++;
-            }
         }
+        if (n == 0) {
+            zn[0] = (int64_t)a;
+            zd[0] = 1;
+        } else {
+            if (num >= (int64_t)b * den) continue; /* never below within a..b */
+            zn[n] = num;
+            zd[n] = (int32_t)den;
+        }
+        site[n] = (int32_t)u;
+        val[n] = gu;
+        n++;
     }
     /* the queries, in increasing x, a word of bits at a time */
     for (i = (c->x0 + a) / 64u; i <= (c->x0 + b) / 64u; i++) {
@@ -850,7 +847,7 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
                 (*inf)++;
                 continue;
             }
-            while (j + 1 < n && (int64_t)from[j + 1] <= k) j++;
+            while (j + 1 < n && zn[j + 1] < k * zd[j + 1]) j++;
             d2 = para(k, site[j], val[j]);
             v = ceil_root(d2, guess);
             if (!c->pass2) {
@@ -1040,9 +1037,10 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.hout = c.hin + c.bins;
     c.fin = c.hout + c.bins;
     c.fout = c.fin + 2u * c.bins;
-    c.site = (int32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
-    c.from = c.site + (c.w + 2u);
-    c.val = (uint32_t *)(void *)(c.from + (c.w + 2u));
+    c.zn = (int64_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
+    c.zd = (int32_t *)(void *)(c.zn + (c.w + 2u));
+    c.site = c.zd + (c.w + 2u);
+    c.val = (uint32_t *)(void *)(c.site + (c.w + 2u));
     c.vr = (uint16_t *)(void *)(c.val + (c.w + 2u));
     CONSECO_memset(c.zero, 0, c.rbp);
 
