@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Dilation and erosion-band scores by the cross (city-block) and the square
- * (chessboard) on 2-D images, with 16-bit distances.
+ * Dilation and erosion-band scores on 2-D images by the cross (city-block),
+ * the square (chessboard), the disk and ball-mm with one spacing along x and
+ * y (Euclidean; see "the disk" below), with 16-bit distances.
  *
  * Both sides of a band need a distance to "the other class": a false
  * positive (Yhat, truth 0) its distance d_in to the nearest background pixel
@@ -33,6 +34,8 @@
  *     once), the square in the two raster passes of Rosenfeld and Pfaltz;
  *     each finished row adds its missed and false-positive pixels' distances
  *     to two histograms (read from the bitmaps, 64 pixels a test).
+ * The disk and ball-mm replace passes 2 and 3 by the separable transform
+ * described at disk_columns() below.
  * The results are those of outer.c's general path and erosion.c (the tests
  * compare all of them with the literal one-step-at-a-time references).
  */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Dilation scores and erosion-band scores by the cross and the square on 2-D
- * images, fused (outer_fast2d.c): one transform with 16-bit distances on the
- * bounding box of Yhat U Y gives every pixel its distance to the nearest
- * pixel of the other class, so a band costs one transform. Same results as
+ * Dilation scores and erosion-band scores by the cross, the square, the disk
+ * and ball-mm (one spacing along x and y) on 2-D images, fused
+ * (outer_fast2d.c): one transform on the bounding box of Yhat U Y gives every
+ * pixel its distance to the nearest pixel of the other class, so a band costs
+ * one transform. Same results as
  * the general path of outer.c, which takes every other case. Internal to lib/.
  */
 #ifndef CONSECO_OUTER_FAST2D_H
@@ -11,8 +12,9 @@
 
 #include "kinds.h"
 
-/* 1 if the fused path takes this image: depth 1, the cross or the square,
- * w + h < 65535 (16-bit distances), a base that a float can hold, and its
+/* 1 if the fused path takes this image: depth 1, the cross, the square, the
+ * disk or ball-mm with spacing[0] == spacing[1] (valid), w + h < 65535
+ * (16-bit distances), a base that a float can hold, and its
  * scratch within `available` bytes (the side's own scratch size, so that the
  * public scratch size does not depend on this path). */
 int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image *pred,
