@@ -277,6 +277,28 @@ static void test_ball_mm_2d(void **state)
         inner = ref_mm_score(c.yhat, c.truth, c.w, c.h, 1, sp, (int)ep.border, tau);
         outer = ref_mm_outer_score(c.yhat, c.truth, c.w, c.h, 1, sp, tau2);
         expect(got, inner > outer ? inner : outer, &c, "ball-mm band");
+        /* the fused path with its least scratch: no room to keep the distances, so
+         * ball-mm's second pass over the rows */
+        {
+            const conseco_image im = view(&c);
+            const conseco_mask tm = conseco_mask_2d(c.truth, c.w, c.h, c.w);
+            const size_t least = conseco__outer2d_scratch_size(c.w, c.h);
+            void *scr = malloc(least);
+            if (conseco__outer2d_takes(&ep, &im, (size_t)-1)) {
+                assert_int_equal(conseco__outer2d_score(&ep, &im, &tm, 1, tau, tau2, scr, least,
+                                                        &got),
+                                 CONSECO_OK);
+                expect(got, inner > outer ? inner : outer, &c, "ball-mm band, least scratch");
+                assert_int_equal(conseco__outer2d_score(&ep, &im, &tm, 0, tau2, 0.0, scr, least,
+                                                        &got),
+                                 CONSECO_OK);
+                expect(got, outer, &c, "ball-mm dilation, least scratch");
+                assert_int_equal(conseco__outer2d_score(&ep, &im, &tm, 0, tau2, 0.0, scr,
+                                                        least - 1, &got),
+                                 CONSECO_E_SCRATCH_TOO_SMALL);
+            }
+            free(scr);
+        }
         release(&c);
     }
     g_spacing[0] = g_spacing[1] = 0.0;

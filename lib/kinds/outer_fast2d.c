@@ -72,6 +72,9 @@ typedef struct fast2d {
     uint32_t *fin, *fout;         /* ball-mm: 2 bins each, inside one level */
     uint16_t *vr;                 /* ball-mm: per box row, the least and largest level of
                                    * its false positives, then of its missed pixels */
+    int store;                    /* ball-mm: every D2 kept (when the scratch has room) */
+    uint32_t *din, *dout;         /* the D2 of the false positives, of the missed pixels */
+    size_t nin, nout;
     int64_t *zn;                  /* the disk's envelope, w + 2 entries: where each */
     int32_t *zd, *site;           /* piece starts (zn / zd), its site */
     uint32_t *val;                /* and value */
@@ -112,7 +115,7 @@ static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
     return 1;
 }
 
-static size_t f2_scratch_size(size_t w, size_t h)
+size_t conseco__outer2d_scratch_size(size_t w, size_t h)
 {
     size_t sz[F2_AREAS], total = CONSECO__ALIGN_SLACK;
     int k;
@@ -145,7 +148,7 @@ int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image 
         pred->width >= 65535u || pred->height >= 65535u - pred->width ||
         !(p->base > -3.0e38 && p->base < 3.0e38))
         return 0;
-    need = f2_scratch_size(pred->width, pred->height);
+    need = conseco__outer2d_scratch_size(pred->width, pred->height);
     return need != 0 && need <= available;
 }
 
@@ -855,6 +858,10 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
             v = ceil_root(d2, guess);
             if (!c->pass2) {
                 hist[v]++;
+                if (c->store) {
+                    if (yhat) c->din[c->nin++] = (uint32_t)d2;
+                    else c->dout[c->nout++] = (uint32_t)d2;
+                }
                 if (v < range[0]) range[0] = (uint16_t)v;
                 if (v > range[1]) range[1] = (uint16_t)v;
             } else if (v == target) /* D2 in ((v - 1)^2, v^2]: 2 v - 1 fine bins */
@@ -989,6 +996,16 @@ static double fine_distance(const fast2d *c, const uint32_t *fine, uint32_t v, u
     return -1.0; /* unreachable: D2 is a sum of two squares */
 }
 
+/* The fine bins of level v from the kept D2 (instead of a second pass). */
+static void fine_from_kept(const uint32_t *d2s, size_t n, uint32_t v, uint32_t *fine)
+{
+    const uint64_t lo = (uint64_t)(v - 1u) * (v - 1u), hi = (uint64_t)v * v;
+    size_t i;
+    CONSECO_memset(fine, 0, 2u * (size_t)v * sizeof(uint32_t));
+    for (i = 0; i < n; i++)
+        if (d2s[i] > lo && d2s[i] <= hi) fine[d2s[i] - lo - 1u]++;
+}
+
 /* The `need`-th largest level of a histogram with `inf` levels above all;
  * 0 for +inf. */
 static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
@@ -1014,7 +1031,7 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     int need_out, need_in, rc;
     double s_in = 0.0, s_out = 0.0;
     if (!f2_areas(pred->width, pred->height, sz)) return CONSECO_E_OVERFLOW;
-    if (scratch == NULL || scratch_size < f2_scratch_size(pred->width, pred->height))
+    if (scratch == NULL || scratch_size < conseco__outer2d_scratch_size(pred->width, pred->height))
         return CONSECO_E_SCRATCH_TOO_SMALL;
     b = (unsigned char *)conseco__align16(scratch, &scratch_size);
     c.w = pred->width;
@@ -1025,8 +1042,10 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.mm = p->element == CONSECO_ELEMENT_BALL_MM;
     c.l2 = p->element == CONSECO_ELEMENT_DISK || c.mm;
     if (c.mm && !iso_spacing(pred, &c.metric)) return CONSECO_E_UNSUPPORTED; /* not taken */
-    c.pass2 = 0;
+    c.pass2 = c.store = 0;
     c.target_in = c.target_out = 0;
+    c.din = c.dout = NULL;
+    c.nin = c.nout = 0;
     c.g = (uint16_t *)(void *)b;
     c.ybm = b + sz[0];
     c.tbm = c.ybm + c.h * c.rbp;
@@ -1070,6 +1089,16 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
     c.bh = c.y1 - c.y0 + 1u;
     if (c.mm) {
         uint64_t r_in = 0, r_out = 0;
+        size_t used = 0, k;
+        const uint64_t kept = (need_in ? c.fp0 : 0u) + (need_out ? c.missed0 : 0u);
+        for (k = 0; k < F2_AREAS; k++) used += sz[k];
+        /* room after the areas (the caller's scratch may be larger than ours) */
+        c.store = kept <= (uint64_t)((scratch_size - used) / sizeof(uint32_t));
+        if (c.store) {
+            c.din = (uint32_t *)(void *)(b + used);
+            c.dout = c.din + (need_in ? (size_t)c.fp0 : 0u);
+            c.nin = c.nout = 0;
+        }
         disk_transform(&c, need_out, need_in);
         if (need_in) {
             c.target_in = coarse_bin(c.hin, c.bins, c.in_inf, budget + 1u, &r_in);
@@ -1079,8 +1108,13 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
             }
         }
         if (need_out) c.target_out = coarse_bin(c.hout, c.bins, c.out_inf, m + 1u, &r_out);
-        c.pass2 = 1;
-        disk_transform(&c, need_out, need_in);
+        if (c.store) { /* every D2 was kept: no second pass */
+            if (c.target_in) fine_from_kept(c.din, c.nin, c.target_in, c.fin);
+            if (c.target_out) fine_from_kept(c.dout, c.nout, c.target_out, c.fout);
+        } else {
+            c.pass2 = 1;
+            disk_transform(&c, need_out, need_in);
+        }
         if (need_in) s_in = fine_distance(&c, c.fin, c.target_in, r_in);
         if (need_out) s_out = c.target_out ? fine_distance(&c, c.fout, c.target_out, r_out) : -1.0;
         if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */

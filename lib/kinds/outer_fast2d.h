@@ -20,6 +20,11 @@
 int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image *pred,
                            size_t available);
 
+/* Bytes of scratch the fused path needs at least (alignment slack included);
+ * 0 on overflow. With more, ball-mm keeps every distance it counts and skips
+ * its second pass. */
+size_t conseco__outer2d_scratch_size(size_t w, size_t h);
+
 /* The dilation score (band = 0, tau the outer tau) or the erosion band's joint
  * score max(erosion score at tau, dilation score at tau_outer) (band = 1), as
  * outer.c and erosion.c define them. Views and taus checked by the callers;
