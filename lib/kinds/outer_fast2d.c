@@ -34,8 +34,8 @@
  *     once), the square in the two raster passes of Rosenfeld and Pfaltz;
  *     each finished row adds its missed and false-positive pixels' distances
  *     to two histograms (read from the bitmaps, 64 pixels a test).
- * The disk and ball-mm replace passes 2 and 3 by the separable transform
- * described at disk_columns() below.
+ * The disk and ball-mm replace passes 2 and 3 by the separable transform of
+ * the section "the disk" below.
  * The results are those of outer.c's general path and erosion.c (the tests
  * compare all of them with the literal one-step-at-a-time references).
  */
