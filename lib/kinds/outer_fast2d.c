@@ -688,13 +688,13 @@ static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
 
 static inline unsigned bit_at(const uint8_t *row, size_t x) { return (row[x / 8u] >> (x & 7u)) & 1u; }
 
+#ifdef CONSECO__SIMD
 /* Bits x .. x + 7 of a bitmap row (x + 7 inside the row). */
 static inline unsigned bits8(const uint8_t *row, size_t x)
 {
     return (((unsigned)row[x / 8u] | (unsigned)row[(x + 7u) / 8u] << 8) >> (x & 7u)) & 0xFFu;
 }
 
-#ifdef CONSECO__SIMD
 /* Lane j all ones where bit j of `bits` is set. */
 static inline conseco__m128i lanes_of(unsigned bits)
 {
