@@ -362,14 +362,22 @@ def demo_tests():
     check(len(os.listdir(out + "/pred")) == 30 and len(os.listdir(out + "/gt")) == 30,
           "demo --3d writes 30 volume pairs")
     ov = sorted(os.listdir(out + "/overlays"))
-    check(len(ov) == 12 and all(f.endswith(".png") for f in ov), "12 overlays: %s" % ov)
+    check(len(ov) == 18 and all(f.endswith(".png") for f in ov), "18 overlays: %s" % ov)
+    check(sum("-erosion-ball-mm-" in f for f in ov) == 6, "6 ball-mm overlays: %s" % ov)
     for plane in ("axial", "coronal", "sagittal"):
         check(any(plane in f for f in ov), "an overlay of the %s mid-slice" % plane)
     e = run("evaluate", "--tau", "0.1,0.01", "--alpha", "0.1", "--pred", out + "/pred", "--gt",
             out + "/gt", "--splits", "10", "--seed", "0", "--quiet")
-    rows = [l for l in r.stdout.splitlines() if "\u00b1" in l]
+    first, _, second = r.stdout.partition("ball in millimetres")
+    rows = [l for l in first.splitlines() if "\u00b1" in l]
     check(len(rows) == 6 and all(l in e.stdout for l in rows),
           "demo --3d table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
+    e = run("evaluate", "--tau", "0.1,0.01", "--alpha", "0.1", "--pred", out + "/pred", "--gt",
+            out + "/gt", "--splits", "10", "--seed", "0", "--quiet", "--se", "ball-mm",
+            "--methods", "erosion,smooth")
+    rows = [l for l in second.splitlines() if "\u00b1" in l]
+    check(len(rows) == 4 and all(l in e.stdout for l in rows),
+          "demo --3d ball-mm/smooth table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
 
 
 def png_size(path):
