@@ -287,7 +287,8 @@ int cli_demo_3d(const char *out, int quiet)
         cli_eval_print_table(stdout, &res, &cfg);
         cli_eval_result_free(&res);
         /* The same splits with the ball in millimetres (the element that suits anisotropic
-         * voxels) and the smooth shrinker: with 34 vote levels the plain threshold keeps nothing here. */
+         * voxels) and the smooth shrinker: with 34 vote levels the plain threshold keeps
+         * nothing here. */
         opts.erosion.element = CONSECO_ELEMENT_BALL_MM;
         cfg.methods = (1u << CLI_METHOD_EROSION) | (1u << CLI_METHOD_SMOOTH);
         rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
