@@ -516,8 +516,8 @@ def volume_npy_tests():
 
 
 def risk_tests():
-    """--guarantee risk on NIfTI volumes: evaluate decodes the volumes it holds (no streaming for
-    the risk protocol), calibrate's risk at lambda is the literal mean AFP of the volumes."""
+    """--guarantee risk on NIfTI volumes: evaluate's baseline loss is a mean of the volumes' AFP
+    (streaming: stream_tests), calibrate's risk at lambda is the literal mean AFP of the volumes."""
     d = os.path.join(WORK, "risk-set")
     vols = data_set(d, random.Random(11), 12)
     afps = []
@@ -548,6 +548,77 @@ def risk_tests():
               "calibrate --guarantee risk on volumes: risk %r, literal %r" % (got["risk"], risk / 12))
 
 
+STREAM_CASES = (
+    ("--side", "outer", "--tau", "0.1,0.02", "--alpha", "0.2"),
+    ("--side", "outer", "--tau", "0.2", "--alpha", "0.3", "--se", "ball-mm", "--bottom", "0.2"),
+    ("--side", "band", "--tau", "0.1,0.05", "--tau-outer", "0.1", "--alpha", "0.2"),
+    ("--side", "band", "--tau", "0.2", "--tau-outer", "0.05", "--alpha", "0.3", "--se", "square",
+     "--border", "background"),
+    ("--guarantee", "risk", "--alpha", "0.3"),
+    ("--guarantee", "risk", "--alpha", "0.2", "--se", "ball-mm"),
+    ("--guarantee", "risk", "--alpha", "0.05"),
+    ("--guarantee", "risk", "--side", "outer", "--alpha", "0.2"),
+    ("--guarantee", "risk", "--side", "outer", "--alpha", "0.1", "--se", "ball-mm", "--bottom",
+     "0.1"),
+)
+
+
+def run_env(env_extra, *args, expect=0):
+    env = dict(os.environ)
+    env.update(env_extra)
+    r = subprocess.run([TOOL] + [str(a) for a in args], capture_output=True, text=True, env=env)
+    check(r.returncode == expect, "exit %d (wanted %d): %s conseco %s\nstderr: %s"
+          % (r.returncode, expect, env_extra, " ".join(map(str, args)), r.stderr))
+    return r
+
+
+def stream_tests():
+    """evaluate --side outer|band and --guarantee risk stream volumes (pass 1: scores or loss
+    curves, pass 2: the metrics at the lambdas each test volume needs, one decoded pair at a
+    time): the output equals the held path's (CONSECO_EVALUATE_HOLD=1: every pair decoded once
+    and kept) and that of the same data as (z, y, x) .npy read with --volume; a bad volume is an
+    error naming it."""
+    d = os.path.join(WORK, "stream-set")
+    vols = data_set(d, random.Random(17), 12)
+    npy = os.path.join(WORK, "stream-npy")
+    os.makedirs(npy + "/pred")
+    os.makedirs(npy + "/gt")
+    for vid, s, t in vols:
+        write_npy(npy + "/pred/" + vid + ".npy", "<f8", (NZ, NY, NX), s)
+        write_npy(npy + "/gt/" + vid + ".npy", "|b1", (NZ, NY, NX), t)
+    hold = {"CONSECO_EVALUATE_HOLD": "1"}
+    for case in STREAM_CASES:
+        common = list(case) + ["--splits", 6, "--seed", 2, "--quiet"]
+        nii = common + ["--pred", d + "/pred", "--gt", d + "/gt"]
+        vol = common + ["--pred", npy + "/pred", "--gt", npy + "/gt", "--volume", "--spacing",
+                        "0.75,0.8125,2.5"]
+        what = " ".join(case)
+        for fmt in ([], ["--json"]):
+            outs = [run("evaluate", *(nii + fmt)).stdout,
+                    run_env(hold, "evaluate", *(nii + fmt)).stdout,
+                    run("evaluate", *(vol + fmt)).stdout,
+                    run_env(hold, "evaluate", *(vol + fmt)).stdout]
+            check(outs[0] and all(o == outs[0] for o in outs),
+                  "evaluate %s %s: streamed NIfTI, held NIfTI, streamed and held --volume .npy "
+                  "give the same output:\n%s" % (what, fmt, "\n".join(outs)))
+        if outs[0]:
+            got = json.loads(outs[0])
+            check(got["n_cal"] + got["n_test"] == 12 and len(got["rows"]) >= 2,
+                  "evaluate %s: every volume used, the rows" % what)
+    # a volume that does not decode is an error naming it, streamed or held
+    bad = os.path.join(WORK, "stream-bad")
+    shutil.copytree(d, bad)
+    name = [f for f in os.listdir(bad + "/pred") if f.startswith("v7.")][0]
+    with open(bad + "/pred/" + name, "r+b") as f:
+        f.truncate(200)
+    for case in (STREAM_CASES[0], STREAM_CASES[2], STREAM_CASES[4], STREAM_CASES[7]):
+        for env in ({}, hold):
+            r = run_env(env, "evaluate", *(list(case) + ["--pred", bad + "/pred", "--gt",
+                                                       bad + "/gt", "--quiet"]),
+                        expect=EXIT_DATA)
+            fails_cleanly(r, name)
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -556,6 +627,7 @@ def main():
     volume_npy_tests()
     evaluate_tests()
     risk_tests()
+    stream_tests()
     metrics_tests()
     demo_tests()
     thread_tests()
