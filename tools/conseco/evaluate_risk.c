@@ -140,6 +140,7 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     conseco_side_params sps[2];
     const size_t S = (size_t)cfg->splits;
     curve_slot *one = NULL;          /* [method 0/1][image]: one-image curves */
+    conseco_calibrator *worker[2] = {NULL, NULL};
     memo *memos = NULL;              /* [method 0..2][image] */
     double *series = NULL;           /* [method][metric 3][split] */
     double *lams = NULL;             /* [split][method 0..2] */
@@ -175,7 +176,11 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     if (!one || !memos || !series || !lams || !perm) rc = cli_fail_nomem();
 
     /* pass 1: each image is decoded once (cfg->load) and keeps only its loss curves: one
-     * one-image risk calibrator per shrinker */
+     * one-image risk calibrator per shrinker, merged out of a worker calibrator that keeps the
+     * image-sized scratch (a calibrator that adds an image keeps scratch for its size) */
+    for (k = 0; rc == CLI_EXIT_OK && k < 2; k++)
+        if ((st = risk_calibrator(&sh[k], outer, sps[k].bottom, &worker[k])) != CONSECO_OK)
+            rc = cli_fail_status(st, what);
     cli_progress_begin(&pg, "evaluate: images", 2 * n, cfg->quiet);
     for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
         conseco_image im;
@@ -183,12 +188,19 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
         void *h;
         if ((rc = cli_eval_get(cfg, preds, truths, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
         for (k = 0; rc == CLI_EXIT_OK && k < 2; k++) {
-            st = risk_calibrator(&sh[k], outer, sps[k].bottom, &one[k * n + i].cal);
-            if (st == CONSECO_OK) st = conseco_calibrator_add(one[k * n + i].cal, &im, &tm, NULL);
+            st = conseco_calibrator_reset(worker[k]);
+            if (st == CONSECO_OK) st = conseco_calibrator_add(worker[k], &im, &tm, NULL);
+            if (st == CONSECO_OK)
+                st = risk_calibrator(&sh[k], outer, sps[k].bottom, &one[k * n + i].cal);
+            if (st == CONSECO_OK) st = conseco_calibrator_merge(one[k * n + i].cal, worker[k]);
             if (st != CONSECO_OK) rc = cli_fail_status(st, names ? names[i] : "image");
         }
         cli_eval_put(cfg, h);
         cli_progress_step(&pg, ++done);
+    }
+    for (k = 0; k < 2; k++) {
+        conseco_calibrator_free(worker[k]);
+        worker[k] = NULL;
     }
 
     /* lambda_hat of every split (merged curves of its calibration images), and the lambdas
