@@ -50,6 +50,9 @@ static const char help[] =
     "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
     "                   Both report the outer set's size relative to Yhat and its FNR.\n"
     CLI_INPUTS_HELP
+    "Volumes (NIfTI, or --volume) are decoded one at a time, twice (scores or loss\n"
+    "curves, then the test metrics), so memory does not grow with their number;\n"
+    "CONSECO_EVALUATE_HOLD=1 in the environment holds them all (same output).\n"
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
