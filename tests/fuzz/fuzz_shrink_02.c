@@ -460,6 +460,68 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
     free(gb);
 }
 
+/* A quantile calibrator of the side: add and add_batch store the side score,
+ * lambda_hat is the k-th smallest (lowering: largest), the v2 state loads
+ * back to the same bytes. */
+static void check_side_calibrator(const fz_case *c, const conseco_shrinker *sh,
+                                  const conseco_side_params *sp, const conseco_image *img,
+                                  double score)
+{
+    conseco_calibrator_config cfg;
+    conseco_calibrator *a = NULL, *b = NULL;
+    conseco_image preds[3];
+    conseco_mask truths[3];
+    double got = NAN, batch[3], lh = NAN, lh2 = NAN;
+    size_t i, k = 0, k2 = 0, size, size2, written;
+    uint8_t *s1, *s2;
+    conseco_state_info info;
+    conseco_calibrator_config_init(&cfg);
+    cfg.shrinker = *sh;
+    cfg.tau = c->tau;
+    cfg.side = sp->side;
+    cfg.tau_outer = sp->tau_outer;
+    cfg.bottom = sp->bottom;
+    FUZZ_CHECK(conseco_calibrator_create(&cfg, NULL, &a) == CONSECO_OK);
+    FUZZ_CHECK(conseco_calibrator_add(a, img, &c->truth, &got) == CONSECO_OK);
+    FUZZ_CHECK(got == score);
+    FUZZ_CHECK(conseco_calibrator_add_score(a, score) == CONSECO_OK);
+    /* the infinity no score can be: -inf, or +inf for threshold lowering (scores are thresholds) */
+    FUZZ_CHECK(conseco_calibrator_add_score(a, sp->side == CONSECO_SIDE_OUTER &&
+                                                       sh->vtable == conseco_threshold_vtable()
+                                                   ? INFINITY
+                                                   : -INFINITY) == CONSECO_E_BAD_SCORE);
+    FUZZ_CHECK(conseco_calibrator_add_score(a, NAN) == CONSECO_E_BAD_SCORE);
+    for (i = 0; i < 3; i++) {
+        preds[i] = *img;
+        truths[i] = c->truth;
+    }
+    FUZZ_CHECK(conseco_calibrator_create(&cfg, NULL, &b) == CONSECO_OK);
+    FUZZ_CHECK(conseco_calibrator_add_batch(b, preds, truths, 2, 1u + (c->prm[3] & 1u), batch) ==
+               CONSECO_OK);
+    FUZZ_CHECK(batch[0] == score && batch[1] == score);
+    FUZZ_CHECK(conseco_calibrator_lambda_hat(a, 0.5, &lh, &k) == CONSECO_OK);
+    FUZZ_CHECK(conseco_calibrator_lambda_hat(b, 0.5, &lh2, &k2) == CONSECO_OK);
+    /* k = ceil(3 * 0.5) = 2 of 2 equal scores */
+    FUZZ_CHECK(k == 2 && k2 == 2 && lh == score && lh2 == score);
+    size = conseco_calibrator_save_size(a);
+    s1 = (uint8_t *)xmalloc(size);
+    FUZZ_CHECK(conseco_calibrator_save(a, s1, size, &written) == CONSECO_OK && written == size);
+    memset(&info, 0, sizeof info);
+    info.struct_size = (uint32_t)sizeof info;
+    FUZZ_CHECK(conseco_state_inspect(s1, size, &info) == CONSECO_OK);
+    FUZZ_CHECK(info.format_version == 2 && info.side == sp->side && info.count == 2);
+    FUZZ_CHECK(conseco_calibrator_load(b, s1, size) == CONSECO_OK);
+    size2 = conseco_calibrator_save_size(b);
+    s2 = (uint8_t *)xmalloc(size2);
+    FUZZ_CHECK(conseco_calibrator_save(b, s2, size2, &written) == CONSECO_OK);
+    FUZZ_CHECK(size2 == size && memcmp(s1, s2, size) == 0);
+    FUZZ_CHECK(conseco_calibrator_merge(a, b) == CONSECO_OK && conseco_calibrator_count(a) == 4);
+    free(s1);
+    free(s2);
+    conseco_calibrator_free(a);
+    conseco_calibrator_free(b);
+}
+
 /* Modes 3 (outer) and 4 (band). */
 static void run_side(const fz_case *c, int side)
 {
@@ -570,6 +632,7 @@ static void run_side(const fz_case *c, int side)
         push(lambdas, &nl, l);
     }
     check_side_lambdas(&x, &sh, &sp, &img, lambdas, nl);
+    check_side_calibrator(c, &sh, &sp, &img, score);
     free(scratch);
     free(s);
     free(yhat);

@@ -206,6 +206,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     info.struct_size = sizeof info;
     rc_inspect = conseco_state_inspect(state, n, &info);
     FUZZ_CHECK(rc_inspect <= 0);
+    /* every status has a name and a text */
+    FUZZ_CHECK(conseco_strerror(rc_inspect) != NULL && conseco_status_name(rc_inspect) != NULL);
+    FUZZ_CHECK(strcmp(conseco_status_name(rc_inspect), "CONSECO_E_UNKNOWN") != 0);
     if (rc_inspect == CONSECO_OK) {
         FUZZ_CHECK(info.tau >= 0.0 && info.tau <= 1.0);
         FUZZ_CHECK(memchr(info.name, 0, sizeof info.name) != NULL);
