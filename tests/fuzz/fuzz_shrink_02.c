@@ -168,6 +168,19 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
         same_counts(&one, &lit);
         same_counts(&many[k], &lit);
     }
+    /* the set metrics of these per-lambda metrics: means, literally */
+    if (nl > 0) {
+        conseco_set_metrics sm;
+        double ev = 0.0, cr = 0.0, atp = 0.0;
+        for (k = 0; k < nl; k++) {
+            ev += many[k].valid ? 1.0 : 0.0;
+            cr += many[k].cr;
+            atp += many[k].atp;
+        }
+        FUZZ_CHECK(conseco_set_metrics_compute(many, nl, &sm) == CONSECO_OK);
+        FUZZ_CHECK(sm.n == nl && sm.ev == ev / (double)nl && sm.cr == cr / (double)nl &&
+                   sm.atp == atp / (double)nl);
+    }
     free(scratch);
     free(escratch);
     free(in);
@@ -288,6 +301,41 @@ static void mm_want(const void *ctx, double lambda, uint8_t *out)
     ref_mm_inner(m->yhat, m->w, m->h, m->d, m->eff, m->border, lambda, out);
 }
 
+/* A copy of the erosion vtable is a custom shrinker on the integer domain;
+ * without levels the library searches lambda = 0, 1, ... through its apply
+ * callback (erosion_apply_cb.c's ball-mm path): I_k = {d_mm > k}, so the
+ * score is the ceiling of the real one (+inf stays +inf). */
+static void check_ball_mm_black_box(const fz_case *c, const conseco_erosion_params *ep,
+                                    const conseco_image *img, const uint8_t *yhat,
+                                    const double eff[3], double real_score)
+{
+    conseco_shrinker_vtable vt = *conseco_erosion_vtable();
+    conseco_shrinker sh;
+    uint8_t *in = (uint8_t *)xmalloc(c->n), *ref = (uint8_t *)xmalloc(c->n);
+    conseco_mask_out mi = conseco_mask_out_3d(in, c->w, c->h, c->d, c->w, c->w * c->h);
+    size_t ss, i;
+    void *scratch;
+    double score, k;
+    vt.name = "wrapped-ball-mm";
+    vt.levels = NULL;
+    sh.vtable = &vt;
+    sh.user = (void *)ep;
+    FUZZ_CHECK(conseco_shrinker_validate(&sh) == CONSECO_OK);
+    ss = conseco_scratch_size(&sh, c->w, c->h, c->d);
+    FUZZ_CHECK(ss > 0);
+    scratch = xmalloc(ss);
+    FUZZ_CHECK(conseco_score(&sh, img, &c->truth, c->tau, scratch, ss, &score) == CONSECO_OK);
+    FUZZ_CHECK(score == (real_score <= DBL_MAX ? ceil(real_score) : real_score));
+    for (k = 0.0; k <= 4.0; k += 1.0) {
+        FUZZ_CHECK(conseco_apply(&sh, img, k, scratch, ss, &mi, NULL) == CONSECO_OK);
+        ref_mm_inner(yhat, c->w, c->h, c->d, eff, (int)ep->border, k, ref);
+        for (i = 0; i < c->n; i++) FUZZ_CHECK(in[i] == ref[i]);
+    }
+    free(scratch);
+    free(in);
+    free(ref);
+}
+
 static void run_ball_mm(const fz_case *c)
 {
     conseco_erosion_params ep;
@@ -343,6 +391,7 @@ static void run_ball_mm(const fz_case *c)
         m.border = (int)ep.border;
         check_inner_lambdas(c, &sh, &img, yhat, lambdas, nl, mm_want, &m);
     }
+    if (c->sel & 16u) check_ball_mm_black_box(c, &ep, &img, yhat, eff, ref);
     free(scratch);
     free(s);
     free(dist);
