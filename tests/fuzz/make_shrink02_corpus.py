@@ -10,6 +10,7 @@ tests/fuzz/corpus/shrink/v02-<mode>-<n>. Run from anywhere:
 import math
 import os
 import random
+import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "shrink")
 
@@ -84,6 +85,22 @@ def main():
                 if ext == 1 and rng.random() < 0.5:
                     prm[1] = rng.randrange(64)  # small sigma
                 out.append((ext, case(rng, ext, sel, prm)))
+    # bad inputs in every mode: an unknown dtype, and raw float32 bytes with a NaN or an inf
+    for ext in range(1, 8):
+        for sel in (0, 1, 2, 3, 5, 9):
+            prm = [rng.randrange(256) for _ in range(4)]
+            good = bytearray(case(rng, ext, sel, prm))
+            good[1] = 122 + rng.randrange(6)  # an invalid dtype
+            out.append((ext, bytes(good)))
+            w, h = rng.randint(1, 4), rng.randint(1, 4)
+            head = [sel, 0x80 | 2, w - 1, h - 1, 0, ext << 5, 0, 50, 128, 128] + prm
+            pix = []
+            for i in range(w * h):
+                v = struct.pack("<f", rng.random())
+                if i == w * h - 1:
+                    v = struct.pack("<f", float("nan") if sel & 1 else float("inf"))
+                pix += list(v)
+            out.append((ext, bytes(head + pix + [1] * (w * h))))
     # large 2-D images where the references stay fast
     for i in range(24):
         ext = [1, 3, 4][i % 3]
