@@ -1181,8 +1181,8 @@ int fz02_large_ok(unsigned ext, unsigned sel, const unsigned prm[4])
 {
     switch (ext) {
     case 1: return (prm[0] & 1u) != 0;     /* the min filter: its literal minimum is cheap */
-    case 3:
-    case 4: return sel % 6u < 2u || sel % 6u >= 4u; /* cross, square, threshold */
+    case 3: return sel % 6u < 2u || sel % 6u >= 4u; /* dilation by cross, square; lowering */
+    case 4: return sel % 6u >= 4u; /* threshold offset (the erosion band's walk is quadratic in size) */
     default: return 0;
     }
 }
