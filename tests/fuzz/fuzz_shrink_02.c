@@ -618,6 +618,23 @@ static void run_side(const fz_case *c, int side)
     ss = conseco_side_scratch_size(&sh, &sp, c->w, c->h, c->d);
     FUZZ_CHECK(ss > 0);
     scratch = xmalloc(ss);
+    if (x.kind == 2 && side == CONSECO_SIDE_OUTER) {
+        /* a bottom above base or not finite is refused, by every entry point */
+        conseco_side_params bad = sp;
+        conseco_calibrator_config cfg;
+        conseco_calibrator *cal = NULL;
+        bad.bottom = (c->prm[3] & 1u) ? x.base + 0.25 : NAN;
+        rc = conseco_side_score(&sh, &bad, &img, &c->truth, c->tau, scratch, ss, &score);
+        /* (a bad image may be reported first) */
+        FUZZ_CHECK(rc == CONSECO_E_BAD_BOTTOM || (rc != CONSECO_OK && rc == input_status(c)));
+        FUZZ_CHECK(conseco_side_scratch_size(&sh, &bad, c->w, c->h, c->d) == 0);
+        conseco_calibrator_config_init(&cfg);
+        cfg.shrinker = sh;
+        cfg.tau = c->tau;
+        cfg.side = CONSECO_SIDE_OUTER;
+        cfg.bottom = bad.bottom;
+        FUZZ_CHECK(conseco_calibrator_create(&cfg, NULL, &cal) == CONSECO_E_BAD_BOTTOM && cal == NULL);
+    }
     rc = conseco_side_score(&sh, &sp, &img, &c->truth, c->tau, scratch, ss, &score);
     if (input_status(c) != CONSECO_OK) {
         FUZZ_CHECK(rc == input_status(c));
