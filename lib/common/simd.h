@@ -87,6 +87,21 @@ static inline void conseco__prefetch_at(const void *p)
 {
     _mm_prefetch((const char *)p, _MM_HINT_T0);
 }
+/* Two doubles (the smooth shrinker's blur): plain IEEE multiply and add per
+ * lane, the same bits as the C expressions (never fused). */
+typedef __m128d conseco__m128d;
+#define conseco__mm_set1_pd _mm_set1_pd
+#define conseco__mm_add_pd _mm_add_pd
+#define conseco__mm_mul_pd _mm_mul_pd
+#define conseco__mm_loadu_pd _mm_loadu_pd
+#define conseco__mm_storeu_pd _mm_storeu_pd
+/* The 4 floats at p, exactly, as doubles: lanes 0-1 in *lo, 2-3 in *hi. */
+static inline void conseco__f32x4_to_pd(const float *p, conseco__m128d *lo, conseco__m128d *hi)
+{
+    const __m128 v = _mm_loadu_ps(p);
+    *lo = _mm_cvtps_pd(v);
+    *hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
+}
 #endif /* CONSECO__SSE2 */
 
 #ifdef CONSECO__NEON
@@ -267,6 +282,26 @@ static inline int conseco__mm_movemask_ps(conseco__m128 v)
     const uint32x4_t bits =
         vshlq_u32(vshrq_n_u32(vreinterpretq_u32_f32(v), 31), vld1q_s32(shift));
     return (int)vaddvq_u32(bits);
+}
+/* Two doubles: vmulq/vaddq are plain IEEE operations per lane; the files
+ * using them switch contraction into fmla off (smooth_levels.c). */
+typedef float64x2_t conseco__m128d;
+static inline conseco__m128d conseco__mm_set1_pd(double v) { return vdupq_n_f64(v); }
+static inline conseco__m128d conseco__mm_add_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vaddq_f64(a, b);
+}
+static inline conseco__m128d conseco__mm_mul_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vmulq_f64(a, b);
+}
+static inline conseco__m128d conseco__mm_loadu_pd(const double *p) { return vld1q_f64(p); }
+static inline void conseco__mm_storeu_pd(double *p, conseco__m128d v) { vst1q_f64(p, v); }
+static inline void conseco__f32x4_to_pd(const float *p, conseco__m128d *lo, conseco__m128d *hi)
+{
+    const float32x4_t v = vld1q_f32(p);
+    *lo = vcvt_f64_f32(vget_low_f32(v));
+    *hi = vcvt_high_f64_f32(v);
 }
 static inline void conseco__prefetch_at(const void *p)
 {

@@ -171,13 +171,14 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
                     const float *f = (const float *)(const void *)src;
                     const float fb = conseco__f32_at_least(plan.base); /* same test */
                     for (x = x0; x <= x1; x++) {
+                        /* one store: a true positive's key to the back, any
+                         * other to slot k (kept only for a false positive) */
                         const size_t in = (size_t)(f[x] >= fb);
-                        const size_t fp = in & (size_t)(t[x] == 0);
-                        const uint64_t key = key_of(out[x - x0]);
-                        keys[k] = key;
-                        keys[j - 1u] = key;
-                        k += fp;
-                        j -= in & (fp ^ 1u);
+                        const size_t tp = in & (size_t)(t[x] != 0);
+                        const size_t at = tp ? j - 1u : k;
+                        keys[at] = key_of(out[x - x0]);
+                        k += in ^ tp;
+                        j -= tp;
                     }
                     continue;
                 }
