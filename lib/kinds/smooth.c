@@ -15,6 +15,7 @@
  */
 #include "smooth_levels.h"
 #include "common/yhat.h"
+#include "common/simd.h"
 
 /* +inf as a constant expression for the static vtable (as in erosion.c). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -69,72 +70,70 @@ static inline double double_of(uint64_t k)
     return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
 }
 
-#define DIGIT_BITS 8u /* the histogram (1 KiB) fits in the chunk buffers */
-#define BUCKETS (1u << DIGIT_BITS)
-
-static unsigned bit_length64(uint64_t v)
+/* 8 bits: bit q set if byte q of the 8 at t is not zero. */
+static unsigned truth8(const uint8_t *t)
 {
-    unsigned n = 0;
-    while (v != 0) {
-        n++;
-        v >>= 1;
-    }
-    return n;
+    unsigned b = 0, q;
+    for (q = 0; q < 8u; q++) b |= (unsigned)(t[q] != 0) << q;
+    return b;
 }
 
-/* The r-th smallest (0-based) of keys[0..n), n >= 1, and in *above the
- * smallest key larger than it (all ones if none); overwrites keys. Each round
- * histograms DIGIT_BITS bits of the spread of the remaining keys and keeps
- * only the bucket holding rank r; keys of higher buckets are candidates for
- * *above. `hist` has BUCKETS counters. */
-static uint64_t radix_select(uint64_t *keys, size_t n, size_t r, uint32_t *hist, uint64_t *above)
+/* 8 bits: bit q set if f[q] >= fb (the Yhat test; NaN is not). */
+static unsigned yhat8(const float *f, float fb)
 {
-    uint64_t best = ~UINT64_C(0);
-    uint64_t lo = keys[0], hi = keys[0];
-    size_t i;
-    for (i = 1; i < n; i++) {
-        lo = keys[i] < lo ? keys[i] : lo;
-        hi = keys[i] > hi ? keys[i] : hi;
-    }
-    while (lo != hi) {
-        const unsigned len = bit_length64(lo ^ hi);
-        const unsigned shift = len > DIGIT_BITS ? len - DIGIT_BITS : 0u;
-        const uint64_t first = lo >> shift;
-        size_t below = 0, b, m = 0;
-        uint64_t nlo = ~UINT64_C(0), nhi = 0;
-        CONSECO_memset(hist, 0, BUCKETS * sizeof *hist);
-        for (i = 0; i < n; i++) hist[(size_t)((keys[i] >> shift) - first)]++;
-        for (b = 0; below + hist[b] <= r; b++) below += hist[b];
-        r -= below;
-        for (i = 0; i < n; i++) {
-            const uint64_t k = keys[i];
-            const size_t kb = (size_t)((k >> shift) - first);
-            if (kb == b) {
-                keys[m++] = k;
-                nlo = k < nlo ? k : nlo;
-                nhi = k > nhi ? k : nhi;
-            } else if (kb > b && k < best) {
-                best = k;
+#ifdef CONSECO__SIMD
+    const conseco__m128 vb = conseco__mm_set1_ps(fb);
+    return (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(conseco__mm_loadu_ps(f), vb)) |
+           (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(conseco__mm_loadu_ps(f + 4), vb))
+               << 4;
+#else
+    unsigned b = 0, q;
+    for (q = 0; q < 8u; q++) b |= (unsigned)(f[q] >= fb) << q;
+    return b;
+#endif
+}
+
+/* Stores the keys of the Yhat pixels among f[0..len) (levels lv, truth t):
+ * false positives at keys[*k ..] upwards, the others at keys[.. *j) downwards.
+ * Blocks of 8 pixels that are all false positives or all true positives
+ * (the inside of objects) are stored as a block; the others one by one, a
+ * true positive's key to the back and any other to slot k (kept only for a
+ * false positive). Stored so far <= pixels seen < n, so the slots are free. */
+static void store_keys_f32(const double *lv, const float *f, const uint8_t *t, size_t len,
+                           float fb, uint64_t *keys, size_t *kp, size_t *jp)
+{
+    size_t k = *kp, j = *jp, i = 0, q;
+    for (; i + 8u <= len; i += 8u) {
+        if (yhat8(f + i, fb) == 0xFFu) {
+            const unsigned tb = truth8(t + i);
+            if (tb == 0u) {
+                for (q = 0; q < 8u; q++) keys[k + q] = key_of(lv[i + q]);
+                k += 8u;
+                continue;
+            }
+            if (tb == 0xFFu) {
+                j -= 8u;
+                for (q = 0; q < 8u; q++) keys[j + q] = key_of(lv[i + q]);
+                continue;
             }
         }
-        n = m;
-        lo = nlo;
-        hi = nhi;
+        for (q = i; q < i + 8u; q++) {
+            const size_t in = (size_t)(f[q] >= fb);
+            const size_t tp = in & (size_t)(t[q] != 0);
+            keys[tp ? j - 1u : k] = key_of(lv[q]);
+            k += in ^ tp;
+            j -= tp;
+        }
     }
-    *above = best;
-    return lo;
-}
-
-/* Smallest key above l in keys[0..n), or all-ones if none. */
-static uint64_t min_key_above(const uint64_t *keys, size_t n, uint64_t l)
-{
-    uint64_t best = ~UINT64_C(0);
-    size_t i;
-    for (i = 0; i < n; i++) {
-        const uint64_t k = keys[i];
-        best = k > l && k < best ? k : best;
+    for (; i < len; i++) {
+        const size_t in = (size_t)(f[i] >= fb);
+        const size_t tp = in & (size_t)(t[i] != 0);
+        keys[tp ? j - 1u : k] = key_of(lv[i]);
+        k += in ^ tp;
+        j -= tp;
     }
-    return best;
+    *kp = k;
+    *jp = j;
 }
 
 static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
@@ -168,18 +167,9 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
                 conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
                 /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
                 if (plan.dtype == CONSECO_DTYPE_F32) {
-                    const float *f = (const float *)(const void *)src;
-                    const float fb = conseco__f32_at_least(plan.base); /* same test */
-                    for (x = x0; x <= x1; x++) {
-                        /* one store: a true positive's key to the back, any
-                         * other to slot k (kept only for a false positive) */
-                        const size_t in = (size_t)(f[x] >= fb);
-                        const size_t tp = in & (size_t)(t[x] != 0);
-                        const size_t at = tp ? j - 1u : k;
-                        keys[at] = key_of(out[x - x0]);
-                        k += in ^ tp;
-                        j -= tp;
-                    }
+                    store_keys_f32(out, (const float *)(const void *)src + x0, t + x0,
+                                   x1 - x0 + 1u, conseco__f32_at_least(plan.base), keys, &k,
+                                   &j);
                     continue;
                 }
                 for (x = x0; x <= x1; x++) {
@@ -200,9 +190,10 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
         return CONSECO_OK;
     }
     /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
-     * the chunk buffers (at least 1 KiB) are free now and hold the histogram */
-    l = radix_select(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
-    a2 = min_key_above(keys + j, n - j, l);
+     * the chunk buffers (at least 1 KiB) are free now and hold the histogram
+     * (CONSECO__KEY_BUCKETS counters) */
+    l = conseco__select_key(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
+    a2 = conseco__min_key_above(keys + j, n - j, l);
     a1 = a2 < a1 ? a2 : a1;
     /* no Yhat level above l: only the empty mask is safe (a key of all ones
      * would be NaN; levels are finite, so it never is a level) */
