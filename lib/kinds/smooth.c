@@ -70,12 +70,14 @@ static inline double double_of(uint64_t k)
     return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
 }
 
-/* 8 bits: bit q set if byte q of the 8 at t is not zero. */
+/* The 8 truth bytes at t: 0 all zero, 1 none zero, 2 mixed (a zero byte
+ * is found exactly by the borrow test: no false positives when none is). */
 static unsigned truth8(const uint8_t *t)
 {
-    unsigned b = 0, q;
-    for (q = 0; q < 8u; q++) b |= (unsigned)(t[q] != 0) << q;
-    return b;
+    uint64_t u;
+    CONSECO_memcpy(&u, t, sizeof u);
+    if (u == 0) return 0u;
+    return ((u - UINT64_C(0x0101010101010101)) & ~u & UINT64_C(0x8080808080808080)) ? 2u : 1u;
 }
 
 /* 8 bits: bit q set if f[q] >= fb (the Yhat test; NaN is not). */
@@ -111,7 +113,7 @@ static void store_keys_f32(const double *lv, const float *f, const uint8_t *t, s
                 k += 8u;
                 continue;
             }
-            if (tb == 0xFFu) {
+            if (tb == 1u) {
                 j -= 8u;
                 for (q = 0; q < 8u; q++) keys[j + q] = key_of(lv[i + q]);
                 continue;
@@ -162,6 +164,14 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
             size_t xa = 1, xb = 0, x0, x1, from, x;
             if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
             if (!finite) return CONSECO_E_NONFINITE;
+#ifdef CONSECO__SIMD
+            /* the truth is read only where Yhat is: too sparse a read for the
+             * hardware prefetcher, so two rows ahead over this row's span */
+            if (y + 2u < pred->height) {
+                const uint8_t *tb = conseco__mask_row(truth, y + 2u, z);
+                for (x = xa; x <= xb; x += 64u) conseco__prefetch_at(tb + x);
+            }
+#endif
             for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
                  from = x1 + 1u) {
                 conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);

@@ -133,6 +133,7 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
         for (; x0 + 16u <= w; x0 += 16u) {
             unsigned in = 0, i;
             conseco__m128i nf = conseco__mm_setzero_si128();
+            conseco__prefetch(f + x0, CONSECO__PREFETCH_AHEAD);
             if (!conseco__f32x16_maybe_in(f + x0, vb, v, &vmin)) continue;
             /* exact: lanes in Yhat (f >= fb; NaN is not) and lanes NaN/inf */
             for (i = 0; i < 4u; i++) {
