@@ -27,6 +27,7 @@
 #include "smooth_levels.h"
 #include "common/yhat.h"
 #include "common/simd.h"
+#include "common/bits.h"
 
 /* No fused multiply-adds, whatever the including build's flags (gcc in GNU
  * mode contracts by default, and aarch64 has FMA): the levels must not
@@ -187,18 +188,47 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
 
 #define RUN_GAP 16u
 
+/* Bit q set if pixel x + q is in Yhat, q < len <= 16. */
+static unsigned yhat_bits(const float *f, size_t x, size_t len, float fb)
+{
+    unsigned b = 0, q;
+#ifdef CONSECO__SIMD
+    if (len == 16u) {
+        const conseco__m128 vb = conseco__mm_set1_ps(fb);
+        for (q = 0; q < 16u; q += 4u)
+            b |= (unsigned)conseco__mm_movemask_ps(
+                     conseco__mm_cmpge_ps(conseco__mm_loadu_ps(f + x + q), vb))
+                 << q;
+        return b;
+    }
+#endif
+    for (q = 0; q < len; q++) b |= (unsigned)(f[x + q] >= fb) << q;
+    return b;
+}
+
 int conseco__smooth_next_run(const conseco__smooth_plan *plan, const unsigned char *row,
                              size_t from, size_t xb, size_t *x0, size_t *x1)
 {
     size_t x, last;
     if (plan->dtype == CONSECO_DTYPE_F32) {
+        /* 16 pixels per step; a run ends at its last Yhat pixel before a
+         * block of 16 with none, or at the chunk size */
         const float *f = (const float *)(const void *)row;
         const float fb = conseco__f32_at_least(plan->base);
-        for (x = from; x <= xb && !(f[x] >= fb); x++) continue;
+        size_t end;
+        unsigned m = 0;
+        for (x = from; x <= xb; x += 16u) {
+            const size_t len = xb - x + 1u < 16u ? xb - x + 1u : 16u;
+            if ((m = yhat_bits(f, x, len, fb)) != 0) break;
+        }
         if (x > xb) return 0;
-        *x0 = last = x;
-        for (x++; x <= xb && x - *x0 < CONSECO__SMOOTH_CHUNK && x - last <= RUN_GAP; x++)
-            if (f[x] >= fb) last = x;
+        *x0 = last = x + conseco__ctz32(m);
+        end = xb - *x0 < CONSECO__SMOOTH_CHUNK ? xb : *x0 + CONSECO__SMOOTH_CHUNK - 1u;
+        for (x = *x0 + 1u; x <= end; x += 16u) {
+            const size_t len = end - x + 1u < 16u ? end - x + 1u : 16u;
+            if ((m = yhat_bits(f, x, len, fb)) == 0) break;
+            last = x + 31u - conseco__clz32(m);
+        }
     } else {
         for (x = from; x <= xb && !(conseco__pixel(plan->dtype, row, x) >= plan->base); x++)
             continue;
