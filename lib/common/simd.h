@@ -95,12 +95,10 @@ typedef __m128d conseco__m128d;
 #define conseco__mm_mul_pd _mm_mul_pd
 #define conseco__mm_loadu_pd _mm_loadu_pd
 #define conseco__mm_storeu_pd _mm_storeu_pd
-/* The 4 floats at p, exactly, as doubles: lanes 0-1 in *lo, 2-3 in *hi. */
-static inline void conseco__f32x4_to_pd(const float *p, conseco__m128d *lo, conseco__m128d *hi)
+/* The 2 floats at p, exactly, as doubles (one cvtps2pd from memory). */
+static inline conseco__m128d conseco__f32x2_to_pd(const float *p)
 {
-    const __m128 v = _mm_loadu_ps(p);
-    *lo = _mm_cvtps_pd(v);
-    *hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p)));
 }
 #endif /* CONSECO__SSE2 */
 
@@ -297,11 +295,9 @@ static inline conseco__m128d conseco__mm_mul_pd(conseco__m128d a, conseco__m128d
 }
 static inline conseco__m128d conseco__mm_loadu_pd(const double *p) { return vld1q_f64(p); }
 static inline void conseco__mm_storeu_pd(double *p, conseco__m128d v) { vst1q_f64(p, v); }
-static inline void conseco__f32x4_to_pd(const float *p, conseco__m128d *lo, conseco__m128d *hi)
+static inline conseco__m128d conseco__f32x2_to_pd(const float *p)
 {
-    const float32x4_t v = vld1q_f32(p);
-    *lo = vcvt_f64_f32(vget_low_f32(v));
-    *hi = vcvt_high_f64_f32(v);
+    return vcvt_f64_f32(vld1_f32(p));
 }
 static inline void conseco__prefetch_at(const void *p)
 {

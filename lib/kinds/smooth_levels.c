@@ -286,18 +286,17 @@ static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const do
     for (k = 0; k <= 2u * R; k++) r[k] = (const float *)(const void *)rows[k] + a;
     for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
     for (i = 0; i + 4u <= len; i += 4u) {
-        conseco__m128d lo, hi, acc_lo, acc_hi;
-        conseco__f32x4_to_pd(r[0] + i, &lo, &hi);
-        acc_lo = conseco__mm_mul_pd(wv[0], lo);
-        acc_hi = conseco__mm_mul_pd(wv[0], hi);
+        const float *r0 = r[0] + i;
+        conseco__m128d acc_lo = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0));
+        conseco__m128d acc_hi = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0 + 2));
         for (k = 1; k <= R; k++) {
-            conseco__m128d lo2, hi2;
-            conseco__f32x4_to_pd(r[2u * k - 1u] + i, &lo, &hi);
-            conseco__f32x4_to_pd(r[2u * k] + i, &lo2, &hi2);
-            acc_lo = conseco__mm_add_pd(acc_lo,
-                                        conseco__mm_mul_pd(wv[k], conseco__mm_add_pd(lo, lo2)));
-            acc_hi = conseco__mm_add_pd(acc_hi,
-                                        conseco__mm_mul_pd(wv[k], conseco__mm_add_pd(hi, hi2)));
+            const float *pa = r[2u * k - 1u] + i, *pb = r[2u * k] + i;
+            const conseco__m128d lo =
+                conseco__mm_add_pd(conseco__f32x2_to_pd(pa), conseco__f32x2_to_pd(pb));
+            const conseco__m128d hi =
+                conseco__mm_add_pd(conseco__f32x2_to_pd(pa + 2), conseco__f32x2_to_pd(pb + 2));
+            acc_lo = conseco__mm_add_pd(acc_lo, conseco__mm_mul_pd(wv[k], lo));
+            acc_hi = conseco__mm_add_pd(acc_hi, conseco__mm_mul_pd(wv[k], hi));
         }
         conseco__mm_storeu_pd(v + i, acc_lo);
         conseco__mm_storeu_pd(v + i + 2u, acc_hi);
