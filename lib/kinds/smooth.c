@@ -59,11 +59,7 @@ static size_t row_scratch_size(size_t w)
 /* --------------------------------------------------------------- score */
 /* Levels are kept as order-preserving 64-bit keys (finite doubles; -0 never
  * occurs), so the selection is a radix selection on integers. */
-static inline uint64_t key_of(double d)
-{
-    const uint64_t u = conseco__double_bits(d);
-    return (u >> 63) ? ~u : (u | UINT64_C(0x8000000000000000));
-}
+static inline uint64_t key_of(double d) { return conseco__smooth_key(d); }
 
 static inline double double_of(uint64_t k)
 {
@@ -95,13 +91,13 @@ static unsigned yhat8(const float *f, float fb)
 #endif
 }
 
-/* Stores the keys of the Yhat pixels among f[0..len) (levels lv, truth t):
+/* Stores the keys of the Yhat pixels among f[0..len) (keys kv, truth t):
  * false positives at keys[*k ..] upwards, the others at keys[.. *j) downwards.
  * Blocks of 8 pixels that are all false positives or all true positives
  * (the inside of objects) are stored as a block; the others one by one, a
  * true positive's key to the back and any other to slot k (kept only for a
  * false positive). Stored so far <= pixels seen < n, so the slots are free. */
-static void store_keys_f32(const double *lv, const float *f, const uint8_t *t, size_t len,
+static void store_keys_f32(const uint64_t *kv, const float *f, const uint8_t *t, size_t len,
                            float fb, uint64_t *keys, size_t *kp, size_t *jp)
 {
     size_t k = *kp, j = *jp, i = 0, q;
@@ -109,20 +105,20 @@ static void store_keys_f32(const double *lv, const float *f, const uint8_t *t, s
         if (yhat8(f + i, fb) == 0xFFu) {
             const unsigned tb = truth8(t + i);
             if (tb == 0u) {
-                for (q = 0; q < 8u; q++) keys[k + q] = key_of(lv[i + q]);
+                CONSECO_memcpy(keys + k, kv + i, 8u * sizeof *keys);
                 k += 8u;
                 continue;
             }
             if (tb == 1u) {
                 j -= 8u;
-                for (q = 0; q < 8u; q++) keys[j + q] = key_of(lv[i + q]);
+                CONSECO_memcpy(keys + j, kv + i, 8u * sizeof *keys);
                 continue;
             }
         }
         for (q = i; q < i + 8u; q++) {
             const size_t in = (size_t)(f[q] >= fb);
             const size_t tp = in & (size_t)(t[q] != 0);
-            keys[tp ? j - 1u : k] = key_of(lv[q]);
+            keys[tp ? j - 1u : k] = kv[q];
             k += in ^ tp;
             j -= tp;
         }
@@ -130,7 +126,7 @@ static void store_keys_f32(const double *lv, const float *f, const uint8_t *t, s
     for (; i < len; i++) {
         const size_t in = (size_t)(f[i] >= fb);
         const size_t tp = in & (size_t)(t[i] != 0);
-        keys[tp ? j - 1u : k] = key_of(lv[i]);
+        keys[tp ? j - 1u : k] = kv[i];
         k += in ^ tp;
         j -= tp;
     }
@@ -148,10 +144,11 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     double *out, *work;
     size_t n, k = 0, j, y, z;
     uint64_t m;
-    int rc, finite = 1;
+    int rc, finite = 1, f32_gauss;
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     if ((rc = conseco__smooth_plan_make(p, pred, &plan)) != CONSECO_OK) return rc;
+    f32_gauss = plan.dtype == CONSECO_DTYPE_F32 && plan.filter == CONSECO_SMOOTH_GAUSS;
     n = pred->width * pred->height * pred->depth;
     keys = (uint64_t *)conseco__align16(scratch, &scratch_size);
     out = (double *)(void *)(keys + n);
@@ -174,14 +171,16 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
 #endif
             for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
                  from = x1 + 1u) {
-                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
-                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
-                if (plan.dtype == CONSECO_DTYPE_F32) {
-                    store_keys_f32(out, (const float *)(const void *)src + x0, t + x0,
+                if (f32_gauss) { /* the keys straight from the blur */
+                    uint64_t *kv = (uint64_t *)(void *)out;
+                    conseco__smooth_row_keys(&plan, pred, y, z, x0, x1, kv, work);
+                    store_keys_f32(kv, (const float *)(const void *)src + x0, t + x0,
                                    x1 - x0 + 1u, conseco__f32_at_least(plan.base), keys, &k,
                                    &j);
                     continue;
                 }
+                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
+                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
                 for (x = x0; x <= x1; x++) {
                     const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
                     const size_t fp = in & (size_t)(t[x] == 0);

@@ -362,6 +362,45 @@ static void xpass(const double *v, const double *w, size_t R, size_t len, double
     for (i = 0; i < len; i++) dst[i] = dst[i] + 0.0; /* -0 -> +0 */
 }
 
+/* The x pass straight to keys: the same operations per lane, then the key. */
+static inline size_t xpass_keys_r(const double *v, const double *w, const size_t R, size_t len,
+                                  uint64_t *keys)
+{
+    size_t i = 0, k;
+#ifdef CONSECO__SIMD
+    conseco__m128d wv[CONSECO__SMOOTH_RMAX + 1u];
+    const conseco__m128d zero = conseco__mm_set1_pd(0.0);
+    for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
+    for (; i + 2u <= len; i += 2u) {
+        const double *c = v + R + i;
+        conseco__m128d acc = conseco__mm_mul_pd(wv[0], conseco__mm_loadu_pd(c));
+        for (k = 1; k <= R; k++)
+            acc = conseco__mm_add_pd(
+                acc, conseco__mm_mul_pd(wv[k], conseco__mm_add_pd(conseco__mm_loadu_pd(c - k),
+                                                                  conseco__mm_loadu_pd(c + k))));
+        acc = conseco__mm_add_pd(acc, zero); /* -0 -> +0 */
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + i), conseco__pd_keys(acc));
+    }
+#endif
+    for (; i < len; i++) {
+        double acc = w[0] * v[R + i];
+        for (k = 1; k <= R; k++) acc = acc + w[k] * (v[R + i - k] + v[R + i + k]);
+        keys[i] = conseco__smooth_key(acc + 0.0);
+    }
+    return len;
+}
+
+static void xpass_keys(const double *v, const double *w, size_t R, size_t len, uint64_t *keys)
+{
+    switch (R) {
+    case 1: xpass_keys_r(v, w, 1, len, keys); return;
+    case 2: xpass_keys_r(v, w, 2, len, keys); return;
+    case 3: xpass_keys_r(v, w, 3, len, keys); return;
+    case 4: xpass_keys_r(v, w, 4, len, keys); return;
+    default: xpass_keys_r(v, w, R, len, keys); return;
+    }
+}
+
 /* The z pass at pixel x of the row (y, z): s when z is not blurred. */
 static double zpass_at(const conseco__smooth_plan *pl, const conseco_image *pred, size_t x,
                        size_t y, size_t z)
@@ -451,6 +490,21 @@ static void gauss_row(const conseco__smooth_plan *pl, const conseco_image *pred,
         for (i = 0; i < len; i++) dst[i] = finish(dst[i]);
 }
 
+/* gauss_row to keys; the map is not float64 (no overflow to clamp). */
+static void gauss_row_keys(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
+                           size_t z, size_t xa, size_t xb, uint64_t *keys, double *work)
+{
+    const size_t R = pl->r[0], n = pl->width, len = xb - xa + 1u;
+    const size_t a = clamp_sub(xa, R), b = clamp_add(xb, R, n);
+    const size_t lead = R - (xa - a);
+    double *v = work;
+    size_t i;
+    first_passes(pl, pred, y, z, a, b - a + 1u, v + lead);
+    for (i = 0; i < lead; i++) v[i] = v[lead];
+    for (i = lead + (b - a + 1u); i < len + 2u * R; i++) v[i] = v[lead + (b - a)];
+    xpass_keys(v, pl->w[0], R, len, keys);
+}
+
 /* --------------------------------------------------------------- the min */
 /* Half-width of the element's horizontal run at offsets (dy, dz), -1 if none. */
 static long run_half_width(uint32_t element, long r, long dy, long dz)
@@ -499,6 +553,13 @@ static void min_row(const conseco__smooth_plan *pl, const conseco_image *pred, s
             }
         }
     for (x = xa; x <= xb; x++) dst[x - xa] = finish(dst[x - xa]);
+}
+
+void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_image *pred,
+                              size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys,
+                              double *work)
+{
+    gauss_row_keys(plan, pred, y, z, xa, xb, keys, work);
 }
 
 void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_image *pred,
