@@ -142,8 +142,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     conseco__smooth_plan plan;
     uint64_t *keys, l, a1, a2;
     double *out, *work;
-    conseco__smooth_ring ring;
-    size_t n, k = 0, j, y, z, ring_len = 0, top;
+    size_t n, k = 0, j, y, z;
     uint64_t m;
     int rc, finite = 1, f32_gauss;
     if (need == 0) return CONSECO_E_OVERFLOW;
@@ -154,16 +153,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     keys = (uint64_t *)conseco__align16(scratch, &scratch_size);
     out = (double *)(void *)(keys + n);
     work = out + chunk_len(pred->width);
-    /* The ring of converted rows takes the top of the key area while the
-     * keys leave room for it (maps at least 4 rings high): true positives'
-     * keys then grow down from below it. */
-    if (f32_gauss && (ring_len = conseco__smooth_ring_doubles(&plan)) != 0 &&
-        ring_len <= n / 4u)
-        conseco__smooth_ring_init(&ring, &plan, (double *)(void *)(keys + (n - ring_len)));
-    else
-        ring_len = 0;
-    top = n - ring_len; /* the back keys are keys[j .. top) */
-    j = top;
+    j = n;
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *src = conseco__image_row(pred, y, z);
@@ -171,15 +161,6 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
             size_t xa = 1, xb = 0, x0, x1, from, x;
             if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
             if (!finite) return CONSECO_E_NONFINITE;
-            if (ring_len != 0 && j - k < pred->width) {
-                /* a row's keys might not fit: the ring goes, the back keys
-                 * move up to the end (then j - k = n - stored >= the pixels
-                 * not seen >= a row) */
-                CONSECO_memmove(keys + j + ring_len, keys + j, (top - j) * sizeof *keys);
-                j += ring_len;
-                top = n;
-                ring_len = 0;
-            }
 #ifdef CONSECO__SIMD
             /* the truth is read only where Yhat is: too sparse a read for the
              * hardware prefetcher, so two rows ahead over this row's span */
@@ -202,8 +183,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
                  from = x1 + 1u) {
                 if (f32_gauss) { /* the keys straight from the blur */
                     uint64_t *kv = (uint64_t *)(void *)out;
-                    conseco__smooth_row_keys(&plan, pred, ring_len != 0 ? &ring : NULL, y, z,
-                                             x0, x1, kv, work);
+                    conseco__smooth_row_keys(&plan, pred, y, z, x0, x1, kv, work);
                     store_keys_f32(kv, (const float *)(const void *)src + x0, t + x0,
                                    x1 - x0 + 1u, conseco__f32_at_least(plan.base), keys, &k,
                                    &j);
@@ -223,7 +203,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
             }
         }
     if (!finite) return CONSECO_E_NONFINITE;
-    m = conseco__fp_budget((uint64_t)(k + (top - j)), tau);
+    m = conseco__fp_budget((uint64_t)(k + (n - j)), tau);
     if ((uint64_t)k <= m) {
         *score = CONSECO__SMOOTH_LAMBDA_MIN;
         return CONSECO_OK;
@@ -232,7 +212,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
      * the chunk buffers (at least 1 KiB) are free now and hold the histogram
      * (CONSECO__KEY_BUCKETS counters) */
     l = conseco__select_key(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
-    a2 = conseco__min_key_above(keys + j, top - j, l);
+    a2 = conseco__min_key_above(keys + j, n - j, l);
     a1 = a2 < a1 ? a2 : a1;
     /* no Yhat level above l: only the empty mask is safe (a key of all ones
      * would be NaN; levels are finite, so it never is a level) */

@@ -490,123 +490,16 @@ static void gauss_row(const conseco__smooth_plan *pl, const conseco_image *pred,
         for (i = 0; i < len; i++) dst[i] = finish(dst[i]);
 }
 
-/* ------------------------------------------------------------- the ring */
-size_t conseco__smooth_ring_doubles(const conseco__smooth_plan *plan)
-{
-    if (plan->filter != CONSECO_SMOOTH_GAUSS || plan->dtype != CONSECO_DTYPE_F32 ||
-        plan->depth != 1u || plan->r[1] == 0 || plan->r[1] > CONSECO__SMOOTH_RING_RMAX)
-        return 0;
-    return (2u * plan->r[1] + 1u) * plan->width;
-}
-
-void conseco__smooth_ring_init(conseco__smooth_ring *ring, const conseco__smooth_plan *plan,
-                               double *base)
-{
-    size_t i;
-    ring->base = base;
-    ring->slots = 2u * plan->r[1] + 1u;
-    ring->width = plan->width;
-    for (i = 0; i < ring->slots; i++) {
-        ring->row[i] = (size_t)-1;
-        ring->lo[i] = 1;
-        ring->hi[i] = 0;
-    }
-}
-
-/* Converts f[a .. b] into d[a .. b] (exact). */
-static void convert_span(const float *f, double *d, size_t a, size_t b)
-{
-    size_t x;
-    for (x = a; x <= b; x++) d[x] = (double)f[x];
-}
-
-/* Map row `row`, converted over at least columns a .. b: slot row % slots
- * (the 2R + 1 rows one output row reads are consecutive, so distinct slots). */
-static const double *ring_row(conseco__smooth_ring *rg, const conseco_image *pred, size_t row,
-                              size_t a, size_t b)
-{
-    const size_t s = row % rg->slots;
-    double *d = rg->base + s * rg->width;
-    const float *f = (const float *)(const void *)conseco__image_row(pred, row, 0);
-    if (rg->row[s] != row || rg->lo[s] > rg->hi[s]) {
-        convert_span(f, d, a, b);
-        rg->row[s] = row;
-        rg->lo[s] = a;
-        rg->hi[s] = b;
-        return d;
-    }
-    /* extend the converted span to cover a .. b (and any gap between) */
-    if (a < rg->lo[s]) {
-        convert_span(f, d, a, rg->lo[s] - 1u);
-        rg->lo[s] = a;
-    }
-    if (b > rg->hi[s]) {
-        convert_span(f, d, rg->hi[s] + 1u, b);
-        rg->hi[s] = b;
-    }
-    return d;
-}
-
-/* ypass_rows_r on converted rows: the same operations in the same order. */
-static inline void ypass_ring_r(const double *const *rows, const double *w, const size_t R,
-                                size_t a, size_t len, double *v)
-{
-    size_t i = 0, k;
-#ifdef CONSECO__SIMD
-    conseco__m128d wv[CONSECO__SMOOTH_RING_RMAX + 1u];
-    for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
-    for (; i + 2u <= len; i += 2u) {
-        conseco__m128d acc = conseco__mm_mul_pd(wv[0], conseco__mm_loadu_pd(rows[0] + a + i));
-        for (k = 1; k <= R; k++)
-            acc = conseco__mm_add_pd(
-                acc, conseco__mm_mul_pd(wv[k],
-                                        conseco__mm_add_pd(conseco__mm_loadu_pd(rows[2u * k - 1u] + a + i),
-                                                           conseco__mm_loadu_pd(rows[2u * k] + a + i))));
-        conseco__mm_storeu_pd(v + i, acc);
-    }
-#endif
-    for (; i < len; i++) {
-        double acc = w[0] * rows[0][a + i];
-        for (k = 1; k <= R; k++)
-            acc = acc + w[k] * (rows[2u * k - 1u][a + i] + rows[2u * k][a + i]);
-        v[i] = acc;
-    }
-}
-
-static void ypass_ring(conseco__smooth_ring *rg, const conseco__smooth_plan *pl,
-                       const conseco_image *pred, size_t y, size_t a, size_t len, double *v)
-{
-    const double *rows[2u * CONSECO__SMOOTH_RING_RMAX + 1u];
-    const size_t R = pl->r[1], b = a + len - 1u;
-    size_t k;
-    rows[0] = ring_row(rg, pred, y, a, b);
-    for (k = 1; k <= R; k++) {
-        rows[2u * k - 1u] = ring_row(rg, pred, clamp_sub(y, k), a, b);
-        rows[2u * k] = ring_row(rg, pred, clamp_add(y, k, pl->height), a, b);
-    }
-    switch (R) {
-    case 1: ypass_ring_r(rows, pl->w[1], 1, a, len, v); break;
-    case 2: ypass_ring_r(rows, pl->w[1], 2, a, len, v); break;
-    case 3: ypass_ring_r(rows, pl->w[1], 3, a, len, v); break;
-    case 4: ypass_ring_r(rows, pl->w[1], 4, a, len, v); break;
-    default: ypass_ring_r(rows, pl->w[1], R, a, len, v); break;
-    }
-}
-
 /* gauss_row to keys; the map is not float64 (no overflow to clamp). */
-static void gauss_row_keys(const conseco__smooth_plan *pl, const conseco_image *pred,
-                           conseco__smooth_ring *ring, size_t y, size_t z, size_t xa, size_t xb,
-                           uint64_t *keys, double *work)
+static void gauss_row_keys(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
+                           size_t z, size_t xa, size_t xb, uint64_t *keys, double *work)
 {
     const size_t R = pl->r[0], n = pl->width, len = xb - xa + 1u;
     const size_t a = clamp_sub(xa, R), b = clamp_add(xb, R, n);
     const size_t lead = R - (xa - a);
     double *v = work;
     size_t i;
-    if (ring != NULL)
-        ypass_ring(ring, pl, pred, y, a, b - a + 1u, v + lead);
-    else
-        first_passes(pl, pred, y, z, a, b - a + 1u, v + lead);
+    first_passes(pl, pred, y, z, a, b - a + 1u, v + lead);
     for (i = 0; i < lead; i++) v[i] = v[lead];
     for (i = lead + (b - a + 1u); i < len + 2u * R; i++) v[i] = v[lead + (b - a)];
     xpass_keys(v, pl->w[0], R, len, keys);
@@ -663,10 +556,10 @@ static void min_row(const conseco__smooth_plan *pl, const conseco_image *pred, s
 }
 
 void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_image *pred,
-                              conseco__smooth_ring *ring, size_t y, size_t z, size_t xa,
-                              size_t xb, uint64_t *keys, double *work)
+                              size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys,
+                              double *work)
 {
-    gauss_row_keys(plan, pred, ring, y, z, xa, xb, keys, work);
+    gauss_row_keys(plan, pred, y, z, xa, xb, keys, work);
 }
 
 void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_image *pred,

@@ -62,34 +62,11 @@ void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_
                                 size_t y, size_t z, size_t xa, size_t xb, double *dst,
                                 double *work);
 
-/* Largest y radius the ring of converted rows serves. */
-#define CONSECO__SMOOTH_RING_RMAX 16u
-
-/* Float32 2-D maps: the rows the y pass reads, converted to double once
- * instead of once per output row (2R + 1 times). Slot i holds map row
- * row[i] (SIZE_MAX: none), converted over columns lo[i] .. hi[i]. */
-typedef struct conseco__smooth_ring {
-    double *base; /* slots * width doubles */
-    size_t slots;  /* 2 R + 1 */
-    size_t width;
-    size_t row[2u * CONSECO__SMOOTH_RING_RMAX + 1u];
-    size_t lo[2u * CONSECO__SMOOTH_RING_RMAX + 1u], hi[2u * CONSECO__SMOOTH_RING_RMAX + 1u];
-} conseco__smooth_ring;
-
-/* Doubles a ring needs for this plan and image, 0 if it does not apply
- * (not float32 2-D Gaussian, y not blurred, or R above the ring's). */
-size_t conseco__smooth_ring_doubles(const conseco__smooth_plan *plan);
-
-/* Sets up a ring on `base` (conseco__smooth_ring_doubles doubles). */
-void conseco__smooth_ring_init(conseco__smooth_ring *ring, const conseco__smooth_plan *plan,
-                               double *base);
-
 /* The same as order-preserving keys (conseco__smooth_key) of the levels,
- * into keys[0 .. xb - xa]; Gaussian filter, map not float64 only. ring:
- * NULL, or one set up for this plan (then the map is 2-D float32). */
+ * into keys[0 .. xb - xa]; Gaussian filter, map not float64 only. */
 void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_image *pred,
-                              conseco__smooth_ring *ring, size_t y, size_t z, size_t xa,
-                              size_t xb, uint64_t *keys, double *work);
+                              size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys,
+                              double *work);
 
 /* Order-preserving 64-bit key of a level (finite, never -0): unsigned order
  * of keys = order of levels. */
