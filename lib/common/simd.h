@@ -87,6 +87,28 @@ static inline void conseco__prefetch_at(const void *p)
 {
     _mm_prefetch((const char *)p, _MM_HINT_T0);
 }
+/* Two doubles (the smooth shrinker's blur): plain IEEE multiply and add per
+ * lane, the same bits as the C expressions (never fused). */
+typedef __m128d conseco__m128d;
+#define conseco__mm_set1_pd _mm_set1_pd
+#define conseco__mm_add_pd _mm_add_pd
+#define conseco__mm_mul_pd _mm_mul_pd
+#define conseco__mm_loadu_pd _mm_loadu_pd
+#define conseco__mm_storeu_pd _mm_storeu_pd
+/* Order-preserving keys of two doubles (no NaN): ~u if negative, else u with
+ * the sign bit set; u the bits of the double. */
+static inline __m128i conseco__pd_keys(__m128d v)
+{
+    const __m128i u = _mm_castpd_si128(v);
+    const __m128i neg = _mm_shuffle_epi32(_mm_srai_epi32(u, 31), _MM_SHUFFLE(3, 3, 1, 1));
+    return _mm_xor_si128(u, _mm_or_si128(neg, _mm_set_epi32((int)0x80000000, 0,
+                                                             (int)0x80000000, 0)));
+}
+/* The 2 floats at p, exactly, as doubles (one cvtps2pd from memory). */
+static inline conseco__m128d conseco__f32x2_to_pd(const float *p)
+{
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p)));
+}
 #endif /* CONSECO__SSE2 */
 
 #ifdef CONSECO__NEON
@@ -267,6 +289,30 @@ static inline int conseco__mm_movemask_ps(conseco__m128 v)
     const uint32x4_t bits =
         vshlq_u32(vshrq_n_u32(vreinterpretq_u32_f32(v), 31), vld1q_s32(shift));
     return (int)vaddvq_u32(bits);
+}
+/* Two doubles: vmulq/vaddq are plain IEEE operations per lane; the files
+ * using them switch contraction into fmla off (smooth_levels.c). */
+typedef float64x2_t conseco__m128d;
+static inline conseco__m128d conseco__mm_set1_pd(double v) { return vdupq_n_f64(v); }
+static inline conseco__m128d conseco__mm_add_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vaddq_f64(a, b);
+}
+static inline conseco__m128d conseco__mm_mul_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vmulq_f64(a, b);
+}
+static inline conseco__m128d conseco__mm_loadu_pd(const double *p) { return vld1q_f64(p); }
+static inline void conseco__mm_storeu_pd(double *p, conseco__m128d v) { vst1q_f64(p, v); }
+static inline conseco__m128i conseco__pd_keys(conseco__m128d v)
+{
+    const uint64x2_t u = vreinterpretq_u64_f64(v);
+    const uint64x2_t neg = vreinterpretq_u64_s64(vshrq_n_s64(vreinterpretq_s64_f64(v), 63));
+    return vreinterpretq_u8_u64(veorq_u64(u, vorrq_u64(neg, vdupq_n_u64(UINT64_C(1) << 63))));
+}
+static inline conseco__m128d conseco__f32x2_to_pd(const float *p)
+{
+    return vcvt_f64_f32(vld1_f32(p));
 }
 static inline void conseco__prefetch_at(const void *p)
 {
