@@ -33,6 +33,7 @@
  */
 #include "distance.h"
 #include "distance_mm.h"
+#include "outer_fast2d.h"
 #include "common/yhat.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -690,6 +691,17 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
     if (p->element != CONSECO_ELEMENT_BALL_MM &&
         (rc = dil_carve(s, pred, scratch, scratch_size, 1, &lay)) != CONSECO_OK)
         return rc;
+    {
+        /* 2-D images with the cross, the square, the disk or ball-mm with one
+         * spacing along x and y: one fused transform for both sides (outer_fast2d.c) */
+        const size_t avail = conseco__erosion_side_scratch_size(s, side->side, 1, pred->width,
+                                                                pred->height, pred->depth);
+        if (conseco__outer2d_takes(p, pred, avail)) {
+            if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
+            return conseco__outer2d_score(p, pred, truth, side->side == CONSECO_SIDE_BAND, tau,
+                                          side->tau_outer, scratch, scratch_size, score);
+        }
+    }
     /* the scans check finiteness (the erosion's for a band, then the dilation's) */
     if (side->side == CONSECO_SIDE_BAND) {
         rc = conseco__erosion_score(p, pred, truth, tau, scratch, scratch_size, &inner);

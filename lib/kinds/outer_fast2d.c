@@ -1,0 +1,1106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Dilation and erosion-band scores on 2-D images by the cross (city-block),
+ * the square (chessboard), the disk and ball-mm with one spacing along x and
+ * y (Euclidean; see "the disk" below), with 16-bit distances.
+ *
+ * Both sides of a band need a distance to "the other class": a false
+ * positive (Yhat, truth 0) its distance d_in to the nearest background pixel
+ * (the erosion level is d_in - 1, docs/DESIGN.md section 2), a missed truth
+ * pixel (truth, not Yhat) its distance d_out to the nearest Yhat pixel (its
+ * dilation level, section 5.2). Call a pixel a seed when one of its 4
+ * neighbours (cross) or 8 neighbours (square) is of the other class, the
+ * image border counting as background under the background policy. A
+ * shortest path from p to the nearest pixel q of the other class stays in p's
+ * class until q, so the pixel before q is a seed of p's class at distance
+ * d - 1; and every seed of p's class has a pixel of the other class next to
+ * it, while a path from p to a seed of the other class passes a seed of p's
+ * class first. So for every pixel
+ *     d_other(p) = 1 + (distance from p to the nearest seed),
+ * one plain distance transform from the seeds serves both classes, and a band
+ * costs one transform. The paths are monotone, so they stay in the bounding
+ * box of Yhat U Y (outside it there is no Yhat, and a false positive's path
+ * leaves the box only at its last step): the transform runs on that box
+ * alone, with no seed outside it.
+ *
+ *   1 (every row, vectorised): Yhat and truth as bitmaps (1/8 byte a pixel
+ *     each), finiteness, |Yhat|, |Y|, |Y \ Yhat|, |Yhat \ Y| and the boxes.
+ *     Scores that need no distance (nothing missed beyond the budget, no
+ *     false positive beyond it, empty Yhat) stop here.
+ *   2 (box rows, 64 pixels a word): the seed bitmap from the neighbours'
+ *     bits.
+ *   3 (box): the transform in 16-bit lanes; the cross as the erosion's
+ *     fused path does it (column passes, then both sweeps along eight rows at
+ *     once), the square in the two raster passes of Rosenfeld and Pfaltz;
+ *     each finished row adds its missed and false-positive pixels' distances
+ *     to two histograms (read from the bitmaps, 64 pixels a test).
+ * The disk and ball-mm replace passes 2 and 3 by the separable transform
+ * described at disk_columns() below.
+ * The results are those of outer.c's general path and erosion.c (the tests
+ * compare all of them with the literal one-step-at-a-time references).
+ */
+#include "outer_fast2d.h"
+
+#include "distance_mm.h"
+
+#include "common/bits.h"
+#include "common/simd.h"
+#include "common/yhat.h"
+
+/* Distance "no seed at all" (only when every pixel of the box is Yhat and the
+ * border does not count as background). Saturates. */
+#define F2_INF 0xFFFFu
+
+typedef struct f2thr {
+    double base; /* F64 */
+    float f32;   /* F32: the smallest float >= base */
+    uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
+} f2thr;
+
+typedef struct fast2d {
+    size_t w, h, rbp;             /* bitmap row bytes: ceil(w / 8) rounded up to 8 */
+    int bg, linf, l2, mm;         /* background border; the square; disk or ball-mm; ball-mm */
+    conseco__mm metric;           /* ball-mm: the (isotropic) spacing */
+    int pass2;                    /* ball-mm: the second pass, inside the target bins */
+    uint32_t target_in, target_out; /* their levels (0: side not selected) */
+    uint8_t *ybm, *tbm, *sbm;     /* Yhat, truth and seed bitmaps, rbp bytes a row */
+    uint8_t *zero;                /* rbp zero bytes */
+    unsigned char *flags;         /* w + 16 bytes */
+    uint16_t *g, *spare;          /* box distances; a spare row */
+    void *lanes;                  /* w x 16 bytes, 16-aligned */
+    uint32_t *hin, *hout;         /* bins each: false positives, missed pixels */
+    uint32_t *fin, *fout;         /* ball-mm: 2 bins each, inside one level */
+    uint16_t *vr;                 /* ball-mm: per box row, the least and largest level of
+                                   * its false positives, then of its missed pixels */
+    int64_t *zn;                  /* the disk's envelope, w + 2 entries: where each */
+    int32_t *zd, *site;           /* piece starts (zn / zd), its site */
+    uint32_t *val;                /* and value */
+    size_t bins;                  /* w + h + 1 */
+    uint64_t predicted, truth, missed0, fp0, in_inf, out_inf;
+    size_t ylo[2], yhi[2];        /* box of Yhat: x, y (when predicted > 0) */
+    size_t ulo[2], uhi[2];        /* box of Yhat U Y */
+    size_t x0, x1, y0, y1, bw, bh; /* the box of the transform */
+} fast2d;
+
+static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
+static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
+
+/* Areas: g (w*h u16), the bitmaps (3 h + 1 rows of rbp bytes), flags (w + 16),
+ * lanes (16 w), a spare row (w u16), two histograms of w + h + 1 u32 and two
+ * of 2 (w + h + 1) (ball-mm), the disk's envelope (w + 2 entries of 20 bytes)
+ * and 4 u16 a row (ball-mm). */
+#define F2_AREAS 7
+static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
+{
+    size_t n, rbp = round8b((w + 7u) / 8u), rows;
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, 2u, &sz[0])) return 0;
+    if (!conseco__mul_size(h, 3u, &rows) || !conseco__add_size(rows, 1u, &rows) ||
+        !conseco__mul_size(rows, rbp, &sz[1]))
+        return 0;
+    sz[2] = w + 16u;
+    sz[3] = 16u * w;
+    sz[4] = 2u * w;
+    sz[5] = 6u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
+    sz[6] = 24u * (w + 2u) + 8u * h;
+    if (sz[0] > (size_t)-1 - 64u || sz[1] > (size_t)-1 - 64u) return 0;
+    sz[0] = round16(sz[0]);
+    sz[1] = round16(sz[1]);
+    sz[2] = round16(sz[2]);
+    sz[4] = round16(sz[4]);
+    sz[5] = round16(sz[5]);
+    sz[6] = round16(sz[6]);
+    return 1;
+}
+
+static size_t f2_scratch_size(size_t w, size_t h)
+{
+    size_t sz[F2_AREAS], total = CONSECO__ALIGN_SLACK;
+    int k;
+    if (!f2_areas(w, h, sz)) return 0;
+    for (k = 0; k < F2_AREAS; k++)
+        if (!conseco__add_size(total, sz[k], &total)) return 0;
+    return total;
+}
+
+/* Ball-mm: 2-D with the same spacing along x and y (then the nearest voxel in
+ * millimetres is the nearest in pixels, and d_mm a rising function of the
+ * integer D2), accepted by conseco__mm_init. */
+static int iso_spacing(const conseco_image *pred, conseco__mm *m)
+{
+    double sp[3];
+    conseco__image_spacing(pred, sp);
+    sp[2] = 1.0; /* a 2-D image has no z offsets */
+    return sp[0] == sp[1] && conseco__mm_init(m, sp) == CONSECO_OK;
+}
+
+int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image *pred,
+                           size_t available)
+{
+    conseco__mm m;
+    size_t need;
+    if (pred->depth != 1 ||
+        (p->element != CONSECO_ELEMENT_CROSS && p->element != CONSECO_ELEMENT_SQUARE &&
+         p->element != CONSECO_ELEMENT_DISK &&
+         !(p->element == CONSECO_ELEMENT_BALL_MM && iso_spacing(pred, &m))) ||
+        pred->width >= 65535u || pred->height >= 65535u - pred->width ||
+        !(p->base > -3.0e38 && p->base < 3.0e38))
+        return 0;
+    need = f2_scratch_size(pred->width, pred->height);
+    return need != 0 && need <= available;
+}
+
+/* ------------------------------------------------------------- bit words */
+/* Bitmaps: bit k of byte i is pixel 8 i + k; a word holds bytes 8 j .. 8 j + 7
+ * with byte 8 j + b in bits 8 b .. 8 b + 7, whatever the byte order. */
+static inline uint64_t wload(const uint8_t *b)
+{
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+           (uint64_t)b[7] << 56;
+}
+
+static inline void wstore(uint8_t *b, uint64_t v)
+{
+    unsigned k;
+    for (k = 0; k < 8; k++) b[k] = (uint8_t)(v >> (8u * k));
+}
+
+static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
+{
+    v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
+    v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
+    v = (v + (v >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+    return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* Lowest and highest set bit of a nonzero word. */
+static inline unsigned low64(uint64_t v)
+{
+    const uint32_t lo = (uint32_t)v;
+    return lo ? conseco__ctz32(lo) : 32u + conseco__ctz32((uint32_t)(v >> 32));
+}
+
+static inline unsigned high64(uint64_t v)
+{
+    const uint32_t hi = (uint32_t)(v >> 32);
+    return hi ? 63u - conseco__clz32(hi) : 31u - conseco__clz32((uint32_t)v);
+}
+
+/* n <= 8 flags (bytes 0/1) to one bitmap byte: bit k = flag k. */
+static uint8_t pack_flags(const unsigned char *f, size_t n)
+{
+    uint64_t v = 0;
+    size_t k;
+    for (k = 0; k < n; k++) v |= (uint64_t)(f[k] & 1u) << (8u * k);
+    return (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t *bm)
+{
+    size_t x;
+    for (x = from; x < w; x += 8) bm[x / 8u] = pack_flags(flags + x, w - x < 8u ? w - x : 8u);
+}
+
+/* ---------------------------------------------------------------- pass 1 */
+/* flags[x] = pixel x in Yhat for from <= x < w; clears *finite on NaN / inf. */
+static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t w,
+                       const f2thr *t, unsigned char *flags, int *finite)
+{
+    size_t x;
+    unsigned ok = 1;
+    switch (dtype) {
+    case CONSECO_DTYPE_F32: {
+        const float *s = (const float *)(const void *)row;
+        for (x = from; x < w; x++) {
+            ok &= (unsigned)(s[x] - s[x] == 0.0f);
+            flags[x] = (unsigned char)(s[x] >= t->f32);
+        }
+        break;
+    }
+    case CONSECO_DTYPE_F64: {
+        const double *s = (const double *)(const void *)row;
+        for (x = from; x < w; x++) {
+            ok &= (unsigned)(s[x] - s[x] == 0.0);
+            flags[x] = (unsigned char)(s[x] >= t->base);
+        }
+        break;
+    }
+    case CONSECO_DTYPE_U16: {
+        const uint16_t *s = (const uint16_t *)(const void *)row;
+        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)s[x] >= t->i);
+        break;
+    }
+    case CONSECO_DTYPE_MASK8:
+        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)(row[x] != 0) >= t->i);
+        break;
+    default:
+        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)row[x] >= t->i);
+        break;
+    }
+    if (!ok) *finite = 0;
+}
+
+/* The Yhat bits of one row (bytes up to rbp, the padding 0). */
+static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp, const f2thr *t,
+                      uint8_t *bm, unsigned char *flags, int *finite)
+{
+    size_t x = 0, k;
+#ifdef CONSECO__SIMD
+    if (dtype == CONSECO_DTYPE_F32) {
+        const float *s = (const float *)(const void *)row;
+        const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
+        conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), bad = conseco__mm_setzero_ps();
+        for (; x + 16 <= w; x += 16) {
+            unsigned m;
+            if (!conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
+                bm[x / 8u] = 0;
+                bm[x / 8u + 1u] = 0;
+                continue;
+            }
+            bad = conseco__mm_or_ps(
+                bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]),
+                                                         conseco__mm_sub_ps(v[1], v[1])),
+                                       conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]),
+                                                         conseco__mm_sub_ps(v[3], v[3]))));
+            m = (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
+                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
+                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
+                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
+            bm[x / 8u] = (uint8_t)m;
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        }
+        if (conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
+                                                              conseco__mm_setzero_si128())) !=
+                0xFFFF ||
+            conseco__f32_min_is_neg_inf(vmin))
+            *finite = 0;
+    } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
+               (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
+        /* unsigned bytes: v >= thr <=> max(v, thr) == v; a mask's nonzero is >= 1 */
+        const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
+        for (; x + 16 <= w; x += 16) {
+            const conseco__m128i v =
+                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
+            const unsigned m = (unsigned)conseco__mm_movemask_epi8(
+                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
+            bm[x / 8u] = (uint8_t)m;
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        }
+    }
+#endif
+    if (x < w) {
+        yhat_flags(dtype, row, x, w, t, flags, finite);
+        pack_row(flags, x, w, bm);
+    }
+    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
+}
+
+/* The truth bits of one row (nonzero = truth). */
+static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
+                       unsigned char *flags)
+{
+    size_t x = 0, k;
+#ifdef CONSECO__SIMD
+    const conseco__m128i z = conseco__mm_setzero_si128();
+    for (; x + 16 <= w; x += 16) {
+        const conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x));
+        const unsigned m = (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(v, z)) ^ 0xFFFFu;
+        bm[x / 8u] = (uint8_t)m;
+        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+    }
+#endif
+    if (x < w) {
+        for (k = x; k < w; k++) flags[k] = (unsigned char)(tr[k] != 0);
+        pack_row(flags, x, w, bm);
+    }
+    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
+}
+
+static void grow(size_t lo[2], size_t hi[2], size_t x0, size_t x1, size_t y)
+{
+    if (x0 < lo[0]) lo[0] = x0;
+    if (x1 > hi[0]) hi[0] = x1;
+    if (y < lo[1]) lo[1] = y;
+    if (y > hi[1]) hi[1] = y;
+}
+
+/* Pass 1: bitmaps, counts, boxes; CONSECO_E_NONFINITE on NaN or inf. */
+static int f2_scan(const conseco_erosion_params *p, const conseco_image *pred,
+                   const conseco_mask *truth, fast2d *c)
+{
+    const size_t w = c->w, h = c->h, rbp = c->rbp, nw = rbp / 8u;
+    f2thr t;
+    size_t y, i;
+    int finite = 1;
+    t.base = p->base;
+    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
+    switch (pred->dtype) {
+    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
+    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
+    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); break;
+    default: t.i = 0; break;
+    }
+    c->predicted = c->truth = c->missed0 = c->fp0 = 0;
+    c->ylo[0] = c->ulo[0] = w;
+    c->ylo[1] = c->ulo[1] = h;
+    c->yhi[0] = c->yhi[1] = c->uhi[0] = c->uhi[1] = 0;
+    for (y = 0; y < h; y++) {
+        uint8_t *yb = c->ybm + y * rbp, *tb = c->tbm + y * rbp;
+        uint64_t any_y = 0, any_u = 0;
+        size_t fy = nw, ly = 0, fu = nw, lu = 0;
+        yhat_bits(pred->dtype, conseco__image_row(pred, y, 0), w, rbp, &t, yb, c->flags,
+                  &finite);
+        truth_bits(conseco__mask_row(truth, y, 0), w, rbp, tb, c->flags);
+        for (i = 0; i < nw; i++) {
+            const uint64_t Y = wload(yb + 8u * i), T = wload(tb + 8u * i);
+            if ((Y | T) == 0) continue;
+            c->predicted += pop64(Y);
+            c->truth += pop64(T);
+            c->missed0 += pop64(T & ~Y);
+            c->fp0 += pop64(Y & ~T);
+            if (Y) {
+                if (fy == nw) fy = i;
+                ly = i;
+                any_y = 1;
+            }
+            if (fu == nw) fu = i;
+            lu = i;
+            any_u = 1;
+        }
+        if (any_y)
+            grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
+                 64u * ly + high64(wload(yb + 8u * ly)), y);
+        if (any_u)
+            grow(c->ulo, c->uhi, 64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
+                 64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)), y);
+    }
+    return finite ? CONSECO_OK : CONSECO_E_NONFINITE;
+}
+
+/* ---------------------------------------------------------------- pass 2 */
+/* Bit x of the result is bit x - 1 (shl) or x + 1 (shr) of the row, with
+ * `fill` beyond the image's left (right) edge. */
+static inline uint64_t shl_row(const uint8_t *row, size_t i, uint64_t fill)
+{
+    return wload(row + 8u * i) << 1 | (i > 0 ? wload(row + 8u * i - 8u) >> 63 : fill);
+}
+
+static inline uint64_t shr_row(const uint8_t *row, size_t i, size_t nw, size_t w, uint64_t fill)
+{
+    uint64_t v = wload(row + 8u * i) >> 1;
+    if (i + 1 < nw) v |= wload(row + 8u * i + 8u) << 63;
+    if (i == (w - 1u) / 64u) { /* pixel w - 1: its right neighbour is outside */
+        const unsigned b = (unsigned)((w - 1u) % 64u);
+        v = (v & ~(UINT64_C(1) << b)) | fill << b;
+    }
+    return v;
+}
+
+/* Seeds of the box rows: a neighbour of the other class. Outside the image
+ * the neighbours are background (background policy) or of the pixel's own
+ * class (foreground policy: no seed from there). */
+static void f2_seeds(fast2d *c)
+{
+    const size_t w = c->w, rbp = c->rbp, nw = rbp / 8u;
+    const size_t i0 = c->x0 / 64u, i1 = c->x1 / 64u;
+    size_t y, i;
+    for (y = c->y0; y <= c->y1; y++) {
+        const uint8_t *cur = c->ybm + y * rbp;
+        const uint8_t *up = y > 0 ? cur - rbp : c->bg ? c->zero : cur;
+        const uint8_t *dn = y + 1 < c->h ? cur + rbp : c->bg ? c->zero : cur;
+        const uint64_t fl = c->bg ? 0u : (uint64_t)(cur[0] & 1u);
+        const uint64_t fr = c->bg ? 0u : (uint64_t)((cur[(w - 1u) / 8u] >> ((w - 1u) % 8u)) & 1u);
+        uint8_t *sb = c->sbm + y * rbp;
+        for (i = i0; i <= i1; i++) {
+            const uint64_t v = wload(cur + 8u * i);
+            uint64_t s = (v ^ shl_row(cur, i, fl)) | (v ^ shr_row(cur, i, nw, w, fr)) |
+                         (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i));
+            if (c->linf)
+                s |= (v ^ shl_row(up, i, fl)) | (v ^ shr_row(up, i, nw, w, fr)) |
+                     (v ^ shl_row(dn, i, fl)) | (v ^ shr_row(dn, i, nw, w, fr));
+            wstore(sb + 8u * i, s);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- pass 3 */
+/* g[k] = seed ? 0 : above[k] + 1 (saturating; above NULL: none), pixel x0 + k. */
+static void col_down(const uint8_t *sb, size_t x0, size_t bw, const uint16_t *above, uint16_t *g)
+{
+    size_t k = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128i bit = conseco__mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1);
+    const conseco__m128i one = conseco__mm_set1_epi16(1), inf = conseco__mm_set1_epi16(-1);
+    for (; k + 8 <= bw; k += 8) {
+        const size_t x = x0 + k;
+        const unsigned bits = ((unsigned)sb[x / 8u] | (unsigned)sb[(x + 7u) / 8u] << 8) >> (x & 7u);
+        const conseco__m128i m = conseco__mm_cmpeq_epi16(
+            conseco__mm_and_si128(conseco__mm_set1_epi16((short)(bits & 0xFFu)), bit), bit);
+        const conseco__m128i a =
+            above ? conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(above + k)) : inf;
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k),
+                                 conseco__mm_andnot_si128(m, conseco__mm_adds_epu16(a, one)));
+    }
+#endif
+    for (; k < bw; k++) {
+        const size_t x = x0 + k;
+        const unsigned up = above ? above[k] : F2_INF;
+        g[k] = (uint16_t)(((sb[x / 8u] >> (x & 7u)) & 1u) ? 0u : up + (up != F2_INF));
+    }
+}
+
+/* g[k] = min(g[k], below[k] + 1), saturating. */
+static void col_up(uint16_t *g, const uint16_t *below, size_t bw)
+{
+    size_t k = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    for (; k + 8 <= bw; k += 8) {
+        const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k));
+        const conseco__m128i b = conseco__mm_adds_epu16(
+            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + k)), one);
+        /* min of unsigned lanes: a - max(a - b, 0) */
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k),
+                                 conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)));
+    }
+#endif
+    for (; k < bw; k++) {
+        const uint32_t b = (uint32_t)below[k] + 1u;
+        if (b < g[k]) g[k] = (uint16_t)b;
+    }
+}
+
+/* One row's sweeps: rightwards (forward) or leftwards, no seed beyond the ends. */
+static void sweep_row(uint16_t *g, size_t n, int forward)
+{
+    uint32_t f = 0x10000u;
+    size_t k;
+    for (k = 0; k < n; k++) {
+        const size_t x = forward ? k : n - 1u - k;
+        const uint32_t a = g[x];
+        f = a < f + 1u ? a : f + 1u;
+        g[x] = (uint16_t)f;
+    }
+}
+
+#ifdef CONSECO__SIMD
+static conseco__m128i min_u16(conseco__m128i a, conseco__m128i b)
+{
+    return conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b));
+}
+
+/* 8 x 8 transpose of 16-bit lanes. */
+static void transpose8(conseco__m128i v[8])
+{
+    conseco__m128i a[8], b[8];
+    int j;
+    for (j = 0; j < 8; j += 2) {
+        a[j] = conseco__mm_unpacklo_epi16(v[j], v[j + 1]);
+        a[j + 1] = conseco__mm_unpackhi_epi16(v[j], v[j + 1]);
+    }
+    /* a[0] a[1]: rows 0-1; a[2] a[3]: rows 2-3; ... */
+    b[0] = conseco__mm_unpacklo_epi32(a[0], a[2]);
+    b[1] = conseco__mm_unpackhi_epi32(a[0], a[2]);
+    b[2] = conseco__mm_unpacklo_epi32(a[1], a[3]);
+    b[3] = conseco__mm_unpackhi_epi32(a[1], a[3]);
+    b[4] = conseco__mm_unpacklo_epi32(a[4], a[6]);
+    b[5] = conseco__mm_unpackhi_epi32(a[4], a[6]);
+    b[6] = conseco__mm_unpacklo_epi32(a[5], a[7]);
+    b[7] = conseco__mm_unpackhi_epi32(a[5], a[7]);
+    for (j = 0; j < 4; j++) {
+        v[2 * j] = conseco__mm_unpacklo_epi64(b[j], b[j + 4]);
+        v[2 * j + 1] = conseco__mm_unpackhi_epi64(b[j], b[j + 4]);
+    }
+}
+
+/* Both sweeps along eight rows of n cells at once: one vector per column. */
+static void sweep8(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i v[8], f;
+    uint16_t col[8];
+    size_t x0, x, j;
+    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
+        for (j = 0; j < 8; j++)
+            v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
+        transpose8(v);
+        for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
+    }
+    for (x = x0; x < n; x++) {
+        for (j = 0; j < 8; j++) col[j] = q[j][x];
+        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
+    }
+    f = conseco__mm_set1_epi16(-1);
+    for (x = 0; x < n; x++) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    f = conseco__mm_set1_epi16(-1);
+    for (x = n; x-- > 0;) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
+        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
+        transpose8(v);
+        for (j = 0; j < 8; j++)
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
+    }
+    for (x = x0; x < n; x++) {
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
+        for (j = 0; j < 8; j++) q[j][x] = col[j];
+    }
+}
+#endif
+
+/* g[k] = min(g[k], min(u[k-1], u[k], u[k+1]) + 1), saturating (square). */
+static void relax3(uint16_t *g, const uint16_t *u, size_t n)
+{
+    size_t k;
+    if (n == 1) {
+        const uint32_t c = (uint32_t)u[0] + 1u;
+        if (c < g[0]) g[0] = (uint16_t)c;
+        return;
+    }
+    for (k = 0; k < n; k++) {
+        uint32_t m = u[k], c;
+        if (k > 0 && u[k - 1] < m) m = u[k - 1];
+        if (k + 1 < n && u[k + 1] < m) m = u[k + 1];
+        c = m + 1u;
+        if (c < g[k]) g[k] = (uint16_t)c;
+    }
+}
+
+static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
+{
+    if (d == F2_INF) (*inf)++;
+    else hist[(size_t)d + 1u]++; /* d_other = 1 + distance to the nearest seed */
+}
+
+/* A finished box row: its missed pixels (and false positives, band) to the
+ * histograms. Outside the box no pixel is Yhat or truth. */
+static void count_row(fast2d *c, size_t y, const uint16_t *d, int outer, int inner)
+{
+    const uint8_t *yr = c->ybm + y * c->rbp, *tr = c->tbm + y * c->rbp;
+    const size_t i0 = c->x0 / 64u, i1 = c->x1 / 64u;
+    size_t i;
+    for (i = i0; i <= i1; i++) {
+        const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
+        uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
+        while (m) {
+            add_level(c->hout, &c->out_inf, d[64u * i + low64(m) - c->x0]);
+            m &= m - 1u;
+        }
+        while (f) {
+            add_level(c->hin, &c->in_inf, d[64u * i + low64(f) - c->x0]);
+            f &= f - 1u;
+        }
+    }
+}
+
+/* Pass 3: the distances of the box, each finished row counted. */
+static void f2_transform(fast2d *c, int outer, int inner)
+{
+    const size_t bw = c->bw, bh = c->bh, rbp = c->rbp;
+    size_t r, k;
+    CONSECO_memset(c->hin, 0, 2u * c->bins * sizeof(uint32_t));
+    c->in_inf = c->out_inf = 0;
+    if (c->linf) { /* two raster passes */
+        for (r = 0; r < bh; r++) {
+            uint16_t *g = c->g + r * bw;
+            col_down(c->sbm + (c->y0 + r) * rbp, c->x0, bw, NULL, g);
+            if (r > 0) relax3(g, g - bw, bw);
+            sweep_row(g, bw, 1);
+        }
+        for (r = bh; r-- > 0;) {
+            uint16_t *g = c->g + r * bw;
+            if (r + 1 < bh) relax3(g, g + bw, bw);
+            sweep_row(g, bw, 0);
+            count_row(c, c->y0 + r, g, outer, inner);
+        }
+        return;
+    }
+    /* the cross: columns down and up, then the rows */
+    for (r = 0; r < bh; r++)
+        col_down(c->sbm + (c->y0 + r) * rbp, c->x0, bw, r ? c->g + (r - 1) * bw : NULL,
+                 c->g + r * bw);
+    for (r = bh - 1; r-- > 0;) col_up(c->g + r * bw, c->g + (r + 1) * bw, bw);
+#ifdef CONSECO__SIMD
+    CONSECO_memset(c->spare, 0, bw * sizeof(uint16_t));
+    for (r = 0; r < bh; r += 8) {
+        uint16_t *q[8];
+        for (k = 0; k < 8; k++) q[k] = r + k < bh ? c->g + (r + k) * bw : c->spare;
+        sweep8(q, bw, (conseco__m128i *)c->lanes);
+        for (k = 0; k < 8 && r + k < bh; k++) count_row(c, c->y0 + r + k, q[k], outer, inner);
+    }
+#else
+    (void)k;
+    for (r = 0; r < bh; r++) {
+        uint16_t *g = c->g + r * bw;
+        sweep_row(g, bw, 1);
+        sweep_row(g, bw, 0);
+        count_row(c, c->y0 + r, g, outer, inner);
+    }
+#endif
+}
+
+/* ------------------------------------------------------------- the disk */
+/*
+ * The Euclidean distance does not come from the seeds, but it is separable
+ * (Meijster, Roerdink & Hesselink 2000), and each class needs only its own
+ * runs: along a column, g = the distance to the nearest cell of the other
+ * class (1 at a class change; the box's top and bottom margins are
+ * background for Yhat cells when open, nothing for the others); along a row,
+ * a cell's squared distance is min over columns j of (x - j)^2 + g_j^2 over
+ * the cells of its own class, and no column beyond the nearest cell of the
+ * other class (distance 0 there) can do better, so each run of one class is
+ * its own envelope, with the other class's cells at its ends (or the open
+ * margins, Yhat runs only) as sites of value 0. Runs holding no missed pixel
+ * or false positive to count are skipped. The level of a squared distance
+ * D2 is ceil(sqrt(D2)) = isqrt(D2 - 1) + 1 on both sides (erosion.c,
+ * outer.c), and the score its order statistic.
+ */
+static uint32_t root_floor32(uint32_t v)
+{
+    uint32_t r = 0, bit = UINT32_C(1) << 30;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
+/* ceil(sqrt(d2)) for d2 >= 1, from a nearby guess (neighbours differ little). */
+static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
+{
+    uint64_t v = *guess;
+    if (v >= 1 && (v - 1) * (v - 1) < d2 && d2 <= v * v) return (uint32_t)v;
+    if (v * v < d2 && d2 <= (v + 1) * (v + 1)) {
+        *guess = (uint32_t)(v + 1);
+        return *guess;
+    }
+    *guess = root_floor32((uint32_t)(d2 - 1)) + 1u;
+    return *guess;
+}
+
+static inline unsigned bit_at(const uint8_t *row, size_t x) { return (row[x / 8u] >> (x & 7u)) & 1u; }
+
+/* Bits x .. x + 7 of a bitmap row (x + 7 inside the row). */
+static inline unsigned bits8(const uint8_t *row, size_t x)
+{
+    return (((unsigned)row[x / 8u] | (unsigned)row[(x + 7u) / 8u] << 8) >> (x & 7u)) & 0xFFu;
+}
+
+#ifdef CONSECO__SIMD
+/* Lane j all ones where bit j of `bits` is set. */
+static inline conseco__m128i lanes_of(unsigned bits)
+{
+    const conseco__m128i sel = conseco__mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1);
+    return conseco__mm_cmpeq_epi16(conseco__mm_and_si128(conseco__mm_set1_epi16((short)bits), sel),
+                                   sel);
+}
+
+/* d ? 1 : near + 1 (saturating), lane by lane. */
+static inline conseco__m128i step_or_one(conseco__m128i d, conseco__m128i near)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    return conseco__mm_or_si128(conseco__mm_andnot_si128(d, conseco__mm_adds_epu16(near, one)),
+                                conseco__mm_and_si128(d, one));
+}
+#endif
+
+/* Column distances to the other class, down then up (class bits from ybm). */
+static void disk_columns(fast2d *c)
+{
+    const size_t bw = c->bw, bh = c->bh, rbp = c->rbp, x0 = c->x0;
+    const int open_top = c->y0 > 0 || c->bg, open_bottom = c->y1 + 1 < c->h || c->bg;
+    size_t r, k;
+    for (r = 0; r < bh; r++) {
+        const uint8_t *cur = c->ybm + (c->y0 + r) * rbp, *up = cur - rbp;
+        uint16_t *g = c->g + r * bw;
+        k = 0;
+#ifdef CONSECO__SIMD
+        for (; k + 8 <= bw; k += 8) {
+            const size_t x = x0 + k;
+            conseco__m128i v;
+            if (r == 0) {
+                const conseco__m128i cl = lanes_of(bits8(cur, x));
+                v = open_top ? conseco__mm_or_si128(conseco__mm_andnot_si128(cl, conseco__mm_set1_epi16(-1)),
+                                                    conseco__mm_and_si128(cl, conseco__mm_set1_epi16(1)))
+                             : conseco__mm_set1_epi16(-1);
+            } else {
+                v = step_or_one(lanes_of(bits8(cur, x) ^ bits8(up, x)),
+                                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k - bw)));
+            }
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k), v);
+        }
+#endif
+        for (; k < bw; k++) {
+            const unsigned cl = bit_at(cur, x0 + k);
+            if (r == 0) {
+                g[k] = (uint16_t)(cl && open_top ? 1u : F2_INF);
+            } else if (cl != bit_at(up, x0 + k)) {
+                g[k] = 1u;
+            } else {
+                const unsigned a = g[k - bw];
+                g[k] = (uint16_t)(a + (a != F2_INF));
+            }
+        }
+    }
+    for (r = bh; r-- > 0;) {
+        const uint8_t *cur = c->ybm + (c->y0 + r) * rbp, *dn = cur + rbp;
+        uint16_t *g = c->g + r * bw;
+        k = 0;
+#ifdef CONSECO__SIMD
+        for (; k + 8 <= bw; k += 8) {
+            const size_t x = x0 + k;
+            const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k));
+            conseco__m128i b;
+            if (r + 1 == bh) {
+                const conseco__m128i cl = lanes_of(bits8(cur, x));
+                b = open_bottom ? conseco__mm_or_si128(conseco__mm_andnot_si128(cl, conseco__mm_set1_epi16(-1)),
+                                                       conseco__mm_and_si128(cl, conseco__mm_set1_epi16(1)))
+                                : conseco__mm_set1_epi16(-1);
+            } else {
+                b = step_or_one(lanes_of(bits8(cur, x) ^ bits8(dn, x)),
+                                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k + bw)));
+            }
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k),
+                                     conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)));
+        }
+#endif
+        for (; k < bw; k++) {
+            const unsigned cl = bit_at(cur, x0 + k);
+            uint32_t b;
+            if (r + 1 == bh) b = cl && open_bottom ? 1u : F2_INF;
+            else if (cl != bit_at(dn, x0 + k)) b = 1u;
+            else b = (uint32_t)g[k + bw] + 1u;
+            if (b < g[k]) g[k] = (uint16_t)b;
+        }
+    }
+}
+
+/* Value at x of the parabola of site s (value v). */
+static inline uint64_t para(int64_t x, int32_t s, uint32_t v)
+{
+    const int64_t dx = x - (int64_t)s;
+    return (uint64_t)(dx * dx) + v;
+}
+
+/* The cells a..b (box columns) of a row, one class, whose queries are the set
+ * bits of q (row bits, image columns); sites at the ends as above. The lower
+ * envelope of the parabolas (Felzenszwalb and Huttenlocher's form): piece k
+ * starts at the real crossing zn[k] / zd[k] with piece k - 1 (the first at
+ * a), compared by cross-multiplication (|zn| < 2^34, zd < 2^18: exact in
+ * int64, no division). At a crossing both pieces give the same D2. */
+static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, size_t b, int yhat,
+                     int left_site, int right_site, uint32_t *guess, uint16_t *range)
+{
+    int64_t *zn = c->zn;
+    int32_t *zd = c->zd, *site = c->site;
+    uint32_t *val = c->val;
+    uint32_t *hist = yhat ? c->hin : c->hout;
+    uint64_t *inf = yhat ? &c->in_inf : &c->out_inf;
+    const uint32_t target = yhat ? c->target_in : c->target_out;
+    uint32_t *fine = yhat ? c->fin : c->fout;
+    size_t n = 0, j = 0, i;
+    int64_t u;
+    const int64_t lo = left_site ? (int64_t)a - 1 : (int64_t)a,
+                  hi = right_site ? (int64_t)b + 1 : (int64_t)b;
+    for (u = lo; u <= hi; u++) {
+        int64_t num = 0, den = 1;
+        uint32_t gu;
+        if (u < (int64_t)a || u > (int64_t)b) {
+            gu = 0;
+        } else {
+            const uint32_t v = g[u];
+            if (v == F2_INF) continue;
+            gu = v * v;
+        }
+        while (n > 0) { /* where u crosses the last piece; that piece goes if no later */
+            const int64_t st = site[n - 1];
+            num = u * u - st * st + (int64_t)gu - (int64_t)val[n - 1];
+            den = 2 * (u - st);
+            if (num * zd[n - 1] > zn[n - 1] * den) break;
+            n--;
+        }
+        if (n == 0) {
+            zn[0] = (int64_t)a;
+            zd[0] = 1;
+        } else {
+            if (num >= (int64_t)b * den) continue; /* never below within a..b */
+            zn[n] = num;
+            zd[n] = (int32_t)den;
+        }
+        site[n] = (int32_t)u;
+        val[n] = gu;
+        n++;
+    }
+    /* the queries, in increasing x, a word of bits at a time */
+    for (i = (c->x0 + a) / 64u; i <= (c->x0 + b) / 64u; i++) {
+        uint64_t bits = wload(q + 8u * i);
+        const size_t first = 64u * i;
+        if (first < c->x0 + a) bits &= ~UINT64_C(0) << (c->x0 + a - first);
+        if (c->x0 + b - first < 63u) bits &= (UINT64_C(2) << (c->x0 + b - first)) - 1u;
+        for (; bits; bits &= bits - 1u) {
+            const int64_t k = (int64_t)(first + low64(bits) - c->x0);
+            uint64_t d2;
+            uint32_t v;
+            if (n == 0) {
+                (*inf)++;
+                continue;
+            }
+            while (j + 1 < n && zn[j + 1] < k * zd[j + 1]) j++;
+            d2 = para(k, site[j], val[j]);
+            v = ceil_root(d2, guess);
+            if (!c->pass2) {
+                hist[v]++;
+                if (v < range[0]) range[0] = (uint16_t)v;
+                if (v > range[1]) range[1] = (uint16_t)v;
+            } else if (v == target) /* D2 in ((v - 1)^2, v^2]: 2 v - 1 fine bins */
+                fine[d2 - (uint64_t)(v - 1u) * (v - 1u) - 1u]++;
+        }
+    }
+}
+
+/* The last x' >= x (x' <= xmax) with bits x..x' all equal to cl. */
+static size_t run_end(const uint8_t *row, size_t x, unsigned cl, size_t xmax)
+{
+    size_t i = x / 64u;
+    uint64_t d = (cl ? ~wload(row + 8u * i) : wload(row + 8u * i)) & (~UINT64_C(0) << (x % 64u));
+    while (d == 0) {
+        if (64u * (i + 1u) > xmax) return xmax;
+        i++;
+        d = cl ? ~wload(row + 8u * i) : wload(row + 8u * i);
+    }
+    x = 64u * i + low64(d);
+    return x - 1u < xmax ? x - 1u : xmax;
+}
+
+/* The first x' <= x (x' >= xmin) with bits x'..x all equal to cl. */
+static size_t run_start(const uint8_t *row, size_t x, unsigned cl, size_t xmin)
+{
+    size_t i = x / 64u;
+    const unsigned sh = 63u - (unsigned)(x % 64u);
+    uint64_t d = ((cl ? ~wload(row + 8u * i) : wload(row + 8u * i)) << sh) >> sh;
+    while (d == 0) {
+        if (i == 0 || 64u * i <= xmin) return xmin;
+        i--;
+        d = cl ? ~wload(row + 8u * i) : wload(row + 8u * i);
+    }
+    x = 64u * i + high64(d) + 1u;
+    return x > xmin ? x : xmin;
+}
+
+static void disk_transform(fast2d *c, int outer, int inner)
+{
+    const size_t bw = c->bw, rbp = c->rbp, x0 = c->x0, x1 = c->x1;
+    const int open_left = x0 > 0 || c->bg, open_right = x1 + 1 < c->w || c->bg;
+    uint8_t *q = c->sbm; /* one row of query bits */
+    size_t r, i;
+    uint32_t guess = 1;
+    if (c->pass2) {
+        CONSECO_memset(c->fin, 0, 4u * c->bins * sizeof(uint32_t));
+        outer = c->target_out != 0;
+        inner = c->target_in != 0;
+    } else {
+        CONSECO_memset(c->hin, 0, 2u * c->bins * sizeof(uint32_t));
+        c->in_inf = c->out_inf = 0;
+        disk_columns(c);
+    }
+    for (r = 0; r < c->bh; r++) {
+        const size_t y = c->y0 + r;
+        const uint8_t *yr = c->ybm + y * rbp, *tr = c->tbm + y * rbp;
+        const uint16_t *g = c->g + r * bw;
+        uint16_t *vr = c->vr + 4u * r;
+        size_t done = 0; /* queries below image column `done` are counted */
+        int out_r = outer, in_r = inner;
+        if (c->pass2) { /* only rows holding a level selected */
+            in_r = inner && vr[0] <= c->target_in && c->target_in <= vr[1];
+            out_r = outer && vr[2] <= c->target_out && c->target_out <= vr[3];
+            if (!in_r && !out_r) continue;
+        } else {
+            vr[0] = vr[2] = 0xFFFFu;
+            vr[1] = vr[3] = 0;
+        }
+        for (i = x0 / 64u; i <= x1 / 64u; i++) {
+            const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
+            wstore(q + 8u * i, (out_r ? T & ~Y : 0u) | (in_r ? Y & ~T : 0u));
+        }
+        /* each query's run of one class, once */
+        for (i = x0 / 64u; i <= x1 / 64u; i++) {
+            uint64_t bits = wload(q + 8u * i);
+            for (; bits; bits &= bits - 1u) {
+                const size_t x = 64u * i + low64(bits);
+                unsigned cl;
+                size_t a, b;
+                if (x < done) continue;
+                cl = bit_at(yr, x);
+                a = run_start(yr, x, cl, x0);
+                b = run_end(yr, x, cl, x1);
+                disk_run(c, g, q, a - x0, b - x0, (int)cl, a > x0 || (cl && open_left),
+                         b < x1 || (cl && open_right), &guess, cl ? vr : vr + 2);
+                done = b + 1u;
+            }
+        }
+    }
+}
+
+/* Ball-mm: the level v (ceil(sqrt(D2))) holding the need-th largest D2 and
+ * its rank there (1 = the largest); 0 when it is +inf. */
+static uint32_t coarse_bin(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need,
+                           uint64_t *rank)
+{
+    uint64_t acc = inf;
+    size_t b;
+    if (acc >= need) return 0;
+    for (b = bins; b-- > 1;) {
+        if (acc + hist[b] >= need) {
+            *rank = need - acc;
+            return (uint32_t)b;
+        }
+        acc += hist[b];
+    }
+    return 0; /* unreachable */
+}
+
+/* The rank-th largest D2 of level v from its fine bins, as d_mm: RN(sqrt(s^2 D2))
+ * through conseco__mm_distance with some k0^2 + k1^2 = D2 (the spacing is
+ * the same along both axes, so any pair gives the same distance). */
+static double fine_distance(const fast2d *c, const uint32_t *fine, uint32_t v, uint64_t rank)
+{
+    const uint64_t base = (uint64_t)(v - 1u) * (v - 1u) + 1u;
+    uint64_t acc = 0, d2 = 0, k0;
+    size_t i;
+    for (i = 2u * (size_t)v - 1u; i-- > 0;) {
+        acc += fine[i];
+        if (acc >= rank) {
+            d2 = base + i;
+            break;
+        }
+    }
+    if (d2 == 0) return -1.0; /* unreachable */
+    /* the larger offset of any pair lies in [sqrt(D2 / 2), sqrt(D2)] */
+    for (k0 = root_floor32((uint32_t)(d2 / 2u)); k0 * k0 <= d2; k0++) {
+        const uint64_t rest = d2 - k0 * k0;
+        const uint64_t k1 = root_floor32((uint32_t)rest);
+        if (k1 * k1 == rest) return conseco__mm_distance(&c->metric, (uint32_t)k0, (uint32_t)k1, 0);
+    }
+    return -1.0; /* unreachable: D2 is a sum of two squares */
+}
+
+/* The `need`-th largest level of a histogram with `inf` levels above all;
+ * 0 for +inf. */
+static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
+{
+    uint64_t acc = inf;
+    size_t b;
+    if (acc >= need) return conseco__inf();
+    for (b = bins; b-- > 0;) {
+        acc += hist[b];
+        if (acc >= need) return (double)b;
+    }
+    return -1.0; /* unreachable: the counts reach need */
+}
+
+int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, int band, double tau, double tau_outer,
+                           void *scratch, size_t scratch_size, double *score)
+{
+    size_t sz[F2_AREAS];
+    unsigned char *b;
+    fast2d c;
+    uint64_t m, budget;
+    int need_out, need_in, rc;
+    double s_in = 0.0, s_out = 0.0;
+    if (!f2_areas(pred->width, pred->height, sz)) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL || scratch_size < f2_scratch_size(pred->width, pred->height))
+        return CONSECO_E_SCRATCH_TOO_SMALL;
+    b = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    c.w = pred->width;
+    c.h = pred->height;
+    c.rbp = round8b((c.w + 7u) / 8u);
+    c.bg = p->border == CONSECO_BORDER_BACKGROUND;
+    c.linf = p->element == CONSECO_ELEMENT_SQUARE;
+    c.mm = p->element == CONSECO_ELEMENT_BALL_MM;
+    c.l2 = p->element == CONSECO_ELEMENT_DISK || c.mm;
+    if (c.mm && !iso_spacing(pred, &c.metric)) return CONSECO_E_UNSUPPORTED; /* not taken */
+    c.pass2 = 0;
+    c.target_in = c.target_out = 0;
+    c.g = (uint16_t *)(void *)b;
+    c.ybm = b + sz[0];
+    c.tbm = c.ybm + c.h * c.rbp;
+    c.sbm = c.tbm + c.h * c.rbp;
+    c.zero = c.sbm + c.h * c.rbp;
+    c.flags = b + sz[0] + sz[1];
+    c.lanes = b + sz[0] + sz[1] + sz[2];
+    c.spare = (uint16_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3]);
+    c.hin = (uint32_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4]);
+    c.bins = c.w + c.h + 1u;
+    c.hout = c.hin + c.bins;
+    c.fin = c.hout + c.bins;
+    c.fout = c.fin + 2u * c.bins;
+    c.zn = (int64_t *)(void *)(b + sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
+    c.zd = (int32_t *)(void *)(c.zn + (c.w + 2u));
+    c.site = c.zd + (c.w + 2u);
+    c.val = (uint32_t *)(void *)(c.site + (c.w + 2u));
+    c.vr = (uint16_t *)(void *)(c.val + (c.w + 2u));
+    CONSECO_memset(c.zero, 0, c.rbp);
+
+    if ((rc = f2_scan(p, pred, truth, &c)) != CONSECO_OK) return rc;
+    if (!band) tau_outer = tau;
+    m = conseco__fp_budget(c.truth, tau_outer); /* missed pixels FNR <= tau_outer allows */
+    budget = conseco__fp_budget(c.predicted, tau);
+    need_out = c.missed0 > m;
+    need_in = band && c.predicted > 0 && c.fp0 > budget;
+    if (!need_out && !need_in) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    if (c.predicted == 0) { /* nothing to dilate: only the whole image is safe */
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    /* the box: Yhat U Y for the outer side, Yhat alone suffices for the inner */
+    c.x0 = need_out ? c.ulo[0] : c.ylo[0];
+    c.x1 = need_out ? c.uhi[0] : c.yhi[0];
+    c.y0 = need_out ? c.ulo[1] : c.ylo[1];
+    c.y1 = need_out ? c.uhi[1] : c.yhi[1];
+    c.bw = c.x1 - c.x0 + 1u;
+    c.bh = c.y1 - c.y0 + 1u;
+    if (c.mm) {
+        uint64_t r_in = 0, r_out = 0;
+        disk_transform(&c, need_out, need_in);
+        if (need_in) {
+            c.target_in = coarse_bin(c.hin, c.bins, c.in_inf, budget + 1u, &r_in);
+            if (c.target_in == 0) { /* more than the budget never removed */
+                *score = conseco__inf();
+                return CONSECO_OK;
+            }
+        }
+        if (need_out) c.target_out = coarse_bin(c.hout, c.bins, c.out_inf, m + 1u, &r_out);
+        c.pass2 = 1;
+        disk_transform(&c, need_out, need_in);
+        if (need_in) s_in = fine_distance(&c, c.fin, c.target_in, r_in);
+        if (need_out) s_out = c.target_out ? fine_distance(&c, c.fout, c.target_out, r_out) : -1.0;
+        if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
+        *score = s_out > s_in ? s_out : s_in;
+        return CONSECO_OK;
+    } else if (c.l2) {
+        disk_transform(&c, need_out, need_in);
+    } else {
+        f2_seeds(&c);
+        f2_transform(&c, need_out, need_in);
+    }
+    if (need_in) {
+        s_in = nth_largest(c.hin, c.bins, c.in_inf, budget + 1u);
+        if (s_in == conseco__inf()) {
+            *score = s_in;
+            return CONSECO_OK;
+        }
+    }
+    if (need_out) s_out = nth_largest(c.hout, c.bins, c.out_inf, m + 1u);
+    if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
+    *score = s_out > s_in ? s_out : s_in;
+    return CONSECO_OK;
+}
