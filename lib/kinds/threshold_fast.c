@@ -29,7 +29,7 @@
 #include "common/simd.h"
 #include "common/yhat.h"
 
-#define DIGIT_BITS 11u
+#define DIGIT_BITS CONSECO__KEY_DIGIT_BITS
 #define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */
 #define U8_HIST_BYTES ((size_t)U8_COPIES * 256u * sizeof(uint32_t))
 #define BUCKETS (1u << DIGIT_BITS)
@@ -59,17 +59,6 @@ size_t conseco__threshold_fast_scratch_size(int dtype, size_t width, size_t pixe
 }
 
 /* ------------------------------------------------------------- floats */
-/* Order-preserving key of a finite float; -0 and +0 (equal scores) share one. */
-static uint32_t key_of(uint32_t u)
-{
-    u = u == 0x80000000u ? 0u : u;
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-static float float_of_key(uint32_t k)
-{
-    return conseco__bits_f32((k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k);
-}
 
 /* -------------------------------------------------------------- selection */
 static unsigned bit_length(uint32_t v)
@@ -82,11 +71,8 @@ static unsigned bit_length(uint32_t v)
     return n;
 }
 
-/* The r-th smallest (0-based) of keys[0..n), all within [lo, hi], and in
- * *next the smallest key above it (0xFFFFFFFF, no float's key, if none).
- * Overwrites keys. */
-static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, uint32_t hi,
-                             uint32_t *hist, uint32_t *next)
+uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, uint32_t hi,
+                            uint32_t *hist, uint32_t *next)
 {
     uint32_t above = 0xFFFFFFFFu;
     for (;;) {
@@ -135,8 +121,7 @@ static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
 }
 
 /* ------------------------------------------------------------ key scans */
-/* The smallest and largest of keys[0..n), n >= 1. */
-static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
+void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
 {
     uint32_t mn = 0xFFFFFFFFu, mx = 0;
     size_t i = 0;
@@ -170,10 +155,9 @@ static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi
     *hi = mx;
 }
 
-/* The smallest of keys[0..n) in (lo, hi], 0xFFFFFFFF (no float's key) if
- * none. k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in
- * (lo, hi] and keeps their order: one unsigned minimum answers. */
-static uint32_t key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uint32_t hi)
+/* k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in (lo, hi] and
+ * keeps their order: one unsigned minimum answers. */
+uint32_t conseco__key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uint32_t hi)
 {
     const uint32_t off = lo + 1u, span = hi - lo;
     uint32_t best = 0xFFFFFFFFu;
@@ -217,15 +201,6 @@ typedef struct key_store {
 } key_store;
 
 #ifdef CONSECO__SIMD
-/* key_of() on four floats. */
-static conseco__m128i keys4(conseco__m128 v)
-{
-    const conseco__m128i m80 = conseco__mm_set1_epi32(INT32_MIN);
-    conseco__m128i u = conseco__mm_castps_si128(v);
-    u = conseco__mm_andnot_si128(conseco__mm_cmpeq_epi32(u, m80), u); /* -0 -> +0 */
-    return conseco__mm_xor_si128(u, conseco__mm_or_si128(conseco__mm_srai_epi32(u, 31), m80));
-}
-
 /* Four pixels' keys k, their false positives f and other Yhat pixels g
  * (4-bit lane masks). */
 static void store4(key_store *ks, conseco__m128i k, unsigned f, unsigned g)
@@ -276,15 +251,15 @@ static int store_group(key_store *ks, const conseco__m128 v[4], const uint8_t *t
     tp = all & ~fp;
     if (fp == 0xFFFFu) {
         for (j = 0; j < 4; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), conseco__keys4(v[j]));
         ks->nf += 16;
     } else if (tp == 0xFFFFu) {
         ks->nt -= 16;
         for (j = 0; j < 4; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), conseco__keys4(v[j]));
     } else {
         for (j = 0; j < 4; j++)
-            store4(ks, keys4(v[j]), (fp >> (4 * j)) & 15u, (tp >> (4 * j)) & 15u);
+            store4(ks, conseco__keys4(v[j]), (fp >> (4 * j)) & 15u, (tp >> (4 * j)) & 15u);
     }
     return conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad), conseco__mm_setzero_si128())) ==
            0xFFFF;
@@ -320,7 +295,7 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
         const float v = s[x];
         ok &= v - v == 0.0f;
         if (v >= base) {
-            const uint32_t k = key_of(conseco__f32_bits(v));
+            const uint32_t k = conseco__key_of(conseco__f32_bits(v));
             if (t[x] == 0) ks->keys[ks->nf++] = k;
             else ks->keys[--ks->nt] = k;
         }
@@ -335,7 +310,7 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
 {
     const size_t w = pred->width, h = pred->height, d = pred->depth;
     const float base = conseco__f32_at_least(p->base), top = conseco__f32_at_most(p->top);
-    const uint32_t ktop = key_of(conseco__f32_bits(top));
+    const uint32_t ktop = conseco__key_of(conseco__f32_bits(top));
     size_t need, pixels, y, z, nfp;
     uint64_t m;
     uint32_t *hist, kmin, kmax, kl, knext, ktp;
@@ -365,16 +340,16 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
     }
     /* l = the (m+1)-th largest false positive = the (nfp - m)-th smallest;
      * knext = the smallest false positive above it */
-    key_range(ks.keys, nfp, &kmin, &kmax);
-    kl = radix_select(ks.keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
+    conseco__key_range(ks.keys, nfp, &kmin, &kmax);
+    kl = conseco__key_select(ks.keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
     /* the smallest score in (l, top] among the other Yhat pixels; l >= base,
      * so every pixel above l is in Yhat */
-    ktp = key_min_between(ks.keys + ks.nt, pixels - ks.nt, kl, ktop);
+    ktp = conseco__key_min_between(ks.keys + ks.nt, pixels - ks.nt, kl, ktop);
     knext = knext <= ktop && knext < ktp ? knext : ktp;
     if (knext != 0xFFFFFFFFu) /* a pixel's score is the breakpoint */
-        *score = (double)float_of_key(knext);
+        *score = (double)conseco__float_of_key(knext);
     else
-        *score = p->top > (double)float_of_key(kl) ? p->top : conseco__inf();
+        *score = p->top > (double)conseco__float_of_key(kl) ? p->top : conseco__inf();
     return CONSECO_OK;
 }
 
