@@ -36,6 +36,7 @@
 
 #define TH_BINS 256u
 #define TH_COPIES 4u /* interleaved 8-bit histograms: neighbours often share a value */
+#define SEG 64u      /* float32 band: pixels per summarised row segment */
 
 static double th_base(const conseco__shrinker *s)
 {
@@ -48,11 +49,12 @@ static double th_base(const conseco__shrinker *s)
  * CONSECO_CALIBRATOR_WORKSPACE_BOUND (tiny or one-pixel-thin images). */
 static size_t th_fast_extra(size_t pixels, size_t rows)
 {
-    const size_t hist = sizeof(uint32_t) * (CONSECO__KEY_BUCKETS > 4u * TH_COPIES * TH_BINS
+    const size_t hist = sizeof(uint32_t) * (CONSECO__KEY_BUCKETS > 3u * TH_COPIES * TH_BINS
                                                 ? CONSECO__KEY_BUCKETS
-                                                : 4u * TH_COPIES * TH_BINS);
+                                                : 3u * TH_COPIES * TH_BINS);
+    /* segments: at most rows * (1 + width / SEG) <= pixels / 4 + pixels / SEG */
     if (pixels >= (size_t)UINT32_MAX || rows > pixels / 4u || pixels < hist / 8u) return 0;
-    return hist + rows * 2u * sizeof(float); /* <= pixels * (8 + 4) */
+    return hist + (rows + pixels / SEG) * 2u * sizeof(float); /* <= pixels * (8 + 3) */
 }
 
 size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
@@ -214,38 +216,37 @@ static unsigned popcount16(unsigned v)
 #endif
 
 /* Histogram classes: [copy][class][value], class 0 neither (a sink), 1 truth
- * below base, 2 false positive, 3 Yhat and truth. */
-#define U8_SLOT(copy, cls, val) (((size_t)(copy) * 4u + (size_t)(cls)) * TH_BINS + (size_t)(val))
+ * below base, 2 false positive. */
+#define U8_SLOT(copy, cls, val) (((size_t)(copy) * 3u + (size_t)(cls)) * TH_BINS + (size_t)(val))
 
-/* One row: counts truth pixels, histograms (outer) truth below k0, (band)
- * every class. */
-static inline void u8_side_row(const uint8_t *s, const uint8_t *t, size_t w, unsigned k0,
-                               int band, uint32_t *h, uint64_t *ntruth)
+/* One row (k0 <= 255): counts truth and Yhat pixels, histograms truth below
+ * k0 and (band) the false positives. Returns 1 if the row holds Yhat. */
+static inline int u8_side_row(const uint8_t *s, const uint8_t *t, size_t w, unsigned k0,
+                              int band, uint32_t *h, uint64_t *ntruth, uint64_t *predicted)
 {
     size_t x = 0;
-    uint64_t nt = 0;
+    uint64_t nt = 0, np = 0;
 #ifdef CONSECO__SIMD
     {
-        /* k0 <= 255 here: v >= k0 <=> max(v, k0) == v */
+        /* v >= k0 <=> max(v, k0) == v */
         const conseco__m128i vk = conseco__mm_set1_epi8((char)k0), zero = conseco__mm_setzero_si128();
         for (; x + 16 <= w; x += 16) {
             const conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(s + x));
             const unsigned tm = 0xFFFFu & ~(unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(
                                     conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(t + x)), zero));
-            unsigned in = 0, i;
+            const unsigned in = (unsigned)conseco__mm_movemask_epi8(
+                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vk), v));
+            unsigned keep, i;
             uint8_t val[16];
-            if (band) in = (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vk), v));
             if ((tm | in) == 0) continue;
             nt += popcount16(tm);
-            if (!band) {
-                in = (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vk), v));
-                if ((tm & ~in) == 0) continue;
-            }
+            np += popcount16(in);
+            keep = band ? tm ^ in : tm & ~in; /* truth below base, false positives */
+            if (keep == 0) continue;
             conseco__mm_storeu_si128((conseco__m128i *)(void *)val, v);
             for (i = 0; i < 16; i++) {
-                const unsigned tr = (tm >> i) & 1u, yh = (in >> i) & 1u;
-                /* outer: class 1 or the sink; band: 1, 2, 3 or the sink */
-                const unsigned cls = band ? (yh ? 2u + tr : tr) : tr & (yh ^ 1u);
+                /* 1: truth below base; 2: false positive; 0: neither (or not kept) */
+                const unsigned cls = ((keep >> i) & 1u) << ((in >> i) & 1u);
                 h[U8_SLOT(i & (TH_COPIES - 1u), cls, val[i])]++;
             }
         }
@@ -253,48 +254,63 @@ static inline void u8_side_row(const uint8_t *s, const uint8_t *t, size_t w, uns
 #endif
     for (; x < w; x++) {
         const unsigned tr = t[x] != 0, yh = s[x] >= k0;
-        const unsigned cls = band ? (yh ? 2u + tr : tr) : tr & (yh ^ 1u);
         nt += tr;
-        h[U8_SLOT(x & (TH_COPIES - 1u), cls, s[x])]++;
+        np += yh;
+        if (tr != yh && (band || tr)) h[U8_SLOT(x & (TH_COPIES - 1u), tr ? 1u : 2u, s[x])]++;
     }
     *ntruth += nt;
+    *predicted += np;
+    return np != 0;
 }
 
-/* The largest value <= lim (< k0) of the map, -1 if none. Stops at lim. */
-static int u8_max_at_most(const conseco_image *pred, unsigned lim)
+/* The largest value <= lim (< k0) of the map, -1 if none (up = 0), or the
+ * smallest value >= lim (>= k0) of rows r0..r1, 256 if none (up = 1). Stops
+ * at lim itself. */
+static int u8_nearest(const conseco_image *pred, unsigned lim, int up, size_t r0, size_t r1)
 {
-    const size_t w = pred->width;
-    size_t y, z;
-    int best = -1;
-    for (z = 0; z < pred->depth; z++)
-        for (y = 0; y < pred->height; y++) {
-            const uint8_t *s = conseco__image_row(pred, y, z);
-            size_t x = 0;
+    const size_t w = pred->width, hgt = pred->height;
+    const int none = up ? 256 : -1;
+    int best = none;
+    size_t n;
+    for (n = r0; n <= r1; n++) {
+        const uint8_t *s = conseco__image_row(pred, n % hgt, n / hgt);
+        size_t x = 0;
 #ifdef CONSECO__SIMD
-            {
-                /* v <= lim <=> min(v, lim) == v; others count as 0 with a flag */
-                const conseco__m128i vl = conseco__mm_set1_epi8((char)lim);
-                conseco__m128i vmax = conseco__mm_setzero_si128(), any = vmax;
-                for (; x + 16 <= w; x += 16) {
-                    const conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(s + x));
+        {
+            /* up: v >= lim <=> max(v, lim) == v, others count as 255;
+             * down: v <= lim <=> min(v, lim) == v, others count as 0 */
+            const conseco__m128i vl = conseco__mm_set1_epi8((char)lim), zero = conseco__mm_setzero_si128();
+            const conseco__m128i ones = conseco__mm_cmpeq_epi8(zero, zero);
+            conseco__m128i acc = up ? ones : zero, any = zero;
+            for (; x + 16 <= w; x += 16) {
+                const conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(s + x));
+                if (up) {
+                    const conseco__m128i ge = conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vl), v);
+                    any = conseco__mm_or_si128(any, ge);
+                    acc = conseco__mm_min_epu8(acc, conseco__mm_or_si128(v, conseco__mm_andnot_si128(ge, ones)));
+                } else {
                     const conseco__m128i le = conseco__mm_cmpeq_epi8(conseco__mm_min_epu8(v, vl), v);
                     any = conseco__mm_or_si128(any, le);
-                    vmax = conseco__mm_max_epu8(vmax, conseco__mm_and_si128(v, le));
-                }
-                if (conseco__mm_movemask_epi8(any)) {
-                    uint8_t lane[16];
-                    unsigned i;
-                    conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, vmax);
-                    for (i = 0; i < 16; i++) best = (int)lane[i] > best ? (int)lane[i] : best;
-                    /* a lane with no value <= lim holds 0 but `any` says a value exists;
-                     * the maximum of the lanes that have one is at least 0 */
+                    acc = conseco__mm_max_epu8(acc, conseco__mm_and_si128(v, le));
                 }
             }
-#endif
-            for (; x < w; x++)
-                if (s[x] <= lim && (int)s[x] > best) best = (int)s[x];
-            if (best == (int)lim) return best;
+            /* with `any`, the lanes holding a qualifying value decide: the
+             * fillers (255 up, 0 down) never beat one */
+            if (conseco__mm_movemask_epi8(any)) {
+                uint8_t lane[16];
+                unsigned i;
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, acc);
+                for (i = 0; i < 16; i++)
+                    if (up ? (int)lane[i] < best : (int)lane[i] > best) best = (int)lane[i];
+            }
         }
+#endif
+        for (; x < w; x++) {
+            const int v = (int)s[x];
+            if (up ? v >= (int)lim && v < best : v <= (int)lim && v > best) best = v;
+        }
+        if (best == (int)lim) return best;
+    }
     return best;
 }
 
@@ -304,30 +320,39 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
     const uint32_t k0 = conseco__int_at_least(base, 255u); /* v >= k0 <=> v / 255 >= base */
     const int band = side->side == CONSECO_SIDE_BAND;
     const size_t nrows = pred->height * pred->depth, hgt = pred->height;
-    size_t n, b, c;
+    size_t n, b, c, r0 = (size_t)-1, r1 = 0;
     uint64_t predicted = 0, ntruth = 0, nfp = 0, nlow = 0, acc, m_in, m_out;
     double f = -conseco__inf(), v = conseco__inf(), A, best = conseco__inf();
-    CONSECO_memset(h, 0, sizeof *h * TH_COPIES * 4u * TH_BINS);
-    /* Yhat empty (k0 = 256): classified against 255, then 255 moved below base */
-    if (band || k0 > 255u)
+    CONSECO_memset(h, 0, sizeof *h * TH_COPIES * 3u * TH_BINS);
+    if (k0 > 255u) { /* Yhat empty: every truth pixel is below base */
+        for (n = 0; n < nrows; n++) {
+            const uint8_t *s = conseco__image_row(pred, n % hgt, n / hgt);
+            const uint8_t *t = conseco__mask_row(truth, n % hgt, n / hgt);
+            size_t x;
+            for (x = 0; x < pred->width; x++) {
+                ntruth += t[x] != 0;
+                h[U8_SLOT(x & (TH_COPIES - 1u), t[x] != 0, s[x])]++;
+            }
+        }
+    } else if (band) {
+        for (n = 0; n < nrows; n++)
+            if (u8_side_row(conseco__image_row(pred, n % hgt, n / hgt),
+                            conseco__mask_row(truth, n % hgt, n / hgt), pred->width, k0, 1, h,
+                            &ntruth, &predicted)) {
+                r0 = r0 == (size_t)-1 ? n : r0;
+                r1 = n;
+            }
+    } else {
         for (n = 0; n < nrows; n++)
             u8_side_row(conseco__image_row(pred, n % hgt, n / hgt),
-                        conseco__mask_row(truth, n % hgt, n / hgt), pred->width,
-                        k0 > 255u ? 255u : k0, 1, h, &ntruth);
-    else
-        for (n = 0; n < nrows; n++)
-            u8_side_row(conseco__image_row(pred, n % hgt, n / hgt),
-                        conseco__mask_row(truth, n % hgt, n / hgt), pred->width, k0, 0, h, &ntruth);
-    for (c = 1; c < TH_COPIES; c++)
-        for (b = 0; b < 4u * TH_BINS; b++) h[b] += h[c * 4u * TH_BINS + b];
-    if (k0 > 255u) {
-        h[U8_SLOT(0, 1, 255)] += h[U8_SLOT(0, 3, 255)];
-        h[U8_SLOT(0, 2, 255)] = h[U8_SLOT(0, 3, 255)] = 0;
+                        conseco__mask_row(truth, n % hgt, n / hgt), pred->width, k0, 0, h,
+                        &ntruth, &predicted);
     }
+    for (c = 1; c < TH_COPIES; c++)
+        for (b = 0; b < 3u * TH_BINS; b++) h[b] += h[c * 3u * TH_BINS + b];
     for (b = 0; b < TH_BINS; b++) {
         nlow += h[U8_SLOT(0, 1, b)];
         nfp += h[U8_SLOT(0, 2, b)];
-        predicted += h[U8_SLOT(0, 2, b)] + h[U8_SLOT(0, 3, b)];
     }
     m_out = conseco__fp_budget(ntruth, band ? side->tau_outer : tau);
     if (nlow > m_out) /* the (m_out+1)-th smallest truth value below base */
@@ -357,35 +382,42 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
         return CONSECO_OK;
     }
     A = th_first_l(base, f, v);
-    /* above base: the smallest Yhat value with value/255 - base >= A */
-    for (b = k0; b < TH_BINS; b++) {
-        const double sv = (double)b / 255.0;
-        if (sv - base >= A) {
-            for (; b < TH_BINS; b++)
-                if (h[U8_SLOT(0, 2, b)] + h[U8_SLOT(0, 3, b)] != 0) {
-                    best = (double)b / 255.0 - base;
+    /* above base: the smallest Yhat value with value/255 - base >= A; the
+     * false positives are known, the other Yhat values need the map */
+    for (b = k0; b < TH_BINS; b++)
+        if ((double)b / 255.0 - base >= A) {
+            size_t u;
+            int got = 256;
+            for (u = b; u < TH_BINS; u++)
+                if (h[U8_SLOT(0, 2, u)] != 0) {
+                    got = (int)u;
                     break;
                 }
+            if (got != (int)b && r0 != (size_t)-1) {
+                const int more = u8_nearest(pred, (unsigned)b, 1, r0, r1);
+                got = more < got ? more : got;
+            }
+            if (got < 256) best = (double)got / 255.0 - base;
             break;
         }
-    }
-    /* below base: the largest value with base - value/255 >= A */
-    for (b = k0 < TH_BINS ? k0 : TH_BINS; b-- > 0;) {
-        const double sv = (double)b / 255.0;
-        if (base - sv >= A) {
-            /* the truth below base is known; other values need the map */
-            size_t t;
+    /* below base: the largest value with base - value/255 >= A; the truth
+     * below base is known, other values need the map */
+    for (b = k0 < TH_BINS ? k0 : TH_BINS; b-- > 0;)
+        if (base - (double)b / 255.0 >= A) {
+            size_t u;
             int got = -1;
-            for (t = b + 1u; t-- > 0;)
-                if (h[U8_SLOT(0, 1, t)] != 0) {
-                    got = (int)t;
+            for (u = b + 1u; u-- > 0;)
+                if (h[U8_SLOT(0, 1, u)] != 0) {
+                    got = (int)u;
                     break;
                 }
-            if (got != (int)b) got = u8_max_at_most(pred, (unsigned)b);
+            if (got != (int)b) {
+                const int more = u8_nearest(pred, (unsigned)b, 0, 0, nrows - 1u);
+                got = more > got ? more : got;
+            }
             if (got >= 0 && base - (double)got / 255.0 < best) best = base - (double)got / 255.0;
             break;
         }
-    }
     *score = best;
     return CONSECO_OK;
 }
@@ -393,39 +425,80 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
 /* -------------------------------------------------------- float32 maps */
 /* Key stores of one pass. */
 typedef struct f32_side {
-    uint32_t *yk;       /* band: false positives from the front, other Yhat from the back */
+    uint32_t *yk; /* band: false positives from the front, other Yhat from the back */
     size_t nf, nt;
-    uint32_t *tb;       /* truth below base */
+    uint32_t *tb; /* truth below base */
     size_t ntb;
     uint64_t ntruth;
-    float *rmin, *rmaxb; /* band: per row, the smallest score and the largest below base */
+    float *smin, *smaxb; /* band: per segment, the smallest score and the largest below base */
 } f32_side;
 
-/* One row; 0 if it holds a NaN or an infinity. */
-static inline int f32_side_row(f32_side *a, const float *s, const uint8_t *t, size_t w,
-                               float base, int band, size_t row)
+/* Band summaries: rows cut in segments of SEG pixels (the last one takes the rest). */
+static size_t segs_of(size_t w) { return w / SEG > 0 ? w / SEG : 1u; }
+
+#ifdef CONSECO__SIMD
+/* Appends the keys kk[i] of the lanes i set in m to keys[*n...]. */
+static void put_keys(uint32_t *keys, size_t *n, const uint32_t kk[16], unsigned m)
+{
+    size_t j = *n;
+    unsigned i;
+    for (i = 0; i < 16; i++) {
+        keys[j] = kk[i];
+        j += (m >> i) & 1u;
+    }
+    *n = j;
+}
+
+/* Truth keys of a group: all 16 lanes (m = 0xFFFF) or some. */
+static void put_group(uint32_t *keys, size_t *n, const conseco__m128 v[4], unsigned m)
+{
+    int j;
+    if (m == 0xFFFFu) {
+        for (j = 0; j < 4; j++)
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + *n + 4u * (size_t)j),
+                                     conseco__keys4(v[j]));
+        *n += 16;
+    } else {
+        uint32_t kk[16];
+        for (j = 0; j < 4; j++)
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4 * j), conseco__keys4(v[j]));
+        put_keys(keys, n, kk, m);
+    }
+}
+
+/* 16-bit lane mask of the four lane masks in[0..3]. */
+static unsigned mask16(const conseco__m128 in[4])
+{
+    return (unsigned)conseco__mm_movemask_epi8(conseco__mm_packs_epi16(
+        conseco__mm_packs_epi32(conseco__mm_castps_si128(in[0]), conseco__mm_castps_si128(in[1])),
+        conseco__mm_packs_epi32(conseco__mm_castps_si128(in[2]), conseco__mm_castps_si128(in[3]))));
+}
+
+/* Nonzero truth bytes of the 16 at t as a lane mask. */
+static unsigned truth16(const uint8_t *t)
+{
+    return 0xFFFFu & ~(unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(
+                         conseco__mm_loadu_si128((const conseco__m128i *)(const void *)t),
+                         conseco__mm_setzero_si128()));
+}
+#endif
+
+/* Lowering, one row: truth counted, keys of truth below base stored; 0 if the
+ * row holds a NaN or an infinity. */
+static int f32_outer_row(f32_side *a, const float *s, const uint8_t *t, size_t w, float base)
 {
     size_t x = 0;
     uint64_t nt = 0;
-    float rmin = (float)conseco__inf(), rmaxb = -(float)conseco__inf();
     int ok = 1;
 #ifdef CONSECO__SIMD
     {
         const conseco__m128 vb = conseco__mm_set1_ps(base);
-        const conseco__m128i zero = conseco__mm_setzero_si128();
-        conseco__m128 v[4], vmin = conseco__mm_set1_ps(rmin), vmax = conseco__mm_set1_ps(rmaxb);
-        conseco__m128 bad = conseco__mm_setzero_ps();
-        float lane[4];
-        unsigned i;
+        conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), bad = conseco__mm_setzero_ps();
         for (; x + 16 <= w; x += 16) {
-            unsigned yh, tm, in = 0, want;
+            unsigned yh, tm, in = 0;
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
             yh = (unsigned)conseco__f32x16_maybe_in(s + x, vb, v, &vmin);
-            tm = 0xFFFFu & ~(unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(
-                                 conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(t + x)), zero));
-            if (band && yh == 0) /* all below base, no NaN */
-                vmax = conseco__mm_max_ps(vmax, conseco__mm_max_ps(conseco__mm_max_ps(v[0], v[1]),
-                                                                   conseco__mm_max_ps(v[2], v[3])));
+            tm = truth16(t + x);
             if ((yh | tm) == 0) continue;
             nt += popcount16(tm);
             if (yh != 0) {
@@ -434,60 +507,14 @@ static inline int f32_side_row(f32_side *a, const float *s, const uint8_t *t, si
                 for (j = 0; j < 4; j++) {
                     inv[j] = conseco__mm_cmpge_ps(v[j], vb);
                     bad = conseco__mm_or_ps(bad, conseco__mm_sub_ps(v[j], v[j]));
-                    /* Yhat lanes turn NaN: max() keeps its second operand */
-                    if (band) vmax = conseco__mm_max_ps(conseco__mm_or_ps(v[j], inv[j]), vmax);
                 }
-                in = (unsigned)conseco__mm_movemask_epi8(conseco__mm_packs_epi16(
-                    conseco__mm_packs_epi32(conseco__mm_castps_si128(inv[0]), conseco__mm_castps_si128(inv[1])),
-                    conseco__mm_packs_epi32(conseco__mm_castps_si128(inv[2]), conseco__mm_castps_si128(inv[3]))));
+                in = mask16(inv);
             }
-            want = band ? (in | tm) : (tm & ~in);
-            if (want == 0) continue;
-            if (!band && want == 0xFFFFu) { /* all truth below base */
-                int j;
-                for (j = 0; j < 4; j++)
-                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(a->tb + a->ntb + 4u * (size_t)j),
-                                             conseco__keys4(v[j]));
-                a->ntb += 16;
-            } else {
-                uint32_t kk[16];
-                int j;
-                for (j = 0; j < 4; j++)
-                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4 * j), conseco__keys4(v[j]));
-                if (!band) {
-                    size_t n = a->ntb;
-                    for (i = 0; i < 16; i++) {
-                        a->tb[n] = kk[i];
-                        n += (want >> i) & 1u;
-                    }
-                    a->ntb = n;
-                } else {
-                    const unsigned fp = in & ~tm, tp = in & tm, tb = tm & ~in;
-                    size_t nf = a->nf, ntp = a->nt, ntb = a->ntb;
-                    for (i = 0; i < 16; i++) {
-                        const uint32_t k = kk[i];
-                        a->yk[nf] = k;
-                        a->yk[ntp - 1u] = k;
-                        a->tb[ntb] = k;
-                        nf += (fp >> i) & 1u;
-                        ntp -= (tp >> i) & 1u;
-                        ntb += (tb >> i) & 1u;
-                    }
-                    a->nf = nf;
-                    a->nt = ntp;
-                    a->ntb = ntb;
-                }
-            }
+            if ((tm & ~in) != 0) put_group(a->tb, &a->ntb, v, tm & ~in);
         }
         ok &= !conseco__f32_min_is_neg_inf(vmin);
         ok &= conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
                                                                  conseco__mm_setzero_si128())) == 0xFFFF;
-        if (band) {
-            conseco__mm_storeu_ps(lane, vmin);
-            for (i = 0; i < 4; i++) rmin = lane[i] < rmin ? lane[i] : rmin;
-            conseco__mm_storeu_ps(lane, vmax);
-            for (i = 0; i < 4; i++) rmaxb = lane[i] > rmaxb ? lane[i] : rmaxb;
-        }
     }
 #endif
     for (; x < w; x++) {
@@ -495,22 +522,108 @@ static inline int f32_side_row(f32_side *a, const float *s, const uint8_t *t, si
         const unsigned tr = t[x] != 0;
         ok &= sv - sv == 0.0f;
         nt += tr;
-        if (sv >= base) {
-            if (band) {
-                const uint32_t k = conseco__key_of(conseco__f32_bits(sv));
-                if (tr) a->yk[--a->nt] = k;
-                else a->yk[a->nf++] = k;
+        if (tr && !(sv >= base)) a->tb[a->ntb++] = conseco__key_of(conseco__f32_bits(sv));
+    }
+    a->ntruth += nt;
+    return ok;
+}
+
+/* Band, one segment [x, e) of a row: keys of Yhat and of truth below base, the
+ * segment's summary in *mn, *mxb; 0 if it holds a NaN or an infinity. */
+static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x, size_t e,
+                        float base, float *mn, float *mxb)
+{
+    uint64_t nt = 0;
+    float smin = (float)conseco__inf(), smaxb = -(float)conseco__inf();
+    int ok = 1;
+#ifdef CONSECO__SIMD
+    {
+        const conseco__m128 vb = conseco__mm_set1_ps(base);
+        conseco__m128 v[4], vmin = conseco__mm_set1_ps(smin), vmax = conseco__mm_set1_ps(smaxb);
+        conseco__m128 bad = conseco__mm_setzero_ps();
+        float lane[4];
+        unsigned i;
+        for (; x + 16 <= e; x += 16) {
+            unsigned yh, tm, in = 0;
+            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            yh = (unsigned)conseco__f32x16_maybe_in(s + x, vb, v, &vmin);
+            tm = truth16(t + x);
+            if (yh == 0) { /* all below base, no NaN */
+                vmax = conseco__mm_max_ps(vmax, conseco__mm_max_ps(conseco__mm_max_ps(v[0], v[1]),
+                                                                   conseco__mm_max_ps(v[2], v[3])));
+                if (tm == 0) continue;
+                nt += popcount16(tm);
+                put_group(a->tb, &a->ntb, v, tm);
+                continue;
             }
+            nt += popcount16(tm);
+            {
+                conseco__m128 inv[4];
+                int j;
+                for (j = 0; j < 4; j++) {
+                    inv[j] = conseco__mm_cmpge_ps(v[j], vb);
+                    bad = conseco__mm_or_ps(bad, conseco__mm_sub_ps(v[j], v[j]));
+                    /* Yhat lanes turn NaN: max() keeps its second operand */
+                    vmax = conseco__mm_max_ps(conseco__mm_or_ps(v[j], inv[j]), vmax);
+                }
+                in = mask16(inv);
+            }
+            if (in == 0xFFFFu && (tm == 0 || tm == 0xFFFFu)) { /* all false positives, or all truth */
+                int j;
+                uint32_t *to;
+                if (tm == 0) {
+                    to = a->yk + a->nf;
+                    a->nf += 16;
+                } else {
+                    a->nt -= 16;
+                    to = a->yk + a->nt;
+                }
+                for (j = 0; j < 4; j++)
+                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(to + 4 * j), conseco__keys4(v[j]));
+            } else {
+                const unsigned fp = in & ~tm, tp = in & tm, tb = tm & ~in;
+                uint32_t kk[16];
+                int j;
+                for (j = 0; j < 4; j++)
+                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4 * j), conseco__keys4(v[j]));
+                if (fp != 0) put_keys(a->yk, &a->nf, kk, fp);
+                if (tb != 0) put_keys(a->tb, &a->ntb, kk, tb);
+                if (tp != 0) { /* from the back: nf + (pixels - nt) never exceeds the pixels seen */
+                    size_t nb = a->nt;
+                    for (i = 0; i < 16; i++) {
+                        a->yk[nb - 1u] = kk[i];
+                        nb -= (tp >> i) & 1u;
+                    }
+                    a->nt = nb;
+                }
+            }
+        }
+        ok &= conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
+                                                                 conseco__mm_setzero_si128())) == 0xFFFF;
+        conseco__mm_storeu_ps(lane, vmin);
+        for (i = 0; i < 4; i++) smin = lane[i] < smin ? lane[i] : smin;
+        conseco__mm_storeu_ps(lane, vmax);
+        for (i = 0; i < 4; i++) smaxb = lane[i] > smaxb ? lane[i] : smaxb;
+    }
+#endif
+    for (; x < e; x++) {
+        const float sv = s[x];
+        const unsigned tr = t[x] != 0;
+        ok &= sv - sv == 0.0f;
+        nt += tr;
+        if (sv >= base) {
+            const uint32_t k = conseco__key_of(conseco__f32_bits(sv));
+            if (tr) a->yk[--a->nt] = k;
+            else a->yk[a->nf++] = k;
         } else {
             if (tr) a->tb[a->ntb++] = conseco__key_of(conseco__f32_bits(sv));
-            rmaxb = sv > rmaxb ? sv : rmaxb;
+            smaxb = sv > smaxb ? sv : smaxb;
         }
-        rmin = sv < rmin ? sv : rmin;
+        smin = sv < smin ? sv : smin;
     }
-    if (band) {
-        a->rmin[row] = rmin;
-        a->rmaxb[row] = rmaxb;
-    }
+    ok &= smin != -(float)conseco__inf();
+    *mn = smin;
+    *mxb = smaxb;
     a->ntruth += nt;
     return ok;
 }
@@ -527,40 +640,44 @@ static inline int f32_side_row(f32_side *a, const float *s, const uint8_t *t, si
         (out) = lo_;                                       \
     } while (0)
 
-/* The largest score <= xlo of the map (-inf if none), from the row summaries
- * and the rows holding scores on both sides of xlo. */
-static float f32_max_at_most(const conseco_image *pred, const float *rmin, const float *rmaxb,
+/* The largest score <= xlo of the map (-inf if none), from the segment
+ * summaries and the segments holding scores on both sides of xlo. */
+static float f32_max_at_most(const conseco_image *pred, const float *smin, const float *smaxb,
                              float xlo)
 {
     const size_t w = pred->width, hgt = pred->height, nrows = pred->height * pred->depth;
+    const size_t ns = segs_of(w);
     float best = -(float)conseco__inf();
-    size_t n;
-    for (n = 0; n < nrows; n++) {
-        const float *s;
-        size_t x = 0;
-        if (rmaxb[n] <= xlo) { /* every score below base in the row is <= xlo */
-            best = rmaxb[n] > best ? rmaxb[n] : best;
-            continue;
-        }
-        if (rmin[n] > xlo) continue;
-        s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
+    size_t n, g, i = 0;
 #ifdef CONSECO__SIMD
-        {
-            /* lanes above xlo turn NaN: max() keeps its second operand */
-            const conseco__m128 up = conseco__mm_set1_ps(conseco__f32_step(xlo, 1));
-            conseco__m128 m = conseco__mm_set1_ps(best);
-            float lane[4];
-            unsigned i;
-            for (; x + 4 <= w; x += 4) {
-                const conseco__m128 v = conseco__mm_loadu_ps(s + x);
-                m = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m);
-            }
-            conseco__mm_storeu_ps(lane, m);
-            for (i = 0; i < 4; i++) best = lane[i] > best ? lane[i] : best;
-        }
+    const conseco__m128 up = conseco__mm_set1_ps(conseco__f32_step(xlo, 1));
 #endif
-        for (; x < w; x++) best = s[x] <= xlo && s[x] > best ? s[x] : best;
-    }
+    for (n = 0; n < nrows; n++)
+        for (g = 0; g < ns; g++, i++) {
+            const float *s;
+            size_t x = g * SEG, e = g + 1u == ns ? w : x + SEG;
+            if (smaxb[i] <= xlo) { /* every score below base there is <= xlo */
+                best = smaxb[i] > best ? smaxb[i] : best;
+                continue;
+            }
+            if (smin[i] > xlo) continue;
+            s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
+#ifdef CONSECO__SIMD
+            {
+                /* lanes above xlo turn NaN: max() keeps its second operand */
+                conseco__m128 m = conseco__mm_set1_ps(best);
+                float lane[4];
+                unsigned j;
+                for (; x + 4 <= e; x += 4) {
+                    const conseco__m128 v = conseco__mm_loadu_ps(s + x);
+                    m = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m);
+                }
+                conseco__mm_storeu_ps(lane, m);
+                for (j = 0; j < 4; j++) best = lane[j] > best ? lane[j] : best;
+            }
+#endif
+            for (; x < e; x++) best = s[x] <= xlo && s[x] > best ? s[x] : best;
+        }
     return best;
 }
 
@@ -582,19 +699,24 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
     int finite = 1;
     a.yk = hist + CONSECO__KEY_BUCKETS;
     a.tb = a.yk + pixels;
-    a.rmin = (float *)(void *)(a.tb + pixels);
-    a.rmaxb = a.rmin + nrows;
+    a.smin = (float *)(void *)(a.tb + pixels);
+    a.smaxb = a.smin + nrows * segs_of(pred->width);
     a.nf = a.ntb = 0;
     a.nt = pixels;
     a.ntruth = 0;
-    if (band)
-        for (n = 0; n < nrows; n++)
-            finite &= f32_side_row(&a, (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt),
-                                   conseco__mask_row(truth, n % hgt, n / hgt), pred->width, fb, 1, n);
-    else
-        for (n = 0; n < nrows; n++)
-            finite &= f32_side_row(&a, (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt),
-                                   conseco__mask_row(truth, n % hgt, n / hgt), pred->width, fb, 0, n);
+    for (n = 0; n < nrows; n++) {
+        const float *row = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
+        const uint8_t *t = conseco__mask_row(truth, n % hgt, n / hgt);
+        if (band) {
+            const size_t w = pred->width, ns = segs_of(w);
+            size_t g;
+            for (g = 0; g < ns; g++)
+                finite &= f32_band_seg(&a, row, t, g * SEG, g + 1u == ns ? w : (g + 1u) * SEG, fb,
+                                       a.smin + n * ns + g, a.smaxb + n * ns + g);
+        } else {
+            finite &= f32_outer_row(&a, row, t, pred->width, fb);
+        }
+    }
     if (!finite) return CONSECO_E_NONFINITE;
     m_out = conseco__fp_budget(a.ntruth, band ? side->tau_outer : tau);
     if ((uint64_t)a.ntb > m_out) { /* the (m_out+1)-th smallest truth score below base */
@@ -635,7 +757,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
         float got;
         /* base - s >= A falls with s: the smallest key where it fails, minus one */
         KEY_SEARCH(kmin_f, kb, !(base - (double)conseco__float_of_key(k) >= A), kl);
-        got = f32_max_at_most(pred, a.rmin, a.rmaxb, conseco__float_of_key(kl - 1u));
+        got = f32_max_at_most(pred, a.smin, a.smaxb, conseco__float_of_key(kl - 1u));
         if (got > -(float)conseco__inf() && base - (double)got < best) best = base - (double)got;
     }
     *score = best;
