@@ -52,9 +52,10 @@ static size_t th_fast_extra(size_t pixels, size_t rows)
     const size_t hist = sizeof(uint32_t) * (CONSECO__KEY_BUCKETS > 3u * TH_COPIES * TH_BINS
                                                 ? CONSECO__KEY_BUCKETS
                                                 : 3u * TH_COPIES * TH_BINS);
-    /* segments: at most rows * (1 + width / SEG) <= pixels / 4 + pixels / SEG */
-    if (pixels >= (size_t)UINT32_MAX || rows > pixels / 4u || pixels < hist / 8u) return 0;
-    return hist + (rows + pixels / SEG) * 2u * sizeof(float); /* <= pixels * (8 + 3) */
+    /* segments: at most rows * (1 + width / SEG) <= pixels / 16 + pixels / SEG,
+     * 8 floats each */
+    if (pixels >= (size_t)UINT32_MAX || rows > pixels / 16u || pixels < hist / 8u) return 0;
+    return hist + (rows + pixels / SEG) * 8u * sizeof(float); /* <= pixels * (8 + 3) */
 }
 
 size_t conseco__threshold_side_scratch_size(const conseco__shrinker *s, uint32_t side,
@@ -430,7 +431,7 @@ typedef struct f32_side {
     uint32_t *tb; /* truth below base */
     size_t ntb;
     uint64_t ntruth;
-    float *smin, *smaxb; /* band: per segment, the smallest score and the largest below base */
+    float *sum; /* band: per segment, 4 lanes of smallest scores, 4 of largest below base */
 } f32_side;
 
 /* Band summaries: rows cut in segments of SEG pixels (the last one takes the rest). */
@@ -531,18 +532,20 @@ static int f32_outer_row(f32_side *a, const float *s, const uint8_t *t, size_t w
 /* Band, one segment [x, e) of a row: keys of Yhat and of truth below base, the
  * segment's summary in *mn, *mxb; 0 if it holds a NaN or an infinity. */
 static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x, size_t e,
-                        float base, float *mn, float *mxb)
+                        float base, float *sum)
 {
     uint64_t nt = 0;
     float smin = (float)conseco__inf(), smaxb = -(float)conseco__inf();
-    int ok = 1;
+    int ok = 1, i;
+    for (i = 0; i < 4; i++) {
+        sum[i] = smin;
+        sum[4 + i] = smaxb;
+    }
 #ifdef CONSECO__SIMD
     {
         const conseco__m128 vb = conseco__mm_set1_ps(base);
         conseco__m128 v[4], vmin = conseco__mm_set1_ps(smin), vmax = conseco__mm_set1_ps(smaxb);
         conseco__m128 bad = conseco__mm_setzero_ps();
-        float lane[4];
-        unsigned i;
         for (; x + 16 <= e; x += 16) {
             unsigned yh, tm, in = 0;
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
@@ -600,10 +603,9 @@ static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x,
         }
         ok &= conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
                                                                  conseco__mm_setzero_si128())) == 0xFFFF;
-        conseco__mm_storeu_ps(lane, vmin);
-        for (i = 0; i < 4; i++) smin = lane[i] < smin ? lane[i] : smin;
-        conseco__mm_storeu_ps(lane, vmax);
-        for (i = 0; i < 4; i++) smaxb = lane[i] > smaxb ? lane[i] : smaxb;
+        ok &= !conseco__f32_min_is_neg_inf(vmin);
+        conseco__mm_storeu_ps(sum, vmin);
+        conseco__mm_storeu_ps(sum + 4, vmax);
     }
 #endif
     for (; x < e; x++) {
@@ -622,8 +624,8 @@ static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x,
         smin = sv < smin ? sv : smin;
     }
     ok &= smin != -(float)conseco__inf();
-    *mn = smin;
-    *mxb = smaxb;
+    sum[0] = smin < sum[0] ? smin : sum[0];
+    sum[4] = smaxb > sum[4] ? smaxb : sum[4];
     a->ntruth += nt;
     return ok;
 }
@@ -642,8 +644,7 @@ static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x,
 
 /* The largest score <= xlo of the map (-inf if none), from the segment
  * summaries and the segments holding scores on both sides of xlo. */
-static float f32_max_at_most(const conseco_image *pred, const float *smin, const float *smaxb,
-                             float xlo)
+static float f32_max_at_most(const conseco_image *pred, const float *sum, float xlo)
 {
     const size_t w = pred->width, hgt = pred->height, nrows = pred->height * pred->depth;
     const size_t ns = segs_of(w);
@@ -653,21 +654,26 @@ static float f32_max_at_most(const conseco_image *pred, const float *smin, const
     const conseco__m128 up = conseco__mm_set1_ps(conseco__f32_step(xlo, 1));
 #endif
     for (n = 0; n < nrows; n++)
-        for (g = 0; g < ns; g++, i++) {
+        for (g = 0; g < ns; g++, i += 8) {
             const float *s;
             size_t x = g * SEG, e = g + 1u == ns ? w : x + SEG;
-            if (smaxb[i] <= xlo) { /* every score below base there is <= xlo */
-                best = smaxb[i] > best ? smaxb[i] : best;
+            float mn = sum[i], mx = sum[i + 4];
+            unsigned j;
+            for (j = 1; j < 4; j++) {
+                mn = sum[i + j] < mn ? sum[i + j] : mn;
+                mx = sum[i + 4 + j] > mx ? sum[i + 4 + j] : mx;
+            }
+            if (mx <= xlo) { /* every score below base there is <= xlo */
+                best = mx > best ? mx : best;
                 continue;
             }
-            if (smin[i] > xlo) continue;
+            if (mn > xlo) continue;
             s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
 #ifdef CONSECO__SIMD
             {
                 /* lanes above xlo turn NaN: max() keeps its second operand */
                 conseco__m128 m = conseco__mm_set1_ps(best);
                 float lane[4];
-                unsigned j;
                 for (; x + 4 <= e; x += 4) {
                     const conseco__m128 v = conseco__mm_loadu_ps(s + x);
                     m = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m);
@@ -691,7 +697,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
     const uint32_t kb = conseco__key_of(conseco__f32_bits(fb));
     const uint32_t kmin_f = conseco__key_of(conseco__f32_bits(-3.40282347e38f)),
                    kmax_f = conseco__key_of(conseco__f32_bits(3.40282347e38f));
-    uint32_t *hist = (uint32_t *)scratch, klo, khi, knext;
+    uint32_t *hist = (uint32_t *)scratch, klo, khi, knext = 0, kf = 0xFFFFFFFFu;
     f32_side a;
     size_t n;
     uint64_t m_in, m_out, predicted;
@@ -699,8 +705,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
     int finite = 1;
     a.yk = hist + CONSECO__KEY_BUCKETS;
     a.tb = a.yk + pixels;
-    a.smin = (float *)(void *)(a.tb + pixels);
-    a.smaxb = a.smin + nrows * segs_of(pred->width);
+    a.sum = (float *)(void *)(a.tb + pixels);
     a.nf = a.ntb = 0;
     a.nt = pixels;
     a.ntruth = 0;
@@ -712,7 +717,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
             size_t g;
             for (g = 0; g < ns; g++)
                 finite &= f32_band_seg(&a, row, t, g * SEG, g + 1u == ns ? w : (g + 1u) * SEG, fb,
-                                       a.smin + n * ns + g, a.smaxb + n * ns + g);
+                                       a.sum + 8u * (n * ns + g));
         } else {
             finite &= f32_outer_row(&a, row, t, pred->width, fb);
         }
@@ -734,8 +739,8 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
     if ((uint64_t)a.nf > m_in) { /* the (m_in+1)-th largest false positive, on a copy */
         CONSECO_memcpy(a.tb, a.yk, a.nf * sizeof *a.tb);
         conseco__key_range(a.tb, a.nf, &klo, &khi);
-        f = (double)conseco__float_of_key(
-            conseco__key_select(a.tb, a.nf, a.nf - (size_t)m_in - 1u, klo, khi, hist, &knext));
+        kf = conseco__key_select(a.tb, a.nf, a.nf - (size_t)m_in - 1u, klo, khi, hist, &knext);
+        f = (double)conseco__float_of_key(kf);
     }
     if (base + 0.0 > f && base - 0.0 <= v) {
         *score = 0.0;
@@ -746,7 +751,9 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
     if (kb <= kmax_f && (double)3.40282347e38f - base >= A) {
         uint32_t kh, k1, k2;
         KEY_SEARCH(kb, kmax_f, (double)conseco__float_of_key(k) - base >= A, kh);
-        k1 = conseco__key_min_between(a.yk, a.nf, kh - 1u, kmax_f);
+        /* false positives: every key above kf is >= knext */
+        if (kh > kf && knext >= kh) k1 = knext;
+        else k1 = conseco__key_min_between(a.yk, a.nf, kh - 1u, kmax_f);
         k2 = conseco__key_min_between(a.yk + a.nt, pixels - a.nt, kh - 1u, kmax_f);
         k1 = k1 < k2 ? k1 : k2;
         if (k1 != 0xFFFFFFFFu) best = (double)conseco__float_of_key(k1) - base;
@@ -757,7 +764,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
         float got;
         /* base - s >= A falls with s: the smallest key where it fails, minus one */
         KEY_SEARCH(kmin_f, kb, !(base - (double)conseco__float_of_key(k) >= A), kl);
-        got = f32_max_at_most(pred, a.smin, a.smaxb, conseco__float_of_key(kl - 1u));
+        got = f32_max_at_most(pred, a.sum, conseco__float_of_key(kl - 1u));
         if (got > -(float)conseco__inf() && base - (double)got < best) best = base - (double)got;
     }
     *score = best;
