@@ -20,6 +20,7 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
+#include "kinds/threshold_fast.h"
 #include "ref_outer.h"
 #include "test_util.h"
 
@@ -301,9 +302,59 @@ static void test_threshold_sides_3d(void **state)
                     n_nonfinite > 8);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The radix selection shared by the threshold scores, on key sets large
+ * enough for its interleaved histograms: against a sort. */
+static void test_key_select(void **state)
+{
+    tu_rng r = {103};
+    const unsigned cases = (unsigned)tu_cases(60);
+    unsigned k;
+    uint32_t hist[CONSECO__KEY_BUCKETS];
+    (void)state;
+    for (k = 0; k < cases; k++) {
+        const size_t n = tu_range(&r, k % 3 == 0 ? 33 : 8192, 40000);
+        uint32_t *keys = malloc(n * sizeof *keys), *sorted = malloc(n * sizeof *sorted);
+        uint32_t lo, hi, next, got, want_next = 0xFFFFFFFFu;
+        const int kind = (int)tu_range(&r, 0, 3);
+        const uint32_t centre = (uint32_t)tu_next(&r);
+        size_t i, rank;
+        for (i = 0; i < n; i++) {
+            switch (kind) {
+            case 0: keys[i] = (uint32_t)tu_next(&r); break;                      /* full range */
+            case 1: keys[i] = centre + (uint32_t)tu_range(&r, 0, 40); break;     /* many ties */
+            case 2: keys[i] = 0x3F000000u + (uint32_t)(i * 37u % 100003u); break; /* smooth runs */
+            default: keys[i] = i % 7 == 0 ? (uint32_t)tu_next(&r) : centre; break;
+            }
+            if (keys[i] == 0xFFFFFFFFu) keys[i] = 0xFFFFFFFEu; /* no float's key is all ones */
+        }
+        memcpy(sorted, keys, n * sizeof *keys);
+        qsort(sorted, n, sizeof *sorted, cmp_u32);
+        rank = tu_range(&r, 0, 3) == 0 ? n - 1u - tu_range(&r, 0, n / 50) : tu_range(&r, 0, n - 1);
+        for (i = rank + 1u; i < n; i++)
+            if (sorted[i] != sorted[rank]) {
+                want_next = sorted[i];
+                break;
+            }
+        conseco__key_range(keys, n, &lo, &hi);
+        assert_true(lo == sorted[0] && hi == sorted[n - 1u]);
+        got = conseco__key_select(keys, n, rank, lo, hi, hist, &next);
+        assert_true(got == sorted[rank]);
+        assert_true(next == want_next);
+        free(keys);
+        free(sorted);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_select),
         cmocka_unit_test(test_threshold_sides_2d),
         cmocka_unit_test(test_threshold_sides_3d),
     };

@@ -33,6 +33,7 @@
 #define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */
 #define U8_HIST_BYTES ((size_t)U8_COPIES * 256u * sizeof(uint32_t))
 #define BUCKETS (1u << DIGIT_BITS)
+#define SPLIT_MIN 8192u /* keys from which a round counts in four interleaved histograms */
 
 int conseco__threshold_fast_applies(const conseco_threshold_params *p, const conseco_image *pred)
 {
@@ -76,11 +77,15 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
 {
     uint32_t above = 0xFFFFFFFFu;
     for (;;) {
+        /* many keys: four interleaved histograms of 2 bits fewer in the same space (keys
+         * of neighbouring pixels often share a bucket: one counter would serialise) */
+        const int split = n >= SPLIT_MIN;
+        const unsigned bits = split ? DIGIT_BITS - 2u : DIGIT_BITS;
         const unsigned len = bit_length(hi - lo);
-        const unsigned shift = len > DIGIT_BITS ? len - DIGIT_BITS : 0u;
+        const unsigned shift = len > bits ? len - bits : 0u;
         const uint32_t buckets = ((hi - lo) >> shift) + 1u;
         size_t i, j = 0, acc = 0;
-        uint32_t b;
+        uint32_t b, above1 = 0xFFFFFFFFu;
         if (lo == hi) break;
         if (n <= 32) { /* a few keys left: sort them rather than clear buckets */
             size_t a, c;
@@ -94,8 +99,21 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
             *next = above;
             return keys[r];
         }
-        CONSECO_memset(hist, 0, buckets * sizeof(uint32_t));
-        for (i = 0; i < n; i++) hist[(keys[i] - lo) >> shift]++;
+        if (split) {
+            uint32_t *h1 = hist + buckets, *h2 = h1 + buckets, *h3 = h2 + buckets;
+            CONSECO_memset(hist, 0, 4u * buckets * sizeof(uint32_t));
+            for (i = 0; i + 4 <= n; i += 4) {
+                hist[(keys[i] - lo) >> shift]++;
+                h1[(keys[i + 1u] - lo) >> shift]++;
+                h2[(keys[i + 2u] - lo) >> shift]++;
+                h3[(keys[i + 3u] - lo) >> shift]++;
+            }
+            for (; i < n; i++) hist[(keys[i] - lo) >> shift]++;
+            for (b = 0; b < buckets; b++) hist[b] += h1[b] + h2[b] + h3[b];
+        } else {
+            CONSECO_memset(hist, 0, buckets * sizeof(uint32_t));
+            for (i = 0; i < n; i++) hist[(keys[i] - lo) >> shift]++;
+        }
         if (r < n / 2) { /* scan from the nearer end */
             for (b = 0; acc + hist[b] <= r; b++) acc += hist[b];
         } else {
@@ -104,13 +122,25 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
             acc = n - above_b - hist[b];
         }
         r -= acc;
-        /* keep bucket b in place; remember the smallest key of the ones above */
-        for (i = 0; i < n; i++) {
+        /* keep bucket b in place; remember the smallest key of the ones above
+         * (two running minima: shorter dependency chains) */
+        for (i = 0; i + 2 <= n; i += 2) {
+            const uint32_t k0 = keys[i], k1 = keys[i + 1u];
+            const uint32_t b0 = (k0 - lo) >> shift, b1 = (k1 - lo) >> shift;
+            above = b0 > b && k0 < above ? k0 : above;
+            above1 = b1 > b && k1 < above1 ? k1 : above1;
+            keys[j] = k0;
+            j += b0 == b;
+            keys[j] = k1;
+            j += b1 == b;
+        }
+        for (; i < n; i++) {
             const uint32_t k = keys[i], kb = (k - lo) >> shift;
             above = kb > b && k < above ? k : above;
             keys[j] = k;
             j += kb == b;
         }
+        above = above1 < above ? above1 : above;
         n = j;
         lo += b << shift;
         if (shift == 0) break;
