@@ -228,6 +228,7 @@ uint32_t conseco__key_min_between(const uint32_t *keys, size_t n, uint32_t lo, u
 typedef struct key_store {
     uint32_t *keys;
     size_t nf, nt;
+    float ymax; /* at least every Yhat score (the selection's upper bound) */
 } key_store;
 
 #ifdef CONSECO__SIMD
@@ -310,15 +311,22 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
          * below is prefetched where Yhat is (too sparse a read for the
          * hardware prefetcher). */
         const conseco__m128 vb = conseco__mm_set1_ps(base);
-        conseco__m128 v[4], vmin = conseco__mm_setzero_ps();
+        conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), vmax = vb;
+        float lane[4];
+        unsigned i;
         for (; x + 16 <= w; x += 16) {
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
             if (conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
+                /* every lane of a group holding Yhat: its maximum is a Yhat score's */
+                vmax = conseco__mm_max_ps(vmax, conseco__mm_max_ps(conseco__mm_max_ps(v[0], v[1]),
+                                                                   conseco__mm_max_ps(v[2], v[3])));
                 ok &= store_group(ks, v, t + x, vb);
                 conseco__prefetch(t_below + x, 0);
             }
         }
         ok &= !conseco__f32_min_is_neg_inf(vmin);
+        conseco__mm_storeu_ps(lane, vmax);
+        for (i = 0; i < 4; i++) ks->ymax = lane[i] > ks->ymax ? lane[i] : ks->ymax;
     }
 #endif
     for (; x < w; x++) {
@@ -328,6 +336,7 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
             const uint32_t k = conseco__key_of(conseco__f32_bits(v));
             if (t[x] == 0) ks->keys[ks->nf++] = k;
             else ks->keys[--ks->nt] = k;
+            ks->ymax = v > ks->ymax ? v : ks->ymax;
         }
     }
     (void)t_below;
@@ -355,6 +364,7 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
     ks.keys = hist + BUCKETS;
     ks.nf = 0;
     ks.nt = pixels;
+    ks.ymax = base;
 
     for (z = 0; z < d; z++)
         for (y = 0; y < h; y++)
@@ -370,7 +380,10 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
     }
     /* l = the (m+1)-th largest false positive = the (nfp - m)-th smallest;
      * knext = the smallest false positive above it */
-    conseco__key_range(ks.keys, nfp, &kmin, &kmax);
+    /* bounds of the false positives' keys without a pass over them: base and
+     * the largest Yhat score (both finite here) */
+    kmin = conseco__key_of(conseco__f32_bits(base));
+    kmax = conseco__key_of(conseco__f32_bits(ks.ymax));
     kl = conseco__key_select(ks.keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
     /* the smallest score in (l, top] among the other Yhat pixels; l >= base,
      * so every pixel above l is in Yhat */
