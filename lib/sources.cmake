@@ -24,6 +24,7 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/smooth.c
   ${_conseco_lib}/kinds/smooth_levels.c
   ${_conseco_lib}/kinds/outer.c
+  ${_conseco_lib}/kinds/outer_threshold.c
   ${_conseco_lib}/kinds/threshold.c
   ${_conseco_lib}/kinds/threshold_fast.c
   ${_conseco_lib}/kinds/vtable.c)

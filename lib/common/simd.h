@@ -75,11 +75,13 @@ typedef __m128 conseco__m128;
 #define conseco__mm_unpackhi_epi64 _mm_unpackhi_epi64
 #define conseco__mm_castps_si128 _mm_castps_si128
 #define conseco__mm_loadu_ps _mm_loadu_ps
+#define conseco__mm_storeu_ps _mm_storeu_ps
 #define conseco__mm_set1_ps _mm_set1_ps
 #define conseco__mm_setzero_ps _mm_setzero_ps
 #define conseco__mm_or_ps _mm_or_ps
 #define conseco__mm_sub_ps _mm_sub_ps
 #define conseco__mm_min_ps _mm_min_ps
+#define conseco__mm_max_ps _mm_max_ps
 #define conseco__mm_cmpge_ps _mm_cmpge_ps
 #define conseco__mm_cmpnlt_ps _mm_cmpnlt_ps
 #define conseco__mm_movemask_ps _mm_movemask_ps
@@ -258,6 +260,7 @@ static inline conseco__m128i conseco__mm_castps_si128(conseco__m128 v)
     return vreinterpretq_u8_f32(v);
 }
 static inline conseco__m128 conseco__mm_loadu_ps(const float *p) { return vld1q_f32(p); }
+static inline void conseco__mm_storeu_ps(float *p, conseco__m128 v) { vst1q_f32(p, v); }
 static inline conseco__m128 conseco__mm_set1_ps(float v) { return vdupq_n_f32(v); }
 static inline conseco__m128 conseco__mm_setzero_ps(void) { return vdupq_n_f32(0.0f); }
 static inline conseco__m128 conseco__mm_or_ps(conseco__m128 a, conseco__m128 b)
@@ -272,6 +275,11 @@ static inline conseco__m128 conseco__mm_sub_ps(conseco__m128 a, conseco__m128 b)
 static inline conseco__m128 conseco__mm_min_ps(conseco__m128 a, conseco__m128 b)
 {
     return vbslq_f32(vcltq_f32(a, b), a, b);
+}
+/* SSE2's rule: a > b ? a : b (b when either is NaN), not vmaxq's */
+static inline conseco__m128 conseco__mm_max_ps(conseco__m128 a, conseco__m128 b)
+{
+    return vbslq_f32(vcgtq_f32(a, b), a, b);
 }
 static inline conseco__m128 conseco__mm_cmpge_ps(conseco__m128 a, conseco__m128 b)
 {
