@@ -19,6 +19,7 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/erosion.c
   ${_conseco_lib}/kinds/erosion_apply_cb.c
   ${_conseco_lib}/kinds/erosion_cross2d.c
+  ${_conseco_lib}/kinds/erosion_cross3d.c
   ${_conseco_lib}/kinds/erosion_mm.c
   ${_conseco_lib}/kinds/smooth.c
   ${_conseco_lib}/kinds/smooth_levels.c
