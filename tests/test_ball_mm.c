@@ -21,6 +21,7 @@
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
 #include "kinds/distance_mm.h"
+#include "kinds/distance_mm_int.h"
 #include "ref_distance_mm.h"
 #include "test_util.h"
 
@@ -524,6 +525,136 @@ static void test_state(void **state)
     conseco_calibrator_free(cal2);
 }
 
+/* A spacing m * 2^e with an odd m of up to `bits` bits (or a power of two). */
+static double dyadic_spacing(tu_rng *r, int bits)
+{
+    const double m = (double)(tu_range(r, 0, ((size_t)1 << (bits - 1)) - 1) * 2 + 1);
+    const int e = (int)tu_range(r, 0, (size_t)bits + 6) - (bits + 3);
+    return ldexp(m, e);
+}
+
+/* The score's integer path (distance_mm_int.c): medium volumes with
+ * spacings whose squares share a power-of-two unit (mantissas of 1 to 16
+ * bits, so that some weights are near the 2^32 limit and some boxes fall
+ * back to the general path), groups of 16 gathered lines with a short last
+ * one, thin boxes; against the literal reference. */
+static void test_integer_path(void **state)
+{
+    tu_rng r = {15};
+    int it, took = 0, fell = 0;
+    (void)state;
+    for (it = 0; it < (int)tu_cases(120); it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        conseco__mm_box mb;
+        conseco__mm_int mi;
+        conseco__box box;
+        double *ref_d, got, want, tau;
+        size_t i, ss;
+        void *scratch;
+        const int bits = (int)tu_range(&r, 1, 16);
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 1, 6) == 1 ? tu_range(&r, 1, 3) : tu_range(&r, 17, 40);
+        c.h = tu_range(&r, 1, 6) == 1 ? tu_range(&r, 1, 3) : tu_range(&r, 2, 26);
+        c.d = it % 5 == 0 ? 1 : tu_range(&r, 2, 9);
+        c.n = c.w * c.h * c.d;
+        for (i = 0; i < 3; i++) c.sp[i] = dyadic_spacing(&r, bits);
+        if (it % 3 == 0) c.sp[1] = c.sp[0];
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = (double)(i % c.w) / (double)c.w - 0.4,
+                         y = (double)(i / c.w % c.h) / (double)c.h - 0.5,
+                         z = c.d > 1 ? (double)(i / (c.w * c.h)) / (double)c.d - 0.6 : 0.0;
+            const double q = x * x * 3.0 + y * y * 4.0 + z * z * 2.0;
+            c.yhat[i] = (uint8_t)(q < (it % 7 == 0 ? 3.0 : 0.8) && tu_uniform(&r) > 0.005);
+            c.truth[i] = (uint8_t)(q < 0.4 + 0.2 * tu_uniform(&r));
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        /* which path the score takes: the box of the whole volume bounds it */
+        box.n[0] = c.w;
+        box.n[1] = c.h;
+        box.n[2] = c.d;
+        memset(box.open_lo, 1, 3);
+        memset(box.open_hi, 1, 3);
+        if (c.d == 1) box.open_lo[2] = box.open_hi[2] = 0;
+        assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+        if (conseco__mm_int_init(&mi, c.sp, &mb)) took++;
+        else fell++;
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        ref_d = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        for (i = 0; i < 3; i++) {
+            static const double taus[3] = {0.0, 0.02, 0.2};
+            tau = taus[i];
+            assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
+            want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
+            if (!same(got, want))
+                fail_msg("integer path score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu",
+                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d);
+        }
+        free(scratch);
+        free(ref_d);
+        free_case(&c);
+    }
+    print_message("integer path: %d volumes, %d general\n", took, fell);
+    if (tu_cases(120) == 120) assert_true(took >= 40 && fell >= 5);
+}
+
+/* The integer weights and their limit; the exact square root. */
+static void test_integer_weights(void **state)
+{
+    conseco__box box;
+    conseco__mm_box mb;
+    conseco__mm_int mi;
+    double sp[3] = {0.78125, 0.78125, 2.5};
+    tu_rng r = {16};
+    int i;
+    (void)state;
+    box.n[0] = 265;
+    box.n[1] = 212;
+    box.n[2] = 140;
+    memset(box.open_lo, 1, 3);
+    memset(box.open_hi, 0, 3);
+    assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+    assert_true(conseco__mm_int_init(&mi, sp, &mb));
+    assert_true(mi.w[0] == 625 && mi.w[1] == 625 && mi.w[2] == 6400);
+    assert_true(mi.unit == 1.0 / 1024.0);
+    sp[0] = sp[1] = 0.8632810115814209; /* a float32 pixdim: 22-bit mantissa */
+    assert_false(conseco__mm_int_init(&mi, sp, &mb));
+    /* w = 1 on one axis only: offsets up to n, n^2 just below / at 2^32 - 1 */
+    sp[0] = sp[1] = sp[2] = 1.0;
+    box.n[0] = 65535;
+    box.n[1] = box.n[2] = 1;
+    memset(box.open_lo, 0, 3);
+    box.open_lo[0] = 1;
+    assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+    assert_true(conseco__mm_int_init(&mi, sp, &mb)); /* 65535^2 = 2^32 - 2^17 + 1 */
+    assert_true(mi.w[1] == 0 && mi.w[2] == 0);
+    box.n[1] = 2; /* + 1 * 1^2 ... still below */
+    assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+    assert_true(conseco__mm_int_init(&mi, sp, &mb));
+    sp[1] = 256.0; /* w = 2^16 on y: 65535^2 + 2^16 < 2^32 - 1 */
+    assert_true(conseco__mm_int_init(&mi, sp, &mb));
+    sp[1] = 512.0; /* w = 2^18 on y: 65535^2 + 2^18 >= 2^32 - 1 */
+    assert_false(conseco__mm_int_init(&mi, sp, &mb));
+    for (i = 0; i < 20000; i++) {
+        const double v = ldexp((double)(tu_next(&r) >> 11), (int)tu_range(&r, 0, 80) - 60);
+        assert_true(conseco__mm_sqrt_exact(v) == sqrt(v));
+    }
+    assert_true(conseco__mm_sqrt_exact(0.0) == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +665,8 @@ int main(void)
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_nonfinite_and_f32_scan),
         cmocka_unit_test(test_medium),
+        cmocka_unit_test(test_integer_weights),
+        cmocka_unit_test(test_integer_path),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),
     };

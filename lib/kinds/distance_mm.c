@@ -195,6 +195,16 @@ static double round_sqrt_exact(const conseco__mm *m, const double n[3], double r
     }
 }
 
+double conseco__mm_sqrt_exact(double v)
+{
+    conseco__mm m;
+    const double n[3] = {1.0, 0.0, 0.0};
+    if (!(v > 0.0)) return 0.0;
+    CONSECO_memset(&m, 0, sizeof m);
+    m.h[0] = v; /* the expansion of D2 is v itself */
+    return round_sqrt_exact(&m, n, approx_sqrt(v));
+}
+
 double conseco__mm_distance(const conseco__mm *m, uint32_t k0, uint32_t k1, uint32_t k2)
 {
     const uint32_t k[3] = {k0, k1, k2};

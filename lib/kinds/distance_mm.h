@@ -48,6 +48,9 @@ int conseco__mm_sign(const conseco__mm *m, const int64_t c[3]);
  * distance (round half to even); k_a < 2^25. */
 double conseco__mm_distance(const conseco__mm *m, uint32_t k0, uint32_t k1, uint32_t k2);
 
+/* RN(sqrt(v)) for a finite double v >= 0 (0 for 0), correctly rounded. */
+double conseco__mm_sqrt_exact(double v);
+
 /* Fills the packing of a box; CONSECO_E_OVERFLOW when a side reaches 2^25 or
  * the product of the radices reaches 2^32 - 1. */
 int conseco__mm_box_init(conseco__mm_box *b, const conseco__box *box);

@@ -19,13 +19,14 @@
  * statistic by radix on the bits of d, recomputed from the codes (no array
  * of doubles).
  */
-#include "distance_mm.h"
+#include "distance_mm_int.h"
 #include "common/yhat.h"
 
 typedef struct mm_map {
     conseco__yhat_box yb;
     conseco__mm_box b;
     conseco__mm m;
+    double sp[3];
     uint32_t *code;
 } mm_map;
 
@@ -45,6 +46,9 @@ static int sizes(size_t w, size_t h, size_t d, size_t *codes, size_t *work)
         return 0;
     *codes = round8(*codes);
     *work = conseco__mm_work_bytes_image(w, h, d);
+    n = conseco__mm_int_work_bytes_image(w, h, d); /* the score's integer path */
+    if (n == 0) return 0;
+    if (n > *work) *work = n;
     return *work != 0;
 }
 
@@ -78,7 +82,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 /* Yhat, its box, the metric; no transform yet. */
 static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
 {
-    double sp[3];
+    double *sp = mp->sp;
     int rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
@@ -88,9 +92,9 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     return conseco__mm_box_init(&mp->b, &mp->yb.box);
 }
 
-/* Fills the box codes (0 background, NONE Yhat) and runs the transform. */
-static void transform(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
-                      uint32_t *code, void *work)
+/* Fills the box codes (0 background, NONE Yhat). */
+static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                 uint32_t *code)
 {
     const conseco__box *box = &mp->yb.box;
     size_t x, y, z, i = 0;
@@ -112,13 +116,24 @@ static void transform(const conseco_erosion_params *p, const conseco_image *pred
                                 : 0u;
         }
     mp->code = code;
+}
+
+/* Fills the box codes and runs the transform. */
+static void transform(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                      uint32_t *code, void *work)
+{
+    fill(p, pred, mp, code);
     conseco__mm_transform(code, &mp->b, &mp->m, work);
 }
 
-static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
-                 size_t scratch_size, mm_map *mp, mm_layout *lay)
+/* Carves the scratch and finds the box; with mi != NULL, the integer path
+ * when it applies (*integer = 1: the cells hold D2 / unit), else the codes. */
+static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
+                     void *scratch, size_t scratch_size, mm_map *mp, mm_layout *lay,
+                     conseco__mm_int *mi, int *integer)
 {
     int rc = carve(pred, scratch, scratch_size, lay);
+    if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
     if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
     if (mp->yb.predicted == 0) return CONSECO_OK;
@@ -126,8 +141,20 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred, voi
     if (conseco__mm_work_bytes(&mp->b) >
         conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
         return CONSECO_E_SCRATCH_TOO_SMALL;
+    if (mi != NULL && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
+        *integer = 1;
+        fill(p, pred, mp, lay->code);
+        conseco__mm_int_transform(lay->code, &mp->b, mi, lay->work);
+        return CONSECO_OK;
+    }
     transform(p, pred, mp, lay->code, lay->work);
     return CONSECO_OK;
+}
+
+static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                 size_t scratch_size, mm_map *mp, mm_layout *lay)
+{
+    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL);
 }
 
 static uint64_t key_of(const mm_map *mp, uint32_t code)
@@ -169,15 +196,49 @@ static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64
     return conseco__bits_double(key_of(mp, codes[0]));
 }
 
+/* The need-th largest of vals[0..k) (1 <= need <= k), by radix on 8 bits
+ * a pass from the highest byte where two values differ; vals are
+ * reordered. */
+static uint32_t select_largest_u32(uint32_t *vals, size_t k, uint64_t need, uint32_t *counts)
+{
+    uint32_t diff = 0;
+    size_t i;
+    int shift = 24;
+    for (i = 1; i < k; i++) diff |= vals[i] ^ vals[0];
+    if (diff == 0) return vals[0];
+    while (shift > 0 && (diff >> shift) == 0) shift -= 8;
+    for (;;) {
+        size_t j = 0, acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) counts[(vals[i] >> shift) & 255u]++;
+        for (;; digit--) {
+            if ((uint64_t)(acc + counts[digit]) >= need) break;
+            acc += counts[digit];
+        }
+        need -= acc;
+        if (counts[digit] != k) {
+            for (i = 0; i < k; i++)
+                if (((vals[i] >> shift) & 255u) == digit) vals[j++] = vals[i];
+            k = j;
+        }
+        if (shift == 0 || k == 1) break;
+        shift -= 8;
+    }
+    return vals[0];
+}
+
 int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_image *pred,
                               const conseco_mask *truth, double tau, void *scratch,
                               size_t scratch_size, double *score)
 {
     mm_map mp;
     mm_layout lay;
+    conseco__mm_int mi;
     uint64_t fp = 0, fp_inf = 0, budget, need;
     size_t x, y, z, i = 0, k = 0;
-    int rc = build(p, pred, scratch, scratch_size, &mp, &lay);
+    int integer;
+    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
@@ -205,7 +266,11 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = conseco__inf();
         return CONSECO_OK;
     }
-    *score = select_largest(&mp, mp.code, k, need - fp_inf, lay.counts);
+    if (integer) /* d is monotone in D2: the need-th largest D2 gives it */
+        *score = conseco__mm_int_distance(
+            &mi, select_largest_u32(mp.code, k, need - fp_inf, lay.counts));
+    else
+        *score = select_largest(&mp, mp.code, k, need - fp_inf, lay.counts);
     return CONSECO_OK;
 }
 
