@@ -78,7 +78,7 @@ size_t conseco__mm_int_work_bytes_image(size_t w, size_t h, size_t d)
     const size_t second = d >= big ? big : d > small ? d : small;
     size_t len, bytes;
     if (!conseco__add_size(second, 2, &len) ||
-        !conseco__mul_size(len, (3u + GROUP) * sizeof(uint32_t), &bytes) ||
+        !conseco__mul_size(len, (5u + GROUP) * sizeof(uint32_t), &bytes) ||
         !conseco__add_size(bytes, 7, &bytes))
         return 0;
     return bytes & ~(size_t)7u;
@@ -119,12 +119,17 @@ static void sweep_line(uint32_t *c, size_t n, size_t st, int lo, int hi, uint64_
 
 typedef struct env_work {
     uint32_t *site, *val, *start;
+    int64_t *top; /* the piece's value at its start */
 } env_work;
 
-static int64_t floor_div(int64_t a, int64_t b) /* b > 0 */
+/* floor(a / b) for b > 0, |a|, b < 2^40: the double quotient is within
+ * 2^-12 of the true one (both exact as doubles, one rounding), so its
+ * truncation is off by at most one, which the integer checks correct. */
+static int64_t floor_div(int64_t a, int64_t b)
 {
-    int64_t q = a / b;
-    if (a % b != 0 && a < 0) q--;
+    int64_t q = (int64_t)((double)a / (double)b);
+    if (q * b > a) q--;
+    else if ((q + 1) * b <= a) q++;
     return q;
 }
 
@@ -137,6 +142,7 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
                           const env_work *e)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
+    int64_t *top = e->top;
     const int64_t last = (int64_t)n;
     size_t k = 0, u;
     for (u = lo ? 0 : 1; u <= n + 1; u++) {
@@ -153,14 +159,15 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
             gu = v;
         }
         while (k > 0) {
-            const int64_t s = start[k - 1], dt = s - (int64_t)site[k - 1], du = s - uu;
-            if (w * dt * dt + (int64_t)val[k - 1] <= w * du * du + gu) break;
+            const int64_t du = (int64_t)start[k - 1] - uu;
+            if (top[k - 1] <= w * du * du + gu) break;
             k--; /* u is strictly lower from t's start on */
         }
         if (k == 0) {
             site[0] = (uint32_t)u;
             val[0] = (uint32_t)gu;
             start[0] = 1;
+            top[0] = w * (1 - uu) * (1 - uu) + gu;
             k = 1;
         } else {
             /* first position where u is strictly lower than the top t */
@@ -171,6 +178,7 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
                 site[k] = (uint32_t)u;
                 val[k] = (uint32_t)gu;
                 start[k] = (uint32_t)ws;
+                top[k] = w * (ws - uu) * (ws - uu) + gu;
                 k++;
             }
         }
@@ -194,7 +202,8 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
     for (j = 1; j < 3; j++)
         if (box->n[b->order[j]] > len) len = box->n[b->order[j]];
     len += 2;
-    e.site = (uint32_t *)work;
+    e.top = (int64_t *)work;
+    e.site = (uint32_t *)(void *)(e.top + len);
     e.val = e.site + len;
     e.start = e.val + len;
     buf = e.start + len;
