@@ -367,7 +367,7 @@ static int diff_sign(const line_ctx *cx, const envelope *e, size_t t, int64_t q,
     return conseco__mm_sign(cx->m, c);
 }
 
-static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, int lo,
+static void envelope_core(const line_ctx *cx, uint32_t *c, size_t n, size_t st, int lo,
                           int hi, const envelope *e)
 {
     const conseco__mm *m = cx->m;
@@ -453,6 +453,21 @@ static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, 
         c[(u - 1) * st] = e->code[k - 1] + off * astride;
         if ((uint32_t)u == e->start[k - 1]) k--;
     }
+}
+
+/* Background cells (code 0) at the ends of a line stay 0, and the
+ * innermost of each end run is the nearest background along the line of
+ * everything beyond it (offsets are relative, so a shifted line gives the
+ * same codes): the envelope runs only between them, with those two cells as
+ * open margins. */
+static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, int lo,
+                          int hi, const envelope *e)
+{
+    size_t f = 0, l = n;
+    while (f < n && c[f * st] == 0) f++;
+    if (f == n) return; /* all background */
+    while (c[(l - 1) * st] == 0) l--;
+    envelope_core(cx, c + f * st, l - f, st, lo || f > 0, hi || l < n, e);
 }
 
 void conseco__mm_transform(uint32_t *code, const conseco__mm_box *b, const conseco__mm *m,

@@ -138,7 +138,7 @@ static int64_t floor_div(int64_t a, int64_t b)
  * Positions are shifted by one: cells 1..n, open margins are sites 0 and
  * n + 1 with value 0. Every quantity is below 2^36 (see init): int64.
  */
-static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
+static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
                           const env_work *e)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
@@ -189,6 +189,18 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
         d[u - 1] = (uint32_t)(w * dx * dx + (int64_t)val[k - 1]);
         if ((uint32_t)u == start[k - 1]) k--;
     }
+}
+
+/* Background cells (0) at the ends of a line stay 0, and the innermost of
+ * each end run is the nearest background of everything beyond it: the
+ * envelope runs only between them, with those two cells as open margins. */
+static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w, const env_work *e)
+{
+    size_t f = 0, l = n;
+    while (f < n && d[f] == 0) f++;
+    if (f == n) return; /* all background */
+    while (d[l - 1] == 0) l--;
+    envelope_core(d + f, l - f, lo || f > 0, hi || l < n, w, e);
 }
 
 void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
