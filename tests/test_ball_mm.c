@@ -655,6 +655,114 @@ static void test_integer_weights(void **state)
     assert_true(conseco__mm_sqrt_exact(0.0) == 0.0);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The definition's walk over the breakpoints {0} and d(p), p in Yhat, with
+ * the false positives' distances sorted (O(n log n), for large volumes):
+ * the smallest with #{FP : d > lambda} / |Yhat| <= tau. */
+static double walk_score(const mcase *c, const double *dist, double tau)
+{
+    double *bp = malloc((c->n + 1) * sizeof *bp), *fp = malloc((c->n + 1) * sizeof *fp), score;
+    size_t i, nb = 0, nf = 0, predicted = 0, b, j = 0;
+    bp[nb++] = 0.0;
+    for (i = 0; i < c->n; i++)
+        if (c->yhat[i]) {
+            predicted++;
+            bp[nb++] = dist[i];
+            if (!c->truth[i]) fp[nf++] = dist[i];
+        }
+    qsort(bp, nb, sizeof *bp, cmp_dbl);
+    qsort(fp, nf, sizeof *fp, cmp_dbl);
+    score = predicted == 0 ? 0.0 : INFINITY;
+    for (b = 0; b < nb && predicted > 0; b++) {
+        if (bp[b] == INFINITY) break; /* lambda = +inf keeps nothing: the default */
+        while (j < nf && fp[j] <= bp[b]) j++; /* fp[j..) are > bp[b] */
+        if ((double)(nf - j) / (double)predicted <= tau) {
+            score = bp[b];
+            break;
+        }
+    }
+    free(bp);
+    free(fp);
+    return score;
+}
+
+/* Large volumes (up to 96 x 80 x 24, tens of thousands of false positives)
+ * so that the score's selection narrows approximate buckets before its exact
+ * step (erosion_mm.c), on both paths (float32 and dyadic spacings, scaled by
+ * large and small powers of two): the score against the one the literal walk
+ * gives from the exact levels of the levels callback. */
+static void test_large_selection(void **state)
+{
+    tu_rng r = {17};
+    int it;
+    (void)state;
+    for (it = 0; it < (int)tu_cases(24); it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        double *dist, got, want;
+        size_t i, ss;
+        void *scratch;
+        const double scale = ldexp(1.0, it % 4 == 1 ? 200 : it % 4 == 2 ? -200 : 0);
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 40, 96);
+        c.h = tu_range(&r, 40, 80);
+        c.d = tu_range(&r, 6, 24);
+        c.n = c.w * c.h * c.d;
+        c.border = it & 1 ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
+        if (it % 3 == 0) {
+            c.sp[0] = c.sp[1] = 0.78125 * scale;
+            c.sp[2] = 2.5 * scale;
+        } else {
+            c.sp[0] = c.sp[1] = (double)(float)(0.6 + 0.4 * tu_uniform(&r)) * scale;
+            c.sp[2] = (double)(float)(1.0 + 4.0 * tu_uniform(&r)) * scale;
+        }
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = (double)(i % c.w) / (double)c.w - 0.5,
+                         y = (double)(i / c.w % c.h) / (double)c.h - 0.45,
+                         z = (double)(i / (c.w * c.h)) / (double)c.d - 0.5;
+            const double q = x * x * 4.0 + y * y * 5.0 + z * z * 3.0;
+            const double x2 = x - 0.05;
+            c.yhat[i] = (uint8_t)(q < 0.7 && tu_uniform(&r) > 0.002);
+            c.truth[i] = (uint8_t)(x2 * x2 * 5.0 + y * y * 6.0 + z * z * 4.0 < 0.45);
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        dist = malloc(c.n * sizeof(double));
+        assert_int_equal(s.vtable->levels(s.user, &im, dist, c.n), 0);
+        for (i = 0; i < c.n; i++) /* level = the double just below d */
+            if (dist[i] > 0.0 && dist[i] != INFINITY) dist[i] = nextafter(dist[i], INFINITY);
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        for (i = 0; i < 3; i++) {
+            static const double taus[3] = {0.0, 0.01, 0.05};
+            assert_int_equal(conseco_score(&s, &im, &truth, taus[i], scratch, ss, &got),
+                             CONSECO_OK);
+            want = walk_score(&c, dist, taus[i]);
+            if (!same(got, want))
+                fail_msg("large score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu tau %g",
+                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d, taus[i]);
+        }
+        free(scratch);
+        free(dist);
+        free_case(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_medium),
         cmocka_unit_test(test_integer_weights),
         cmocka_unit_test(test_integer_path),
+        cmocka_unit_test(test_large_selection),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),
     };

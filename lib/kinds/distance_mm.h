@@ -69,6 +69,11 @@ size_t conseco__mm_work_bytes_image(size_t w, size_t h, size_t d);
 void conseco__mm_transform(uint32_t *code, const conseco__mm_box *b, const conseco__mm *m,
                            void *work);
 
+/* D2 of a finite code in double, within a relative 2^-50 of the exact one
+ * (k_a^2 exact, s_a^2 and three roundings of positive terms). */
+double conseco__mm_code_d2_approx(const conseco__mm_box *b, const conseco__mm *m,
+                                  uint32_t code);
+
 /* The distance of a code (0 for 0, +inf for CONSECO__MM_NONE). */
 double conseco__mm_code_distance(const conseco__mm_box *b, const conseco__mm *m,
                                  uint32_t code);

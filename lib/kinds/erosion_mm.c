@@ -196,6 +196,69 @@ static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64
     return conseco__bits_double(key_of(mp, codes[0]));
 }
 
+/*
+ * The need-th largest distance of codes[0..k) (1 <= need <= k) with few
+ * exact distances: the bucket of the need-th largest approximate D2 (the
+ * double of conseco__mm_code_d2_approx, within a relative e = 2^-50 of the
+ * true D2) is narrowed by 8-bit digits of its bits, without moving codes,
+ * until it holds at most 4096 codes (or 20 mantissa bits are fixed). With
+ * T the true need-th largest D2, the need-th largest approximation F lies
+ * within T (1 +- e) and in the bucket [B0, B1]; so every code whose
+ * approximation is above U = B1 (1 + 2^-46) has D2 > T, every one below
+ * L = B0 (1 - 2^-46) has D2 < T, and the answer is the (need - above)-th
+ * largest exact distance of the codes within [L, U], which are compacted
+ * and go to select_largest (d is monotone in D2). If the counts ever
+ * disagree with that, the exact selection takes all codes.
+ */
+static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k, uint64_t need,
+                                    uint32_t *counts)
+{
+    const uint64_t first = conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[0]));
+    uint64_t diff = 0, prefix, rem = need, above = 0, inside = 0;
+    double lo, hi;
+    size_t i, j = 0;
+    int shift = 56;
+    for (i = 1; i < k; i++)
+        diff |= conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i])) ^ first;
+    if (diff == 0 || k <= 4096) return select_largest(mp, codes, k, need, counts);
+    while (shift > 0 && (diff >> shift) == 0) shift -= 8;
+    /* the bucket: keys whose bits above `shift + 8` equal `prefix` */
+    prefix = shift + 8 >= 64 ? 0 : first >> (shift + 8);
+    for (;;) {
+        uint64_t acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) {
+            const uint64_t key =
+                conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]));
+            if (shift + 8 < 64 && (key >> (shift + 8)) != prefix) continue;
+            counts[(key >> shift) & 255u]++;
+        }
+        for (;; digit--) {
+            if (acc + counts[digit] >= rem) break;
+            acc += counts[digit];
+        }
+        rem -= acc;
+        prefix = (prefix << 8) | digit;
+        if (counts[digit] <= 4096 || shift <= 32) break;
+        shift -= 8;
+    }
+    lo = conseco__bits_double(prefix << shift) * (1.0 - 0x1p-46);
+    hi = conseco__bits_double(((prefix + 1) << shift) - 1u) * (1.0 + 0x1p-46);
+    for (i = 0; i < k; i++) {
+        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        if (a > hi) above++;
+        else if (a >= lo) inside++;
+    }
+    if (above >= need || need - above > inside) /* not expected: exact on all */
+        return select_largest(mp, codes, k, need, counts);
+    for (i = 0; i < k; i++) {
+        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        if (a <= hi && a >= lo) codes[j++] = codes[i];
+    }
+    return select_largest(mp, codes, j, need - above, counts);
+}
+
 /* The need-th largest of vals[0..k) (1 <= need <= k), by radix on 8 bits
  * a pass from the highest byte where two values differ; vals are
  * reordered. */
@@ -270,7 +333,7 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = conseco__mm_int_distance(
             &mi, select_largest_u32(mp.code, k, need - fp_inf, lay.counts));
     else
-        *score = select_largest(&mp, mp.code, k, need - fp_inf, lay.counts);
+        *score = select_largest_approx(&mp, mp.code, k, need - fp_inf, lay.counts);
     return CONSECO_OK;
 }
 
