@@ -20,6 +20,7 @@
  * envelope there and are copied back.
  */
 #include "distance_mm_int.h"
+#include "common/simd.h"
 
 #define GROUP 16u /* lines gathered at once: 64 bytes of uint32 per row */
 
@@ -78,7 +79,7 @@ size_t conseco__mm_int_work_bytes_image(size_t w, size_t h, size_t d)
     const size_t second = d >= big ? big : d > small ? d : small;
     size_t len, bytes;
     if (!conseco__add_size(second, 2, &len) ||
-        !conseco__mul_size(len, (5u + GROUP) * sizeof(uint32_t), &bytes) ||
+        !conseco__mul_size(len, (7u + GROUP) * sizeof(uint32_t), &bytes) ||
         !conseco__add_size(bytes, 7, &bytes))
         return 0;
     return bytes & ~(size_t)7u;
@@ -119,15 +120,16 @@ static void sweep_line(uint32_t *c, size_t n, size_t st, int lo, int hi, uint64_
 
 typedef struct env_work {
     uint32_t *site, *val, *start;
-    int64_t *top; /* the piece's value at its start */
+    int64_t *top;      /* the piece's value at its start */
+    const double *rinv; /* rinv[j] = 1 / (2 w j), j = 1 .. len - 1 */
 } env_work;
 
-/* floor(a / b) for b > 0, |a|, b < 2^40: the double quotient is within
- * 2^-12 of the true one (both exact as doubles, one rounding), so its
- * truncation is off by at most one, which the integer checks correct. */
-static int64_t floor_div(int64_t a, int64_t b)
+/* floor(a / b) for b = 2 w j > 0 with r = RN(1 / b), |a|, b < 2^40: a * r is
+ * within a relative 2^-52 of a / b, i.e. within 2^-12, so its truncation is
+ * off by at most one, which the integer checks correct. */
+static int64_t floor_div(int64_t a, int64_t b, double r)
 {
-    int64_t q = (int64_t)((double)a / (double)b);
+    int64_t q = (int64_t)((double)a * r);
     if (q * b > a) q--;
     else if ((q + 1) * b <= a) q++;
     return q;
@@ -170,10 +172,14 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
             top[0] = w * (1 - uu) * (1 - uu) + gu;
             k = 1;
         } else {
-            /* first position where u is strictly lower than the top t */
+            /* first position where u is strictly lower than the top t: one
+             * past floor of the crossing, (u + t) / 2 for equal values */
             const int64_t t = site[k - 1];
-            const int64_t num = w * (uu - t) * (uu + t) + gu - (int64_t)val[k - 1];
-            const int64_t ws = 1 + floor_div(num, 2 * w * (uu - t));
+            const int64_t gt = (int64_t)val[k - 1];
+            const int64_t ws =
+                gu == gt ? 1 + ((uu + t) >> 1)
+                         : 1 + floor_div(w * (uu - t) * (uu + t) + gu - gt, 2 * w * (uu - t),
+                                         e->rinv[uu - t]);
             if (ws <= last) {
                 site[k] = (uint32_t)u;
                 val[k] = (uint32_t)gu;
@@ -203,6 +209,55 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w, cons
     envelope_core(d + f, l - f, lo || f > 0, hi || l < n, w, e);
 }
 
+/* GROUP lines of n cells along a stride-sa axis, neighbours in memory, to
+ * and from the work area (line l at buf + l * len): 4 x 4 blocks transposed
+ * in SSE2/NEON registers, the rest one by one. */
+static void gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n, size_t g)
+{
+    size_t i = 0, l;
+#ifdef CONSECO__SIMD
+    if (g == GROUP)
+        for (; i + 4 <= n; i += 4)
+            for (l = 0; l < GROUP; l += 4) {
+                const conseco__m128i r0 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(base + i * sa + l));
+                const conseco__m128i r1 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(base + (i + 1) * sa + l));
+                const conseco__m128i r2 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(base + (i + 2) * sa + l));
+                const conseco__m128i r3 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(base + (i + 3) * sa + l));
+                const conseco__m128i a0 = conseco__mm_unpacklo_epi32(r0, r1), a1 = conseco__mm_unpackhi_epi32(r0, r1);
+                const conseco__m128i a2 = conseco__mm_unpacklo_epi32(r2, r3), a3 = conseco__mm_unpackhi_epi32(r2, r3);
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(buf + l * len + i), conseco__mm_unpacklo_epi64(a0, a2));
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(buf + (l + 1) * len + i), conseco__mm_unpackhi_epi64(a0, a2));
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(buf + (l + 2) * len + i), conseco__mm_unpacklo_epi64(a1, a3));
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(buf + (l + 3) * len + i), conseco__mm_unpackhi_epi64(a1, a3));
+            }
+#endif
+    for (; i < n; i++)
+        for (l = 0; l < g; l++) buf[l * len + i] = base[i * sa + l];
+}
+
+static void scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, size_t n, size_t g)
+{
+    size_t i = 0, l;
+#ifdef CONSECO__SIMD
+    if (g == GROUP)
+        for (; i + 4 <= n; i += 4)
+            for (l = 0; l < GROUP; l += 4) {
+                const conseco__m128i r0 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(buf + l * len + i));
+                const conseco__m128i r1 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(buf + (l + 1) * len + i));
+                const conseco__m128i r2 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(buf + (l + 2) * len + i));
+                const conseco__m128i r3 = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(buf + (l + 3) * len + i));
+                const conseco__m128i a0 = conseco__mm_unpacklo_epi32(r0, r1), a1 = conseco__mm_unpackhi_epi32(r0, r1);
+                const conseco__m128i a2 = conseco__mm_unpacklo_epi32(r2, r3), a3 = conseco__mm_unpackhi_epi32(r2, r3);
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(base + i * sa + l), conseco__mm_unpacklo_epi64(a0, a2));
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(base + (i + 1) * sa + l), conseco__mm_unpackhi_epi64(a0, a2));
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(base + (i + 2) * sa + l), conseco__mm_unpacklo_epi64(a1, a3));
+                conseco__mm_storeu_si128((conseco__m128i *)(void *)(base + (i + 3) * sa + l), conseco__mm_unpackhi_epi64(a1, a3));
+            }
+#endif
+    for (; i < n; i++)
+        for (l = 0; l < g; l++) base[i * sa + l] = buf[l * len + i];
+}
+
 void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
                                const conseco__mm_int *mi, void *work)
 {
@@ -210,12 +265,15 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
     size_t len = 1;
     env_work e;
     uint32_t *buf;
+    double *rinv;
     int j;
     for (j = 1; j < 3; j++)
         if (box->n[b->order[j]] > len) len = box->n[b->order[j]];
     len += 2;
     e.top = (int64_t *)work;
-    e.site = (uint32_t *)(void *)(e.top + len);
+    rinv = (double *)(void *)(e.top + len);
+    e.rinv = rinv;
+    e.site = (uint32_t *)(void *)(rinv + len);
     e.val = e.site + len;
     e.start = e.val + len;
     buf = e.start + len;
@@ -226,6 +284,10 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
         const int lo = box->open_lo[a], hi = box->open_hi[a];
         size_t ip, iq;
         if (j > 0 && n == 1 && !lo && !hi) continue; /* nothing changes */
+        if (j > 0) {
+            size_t r;
+            for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)mi->w[a] * (double)r);
+        }
         for (iq = 0; iq < box->n[q]; iq++) {
             if (j == 0) {
                 for (ip = 0; ip < box->n[p]; ip++)
@@ -241,13 +303,11 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
             for (ip = 0; ip < box->n[p]; ip += GROUP) {
                 const size_t g = box->n[p] - ip < GROUP ? box->n[p] - ip : GROUP;
                 uint32_t *base = d + ip + iq * sq;
-                size_t i, l;
-                for (i = 0; i < n; i++)
-                    for (l = 0; l < g; l++) buf[l * len + i] = base[i * sa + l];
+                size_t l;
+                gather(buf, len, base, sa, n, g);
                 for (l = 0; l < g; l++)
                     envelope_line(buf + l * len, n, lo, hi, (int64_t)mi->w[a], &e);
-                for (i = 0; i < n; i++)
-                    for (l = 0; l < g; l++) base[i * sa + l] = buf[l * len + i];
+                scatter(buf, len, base, sa, n, g);
             }
         }
     }
