@@ -13,11 +13,14 @@
  * false positives have d > lambda, below it m + 1 do.
  *
  * Scratch (16-byte aligned): N uint32 codes (4 bytes per voxel; only the
- * bounding box plus its margin is used), the envelope work of
- * distance_mm.c, 256 uint32 counters (k < 2^32: codes need it); plus CONSECO__ALIGN_SLACK. The score
- * compacts the codes of false positives in place and selects the order
- * statistic by radix on the bits of d, recomputed from the codes (no array
- * of doubles).
+ * bounding box plus its margin is used), the line work of distance_mm.c or
+ * distance_mm_int.c (the larger), 256 uint32 counters (k < 2^32: codes need
+ * it); plus CONSECO__ALIGN_SLACK. The score compacts the codes of false
+ * positives in place and selects the order statistic on an approximate D2,
+ * then exactly by radix on the bits of d within a proven window
+ * (select_largest_approx; no array of doubles). When the spacings allow
+ * (distance_mm_int.h) the score's cells hold the integers D2 / unit instead
+ * of codes, selected by radix on their own bits.
  */
 #include "distance_mm_int.h"
 #include "common/yhat.h"
