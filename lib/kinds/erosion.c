@@ -588,7 +588,9 @@ int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image 
     int rc;
     if (p->element == CONSECO_ELEMENT_BALL_MM)
         return conseco__erosion_mm_score(p, pred, truth, tau, scratch, scratch_size, score);
-    if (conseco__cross3d_applies(p, pred)) {
+    if (conseco__cross3d_applies(p, pred)) { /* the general path's checks, in its order */
+        if (conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth) == 0)
+            return CONSECO_E_OVERFLOW;
         if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
         return conseco__cross3d_score(p, pred, truth, tau, scratch, scratch_size, score);
     }
