@@ -176,6 +176,20 @@ int main(int argc, char **argv)
            "%.17g x %.17g x %.17g mm, tau 0.01, foreground border, %d reps (median CPU time)\n\n",
            conseco_version_string(), v.w, v.h, v.d, (double)(v.w * v.h * v.d) * 5.0 / 1e6,
            v.sp[0], v.sp[1], v.sp[2], reps);
+    {
+        conseco_erosion_params pe;
+        conseco_shrinker se = conseco_shrinker_erosion(&pe);
+        const double voxels = (double)(v.w * v.h * v.d);
+        double ball, cross;
+        conseco_erosion_params_default(&pe);
+        pe.element = CONSECO_ELEMENT_BALL_MM;
+        ball = (double)conseco_scratch_size(&se, v.w, v.h, v.d) / voxels;
+        pe.element = CONSECO_ELEMENT_CROSS;
+        cross = (double)conseco_scratch_size(&se, v.w, v.h, v.d) / voxels;
+        printf("scratch (conseco_scratch_size): ball-mm %.3f, cross %.3f bytes per voxel of the "
+               "image (the score uses 4 and 2 per voxel of Yhat's bounding box)\n\n",
+               ball, cross);
+    }
     printf("%-6s %-10s %10s %10s %8s  %s\n", "mask", "task", "ours_ms", "floor_ms", "x_floor",
            "target");
     for (k = 0; k < 2; k++) {
