@@ -27,10 +27,13 @@
  *
  * 2-D images eroded by the cross, the paper's shrinker, take the fused path
  * of erosion_cross2d.c (16-bit distances, about 2 bytes of scratch a pixel)
- * whenever its scratch fits in this one; see the dispatch at the end.
+ * whenever its scratch fits in this one; volumes scored with the cross take
+ * erosion_cross3d.c (16-bit distances, about 2 bytes a voxel), whose
+ * scratch is counted in this one's size. See the dispatch at the end.
  */
 #include "distance.h"
 #include "erosion_cross2d.h"
+#include "erosion_cross3d.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
@@ -333,6 +336,13 @@ size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t wid
     if (!conseco__add_size(dist, work, &total) || !conseco__add_size(total, hist, &total) ||
         !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
         return 0;
+    /* volumes eroded by the cross: also room for the 16-bit score path
+     * (erosion_cross3d.c), whatever the sides, so that sizes stay monotone */
+    if (p != NULL && p->element == CONSECO_ELEMENT_CROSS && depth > 1) {
+        const size_t c3 = conseco__cross3d_scratch_size(width, height, depth);
+        if (c3 == 0) return 0;
+        if (c3 > total) total = c3;
+    }
     return total;
 }
 
@@ -578,6 +588,12 @@ int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image 
     int rc;
     if (p->element == CONSECO_ELEMENT_BALL_MM)
         return conseco__erosion_mm_score(p, pred, truth, tau, scratch, scratch_size, score);
+    if (conseco__cross3d_applies(p, pred)) { /* the general path's checks, in its order */
+        if (conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth) == 0)
+            return CONSECO_E_OVERFLOW;
+        if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+        return conseco__cross3d_score(p, pred, truth, tau, scratch, scratch_size, score);
+    }
     if (!fused_takes(p, pred))
         return general_score(p, pred, truth, tau, scratch, scratch_size, score);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
