@@ -42,7 +42,7 @@ static uint64_t key_for(tu_rng *r, unsigned pattern, size_t i, size_t n)
 static void test_select_key(void **state)
 {
     tu_rng r = {0x5E1EC7u};
-    uint32_t hist[CONSECO__KEY_BUCKETS];
+    uint32_t hist[CONSECO__SELECT_KEY_BUCKETS];
     size_t it;
     (void)state;
     for (it = 0; it < tu_cases(1500); it++) {

@@ -125,7 +125,7 @@ void conseco__sort_doubles(double *a, size_t n)
 
 /* ------------------------------------------------------ keys (64-bit) */
 #define DIGIT_BITS 8u
-#define BUCKETS CONSECO__KEY_BUCKETS
+#define BUCKETS CONSECO__SELECT_KEY_BUCKETS
 
 static unsigned bit_length64(uint64_t v)
 {

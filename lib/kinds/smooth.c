@@ -210,7 +210,7 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     }
     /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
      * the chunk buffers (at least 1 KiB) are free now and hold the histogram
-     * (CONSECO__KEY_BUCKETS counters) */
+     * (CONSECO__SELECT_KEY_BUCKETS counters) */
     l = conseco__select_key(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
     a2 = conseco__min_key_above(keys + j, n - j, l);
     a1 = a2 < a1 ? a2 : a1;
