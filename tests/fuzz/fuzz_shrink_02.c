@@ -167,6 +167,25 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
         count_metrics(c, yhat, ref, c->tau, &lit);
         same_counts(&one, &lit);
         same_counts(&many[k], &lit);
+        /* the inner side through the side functions: the same set, band = Yhat minus I */
+        {
+            conseco_side_params sp;
+            conseco_side_metrics sm;
+            conseco_side_params_default(&sp);
+            FUZZ_CHECK(conseco_side_scratch_size(sh, &sp, c->w, c->h, c->d) <= ss);
+            memset(in, 0xEE, c->n);
+            memset(unc, 0xEE, c->n);
+            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, &mi, NULL, &mu) ==
+                       CONSECO_OK);
+            for (i = 0; i < c->n; i++)
+                FUZZ_CHECK(in[i] == (ref[i] != 0) && unc[i] == (yhat[i] && !ref[i]));
+            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, &mi, &mu, NULL) ==
+                       CONSECO_E_INVALID_ARG);
+            FUZZ_CHECK(conseco_side_evaluate(sh, &sp, img, &c->truth, lambdas[k], c->tau, scratch,
+                                             ss, &sm) == CONSECO_OK);
+            same_counts(&sm.inner, &lit);
+            FUZZ_CHECK(sm.outer_valid == 1 && sm.band_holds == lit.valid);
+        }
     }
     /* the set metrics of these per-lambda metrics: means, literally */
     if (nl > 0) {
@@ -1187,7 +1206,45 @@ static void run_risk(const fz_case *c)
     free(state2);
     /* a risk calibrator keeps no scores */
     FUZZ_CHECK(conseco_calibrator_add_score(other, 0.5) == CONSECO_E_UNSUPPORTED);
+    /* its settings as configured; reset, then the same images: the same bytes */
+    {
+        conseco_side_params got;
+        uint32_t g = 99;
+        double t = -1.0;
+        conseco_shrinker shr;
+        FUZZ_CHECK(conseco_calibrator_side(other, &got, &g) == CONSECO_OK);
+        FUZZ_CHECK(g == CONSECO_GUARANTEE_RISK && got.side == cfg.side && got.bottom == cfg.bottom);
+        FUZZ_CHECK(conseco_calibrator_settings(other, &t, &shr) == CONSECO_OK);
+        FUZZ_CHECK(shr.vtable->lambda_min == cfg.shrinker.vtable->lambda_min);
+        FUZZ_CHECK(conseco_calibrator_reset(other) == CONSECO_OK && conseco_calibrator_count(other) == 0);
+        for (i = 0; i < r.n; i++)
+            FUZZ_CHECK(conseco_calibrator_add(other, &r.preds[i], &r.truths[i], NULL) == CONSECO_OK);
+        state2 = saved(other, &size2);
+        FUZZ_CHECK(size2 == size && memcmp(state, state2, size) == 0);
+        free(state2);
+    }
     conseco_calibrator_free(other);
+    /* in a static workspace (capacity: a bound on the keys): the same bytes */
+    {
+        conseco_calibrator_config scfg = cfg;
+        size_t ws;
+        void *work;
+        scfg.capacity = r.n * (c->n + 2);
+        scfg.max_width = c->w;
+        scfg.max_height = c->h;
+        scfg.max_depth = c->d;
+        ws = conseco_calibrator_workspace_size(&scfg);
+        FUZZ_CHECK(ws > 0);
+        work = xmalloc(ws);
+        FUZZ_CHECK(conseco_calibrator_init_static(work, ws, &scfg, &other) == CONSECO_OK);
+        for (i = 0; i < r.n; i++)
+            FUZZ_CHECK(conseco_calibrator_add(other, &r.preds[i], &r.truths[i], NULL) == CONSECO_OK);
+        state2 = saved(other, &size2);
+        FUZZ_CHECK(size2 == size && memcmp(state, state2, size) == 0);
+        free(state2);
+        conseco_calibrator_free(other);
+        free(work);
+    }
     free(state);
     conseco_calibrator_free(full);
     rset_free(&r);
