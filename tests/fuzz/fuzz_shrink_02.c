@@ -135,6 +135,42 @@ static void same_counts(const conseco_image_metrics *a, const conseco_image_metr
     FUZZ_CHECK(a->afp == b->afp && a->valid == b->valid);
 }
 
+/* An output mask with the truth's strides (row and slice padding): every
+ * padding byte keeps its canary, the library writes the pixels only. */
+#define CANARY02 0xA5u
+
+typedef struct sout {
+    uint8_t *buf;
+    size_t bytes;
+    conseco_mask_out view;
+} sout;
+
+static void sout_init(const fz_case *c, sout *o)
+{
+    o->bytes = c->d * c->truth.slice_stride;
+    o->buf = (uint8_t *)xmalloc(o->bytes);
+    o->view = conseco_mask_out_3d(o->buf, c->w, c->h, c->d, c->truth.row_stride,
+                                  c->truth.slice_stride);
+}
+
+static const conseco_mask_out *sout_arm(sout *o)
+{
+    memset(o->buf, CANARY02, o->bytes);
+    return &o->view;
+}
+
+/* The pixels, dense (x fastest), after checking the padding. */
+static void sout_dense(const fz_case *c, const sout *o, uint8_t *dense)
+{
+    const size_t row = c->truth.row_stride, slice = c->truth.slice_stride;
+    size_t b;
+    for (b = 0; b < o->bytes; b++) {
+        const size_t z = b / slice, y = (b % slice) / row, x = (b % slice) % row;
+        if (y < c->h && x < c->w) dense[(z * c->h + y) * c->w + x] = o->buf[b];
+        else FUZZ_CHECK(o->buf[b] == CANARY02);
+    }
+}
+
 /* Inner-side apply / evaluate / evaluate_lambdas at every lambda of the list:
  * `want(lambda, out)` gives the literal inner set. */
 typedef void (*want_fn)(const void *ctx, double lambda, uint8_t *out);
@@ -149,15 +185,19 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
     uint8_t *in = (uint8_t *)xmalloc(c->n), *unc = (uint8_t *)xmalloc(c->n);
     uint8_t *ref = (uint8_t *)xmalloc(c->n);
     conseco_image_metrics many[MAX_L], one, lit;
-    conseco_mask_out mi = conseco_mask_out_3d(in, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_mask_out mu = conseco_mask_out_3d(unc, c->w, c->h, c->d, c->w, c->w * c->h);
+    sout si, su;
     size_t k, i;
+    sout_init(c, &si);
+    sout_init(c, &su);
     FUZZ_CHECK(ss > 0 && es > 0);
     FUZZ_CHECK(conseco_evaluate_lambdas(sh, img, &c->truth, lambdas, nl, c->tau, escratch, es,
                                         many) == CONSECO_OK);
     for (k = 0; k < nl; k++) {
         want(ctx, lambdas[k], ref);
-        FUZZ_CHECK(conseco_apply(sh, img, lambdas[k], scratch, ss, &mi, &mu) == CONSECO_OK);
+        FUZZ_CHECK(conseco_apply(sh, img, lambdas[k], scratch, ss, sout_arm(&si), sout_arm(&su)) ==
+                   CONSECO_OK);
+        sout_dense(c, &si, in);
+        sout_dense(c, &su, unc);
         for (i = 0; i < c->n; i++) {
             FUZZ_CHECK(in[i] == (ref[i] != 0));
             FUZZ_CHECK(unc[i] == (yhat[i] && !ref[i]));
@@ -173,14 +213,14 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
             conseco_side_metrics sm;
             conseco_side_params_default(&sp);
             FUZZ_CHECK(conseco_side_scratch_size(sh, &sp, c->w, c->h, c->d) <= ss);
-            memset(in, 0xEE, c->n);
-            memset(unc, 0xEE, c->n);
-            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, &mi, NULL, &mu) ==
-                       CONSECO_OK);
+            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, sout_arm(&si),
+                                          NULL, sout_arm(&su)) == CONSECO_OK);
+            sout_dense(c, &si, in);
+            sout_dense(c, &su, unc);
             for (i = 0; i < c->n; i++)
                 FUZZ_CHECK(in[i] == (ref[i] != 0) && unc[i] == (yhat[i] && !ref[i]));
-            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, &mi, &mu, NULL) ==
-                       CONSECO_E_INVALID_ARG);
+            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, &si.view,
+                                          &su.view, NULL) == CONSECO_E_INVALID_ARG);
             FUZZ_CHECK(conseco_side_evaluate(sh, &sp, img, &c->truth, lambdas[k], c->tau, scratch,
                                              ss, &sm) == CONSECO_OK);
             same_counts(&sm.inner, &lit);
@@ -205,6 +245,8 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
     free(in);
     free(unc);
     free(ref);
+    free(si.buf);
+    free(su.buf);
 }
 
 /* ------------------------------------------------------------- smooth */
@@ -478,12 +520,13 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
     uint8_t *ri = (uint8_t *)xmalloc(c->n), *ro = (uint8_t *)xmalloc(c->n);
     uint8_t *gi = (uint8_t *)xmalloc(c->n), *go = (uint8_t *)xmalloc(c->n);
     uint8_t *gb = (uint8_t *)xmalloc(c->n);
-    conseco_mask_out mi = conseco_mask_out_3d(gi, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_mask_out mo = conseco_mask_out_3d(go, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_mask_out mb = conseco_mask_out_3d(gb, c->w, c->h, c->d, c->w, c->w * c->h);
+    sout si, so, sb;
     conseco_side_metrics many[MAX_L], one;
     const double tau_o = x->side == CONSECO_SIDE_BAND ? sp->tau_outer : c->tau;
     size_t k, i;
+    sout_init(c, &si);
+    sout_init(c, &so);
+    sout_init(c, &sb);
     FUZZ_CHECK(ss > 0);
     FUZZ_CHECK(conseco_side_evaluate_lambdas(sh, sp, img, &c->truth, lambdas, nl, c->tau,
                                              scratch, ss, many) == CONSECO_OK);
@@ -491,8 +534,11 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
         conseco_image_metrics lit;
         uint64_t nt = 0, no = 0, missed = 0;
         side_sets(x, lambdas[k], ri, ro);
-        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, &mi, &mo, &mb) ==
-                   CONSECO_OK);
+        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, sout_arm(&si),
+                                      sout_arm(&so), sout_arm(&sb)) == CONSECO_OK);
+        sout_dense(c, &si, gi);
+        sout_dense(c, &so, go);
+        sout_dense(c, &sb, gb);
         for (i = 0; i < c->n; i++) {
             FUZZ_CHECK(gi[i] == ri[i] && go[i] == ro[i]);
             FUZZ_CHECK(gb[i] == (ro[i] && !ri[i]));
@@ -502,8 +548,9 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
             missed += c->gt[i] && !ro[i];
         }
         /* the outer set alone is the same set */
-        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, NULL, &mb, NULL) ==
-                   CONSECO_OK);
+        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, NULL, sout_arm(&sb),
+                                      NULL) == CONSECO_OK);
+        sout_dense(c, &sb, gb);
         FUZZ_CHECK(memcmp(gb, ro, c->n) == 0);
         FUZZ_CHECK(conseco_side_evaluate(sh, sp, img, &c->truth, lambdas[k], c->tau, scratch, ss,
                                          &one) == CONSECO_OK);
@@ -526,6 +573,9 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
     free(gi);
     free(go);
     free(gb);
+    free(si.buf);
+    free(so.buf);
+    free(sb.buf);
 }
 
 /* A quantile calibrator of the side: add and add_batch store the side score,
