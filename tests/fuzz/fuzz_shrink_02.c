@@ -326,6 +326,7 @@ static void run_smooth(const fz_case *c)
     walk = ref_smooth_score_walk(lv, &c->truth, c->tau);
     FUZZ_CHECK(score == walk);
     dense_scores(c, sp.base, s, yhat);
+    for (i = 0; i < c->n; i++) FUZZ_CHECK(yhat[i] == (lv[i] != -INFINITY)); /* Yhat from the raw scores */
     push(lambdas, &nl, REF_SMOOTH_LAMBDA_MIN);
     push(lambdas, &nl, INFINITY);
     if (score <= DBL_MAX) push(lambdas, &nl, score);
@@ -431,6 +432,19 @@ static void run_ball_mm(const fz_case *c)
     ref = ref_mm_score(yhat, c->gt, c->w, c->h, c->d, eff, (int)ep.border, c->tau);
     FUZZ_CHECK(score == ref);
     ref_mm_distances(yhat, c->w, c->h, c->d, eff, (int)ep.border, dist);
+    /* the level map on Yhat is the double just below d_mm, bit for bit (p in I_lambda
+     * <=> L(p) >= lambda <=> d_mm(p) > lambda; +inf stays +inf); below 0 elsewhere */
+    {
+        double *lv = (double *)xmalloc(c->n * sizeof *lv);
+        size_t i;
+        FUZZ_CHECK(conseco_erosion_vtable()->levels(&ep, &img, lv, c->n) == CONSECO_OK);
+        for (i = 0; i < c->n; i++) {
+            const double want = dist[i] > DBL_MAX ? dist[i] : nextafter(dist[i], -INFINITY);
+            if (yhat[i]) FUZZ_CHECK(memcmp(&lv[i], &want, sizeof want) == 0);
+            else FUZZ_CHECK(lv[i] < 0.0);
+        }
+        free(lv);
+    }
     push(lambdas, &nl, -1.0);
     push(lambdas, &nl, 0.0);
     push(lambdas, &nl, INFINITY);
