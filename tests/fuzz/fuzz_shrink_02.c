@@ -31,6 +31,7 @@
 #include "fuzz_shrink_02.h"
 
 #include <float.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,17 @@ static void run_smooth(const fz_case *c)
     ss = conseco_scratch_size(&sh, c->w, c->h, c->d);
     FUZZ_CHECK(ss > 0);
     scratch = xmalloc(ss);
+    /* the smooth kind has no outer family: the outer side and the band are unsupported */
+    {
+        conseco_side_params osp;
+        double x1 = 0.0;
+        conseco_side_params_default(&osp);
+        osp.side = (c->prm[3] & 1u) ? CONSECO_SIDE_OUTER : CONSECO_SIDE_BAND;
+        FUZZ_CHECK(conseco_side_scratch_size(&sh, &osp, c->w, c->h, c->d) == 0);
+        rc = conseco_side_score(&sh, &osp, &img, &c->truth, c->tau, scratch, ss, &x1);
+        /* (a bad image may be reported first) */
+        FUZZ_CHECK(rc == CONSECO_E_UNSUPPORTED || (rc != CONSECO_OK && rc == input_status(c)));
+    }
     lv = (double *)xmalloc(c->n * sizeof *lv);
     rl = (double *)xmalloc(c->n * sizeof *rl);
     s = (double *)xmalloc(c->n * sizeof *s);
@@ -918,6 +930,21 @@ static void run_custom_outer(const fz_case *c)
     cs.vtable = &vt;
     cs.user = &u;
     FUZZ_CHECK(conseco_shrinker_validate(&cs) == CONSECO_OK);
+    /* the same vtable as version 1 (no outer_levels member) has no outer family */
+    {
+        conseco_shrinker_vtable v1 = vt;
+        conseco_shrinker s1;
+        double x1 = 0.0;
+        unsigned char scr1[64];
+        v1.version = 1;
+        v1.struct_size = (uint32_t)offsetof(conseco_shrinker_vtable, outer_levels);
+        s1.vtable = &v1;
+        s1.user = &u;
+        FUZZ_CHECK(conseco_shrinker_validate(&s1) == CONSECO_OK);
+        FUZZ_CHECK(conseco_side_scratch_size(&s1, &sp, c->w, c->h, c->d) == 0);
+        rc = conseco_side_score(&s1, &sp, &c->img, &c->truth, c->tau, scr1, sizeof scr1, &x1);
+        FUZZ_CHECK(rc == CONSECO_E_UNSUPPORTED || (rc != CONSECO_OK && rc == input_status(c)));
+    }
     ss = conseco_side_scratch_size(&cs, &sp, c->w, c->h, c->d);
     ss2 = conseco_side_scratch_size(&bs, &bsp, c->w, c->h, c->d);
     FUZZ_CHECK(ss > 0 && ss2 > 0);
@@ -1178,6 +1205,14 @@ static void run_risk(const fz_case *c)
         cfg.bottom = bottom;
     }
     rset_make(c, &r, tmp.spacing);
+    /* a risk calibrator of the band does not exist */
+    {
+        conseco_calibrator_config band = cfg;
+        band.side = CONSECO_SIDE_BAND;
+        band.bottom = 0.0;
+        FUZZ_CHECK(conseco_calibrator_create(&band, NULL, &full) == CONSECO_E_UNSUPPORTED &&
+                   full == NULL);
+    }
     FUZZ_CHECK(conseco_calibrator_create(&cfg, NULL, &full) == CONSECO_OK);
     for (i = 0; i < r.n && rc == CONSECO_OK; i++)
         rc = conseco_calibrator_add(full, &r.preds[i], &r.truths[i], NULL);
