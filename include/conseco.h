@@ -838,7 +838,7 @@ CONSECO_STATIC_API int conseco_side_apply(const conseco_shrinker *shrinker,
 
 /** Per-image metrics of both sides at one lambda. */
 typedef struct conseco_side_metrics {
-    conseco_image_metrics inner; /**< the inner set (OUTER side: Yhat itself) at tau */
+    conseco_image_metrics inner; /**< the inner set at tau (OUTER side: Yhat itself, valid = 1: tau bounds the FNR there) */
     uint64_t truth;        /**< |Y| */
     uint64_t outer;        /**< |O| (INNER side: 0, not computed) */
     uint64_t outer_missed; /**< |Y \ O| */

@@ -31,6 +31,7 @@
 #include "fuzz_shrink_02.h"
 
 #include <float.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,42 @@ static void same_counts(const conseco_image_metrics *a, const conseco_image_metr
     FUZZ_CHECK(a->afp == b->afp && a->valid == b->valid);
 }
 
+/* An output mask with the truth's strides (row and slice padding): every
+ * padding byte keeps its canary, the library writes the pixels only. */
+#define CANARY02 0xA5u
+
+typedef struct sout {
+    uint8_t *buf;
+    size_t bytes;
+    conseco_mask_out view;
+} sout;
+
+static void sout_init(const fz_case *c, sout *o)
+{
+    o->bytes = c->d * c->truth.slice_stride;
+    o->buf = (uint8_t *)xmalloc(o->bytes);
+    o->view = conseco_mask_out_3d(o->buf, c->w, c->h, c->d, c->truth.row_stride,
+                                  c->truth.slice_stride);
+}
+
+static const conseco_mask_out *sout_arm(sout *o)
+{
+    memset(o->buf, CANARY02, o->bytes);
+    return &o->view;
+}
+
+/* The pixels, dense (x fastest), after checking the padding. */
+static void sout_dense(const fz_case *c, const sout *o, uint8_t *dense)
+{
+    const size_t row = c->truth.row_stride, slice = c->truth.slice_stride;
+    size_t b;
+    for (b = 0; b < o->bytes; b++) {
+        const size_t z = b / slice, y = (b % slice) / row, x = (b % slice) % row;
+        if (y < c->h && x < c->w) dense[(z * c->h + y) * c->w + x] = o->buf[b];
+        else FUZZ_CHECK(o->buf[b] == CANARY02);
+    }
+}
+
 /* Inner-side apply / evaluate / evaluate_lambdas at every lambda of the list:
  * `want(lambda, out)` gives the literal inner set. */
 typedef void (*want_fn)(const void *ctx, double lambda, uint8_t *out);
@@ -149,15 +186,19 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
     uint8_t *in = (uint8_t *)xmalloc(c->n), *unc = (uint8_t *)xmalloc(c->n);
     uint8_t *ref = (uint8_t *)xmalloc(c->n);
     conseco_image_metrics many[MAX_L], one, lit;
-    conseco_mask_out mi = conseco_mask_out_3d(in, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_mask_out mu = conseco_mask_out_3d(unc, c->w, c->h, c->d, c->w, c->w * c->h);
+    sout si, su;
     size_t k, i;
+    sout_init(c, &si);
+    sout_init(c, &su);
     FUZZ_CHECK(ss > 0 && es > 0);
     FUZZ_CHECK(conseco_evaluate_lambdas(sh, img, &c->truth, lambdas, nl, c->tau, escratch, es,
                                         many) == CONSECO_OK);
     for (k = 0; k < nl; k++) {
         want(ctx, lambdas[k], ref);
-        FUZZ_CHECK(conseco_apply(sh, img, lambdas[k], scratch, ss, &mi, &mu) == CONSECO_OK);
+        FUZZ_CHECK(conseco_apply(sh, img, lambdas[k], scratch, ss, sout_arm(&si), sout_arm(&su)) ==
+                   CONSECO_OK);
+        sout_dense(c, &si, in);
+        sout_dense(c, &su, unc);
         for (i = 0; i < c->n; i++) {
             FUZZ_CHECK(in[i] == (ref[i] != 0));
             FUZZ_CHECK(unc[i] == (yhat[i] && !ref[i]));
@@ -167,6 +208,25 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
         count_metrics(c, yhat, ref, c->tau, &lit);
         same_counts(&one, &lit);
         same_counts(&many[k], &lit);
+        /* the inner side through the side functions: the same set, band = Yhat minus I */
+        {
+            conseco_side_params sp;
+            conseco_side_metrics sm;
+            conseco_side_params_default(&sp);
+            FUZZ_CHECK(conseco_side_scratch_size(sh, &sp, c->w, c->h, c->d) <= ss);
+            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, sout_arm(&si),
+                                          NULL, sout_arm(&su)) == CONSECO_OK);
+            sout_dense(c, &si, in);
+            sout_dense(c, &su, unc);
+            for (i = 0; i < c->n; i++)
+                FUZZ_CHECK(in[i] == (ref[i] != 0) && unc[i] == (yhat[i] && !ref[i]));
+            FUZZ_CHECK(conseco_side_apply(sh, &sp, img, lambdas[k], scratch, ss, &si.view,
+                                          &su.view, NULL) == CONSECO_E_INVALID_ARG);
+            FUZZ_CHECK(conseco_side_evaluate(sh, &sp, img, &c->truth, lambdas[k], c->tau, scratch,
+                                             ss, &sm) == CONSECO_OK);
+            same_counts(&sm.inner, &lit);
+            FUZZ_CHECK(sm.outer_valid == 1 && sm.band_holds == lit.valid);
+        }
     }
     /* the set metrics of these per-lambda metrics: means, literally */
     if (nl > 0) {
@@ -186,6 +246,8 @@ static void check_inner_lambdas(const fz_case *c, const conseco_shrinker *sh,
     free(in);
     free(unc);
     free(ref);
+    free(si.buf);
+    free(su.buf);
 }
 
 /* ------------------------------------------------------------- smooth */
@@ -233,6 +295,17 @@ static void run_smooth(const fz_case *c)
     ss = conseco_scratch_size(&sh, c->w, c->h, c->d);
     FUZZ_CHECK(ss > 0);
     scratch = xmalloc(ss);
+    /* the smooth kind has no outer family: the outer side and the band are unsupported */
+    {
+        conseco_side_params osp;
+        double x1 = 0.0;
+        conseco_side_params_default(&osp);
+        osp.side = (c->prm[3] & 1u) ? CONSECO_SIDE_OUTER : CONSECO_SIDE_BAND;
+        FUZZ_CHECK(conseco_side_scratch_size(&sh, &osp, c->w, c->h, c->d) == 0);
+        rc = conseco_side_score(&sh, &osp, &img, &c->truth, c->tau, scratch, ss, &x1);
+        /* (a bad image may be reported first) */
+        FUZZ_CHECK(rc == CONSECO_E_UNSUPPORTED || (rc != CONSECO_OK && rc == input_status(c)));
+    }
     lv = (double *)xmalloc(c->n * sizeof *lv);
     rl = (double *)xmalloc(c->n * sizeof *rl);
     s = (double *)xmalloc(c->n * sizeof *s);
@@ -265,6 +338,7 @@ static void run_smooth(const fz_case *c)
     walk = ref_smooth_score_walk(lv, &c->truth, c->tau);
     FUZZ_CHECK(score == walk);
     dense_scores(c, sp.base, s, yhat);
+    for (i = 0; i < c->n; i++) FUZZ_CHECK(yhat[i] == (lv[i] != -INFINITY)); /* Yhat from the raw scores */
     push(lambdas, &nl, REF_SMOOTH_LAMBDA_MIN);
     push(lambdas, &nl, INFINITY);
     if (score <= DBL_MAX) push(lambdas, &nl, score);
@@ -370,6 +444,19 @@ static void run_ball_mm(const fz_case *c)
     ref = ref_mm_score(yhat, c->gt, c->w, c->h, c->d, eff, (int)ep.border, c->tau);
     FUZZ_CHECK(score == ref);
     ref_mm_distances(yhat, c->w, c->h, c->d, eff, (int)ep.border, dist);
+    /* the level map on Yhat is the double just below d_mm, bit for bit (p in I_lambda
+     * <=> L(p) >= lambda <=> d_mm(p) > lambda; +inf stays +inf); below 0 elsewhere */
+    {
+        double *lv = (double *)xmalloc(c->n * sizeof *lv);
+        size_t i;
+        FUZZ_CHECK(conseco_erosion_vtable()->levels(&ep, &img, lv, c->n) == CONSECO_OK);
+        for (i = 0; i < c->n; i++) {
+            const double want = dist[i] > DBL_MAX ? dist[i] : nextafter(dist[i], -INFINITY);
+            if (yhat[i]) FUZZ_CHECK(memcmp(&lv[i], &want, sizeof want) == 0);
+            else FUZZ_CHECK(lv[i] < 0.0);
+        }
+        free(lv);
+    }
     push(lambdas, &nl, -1.0);
     push(lambdas, &nl, 0.0);
     push(lambdas, &nl, INFINITY);
@@ -459,12 +546,13 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
     uint8_t *ri = (uint8_t *)xmalloc(c->n), *ro = (uint8_t *)xmalloc(c->n);
     uint8_t *gi = (uint8_t *)xmalloc(c->n), *go = (uint8_t *)xmalloc(c->n);
     uint8_t *gb = (uint8_t *)xmalloc(c->n);
-    conseco_mask_out mi = conseco_mask_out_3d(gi, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_mask_out mo = conseco_mask_out_3d(go, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_mask_out mb = conseco_mask_out_3d(gb, c->w, c->h, c->d, c->w, c->w * c->h);
+    sout si, so, sb;
     conseco_side_metrics many[MAX_L], one;
     const double tau_o = x->side == CONSECO_SIDE_BAND ? sp->tau_outer : c->tau;
     size_t k, i;
+    sout_init(c, &si);
+    sout_init(c, &so);
+    sout_init(c, &sb);
     FUZZ_CHECK(ss > 0);
     FUZZ_CHECK(conseco_side_evaluate_lambdas(sh, sp, img, &c->truth, lambdas, nl, c->tau,
                                              scratch, ss, many) == CONSECO_OK);
@@ -472,8 +560,11 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
         conseco_image_metrics lit;
         uint64_t nt = 0, no = 0, missed = 0;
         side_sets(x, lambdas[k], ri, ro);
-        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, &mi, &mo, &mb) ==
-                   CONSECO_OK);
+        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, sout_arm(&si),
+                                      sout_arm(&so), sout_arm(&sb)) == CONSECO_OK);
+        sout_dense(c, &si, gi);
+        sout_dense(c, &so, go);
+        sout_dense(c, &sb, gb);
         for (i = 0; i < c->n; i++) {
             FUZZ_CHECK(gi[i] == ri[i] && go[i] == ro[i]);
             FUZZ_CHECK(gb[i] == (ro[i] && !ri[i]));
@@ -483,8 +574,9 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
             missed += c->gt[i] && !ro[i];
         }
         /* the outer set alone is the same set */
-        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, NULL, &mb, NULL) ==
-                   CONSECO_OK);
+        FUZZ_CHECK(conseco_side_apply(sh, sp, img, lambdas[k], scratch, ss, NULL, sout_arm(&sb),
+                                      NULL) == CONSECO_OK);
+        sout_dense(c, &sb, gb);
         FUZZ_CHECK(memcmp(gb, ro, c->n) == 0);
         FUZZ_CHECK(conseco_side_evaluate(sh, sp, img, &c->truth, lambdas[k], c->tau, scratch, ss,
                                          &one) == CONSECO_OK);
@@ -507,6 +599,9 @@ static void check_side_lambdas(const side_ctx *x, const conseco_shrinker *sh,
     free(gi);
     free(go);
     free(gb);
+    free(si.buf);
+    free(so.buf);
+    free(sb.buf);
 }
 
 /* A quantile calibrator of the side: add and add_batch store the side score,
@@ -835,6 +930,21 @@ static void run_custom_outer(const fz_case *c)
     cs.vtable = &vt;
     cs.user = &u;
     FUZZ_CHECK(conseco_shrinker_validate(&cs) == CONSECO_OK);
+    /* the same vtable as version 1 (no outer_levels member) has no outer family */
+    {
+        conseco_shrinker_vtable v1 = vt;
+        conseco_shrinker s1;
+        double x1 = 0.0;
+        unsigned char scr1[64];
+        v1.version = 1;
+        v1.struct_size = (uint32_t)offsetof(conseco_shrinker_vtable, outer_levels);
+        s1.vtable = &v1;
+        s1.user = &u;
+        FUZZ_CHECK(conseco_shrinker_validate(&s1) == CONSECO_OK);
+        FUZZ_CHECK(conseco_side_scratch_size(&s1, &sp, c->w, c->h, c->d) == 0);
+        rc = conseco_side_score(&s1, &sp, &c->img, &c->truth, c->tau, scr1, sizeof scr1, &x1);
+        FUZZ_CHECK(rc == CONSECO_E_UNSUPPORTED || (rc != CONSECO_OK && rc == input_status(c)));
+    }
     ss = conseco_side_scratch_size(&cs, &sp, c->w, c->h, c->d);
     ss2 = conseco_side_scratch_size(&bs, &bsp, c->w, c->h, c->d);
     FUZZ_CHECK(ss > 0 && ss2 > 0);
@@ -1095,6 +1205,14 @@ static void run_risk(const fz_case *c)
         cfg.bottom = bottom;
     }
     rset_make(c, &r, tmp.spacing);
+    /* a risk calibrator of the band does not exist */
+    {
+        conseco_calibrator_config band = cfg;
+        band.side = CONSECO_SIDE_BAND;
+        band.bottom = 0.0;
+        FUZZ_CHECK(conseco_calibrator_create(&band, NULL, &full) == CONSECO_E_UNSUPPORTED &&
+                   full == NULL);
+    }
     FUZZ_CHECK(conseco_calibrator_create(&cfg, NULL, &full) == CONSECO_OK);
     for (i = 0; i < r.n && rc == CONSECO_OK; i++)
         rc = conseco_calibrator_add(full, &r.preds[i], &r.truths[i], NULL);
@@ -1187,7 +1305,45 @@ static void run_risk(const fz_case *c)
     free(state2);
     /* a risk calibrator keeps no scores */
     FUZZ_CHECK(conseco_calibrator_add_score(other, 0.5) == CONSECO_E_UNSUPPORTED);
+    /* its settings as configured; reset, then the same images: the same bytes */
+    {
+        conseco_side_params got;
+        uint32_t g = 99;
+        double t = -1.0;
+        conseco_shrinker shr;
+        FUZZ_CHECK(conseco_calibrator_side(other, &got, &g) == CONSECO_OK);
+        FUZZ_CHECK(g == CONSECO_GUARANTEE_RISK && got.side == cfg.side && got.bottom == cfg.bottom);
+        FUZZ_CHECK(conseco_calibrator_settings(other, &t, &shr) == CONSECO_OK);
+        FUZZ_CHECK(shr.vtable->lambda_min == cfg.shrinker.vtable->lambda_min);
+        FUZZ_CHECK(conseco_calibrator_reset(other) == CONSECO_OK && conseco_calibrator_count(other) == 0);
+        for (i = 0; i < r.n; i++)
+            FUZZ_CHECK(conseco_calibrator_add(other, &r.preds[i], &r.truths[i], NULL) == CONSECO_OK);
+        state2 = saved(other, &size2);
+        FUZZ_CHECK(size2 == size && memcmp(state, state2, size) == 0);
+        free(state2);
+    }
     conseco_calibrator_free(other);
+    /* in a static workspace (capacity: a bound on the keys): the same bytes */
+    {
+        conseco_calibrator_config scfg = cfg;
+        size_t ws;
+        void *work;
+        scfg.capacity = r.n * (c->n + 2);
+        scfg.max_width = c->w;
+        scfg.max_height = c->h;
+        scfg.max_depth = c->d;
+        ws = conseco_calibrator_workspace_size(&scfg);
+        FUZZ_CHECK(ws > 0);
+        work = xmalloc(ws);
+        FUZZ_CHECK(conseco_calibrator_init_static(work, ws, &scfg, &other) == CONSECO_OK);
+        for (i = 0; i < r.n; i++)
+            FUZZ_CHECK(conseco_calibrator_add(other, &r.preds[i], &r.truths[i], NULL) == CONSECO_OK);
+        state2 = saved(other, &size2);
+        FUZZ_CHECK(size2 == size && memcmp(state, state2, size) == 0);
+        free(state2);
+        conseco_calibrator_free(other);
+        free(work);
+    }
     free(state);
     conseco_calibrator_free(full);
     rset_free(&r);
