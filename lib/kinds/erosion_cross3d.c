@@ -276,9 +276,13 @@ static void count_row(cross3d *c, const uint8_t *t, const uint16_t *d)
     for (; k < c->n0; k++) count_one(c, t, d, k);
 }
 
+/* Receives each finished box row: image row (y, z), d[k] for voxel
+ * (x0 + k, y, z), k < n0. */
+typedef void (*row_fn)(cross3d *c, void *ctx, size_t y, size_t z, const uint16_t *d);
+
 /* Pass B: slices downwards, min the slice above (plus one); each finished
- * row is counted. */
-static void pass_b(const conseco_mask *truth, cross3d *c)
+ * row goes to fn. */
+static void pass_b(cross3d *c, row_fn fn, void *ctx)
 {
     const conseco__box *box = &c->yb.box;
     size_t z, y;
@@ -288,10 +292,46 @@ static void pass_b(const conseco_mask *truth, cross3d *c)
             uint16_t *row = s + y * c->n0;
             if (z + 1 < c->n2) row_min1(row, row + c->slice, c->n0);
             else if (box->open_hi[2]) row_min1(row, c->zero, c->n0);
-            count_row(c, conseco__mask_row(truth, c->yb.lo[1] + y, c->yb.lo[2] + z) + c->yb.lo[0],
-                      row);
+            fn(c, ctx, c->yb.lo[1] + y, c->yb.lo[2] + z, row);
         }
     }
+}
+
+static void score_row(cross3d *c, void *ctx, size_t y, size_t z, const uint16_t *d)
+{
+    const conseco_mask *truth = (const conseco_mask *)ctx;
+    count_row(c, conseco__mask_row(truth, y, z) + c->yb.lo[0], d);
+}
+
+/* Yhat's box and pass A, all in scratch (c->yb.predicted = 0: nothing else). */
+static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                 size_t scratch_size, cross3d *c)
+{
+    size_t sz[4];
+    unsigned char *base;
+    int rc = conseco__erosion_yhat_box(p, pred, &c->yb);
+    if (rc != CONSECO_OK) return rc;
+    if (c->yb.predicted == 0) return CONSECO_OK;
+    if (!areas(pred->width, pred->height, pred->depth, sz)) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL ||
+        scratch_size < conseco__cross3d_scratch_size(pred->width, pred->height, pred->depth))
+        return CONSECO_E_SCRATCH_TOO_SMALL; /* not reachable: the caller checked */
+    base = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    c->n0 = c->yb.box.n[0];
+    c->n1 = c->yb.box.n[1];
+    c->n2 = c->yb.box.n[2];
+    c->slice = c->n0 * c->n1;
+    c->g = (uint16_t *)(void *)base;
+    c->zero = (uint16_t *)(void *)(base + sz[0]);
+    c->inf = c->zero + c->n0;
+    c->hist = (uint32_t *)(void *)(base + sz[0] + sz[1]);
+    c->lanes = base + sz[0] + sz[1] + sz[2];
+    c->bins = c->n0 + c->n1 + c->n2 + 1u;
+    c->fp_inf = 0;
+    CONSECO_memset(c->zero, 0, c->n0 * sizeof(uint16_t));
+    CONSECO_memset(c->inf, 0xFF, c->n0 * sizeof(uint16_t));
+    pass_a(p, pred, c);
+    return CONSECO_OK;
 }
 
 /* ------------------------------------------------------------------ score */
@@ -300,36 +340,16 @@ int conseco__cross3d_score(const conseco_erosion_params *p, const conseco_image 
                            size_t scratch_size, double *score)
 {
     cross3d c;
-    size_t sz[4], b, k;
-    unsigned char *base;
+    size_t b, k;
     uint64_t fp, budget, acc;
-    int rc = conseco__erosion_yhat_box(p, pred, &c.yb);
+    int rc = build(p, pred, scratch, scratch_size, &c);
     if (rc != CONSECO_OK) return rc;
     if (c.yb.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
         return CONSECO_OK;
     }
-    if (!areas(pred->width, pred->height, pred->depth, sz)) return CONSECO_E_OVERFLOW;
-    if (scratch == NULL ||
-        scratch_size < conseco__cross3d_scratch_size(pred->width, pred->height, pred->depth))
-        return CONSECO_E_SCRATCH_TOO_SMALL; /* not reachable: the caller checked */
-    base = (unsigned char *)conseco__align16(scratch, &scratch_size);
-    c.n0 = c.yb.box.n[0];
-    c.n1 = c.yb.box.n[1];
-    c.n2 = c.yb.box.n[2];
-    c.slice = c.n0 * c.n1;
-    c.g = (uint16_t *)(void *)base;
-    c.zero = (uint16_t *)(void *)(base + sz[0]);
-    c.inf = c.zero + c.n0;
-    c.hist = (uint32_t *)(void *)(base + sz[0] + sz[1]);
-    c.lanes = base + sz[0] + sz[1] + sz[2];
-    c.bins = c.n0 + c.n1 + c.n2 + 1u;
-    c.fp_inf = 0;
-    CONSECO_memset(c.zero, 0, c.n0 * sizeof(uint16_t));
-    CONSECO_memset(c.inf, 0xFF, c.n0 * sizeof(uint16_t));
     CONSECO_memset(c.hist, 0, HISTS * c.bins * sizeof(uint32_t));
-    pass_a(p, pred, &c);
-    pass_b(truth, &c);
+    pass_b(&c, score_row, (void *)(uintptr_t)truth);
     fp = c.fp_inf;
     for (b = 1; b < c.bins; b++) {
         for (k = 1; k < HISTS; k++) c.hist[b] += c.hist[k * c.bins + b];
@@ -351,5 +371,116 @@ int conseco__cross3d_score(const conseco_erosion_params *p, const conseco_image 
         if (acc > budget) break;
     }
     *score = (double)b;
+    return CONSECO_OK;
+}
+
+/* --------------------------------------------------------- apply, metrics */
+/* p in I_lambda <=> level = d - 1 >= lambda <=> d >= dmin; +inf keeps
+ * nothing and 0xFFFF ("never removed") is kept by every finite lambda
+ * (finite distances are below 0xFFFF). */
+static uint32_t min_kept_distance(double lambda)
+{
+    uint32_t v;
+    if (lambda == conseco__inf()) return 0x10000u;
+    if (!(lambda > 0.0)) return 1u;
+    if (lambda >= 65534.0) return C3_INF;
+    v = (uint32_t)lambda;
+    if ((double)v < lambda) v++; /* ceil */
+    return v + 1u;
+}
+
+typedef struct apply_ctx {
+    const conseco_mask_out *inner, *uncertain;
+    uint32_t dmin;
+} apply_ctx;
+
+static void apply_row(cross3d *c, void *ctx, size_t y, size_t z, const uint16_t *d)
+{
+    const apply_ctx *a = (const apply_ctx *)ctx;
+    size_t k;
+    if (a->inner != NULL) {
+        uint8_t *in = conseco__mask_out_row(a->inner, y, z) + c->yb.lo[0];
+        for (k = 0; k < c->n0; k++) in[k] = (uint8_t)(d[k] >= a->dmin);
+    }
+    if (a->uncertain != NULL) {
+        uint8_t *un = conseco__mask_out_row(a->uncertain, y, z) + c->yb.lo[0];
+        for (k = 0; k < c->n0; k++) un[k] = (uint8_t)((d[k] != 0) & (d[k] < a->dmin));
+    }
+}
+
+/* Zeros every voxel of m outside the box (everything when predicted = 0). */
+static void zero_outside(const cross3d *c, const conseco_image *pred, const conseco_mask_out *m)
+{
+    size_t y, z;
+    if (m == NULL) return;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            uint8_t *row = conseco__mask_out_row(m, y, z);
+            const int in_box = c->yb.predicted != 0 && z >= c->yb.lo[2] &&
+                               z - c->yb.lo[2] < c->n2 && y >= c->yb.lo[1] &&
+                               y - c->yb.lo[1] < c->n1;
+            if (!in_box) {
+                CONSECO_memset(row, 0, pred->width);
+                continue;
+            }
+            CONSECO_memset(row, 0, c->yb.lo[0]);
+            CONSECO_memset(row + c->yb.lo[0] + c->n0, 0, pred->width - c->yb.lo[0] - c->n0);
+        }
+}
+
+int conseco__cross3d_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                           double lambda, void *scratch, size_t scratch_size,
+                           const conseco_mask_out *inner, const conseco_mask_out *uncertain)
+{
+    cross3d c;
+    apply_ctx a;
+    int rc = build(p, pred, scratch, scratch_size, &c);
+    if (rc != CONSECO_OK) return rc;
+    if (c.yb.predicted == 0) c.n0 = c.n1 = c.n2 = 0;
+    zero_outside(&c, pred, inner);
+    zero_outside(&c, pred, uncertain);
+    if (c.yb.predicted == 0) return CONSECO_OK;
+    a.inner = inner;
+    a.uncertain = uncertain;
+    a.dmin = min_kept_distance(lambda);
+    pass_b(&c, apply_row, &a);
+    return CONSECO_OK;
+}
+
+typedef struct eval_ctx {
+    const conseco_mask *truth;
+    uint32_t dmin;
+    uint64_t in, fp, tp;
+} eval_ctx;
+
+static void eval_row(cross3d *c, void *ctx, size_t y, size_t z, const uint16_t *d)
+{
+    eval_ctx *e = (eval_ctx *)ctx;
+    const uint8_t *t = conseco__mask_row(e->truth, y, z) + c->yb.lo[0];
+    uint64_t in = 0, fp = 0;
+    size_t k;
+    for (k = 0; k < c->n0; k++) {
+        const uint32_t kept = d[k] >= e->dmin; /* d = 0 (background) is never kept */
+        in += kept;
+        fp += kept & (uint32_t)(t[k] == 0);
+    }
+    e->in += in;
+    e->fp += fp;
+    e->tp += in - fp;
+}
+
+int conseco__cross3d_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double lambda, double tau,
+                              void *scratch, size_t scratch_size, conseco_image_metrics *out)
+{
+    cross3d c;
+    eval_ctx e;
+    int rc = build(p, pred, scratch, scratch_size, &c);
+    if (rc != CONSECO_OK) return rc;
+    e.truth = truth;
+    e.dmin = min_kept_distance(lambda);
+    e.in = e.fp = e.tp = 0;
+    if (c.yb.predicted != 0) pass_b(&c, eval_row, &e);
+    conseco__metrics_fill(c.yb.predicted, e.in, e.fp, e.tp, tau, out);
     return CONSECO_OK;
 }

@@ -16,11 +16,18 @@ int conseco__cross3d_applies(const conseco_erosion_params *p, const conseco_imag
  * included; about 2 bytes a voxel); 0 on overflow. */
 size_t conseco__cross3d_scratch_size(size_t width, size_t height, size_t depth);
 
-/* conseco__erosion_score where it applies; the caller has checked the
- * parameters and that scratch_size is at least the erosion scratch size
- * (which covers this one). Same results as the general path. */
+/* conseco__erosion_score, _apply and _evaluate where it applies; the caller
+ * has checked the parameters and that scratch_size is at least the erosion
+ * scratch size (which covers this one). Same results as the general path. */
 int conseco__cross3d_score(const conseco_erosion_params *p, const conseco_image *pred,
                            const conseco_mask *truth, double tau, void *scratch,
                            size_t scratch_size, double *score);
+
+int conseco__cross3d_apply(const conseco_erosion_params *p, const conseco_image *pred,
+                           double lambda, void *scratch, size_t scratch_size,
+                           const conseco_mask_out *inner, const conseco_mask_out *uncertain);
+int conseco__cross3d_evaluate(const conseco_erosion_params *p, const conseco_image *pred,
+                              const conseco_mask *truth, double lambda, double tau,
+                              void *scratch, size_t scratch_size, conseco_image_metrics *out);
 
 #endif /* CONSECO_EROSION_CROSS3D_H */
