@@ -390,13 +390,61 @@ static inline size_t xpass_keys_r(const double *v, const double *w, const size_t
     return len;
 }
 
+#ifdef CONSECO__SIMD
+/* R = 4 (sigma 1 pixel): the pairs e_j = (v[i + j], v[i + j + 1]) the two
+ * outputs i, i + 1 read slide along in registers, one load and one shuffle
+ * per step; the same operations per lane as xpass_keys_r. Returns the
+ * outputs done (an even count). */
+static size_t xpass_keys_r4(const double *v, const double *w, size_t len, uint64_t *keys)
+{
+    const conseco__m128d w0 = conseco__mm_set1_pd(w[0]), w1 = conseco__mm_set1_pd(w[1]);
+    const conseco__m128d w2 = conseco__mm_set1_pd(w[2]), w3 = conseco__mm_set1_pd(w[3]);
+    const conseco__m128d w4 = conseco__mm_set1_pd(w[4]), zero = conseco__mm_set1_pd(0.0);
+    conseco__m128d e0, e1, e2, e3, e4, e5, e6;
+    size_t i;
+    if (len < 2u) return 0;
+    e0 = conseco__mm_loadu_pd(v);
+    e2 = conseco__mm_loadu_pd(v + 2);
+    e4 = conseco__mm_loadu_pd(v + 4);
+    e6 = conseco__mm_loadu_pd(v + 6);
+    e1 = conseco__mm_mid_pd(e0, e2);
+    e3 = conseco__mm_mid_pd(e2, e4);
+    e5 = conseco__mm_mid_pd(e4, e6);
+    for (i = 0; i + 2u <= len; i += 2u) {
+        const conseco__m128d e8 = conseco__mm_loadu_pd(v + i + 8u); /* v holds len + 8 */
+        const conseco__m128d e7 = conseco__mm_mid_pd(e6, e8);
+        conseco__m128d acc = conseco__mm_mul_pd(w0, e4);
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w1, conseco__mm_add_pd(e3, e5)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w2, conseco__mm_add_pd(e2, e6)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w3, conseco__mm_add_pd(e1, e7)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w4, conseco__mm_add_pd(e0, e8)));
+        acc = conseco__mm_add_pd(acc, zero); /* -0 -> +0 */
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + i), conseco__pd_keys(acc));
+        e0 = e2;
+        e1 = e3;
+        e2 = e4;
+        e3 = e5;
+        e4 = e6;
+        e5 = e7;
+        e6 = e8;
+    }
+    return i;
+}
+#endif
+
 static void xpass_keys(const double *v, const double *w, size_t R, size_t len, uint64_t *keys)
 {
+    size_t done = 0;
     switch (R) {
     case 1: xpass_keys_r(v, w, 1, len, keys); return;
     case 2: xpass_keys_r(v, w, 2, len, keys); return;
     case 3: xpass_keys_r(v, w, 3, len, keys); return;
-    case 4: xpass_keys_r(v, w, 4, len, keys); return;
+    case 4:
+#ifdef CONSECO__SIMD
+        done = xpass_keys_r4(v, w, len, keys);
+#endif
+        xpass_keys_r(v + done, w, 4, len - done, keys + done);
+        return;
     default: xpass_keys_r(v, w, R, len, keys); return;
     }
 }
