@@ -278,7 +278,8 @@ static inline void ypass_rows_r(int dtype, const unsigned char *const *rows, con
  * scalar operations in the scalar order (exact conversions, plain IEEE
  * multiplies and adds, nothing fused), so the same bits; the rest scalar. */
 static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const double *w,
-                                      const size_t R, size_t a, size_t len, double *v)
+                                      const size_t R, size_t a, size_t len, double *v,
+                                      size_t ahead)
 {
     const float *r[2u * CONSECO__SMOOTH_RMAX + 1u];
     conseco__m128d wv[CONSECO__SMOOTH_RMAX + 1u];
@@ -287,6 +288,9 @@ static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const do
     for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
     for (i = 0; i + 4u <= len; i += 4u) {
         const float *r0 = r[0] + i;
+        /* the row below the lowest one read: the next output row's new
+         * row, one cache line per 16 pixels, spread over the loop */
+        if ((i & 15u) == 0) conseco__prefetch(r[2u * R] + i, ahead);
         conseco__m128d acc_lo = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0));
         conseco__m128d acc_hi = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0 + 2));
         for (k = 1; k <= R; k++) {
@@ -306,16 +310,20 @@ static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const do
 #endif
 
 static void ypass_f32(const unsigned char *const *rows, const double *w, size_t R, size_t a,
-                      size_t len, double *v)
+                      size_t len, double *v, size_t ahead)
 {
 #ifdef CONSECO__SIMD
     size_t done;
+#else
+    (void)ahead;
+#endif
+#ifdef CONSECO__SIMD
     switch (R) {
-    case 1: done = ypass_f32_simd_r(rows, w, 1, a, len, v); break;
-    case 2: done = ypass_f32_simd_r(rows, w, 2, a, len, v); break;
-    case 3: done = ypass_f32_simd_r(rows, w, 3, a, len, v); break;
-    case 4: done = ypass_f32_simd_r(rows, w, 4, a, len, v); break;
-    default: done = ypass_f32_simd_r(rows, w, R, a, len, v); break;
+    case 1: done = ypass_f32_simd_r(rows, w, 1, a, len, v, ahead); break;
+    case 2: done = ypass_f32_simd_r(rows, w, 2, a, len, v, ahead); break;
+    case 3: done = ypass_f32_simd_r(rows, w, 3, a, len, v, ahead); break;
+    case 4: done = ypass_f32_simd_r(rows, w, 4, a, len, v, ahead); break;
+    default: done = ypass_f32_simd_r(rows, w, R, a, len, v, ahead); break;
     }
     if (done == len) return;
     a += done;
@@ -483,7 +491,9 @@ static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pr
             rows[2u * k] = conseco__image_row(pred, clamp_add(y, k, pl->height), z);
         }
         switch (pl->dtype) {
-        case CONSECO_DTYPE_F32: ypass_f32(rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_F32: /* prefetch one row stride below the lowest row read */
+            ypass_f32(rows, pl->w[1], R, a, len, v, pred->row_stride);
+            break;
         case CONSECO_DTYPE_F64: ypass_rows(CONSECO_DTYPE_F64, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U8: ypass_rows(CONSECO_DTYPE_U8, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U16: ypass_rows(CONSECO_DTYPE_U16, rows, pl->w[1], R, a, len, v); break;
