@@ -97,6 +97,8 @@ typedef __m128d conseco__m128d;
 #define conseco__mm_mul_pd _mm_mul_pd
 #define conseco__mm_loadu_pd _mm_loadu_pd
 #define conseco__mm_storeu_pd _mm_storeu_pd
+/* (a[1], b[0]): the pair between two adjacent pairs */
+#define conseco__mm_mid_pd(a, b) _mm_shuffle_pd((a), (b), 1)
 /* Order-preserving keys of two doubles (no NaN): ~u if negative, else u with
  * the sign bit set; u the bits of the double. */
 static inline __m128i conseco__pd_keys(__m128d v)
@@ -312,6 +314,10 @@ static inline conseco__m128d conseco__mm_mul_pd(conseco__m128d a, conseco__m128d
 }
 static inline conseco__m128d conseco__mm_loadu_pd(const double *p) { return vld1q_f64(p); }
 static inline void conseco__mm_storeu_pd(double *p, conseco__m128d v) { vst1q_f64(p, v); }
+static inline conseco__m128d conseco__mm_mid_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vextq_f64(a, b, 1);
+}
 static inline conseco__m128i conseco__pd_keys(conseco__m128d v)
 {
     const uint64x2_t u = vreinterpretq_u64_f64(v);

@@ -168,16 +168,6 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
                 const uint8_t *tb = conseco__mask_row(truth, y + 2u, z);
                 for (x = xa; x <= xb; x += 64u) conseco__prefetch_at(tb + x);
             }
-            /* and the map row the next row's y pass reads first (float32, 2-D):
-             * the row scan reaches it only R rows later */
-            if (f32_gauss && pred->depth == 1u && y + plan.r[1] + 1u < pred->height) {
-                const float *fr = (const float *)(const void *)conseco__image_row(
-                    pred, y + plan.r[1] + 1u, z);
-                const size_t a = xa > plan.r[0] ? xa - plan.r[0] : 0u;
-                const size_t b = xb + plan.r[0] < pred->width ? xb + plan.r[0] : pred->width - 1u;
-                for (x = a; x <= b; x += 16u) conseco__prefetch_at(fr + x);
-                conseco__prefetch_at(fr + b);
-            }
 #endif
             for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
                  from = x1 + 1u) {

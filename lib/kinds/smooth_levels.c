@@ -278,7 +278,8 @@ static inline void ypass_rows_r(int dtype, const unsigned char *const *rows, con
  * scalar operations in the scalar order (exact conversions, plain IEEE
  * multiplies and adds, nothing fused), so the same bits; the rest scalar. */
 static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const double *w,
-                                      const size_t R, size_t a, size_t len, double *v)
+                                      const size_t R, size_t a, size_t len, double *v,
+                                      size_t ahead)
 {
     const float *r[2u * CONSECO__SMOOTH_RMAX + 1u];
     conseco__m128d wv[CONSECO__SMOOTH_RMAX + 1u];
@@ -287,6 +288,9 @@ static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const do
     for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
     for (i = 0; i + 4u <= len; i += 4u) {
         const float *r0 = r[0] + i;
+        /* the row below the lowest one read: the next output row's new
+         * row, one cache line per 16 pixels, spread over the loop */
+        if ((i & 15u) == 0) conseco__prefetch(r[2u * R] + i, ahead);
         conseco__m128d acc_lo = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0));
         conseco__m128d acc_hi = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0 + 2));
         for (k = 1; k <= R; k++) {
@@ -306,16 +310,20 @@ static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const do
 #endif
 
 static void ypass_f32(const unsigned char *const *rows, const double *w, size_t R, size_t a,
-                      size_t len, double *v)
+                      size_t len, double *v, size_t ahead)
 {
 #ifdef CONSECO__SIMD
     size_t done;
+#else
+    (void)ahead;
+#endif
+#ifdef CONSECO__SIMD
     switch (R) {
-    case 1: done = ypass_f32_simd_r(rows, w, 1, a, len, v); break;
-    case 2: done = ypass_f32_simd_r(rows, w, 2, a, len, v); break;
-    case 3: done = ypass_f32_simd_r(rows, w, 3, a, len, v); break;
-    case 4: done = ypass_f32_simd_r(rows, w, 4, a, len, v); break;
-    default: done = ypass_f32_simd_r(rows, w, R, a, len, v); break;
+    case 1: done = ypass_f32_simd_r(rows, w, 1, a, len, v, ahead); break;
+    case 2: done = ypass_f32_simd_r(rows, w, 2, a, len, v, ahead); break;
+    case 3: done = ypass_f32_simd_r(rows, w, 3, a, len, v, ahead); break;
+    case 4: done = ypass_f32_simd_r(rows, w, 4, a, len, v, ahead); break;
+    default: done = ypass_f32_simd_r(rows, w, R, a, len, v, ahead); break;
     }
     if (done == len) return;
     a += done;
@@ -390,13 +398,61 @@ static inline size_t xpass_keys_r(const double *v, const double *w, const size_t
     return len;
 }
 
+#ifdef CONSECO__SIMD
+/* R = 4 (sigma 1 pixel): the pairs e_j = (v[i + j], v[i + j + 1]) the two
+ * outputs i, i + 1 read slide along in registers, one load and one shuffle
+ * per step; the same operations per lane as xpass_keys_r. Returns the
+ * outputs done (an even count). */
+static size_t xpass_keys_r4(const double *v, const double *w, size_t len, uint64_t *keys)
+{
+    const conseco__m128d w0 = conseco__mm_set1_pd(w[0]), w1 = conseco__mm_set1_pd(w[1]);
+    const conseco__m128d w2 = conseco__mm_set1_pd(w[2]), w3 = conseco__mm_set1_pd(w[3]);
+    const conseco__m128d w4 = conseco__mm_set1_pd(w[4]), zero = conseco__mm_set1_pd(0.0);
+    conseco__m128d e0, e1, e2, e3, e4, e5, e6;
+    size_t i;
+    if (len < 2u) return 0;
+    e0 = conseco__mm_loadu_pd(v);
+    e2 = conseco__mm_loadu_pd(v + 2);
+    e4 = conseco__mm_loadu_pd(v + 4);
+    e6 = conseco__mm_loadu_pd(v + 6);
+    e1 = conseco__mm_mid_pd(e0, e2);
+    e3 = conseco__mm_mid_pd(e2, e4);
+    e5 = conseco__mm_mid_pd(e4, e6);
+    for (i = 0; i + 2u <= len; i += 2u) {
+        const conseco__m128d e8 = conseco__mm_loadu_pd(v + i + 8u); /* v holds len + 8 */
+        const conseco__m128d e7 = conseco__mm_mid_pd(e6, e8);
+        conseco__m128d acc = conseco__mm_mul_pd(w0, e4);
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w1, conseco__mm_add_pd(e3, e5)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w2, conseco__mm_add_pd(e2, e6)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w3, conseco__mm_add_pd(e1, e7)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w4, conseco__mm_add_pd(e0, e8)));
+        acc = conseco__mm_add_pd(acc, zero); /* -0 -> +0 */
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + i), conseco__pd_keys(acc));
+        e0 = e2;
+        e1 = e3;
+        e2 = e4;
+        e3 = e5;
+        e4 = e6;
+        e5 = e7;
+        e6 = e8;
+    }
+    return i;
+}
+#endif
+
 static void xpass_keys(const double *v, const double *w, size_t R, size_t len, uint64_t *keys)
 {
+    size_t done = 0;
     switch (R) {
     case 1: xpass_keys_r(v, w, 1, len, keys); return;
     case 2: xpass_keys_r(v, w, 2, len, keys); return;
     case 3: xpass_keys_r(v, w, 3, len, keys); return;
-    case 4: xpass_keys_r(v, w, 4, len, keys); return;
+    case 4:
+#ifdef CONSECO__SIMD
+        done = xpass_keys_r4(v, w, len, keys);
+#endif
+        xpass_keys_r(v + done, w, 4, len - done, keys + done);
+        return;
     default: xpass_keys_r(v, w, R, len, keys); return;
     }
 }
@@ -435,7 +491,9 @@ static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pr
             rows[2u * k] = conseco__image_row(pred, clamp_add(y, k, pl->height), z);
         }
         switch (pl->dtype) {
-        case CONSECO_DTYPE_F32: ypass_f32(rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_F32: /* prefetch one row stride below the lowest row read */
+            ypass_f32(rows, pl->w[1], R, a, len, v, pred->row_stride);
+            break;
         case CONSECO_DTYPE_F64: ypass_rows(CONSECO_DTYPE_F64, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U8: ypass_rows(CONSECO_DTYPE_U8, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U16: ypass_rows(CONSECO_DTYPE_U16, rows, pl->w[1], R, a, len, v); break;
