@@ -129,6 +129,10 @@ static void gen_case(tu_rng *r, tcase *c, int three_d)
         c->w = tu_range(r, 16, 24);
         c->h = tu_range(r, 12, 20);
         c->d = (2048 + c->w * c->h - 1) / (c->w * c->h) + tu_range(r, 0, 2);
+    } else if (tu_range(r, 0, 3) == 0) { /* wide rows: several 128-pixel segments per row */
+        c->w = tu_range(r, 250, 700);
+        c->h = (2048 + c->w - 1) / c->w + tu_range(r, 0, 3);
+        c->d = 1;
     } else {
         c->w = tu_range(r, 9, 90);
         c->h = (2048 + c->w - 1) / c->w + tu_range(r, 0, 12);
@@ -302,6 +306,55 @@ static void test_threshold_sides_3d(void **state)
                     n_nonfinite > 8);
 }
 
+/* The nearest score below X_lo at every position of a row's segments (first,
+ * last, across their boundaries): a false positive at 0.9 binds the band
+ * (tau 0), so X_lo is about 0.1; a 0.3 in the same row makes its segments
+ * straddle X_lo, so they are read again. */
+static void test_band_segment_edges(void **state)
+{
+    static const size_t xs[] = {0, 1, 15, 16, 127, 128, 129, 255, 256, 300, 383, 384, 398, 399};
+    const size_t w = 400, h = 6;
+    tcase c;
+    size_t q;
+    (void)state;
+    memset(&c, 0, sizeof c);
+    c.w = w;
+    c.h = h;
+    c.d = 1;
+    c.n = w * h;
+    c.dtype = CONSECO_DTYPE_F32;
+    c.base = 0.5;
+    c.map = malloc(c.n * sizeof(float));
+    c.s = malloc(c.n * sizeof(double));
+    c.truth = calloc(c.n, 1);
+    for (q = 0; q < sizeof xs / sizeof xs[0]; q++) {
+        conseco_threshold_params tp;
+        conseco_side_params sp;
+        conseco_shrinker sh;
+        double got;
+        size_t i;
+        for (i = 0; i < c.n; i++) set_pixel(&c, i, 0.0);
+        set_pixel(&c, 0, 0.9);                 /* the one false positive */
+        { /* between X_lo and base, in the same 128-pixel segment (the last one takes the rest) */
+            const size_t g = xs[q] / 128 < w / 128 - 1 ? xs[q] / 128 : w / 128 - 1;
+            const size_t start = g * 128, len = g == w / 128 - 1 ? w - start : 128;
+            set_pixel(&c, 2 * w + start + (xs[q] - start + 40) % len, 0.3);
+        }
+        set_pixel(&c, 2 * w + xs[q], 0.05);    /* the answer: 0.5 - 0.05 */
+        set_pixel(&c, 4 * w + 7, 0.04);
+        conseco_threshold_params_default(&tp);
+        sh = conseco_shrinker_threshold(&tp);
+        conseco_side_params_default(&sp);
+        sp.side = CONSECO_SIDE_BAND;
+        sp.tau_outer = 1.0;
+        assert_int_equal(side_score(&sh, &sp, &c, 0.0, &got), CONSECO_OK);
+        same(got, ref_band_threshold_score(c.s, c.truth, c.n, c.base, 0.0, 1.0), &c,
+             "band segment edge", 0.0, 1.0);
+        assert_true(got == 0.5 - (double)0.05f);
+    }
+    free_case(&c);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -355,6 +408,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_select),
+        cmocka_unit_test(test_band_segment_edges),
         cmocka_unit_test(test_threshold_sides_2d),
         cmocka_unit_test(test_threshold_sides_3d),
     };

@@ -36,7 +36,7 @@
 
 #define TH_BINS 256u
 #define TH_COPIES 4u /* interleaved 8-bit histograms: neighbours often share a value */
-#define SEG 64u      /* float32 band: pixels per summarised row segment */
+#define SEG 128u     /* float32 band: pixels per summarised row segment */
 
 static double th_base(const conseco__shrinker *s)
 {
@@ -537,11 +537,12 @@ static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x,
     uint64_t nt = 0;
     float smin = (float)conseco__inf(), smaxb = -(float)conseco__inf();
     int ok = 1, i;
+#ifndef CONSECO__SIMD
     for (i = 0; i < 4; i++) {
         sum[i] = smin;
         sum[4 + i] = smaxb;
     }
-#ifdef CONSECO__SIMD
+#else
     {
         const conseco__m128 vb = conseco__mm_set1_ps(base);
         conseco__m128 v[4], vmin = conseco__mm_set1_ps(smin), vmax = conseco__mm_set1_ps(smaxb);
