@@ -10,11 +10,13 @@
  * rows use the CPU time of the thread (other load on the machine does not
  * leak in); the batch rows use wall-clock time, since they measure threads.
  *
- *   conseco_bench [--quick] [--json] [--data DIR]
+ *   conseco_bench [--quick] [--json] [--data DIR] [--smooth-only]
  *
  * --quick: fewer repetitions and 5 instead of 10 deep images (same sizes),
  *          under a minute.
  * --json:  one object {"cores": c, "rows": [{task, size, ours_s, vs, vs_s, ratio}]}.
+ * --smooth-only: only the smooth_score rows (smooth and threshold scores,
+ *          every data set), a few seconds per data set: issue 14's target.
  * --data:  the infnet-ct folder (default: ../shared/data/infnet-ct from the
  *          working directory, then from the source tree). */
 #include <math.h>
@@ -39,6 +41,7 @@
 typedef struct options {
     int quick;
     int json;
+    int smooth_only;
     const char *data;
 } options;
 
@@ -709,9 +712,11 @@ static int parse(int argc, char **argv, options *o)
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) o->quick = 1;
         else if (!strcmp(argv[i], "--json")) o->json = 1;
+        else if (!strcmp(argv[i], "--smooth-only")) o->smooth_only = 1;
         else if (!strcmp(argv[i], "--data") && i + 1 < argc) o->data = argv[++i];
         else {
-            fprintf(stderr, "usage: conseco_bench [--quick] [--json] [--data DIR]\n");
+            fprintf(stderr,
+                    "usage: conseco_bench [--quick] [--json] [--data DIR] [--smooth-only]\n");
             return 0;
         }
     }
@@ -777,10 +782,18 @@ static void risk_rows(ctx *c, const dataset *d, const rep_counts *rp, int with_t
     snprintf(r->note, sizeof r->note, "risk add = %.2fx a quantile add", r->ours_s / r->vs_s);
 }
 
+static int g_smooth_only; /* --smooth-only */
+
 static void run_dataset(const dataset *d, const rep_counts *rp, double *erosion_scores)
 {
     ctx c;
     ctx_init(&c, d);
+    if (g_smooth_only) {
+        progress("smooth score", d->size);
+        smooth_rows(&c, d, rp);
+        ctx_free(&c);
+        return;
+    }
     progress("erosion score", d->size);
     erosion_rows(&c, d, rp, erosion_scores);
     progress("threshold score", d->size);
@@ -822,6 +835,7 @@ int main(int argc, char **argv)
     const double t_start = g_t0 = bench_now();
     size_t n_inf;
     if (!parse(argc, argv, &o)) return 2;
+    g_smooth_only = o.smooth_only;
     rp.fast = o.quick ? 3 : 15;
     rp.slow = o.quick ? 1 : 5;
     rp.literal_budget = o.quick ? 3e8 : 4e9;
@@ -852,7 +866,7 @@ int main(int argc, char **argv)
 
     scores = bench_alloc(250 * sizeof *scores);
     run_dataset(&small, &rp, scores);
-    if (!o.json) {
+    if (!o.json && !g_smooth_only) {
         const double m = mean_finite(scores, small.n, &n_inf);
         printf("352x352: %zu synthetic images, mean erosion score %.1f (%zu infinite)\n",
                small.n, m, n_inf);
@@ -860,20 +874,20 @@ int main(int argc, char **argv)
     free(scores);
     scores = bench_alloc(shallow.n * sizeof *scores);
     run_dataset(&shallow, &rp, scores);
-    if (!o.json)
+    if (!o.json && !g_smooth_only)
         printf("352x352-shallow: %zu images, mean erosion score %.1f\n", shallow.n,
                mean_finite(scores, shallow.n, &n_inf));
     free(scores);
     scores = bench_alloc(deep.n * sizeof *scores);
     run_dataset(&deep, &rp, scores);
-    if (!o.json)
+    if (!o.json && !g_smooth_only)
         printf("2048x2048-deep: %zu images, mean erosion score %.1f\n", deep.n,
                mean_finite(scores, deep.n, &n_inf));
     free(scores);
     if (real.n) {
         scores = bench_alloc(real.n * sizeof *scores);
         run_dataset(&real, &rp, scores);
-        if (!o.json)
+        if (!o.json && !g_smooth_only)
             printf("infnet-ct: %zu real maps, mean erosion score %.1f\n", real.n,
                    mean_finite(scores, real.n, &n_inf));
         free(scores);
@@ -882,6 +896,7 @@ int main(int argc, char **argv)
                real_maps_supported() ? "" : " (built without libpng)");
     }
 
+    if (g_smooth_only) goto report;
     progress("batch and quantile", "352x352");
     batch_scores = bench_alloc(10000 * sizeof *batch_scores);
     batch_rows(&small, 250, o.quick ? 3 : 9, batch_scores);
@@ -890,6 +905,7 @@ int main(int argc, char **argv)
     quantile_row(batch_scores, 10000, o.quick ? 5 : 31);
     free(batch_scores);
 
+report:
     if (o.json) {
         print_json();
     } else {

@@ -7,7 +7,12 @@
  * blob, about 0.2 % of the voxels, like tools' CT data) and "large" (an
  * ellipsoid over about a third of the volume: the transform's worst case).
  *
- *   conseco_bench_volume [--size WxHxD] [--reps N]     (default 512x512x120, 7)
+ *   conseco_bench_volume [--size WxHxD] [--reps N] [--spacing X,Y,Z]
+ *                        (default 512x512x120, 7 reps, 0.78125,0.78125,2.5 mm)
+ *
+ * The default spacing is dyadic, so ball-mm's score takes the integer path
+ * (distance_mm_int.c); a float32 pixdim such as 0.8632810115814209 takes the
+ * general exact path (distance_mm.c).
  *
  * The issue's size is 512x512x300 (--size 512x512x300, about 300 MB of input). */
 #include <math.h>
@@ -20,6 +25,7 @@
 
 typedef struct vol {
     size_t w, h, d;
+    double sp[3];
     float *pred;
     uint8_t *truth;
 } vol;
@@ -92,9 +98,9 @@ static timing measure(const vol *v, int reps)
     void *scratch;
     timing out;
     int r;
-    im.spacing[0] = 0.78125;
-    im.spacing[1] = 0.78125;
-    im.spacing[2] = 2.5;
+    im.spacing[0] = v->sp[0];
+    im.spacing[1] = v->sp[1];
+    im.spacing[2] = v->sp[2];
     conseco_erosion_params_default(&pb);
     pb.element = CONSECO_ELEMENT_BALL_MM;
     conseco_erosion_params_default(&pc);
@@ -141,6 +147,9 @@ int main(int argc, char **argv)
     v.w = 512;
     v.h = 512;
     v.d = 120;
+    v.sp[0] = 0.78125;
+    v.sp[1] = 0.78125;
+    v.sp[2] = 2.5;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             unsigned long a, b, c;
@@ -148,19 +157,39 @@ int main(int argc, char **argv)
             v.w = a;
             v.h = b;
             v.d = c;
+        } else if (!strcmp(argv[i], "--spacing") && i + 1 < argc) {
+            if (sscanf(argv[++i], "%lf,%lf,%lf", &v.sp[0], &v.sp[1], &v.sp[2]) != 3 ||
+                !(v.sp[0] > 0.0 && v.sp[1] > 0.0 && v.sp[2] > 0.0))
+                return 2;
         } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
             reps = atoi(argv[++i]);
             if (reps < 1) return 2;
         } else {
-            fprintf(stderr, "usage: conseco_bench_volume [--size WxHxD] [--reps N]\n");
+            fprintf(stderr,
+                    "usage: conseco_bench_volume [--size WxHxD] [--reps N] [--spacing X,Y,Z]\n");
             return 2;
         }
     }
     v.pred = bench_alloc(v.w * v.h * v.d * sizeof(float));
     v.truth = bench_alloc(v.w * v.h * v.d);
     printf("conseco_bench_volume %s: %zux%zux%zu float32 + uint8 truth (%.0f MB), spacing "
-           "0.78125 x 0.78125 x 2.5 mm, tau 0.01, foreground border, %d reps (median CPU time)\n\n",
-           conseco_version_string(), v.w, v.h, v.d, (double)(v.w * v.h * v.d) * 5.0 / 1e6, reps);
+           "%.17g x %.17g x %.17g mm, tau 0.01, foreground border, %d reps (median CPU time)\n\n",
+           conseco_version_string(), v.w, v.h, v.d, (double)(v.w * v.h * v.d) * 5.0 / 1e6,
+           v.sp[0], v.sp[1], v.sp[2], reps);
+    {
+        conseco_erosion_params pe;
+        conseco_shrinker se = conseco_shrinker_erosion(&pe);
+        const double voxels = (double)(v.w * v.h * v.d);
+        double ball, cross;
+        conseco_erosion_params_default(&pe);
+        pe.element = CONSECO_ELEMENT_BALL_MM;
+        ball = (double)conseco_scratch_size(&se, v.w, v.h, v.d) / voxels;
+        pe.element = CONSECO_ELEMENT_CROSS;
+        cross = (double)conseco_scratch_size(&se, v.w, v.h, v.d) / voxels;
+        printf("scratch (conseco_scratch_size): ball-mm %.3f, cross %.3f bytes per voxel of the "
+               "image (the score uses 4 and 2 per voxel of Yhat's bounding box)\n\n",
+               ball, cross);
+    }
     printf("%-6s %-10s %10s %10s %8s  %s\n", "mask", "task", "ours_ms", "floor_ms", "x_floor",
            "target");
     for (k = 0; k < 2; k++) {

@@ -47,6 +47,30 @@ done
 [ ${#replays[@]} -eq 0 ] || ci_log "not under valgrind (replayed under ASan+UBSan by ci/sanitizers.sh): ${replays[*]}"
 regex="^($(IFS='|'; echo "${run[*]}"))\$"
 
+# The command-line tool's end-to-end test is a Python driver: run it again
+# with the tool replaced by a wrapper that starts it under valgrind (-q, its
+# reports in files), so every tool invocation of the suite is checked too.
+# The driver runs one tool at a time, so it runs in the background while
+# ctest's memcheck runs below (the two use the machine's cores together).
+cli=$(cd "$dir" && ctest --show-only=json-v1 | python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tests"]:
+    if t["name"] == "cli_end_to_end": print("\t".join(t["command"]))')
+cli_pid=
+if [ -n "$cli" ]; then
+  IFS=$'\t' read -r -a cmd <<< "$cli"   # python, script, TOOL, HELPER, WORKDIR
+  vgdir=$dir/valgrind-cli
+  rm -rf "$vgdir"; mkdir -p "$vgdir"
+  cat > "$vgdir/conseco" <<WRAP
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \\
+  --show-leak-kinds=definite,indirect --num-callers=30 --log-file="$vgdir/%p.log" "${cmd[2]}" "\$@"
+WRAP
+  chmod +x "$vgdir/conseco"
+  "${cmd[0]}" "${cmd[1]}" "$vgdir/conseco" "${cmd[3]}" "$vgdir/work" > "$vgdir.log" 2>&1 &
+  cli_pid=$!
+fi
+
 fail=0
 opts="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 opts="$opts --show-leak-kinds=definite,indirect --track-origins=yes --num-callers=30"
@@ -67,24 +91,8 @@ else
   tail -n 4 "$dir.memcheck.log" >&2
 fi
 
-# The command-line tool's end-to-end test is a Python driver: run it again
-# with the tool replaced by a wrapper that starts it under valgrind (-q, its
-# reports in files), so every tool invocation of the suite is checked too.
-cli=$(cd "$dir" && ctest --show-only=json-v1 | python3 -c '
-import json, sys
-for t in json.load(sys.stdin)["tests"]:
-    if t["name"] == "cli_end_to_end": print("\t".join(t["command"]))')
-if [ -n "$cli" ]; then
-  IFS=$'\t' read -r -a cmd <<< "$cli"   # python, script, TOOL, HELPER, WORKDIR
-  vgdir=$dir/valgrind-cli
-  rm -rf "$vgdir"; mkdir -p "$vgdir"
-  cat > "$vgdir/conseco" <<WRAP
-#!/bin/sh
-exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \\
-  --show-leak-kinds=definite,indirect --num-callers=30 --log-file="$vgdir/%p.log" "${cmd[2]}" "\$@"
-WRAP
-  chmod +x "$vgdir/conseco"
-  if ! "${cmd[0]}" "${cmd[1]}" "$vgdir/conseco" "${cmd[3]}" "$vgdir/work" > "$vgdir.log" 2>&1; then
+if [ -n "$cli_pid" ]; then
+  if ! wait "$cli_pid"; then
     tail -n 40 "$vgdir.log" >&2
     for f in "$vgdir"/*.log; do [ -s "$f" ] && { echo "== $f" >&2; head -n 60 "$f" >&2; }; done
     ci_log "FAIL: the conseco tool's end-to-end suite under valgrind (exit 99 = a valgrind error)"

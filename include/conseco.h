@@ -134,7 +134,7 @@ typedef enum conseco_status {
     CONSECO_E_VERSION = -21,          /**< state written by an unsupported format version */
     CONSECO_E_TRUNCATED = -22,        /**< state shorter than its header says */
     CONSECO_E_CORRUPT = -23,          /**< state checksum or fields inconsistent */
-    CONSECO_E_BAD_SCORE = -24,        /**< a calibration score is NaN */
+    CONSECO_E_BAD_SCORE = -24,        /**< a calibration score is NaN, or -inf (+inf for outer threshold lowering) */
     CONSECO_E_FULL = -25,             /**< a static calibrator reached its capacity */
     CONSECO_E_UNSUPPORTED = -26,      /**< feature compiled out or not available for this input */
     CONSECO_E_TOO_LARGE = -27,        /**< input larger than the static workspace allows */
@@ -838,7 +838,7 @@ CONSECO_STATIC_API int conseco_side_apply(const conseco_shrinker *shrinker,
 
 /** Per-image metrics of both sides at one lambda. */
 typedef struct conseco_side_metrics {
-    conseco_image_metrics inner; /**< the inner set (OUTER side: Yhat itself) at tau */
+    conseco_image_metrics inner; /**< the inner set at tau (OUTER side: Yhat itself, valid = 1: tau bounds the FNR there) */
     uint64_t truth;        /**< |Y| */
     uint64_t outer;        /**< |O| (INNER side: 0, not computed) */
     uint64_t outer_missed; /**< |Y \ O| */

@@ -17,13 +17,16 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/custom_outer.c
   ${_conseco_lib}/kinds/distance.c
   ${_conseco_lib}/kinds/distance_mm.c
+  ${_conseco_lib}/kinds/distance_mm_int.c
   ${_conseco_lib}/kinds/erosion.c
   ${_conseco_lib}/kinds/erosion_apply_cb.c
   ${_conseco_lib}/kinds/erosion_cross2d.c
+  ${_conseco_lib}/kinds/erosion_cross3d.c
   ${_conseco_lib}/kinds/erosion_mm.c
   ${_conseco_lib}/kinds/smooth.c
   ${_conseco_lib}/kinds/smooth_levels.c
   ${_conseco_lib}/kinds/outer.c
+  ${_conseco_lib}/kinds/outer_threshold.c
   ${_conseco_lib}/kinds/threshold.c
   ${_conseco_lib}/kinds/threshold_fast.c
   ${_conseco_lib}/kinds/vtable.c)

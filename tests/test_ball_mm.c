@@ -21,6 +21,7 @@
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
 #include "kinds/distance_mm.h"
+#include "kinds/distance_mm_int.h"
 #include "ref_distance_mm.h"
 #include "test_util.h"
 
@@ -524,6 +525,244 @@ static void test_state(void **state)
     conseco_calibrator_free(cal2);
 }
 
+/* A spacing m * 2^e with an odd m of up to `bits` bits (or a power of two). */
+static double dyadic_spacing(tu_rng *r, int bits)
+{
+    const double m = (double)(tu_range(r, 0, ((size_t)1 << (bits - 1)) - 1) * 2 + 1);
+    const int e = (int)tu_range(r, 0, (size_t)bits + 6) - (bits + 3);
+    return ldexp(m, e);
+}
+
+/* The score's integer path (distance_mm_int.c): medium volumes with
+ * spacings whose squares share a power-of-two unit (mantissas of 1 to 16
+ * bits, so that some weights are near the 2^32 limit and some boxes fall
+ * back to the general path), groups of 16 gathered lines with a short last
+ * one, thin boxes; against the literal reference. */
+static void test_integer_path(void **state)
+{
+    tu_rng r = {15};
+    int it, took = 0, fell = 0;
+    (void)state;
+    for (it = 0; it < (int)tu_cases(120); it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        conseco__mm_box mb;
+        conseco__mm_int mi;
+        conseco__box box;
+        double *ref_d, got, want, tau;
+        size_t i, ss;
+        void *scratch;
+        const int bits = (int)tu_range(&r, 1, 16);
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 1, 6) == 1 ? tu_range(&r, 1, 3) : tu_range(&r, 17, 40);
+        c.h = tu_range(&r, 1, 6) == 1 ? tu_range(&r, 1, 3) : tu_range(&r, 2, 26);
+        c.d = it % 5 == 0 ? 1 : tu_range(&r, 2, 9);
+        c.n = c.w * c.h * c.d;
+        for (i = 0; i < 3; i++) c.sp[i] = dyadic_spacing(&r, bits);
+        if (it % 3 == 0) c.sp[1] = c.sp[0];
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = (double)(i % c.w) / (double)c.w - 0.4,
+                         y = (double)(i / c.w % c.h) / (double)c.h - 0.5,
+                         z = c.d > 1 ? (double)(i / (c.w * c.h)) / (double)c.d - 0.6 : 0.0;
+            const double q = x * x * 3.0 + y * y * 4.0 + z * z * 2.0;
+            c.yhat[i] = (uint8_t)(q < (it % 7 == 0 ? 3.0 : 0.8) && tu_uniform(&r) > 0.005);
+            c.truth[i] = (uint8_t)(q < 0.4 + 0.2 * tu_uniform(&r));
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        /* which path the score takes: the box of the whole volume bounds it */
+        box.n[0] = c.w;
+        box.n[1] = c.h;
+        box.n[2] = c.d;
+        memset(box.open_lo, 1, 3);
+        memset(box.open_hi, 1, 3);
+        if (c.d == 1) box.open_lo[2] = box.open_hi[2] = 0;
+        assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+        if (conseco__mm_int_init(&mi, c.sp, &mb)) took++;
+        else fell++;
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        ref_d = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        for (i = 0; i < 3; i++) {
+            static const double taus[3] = {0.0, 0.02, 0.2};
+            tau = taus[i];
+            assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
+            want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
+            if (!same(got, want))
+                fail_msg("integer path score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu",
+                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d);
+        }
+        free(scratch);
+        free(ref_d);
+        free_case(&c);
+    }
+    print_message("integer path: %d volumes, %d general\n", took, fell);
+    if (tu_cases(120) == 120) assert_true(took >= 40 && fell >= 5);
+}
+
+/* The integer weights and their limit; the exact square root. */
+static void test_integer_weights(void **state)
+{
+    conseco__box box;
+    conseco__mm_box mb;
+    conseco__mm_int mi;
+    double sp[3] = {0.78125, 0.78125, 2.5};
+    tu_rng r = {16};
+    int i;
+    (void)state;
+    box.n[0] = 265;
+    box.n[1] = 212;
+    box.n[2] = 140;
+    memset(box.open_lo, 1, 3);
+    memset(box.open_hi, 0, 3);
+    assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+    assert_true(conseco__mm_int_init(&mi, sp, &mb));
+    assert_true(mi.w[0] == 625 && mi.w[1] == 625 && mi.w[2] == 6400);
+    assert_true(mi.unit == 1.0 / 1024.0);
+    sp[0] = sp[1] = 0.8632810115814209; /* a float32 pixdim: 22-bit mantissa */
+    assert_false(conseco__mm_int_init(&mi, sp, &mb));
+    /* w = 1 on one axis only: offsets up to n, n^2 just below / at 2^32 - 1 */
+    sp[0] = sp[1] = sp[2] = 1.0;
+    box.n[0] = 65535;
+    box.n[1] = box.n[2] = 1;
+    memset(box.open_lo, 0, 3);
+    box.open_lo[0] = 1;
+    assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+    assert_true(conseco__mm_int_init(&mi, sp, &mb)); /* 65535^2 = 2^32 - 2^17 + 1 */
+    assert_true(mi.w[1] == 0 && mi.w[2] == 0);
+    box.n[1] = 2; /* + 1 * 1^2 ... still below */
+    assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+    assert_true(conseco__mm_int_init(&mi, sp, &mb));
+    sp[1] = 256.0; /* w = 2^16 on y: 65535^2 + 2^16 < 2^32 - 1 */
+    assert_true(conseco__mm_int_init(&mi, sp, &mb));
+    sp[1] = 512.0; /* w = 2^18 on y: 65535^2 + 2^18 >= 2^32 - 1 */
+    assert_false(conseco__mm_int_init(&mi, sp, &mb));
+    for (i = 0; i < 20000; i++) {
+        const double v = ldexp((double)(tu_next(&r) >> 11), (int)tu_range(&r, 0, 80) - 60);
+        assert_true(conseco__mm_sqrt_exact(v) == sqrt(v));
+    }
+    assert_true(conseco__mm_sqrt_exact(0.0) == 0.0);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The definition's walk over the breakpoints {0} and d(p), p in Yhat, with
+ * the false positives' distances sorted (O(n log n), for large volumes):
+ * the smallest with #{FP : d > lambda} / |Yhat| <= tau. */
+static double walk_score(const mcase *c, const double *dist, double tau)
+{
+    double *bp = malloc((c->n + 1) * sizeof *bp), *fp = malloc((c->n + 1) * sizeof *fp), score;
+    size_t i, nb = 0, nf = 0, predicted = 0, b, j = 0;
+    bp[nb++] = 0.0;
+    for (i = 0; i < c->n; i++)
+        if (c->yhat[i]) {
+            predicted++;
+            bp[nb++] = dist[i];
+            if (!c->truth[i]) fp[nf++] = dist[i];
+        }
+    qsort(bp, nb, sizeof *bp, cmp_dbl);
+    qsort(fp, nf, sizeof *fp, cmp_dbl);
+    score = predicted == 0 ? 0.0 : INFINITY;
+    for (b = 0; b < nb && predicted > 0; b++) {
+        if (bp[b] == INFINITY) break; /* lambda = +inf keeps nothing: the default */
+        while (j < nf && fp[j] <= bp[b]) j++; /* fp[j..) are > bp[b] */
+        if ((double)(nf - j) / (double)predicted <= tau) {
+            score = bp[b];
+            break;
+        }
+    }
+    free(bp);
+    free(fp);
+    return score;
+}
+
+/* Large volumes (up to 96 x 80 x 24, tens of thousands of false positives)
+ * so that the score's selection narrows approximate buckets before its exact
+ * step (erosion_mm.c), on both paths (float32 and dyadic spacings, scaled by
+ * large and small powers of two): the score against the one the literal walk
+ * gives from the exact levels of the levels callback. */
+static void test_large_selection(void **state)
+{
+    tu_rng r = {17};
+    int it;
+    (void)state;
+    for (it = 0; it < (int)tu_cases(24); it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        double *dist, got, want;
+        size_t i, ss;
+        void *scratch;
+        const double scale = ldexp(1.0, it % 4 == 1 ? 200 : it % 4 == 2 ? -200 : 0);
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 40, 96);
+        c.h = tu_range(&r, 40, 80);
+        c.d = tu_range(&r, 6, 24);
+        c.n = c.w * c.h * c.d;
+        c.border = it & 1 ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
+        if (it % 3 == 0) {
+            c.sp[0] = c.sp[1] = 0.78125 * scale;
+            c.sp[2] = 2.5 * scale;
+        } else {
+            c.sp[0] = c.sp[1] = (double)(float)(0.6 + 0.4 * tu_uniform(&r)) * scale;
+            c.sp[2] = (double)(float)(1.0 + 4.0 * tu_uniform(&r)) * scale;
+        }
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = (double)(i % c.w) / (double)c.w - 0.5,
+                         y = (double)(i / c.w % c.h) / (double)c.h - 0.45,
+                         z = (double)(i / (c.w * c.h)) / (double)c.d - 0.5;
+            const double q = x * x * 4.0 + y * y * 5.0 + z * z * 3.0;
+            const double x2 = x - 0.05;
+            c.yhat[i] = (uint8_t)(q < 0.7 && tu_uniform(&r) > 0.002);
+            c.truth[i] = (uint8_t)(x2 * x2 * 5.0 + y * y * 6.0 + z * z * 4.0 < 0.45);
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        dist = malloc(c.n * sizeof(double));
+        assert_int_equal(s.vtable->levels(s.user, &im, dist, c.n), 0);
+        for (i = 0; i < c.n; i++) /* level = the double just below d */
+            if (dist[i] > 0.0 && dist[i] != INFINITY) dist[i] = nextafter(dist[i], INFINITY);
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        for (i = 0; i < 3; i++) {
+            static const double taus[3] = {0.0, 0.01, 0.05};
+            assert_int_equal(conseco_score(&s, &im, &truth, taus[i], scratch, ss, &got),
+                             CONSECO_OK);
+            want = walk_score(&c, dist, taus[i]);
+            if (!same(got, want))
+                fail_msg("large score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu tau %g",
+                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d, taus[i]);
+        }
+        free(scratch);
+        free(dist);
+        free_case(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +773,9 @@ int main(void)
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_nonfinite_and_f32_scan),
         cmocka_unit_test(test_medium),
+        cmocka_unit_test(test_integer_weights),
+        cmocka_unit_test(test_integer_path),
+        cmocka_unit_test(test_large_selection),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),
     };

@@ -760,6 +760,66 @@ static void test_scratch_sizes(void **state)
     }
 }
 
+/* Volumes scored with the cross take the 16-bit path (erosion_cross3d.c):
+ * boxes wider and taller than its groups of eight rows, thin ones (one voxel
+ * deep, wide or tall), every dtype and both policies, against the literal
+ * reference. */
+static void test_cross_volumes_random(void **state)
+{
+    tu_rng r = {404};
+    size_t i;
+    const size_t n = tu_cases(3000);
+    (void)state;
+    memset(&cov, 0, sizeof cov);
+    for (i = 0; i < n; i++) {
+        const int border = (i & 1) ? CONSECO_BORDER_BACKGROUND : CONSECO_BORDER_FOREGROUND;
+        const size_t cls = tu_range(&r, 0, 9);
+        if (cls < 2) /* thin along one axis */
+            run_case(&r, CONSECO_ELEMENT_CROSS, border, tu_range(&r, 1, 2), tu_range(&r, 1, 30),
+                     tu_range(&r, 2, 12), 0);
+        else if (cls < 4)
+            run_case(&r, CONSECO_ELEMENT_CROSS, border, tu_range(&r, 1, 40), tu_range(&r, 1, 2),
+                     tu_range(&r, 2, 12), 0);
+        else
+            run_case(&r, CONSECO_ELEMENT_CROSS, border, tu_range(&r, 1, 28), tu_range(&r, 1, 28),
+                     tu_range(&r, 2, 10), 0);
+    }
+    print_message("cross volumes: %d +inf, %d zero, %d >= 4, %d applies\n", cov.infinite,
+                  cov.zero, cov.deep, cov.applies);
+    if (n >= 3000) assert_true(cov.infinite >= 30 && cov.zero >= 300 && cov.deep >= 100);
+}
+
+/* The 16-bit path's limit: w + h + d = 0xFFFD still takes it (distances up
+ * to 0xFFFA), one more voxel of width goes the general way; both exact. */
+static void test_cross_volume_long(void **state)
+{
+    size_t k;
+    (void)state;
+    for (k = 0; k < 2; k++) {
+        const size_t w = 0xFFFDu - 3u + k, n = 2 * w; /* w x 1 x 2 */
+        uint8_t *yhat = malloc(n), *truth = calloc(n, 1);
+        double s;
+        memset(yhat, 1, n);
+        yhat[0] = 0; /* (0, 0, 0): the far corner (w - 1, 0, 1) is w away */
+        assert_int_equal(score_dense(yhat, truth, w, 1, 2, CONSECO_ELEMENT_CROSS,
+                                     CONSECO_BORDER_FOREGROUND, 0.0, &s), CONSECO_OK);
+        assert_true(s == (double)w);
+        truth[n - 1] = 1; /* the second farthest: (w - 2, 0, 1) and (w - 1, 0, 0) */
+        assert_int_equal(score_dense(yhat, truth, w, 1, 2, CONSECO_ELEMENT_CROSS,
+                                     CONSECO_BORDER_FOREGROUND, 0.0, &s), CONSECO_OK);
+        assert_true(s == (double)(w - 1));
+        assert_int_equal(score_dense(yhat, truth, w, 1, 2, CONSECO_ELEMENT_CROSS,
+                                     CONSECO_BORDER_BACKGROUND, 0.0, &s), CONSECO_OK);
+        assert_true(s == 1.0); /* every voxel touches the outside */
+        memset(yhat, 1, n); /* all Yhat, foreground border: never removed */
+        assert_int_equal(score_dense(yhat, truth, w, 1, 2, CONSECO_ELEMENT_CROSS,
+                                     CONSECO_BORDER_FOREGROUND, 0.0, &s), CONSECO_OK);
+        assert_true(s == INFINITY);
+        free(yhat);
+        free(truth);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +832,8 @@ int main(void)
         cmocka_unit_test(test_callbacks_random),
         cmocka_unit_test(test_callbacks_through_custom_path),
         cmocka_unit_test(test_cross_random),
+        cmocka_unit_test(test_cross_volumes_random),
+        cmocka_unit_test(test_cross_volume_long),
         cmocka_unit_test(test_square_random),
         cmocka_unit_test(test_disk_random),
     };

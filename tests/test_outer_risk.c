@@ -26,6 +26,7 @@
 #include "ref_crc32.h"
 #include "ref_outer.h"
 #include "ref_risk.h"
+#include "risk_harness.h"
 #include "ref_threshold.h"
 #include "test_util.h"
 
@@ -34,14 +35,7 @@
 
 #define MAXN 10
 
-typedef struct rset {
-    size_t n;
-    conseco_image preds[MAXN];
-    conseco_mask truths[MAXN];
-    void *pbuf[MAXN];
-    uint8_t *tbuf[MAXN];
-    size_t maxw, maxh, maxd, pixels;
-} rset;
+typedef rh_set rset;
 
 /* Random sets: u8 palettes (ties), u8 many levels, f64; empty Yhat, empty
  * or full Y; optional spacing (ball-mm). */
@@ -100,22 +94,6 @@ static void rset_make(tu_rng *r, rset *s, int three, double base, int spaced)
         s->pixels += np;
     }
 }
-
-static void rset_free(rset *s)
-{
-    size_t i;
-    for (i = 0; i < s->n; i++) {
-        free(s->pbuf[i]);
-        free(s->tbuf[i]);
-    }
-}
-
-typedef struct alpha_q {
-    uint64_t num, den;
-} alpha_q;
-
-static const alpha_q alphas[] = {{1, 10}, {1, 20}, {1, 5}, {1, 4}, {1, 2},
-                                 {3, 10}, {15, 100}, {1, 100}, {3, 4}, {7, 10}};
 
 /* ------------------------------------------------- custom outer shrinkers */
 typedef struct cust {
@@ -190,98 +168,11 @@ static conseco_calibrator_config outer_config(conseco_shrinker sh, double bottom
     return cfg;
 }
 
-static double lambda_of(conseco_calibrator *c, double alpha)
-{
-    double l = NAN;
-    size_t k = 99;
-    assert_int_equal(conseco_calibrator_lambda_hat(c, alpha, &l, &k), CONSECO_OK);
-    assert_int_equal(k, 0);
-    return l;
-}
-
-static int same(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
-
-static size_t seen_inf, seen_min, seen_inside;
-
+/* Every way of building the calibrator gives the reference's lambda (risk_harness.c). */
 static void check_all_paths(tu_rng *r, conseco_calibrator_config cfg, const rset *s,
                             double expect, double alpha, double at_min)
 {
-    conseco_calibrator *a = NULL, *b = NULL, *m1 = NULL, *m2 = NULL, *l = NULL, *st = NULL;
-    size_t i, cut = tu_range(r, 0, s->n), size, written;
-    unsigned char *buf, *ws;
-    double losses[MAXN];
-    conseco_state_info info;
-    if (expect == INFINITY || expect == -INFINITY) seen_inf++;
-    else if (expect == at_min) seen_min++;
-    else seen_inside++;
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &a), CONSECO_OK);
-    for (i = 0; i < s->n; i++)
-        assert_int_equal(conseco_calibrator_add(a, &s->preds[i], &s->truths[i], NULL), CONSECO_OK);
-    if (!same(lambda_of(a, alpha), expect)) {
-        fprintf(stderr, "n=%zu alpha=%g lib=%.17g ref=%.17g\n", s->n, alpha, lambda_of(a, alpha),
-                expect);
-        fail();
-    }
-    /* batch, and the per-image loss at the start (the FNR of Yhat) */
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &b), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_add_batch(b, s->preds, s->truths, s->n,
-                                                  (unsigned)tu_range(r, 1, 4), losses),
-                     CONSECO_OK);
-    for (i = 0; i < s->n; i++) {
-        double one = -1.0;
-        conseco_calibrator *t = NULL;
-        assert_int_equal(conseco_calibrator_create(&cfg, NULL, &t), CONSECO_OK);
-        assert_int_equal(conseco_calibrator_add(t, &s->preds[i], &s->truths[i], &one), CONSECO_OK);
-        assert_true(same(one, losses[i]));
-        assert_true(one >= 0.0 && one <= 1.0);
-        conseco_calibrator_free(t);
-    }
-    assert_true(same(lambda_of(b, alpha), expect));
-    /* merged in a random split, second part first */
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &m1), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &m2), CONSECO_OK);
-    for (i = 0; i < s->n; i++)
-        assert_int_equal(
-            conseco_calibrator_add(i < cut ? m1 : m2, &s->preds[i], &s->truths[i], NULL),
-            CONSECO_OK);
-    assert_int_equal(conseco_calibrator_merge(m2, m1), CONSECO_OK);
-    assert_true(same(lambda_of(m2, alpha), expect));
-    /* the same bytes whatever the order */
-    size = conseco_calibrator_save_size(a);
-    assert_int_equal(conseco_calibrator_save_size(m2), size);
-    buf = malloc(2 * size);
-    assert_int_equal(conseco_calibrator_save(a, buf, size, &written), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_save(m2, buf + size, size, &written), CONSECO_OK);
-    assert_memory_equal(buf, buf + size, size);
-    memset(&info, 0, sizeof info);
-    info.struct_size = (uint32_t)sizeof info;
-    assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
-    assert_int_equal(info.side, CONSECO_SIDE_OUTER);
-    assert_int_equal(info.guarantee, CONSECO_GUARANTEE_RISK);
-    assert_true(same(info.bottom, cfg.bottom));
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &l), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_load(l, buf, size), CONSECO_OK);
-    assert_true(same(lambda_of(l, alpha), expect));
-    /* static */
-    cfg.capacity = s->pixels + 2 * s->n;
-    cfg.max_width = s->maxw;
-    cfg.max_height = s->maxh;
-    cfg.max_depth = s->maxd;
-    size = conseco_calibrator_workspace_size(&cfg);
-    assert_true(size > 0);
-    ws = malloc(size);
-    assert_int_equal(conseco_calibrator_init_static(ws, size, &cfg, &st), CONSECO_OK);
-    for (i = 0; i < s->n; i++)
-        assert_int_equal(conseco_calibrator_add(st, &s->preds[i], &s->truths[i], NULL), CONSECO_OK);
-    assert_true(same(lambda_of(st, alpha), expect));
-    conseco_calibrator_free(st);
-    free(ws);
-    free(buf);
-    conseco_calibrator_free(a);
-    conseco_calibrator_free(b);
-    conseco_calibrator_free(m1);
-    conseco_calibrator_free(m2);
-    conseco_calibrator_free(l);
+    rh_check_all_paths(r, cfg, s, expect, alpha, at_min, 4);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -293,7 +184,7 @@ static void test_dilation_vs_reference(void **state)
     for (it = 0; it < (int)tu_cases(2400); it++) {
         conseco_erosion_params p;
         rset s;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, sizeof rh_alphas / sizeof rh_alphas[0] - 1)];
         const double alpha = (double)aq->num / (double)aq->den;
         double expect;
         conseco_erosion_params_default(&p);
@@ -312,11 +203,11 @@ static void test_dilation_vs_reference(void **state)
             sh.user = &u;
             check_all_paths(&r, outer_config(sh, 0.0), &s, expect, alpha, 0.0);
         }
-        rset_free(&s);
+        rh_set_free(&s);
     }
-    printf("dilation: %zu +inf, %zu at 0, %zu inside\n", seen_inf, seen_min, seen_inside);
-    assert_true(seen_inf > SCALED(50, 2400) && seen_min > SCALED(50, 2400) && seen_inside > SCALED(300, 2400));
-    seen_inf = seen_min = seen_inside = 0;
+    printf("dilation: %zu +inf, %zu at 0, %zu inside\n", rh_seen_inf, rh_seen_min, rh_seen_inside);
+    assert_true(rh_seen_inf > SCALED(50, 2400) && rh_seen_min > SCALED(50, 2400) && rh_seen_inside > SCALED(300, 2400));
+    rh_seen_reset();
 }
 
 static void test_ball_mm_vs_reference(void **state)
@@ -327,7 +218,7 @@ static void test_ball_mm_vs_reference(void **state)
     for (it = 0; it < (int)tu_cases(1200); it++) {
         conseco_erosion_params p;
         rset s;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, sizeof rh_alphas / sizeof rh_alphas[0] - 1)];
         const double alpha = (double)aq->num / (double)aq->den;
         double expect;
         conseco_erosion_params_default(&p);
@@ -336,11 +227,11 @@ static void test_ball_mm_vs_reference(void **state)
         expect = ref_risk_lambda_ball_mm(&p, s.preds, s.truths, s.n, aq->num, aq->den);
         check_all_paths(&r, outer_config(conseco_shrinker_erosion(&p), 0.0), &s, expect, alpha,
                         0.0);
-        rset_free(&s);
+        rh_set_free(&s);
     }
-    printf("ball-mm: %zu +inf, %zu at 0, %zu inside\n", seen_inf, seen_min, seen_inside);
-    assert_true(seen_inf > SCALED(20, 1200) && seen_min > SCALED(20, 1200) && seen_inside > SCALED(150, 1200));
-    seen_inf = seen_min = seen_inside = 0;
+    printf("ball-mm: %zu +inf, %zu at 0, %zu inside\n", rh_seen_inf, rh_seen_min, rh_seen_inside);
+    assert_true(rh_seen_inf > SCALED(20, 1200) && rh_seen_min > SCALED(20, 1200) && rh_seen_inside > SCALED(150, 1200));
+    rh_seen_reset();
 }
 
 static void test_lowering_vs_reference(void **state)
@@ -352,7 +243,7 @@ static void test_lowering_vs_reference(void **state)
     for (it = 0; it < (int)tu_cases(2400); it++) {
         conseco_threshold_params p;
         rset s;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, sizeof rh_alphas / sizeof rh_alphas[0] - 1)];
         const double alpha = (double)aq->num / (double)aq->den;
         double bottom, expect;
         conseco_threshold_params_default(&p);
@@ -388,14 +279,13 @@ static void test_lowering_vs_reference(void **state)
             sh.user = &u;
             check_all_paths(&r, outer_config(sh, 0.0), &s, 0.0 - expect, alpha, 0.0 - p.base);
         }
-        rset_free(&s);
+        rh_set_free(&s);
     }
-    printf("lowering: %zu -inf/+inf, %zu at base, %zu inside\n", seen_inf, seen_min,
-           seen_inside);
-    assert_true(seen_inf > SCALED(50, 2400) && seen_min > SCALED(50, 2400) && seen_inside > SCALED(300, 2400));
-    seen_inf = seen_min = seen_inside = 0;
+    printf("lowering: %zu -inf/+inf, %zu at base, %zu inside\n", rh_seen_inf, rh_seen_min,
+           rh_seen_inside);
+    assert_true(rh_seen_inf > SCALED(50, 2400) && rh_seen_min > SCALED(50, 2400) && rh_seen_inside > SCALED(300, 2400));
+    rh_seen_reset();
 }
-
 
 /* More distinct keys than the per-image hash table holds (2048): a float map
  * of 72x72 with distinct scores, mostly truth below base, takes the sorted
@@ -408,7 +298,7 @@ static void test_many_levels(void **state)
     for (it = 0; it < 8; it++) {
         conseco_threshold_params p;
         rset s;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, sizeof rh_alphas / sizeof rh_alphas[0] - 1)];
         const double alpha = (double)aq->num / (double)aq->den;
         const double bottom = it % 2 ? 0.0 : 0.1;
         double expect;
@@ -435,12 +325,12 @@ static void test_many_levels(void **state)
         expect = ref_risk_lambda_lowering(&p, bottom, s.preds, s.truths, s.n, aq->num, aq->den);
         check_all_paths(&r, outer_config(conseco_shrinker_threshold(&p), bottom), &s, expect,
                         alpha, p.base);
-        rset_free(&s);
+        rh_set_free(&s);
     }
-    printf("many levels: %zu -inf/+inf, %zu at base, %zu inside\n", seen_inf, seen_min,
-           seen_inside);
-    assert_true(seen_inside >= 2);
-    seen_inf = seen_min = seen_inside = 0;
+    printf("many levels: %zu -inf/+inf, %zu at base, %zu inside\n", rh_seen_inf, rh_seen_min,
+           rh_seen_inside);
+    assert_true(rh_seen_inside >= 2);
+    rh_seen_reset();
 }
 
 /* Band + risk, smooth (no outer family), a custom without outer_levels; no
@@ -466,13 +356,13 @@ static void test_unsupported(void **state)
     /* no image: no set but the whole image (dilation +inf, lowering -inf) */
     cfg = outer_config(conseco_shrinker_erosion(&ep), 0.0);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
-    assert_true(lambda_of(c, 0.5) == INFINITY);
+    assert_true(rh_lambda_of(c, 0.5) == INFINITY);
     conseco_calibrator_free(c);
     c = NULL;
     conseco_threshold_params_default(&tp);
     cfg = outer_config(conseco_shrinker_threshold(&tp), 0.0);
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
-    assert_true(lambda_of(c, 0.5) == -INFINITY);
+    assert_true(rh_lambda_of(c, 0.5) == -INFINITY);
     conseco_calibrator_free(c);
     c = NULL;
     /* the workspace of a static outer risk calibrator: the inner bound plus the side scratch */
@@ -508,25 +398,12 @@ static void test_unsupported(void **state)
     assert_null(c);
 }
 
-
 /* ------------------------------------------------------------ saved state */
-static void put64(unsigned char *p, uint64_t v)
-{
-    int i;
-    for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
 
 static void put32(unsigned char *p, uint32_t v)
 {
     int i;
     for (i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void reseal(unsigned char *b, size_t size)
-{
-    uint32_t crc = ref_crc32(b, size - 4);
-    int i;
-    for (i = 0; i < 4; i++) b[size - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
 }
 
 static uint64_t bits_of(double d)
@@ -573,19 +450,19 @@ static void test_state_forged(void **state)
     /* side band, a tau_outer, a first key other than 0, a non-integer key */
     memcpy(copy, buf, size);
     put32(copy + 112, CONSECO_SIDE_BAND);
-    reseal(copy, size);
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
-    put64(copy + 120, bits_of(0.1));
-    reseal(copy, size);
+    rh_put64(copy + 120, bits_of(0.1));
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
-    put64(copy + 144, bits_of(-1.0));
-    reseal(copy, size);
+    rh_put64(copy + 144, bits_of(-1.0));
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
-    put64(copy + 144 + 32, bits_of(0.5));
-    reseal(copy, size);
+    rh_put64(copy + 144 + 32, bits_of(0.5));
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     conseco_calibrator_free(c);
     /* lowering: keys in mu = -t from -base; bottom saved */
@@ -597,12 +474,12 @@ static void test_state_forged(void **state)
     assert_int_equal(conseco_state_inspect(buf, size, &info), CONSECO_OK);
     assert_true(info.bottom == 0.25);
     memcpy(copy, buf, size);
-    put64(copy + 144, bits_of(-0.25)); /* the first key must be -base */
-    reseal(copy, size);
+    rh_put64(copy + 144, bits_of(-0.25)); /* the first key must be -base */
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
-    put64(copy + 128, bits_of(0.75)); /* bottom above base */
-    reseal(copy, size);
+    rh_put64(copy + 128, bits_of(0.75)); /* bottom above base */
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     /* another bottom does not load into this calibrator */
     icfg = outer_config(conseco_shrinker_threshold(&tp), 0.0);
@@ -686,7 +563,7 @@ static void test_validity(void **state)
                 conseco_mask tm = conseco_mask_2d(truths[perm[q]], SIDE, SIDE, SIDE);
                 assert_int_equal(conseco_calibrator_add(c, &im, &tm, NULL), CONSECO_OK);
             }
-            lam = lambda_of(c, alpha);
+            lam = rh_lambda_of(c, alpha);
             assert_true(lam < (double)KMAX);
             for (q = ncal; q < POOL; q++) sum += fnr[perm[q]][(size_t)lam];
             total += sum / (double)(POOL - ncal);
@@ -722,7 +599,7 @@ static void test_validity(void **state)
                 conseco_mask tm = conseco_mask_2d(truths[perm[q]], SIDE, SIDE, SIDE);
                 assert_int_equal(conseco_calibrator_add(c, &im, &tm, NULL), CONSECO_OK);
             }
-            lam = lambda_of(c, alpha);
+            lam = rh_lambda_of(c, alpha);
             for (q = ncal; q < POOL; q++) {
                 const size_t im = perm[q];
                 size_t nt = 0, missed = 0, x;

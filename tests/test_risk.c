@@ -25,6 +25,7 @@
 #include "ref_erosion.h"
 #include "ref_threshold.h"
 #include "ref_risk.h"
+#include "risk_harness.h"
 #include "test_util.h"
 
 /* A coverage floor of the full run, scaled with the cases run (tu_cases). */
@@ -33,14 +34,7 @@
 #define MAXN 12
 
 /* ------------------------------------------------------------ generators */
-typedef struct rset {
-    size_t n;
-    conseco_image preds[MAXN];
-    conseco_mask truths[MAXN];
-    void *pbuf[MAXN];
-    uint8_t *tbuf[MAXN];
-    size_t maxw, maxh, maxd, pixels;
-} rset;
+typedef rh_set rset;
 
 /* A random calibration set: u8 maps from a small palette (ties), u16 or
  * f64 maps; some images with an empty Yhat; 2-D or (three = 1) 3-D. */
@@ -97,22 +91,6 @@ static void rset_make(tu_rng *r, rset *s, int three, double base)
         s->pixels += np;
     }
 }
-
-static void rset_free(rset *s)
-{
-    size_t i;
-    for (i = 0; i < s->n; i++) {
-        free(s->pbuf[i]);
-        free(s->tbuf[i]);
-    }
-}
-
-typedef struct alpha_q {
-    uint64_t num, den;
-} alpha_q;
-
-static const alpha_q alphas[] = {{1, 10}, {1, 20}, {1, 5}, {1, 4}, {1, 2}, {3, 10},
-                                 {15, 100}, {1, 100}, {3, 4}, {7, 10}};
 
 /* ---------------------------------------------------- custom levels shrinker */
 static int thr_levels(void *user, const conseco_image *pred, double *levels, size_t count)
@@ -172,103 +150,11 @@ static conseco_calibrator_config risk_config(conseco_shrinker sh)
     return cfg;
 }
 
-static double lambda_of(conseco_calibrator *c, double alpha)
-{
-    double l = NAN;
-    size_t k = 99;
-    assert_int_equal(conseco_calibrator_lambda_hat(c, alpha, &l, &k), CONSECO_OK);
-    assert_int_equal(k, 0);
-    return l;
-}
-
-static int same(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
-
-/* How often each kind of answer came up (printed: the cases must cover all). */
-static size_t seen_inf, seen_min, seen_inside;
-
-/* Every way of building the calibrator gives the reference's lambda. */
+/* Every way of building the calibrator gives the reference's lambda (risk_harness.c). */
 static void check_all_paths(tu_rng *r, conseco_shrinker sh, const rset *s, double expect,
                             double alpha)
 {
-    conseco_calibrator_config cfg = risk_config(sh);
-    conseco_calibrator *a = NULL, *b = NULL, *m1 = NULL, *m2 = NULL, *l = NULL, *st = NULL;
-    size_t i, cut = tu_range(r, 0, s->n), size, written;
-    unsigned char *buf, *ws;
-    double losses[MAXN];
-    if (expect == INFINITY) seen_inf++;
-    else if (expect == sh.vtable->lambda_min) seen_min++;
-    else seen_inside++;
-    /* one by one */
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &a), CONSECO_OK);
-    for (i = 0; i < s->n; i++)
-        assert_int_equal(conseco_calibrator_add(a, &s->preds[i], &s->truths[i], NULL), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_count(a), s->n);
-    if (!same(lambda_of(a, alpha), expect)) {
-        fprintf(stderr, "n=%zu alpha=%g lib=%.17g ref=%.17g\n", s->n, alpha, lambda_of(a, alpha),
-                expect);
-        fail();
-    }
-    /* batch */
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &b), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_add_batch(b, s->preds, s->truths, s->n,
-                                                  (unsigned)tu_range(r, 1, 5), losses),
-                     CONSECO_OK);
-    for (i = 0; i < s->n; i++) {
-        /* the loss at lambda_min, as add() reports it */
-        double one_loss = -1.0;
-        conseco_calibrator *t = NULL;
-        assert_int_equal(conseco_calibrator_create(&cfg, NULL, &t), CONSECO_OK);
-        assert_int_equal(conseco_calibrator_add(t, &s->preds[i], &s->truths[i], &one_loss),
-                         CONSECO_OK);
-        assert_true(same(one_loss, losses[i]));
-        conseco_calibrator_free(t);
-    }
-    assert_true(same(lambda_of(b, alpha), expect));
-    /* split and merged (the second part first) */
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &m1), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &m2), CONSECO_OK);
-    for (i = 0; i < s->n; i++)
-        assert_int_equal(conseco_calibrator_add(i < cut ? m1 : m2, &s->preds[i], &s->truths[i],
-                                                NULL),
-                         CONSECO_OK);
-    assert_int_equal(conseco_calibrator_merge(m2, m1), CONSECO_OK);
-    assert_true(same(lambda_of(m2, alpha), expect));
-    /* the curve is exact: the same bytes whatever the order */
-    size = conseco_calibrator_save_size(a);
-    assert_int_equal(conseco_calibrator_save_size(m2), size);
-    assert_int_equal(conseco_calibrator_save_size(b), size);
-    buf = malloc(3 * size);
-    assert_int_equal(conseco_calibrator_save(a, buf, size, &written), CONSECO_OK);
-    assert_int_equal(written, size);
-    assert_int_equal(conseco_calibrator_save(m2, buf + size, size, &written), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_save(b, buf + 2 * size, size, &written), CONSECO_OK);
-    assert_memory_equal(buf, buf + size, size);
-    assert_memory_equal(buf, buf + 2 * size, size);
-    /* save / load */
-    assert_int_equal(conseco_calibrator_create(&cfg, NULL, &l), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_load(l, buf, size), CONSECO_OK);
-    assert_int_equal(conseco_calibrator_count(l), s->n);
-    assert_true(same(lambda_of(l, alpha), expect));
-    /* static: capacity = an upper bound on the keys */
-    cfg.capacity = s->pixels + 2 * s->n;
-    cfg.max_width = s->maxw;
-    cfg.max_height = s->maxh;
-    cfg.max_depth = s->maxd;
-    size = conseco_calibrator_workspace_size(&cfg);
-    assert_true(size > 0);
-    ws = malloc(size);
-    assert_int_equal(conseco_calibrator_init_static(ws, size, &cfg, &st), CONSECO_OK);
-    for (i = 0; i < s->n; i++)
-        assert_int_equal(conseco_calibrator_add(st, &s->preds[i], &s->truths[i], NULL), CONSECO_OK);
-    assert_true(same(lambda_of(st, alpha), expect));
-    conseco_calibrator_free(st);
-    free(ws);
-    free(buf);
-    conseco_calibrator_free(a);
-    conseco_calibrator_free(b);
-    conseco_calibrator_free(m1);
-    conseco_calibrator_free(m2);
-    conseco_calibrator_free(l);
+    rh_check_all_paths(r, risk_config(sh), s, expect, alpha, sh.vtable->lambda_min, 5);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -282,7 +168,7 @@ static void test_threshold_vs_reference(void **state)
         conseco_shrinker_vtable vt;
         conseco_shrinker sh;
         rset s;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, sizeof rh_alphas / sizeof rh_alphas[0] - 1)];
         const double alpha = (double)aq->num / (double)aq->den;
         double expect;
         conseco_threshold_params_default(&p);
@@ -299,11 +185,11 @@ static void test_threshold_vs_reference(void **state)
             sh.user = &p;
             check_all_paths(&r, sh, &s, expect, alpha);
         }
-        rset_free(&s);
+        rh_set_free(&s);
     }
-    printf("threshold: %zu +inf, %zu lambda_min, %zu inside\n", seen_inf, seen_min, seen_inside);
-    assert_true(seen_inf > SCALED(50, 2500) && seen_min > SCALED(50, 2500) && seen_inside > SCALED(300, 2500));
-    seen_inf = seen_min = seen_inside = 0;
+    printf("threshold: %zu +inf, %zu lambda_min, %zu inside\n", rh_seen_inf, rh_seen_min, rh_seen_inside);
+    assert_true(rh_seen_inf > SCALED(50, 2500) && rh_seen_min > SCALED(50, 2500) && rh_seen_inside > SCALED(300, 2500));
+    rh_seen_reset();
 }
 
 static void test_erosion_vs_reference(void **state)
@@ -314,7 +200,7 @@ static void test_erosion_vs_reference(void **state)
     for (it = 0; it < (int)tu_cases(2500); it++) {
         conseco_erosion_params p;
         rset s;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, sizeof alphas / sizeof alphas[0] - 1)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, sizeof rh_alphas / sizeof rh_alphas[0] - 1)];
         const double alpha = (double)aq->num / (double)aq->den;
         double expect;
         conseco_erosion_params_default(&p);
@@ -331,10 +217,10 @@ static void test_erosion_vs_reference(void **state)
             sh.user = &p;
             check_all_paths(&r, sh, &s, expect, alpha);
         }
-        rset_free(&s);
+        rh_set_free(&s);
     }
-    printf("erosion: %zu +inf, %zu lambda_min, %zu inside\n", seen_inf, seen_min, seen_inside);
-    assert_true(seen_inf > SCALED(50, 2500) && seen_min > SCALED(50, 2500) && seen_inside > SCALED(300, 2500));
+    printf("erosion: %zu +inf, %zu lambda_min, %zu inside\n", rh_seen_inf, rh_seen_min, rh_seen_inside);
+    assert_true(rh_seen_inf > SCALED(50, 2500) && rh_seen_min > SCALED(50, 2500) && rh_seen_inside > SCALED(300, 2500));
 }
 
 /* Images with more distinct levels than the library's hash table holds
@@ -349,7 +235,7 @@ static void test_many_levels(void **state)
         conseco_threshold_params p;
         rset s;
         size_t q;
-        const alpha_q *aq = &alphas[tu_range(&r, 0, 5)];
+        const rh_alpha *aq = &rh_alphas[tu_range(&r, 0, 5)];
         const double alpha = (double)aq->num / (double)aq->den;
         /* image 0: 48 x 48 = 2304 pixels, all in Yhat, (nearly) all distinct */
         const size_t w = 48, h = 48;
@@ -378,7 +264,7 @@ static void test_many_levels(void **state)
         check_all_paths(&r, conseco_shrinker_threshold(&p), &s,
                         ref_risk_lambda_threshold(&p, s.preds, s.truths, s.n, aq->num, aq->den),
                         alpha);
-        rset_free(&s);
+        rh_set_free(&s);
     }
 }
 
@@ -413,9 +299,9 @@ static void test_loss_curve(void **state)
             assert_int_equal(count, m);
             for (j = 0; j < m; j++) {
                 conseco_image_metrics met;
-                assert_true(same(lam[j], bp[j]));
+                assert_true(rh_same(lam[j], bp[j]));
                 ref_threshold_metrics(&tp, im, &s.truths[i], lam[j], 0.0, &met);
-                assert_true(same(loss[j], met.afp));
+                assert_true(rh_same(loss[j], met.afp));
             }
             if (count > 1)
                 assert_int_equal(conseco_loss_curve(&sh, im, &s.truths[i], scratch, ss, lam, loss,
@@ -450,7 +336,7 @@ static void test_loss_curve(void **state)
                                           (int)ep.border, (unsigned long)lam[j], inner);
                     }
                     for (q = 0; q < np; q++) fp += inner[q] && !s.truths[i].data[q];
-                    assert_true(same(loss[j], ny == 0 ? 0.0 : (double)fp / (double)ny));
+                    assert_true(rh_same(loss[j], ny == 0 ? 0.0 : (double)fp / (double)ny));
                 }
                 free(yhat);
                 free(inner);
@@ -460,7 +346,7 @@ static void test_loss_curve(void **state)
             free(loss);
             free(bp);
         }
-        rset_free(&s);
+        rh_set_free(&s);
     }
 }
 
@@ -499,7 +385,7 @@ static void test_signed_zero(void **state)
     /* keys: -1 (base), 0, 0.9, 1 (top) */
     assert_int_equal(n1, 144 + 4 * 32 + 4);
     /* the FPs at 0 leave after 0: S = 0 from 0.9 on; alpha 0.5, n = 2: 1/3 <= 0.5 */
-    l = lambda_of(c1, 0.5);
+    l = rh_lambda_of(c1, 0.5);
     assert_true(l == 0.9);
     conseco_calibrator_free(c1);
     conseco_calibrator_free(c2);
@@ -529,15 +415,15 @@ static void test_condition_ties(void **state)
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
     assert_int_equal(conseco_calibrator_add_batch(c, preds, truths, 3, 1, NULL), CONSECO_OK);
     /* S(lambda) = 1/2 + 1/2 + 0 = 1 for lambda <= 1: (1 + 1) / 4 = 0.5 <= 0.5 exactly */
-    l = lambda_of(c, 0.5);
+    l = rh_lambda_of(c, 0.5);
     assert_true(l == 0.5);
-    assert_true(same(l, ref_risk_lambda_threshold(&p, preds, truths, 3, 1, 2)));
+    assert_true(rh_same(l, ref_risk_lambda_threshold(&p, preds, truths, 3, 1, 2)));
     assert_int_equal(conseco_calibrator_risk(c, 0.5, &risk), CONSECO_OK);
     assert_true(risk == 1.0 / 3.0);
     /* just below: 0.49 needs S + 1 <= 1.96: only the empty mask (top keeps the 255s) */
-    l = lambda_of(c, 0.49);
+    l = rh_lambda_of(c, 0.49);
     assert_true(l == INFINITY);
-    assert_true(same(l, ref_risk_lambda_threshold(&p, preds, truths, 3, 49, 100)));
+    assert_true(rh_same(l, ref_risk_lambda_threshold(&p, preds, truths, 3, 49, 100)));
     conseco_calibrator_free(c);
 }
 
@@ -569,7 +455,7 @@ static void test_risk_value(void **state)
                 assert_true(fabs(got - want) <= 1e-12);
         }
         conseco_calibrator_free(c);
-        rset_free(&s);
+        rh_set_free(&s);
     }
 }
 
@@ -598,7 +484,7 @@ static void test_bad_input(void **state)
     assert_int_equal(conseco_calibrator_lambda_hat(c, 0.0, &x, NULL), CONSECO_E_BAD_ALPHA);
     assert_int_equal(conseco_calibrator_lambda_hat(c, 1.0, &x, NULL), CONSECO_E_BAD_ALPHA);
     /* no image: only the empty mask */
-    assert_true(lambda_of(c, 0.5) == INFINITY);
+    assert_true(rh_lambda_of(c, 0.5) == INFINITY);
     assert_int_equal(conseco_calibrator_add(c, &im, &tr, &x), CONSECO_OK);
     assert_true(x == 0.5); /* the AFP of Yhat = {255, 200}: one FP of two */
     assert_int_equal(conseco_calibrator_scores(c, out, 4, &n), CONSECO_OK);
@@ -669,21 +555,8 @@ static void test_bad_input(void **state)
     /* reset empties the curve */
     assert_int_equal(conseco_calibrator_reset(c), CONSECO_OK);
     assert_int_equal(conseco_calibrator_count(c), 0);
-    assert_true(lambda_of(c, 0.5) == INFINITY);
+    assert_true(rh_lambda_of(c, 0.5) == INFINITY);
     conseco_calibrator_free(c);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    int i;
-    for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void reseal(unsigned char *b, size_t size)
-{
-    uint32_t crc = ref_crc32(b, size - 4);
-    int i;
-    for (i = 0; i < 4; i++) b[size - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
 }
 
 static void test_state(void **state)
@@ -735,25 +608,25 @@ static void test_state(void **state)
     assert_int_equal(conseco_state_inspect(buf, size - 1, &info), CONSECO_E_TRUNCATED);
     /* a wrong curve with a valid checksum: keys out of order, too large a sum */
     memcpy(copy, buf, size);
-    put64(copy + 144, 0x3FF0000000000000u); /* first key 1.0, not lambda_min 0 */
-    reseal(copy, size);
+    rh_put64(copy + 144, 0x3FF0000000000000u); /* first key 1.0, not lambda_min 0 */
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
-    put64(copy + 144 + 24, 6); /* summed drop 6 > n = 5 */
-    reseal(copy, size);
+    rh_put64(copy + 144 + 24, 6); /* summed drop 6 > n = 5 */
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
-    put64(copy + 104, 0); /* n = 0 with keys */
-    reseal(copy, size);
+    rh_put64(copy + 104, 0); /* n = 0 with keys */
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     memcpy(copy, buf, size);
     copy[128] = 1; /* bottom set on an inner state */
-    reseal(copy, size);
+    rh_reseal(copy, size);
     assert_int_equal(conseco_state_inspect(copy, size, &info), CONSECO_E_CORRUPT);
     /* load: the same answer; a quantile calibrator refuses it and vice versa */
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &d), CONSECO_OK);
     assert_int_equal(conseco_calibrator_load(d, buf, size), CONSECO_OK);
-    assert_true(same(lambda_of(d, 0.3), lambda_of(c, 0.3)));
+    assert_true(rh_same(rh_lambda_of(d, 0.3), rh_lambda_of(c, 0.3)));
     cfg.guarantee = CONSECO_GUARANTEE_QUANTILE;
     cfg.tau = 0.0;
     assert_int_equal(conseco_calibrator_create(&cfg, NULL, &q), CONSECO_OK);
@@ -846,7 +719,7 @@ static void test_allocation_failures(void **state)
     int k;
     (void)state;
     conseco_threshold_params_default(&p);
-    do rset_make(&r, &s, 0, p.base); while (s.n < 4 && (rset_free(&s), 1));
+    do rset_make(&r, &s, 0, p.base); while (s.n < 4 && (rh_set_free(&s), 1));
     cfg = risk_config(conseco_shrinker_threshold(&p));
     cfg.capacity = 1;
     for (k = 0; k < 40; k++) {
@@ -856,22 +729,22 @@ static void test_allocation_failures(void **state)
         fail_after = 1000;
         assert_int_equal(conseco_calibrator_create(&cfg, &a, &c), CONSECO_OK);
         assert_int_equal(conseco_calibrator_add(c, &s.preds[0], &s.truths[0], NULL), CONSECO_OK);
-        before = lambda_of(c, 0.5);
+        before = rh_lambda_of(c, 0.5);
         fail_after = k;
         rc = conseco_calibrator_add_batch(c, s.preds + 1, s.truths + 1, s.n - 1,
                                           k % 2 ? 3u : 1u, NULL);
         fail_after = 1000;
-        after = lambda_of(c, 0.5);
+        after = rh_lambda_of(c, 0.5);
         if (rc != CONSECO_OK) {
             assert_int_equal(rc, CONSECO_E_NO_MEMORY);
             assert_int_equal(conseco_calibrator_count(c), 1);
-            assert_true(same(before, after));
+            assert_true(rh_same(before, after));
         } else {
             assert_int_equal(conseco_calibrator_count(c), s.n);
         }
         conseco_calibrator_free(c);
     }
-    rset_free(&s);
+    rh_set_free(&s);
 }
 
 /* ------------------------------------------------------------ statistics */
@@ -939,7 +812,7 @@ static void test_validity(void **state)
             cfg = risk_config(conseco_shrinker_threshold(&p));
             assert_int_equal(conseco_calibrator_create(&cfg, NULL, &c), CONSECO_OK);
             assert_int_equal(conseco_calibrator_add_batch(c, cp, ct, NCAL, 1, NULL), CONSECO_OK);
-            lh = lambda_of(c, alpha);
+            lh = rh_lambda_of(c, alpha);
             for (i = NCAL; i < POOL; i++) {
                 conseco_image_metrics m;
                 conseco_shrinker sh = conseco_shrinker_threshold(&p);

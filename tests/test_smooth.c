@@ -306,6 +306,26 @@ static void test_random_wide(void **state)
     }
 }
 
+/* Float32 maps tall enough for the score's ring of converted rows (at least
+ * four rings high), with patterns where Yhat covers (nearly) every pixel so
+ * that the keys reclaim the ring part-way through the map. */
+static void test_random_tall(void **state)
+{
+    tu_rng r = {0x5300D7u};
+    int it;
+    (void)state;
+    for (it = 0; it < (int)tu_cases(300); it++) {
+        scase c;
+        case_alloc(&c, &r, tu_range(&r, 1, 40), tu_range(&r, 36, 160), 1, CONSECO_DTYPE_F32);
+        random_params(&c, &r);
+        c.params.filter = CONSECO_SMOOTH_GAUSS;
+        if (tu_range(&r, 0, 2) == 0) c.params.base = -1.0; /* all of Yhat */
+        fill(&c, &r);
+        check_case(&c, &r);
+        case_free(&c);
+    }
+}
+
 static void test_empty_and_nonfinite(void **state)
 {
     float px[12] = {0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f};
@@ -607,7 +627,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_2d),     cmocka_unit_test(test_random_3d),
-        cmocka_unit_test(test_random_wide),   cmocka_unit_test(test_empty_and_nonfinite),
+        cmocka_unit_test(test_random_wide),   cmocka_unit_test(test_random_tall),
+        cmocka_unit_test(test_empty_and_nonfinite),
         cmocka_unit_test(test_bad_params),    cmocka_unit_test(test_state),
         cmocka_unit_test(test_golden_bits),   cmocka_unit_test(test_workspace_bound),
     };

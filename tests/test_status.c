@@ -45,6 +45,18 @@ static void test_every_code_has_its_own_text(void **state)
     }
 }
 
+/* CONSECO_E_BAD_SCORE also stands for an impossible infinity (-inf, or +inf
+ * added to an outer threshold-lowering calibrator): its text says so. */
+static void test_bad_score_text(void **state)
+{
+    const char *text = conseco_strerror(CONSECO_E_BAD_SCORE);
+    (void)state;
+    if (strcmp(text, conseco_status_name(CONSECO_E_BAD_SCORE)) == 0) return; /* stripped build */
+    assert_non_null(strstr(text, "NaN"));
+    assert_non_null(strstr(text, "-inf"));
+    assert_non_null(strstr(text, "+inf for outer threshold lowering"));
+}
+
 static void test_version(void **state)
 {
     (void)state;
@@ -58,6 +70,7 @@ int main(void)
         cmocka_unit_test(test_strerror_never_null),
         cmocka_unit_test(test_codes_fixed_forever),
         cmocka_unit_test(test_every_code_has_its_own_text),
+        cmocka_unit_test(test_bad_score_text),
         cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,17 +75,43 @@ typedef __m128 conseco__m128;
 #define conseco__mm_unpackhi_epi64 _mm_unpackhi_epi64
 #define conseco__mm_castps_si128 _mm_castps_si128
 #define conseco__mm_loadu_ps _mm_loadu_ps
+#define conseco__mm_storeu_ps _mm_storeu_ps
 #define conseco__mm_set1_ps _mm_set1_ps
 #define conseco__mm_setzero_ps _mm_setzero_ps
 #define conseco__mm_or_ps _mm_or_ps
 #define conseco__mm_sub_ps _mm_sub_ps
 #define conseco__mm_min_ps _mm_min_ps
+#define conseco__mm_max_ps _mm_max_ps
 #define conseco__mm_cmpge_ps _mm_cmpge_ps
 #define conseco__mm_cmpnlt_ps _mm_cmpnlt_ps
 #define conseco__mm_movemask_ps _mm_movemask_ps
 static inline void conseco__prefetch_at(const void *p)
 {
     _mm_prefetch((const char *)p, _MM_HINT_T0);
+}
+/* Two doubles (the smooth shrinker's blur): plain IEEE multiply and add per
+ * lane, the same bits as the C expressions (never fused). */
+typedef __m128d conseco__m128d;
+#define conseco__mm_set1_pd _mm_set1_pd
+#define conseco__mm_add_pd _mm_add_pd
+#define conseco__mm_mul_pd _mm_mul_pd
+#define conseco__mm_loadu_pd _mm_loadu_pd
+#define conseco__mm_storeu_pd _mm_storeu_pd
+/* (a[1], b[0]): the pair between two adjacent pairs */
+#define conseco__mm_mid_pd(a, b) _mm_shuffle_pd((a), (b), 1)
+/* Order-preserving keys of two doubles (no NaN): ~u if negative, else u with
+ * the sign bit set; u the bits of the double. */
+static inline __m128i conseco__pd_keys(__m128d v)
+{
+    const __m128i u = _mm_castpd_si128(v);
+    const __m128i neg = _mm_shuffle_epi32(_mm_srai_epi32(u, 31), _MM_SHUFFLE(3, 3, 1, 1));
+    return _mm_xor_si128(u, _mm_or_si128(neg, _mm_set_epi32((int)0x80000000, 0,
+                                                             (int)0x80000000, 0)));
+}
+/* The 2 floats at p, exactly, as doubles (one cvtps2pd from memory). */
+static inline conseco__m128d conseco__f32x2_to_pd(const float *p)
+{
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p)));
 }
 #endif /* CONSECO__SSE2 */
 
@@ -236,6 +262,7 @@ static inline conseco__m128i conseco__mm_castps_si128(conseco__m128 v)
     return vreinterpretq_u8_f32(v);
 }
 static inline conseco__m128 conseco__mm_loadu_ps(const float *p) { return vld1q_f32(p); }
+static inline void conseco__mm_storeu_ps(float *p, conseco__m128 v) { vst1q_f32(p, v); }
 static inline conseco__m128 conseco__mm_set1_ps(float v) { return vdupq_n_f32(v); }
 static inline conseco__m128 conseco__mm_setzero_ps(void) { return vdupq_n_f32(0.0f); }
 static inline conseco__m128 conseco__mm_or_ps(conseco__m128 a, conseco__m128 b)
@@ -250,6 +277,11 @@ static inline conseco__m128 conseco__mm_sub_ps(conseco__m128 a, conseco__m128 b)
 static inline conseco__m128 conseco__mm_min_ps(conseco__m128 a, conseco__m128 b)
 {
     return vbslq_f32(vcltq_f32(a, b), a, b);
+}
+/* SSE2's rule: a > b ? a : b (b when either is NaN), not vmaxq's */
+static inline conseco__m128 conseco__mm_max_ps(conseco__m128 a, conseco__m128 b)
+{
+    return vbslq_f32(vcgtq_f32(a, b), a, b);
 }
 static inline conseco__m128 conseco__mm_cmpge_ps(conseco__m128 a, conseco__m128 b)
 {
@@ -267,6 +299,34 @@ static inline int conseco__mm_movemask_ps(conseco__m128 v)
     const uint32x4_t bits =
         vshlq_u32(vshrq_n_u32(vreinterpretq_u32_f32(v), 31), vld1q_s32(shift));
     return (int)vaddvq_u32(bits);
+}
+/* Two doubles: vmulq/vaddq are plain IEEE operations per lane; the files
+ * using them switch contraction into fmla off (smooth_levels.c). */
+typedef float64x2_t conseco__m128d;
+static inline conseco__m128d conseco__mm_set1_pd(double v) { return vdupq_n_f64(v); }
+static inline conseco__m128d conseco__mm_add_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vaddq_f64(a, b);
+}
+static inline conseco__m128d conseco__mm_mul_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vmulq_f64(a, b);
+}
+static inline conseco__m128d conseco__mm_loadu_pd(const double *p) { return vld1q_f64(p); }
+static inline void conseco__mm_storeu_pd(double *p, conseco__m128d v) { vst1q_f64(p, v); }
+static inline conseco__m128d conseco__mm_mid_pd(conseco__m128d a, conseco__m128d b)
+{
+    return vextq_f64(a, b, 1);
+}
+static inline conseco__m128i conseco__pd_keys(conseco__m128d v)
+{
+    const uint64x2_t u = vreinterpretq_u64_f64(v);
+    const uint64x2_t neg = vreinterpretq_u64_s64(vshrq_n_s64(vreinterpretq_s64_f64(v), 63));
+    return vreinterpretq_u8_u64(veorq_u64(u, vorrq_u64(neg, vdupq_n_u64(UINT64_C(1) << 63))));
+}
+static inline conseco__m128d conseco__f32x2_to_pd(const float *p)
+{
+    return vcvt_f64_f32(vld1_f32(p));
 }
 static inline void conseco__prefetch_at(const void *p)
 {

@@ -44,7 +44,8 @@ static const status_entry entries[] = {
     ENTRY(CONSECO_E_VERSION, "the state was written by an unsupported format version"),
     ENTRY(CONSECO_E_TRUNCATED, "the state is truncated"),
     ENTRY(CONSECO_E_CORRUPT, "the state is corrupted (checksum or fields inconsistent)"),
-    ENTRY(CONSECO_E_BAD_SCORE, "a calibration score is NaN"),
+    ENTRY(CONSECO_E_BAD_SCORE, "a calibration score is NaN, or an infinity no score can be "
+                               "(-inf; +inf for outer threshold lowering, whose scores are thresholds)"),
     ENTRY(CONSECO_E_FULL, "the static calibrator is full"),
     ENTRY(CONSECO_E_UNSUPPORTED, "not supported in this build or for this input"),
     ENTRY(CONSECO_E_TOO_LARGE, "the image is larger than the calibrator's workspace allows"),

@@ -195,6 +195,16 @@ static double round_sqrt_exact(const conseco__mm *m, const double n[3], double r
     }
 }
 
+double conseco__mm_sqrt_exact(double v)
+{
+    conseco__mm m;
+    const double n[3] = {1.0, 0.0, 0.0};
+    if (!(v > 0.0)) return 0.0;
+    CONSECO_memset(&m, 0, sizeof m);
+    m.h[0] = v; /* the expansion of D2 is v itself */
+    return round_sqrt_exact(&m, n, approx_sqrt(v));
+}
+
 double conseco__mm_distance(const conseco__mm *m, uint32_t k0, uint32_t k1, uint32_t k2)
 {
     const uint32_t k[3] = {k0, k1, k2};
@@ -270,6 +280,15 @@ static void decode(const conseco__mm_box *b, uint32_t code, uint32_t k[3])
     uint32_t rem;
     k[a2] = quotient(b, a2, code, &rem);
     k[a1] = quotient(b, a1, rem, &k[a0]);
+}
+
+double conseco__mm_code_d2_approx(const conseco__mm_box *b, const conseco__mm *m,
+                                  uint32_t code)
+{
+    uint32_t k[3];
+    decode(b, code, k);
+    return m->s2[0] * ((double)k[0] * (double)k[0]) + m->s2[1] * ((double)k[1] * (double)k[1]) +
+           m->s2[2] * ((double)k[2] * (double)k[2]);
 }
 
 double conseco__mm_code_distance(const conseco__mm_box *b, const conseco__mm *m,
@@ -357,7 +376,7 @@ static int diff_sign(const line_ctx *cx, const envelope *e, size_t t, int64_t q,
     return conseco__mm_sign(cx->m, c);
 }
 
-static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, int lo,
+static void envelope_core(const line_ctx *cx, uint32_t *c, size_t n, size_t st, int lo,
                           int hi, const envelope *e)
 {
     const conseco__mm *m = cx->m;
@@ -382,27 +401,39 @@ static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, 
         }
         {
             const uint32_t ka = kk[cx->pa], kb = cx->pb >= 0 ? kk[cx->pb] : 0u;
-            /* f_u(q) < f_t(q) <=> q > x_t, the real crossing of the two parabolas.
-             * x is x_t from the rounded g (relative error < 5 ulps each), within
-             * err of it; the exact sign decides only when err straddles. */
+            /* Pop t while f_u(start_t) < f_t(start_t): both values in double
+             * (each within a relative 6 * 2^-53 of the true one: s^2, the
+             * products and sums of positive terms), so their difference is
+             * within 2^-48 (f_u + f_t) of the true one; the exact sign decides
+             * only inside that band. */
+            const double s2a = m->s2[cx->axis];
             double x = 0.0, err = -1.0;
             while (k > 0) {
                 const size_t t = k - 1;
                 const int64_t ts = (int64_t)e->site[t], st0 = (int64_t)e->start[t];
-                const double inv = 1.0 / (m->s2[cx->axis] * (double)(uu - ts));
-                x = 0.5 * ((double)(ts + uu) + (g - e->g[t]) * inv);
-                err = ((g + e->g[t]) * inv + (x < 0.0 ? -x : x)) * 0x1p-46 + 0x1p-30;
-                if (x + err < (double)st0) { /* u beats t from t's start on */
+                const double dq = (double)(st0 - uu), dt = (double)(st0 - ts);
+                const double fu = s2a * (dq * dq) + g, ft = s2a * (dt * dt) + e->g[t];
+                const double df = fu - ft, band = (fu + ft) * 0x1p-48;
+                if (df < -band) { /* u beats t from t's start on */
                     k--;
                     continue;
                 }
-                if (x - err >= (double)st0) break;
-                err = -1.0; /* undecided: exact, and no estimate for w */
+                if (df > band) break;
                 if (diff_sign(cx, e, t, st0, uu, ka, kb) < 0) {
                     k--;
                     continue;
                 }
                 break;
+            }
+            if (k > 0) {
+                /* f_u(q) < f_t(q) <=> q > x_t, the real crossing of the two
+                 * parabolas. x is x_t from the rounded g (relative error < 5
+                 * ulps each), within err of it. */
+                const size_t t = k - 1;
+                const int64_t ts = (int64_t)e->site[t];
+                const double inv = 1.0 / (s2a * (double)(uu - ts));
+                x = 0.5 * ((double)(ts + uu) + (g - e->g[t]) * inv);
+                err = ((g + e->g[t]) * inv + (x < 0.0 ? -x : x)) * 0x1p-46 + 0x1p-30;
             }
             if (k == 0) {
                 e->start[0] = 1;
@@ -443,6 +474,21 @@ static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, 
         c[(u - 1) * st] = e->code[k - 1] + off * astride;
         if ((uint32_t)u == e->start[k - 1]) k--;
     }
+}
+
+/* Background cells (code 0) at the ends of a line stay 0, and the
+ * innermost of each end run is the nearest background along the line of
+ * everything beyond it (offsets are relative, so a shifted line gives the
+ * same codes): the envelope runs only between them, with those two cells as
+ * open margins. */
+static void envelope_line(const line_ctx *cx, uint32_t *c, size_t n, size_t st, int lo,
+                          int hi, const envelope *e)
+{
+    size_t f = 0, l = n;
+    while (f < n && c[f * st] == 0) f++;
+    if (f == n) return; /* all background */
+    while (c[(l - 1) * st] == 0) l--;
+    envelope_core(cx, c + f * st, l - f, st, lo || f > 0, hi || l < n, e);
 }
 
 void conseco__mm_transform(uint32_t *code, const conseco__mm_box *b, const conseco__mm *m,

@@ -48,6 +48,9 @@ int conseco__mm_sign(const conseco__mm *m, const int64_t c[3]);
  * distance (round half to even); k_a < 2^25. */
 double conseco__mm_distance(const conseco__mm *m, uint32_t k0, uint32_t k1, uint32_t k2);
 
+/* RN(sqrt(v)) for a finite double v >= 0 (0 for 0), correctly rounded. */
+double conseco__mm_sqrt_exact(double v);
+
 /* Fills the packing of a box; CONSECO_E_OVERFLOW when a side reaches 2^25 or
  * the product of the radices reaches 2^32 - 1. */
 int conseco__mm_box_init(conseco__mm_box *b, const conseco__box *box);
@@ -65,6 +68,11 @@ size_t conseco__mm_work_bytes_image(size_t w, size_t h, size_t d);
  */
 void conseco__mm_transform(uint32_t *code, const conseco__mm_box *b, const conseco__mm *m,
                            void *work);
+
+/* D2 of a finite code in double, within a relative 2^-50 of the exact one
+ * (k_a^2 exact, s_a^2 and three roundings of positive terms). */
+double conseco__mm_code_d2_approx(const conseco__mm_box *b, const conseco__mm *m,
+                                  uint32_t code);
 
 /* The distance of a code (0 for 0, +inf for CONSECO__MM_NONE). */
 double conseco__mm_code_distance(const conseco__mm_box *b, const conseco__mm *m,

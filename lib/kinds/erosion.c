@@ -27,10 +27,14 @@
  *
  * 2-D images eroded by the cross, the paper's shrinker, take the fused path
  * of erosion_cross2d.c (16-bit distances, about 2 bytes of scratch a pixel)
- * whenever its scratch fits in this one; see the dispatch at the end.
+ * whenever its scratch fits in this one; volumes eroded by the cross take
+ * erosion_cross3d.c (16-bit distances, about 2 bytes a voxel) for the score,
+ * apply and evaluate, whose scratch is counted in this one's size. See the
+ * dispatch at the end.
  */
 #include "distance.h"
 #include "erosion_cross2d.h"
+#include "erosion_cross3d.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
@@ -333,6 +337,13 @@ size_t conseco__erosion_scratch_size(const conseco_erosion_params *p, size_t wid
     if (!conseco__add_size(dist, work, &total) || !conseco__add_size(total, hist, &total) ||
         !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
         return 0;
+    /* volumes eroded by the cross: also room for the 16-bit score path
+     * (erosion_cross3d.c), whatever the sides, so that sizes stay monotone */
+    if (p != NULL && p->element == CONSECO_ELEMENT_CROSS && depth > 1) {
+        const size_t c3 = conseco__cross3d_scratch_size(width, height, depth);
+        if (c3 == 0) return 0;
+        if (c3 > total) total = c3;
+    }
     return total;
 }
 
@@ -571,6 +582,16 @@ static int fused_scratch_check(const conseco_erosion_params *p, const conseco_im
     return CONSECO_OK;
 }
 
+/* Volumes with the cross (erosion_cross3d.c): the general path's checks, in
+ * its order (overflow, then the scratch). */
+static int cross3d_checks(const conseco_erosion_params *p, const conseco_image *pred,
+                          const void *scratch, size_t scratch_size)
+{
+    if (conseco__erosion_scratch_size(p, pred->width, pred->height, pred->depth) == 0)
+        return CONSECO_E_OVERFLOW;
+    return fused_scratch_check(p, pred, scratch, scratch_size);
+}
+
 int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image *pred,
                            const conseco_mask *truth, double tau, void *scratch,
                            size_t scratch_size, double *score)
@@ -578,6 +599,10 @@ int conseco__erosion_score(const conseco_erosion_params *p, const conseco_image 
     int rc;
     if (p->element == CONSECO_ELEMENT_BALL_MM)
         return conseco__erosion_mm_score(p, pred, truth, tau, scratch, scratch_size, score);
+    if (conseco__cross3d_applies(p, pred)) {
+        if ((rc = cross3d_checks(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+        return conseco__cross3d_score(p, pred, truth, tau, scratch, scratch_size, score);
+    }
     if (!fused_takes(p, pred))
         return general_score(p, pred, truth, tau, scratch, scratch_size, score);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -592,6 +617,10 @@ int conseco__erosion_apply(const conseco_erosion_params *p, const conseco_image 
     if (p->element == CONSECO_ELEMENT_BALL_MM)
         return conseco__erosion_mm_apply(p, pred, lambda, scratch, scratch_size, inner,
                                          uncertain);
+    if (conseco__cross3d_applies(p, pred)) {
+        if ((rc = cross3d_checks(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+        return conseco__cross3d_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
+    }
     if (!fused_takes(p, pred))
         return general_apply(p, pred, lambda, scratch, scratch_size, inner, uncertain);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
@@ -606,6 +635,11 @@ int conseco__erosion_evaluate(const conseco_erosion_params *p, const conseco_ima
     if (p->element == CONSECO_ELEMENT_BALL_MM)
         return conseco__erosion_mm_evaluate(p, pred, truth, lambda, tau, scratch,
                                             scratch_size, out);
+    if (conseco__cross3d_applies(p, pred)) {
+        if ((rc = cross3d_checks(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;
+        return conseco__cross3d_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size,
+                                         out);
+    }
     if (!fused_takes(p, pred))
         return general_evaluate(p, pred, truth, lambda, tau, scratch, scratch_size, out);
     if ((rc = fused_scratch_check(p, pred, scratch, scratch_size)) != CONSECO_OK) return rc;

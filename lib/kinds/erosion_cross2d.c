@@ -28,6 +28,7 @@
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
+#include "simd_u16.h"
 
 /* Distance "no background at all" (the whole image is Yhat, border foreground). */
 #define C2_INF 0xFFFFu
@@ -440,30 +441,6 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 
 /* ---------------------------------------------------------------- pass 2 */
 #ifdef CONSECO__SIMD
-/* min of unsigned 16-bit lanes with SSE2 only: a - max(a - b, 0) */
-static conseco__m128i min_u16(conseco__m128i a, conseco__m128i b) { return conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)); }
-
-/* 8 x 8 transpose of 16-bit lanes: v[i] lane j <-> v[j] lane i. */
-static void transpose8(conseco__m128i v[8])
-{
-    const conseco__m128i a0 = conseco__mm_unpacklo_epi16(v[0], v[1]), a1 = conseco__mm_unpackhi_epi16(v[0], v[1]);
-    const conseco__m128i a2 = conseco__mm_unpacklo_epi16(v[2], v[3]), a3 = conseco__mm_unpackhi_epi16(v[2], v[3]);
-    const conseco__m128i a4 = conseco__mm_unpacklo_epi16(v[4], v[5]), a5 = conseco__mm_unpackhi_epi16(v[4], v[5]);
-    const conseco__m128i a6 = conseco__mm_unpacklo_epi16(v[6], v[7]), a7 = conseco__mm_unpackhi_epi16(v[6], v[7]);
-    const conseco__m128i b0 = conseco__mm_unpacklo_epi32(a0, a2), b1 = conseco__mm_unpackhi_epi32(a0, a2);
-    const conseco__m128i b2 = conseco__mm_unpacklo_epi32(a1, a3), b3 = conseco__mm_unpackhi_epi32(a1, a3);
-    const conseco__m128i b4 = conseco__mm_unpacklo_epi32(a4, a6), b5 = conseco__mm_unpackhi_epi32(a4, a6);
-    const conseco__m128i b6 = conseco__mm_unpacklo_epi32(a5, a7), b7 = conseco__mm_unpackhi_epi32(a5, a7);
-    v[0] = conseco__mm_unpacklo_epi64(b0, b4);
-    v[1] = conseco__mm_unpackhi_epi64(b0, b4);
-    v[2] = conseco__mm_unpacklo_epi64(b1, b5);
-    v[3] = conseco__mm_unpackhi_epi64(b1, b5);
-    v[4] = conseco__mm_unpacklo_epi64(b2, b6);
-    v[5] = conseco__mm_unpackhi_epi64(b2, b6);
-    v[6] = conseco__mm_unpacklo_epi64(b3, b7);
-    v[7] = conseco__mm_unpackhi_epi64(b3, b7);
-}
-
 /* Both sweeps along eight rows of n cells: transposed into `lanes` (one
  * vector per column), swept with one saturating add and one min per column
  * and direction, transposed back. 0xFFFF plays C2_INF and saturates. */
@@ -475,7 +452,7 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
     size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
-        transpose8(v);
+        conseco__transpose8_u16(v);
         for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
     }
     for (x = x0; x < n; x++) {
@@ -483,12 +460,12 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
         lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
     f = conseco__mm_set1_epi16(left_inf ? -1 : 0);
-    for (x = 0; x < n; x++) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
     f = conseco__mm_set1_epi16(right_inf ? -1 : 0);
-    for (x = n; x-- > 0;) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        transpose8(v);
+        conseco__transpose8_u16(v);
         for (j = 0; j < 8; j++) conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
     }
     for (x = x0; x < n; x++) {
@@ -605,7 +582,7 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
             const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + x));
             const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + x));
             conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + x),
-                             min_u16(a, conseco__mm_adds_epu16(b, conseco__mm_set1_epi16(1))));
+                             conseco__min_u16(a, conseco__mm_adds_epu16(b, conseco__mm_set1_epi16(1))));
         }
 #endif
         for (; x < bw; x++) {

@@ -13,19 +13,23 @@
  * false positives have d > lambda, below it m + 1 do.
  *
  * Scratch (16-byte aligned): N uint32 codes (4 bytes per voxel; only the
- * bounding box plus its margin is used), the envelope work of
- * distance_mm.c, 256 uint32 counters (k < 2^32: codes need it); plus CONSECO__ALIGN_SLACK. The score
- * compacts the codes of false positives in place and selects the order
- * statistic by radix on the bits of d, recomputed from the codes (no array
- * of doubles).
+ * bounding box plus its margin is used), the line work of distance_mm.c or
+ * distance_mm_int.c (the larger), 256 uint32 counters (k < 2^32: codes need
+ * it); plus CONSECO__ALIGN_SLACK. The score compacts the codes of false
+ * positives in place and selects the order statistic on an approximate D2,
+ * then exactly by radix on the bits of d within a proven window
+ * (select_largest_approx; no array of doubles). When the spacings allow
+ * (distance_mm_int.h) the score's cells hold the integers D2 / unit instead
+ * of codes, selected by radix on their own bits.
  */
-#include "distance_mm.h"
+#include "distance_mm_int.h"
 #include "common/yhat.h"
 
 typedef struct mm_map {
     conseco__yhat_box yb;
     conseco__mm_box b;
     conseco__mm m;
+    double sp[3];
     uint32_t *code;
 } mm_map;
 
@@ -45,6 +49,9 @@ static int sizes(size_t w, size_t h, size_t d, size_t *codes, size_t *work)
         return 0;
     *codes = round8(*codes);
     *work = conseco__mm_work_bytes_image(w, h, d);
+    n = conseco__mm_int_work_bytes_image(w, h, d); /* the score's integer path */
+    if (n == 0) return 0;
+    if (n > *work) *work = n;
     return *work != 0;
 }
 
@@ -78,7 +85,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 /* Yhat, its box, the metric; no transform yet. */
 static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
 {
-    double sp[3];
+    double *sp = mp->sp;
     int rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
@@ -88,9 +95,9 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     return conseco__mm_box_init(&mp->b, &mp->yb.box);
 }
 
-/* Fills the box codes (0 background, NONE Yhat) and runs the transform. */
-static void transform(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
-                      uint32_t *code, void *work)
+/* Fills the box codes (0 background, NONE Yhat). */
+static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                 uint32_t *code)
 {
     const conseco__box *box = &mp->yb.box;
     size_t x, y, z, i = 0;
@@ -112,13 +119,24 @@ static void transform(const conseco_erosion_params *p, const conseco_image *pred
                                 : 0u;
         }
     mp->code = code;
+}
+
+/* Fills the box codes and runs the transform. */
+static void transform(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                      uint32_t *code, void *work)
+{
+    fill(p, pred, mp, code);
     conseco__mm_transform(code, &mp->b, &mp->m, work);
 }
 
-static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
-                 size_t scratch_size, mm_map *mp, mm_layout *lay)
+/* Carves the scratch and finds the box; with mi != NULL, the integer path
+ * when it applies (*integer = 1: the cells hold D2 / unit), else the codes. */
+static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
+                     void *scratch, size_t scratch_size, mm_map *mp, mm_layout *lay,
+                     conseco__mm_int *mi, int *integer)
 {
     int rc = carve(pred, scratch, scratch_size, lay);
+    if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
     if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
     if (mp->yb.predicted == 0) return CONSECO_OK;
@@ -126,8 +144,20 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred, voi
     if (conseco__mm_work_bytes(&mp->b) >
         conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
         return CONSECO_E_SCRATCH_TOO_SMALL;
+    if (mi != NULL && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
+        *integer = 1;
+        fill(p, pred, mp, lay->code);
+        conseco__mm_int_transform(lay->code, &mp->b, mi, lay->work);
+        return CONSECO_OK;
+    }
     transform(p, pred, mp, lay->code, lay->work);
     return CONSECO_OK;
+}
+
+static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                 size_t scratch_size, mm_map *mp, mm_layout *lay)
+{
+    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL);
 }
 
 static uint64_t key_of(const mm_map *mp, uint32_t code)
@@ -169,15 +199,112 @@ static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64
     return conseco__bits_double(key_of(mp, codes[0]));
 }
 
+/*
+ * The need-th largest distance of codes[0..k) (1 <= need <= k) with few
+ * exact distances: the bucket of the need-th largest approximate D2 (the
+ * double of conseco__mm_code_d2_approx, within a relative e = 2^-50 of the
+ * true D2) is narrowed by 8-bit digits of its bits, without moving codes,
+ * until it holds at most 4096 codes (or 20 mantissa bits are fixed). With
+ * T the true need-th largest D2, the need-th largest approximation F lies
+ * within T (1 +- e) and in the bucket [B0, B1]; so every code whose
+ * approximation is above U = B1 (1 + 2^-46) has D2 > T, every one below
+ * L = B0 (1 - 2^-46) has D2 < T, and the answer is the (need - above)-th
+ * largest exact distance of the codes within [L, U], which are compacted
+ * and go to select_largest (d is monotone in D2). If the counts ever
+ * disagree with that, the exact selection takes all codes.
+ */
+static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k, uint64_t need,
+                                    uint32_t *counts)
+{
+    const uint64_t first = conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[0]));
+    uint64_t diff = 0, prefix, rem = need, above = 0, inside = 0;
+    double lo, hi;
+    size_t i, j = 0;
+    int shift = 56;
+    for (i = 1; i < k; i++)
+        diff |= conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i])) ^ first;
+    if (diff == 0 || k <= 4096) return select_largest(mp, codes, k, need, counts);
+    while (shift > 0 && (diff >> shift) == 0) shift -= 8;
+    /* the bucket: keys whose bits above `shift + 8` equal `prefix` */
+    prefix = shift + 8 >= 64 ? 0 : first >> (shift + 8);
+    for (;;) {
+        uint64_t acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) {
+            const uint64_t key =
+                conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]));
+            if (shift + 8 < 64 && (key >> (shift + 8)) != prefix) continue;
+            counts[(key >> shift) & 255u]++;
+        }
+        for (;; digit--) {
+            if (acc + counts[digit] >= rem) break;
+            acc += counts[digit];
+        }
+        rem -= acc;
+        prefix = (prefix << 8) | digit;
+        if (counts[digit] <= 4096 || shift <= 32) break;
+        shift -= 8;
+    }
+    lo = conseco__bits_double(prefix << shift) * (1.0 - 0x1p-46);
+    hi = conseco__bits_double(((prefix + 1) << shift) - 1u) * (1.0 + 0x1p-46);
+    for (i = 0; i < k; i++) {
+        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        if (a > hi) above++;
+        else if (a >= lo) inside++;
+    }
+    if (above >= need || need - above > inside) /* not expected: exact on all */
+        return select_largest(mp, codes, k, need, counts);
+    for (i = 0; i < k; i++) {
+        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        if (a <= hi && a >= lo) codes[j++] = codes[i];
+    }
+    return select_largest(mp, codes, j, need - above, counts);
+}
+
+/* The need-th largest of vals[0..k) (1 <= need <= k), by radix on 8 bits
+ * a pass from the highest byte where two values differ; vals are
+ * reordered. */
+static uint32_t select_largest_u32(uint32_t *vals, size_t k, uint64_t need, uint32_t *counts)
+{
+    uint32_t diff = 0;
+    size_t i;
+    int shift = 24;
+    for (i = 1; i < k; i++) diff |= vals[i] ^ vals[0];
+    if (diff == 0) return vals[0];
+    while (shift > 0 && (diff >> shift) == 0) shift -= 8;
+    for (;;) {
+        size_t j = 0, acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
+        for (i = 0; i < k; i++) counts[(vals[i] >> shift) & 255u]++;
+        for (;; digit--) {
+            if ((uint64_t)(acc + counts[digit]) >= need) break;
+            acc += counts[digit];
+        }
+        need -= acc;
+        if (counts[digit] != k) {
+            for (i = 0; i < k; i++)
+                if (((vals[i] >> shift) & 255u) == digit) vals[j++] = vals[i];
+            k = j;
+        }
+        if (shift == 0 || k == 1) break;
+        shift -= 8;
+    }
+    return vals[0];
+}
+
 int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_image *pred,
                               const conseco_mask *truth, double tau, void *scratch,
                               size_t scratch_size, double *score)
 {
     mm_map mp;
     mm_layout lay;
+    conseco__mm_int mi;
     uint64_t fp = 0, fp_inf = 0, budget, need;
     size_t x, y, z, i = 0, k = 0;
-    int rc = build(p, pred, scratch, scratch_size, &mp, &lay);
+    int integer;
+    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
@@ -205,7 +332,11 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = conseco__inf();
         return CONSECO_OK;
     }
-    *score = select_largest(&mp, mp.code, k, need - fp_inf, lay.counts);
+    if (integer) /* d is monotone in D2: the need-th largest D2 gives it */
+        *score = conseco__mm_int_distance(
+            &mi, select_largest_u32(mp.code, k, need - fp_inf, lay.counts));
+    else
+        *score = select_largest_approx(&mp, mp.code, k, need - fp_inf, lay.counts);
     return CONSECO_OK;
 }
 

@@ -15,6 +15,7 @@
  */
 #include "smooth_levels.h"
 #include "common/yhat.h"
+#include "common/simd.h"
 
 /* +inf as a constant expression for the static vtable (as in erosion.c). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -58,83 +59,79 @@ static size_t row_scratch_size(size_t w)
 /* --------------------------------------------------------------- score */
 /* Levels are kept as order-preserving 64-bit keys (finite doubles; -0 never
  * occurs), so the selection is a radix selection on integers. */
-static inline uint64_t key_of(double d)
-{
-    const uint64_t u = conseco__double_bits(d);
-    return (u >> 63) ? ~u : (u | UINT64_C(0x8000000000000000));
-}
+static inline uint64_t key_of(double d) { return conseco__smooth_key(d); }
 
 static inline double double_of(uint64_t k)
 {
     return conseco__bits_double((k >> 63) ? (k & UINT64_C(0x7FFFFFFFFFFFFFFF)) : ~k);
 }
 
-#define DIGIT_BITS 8u /* the histogram (1 KiB) fits in the chunk buffers */
-#define BUCKETS (1u << DIGIT_BITS)
-
-static unsigned bit_length64(uint64_t v)
+/* The 8 truth bytes at t: 0 all zero, 1 none zero, 2 mixed (a zero byte
+ * is found exactly by the borrow test: no false positives when none is). */
+static unsigned truth8(const uint8_t *t)
 {
-    unsigned n = 0;
-    while (v != 0) {
-        n++;
-        v >>= 1;
-    }
-    return n;
+    uint64_t u;
+    CONSECO_memcpy(&u, t, sizeof u);
+    if (u == 0) return 0u;
+    return ((u - UINT64_C(0x0101010101010101)) & ~u & UINT64_C(0x8080808080808080)) ? 2u : 1u;
 }
 
-/* The r-th smallest (0-based) of keys[0..n), n >= 1, and in *above the
- * smallest key larger than it (all ones if none); overwrites keys. Each round
- * histograms DIGIT_BITS bits of the spread of the remaining keys and keeps
- * only the bucket holding rank r; keys of higher buckets are candidates for
- * *above. `hist` has BUCKETS counters. */
-static uint64_t radix_select(uint64_t *keys, size_t n, size_t r, uint32_t *hist, uint64_t *above)
+/* 8 bits: bit q set if f[q] >= fb (the Yhat test; NaN is not). */
+static unsigned yhat8(const float *f, float fb)
 {
-    uint64_t best = ~UINT64_C(0);
-    uint64_t lo = keys[0], hi = keys[0];
-    size_t i;
-    for (i = 1; i < n; i++) {
-        lo = keys[i] < lo ? keys[i] : lo;
-        hi = keys[i] > hi ? keys[i] : hi;
-    }
-    while (lo != hi) {
-        const unsigned len = bit_length64(lo ^ hi);
-        const unsigned shift = len > DIGIT_BITS ? len - DIGIT_BITS : 0u;
-        const uint64_t first = lo >> shift;
-        size_t below = 0, b, m = 0;
-        uint64_t nlo = ~UINT64_C(0), nhi = 0;
-        CONSECO_memset(hist, 0, BUCKETS * sizeof *hist);
-        for (i = 0; i < n; i++) hist[(size_t)((keys[i] >> shift) - first)]++;
-        for (b = 0; below + hist[b] <= r; b++) below += hist[b];
-        r -= below;
-        for (i = 0; i < n; i++) {
-            const uint64_t k = keys[i];
-            const size_t kb = (size_t)((k >> shift) - first);
-            if (kb == b) {
-                keys[m++] = k;
-                nlo = k < nlo ? k : nlo;
-                nhi = k > nhi ? k : nhi;
-            } else if (kb > b && k < best) {
-                best = k;
+#ifdef CONSECO__SIMD
+    const conseco__m128 vb = conseco__mm_set1_ps(fb);
+    return (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(conseco__mm_loadu_ps(f), vb)) |
+           (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(conseco__mm_loadu_ps(f + 4), vb))
+               << 4;
+#else
+    unsigned b = 0, q;
+    for (q = 0; q < 8u; q++) b |= (unsigned)(f[q] >= fb) << q;
+    return b;
+#endif
+}
+
+/* Stores the keys of the Yhat pixels among f[0..len) (keys kv, truth t):
+ * false positives at keys[*k ..] upwards, the others at keys[.. *j) downwards.
+ * Blocks of 8 pixels that are all false positives or all true positives
+ * (the inside of objects) are stored as a block; the others one by one, a
+ * true positive's key to the back and any other to slot k (kept only for a
+ * false positive). Stored so far <= pixels seen < n, so the slots are free. */
+static void store_keys_f32(const uint64_t *kv, const float *f, const uint8_t *t, size_t len,
+                           float fb, uint64_t *keys, size_t *kp, size_t *jp)
+{
+    size_t k = *kp, j = *jp, i = 0, q;
+    for (; i + 8u <= len; i += 8u) {
+        if (yhat8(f + i, fb) == 0xFFu) {
+            const unsigned tb = truth8(t + i);
+            if (tb == 0u) {
+                CONSECO_memcpy(keys + k, kv + i, 8u * sizeof *keys);
+                k += 8u;
+                continue;
+            }
+            if (tb == 1u) {
+                j -= 8u;
+                CONSECO_memcpy(keys + j, kv + i, 8u * sizeof *keys);
+                continue;
             }
         }
-        n = m;
-        lo = nlo;
-        hi = nhi;
+        for (q = i; q < i + 8u; q++) {
+            const size_t in = (size_t)(f[q] >= fb);
+            const size_t tp = in & (size_t)(t[q] != 0);
+            keys[tp ? j - 1u : k] = kv[q];
+            k += in ^ tp;
+            j -= tp;
+        }
     }
-    *above = best;
-    return lo;
-}
-
-/* Smallest key above l in keys[0..n), or all-ones if none. */
-static uint64_t min_key_above(const uint64_t *keys, size_t n, uint64_t l)
-{
-    uint64_t best = ~UINT64_C(0);
-    size_t i;
-    for (i = 0; i < n; i++) {
-        const uint64_t k = keys[i];
-        best = k > l && k < best ? k : best;
+    for (; i < len; i++) {
+        const size_t in = (size_t)(f[i] >= fb);
+        const size_t tp = in & (size_t)(t[i] != 0);
+        keys[tp ? j - 1u : k] = kv[i];
+        k += in ^ tp;
+        j -= tp;
     }
-    return best;
+    *kp = k;
+    *jp = j;
 }
 
 static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
@@ -147,10 +144,11 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     double *out, *work;
     size_t n, k = 0, j, y, z;
     uint64_t m;
-    int rc, finite = 1;
+    int rc, finite = 1, f32_gauss;
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     if ((rc = conseco__smooth_plan_make(p, pred, &plan)) != CONSECO_OK) return rc;
+    f32_gauss = plan.dtype == CONSECO_DTYPE_F32 && plan.filter == CONSECO_SMOOTH_GAUSS;
     n = pred->width * pred->height * pred->depth;
     keys = (uint64_t *)conseco__align16(scratch, &scratch_size);
     out = (double *)(void *)(keys + n);
@@ -163,24 +161,26 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
             size_t xa = 1, xb = 0, x0, x1, from, x;
             if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
             if (!finite) return CONSECO_E_NONFINITE;
+#ifdef CONSECO__SIMD
+            /* the truth is read only where Yhat is: too sparse a read for the
+             * hardware prefetcher, so two rows ahead over this row's span */
+            if (y + 2u < pred->height) {
+                const uint8_t *tb = conseco__mask_row(truth, y + 2u, z);
+                for (x = xa; x <= xb; x += 64u) conseco__prefetch_at(tb + x);
+            }
+#endif
             for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
                  from = x1 + 1u) {
-                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
-                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
-                if (plan.dtype == CONSECO_DTYPE_F32) {
-                    const float *f = (const float *)(const void *)src;
-                    const float fb = conseco__f32_at_least(plan.base); /* same test */
-                    for (x = x0; x <= x1; x++) {
-                        const size_t in = (size_t)(f[x] >= fb);
-                        const size_t fp = in & (size_t)(t[x] == 0);
-                        const uint64_t key = key_of(out[x - x0]);
-                        keys[k] = key;
-                        keys[j - 1u] = key;
-                        k += fp;
-                        j -= in & (fp ^ 1u);
-                    }
+                if (f32_gauss) { /* the keys straight from the blur */
+                    uint64_t *kv = (uint64_t *)(void *)out;
+                    conseco__smooth_row_keys(&plan, pred, y, z, x0, x1, kv, work);
+                    store_keys_f32(kv, (const float *)(const void *)src + x0, t + x0,
+                                   x1 - x0 + 1u, conseco__f32_at_least(plan.base), keys, &k,
+                                   &j);
                     continue;
                 }
+                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
+                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
                 for (x = x0; x <= x1; x++) {
                     const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
                     const size_t fp = in & (size_t)(t[x] == 0);
@@ -199,9 +199,10 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
         return CONSECO_OK;
     }
     /* l = the (m+1)-th largest false-positive level = the (k-m)-th smallest;
-     * the chunk buffers (at least 1 KiB) are free now and hold the histogram */
-    l = radix_select(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
-    a2 = min_key_above(keys + j, n - j, l);
+     * the chunk buffers (at least 1 KiB) are free now and hold the histogram
+     * (CONSECO__SELECT_KEY_BUCKETS counters) */
+    l = conseco__select_key(keys, k, k - (size_t)m - 1u, (uint32_t *)(void *)out, &a1);
+    a2 = conseco__min_key_above(keys + j, n - j, l);
     a1 = a2 < a1 ? a2 : a1;
     /* no Yhat level above l: only the empty mask is safe (a key of all ones
      * would be NaN; levels are finite, so it never is a level) */

@@ -27,6 +27,7 @@
 #include "smooth_levels.h"
 #include "common/yhat.h"
 #include "common/simd.h"
+#include "common/bits.h"
 
 /* No fused multiply-adds, whatever the including build's flags (gcc in GNU
  * mode contracts by default, and aarch64 has FMA): the levels must not
@@ -133,6 +134,7 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
         for (; x0 + 16u <= w; x0 += 16u) {
             unsigned in = 0, i;
             conseco__m128i nf = conseco__mm_setzero_si128();
+            conseco__prefetch(f + x0, CONSECO__PREFETCH_AHEAD);
             if (!conseco__f32x16_maybe_in(f + x0, vb, v, &vmin)) continue;
             /* exact: lanes in Yhat (f >= fb; NaN is not) and lanes NaN/inf */
             for (i = 0; i < 4u; i++) {
@@ -186,18 +188,47 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
 
 #define RUN_GAP 16u
 
+/* Bit q set if pixel x + q is in Yhat, q < len <= 16. */
+static unsigned yhat_bits(const float *f, size_t x, size_t len, float fb)
+{
+    unsigned b = 0, q;
+#ifdef CONSECO__SIMD
+    if (len == 16u) {
+        const conseco__m128 vb = conseco__mm_set1_ps(fb);
+        for (q = 0; q < 16u; q += 4u)
+            b |= (unsigned)conseco__mm_movemask_ps(
+                     conseco__mm_cmpge_ps(conseco__mm_loadu_ps(f + x + q), vb))
+                 << q;
+        return b;
+    }
+#endif
+    for (q = 0; q < len; q++) b |= (unsigned)(f[x + q] >= fb) << q;
+    return b;
+}
+
 int conseco__smooth_next_run(const conseco__smooth_plan *plan, const unsigned char *row,
                              size_t from, size_t xb, size_t *x0, size_t *x1)
 {
     size_t x, last;
     if (plan->dtype == CONSECO_DTYPE_F32) {
+        /* 16 pixels per step; a run ends at its last Yhat pixel before a
+         * block of 16 with none, or at the chunk size */
         const float *f = (const float *)(const void *)row;
         const float fb = conseco__f32_at_least(plan->base);
-        for (x = from; x <= xb && !(f[x] >= fb); x++) continue;
+        size_t end;
+        unsigned m = 0;
+        for (x = from; x <= xb; x += 16u) {
+            const size_t len = xb - x + 1u < 16u ? xb - x + 1u : 16u;
+            if ((m = yhat_bits(f, x, len, fb)) != 0) break;
+        }
         if (x > xb) return 0;
-        *x0 = last = x;
-        for (x++; x <= xb && x - *x0 < CONSECO__SMOOTH_CHUNK && x - last <= RUN_GAP; x++)
-            if (f[x] >= fb) last = x;
+        *x0 = last = x + conseco__ctz32(m);
+        end = xb - *x0 < CONSECO__SMOOTH_CHUNK ? xb : *x0 + CONSECO__SMOOTH_CHUNK - 1u;
+        for (x = *x0 + 1u; x <= end; x += 16u) {
+            const size_t len = end - x + 1u < 16u ? end - x + 1u : 16u;
+            if ((m = yhat_bits(f, x, len, fb)) == 0) break;
+            last = x + 31u - conseco__clz32(m);
+        }
     } else {
         for (x = from; x <= xb && !(conseco__pixel(plan->dtype, row, x) >= plan->base); x++)
             continue;
@@ -242,9 +273,63 @@ static inline void ypass_rows_r(int dtype, const unsigned char *const *rows, con
     }
 }
 
-static void ypass_f32(const unsigned char *const *rows, const double *w, size_t R, size_t a,
-                      size_t len, double *v)
+#ifdef CONSECO__SIMD
+/* The same with vectors: four pixels per step, each lane doing exactly the
+ * scalar operations in the scalar order (exact conversions, plain IEEE
+ * multiplies and adds, nothing fused), so the same bits; the rest scalar. */
+static inline size_t ypass_f32_simd_r(const unsigned char *const *rows, const double *w,
+                                      const size_t R, size_t a, size_t len, double *v,
+                                      size_t ahead)
 {
+    const float *r[2u * CONSECO__SMOOTH_RMAX + 1u];
+    conseco__m128d wv[CONSECO__SMOOTH_RMAX + 1u];
+    size_t i, k;
+    for (k = 0; k <= 2u * R; k++) r[k] = (const float *)(const void *)rows[k] + a;
+    for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
+    for (i = 0; i + 4u <= len; i += 4u) {
+        const float *r0 = r[0] + i;
+        /* the row below the lowest one read: the next output row's new
+         * row, one cache line per 16 pixels, spread over the loop */
+        if ((i & 15u) == 0) conseco__prefetch(r[2u * R] + i, ahead);
+        conseco__m128d acc_lo = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0));
+        conseco__m128d acc_hi = conseco__mm_mul_pd(wv[0], conseco__f32x2_to_pd(r0 + 2));
+        for (k = 1; k <= R; k++) {
+            const float *pa = r[2u * k - 1u] + i, *pb = r[2u * k] + i;
+            const conseco__m128d lo =
+                conseco__mm_add_pd(conseco__f32x2_to_pd(pa), conseco__f32x2_to_pd(pb));
+            const conseco__m128d hi =
+                conseco__mm_add_pd(conseco__f32x2_to_pd(pa + 2), conseco__f32x2_to_pd(pb + 2));
+            acc_lo = conseco__mm_add_pd(acc_lo, conseco__mm_mul_pd(wv[k], lo));
+            acc_hi = conseco__mm_add_pd(acc_hi, conseco__mm_mul_pd(wv[k], hi));
+        }
+        conseco__mm_storeu_pd(v + i, acc_lo);
+        conseco__mm_storeu_pd(v + i + 2u, acc_hi);
+    }
+    return i;
+}
+#endif
+
+static void ypass_f32(const unsigned char *const *rows, const double *w, size_t R, size_t a,
+                      size_t len, double *v, size_t ahead)
+{
+#ifdef CONSECO__SIMD
+    size_t done;
+#else
+    (void)ahead;
+#endif
+#ifdef CONSECO__SIMD
+    switch (R) {
+    case 1: done = ypass_f32_simd_r(rows, w, 1, a, len, v, ahead); break;
+    case 2: done = ypass_f32_simd_r(rows, w, 2, a, len, v, ahead); break;
+    case 3: done = ypass_f32_simd_r(rows, w, 3, a, len, v, ahead); break;
+    case 4: done = ypass_f32_simd_r(rows, w, 4, a, len, v, ahead); break;
+    default: done = ypass_f32_simd_r(rows, w, R, a, len, v, ahead); break;
+    }
+    if (done == len) return;
+    a += done;
+    len -= done;
+    v += done;
+#endif
     switch (R) {
     case 1: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 1, a, len, v); break;
     case 2: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 2, a, len, v); break;
@@ -285,6 +370,93 @@ static void xpass(const double *v, const double *w, size_t R, size_t len, double
     for (i = 0; i < len; i++) dst[i] = dst[i] + 0.0; /* -0 -> +0 */
 }
 
+/* The x pass straight to keys: the same operations per lane, then the key. */
+static inline size_t xpass_keys_r(const double *v, const double *w, const size_t R, size_t len,
+                                  uint64_t *keys)
+{
+    size_t i = 0, k;
+#ifdef CONSECO__SIMD
+    conseco__m128d wv[CONSECO__SMOOTH_RMAX + 1u];
+    const conseco__m128d zero = conseco__mm_set1_pd(0.0);
+    for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
+    for (; i + 2u <= len; i += 2u) {
+        const double *c = v + R + i;
+        conseco__m128d acc = conseco__mm_mul_pd(wv[0], conseco__mm_loadu_pd(c));
+        for (k = 1; k <= R; k++)
+            acc = conseco__mm_add_pd(
+                acc, conseco__mm_mul_pd(wv[k], conseco__mm_add_pd(conseco__mm_loadu_pd(c - k),
+                                                                  conseco__mm_loadu_pd(c + k))));
+        acc = conseco__mm_add_pd(acc, zero); /* -0 -> +0 */
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + i), conseco__pd_keys(acc));
+    }
+#endif
+    for (; i < len; i++) {
+        double acc = w[0] * v[R + i];
+        for (k = 1; k <= R; k++) acc = acc + w[k] * (v[R + i - k] + v[R + i + k]);
+        keys[i] = conseco__smooth_key(acc + 0.0);
+    }
+    return len;
+}
+
+#ifdef CONSECO__SIMD
+/* R = 4 (sigma 1 pixel): the pairs e_j = (v[i + j], v[i + j + 1]) the two
+ * outputs i, i + 1 read slide along in registers, one load and one shuffle
+ * per step; the same operations per lane as xpass_keys_r. Returns the
+ * outputs done (an even count). */
+static size_t xpass_keys_r4(const double *v, const double *w, size_t len, uint64_t *keys)
+{
+    const conseco__m128d w0 = conseco__mm_set1_pd(w[0]), w1 = conseco__mm_set1_pd(w[1]);
+    const conseco__m128d w2 = conseco__mm_set1_pd(w[2]), w3 = conseco__mm_set1_pd(w[3]);
+    const conseco__m128d w4 = conseco__mm_set1_pd(w[4]), zero = conseco__mm_set1_pd(0.0);
+    conseco__m128d e0, e1, e2, e3, e4, e5, e6;
+    size_t i;
+    if (len < 2u) return 0;
+    e0 = conseco__mm_loadu_pd(v);
+    e2 = conseco__mm_loadu_pd(v + 2);
+    e4 = conseco__mm_loadu_pd(v + 4);
+    e6 = conseco__mm_loadu_pd(v + 6);
+    e1 = conseco__mm_mid_pd(e0, e2);
+    e3 = conseco__mm_mid_pd(e2, e4);
+    e5 = conseco__mm_mid_pd(e4, e6);
+    for (i = 0; i + 2u <= len; i += 2u) {
+        const conseco__m128d e8 = conseco__mm_loadu_pd(v + i + 8u); /* v holds len + 8 */
+        const conseco__m128d e7 = conseco__mm_mid_pd(e6, e8);
+        conseco__m128d acc = conseco__mm_mul_pd(w0, e4);
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w1, conseco__mm_add_pd(e3, e5)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w2, conseco__mm_add_pd(e2, e6)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w3, conseco__mm_add_pd(e1, e7)));
+        acc = conseco__mm_add_pd(acc, conseco__mm_mul_pd(w4, conseco__mm_add_pd(e0, e8)));
+        acc = conseco__mm_add_pd(acc, zero); /* -0 -> +0 */
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(keys + i), conseco__pd_keys(acc));
+        e0 = e2;
+        e1 = e3;
+        e2 = e4;
+        e3 = e5;
+        e4 = e6;
+        e5 = e7;
+        e6 = e8;
+    }
+    return i;
+}
+#endif
+
+static void xpass_keys(const double *v, const double *w, size_t R, size_t len, uint64_t *keys)
+{
+    size_t done = 0;
+    switch (R) {
+    case 1: xpass_keys_r(v, w, 1, len, keys); return;
+    case 2: xpass_keys_r(v, w, 2, len, keys); return;
+    case 3: xpass_keys_r(v, w, 3, len, keys); return;
+    case 4:
+#ifdef CONSECO__SIMD
+        done = xpass_keys_r4(v, w, len, keys);
+#endif
+        xpass_keys_r(v + done, w, 4, len - done, keys + done);
+        return;
+    default: xpass_keys_r(v, w, R, len, keys); return;
+    }
+}
+
 /* The z pass at pixel x of the row (y, z): s when z is not blurred. */
 static double zpass_at(const conseco__smooth_plan *pl, const conseco_image *pred, size_t x,
                        size_t y, size_t z)
@@ -319,7 +491,9 @@ static void first_passes(const conseco__smooth_plan *pl, const conseco_image *pr
             rows[2u * k] = conseco__image_row(pred, clamp_add(y, k, pl->height), z);
         }
         switch (pl->dtype) {
-        case CONSECO_DTYPE_F32: ypass_f32(rows, pl->w[1], R, a, len, v); break;
+        case CONSECO_DTYPE_F32: /* prefetch one row stride below the lowest row read */
+            ypass_f32(rows, pl->w[1], R, a, len, v, pred->row_stride);
+            break;
         case CONSECO_DTYPE_F64: ypass_rows(CONSECO_DTYPE_F64, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U8: ypass_rows(CONSECO_DTYPE_U8, rows, pl->w[1], R, a, len, v); break;
         case CONSECO_DTYPE_U16: ypass_rows(CONSECO_DTYPE_U16, rows, pl->w[1], R, a, len, v); break;
@@ -374,6 +548,21 @@ static void gauss_row(const conseco__smooth_plan *pl, const conseco_image *pred,
         for (i = 0; i < len; i++) dst[i] = finish(dst[i]);
 }
 
+/* gauss_row to keys; the map is not float64 (no overflow to clamp). */
+static void gauss_row_keys(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
+                           size_t z, size_t xa, size_t xb, uint64_t *keys, double *work)
+{
+    const size_t R = pl->r[0], n = pl->width, len = xb - xa + 1u;
+    const size_t a = clamp_sub(xa, R), b = clamp_add(xb, R, n);
+    const size_t lead = R - (xa - a);
+    double *v = work;
+    size_t i;
+    first_passes(pl, pred, y, z, a, b - a + 1u, v + lead);
+    for (i = 0; i < lead; i++) v[i] = v[lead];
+    for (i = lead + (b - a + 1u); i < len + 2u * R; i++) v[i] = v[lead + (b - a)];
+    xpass_keys(v, pl->w[0], R, len, keys);
+}
+
 /* --------------------------------------------------------------- the min */
 /* Half-width of the element's horizontal run at offsets (dy, dz), -1 if none. */
 static long run_half_width(uint32_t element, long r, long dy, long dz)
@@ -422,6 +611,13 @@ static void min_row(const conseco__smooth_plan *pl, const conseco_image *pred, s
             }
         }
     for (x = xa; x <= xb; x++) dst[x - xa] = finish(dst[x - xa]);
+}
+
+void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_image *pred,
+                              size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys,
+                              double *work)
+{
+    gauss_row_keys(plan, pred, y, z, xa, xb, keys, work);
 }
 
 void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_image *pred,

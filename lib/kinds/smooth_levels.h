@@ -62,6 +62,20 @@ void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_
                                 size_t y, size_t z, size_t xa, size_t xb, double *dst,
                                 double *work);
 
+/* The same as order-preserving keys (conseco__smooth_key) of the levels,
+ * into keys[0 .. xb - xa]; Gaussian filter, map not float64 only. */
+void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_image *pred,
+                              size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys,
+                              double *work);
+
+/* Order-preserving 64-bit key of a level (finite, never -0): unsigned order
+ * of keys = order of levels. */
+static inline uint64_t conseco__smooth_key(double d)
+{
+    const uint64_t u = conseco__double_bits(d);
+    return (u >> 63) ? ~u : (u | UINT64_C(0x8000000000000000));
+}
+
 /* e^-t for 0 <= t <= 64, in plain double arithmetic (no libm): within a few
  * ulps, and the same bits on every platform. Exposed for the tests. */
 double conseco__smooth_exp_neg(double t);

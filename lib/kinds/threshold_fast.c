@@ -29,10 +29,11 @@
 #include "common/simd.h"
 #include "common/yhat.h"
 
-#define DIGIT_BITS 11u
+#define DIGIT_BITS CONSECO__KEY_DIGIT_BITS
 #define U8_COPIES 4u /* interleaved histograms: neighbours often share a value */
 #define U8_HIST_BYTES ((size_t)U8_COPIES * 256u * sizeof(uint32_t))
 #define BUCKETS (1u << DIGIT_BITS)
+#define SPLIT_MIN 8192u /* keys from which a round counts in four interleaved histograms */
 
 int conseco__threshold_fast_applies(const conseco_threshold_params *p, const conseco_image *pred)
 {
@@ -59,17 +60,6 @@ size_t conseco__threshold_fast_scratch_size(int dtype, size_t width, size_t pixe
 }
 
 /* ------------------------------------------------------------- floats */
-/* Order-preserving key of a finite float; -0 and +0 (equal scores) share one. */
-static uint32_t key_of(uint32_t u)
-{
-    u = u == 0x80000000u ? 0u : u;
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-static float float_of_key(uint32_t k)
-{
-    return conseco__bits_f32((k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k);
-}
 
 /* -------------------------------------------------------------- selection */
 static unsigned bit_length(uint32_t v)
@@ -82,19 +72,20 @@ static unsigned bit_length(uint32_t v)
     return n;
 }
 
-/* The r-th smallest (0-based) of keys[0..n), all within [lo, hi], and in
- * *next the smallest key above it (0xFFFFFFFF, no float's key, if none).
- * Overwrites keys. */
-static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, uint32_t hi,
-                             uint32_t *hist, uint32_t *next)
+uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, uint32_t hi,
+                            uint32_t *hist, uint32_t *next)
 {
     uint32_t above = 0xFFFFFFFFu;
     for (;;) {
+        /* many keys: four interleaved histograms of 2 bits fewer in the same space (keys
+         * of neighbouring pixels often share a bucket: one counter would serialise) */
+        const int split = n >= SPLIT_MIN;
+        const unsigned bits = split ? DIGIT_BITS - 2u : DIGIT_BITS;
         const unsigned len = bit_length(hi - lo);
-        const unsigned shift = len > DIGIT_BITS ? len - DIGIT_BITS : 0u;
+        const unsigned shift = len > bits ? len - bits : 0u;
         const uint32_t buckets = ((hi - lo) >> shift) + 1u;
         size_t i, j = 0, acc = 0;
-        uint32_t b;
+        uint32_t b, above1 = 0xFFFFFFFFu;
         if (lo == hi) break;
         if (n <= 32) { /* a few keys left: sort them rather than clear buckets */
             size_t a, c;
@@ -108,8 +99,21 @@ static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
             *next = above;
             return keys[r];
         }
-        CONSECO_memset(hist, 0, buckets * sizeof(uint32_t));
-        for (i = 0; i < n; i++) hist[(keys[i] - lo) >> shift]++;
+        if (split) {
+            uint32_t *h1 = hist + buckets, *h2 = h1 + buckets, *h3 = h2 + buckets;
+            CONSECO_memset(hist, 0, 4u * buckets * sizeof(uint32_t));
+            for (i = 0; i + 4 <= n; i += 4) {
+                hist[(keys[i] - lo) >> shift]++;
+                h1[(keys[i + 1u] - lo) >> shift]++;
+                h2[(keys[i + 2u] - lo) >> shift]++;
+                h3[(keys[i + 3u] - lo) >> shift]++;
+            }
+            for (; i < n; i++) hist[(keys[i] - lo) >> shift]++;
+            for (b = 0; b < buckets; b++) hist[b] += h1[b] + h2[b] + h3[b];
+        } else {
+            CONSECO_memset(hist, 0, buckets * sizeof(uint32_t));
+            for (i = 0; i < n; i++) hist[(keys[i] - lo) >> shift]++;
+        }
         if (r < n / 2) { /* scan from the nearer end */
             for (b = 0; acc + hist[b] <= r; b++) acc += hist[b];
         } else {
@@ -118,13 +122,25 @@ static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
             acc = n - above_b - hist[b];
         }
         r -= acc;
-        /* keep bucket b in place; remember the smallest key of the ones above */
-        for (i = 0; i < n; i++) {
+        /* keep bucket b in place; remember the smallest key of the ones above
+         * (two running minima: shorter dependency chains) */
+        for (i = 0; i + 2 <= n; i += 2) {
+            const uint32_t k0 = keys[i], k1 = keys[i + 1u];
+            const uint32_t b0 = (k0 - lo) >> shift, b1 = (k1 - lo) >> shift;
+            above = b0 > b && k0 < above ? k0 : above;
+            above1 = b1 > b && k1 < above1 ? k1 : above1;
+            keys[j] = k0;
+            j += b0 == b;
+            keys[j] = k1;
+            j += b1 == b;
+        }
+        for (; i < n; i++) {
             const uint32_t k = keys[i], kb = (k - lo) >> shift;
             above = kb > b && k < above ? k : above;
             keys[j] = k;
             j += kb == b;
         }
+        above = above1 < above ? above1 : above;
         n = j;
         lo += b << shift;
         if (shift == 0) break;
@@ -135,8 +151,7 @@ static uint32_t radix_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
 }
 
 /* ------------------------------------------------------------ key scans */
-/* The smallest and largest of keys[0..n), n >= 1. */
-static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
+void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
 {
     uint32_t mn = 0xFFFFFFFFu, mx = 0;
     size_t i = 0;
@@ -170,10 +185,9 @@ static void key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi
     *hi = mx;
 }
 
-/* The smallest of keys[0..n) in (lo, hi], 0xFFFFFFFF (no float's key) if
- * none. k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in
- * (lo, hi] and keeps their order: one unsigned minimum answers. */
-static uint32_t key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uint32_t hi)
+/* k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in (lo, hi] and
+ * keeps their order: one unsigned minimum answers. */
+uint32_t conseco__key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uint32_t hi)
 {
     const uint32_t off = lo + 1u, span = hi - lo;
     uint32_t best = 0xFFFFFFFFu;
@@ -214,18 +228,10 @@ static uint32_t key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uin
 typedef struct key_store {
     uint32_t *keys;
     size_t nf, nt;
+    float ymax; /* at least every Yhat score (the selection's upper bound) */
 } key_store;
 
 #ifdef CONSECO__SIMD
-/* key_of() on four floats. */
-static conseco__m128i keys4(conseco__m128 v)
-{
-    const conseco__m128i m80 = conseco__mm_set1_epi32(INT32_MIN);
-    conseco__m128i u = conseco__mm_castps_si128(v);
-    u = conseco__mm_andnot_si128(conseco__mm_cmpeq_epi32(u, m80), u); /* -0 -> +0 */
-    return conseco__mm_xor_si128(u, conseco__mm_or_si128(conseco__mm_srai_epi32(u, 31), m80));
-}
-
 /* Four pixels' keys k, their false positives f and other Yhat pixels g
  * (4-bit lane masks). */
 static void store4(key_store *ks, conseco__m128i k, unsigned f, unsigned g)
@@ -276,15 +282,15 @@ static int store_group(key_store *ks, const conseco__m128 v[4], const uint8_t *t
     tp = all & ~fp;
     if (fp == 0xFFFFu) {
         for (j = 0; j < 4; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nf + 4 * (size_t)j), conseco__keys4(v[j]));
         ks->nf += 16;
     } else if (tp == 0xFFFFu) {
         ks->nt -= 16;
         for (j = 0; j < 4; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(ks->keys + ks->nt + 4 * (size_t)j), conseco__keys4(v[j]));
     } else {
         for (j = 0; j < 4; j++)
-            store4(ks, keys4(v[j]), (fp >> (4 * j)) & 15u, (tp >> (4 * j)) & 15u);
+            store4(ks, conseco__keys4(v[j]), (fp >> (4 * j)) & 15u, (tp >> (4 * j)) & 15u);
     }
     return conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad), conseco__mm_setzero_si128())) ==
            0xFFFF;
@@ -305,24 +311,32 @@ static int f32_row(key_store *ks, const float *s, const uint8_t *t, const uint8_
          * below is prefetched where Yhat is (too sparse a read for the
          * hardware prefetcher). */
         const conseco__m128 vb = conseco__mm_set1_ps(base);
-        conseco__m128 v[4], vmin = conseco__mm_setzero_ps();
+        conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), vmax = vb;
+        float lane[4];
+        unsigned i;
         for (; x + 16 <= w; x += 16) {
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
             if (conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
+                /* every lane of a group holding Yhat: its maximum is a Yhat score's */
+                vmax = conseco__mm_max_ps(vmax, conseco__mm_max_ps(conseco__mm_max_ps(v[0], v[1]),
+                                                                   conseco__mm_max_ps(v[2], v[3])));
                 ok &= store_group(ks, v, t + x, vb);
                 conseco__prefetch(t_below + x, 0);
             }
         }
         ok &= !conseco__f32_min_is_neg_inf(vmin);
+        conseco__mm_storeu_ps(lane, vmax);
+        for (i = 0; i < 4; i++) ks->ymax = lane[i] > ks->ymax ? lane[i] : ks->ymax;
     }
 #endif
     for (; x < w; x++) {
         const float v = s[x];
         ok &= v - v == 0.0f;
         if (v >= base) {
-            const uint32_t k = key_of(conseco__f32_bits(v));
+            const uint32_t k = conseco__key_of(conseco__f32_bits(v));
             if (t[x] == 0) ks->keys[ks->nf++] = k;
             else ks->keys[--ks->nt] = k;
+            ks->ymax = v > ks->ymax ? v : ks->ymax;
         }
     }
     (void)t_below;
@@ -335,7 +349,7 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
 {
     const size_t w = pred->width, h = pred->height, d = pred->depth;
     const float base = conseco__f32_at_least(p->base), top = conseco__f32_at_most(p->top);
-    const uint32_t ktop = key_of(conseco__f32_bits(top));
+    const uint32_t ktop = conseco__key_of(conseco__f32_bits(top));
     size_t need, pixels, y, z, nfp;
     uint64_t m;
     uint32_t *hist, kmin, kmax, kl, knext, ktp;
@@ -350,6 +364,7 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
     ks.keys = hist + BUCKETS;
     ks.nf = 0;
     ks.nt = pixels;
+    ks.ymax = base;
 
     for (z = 0; z < d; z++)
         for (y = 0; y < h; y++)
@@ -365,16 +380,19 @@ static int score_f32(const conseco_threshold_params *p, const conseco_image *pre
     }
     /* l = the (m+1)-th largest false positive = the (nfp - m)-th smallest;
      * knext = the smallest false positive above it */
-    key_range(ks.keys, nfp, &kmin, &kmax);
-    kl = radix_select(ks.keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
+    /* bounds of the false positives' keys without a pass over them: base and
+     * the largest Yhat score (both finite here) */
+    kmin = conseco__key_of(conseco__f32_bits(base));
+    kmax = conseco__key_of(conseco__f32_bits(ks.ymax));
+    kl = conseco__key_select(ks.keys, nfp, nfp - (size_t)m - 1u, kmin, kmax, hist, &knext);
     /* the smallest score in (l, top] among the other Yhat pixels; l >= base,
      * so every pixel above l is in Yhat */
-    ktp = key_min_between(ks.keys + ks.nt, pixels - ks.nt, kl, ktop);
+    ktp = conseco__key_min_between(ks.keys + ks.nt, pixels - ks.nt, kl, ktop);
     knext = knext <= ktop && knext < ktp ? knext : ktp;
     if (knext != 0xFFFFFFFFu) /* a pixel's score is the breakpoint */
-        *score = (double)float_of_key(knext);
+        *score = (double)conseco__float_of_key(knext);
     else
-        *score = p->top > (double)float_of_key(kl) ? p->top : conseco__inf();
+        *score = p->top > (double)conseco__float_of_key(kl) ? p->top : conseco__inf();
     return CONSECO_OK;
 }
 

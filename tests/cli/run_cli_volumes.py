@@ -362,14 +362,22 @@ def demo_tests():
     check(len(os.listdir(out + "/pred")) == 30 and len(os.listdir(out + "/gt")) == 30,
           "demo --3d writes 30 volume pairs")
     ov = sorted(os.listdir(out + "/overlays"))
-    check(len(ov) == 12 and all(f.endswith(".png") for f in ov), "12 overlays: %s" % ov)
+    check(len(ov) == 18 and all(f.endswith(".png") for f in ov), "18 overlays: %s" % ov)
+    check(sum("-erosion-ball-mm-" in f for f in ov) == 6, "6 ball-mm overlays: %s" % ov)
     for plane in ("axial", "coronal", "sagittal"):
         check(any(plane in f for f in ov), "an overlay of the %s mid-slice" % plane)
     e = run("evaluate", "--tau", "0.1,0.01", "--alpha", "0.1", "--pred", out + "/pred", "--gt",
             out + "/gt", "--splits", "10", "--seed", "0", "--quiet")
-    rows = [l for l in r.stdout.splitlines() if "\u00b1" in l]
+    first, _, second = r.stdout.partition("ball in millimetres")
+    rows = [l for l in first.splitlines() if "\u00b1" in l]
     check(len(rows) == 6 and all(l in e.stdout for l in rows),
           "demo --3d table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
+    e = run("evaluate", "--tau", "0.1,0.01", "--alpha", "0.1", "--pred", out + "/pred", "--gt",
+            out + "/gt", "--splits", "10", "--seed", "0", "--quiet", "--se", "ball-mm",
+            "--methods", "erosion,smooth")
+    rows = [l for l in second.splitlines() if "\u00b1" in l]
+    check(len(rows) == 4 and all(l in e.stdout for l in rows),
+          "demo --3d ball-mm/smooth table == evaluate on its files:\n%s\n%s" % (r.stdout, e.stdout))
 
 
 def png_size(path):
@@ -516,8 +524,8 @@ def volume_npy_tests():
 
 
 def risk_tests():
-    """--guarantee risk on NIfTI volumes: evaluate decodes the volumes it holds (no streaming for
-    the risk protocol), calibrate's risk at lambda is the literal mean AFP of the volumes."""
+    """--guarantee risk on NIfTI volumes: evaluate's baseline loss is a mean of the volumes' AFP
+    (streaming: stream_tests), calibrate's risk at lambda is the literal mean AFP of the volumes."""
     d = os.path.join(WORK, "risk-set")
     vols = data_set(d, random.Random(11), 12)
     afps = []
@@ -548,6 +556,169 @@ def risk_tests():
               "calibrate --guarantee risk on volumes: risk %r, literal %r" % (got["risk"], risk / 12))
 
 
+STREAM_CASES = (
+    ("--side", "outer", "--tau", "0.1,0.02", "--alpha", "0.2"),
+    ("--side", "outer", "--tau", "0.2", "--alpha", "0.3", "--se", "ball-mm", "--bottom", "0.2"),
+    ("--side", "band", "--tau", "0.1,0.05", "--tau-outer", "0.1", "--alpha", "0.2"),
+    ("--side", "band", "--tau", "0.2", "--tau-outer", "0.05", "--alpha", "0.3", "--se", "square",
+     "--border", "background"),
+    ("--guarantee", "risk", "--alpha", "0.3"),
+    ("--guarantee", "risk", "--alpha", "0.2", "--se", "ball-mm"),
+    ("--guarantee", "risk", "--alpha", "0.05"),
+    ("--guarantee", "risk", "--side", "outer", "--alpha", "0.2"),
+    ("--guarantee", "risk", "--side", "outer", "--alpha", "0.1", "--se", "ball-mm", "--bottom",
+     "0.1"),
+)
+
+
+def run_env(env_extra, *args, expect=0):
+    env = dict(os.environ)
+    env.update(env_extra)
+    r = subprocess.run([TOOL] + [str(a) for a in args], capture_output=True, text=True, env=env)
+    check(r.returncode == expect, "exit %d (wanted %d): %s conseco %s\nstderr: %s"
+          % (r.returncode, expect, env_extra, " ".join(map(str, args)), r.stderr))
+    return r
+
+
+def stream_tests():
+    """evaluate --side outer|band and --guarantee risk stream volumes (pass 1: scores or loss
+    curves, pass 2: the metrics at the lambdas each test volume needs, one decoded pair at a
+    time): the output equals the held path's (CONSECO_EVALUATE_HOLD=1: every pair decoded once
+    and kept) and that of the same data as (z, y, x) .npy read with --volume; a bad volume is an
+    error naming it."""
+    d = os.path.join(WORK, "stream-set")
+    vols = data_set(d, random.Random(17), 12)
+    npy = os.path.join(WORK, "stream-npy")
+    os.makedirs(npy + "/pred")
+    os.makedirs(npy + "/gt")
+    for vid, s, t in vols:
+        write_npy(npy + "/pred/" + vid + ".npy", "<f8", (NZ, NY, NX), s)
+        write_npy(npy + "/gt/" + vid + ".npy", "|b1", (NZ, NY, NX), t)
+    hold = {"CONSECO_EVALUATE_HOLD": "1"}
+    for case in STREAM_CASES:
+        common = list(case) + ["--splits", 6, "--seed", 2, "--quiet"]
+        nii = common + ["--pred", d + "/pred", "--gt", d + "/gt"]
+        vol = common + ["--pred", npy + "/pred", "--gt", npy + "/gt", "--volume", "--spacing",
+                        "0.75,0.8125,2.5"]
+        what = " ".join(case)
+        for fmt in ([], ["--json"]):
+            outs = [run("evaluate", *(nii + fmt)).stdout,
+                    run_env(hold, "evaluate", *(nii + fmt)).stdout,
+                    run("evaluate", *(vol + fmt)).stdout,
+                    run_env(hold, "evaluate", *(vol + fmt)).stdout]
+            check(outs[0] and all(o == outs[0] for o in outs),
+                  "evaluate %s %s: streamed NIfTI, held NIfTI, streamed and held --volume .npy "
+                  "give the same output:\n%s" % (what, fmt, "\n".join(outs)))
+        if outs[0]:
+            got = json.loads(outs[0])
+            check(got["n_cal"] + got["n_test"] == 12 and len(got["rows"]) >= 2,
+                  "evaluate %s: every volume used, the rows" % what)
+    # a volume whose voxel data does not inflate (found when it is decoded, not when the folder
+    # is scanned) is an error naming it, streamed or held
+    bad = os.path.join(WORK, "stream-bad")
+    shutil.copytree(d, bad)
+    name = "v6.nii.gz"
+    size = os.path.getsize(bad + "/pred/" + name)
+    with open(bad + "/pred/" + name, "r+b") as f:
+        f.truncate(size * 2 // 3)
+    for case in (STREAM_CASES[0], STREAM_CASES[2], STREAM_CASES[4], STREAM_CASES[7]):
+        for env in ({}, hold):
+            r = run_env(env, "evaluate", *(list(case) + ["--pred", bad + "/pred", "--gt",
+                                                       bad + "/gt", "--quiet"]),
+                        expect=EXIT_DATA)
+            fails_cleanly(r, name)
+
+
+# A child's ru_maxrss counts the memory of the process that forked it (until exec): the tool is
+# forked from this small interpreter, not from the test (tens of MB of data lists), and only
+# that child's rusage (os.wait4) is read.
+RSS_HELPER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), ru.ru_maxrss)
+"""
+
+
+def peak_rss_kib(args, env_extra=None):
+    """The peak resident set of one run of the tool (KiB)."""
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    r = subprocess.run([sys.executable, "-S", "-c", RSS_HELPER, TOOL] + [str(a) for a in args],
+                       capture_output=True, text=True, env=env)
+    words = r.stdout.split()
+    ok = r.returncode == 0 and len(words) == 2 and words[0] == "0"
+    check(ok, "peak memory of conseco %s: %r %r" % (" ".join(map(str, args)), r.stdout, r.stderr))
+    return int(words[1]) if ok else 0
+
+
+def memory_tests():
+    """Streaming keeps evaluate's peak memory near one decoded pair: on 10 volumes of 96 x 96 x
+    40 voxels (scores 8 bytes, mask 1 byte per voxel: V = 3.2 MiB a pair) the peak of
+    --side outer/band and --guarantee risk exceeds that of the same run on 2 of the volumes by
+    less than 2 V, while holding them (CONSECO_EVALUATE_HOLD=1) costs at least 5 V more (so the
+    measure sees the volumes). Linux only (ru_maxrss in KiB); bounds only, no timing."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "wait4"):
+        print("memory_tests: skipped (not Linux)")
+        return
+    with open(TOOL, "rb") as f:
+        image = f.read()
+    if not image.startswith(b"\x7fELF") or any(s in image for s in (b"__asan_init",
+                                                                     b"__tsan_init",
+                                                                     b"__msan_init")):
+        # a wrapper script (valgrind) or a sanitizer build (ASan's quarantine keeps freed
+        # volumes resident): their memory is not the tool's
+        print("memory_tests: skipped (the tool is a wrapper or a sanitizer build)")
+        return
+    mx, my, mz, count = 96, 96, 40, 10
+    vkib = mx * my * mz * 9 // 1024
+    sp = (0.8, 0.8, 2.0)
+    big, two = os.path.join(WORK, "mem-10"), os.path.join(WORK, "mem-2")
+    for d in (big, two):
+        os.makedirs(d + "/pred")
+        os.makedirs(d + "/gt")
+    for i in range(2):  # two volumes made, copied to the others (memory does not mind)
+        cx, cy, cz = 40 + 2 * i, 50 - i, 18 + i % 4
+        votes, truth = bytearray(mx * my * mz), bytearray(mx * my * mz)
+        at = 0
+        for z in range(mz):
+            dz = ((z - cz) / 12.0) ** 2
+            for y in range(my):
+                dyz = dz + ((y - cy) / 30.0) ** 2
+                for x in range(mx):
+                    q = dyz + ((x - cx) / 30.0) ** 2
+                    votes[at] = max(0, min(33, int(33 * (1.3 - q)) + (x * 7 + y * 3 + z) % 9 - 4))
+                    truth[at] = q <= 0.9 + 0.05 * (i % 3)
+                    at += 1
+        nu.write_nifti(two + "/pred/m%d.nii.gz" % i, (mx, my, mz), 2, votes, sp, slope=1.0 / 33.0)
+        nu.write_nifti(two + "/gt/m%d.nii.gz" % i, (mx, my, mz), 2, truth, sp)
+    for i in range(count):
+        for sub in ("pred", "gt"):
+            shutil.copy("%s/%s/m%d.nii.gz" % (two, sub, i % 2), "%s/%s/m%d.nii.gz" % (big, sub, i))
+    cases = (("--side", "outer", "--tau", "0.1", "--alpha", "0.2"),
+             ("--side", "band", "--tau", "0.1", "--tau-outer", "0.1", "--alpha", "0.2"),
+             ("--guarantee", "risk", "--alpha", "0.2"),
+             ("--guarantee", "risk", "--side", "outer", "--alpha", "0.2"))
+    for case in cases:
+        args = ["evaluate"] + list(case) + ["--splits", 3, "--quiet", "--json"]
+        small = peak_rss_kib(args + ["--pred", two + "/pred", "--gt", two + "/gt"])
+        streamed = peak_rss_kib(args + ["--pred", big + "/pred", "--gt", big + "/gt"])
+        held = peak_rss_kib(args + ["--pred", big + "/pred", "--gt", big + "/gt"],
+                            {"CONSECO_EVALUATE_HOLD": "1"})
+        print("memory %s: 2 volumes %d KiB, 10 streamed %d KiB, 10 held %d KiB (V = %d KiB)"
+              % (" ".join(case), small, streamed, held, vkib))
+        check(streamed < small + 2 * vkib,
+              "evaluate %s streams: peak %d KiB on 10 volumes, %d KiB on 2 (V = %d KiB)"
+              % (" ".join(case), streamed, small, vkib))
+        check(held >= streamed + 5 * vkib,
+              "evaluate %s: holding 10 volumes (%d KiB) costs more than streaming (%d KiB): the "
+              "measure sees memory" % (" ".join(case), held, streamed))
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -556,6 +727,8 @@ def main():
     volume_npy_tests()
     evaluate_tests()
     risk_tests()
+    stream_tests()
+    memory_tests()
     metrics_tests()
     demo_tests()
     thread_tests()

@@ -29,6 +29,6 @@ set(_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
 conseco_fuzz_target(fuzz_state ${_fuzz}/corpus/state
   SOURCES ${_fuzz}/fuzz_state.c LIBS conseco_testsupport)
 conseco_fuzz_target(fuzz_shrink ${_fuzz}/corpus/shrink
-  SOURCES ${_fuzz}/fuzz_shrink.c LIBS conseco_testsupport m)
+  SOURCES ${_fuzz}/fuzz_shrink.c ${_fuzz}/fuzz_shrink_02.c LIBS conseco_testsupport m)
 conseco_fuzz_target(fuzz_quantile ${_fuzz}/corpus/quantile
   SOURCES ${_fuzz}/fuzz_quantile.c LIBS conseco_testsupport m)

@@ -11,8 +11,12 @@
  *   1 dtype (low 7 bits >= 122: an invalid dtype), bit 7: floats from raw bytes
  *   2-4 width, height, depth (2-D up to 12 x 12, 3-D up to 6 x 6 x 3);
  *     byte 4 bit 7 selects a large 2-D image (below)
- *   5-6 row/slice padding; 7 tau; 8-9 base, top
- *   10.. pixel bytes, then truth bits, then extra lambdas.
+ *   5-6 row/slice padding (byte 5 bits 0-4); 7 tau; 8-9 base, top
+ *   byte 5 bits 5-7, when not 0: a mode for the 0.2 additions (smooth
+ *     kind, ball-mm, outer sets, bands, custom outer vtables, the risk
+ *     guarantee; fuzz_shrink_02.c says which), whose 4 parameter bytes
+ *     follow byte 9; byte 0 then selects the variant within the mode
+ *   10.. (or 14..) pixel bytes, then truth bits, then extra lambdas.
  *
  * Large images: the fast paths (threshold_fast.c, erosion_cross2d.c) only
  * take images whose pixel count pays for their fixed-size tables, a few
@@ -43,6 +47,7 @@
 
 #include "conseco.h"
 #include "fuzz_check.h"
+#include "fuzz_shrink_02.h"
 #include "ref_erosion.h"
 #include "ref_threshold.h"
 
@@ -276,16 +281,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* 2-D up to 12 x 12, volumes up to 6 x 6 x 3: small shapes find the edge
      * cases, and the literal references stay fast enough for many runs/s */
     const unsigned wb = next_byte(&r), hb = next_byte(&r), db = next_byte(&r);
+    const unsigned pads = next_byte(&r), slice_pad = next_byte(&r) % 3, tau_b = next_byte(&r);
+    const unsigned base_b = next_byte(&r), top_b = next_byte(&r);
+    /* byte 5 bits 5-7: a 0.2 mode (fuzz_shrink_02.c) with 4 parameter bytes */
+    const unsigned ext = pads >> 5;
+    unsigned prm[4] = {0, 0, 0, 0};
     /* not with the disk: its literal reference costs O(N r^2) per radius, and
      * no disk fast path needs large images */
     const int disk = b0 % 7u == 3u || b0 % 7u == 6u;
-    const int large = (db & 0x80u) != 0 && !disk;
-    const size_t d = large ? 1 : 1 + db % 3, side = d > 1 ? 6 : 12;
-    const size_t scale = 3 + (db >> 2) % 8;
-    const size_t w = large ? (1 + wb % 12) * scale + (wb >> 4) % 10 : 1 + wb % side;
-    const size_t h = large ? (1 + hb % 12) * scale + (hb >> 4) % 10 : 1 + hb % side;
-    const unsigned pads = next_byte(&r), slice_pad = next_byte(&r) % 3, tau_b = next_byte(&r);
-    const unsigned base_b = next_byte(&r), top_b = next_byte(&r);
+    int large;
+    size_t d, w, h, side, scale;
     const int raw = (b1 & 0x80u) != 0;
     static const int bad_dtypes[6] = {0, 6, 7, -1, 100, 0x7fffffff};
     int dtype, nonfinite = 0, rc;
@@ -298,6 +303,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     double score, lambdas[MAX_LAMBDAS + 2], prev_afp = DBL_MAX;
     uint8_t *inner, *prev = NULL;
 
+    const unsigned sel = b0;
+    if (ext != 0)
+        for (i = 0; i < 4; i++) prm[i] = next_byte(&r);
+    large = (db & 0x80u) != 0 && (ext == 0 ? !disk : fz02_large_ok(ext, b0, prm));
+    d = large ? 1 : 1 + db % 3;
+    side = d > 1 ? 6 : 12;
+    scale = 3 + (db >> 2) % 8;
+    w = large ? (1 + wb % 12) * scale + (wb >> 4) % 10 : 1 + wb % side;
+    h = large ? (1 + hb % 12) * scale + (hb >> 4) % 10 : 1 + hb % side;
     memset(&c, 0, sizeof c);
     dtype = (b1 & 0x7Fu) >= 122 ? bad_dtypes[(b1 & 0x7Fu) % 6] : (int)(1 + (b1 & 0x7Fu) % 5);
     elem = elem_size(dtype);
@@ -379,6 +393,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
     c.img = conseco_image_3d(pix, w, h, d, il.row, il.slice, dtype);
     c.truth = conseco_mask_3d(gt_buf, w, h, d, c.ml.row, c.ml.slice);
+
+    if (ext != 0) {
+        fz_case fc;
+        fz_bytes more;
+        more.p = r.p;
+        more.n = r.n;
+        memset(&fc, 0, sizeof fc);
+        fc.ext = ext;
+        fc.sel = sel;
+        for (i = 0; i < 4; i++) fc.prm[i] = prm[i];
+        fc.base_b = base_b;
+        fc.top_b = top_b;
+        fc.img = c.img;
+        fc.truth = c.truth;
+        fc.gt = c.gt;
+        fc.w = w;
+        fc.h = h;
+        fc.d = d;
+        fc.n = c.n;
+        fc.tau = c.tau;
+        fc.bad_dtype = dtype < CONSECO_DTYPE_U8 || dtype > CONSECO_DTYPE_MASK8;
+        fc.nonfinite = nonfinite;
+        fc.large = large;
+        fc.more = &more;
+        fz02_run(&fc);
+        goto done;
+    }
 
     /* The same shrinker through the custom-shrinker paths: its own vtable
      * callbacks behind a vtable the library does not recognise, either with

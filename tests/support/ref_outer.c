@@ -147,6 +147,7 @@ double ref_lowering_score(const double *s, const uint8_t *truth, size_t n, doubl
     qsort(cand, nc, sizeof(double), cmp_desc);
     for (k = 0; k < nc; k++) {
         uint64_t nt = 0, missed = 0;
+        if (k > 0 && cand[k] == cand[k - 1]) continue; /* the same set again (keeps large images fast) */
         for (i = 0; i < n; i++) {
             if (!truth[i]) continue;
             nt++;
@@ -176,6 +177,7 @@ double ref_band_threshold_score(const double *s, const uint8_t *truth, size_t n,
         const double lo = base - cand[k], hi = base + cand[k];
         uint64_t yhat = 0, fp = 0, nt = 0, missed = 0;
         int inner_ok;
+        if (k > 0 && cand[k] == cand[k - 1]) continue; /* the same sets again */
         for (i = 0; i < n; i++) {
             if (s[i] >= base) yhat++;
             if (s[i] >= hi && !truth[i]) fp++;

@@ -179,7 +179,11 @@ static int demo3d_overlays(const demo3d *d, cli_shrinker_opts *o, int kind, cons
             rc = cli_slice_overlay(&d->ims[i], inner, unc, d->truth + i * d->voxels,
                                    d->info[i].spacing, plane, 3, &pic);
             if (rc == CLI_EXIT_OK) {
-                snprintf(name, sizeof name, "%s-%s-%s.png", d->ids[i], cli_kind_name(kind),
+                snprintf(name, sizeof name, "%s-%s%s-%s.png", d->ids[i], cli_kind_name(kind),
+                         kind == CONSECO_KIND_EROSION &&
+                                 o->erosion.element == CONSECO_ELEMENT_BALL_MM
+                             ? "-ball-mm"
+                             : "",
                          cli_plane_names[plane]);
                 rc = stage_png(st, dir, name, pic.rgb, pic.width, pic.height);
             }
@@ -200,7 +204,7 @@ static int demo3d_write(const demo3d *d, const char *out, int quiet)
     cli_shrinker_opts o;
     char *pred = cli_path_join(out, "pred"), *gt = cli_path_join(out, "gt"),
          *ov = cli_path_join(out, "overlays");
-    double lam_t = 0.0, lam_e = 0.0;
+    double lam_t = 0.0, lam_e = 0.0, lam_b = 0.0;
     char ids[96];
     size_t i;
     int rc = CLI_EXIT_OK;
@@ -227,18 +231,24 @@ static int demo3d_write(const demo3d *d, const char *out, int quiet)
         rc = demo3d_overlays(d, &o, CONSECO_KIND_THRESHOLD, ov, &st, &lam_t, ids, sizeof ids);
     if (rc == CLI_EXIT_OK)
         rc = demo3d_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_e, ids, sizeof ids);
+    if (rc == CLI_EXIT_OK) {
+        o.erosion.element = CONSECO_ELEMENT_BALL_MM;
+        rc = demo3d_overlays(d, &o, CONSECO_KIND_EROSION, ov, &st, &lam_b, ids, sizeof ids);
+    }
     if (rc == CLI_EXIT_OK) rc = cli_staging_commit(&st);
     else cli_staging_abort(&st);
     if (rc == CLI_EXIT_OK && !quiet) {
-        char a[40], b[40];
+        char a[40], b[40], c[40];
         cli_format_double(lam_t, a, sizeof a);
         cli_format_double(lam_e, b, sizeof b);
+        cli_format_double(lam_b, c, sizeof c);
         printf("\nwrote %s/pred, %s/gt (%lu NIfTI volumes, vote counts with scl_slope "
                "1/%u) and %s/overlays\n", out, out, (unsigned long)d->cfg.count,
                d->cfg.raters, out);
         printf("overlays: mid-slices (axial, coronal, sagittal) of test volumes %s, tau 0.01, "
                "alpha 0.1, calibrated on volumes 000..%03lu: threshold lambda_hat = %s, "
-               "erosion lambda_hat = %s\n", ids, (unsigned long)(d->cfg.count / 2 - 1), a, b);
+               "erosion (cross) lambda_hat = %s, erosion (ball-mm) lambda_hat = %s mm\n", ids,
+               (unsigned long)(d->cfg.count / 2 - 1), a, b, c);
         printf("next: conseco calibrate --shrinker erosion --tau 0.1 --alpha 0.1 "
                "--pred %s --gt %s\n", pred, gt);
     }
@@ -276,6 +286,17 @@ int cli_demo_3d(const char *out, int quiet)
                (unsigned long)d.cfg.depth);
         cli_eval_print_table(stdout, &res, &cfg);
         cli_eval_result_free(&res);
+        /* The same splits with the ball in millimetres (the element that suits anisotropic
+         * voxels) and the smooth shrinker: with 34 vote levels the plain threshold keeps
+         * nothing here. */
+        opts.erosion.element = CONSECO_ELEMENT_BALL_MM;
+        cfg.methods = (1u << CLI_METHOD_EROSION) | (1u << CLI_METHOD_SMOOTH);
+        rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
+        if (rc == CLI_EXIT_OK) {
+            printf("\nthe same splits with the ball in millimetres and the smooth shrinker:\n");
+            cli_eval_print_table(stdout, &res, &cfg);
+            cli_eval_result_free(&res);
+        }
     }
     if (rc == CLI_EXIT_OK && out != NULL) rc = demo3d_write(&d, out, quiet);
     else if (rc == CLI_EXIT_OK && !quiet)

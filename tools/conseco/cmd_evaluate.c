@@ -50,6 +50,9 @@ static const char help[] =
     "                   erosion/dilation), EV = AFP <= tau and FNR <= --tau-outer jointly.\n"
     "                   Both report the outer set's size relative to Yhat and its FNR.\n"
     CLI_INPUTS_HELP
+    "Volumes (NIfTI, or --volume) are decoded one at a time, twice (scores or loss\n"
+    "curves, then the test metrics), so memory does not grow with their number;\n"
+    "CONSECO_EVALUATE_HOLD=1 in the environment holds them all (same output).\n"
     "With fewer calibration images than alpha needs, lambda_hat is inf (empty inner\n"
     "masks) in every split; a warning says so.\n";
 
@@ -216,9 +219,10 @@ int cli_cmd_evaluate(int argc, char **argv)
     /* volumes (NIfTI, or --volume) are streamed: memory is one pair, not the whole set */
     stream = cli_inputs()->volume;
     for (i = 0; i < n; i++) stream |= pairs.pred.items[i].format == &cli_format_nifti;
-    /* the outer/band and risk protocols (evaluate_sides.c, evaluate_risk.c) read the decoded
-     * arrays: no streaming there */
-    if (side != CONSECO_SIDE_INNER || guarantee == CONSECO_GUARANTEE_RISK) stream = 0;
+    /* CONSECO_EVALUATE_HOLD=1 (for tests): hold every decoded pair in memory instead */
+    if (stream && getenv("CONSECO_EVALUATE_HOLD") != NULL &&
+        !strcmp(getenv("CONSECO_EVALUATE_HOLD"), "1"))
+        stream = 0;
     rc = cli_eval_split_sizes(n, cfg.cal_fraction, &n_cal);
     if (rc == CLI_EXIT_OK && !stream) rc = cli_pairs_load_scanned(&pairs, ix, quiet);
     ims = (conseco_image *)calloc(n ? n : 1, sizeof *ims);
@@ -235,6 +239,14 @@ int cli_cmd_evaluate(int argc, char **argv)
         ids[i] = pairs.pred.items[i].id;
     }
     cfg.ids = ids;
+    if (stream) { /* every protocol decodes image i on demand, releasing it after use */
+        sctx.pairs = &pairs;
+        sctx.ix = ix;
+        cli_loader_init(&sctx.loader);
+        cfg.load = stream_load;
+        cfg.release = stream_release;
+        cfg.load_ctx = &sctx;
+    }
     if (rc == CLI_EXIT_OK && guarantee == CONSECO_GUARANTEE_RISK) {
         cli_risk_result risk_res;
         rc = cli_evaluate_risk(ims, ms, names, n, &cfg, side, bottom, &risk_res);
@@ -251,6 +263,7 @@ int cli_cmd_evaluate(int argc, char **argv)
             else cli_risk_print_table(stdout, &risk_res, &cfg);
             if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
         }
+        if (stream) cli_loader_free(&sctx.loader);
         free(ims);
         free(ms);
         free(names);
@@ -269,6 +282,7 @@ int cli_cmd_evaluate(int argc, char **argv)
             if (fflush(stdout) != 0) rc = cli_fail(CLI_EXIT_IO, "cannot write to stdout");
             cli_side_result_free(&sres);
         }
+        if (stream) cli_loader_free(&sctx.loader);
         free(ims);
         free(ms);
         free(names);
@@ -276,14 +290,6 @@ int cli_cmd_evaluate(int argc, char **argv)
         free(ix);
         cli_pairs_free(&pairs);
         return rc;
-    }
-    if (stream) {
-        sctx.pairs = &pairs;
-        sctx.ix = ix;
-        cli_loader_init(&sctx.loader);
-        cfg.load = stream_load;
-        cfg.release = stream_release;
-        cfg.load_ctx = &sctx;
     }
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(ims, ms, names, n, &cfg, &res);
     if (stream) cli_loader_free(&sctx.loader);

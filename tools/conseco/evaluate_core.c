@@ -126,18 +126,30 @@ typedef struct source {
     const cli_eval_config *cfg;
 } source;
 
+int cli_eval_get(const cli_eval_config *cfg, const conseco_image *preds,
+                 const conseco_mask *truths, size_t i, conseco_image *pred, conseco_mask *truth,
+                 void **handle)
+{
+    *handle = NULL;
+    if (cfg->load != NULL) return cfg->load(cfg->load_ctx, i, pred, truth, handle);
+    *pred = preds[i];
+    *truth = truths[i];
+    return CLI_EXIT_OK;
+}
+
+void cli_eval_put(const cli_eval_config *cfg, void *handle)
+{
+    if (cfg->load != NULL) cfg->release(cfg->load_ctx, handle);
+}
+
 static int get_image(const source *src, size_t i, conseco_image *im, conseco_mask *m, void **h)
 {
-    *h = NULL;
-    if (src->cfg->load != NULL) return src->cfg->load(src->cfg->load_ctx, i, im, m, h);
-    *im = src->preds[i];
-    *m = src->truths[i];
-    return CLI_EXIT_OK;
+    return cli_eval_get(src->cfg, src->preds, src->truths, i, im, m, h);
 }
 
 static void put_image(const source *src, void *h)
 {
-    if (src->cfg->load != NULL) src->cfg->release(src->cfg->load_ctx, h);
+    cli_eval_put(src->cfg, h);
 }
 
 static int grow(void **scratch, size_t *cap, size_t need, const char *name)

@@ -86,6 +86,15 @@ typedef struct cli_eval_result {
     cli_eval_volume_row *volume_rows;  /* [volume * row_count + row], rows as above */
 } cli_eval_result;
 
+/* Image i of a protocol's set: decoded by cfg->load when set (give the handle back with
+ * cli_eval_put as soon as the image is done), else preds[i] and truths[i] (handle NULL).
+ * The outer/band and risk protocols stream the same way as cli_evaluate. @return a cli_exit
+ * code. */
+int cli_eval_get(const cli_eval_config *cfg, const conseco_image *preds,
+                 const conseco_mask *truths, size_t i, conseco_image *pred, conseco_mask *truth,
+                 void **handle);
+void cli_eval_put(const cli_eval_config *cfg, void *handle);
+
 /* Number of calibration images floor(n * cal_fraction); usage error unless 1 <= c < n. */
 int cli_eval_split_sizes(size_t n, double cal_fraction, size_t *n_cal);
 

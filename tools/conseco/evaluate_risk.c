@@ -16,65 +16,23 @@ typedef struct curve_slot {
     conseco_calibrator *cal;
 } curve_slot;
 
-/* Metrics of one image at the lambdas asked so far (few distinct per run). */
+/* Metrics of one image at the lambdas its test splits need: entries [done, count) are wanted
+ * but not yet measured (few distinct lambdas per run). */
 typedef struct memo {
     double *lambda;
     conseco_image_metrics *m;
-    size_t count, cap;
+    size_t count, cap, done;
 } memo;
 
-/* The outer side's metrics at lambda: m->afp = FNR, m->cr = |O| / |Yhat|,
- * m->predicted = |Yhat| (the memo keeps image metrics). */
-static int side_metrics(const conseco_shrinker *sh, const conseco_side_params *sp,
-                        const conseco_image *pred, const conseco_mask *truth, double lambda,
-                        void **scratch, size_t *scratch_size, conseco_image_metrics *out)
+/* The entry of lambda (added, not yet measured, when new). */
+static int memo_find(memo *mo, double lambda, size_t *at)
 {
-    conseco_side_metrics sm;
-    size_t need = conseco_side_scratch_size(sh, sp, pred->width, pred->height, pred->depth);
-    int st;
-    if (need == 0) return CONSECO_E_OVERFLOW;
-    if (need > *scratch_size) {
-        void *p = realloc(*scratch, need);
-        if (p == NULL) return CONSECO_E_NO_MEMORY;
-        *scratch = p;
-        *scratch_size = need;
-    }
-    st = conseco_side_evaluate(sh, sp, pred, truth, lambda, 0.0, *scratch, *scratch_size, &sm);
-    if (st != CONSECO_OK) return st;
-    memset(out, 0, sizeof *out);
-    out->afp = sm.fnr;
-    out->cr = sm.outer_ratio;
-    out->predicted = sm.inner.predicted;
-    return CONSECO_OK;
-}
-
-static int memo_get(memo *mo, const conseco_shrinker *sh, const conseco_side_params *sp,
-                    const conseco_image *pred, const conseco_mask *truth, double lambda,
-                    void **scratch, size_t *scratch_size, conseco_image_metrics *out)
-{
-    size_t i, need;
-    int st;
+    size_t i;
     for (i = 0; i < mo->count; i++)
         if (mo->lambda[i] == lambda) {
-            *out = mo->m[i];
+            *at = i;
             return CONSECO_OK;
         }
-    if (sp != NULL) {
-        st = side_metrics(sh, sp, pred, truth, lambda, scratch, scratch_size, out);
-        if (st != CONSECO_OK) return st;
-        goto keep;
-    }
-    need = conseco_scratch_size(sh, pred->width, pred->height, pred->depth);
-    if (need == 0) return CONSECO_E_OVERFLOW;
-    if (need > *scratch_size) {
-        void *p = realloc(*scratch, need);
-        if (p == NULL) return CONSECO_E_NO_MEMORY;
-        *scratch = p;
-        *scratch_size = need;
-    }
-    st = conseco_evaluate_image(sh, pred, truth, lambda, 0.0, *scratch, *scratch_size, out);
-    if (st != CONSECO_OK) return st;
-keep:
     if (mo->count == mo->cap) {
         size_t cap = mo->cap ? 2 * mo->cap : 8;
         double *l = (double *)realloc(mo->lambda, cap * sizeof *l);
@@ -87,7 +45,63 @@ keep:
         mo->cap = cap;
     }
     mo->lambda[mo->count] = lambda;
-    mo->m[mo->count++] = *out;
+    *at = mo->count++;
+    return CONSECO_OK;
+}
+
+static int grow(void **scratch, size_t *scratch_size, size_t need)
+{
+    void *p;
+    if (need == 0) return CONSECO_E_OVERFLOW;
+    if (need <= *scratch_size) return CONSECO_OK;
+    p = realloc(*scratch, need);
+    if (p == NULL) return CONSECO_E_NO_MEMORY;
+    *scratch = p;
+    *scratch_size = need;
+    return CONSECO_OK;
+}
+
+/* Measures the pending entries of one image in one call (one level map where the library has
+ * one): what conseco_evaluate_image (inner) or conseco_side_evaluate (outer: m->afp = FNR,
+ * m->cr = |O| / |Yhat|, m->predicted = |Yhat|) gives at each lambda with tau 0. */
+static int memo_fill(memo *mo, const conseco_shrinker *sh, const conseco_side_params *sp,
+                     const conseco_image *pred, const conseco_mask *truth, void **scratch,
+                     size_t *scratch_size, conseco_side_metrics **side_buf, size_t *side_cap)
+{
+    const size_t count = mo->count - mo->done;
+    size_t i;
+    int st;
+    if (count == 0) return CONSECO_OK;
+    if (sp == NULL) {
+        st = grow(scratch, scratch_size, conseco_evaluate_lambdas_scratch_size(
+                                             sh, pred->width, pred->height, pred->depth));
+        if (st == CONSECO_OK)
+            st = conseco_evaluate_lambdas(sh, pred, truth, mo->lambda + mo->done, count, 0.0,
+                                          *scratch, *scratch_size, mo->m + mo->done);
+        if (st == CONSECO_OK) mo->done = mo->count;
+        return st;
+    }
+    if (count > *side_cap) {
+        conseco_side_metrics *p =
+            (conseco_side_metrics *)realloc(*side_buf, count * sizeof *p);
+        if (p == NULL) return CONSECO_E_NO_MEMORY;
+        *side_buf = p;
+        *side_cap = count;
+    }
+    st = grow(scratch, scratch_size,
+              conseco_side_scratch_size(sh, sp, pred->width, pred->height, pred->depth));
+    if (st == CONSECO_OK)
+        st = conseco_side_evaluate_lambdas(sh, sp, pred, truth, mo->lambda + mo->done, count,
+                                           0.0, *scratch, *scratch_size, *side_buf);
+    if (st != CONSECO_OK) return st;
+    for (i = 0; i < count; i++) {
+        conseco_image_metrics *out = &mo->m[mo->done + i];
+        memset(out, 0, sizeof *out);
+        out->afp = (*side_buf)[i].fnr;
+        out->cr = (*side_buf)[i].outer_ratio;
+        out->predicted = (*side_buf)[i].inner.predicted;
+    }
+    mo->done = mo->count;
     return CONSECO_OK;
 }
 
@@ -102,6 +116,22 @@ static void stat_of(const double *v, size_t n, cli_stat *s)
     s->sd = sqrt(sq / (double)n);
 }
 
+/* A risk calibrator of shrinker sh (outer: E[FNR], lowering from bottom) with nothing added. */
+static int risk_calibrator(const conseco_shrinker *sh, int outer, double bottom,
+                           conseco_calibrator **cal)
+{
+    conseco_calibrator_config cc;
+    conseco_calibrator_config_init(&cc);
+    cc.shrinker = *sh;
+    cc.guarantee = CONSECO_GUARANTEE_RISK;
+    cc.capacity = 0;
+    if (outer) {
+        cc.side = CONSECO_SIDE_OUTER;
+        cc.bottom = bottom;
+    }
+    return conseco_calibrator_create(&cc, NULL, cal);
+}
+
 int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
                       const char *const *names, size_t n, const cli_eval_config *cfg,
                       uint32_t side, double bottom, cli_risk_result *out)
@@ -110,9 +140,12 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     conseco_side_params sps[2];
     const size_t S = (size_t)cfg->splits;
     curve_slot *one = NULL;          /* [method 0/1][image]: one-image curves */
+    conseco_calibrator *worker[2] = {NULL, NULL};
     memo *memos = NULL;              /* [method 0..2][image] */
     double *series = NULL;           /* [method][metric 3][split] */
-    size_t *perm = NULL, n_cal = 0, n_test, i, s, k, j, done = 0;
+    double *lams = NULL;             /* [split][method 0..2] */
+    size_t *perm = NULL, n_cal = 0, n_test, i, s, k, j, done = 0, side_cap = 0, at;
+    conseco_side_metrics *side_buf = NULL;
     void *scratch = NULL;
     size_t scratch_size = 0;
     conseco_shrinker sh[2];
@@ -138,50 +171,49 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     one = (curve_slot *)calloc(2 * n, sizeof *one);
     memos = (memo *)calloc(3 * n, sizeof *memos);
     series = (double *)calloc((size_t)9 * S, sizeof *series);
+    lams = S <= (size_t)-1 / (3 * sizeof *lams) ? (double *)malloc(3 * S * sizeof *lams) : NULL;
     perm = (size_t *)malloc(n * sizeof *perm);
-    if (!one || !memos || !series || !perm) rc = cli_fail_nomem();
+    if (!one || !memos || !series || !lams || !perm) rc = cli_fail_nomem();
 
-    /* one curve per image and shrinker */
-    cli_progress_begin(&pg, "evaluate: loss curves", 2 * n, cfg->quiet);
+    /* pass 1: each image is decoded once (cfg->load) and keeps only its loss curves: one
+     * one-image risk calibrator per shrinker, merged out of a worker calibrator that keeps the
+     * image-sized scratch (a calibrator that adds an image keeps scratch for its size) */
     for (k = 0; rc == CLI_EXIT_OK && k < 2; k++)
-        for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
-            conseco_calibrator_config cc;
-            conseco_calibrator_config_init(&cc);
-            cc.shrinker = sh[k];
-            cc.guarantee = CONSECO_GUARANTEE_RISK;
-            cc.capacity = 0;
-            if (outer) {
-                cc.side = CONSECO_SIDE_OUTER;
-                cc.bottom = sps[k].bottom;
-            }
-            st = conseco_calibrator_create(&cc, NULL, &one[k * n + i].cal);
+        if ((st = risk_calibrator(&sh[k], outer, sps[k].bottom, &worker[k])) != CONSECO_OK)
+            rc = cli_fail_status(st, what);
+    cli_progress_begin(&pg, "evaluate: images", 2 * n, cfg->quiet);
+    for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
+        conseco_image im;
+        conseco_mask tm;
+        void *h;
+        if ((rc = cli_eval_get(cfg, preds, truths, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
+        for (k = 0; rc == CLI_EXIT_OK && k < 2; k++) {
+            st = conseco_calibrator_reset(worker[k]);
+            if (st == CONSECO_OK) st = conseco_calibrator_add(worker[k], &im, &tm, NULL);
             if (st == CONSECO_OK)
-                st = conseco_calibrator_add(one[k * n + i].cal, &preds[i], &truths[i], NULL);
+                st = risk_calibrator(&sh[k], outer, sps[k].bottom, &one[k * n + i].cal);
+            if (st == CONSECO_OK) st = conseco_calibrator_merge(one[k * n + i].cal, worker[k]);
             if (st != CONSECO_OK) rc = cli_fail_status(st, names ? names[i] : "image");
-            cli_progress_step(&pg, ++done);
         }
-    cli_progress_end(&pg);
+        cli_eval_put(cfg, h);
+        cli_progress_step(&pg, ++done);
+    }
+    for (k = 0; k < 2; k++) {
+        conseco_calibrator_free(worker[k]);
+        worker[k] = NULL;
+    }
 
+    /* lambda_hat of every split (merged curves of its calibration images), and the lambdas
+     * each test image is measured at */
     for (s = 0; rc == CLI_EXIT_OK && s < S; s++) {
         cli_split_permutation(cfg->seed, (uint64_t)s, perm, n);
         for (k = 0; rc == CLI_EXIT_OK && k < 3; k++) {
             /* baseline: lambda_min of the threshold family (Yhat); shrinkers: lambda_hat */
             const size_t sk = k == 2 ? 1 : 0;
             double lambda = cfg->shrinkers->threshold.base;
-            double sums[3] = {0.0, 0.0, 0.0};
-            size_t sized = 0;
             if (k != 0) {
                 conseco_calibrator *cal = NULL;
-                conseco_calibrator_config cc;
-                conseco_calibrator_config_init(&cc);
-                cc.shrinker = sh[sk];
-                cc.guarantee = CONSECO_GUARANTEE_RISK;
-                cc.capacity = 0;
-                if (outer) {
-                    cc.side = CONSECO_SIDE_OUTER;
-                    cc.bottom = sps[sk].bottom;
-                }
-                st = conseco_calibrator_create(&cc, NULL, &cal);
+                st = risk_calibrator(&sh[sk], outer, sps[sk].bottom, &cal);
                 for (j = 0; st == CONSECO_OK && j < n_cal; j++)
                     st = conseco_calibrator_merge(cal, one[sk * n + perm[j]].cal);
                 if (st == CONSECO_OK) st = conseco_calibrator_lambda_hat(cal, cfg->alpha, &lambda, NULL);
@@ -191,21 +223,61 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
                     break;
                 }
             }
+            lams[3 * s + k] = lambda;
+            for (j = 0; rc == CLI_EXIT_OK && j < n_test; j++)
+                if (memo_find(&memos[k * n + perm[n_cal + j]], lambda, &at) != CONSECO_OK)
+                    rc = cli_fail_nomem();
+        }
+    }
+    /* the curves are done with */
+    if (one != NULL)
+        for (i = 0; i < 2 * n; i++) {
+            conseco_calibrator_free(one[i].cal);
+            one[i].cal = NULL;
+        }
+
+    /* pass 2: each tested image is decoded once more and measured at all its lambdas */
+    for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
+        conseco_image im;
+        conseco_mask tm;
+        void *h;
+        for (k = 0; k < 3; k++)
+            if (memos[k * n + i].done != memos[k * n + i].count) break;
+        if (k == 3) {
+            cli_progress_step(&pg, ++done);
+            continue;
+        }
+        if ((rc = cli_eval_get(cfg, preds, truths, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
+        for (k = 0; rc == CLI_EXIT_OK && k < 3; k++) {
+            const size_t sk = k == 2 ? 1 : 0;
+            st = memo_fill(&memos[k * n + i], &sh[sk], outer ? &sps[sk] : NULL, &im, &tm,
+                           &scratch, &scratch_size, &side_buf, &side_cap);
+            if (st != CONSECO_OK) rc = cli_fail_status(st, names ? names[i] : "image");
+        }
+        cli_eval_put(cfg, h);
+        cli_progress_step(&pg, ++done);
+    }
+    cli_progress_end(&pg);
+
+    for (s = 0; rc == CLI_EXIT_OK && s < S; s++) {
+        cli_split_permutation(cfg->seed, (uint64_t)s, perm, n);
+        for (k = 0; rc == CLI_EXIT_OK && k < 3; k++) {
+            double sums[3] = {0.0, 0.0, 0.0};
+            size_t sized = 0;
             for (j = 0; j < n_test; j++) {
-                const size_t im = perm[n_cal + j];
-                conseco_image_metrics m;
-                st = memo_get(&memos[k * n + im], &sh[sk], outer ? &sps[sk] : NULL, &preds[im],
-                              &truths[im], lambda, &scratch, &scratch_size, &m);
-                if (st != CONSECO_OK) {
-                    rc = cli_fail_status(st, names ? names[im] : "image");
+                memo *mo = &memos[k * n + perm[n_cal + j]];
+                const conseco_image_metrics *m;
+                if (memo_find(mo, lams[3 * s + k], &at) != CONSECO_OK || at >= mo->done) {
+                    rc = cli_fail(CLI_EXIT_INTERNAL, "evaluate: a test lambda was not measured");
                     break;
                 }
-                sums[0] += m.afp;
+                m = &mo->m[at];
+                sums[0] += m->afp;
                 if (!outer) {
-                    sums[1] += m.cr;
-                    sums[2] += m.atp;
-                } else if (m.predicted != 0) { /* |O| / |Yhat| needs a Yhat */
-                    sums[1] += m.cr;
+                    sums[1] += m->cr;
+                    sums[2] += m->atp;
+                } else if (m->predicted != 0) { /* |O| / |Yhat| needs a Yhat */
+                    sums[1] += m->cr;
                     sized++;
                 }
             }
@@ -234,8 +306,10 @@ int cli_evaluate_risk(const conseco_image *preds, const conseco_mask *truths,
     free(one);
     free(memos);
     free(series);
+    free(lams);
     free(perm);
     free(scratch);
+    free(side_buf);
     return rc;
 }
 

@@ -11,6 +11,12 @@
  * Fast: each image's loss curve is computed once per shrinker (a one-image
  * risk calibrator); a split merges the curves of its calibration images
  * (exact, order-free) and looks the test metrics up in a per-image memo.
+ *
+ * Two passes over the images, each fetched through cfg->load when set (one
+ * decoded pair in memory at a time): pass 1 keeps only each image's curves;
+ * every split's lambda_hat follows from them; pass 2 measures each tested
+ * image at all the lambdas its splits need, in one conseco_evaluate_lambdas
+ * (outer: conseco_side_evaluate_lambdas) call per method.
  */
 #ifndef CONSECO_CLI_EVALUATE_RISK_H
 #define CONSECO_CLI_EVALUATE_RISK_H

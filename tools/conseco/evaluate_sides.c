@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "progress.h"
 #include "split_rng.h"
 
 #include <math.h>
@@ -108,10 +109,11 @@ int cli_evaluate_sides(const conseco_image *preds, const conseco_mask *truths,
 {
     const size_t T = cfg->tau_count, S = (size_t)cfg->splits;
     family fam[2];
-    double *scores = NULL, *buf = NULL, *series = NULL, *lams = NULL;
-    size_t *perm = NULL, n_cal, n_test, t, m, s, i, j, cap = 0;
+    double *scores = NULL, *buf = NULL, *series = NULL, *lams = NULL; /* scores[(t, m), image] */
+    size_t *perm = NULL, n_cal, n_test, t, m, s, i, j, cap = 0, done = 0;
     memo *memos = NULL;
     void *scratch = NULL;
+    cli_progress pg;
     int rc, st;
     memset(out, 0, sizeof *out);
     if ((rc = cli_eval_split_sizes(n, cfg->cal_fraction, &n_cal)) != CLI_EXIT_OK) return rc;
@@ -131,7 +133,15 @@ int cli_evaluate_sides(const conseco_image *preds, const conseco_mask *truths,
     out->n_test = n_test;
     out->row_count = 2 * T;
     out->rows = (cli_side_row *)calloc(out->row_count, sizeof *out->rows);
-    scores = (double *)malloc(n * sizeof *scores);
+    if (T == 0) {
+        rc = cli_fail(CLI_EXIT_USAGE, "evaluate: --tau is required");
+        goto done;
+    }
+    if (n > (size_t)-1 / (2 * T * sizeof *scores)) {
+        rc = cli_fail_nomem();
+        goto done;
+    }
+    scores = (double *)malloc(2 * T * n * sizeof *scores);
     buf = (double *)malloc(n * sizeof *buf);
     perm = (size_t *)malloc(n * sizeof *perm);
     series = (double *)malloc(4 * S * sizeof *series);
@@ -141,41 +151,73 @@ int cli_evaluate_sides(const conseco_image *preds, const conseco_mask *truths,
         rc = cli_fail_nomem();
         goto done;
     }
+    /* pass 1: each image is decoded once (cfg->load) and keeps only its scores */
+    cli_progress_begin(&pg, "evaluate: images", 2 * n, cfg->quiet);
+    for (i = 0; i < n; i++) {
+        conseco_image im;
+        conseco_mask tm;
+        void *h;
+        const char *name = names ? names[i] : "image";
+        if ((rc = cli_eval_get(cfg, preds, truths, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
+        for (m = 0; rc == CLI_EXIT_OK && m < 2; m++) {
+            const family *f = &fam[m];
+            size_t need = conseco_side_scratch_size(&f->sh, &f->sp, im.width, im.height,
+                                                    im.depth);
+            if (need == 0) rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", name);
+            else rc = ensure_scratch(&scratch, &cap, need);
+            for (t = 0; rc == CLI_EXIT_OK && t < T; t++) {
+                st = conseco_side_score(&f->sh, &f->sp, &im, &tm, cfg->taus[t], scratch, cap,
+                                        &scores[(2 * t + m) * n + i]);
+                if (st != CONSECO_OK) rc = cli_fail_status(st, name);
+            }
+        }
+        cli_eval_put(cfg, h);
+        cli_progress_step(&pg, ++done);
+    }
+    /* lambda_hat of every split, and the lambdas each test image is measured at */
+    for (t = 0; rc == CLI_EXIT_OK && t < T; t++)
+        for (m = 0; rc == CLI_EXIT_OK && m < 2; m++)
+            for (s = 0; rc == CLI_EXIT_OK && s < S; s++) {
+                size_t at;
+                double lam;
+                cli_split_permutation(cfg->seed, (uint64_t)s, perm, n);
+                for (j = 0; j < n_cal; j++) buf[j] = scores[(2 * t + m) * n + perm[j]];
+                rc = lambda_hat(&fam[m], buf, n_cal, cfg->alpha, &lam);
+                for (j = n_cal; rc == CLI_EXIT_OK && j < n; j++)
+                    rc = memo_find(&memos[m * n + perm[j]], lam, &at);
+            }
+    /* pass 2: each image that is ever tested is decoded once more and measured at all its
+     * lambdas (the sets do not depend on tau: any tau gives the same counts) */
+    for (i = 0; rc == CLI_EXIT_OK && i < n; i++) {
+        conseco_image im;
+        conseco_mask tm;
+        void *h;
+        const char *name = names ? names[i] : "image";
+        if (memos[i].done == memos[i].count && memos[n + i].done == memos[n + i].count) {
+            cli_progress_step(&pg, ++done);
+            continue;
+        }
+        if ((rc = cli_eval_get(cfg, preds, truths, i, &im, &tm, &h)) != CLI_EXIT_OK) break;
+        for (m = 0; rc == CLI_EXIT_OK && m < 2; m++)
+            rc = memo_fill(&fam[m], &im, &tm, name, cfg->taus[0], &memos[m * n + i], &scratch,
+                           &cap);
+        cli_eval_put(cfg, h);
+        cli_progress_step(&pg, ++done);
+    }
+    cli_progress_end(&pg);
+    if (rc != CLI_EXIT_OK) goto done;
     for (t = 0; t < T; t++)
         for (m = 0; m < 2; m++) {
             const family *f = &fam[m];
             const double tau = cfg->taus[t];
             cli_side_row *row = &out->rows[2 * t + m];
-            for (i = 0; i < n; i++) {
-                size_t need = conseco_side_scratch_size(&f->sh, &f->sp, preds[i].width,
-                                                        preds[i].height, preds[i].depth);
-                if (need == 0) {
-                    rc = cli_fail(CLI_EXIT_DATA, "%s: image too large", names ? names[i] : "image");
-                    goto done;
-                }
-                if ((rc = ensure_scratch(&scratch, &cap, need)) != CLI_EXIT_OK) goto done;
-                st = conseco_side_score(&f->sh, &f->sp, &preds[i], &truths[i], tau, scratch, cap,
-                                        &scores[i]);
-                if (st != CONSECO_OK) {
-                    rc = cli_fail_status(st, names ? names[i] : "image");
-                    goto done;
-                }
-            }
-            /* lambda_hat of every split, and the lambdas each test image is measured at */
+            /* lambda_hat of every split again (the same selection: the same values) */
             for (s = 0; s < S; s++) {
-                size_t at;
                 cli_split_permutation(cfg->seed, (uint64_t)s, perm, n);
-                for (j = 0; j < n_cal; j++) buf[j] = scores[perm[j]];
+                for (j = 0; j < n_cal; j++) buf[j] = scores[(2 * t + m) * n + perm[j]];
                 if ((rc = lambda_hat(f, buf, n_cal, cfg->alpha, &lams[s])) != CLI_EXIT_OK)
                     goto done;
-                for (j = n_cal; j < n; j++)
-                    if ((rc = memo_find(&memos[m * n + perm[j]], lams[s], &at)) != CLI_EXIT_OK)
-                        goto done;
             }
-            for (i = 0; i < n; i++)
-                if ((rc = memo_fill(f, &preds[i], &truths[i], names ? names[i] : "image", tau,
-                                    &memos[m * n + i], &scratch, &cap)) != CLI_EXIT_OK)
-                    goto done;
             for (s = 0; s < S; s++) {
                 double held = 0.0, size = 0.0, fnr = 0.0, cr = 0.0;
                 size_t sized = 0;
@@ -186,6 +228,11 @@ int cli_evaluate_sides(const conseco_image *preds, const conseco_mask *truths,
                     size_t at;
                     if ((rc = memo_find(&memos[m * n + im], lams[s], &at)) != CLI_EXIT_OK)
                         goto done;
+                    if (at >= memos[m * n + im].done) {
+                        rc = cli_fail(CLI_EXIT_INTERNAL, "evaluate: a test lambda was not "
+                                      "measured");
+                        goto done;
+                    }
                     mt = &memos[m * n + im].m[at];
                     /* the sets at lambda do not depend on tau: decide from the counts with
                      * the library's rule (the same double divisions) */

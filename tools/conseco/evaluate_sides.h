@@ -11,6 +11,12 @@
  * FNR of the outer set and, for a band, the inner set's CR. Mean and
  * population sd over splits. Each image is scored once per family and tau;
  * metrics at a lambda already seen for that image are reused.
+ *
+ * Two passes over the images, each fetched through cfg->load when set (one
+ * decoded pair in memory at a time): pass 1 keeps only each image's scores;
+ * every split's lambda_hat follows from them; pass 2 measures each tested
+ * image at all the lambdas its splits need, in one
+ * conseco_side_evaluate_lambdas call per family.
  */
 #ifndef CONSECO_CLI_EVALUATE_SIDES_H
 #define CONSECO_CLI_EVALUATE_SIDES_H

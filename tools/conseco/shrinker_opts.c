@@ -40,7 +40,9 @@ int cli_shrinker_tune(cli_shrinker_opts *o, const char *se, const char *border,
     if (se != NULL) {
         if ((rc = cli_parse_choice("se", se, element_names, 4, &i)) != CLI_EXIT_OK) return rc;
         o->erosion.element = (uint32_t)(CONSECO_ELEMENT_CROSS + (int)i);
-        o->smooth.element = o->erosion.element; /* the min filter's element */
+        /* the min filter's element; ball-mm is erosion's only (cli_smooth_tune refuses it
+         * with --filter min), so `--se ball-mm --methods erosion,smooth` keeps the default */
+        if (o->erosion.element != CONSECO_ELEMENT_BALL_MM) o->smooth.element = o->erosion.element;
     }
     if (border != NULL) {
         if ((rc = cli_parse_choice("border", border, border_names, 2, &i)) != CLI_EXIT_OK)
@@ -130,6 +132,9 @@ int cli_smooth_tune(cli_shrinker_opts *o, int only_smooth, const char *sigma, co
         return cli_fail(CLI_EXIT_USAGE, "--sigma only applies to --filter gauss");
     if (p.filter == CONSECO_SMOOTH_GAUSS && radius != NULL)
         return cli_fail(CLI_EXIT_USAGE, "--radius only applies to --filter min");
+    if (p.filter == CONSECO_SMOOTH_MIN && o->erosion.element == CONSECO_ELEMENT_BALL_MM)
+        return cli_fail(CLI_EXIT_USAGE, "--filter min takes --se cross, square or disk "
+                        "(ball-mm is an erosion element only)");
     sh = conseco_shrinker_smooth(&p);
     if ((rc = conseco_shrinker_validate(&sh)) != CONSECO_OK) return cli_fail_status(rc, "smooth");
     o->smooth = p;

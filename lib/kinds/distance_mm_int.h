@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Exact Euclidean distances in millimetres with integer weights (ball-mm's
+ * score, distance_mm_int.c): when every squared spacing is an integer
+ * multiple w_a of one power of two `unit`, D2 = unit * sum_a w_a k_a^2 and
+ * the transform runs on the integers D2 / unit, exactly, when they fit
+ * below 2^32 - 1. Internal to lib/kinds (erosion_mm.c).
+ */
+#ifndef CONSECO_DISTANCE_MM_INT_H
+#define CONSECO_DISTANCE_MM_INT_H
+
+#include "distance_mm.h"
+
+typedef struct conseco__mm_int {
+    uint64_t w[3]; /* s_a^2 / unit: integers (0 for an axis with no offsets) */
+    double unit;   /* a power of two */
+} conseco__mm_int;
+
+/* 1 (and fills out) when the integer form applies to this box with these
+ * spacings (positive, within the ball-mm range): every s_a^2 of an axis
+ * with offsets is w_a * unit, and sum_a w_a kmax_a^2 < 2^32 - 1 with kmax_a
+ * the largest offset along axis a. 0 otherwise. */
+int conseco__mm_int_init(conseco__mm_int *out, const double spacing[3],
+                         const conseco__mm_box *b);
+
+/* Bytes of work conseco__mm_int_transform needs for any box inside a
+ * w x h x d image (8-byte aligned); 0 on overflow. */
+size_t conseco__mm_int_work_bytes_image(size_t w, size_t h, size_t d);
+
+/*
+ * d: one cell per box cell, 0 = background, CONSECO__MM_NONE = Yhat. On
+ * return every cell holds D2 / unit to its nearest background cell or open
+ * margin (0 for background), CONSECO__MM_NONE when there is none.
+ */
+void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
+                               const conseco__mm_int *mi, void *work);
+
+/* The correctly rounded distance RN(sqrt(v * unit)) of a cell value v
+ * (0 for 0, +inf for CONSECO__MM_NONE). */
+double conseco__mm_int_distance(const conseco__mm_int *mi, uint32_t v);
+
+#endif /* CONSECO_DISTANCE_MM_INT_H */
