@@ -745,7 +745,7 @@ static void disk_columns(fast2d *c)
             } else if (cl != bit_at(up, x0 + k)) {
                 g[k] = 1u;
             } else {
-                const unsigned a = g[k - bw];
+                const unsigned a = (g - bw)[k]; /* the row above; g[k - bw] would wrap the index */
                 g[k] = (uint16_t)(a + (a != F2_INF));
             }
         }
