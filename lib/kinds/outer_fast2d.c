@@ -360,7 +360,6 @@ static int f2_scan(const conseco_erosion_params *p, const conseco_image *pred,
             c->predicted += pop64(Y);
             c->truth += pop64(T);
             c->missed0 += pop64(T & ~Y);
-            c->fp0 += pop64(Y & ~T);
             if (Y) {
                 if (fy == nw) fy = i;
                 ly = i;
@@ -377,6 +376,7 @@ static int f2_scan(const conseco_erosion_params *p, const conseco_image *pred,
             grow(c->ulo, c->uhi, 64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
                  64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)), y);
     }
+    c->fp0 = c->predicted - (c->truth - c->missed0); /* |Yhat \ Y| = |Yhat| - |Yhat & Y| */
     return finite ? CONSECO_OK : CONSECO_E_NONFINITE;
 }
 
