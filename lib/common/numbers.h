@@ -74,4 +74,21 @@ static inline int conseco__is_exact_integer(double x)
     return x >= -CONSECO__INT_LIMIT && x <= CONSECO__INT_LIMIT && (double)(int64_t)x == x;
 }
 
+/* floor(sqrt(v)), digit by digit: exact, no libm (the disk's and the ball's levels). */
+static inline uint32_t conseco__isqrt32(uint32_t v)
+{
+    uint32_t r = 0, bit = UINT32_C(1) << 30;
+    while (bit > v) bit >>= 2;
+    while (bit != 0) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return r;
+}
+
 #endif /* CONSECO_NUMBERS_H */

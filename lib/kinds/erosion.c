@@ -57,29 +57,13 @@ static int metric_of(uint32_t element)
     }
 }
 
-/* floor(sqrt(v)), digit by digit: no libm, exact. */
-static uint32_t isqrt32(uint32_t v)
-{
-    uint32_t r = 0, bit = UINT32_C(1) << 30;
-    while (bit > v) bit >>= 2;
-    while (bit != 0) {
-        if (v >= r + bit) {
-            v -= r + bit;
-            r = (r >> 1) + bit;
-        } else {
-            r >>= 1;
-        }
-        bit >>= 2;
-    }
-    return r;
-}
 
 /* Level of a Yhat cell (d >= 1); CONSECO__DIST_INF stays "never removed". */
 static uint32_t level_of(int metric, uint32_t d)
 {
     if (d == CONSECO__DIST_INF) return CONSECO__DIST_INF;
     /* disk of radius r keeps p iff D2 > r^2 iff r <= ceil(sqrt(D2)) - 1 */
-    if (metric == CONSECO__METRIC_L2SQ) return isqrt32(d - 1);
+    if (metric == CONSECO__METRIC_L2SQ) return conseco__isqrt32(d - 1);
     return d - 1;
 }
 

@@ -46,27 +46,11 @@ static int metric_of(uint32_t element)
     return CONSECO__METRIC_L1;
 }
 
-/* floor(sqrt(v)), bit by bit: exact, no libm. */
-static uint32_t root_floor(uint32_t v)
-{
-    uint32_t r = 0, bit = UINT32_C(1) << 30;
-    while (bit > v) bit >>= 2;
-    while (bit != 0) {
-        if (v >= r + bit) {
-            v -= r + bit;
-            r = (r >> 1) + bit;
-        } else {
-            r >>= 1;
-        }
-        bit >>= 2;
-    }
-    return r;
-}
 
 /* Outer level of a cell at distance d (finite) from Yhat. */
 static uint32_t outer_level(int metric, uint32_t d)
 {
-    if (metric == CONSECO__METRIC_L2SQ) return d == 0 ? 0 : root_floor(d - 1) + 1;
+    if (metric == CONSECO__METRIC_L2SQ) return d == 0 ? 0 : conseco__isqrt32(d - 1) + 1;
     return d;
 }
 

@@ -657,21 +657,6 @@ static void f2_transform(fast2d *c, int outer, int inner)
  * D2 is ceil(sqrt(D2)) = isqrt(D2 - 1) + 1 on both sides (erosion.c,
  * outer.c), and the score its order statistic.
  */
-static uint32_t root_floor32(uint32_t v)
-{
-    uint32_t r = 0, bit = UINT32_C(1) << 30;
-    while (bit > v) bit >>= 2;
-    while (bit != 0) {
-        if (v >= r + bit) {
-            v -= r + bit;
-            r = (r >> 1) + bit;
-        } else {
-            r >>= 1;
-        }
-        bit >>= 2;
-    }
-    return r;
-}
 
 /* ceil(sqrt(d2)) for d2 >= 1, from a nearby guess (neighbours differ little). */
 static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
@@ -682,7 +667,7 @@ static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
         *guess = (uint32_t)(v + 1);
         return *guess;
     }
-    *guess = root_floor32((uint32_t)(d2 - 1)) + 1u;
+    *guess = conseco__isqrt32((uint32_t)(d2 - 1)) + 1u;
     return *guess;
 }
 
@@ -988,9 +973,9 @@ static double fine_distance(const fast2d *c, const uint32_t *fine, uint32_t v, u
     }
     if (d2 == 0) return -1.0; /* unreachable */
     /* the larger offset of any pair lies in [sqrt(D2 / 2), sqrt(D2)] */
-    for (k0 = root_floor32((uint32_t)(d2 / 2u)); k0 * k0 <= d2; k0++) {
+    for (k0 = conseco__isqrt32((uint32_t)(d2 / 2u)); k0 * k0 <= d2; k0++) {
         const uint64_t rest = d2 - k0 * k0;
-        const uint64_t k1 = root_floor32((uint32_t)rest);
+        const uint64_t k1 = conseco__isqrt32((uint32_t)rest);
         if (k1 * k1 == rest) return conseco__mm_distance(&c->metric, (uint32_t)k0, (uint32_t)k1, 0);
     }
     return -1.0; /* unreachable: D2 is a sum of two squares */
