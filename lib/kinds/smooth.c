@@ -36,12 +36,26 @@ static size_t chunk_doubles(size_t w)
     return (size_t)2 * chunk_len(w) + (size_t)2 * CONSECO__SMOOTH_RMAX;
 }
 
-/* One level per pixel (the Yhat levels) and the chunk buffers. */
-static size_t smooth_scratch_size(size_t w, size_t h, size_t d)
+/* The score's second chunk of keys and workspace for two rows at once
+ * (maps of two rows or more): the x radius is known here for sigma in
+ * pixels (the same loop as the plan's), at most CONSECO__SMOOTH_RMAX. */
+static size_t pair_doubles(const conseco_smooth_params *p, size_t w, size_t h)
+{
+    size_t rx = 0;
+    if (h < 2u) return 0;
+    if (p->units == CONSECO_UNITS_PIXELS)
+        while (rx < CONSECO__SMOOTH_RMAX && (double)(rx + 1u) <= 4.0 * p->sigma) rx++;
+    else
+        rx = CONSECO__SMOOTH_RMAX;
+    return (size_t)2 * chunk_len(w) + (size_t)2 * rx;
+}
+
+/* One level per pixel (the Yhat levels), the chunk buffers and the pair's. */
+static size_t smooth_scratch_size(const conseco_smooth_params *p, size_t w, size_t h, size_t d)
 {
     size_t n, bytes;
     if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
-        !conseco__add_size(n, chunk_doubles(w), &n) ||
+        !conseco__add_size(n, chunk_doubles(w) + pair_doubles(p, w, h), &n) ||
         !conseco__mul_size(n, sizeof(double), &bytes) ||
         !conseco__add_size(bytes, CONSECO__ALIGN_SLACK, &bytes))
         return 0;
@@ -134,11 +148,85 @@ static void store_keys_f32(const uint64_t *kv, const float *f, const uint8_t *t,
     *jp = j;
 }
 
+/* The truth is read only where Yhat is: too sparse a read for the hardware
+ * prefetcher, so rows ahead over the span [xa, xb] are prefetched. */
+static void prefetch_truth(const conseco_mask *truth, size_t y, size_t z, size_t xa, size_t xb)
+{
+#ifdef CONSECO__SIMD
+    const uint8_t *tb = conseco__mask_row(truth, y, z);
+    size_t x;
+    for (x = xa; x <= xb; x += 64u) conseco__prefetch_at(tb + x);
+#else
+    (void)truth;
+    (void)y;
+    (void)z;
+    (void)xa;
+    (void)xb;
+#endif
+}
+
+/* The keys of the Yhat pixels of a float32 map, Gaussian filter with z not
+ * blurred: rows in pairs (y, y + 1) where both hold Yhat, the blur of both
+ * over the stretches of either (conseco__smooth_rows_keys2), each row's keys
+ * then stored as store_keys_f32 does (pixels outside its Yhat dropped); a
+ * row whose partner holds no Yhat alone. buf: kv0 | kv1 | work0 | work1 (the
+ * score's chunk buffers; work1 for the x radius, pair_doubles). Same keys as
+ * row by row, in another order. */
+static int keys_f32_pairs(const conseco__smooth_plan *plan, const conseco_image *pred,
+                          const conseco_mask *truth, uint64_t *keys, size_t *kp, size_t *jp,
+                          double *buf)
+{
+    const size_t cl = chunk_len(pred->width), h = pred->height;
+    const float fb = conseco__f32_at_least(plan->base);
+    uint64_t *kv0 = (uint64_t *)(void *)buf, *kv1 = (uint64_t *)(void *)(buf + cl);
+    double *work0 = buf + 2u * cl, *work1 = work0 + cl + 2u * CONSECO__SMOOTH_RMAX;
+    size_t y, z, o;
+    int finite = 1;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < h; y += 2u) {
+            const unsigned char *src[2];
+            const uint8_t *t[2];
+            size_t xa[2] = {1, 1}, xb[2] = {0, 0}, x0, x1, from;
+            int in[2] = {0, 0};
+            for (o = 0; o < 2u && y + o < h; o++) {
+                src[o] = conseco__image_row(pred, y + o, z);
+                t[o] = conseco__mask_row(truth, y + o, z);
+                in[o] = conseco__smooth_row_extent(plan, src[o], &xa[o], &xb[o], &finite);
+                if (!finite) return CONSECO_E_NONFINITE;
+            }
+            if (in[0] && in[1]) {
+                const size_t a = xa[0] < xa[1] ? xa[0] : xa[1];
+                const size_t b = xb[0] > xb[1] ? xb[0] : xb[1];
+                for (o = 2; o < 4u && y + o < h; o++) prefetch_truth(truth, y + o, z, a, b);
+                for (from = a; conseco__smooth_next_run2(plan, src[0], src[1], from, b, &x0, &x1);
+                     from = x1 + 1u) {
+                    conseco__smooth_rows_keys2(plan, pred, y, z, x0, x1, kv0, kv1, work0, work1);
+                    for (o = 0; o < 2u; o++)
+                        store_keys_f32(o ? kv1 : kv0, (const float *)(const void *)src[o] + x0,
+                                       t[o] + x0, x1 - x0 + 1u, fb, keys, kp, jp);
+                }
+                continue;
+            }
+            for (o = 0; o < 2u; o++) {
+                if (!in[o]) continue;
+                if (y + o + 2u < h) prefetch_truth(truth, y + o + 2u, z, xa[o], xb[o]);
+                for (from = xa[o];
+                     conseco__smooth_next_run(plan, src[o], from, xb[o], &x0, &x1);
+                     from = x1 + 1u) {
+                    conseco__smooth_row_keys(plan, pred, y + o, z, x0, x1, kv0, work0);
+                    store_keys_f32(kv0, (const float *)(const void *)src[o] + x0, t[o] + x0,
+                                   x1 - x0 + 1u, fb, keys, kp, jp);
+                }
+            }
+        }
+    return CONSECO_OK;
+}
+
 static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
                         const conseco_mask *truth, double tau, void *scratch,
                         size_t scratch_size, double *score)
 {
-    const size_t need = smooth_scratch_size(pred->width, pred->height, pred->depth);
+    const size_t need = smooth_scratch_size(p, pred->width, pred->height, pred->depth);
     conseco__smooth_plan plan;
     uint64_t *keys, l, a1, a2;
     double *out, *work;
@@ -154,6 +242,9 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     out = (double *)(void *)(keys + n);
     work = out + chunk_len(pred->width);
     j = n;
+    if (f32_gauss && plan.r[2] == 0 && pred->height >= 2u) {
+        if ((rc = keys_f32_pairs(&plan, pred, truth, keys, &k, &j, out)) != CONSECO_OK) return rc;
+    } else
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const unsigned char *src = conseco__image_row(pred, y, z);
@@ -458,7 +549,7 @@ static size_t op_scratch_size(const conseco__shrinker *s, size_t width, size_t h
                               size_t depth)
 {
     (void)s;
-    return smooth_scratch_size(width, height, depth);
+    return smooth_scratch_size(params_of(s), width, height, depth);
 }
 
 static int op_score(const conseco__shrinker *s, const conseco_image *pred,

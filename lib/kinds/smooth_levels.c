@@ -241,6 +241,30 @@ int conseco__smooth_next_run(const conseco__smooth_plan *plan, const unsigned ch
     return 1;
 }
 
+int conseco__smooth_next_run2(const conseco__smooth_plan *plan, const unsigned char *row0,
+                              const unsigned char *row1, size_t from, size_t xb, size_t *x0,
+                              size_t *x1)
+{
+    const float *f = (const float *)(const void *)row0, *g = (const float *)(const void *)row1;
+    const float fb = conseco__f32_at_least(plan->base);
+    size_t x, end, last;
+    unsigned m = 0;
+    for (x = from; x <= xb; x += 16u) {
+        const size_t len = xb - x + 1u < 16u ? xb - x + 1u : 16u;
+        if ((m = yhat_bits(f, x, len, fb) | yhat_bits(g, x, len, fb)) != 0) break;
+    }
+    if (x > xb) return 0;
+    *x0 = last = x + conseco__ctz32(m);
+    end = xb - *x0 < CONSECO__SMOOTH_CHUNK ? xb : *x0 + CONSECO__SMOOTH_CHUNK - 1u;
+    for (x = *x0 + 1u; x <= end; x += 16u) {
+        const size_t len = end - x + 1u < 16u ? end - x + 1u : 16u;
+        if ((m = yhat_bits(f, x, len, fb) | yhat_bits(g, x, len, fb)) == 0) break;
+        last = x + 31u - conseco__clz32(m);
+    }
+    *x1 = last;
+    return 1;
+}
+
 /* ------------------------------------------------------------ the y pass */
 /* v[i] = w_0 s(a+i, y) + sum_k w_k (s(a+i, y-k) + s(a+i, y+k)), i in [0, len),
  * rows given. Called with a constant dtype so that each case compiles to its
@@ -336,6 +360,71 @@ static void ypass_f32(const unsigned char *const *rows, const double *w, size_t 
     case 3: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 3, a, len, v); break;
     case 4: ypass_rows_r(CONSECO_DTYPE_F32, rows, w, 4, a, len, v); break;
     default: ypass_rows(CONSECO_DTYPE_F32, rows, w, R, a, len, v); break;
+    }
+}
+
+/* Two output rows at once, y and y + 1, from the 2R + 2 rows y - R ..
+ * y + R + 1 (clamped) in rows2[0 .. 2R + 1]: every converted input row is
+ * loaded once for both outputs (for R = 4, 10 loads for 2 outputs instead of
+ * 18). Per output lane the same operations in the same order as ypass_f32,
+ * so the same bits. */
+#ifdef CONSECO__SIMD
+static inline size_t ypass2_f32_simd_r(const unsigned char *const *rows2, const double *w,
+                                       const size_t R, size_t a, size_t len, double *v0,
+                                       double *v1, size_t ahead)
+{
+    const float *r[2u * CONSECO__SMOOTH_RMAX + 2u];
+    conseco__m128d c[2u * CONSECO__SMOOTH_RMAX + 2u];
+    conseco__m128d wv[CONSECO__SMOOTH_RMAX + 1u];
+    size_t i, k;
+    for (k = 0; k <= 2u * R + 1u; k++) r[k] = (const float *)(const void *)rows2[k] + a;
+    for (k = 0; k <= R; k++) wv[k] = conseco__mm_set1_pd(w[k]);
+    for (i = 0; i + 2u <= len; i += 2u) {
+        conseco__m128d acc0, acc1;
+        /* the next pair's two new rows, one cache line per 16 pixels */
+        if ((i & 15u) == 0) {
+            conseco__prefetch(r[2u * R + 1u] + i, ahead);
+            conseco__prefetch(r[2u * R + 1u] + i, 2u * ahead);
+        }
+        for (k = 0; k <= 2u * R + 1u; k++) c[k] = conseco__f32x2_to_pd(r[k] + i);
+        acc0 = conseco__mm_mul_pd(wv[0], c[R]);
+        acc1 = conseco__mm_mul_pd(wv[0], c[R + 1u]);
+        for (k = 1; k <= R; k++) {
+            acc0 = conseco__mm_add_pd(
+                acc0, conseco__mm_mul_pd(wv[k], conseco__mm_add_pd(c[R - k], c[R + k])));
+            acc1 = conseco__mm_add_pd(
+                acc1, conseco__mm_mul_pd(wv[k], conseco__mm_add_pd(c[R + 1u - k], c[R + 1u + k])));
+        }
+        conseco__mm_storeu_pd(v0 + i, acc0);
+        conseco__mm_storeu_pd(v1 + i, acc1);
+    }
+    return i;
+}
+#endif
+
+static void ypass2_f32(const unsigned char *const *rows2, const double *w, size_t R, size_t a,
+                       size_t len, double *v0, double *v1, size_t ahead)
+{
+    const unsigned char *rows[2u * CONSECO__SMOOTH_RMAX + 1u];
+    size_t done = 0, k, o;
+#ifdef CONSECO__SIMD
+    switch (R) {
+    case 1: done = ypass2_f32_simd_r(rows2, w, 1, a, len, v0, v1, ahead); break;
+    case 2: done = ypass2_f32_simd_r(rows2, w, 2, a, len, v0, v1, ahead); break;
+    case 3: done = ypass2_f32_simd_r(rows2, w, 3, a, len, v0, v1, ahead); break;
+    case 4: done = ypass2_f32_simd_r(rows2, w, 4, a, len, v0, v1, ahead); break;
+    default: done = ypass2_f32_simd_r(rows2, w, R, a, len, v0, v1, ahead); break;
+    }
+    if (done == len) return;
+#endif
+    /* the rest (all of it without SIMD): one row at a time */
+    for (o = 0; o < 2u; o++) {
+        rows[0] = rows2[R + o];
+        for (k = 1; k <= R; k++) {
+            rows[2u * k - 1u] = rows2[R + o - k];
+            rows[2u * k] = rows2[R + o + k];
+        }
+        ypass_f32(rows, w, R, a + done, len - done, (o ? v1 : v0) + done, ahead);
     }
 }
 
@@ -563,6 +652,33 @@ static void gauss_row_keys(const conseco__smooth_plan *pl, const conseco_image *
     xpass_keys(v, pl->w[0], R, len, keys);
 }
 
+/* gauss_row_keys for rows y and y + 1 (< height) at once; z not blurred,
+ * float32 map; two workspaces like gauss_row_keys's. */
+static void gauss_rows_keys2(const conseco__smooth_plan *pl, const conseco_image *pred, size_t y,
+                             size_t z, size_t xa, size_t xb, uint64_t *keys0, uint64_t *keys1,
+                             double *work0, double *work1)
+{
+    const size_t R = pl->r[0], Ry = pl->r[1], n = pl->width, len = xb - xa + 1u;
+    const size_t a = clamp_sub(xa, R), b = clamp_add(xb, R, n);
+    const size_t lead = R - (xa - a);
+    double *v[2];
+    const unsigned char *rows2[2u * CONSECO__SMOOTH_RMAX + 2u];
+    size_t i, k, o;
+    v[0] = work0;
+    v[1] = work1;
+    for (k = 0; k <= 2u * Ry + 1u; k++) {
+        const size_t yy = k < Ry ? clamp_sub(y, Ry - k) : clamp_add(y, k - Ry, pl->height);
+        rows2[k] = conseco__image_row(pred, yy, z);
+    }
+    ypass2_f32(rows2, pl->w[1], Ry, a, b - a + 1u, v[0] + lead, v[1] + lead, pred->row_stride);
+    for (o = 0; o < 2u; o++) {
+        double *vo = v[o];
+        for (i = 0; i < lead; i++) vo[i] = vo[lead];
+        for (i = lead + (b - a + 1u); i < len + 2u * R; i++) vo[i] = vo[lead + (b - a)];
+        xpass_keys(vo, pl->w[0], R, len, o ? keys1 : keys0);
+    }
+}
+
 /* --------------------------------------------------------------- the min */
 /* Half-width of the element's horizontal run at offsets (dy, dz), -1 if none. */
 static long run_half_width(uint32_t element, long r, long dy, long dz)
@@ -618,6 +734,13 @@ void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_im
                               double *work)
 {
     gauss_row_keys(plan, pred, y, z, xa, xb, keys, work);
+}
+
+void conseco__smooth_rows_keys2(const conseco__smooth_plan *plan, const conseco_image *pred,
+                                size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys0,
+                                uint64_t *keys1, double *work0, double *work1)
+{
+    gauss_rows_keys2(plan, pred, y, z, xa, xb, keys0, keys1, work0, work1);
 }
 
 void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_image *pred,

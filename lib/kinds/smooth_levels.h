@@ -55,6 +55,12 @@ int conseco__smooth_row_extent(const conseco__smooth_plan *plan, const unsigned 
 int conseco__smooth_next_run(const conseco__smooth_plan *plan, const unsigned char *row,
                              size_t from, size_t xb, size_t *x0, size_t *x1);
 
+/* conseco__smooth_next_run for two float32 rows at once: the stretch
+ * starts and ends on a pixel in Yhat in either row (xb: the last such). */
+int conseco__smooth_next_run2(const conseco__smooth_plan *plan, const unsigned char *row0,
+                              const unsigned char *row1, size_t from, size_t xb, size_t *x0,
+                              size_t *x1);
+
 /* Levels of pixels xa..xb of row (y, z), xb - xa < CONSECO__SMOOTH_CHUNK,
  * into dst[0 .. xb - xa]; `work` holds CONSECO__SMOOTH_WORK doubles. Whole
  * map finite. Every value is the same whatever the chunking. */
@@ -67,6 +73,13 @@ void conseco__smooth_row_levels(const conseco__smooth_plan *plan, const conseco_
 void conseco__smooth_row_keys(const conseco__smooth_plan *plan, const conseco_image *pred,
                               size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys,
                               double *work);
+
+/* conseco__smooth_row_keys for rows y and y + 1 (< height) at once, into
+ * keys0 and keys1: the same keys. Float32 map, z not blurred (plan->r[2] ==
+ * 0); work0 and work1 each like conseco__smooth_row_keys's `work`. */
+void conseco__smooth_rows_keys2(const conseco__smooth_plan *plan, const conseco_image *pred,
+                                size_t y, size_t z, size_t xa, size_t xb, uint64_t *keys0,
+                                uint64_t *keys1, double *work0, double *work1);
 
 /* Order-preserving 64-bit key of a level (finite, never -0): unsigned order
  * of keys = order of levels. */
