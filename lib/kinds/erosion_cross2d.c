@@ -50,7 +50,7 @@ typedef struct cross2d {
  * (0 = background, C2_INF = no background anywhere); rows in no set order. */
 typedef void (*row_fn)(void *ctx, size_t y, const uint16_t *d);
 
-#define HISTS 4u /* interleaved histograms (plain C: one per row of four; SIMD: counts and a difference array) */
+#define HISTS 4u /* interleaved histograms: neighbours rarely hit the same counter */
 
 static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
@@ -525,62 +525,30 @@ typedef struct score_ctx {
 } score_ctx;
 
 #ifdef CONSECO__SIMD
-/* Adds a row's false positives (Yhat, truth 0) to the histogram, by runs:
- * along a row the distances of neighbouring Yhat pixels differ by at most
- * one, so false positives come in runs of equal, rising or falling
- * distances. A run of equal ones adds its length to one counter (hist, copy
- * 0); a rising or falling run adds 1 to a range of counters, kept as a
- * difference array (copy 1, bins + 1 entries, summed up in the score).
- * Groups of 8 pixels that are all true or all background are skipped after
- * one test each. */
-static void count_run(score_ctx *sc, uint32_t a, int step, size_t len)
+/* Adds a row's false positives (Yhat, truth 0) to the histograms. */
+static void count_one(score_ctx *sc, const uint8_t *t, const uint16_t *d, size_t k)
 {
-    uint32_t *cnt = sc->hist, *diff = sc->hist + sc->bins;
-    const uint32_t n = (uint32_t)len; /* <= bw < 65535 */
-    if (a == C2_INF) sc->fp_inf += n; /* then every Yhat pixel is C2_INF: step 0 */
-    else if (step == 0) cnt[a] += n;
-    else if (step > 0) { /* a .. a + n - 1, all < bins */
-        diff[a]++;
-        diff[a + n]--;
-    } else { /* a - n + 1 .. a, all >= 1 */
-        diff[a - n + 1u]++;
-        diff[a + 1u]--;
-    }
+    if (t[k] != 0 || d[k] == 0) return;
+    if (d[k] == C2_INF) sc->fp_inf++;
+    else sc->hist[(k & (HISTS - 1u)) * sc->bins + d[k]]++;
 }
 
-static int is_fp(const uint8_t *t, const uint16_t *d, size_t k) { return t[k] == 0 && d[k] != 0; }
-
+/* Groups of 8 pixels that are all true or all background are skipped after
+ * one test each: false positives come in regions. */
 static void count_row(score_ctx *sc, size_t y, const uint16_t *d)
 {
     const uint8_t *t = conseco__mask_row(sc->truth, y, 0) + sc->x0;
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    const size_t n = sc->bw;
-    size_t k = 0, e;
-    while (k < n) {
-        int step = 0;
-        if (!is_fp(t, d, k)) {
-            k++;
-            while ((k & 7u) == 0 && k + 8 <= n) { /* whole groups with no false positive */
-                uint64_t tw, d0, d1;
-                CONSECO_memcpy(&tw, t + k, 8);
-                CONSECO_memcpy(&d0, d + k, 8);
-                CONSECO_memcpy(&d1, d + k + 4, 8);
-                if (((tw - ones) & ~tw & highs) != 0 && (d0 | d1) != 0) break; /* a 0 byte */
-                k += 8;
-            }
-            continue;
-        }
-        e = k + 1;
-        if (e < n && is_fp(t, d, e)) {
-            const int s = (int)d[e] - (int)d[k];
-            if (s >= -1 && s <= 1) {
-                step = s;
-                for (e++; e < n && is_fp(t, d, e) && (int)d[e] - (int)d[e - 1u] == s; e++) continue;
-            }
-        }
-        count_run(sc, d[k], step, e - k);
-        k = e;
+    size_t k, j;
+    for (k = 0; k + 8 <= sc->bw; k += 8) {
+        uint64_t tw, d0, d1;
+        CONSECO_memcpy(&tw, t + k, 8);
+        CONSECO_memcpy(&d0, d + k, 8);
+        CONSECO_memcpy(&d1, d + k + 4, 8);
+        if (((tw - ones) & ~tw & highs) == 0 || (d0 | d1) == 0) continue; /* no 0 byte */
+        for (j = k; j < k + 8; j++) count_one(sc, t, d, j);
     }
+    for (; k < sc->bw; k++) count_one(sc, t, d, k);
 }
 #endif
 
@@ -678,13 +646,6 @@ int conseco__cross2d_score(const conseco_erosion_params *p, const conseco_image 
     s.fp_inf = 0;
     CONSECO_memset(c.hist, 0, HISTS * s.bins * sizeof(uint32_t));
     rows_pass(&c, NULL, NULL, &s);
-#ifdef CONSECO__SIMD
-    { /* count_row's difference array (copy 1) to counts; copies 2, 3 stay 0 */
-        uint32_t *diff = c.hist + s.bins, run = 0;
-        for (b = 0; b < s.bins; b++) diff[b] = run += diff[b];
-        diff[s.bins] = 0;
-    }
-#endif
     fp = s.fp_inf;
     for (b = 1; b < s.bins; b++) {
         for (k = 1; k < HISTS; k++) c.hist[b] += c.hist[k * s.bins + b];
