@@ -441,10 +441,14 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 
 /* ---------------------------------------------------------------- pass 2 */
 #ifdef CONSECO__SIMD
-/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
+/* Eight consecutive rows q[0] (top) .. q[7] of n cells, whose column
+ * distances from above are in place: first the column distances from below
+ * (below: the row under q[7], column-final; on return, q[0]'s column-final
+ * distances), then both sweeps along the rows: transposed into `lanes` (one
  * vector per column), swept with one saturating add and one min per column
  * and direction, transposed back. 0xFFFF plays C2_INF and saturates. */
-static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, conseco__m128i *lanes)
+static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, conseco__m128i *lanes,
+                   uint16_t *below)
 {
     const conseco__m128i one = conseco__mm_set1_epi16(1);
     conseco__m128i v[8], f;
@@ -452,11 +456,19 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
     size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
+        f = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + x0));
+        for (j = 8; j-- > 0;) v[j] = f = conseco__min_u16(v[j], conseco__mm_adds_epu16(f, one));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(below + x0), f);
         conseco__transpose8_u16(v);
         for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
     }
     for (x = x0; x < n; x++) {
-        for (j = 0; j < 8; j++) col[j] = q[j][x];
+        uint32_t b = below[x];
+        for (j = 8; j-- > 0;) {
+            const uint32_t a = q[j][x], up = b + (b != C2_INF);
+            col[j] = (uint16_t)(b = a < up ? a : up);
+        }
+        below[x] = col[0];
         lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
     f = conseco__mm_set1_epi16(left_inf ? -1 : 0);
@@ -561,7 +573,9 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
      * column just outside the box has no Yhat at all */
     const uint32_t left = (c->x0 > 0 || c->border_bg) ? 0u : 0x10000u;
     const uint32_t right = (c->x1 + 1 < c->w || c->border_bg) ? 0u : 0x10000u;
+#ifndef CONSECO__SIMD
     const uint16_t *below = c->rows[0];
+#endif
     size_t x, r, k;
     if (c->predicted == 0) return;
     /* the spare row stands in for missing rows of the last group: defined
@@ -573,36 +587,28 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     /* the row under the box: the image border, or no Yhat */
     for (x = 0; x < bw; x++)
         c->rows[0][x] = (c->y1 + 1 == c->h && !c->border_bg) ? C2_INF : 0u;
+#ifdef CONSECO__SIMD
+    /* eight rows at a time, bottom-up: the column distances from below, then
+     * the rows (sweep8); a short top group uses the spare row above its rows */
+    for (r = rows; r > 0; r = r > 8 ? r - 8 : 0) {
+        uint16_t *q[8];
+        for (k = 0; k < 8; k++) q[k] = r + k >= 8 ? c->g + (r + k - 8) * bw : c->rows[1];
+        sweep8(q, bw, left != 0, right != 0, (conseco__m128i *)c->lanes, c->rows[0]);
+        for (k = r >= 8 ? 0 : 8 - r; k < 8; k++) {
+            if (sc != NULL) count_row(sc, c->y0 + r + k - 8, q[k]);
+            else fn(ctx, c->y0 + r + k - 8, q[k]);
+        }
+    }
+#else
     /* columns: g becomes the distance to the nearest background in the column */
     for (r = rows; r-- > 0;) {
         uint16_t *g = c->g + r * bw;
-        x = 0;
-#ifdef CONSECO__SIMD
-        for (; x + 8 <= bw; x += 8) { /* saturating: C2_INF + 1 stays C2_INF, above any a */
-            const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + x));
-            const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + x));
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + x),
-                             conseco__min_u16(a, conseco__mm_adds_epu16(b, conseco__mm_set1_epi16(1))));
-        }
-#endif
-        for (; x < bw; x++) {
+        for (x = 0; x < bw; x++) {
             const uint32_t a = g[x], b = (uint32_t)below[x] + 1u;
             g[x] = (uint16_t)(a < b ? a : b);
         }
         below = g;
     }
-#ifdef CONSECO__SIMD
-    /* rows, eight at a time; a short last group uses a spare row */
-    for (r = 0; r < rows; r += 8) {
-        uint16_t *q[8];
-        for (k = 0; k < 8; k++) q[k] = r + k < rows ? c->g + (r + k) * bw : c->rows[1];
-        sweep8(q, bw, left != 0, right != 0, (conseco__m128i *)c->lanes);
-        for (k = 0; k < 8 && r + k < rows; k++) {
-            if (sc != NULL) count_row(sc, c->y0 + r + k, q[k]);
-            else fn(ctx, c->y0 + r + k, q[k]);
-        }
-    }
-#else
     /* rows, four at a time; a short last group writes into a spare row */
     for (r = 0; r < rows; r += 4) {
         uint16_t *q[4];
