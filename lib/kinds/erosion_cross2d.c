@@ -13,7 +13,7 @@
  *   1b (box rows, top-down, vectorised): g = distance to the nearest
  *      background at or above, in the column (from the bitmap, not the map);
  *   2  (box): g from below too (vectorised), then the two sweeps along each
- *      row, eight rows at a time in SSE2 lanes or four scalar rows at a time;
+ *      row, sixteen rows at a time in SSE2 lanes or four scalar rows at a time;
  *      each finished row goes to the score, apply or evaluate consumer.
  *
  * Outside the box every pixel is background; the box's margins are
@@ -23,7 +23,7 @@
  */
 #include "erosion_cross2d.h"
 
-/* SSE2 or NEON (common/simd.h) sweeps eight rows at once in 16-bit lanes; elsewhere
+/* SSE2 or NEON (common/simd.h) sweeps 2 x 8 rows at once in 16-bit lanes; elsewhere
  * four rows in scalar code. Same results either way. */
 #include "common/bits.h"
 #include "common/simd.h"
@@ -43,7 +43,7 @@ typedef struct cross2d {
     uint64_t predicted;    /* |Yhat| */
     size_t x0, x1, y0, y1; /* bounding box of Yhat (when predicted > 0) */
     size_t bw;             /* x1 - x0 + 1 */
-    void *lanes;           /* w x 16 bytes, 16-aligned: eight rows, transposed */
+    void *lanes;           /* w x 32 bytes, 16-aligned: two groups of eight rows, transposed */
 } cross2d;
 
 /* Receives each box row's final distances: d[k] for pixel (x0 + k, y), k < bw
@@ -63,7 +63,7 @@ int conseco__cross2d_applies(const conseco_erosion_params *p, const conseco_imag
 
 /* Areas: g (up to w*h u16), two rows (w u16 each), colany and a flag row (w
  * and w + 16 bytes), hist (HISTS*(w+h+1) u32), the Yhat bitmap (h rows of
- * ceil(w/8) bytes), the SIMD lanes (16 bytes per column). About 2.2 bytes
+ * ceil(w/8) bytes), the SIMD lanes (32 bytes per column: two groups of eight rows). About 2.2 bytes
  * per pixel in all. */
 static int areas(size_t w, size_t h, size_t sz[6])
 {
@@ -74,7 +74,7 @@ static int areas(size_t w, size_t h, size_t sz[6])
     bins = w + h + 1u; /* w + h < 65535: no overflow */
     sz[3] = HISTS * bins * sizeof(uint32_t);
     sz[4] = h * ((w + 7u) / 8u); /* < n */
-    sz[5] = 16u * w;
+    sz[5] = 32u * w;
     if (sz[0] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
     sz[1] = round16(sz[1]);
@@ -442,13 +442,10 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 /* ---------------------------------------------------------------- pass 2 */
 #ifdef CONSECO__SIMD
 /* Eight consecutive rows q[0] (top) .. q[7] of n cells, whose column
- * distances from above are in place: first the column distances from below
- * (below: the row under q[7], column-final; on return, q[0]'s column-final
- * distances), then both sweeps along the rows: transposed into `lanes` (one
- * vector per column), swept with one saturating add and one min per column
- * and direction, transposed back. 0xFFFF plays C2_INF and saturates. */
-static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, conseco__m128i *lanes,
-                   uint16_t *below)
+ * distances from above are in place, into `lanes` (one vector per column,
+ * transposed): first the column distances from below (below: the row under
+ * q[7], column-final; on return, q[0]'s column-final distances). */
+static void load8(uint16_t *const q[8], size_t n, conseco__m128i *lanes, uint16_t *below)
 {
     const conseco__m128i one = conseco__mm_set1_epi16(1);
     conseco__m128i v[8], f;
@@ -471,10 +468,14 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
         below[x] = col[0];
         lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
-    f = conseco__mm_set1_epi16(left_inf ? -1 : 0);
-    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(right_inf ? -1 : 0);
-    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+}
+
+/* The lanes back into the eight rows. */
+static void store8(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
+{
+    conseco__m128i v[8];
+    uint16_t col[8];
+    size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
         conseco__transpose8_u16(v);
@@ -483,6 +484,27 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
     for (x = x0; x < n; x++) {
         conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
         for (j = 0; j < 8; j++) q[j][x] = col[j];
+    }
+}
+
+/* Both sweeps along the rows of two groups of lanes (a and b: sixteen rows)
+ * at once, with one saturating add and one min per column and direction:
+ * two independent dependency chains overlap in the pipeline. 0xFFFF plays
+ * C2_INF and saturates. */
+static void sweep16(conseco__m128i *a, conseco__m128i *b, size_t n, int left_inf, int right_inf)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i fa, fb;
+    size_t x;
+    fa = fb = conseco__mm_set1_epi16(left_inf ? -1 : 0);
+    for (x = 0; x < n; x++) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+    }
+    fa = fb = conseco__mm_set1_epi16(right_inf ? -1 : 0);
+    for (x = n; x-- > 0;) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
     }
 }
 #else
@@ -588,15 +610,26 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     for (x = 0; x < bw; x++)
         c->rows[0][x] = (c->y1 + 1 == c->h && !c->border_bg) ? C2_INF : 0u;
 #ifdef CONSECO__SIMD
-    /* eight rows at a time, bottom-up: the column distances from below, then
-     * the rows (sweep8); a short top group uses the spare row above its rows */
-    for (r = rows; r > 0; r = r > 8 ? r - 8 : 0) {
-        uint16_t *q[8];
-        for (k = 0; k < 8; k++) q[k] = r + k >= 8 ? c->g + (r + k - 8) * bw : c->rows[1];
-        sweep8(q, bw, left != 0, right != 0, (conseco__m128i *)c->lanes, c->rows[0]);
-        for (k = r >= 8 ? 0 : 8 - r; k < 8; k++) {
-            if (sc != NULL) count_row(sc, c->y0 + r + k - 8, q[k]);
-            else fn(ctx, c->y0 + r + k - 8, q[k]);
+    /* sixteen rows at a time, bottom-up, in two groups of eight: the column
+     * distances from below, then the rows; the rows of a group above the
+     * box are the spare row (a short top group, or a missing second one) */
+    for (r = rows; r > 0; r = r > 16 ? r - 16 : 0) {
+        conseco__m128i *lanes = (conseco__m128i *)c->lanes;
+        uint16_t *q[16]; /* q[0..7]: rows r - 8 .. r - 1; q[8..15]: rows r - 16 .. r - 9 */
+        for (k = 0; k < 16; k++) {
+            const size_t back = k < 8 ? 8 - k : 24 - k; /* row r - back */
+            q[k] = r >= back ? c->g + (r - back) * bw : c->rows[1];
+        }
+        load8(q, bw, lanes, c->rows[0]);
+        load8(q + 8, bw, lanes + bw, c->rows[0]);
+        sweep16(lanes, lanes + bw, bw, left != 0, right != 0);
+        store8(q, bw, lanes);
+        store8(q + 8, bw, lanes + bw);
+        for (k = 0; k < 16; k++) {
+            const size_t back = k < 8 ? 8 - k : 24 - k;
+            if (r < back) continue;
+            if (sc != NULL) count_row(sc, c->y0 + r - back, q[k]);
+            else fn(ctx, c->y0 + r - back, q[k]);
         }
     }
 #else
