@@ -13,7 +13,7 @@
  *   1b (box rows, top-down, vectorised): g = distance to the nearest
  *      background at or above, in the column (from the bitmap, not the map);
  *   2  (box): g from below too (vectorised), then the two sweeps along each
- *      row, sixteen rows at a time in SSE2 lanes or four scalar rows at a time;
+ *      row, 32 rows at a time in SSE2 lanes or four scalar rows at a time;
  *      each finished row goes to the score, apply or evaluate consumer.
  *
  * Outside the box every pixel is background; the box's margins are
@@ -23,7 +23,7 @@
  */
 #include "erosion_cross2d.h"
 
-/* SSE2 or NEON (common/simd.h) sweeps 2 x 8 rows at once in 16-bit lanes; elsewhere
+/* SSE2 or NEON (common/simd.h) sweeps 4 x 8 rows at once in 16-bit lanes; elsewhere
  * four rows in scalar code. Same results either way. */
 #include "common/bits.h"
 #include "common/simd.h"
@@ -43,7 +43,7 @@ typedef struct cross2d {
     uint64_t predicted;    /* |Yhat| */
     size_t x0, x1, y0, y1; /* bounding box of Yhat (when predicted > 0) */
     size_t bw;             /* x1 - x0 + 1 */
-    void *lanes;           /* w x 32 bytes, 16-aligned: two groups of eight rows, transposed */
+    void *lanes;           /* w x 64 bytes, 16-aligned: four groups of eight rows, transposed */
 } cross2d;
 
 /* Receives each box row's final distances: d[k] for pixel (x0 + k, y), k < bw
@@ -63,7 +63,7 @@ int conseco__cross2d_applies(const conseco_erosion_params *p, const conseco_imag
 
 /* Areas: g (up to w*h u16), two rows (w u16 each), colany and a flag row (w
  * and w + 16 bytes), hist (HISTS*(w+h+1) u32), the Yhat bitmap (h rows of
- * ceil(w/8) bytes), the SIMD lanes (32 bytes per column: two groups of eight rows). About 2.2 bytes
+ * ceil(w/8) bytes), the SIMD lanes (64 bytes per column: four groups of eight rows). About 2.2 bytes
  * per pixel in all. */
 static int areas(size_t w, size_t h, size_t sz[6])
 {
@@ -74,7 +74,7 @@ static int areas(size_t w, size_t h, size_t sz[6])
     bins = w + h + 1u; /* w + h < 65535: no overflow */
     sz[3] = HISTS * bins * sizeof(uint32_t);
     sz[4] = h * ((w + 7u) / 8u); /* < n */
-    sz[5] = 32u * w;
+    sz[5] = 64u * w;
     if (sz[0] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
     sz[1] = round16(sz[1]);
@@ -487,24 +487,29 @@ static void store8(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
     }
 }
 
-/* Both sweeps along the rows of two groups of lanes (a and b: sixteen rows)
- * at once, with one saturating add and one min per column and direction:
- * two independent dependency chains overlap in the pipeline. 0xFFFF plays
- * C2_INF and saturates. */
-static void sweep16(conseco__m128i *a, conseco__m128i *b, size_t n, int left_inf, int right_inf)
+/* Both sweeps along the rows of four groups of lanes (l, l + n, l + 2n,
+ * l + 3n: 32 rows) at once, with one saturating add and one min per column
+ * and direction: four independent dependency chains overlap in the
+ * pipeline. 0xFFFF plays C2_INF and saturates. */
+static void sweep32(conseco__m128i *l, size_t n, int left_inf, int right_inf)
 {
     const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i fa, fb;
+    conseco__m128i *const a = l, *const b = l + n, *const c = l + 2u * n, *const d = l + 3u * n;
+    conseco__m128i fa, fb, fc, fd;
     size_t x;
-    fa = fb = conseco__mm_set1_epi16(left_inf ? -1 : 0);
+    fa = fb = fc = fd = conseco__mm_set1_epi16(left_inf ? -1 : 0);
     for (x = 0; x < n; x++) {
         a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
         b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
     }
-    fa = fb = conseco__mm_set1_epi16(right_inf ? -1 : 0);
+    fa = fb = fc = fd = conseco__mm_set1_epi16(right_inf ? -1 : 0);
     for (x = n; x-- > 0;) {
         a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
         b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
     }
 }
 #else
@@ -610,23 +615,21 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     for (x = 0; x < bw; x++)
         c->rows[0][x] = (c->y1 + 1 == c->h && !c->border_bg) ? C2_INF : 0u;
 #ifdef CONSECO__SIMD
-    /* sixteen rows at a time, bottom-up, in two groups of eight: the column
-     * distances from below, then the rows; the rows of a group above the
-     * box are the spare row (a short top group, or a missing second one) */
-    for (r = rows; r > 0; r = r > 16 ? r - 16 : 0) {
+    /* 32 rows at a time, bottom-up, in four groups of eight: the column
+     * distances from below, then the rows; rows above the box are the spare
+     * row (a short top group, or missing groups) */
+    for (r = rows; r > 0; r = r > 32 ? r - 32 : 0) {
         conseco__m128i *lanes = (conseco__m128i *)c->lanes;
-        uint16_t *q[16]; /* q[0..7]: rows r - 8 .. r - 1; q[8..15]: rows r - 16 .. r - 9 */
-        for (k = 0; k < 16; k++) {
-            const size_t back = k < 8 ? 8 - k : 24 - k; /* row r - back */
+        uint16_t *q[32]; /* q[8i + j]: row r - 8(i + 1) + j */
+        for (k = 0; k < 32; k++) {
+            const size_t back = 8u * (k / 8u + 1u) - k % 8u; /* row r - back */
             q[k] = r >= back ? c->g + (r - back) * bw : c->rows[1];
         }
-        load8(q, bw, lanes, c->rows[0]);
-        load8(q + 8, bw, lanes + bw, c->rows[0]);
-        sweep16(lanes, lanes + bw, bw, left != 0, right != 0);
-        store8(q, bw, lanes);
-        store8(q + 8, bw, lanes + bw);
-        for (k = 0; k < 16; k++) {
-            const size_t back = k < 8 ? 8 - k : 24 - k;
+        for (k = 0; k < 4; k++) load8(q + 8u * k, bw, lanes + k * bw, c->rows[0]);
+        sweep32(lanes, bw, left != 0, right != 0);
+        for (k = 0; k < 4; k++) store8(q + 8u * k, bw, lanes + k * bw);
+        for (k = 0; k < 32; k++) {
+            const size_t back = 8u * (k / 8u + 1u) - k % 8u;
             if (r < back) continue;
             if (sc != NULL) count_row(sc, c->y0 + r - back, q[k]);
             else fn(ctx, c->y0 + r - back, q[k]);
