@@ -13,7 +13,7 @@
  *   1b (box rows, top-down, vectorised): g = distance to the nearest
  *      background at or above, in the column (from the bitmap, not the map);
  *   2  (box): g from below too (vectorised), then the two sweeps along each
- *      row, eight rows at a time in SSE2 lanes or four scalar rows at a time;
+ *      row, 32 rows at a time in SSE2 lanes or four scalar rows at a time;
  *      each finished row goes to the score, apply or evaluate consumer.
  *
  * Outside the box every pixel is background; the box's margins are
@@ -23,7 +23,7 @@
  */
 #include "erosion_cross2d.h"
 
-/* SSE2 or NEON (common/simd.h) sweeps eight rows at once in 16-bit lanes; elsewhere
+/* SSE2 or NEON (common/simd.h) sweeps 4 x 8 rows at once in 16-bit lanes; elsewhere
  * four rows in scalar code. Same results either way. */
 #include "common/bits.h"
 #include "common/simd.h"
@@ -43,7 +43,7 @@ typedef struct cross2d {
     uint64_t predicted;    /* |Yhat| */
     size_t x0, x1, y0, y1; /* bounding box of Yhat (when predicted > 0) */
     size_t bw;             /* x1 - x0 + 1 */
-    void *lanes;           /* w x 16 bytes, 16-aligned: eight rows, transposed */
+    void *lanes;           /* w x 64 bytes, 16-aligned: four groups of eight rows, transposed */
 } cross2d;
 
 /* Receives each box row's final distances: d[k] for pixel (x0 + k, y), k < bw
@@ -63,7 +63,7 @@ int conseco__cross2d_applies(const conseco_erosion_params *p, const conseco_imag
 
 /* Areas: g (up to w*h u16), two rows (w u16 each), colany and a flag row (w
  * and w + 16 bytes), hist (HISTS*(w+h+1) u32), the Yhat bitmap (h rows of
- * ceil(w/8) bytes), the SIMD lanes (16 bytes per column). About 2.2 bytes
+ * ceil(w/8) bytes), the SIMD lanes (64 bytes per column: four groups of eight rows). About 2.2 bytes
  * per pixel in all. */
 static int areas(size_t w, size_t h, size_t sz[6])
 {
@@ -74,7 +74,7 @@ static int areas(size_t w, size_t h, size_t sz[6])
     bins = w + h + 1u; /* w + h < 65535: no overflow */
     sz[3] = HISTS * bins * sizeof(uint32_t);
     sz[4] = h * ((w + 7u) / 8u); /* < n */
-    sz[5] = 16u * w;
+    sz[5] = 64u * w;
     if (sz[0] > (size_t)-1 - 64u) return 0;
     sz[0] = round16(sz[0]);
     sz[1] = round16(sz[1]);
@@ -441,10 +441,11 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred,
 
 /* ---------------------------------------------------------------- pass 2 */
 #ifdef CONSECO__SIMD
-/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
- * vector per column), swept with one saturating add and one min per column
- * and direction, transposed back. 0xFFFF plays C2_INF and saturates. */
-static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, conseco__m128i *lanes)
+/* Eight consecutive rows q[0] (top) .. q[7] of n cells, whose column
+ * distances from above are in place, into `lanes` (one vector per column,
+ * transposed): first the column distances from below (below: the row under
+ * q[7], column-final; on return, q[0]'s column-final distances). */
+static void load8(uint16_t *const q[8], size_t n, conseco__m128i *lanes, uint16_t *below)
 {
     const conseco__m128i one = conseco__mm_set1_epi16(1);
     conseco__m128i v[8], f;
@@ -452,17 +453,29 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
     size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
+        f = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + x0));
+        for (j = 8; j-- > 0;) v[j] = f = conseco__min_u16(v[j], conseco__mm_adds_epu16(f, one));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(below + x0), f);
         conseco__transpose8_u16(v);
         for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
     }
     for (x = x0; x < n; x++) {
-        for (j = 0; j < 8; j++) col[j] = q[j][x];
+        uint32_t b = below[x];
+        for (j = 8; j-- > 0;) {
+            const uint32_t a = q[j][x], up = b + (b != C2_INF);
+            col[j] = (uint16_t)(b = a < up ? a : up);
+        }
+        below[x] = col[0];
         lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
-    f = conseco__mm_set1_epi16(left_inf ? -1 : 0);
-    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(right_inf ? -1 : 0);
-    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+}
+
+/* The lanes back into the eight rows. */
+static void store8(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
+{
+    conseco__m128i v[8];
+    uint16_t col[8];
+    size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
         conseco__transpose8_u16(v);
@@ -471,6 +484,32 @@ static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf, 
     for (x = x0; x < n; x++) {
         conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
         for (j = 0; j < 8; j++) q[j][x] = col[j];
+    }
+}
+
+/* Both sweeps along the rows of four groups of lanes (l, l + n, l + 2n,
+ * l + 3n: 32 rows) at once, with one saturating add and one min per column
+ * and direction: four independent dependency chains overlap in the
+ * pipeline. 0xFFFF plays C2_INF and saturates. */
+static void sweep32(conseco__m128i *l, size_t n, int left_inf, int right_inf)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i *const a = l, *const b = l + n, *const c = l + 2u * n, *const d = l + 3u * n;
+    conseco__m128i fa, fb, fc, fd;
+    size_t x;
+    fa = fb = fc = fd = conseco__mm_set1_epi16(left_inf ? -1 : 0);
+    for (x = 0; x < n; x++) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
+    }
+    fa = fb = fc = fd = conseco__mm_set1_epi16(right_inf ? -1 : 0);
+    for (x = n; x-- > 0;) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
     }
 }
 #else
@@ -561,7 +600,9 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
      * column just outside the box has no Yhat at all */
     const uint32_t left = (c->x0 > 0 || c->border_bg) ? 0u : 0x10000u;
     const uint32_t right = (c->x1 + 1 < c->w || c->border_bg) ? 0u : 0x10000u;
+#ifndef CONSECO__SIMD
     const uint16_t *below = c->rows[0];
+#endif
     size_t x, r, k;
     if (c->predicted == 0) return;
     /* the spare row stands in for missing rows of the last group: defined
@@ -573,36 +614,37 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
     /* the row under the box: the image border, or no Yhat */
     for (x = 0; x < bw; x++)
         c->rows[0][x] = (c->y1 + 1 == c->h && !c->border_bg) ? C2_INF : 0u;
+#ifdef CONSECO__SIMD
+    /* 32 rows at a time, bottom-up, in four groups of eight: the column
+     * distances from below, then the rows; rows above the box are the spare
+     * row (a short top group, or missing groups) */
+    for (r = rows; r > 0; r = r > 32 ? r - 32 : 0) {
+        conseco__m128i *lanes = (conseco__m128i *)c->lanes;
+        uint16_t *q[32]; /* q[8i + j]: row r - 8(i + 1) + j */
+        for (k = 0; k < 32; k++) {
+            const size_t back = 8u * (k / 8u + 1u) - k % 8u; /* row r - back */
+            q[k] = r >= back ? c->g + (r - back) * bw : c->rows[1];
+        }
+        for (k = 0; k < 4; k++) load8(q + 8u * k, bw, lanes + k * bw, c->rows[0]);
+        sweep32(lanes, bw, left != 0, right != 0);
+        for (k = 0; k < 4; k++) store8(q + 8u * k, bw, lanes + k * bw);
+        for (k = 0; k < 32; k++) {
+            const size_t back = 8u * (k / 8u + 1u) - k % 8u;
+            if (r < back) continue;
+            if (sc != NULL) count_row(sc, c->y0 + r - back, q[k]);
+            else fn(ctx, c->y0 + r - back, q[k]);
+        }
+    }
+#else
     /* columns: g becomes the distance to the nearest background in the column */
     for (r = rows; r-- > 0;) {
         uint16_t *g = c->g + r * bw;
-        x = 0;
-#ifdef CONSECO__SIMD
-        for (; x + 8 <= bw; x += 8) { /* saturating: C2_INF + 1 stays C2_INF, above any a */
-            const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + x));
-            const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + x));
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + x),
-                             conseco__min_u16(a, conseco__mm_adds_epu16(b, conseco__mm_set1_epi16(1))));
-        }
-#endif
-        for (; x < bw; x++) {
+        for (x = 0; x < bw; x++) {
             const uint32_t a = g[x], b = (uint32_t)below[x] + 1u;
             g[x] = (uint16_t)(a < b ? a : b);
         }
         below = g;
     }
-#ifdef CONSECO__SIMD
-    /* rows, eight at a time; a short last group uses a spare row */
-    for (r = 0; r < rows; r += 8) {
-        uint16_t *q[8];
-        for (k = 0; k < 8; k++) q[k] = r + k < rows ? c->g + (r + k) * bw : c->rows[1];
-        sweep8(q, bw, left != 0, right != 0, (conseco__m128i *)c->lanes);
-        for (k = 0; k < 8 && r + k < rows; k++) {
-            if (sc != NULL) count_row(sc, c->y0 + r + k, q[k]);
-            else fn(ctx, c->y0 + r + k, q[k]);
-        }
-    }
-#else
     /* rows, four at a time; a short last group writes into a spare row */
     for (r = 0; r < rows; r += 4) {
         uint16_t *q[4];
