@@ -301,10 +301,12 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
             }
             /* p is axis 0 (stride 1): GROUP neighbouring lines at once */
             for (ip = 0; ip < box->n[p]; ip += GROUP) {
-                const size_t g = box->n[p] - ip < GROUP ? box->n[p] - ip : GROUP;
+                const size_t left = box->n[p] - ip, g = left < GROUP ? left : GROUP;
                 uint32_t *base = d + ip + iq * sq;
                 size_t l;
                 gather(buf, len, base, sa, n, g);
+                /* 1 <= g since ip < n[p]; cppcheck 2.10 thinks l < g always false */
+                /* cppcheck-suppress knownConditionTrueFalse */
                 for (l = 0; l < g; l++)
                     envelope_line(buf + l * len, n, lo, hi, (int64_t)mi->w[a], &e);
                 scatter(buf, len, base, sa, n, g);

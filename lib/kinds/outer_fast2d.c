@@ -599,7 +599,7 @@ static void count_row(fast2d *c, size_t y, const uint16_t *d, int outer, int inn
 static void f2_transform(fast2d *c, int outer, int inner)
 {
     const size_t bw = c->bw, bh = c->bh, rbp = c->rbp;
-    size_t r, k;
+    size_t r;
     CONSECO_memset(c->hin, 0, 2u * c->bins * sizeof(uint32_t));
     c->in_inf = c->out_inf = 0;
     if (c->linf) { /* two raster passes */
@@ -626,12 +626,12 @@ static void f2_transform(fast2d *c, int outer, int inner)
     CONSECO_memset(c->spare, 0, bw * sizeof(uint16_t));
     for (r = 0; r < bh; r += 8) {
         uint16_t *q[8];
+        size_t k;
         for (k = 0; k < 8; k++) q[k] = r + k < bh ? c->g + (r + k) * bw : c->spare;
         sweep8(q, bw, (conseco__m128i *)c->lanes);
         for (k = 0; k < 8 && r + k < bh; k++) count_row(c, c->y0 + r + k, q[k], outer, inner);
     }
 #else
-    (void)k;
     for (r = 0; r < bh; r++) {
         uint16_t *g = c->g + r * bw;
         sweep_row(g, bw, 1);
