@@ -4,14 +4,17 @@
  * score of the same family on the same images, measured in the same run
  * (target: at most 1.5x). Rows: dilation vs erosion (cross, square, disk, ball-mm),
  * the erosion band vs erosion, threshold lowering vs the threshold, the
- * threshold band vs the threshold; on synthetic polyp-like maps (float32) and,
- * with --data DIR and libpng, on the real infnet-ct maps (8-bit).
+ * threshold band vs the threshold; on synthetic polyp-like maps (float32),
+ * on synthetic anisotropic volumes (tools/synth conseco_synth_volume, 192x192x64,
+ * vote fractions as float32) and, with --data DIR and libpng, on the real
+ * infnet-ct maps (8-bit).
  * CPU time of the calling thread, median of the repetitions.
  * usage: conseco_bench_sides [--quick] [--data DIR]
  */
 #define CONSECO_STATIC_LINKING_ONLY
 #include <conseco.h>
 #include <conseco_synth.h>
+#include <conseco_synth_volume.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,14 +84,15 @@ static void rows(const char *name, const bench_pair *pairs, size_t n, int reps)
     uint32_t e;
     for (i = 0; i < n; i++) {
         size_t c;
+        const size_t w = pairs[i].pred.width, h = pairs[i].pred.height, d = pairs[i].pred.depth;
         setup s = make(0, CONSECO_ELEMENT_DISK, CONSECO_SIDE_BAND);
-        c = conseco_side_scratch_size(&s.sh, &s.sp, pairs[i].pred.width, pairs[i].pred.height, 1);
+        c = conseco_side_scratch_size(&s.sh, &s.sp, w, h, d);
         if (c > cap) cap = c;
         s = make(0, CONSECO_ELEMENT_BALL_MM, CONSECO_SIDE_BAND);
-        c = conseco_side_scratch_size(&s.sh, &s.sp, pairs[i].pred.width, pairs[i].pred.height, 1);
+        c = conseco_side_scratch_size(&s.sh, &s.sp, w, h, d);
         if (c > cap) cap = c;
         s = make(1, 0, CONSECO_SIDE_BAND);
-        c = conseco_side_scratch_size(&s.sh, &s.sp, pairs[i].pred.width, pairs[i].pred.height, 1);
+        c = conseco_side_scratch_size(&s.sh, &s.sp, w, h, d);
         if (c > cap) cap = c;
     }
     scratch = bench_alloc(cap);
@@ -156,6 +160,34 @@ int main(int argc, char **argv)
         pairs[k].truth = conseco_mask_2d(t, side, side, side);
     }
     rows("synthetic 352x352 float32", pairs, n, quick ? 3 : 9);
+    { /* volumes: the 3-D paths (6-neighbour cross, 26-neighbour square, ball, ball-mm) */
+        conseco_synth_volume_config vc;
+        conseco_synth_volume_info info;
+        size_t nv, voxels, j;
+        bench_pair *vols;
+        conseco_synth_volume_config_default(&vc);
+        vc.count = nv = quick ? 2 : 6;
+        vc.width = vc.height = 192;
+        vc.depth = 64;
+        voxels = vc.width * vc.height * vc.depth;
+        vols = bench_alloc(nv * sizeof *vols);
+        for (k = 0; k < nv; k++) {
+            uint8_t *votes = bench_alloc(voxels), *t = bench_alloc(voxels);
+            float *s = bench_alloc(voxels * sizeof *s);
+            if (conseco_synth_volume(&vc, k, votes, t, &info) != 0) return 2;
+            for (j = 0; j < voxels; j++) s[j] = (float)votes[j] / (float)vc.raters;
+            free(votes);
+            vols[k].pred = conseco_image_3d(s, vc.width, vc.height, vc.depth,
+                                            vc.width * sizeof *s, vc.width * vc.height * sizeof *s,
+                                            CONSECO_DTYPE_F32);
+            vols[k].pred.spacing[0] = info.spacing[0];
+            vols[k].pred.spacing[1] = info.spacing[1];
+            vols[k].pred.spacing[2] = info.spacing[2];
+            vols[k].truth = conseco_mask_3d(t, vc.width, vc.height, vc.depth, vc.width,
+                                            vc.width * vc.height);
+        }
+        rows("synthetic volumes 192x192x64 float32 (anisotropic)", vols, nv, quick ? 3 : 5);
+    }
     if (data != NULL) {
         bench_pair *real = NULL;
         size_t m = real_maps_load(data, &real);
