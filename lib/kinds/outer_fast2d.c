@@ -511,8 +511,8 @@ static void transpose8(conseco__m128i v[8])
     b[6] = conseco__mm_unpacklo_epi32(a[5], a[7]);
     b[7] = conseco__mm_unpackhi_epi32(a[5], a[7]);
     for (j = 0; j < 4; j++) {
-        v[2 * j] = conseco__mm_unpacklo_epi64(b[j], b[j + 4]);
-        v[2 * j + 1] = conseco__mm_unpackhi_epi64(b[j], b[j + 4]);
+        v[2u * (size_t)j] = conseco__mm_unpacklo_epi64(b[j], b[j + 4]);
+        v[2u * (size_t)j + 1u] = conseco__mm_unpackhi_epi64(b[j], b[j + 4]);
     }
 }
 

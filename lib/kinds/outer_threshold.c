@@ -350,7 +350,7 @@ static int th_score_u8(double base, const conseco__side *side, const conseco_ima
                         &ntruth, &predicted);
     }
     for (c = 1; c < TH_COPIES; c++)
-        for (b = 0; b < 3u * TH_BINS; b++) h[b] += h[c * 3u * TH_BINS + b];
+        for (b = 0; b < (size_t)3u * TH_BINS; b++) h[b] += h[c * 3u * TH_BINS + b];
     for (b = 0; b < TH_BINS; b++) {
         nlow += h[U8_SLOT(0, 1, b)];
         nfp += h[U8_SLOT(0, 2, b)];
@@ -462,7 +462,7 @@ static void put_group(uint32_t *keys, size_t *n, const conseco__m128 v[4], unsig
     } else {
         uint32_t kk[16];
         for (j = 0; j < 4; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4 * j), conseco__keys4(v[j]));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4u * (size_t)j), conseco__keys4(v[j]));
         put_keys(keys, n, kk, m);
     }
 }
@@ -583,13 +583,13 @@ static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x,
                     to = a->yk + a->nt;
                 }
                 for (j = 0; j < 4; j++)
-                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(to + 4 * j), conseco__keys4(v[j]));
+                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(to + 4u * (size_t)j), conseco__keys4(v[j]));
             } else {
                 const unsigned fp = in & ~tm, tp = in & tm, tb = tm & ~in;
                 uint32_t kk[16];
                 int j;
                 for (j = 0; j < 4; j++)
-                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4 * j), conseco__keys4(v[j]));
+                    conseco__mm_storeu_si128((conseco__m128i *)(void *)(kk + 4u * (size_t)j), conseco__keys4(v[j]));
                 if (fp != 0) put_keys(a->yk, &a->nf, kk, fp);
                 if (tb != 0) put_keys(a->tb, &a->ntb, kk, tb);
                 if (tp != 0) { /* from the back: nf + (pixels - nt) never exceeds the pixels seen */

@@ -179,7 +179,7 @@ static int keys_f32_pairs(const conseco__smooth_plan *plan, const conseco_image 
     const size_t cl = chunk_len(pred->width), h = pred->height;
     const float fb = conseco__f32_at_least(plan->base);
     uint64_t *kv0 = (uint64_t *)(void *)buf, *kv1 = (uint64_t *)(void *)(buf + cl);
-    double *work0 = buf + 2u * cl, *work1 = work0 + cl + 2u * CONSECO__SMOOTH_RMAX;
+    double *work0 = buf + 2u * cl, *work1 = work0 + cl + 2u * (size_t)CONSECO__SMOOTH_RMAX;
     size_t y, z, o;
     int finite = 1;
     for (z = 0; z < pred->depth; z++)
@@ -244,45 +244,46 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     j = n;
     if (f32_gauss && plan.r[2] == 0 && pred->height >= 2u) {
         if ((rc = keys_f32_pairs(&plan, pred, truth, keys, &k, &j, out)) != CONSECO_OK) return rc;
-    } else
-    for (z = 0; z < pred->depth; z++)
-        for (y = 0; y < pred->height; y++) {
-            const unsigned char *src = conseco__image_row(pred, y, z);
-            const uint8_t *t = conseco__mask_row(truth, y, z);
-            size_t xa = 1, xb = 0, x0, x1, from, x;
-            if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
-            if (!finite) return CONSECO_E_NONFINITE;
+    } else {
+        for (z = 0; z < pred->depth; z++)
+            for (y = 0; y < pred->height; y++) {
+                const unsigned char *src = conseco__image_row(pred, y, z);
+                const uint8_t *t = conseco__mask_row(truth, y, z);
+                size_t xa = 1, xb = 0, x0, x1, from, x;
+                if (!conseco__smooth_row_extent(&plan, src, &xa, &xb, &finite)) continue;
+                if (!finite) return CONSECO_E_NONFINITE;
 #ifdef CONSECO__SIMD
-            /* the truth is read only where Yhat is: too sparse a read for the
-             * hardware prefetcher, so two rows ahead over this row's span */
-            if (y + 2u < pred->height) {
-                const uint8_t *tb = conseco__mask_row(truth, y + 2u, z);
-                for (x = xa; x <= xb; x += 64u) conseco__prefetch_at(tb + x);
-            }
+                /* the truth is read only where Yhat is: too sparse a read for the
+                 * hardware prefetcher, so two rows ahead over this row's span */
+                if (y + 2u < pred->height) {
+                    const uint8_t *tb = conseco__mask_row(truth, y + 2u, z);
+                    for (x = xa; x <= xb; x += 64u) conseco__prefetch_at(tb + x);
+                }
 #endif
-            for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
-                 from = x1 + 1u) {
-                if (f32_gauss) { /* the keys straight from the blur */
-                    uint64_t *kv = (uint64_t *)(void *)out;
-                    conseco__smooth_row_keys(&plan, pred, y, z, x0, x1, kv, work);
-                    store_keys_f32(kv, (const float *)(const void *)src + x0, t + x0,
-                                   x1 - x0 + 1u, conseco__f32_at_least(plan.base), keys, &k,
-                                   &j);
-                    continue;
-                }
-                conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
-                /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
-                for (x = x0; x <= x1; x++) {
-                    const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
-                    const size_t fp = in & (size_t)(t[x] == 0);
-                    const uint64_t key = key_of(out[x - x0]);
-                    keys[k] = key;
-                    keys[j - 1u] = key;
-                    k += fp;
-                    j -= in & (fp ^ 1u);
+                for (from = xa; conseco__smooth_next_run(&plan, src, from, xb, &x0, &x1);
+                     from = x1 + 1u) {
+                    if (f32_gauss) { /* the keys straight from the blur */
+                        uint64_t *kv = (uint64_t *)(void *)out;
+                        conseco__smooth_row_keys(&plan, pred, y, z, x0, x1, kv, work);
+                        store_keys_f32(kv, (const float *)(const void *)src + x0, t + x0,
+                                       x1 - x0 + 1u, conseco__f32_at_least(plan.base), keys, &k,
+                                       &j);
+                        continue;
+                    }
+                    conseco__smooth_row_levels(&plan, pred, y, z, x0, x1, out, work);
+                    /* stored so far <= pixels seen < n, so k <= j - 1: both slots are free */
+                    for (x = x0; x <= x1; x++) {
+                        const size_t in = (size_t)conseco__in_yhat(plan.dtype, src, x, plan.base);
+                        const size_t fp = in & (size_t)(t[x] == 0);
+                        const uint64_t key = key_of(out[x - x0]);
+                        keys[k] = key;
+                        keys[j - 1u] = key;
+                        k += fp;
+                        j -= in & (fp ^ 1u);
+                    }
                 }
             }
-        }
+    }
     if (!finite) return CONSECO_E_NONFINITE;
     m = conseco__fp_budget((uint64_t)(k + (n - j)), tau);
     if ((uint64_t)k <= m) {

@@ -101,7 +101,7 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
         }
         if (split) {
             uint32_t *h1 = hist + buckets, *h2 = h1 + buckets, *h3 = h2 + buckets;
-            CONSECO_memset(hist, 0, 4u * buckets * sizeof(uint32_t));
+            CONSECO_memset(hist, 0, 4u * (size_t)buckets * sizeof(uint32_t));
             for (i = 0; i + 4 <= n; i += 4) {
                 hist[(keys[i] - lo) >> shift]++;
                 h1[(keys[i + 1u] - lo) >> shift]++;
