@@ -81,7 +81,9 @@ static void set_pixel(tcase *c, size_t i, double v)
         break;
     }
     case CONSECO_DTYPE_MASK8: {
-        const uint8_t q = (uint8_t)(v >= 0.5 ? 1 + (uint8_t)(v * 100.0) : 0);
+        /* any nonzero byte is Yhat; clamp before converting (v may be far above 1) */
+        const double t = v * 100.0;
+        const uint8_t q = (uint8_t)(v >= 0.5 ? 1.0 + (t < 254.0 ? floor(t) : 254.0) : 0.0);
         ((uint8_t *)c->map)[at] = q;
         c->s[i] = q ? 1.0 : 0.0;
         break;
