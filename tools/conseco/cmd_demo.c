@@ -247,16 +247,7 @@ int cli_cmd_demo(int argc, char **argv)
     if (three_d) return cli_demo_3d(out, quiet);
     rc = demo_generate(&d);
     cli_shrinker_defaults(&opts);
-    memset(&cfg, 0, sizeof cfg); /* every option not set below: off */
-    cfg.taus = taus;
-    cfg.tau_count = 3;
-    cfg.alpha = 0.1;
-    cfg.splits = 10;
-    cfg.seed = 0;
-    cfg.cal_fraction = 0.5;
-    cfg.shrinkers = &opts;
-    cfg.ids = NULL;
-    cfg.quiet = quiet;
+    cli_demo_eval_config(&cfg, taus, sizeof taus / sizeof taus[0], &opts, quiet);
     cfg.methods = CLI_METHODS_DEFAULT | (1u << CLI_METHOD_SMOOTH); /* smooth next to the paper's */
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {

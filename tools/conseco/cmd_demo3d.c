@@ -249,16 +249,7 @@ int cli_demo_3d(const char *out, int quiet)
     demo3d d;
     int rc = demo3d_generate(&d);
     cli_shrinker_defaults(&opts);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.taus = taus;
-    cfg.tau_count = 2;
-    cfg.alpha = 0.1;
-    cfg.splits = 10;
-    cfg.seed = 0;
-    cfg.cal_fraction = 0.5;
-    cfg.shrinkers = &opts;
-    cfg.quiet = quiet;
-    cfg.ids = NULL;
+    cli_demo_eval_config(&cfg, taus, sizeof taus / sizeof taus[0], &opts, quiet);
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
         printf("synthetic anisotropic volumes (conseco_synth_volume, seed %llu): %lu volumes of "

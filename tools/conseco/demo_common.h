@@ -4,6 +4,7 @@
 #ifndef CONSECO_DEMO_COMMON_H
 #define CONSECO_DEMO_COMMON_H
 
+#include "evaluate_core.h"
 #include "staging.h"
 
 #include <conseco.h>
@@ -13,6 +14,11 @@
  * n images; a libconseco status (the caller reports it). */
 int cli_demo_lambda(conseco_calibrator_config cc, const conseco_image *ims,
                     const conseco_mask *truths, size_t n, double alpha, double *lambda);
+
+/* The demos' Table 1 protocol: alpha 0.1, 10 splits of seed 0 into halves, the given taus
+ * and shrinker options; every other option off. */
+void cli_demo_eval_config(cli_eval_config *cfg, const double *taus, size_t tau_count,
+                          cli_shrinker_opts *opts, int quiet);
 
 /* Writes an 8-bit PNG (1 or 3 channels) as dir/name through the staging area; an exit code. */
 int cli_demo_stage_png(cli_staging *st, const char *dir, const char *name,
