@@ -125,11 +125,16 @@ static void pick_spacing(tu_rng *r, int volume, double sp[3])
     static const double dyadic[][3] = {{1.0, 1.0, 1.0},     {0.5, 0.5, 2.5},  {0.78125, 0.78125, 2.5},
                                        {1.0, 2.0, 3.0},     {3.25, 0.5, 1.0}, {0.609375, 0.609375, 5.0},
                                        {0.5, 1.5, 0.75},    {2.0, 2.0, 0.5}};
+    /* float32 values, 30-bit mantissas (squared distances beyond 2^64), and
+     * 53-bit ones (0.7: the general path) */
     static const double floaty[][3] = {{0.8632810115814209, 0.8632810115814209, 2.5},
                                        {0.7, 0.7, 1.0000000149011612},
-                                       {0.699999988079071, 1.25, 3.0}};
+                                       {0.699999988079071, 1.25, 3.0},
+                                       {0.699999988079071, 0.699999988079071, 2.200000047683716},
+                                       {0.6999999992549419, 0.6999999992549419, 2.5},
+                                       {0.6999999992549419, 2.5000000055879354, 0.75}};
     const double *s;
-    if (tu_range(r, 0, 5) == 0) s = floaty[tu_range(r, 0, 2)];
+    if (tu_range(r, 0, 4) == 0) s = floaty[tu_range(r, 0, 5)];
     else s = dyadic[tu_range(r, 0, 7)];
     sp[0] = s[0];
     sp[1] = s[1];
@@ -252,7 +257,7 @@ static void direct(conseco_erosion_params *ep, const vcase *c, int band, double 
 {
     const conseco_image im = view(c);
     const conseco_mask tm = tview(c);
-    const size_t least = conseco__outer_euclid_scratch_size(c->w, c->h, c->d);
+    const size_t least = conseco__outer_euclid_scratch_size(ep, &im);
     void *scr;
     double got = NAN;
     if (!conseco__outer_euclid_takes(ep, &im, (size_t)-1)) return;

@@ -63,21 +63,35 @@ typedef struct eu_thr {
     uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
 } eu_thr;
 
+#if defined(__SIZEOF_INT128__)
+/* The wide form (float32 spacings): exact squared distances up to 2^100. */
+#define EU_WIDE 1
+__extension__ typedef unsigned __int128 eu_u128;
+#endif
+
 typedef struct euclid {
     int dims;                /* 2 (depth 1) or 3 */
     int mm;                  /* ball-mm (else the disk) */
+    int wide;                /* cells hold packed offsets (else squared distances) */
     uint64_t w[3];           /* weights along x, y, z */
-    double unit;             /* ball-mm: D2 = unit * value */
+    double unit;             /* ball-mm, narrow: D2 = unit * value */
+    unsigned sh[3], bits[3]; /* wide: offset k_a in bits sh[a] .. sh[a] + bits[a] - 1 */
+    unsigned lowbits;        /* wide: the selection's first key is D2 >> lowbits */
+    conseco__mm metric;      /* ball-mm: the spacing */
     size_t lo[3], n[3];      /* the box */
     int open_lo[3], open_hi[3];
     uint32_t *cell;
-    uint32_t *site, *val, *start, *line; /* maxlen + 2 each */
+    uint32_t *site, *val, *start, *line; /* maxlen + 2 each; wide: val holds site codes */
+#ifdef EU_WIDE
+    eu_u128 *g;              /* wide: the sites' values, maxlen + 2 */
+#endif
     int need_in, need_out;
     uint64_t predicted, truth, missed0, fp0, in_inf;
     size_t ylo[3], yhi[3], ulo[3], uhi[3];
 } euclid;
 
 static size_t round8(size_t v) { return (v + 7u) & ~(size_t)7u; }
+static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
 /* Splits s > 0 (normal) into an odd m and e with s = m 2^e. */
 static void split_pow2(double s, uint64_t *m, int *e)
@@ -93,49 +107,81 @@ static void split_pow2(double s, uint64_t *m, int *e)
     *e = ex;
 }
 
-/* The weights and unit of the image; 0 when the integer form does not fit. */
+static unsigned bitlen64(uint64_t v)
+{
+    unsigned b = 0;
+    while (v != 0) {
+        b++;
+        v >>= 1;
+    }
+    return b;
+}
+
+/* The weights of the image: the narrow form when sum_a w_a n_a^2 < 2^31 - 1,
+ * else the wide form (ball-mm, w_a < 2^63, the offsets' bits of the image
+ * sides within 31); 0 when neither fits. */
 static int eu_weights(const conseco_erosion_params *p, const conseco_image *pred, euclid *c)
 {
     const size_t side[3] = {pred->width, pred->height, pred->depth};
+    uint64_t mant[3] = {1, 1, 1};
+    int e[3] = {0, 0, 0}, emin = 0, a;
     uint64_t total = 0;
-    int a;
+    int narrow = 1;
     c->dims = pred->depth > 1 ? 3 : 2;
     c->mm = p->element == CONSECO_ELEMENT_BALL_MM;
+    c->wide = 0;
     c->w[0] = c->w[1] = c->w[2] = 0;
     c->unit = 1.0;
-    if (!c->mm) {
-        for (a = 0; a < c->dims; a++) c->w[a] = 1;
-    } else {
+    for (a = 0; a < c->dims; a++)
+        if (side[a] > 0xFFFFu) return 0;
+    if (c->mm) {
         double sp[3];
-        conseco__mm m;
-        uint64_t mant[3];
-        int e[3], emin = 0;
         conseco__image_spacing(pred, sp);
         if (c->dims == 2) sp[2] = 1.0; /* a 2-D image has no z offsets */
-        if (conseco__mm_init(&m, sp) != CONSECO_OK) return 0; /* the general path says why */
+        if (conseco__mm_init(&c->metric, sp) != CONSECO_OK) return 0; /* the general path says why */
         for (a = 0; a < c->dims; a++) {
             split_pow2(sp[a], &mant[a], &e[a]);
-            if (mant[a] > 0xFFFFu) return 0;
+            if (mant[a] >= (UINT64_C(1) << 31)) return 0;
             if (a == 0 || e[a] < emin) emin = e[a];
-        }
-        for (a = 0; a < c->dims; a++) {
-            const int shift = 2 * (e[a] - emin);
-            if (shift > 31) return 0;
-            c->w[a] = (mant[a] * mant[a]) << shift;
-            if (c->w[a] >= (UINT64_C(1) << 31)) return 0;
         }
         /* 2^(2E): |2E| <= 2 (256 + 52), a normal double */
         c->unit = conseco__bits_double((uint64_t)(1023 + 2 * emin) << 52);
     }
     for (a = 0; a < c->dims; a++) {
-        if (side[a] > 0xFFFFu) return 0;
-        total += c->w[a] * (uint64_t)side[a] * (uint64_t)side[a]; /* < 2^63 */
-        if (total >= (uint64_t)EU_INF) return 0;
+        const int shift = 2 * (e[a] - emin);
+        const uint64_t m2 = mant[a] * mant[a]; /* < 2^62 */
+        if (shift > 62 || (unsigned)shift + bitlen64(m2) > 63u) return 0;
+        c->w[a] = m2 << shift;
+        if (c->w[a] >= (UINT64_C(1) << 31)) narrow = 0;
+        if (narrow) {
+            total += c->w[a] * (uint64_t)side[a] * (uint64_t)side[a]; /* < 2^63 */
+            if (total >= (uint64_t)EU_INF) narrow = 0;
+        }
     }
-    return 1;
+    if (narrow) return 1;
+#ifdef EU_WIDE
+    if (c->mm) {
+        eu_u128 sum = 0;
+        unsigned used = 0;
+        for (a = 0; a < 3; a++) {
+            c->bits[a] = a < c->dims ? bitlen64(side[a]) : 0u; /* offsets 0 .. side */
+            c->sh[a] = used;
+            used += c->bits[a];
+            if (a < c->dims) sum += (eu_u128)c->w[a] * ((uint64_t)side[a] * (uint64_t)side[a]);
+        }
+        if (used > 31u) return 0;
+        c->lowbits = 0;
+        while ((sum >> c->lowbits) >> 63 >> 1 != 0) c->lowbits++;
+        c->wide = 1;
+        return 1;
+    }
+#endif
+    return 0;
 }
 
-size_t conseco__outer_euclid_scratch_size(size_t w, size_t h, size_t d)
+/* Scratch of the form: the cells, then (wide) 16-byte values and four line
+ * arrays of max(w, h, d) + 2 entries. */
+static size_t eu_scratch(const euclid *c, size_t w, size_t h, size_t d)
 {
     size_t n, cells, len, lines, total;
     if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, d, &n) ||
@@ -143,25 +189,35 @@ size_t conseco__outer_euclid_scratch_size(size_t w, size_t h, size_t d)
         return 0;
     len = w > h ? w : h;
     if (d > len) len = d;
-    if (!conseco__add_size(len, 2u, &len) || !conseco__mul_size(len, 4u * sizeof(uint32_t), &lines))
+    if (!conseco__add_size(len, 2u, &len) ||
+        !conseco__mul_size(len, c->wide ? 16u + 4u * sizeof(uint32_t) : 4u * sizeof(uint32_t), &lines))
         return 0;
     if (cells > (size_t)-1 - 64u) return 0;
-    total = round8(cells);
+    total = c->wide ? round16(cells) : round8(cells);
     if (!conseco__add_size(total, lines, &total) ||
         !conseco__add_size(total, CONSECO__ALIGN_SLACK, &total))
         return 0;
     return total;
 }
 
+static int eu_setup(const conseco_erosion_params *p, const conseco_image *pred, euclid *c)
+{
+    return (p->element == CONSECO_ELEMENT_DISK || p->element == CONSECO_ELEMENT_BALL_MM) &&
+           p->base > -3.0e38 && p->base < 3.0e38 && eu_weights(p, pred, c);
+}
+
+size_t conseco__outer_euclid_scratch_size(const conseco_erosion_params *p,
+                                          const conseco_image *pred)
+{
+    euclid c;
+    if (!eu_setup(p, pred, &c)) return 0;
+    return eu_scratch(&c, pred->width, pred->height, pred->depth);
+}
+
 int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_image *pred,
                                 size_t available)
 {
-    euclid c;
-    size_t need;
-    if ((p->element != CONSECO_ELEMENT_DISK && p->element != CONSECO_ELEMENT_BALL_MM) ||
-        !(p->base > -3.0e38 && p->base < 3.0e38) || !eu_weights(p, pred, &c))
-        return 0;
-    need = conseco__outer_euclid_scratch_size(pred->width, pred->height, pred->depth);
+    const size_t need = conseco__outer_euclid_scratch_size(p, pred);
     return need != 0 && need <= available;
 }
 
@@ -369,9 +425,12 @@ static void eu_fill(const conseco_image *pred, const eu_thr *t, euclid *c)
 }
 
 /* ------------------------------------------------------ the first axis */
-static inline uint32_t eu_sq(uint32_t k, uint64_t w)
+/* The cell of offset k along the first axis: w k^2 (narrow, mul = w) or k
+ * in its field (wide, mul = 0, sh its shift). */
+static inline uint32_t eu_sq(uint32_t k, uint64_t mul, unsigned sh)
 {
-    return k >= EU_KINF ? EU_INF : (uint32_t)(w * (uint64_t)k * (uint64_t)k);
+    if (k >= EU_KINF) return EU_INF;
+    return mul ? (uint32_t)(mul * (uint64_t)k * (uint64_t)k) : k << sh;
 }
 
 /*
@@ -379,14 +438,16 @@ static inline uint32_t eu_sq(uint32_t k, uint64_t w)
  * neighbouring lines at once: the offset to the nearest cell of the other
  * class before (forwards) and after (backwards) each cell, a class change
  * being one step away; the margin before index 0 / after n - 1 is of the
- * other class for Yhat cells when open. Then w_P k^2.
+ * other class for Yhat cells when open. Then w_P k^2 (narrow) or k in its
+ * field (wide).
  */
 static void eu_first_axis(euclid *c)
 {
     const int P = c->dims == 3 ? 2 : 1;
     const size_t n0 = c->n[0], nP = c->n[P], sP = P == 2 ? c->n[0] * c->n[1] : c->n[0];
     const size_t rows = P == 2 ? c->n[1] : 1;
-    const uint64_t w = c->w[P];
+    const uint64_t w = c->wide ? 0u : c->w[P];
+    const unsigned sh = c->wide ? c->sh[P] : 0u;
     const uint32_t open_lo = c->open_lo[P] ? 1u : 0u, open_hi = c->open_hi[P] ? 1u : 0u;
     size_t r, x0, i, l;
     for (r = 0; r < rows; r++)
@@ -416,7 +477,7 @@ static void eu_first_axis(euclid *c)
                     const uint32_t bk = cl && open_hi ? 1u : EU_KINF;
                     f[l] = bk;
                     prev[l] = cl;
-                    row[l] = cl | eu_sq(fk < bk ? fk : bk, w);
+                    row[l] = cl | eu_sq(fk < bk ? fk : bk, w, sh);
                 }
             }
             for (i = nP - 1; i-- > 0;) {
@@ -425,7 +486,7 @@ static void eu_first_axis(euclid *c)
                     const uint32_t cl = row[l] & EU_FLAG, fk = row[l] & ~EU_FLAG;
                     f[l] = cl != prev[l] ? 1u : f[l] + 1u;
                     prev[l] = cl;
-                    row[l] = cl | eu_sq(fk < f[l] ? fk : f[l], w);
+                    row[l] = cl | eu_sq(fk < f[l] ? fk : f[l], w, sh);
                 }
             }
         }
@@ -488,6 +549,104 @@ static size_t eu_envelope(euclid *c, const uint32_t *v, size_t a, size_t b, int 
     return k;
 }
 
+#ifdef EU_WIDE
+/* u128 to double (approximate: two roundings; only a first guess uses it). */
+static inline double u128_approx(eu_u128 v)
+{
+    return (double)(uint64_t)(v >> 64) * 18446744073709551616.0 + (double)(uint64_t)v;
+}
+
+/* The value sum_a w_a k_a^2 of a packed code (exact). */
+static inline eu_u128 eu_code_d2(const euclid *c, uint32_t code)
+{
+    eu_u128 v = 0;
+    int a;
+    for (a = 0; a < c->dims; a++) {
+        const uint64_t k = (code >> c->sh[a]) & ((UINT32_C(1) << c->bits[a]) - 1u);
+        v += (eu_u128)c->w[a] * (k * k);
+    }
+    return v;
+}
+
+/* w (q - s)^2 + g, exact. */
+static inline eu_u128 eu_para(uint64_t w, int64_t q, int64_t s, eu_u128 g)
+{
+    const int64_t d = q - s;
+    return (eu_u128)w * (uint64_t)(d * d) + g;
+}
+
+/* The wide form of eu_envelope: sites carry their codes (val) and exact
+ * values (g); the crossing is guessed in double and settled by exact
+ * comparisons. */
+static size_t euw_envelope(euclid *c, const uint32_t *v, size_t a, size_t b, int left, int right,
+                           int axis)
+{
+    uint32_t *site = c->site, *code = c->val, *start = c->start;
+    eu_u128 *gv = c->g;
+    const uint64_t w = c->w[axis];
+    const int64_t first = (int64_t)a + 1, last = (int64_t)b + 1;
+    size_t k = 0, q;
+    for (q = left ? a : a + 1; q <= b + 2; q++) {
+        eu_u128 g = 0;
+        uint32_t cd = 0;
+        int64_t u;
+        if (q == b + 2) {
+            if (!right) break;
+        } else if (q != a) {
+            cd = v[q - 1] & ~EU_FLAG;
+            if (cd == EU_INF) continue; /* not a site */
+            g = eu_code_d2(c, cd);
+        }
+        u = (int64_t)q;
+        while (k > 0) { /* t goes when u is as low at t's start (then from there on) */
+            const int64_t st = (int64_t)start[k - 1];
+            if (eu_para(w, st, (int64_t)site[k - 1], gv[k - 1]) < eu_para(w, st, u, g)) break;
+            k--;
+        }
+        if (k == 0) {
+            start[0] = (uint32_t)first;
+        } else {
+            /* first position where u is strictly lower than t, after t's start */
+            const int64_t t = (int64_t)site[k - 1], lo_q = (int64_t)start[k - 1] + 1;
+            const eu_u128 gt = gv[k - 1];
+            const double x = 0.5 * ((double)(t + u) + (u128_approx(g) - u128_approx(gt)) /
+                                                          ((double)w * (double)(u - t)));
+            int64_t ws;
+            if (!(x < (double)last)) ws = last + 1;
+            else if (!(x >= (double)lo_q)) ws = lo_q;
+            else ws = (int64_t)x + 1;
+            while (ws > lo_q && eu_para(w, ws - 1, u, g) < eu_para(w, ws - 1, t, gt)) ws--;
+            while (ws <= last && !(eu_para(w, ws, u, g) < eu_para(w, ws, t, gt))) ws++;
+            if (ws > last) continue;
+            start[k] = (uint32_t)ws;
+        }
+        site[k] = (uint32_t)u;
+        code[k] = cd;
+        gv[k] = g;
+        k++;
+    }
+    return k;
+}
+#endif
+
+/* The cell value at position pos (shifted) from piece j: the squared
+ * distance (narrow), or the site's code with the new offset (wide). */
+static inline uint32_t eu_eval(const euclid *c, size_t j, int64_t pos, int axis, int64_t w)
+{
+    const int64_t dx = pos - (int64_t)c->site[j];
+    if (c->wide) return c->val[j] | (uint32_t)(dx < 0 ? -dx : dx) << c->sh[axis];
+    return (uint32_t)(w * dx * dx + (int64_t)c->val[j]);
+}
+
+static inline size_t eu_env(euclid *c, const uint32_t *v, size_t a, size_t b, int left,
+                            int right, int axis, int64_t w)
+{
+#ifdef EU_WIDE
+    if (c->wide) return euw_envelope(c, v, a, b, left, right, axis);
+#endif
+    return eu_envelope(c, v, a, b, left, right, w);
+}
+
 /* Full evaluation of the runs of the needed classes of one line (n cells at
  * v, one after the other): every cell of such a run gets its value. */
 static void eu_line(euclid *c, uint32_t *v, size_t n, int axis)
@@ -499,15 +658,13 @@ static void eu_line(euclid *c, uint32_t *v, size_t n, int axis)
         size_t b = a, k, q, j = 0;
         while (b + 1 < n && (v[b + 1] & EU_FLAG) == cl) b++;
         if (cl ? c->need_in : c->need_out) {
-            k = eu_envelope(c, v, a, b, a > 0 || (cl && c->open_lo[axis]),
-                            b + 1 < n || (cl && c->open_hi[axis]), w);
+            k = eu_env(c, v, a, b, a > 0 || (cl && c->open_lo[axis]),
+                       b + 1 < n || (cl && c->open_hi[axis]), axis, w);
             if (k > 0)
                 for (q = a; q <= b; q++) {
                     const int64_t pos = (int64_t)q + 1;
-                    int64_t dx;
                     while (j + 1 < k && (int64_t)c->start[j + 1] <= pos) j++;
-                    dx = pos - (int64_t)c->site[j];
-                    v[q] = cl | (uint32_t)(w * dx * dx + (int64_t)c->val[j]);
+                    v[q] = cl | eu_eval(c, j, pos, axis, w);
                 }
         }
         a = b + 1;
@@ -559,11 +716,10 @@ static size_t eu_last_axis(euclid *c, const conseco_mask *truth, int *bad)
                     a = b + 1;
                     continue;
                 }
-                k = eu_envelope(c, v, a, b, a > 0 || (cl && c->open_lo[0]),
-                                b + 1 < n0 || (cl && c->open_hi[0]), w);
+                k = eu_env(c, v, a, b, a > 0 || (cl && c->open_lo[0]),
+                           b + 1 < n0 || (cl && c->open_hi[0]), 0, w);
                 for (q = a; q <= b; q++) {
                     const int64_t pos = (int64_t)q + 1;
-                    int64_t dx;
                     if ((tr[q] != 0) == (cl != 0)) continue; /* not a query */
                     if (k == 0) {
                         if (cl) c->in_inf++;
@@ -571,8 +727,7 @@ static size_t eu_last_axis(euclid *c, const conseco_mask *truth, int *bad)
                         continue;
                     }
                     while (j + 1 < k && (int64_t)c->start[j + 1] <= pos) j++;
-                    dx = pos - (int64_t)c->site[j];
-                    out[kout++] = cl | (uint32_t)(w * dx * dx + (int64_t)c->val[j]);
+                    out[kout++] = cl | eu_eval(c, j, pos, 0, w);
                 }
                 a = b + 1;
             }
@@ -613,11 +768,71 @@ static uint32_t select_largest(uint32_t *vals, size_t k, uint64_t need)
     return vals[0];
 }
 
-/* The score of a squared distance (> 0): the disk's ceil(sqrt(D2)), or d_mm. */
-static double eu_score_of(const euclid *c, uint32_t d2)
+#ifdef EU_WIDE
+/* The selection key of a code: the bits of D2 above lowbits (stage 0) or
+ * those below (stage 1). */
+static inline uint64_t eu_key(const euclid *c, uint32_t code, int stage)
 {
-    if (c->mm) return conseco__mm_sqrt_exact((double)d2 * c->unit); /* exact product */
-    return (double)(conseco__isqrt32(d2 - 1u) + 1u);
+    const eu_u128 d2 = eu_code_d2(c, code);
+    if (stage == 0) return (uint64_t)(d2 >> c->lowbits);
+    return c->lowbits == 0 ? 0u : (uint64_t)d2 & (~UINT64_C(0) >> (64u - c->lowbits));
+}
+
+/* Narrows codes[0..*k) to those whose key is the *need-th largest key, *need
+ * becoming the rank among them (radix, 8 bits a pass from the highest byte
+ * where two keys differ). */
+static void narrow_codes(const euclid *c, uint32_t *codes, size_t *kk, uint64_t *need, int stage)
+{
+    uint32_t counts[256];
+    uint64_t diff = 0, first;
+    size_t i, k = *kk;
+    int shift = 56;
+    first = eu_key(c, codes[0], stage);
+    for (i = 1; i < k; i++) diff |= eu_key(c, codes[i], stage) ^ first;
+    if (diff == 0) return;
+    while (shift > 0 && (diff >> shift) == 0) shift -= 8;
+    for (;;) {
+        size_t j = 0;
+        uint64_t acc = 0;
+        unsigned digit = 255;
+        CONSECO_memset(counts, 0, sizeof counts);
+        for (i = 0; i < k; i++) counts[(eu_key(c, codes[i], stage) >> shift) & 255u]++;
+        for (;; digit--) {
+            if (acc + counts[digit] >= *need) break;
+            acc += counts[digit];
+        }
+        *need -= acc;
+        if (counts[digit] != k) {
+            for (i = 0; i < k; i++)
+                if (((eu_key(c, codes[i], stage) >> shift) & 255u) == digit) codes[j++] = codes[i];
+            k = j;
+        }
+        if (shift == 0 || k == 1) break;
+        shift -= 8;
+    }
+    *kk = k;
+}
+#endif
+
+/* The need-th largest squared distance of entries[0..k) (reordered) as the
+ * score: the disk's ceil(sqrt(D2)), ball-mm's d_mm. */
+static double eu_select(const euclid *c, uint32_t *e, size_t k, uint64_t need)
+{
+#ifdef EU_WIDE
+    if (c->wide) {
+        uint32_t k3[3] = {0, 0, 0};
+        int a;
+        narrow_codes(c, e, &k, &need, 0);
+        if (k > 1) narrow_codes(c, e, &k, &need, 1); /* every code left has one D2 */
+        for (a = 0; a < c->dims; a++) k3[a] = (e[0] >> c->sh[a]) & ((UINT32_C(1) << c->bits[a]) - 1u);
+        return conseco__mm_distance(&c->metric, k3[0], k3[1], k3[2]);
+    }
+#endif
+    {
+        const uint32_t d2 = select_largest(e, k, need);
+        if (c->mm) return conseco__mm_sqrt_exact((double)d2 * c->unit); /* exact product */
+        return (double)(conseco__isqrt32(d2 - 1u) + 1u);
+    }
 }
 
 /* ---------------------------------------------------------------- score */
@@ -633,16 +848,22 @@ int conseco__outer_euclid_score(const conseco_erosion_params *p, const conseco_i
     unsigned char *b;
     double s_in = 0.0, s_out = 0.0;
     int a, bad = 0, rc;
-    const size_t need = conseco__outer_euclid_scratch_size(pred->width, pred->height, pred->depth);
+    size_t need;
+    if (!eu_setup(p, pred, &c)) return CONSECO_E_UNSUPPORTED; /* not taken */
+    need = eu_scratch(&c, pred->width, pred->height, pred->depth);
     if (need == 0) return CONSECO_E_OVERFLOW;
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
-    if (!eu_weights(p, pred, &c)) return CONSECO_E_UNSUPPORTED; /* not taken */
     b = (unsigned char *)conseco__align16(scratch, &scratch_size);
-    cells = round8(pred->width * pred->height * pred->depth * sizeof(uint32_t));
+    cells = pred->width * pred->height * pred->depth * sizeof(uint32_t);
+    cells = c.wide ? round16(cells) : round8(cells);
     len = pred->width > pred->height ? pred->width : pred->height;
     if (pred->depth > len) len = pred->depth;
     len += 2u;
     c.cell = (uint32_t *)(void *)b;
+#ifdef EU_WIDE
+    c.g = (eu_u128 *)(void *)(b + cells);
+    if (c.wide) b += 16u * len; /* the values first: 16-byte aligned */
+#endif
     c.site = (uint32_t *)(void *)(b + cells);
     c.val = c.site + len;
     c.start = c.val + len;
@@ -710,11 +931,11 @@ int conseco__outer_euclid_score(const conseco_erosion_params *p, const conseco_i
             return CONSECO_OK;
         }
         if (c.in_inf + n_in != c.fp0) return CONSECO_E_OVERFLOW; /* cannot happen */
-        s_in = eu_score_of(&c, select_largest(c.cell, n_in, want - c.in_inf));
+        s_in = eu_select(&c, c.cell, n_in, want - c.in_inf);
     }
     if (c.need_out) {
         if (kout - n_in != c.missed0) return CONSECO_E_OVERFLOW; /* cannot happen */
-        s_out = eu_score_of(&c, select_largest(c.cell + n_in, kout - n_in, m + 1u));
+        s_out = eu_select(&c, c.cell + n_in, kout - n_in, m + 1u);
     }
     *score = s_out > s_in ? s_out : s_in;
     return CONSECO_OK;

@@ -24,8 +24,10 @@
 int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_image *pred,
                                 size_t available);
 
-/* Bytes of scratch the path needs for a w x h x d image; 0 on overflow. */
-size_t conseco__outer_euclid_scratch_size(size_t w, size_t h, size_t d);
+/* Bytes of scratch the path needs for this image; 0 when it does not take
+ * it (or on overflow). */
+size_t conseco__outer_euclid_scratch_size(const conseco_erosion_params *p,
+                                          const conseco_image *pred);
 
 /* The dilation score (band = 0, tau the outer tau) or the erosion band's joint
  * score max(erosion score at tau, dilation score at tau_outer) (band = 1), as
