@@ -8,13 +8,23 @@
  * Integer squared distances. With spacing s_a = m_a 2^e_a (m_a odd) and E
  * the least e_a of the axes with extent, s_a^2 = w_a 2^(2E) with integers
  * w_a = m_a^2 4^(e_a - E): every squared distance is D2 = 2^(2E) sum_a w_a
- * k_a^2 exactly. The path takes the image when sum_a w_a n_a^2 < 2^31 - 1
- * (n_a the image sides), so that every D2 / 2^(2E) and every intermediate is
- * an exact integer (int64 at most); d_mm = RN(sqrt(D2)) is monotone in D2,
- * so the order statistics are those of the integers, and the one selected
- * becomes d_mm by conseco__mm_sqrt_exact (the correctly rounded root of the
- * same real as conseco__mm_distance's, so the same double). The disk's
- * levels are ceil(sqrt(D2)) (dilation and erosion scores alike).
+ * k_a^2 exactly, and d_mm = RN(sqrt(D2)) is monotone in D2, so the order
+ * statistics are those of the integers sum_a w_a k_a^2. Two forms:
+ *   narrow: sum_a w_a n_a^2 < 2^31 - 1 (n_a the image sides; dyadic
+ *     spacings such as k/64 mm, and the disk with w_a = 1): cells hold the
+ *     integer squared distance itself, every intermediate fits int64, and
+ *     the selected one becomes d_mm by conseco__mm_sqrt_exact (the
+ *     correctly rounded root of the same real as conseco__mm_distance's, so
+ *     the same double), the disk's level ceil(sqrt(D2)) (dilation and erosion
+ *     scores alike);
+ *   wide (ball-mm, compilers with unsigned __int128): w_a < 2^63 (float32
+ *     spacings: m_a < 2^24) and the bits of the offsets 0 .. n_a of all axes
+ *     within 31: cells hold the offsets k_a packed in bit fields, a site's
+ *     value is recomputed exactly in 128 bits, the crossing of two parabolas
+ *     is guessed in double and settled by exact comparisons, and the
+ *     selection runs on the bits of D2 above `lowbits` (< 2^64), then on
+ *     those below among the ties; the selected offsets give d_mm by
+ *     conseco__mm_distance, as the general path.
  *
  * Two classes, one transform. A false positive (Yhat, truth 0) needs its
  * distance to the nearest voxel outside Yhat (or the open margin: outside
@@ -39,8 +49,9 @@
  * outside Yhat), so the transform runs on that box, or on the box of Yhat
  * alone when only the erosion side is needed.
  *
- * Cells: uint32, bit 31 = in Yhat, bits 0..30 the value (0x7FFFFFFF: none).
- * Scratch (16-byte aligned): the box cells (at most N), four line arrays of
+ * Cells: uint32, bit 31 = in Yhat, bits 0..30 the value or the packed
+ * offsets (0x7FFFFFFF: none). Scratch (16-byte aligned): the box cells (at
+ * most N), (wide) one 16-byte value and (both) four uint32 line arrays of
  * max(w, h, d) + 2 entries, plus CONSECO__ALIGN_SLACK.
  */
 #include "outer_euclid.h"

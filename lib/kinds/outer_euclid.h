@@ -3,8 +3,9 @@
  * Dilation scores and erosion-band scores by the Euclidean elements on the
  * images outer_fast2d.c does not take: the ball in voxels (element disk) on
  * volumes, and ball-mm on volumes and on 2-D images with different x and y
- * spacings, when every squared distance is an integer multiple of one power
- * of two below 2^31 (outer_euclid.c). One two-class separable transform on
+ * spacings, exactly in integers (squared spacings as integer multiples of
+ * one power of two: dyadic and float32 spacings; outer_euclid.c). One
+ * two-class separable transform on
  * the bounding box of Yhat U Y gives every false positive its distance to
  * the background and every missed truth voxel its distance to Yhat. Same
  * results as the general path of outer.c and erosion.c, which takes every
@@ -18,9 +19,10 @@
 /* 1 if this path takes the image: the disk or ball-mm (spacing accepted by
  * conseco__mm_init; the squared spacings of the axes with extent are integer
  * multiples w_a of one power of two, with sum_a w_a n_a^2 < 2^31 - 1 for the
- * image sides n_a), a base a float can hold, and its scratch within
- * `available` bytes (the side's own scratch size). The caller tries
- * outer_fast2d.c first. */
+ * image sides n_a, or, for ball-mm where unsigned __int128 exists, w_a <
+ * 2^63 and the offsets of all axes packed in 31 bits), a base a float can
+ * hold, and its scratch within `available` bytes (the side's own scratch
+ * size). The caller tries outer_fast2d.c first. */
 int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_image *pred,
                                 size_t available);
 
