@@ -654,6 +654,8 @@ static inline size_t eu_env(euclid *c, const uint32_t *v, size_t a, size_t b, in
 {
 #ifdef EU_WIDE
     if (c->wide) return euw_envelope(c, v, a, b, left, right, axis);
+#else
+    (void)axis;
 #endif
     return eu_envelope(c, v, a, b, left, right, w);
 }
