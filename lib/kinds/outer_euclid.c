@@ -353,6 +353,41 @@ static inline unsigned eu_scan_row(int dtype, const unsigned char *row, const ui
         }
     }
 #endif
+    if (dtype == CONSECO_DTYPE_F64) {
+        /* groups of sixteen with no truth, nothing at or above base, no NaN:
+         * branch-free tests (the compiler may vectorise them); -inf shows in
+         * the running minimum */
+        const double *s = (const double *)(const void *)row;
+        double mn = 0.0;
+        for (; x + 16 <= w; x += 16) {
+            uint64_t t0, t1;
+            unsigned any = 0, l;
+            CONSECO_memcpy(&t0, tr + x, 8);
+            CONSECO_memcpy(&t1, tr + x + 8, 8);
+            for (l = 0; l < 16; l++) {
+                const double v = s[x + l];
+                any |= (unsigned)!(v < t->base);
+                mn = v < mn ? v : mn;
+            }
+            if ((any | t0 | t1) == 0) continue;
+            for (l = 0; l < 16; l++) {
+                const unsigned yh = (unsigned)eu_in(dtype, row, x + l, t, &ok),
+                               tv = tr[x + l] != 0;
+                r.pr += yh;
+                r.tn += tv;
+                r.miss += tv & (yh ^ 1u);
+                if (yh | tv) {
+                    if (r.fu == w) r.fu = x + l;
+                    r.lu = x + l;
+                    if (yh) {
+                        if (r.fy == w) r.fy = x + l;
+                        r.ly = x + l;
+                    }
+                }
+            }
+        }
+        if (mn - mn != 0.0) ok = 0; /* -inf */
+    }
     for (; x < w; x++) {
         const unsigned yh = (unsigned)eu_in(dtype, row, x, t, &ok), tv = tr[x] != 0;
         r.pr += yh;
@@ -417,6 +452,11 @@ static inline void eu_fill_row(int dtype, const unsigned char *row, size_t x0, s
         for (x = 0; x < n; x++) cell[x] = s[x] >= fb ? EU_FLAG : 0u;
         return;
     }
+    if (dtype == CONSECO_DTYPE_F64) {
+        const double *s = (const double *)(const void *)row + x0, base = t->base;
+        for (x = 0; x < n; x++) cell[x] = s[x] >= base ? EU_FLAG : 0u;
+        return;
+    }
     for (x = 0; x < n; x++) cell[x] = eu_in(dtype, row, x0 + x, t, &ok) ? EU_FLAG : 0u;
 }
 
@@ -430,6 +470,7 @@ static void eu_fill(const conseco_image *pred, const eu_thr *t, euclid *c)
             switch (pred->dtype) {
             case CONSECO_DTYPE_F32: eu_fill_row(CONSECO_DTYPE_F32, row, c->lo[0], c->n[0], t, cell); break;
             case CONSECO_DTYPE_U8: eu_fill_row(CONSECO_DTYPE_U8, row, c->lo[0], c->n[0], t, cell); break;
+            case CONSECO_DTYPE_F64: eu_fill_row(CONSECO_DTYPE_F64, row, c->lo[0], c->n[0], t, cell); break;
             default: eu_fill_row(pred->dtype, row, c->lo[0], c->n[0], t, cell); break;
             }
         }
