@@ -460,8 +460,30 @@ static inline void eu_fill_row(int dtype, const unsigned char *row, size_t x0, s
     for (x = 0; x < n; x++) cell[x] = eu_in(dtype, row, x0 + x, t, &ok) ? EU_FLAG : 0u;
 }
 
+/* The forward sweep of the first axis P on one filled row: the offset to
+ * the nearest cell of the other class before each cell along P (a class
+ * change is one step away; before index 0 only the margin, of the other
+ * class for Yhat cells when open: `first`), EU_KINF when none. prev: the
+ * row before along P (NULL at index 0). */
+static void eu_forward_row(uint32_t *cell, size_t n, const uint32_t *prev, uint32_t first)
+{
+    size_t x;
+    if (prev == NULL) {
+        for (x = 0; x < n; x++) cell[x] |= cell[x] ? first : EU_KINF;
+        return;
+    }
+    for (x = 0; x < n; x++) {
+        const uint32_t cl = cell[x], p = prev[x];
+        cell[x] = cl | ((cl ^ (p & EU_FLAG)) ? 1u : (p & ~EU_FLAG) + 1u);
+    }
+}
+
+/* The box cells (EU_FLAG on Yhat) with the first axis's forward sweep. */
 static void eu_fill(const conseco_image *pred, const eu_thr *t, euclid *c)
 {
+    const int P = c->dims == 3 ? 2 : 1;
+    const size_t sP = P == 2 ? c->n[0] * c->n[1] : c->n[0];
+    const uint32_t first = c->open_lo[P] ? 1u : EU_KINF;
     size_t y, z;
     uint32_t *cell = c->cell;
     for (z = 0; z < c->n[2]; z++)
@@ -473,55 +495,43 @@ static void eu_fill(const conseco_image *pred, const eu_thr *t, euclid *c)
             case CONSECO_DTYPE_F64: eu_fill_row(CONSECO_DTYPE_F64, row, c->lo[0], c->n[0], t, cell); break;
             default: eu_fill_row(pred->dtype, row, c->lo[0], c->n[0], t, cell); break;
             }
+            eu_forward_row(cell, c->n[0], (P == 2 ? z : y) > 0 ? cell - sP : NULL, first);
         }
 }
 
 /* ------------------------------------------------------ the first axis */
 /* The cell of offset k along the first axis: w k^2 (narrow, mul = w) or k
  * in its field (wide, mul = 0, sh its shift). */
-static inline uint32_t eu_sq(uint32_t k, uint64_t mul, unsigned sh)
+static inline uint32_t eu_sq(uint32_t k, uint32_t mul, unsigned sh)
 {
-    if (k >= EU_KINF) return EU_INF;
-    return mul ? (uint32_t)(mul * (uint64_t)k * (uint64_t)k) : k << sh;
+    /* finite k: mul k^2 < 2^31 (narrow); the other lanes' wrapped values are dropped */
+    const uint32_t v = mul ? mul * k * k : k << sh;
+    return k >= EU_KINF ? EU_INF : v;
 }
 
 /*
  * Along the first axis P (z on volumes, y on 2-D images), sixteen
  * neighbouring lines at once: the offset to the nearest cell of the other
- * class before (forwards) and after (backwards) each cell, a class change
- * being one step away; the margin before index 0 / after n - 1 is of the
- * other class for Yhat cells when open. Then w_P k^2 (narrow) or k in its
- * field (wide).
+ * class after each cell (backwards; the forward offsets are eu_fill's), a
+ * class change being one step away; the margin after n - 1 is of the other
+ * class for Yhat cells when open. Then w_P k^2 (narrow) or k in its field
+ * (wide) of the nearer.
  */
 static void eu_first_axis(euclid *c)
 {
     const int P = c->dims == 3 ? 2 : 1;
     const size_t n0 = c->n[0], nP = c->n[P], sP = P == 2 ? c->n[0] * c->n[1] : c->n[0];
     const size_t rows = P == 2 ? c->n[1] : 1;
-    const uint64_t w = c->wide ? 0u : c->w[P];
+    const uint32_t w = c->wide ? 0u : (uint32_t)c->w[P]; /* narrow: w < 2^31 */
     const unsigned sh = c->wide ? c->sh[P] : 0u;
-    const uint32_t open_lo = c->open_lo[P] ? 1u : 0u, open_hi = c->open_hi[P] ? 1u : 0u;
+    const uint32_t open_hi = c->open_hi[P] ? 1u : 0u;
     size_t r, x0, i, l;
+    /* the forward sweep ran in eu_fill: backwards now */
     for (r = 0; r < rows; r++)
         for (x0 = 0; x0 < n0; x0 += 16) {
             const size_t g = n0 - x0 < 16 ? n0 - x0 : 16;
             uint32_t *b = c->cell + r * n0 + x0;
             uint32_t f[16], prev[16];
-            for (l = 0; l < g; l++) {
-                const uint32_t cl = b[l] & EU_FLAG;
-                f[l] = cl && open_lo ? 1u : EU_KINF;
-                prev[l] = cl;
-                b[l] = cl | f[l];
-            }
-            for (i = 1; i < nP; i++) {
-                uint32_t *row = b + i * sP;
-                for (l = 0; l < g; l++) {
-                    const uint32_t cl = row[l] & EU_FLAG;
-                    f[l] = cl != prev[l] ? 1u : f[l] + 1u;
-                    prev[l] = cl;
-                    row[l] = cl | f[l];
-                }
-            }
             {
                 uint32_t *row = b + (nP - 1) * sP;
                 for (l = 0; l < g; l++) {
