@@ -19,7 +19,7 @@
  *     scores alike);
  *   wide (ball-mm, compilers with unsigned __int128): w_a < 2^63 (float32
  *     spacings: m_a < 2^24) and the bits of the offsets 0 .. n_a of all axes
- *     within 31: cells hold the offsets k_a packed in bit fields, a site's
+ *     within 30: cells hold the offsets k_a packed in bit fields, a site's
  *     value is recomputed exactly in 128 bits, the crossing of two parabolas
  *     is guessed in double and settled by exact comparisons, and the
  *     selection runs on the bits of D2 above `lowbits` (< 2^64), then on
@@ -75,7 +75,7 @@ typedef struct eu_thr {
 } eu_thr;
 
 #if defined(__SIZEOF_INT128__)
-/* The wide form (float32 spacings): exact squared distances up to 2^100. */
+/* The wide form (float32 spacings): exact squared distances below 2^97. */
 #define EU_WIDE 1
 __extension__ typedef unsigned __int128 eu_u128;
 #endif
@@ -130,7 +130,7 @@ static unsigned bitlen64(uint64_t v)
 
 /* The weights of the image: the narrow form when sum_a w_a n_a^2 < 2^31 - 1,
  * else the wide form (ball-mm, w_a < 2^63, the offsets' bits of the image
- * sides within 31); 0 when neither fits. */
+ * sides within 30); 0 when neither fits. */
 static int eu_weights(const conseco_erosion_params *p, const conseco_image *pred, euclid *c)
 {
     const size_t side[3] = {pred->width, pred->height, pred->depth};
@@ -180,7 +180,7 @@ static int eu_weights(const conseco_erosion_params *p, const conseco_image *pred
             used += c->bits[a];
             if (a < c->dims) sum += (eu_u128)c->w[a] * ((uint64_t)side[a] * (uint64_t)side[a]);
         }
-        if (used > 31u) return 0;
+        if (used > 30u) return 0; /* bit 30 clear: no code is EU_INF */
         c->lowbits = 0;
         while ((sum >> c->lowbits) >> 63 >> 1 != 0) c->lowbits++;
         c->wide = 1;

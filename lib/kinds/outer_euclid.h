@@ -20,7 +20,7 @@
  * conseco__mm_init; the squared spacings of the axes with extent are integer
  * multiples w_a of one power of two, with sum_a w_a n_a^2 < 2^31 - 1 for the
  * image sides n_a, or, for ball-mm where unsigned __int128 exists, w_a <
- * 2^63 and the offsets of all axes packed in 31 bits), a base a float can
+ * 2^63 and the offsets of all axes packed in 30 bits), a base a float can
  * hold, and its scratch within `available` bytes (the side's own scratch
  * size). The caller tries outer_fast2d.c first. */
 int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_image *pred,
