@@ -202,7 +202,7 @@ int main(int argc, char **argv)
     }
     rows("synthetic 352x352 float32", pairs, n, quick ? 3 : 9);
     /* ball-mm with two spacings: dyadic ones (integer squared distances) and
-     * float32 ones with long mantissas (the general exact path) */
+     * float32 ones with long mantissas (its wide form, 128-bit exact) */
     {
         const double dyadic[3] = {0.5, 0.75, 0.0}, f32[3] = {(double)0.7f, (double)0.9f, 0.0};
         mm_rows("synthetic 352x352 float32, ball-mm spacing 0.5 x 0.75 mm", pairs, n,
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
                                             vc.width * vc.height);
         }
         rows("synthetic volumes 192x192x64 float32 (anisotropic)", vols, nv, quick ? 3 : 5);
-        { /* float32 spacings with long mantissas: the general exact path */
+        { /* float32 spacings with long mantissas: the wide form of outer_euclid.c */
             const double f32[3] = {(double)0.7f, (double)0.7f, (double)2.2f};
             mm_rows("synthetic volumes, ball-mm spacing 0.7 x 0.7 x 2.2 mm (float32)", vols, nv,
                     quick ? 3 : 5, f32);
