@@ -202,7 +202,7 @@ int main(int argc, char **argv)
     }
     rows("synthetic 352x352 float32", pairs, n, quick ? 3 : 9);
     /* ball-mm with two spacings: dyadic ones (integer squared distances) and
-     * float32 ones with long mantissas (its wide form, 128-bit exact) */
+     * float32 ones with long mantissas (outer_euclid.c's wide form) */
     {
         const double dyadic[3] = {0.5, 0.75, 0.0}, f32[3] = {(double)0.7f, (double)0.9f, 0.0};
         mm_rows("synthetic 352x352 float32, ball-mm spacing 0.5 x 0.75 mm", pairs, n,
