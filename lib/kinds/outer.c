@@ -33,6 +33,7 @@
  */
 #include "distance.h"
 #include "distance_mm.h"
+#include "outer_euclid.h"
 #include "outer_fast2d.h"
 #include "common/yhat.h"
 
@@ -684,6 +685,13 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
             if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
             return conseco__outer2d_score(p, pred, truth, side->side == CONSECO_SIDE_BAND, tau,
                                           side->tau_outer, scratch, scratch_size, score);
+        }
+        /* the ball in voxels on volumes, ball-mm on volumes and with two 2-D
+         * spacings: one two-class Euclidean transform (outer_euclid.c) */
+        if (conseco__outer_euclid_takes(p, pred, avail)) {
+            if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
+            return conseco__outer_euclid_score(p, pred, truth, side->side == CONSECO_SIDE_BAND,
+                                               tau, side->tau_outer, scratch, scratch_size, score);
         }
     }
     /* the scans check finiteness (the erosion's for a band, then the dilation's) */
