@@ -531,6 +531,124 @@ static void test_single(void **state)
     assert_true(n_fast >= cases);
 }
 
+/* Apply, evaluate and evaluate at many lambdas of volumes (the maps of one
+ * fused transform over the whole volume) against the literal sets: I = Yhat
+ * eroded ceil(lambda) times (band; none at +inf), O = Yhat dilated
+ * floor(lambda) times (everything at +inf). */
+static void test_maps(void **state)
+{
+    tu_rng r = {2718};
+    const size_t cases = tu_cases(2000);
+    size_t k;
+    (void)state;
+    n_fast = 0;
+    for (k = 0; k < cases; k++) {
+        vcase c;
+        conseco_erosion_params ep;
+        conseco_side_params sp;
+        conseco_side_metrics met, many[6];
+        conseco_shrinker sh;
+        conseco_mask_out mi, mo, mb;
+        conseco_image im;
+        conseco_mask tm;
+        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        double lambda, lambdas[6];
+        uint8_t *ri, *ro, *gi, *go, *gb;
+        uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_t = 0, n_o = 0, missed = 0, npred = 0;
+        size_t i, ss;
+        int el, bd, side, inf;
+        void *scr;
+        gen(&r, &c);
+        conseco_erosion_params_default(&ep);
+        ep.element = tu_range(&r, 0, 1) ? CONSECO_ELEMENT_CROSS : CONSECO_ELEMENT_SQUARE;
+        ep.border = tu_range(&r, 0, 1) ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
+        ep.base = c.base;
+        el = (int)ep.element;
+        bd = (int)ep.border;
+        side = tu_range(&r, 0, 1) ? CONSECO_SIDE_BAND : CONSECO_SIDE_OUTER;
+        sh = conseco_shrinker_erosion(&ep);
+        conseco_side_params_default(&sp);
+        sp.side = (uint32_t)side;
+        sp.tau_outer = side == CONSECO_SIDE_BAND ? tau2 : 0.0;
+        im = view(&c);
+        tm = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        for (i = 0; i < 6; i++) {
+            switch (tu_range(&r, 0, 5)) {
+            case 0: lambdas[i] = INFINITY; break;
+            case 1: lambdas[i] = -1.5; break;
+            case 2: lambdas[i] = 6.0 * tu_uniform(&r); break;
+            default: lambdas[i] = (double)tu_range(&r, 0, 7); break;
+            }
+        }
+        lambda = lambdas[0];
+        inf = lambda == INFINITY;
+        ri = calloc(c.n, 1);
+        ro = calloc(c.n, 1);
+        gi = malloc(c.n);
+        go = malloc(c.n);
+        gb = malloc(c.n);
+        for (i = 0; i < c.n; i++) npred += c.yhat[i];
+        if (side == CONSECO_SIDE_BAND) {
+            if (!inf)
+                ref_erosion_inner(c.yhat, c.w, c.h, c.d, el, bd,
+                                  lambda < 0.0 ? 0ul : (unsigned long)ceil(lambda), ri);
+        } else {
+            memcpy(ri, c.yhat, c.n);
+        }
+        if (inf) memset(ro, 1, c.n);
+        else ref_dilation_outer(c.yhat, c.w, c.h, c.d, el,
+                                lambda < 0.0 ? 0ul : (unsigned long)floor(lambda), ro);
+        ss = conseco_side_scratch_size(&sh, &sp, c.w, c.h, c.d);
+        n_fast += (unsigned)(npred != 0 && conseco__outer3d_takes(&ep, &im, c.n * sizeof(double)));
+        scr = malloc(ss);
+        mi = conseco_mask_out_3d(gi, c.w, c.h, c.d, c.w, c.w * c.h);
+        mo = conseco_mask_out_3d(go, c.w, c.h, c.d, c.w, c.w * c.h);
+        mb = conseco_mask_out_3d(gb, c.w, c.h, c.d, c.w, c.w * c.h);
+        assert_int_equal(conseco_side_apply(&sh, &sp, &im, lambda, scr, ss, &mi, &mo, &mb),
+                         CONSECO_OK);
+        for (i = 0; i < c.n; i++) {
+            if (gi[i] != ri[i] || go[i] != ro[i] || gb[i] != (uint8_t)(ro[i] && !ri[i])) {
+                fprintf(stderr,
+                        "apply: voxel %zu of %zux%zux%zu side %d element %d border %d lambda %g: "
+                        "%d%d%d want %d%d\n",
+                        i, c.w, c.h, c.d, side, el, bd, lambda, gi[i], go[i], gb[i], ri[i], ro[i]);
+                fail();
+            }
+            n_t += c.truth[i] != 0;
+            n_o += ro[i];
+            missed += c.truth[i] && !ro[i];
+            if (ri[i]) {
+                n_in++;
+                if (c.truth[i]) n_tp++;
+                else n_fp++;
+            }
+        }
+        assert_int_equal(conseco_side_evaluate(&sh, &sp, &im, &tm, lambda, tau, scr, ss, &met),
+                         CONSECO_OK);
+        assert_true(met.inner.predicted == npred && met.inner.inner == n_in &&
+                    met.inner.inner_fp == n_fp && met.inner.inner_tp == n_tp);
+        assert_true(met.truth == n_t && met.outer == n_o && met.outer_missed == missed);
+        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 6, tau, scr,
+                                                       ss, many),
+                         CONSECO_OK);
+        for (i = 0; i < 6; i++) {
+            assert_int_equal(
+                conseco_side_evaluate(&sh, &sp, &im, &tm, lambdas[i], tau, scr, ss, &met),
+                CONSECO_OK);
+            assert_memory_equal(&met, &many[i], sizeof met);
+        }
+        free(scr);
+        free(ri);
+        free(ro);
+        free(gi);
+        free(go);
+        free(gb);
+        release(&c);
+    }
+    print_message("maps: %u of %u fused\n", n_fast, (unsigned)cases);
+    assert_true(n_fast >= cases / 3); /* the rest: empty Yhat, or tiny volumes */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_long),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_single),
+        cmocka_unit_test(test_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -729,6 +729,12 @@ static int dil_maps(const conseco__shrinker *s, const conseco_image *pred, void 
     *metric = metric_of(p->element);
     if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
     count = pred->width * pred->height * pred->depth;
+    if (sc->predicted != 0 && conseco__outer3d_takes(p, pred, count * sizeof(double))) {
+        /* volumes with the cross or the square: both maps from one 16-bit transform
+         * (outer_fast3d.c), its scratch in the inner levels' area */
+        return conseco__outer3d_maps(p, pred, lay->levels, count * sizeof(double), lay->d,
+                                     band ? lay->levels : NULL);
+    }
     if (band && (rc = conseco__erosion_levels_cb(s->user, pred, lay->levels, count)) != CONSECO_OK)
         return rc;
     if (sc->predicted == 0) return CONSECO_OK;

@@ -101,6 +101,7 @@ typedef struct fast3d {
     size_t ylo[3], yhi[3];        /* box of Yhat (when predicted > 0) */
     size_t ulo[3], uhi[3];        /* box of Yhat U Y */
     size_t lo[3], n[3], slice;    /* the box of the transform; n[0] n[1] */
+    uint32_t *out;                /* maps: the whole volume's codes (else NULL) */
 } fast3d;
 
 static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
@@ -380,7 +381,8 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                       , &vmin
 #endif
             );
-            truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
+            if (truth != NULL) truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
+            else CONSECO_memset(tb, 0, rbp);
             for (i = 0; i < nw; i++) {
                 const uint64_t Y = wload(yb + 8u * i), T = wload(tb + 8u * i);
                 if ((Y | T) == 0) continue;
@@ -653,6 +655,20 @@ static void count_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int oute
     }
 }
 
+/* A finished row: counted (scores) or written out (maps). */
+static void finish_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int outer, int inner)
+{
+    if (c->out == NULL) {
+        count_row(c, y, z, d, outer, inner);
+    } else { /* the box is the whole volume */
+        const uint8_t *yr = c->ybm + (z * c->h + y) * c->rbp;
+        uint32_t *o = c->out + (z * c->h + y) * c->w;
+        size_t x;
+        for (x = 0; x < c->w; x++)
+            o[x] = (uint32_t)d[x] | (uint32_t)((yr[x / 8u] >> (x & 7u)) & 1u) << 31;
+    }
+}
+
 /* The cross: per slice upwards the 2-D distances (x, then y) min the slice
  * below plus one; then downwards min the slice above plus one, counted. */
 static void cross_transform(fast3d *c, int outer, int inner)
@@ -678,7 +694,7 @@ static void cross_transform(fast3d *c, int outer, int inner)
         for (yy = 0; yy < n1; yy++) {
             uint16_t *row = s + yy * n0;
             if (zz + 1 < n2) row_min1(row, row + slice, n0);
-            count_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
+            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
         }
     }
 }
@@ -725,7 +741,7 @@ static void square_transform(fast3d *c, int outer, int inner)
                 row_min1(row, c->spare, n0);
             }
             sweep_row(row, n0, 0);
-            count_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
+            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
         }
     }
 }
@@ -743,17 +759,14 @@ static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint6
     return -1.0; /* unreachable: the counts reach need */
 }
 
-int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image *pred,
-                           const conseco_mask *truth, int band, double tau, double tau_outer,
-                           void *scratch, size_t scratch_size, double *score)
+/* Carves the areas from scratch; CONSECO_E_SCRATCH_TOO_SMALL if it is short. */
+static int f3_setup(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                    size_t scratch_size, fast3d *c)
 {
     const int square = p->element == CONSECO_ELEMENT_SQUARE;
-    size_t sz[F3_AREAS], off[F3_AREAS], a;
+    size_t sz[F3_AREAS], off[F3_AREAS];
     unsigned char *b;
-    fast3d c;
-    uint64_t m, budget;
-    int need_out, need_in, rc, k;
-    double s_in = 0.0, s_out = 0.0;
+    int k;
     if (!f3_areas(pred->width, pred->height, pred->depth, square, sz)) return CONSECO_E_OVERFLOW;
     if (scratch == NULL ||
         scratch_size < conseco__outer3d_scratch_size(pred->width, pred->height, pred->depth, square))
@@ -761,27 +774,41 @@ int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image 
     b = (unsigned char *)conseco__align16(scratch, &scratch_size);
     off[0] = 0;
     for (k = 1; k < F3_AREAS; k++) off[k] = off[k - 1] + sz[k - 1];
-    c.w = pred->width;
-    c.h = pred->height;
-    c.d = pred->depth;
-    c.rbp = round8b((c.w + 7u) / 8u);
-    c.nw = c.rbp / 8u;
-    c.bg = p->border == CONSECO_BORDER_BACKGROUND;
-    c.linf = square;
-    c.g = (uint16_t *)(void *)(b + off[0]);
-    c.ybm = b + off[1];
-    c.tbm = c.ybm + c.h * c.d * c.rbp;
-    c.zero = c.tbm + c.h * c.d * c.rbp;
-    c.srow = c.zero + c.rbp;
-    c.flags = b + off[2];
-    c.lanes = b + off[3];
-    c.spare = (uint16_t *)(void *)(b + off[4]);
-    c.hin = (uint32_t *)(void *)(b + off[5]);
-    c.bins = c.w + c.h + c.d + 1u;
-    c.hout = c.hin + c.bins;
-    c.slab = (uint16_t *)(void *)(b + off[6]);
-    CONSECO_memset(c.zero, 0, c.rbp);
+    c->w = pred->width;
+    c->h = pred->height;
+    c->d = pred->depth;
+    c->rbp = round8b((c->w + 7u) / 8u);
+    c->nw = c->rbp / 8u;
+    c->bg = p->border == CONSECO_BORDER_BACKGROUND;
+    c->linf = square;
+    c->g = (uint16_t *)(void *)(b + off[0]);
+    c->ybm = b + off[1];
+    c->tbm = c->ybm + c->h * c->d * c->rbp;
+    c->zero = c->tbm + c->h * c->d * c->rbp;
+    c->srow = c->zero + c->rbp;
+    c->flags = b + off[2];
+    c->lanes = b + off[3];
+    c->spare = (uint16_t *)(void *)(b + off[4]);
+    c->hin = (uint32_t *)(void *)(b + off[5]);
+    c->bins = c->w + c->h + c->d + 1u;
+    c->hout = c->hin + c->bins;
+    c->slab = (uint16_t *)(void *)(b + off[6]);
+    c->out = NULL;
+    CONSECO_memset(c->zero, 0, c->rbp);
+    return CONSECO_OK;
+}
 
+int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, int band, double tau, double tau_outer,
+                           void *scratch, size_t scratch_size, double *score)
+{
+    const int square = p->element == CONSECO_ELEMENT_SQUARE;
+    size_t a;
+    fast3d c;
+    uint64_t m, budget;
+    int need_out, need_in, rc;
+    double s_in = 0.0, s_out = 0.0;
+    if ((rc = f3_setup(p, pred, scratch, scratch_size, &c)) != CONSECO_OK) return rc;
     if ((rc = f3_scan(p, pred, truth, &c)) != CONSECO_OK) return rc;
     if (!band) tau_outer = tau;
     m = conseco__fp_budget(c.truth, tau_outer); /* missed voxels FNR <= tau_outer allows */
@@ -816,5 +843,38 @@ int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image 
     if (need_out) s_out = nth_largest(c.hout, c.bins, c.out_inf, m + 1u);
     if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
     *score = s_out > s_in ? s_out : s_in;
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------------ maps */
+int conseco__outer3d_maps(const conseco_erosion_params *p, const conseco_image *pred,
+                          void *scratch, size_t scratch_size, uint32_t *d, double *levels)
+{
+    const size_t n = pred->width * pred->height * pred->depth;
+    fast3d c;
+    size_t i;
+    int rc, a;
+    if ((rc = f3_setup(p, pred, scratch, scratch_size, &c)) != CONSECO_OK) return rc;
+    if ((rc = f3_scan(p, pred, NULL, &c)) != CONSECO_OK) return rc;
+    if (c.predicted == 0) return CONSECO_E_UNSUPPORTED; /* the callers do not come here */
+    for (a = 0; a < 3; a++) c.lo[a] = 0;
+    c.n[0] = c.w;
+    c.n[1] = c.h;
+    c.n[2] = c.d;
+    c.slice = c.w * c.h;
+    c.out = d;
+    if (c.linf) square_transform(&c, 0, 0);
+    else cross_transform(&c, 0, 0);
+    /* the scratch may lie in `levels`: read only d from here on */
+    for (i = 0; i < n; i++) { /* d_other = 1 + the distance to the nearest seed */
+        const uint32_t v = d[i], seed = v & 0xFFFFu;
+        if (v >> 31) { /* Yhat: the erosion level d_in - 1, +inf without background */
+            if (levels != NULL) levels[i] = seed == F3_INF ? conseco__inf() : (double)seed;
+            d[i] = 0;
+        } else { /* the rest: the distance to Yhat (finite: Yhat is not empty) */
+            if (levels != NULL) levels[i] = -conseco__inf();
+            d[i] = seed + 1u;
+        }
+    }
     return CONSECO_OK;
 }

@@ -32,4 +32,15 @@ int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image 
                            const conseco_mask *truth, int band, double tau, double tau_outer,
                            void *scratch, size_t scratch_size, double *score);
 
+/* The maps of apply and evaluate on the whole volume, for a non-empty Yhat
+ * (the caller's scan found one): d[i] = 0 on Yhat, else the distance to the
+ * nearest Yhat voxel (outer.c's dilation distances); levels (NULL: not
+ * wanted) the erosion levels as erosion.c's levels callback gives them (d_in -
+ * 1 on Yhat, +inf without background, -inf elsewhere). Voxel i = x + w (y + h
+ * z). Scratch: conseco__outer3d_scratch_size() bytes, which may overlap
+ * `levels` (written last) but not d. Takes the images conseco__outer3d_takes()
+ * takes. */
+int conseco__outer3d_maps(const conseco_erosion_params *p, const conseco_image *pred,
+                          void *scratch, size_t scratch_size, uint32_t *d, double *levels);
+
 #endif /* CONSECO_OUTER_FAST3D_H */
