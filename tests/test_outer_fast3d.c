@@ -208,17 +208,37 @@ static conseco_image view(const vcase *c)
 }
 
 static unsigned n_fast, n_inf, n_pos;
+static int g_padded; /* score_of: views with padded rows and slices */
 
 static int score_of(conseco_erosion_params *ep, uint32_t side, double tau, double tau2,
                     const vcase *c, double *out)
 {
     const conseco_shrinker sh = conseco_shrinker_erosion(ep);
-    const conseco_image im = view(c);
-    const conseco_mask tm = conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
+    conseco_image im = view(c);
+    conseco_mask tm = conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
     conseco_side_params sp;
+    unsigned char *pm = NULL;
+    uint8_t *pt = NULL;
     size_t ss;
     void *scr;
     int rc;
+    if (g_padded) { /* rows 3 elements longer, slices one row more; padding garbage */
+        const size_t es = esize(c->dtype), rs = (c->w + 3) * es, ss2 = (c->h + 1) * rs;
+        const size_t trs = c->w + 5, tss = (c->h + 2) * trs;
+        size_t y, z;
+        pm = malloc(ss2 * c->d);
+        pt = malloc(tss * c->d);
+        memset(pm, 0xFF, ss2 * c->d); /* NaN or the largest value: in Yhat if read */
+        memset(pt, 1, tss * c->d);
+        for (z = 0; z < c->d; z++)
+            for (y = 0; y < c->h; y++) {
+                memcpy(pm + z * ss2 + y * rs, (const unsigned char *)c->map + (z * c->h + y) * c->w * es,
+                       c->w * es);
+                memcpy(pt + z * tss + y * trs, c->truth + (z * c->h + y) * c->w, c->w);
+            }
+        im = conseco_image_3d(pm, c->w, c->h, c->d, rs, ss2, c->dtype);
+        tm = conseco_mask_3d(pt, c->w, c->h, c->d, trs, tss);
+    }
     conseco_side_params_default(&sp);
     sp.side = side;
     sp.tau_outer = side == CONSECO_SIDE_BAND ? tau2 : 0.0;
@@ -229,6 +249,8 @@ static int score_of(conseco_erosion_params *ep, uint32_t side, double tau, doubl
     *out = NAN;
     rc = conseco_side_score(&sh, &sp, &im, &tm, tau, scr, ss, out);
     free(scr);
+    free(pm);
+    free(pt);
     return rc;
 }
 
@@ -263,6 +285,9 @@ static void test_random(void **state)
         ep.base = c.base;
         el = (int)ep.element;
         bd = (int)ep.border;
+        g_padded = tu_range(&r, 0, 3) == 0;
+        if (tu_range(&r, 0, 9) == 0) c.d = 1; /* the first slice as a 2-D image (2-D paths) */
+        c.n = c.w * c.h * c.d;
         assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, tau, 0.0, &c, &got), CONSECO_OK);
         expect(got, ref_dilation_score(c.yhat, c.truth, c.w, c.h, c.d, el, tau), &c, "dilation",
                el, bd);
@@ -277,6 +302,7 @@ static void test_random(void **state)
         expect(got, want, &c, "erosion band", el, bd);
         release(&c);
     }
+    g_padded = 0;
     print_message("fused 3-D: %u of %u scores, %u +inf, %u finite nonzero\n", n_fast,
                   (unsigned)(2 * cases), n_inf, n_pos);
     assert_true(n_fast >= cases); /* most scores take the fused path */
