@@ -199,17 +199,20 @@ static inline unsigned high64(uint64_t v)
     return hi ? 63u - conseco__clz32(hi) : 31u - conseco__clz32((uint32_t)v);
 }
 
-/* Flags (bytes 0/1) of pixels from .. w - 1 into the row's bits (from a
- * multiple of 8). */
+/* n <= 8 flags (bytes 0/1) to one bitmap byte: bit k = flag k. */
+static uint8_t pack_flags(const unsigned char *f, size_t n)
+{
+    uint64_t v = 0;
+    size_t k;
+    for (k = 0; k < n; k++) v |= (uint64_t)(f[k] & 1u) << (8u * k);
+    return (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* Flags of voxels from .. w - 1 into the row's bits (from a multiple of 8). */
 static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t *bm)
 {
-    size_t x, k;
-    for (x = from; x < w; x += 8) {
-        uint64_t v = 0;
-        const size_t n = w - x < 8u ? w - x : 8u;
-        for (k = 0; k < n; k++) v |= (uint64_t)(flags[x + k] & 1u) << (8u * k);
-        bm[x / 8u] = (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
-    }
+    size_t x;
+    for (x = from; x < w; x += 8) bm[x / 8u] = pack_flags(flags + x, w - x < 8u ? w - x : 8u);
 }
 
 /* ---------------------------------------------------------------- pass 1 */
