@@ -668,7 +668,7 @@ static void finish_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int out
         uint32_t *o = c->out + (z * c->h + y) * c->w;
         size_t x;
         for (x = 0; x < c->w; x++)
-            o[x] = (uint32_t)d[x] | (uint32_t)((yr[x / 8u] >> (x & 7u)) & 1u) << 31;
+            o[x] = (uint32_t)d[x] | (((uint32_t)yr[x / 8u] >> (x & 7u)) & 1u) << 31;
     }
 }
 
