@@ -35,6 +35,7 @@
 #include "distance_mm.h"
 #include "outer_euclid.h"
 #include "outer_fast2d.h"
+#include "outer_fast3d.h"
 #include "common/yhat.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -693,6 +694,13 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
             return conseco__outer_euclid_score(p, pred, truth, side->side == CONSECO_SIDE_BAND,
                                                tau, side->tau_outer, scratch, scratch_size, score);
         }
+        /* volumes with the cross or the square: the fused seed transform in 3-D
+         * with 16-bit distances (outer_fast3d.c) */
+        if (conseco__outer3d_takes(p, pred, avail)) {
+            if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
+            return conseco__outer3d_score(p, pred, truth, side->side == CONSECO_SIDE_BAND, tau,
+                                          side->tau_outer, scratch, scratch_size, score);
+        }
     }
     /* the scans check finiteness (the erosion's for a band, then the dilation's) */
     if (side->side == CONSECO_SIDE_BAND) {
@@ -725,6 +733,12 @@ static int dil_maps(const conseco__shrinker *s, const conseco_image *pred, void 
     *metric = metric_of(p->element);
     if ((rc = dil_scan(p, pred, NULL, sc)) != CONSECO_OK) return rc;
     count = pred->width * pred->height * pred->depth;
+    if (sc->predicted != 0 && conseco__outer3d_takes(p, pred, count * sizeof(double))) {
+        /* volumes with the cross or the square: both maps from one 16-bit transform
+         * (outer_fast3d.c), its scratch in the inner levels' area */
+        return conseco__outer3d_maps(p, pred, lay->levels, count * sizeof(double), lay->d,
+                                     band ? lay->levels : NULL);
+    }
     if (band && (rc = conseco__erosion_levels_cb(s->user, pred, lay->levels, count)) != CONSECO_OK)
         return rc;
     if (sc->predicted == 0) return CONSECO_OK;

@@ -1,0 +1,883 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Dilation and erosion-band scores on volumes (depth > 1) by the cross
+ * (6 neighbours, city-block distance) and the square (26 neighbours,
+ * chessboard distance), with 16-bit distances: the 3-D form of the fused
+ * 2-D path (outer_fast2d.c).
+ *
+ * Both sides of a band need a distance to "the other class": a false
+ * positive (Yhat, truth 0) its distance d_in to the nearest background voxel
+ * (its erosion level is d_in - 1 and the erosion score the (m+1)-th largest
+ * d_in, docs/DESIGN.md section 2), a missed truth voxel (truth, not Yhat) its
+ * distance d_out to the nearest Yhat voxel (its dilation level, section 5.2).
+ * Under the background policy the voxels just outside the volume are
+ * background (other class for Yhat, own class for the rest: they are never
+ * Yhat, and the dilation never leaves the volume); under the foreground policy
+ * they are of the class of the voxel next to them, i.e. never "other".
+ *
+ * Seeds. Call a voxel a seed when one of its 6 (cross) or 26 (square)
+ * neighbours is of the other class, with the outside as above. For a voxel p
+ * of either class let d(p) be its distance to the nearest voxel q of the
+ * other class (an outside voxel for Yhat under the background policy). The
+ * metric is the path length in steps between neighbours of the element
+ * (city-block: 6-neighbour steps; chessboard: 26-neighbour steps), and a
+ * shortest path from p to q can be taken monotone along every axis, so it
+ * stays in the bounding box of p and q. Every voxel r on it before q is of
+ * p's class (else r would be a nearer voxel of the other class), so the voxel
+ * just before q is a seed of p's class at distance d(p) - 1: the nearest
+ * seed is at most d(p) - 1 away. Conversely a seed s of p's class has a
+ * neighbour of the other class, so d(p) <= dist(p, s) + 1, and a seed of the
+ * other class is itself of the other class, so d(p) <= dist(p, s) <= dist + 1.
+ * Hence for every voxel
+ *     d(p) = 1 + (distance from p to the nearest seed),
+ * one plain distance transform from the seeds serves both classes (the
+ * neighbourhood defining seeds is the element's, so the argument holds for the
+ * 6- and the 26-neighbourhood alike, and under both policies, the outside
+ * entering only through which voxels are seeds).
+ * The box. Outside the bounding box of Yhat U Y no voxel is Yhat or truth.
+ * For a missed voxel p the nearest Yhat voxel q is in the box and so is the
+ * monotone path between them, with the seed before q. For a false positive p
+ * the seed before q is Yhat, hence in the box, and the monotone path from p
+ * to it too. So the transform runs on that box alone (on Yhat's box when only
+ * the erosion side is needed), with the seeds found from the whole volume's
+ * bitmaps (a seed's neighbour may lie outside the box); no seed outside the
+ * box is ever nearer.
+ *
+ *   1 (every row, vectorised for float32 and bytes): Yhat and truth as
+ *     bitmaps (1/8 byte a voxel each), finiteness, |Yhat|, |Y|, |Y \ Yhat|,
+ *     |Yhat \ Y| and the boxes. Scores that need no distance stop here.
+ *   2 (box, slice by slice): each box row's seed word from the neighbour rows'
+ *     bits (64 voxels a word; the square as the OR and the AND of the 27
+ *     bits), expanded to 0 (seed) / 0xFFFF.
+ *   3 the transform in 16-bit lanes. Cross: the city-block distance is
+ *     separable; per slice upwards both sweeps along x (eight rows at a time,
+ *     transposed into SSE2 lanes), both along y and the upward step along z
+ *     (erosion_cross3d.c's order); then slices downwards with the downward
+ *     step along z, each finished row counted. Square: the two raster passes
+ *     of Rosenfeld and Pfaltz with the 26-neighbourhood (13 earlier
+ *     neighbours, then 13 later ones), exact for the chessboard distance: the
+ *     k steps of a monotone shortest path can be ordered with all steps
+ *     lexicographically positive in (z, y, x) first, the negative ones after,
+ *     and each order stays in the box; the 9 neighbours in the adjacent slice
+ *     come from one 3 x 3 minimum of that slice (x, then y), the 3 in the
+ *     adjacent row from its 3-minimum along x.
+ *     A finished row adds its missed and false-positive voxels' d = 1 +
+ *     distance to two histograms (read from the bitmaps, 64 voxels a test);
+ *     0xFFFF (no seed: a box entirely Yhat under the foreground policy)
+ *     counts as +inf.
+ * Distances stay below w + h + d <= 0xFFFD, so 0xFFFF is never a finite
+ * distance and saturating adds keep it; larger volumes take the general path.
+ * The results are those of outer.c's general path and erosion.c (the tests
+ * compare all of them with the literal one-step-at-a-time references).
+ */
+#include "outer_fast3d.h"
+
+#include "common/bits.h"
+#include "common/simd.h"
+#include "common/yhat.h"
+#include "simd_u16.h"
+
+#define F3_INF 0xFFFFu
+
+typedef struct f3thr {
+    double base; /* F64 */
+    float f32;   /* F32: the smallest float >= base */
+    uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
+} f3thr;
+
+typedef struct fast3d {
+    size_t w, h, d, rbp, nw;      /* bitmap row bytes (ceil(w / 8) rounded up to 8), words */
+    int bg, linf;                 /* background border; the square */
+    uint8_t *ybm, *tbm;           /* Yhat and truth bitmaps, h d rows of rbp bytes */
+    uint8_t *zero, *srow;         /* rbp zero bytes; one row of seed bits */
+    unsigned char *flags;         /* w + 16 bytes */
+    uint16_t *g;                  /* the box's distances, x fastest */
+    uint16_t *spare;              /* a row: sweep8's padding, a row's 3-minimum */
+    uint16_t *slab;               /* square: the 3-minimum along x of a slice */
+    void *lanes;                  /* 16 bytes a column, 16-aligned */
+    uint32_t *hin, *hout;         /* bins each: false positives, missed voxels */
+    size_t bins;                  /* w + h + d + 1 */
+    uint64_t predicted, truth, missed0, fp0, in_inf, out_inf;
+    size_t ylo[3], yhi[3];        /* box of Yhat (when predicted > 0) */
+    size_t ulo[3], uhi[3];        /* box of Yhat U Y */
+    size_t lo[3], n[3], slice;    /* the box of the transform; n[0] n[1] */
+    uint32_t *out;                /* maps: the whole volume's codes (else NULL) */
+} fast3d;
+
+static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
+static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
+
+/* Areas: g (w h d u16), the bitmaps (2 h d + 2 rows of rbp bytes), flags
+ * (w + 16), lanes (16 w), a spare row (w u16), two histograms of w + h + d + 1
+ * u32, and for the square a slice of w h u16. */
+#define F3_AREAS 7
+static int f3_areas(size_t w, size_t h, size_t d, int square, size_t sz[F3_AREAS])
+{
+    size_t n, rows, bins, k;
+    const size_t rbp = round8b((w + 7u) / 8u);
+    if (!conseco__mul_size(w, h, &n) || !conseco__mul_size(n, square ? 2u : 0u, &sz[6]) ||
+        !conseco__mul_size(n, d, &n) || !conseco__mul_size(n, 2u, &sz[0]))
+        return 0;
+    if (!conseco__mul_size(h, d, &rows) || !conseco__mul_size(rows, 2u, &rows) ||
+        !conseco__add_size(rows, 2u, &rows) || !conseco__mul_size(rows, rbp, &sz[1]))
+        return 0;
+    if (!conseco__add_size(w, 16u, &sz[2]) || !conseco__mul_size(w, 16u, &sz[3]) ||
+        !conseco__mul_size(w, 2u, &sz[4]))
+        return 0;
+    if (!conseco__add_size(w, h, &bins) || !conseco__add_size(bins, d, &bins) ||
+        !conseco__add_size(bins, 1u, &bins) ||
+        !conseco__mul_size(bins, 2u * sizeof(uint32_t), &sz[5]))
+        return 0;
+    for (k = 0; k < F3_AREAS; k++) {
+        if (sz[k] > (size_t)-1 - 64u) return 0;
+        sz[k] = round16(sz[k]);
+    }
+    return 1;
+}
+
+size_t conseco__outer3d_scratch_size(size_t w, size_t h, size_t d, int square)
+{
+    size_t sz[F3_AREAS], total = CONSECO__ALIGN_SLACK;
+    int k;
+    if (w == 0 || h == 0 || d == 0 || !f3_areas(w, h, d, square, sz)) return 0;
+    for (k = 0; k < F3_AREAS; k++)
+        if (!conseco__add_size(total, sz[k], &total)) return 0;
+    return total;
+}
+
+int conseco__outer3d_takes(const conseco_erosion_params *p, const conseco_image *pred,
+                           size_t available)
+{
+    size_t need;
+    if (pred->depth <= 1 ||
+        (p->element != CONSECO_ELEMENT_CROSS && p->element != CONSECO_ELEMENT_SQUARE) ||
+        pred->width > 0xFFFDu || pred->height > 0xFFFDu - pred->width ||
+        pred->depth > 0xFFFDu - pred->width - pred->height ||
+        (uint64_t)pred->width * pred->height * pred->depth >= UINT64_C(0xFFFFFFFF) ||
+        !(p->base > -3.0e38 && p->base < 3.0e38))
+        return 0;
+    need = conseco__outer3d_scratch_size(pred->width, pred->height, pred->depth,
+                                         p->element == CONSECO_ELEMENT_SQUARE);
+    return need != 0 && need <= available;
+}
+
+/* ------------------------------------------------------------- bit words */
+/* Bitmaps: bit k of byte i is voxel 8 i + k of the row; a word holds bytes
+ * 8 j .. 8 j + 7 with byte 8 j + b in bits 8 b .. 8 b + 7, whatever the byte
+ * order. */
+static inline uint64_t wload(const uint8_t *b)
+{
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+           (uint64_t)b[7] << 56;
+}
+
+static inline void wstore(uint8_t *b, uint64_t v)
+{
+    unsigned k;
+    for (k = 0; k < 8; k++) b[k] = (uint8_t)(v >> (8u * k));
+}
+
+static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
+{
+    v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
+    v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
+    v = (v + (v >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+    return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* Lowest and highest set bit of a nonzero word. */
+static inline unsigned low64(uint64_t v)
+{
+    const uint32_t lo = (uint32_t)v;
+    return lo ? conseco__ctz32(lo) : 32u + conseco__ctz32((uint32_t)(v >> 32));
+}
+
+static inline unsigned high64(uint64_t v)
+{
+    const uint32_t hi = (uint32_t)(v >> 32);
+    return hi ? 63u - conseco__clz32(hi) : 31u - conseco__clz32((uint32_t)v);
+}
+
+/* n <= 8 flags (bytes 0/1) to one bitmap byte: bit k = flag k. */
+static uint8_t pack_flags(const unsigned char *f, size_t n)
+{
+    uint64_t v = 0;
+    size_t k;
+    for (k = 0; k < n; k++) v |= (uint64_t)(f[k] & 1u) << (8u * k);
+    return (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* Flags of voxels from .. w - 1 into the row's bits (from a multiple of 8). */
+static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t *bm)
+{
+    size_t x;
+    for (x = from; x < w; x += 8) bm[x / 8u] = pack_flags(flags + x, w - x < 8u ? w - x : 8u);
+}
+
+/* ---------------------------------------------------------------- pass 1 */
+/* flags[x] = voxel x in Yhat for from <= x < w; clears *finite on NaN / inf. */
+static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t w,
+                       const f3thr *t, unsigned char *flags, int *finite)
+{
+    size_t x;
+    unsigned ok = 1;
+    switch (dtype) {
+    case CONSECO_DTYPE_F32: {
+        const float *s = (const float *)(const void *)row;
+        for (x = from; x < w; x++) {
+            ok &= (unsigned)(s[x] - s[x] == 0.0f);
+            flags[x] = (unsigned char)(s[x] >= t->f32);
+        }
+        break;
+    }
+    case CONSECO_DTYPE_F64: {
+        const double *s = (const double *)(const void *)row;
+        for (x = from; x < w; x++) {
+            ok &= (unsigned)(s[x] - s[x] == 0.0);
+            flags[x] = (unsigned char)(s[x] >= t->base);
+        }
+        break;
+    }
+    case CONSECO_DTYPE_U16: {
+        const uint16_t *s = (const uint16_t *)(const void *)row;
+        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)s[x] >= t->i);
+        break;
+    }
+    case CONSECO_DTYPE_MASK8:
+        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)(row[x] != 0) >= t->i);
+        break;
+    default:
+        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)row[x] >= t->i);
+        break;
+    }
+    if (!ok) *finite = 0;
+}
+
+/* The Yhat bits of one row (bytes up to rbp, the padding 0). Float32: groups
+ * of 16 with nothing at or above the threshold (nor NaN, nor +inf) cost a few
+ * vector instructions; -inf shows in the running minimum. */
+static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp, const f3thr *t,
+                      uint8_t *bm, unsigned char *flags, int *finite
+#ifdef CONSECO__SIMD
+                      , conseco__m128 *vmin
+#endif
+)
+{
+    size_t x = 0, k;
+#ifdef CONSECO__SIMD
+    if (dtype == CONSECO_DTYPE_F32) {
+        const float *s = (const float *)(const void *)row;
+        const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
+        conseco__m128 v[4], bad = conseco__mm_setzero_ps();
+        for (; x + 16 <= w; x += 16) {
+            unsigned m;
+            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) {
+                bm[x / 8u] = 0;
+                bm[x / 8u + 1u] = 0;
+                continue;
+            }
+            /* v - v is 0 for finite lanes, NaN otherwise */
+            bad = conseco__mm_or_ps(
+                bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]),
+                                                         conseco__mm_sub_ps(v[1], v[1])),
+                                       conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]),
+                                                         conseco__mm_sub_ps(v[3], v[3]))));
+            m = (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
+                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
+                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
+                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
+            bm[x / 8u] = (uint8_t)m;
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        }
+        if (conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
+                                                              conseco__mm_setzero_si128())) !=
+            0xFFFF)
+            *finite = 0;
+    } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
+               (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
+        /* unsigned bytes: v >= thr <=> max(v, thr) == v; a mask's nonzero is >= 1 */
+        const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
+        for (; x + 16 <= w; x += 16) {
+            const conseco__m128i v =
+                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
+            const unsigned m = (unsigned)conseco__mm_movemask_epi8(
+                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
+            bm[x / 8u] = (uint8_t)m;
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        }
+    }
+#endif
+    if (x < w) {
+        yhat_flags(dtype, row, x, w, t, flags, finite);
+        pack_row(flags, x, w, bm);
+    }
+    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
+}
+
+/* The truth bits of one row (nonzero = truth). */
+static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
+                       unsigned char *flags)
+{
+    size_t x = 0, k;
+#ifdef CONSECO__SIMD
+    const conseco__m128i z = conseco__mm_setzero_si128();
+    for (; x + 16 <= w; x += 16) {
+        const conseco__m128i v =
+            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x));
+        const unsigned m =
+            (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(v, z)) ^ 0xFFFFu;
+        bm[x / 8u] = (uint8_t)m;
+        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+    }
+#endif
+    if (x < w) {
+        for (k = x; k < w; k++) flags[k] = (unsigned char)(tr[k] != 0);
+        pack_row(flags, x, w, bm);
+    }
+    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
+}
+
+static void grow(size_t lo[3], size_t hi[3], size_t x0, size_t x1, size_t y, size_t z)
+{
+    if (x0 < lo[0]) lo[0] = x0;
+    if (x1 > hi[0]) hi[0] = x1;
+    if (y < lo[1]) lo[1] = y;
+    if (y > hi[1]) hi[1] = y;
+    if (z < lo[2]) lo[2] = z;
+    if (z > hi[2]) hi[2] = z;
+}
+
+/* Pass 1: bitmaps, counts, boxes; CONSECO_E_NONFINITE on NaN or inf. */
+static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
+                   const conseco_mask *truth, fast3d *c)
+{
+    const size_t w = c->w, rbp = c->rbp, nw = c->nw;
+    f3thr t;
+    size_t y, z, i, a;
+    int finite = 1;
+#ifdef CONSECO__SIMD
+    conseco__m128 vmin = conseco__mm_setzero_ps();
+#endif
+    t.base = p->base;
+    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
+    switch (pred->dtype) {
+    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
+    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
+    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); break;
+    default: t.i = 0; break;
+    }
+    c->predicted = c->truth = c->missed0 = c->fp0 = 0;
+    c->ylo[0] = c->ulo[0] = c->w;
+    c->ylo[1] = c->ulo[1] = c->h;
+    c->ylo[2] = c->ulo[2] = c->d;
+    for (a = 0; a < 3; a++) c->yhi[a] = c->uhi[a] = 0;
+    for (z = 0; z < c->d; z++)
+        for (y = 0; y < c->h; y++) {
+            const size_t r = z * c->h + y;
+            uint8_t *yb = c->ybm + r * rbp, *tb = c->tbm + r * rbp;
+            size_t fy = nw, ly = 0, fu = nw, lu = 0;
+            yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb, c->flags,
+                      &finite
+#ifdef CONSECO__SIMD
+                      , &vmin
+#endif
+            );
+            if (truth != NULL) truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
+            else CONSECO_memset(tb, 0, rbp);
+            for (i = 0; i < nw; i++) {
+                const uint64_t Y = wload(yb + 8u * i), T = wload(tb + 8u * i);
+                if ((Y | T) == 0) continue;
+                c->predicted += pop64(Y);
+                c->truth += pop64(T);
+                c->missed0 += pop64(T & ~Y);
+                if (Y) {
+                    if (fy == nw) fy = i;
+                    ly = i;
+                }
+                if (fu == nw) fu = i;
+                lu = i;
+            }
+            if (fy != nw)
+                grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
+                     64u * ly + high64(wload(yb + 8u * ly)), y, z);
+            if (fu != nw)
+                grow(c->ulo, c->uhi,
+                     64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
+                     64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)), y, z);
+        }
+#ifdef CONSECO__SIMD
+    if (pred->dtype == CONSECO_DTYPE_F32 && conseco__f32_min_is_neg_inf(vmin)) finite = 0;
+#endif
+    c->fp0 = c->predicted - (c->truth - c->missed0); /* |Yhat \ Y| = |Yhat| - |Yhat & Y| */
+    return finite ? CONSECO_OK : CONSECO_E_NONFINITE;
+}
+
+/* ---------------------------------------------------------------- pass 2 */
+/* Bit x of the result is bit x - 1 (shl) or x + 1 (shr) of the row, with
+ * `fill` beyond the volume's left (right) face. */
+static inline uint64_t shl_row(const uint8_t *row, size_t i, uint64_t fill)
+{
+    return wload(row + 8u * i) << 1 | (i > 0 ? wload(row + 8u * i - 8u) >> 63 : fill);
+}
+
+static inline uint64_t shr_row(const uint8_t *row, size_t i, size_t nw, size_t w, uint64_t fill)
+{
+    uint64_t v = wload(row + 8u * i) >> 1;
+    if (i + 1 < nw) v |= wload(row + 8u * i + 8u) << 63;
+    if (i == (w - 1u) / 64u) { /* voxel w - 1: its right neighbour is outside */
+        const unsigned b = (unsigned)((w - 1u) % 64u);
+        v = (v & ~(UINT64_C(1) << b)) | fill << b;
+    }
+    return v;
+}
+
+/* The Yhat bits of row (y, z) (indices may be -1 as SIZE_MAX, or h / d):
+ * outside the volume, background (zeros) or the centre row `cur` (foreground
+ * policy: the outside is of each voxel's own class; `cur` shifted by one
+ * along x holds the centre voxel's in-row neighbours, already counted). */
+static inline const uint8_t *nrow(const fast3d *c, const uint8_t *cur, size_t y, size_t z)
+{
+    if (y >= c->h || z >= c->d) return c->bg ? c->zero : cur;
+    return c->ybm + (z * c->h + y) * c->rbp;
+}
+
+/* The seed bits of image row (y, z) over the box's words, into c->srow. */
+static void seeds_row(const fast3d *c, size_t y, size_t z)
+{
+    const size_t w = c->w, nw = c->nw;
+    const size_t i0 = c->lo[0] / 64u, i1 = (c->lo[0] + c->n[0] - 1u) / 64u;
+    const uint8_t *cur = c->ybm + (z * c->h + y) * c->rbp;
+    const uint64_t fl = c->bg ? 0u : (uint64_t)(cur[0] & 1u);
+    const uint64_t fr = c->bg ? 0u : (uint64_t)((cur[(w - 1u) / 8u] >> ((w - 1u) % 8u)) & 1u);
+    size_t i;
+    if (!c->linf) {
+        const uint8_t *up = nrow(c, cur, y - 1u, z), *dn = nrow(c, cur, y + 1u, z);
+        const uint8_t *fw = nrow(c, cur, y, z - 1u), *bk = nrow(c, cur, y, z + 1u);
+        for (i = i0; i <= i1; i++) {
+            const uint64_t v = wload(cur + 8u * i);
+            const uint64_t s = (v ^ shl_row(cur, i, fl)) | (v ^ shr_row(cur, i, nw, w, fr)) |
+                               (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i)) |
+                               (v ^ wload(fw + 8u * i)) | (v ^ wload(bk + 8u * i));
+            wstore(c->srow + 8u * i, s);
+        }
+    } else {
+        const uint8_t *r[9];
+        size_t k = 0, dy, dz;
+        for (dz = 0; dz < 3; dz++)
+            for (dy = 0; dy < 3; dy++) r[k++] = nrow(c, cur, y + dy - 1u, z + dz - 1u);
+        for (i = i0; i <= i1; i++) {
+            /* some neighbour differs from v <=> v and not all 27 bits set, or
+             * not v and some bit set */
+            const uint64_t v = wload(cur + 8u * i);
+            uint64_t any = 0, all = ~UINT64_C(0);
+            for (k = 0; k < 9; k++) {
+                const uint64_t a = wload(r[k] + 8u * i), l = shl_row(r[k], i, fl),
+                               q = shr_row(r[k], i, nw, w, fr);
+                any |= a | l | q;
+                all &= a & l & q;
+            }
+            wstore(c->srow + 8u * i, (v & ~all) | (~v & any));
+        }
+    }
+}
+
+/* g[k] = 0 for a seed, 0xFFFF otherwise (voxel lo[0] + k of the seed row). */
+static void fill_row(const fast3d *c, uint16_t *g)
+{
+    const uint8_t *sb = c->srow;
+    const size_t x0 = c->lo[0], n = c->n[0];
+    size_t k = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128i bit = conseco__mm_set_epi16(128, 64, 32, 16, 8, 4, 2, 1);
+    const conseco__m128i inf = conseco__mm_set1_epi16(-1);
+    for (; k + 8 <= n; k += 8) {
+        const size_t x = x0 + k;
+        const unsigned bits =
+            (((unsigned)sb[x / 8u] | (unsigned)sb[(x + 7u) / 8u] << 8) >> (x & 7u)) & 0xFFu;
+        const conseco__m128i m = conseco__mm_cmpeq_epi16(
+            conseco__mm_and_si128(conseco__mm_set1_epi16((short)bits), bit), bit);
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k), conseco__mm_andnot_si128(m, inf));
+    }
+#endif
+    for (; k < n; k++) {
+        const size_t x = x0 + k;
+        g[k] = (uint16_t)(((sb[x / 8u] >> (x & 7u)) & 1u) ? 0u : F3_INF);
+    }
+}
+
+/* ---------------------------------------------------------------- pass 3 */
+/* d[k] = min(d[k], src[k] + 1), 0xFFFF + 1 staying 0xFFFF. */
+static void row_min1(uint16_t *d, const uint16_t *src, size_t n)
+{
+    size_t k = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    for (; k + 8 <= n; k += 8) {
+        const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(d + k));
+        const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(src + k));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(d + k),
+                                 conseco__min_u16(a, conseco__mm_adds_epu16(b, one)));
+    }
+#endif
+    for (; k < n; k++) { /* 0xFFFF + 1 = 0x10000 loses to every value */
+        const uint32_t a = d[k], b = (uint32_t)src[k] + 1u;
+        d[k] = (uint16_t)(a < b ? a : b);
+    }
+}
+
+/* out[k] = min(in[k - 1], in[k], in[k + 1]) over the cells that exist. */
+static void row_min3(const uint16_t *in, size_t n, uint16_t *out)
+{
+    size_t k = 1;
+    if (n == 1) {
+        out[0] = in[0];
+        return;
+    }
+    out[0] = in[0] < in[1] ? in[0] : in[1];
+#ifdef CONSECO__SIMD
+    for (; k + 9 <= n; k += 8) {
+        const conseco__m128i l = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(in + k - 1));
+        const conseco__m128i m = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(in + k));
+        const conseco__m128i r = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(in + k + 1));
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)(out + k),
+                                 conseco__min_u16(conseco__min_u16(l, m), r));
+    }
+#endif
+    for (; k + 1 < n; k++) {
+        uint16_t v = in[k - 1] < in[k] ? in[k - 1] : in[k];
+        out[k] = in[k + 1] < v ? in[k + 1] : v;
+    }
+    out[n - 1] = in[n - 2] < in[n - 1] ? in[n - 2] : in[n - 1];
+}
+
+/* One row's sweep rightwards (forward) or leftwards, nothing beyond the ends. */
+static void sweep_row(uint16_t *g, size_t n, int forward)
+{
+    uint32_t f = 0x10000u;
+    size_t k;
+    if (forward) {
+        for (k = 0; k < n; k++) {
+            const uint32_t a = g[k];
+            f = a < f + 1u ? a : f + 1u;
+            g[k] = (uint16_t)f;
+        }
+    } else {
+        for (k = n; k-- > 0;) {
+            const uint32_t a = g[k];
+            f = a < f + 1u ? a : f + 1u;
+            g[k] = (uint16_t)f;
+        }
+    }
+}
+
+#ifdef CONSECO__SIMD
+/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
+ * vector per column), swept with one saturating add and one min per column
+ * and direction, transposed back. Nothing beyond the ends. */
+static void sweep8(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i v[8], f;
+    uint16_t col[8];
+    size_t x0, x, j;
+    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
+        for (j = 0; j < 8; j++)
+            v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
+        conseco__transpose8_u16(v);
+        for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
+    }
+    for (x = x0; x < n; x++) {
+        for (j = 0; j < 8; j++) col[j] = q[j][x];
+        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
+    }
+    f = conseco__mm_set1_epi16(-1);
+    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    f = conseco__mm_set1_epi16(-1);
+    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
+        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
+        conseco__transpose8_u16(v);
+        for (j = 0; j < 8; j++)
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
+    }
+    for (x = x0; x < n; x++) {
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
+        for (j = 0; j < 8; j++) q[j][x] = col[j];
+    }
+}
+#endif
+
+/* Both sweeps along x of the n[1] rows of a slice. */
+static void sweep_slice_x(const fast3d *c, uint16_t *s)
+{
+    const size_t n0 = c->n[0], n1 = c->n[1];
+    size_t y = 0;
+#ifdef CONSECO__SIMD
+    if (n0 >= 8)
+        for (; y + 8 <= n1; y += 8) {
+            uint16_t *q[8];
+            size_t k;
+            for (k = 0; k < 8; k++) q[k] = s + (y + k) * n0;
+            sweep8(q, n0, (conseco__m128i *)c->lanes);
+        }
+#endif
+    for (; y < n1; y++) {
+        sweep_row(s + y * n0, n0, 1);
+        sweep_row(s + y * n0, n0, 0);
+    }
+}
+
+static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
+{
+    if (d == F3_INF) (*inf)++;
+    else hist[(size_t)d + 1u]++; /* d_other = 1 + distance to the nearest seed */
+}
+
+/* A finished box row (image row y, slice z): its missed voxels (outer) and
+ * false positives (inner) to the histograms. Outside the box no voxel is
+ * Yhat or truth (or, for Yhat's box, none is counted). */
+static void count_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int outer, int inner)
+{
+    const size_t r = (z * c->h + y) * c->rbp, x0 = c->lo[0];
+    const uint8_t *yr = c->ybm + r, *tr = c->tbm + r;
+    const size_t i0 = x0 / 64u, i1 = (x0 + c->n[0] - 1u) / 64u;
+    size_t i;
+    for (i = i0; i <= i1; i++) {
+        const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
+        uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
+        while (m) {
+            add_level(c->hout, &c->out_inf, d[64u * i + low64(m) - x0]);
+            m &= m - 1u;
+        }
+        while (f) {
+            add_level(c->hin, &c->in_inf, d[64u * i + low64(f) - x0]);
+            f &= f - 1u;
+        }
+    }
+}
+
+/* A finished row: counted (scores) or written out (maps). */
+static void finish_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int outer, int inner)
+{
+    if (c->out == NULL) {
+        count_row(c, y, z, d, outer, inner);
+    } else { /* the box is the whole volume */
+        const uint8_t *yr = c->ybm + (z * c->h + y) * c->rbp;
+        uint32_t *o = c->out + (z * c->h + y) * c->w;
+        size_t x;
+        for (x = 0; x < c->w; x++)
+            o[x] = (uint32_t)d[x] | (((uint32_t)yr[x / 8u] >> (x & 7u)) & 1u) << 31;
+    }
+}
+
+/* The cross: per slice upwards the 2-D distances (x, then y) min the slice
+ * below plus one; then downwards min the slice above plus one, counted. */
+static void cross_transform(fast3d *c, int outer, int inner)
+{
+    const size_t n0 = c->n[0], n1 = c->n[1], n2 = c->n[2], slice = c->slice;
+    size_t zz, yy;
+    for (zz = 0; zz < n2; zz++) {
+        uint16_t *s = c->g + zz * slice;
+        for (yy = 0; yy < n1; yy++) {
+            seeds_row(c, c->lo[1] + yy, c->lo[2] + zz);
+            fill_row(c, s + yy * n0);
+        }
+        sweep_slice_x(c, s);
+        for (yy = 1; yy < n1; yy++) row_min1(s + yy * n0, s + (yy - 1u) * n0, n0);
+        for (yy = n1; yy-- > 0;) {
+            uint16_t *row = s + yy * n0;
+            if (yy + 1 < n1) row_min1(row, row + n0, n0);
+            if (zz > 0) row_min1(row, row - slice, n0);
+        }
+    }
+    for (zz = n2; zz-- > 0;) {
+        uint16_t *s = c->g + zz * slice;
+        for (yy = 0; yy < n1; yy++) {
+            uint16_t *row = s + yy * n0;
+            if (zz + 1 < n2) row_min1(row, row + slice, n0);
+            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
+        }
+    }
+}
+
+/* Rows y - 1 .. y + 1 (those in the box) of the 3-minimum slice, plus one. */
+static void slab_min(const fast3d *c, uint16_t *row, size_t yy)
+{
+    const size_t n0 = c->n[0];
+    row_min1(row, c->slab + yy * n0, n0);
+    if (yy > 0) row_min1(row, c->slab + (yy - 1u) * n0, n0);
+    if (yy + 1 < c->n[1]) row_min1(row, c->slab + (yy + 1u) * n0, n0);
+}
+
+/* The square: the two raster passes with the 26-neighbourhood. */
+static void square_transform(fast3d *c, int outer, int inner)
+{
+    const size_t n0 = c->n[0], n1 = c->n[1], n2 = c->n[2], slice = c->slice;
+    size_t zz, yy;
+    for (zz = 0; zz < n2; zz++) { /* forward: the 13 earlier neighbours */
+        uint16_t *s = c->g + zz * slice;
+        if (zz > 0)
+            for (yy = 0; yy < n1; yy++) row_min3(s - slice + yy * n0, n0, c->slab + yy * n0);
+        for (yy = 0; yy < n1; yy++) {
+            uint16_t *row = s + yy * n0;
+            seeds_row(c, c->lo[1] + yy, c->lo[2] + zz);
+            fill_row(c, row);
+            if (zz > 0) slab_min(c, row, yy);
+            if (yy > 0) {
+                row_min3(row - n0, n0, c->spare);
+                row_min1(row, c->spare, n0);
+            }
+            sweep_row(row, n0, 1);
+        }
+    }
+    for (zz = n2; zz-- > 0;) { /* backward: the 13 later neighbours */
+        uint16_t *s = c->g + zz * slice;
+        if (zz + 1 < n2)
+            for (yy = 0; yy < n1; yy++) row_min3(s + slice + yy * n0, n0, c->slab + yy * n0);
+        for (yy = n1; yy-- > 0;) {
+            uint16_t *row = s + yy * n0;
+            if (zz + 1 < n2) slab_min(c, row, yy);
+            if (yy + 1 < n1) {
+                row_min3(row + n0, n0, c->spare);
+                row_min1(row, c->spare, n0);
+            }
+            sweep_row(row, n0, 0);
+            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
+        }
+    }
+}
+
+/* The `need`-th largest level of a histogram with `inf` levels above all. */
+static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
+{
+    uint64_t acc = inf;
+    size_t b;
+    if (acc >= need) return conseco__inf();
+    for (b = bins; b-- > 0;) {
+        acc += hist[b];
+        if (acc >= need) return (double)b;
+    }
+    return -1.0; /* unreachable: the counts reach need */
+}
+
+/* Carves the areas from scratch; CONSECO_E_SCRATCH_TOO_SMALL if it is short. */
+static int f3_setup(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
+                    size_t scratch_size, fast3d *c)
+{
+    const int square = p->element == CONSECO_ELEMENT_SQUARE;
+    size_t sz[F3_AREAS], off[F3_AREAS];
+    unsigned char *b;
+    int k;
+    if (!f3_areas(pred->width, pred->height, pred->depth, square, sz)) return CONSECO_E_OVERFLOW;
+    if (scratch == NULL ||
+        scratch_size < conseco__outer3d_scratch_size(pred->width, pred->height, pred->depth, square))
+        return CONSECO_E_SCRATCH_TOO_SMALL;
+    b = (unsigned char *)conseco__align16(scratch, &scratch_size);
+    off[0] = 0;
+    for (k = 1; k < F3_AREAS; k++) off[k] = off[k - 1] + sz[k - 1];
+    c->w = pred->width;
+    c->h = pred->height;
+    c->d = pred->depth;
+    c->rbp = round8b((c->w + 7u) / 8u);
+    c->nw = c->rbp / 8u;
+    c->bg = p->border == CONSECO_BORDER_BACKGROUND;
+    c->linf = square;
+    c->g = (uint16_t *)(void *)(b + off[0]);
+    c->ybm = b + off[1];
+    c->tbm = c->ybm + c->h * c->d * c->rbp;
+    c->zero = c->tbm + c->h * c->d * c->rbp;
+    c->srow = c->zero + c->rbp;
+    c->flags = b + off[2];
+    c->lanes = b + off[3];
+    c->spare = (uint16_t *)(void *)(b + off[4]);
+    c->hin = (uint32_t *)(void *)(b + off[5]);
+    c->bins = c->w + c->h + c->d + 1u;
+    c->hout = c->hin + c->bins;
+    c->slab = (uint16_t *)(void *)(b + off[6]);
+    c->out = NULL;
+    CONSECO_memset(c->zero, 0, c->rbp);
+    return CONSECO_OK;
+}
+
+int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image *pred,
+                           const conseco_mask *truth, int band, double tau, double tau_outer,
+                           void *scratch, size_t scratch_size, double *score)
+{
+    const int square = p->element == CONSECO_ELEMENT_SQUARE;
+    size_t a;
+    fast3d c;
+    uint64_t m, budget;
+    int need_out, need_in, rc;
+    double s_in = 0.0, s_out = 0.0;
+    if ((rc = f3_setup(p, pred, scratch, scratch_size, &c)) != CONSECO_OK) return rc;
+    if ((rc = f3_scan(p, pred, truth, &c)) != CONSECO_OK) return rc;
+    if (!band) tau_outer = tau;
+    m = conseco__fp_budget(c.truth, tau_outer); /* missed voxels FNR <= tau_outer allows */
+    budget = conseco__fp_budget(c.predicted, tau);
+    need_out = c.missed0 > m;
+    need_in = band && c.predicted > 0 && c.fp0 > budget;
+    if (!need_out && !need_in) {
+        *score = 0.0;
+        return CONSECO_OK;
+    }
+    if (c.predicted == 0) { /* nothing to dilate: only the whole volume is safe */
+        *score = conseco__inf();
+        return CONSECO_OK;
+    }
+    /* the box: Yhat U Y for the outer side, Yhat alone suffices for the inner */
+    for (a = 0; a < 3; a++) {
+        c.lo[a] = need_out ? c.ulo[a] : c.ylo[a];
+        c.n[a] = (need_out ? c.uhi[a] : c.yhi[a]) - c.lo[a] + 1u;
+    }
+    c.slice = c.n[0] * c.n[1];
+    CONSECO_memset(c.hin, 0, 2u * c.bins * sizeof(uint32_t));
+    c.in_inf = c.out_inf = 0;
+    if (square) square_transform(&c, need_out, need_in);
+    else cross_transform(&c, need_out, need_in);
+    if (need_in) {
+        s_in = nth_largest(c.hin, c.bins, c.in_inf, budget + 1u);
+        if (s_in == conseco__inf()) {
+            *score = s_in;
+            return CONSECO_OK;
+        }
+    }
+    if (need_out) s_out = nth_largest(c.hout, c.bins, c.out_inf, m + 1u);
+    if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
+    *score = s_out > s_in ? s_out : s_in;
+    return CONSECO_OK;
+}
+
+/* ------------------------------------------------------------------ maps */
+int conseco__outer3d_maps(const conseco_erosion_params *p, const conseco_image *pred,
+                          void *scratch, size_t scratch_size, uint32_t *d, double *levels)
+{
+    const size_t n = pred->width * pred->height * pred->depth;
+    fast3d c;
+    size_t i;
+    int rc, a;
+    if ((rc = f3_setup(p, pred, scratch, scratch_size, &c)) != CONSECO_OK) return rc;
+    if ((rc = f3_scan(p, pred, NULL, &c)) != CONSECO_OK) return rc;
+    if (c.predicted == 0) return CONSECO_E_UNSUPPORTED; /* the callers do not come here */
+    for (a = 0; a < 3; a++) c.lo[a] = 0;
+    c.n[0] = c.w;
+    c.n[1] = c.h;
+    c.n[2] = c.d;
+    c.slice = c.w * c.h;
+    c.out = d;
+    if (c.linf) square_transform(&c, 0, 0);
+    else cross_transform(&c, 0, 0);
+    /* the scratch may lie in `levels`: read only d from here on */
+    for (i = 0; i < n; i++) { /* d_other = 1 + the distance to the nearest seed */
+        const uint32_t v = d[i], seed = v & 0xFFFFu;
+        if (v >> 31) { /* Yhat: the erosion level d_in - 1, +inf without background */
+            if (levels != NULL) levels[i] = seed == F3_INF ? conseco__inf() : (double)seed;
+            d[i] = 0;
+        } else { /* the rest: the distance to Yhat (finite: Yhat is not empty) */
+            if (levels != NULL) levels[i] = -conseco__inf();
+            d[i] = seed + 1u;
+        }
+    }
+    return CONSECO_OK;
+}
