@@ -3,7 +3,8 @@
  * conseco_bench_sides: the cost of an outer or band score against the inner
  * score of the same family on the same images, measured in the same run
  * (target: at most 1.5x). Rows: dilation vs erosion (cross, square, disk, ball-mm),
- * the erosion band vs erosion, threshold lowering vs the threshold, the
+ * the erosion band vs erosion, ball-mm with two different x and y spacings on
+ * the 2-D maps, threshold lowering vs the threshold, the
  * threshold band vs the threshold; on synthetic polyp-like maps (float32),
  * on synthetic anisotropic volumes (tools/synth conseco_synth_volume, 192x192x64,
  * vote fractions as float32) and, with --data DIR and libpng, on the real
@@ -130,6 +131,46 @@ static void rows(const char *name, const bench_pair *pairs, size_t n, int reps)
     free(scratch);
 }
 
+/* Ball-mm rows only, on the pairs with the spacing sp (x, y, z) set; the
+ * pairs' own spacings are restored afterwards. */
+static void mm_rows(const char *name, bench_pair *pairs, size_t n, int reps, const double sp[3])
+{
+    size_t cap = 0, i, a;
+    double *saved = bench_alloc(3 * n * sizeof *saved);
+    void *scratch;
+    double sink = 0.0, ti, to, tb;
+    setup in, out, band;
+    for (i = 0; i < n; i++) {
+        setup s = make(0, CONSECO_ELEMENT_BALL_MM, CONSECO_SIDE_BAND);
+        const size_t c = conseco_side_scratch_size(&s.sh, &s.sp, pairs[i].pred.width,
+                                                   pairs[i].pred.height, pairs[i].pred.depth);
+        if (c > cap) cap = c;
+        for (a = 0; a < 3; a++) {
+            saved[3 * i + a] = pairs[i].pred.spacing[a];
+            pairs[i].pred.spacing[a] = sp[a];
+        }
+    }
+    scratch = bench_alloc(cap);
+    printf("%s: %lu images, %d repetitions, tau %g, tau_outer %g\n", name, (unsigned long)n, reps,
+           TAU, TAU_OUTER);
+    printf("  %-34s %12s %12s %8s\n", "row", "inner ms/img", "side ms/img", "ratio");
+    in = make(0, CONSECO_ELEMENT_BALL_MM, CONSECO_SIDE_INNER);
+    ti = time_setup(&in, pairs, n, reps, scratch, cap, &sink);
+    out = make(0, CONSECO_ELEMENT_BALL_MM, CONSECO_SIDE_OUTER);
+    to = time_setup(&out, pairs, n, reps, scratch, cap, &sink);
+    band = make(0, CONSECO_ELEMENT_BALL_MM, CONSECO_SIDE_BAND);
+    tb = time_setup(&band, pairs, n, reps, scratch, cap, &sink);
+    printf("  %-34s %12.3f %12.3f %7.2fx\n", "dilation ball-mm vs erosion", 1e3 * ti / (double)n,
+           1e3 * to / (double)n, to / ti);
+    printf("  %-34s %12.3f %12.3f %7.2fx\n", "erosion band ball-mm vs erosion",
+           1e3 * ti / (double)n, 1e3 * tb / (double)n, tb / ti);
+    printf("  (checksum %g)\n\n", sink);
+    for (i = 0; i < n; i++)
+        for (a = 0; a < 3; a++) pairs[i].pred.spacing[a] = saved[3 * i + a];
+    free(saved);
+    free(scratch);
+}
+
 int main(int argc, char **argv)
 {
     const char *data = NULL;
@@ -160,6 +201,15 @@ int main(int argc, char **argv)
         pairs[k].truth = conseco_mask_2d(t, side, side, side);
     }
     rows("synthetic 352x352 float32", pairs, n, quick ? 3 : 9);
+    /* ball-mm with two spacings: dyadic ones (integer squared distances) and
+     * float32 ones with long mantissas (outer_euclid.c's wide form) */
+    {
+        const double dyadic[3] = {0.5, 0.75, 0.0}, f32[3] = {(double)0.7f, (double)0.9f, 0.0};
+        mm_rows("synthetic 352x352 float32, ball-mm spacing 0.5 x 0.75 mm", pairs, n,
+                quick ? 3 : 9, dyadic);
+        mm_rows("synthetic 352x352 float32, ball-mm spacing 0.7 x 0.9 mm (float32)", pairs, n,
+                quick ? 3 : 9, f32);
+    }
     { /* volumes: the 3-D paths (6-neighbour cross, 26-neighbour square, ball, ball-mm) */
         conseco_synth_volume_config vc;
         conseco_synth_volume_info info;
@@ -187,6 +237,11 @@ int main(int argc, char **argv)
                                             vc.width * vc.height);
         }
         rows("synthetic volumes 192x192x64 float32 (anisotropic)", vols, nv, quick ? 3 : 5);
+        { /* float32 spacings with long mantissas: the wide form of outer_euclid.c */
+            const double f32[3] = {(double)0.7f, (double)0.7f, (double)2.2f};
+            mm_rows("synthetic volumes, ball-mm spacing 0.7 x 0.7 x 2.2 mm (float32)", vols, nv,
+                    quick ? 3 : 5, f32);
+        }
     }
     if (data != NULL) {
         bench_pair *real = NULL;

@@ -15,6 +15,7 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/custom.c
   ${_conseco_lib}/kinds/outer_fast2d.c
   ${_conseco_lib}/kinds/outer_fast3d.c
+  ${_conseco_lib}/kinds/outer_euclid.c
   ${_conseco_lib}/kinds/custom_outer.c
   ${_conseco_lib}/kinds/distance.c
   ${_conseco_lib}/kinds/distance_mm.c

@@ -33,6 +33,7 @@
  */
 #include "distance.h"
 #include "distance_mm.h"
+#include "outer_euclid.h"
 #include "outer_fast2d.h"
 #include "outer_fast3d.h"
 #include "common/yhat.h"
@@ -686,12 +687,15 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
             return conseco__outer2d_score(p, pred, truth, side->side == CONSECO_SIDE_BAND, tau,
                                           side->tau_outer, scratch, scratch_size, score);
         }
-    }
-    {
-        /* volumes with the cross or the square: the same fused transform in 3-D
-         * with 16-bit distances (outer_fast3d.c) */
-        const size_t avail = conseco__erosion_side_scratch_size(s, side->side, 1, pred->width,
-                                                                pred->height, pred->depth);
+        /* the ball in voxels on volumes, ball-mm on volumes and with two 2-D
+         * spacings: one two-class Euclidean transform (outer_euclid.c) */
+        if (conseco__outer_euclid_takes(p, pred, avail)) {
+            if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
+            return conseco__outer_euclid_score(p, pred, truth, side->side == CONSECO_SIDE_BAND,
+                                               tau, side->tau_outer, scratch, scratch_size, score);
+        }
+        /* volumes with the cross or the square: the fused transform of the 2-D
+         * path in 3-D, 16-bit distances (outer_fast3d.c) */
         if (conseco__outer3d_takes(p, pred, avail)) {
             if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
             return conseco__outer3d_score(p, pred, truth, side->side == CONSECO_SIDE_BAND, tau,

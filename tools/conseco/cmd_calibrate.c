@@ -165,12 +165,9 @@ static const char *family_name(const cli_shrinker_opts *o, uint32_t side)
     return cli_kind_name(o->kind);
 }
 
-static void print_json(const cli_shrinker_opts *o, uint32_t side, double tau, double tau_outer,
-                       double alpha, size_t n, size_t k, double lambda, const cli_dataset *pred,
-                       const double *scores)
+/* "shrinker", then its parameters ("se" and "border", or the smooth ones). */
+static void print_shrinker_json(const cli_shrinker_opts *o, uint32_t side)
 {
-    size_t i;
-    printf("{\"side\": \"%s\", \"guarantee\": \"quantile\", ", side_name(side));
     printf("\"shrinker\": \"%s\", ", family_name(o, side));
     if (o->kind == CONSECO_KIND_SMOOTH)
         print_smooth_json(&o->smooth);
@@ -181,6 +178,15 @@ static void print_json(const cli_shrinker_opts *o, uint32_t side, double tau, do
                cli_border_name(o->erosion.border));
     else
         printf("\"se\": null, \"border\": null, ");
+}
+
+static void print_json(const cli_shrinker_opts *o, uint32_t side, double tau, double tau_outer,
+                       double alpha, size_t n, size_t k, double lambda, const cli_dataset *pred,
+                       const double *scores)
+{
+    size_t i;
+    printf("{\"side\": \"%s\", \"guarantee\": \"quantile\", ", side_name(side));
+    print_shrinker_json(o, side);
     printf("\"tau\": ");
     cli_json_number(stdout, tau);
     printf(", \"tau_outer\": ");
@@ -207,16 +213,7 @@ static void print_risk_json(const cli_shrinker_opts *o, uint32_t side, double al
                             double lambda, double risk)
 {
     printf("{\"side\": \"%s\", \"guarantee\": \"risk\", ", side_name(side));
-    printf("\"shrinker\": \"%s\", ", family_name(o, side));
-    if (o->kind == CONSECO_KIND_SMOOTH)
-        print_smooth_json(&o->smooth);
-    else if (o->kind == CONSECO_KIND_EROSION && side == CONSECO_SIDE_OUTER)
-        printf("\"se\": \"%s\", \"border\": null, ", cli_element_name(o->erosion.element));
-    else if (o->kind == CONSECO_KIND_EROSION)
-        printf("\"se\": \"%s\", \"border\": \"%s\", ", cli_element_name(o->erosion.element),
-               cli_border_name(o->erosion.border));
-    else
-        printf("\"se\": null, \"border\": null, ");
+    print_shrinker_json(o, side);
     printf("\"tau\": null, \"tau_outer\": null, \"alpha\": ");
     cli_json_number(stdout, alpha);
     printf(", \"n\": %lu, \"k\": null, \"lambda\": ", (unsigned long)n);

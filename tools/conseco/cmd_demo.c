@@ -3,6 +3,7 @@
 #include "args.h"
 #include "cli.h"
 #include "commands.h"
+#include "demo_common.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
 #include "evaluate_sides.h"
@@ -81,18 +82,6 @@ static int demo_generate(demo_data *d)
     return CLI_EXIT_OK;
 }
 
-static int stage_png(cli_staging *st, const char *dir, const char *name,
-                     const unsigned char *px, size_t w, size_t h, int channels)
-{
-    FILE *f;
-    char why[160];
-    int rc = cli_staging_open(st, dir, name, &f);
-    if (rc != CLI_EXIT_OK) return rc;
-    if (cli_png_write(f, px, w, h, channels, why, sizeof why) != 0)
-        return cli_fail(CLI_EXIT_IO, "%s/%s: cannot write PNG: %s", dir, name, why);
-    return cli_staging_close_last(st);
-}
-
 /* 1 if the prediction Yhat (= inner + uncertain) has any pixel. */
 static int any_predicted(const uint8_t *inner, const uint8_t *unc, size_t n)
 {
@@ -112,10 +101,9 @@ static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, uint32_t 
     size_t drawn = 0;
     const size_t w = d->cfg.width, h = d->cfg.height, n_cal = d->cfg.count / 2;
     conseco_calibrator_config cc;
-    conseco_calibrator *cal = NULL;
     conseco_shrinker sh = cli_shrinker_of(o, kind);
     conseco_side_params sp;
-    size_t i, k, cap;
+    size_t i, cap;
     uint8_t *inner = (uint8_t *)malloc(d->pixels), *unc = (uint8_t *)malloc(d->pixels);
     unsigned char *rgb = (unsigned char *)malloc(3 * d->pixels);
     void *scratch = NULL;
@@ -132,12 +120,7 @@ static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, uint32_t 
     cc.tau_outer = sp.tau_outer;
     cc.shrinker = sh;
     cc.tau = DEMO_OVERLAY_TAU;
-    cc.capacity = n_cal;
-    if (rc == CLI_EXIT_OK) status = conseco_calibrator_create(&cc, NULL, &cal);
-    for (i = 0; rc == CLI_EXIT_OK && status == CONSECO_OK && i < n_cal; i++)
-        status = conseco_calibrator_add(cal, &d->ims[i], &d->ms[i], NULL);
-    if (rc == CLI_EXIT_OK && status == CONSECO_OK)
-        status = conseco_calibrator_lambda_hat(cal, 0.1, &lambda, &k);
+    if (rc == CLI_EXIT_OK) status = cli_demo_lambda(cc, d->ims, d->ms, n_cal, 0.1, &lambda);
     if (rc == CLI_EXIT_OK && status != CONSECO_OK) rc = cli_fail_status(status, "demo");
     if (ids_cap > 0) ids[0] = '\0';
     for (i = n_cal; rc == CLI_EXIT_OK && drawn < DEMO_OVERLAYS && i < d->cfg.count; i++) {
@@ -159,9 +142,8 @@ static int demo_overlays(demo_data *d, cli_shrinker_opts *o, int kind, uint32_t 
         cli_overlay_draw(NULL, &d->ims[i], inner, unc, d->truth + i * d->pixels, w, rgb);
         snprintf(name, sizeof name, "%lu-%s%s.png", (unsigned long)i,
                  side == CONSECO_SIDE_BAND ? "band-" : "", cli_kind_name(kind));
-        rc = stage_png(st, dir, name, rgb, w, h, 3);
+        rc = cli_demo_stage_png(st, dir, name, rgb, w, h, 3);
     }
-    conseco_calibrator_free(cal);
     free(inner);
     free(unc);
     free(rgb);
@@ -195,11 +177,12 @@ static int demo_write(demo_data *d, const char *out, int quiet)
         char name[32];
         cli_progress_step(&pg, i + 1);
         snprintf(name, sizeof name, "%lu.png", (unsigned long)i);
-        rc = stage_png(&st, pred, name, d->scores + i * d->pixels, d->cfg.width, d->cfg.height, 1);
+        rc = cli_demo_stage_png(&st, pred, name, d->scores + i * d->pixels, d->cfg.width,
+                                d->cfg.height, 1);
         for (j = 0; rc == CLI_EXIT_OK && j < d->pixels; j++)
             tmp[j] = d->truth[i * d->pixels + j] ? 255 : 0;
         if (rc == CLI_EXIT_OK)
-            rc = stage_png(&st, gt, name, tmp, d->cfg.width, d->cfg.height, 1);
+            rc = cli_demo_stage_png(&st, gt, name, tmp, d->cfg.width, d->cfg.height, 1);
     }
     cli_progress_end(&pg);
     if (rc == CLI_EXIT_OK)
@@ -264,16 +247,7 @@ int cli_cmd_demo(int argc, char **argv)
     if (three_d) return cli_demo_3d(out, quiet);
     rc = demo_generate(&d);
     cli_shrinker_defaults(&opts);
-    memset(&cfg, 0, sizeof cfg); /* every option not set below: off */
-    cfg.taus = taus;
-    cfg.tau_count = 3;
-    cfg.alpha = 0.1;
-    cfg.splits = 10;
-    cfg.seed = 0;
-    cfg.cal_fraction = 0.5;
-    cfg.shrinkers = &opts;
-    cfg.ids = NULL;
-    cfg.quiet = quiet;
+    cli_demo_eval_config(&cfg, taus, sizeof taus / sizeof taus[0], &opts, quiet);
     cfg.methods = CLI_METHODS_DEFAULT | (1u << CLI_METHOD_SMOOTH); /* smooth next to the paper's */
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {

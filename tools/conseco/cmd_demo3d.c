@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "commands.h"
+#include "demo_common.h"
 #include "evaluate_core.h"
 #include "evaluate_report.h"
 #include "formats.h"
@@ -100,18 +101,6 @@ static int demo3d_generate(demo3d *d)
     return CLI_EXIT_OK;
 }
 
-static int stage_png(cli_staging *st, const char *dir, const char *name, const unsigned char *px,
-                     size_t w, size_t h)
-{
-    FILE *f;
-    char why[160];
-    int rc = cli_staging_open(st, dir, name, &f);
-    if (rc != CLI_EXIT_OK) return rc;
-    if (cli_png_write(f, px, w, h, 3, why, sizeof why) != 0)
-        return cli_fail(CLI_EXIT_IO, "%s/%s: cannot write PNG: %s", dir, name, why);
-    return cli_staging_close_last(st);
-}
-
 static int stage_nifti(cli_staging *st, const char *dir, const char *name, const demo3d *d,
                        size_t i, const uint8_t *voxels, float slope)
 {
@@ -139,9 +128,8 @@ static int demo3d_overlays(const demo3d *d, cli_shrinker_opts *o, int kind, cons
 {
     const size_t W = d->cfg.width, H = d->cfg.height, Z = d->cfg.depth, n_cal = d->cfg.count / 2;
     conseco_calibrator_config cc;
-    conseco_calibrator *cal = NULL;
     conseco_shrinker sh = cli_shrinker_of(o, kind);
-    size_t i, k, drawn = 0, cap = conseco_scratch_size(&sh, W, H, Z);
+    size_t i, drawn = 0, cap = conseco_scratch_size(&sh, W, H, Z);
     uint8_t *inner = (uint8_t *)malloc(d->voxels), *unc = (uint8_t *)malloc(d->voxels);
     void *scratch = malloc(cap ? cap : 1);
     double lambda = 0.0;
@@ -150,12 +138,7 @@ static int demo3d_overlays(const demo3d *d, cli_shrinker_opts *o, int kind, cons
     conseco_calibrator_config_init(&cc);
     cc.shrinker = sh;
     cc.tau = DEMO3D_OVERLAY_TAU;
-    cc.capacity = n_cal;
-    if (rc == CLI_EXIT_OK) status = conseco_calibrator_create(&cc, NULL, &cal);
-    for (i = 0; rc == CLI_EXIT_OK && status == CONSECO_OK && i < n_cal; i++)
-        status = conseco_calibrator_add(cal, &d->ims[i], &d->ms[i], NULL);
-    if (rc == CLI_EXIT_OK && status == CONSECO_OK)
-        status = conseco_calibrator_lambda_hat(cal, 0.1, &lambda, &k);
+    if (rc == CLI_EXIT_OK) status = cli_demo_lambda(cc, d->ims, d->ms, n_cal, 0.1, &lambda);
     if (rc == CLI_EXIT_OK && status != CONSECO_OK) rc = cli_fail_status(status, "demo --3d");
     if (ids_cap > 0) ids[0] = '\0';
     for (i = n_cal; rc == CLI_EXIT_OK && drawn < DEMO3D_OVERLAYS && i < d->cfg.count; i++) {
@@ -185,12 +168,11 @@ static int demo3d_overlays(const demo3d *d, cli_shrinker_opts *o, int kind, cons
                              ? "-ball-mm"
                              : "",
                          cli_plane_names[plane]);
-                rc = stage_png(st, dir, name, pic.rgb, pic.width, pic.height);
+                rc = cli_demo_stage_png(st, dir, name, pic.rgb, pic.width, pic.height, 3);
             }
             cli_picture_free(&pic);
         }
     }
-    conseco_calibrator_free(cal);
     free(inner);
     free(unc);
     free(scratch);
@@ -267,16 +249,7 @@ int cli_demo_3d(const char *out, int quiet)
     demo3d d;
     int rc = demo3d_generate(&d);
     cli_shrinker_defaults(&opts);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.taus = taus;
-    cfg.tau_count = 2;
-    cfg.alpha = 0.1;
-    cfg.splits = 10;
-    cfg.seed = 0;
-    cfg.cal_fraction = 0.5;
-    cfg.shrinkers = &opts;
-    cfg.quiet = quiet;
-    cfg.ids = NULL;
+    cli_demo_eval_config(&cfg, taus, sizeof taus / sizeof taus[0], &opts, quiet);
     if (rc == CLI_EXIT_OK) rc = cli_evaluate(d.ims, d.ms, NULL, d.cfg.count, &cfg, &res);
     if (rc == CLI_EXIT_OK) {
         printf("synthetic anisotropic volumes (conseco_synth_volume, seed %llu): %lu volumes of "
