@@ -694,8 +694,8 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
             return conseco__outer_euclid_score(p, pred, truth, side->side == CONSECO_SIDE_BAND,
                                                tau, side->tau_outer, scratch, scratch_size, score);
         }
-        /* volumes with the cross or the square: the fused seed transform in 3-D
-         * with 16-bit distances (outer_fast3d.c) */
+        /* volumes with the cross or the square: the fused transform of the 2-D
+         * path in 3-D, 16-bit distances (outer_fast3d.c) */
         if (conseco__outer3d_takes(p, pred, avail)) {
             if (scratch == NULL || scratch_size < avail) return CONSECO_E_SCRATCH_TOO_SMALL;
             return conseco__outer3d_score(p, pred, truth, side->side == CONSECO_SIDE_BAND, tau,
