@@ -22,7 +22,7 @@
 #include "distance_mm_int.h"
 #include "common/simd.h"
 
-#define GROUP 16u /* lines gathered at once: 64 bytes of uint32 per row */
+#define GROUP CONSECO__MM_GROUP
 
 /* Splits s > 0 (normal) into an odd m and e with s = m * 2^e. */
 static void split_pow2(double s, uint64_t *m, int *e)
@@ -212,7 +212,8 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w, cons
 /* GROUP lines of n cells along a stride-sa axis, neighbours in memory, to
  * and from the work area (line l at buf + l * len): 4 x 4 blocks transposed
  * in SSE2/NEON registers, the rest one by one. */
-static void gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n, size_t g)
+void conseco__mm_gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n,
+                        size_t g)
 {
     size_t i = 0, l;
 #ifdef CONSECO__SIMD
@@ -235,7 +236,8 @@ static void gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, s
         for (l = 0; l < g; l++) buf[l * len + i] = base[i * sa + l];
 }
 
-static void scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, size_t n, size_t g)
+void conseco__mm_scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, size_t n,
+                         size_t g)
 {
     size_t i = 0, l;
 #ifdef CONSECO__SIMD
@@ -258,18 +260,23 @@ static void scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, 
         for (l = 0; l < g; l++) base[i * sa + l] = buf[l * len + i];
 }
 
-void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
-                               const conseco__mm_int *mi, void *work)
+size_t conseco__mm_int_work_bytes_len(size_t len)
 {
-    const conseco__box *box = &b->box;
-    size_t len = 1;
+    return len * (7u + GROUP) * sizeof(uint32_t);
+}
+
+void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t w, int first,
+                          void *work, size_t len)
+{
+    const int p = a == 0 ? 1 : 0, q = a == 2 ? 1 : 2;
+    const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, p),
+                 sq = mem_stride(box, q);
+    const int lo = box->open_lo[a], hi = box->open_hi[a];
     env_work e;
     uint32_t *buf;
     double *rinv;
-    int j;
-    for (j = 1; j < 3; j++)
-        if (box->n[b->order[j]] > len) len = box->n[b->order[j]];
-    len += 2;
+    size_t ip, iq;
+    if (!first && n == 1 && !lo && !hi) return; /* nothing changes */
     e.top = (int64_t *)work;
     rinv = (double *)(void *)(e.top + len);
     e.rinv = rinv;
@@ -277,40 +284,44 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
     e.val = e.site + len;
     e.start = e.val + len;
     buf = e.start + len;
-    for (j = 0; j < 3; j++) {
-        const int a = b->order[j], p = a == 0 ? 1 : 0, q = a == 2 ? 1 : 2;
-        const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, p),
-                     sq = mem_stride(box, q);
-        const int lo = box->open_lo[a], hi = box->open_hi[a];
-        size_t ip, iq;
-        if (j > 0 && n == 1 && !lo && !hi) continue; /* nothing changes */
-        if (j > 0) {
-            size_t r;
-            for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)mi->w[a] * (double)r);
+    if (!first) {
+        size_t r;
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    }
+    for (iq = 0; iq < box->n[q]; iq++) {
+        if (first) {
+            for (ip = 0; ip < box->n[p]; ip++)
+                sweep_line(d + ip * sp + iq * sq, n, sa, lo, hi, w);
+            continue;
         }
-        for (iq = 0; iq < box->n[q]; iq++) {
-            if (j == 0) {
-                for (ip = 0; ip < box->n[p]; ip++)
-                    sweep_line(d + ip * sp + iq * sq, n, sa, lo, hi, mi->w[a]);
-                continue;
-            }
-            if (a == 0) { /* contiguous lines */
-                for (ip = 0; ip < box->n[p]; ip++)
-                    envelope_line(d + ip * sp + iq * sq, n, lo, hi, (int64_t)mi->w[a], &e);
-                continue;
-            }
-            /* p is axis 0 (stride 1): GROUP neighbouring lines at once */
-            for (ip = 0; ip < box->n[p]; ip += GROUP) {
-                const size_t left = box->n[p] - ip, g = left < GROUP ? left : GROUP;
-                uint32_t *base = d + ip + iq * sq;
-                size_t l;
-                gather(buf, len, base, sa, n, g);
-                /* 1 <= g since ip < n[p]; cppcheck 2.10 thinks l < g always false */
-                /* cppcheck-suppress knownConditionTrueFalse */
-                for (l = 0; l < g; l++)
-                    envelope_line(buf + l * len, n, lo, hi, (int64_t)mi->w[a], &e);
-                scatter(buf, len, base, sa, n, g);
-            }
+        if (a == 0) { /* contiguous lines */
+            for (ip = 0; ip < box->n[p]; ip++)
+                envelope_line(d + ip * sp + iq * sq, n, lo, hi, (int64_t)w, &e);
+            continue;
+        }
+        /* p is axis 0 (stride 1): GROUP neighbouring lines at once */
+        for (ip = 0; ip < box->n[p]; ip += GROUP) {
+            const size_t left = box->n[p] - ip, g = left < GROUP ? left : GROUP;
+            uint32_t *base = d + ip + iq * sq;
+            size_t l;
+            conseco__mm_gather(buf, len, base, sa, n, g);
+            /* 1 <= g since ip < n[p]; cppcheck 2.10 thinks l < g always false */
+            /* cppcheck-suppress knownConditionTrueFalse */
+            for (l = 0; l < g; l++) envelope_line(buf + l * len, n, lo, hi, (int64_t)w, &e);
+            conseco__mm_scatter(buf, len, base, sa, n, g);
         }
     }
+}
+
+void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
+                               const conseco__mm_int *mi, void *work)
+{
+    const conseco__box *box = &b->box;
+    size_t len = 1;
+    int j;
+    for (j = 1; j < 3; j++)
+        if (box->n[b->order[j]] > len) len = box->n[b->order[j]];
+    len += 2;
+    for (j = 0; j < 3; j++)
+        conseco__mm_int_pass(d, box, b->order[j], mi->w[b->order[j]], j == 0, work, len);
 }

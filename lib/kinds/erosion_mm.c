@@ -23,6 +23,7 @@
  * of codes, selected by radix on their own bits.
  */
 #include "distance_mm_int.h"
+#include "distance_mm_pair.h"
 #include "common/yhat.h"
 
 typedef struct mm_map {
@@ -31,6 +32,7 @@ typedef struct mm_map {
     conseco__mm m;
     double sp[3];
     uint32_t *code;
+    const conseco__mm_pair *pair; /* the score's pair form, else NULL: codes of mm_box */
 } mm_map;
 
 typedef struct mm_layout {
@@ -50,6 +52,9 @@ static int sizes(size_t w, size_t h, size_t d, size_t *codes, size_t *work)
     *codes = round8(*codes);
     *work = conseco__mm_work_bytes_image(w, h, d);
     n = conseco__mm_int_work_bytes_image(w, h, d); /* the score's integer path */
+    if (n == 0) return 0;
+    if (n > *work) *work = n;
+    n = conseco__mm_pair_work_bytes_image(w, h, d); /* the score's pair path */
     if (n == 0) return 0;
     if (n > *work) *work = n;
     return *work != 0;
@@ -86,7 +91,9 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
 {
     double *sp = mp->sp;
-    int rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
+    int rc;
+    mp->pair = NULL;
+    rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
     if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
@@ -130,10 +137,12 @@ static void transform(const conseco_erosion_params *p, const conseco_image *pred
 }
 
 /* Carves the scratch and finds the box; with mi != NULL, the integer path
- * when it applies (*integer = 1: the cells hold D2 / unit), else the codes. */
+ * when it applies (*integer = 1: the cells hold D2 / unit), else with
+ * pr != NULL the pair path when it applies (mp->pair = pr: the cells hold
+ * pair codes), else the codes of mp->b. */
 static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                      void *scratch, size_t scratch_size, mm_map *mp, mm_layout *lay,
-                     conseco__mm_int *mi, int *integer)
+                     conseco__mm_int *mi, int *integer, conseco__mm_pair *pr)
 {
     int rc = carve(pred, scratch, scratch_size, lay);
     if (integer != NULL) *integer = 0;
@@ -150,6 +159,12 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         conseco__mm_int_transform(lay->code, &mp->b, mi, lay->work);
         return CONSECO_OK;
     }
+    if (pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box)) {
+        mp->pair = pr;
+        fill(p, pred, mp, lay->code);
+        conseco__mm_pair_transform(lay->code, &mp->yb.box, pr, lay->work);
+        return CONSECO_OK;
+    }
     transform(p, pred, mp, lay->code, lay->work);
     return CONSECO_OK;
 }
@@ -157,12 +172,20 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
 static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
                  size_t scratch_size, mm_map *mp, mm_layout *lay)
 {
-    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL);
+    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL, NULL);
 }
 
 static uint64_t key_of(const mm_map *mp, uint32_t code)
 {
+    if (mp->pair != NULL) return conseco__double_bits(conseco__mm_pair_distance(mp->pair, code));
     return conseco__double_bits(conseco__mm_code_distance(&mp->b, &mp->m, code));
+}
+
+/* D2 within a relative 2^-50 (both forms). */
+static double approx_of(const mm_map *mp, uint32_t code)
+{
+    if (mp->pair != NULL) return conseco__mm_pair_d2_approx(mp->pair, code);
+    return conseco__mm_code_d2_approx(&mp->b, &mp->m, code);
 }
 
 /* The need-th largest distance of codes[0..k) (1 <= need <= k), by radix
@@ -216,13 +239,13 @@ static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64
 static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k, uint64_t need,
                                     uint32_t *counts)
 {
-    const uint64_t first = conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[0]));
+    const uint64_t first = conseco__double_bits(approx_of(mp, codes[0]));
     uint64_t diff = 0, prefix, rem = need, above = 0, inside = 0;
     double lo, hi;
     size_t i, j = 0;
     int shift = 56;
     for (i = 1; i < k; i++)
-        diff |= conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i])) ^ first;
+        diff |= conseco__double_bits(approx_of(mp, codes[i])) ^ first;
     if (diff == 0 || k <= 4096) return select_largest(mp, codes, k, need, counts);
     while (shift > 0 && (diff >> shift) == 0) shift -= 8;
     /* the bucket: keys whose bits above `shift + 8` equal `prefix` */
@@ -233,7 +256,7 @@ static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k,
         CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
         for (i = 0; i < k; i++) {
             const uint64_t key =
-                conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]));
+                conseco__double_bits(approx_of(mp, codes[i]));
             if (shift + 8 < 64 && (key >> (shift + 8)) != prefix) continue;
             counts[(key >> shift) & 255u]++;
         }
@@ -249,14 +272,14 @@ static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k,
     lo = conseco__bits_double(prefix << shift) * (1.0 - 0x1p-46);
     hi = conseco__bits_double(((prefix + 1) << shift) - 1u) * (1.0 + 0x1p-46);
     for (i = 0; i < k; i++) {
-        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        const double a = approx_of(mp, codes[i]);
         if (a > hi) above++;
         else if (a >= lo) inside++;
     }
     if (above >= need || need - above > inside) /* not expected: exact on all */
         return select_largest(mp, codes, k, need, counts);
     for (i = 0; i < k; i++) {
-        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        const double a = approx_of(mp, codes[i]);
         if (a <= hi && a >= lo) codes[j++] = codes[i];
     }
     return select_largest(mp, codes, j, need - above, counts);
@@ -301,10 +324,11 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
     mm_map mp;
     mm_layout lay;
     conseco__mm_int mi;
+    conseco__mm_pair pr;
     uint64_t fp = 0, fp_inf = 0, budget, need;
     size_t x, y, z, i = 0, k = 0;
     int integer;
-    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer);
+    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer, &pr);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
