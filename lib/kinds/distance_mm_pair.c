@@ -108,6 +108,7 @@ static int try_axis(conseco__mm_pair *out, const double spacing[3], const uint64
     out->unit = out->m.s2[0];
     out->bits = bits;
     out->mask = (uint32_t)((UINT64_C(1) << bits) - 1u);
+    out->can_mark = (total << bits) + kmax[c] < (uint64_t)CONSECO__MM_MARK - 1u;
     if (kmax[c] > 0) {
         out->s2c = out->m.s2[1];
         out->rho = out->s2c / out->unit;
@@ -143,8 +144,9 @@ size_t conseco__mm_pair_work_bytes_image(size_t w, size_t h, size_t d)
     size_t len = w > h ? w : h, bytes;
     if (d > len) len = d;
     if (!conseco__add_size(len, 2, &len)) return 0;
-    if (!conseco__mul_size(len, (7u + CONSECO__MM_GROUP) * sizeof(uint32_t), &bytes) ||
-        !conseco__add_size(bytes, 7, &bytes))
+    /* top and rinv (double), site, val, start, one pad, GROUP lines */
+    if (!conseco__mul_size(len, (8u + CONSECO__MM_GROUP) * sizeof(uint32_t), &bytes) ||
+        !conseco__add_size(bytes, 4 + 7, &bytes))
         return 0;
     return bytes & ~(size_t)7u;
 }
@@ -164,7 +166,8 @@ double conseco__mm_pair_distance(const conseco__mm_pair *p, uint32_t code)
 /* ------------------------------------------------- the real-axis pass */
 typedef struct real_work {
     uint32_t *site, *val, *start;
-    double *top; /* the piece's value at its start, rounded */
+    double *top;        /* the piece's value at its start, rounded */
+    const double *rinv; /* rinv[j] = RN(1 / RN(rho j)), j = 1 .. len - 1 */
 } real_work;
 
 /* Sign of f_u(q) - f_t(q) = rho ((q - u)^2 - (q - t)^2) + g_u - g_t, exactly. */
@@ -185,7 +188,7 @@ static int diff_sign(const conseco__mm_pair *p, int64_t q, int64_t u, int64_t t,
  * relative 3 * 2^-53 of the true ones (rho, one product, one sum of
  * positive terms), so a difference beyond 2^-48 (f_u + f_t) has its sign.
  */
-static void envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
+static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
                           const real_work *e)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
@@ -193,6 +196,7 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__
     const double rho = p->rho;
     const int64_t last = (int64_t)n;
     const int bits = p->bits;
+    const double lerr = (double)(n + 2) * 0x1p-44;
     size_t k = 0, u;
     for (u = lo ? 0 : 1; u <= n + 1; u++) {
         const int64_t uu = (int64_t)u;
@@ -227,9 +231,13 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__
             /* the first q > x_t, x_t the real crossing: f_u(q) < f_t(q) <=> q > x_t */
             const int64_t t = (int64_t)site[k - 1], lo_q = (int64_t)start[k - 1] + 1;
             const uint32_t gt = val[k - 1];
-            const double y = (gu - (double)gt) / (rho * (double)(uu - t));
+            const double y = (gu - (double)gt) * e->rinv[uu - t];
             const double x = 0.5 * ((double)(uu + t) + y);
-            const double err = ((y < 0.0 ? -y : y) + (x < 0.0 ? -x : x)) * 0x1p-46 + 0x1p-40;
+            /* y within a relative 6 * 2^-53 of its true value (rho, rho j,
+             * the reciprocal, the product), then one sum and an exact half:
+             * err bounds the error of x whenever x lies in the line, where
+             * |y| = |2x - u - t| <= 4 (n + 1) */
+            const double err = lerr;
             if (x - err >= (double)lo_q - 1.0 && x + err < (double)last + 1.0 &&
                 (int64_t)(x - err) == (int64_t)(x + err)) {
                 w = (int64_t)(x - err) + 1; /* no integer within err: floor is known */
@@ -262,14 +270,14 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__
 /* Background cells (0) at the ends of a line stay 0 (code 0: G = 0, k = 0),
  * and the innermost of each end run is the nearest background of everything
  * beyond it: the envelope runs between them, those two cells open margins. */
-static void envelope_line(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
+static void real_envelope_line(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
                           const real_work *e)
 {
     size_t f = 0, l = n;
     while (f < n && d[f] == 0) f++;
     if (f == n) return; /* all background */
     while (d[l - 1] == 0) l--;
-    envelope_core(d + f, l - f, lo || f > 0, hi || l < n, p, e);
+    real_envelope_core(d + f, l - f, lo || f > 0, hi || l < n, p, e);
 }
 
 static size_t mem_stride(const conseco__box *box, int axis)
@@ -277,8 +285,178 @@ static size_t mem_stride(const conseco__box *box, int axis)
     return axis == 0 ? 1 : axis == 1 ? box->n[0] : box->n[0] * box->n[1];
 }
 
-void conseco__mm_pair_transform(uint32_t *d, const conseco__box *box,
-                                const conseco__mm_pair *p, void *work)
+/* The i-th index of 0..n-1 from the middle outwards: m, m-1, m+1, m-2, ... */
+static size_t middle_out(size_t j, size_t n)
+{
+    const size_t m = n / 2;
+    return (j & 1u) ? m - (j + 1) / 2 : m + j / 2;
+}
+
+/* The state of the pruned last pass: T, a lower bound of the need-th
+ * largest D2 / s_u^2 over the false positives of the lines done so far
+ * (hence of the score's), from a histogram of their approximate values
+ * (the exponent and 2 mantissa bits, bits >> 50, from that of the smallest
+ * possible value min(1, rho) up; the last bucket takes everything above),
+ * and the tests
+ * it gives: a cell can reach T only if G >= tg and its offset to the ends
+ * of its line's Yhat run exceeds dz0. */
+typedef struct prune_state {
+    uint32_t *hist;
+    uint64_t counted, inf, need;
+    unsigned maxb, base;
+    uint32_t tg;
+    size_t dz0;
+} prune_state;
+
+static double approx_g(const conseco__mm_pair *p, uint32_t code)
+{
+    const double k = (double)(code & p->mask);
+    return (double)(code >> p->bits) + p->rho * (k * k);
+}
+
+/* Whether a line (gathered, n cells, truth of cell i at t[i * ts]) holds a
+ * false positive whose D2 / s_u^2 may reach T: upper bounds are G (the
+ * plane's distance) and rho dz^2 (dz the offset to the nearest end of the
+ * line's run, an open margin, itself a site). A false positive with no
+ * background in its plane (NONE) always counts. */
+static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_t *t,
+                       size_t ts, const prune_state *ps)
+{
+    size_t f = 0, l = n, i, s, e;
+    while (f < n && v[f] == 0) f++;
+    if (f == n) return 0;
+    while (v[l - 1] == 0) l--;
+    s = (lo || f > 0) ? f + ps->dz0 : f;
+    e = (hi || l < n) ? (l > ps->dz0 ? l - ps->dz0 : 0) : l;
+    for (i = f; i < l; i++) {
+        const uint32_t c = v[i];
+        if (c == CONSECO__MM_NONE) {
+            if (!t[i * ts]) return 1;
+        } else if (c >= ps->tg && c != 0 && i >= s && i < e && !t[i * ts]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* After the envelope of a needed line: marks its codes and counts its
+ * false positives. */
+static void line_done(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
+                      const conseco__mm_pair *p, prune_state *ps)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const uint32_t c = v[i];
+        if (c == 0) continue;
+        if (c != CONSECO__MM_NONE) v[i] = c | CONSECO__MM_MARK;
+        if (t[i * ts]) continue;
+        if (c == CONSECO__MM_NONE) {
+            ps->inf++;
+        } else {
+            const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, c)) >> 50);
+            const unsigned b = e <= ps->base ? 0u
+                               : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
+                                   ? CONSECO__MM_PRUNE_BUCKETS - 1u
+                                   : e - ps->base;
+            ps->hist[b]++;
+            ps->counted++;
+            if (b > ps->maxb) ps->maxb = b;
+        }
+    }
+}
+
+/* T from the histogram: the lower edge of the bucket holding the need-th
+ * largest approximation, less 2^-40 for its error (2^-50); then tg and dz0
+ * (rho z^2 <= T (1 - 2^-40) for every z <= dz0 implies rho_true z^2 < T). */
+static void update_threshold(const conseco__mm_pair *p, size_t n, prune_state *ps)
+{
+    uint64_t acc = ps->inf;
+    unsigned b = ps->maxb;
+    double t;
+    if (acc >= ps->need) { /* the score is +inf: only NONE cells matter */
+        ps->tg = CONSECO__MM_NONE;
+        ps->dz0 = n + 1;
+        return;
+    }
+    if (acc + ps->counted < ps->need) return;
+    for (;; b--) {
+        acc += ps->hist[b];
+        if (acc >= ps->need || b == 0) break;
+    }
+    t = b == 0 ? 0.0 : conseco__bits_double((uint64_t)(b + ps->base) << 50) * (1.0 - 0x1p-40);
+    ps->tg = t >= 4294967294.0 ? 4294967294u : (uint32_t)t;
+    while (ps->dz0 <= n &&
+           p->rho * (double)((ps->dz0 + 1) * (ps->dz0 + 1)) <= t * (1.0 - 0x1p-40))
+        ps->dz0++;
+}
+
+static size_t truth_stride(const conseco_mask *m, int axis)
+{
+    return axis == 0 ? 1 : axis == 1 ? m->row_stride : m->slice_stride;
+}
+
+/* The last pass for the score only (see the header). */
+static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                        const real_work *e, uint32_t *buf, size_t len,
+                        const conseco__mm_prune *pr)
+{
+    const int a = p->c, pa = a == 0 ? 1 : 0, qa = a == 2 ? 1 : 2;
+    const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, pa),
+                 sq = mem_stride(box, qa);
+    const int lo = box->open_lo[a], hi = box->open_hi[a];
+    const conseco_mask *tm = pr->truth;
+    const size_t ts = truth_stride(tm, a), tsp = truth_stride(tm, pa), tsq = truth_stride(tm, qa);
+    const uint8_t *t0 = tm->data + pr->lo[0] + pr->lo[1] * tm->row_stride +
+                        pr->lo[2] * tm->slice_stride;
+    const size_t nq = box->n[qa],
+                 ng = a == 0 ? box->n[pa]
+                             : (box->n[pa] + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
+    prune_state ps;
+    size_t jq, jp;
+    CONSECO_memset(pr->hist, 0, CONSECO__MM_PRUNE_BUCKETS * sizeof(uint32_t));
+    ps.hist = pr->hist;
+    ps.base = (unsigned)(conseco__double_bits(p->rho < 1.0 ? p->rho : 1.0) >> 50);
+    ps.counted = ps.inf = 0;
+    ps.need = pr->need;
+    ps.maxb = 0;
+    ps.tg = 0;
+    ps.dz0 = 0;
+    for (jq = 0; jq < nq; jq++) {
+        const size_t iq = middle_out(jq, nq);
+        for (jp = 0; jp < ng; jp++) {
+            const size_t gi = middle_out(jp, ng);
+            if (a == 0) { /* contiguous lines */
+                uint32_t *line = d + gi * sp + iq * sq;
+                const uint8_t *t = t0 + gi * tsp + iq * tsq;
+                if (!line_needed(line, n, lo, hi, t, ts, &ps)) continue;
+                real_envelope_line(line, n, lo, hi, p, e);
+                line_done(line, n, t, ts, p, &ps);
+                update_threshold(p, n, &ps);
+            } else {
+                const size_t ip = gi * CONSECO__MM_GROUP, left = box->n[pa] - ip,
+                             g = left < CONSECO__MM_GROUP ? left : CONSECO__MM_GROUP;
+                uint32_t *base = d + ip + iq * sq;
+                const uint8_t *t = t0 + ip * tsp + iq * tsq;
+                size_t l;
+                int any = 0;
+                conseco__mm_gather(buf, len, base, sa, n, g);
+                /* cppcheck-suppress knownConditionTrueFalse */
+                for (l = 0; l < g; l++) {
+                    if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps)) continue;
+                    real_envelope_line(buf + l * len, n, lo, hi, p, e);
+                    line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
+                    any = 1;
+                }
+                if (!any) continue;
+                conseco__mm_scatter(buf, len, base, sa, n, g);
+                update_threshold(p, n, &ps);
+            }
+        }
+    }
+}
+
+int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                               void *work, const conseco__mm_prune *pr)
 {
     const int a = p->c, pa = a == 0 ? 1 : 0, qa = a == 2 ? 1 : 2;
     const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, pa),
@@ -290,16 +468,27 @@ void conseco__mm_pair_transform(uint32_t *d, const conseco__box *box,
     len += 2;
     conseco__mm_int_pass(d, box, p->a, p->wa, 1, work, len);
     conseco__mm_int_pass(d, box, p->b, p->wb, 0, work, len);
-    if (p->bits == 0) return; /* no offsets along c: the codes are G */
+    if (p->bits == 0) return 0; /* no offsets along c: the codes are G */
     e.top = (double *)work;
     e.site = (uint32_t *)(void *)(e.top + len);
     e.val = e.site + len;
     e.start = e.val + len;
-    buf = e.start + len;
+    e.rinv = (const double *)(void *)(e.start + len + (len & 1u)); /* 8-aligned */
+    buf = (uint32_t *)(void *)(e.rinv + len);
+    {
+        double *rinv = (double *)(void *)(e.start + len + (len & 1u));
+        size_t r;
+        rinv[0] = 0.0;
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (p->rho * (double)r);
+    }
+    if (pr != NULL && p->can_mark) {
+        pruned_pass(d, box, p, &e, buf, len, pr);
+        return 1;
+    }
     for (iq = 0; iq < box->n[qa]; iq++) {
         if (a == 0) { /* contiguous lines */
             for (ip = 0; ip < box->n[pa]; ip++)
-                envelope_line(d + ip * sp + iq * sq, n, lo, hi, p, &e);
+                real_envelope_line(d + ip * sp + iq * sq, n, lo, hi, p, &e);
             continue;
         }
         for (ip = 0; ip < box->n[pa]; ip += CONSECO__MM_GROUP) {
@@ -309,8 +498,9 @@ void conseco__mm_pair_transform(uint32_t *d, const conseco__box *box,
             size_t l;
             conseco__mm_gather(buf, len, base, sa, n, g);
             /* cppcheck-suppress knownConditionTrueFalse */
-            for (l = 0; l < g; l++) envelope_line(buf + l * len, n, lo, hi, p, &e);
+            for (l = 0; l < g; l++) real_envelope_line(buf + l * len, n, lo, hi, p, &e);
             conseco__mm_scatter(buf, len, base, sa, n, g);
         }
     }
+    return 0;
 }

@@ -23,7 +23,21 @@ typedef struct conseco__mm_pair {
     conseco__mm m;     /* the exact weights: axis 0 s_u^2 (of G), axis 1 s_c^2 (of k_c^2) */
     int bits;          /* code = (G << bits) | k_c; 2^bits > the largest k_c */
     uint32_t mask;     /* 2^bits - 1 */
+    int can_mark;      /* codes stay below CONSECO__MM_MARK - 1: the pruned pass applies */
 } conseco__mm_pair;
+
+/* The score's pruned last pass: the truth mask (the box starts at voxel lo
+ * of the image), the rank the score selects among false positives, and
+ * CONSECO__MM_PRUNE_BUCKETS counters of work. */
+typedef struct conseco__mm_prune {
+    const conseco_mask *truth;
+    size_t lo[3];
+    uint64_t need;
+    uint32_t *hist;
+} conseco__mm_prune;
+
+#define CONSECO__MM_MARK 0x80000000u
+#define CONSECO__MM_PRUNE_BUCKETS 256u
 
 /* 1 (and fills out) when the pair form applies to this box with these
  * spacings (positive, within the ball-mm range), else 0: two axes with
@@ -37,12 +51,22 @@ int conseco__mm_pair_init(conseco__mm_pair *out, const double spacing[3],
 size_t conseco__mm_pair_work_bytes_image(size_t w, size_t h, size_t d);
 
 /*
- * d: one cell per box cell, 0 = background, CONSECO__MM_NONE = Yhat. On
- * return every cell holds the code of its nearest background cell or open
- * margin (0 for background), CONSECO__MM_NONE when there is none.
+ * d: one cell per box cell, 0 = background, CONSECO__MM_NONE = Yhat. With
+ * pr == NULL (or codes too large to mark), returns 0 and every cell holds
+ * the code of its nearest background cell or open margin (0 for
+ * background), CONSECO__MM_NONE when there is none.
+ *
+ * With pr, when the codes leave the top bit free, returns 1 and only what
+ * the score needs is exact: the last pass runs on the lines that hold a
+ * false positive which can still be among the pr->need largest D2 (lines
+ * from the middle of the box outwards; see distance_mm_pair.c). Their cells
+ * hold code | CONSECO__MM_MARK (0 and NONE as above); the false positives
+ * of the lines skipped hold their G and have a D2 strictly below the
+ * pr->need-th largest D2 of all false positives, so the marked codes and
+ * the NONE cells contain every false positive at or above it.
  */
-void conseco__mm_pair_transform(uint32_t *d, const conseco__box *box,
-                                const conseco__mm_pair *p, void *work);
+int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                               void *work, const conseco__mm_prune *pr);
 
 /* D2 of a finite code, within a relative 2^-50 (s_u^2, s_c^2, two
  * products and one sum of positive terms rounded). */

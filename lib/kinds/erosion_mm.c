@@ -33,6 +33,7 @@ typedef struct mm_map {
     double sp[3];
     uint32_t *code;
     const conseco__mm_pair *pair; /* the score's pair form, else NULL: codes of mm_box */
+    int marked;                   /* the pair form's pruned pass ran (CONSECO__MM_MARK) */
 } mm_map;
 
 typedef struct mm_layout {
@@ -93,6 +94,7 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     double *sp = mp->sp;
     int rc;
     mp->pair = NULL;
+    mp->marked = 0;
     rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
@@ -142,9 +144,10 @@ static void transform(const conseco_erosion_params *p, const conseco_image *pred
  * pair codes), else the codes of mp->b. */
 static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                      void *scratch, size_t scratch_size, mm_map *mp, mm_layout *lay,
-                     conseco__mm_int *mi, int *integer, conseco__mm_pair *pr)
+                     conseco__mm_int *mi, int *integer, conseco__mm_pair *pr,
+                     const conseco_mask *truth, double tau)
 {
-    int rc = carve(pred, scratch, scratch_size, lay);
+    int rc = carve(pred, scratch, scratch_size, lay), have_pair;
     if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
     if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
@@ -153,16 +156,27 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
     if (conseco__mm_work_bytes(&mp->b) >
         conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
         return CONSECO_E_SCRATCH_TOO_SMALL;
-    if (mi != NULL && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
+    /* the pair form when its pruned pass applies (the fastest), else the
+     * integer form, else the pair form unpruned, else the general codes */
+    have_pair = pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box);
+    if (mi != NULL && !(have_pair && pr->can_mark) && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
         *integer = 1;
         fill(p, pred, mp, lay->code);
         conseco__mm_int_transform(lay->code, &mp->b, mi, lay->work);
         return CONSECO_OK;
     }
-    if (pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box)) {
+    if (have_pair) {
+        conseco__mm_prune pn;
         mp->pair = pr;
+        pn.truth = truth;
+        pn.lo[0] = mp->yb.lo[0];
+        pn.lo[1] = mp->yb.lo[1];
+        pn.lo[2] = mp->yb.lo[2];
+        pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
+        pn.hist = lay->counts; /* free until the selection */
         fill(p, pred, mp, lay->code);
-        conseco__mm_pair_transform(lay->code, &mp->yb.box, pr, lay->work);
+        mp->marked =
+            conseco__mm_pair_transform(lay->code, &mp->yb.box, pr, lay->work, &pn);
         return CONSECO_OK;
     }
     transform(p, pred, mp, lay->code, lay->work);
@@ -172,7 +186,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
 static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
                  size_t scratch_size, mm_map *mp, mm_layout *lay)
 {
-    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL, NULL);
+    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL, NULL, NULL, 0.0);
 }
 
 static uint64_t key_of(const mm_map *mp, uint32_t code)
@@ -328,7 +342,7 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
     uint64_t fp = 0, fp_inf = 0, budget, need;
     size_t x, y, z, i = 0, k = 0;
     int integer;
-    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer, &pr);
+    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer, &pr, truth, tau);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
@@ -343,7 +357,9 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
                 if (c == 0 || t[x]) continue; /* not a false positive */
                 fp++;
                 if (c == CONSECO__MM_NONE) fp_inf++;
-                else mp.code[k++] = c; /* k <= i: compaction in place */
+                else if (!mp.marked) mp.code[k++] = c; /* k <= i: compaction in place */
+                else if (c & CONSECO__MM_MARK) mp.code[k++] = c & ~CONSECO__MM_MARK;
+                /* else a line the pruned pass skipped: below the answer */
             }
         }
     budget = conseco__fp_budget(mp.yb.predicted, tau);
@@ -356,6 +372,7 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = conseco__inf();
         return CONSECO_OK;
     }
+    if (need - fp_inf > k) return CONSECO_E_UNSUPPORTED; /* not reachable (pruned pass) */
     if (integer) /* d is monotone in D2: the need-th largest D2 gives it */
         *score = conseco__mm_int_distance(
             &mi, select_largest_u32(mp.code, k, need - fp_inf, lay.counts));
