@@ -798,12 +798,13 @@ static void test_pair_weights(void **state)
     assert_true(conseco__mm_pair_distance(&pr, CONSECO__MM_NONE) == INFINITY);
     assert_true(conseco__mm_pair_distance(&pr, 1u << 9) == sp[0]); /* G = 1, k = 0 */
     assert_true(conseco__mm_pair_distance(&pr, 1u) == 2.5);         /* G = 0, k = 1 */
-    sp[1] = 3.0 * sp[0]; /* w = 1 and 9 */
+    assert_true(pr.a == 1 && pr.b == 0); /* the sweep along y, the envelopes along rows */
+    sp[1] = 3.0 * sp[0]; /* w = 1 (x) and 9 (y) */
     assert_true(conseco__mm_pair_init(&pr, sp, &box));
-    assert_true(pr.c == 2 && pr.wa == 1 && pr.wb == 9);
-    sp[1] = sp[0] * 0.5 * 0.5; /* w = 16 and 1 */
+    assert_true(pr.c == 2 && pr.wa == 9 && pr.wb == 1);
+    sp[1] = sp[0] * 0.5 * 0.5; /* w = 16 (x) and 1 (y) */
     assert_true(conseco__mm_pair_init(&pr, sp, &box));
-    assert_true(pr.c == 2 && pr.wa == 16 && pr.wb == 1);
+    assert_true(pr.c == 2 && pr.wa == 1 && pr.wb == 16);
     sp[0] = 0.7;
     sp[1] = 0.9;
     sp[2] = 0.7; /* x and z pair: y is the real axis */

@@ -313,6 +313,24 @@ void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t 
     }
 }
 
+void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
+                          void *work, size_t len, int init)
+{
+    env_work e;
+    double *rinv;
+    size_t r;
+    if (n == 1 && !lo && !hi) return; /* nothing changes */
+    e.top = (int64_t *)work;
+    rinv = (double *)(void *)(e.top + len);
+    e.rinv = rinv;
+    e.site = (uint32_t *)(void *)(rinv + len);
+    e.val = e.site + len;
+    e.start = e.val + len;
+    if (init)
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, (int64_t)w, &e);
+}
+
 void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
                                const conseco__mm_int *mi, void *work)
 {

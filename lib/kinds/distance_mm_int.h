@@ -49,6 +49,12 @@ size_t conseco__mm_int_work_bytes_len(size_t len);
 void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t w, int first,
                           void *work, size_t len);
 
+/* The envelope pass of conseco__mm_int_pass on `rows` contiguous lines of
+ * n cells (d, d + n, ...) whose ends are open as lo, hi; init: fill the
+ * work's table for weight w first (once per weight and len). */
+void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
+                          void *work, size_t len, int init);
+
 /* g (<= GROUP) lines of n cells at base, base + 1, ... along a stride-sa
  * axis to and from buf (line l at buf + l * len). */
 void conseco__mm_gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n,

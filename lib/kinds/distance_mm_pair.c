@@ -55,7 +55,8 @@ static uint64_t gcd_u64(uint64_t x, uint64_t y)
 static int try_axis(conseco__mm_pair *out, const double spacing[3], const uint64_t kmax[3],
                     int c)
 {
-    const int ax[2] = {c == 0 ? 1 : 0, c == 2 ? 1 : 2};
+    /* c == 2: the sweep along y and the envelope along the rows (x) */
+    const int ax[2] = {c == 0 ? 1 : c == 1 ? 0 : 1, c == 0 ? 2 : c == 1 ? 2 : 0};
     uint64_t m[2] = {0, 0}, w[2] = {0, 0}, total = 0, g = 0;
     int e[2] = {0, 0}, emin = 0, have = 0, i, bits = 0;
     double su = 1.0, sp3[3];
@@ -455,8 +456,53 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
     }
 }
 
-int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
-                               void *work, const conseco__mm_prune *pr)
+/* Passes 1 and 2 on one z slice (c == 2): the sweep along y, vectorisable
+ * over x (the offset to the nearest background in the column, NONE when
+ * none, then w k^2 exactly in uint32), then the envelopes of the rows. */
+void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p,
+                            void *work, int init)
+{
+    const size_t n0 = box->n[0], n1 = box->n[1];
+    const uint32_t w = (uint32_t)p->wa; /* < 2^32 */
+    size_t x, y, len = (n0 > box->n[2] ? n0 : box->n[2]) + 2;
+    if (box->open_lo[1])
+        for (x = 0; x < n0; x++) s[x] = s[x] < 1u ? s[x] : 1u;
+    for (y = 1; y < n1; y++) {
+        uint32_t *cur = s + y * n0;
+        const uint32_t *prev = cur - n0;
+        for (x = 0; x < n0; x++) {
+            const uint32_t t = prev[x] + (uint32_t)(prev[x] != CONSECO__MM_NONE);
+            cur[x] = cur[x] < t ? cur[x] : t;
+        }
+    }
+    if (box->open_hi[1]) {
+        uint32_t *last = s + (n1 - 1) * n0;
+        for (x = 0; x < n0; x++) last[x] = last[x] < 1u ? last[x] : 1u;
+    }
+    for (y = n1 - 1; y-- > 0;) {
+        uint32_t *cur = s + y * n0, *next = cur + n0;
+        for (x = 0; x < n0; x++) {
+            const uint32_t t = next[x] + (uint32_t)(next[x] != CONSECO__MM_NONE);
+            cur[x] = cur[x] < t ? cur[x] : t;
+            /* row y + 1 is final: to w k^2 (below 2^32 - 1, see init) */
+            next[x] = next[x] == CONSECO__MM_NONE ? next[x] : w * next[x] * next[x];
+        }
+    }
+    for (x = 0; x < n0; x++) s[x] = s[x] == CONSECO__MM_NONE ? s[x] : w * s[x] * s[x];
+    conseco__mm_int_rows(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work, len, init);
+}
+
+void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                            void *work)
+{
+    const size_t n = box->n[p->c];
+    const size_t len = (box->n[p->b] > n ? box->n[p->b] : n) + 2;
+    conseco__mm_int_pass(d, box, p->a, p->wa, 1, work, len);
+    conseco__mm_int_pass(d, box, p->b, p->wb, 0, work, len);
+}
+
+int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                          void *work, const conseco__mm_prune *pr)
 {
     const int a = p->c, pa = a == 0 ? 1 : 0, qa = a == 2 ? 1 : 2;
     const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, pa),
@@ -466,8 +512,6 @@ int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conse
     real_work e;
     uint32_t *buf;
     len += 2;
-    conseco__mm_int_pass(d, box, p->a, p->wa, 1, work, len);
-    conseco__mm_int_pass(d, box, p->b, p->wb, 0, work, len);
     if (p->bits == 0) return 0; /* no offsets along c: the codes are G */
     e.top = (double *)work;
     e.site = (uint32_t *)(void *)(e.top + len);
@@ -503,4 +547,11 @@ int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conse
         }
     }
     return 0;
+}
+
+int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                               void *work, const conseco__mm_prune *pr)
+{
+    conseco__mm_pair_first(d, box, p, work);
+    return conseco__mm_pair_last(d, box, p, work, pr);
 }

@@ -68,6 +68,17 @@ size_t conseco__mm_pair_work_bytes_image(size_t w, size_t h, size_t d);
 int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
                                void *work, const conseco__mm_prune *pr);
 
+/* The same in steps: the first two passes, then the last one (the
+ * return value as above). When c == 2 the first two passes may instead run
+ * slice by slice, each z slice of the box (n[0] * n[1] cells, filled)
+ * through conseco__mm_pair_plane (init != 0 on the first). */
+void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                            void *work);
+void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
+                            const conseco__mm_pair *p, void *work, int init);
+int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
+                          void *work, const conseco__mm_prune *pr);
+
 /* D2 of a finite code, within a relative 2^-50 (s_u^2, s_c^2, two
  * products and one sum of positive terms rounded). */
 static inline double conseco__mm_pair_d2_approx(const conseco__mm_pair *p, uint32_t code)

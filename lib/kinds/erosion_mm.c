@@ -104,15 +104,16 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     return conseco__mm_box_init(&mp->b, &mp->yb.box);
 }
 
-/* Fills the box codes (0 background, NONE Yhat). */
-static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
-                 uint32_t *code)
+/* Fills the box codes (0 background, NONE Yhat) of box slices z0 .. z1 - 1
+ * from code (the cell of slice z0) on. */
+static void fill_slices(const conseco_erosion_params *p, const conseco_image *pred,
+                        const mm_map *mp, uint32_t *code, size_t z0, size_t z1)
 {
     const conseco__box *box = &mp->yb.box;
     size_t x, y, z, i = 0;
     const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
     const float fb = f32 ? conseco__f32_at_least(p->base) : 0.0f;
-    for (z = 0; z < box->n[2]; z++)
+    for (z = z0; z < z1; z++)
         for (y = 0; y < box->n[1]; y++) {
             const unsigned char *row =
                 conseco__image_row(pred, mp->yb.lo[1] + y, mp->yb.lo[2] + z);
@@ -127,6 +128,13 @@ static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_
                                 ? CONSECO__MM_NONE
                                 : 0u;
         }
+}
+
+/* Fills the box codes (0 background, NONE Yhat). */
+static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                 uint32_t *code)
+{
+    fill_slices(p, pred, mp, code, 0, mp->yb.box.n[2]);
     mp->code = code;
 }
 
@@ -174,9 +182,20 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.lo[2] = mp->yb.lo[2];
         pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
         pn.hist = lay->counts; /* free until the selection */
-        fill(p, pred, mp, lay->code);
-        mp->marked =
-            conseco__mm_pair_transform(lay->code, &mp->yb.box, pr, lay->work, &pn);
+        if (pr->c == 2) { /* slice by slice: fill and the first two passes in cache */
+            const conseco__box *bx = &mp->yb.box;
+            const size_t plane = bx->n[0] * bx->n[1];
+            size_t z;
+            mp->code = lay->code;
+            for (z = 0; z < bx->n[2]; z++) {
+                fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
+                conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
+            }
+        } else {
+            fill(p, pred, mp, lay->code);
+            conseco__mm_pair_first(lay->code, &mp->yb.box, pr, lay->work);
+        }
+        mp->marked = conseco__mm_pair_last(lay->code, &mp->yb.box, pr, lay->work, &pn);
         return CONSECO_OK;
     }
     transform(p, pred, mp, lay->code, lay->work);
