@@ -822,6 +822,101 @@ static void test_pair_weights(void **state)
     assert_true(pr.bits == 0);
 }
 
+/* The score's transforms themselves, every cell against the literal
+ * distances: the integer form (conseco__mm_int_transform), the pair form
+ * unpruned in one go and, with z real, slice by slice; the whole volume as
+ * the box, its sides open under the background policy. */
+static void test_transforms_direct(void **state)
+{
+    tu_rng r = {19};
+    int it, n_int = 0, n_pair = 0, n_plane = 0;
+    const int count = (int)tu_cases(1500);
+    (void)state;
+    for (it = 0; it < count; it++) {
+        mcase c;
+        conseco__box box;
+        conseco__mm_box mb;
+        conseco__mm_int mi;
+        conseco__mm_pair pr;
+        double sp[3], *ref_d;
+        uint32_t *cells;
+        void *work;
+        size_t i, z, a;
+        int open, form;
+        make_case(&r, &c, 1);
+        if (it % 15 == 0) { /* medium: long envelopes, 16-line groups and a short last one */
+            free_case(&c);
+            c.w = tu_range(&r, 17, 41);
+            c.h = tu_range(&r, 17, 35);
+            c.d = tu_range(&r, 1, 3) == 1 ? 1 : tu_range(&r, 2, 11);
+            c.n = c.w * c.h * c.d;
+            c.yhat = calloc(c.n, 1);
+            c.truth = calloc(c.n, 1);
+            c.pred = calloc(c.n, sizeof(float));
+            for (i = 0; i < c.n; i++) {
+                const double x = (double)(i % c.w) / (double)c.w - 0.45,
+                             y = (double)(i / c.w % c.h) / (double)c.h - 0.5,
+                             zz = (double)(i / (c.w * c.h)) / (double)c.d - 0.5;
+                c.yhat[i] = (uint8_t)(x * x * 3.0 + y * y * 4.0 + zz * zz * 2.0 < 0.7 &&
+                                      tu_uniform(&r) > 0.01);
+            }
+        }
+        if (it % 2) { /* spacings for the pair form, or dyadic ones for both */
+            (void)pair_spacing(&r, c.sp);
+        } else {
+            const int bits = (int)tu_range(&r, 1, 10);
+            for (i = 0; i < 3; i++) c.sp[i] = dyadic_spacing(&r, bits);
+        }
+        for (a = 0; a < 3; a++) sp[a] = c.sp[a] == 0.0 ? 1.0 : c.sp[a];
+        if (c.d == 1) sp[2] = 1.0;
+        open = c.border == CONSECO_BORDER_BACKGROUND;
+        box.n[0] = c.w;
+        box.n[1] = c.h;
+        box.n[2] = c.d;
+        for (a = 0; a < 3; a++) box.open_lo[a] = box.open_hi[a] = (unsigned char)open;
+        if (c.d == 1) box.open_lo[2] = box.open_hi[2] = 0;
+        assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+        ref_d = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        cells = malloc(c.n * sizeof(uint32_t));
+        work = malloc(conseco__mm_int_work_bytes_image(c.w, c.h, c.d) +
+                      conseco__mm_pair_work_bytes_image(c.w, c.h, c.d));
+        for (form = 0; form < 3; form++) {
+            if (form == 0 && !conseco__mm_int_init(&mi, sp, &mb)) continue;
+            if (form > 0 && !conseco__mm_pair_init(&pr, sp, &box)) continue;
+            if (form == 2 && pr.c != 2) continue;
+            for (i = 0; i < c.n; i++) cells[i] = c.yhat[i] ? CONSECO__MM_NONE : 0u;
+            if (form == 0) {
+                conseco__mm_int_transform(cells, &mb, &mi, work);
+                n_int++;
+            } else if (form == 1) {
+                assert_int_equal(conseco__mm_pair_transform(cells, &box, &pr, work, NULL), 0);
+                n_pair++;
+            } else {
+                for (z = 0; z < c.d; z++)
+                    conseco__mm_pair_plane(cells + z * c.w * c.h, &box, &pr, work, z == 0);
+                assert_int_equal(conseco__mm_pair_last(cells, &box, &pr, work, NULL), 0);
+                n_plane++;
+            }
+            for (i = 0; i < c.n; i++) {
+                const double got = form == 0 ? conseco__mm_int_distance(&mi, cells[i])
+                                             : conseco__mm_pair_distance(&pr, cells[i]);
+                if (!same(got, ref_d[i]))
+                    fail_msg("form %d voxel %zu: %.17g want %.17g sp %.17g %.17g %.17g "
+                             "%zux%zux%zu border %d",
+                             form, i, got, ref_d[i], sp[0], sp[1], sp[2], c.w, c.h, c.d,
+                             c.border);
+            }
+        }
+        free(work);
+        free(cells);
+        free(ref_d);
+        free_case(&c);
+    }
+    print_message("direct: integer %d, pair %d, by slices %d\n", n_int, n_pair, n_plane);
+    if (count == 1500) assert_true(n_int >= 300 && n_pair >= 800 && n_plane >= 300);
+}
+
 static int cmp_dbl(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -945,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_large_selection),
         cmocka_unit_test(test_pair_weights),
         cmocka_unit_test(test_pair_path),
+        cmocka_unit_test(test_transforms_direct),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),
     };
