@@ -371,14 +371,26 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         for (y = 0; y < mp.yb.box.n[1]; y++) {
             const uint8_t *t =
                 conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+            if (mp.marked) {
+                /* only the marked cells (and NONE) of the lines the pruned pass
+                 * did: the others are below the answer, and when there are at
+                 * most `budget` false positives every one is marked (its T
+                 * stays 0), so the count decides the score 0 all the same */
+                for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
+                    const uint32_t c = mp.code[i];
+                    if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                    fp++;
+                    if (c == CONSECO__MM_NONE) fp_inf++;
+                    else mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                }
+                continue;
+            }
             for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
                 const uint32_t c = mp.code[i];
                 if (c == 0 || t[x]) continue; /* not a false positive */
                 fp++;
                 if (c == CONSECO__MM_NONE) fp_inf++;
-                else if (!mp.marked) mp.code[k++] = c; /* k <= i: compaction in place */
-                else if (c & CONSECO__MM_MARK) mp.code[k++] = c & ~CONSECO__MM_MARK;
-                /* else a line the pruned pass skipped: below the answer */
+                else mp.code[k++] = c; /* k <= i: compaction in place */
             }
         }
     budget = conseco__fp_budget(mp.yb.predicted, tau);
