@@ -190,10 +190,20 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
         }
     }
     if (k == 0) return; /* no site on this line: every cell stays NONE */
-    for (u = n; u >= 1; u--) {
-        const int64_t dx = (int64_t)u - (int64_t)site[k - 1];
-        d[u - 1] = (uint32_t)(w * dx * dx + (int64_t)val[k - 1]);
-        if ((uint32_t)u == start[k - 1]) k--;
+    {
+        /* piece j covers start[j] .. start[j + 1] - 1 (the last up to n);
+         * values below 2^32 - 1 (init), so uint32 arithmetic is exact */
+        const uint32_t w32 = (uint32_t)w;
+        size_t j, end = n + 1;
+        for (j = k; j-- > 0;) {
+            const uint32_t s = site[j], v = val[j];
+            size_t q;
+            for (q = start[j]; q < end; q++) {
+                const uint32_t dx = (uint32_t)q > s ? (uint32_t)q - s : s - (uint32_t)q;
+                d[q - 1] = w32 * dx * dx + v;
+            }
+            end = start[j];
+        }
     }
 }
 
