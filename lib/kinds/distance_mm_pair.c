@@ -220,7 +220,9 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
             const double df = fu - ft, band = (fu + ft) * 0x1p-48;
             if (df > band) break;
             if (df < -band ||
-                diff_sign(p, st, uu, (int64_t)site[k - 1], gv, val[k - 1]) < 0) {
+                (gv == val[k - 1] /* equal G: the nearer site is lower */
+                     ? du * du < (st - (int64_t)site[k - 1]) * (st - (int64_t)site[k - 1])
+                     : diff_sign(p, st, uu, (int64_t)site[k - 1], gv, val[k - 1]) < 0)) {
                 k--; /* u is strictly lower from t's start on */
                 continue;
             }
@@ -239,8 +241,10 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
              * err bounds the error of x whenever x lies in the line, where
              * |y| = |2x - u - t| <= 4 (n + 1) */
             const double err = lerr;
-            if (x - err >= (double)lo_q - 1.0 && x + err < (double)last + 1.0 &&
-                (int64_t)(x - err) == (int64_t)(x + err)) {
+            if (gv == gt) { /* equal G: the crossing is (u + t) / 2 exactly */
+                w = 1 + ((uu + t) >> 1);
+            } else if (x - err >= (double)lo_q - 1.0 && x + err < (double)last + 1.0 &&
+                       (int64_t)(x - err) == (int64_t)(x + err)) {
                 w = (int64_t)(x - err) + 1; /* no integer within err: floor is known */
             } else {
                 if (!(x < (double)last)) w = last + 1;
