@@ -311,6 +311,7 @@ typedef struct prune_state {
     unsigned maxb, base;
     uint32_t tg;
     size_t dz0;
+    double t; /* T itself (+inf when the score is +inf) */
 } prune_state;
 
 static double approx_g(const conseco__mm_pair *p, uint32_t code)
@@ -380,6 +381,7 @@ static void update_threshold(const conseco__mm_pair *p, size_t n, prune_state *p
     double t;
     if (acc >= ps->need) { /* the score is +inf: only NONE cells matter */
         ps->tg = CONSECO__MM_NONE;
+        ps->t = conseco__inf();
         ps->dz0 = n + 1;
         return;
     }
@@ -390,6 +392,7 @@ static void update_threshold(const conseco__mm_pair *p, size_t n, prune_state *p
     }
     t = b == 0 ? 0.0 : conseco__bits_double((uint64_t)(b + ps->base) << 50) * (1.0 - 0x1p-40);
     ps->tg = t >= 4294967294.0 ? 4294967294u : (uint32_t)t;
+    ps->t = t;
     while (ps->dz0 <= n &&
            p->rho * (double)((ps->dz0 + 1) * (ps->dz0 + 1)) <= t * (1.0 - 0x1p-40))
         ps->dz0++;
@@ -403,7 +406,7 @@ static size_t truth_stride(const conseco_mask *m, int axis)
 /* The last pass for the score only (see the header). */
 static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
                         const real_work *e, uint32_t *buf, size_t len,
-                        const conseco__mm_prune *pr)
+                        conseco__mm_prune *pr)
 {
     const int a = p->c, pa = a == 0 ? 1 : 0, qa = a == 2 ? 1 : 2;
     const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, pa),
@@ -426,6 +429,7 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
     ps.maxb = 0;
     ps.tg = 0;
     ps.dz0 = 0;
+    ps.t = 0.0;
     for (jq = 0; jq < nq; jq++) {
         const size_t iq = middle_out(jq, nq);
         for (jp = 0; jp < ng; jp++) {
@@ -458,6 +462,7 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
             }
         }
     }
+    pr->t_out = ps.t;
 }
 
 /* Passes 1 and 2 on one z slice (c == 2): the sweep along y, vectorisable
@@ -506,7 +511,7 @@ void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco_
 }
 
 int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
-                          void *work, const conseco__mm_prune *pr)
+                          void *work, conseco__mm_prune *pr)
 {
     const int a = p->c, pa = a == 0 ? 1 : 0, qa = a == 2 ? 1 : 2;
     const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, pa),
@@ -554,7 +559,7 @@ int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__m
 }
 
 int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
-                               void *work, const conseco__mm_prune *pr)
+                               void *work, conseco__mm_prune *pr)
 {
     conseco__mm_pair_first(d, box, p, work);
     return conseco__mm_pair_last(d, box, p, work, pr);

@@ -34,6 +34,7 @@ typedef struct conseco__mm_prune {
     size_t lo[3];
     uint64_t need;
     uint32_t *hist;
+    double t_out; /* set: T, at most the need-th largest D2 / s_u^2 of the false positives */
 } conseco__mm_prune;
 
 #define CONSECO__MM_MARK 0x80000000u
@@ -66,7 +67,7 @@ size_t conseco__mm_pair_work_bytes_image(size_t w, size_t h, size_t d);
  * the NONE cells contain every false positive at or above it.
  */
 int conseco__mm_pair_transform(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
-                               void *work, const conseco__mm_prune *pr);
+                               void *work, conseco__mm_prune *pr);
 
 /* The same in steps: the first two passes, then the last one (the
  * return value as above). When c == 2 the first two passes may instead run
@@ -77,7 +78,7 @@ void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco_
 void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
                             const conseco__mm_pair *p, void *work, int init);
 int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
-                          void *work, const conseco__mm_prune *pr);
+                          void *work, conseco__mm_prune *pr);
 
 /* D2 of a finite code, within a relative 2^-50 (s_u^2, s_c^2, two
  * products and one sum of positive terms rounded). */

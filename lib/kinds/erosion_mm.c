@@ -34,6 +34,7 @@ typedef struct mm_map {
     uint32_t *code;
     const conseco__mm_pair *pair; /* the score's pair form, else NULL: codes of mm_box */
     int marked;                   /* the pair form's pruned pass ran (CONSECO__MM_MARK) */
+    double keep;                  /* then: codes whose approximate D2 is below are not needed */
 } mm_map;
 
 typedef struct mm_layout {
@@ -196,6 +197,9 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
             conseco__mm_pair_first(lay->code, &mp->yb.box, pr, lay->work);
         }
         mp->marked = conseco__mm_pair_last(lay->code, &mp->yb.box, pr, lay->work, &pn);
+        /* D2 >= s_u^2 T for every false positive at or above the answer; their
+         * approximate D2 (relative error below 2^-50) is above this */
+        mp->keep = pn.t_out * pr->unit * (1.0 - 0x1p-44);
         return CONSECO_OK;
     }
     transform(p, pred, mp, lay->code, lay->work);
@@ -381,7 +385,8 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
                     if (!(c & CONSECO__MM_MARK) || t[x]) continue;
                     fp++;
                     if (c == CONSECO__MM_NONE) fp_inf++;
-                    else mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                    else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >= mp.keep)
+                        mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
                 }
                 continue;
             }
