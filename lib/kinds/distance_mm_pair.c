@@ -140,16 +140,25 @@ int conseco__mm_pair_init(conseco__mm_pair *out, const double spacing[3],
     return 0;
 }
 
-size_t conseco__mm_pair_work_bytes_image(size_t w, size_t h, size_t d)
+size_t conseco__mm_pair_work_bytes(const conseco__box *box, const conseco__mm_pair *p)
 {
-    size_t len = w > h ? w : h, bytes;
-    if (d > len) len = d;
-    if (!conseco__add_size(len, 2, &len)) return 0;
-    /* top and rinv (double), site, val, start, one pad, GROUP lines */
-    if (!conseco__mul_size(len, (8u + CONSECO__MM_GROUP) * sizeof(uint32_t), &bytes) ||
-        !conseco__add_size(bytes, 4 + 7, &bytes))
-        return 0;
-    return bytes & ~(size_t)7u;
+    /* lines of up to max(n_b, n_c) cells (sides below 2^25: no overflow):
+     * top and rinv (double), site, val, start, GROUP lines; as the integer
+     * passes (conseco__mm_int_work_bytes_len) */
+    const size_t len = (box->n[p->b] > box->n[p->c] ? box->n[p->b] : box->n[p->c]) + 2;
+    return (conseco__mm_int_work_bytes_len(len) + 7) & ~(size_t)7u;
+}
+
+int conseco__mm_pair_fit(conseco__mm_pair *p, const conseco__box *box, size_t work_bytes)
+{
+    const int a = p->a;
+    const uint64_t wa = p->wa;
+    if (conseco__mm_pair_work_bytes(box, p) <= work_bytes) return 1;
+    p->a = p->b; /* the longer line to the sweep, which needs no work */
+    p->b = a;
+    p->wa = p->wb;
+    p->wb = wa;
+    return conseco__mm_pair_work_bytes(box, p) <= work_bytes;
 }
 
 double conseco__mm_pair_distance(const conseco__mm_pair *p, uint32_t code)
@@ -522,18 +531,18 @@ int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__m
     uint32_t *buf;
     len += 2;
     if (p->bits == 0) return 0; /* no offsets along c: the codes are G */
-    e.top = (double *)work;
-    e.site = (uint32_t *)(void *)(e.top + len);
-    e.val = e.site + len;
-    e.start = e.val + len;
-    e.rinv = (const double *)(void *)(e.start + len + (len & 1u)); /* 8-aligned */
-    buf = (uint32_t *)(void *)(e.rinv + len);
+    e.top = (double *)work; /* the integer passes' layout: 92 bytes per len */
     {
-        double *rinv = (double *)(void *)(e.start + len + (len & 1u));
+        double *rinv = e.top + len;
         size_t r;
         rinv[0] = 0.0;
         for (r = 1; r < len; r++) rinv[r] = 1.0 / (p->rho * (double)r);
+        e.rinv = rinv;
     }
+    e.site = (uint32_t *)(void *)(e.top + 2 * len);
+    e.val = e.site + len;
+    e.start = e.val + len;
+    buf = e.start + len;
     if (pr != NULL && p->can_mark) {
         pruned_pass(d, box, p, &e, buf, len, pr);
         return 1;

@@ -47,9 +47,15 @@ typedef struct conseco__mm_prune {
 int conseco__mm_pair_init(conseco__mm_pair *out, const double spacing[3],
                           const conseco__box *box);
 
-/* Bytes of work conseco__mm_pair_transform needs for any box inside a
- * w x h x d image (8-byte aligned); 0 on overflow. */
-size_t conseco__mm_pair_work_bytes_image(size_t w, size_t h, size_t d);
+/* Bytes of work the pair form needs for this box (8-byte aligned): lines
+ * of its axes b and c. The score takes the pair path only when this fits
+ * in the work it reserves for the other paths (see erosion_mm.c). */
+size_t conseco__mm_pair_work_bytes(const conseco__box *box, const conseco__mm_pair *p);
+
+/* 1 when the pair form's work fits in work_bytes, swapping a and b first
+ * when that makes it fit (then c == 2 no longer runs slice by slice);
+ * else 0. */
+int conseco__mm_pair_fit(conseco__mm_pair *p, const conseco__box *box, size_t work_bytes);
 
 /*
  * d: one cell per box cell, 0 = background, CONSECO__MM_NONE = Yhat. With

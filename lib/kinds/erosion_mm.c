@@ -40,6 +40,7 @@ typedef struct mm_map {
 typedef struct mm_layout {
     uint32_t *code;
     void *work;
+    size_t work_bytes;
     uint32_t *counts;
 } mm_layout;
 
@@ -54,9 +55,6 @@ static int sizes(size_t w, size_t h, size_t d, size_t *codes, size_t *work)
     *codes = round8(*codes);
     *work = conseco__mm_work_bytes_image(w, h, d);
     n = conseco__mm_int_work_bytes_image(w, h, d); /* the score's integer path */
-    if (n == 0) return 0;
-    if (n > *work) *work = n;
-    n = conseco__mm_pair_work_bytes_image(w, h, d); /* the score's pair path */
     if (n == 0) return 0;
     if (n > *work) *work = n;
     return *work != 0;
@@ -85,6 +83,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->code = (uint32_t *)(void *)base;
     lay->work = base + codes;
+    lay->work_bytes = work;
     lay->counts = (uint32_t *)(void *)(base + codes + work);
     return CONSECO_OK;
 }
@@ -167,7 +166,8 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         return CONSECO_E_SCRATCH_TOO_SMALL;
     /* the pair form when its pruned pass applies (the fastest), else the
      * integer form, else the pair form unpruned, else the general codes */
-    have_pair = pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box);
+    have_pair = pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box) &&
+                conseco__mm_pair_fit(pr, &mp->yb.box, lay->work_bytes);
     if (mi != NULL && !(have_pair && pr->can_mark) && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
         *integer = 1;
         fill(p, pred, mp, lay->code);
@@ -183,7 +183,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.lo[2] = mp->yb.lo[2];
         pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
         pn.hist = lay->counts; /* free until the selection */
-        if (pr->c == 2) { /* slice by slice: fill and the first two passes in cache */
+        if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];
             size_t z;
