@@ -140,8 +140,14 @@ static int64_t floor_div(int64_t a, int64_t b, double r)
  * Positions are shifted by one: cells 1..n, open margins are sites 0 and
  * n + 1 with value 0. Every quantity is below 2^36 (see init): int64.
  */
-static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
-                          const env_work *e)
+#if defined(__GNUC__)
+#define CONSECO__INLINE __attribute__((always_inline)) inline
+#else
+#define CONSECO__INLINE inline
+#endif
+
+static CONSECO__INLINE void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
+                                          const env_work *e)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
     int64_t *top = e->top;
@@ -210,7 +216,8 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
 /* Background cells (0) at the ends of a line stay 0, and the innermost of
  * each end run is the nearest background of everything beyond it: the
  * envelope runs only between them, with those two cells as open margins. */
-static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w, const env_work *e)
+static CONSECO__INLINE void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
+                                          const env_work *e)
 {
     size_t f = 0, l = n;
     while (f < n && d[f] == 0) f++;
@@ -338,7 +345,10 @@ void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, ui
     e.start = e.val + len;
     if (init)
         for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
-    for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, (int64_t)w, &e);
+    if (w == 1) /* equal in-plane spacings: a copy with the weight folded in */
+        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, 1, &e);
+    else
+        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, (int64_t)w, &e);
 }
 
 void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
