@@ -10,9 +10,11 @@
  *   conseco_bench_volume [--size WxHxD] [--reps N] [--spacing X,Y,Z]
  *                        (default 512x512x120, 7 reps, 0.78125,0.78125,2.5 mm)
  *
- * The default spacing is dyadic, so ball-mm's score takes the integer path
- * (distance_mm_int.c); a float32 pixdim such as 0.8632810115814209 takes the
- * general exact path (distance_mm.c).
+ * Both the default dyadic spacing and a float32 pixdim with equal in-plane
+ * spacings (--spacing 0.8632810115814209,0.8632810115814209,2.5) take
+ * ball-mm's pair path (distance_mm_pair.c: integers in plane, the z pass
+ * exact in double and pruned to the lines that can hold the selected rank);
+ * three unrelated spacings take the general exact path (distance_mm.c).
  *
  * The issue's size is 512x512x300 (--size 512x512x300, about 300 MB of input). */
 #include <math.h>

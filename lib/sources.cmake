@@ -20,6 +20,7 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/distance.c
   ${_conseco_lib}/kinds/distance_mm.c
   ${_conseco_lib}/kinds/distance_mm_int.c
+  ${_conseco_lib}/kinds/distance_mm_pair.c
   ${_conseco_lib}/kinds/erosion.c
   ${_conseco_lib}/kinds/erosion_apply_cb.c
   ${_conseco_lib}/kinds/erosion_cross2d.c

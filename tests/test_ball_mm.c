@@ -22,6 +22,7 @@
 #include "conseco.h"
 #include "kinds/distance_mm.h"
 #include "kinds/distance_mm_int.h"
+#include "kinds/distance_mm_pair.h"
 #include "ref_distance_mm.h"
 #include "test_util.h"
 
@@ -655,6 +656,271 @@ static void test_integer_weights(void **state)
     assert_true(conseco__mm_sqrt_exact(0.0) == 0.0);
 }
 
+/* Spacings for the pair path (distance_mm_pair.c): two axes whose squared
+ * spacings are small integer multiples of one s_u^2 (equal float32 or double
+ * values, ratios of small odd integers times powers of two), the third
+ * anything (float32, full double, dyadic, a huge ratio up to 2^36, the
+ * reference's range); sometimes three unrelated values (the general path).
+ * Returns the axis meant to be real. */
+static int pair_spacing(tu_rng *r, double sp[3])
+{
+    const int c = (int)tu_range(r, 0, 5) < 3 ? 2 : (int)tu_range(r, 0, 1);
+    const int a = c == 0 ? 1 : 0, b = c == 2 ? 1 : 2;
+    double base;
+    switch (tu_range(r, 0, 3)) {
+    case 0: base = (double)(float)(0.3 + 2.0 * tu_uniform(r)); break;
+    case 1: base = 0.3 + 2.0 * tu_uniform(r); break;
+    case 2: base = dyadic_spacing(r, (int)tu_range(r, 1, 12)); break;
+    default: base = random_spacing(r); break;
+    }
+    sp[a] = base;
+    switch (tu_range(r, 0, 3)) {
+    case 0:
+    case 1: sp[b] = base; break;
+    case 2: /* a ratio of small odd integers and a power of two */
+        sp[a] = base * (double)(2 * tu_range(r, 0, 4) + 1);
+        sp[b] = ldexp(base * (double)(2 * tu_range(r, 0, 4) + 1), (int)tu_range(r, 0, 4) - 2);
+        break;
+    default: sp[b] = random_spacing(r); break; /* usually unrelated */
+    }
+    switch (tu_range(r, 0, 5)) {
+    case 0: sp[c] = (double)(float)(0.5 + 5.0 * tu_uniform(r)); break;
+    case 1: sp[c] = 0.5 + 5.0 * tu_uniform(r); break;
+    case 2: sp[c] = sp[a] * ldexp(1.0, (int)tu_range(r, 0, 72) - 36); break; /* huge ratios */
+    case 3: sp[c] = sp[a] * (tu_range(r, 0, 1) ? 1e6 : 1e-6) * (1.0 + tu_uniform(r)); break;
+    case 4: sp[c] = sp[a]; break;
+    default: sp[c] = random_spacing(r); break;
+    }
+    return c;
+}
+
+/* The score's pair path on thousands of random small and some medium
+ * volumes (blobs with holes, thin, empty, full, Yhat touching the borders,
+ * both policies) against the literal reference. */
+static void test_pair_path(void **state)
+{
+    tu_rng r = {18};
+    int it, took = 0, fell = 0;
+    const int count = (int)tu_cases(2500);
+    (void)state;
+    for (it = 0; it < count; it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        conseco__mm_pair pr;
+        conseco__box box;
+        double *ref_d, got, want;
+        size_t i, ss;
+        void *scratch;
+        const int medium = it % 25 == 0;
+        const int kind = (int)tu_range(&r, 0, 9);
+        const double ox = tu_uniform(&r), oy = tu_uniform(&r), oz = tu_uniform(&r);
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = medium ? tu_range(&r, 20, 44) : tu_range(&r, 1, 14);
+        c.h = medium ? tu_range(&r, 16, 36) : tu_range(&r, 1, 12);
+        c.d = medium ? tu_range(&r, 2, 12) : tu_range(&r, 1, 9);
+        c.n = c.w * c.h * c.d;
+        (void)pair_spacing(&r, c.sp);
+        if (c.d > 1 && tu_range(&r, 0, 7) == 0) { /* scaled far from 1 (2-D: z stays 1) */
+            const double sc = ldexp(1.0, tu_range(&r, 0, 1) ? 150 : -150);
+            for (i = 0; i < 3; i++) c.sp[i] *= sc;
+        }
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = ((double)(i % c.w) + 0.5) / (double)c.w - ox,
+                         y = ((double)(i / c.w % c.h) + 0.5) / (double)c.h - oy,
+                         z = ((double)(i / (c.w * c.h)) + 0.5) / (double)c.d - oz;
+            const double q = x * x * 3.0 + y * y * 4.0 + z * z * 2.0;
+            switch (kind) {
+            case 0: c.yhat[i] = 0; break;
+            case 1: c.yhat[i] = 1; break;
+            case 2: c.yhat[i] = (uint8_t)(tu_uniform(&r) < 0.97); break; /* few holes */
+            case 3: c.yhat[i] = (uint8_t)(tu_uniform(&r) < 0.5); break;
+            default: c.yhat[i] = (uint8_t)(q < 0.6 && tu_uniform(&r) > 0.01); break;
+            }
+            c.truth[i] = (uint8_t)(kind == 4 ? q < 0.2 : tu_uniform(&r) < 0.4);
+            c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
+        }
+        box.n[0] = c.w;
+        box.n[1] = c.h;
+        box.n[2] = c.d;
+        memset(box.open_lo, 1, 3);
+        memset(box.open_hi, 1, 3);
+        if (conseco__mm_pair_init(&pr, c.sp, &box) && /* and its work fits (erosion_mm.c) */
+            conseco__mm_pair_fit(&pr, &box, conseco__mm_int_work_bytes_image(c.w, c.h, c.d)))
+            took++;
+        else
+            fell++;
+        im = view_of(&c);
+        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        ref_d = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        for (i = 0; i < 3; i++) {
+            static const double taus[3] = {0.0, 0.03, 0.2};
+            const double tau = i < 2 ? taus[i] : 0.5 * tu_uniform(&r);
+            assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
+            want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
+            if (!same(got, want))
+                fail_msg("pair path score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu "
+                         "border %d tau %g",
+                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d, c.border, tau);
+        }
+        free(scratch);
+        free(ref_d);
+        free_case(&c);
+    }
+    print_message("pair path: %d volumes, %d other\n", took, fell);
+    if (count == 2500) assert_true(took >= 1000 && fell >= 100);
+}
+
+/* The pair form's weights and limits. */
+static void test_pair_weights(void **state)
+{
+    conseco__box box;
+    conseco__mm_pair pr;
+    double sp[3] = {0.8632810115814209, 0.8632810115814209, 2.5};
+    (void)state;
+    box.n[0] = 512;
+    box.n[1] = 512;
+    box.n[2] = 300;
+    memset(box.open_lo, 1, 3);
+    memset(box.open_hi, 1, 3);
+    assert_true(conseco__mm_pair_init(&pr, sp, &box));
+    assert_true(pr.c == 2 && pr.wa == 1 && pr.wb == 1 && pr.bits == 9);
+    assert_true(pr.unit == sp[0] * sp[0]);
+    assert_true(conseco__mm_pair_distance(&pr, 0) == 0.0);
+    assert_true(conseco__mm_pair_distance(&pr, CONSECO__MM_NONE) == INFINITY);
+    assert_true(conseco__mm_pair_distance(&pr, 1u << 9) == sp[0]); /* G = 1, k = 0 */
+    assert_true(conseco__mm_pair_distance(&pr, 1u) == 2.5);         /* G = 0, k = 1 */
+    assert_true(pr.a == 1 && pr.b == 0); /* the sweep along y, the envelopes along rows */
+    sp[1] = 3.0 * sp[0]; /* w = 1 (x) and 9 (y) */
+    assert_true(conseco__mm_pair_init(&pr, sp, &box));
+    assert_true(pr.c == 2 && pr.wa == 9 && pr.wb == 1);
+    sp[1] = sp[0] * 0.5 * 0.5; /* w = 16 (x) and 1 (y) */
+    assert_true(conseco__mm_pair_init(&pr, sp, &box));
+    assert_true(pr.c == 2 && pr.wa == 1 && pr.wb == 16);
+    sp[0] = 0.7;
+    sp[1] = 0.9;
+    sp[2] = 0.7; /* x and z pair: y is the real axis */
+    assert_true(conseco__mm_pair_init(&pr, sp, &box));
+    assert_true(pr.c == 1 && pr.wa == 1 && pr.wb == 1);
+    sp[2] = 0.8; /* three unrelated doubles: the general path */
+    assert_false(conseco__mm_pair_init(&pr, sp, &box));
+    sp[0] = sp[1] = 1.0; /* G = 2 * 65535^2 does not fit */
+    box.n[0] = box.n[1] = 65535;
+    box.n[2] = 1;
+    box.open_lo[2] = box.open_hi[2] = 0;
+    assert_false(conseco__mm_pair_init(&pr, sp, &box));
+    box.n[1] = 2; /* G = 65535^2 + 4 (w = 1, 1 ...) and no bits for z */
+    assert_true(conseco__mm_pair_init(&pr, sp, &box));
+    assert_true(pr.bits == 0);
+}
+
+/* The score's transforms themselves, every cell against the literal
+ * distances: the integer form (conseco__mm_int_transform), the pair form
+ * unpruned in one go and, with z real, slice by slice; the whole volume as
+ * the box, its sides open under the background policy. */
+static void test_transforms_direct(void **state)
+{
+    tu_rng r = {19};
+    int it, n_int = 0, n_pair = 0, n_plane = 0;
+    const int count = (int)tu_cases(1500);
+    (void)state;
+    for (it = 0; it < count; it++) {
+        mcase c;
+        conseco__box box;
+        conseco__mm_box mb;
+        conseco__mm_int mi;
+        conseco__mm_pair pr;
+        double sp[3], *ref_d;
+        uint32_t *cells;
+        void *work;
+        size_t i, z, a;
+        int open, form;
+        make_case(&r, &c, 1);
+        if (it % 15 == 0) { /* medium: long envelopes, 16-line groups and a short last one */
+            free_case(&c);
+            c.w = tu_range(&r, 17, 41);
+            c.h = tu_range(&r, 17, 35);
+            c.d = tu_range(&r, 1, 3) == 1 ? 1 : tu_range(&r, 2, 11);
+            c.n = c.w * c.h * c.d;
+            c.yhat = calloc(c.n, 1);
+            c.truth = calloc(c.n, 1);
+            c.pred = calloc(c.n, sizeof(float));
+            for (i = 0; i < c.n; i++) {
+                const double x = (double)(i % c.w) / (double)c.w - 0.45,
+                             y = (double)(i / c.w % c.h) / (double)c.h - 0.5,
+                             zz = (double)(i / (c.w * c.h)) / (double)c.d - 0.5;
+                c.yhat[i] = (uint8_t)(x * x * 3.0 + y * y * 4.0 + zz * zz * 2.0 < 0.7 &&
+                                      tu_uniform(&r) > 0.01);
+            }
+        }
+        if (it % 2) { /* spacings for the pair form, or dyadic ones for both */
+            (void)pair_spacing(&r, c.sp);
+        } else {
+            const int bits = (int)tu_range(&r, 1, 10);
+            for (i = 0; i < 3; i++) c.sp[i] = dyadic_spacing(&r, bits);
+        }
+        for (a = 0; a < 3; a++) sp[a] = c.sp[a] == 0.0 ? 1.0 : c.sp[a];
+        if (c.d == 1) sp[2] = 1.0;
+        open = c.border == CONSECO_BORDER_BACKGROUND;
+        box.n[0] = c.w;
+        box.n[1] = c.h;
+        box.n[2] = c.d;
+        for (a = 0; a < 3; a++) box.open_lo[a] = box.open_hi[a] = (unsigned char)open;
+        if (c.d == 1) box.open_lo[2] = box.open_hi[2] = 0;
+        assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
+        ref_d = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        cells = malloc(c.n * sizeof(uint32_t));
+        work = malloc(conseco__mm_int_work_bytes_image(c.w, c.h, c.d) +
+                      24u * 4u * (c.w + c.h + c.d + 4u)); /* more than the pair form needs */
+        for (form = 0; form < 3; form++) {
+            if (form == 0 && !conseco__mm_int_init(&mi, sp, &mb)) continue;
+            if (form > 0 && !conseco__mm_pair_init(&pr, sp, &box)) continue;
+            if (form == 2 && pr.c != 2) continue;
+            for (i = 0; i < c.n; i++) cells[i] = c.yhat[i] ? CONSECO__MM_NONE : 0u;
+            if (form == 0) {
+                conseco__mm_int_transform(cells, &mb, &mi, work);
+                n_int++;
+            } else if (form == 1) {
+                if (it % 3 == 0) (void)conseco__mm_pair_fit(&pr, &box, 0); /* a, b swapped */
+                assert_int_equal(conseco__mm_pair_transform(cells, &box, &pr, work, NULL), 0);
+                n_pair++;
+            } else {
+                for (z = 0; z < c.d; z++)
+                    conseco__mm_pair_plane(cells + z * c.w * c.h, &box, &pr, work, z == 0);
+                assert_int_equal(conseco__mm_pair_last(cells, &box, &pr, work, NULL), 0);
+                n_plane++;
+            }
+            for (i = 0; i < c.n; i++) {
+                const double got = form == 0 ? conseco__mm_int_distance(&mi, cells[i])
+                                             : conseco__mm_pair_distance(&pr, cells[i]);
+                if (!same(got, ref_d[i]))
+                    fail_msg("form %d voxel %zu: %.17g want %.17g sp %.17g %.17g %.17g "
+                             "%zux%zux%zu border %d",
+                             form, i, got, ref_d[i], sp[0], sp[1], sp[2], c.w, c.h, c.d,
+                             c.border);
+            }
+        }
+        free(work);
+        free(cells);
+        free(ref_d);
+        free_case(&c);
+    }
+    print_message("direct: integer %d, pair %d, by slices %d\n", n_int, n_pair, n_plane);
+    if (count == 1500) assert_true(n_int >= 300 && n_pair >= 800 && n_plane >= 300);
+}
+
 static int cmp_dbl(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -776,6 +1042,9 @@ int main(void)
         cmocka_unit_test(test_integer_weights),
         cmocka_unit_test(test_integer_path),
         cmocka_unit_test(test_large_selection),
+        cmocka_unit_test(test_pair_weights),
+        cmocka_unit_test(test_pair_path),
+        cmocka_unit_test(test_transforms_direct),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),
     };

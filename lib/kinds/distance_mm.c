@@ -207,11 +207,16 @@ double conseco__mm_sqrt_exact(double v)
 
 double conseco__mm_distance(const conseco__mm *m, uint32_t k0, uint32_t k1, uint32_t k2)
 {
-    const uint32_t k[3] = {k0, k1, k2};
-    double n[3], p[3], e[3], lo = 0.0, s, e1, e2, dh, dl, r, pp, pe, rr, err, up, down;
+    const double n[3] = {(double)((uint64_t)k0 * k0), (double)((uint64_t)k1 * k1),
+                         (double)((uint64_t)k2 * k2)};
+    return conseco__mm_distance_n(m, n);
+}
+
+double conseco__mm_distance_n(const conseco__mm *m, const double n[3])
+{
+    double p[3], e[3], lo = 0.0, s, e1, e2, dh, dl, r, pp, pe, rr, err, up, down;
     int a;
     for (a = 0; a < 3; a++) {
-        n[a] = (double)((uint64_t)k[a] * k[a]);
         two_prod(n[a], m->h[a], &p[a], &e[a]);
         lo += e[a] + n[a] * m->l[a];
     }

@@ -48,6 +48,11 @@ int conseco__mm_sign(const conseco__mm *m, const int64_t c[3]);
  * distance (round half to even); k_a < 2^25. */
 double conseco__mm_distance(const conseco__mm *m, uint32_t k0, uint32_t k1, uint32_t k2);
 
+/* The same for sum_a s_a^2 n_a with integers 0 <= n_a < 2^53 given as
+ * doubles (n_a = k_a^2 above); the terms may also come from a metric whose
+ * h, l describe other exact weights (distance_mm_pair.c). */
+double conseco__mm_distance_n(const conseco__mm *m, const double n[3]);
+
 /* RN(sqrt(v)) for a finite double v >= 0 (0 for 0), correctly rounded. */
 double conseco__mm_sqrt_exact(double v);
 

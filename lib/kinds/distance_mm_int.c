@@ -22,7 +22,7 @@
 #include "distance_mm_int.h"
 #include "common/simd.h"
 
-#define GROUP 16u /* lines gathered at once: 64 bytes of uint32 per row */
+#define GROUP CONSECO__MM_GROUP
 
 /* Splits s > 0 (normal) into an odd m and e with s = m * 2^e. */
 static void split_pow2(double s, uint64_t *m, int *e)
@@ -140,8 +140,14 @@ static int64_t floor_div(int64_t a, int64_t b, double r)
  * Positions are shifted by one: cells 1..n, open margins are sites 0 and
  * n + 1 with value 0. Every quantity is below 2^36 (see init): int64.
  */
-static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
-                          const env_work *e)
+#if defined(__GNUC__)
+#define CONSECO__INLINE __attribute__((always_inline)) inline
+#else
+#define CONSECO__INLINE inline
+#endif
+
+static CONSECO__INLINE void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
+                                          const env_work *e)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
     int64_t *top = e->top;
@@ -190,17 +196,28 @@ static void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
         }
     }
     if (k == 0) return; /* no site on this line: every cell stays NONE */
-    for (u = n; u >= 1; u--) {
-        const int64_t dx = (int64_t)u - (int64_t)site[k - 1];
-        d[u - 1] = (uint32_t)(w * dx * dx + (int64_t)val[k - 1]);
-        if ((uint32_t)u == start[k - 1]) k--;
+    {
+        /* piece j covers start[j] .. start[j + 1] - 1 (the last up to n);
+         * values below 2^32 - 1 (init), so uint32 arithmetic is exact */
+        const uint32_t w32 = (uint32_t)w;
+        size_t j, end = n + 1;
+        for (j = k; j-- > 0;) {
+            const uint32_t s = site[j], v = val[j];
+            size_t q;
+            for (q = start[j]; q < end; q++) {
+                const uint32_t dx = (uint32_t)q > s ? (uint32_t)q - s : s - (uint32_t)q;
+                d[q - 1] = w32 * dx * dx + v;
+            }
+            end = start[j];
+        }
     }
 }
 
 /* Background cells (0) at the ends of a line stay 0, and the innermost of
  * each end run is the nearest background of everything beyond it: the
  * envelope runs only between them, with those two cells as open margins. */
-static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w, const env_work *e)
+static CONSECO__INLINE void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
+                                          const env_work *e)
 {
     size_t f = 0, l = n;
     while (f < n && d[f] == 0) f++;
@@ -212,7 +229,8 @@ static void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w, cons
 /* GROUP lines of n cells along a stride-sa axis, neighbours in memory, to
  * and from the work area (line l at buf + l * len): 4 x 4 blocks transposed
  * in SSE2/NEON registers, the rest one by one. */
-static void gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n, size_t g)
+void conseco__mm_gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n,
+                        size_t g)
 {
     size_t i = 0, l;
 #ifdef CONSECO__SIMD
@@ -235,7 +253,8 @@ static void gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, s
         for (l = 0; l < g; l++) buf[l * len + i] = base[i * sa + l];
 }
 
-static void scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, size_t n, size_t g)
+void conseco__mm_scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, size_t n,
+                         size_t g)
 {
     size_t i = 0, l;
 #ifdef CONSECO__SIMD
@@ -258,18 +277,23 @@ static void scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, 
         for (l = 0; l < g; l++) base[i * sa + l] = buf[l * len + i];
 }
 
-void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
-                               const conseco__mm_int *mi, void *work)
+size_t conseco__mm_int_work_bytes_len(size_t len)
 {
-    const conseco__box *box = &b->box;
-    size_t len = 1;
+    return len * (7u + GROUP) * sizeof(uint32_t);
+}
+
+void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t w, int first,
+                          void *work, size_t len)
+{
+    const int p = a == 0 ? 1 : 0, q = a == 2 ? 1 : 2;
+    const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, p),
+                 sq = mem_stride(box, q);
+    const int lo = box->open_lo[a], hi = box->open_hi[a];
     env_work e;
     uint32_t *buf;
     double *rinv;
-    int j;
-    for (j = 1; j < 3; j++)
-        if (box->n[b->order[j]] > len) len = box->n[b->order[j]];
-    len += 2;
+    size_t ip, iq;
+    if (!first && n == 1 && !lo && !hi) return; /* nothing changes */
     e.top = (int64_t *)work;
     rinv = (double *)(void *)(e.top + len);
     e.rinv = rinv;
@@ -277,40 +301,65 @@ void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
     e.val = e.site + len;
     e.start = e.val + len;
     buf = e.start + len;
-    for (j = 0; j < 3; j++) {
-        const int a = b->order[j], p = a == 0 ? 1 : 0, q = a == 2 ? 1 : 2;
-        const size_t n = box->n[a], sa = mem_stride(box, a), sp = mem_stride(box, p),
-                     sq = mem_stride(box, q);
-        const int lo = box->open_lo[a], hi = box->open_hi[a];
-        size_t ip, iq;
-        if (j > 0 && n == 1 && !lo && !hi) continue; /* nothing changes */
-        if (j > 0) {
-            size_t r;
-            for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)mi->w[a] * (double)r);
+    if (!first) {
+        size_t r;
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    }
+    for (iq = 0; iq < box->n[q]; iq++) {
+        if (first) {
+            for (ip = 0; ip < box->n[p]; ip++)
+                sweep_line(d + ip * sp + iq * sq, n, sa, lo, hi, w);
+            continue;
         }
-        for (iq = 0; iq < box->n[q]; iq++) {
-            if (j == 0) {
-                for (ip = 0; ip < box->n[p]; ip++)
-                    sweep_line(d + ip * sp + iq * sq, n, sa, lo, hi, mi->w[a]);
-                continue;
-            }
-            if (a == 0) { /* contiguous lines */
-                for (ip = 0; ip < box->n[p]; ip++)
-                    envelope_line(d + ip * sp + iq * sq, n, lo, hi, (int64_t)mi->w[a], &e);
-                continue;
-            }
-            /* p is axis 0 (stride 1): GROUP neighbouring lines at once */
-            for (ip = 0; ip < box->n[p]; ip += GROUP) {
-                const size_t left = box->n[p] - ip, g = left < GROUP ? left : GROUP;
-                uint32_t *base = d + ip + iq * sq;
-                size_t l;
-                gather(buf, len, base, sa, n, g);
-                /* 1 <= g since ip < n[p]; cppcheck 2.10 thinks l < g always false */
-                /* cppcheck-suppress knownConditionTrueFalse */
-                for (l = 0; l < g; l++)
-                    envelope_line(buf + l * len, n, lo, hi, (int64_t)mi->w[a], &e);
-                scatter(buf, len, base, sa, n, g);
-            }
+        if (a == 0) { /* contiguous lines */
+            for (ip = 0; ip < box->n[p]; ip++)
+                envelope_line(d + ip * sp + iq * sq, n, lo, hi, (int64_t)w, &e);
+            continue;
+        }
+        /* p is axis 0 (stride 1): GROUP neighbouring lines at once */
+        for (ip = 0; ip < box->n[p]; ip += GROUP) {
+            const size_t left = box->n[p] - ip, g = left < GROUP ? left : GROUP;
+            uint32_t *base = d + ip + iq * sq;
+            size_t l;
+            conseco__mm_gather(buf, len, base, sa, n, g);
+            /* 1 <= g since ip < n[p]; cppcheck 2.10 thinks l < g always false */
+            /* cppcheck-suppress knownConditionTrueFalse */
+            for (l = 0; l < g; l++) envelope_line(buf + l * len, n, lo, hi, (int64_t)w, &e);
+            conseco__mm_scatter(buf, len, base, sa, n, g);
         }
     }
+}
+
+void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
+                          void *work, size_t len, int init)
+{
+    env_work e;
+    double *rinv;
+    size_t r;
+    if (n == 1 && !lo && !hi) return; /* nothing changes */
+    e.top = (int64_t *)work;
+    rinv = (double *)(void *)(e.top + len);
+    e.rinv = rinv;
+    e.site = (uint32_t *)(void *)(rinv + len);
+    e.val = e.site + len;
+    e.start = e.val + len;
+    if (init)
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    if (w == 1) /* equal in-plane spacings: a copy with the weight folded in */
+        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, 1, &e);
+    else
+        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, (int64_t)w, &e);
+}
+
+void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
+                               const conseco__mm_int *mi, void *work)
+{
+    const conseco__box *box = &b->box;
+    size_t len = 1;
+    int j;
+    for (j = 1; j < 3; j++)
+        if (box->n[b->order[j]] > len) len = box->n[b->order[j]];
+    len += 2;
+    for (j = 0; j < 3; j++)
+        conseco__mm_int_pass(d, box, b->order[j], mi->w[b->order[j]], j == 0, work, len);
 }

@@ -35,6 +35,33 @@ size_t conseco__mm_int_work_bytes_image(size_t w, size_t h, size_t d);
 void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,
                                const conseco__mm_int *mi, void *work);
 
+/* Lines gathered at once by the later passes: 64 bytes of uint32 per row. */
+#define CONSECO__MM_GROUP 16u
+
+/* Bytes of work one pass needs for lines of up to len - 2 cells. */
+size_t conseco__mm_int_work_bytes_len(size_t len);
+
+/* One pass of the transform along axis a with weight w (s_a^2 / unit):
+ * first != 0, the first pass (cells 0 or CONSECO__MM_NONE in, w k^2 out);
+ * else the lower envelope over the values of the earlier passes. The
+ * values must stay below 2^32 - 1 (conseco__mm_int_init's bound); work:
+ * conseco__mm_int_work_bytes_len(len) bytes, len >= n[a] + 2, 8-aligned. */
+void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t w, int first,
+                          void *work, size_t len);
+
+/* The envelope pass of conseco__mm_int_pass on `rows` contiguous lines of
+ * n cells (d, d + n, ...) whose ends are open as lo, hi; init: fill the
+ * work's table for weight w first (once per weight and len). */
+void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
+                          void *work, size_t len, int init);
+
+/* g (<= GROUP) lines of n cells at base, base + 1, ... along a stride-sa
+ * axis to and from buf (line l at buf + l * len). */
+void conseco__mm_gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n,
+                        size_t g);
+void conseco__mm_scatter(const uint32_t *buf, size_t len, uint32_t *base, size_t sa, size_t n,
+                         size_t g);
+
 /* The correctly rounded distance RN(sqrt(v * unit)) of a cell value v
  * (0 for 0, +inf for CONSECO__MM_NONE). */
 double conseco__mm_int_distance(const conseco__mm_int *mi, uint32_t v);

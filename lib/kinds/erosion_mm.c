@@ -23,6 +23,7 @@
  * of codes, selected by radix on their own bits.
  */
 #include "distance_mm_int.h"
+#include "distance_mm_pair.h"
 #include "common/yhat.h"
 
 typedef struct mm_map {
@@ -31,11 +32,15 @@ typedef struct mm_map {
     conseco__mm m;
     double sp[3];
     uint32_t *code;
+    const conseco__mm_pair *pair; /* the score's pair form, else NULL: codes of mm_box */
+    int marked;                   /* the pair form's pruned pass ran (CONSECO__MM_MARK) */
+    double keep;                  /* then: codes whose approximate D2 is below are not needed */
 } mm_map;
 
 typedef struct mm_layout {
     uint32_t *code;
     void *work;
+    size_t work_bytes;
     uint32_t *counts;
 } mm_layout;
 
@@ -78,6 +83,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->code = (uint32_t *)(void *)base;
     lay->work = base + codes;
+    lay->work_bytes = work;
     lay->counts = (uint32_t *)(void *)(base + codes + work);
     return CONSECO_OK;
 }
@@ -86,7 +92,10 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
 {
     double *sp = mp->sp;
-    int rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
+    int rc;
+    mp->pair = NULL;
+    mp->marked = 0;
+    rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
     if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
@@ -95,15 +104,16 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     return conseco__mm_box_init(&mp->b, &mp->yb.box);
 }
 
-/* Fills the box codes (0 background, NONE Yhat). */
-static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
-                 uint32_t *code)
+/* Fills the box codes (0 background, NONE Yhat) of box slices z0 .. z1 - 1
+ * from code (the cell of slice z0) on. */
+static void fill_slices(const conseco_erosion_params *p, const conseco_image *pred,
+                        const mm_map *mp, uint32_t *code, size_t z0, size_t z1)
 {
     const conseco__box *box = &mp->yb.box;
     size_t x, y, z, i = 0;
     const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
     const float fb = f32 ? conseco__f32_at_least(p->base) : 0.0f;
-    for (z = 0; z < box->n[2]; z++)
+    for (z = z0; z < z1; z++)
         for (y = 0; y < box->n[1]; y++) {
             const unsigned char *row =
                 conseco__image_row(pred, mp->yb.lo[1] + y, mp->yb.lo[2] + z);
@@ -118,6 +128,13 @@ static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_
                                 ? CONSECO__MM_NONE
                                 : 0u;
         }
+}
+
+/* Fills the box codes (0 background, NONE Yhat). */
+static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                 uint32_t *code)
+{
+    fill_slices(p, pred, mp, code, 0, mp->yb.box.n[2]);
     mp->code = code;
 }
 
@@ -130,12 +147,15 @@ static void transform(const conseco_erosion_params *p, const conseco_image *pred
 }
 
 /* Carves the scratch and finds the box; with mi != NULL, the integer path
- * when it applies (*integer = 1: the cells hold D2 / unit), else the codes. */
+ * when it applies (*integer = 1: the cells hold D2 / unit), else with
+ * pr != NULL the pair path when it applies (mp->pair = pr: the cells hold
+ * pair codes), else the codes of mp->b. */
 static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                      void *scratch, size_t scratch_size, mm_map *mp, mm_layout *lay,
-                     conseco__mm_int *mi, int *integer)
+                     conseco__mm_int *mi, int *integer, conseco__mm_pair *pr,
+                     const conseco_mask *truth, double tau)
 {
-    int rc = carve(pred, scratch, scratch_size, lay);
+    int rc = carve(pred, scratch, scratch_size, lay), have_pair;
     if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
     if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
@@ -144,10 +164,42 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
     if (conseco__mm_work_bytes(&mp->b) >
         conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
         return CONSECO_E_SCRATCH_TOO_SMALL;
-    if (mi != NULL && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
+    /* the pair form when its pruned pass applies (the fastest), else the
+     * integer form, else the pair form unpruned, else the general codes */
+    have_pair = pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box) &&
+                conseco__mm_pair_fit(pr, &mp->yb.box, lay->work_bytes);
+    if (mi != NULL && !(have_pair && pr->can_mark) && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
         *integer = 1;
         fill(p, pred, mp, lay->code);
         conseco__mm_int_transform(lay->code, &mp->b, mi, lay->work);
+        return CONSECO_OK;
+    }
+    if (have_pair) {
+        conseco__mm_prune pn;
+        mp->pair = pr;
+        pn.truth = truth;
+        pn.lo[0] = mp->yb.lo[0];
+        pn.lo[1] = mp->yb.lo[1];
+        pn.lo[2] = mp->yb.lo[2];
+        pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
+        pn.hist = lay->counts; /* free until the selection */
+        if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
+            const conseco__box *bx = &mp->yb.box;
+            const size_t plane = bx->n[0] * bx->n[1];
+            size_t z;
+            mp->code = lay->code;
+            for (z = 0; z < bx->n[2]; z++) {
+                fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
+                conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
+            }
+        } else {
+            fill(p, pred, mp, lay->code);
+            conseco__mm_pair_first(lay->code, &mp->yb.box, pr, lay->work);
+        }
+        mp->marked = conseco__mm_pair_last(lay->code, &mp->yb.box, pr, lay->work, &pn);
+        /* D2 >= s_u^2 T for every false positive at or above the answer; their
+         * approximate D2 (relative error below 2^-50) is above this */
+        mp->keep = pn.t_out * pr->unit * (1.0 - 0x1p-44);
         return CONSECO_OK;
     }
     transform(p, pred, mp, lay->code, lay->work);
@@ -157,12 +209,20 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
 static int build(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
                  size_t scratch_size, mm_map *mp, mm_layout *lay)
 {
-    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL);
+    return build_any(p, pred, scratch, scratch_size, mp, lay, NULL, NULL, NULL, NULL, 0.0);
 }
 
 static uint64_t key_of(const mm_map *mp, uint32_t code)
 {
+    if (mp->pair != NULL) return conseco__double_bits(conseco__mm_pair_distance(mp->pair, code));
     return conseco__double_bits(conseco__mm_code_distance(&mp->b, &mp->m, code));
+}
+
+/* D2 within a relative 2^-50 (both forms). */
+static double approx_of(const mm_map *mp, uint32_t code)
+{
+    if (mp->pair != NULL) return conseco__mm_pair_d2_approx(mp->pair, code);
+    return conseco__mm_code_d2_approx(&mp->b, &mp->m, code);
 }
 
 /* The need-th largest distance of codes[0..k) (1 <= need <= k), by radix
@@ -216,13 +276,13 @@ static double select_largest(const mm_map *mp, uint32_t *codes, size_t k, uint64
 static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k, uint64_t need,
                                     uint32_t *counts)
 {
-    const uint64_t first = conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[0]));
+    const uint64_t first = conseco__double_bits(approx_of(mp, codes[0]));
     uint64_t diff = 0, prefix, rem = need, above = 0, inside = 0;
     double lo, hi;
     size_t i, j = 0;
     int shift = 56;
     for (i = 1; i < k; i++)
-        diff |= conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i])) ^ first;
+        diff |= conseco__double_bits(approx_of(mp, codes[i])) ^ first;
     if (diff == 0 || k <= 4096) return select_largest(mp, codes, k, need, counts);
     while (shift > 0 && (diff >> shift) == 0) shift -= 8;
     /* the bucket: keys whose bits above `shift + 8` equal `prefix` */
@@ -233,7 +293,7 @@ static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k,
         CONSECO_memset(counts, 0, 256 * sizeof(uint32_t));
         for (i = 0; i < k; i++) {
             const uint64_t key =
-                conseco__double_bits(conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]));
+                conseco__double_bits(approx_of(mp, codes[i]));
             if (shift + 8 < 64 && (key >> (shift + 8)) != prefix) continue;
             counts[(key >> shift) & 255u]++;
         }
@@ -249,14 +309,14 @@ static double select_largest_approx(const mm_map *mp, uint32_t *codes, size_t k,
     lo = conseco__bits_double(prefix << shift) * (1.0 - 0x1p-46);
     hi = conseco__bits_double(((prefix + 1) << shift) - 1u) * (1.0 + 0x1p-46);
     for (i = 0; i < k; i++) {
-        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        const double a = approx_of(mp, codes[i]);
         if (a > hi) above++;
         else if (a >= lo) inside++;
     }
     if (above >= need || need - above > inside) /* not expected: exact on all */
         return select_largest(mp, codes, k, need, counts);
     for (i = 0; i < k; i++) {
-        const double a = conseco__mm_code_d2_approx(&mp->b, &mp->m, codes[i]);
+        const double a = approx_of(mp, codes[i]);
         if (a <= hi && a >= lo) codes[j++] = codes[i];
     }
     return select_largest(mp, codes, j, need - above, counts);
@@ -301,10 +361,11 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
     mm_map mp;
     mm_layout lay;
     conseco__mm_int mi;
+    conseco__mm_pair pr;
     uint64_t fp = 0, fp_inf = 0, budget, need;
     size_t x, y, z, i = 0, k = 0;
     int integer;
-    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer);
+    int rc = build_any(p, pred, scratch, scratch_size, &mp, &lay, &mi, &integer, &pr, truth, tau);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         *score = 0.0; /* empty prediction: lambda_min */
@@ -314,6 +375,21 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         for (y = 0; y < mp.yb.box.n[1]; y++) {
             const uint8_t *t =
                 conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+            if (mp.marked) {
+                /* only the marked cells (and NONE) of the lines the pruned pass
+                 * did: the others are below the answer, and when there are at
+                 * most `budget` false positives every one is marked (its T
+                 * stays 0), so the count decides the score 0 all the same */
+                for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
+                    const uint32_t c = mp.code[i];
+                    if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                    fp++;
+                    if (c == CONSECO__MM_NONE) fp_inf++;
+                    else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >= mp.keep)
+                        mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                }
+                continue;
+            }
             for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
                 const uint32_t c = mp.code[i];
                 if (c == 0 || t[x]) continue; /* not a false positive */
@@ -332,6 +408,7 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = conseco__inf();
         return CONSECO_OK;
     }
+    if (need - fp_inf > k) return CONSECO_E_UNSUPPORTED; /* not reachable (pruned pass) */
     if (integer) /* d is monotone in D2: the need-th largest D2 gives it */
         *score = conseco__mm_int_distance(
             &mi, select_largest_u32(mp.code, k, need - fp_inf, lay.counts));
