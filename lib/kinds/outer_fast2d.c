@@ -671,7 +671,10 @@ static uint32_t ceil_root(uint64_t d2, uint32_t *guess)
     return *guess;
 }
 
-static inline unsigned bit_at(const uint8_t *row, size_t x) { return (row[x / 8u] >> (x & 7u)) & 1u; }
+static inline unsigned bit_at(const uint8_t *row, size_t x)
+{
+    return ((unsigned)row[x / 8u] >> (x & 7u)) & 1u;
+}
 
 #ifdef CONSECO__SIMD
 /* Bits x .. x + 7 of a bitmap row (x + 7 inside the row). */
