@@ -222,6 +222,450 @@ static int keys_f32_pairs(const conseco__smooth_plan *plan, const conseco_image 
     return CONSECO_OK;
 }
 
+/* ------------------------------------------- the banded float32 score */
+/*
+ * Float32 map, Gaussian filter, z not blurred, at least BAND_MIN_PIXELS
+ * pixels: the exact levels are computed only where they can matter.
+ *
+ * Blocks of 16 columns by 2 rows (row pairs y, y + 1 with y even). Pass A
+ * reads the map once: per block its Yhat and false-positive counts and the
+ * minimum mn and maximum mx of s over the block's kernel window (rows and
+ * columns within the kernel radius, clamped to the image). Every level of
+ * the block lies in [mn - e, mx + e], e the rounding error of the blur,
+ * e <= 2^-42 * M with M the largest |s| over all such windows (the weights
+ * are positive and sum to 1 within a few ulps; at most 2 * (3R + 1) rounded
+ * operations); E = 2^-36 * M bounds it with room to spare. Histograms of the
+ * false-positive counts by mn and by mx (16 leading bits of the order-
+ * preserving key of the float) give two doubles T <= l < U, l the (m+1)-th
+ * largest false-positive level:
+ *   T = t - E, t the low end of the highest mn bucket b with at least m + 1
+ *       false positives in blocks with mn in buckets >= b (each of their
+ *       levels is >= t - e);
+ *   U = u + E, u the low end of the bucket above the lowest mx bucket b
+ *       with at most m false positives in blocks with mx above b (every
+ *       other false positive is < u + e).
+ * Pass B computes the levels of the "band" blocks only: a block whose
+ * mx + E < T holds levels below l (irrelevant: not above l, and counted in
+ * the false-positive total); a block whose mn - E >= U holds levels above l
+ * ("high": its false positives are counted, c_hi). l is then the
+ * (m + 1 - c_hi)-th largest false-positive level of the band, and the score
+ * the smallest Yhat level above l of the band, unless a high block could
+ * hold a smaller one (mn - E below it): pass C computes those (rare).
+ * The keys are the same as the full path's; only fewer are computed.
+ *
+ * Scratch (the key buffer of n slots): pass A uses its front for the two
+ * histograms and the per-pair buffers, its back for the block grid (one
+ * slot per block: the bits of mn and mx; then one byte per block: 0x80 if
+ * it holds Yhat, plus its false-positive count). Pass B stores the band's
+ * false-positive keys from the front up and its other Yhat keys from the
+ * grid down. BAND_FALLBACK: the map does not suit (too small, too big, or
+ * Yhat nearly everywhere): the caller runs the full path.
+ */
+#define BAND_W 16u
+#define BAND_HBITS_MAX 16u
+#define BAND_HBITS_MIN 6u
+#define BAND_FALLBACK 1
+#define BAND_YHAT 0x80u
+
+static inline uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    CONSECO_memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float f32_of_bits(uint32_t u)
+{
+    float f;
+    CONSECO_memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Order-preserving key of a float (-0 just below +0). */
+static inline uint32_t f32_key(float f)
+{
+    const uint32_t u = f32_bits(f);
+    return (u >> 31) ? ~u : (u | 0x80000000u);
+}
+
+/* The lowest float of bucket b of a histogram by the hbits leading key bits,
+ * or +inf for b == 2^hbits; b holds a finite float, or b - 1 does. */
+static double bucket_low(size_t b, unsigned hbits)
+{
+    uint32_t k;
+    if (b >= ((size_t)1 << hbits)) return conseco__inf();
+    k = (uint32_t)b << (32u - hbits);
+    return (double)f32_of_bits((k >> 31) ? (k & 0x7FFFFFFFu) : ~k);
+}
+
+static inline unsigned popcount32(uint32_t v)
+{
+    v = v - ((v >> 1) & 0x55555555u);
+    v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+    return (unsigned)((((v + (v >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
+}
+
+/* Bit q set if f[q] >= fb, q < len <= 16. */
+static unsigned yhat16(const float *f, size_t len, float fb)
+{
+    unsigned b = 0;
+    size_t q;
+    if (len == 16u) return yhat8(f, fb) | (yhat8(f + 8, fb) << 8);
+    for (q = 0; q < len; q++) b |= (unsigned)(f[q] >= fb) << q;
+    return b;
+}
+
+/* Bit q set if t[q] != 0, q < len <= 16. */
+static unsigned truth16(const uint8_t *t, size_t len)
+{
+    unsigned b = 0;
+    size_t q;
+#ifdef CONSECO__SIMD
+    if (len == 16u) {
+        const conseco__m128i z = conseco__mm_cmpeq_epi8(
+            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)t),
+            conseco__mm_setzero_si128());
+        return ~(unsigned)conseco__mm_movemask_epi8(z) & 0xFFFFu;
+    }
+#endif
+    for (q = 0; q < len; q++) b |= (unsigned)(t[q] != 0) << q;
+    return b;
+}
+
+/* Minimum of p[0..len), len >= 1. */
+static float min_f32(const float *p, size_t len)
+{
+    float a = p[0];
+    size_t i = 1;
+#ifdef CONSECO__SIMD
+    if (len >= 8u) {
+        conseco__m128 v = conseco__mm_loadu_ps(p);
+        float t[4];
+        for (i = 4; i + 4u <= len; i += 4u) v = conseco__mm_min_ps(v, conseco__mm_loadu_ps(p + i));
+        conseco__mm_storeu_ps(t, v);
+        a = t[0] < t[1] ? t[0] : t[1];
+        a = t[2] < a ? t[2] : a;
+        a = t[3] < a ? t[3] : a;
+    }
+#endif
+    for (; i < len; i++) a = p[i] < a ? p[i] : a;
+    return a;
+}
+
+/* Maximum of p[0..len), len >= 1. */
+static float max_f32(const float *p, size_t len)
+{
+    float a = p[0];
+    size_t i = 1;
+#ifdef CONSECO__SIMD
+    if (len >= 8u) {
+        conseco__m128 v = conseco__mm_loadu_ps(p);
+        float t[4];
+        for (i = 4; i + 4u <= len; i += 4u) v = conseco__mm_max_ps(v, conseco__mm_loadu_ps(p + i));
+        conseco__mm_storeu_ps(t, v);
+        a = t[0] > t[1] ? t[0] : t[1];
+        a = t[2] > a ? t[2] : a;
+        a = t[3] > a ? t[3] : a;
+    }
+#endif
+    for (; i < len; i++) a = p[i] > a ? p[i] : a;
+    return a;
+}
+
+/* cmn[i], cmx[i]: minimum and maximum of column xl + i over the rows rows[0..nr). */
+static void column_bounds(const float *const *rows, size_t nr, size_t xl, size_t len, float *cmn,
+                          float *cmx)
+{
+    size_t i = 0, r;
+#ifdef CONSECO__SIMD
+    for (; i + 4u <= len; i += 4u) {
+        conseco__m128 lo = conseco__mm_loadu_ps(rows[0] + xl + i), hi = lo;
+        for (r = 1; r < nr; r++) {
+            const conseco__m128 v = conseco__mm_loadu_ps(rows[r] + xl + i);
+            lo = conseco__mm_min_ps(lo, v);
+            hi = conseco__mm_max_ps(hi, v);
+        }
+        conseco__mm_storeu_ps(cmn + i, lo);
+        conseco__mm_storeu_ps(cmx + i, hi);
+    }
+#endif
+    for (; i < len; i++) {
+        float lo = rows[0][xl + i], hi = lo;
+        for (r = 1; r < nr; r++) {
+            const float v = rows[r][xl + i];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        cmn[i] = lo;
+        cmx[i] = hi;
+    }
+}
+
+typedef struct band {
+    const conseco__smooth_plan *plan;
+    const conseco_image *pred;
+    const conseco_mask *truth;
+    size_t w, h, R, Ry, nbx, nby; /* blocks per row pair, row pairs per slice */
+    float fb;
+    uint64_t *grid;   /* one slot per block: bits of mn << 32 | bits of mx */
+    uint8_t *count;   /* one byte per block: BAND_YHAT | false positives */
+    size_t grid_base; /* first slot of the grid */
+    unsigned hbits;   /* histogram buckets: 2^hbits */
+    uint64_t yhat, fp;
+    float gmn, gmx; /* over the blocks holding Yhat */
+} band;
+
+/* Pass A on the row pair (py, z); *finite cleared on a NaN or +-inf.
+ * bits: BAND_W / 2 + nbx floats of room (per-block Yhat bits), cm: room for
+ * 2 * (w + 2R) floats. */
+static void band_pass_a(band *b, size_t py, size_t z, uint32_t *hlo, uint32_t *hhi,
+                        uint32_t *bits, float *cm, int *finite)
+{
+    const size_t w = b->w, y = 2u * py, R = b->R, Ry = b->Ry;
+    const int two = y + 1u < b->h;
+    const float *f[2];
+    const uint8_t *t[2];
+    const float *rows[2u * CONSECO__SMOOTH_RMAX + 2u];
+    size_t xa[2] = {1, 1}, xb[2] = {0, 0}, c, c0, c1, cA = 0, cB = 0, yl, yr, nr, i;
+    int in[2] = {0, 0};
+    f[0] = (const float *)(const void *)conseco__image_row(b->pred, y, z);
+    t[0] = conseco__mask_row(b->truth, y, z);
+    in[0] = conseco__smooth_row_extent(b->plan, (const unsigned char *)f[0], &xa[0], &xb[0], finite);
+    f[1] = f[0];
+    t[1] = t[0];
+    if (two) {
+        f[1] = (const float *)(const void *)conseco__image_row(b->pred, y + 1u, z);
+        t[1] = conseco__mask_row(b->truth, y + 1u, z);
+        in[1] = conseco__smooth_row_extent(b->plan, (const unsigned char *)f[1], &xa[1], &xb[1],
+                                           finite);
+    }
+    if (!*finite || !(in[0] || in[1])) return;
+    if (in[0]) {
+        cA = xa[0] / BAND_W;
+        cB = xb[0] / BAND_W;
+    }
+    if (in[1]) {
+        if (!in[0] || xa[1] / BAND_W < cA) cA = xa[1] / BAND_W;
+        if (!in[0] || xb[1] / BAND_W > cB) cB = xb[1] / BAND_W;
+    }
+    /* the Yhat bits of the blocks (row y low half, y + 1 high half) */
+    for (c = cA; c <= cB; c++) {
+        const size_t x0 = c * BAND_W, len = w - x0 < BAND_W ? w - x0 : BAND_W;
+        bits[c - cA] = yhat16(f[0] + x0, len, b->fb) |
+                       (two ? yhat16(f[1] + x0, len, b->fb) << 16 : 0u);
+    }
+    /* the kernel window's rows */
+    yl = y >= Ry ? y - Ry : 0u;
+    yr = y + (two ? 1u : 0u) + Ry;
+    if (yr > b->h - 1u) yr = b->h - 1u;
+    nr = yr - yl + 1u;
+    for (i = 0; i < nr; i++)
+        rows[i] = (const float *)(const void *)conseco__image_row(b->pred, yl + i, z);
+    /* runs of blocks holding Yhat: column bounds over the run, then per block */
+    for (c0 = cA; c0 <= cB; c0 = c1 + 1u) {
+        size_t xl, xr;
+        float *cmn, *cmx;
+        c1 = c0;
+        if (bits[c0 - cA] == 0) continue;
+        while (c1 < cB && bits[c1 + 1u - cA] != 0) c1++;
+        xl = c0 * BAND_W >= R ? c0 * BAND_W - R : 0u;
+        xr = c1 * BAND_W + BAND_W - 1u + R;
+        if (xr > w - 1u) xr = w - 1u;
+        cmn = cm;
+        cmx = cm + (xr - xl + 1u);
+        column_bounds(rows, nr, xl, xr - xl + 1u, cmn, cmx);
+        for (c = c0; c <= c1; c++) {
+            const size_t x0 = c * BAND_W, len = w - x0 < BAND_W ? w - x0 : BAND_W;
+            const size_t wl = x0 >= R ? x0 - R : 0u;
+            const size_t wr = x0 + len - 1u + R > w - 1u ? w - 1u : x0 + len - 1u + R;
+            const uint32_t yb = bits[c - cA];
+            const size_t idx = (z * b->nby + py) * b->nbx + c;
+            uint32_t tb = truth16(t[0] + x0, len);
+            unsigned nfp;
+            float mn, mx;
+            if (two) tb |= truth16(t[1] + x0, len) << 16;
+            nfp = popcount32(yb & ~tb);
+            mn = min_f32(cmn + (wl - xl), wr - wl + 1u);
+            mx = max_f32(cmx + (wl - xl), wr - wl + 1u);
+            b->grid[idx] = ((uint64_t)f32_bits(mn) << 32) | f32_bits(mx);
+            b->count[idx] = (uint8_t)(BAND_YHAT | nfp);
+            b->yhat += popcount32(yb);
+            b->fp += nfp;
+            b->gmn = mn < b->gmn ? mn : b->gmn;
+            b->gmx = mx > b->gmx ? mx : b->gmx;
+            if (nfp) {
+                hlo[f32_key(mn) >> (32u - b->hbits)] += nfp;
+                hhi[f32_key(mx) >> (32u - b->hbits)] += nfp;
+            }
+        }
+    }
+}
+
+/* The keys of pixels x0..x1 of the row pair (y, z) into kv0 (and kv1 if
+ * row y + 1 exists); buf as keys_f32_pairs's. */
+static void band_keys(const band *b, size_t y, size_t z, size_t x0, size_t x1, double *buf)
+{
+    const size_t cl = chunk_len(b->w);
+    uint64_t *kv0 = (uint64_t *)(void *)buf, *kv1 = (uint64_t *)(void *)(buf + cl);
+    double *work0 = buf + 2u * cl, *work1 = work0 + cl + 2u * (size_t)CONSECO__SMOOTH_RMAX;
+    if (y + 1u < b->h)
+        conseco__smooth_rows_keys2(b->plan, b->pred, y, z, x0, x1, kv0, kv1, work0, work1);
+    else
+        conseco__smooth_row_keys(b->plan, b->pred, y, z, x0, x1, kv0, work0);
+}
+
+/* Block classes against T and U (pass B) or against U and best (pass C). */
+#define BAND_LOW 0
+#define BAND_MID 1
+#define BAND_HIGH 2
+
+static int band_class(uint64_t g, double E, double T, double U)
+{
+    const double mn = (double)f32_of_bits((uint32_t)(g >> 32));
+    const double mx = (double)f32_of_bits((uint32_t)g);
+    if (mx + E < T) return BAND_LOW;
+    if (mn - E >= U) return BAND_HIGH;
+    return BAND_MID;
+}
+
+static int band_score(const conseco__smooth_plan *plan, const conseco_image *pred,
+                      const conseco_mask *truth, double tau, uint64_t *keys, size_t n,
+                      double *buf, double *score)
+{
+    const size_t w = pred->width, h = pred->height, d = pred->depth;
+    const size_t cl = chunk_len(w);
+    band b;
+    size_t nb, grid_slots, front, py, z, bt, bu, c, k = 0, j, c_hi = 0, o;
+    uint32_t *hlo, *hhi, *bits;
+    float *cm;
+    uint64_t m, acc, l, a1, a2, best;
+    double E, T, U, best_d;
+    int finite = 1;
+    size_t buckets;
+    if (n > (size_t)UINT32_MAX) return BAND_FALLBACK;
+    CONSECO_memset(&b, 0, sizeof b);
+    /* 2^hbits <= n / 16 buckets, between 2^6 and 2^16 */
+    for (b.hbits = BAND_HBITS_MIN; b.hbits < BAND_HBITS_MAX && ((size_t)2 << b.hbits) <= n / 16u;
+         b.hbits++)
+        continue;
+    buckets = (size_t)1 << b.hbits;
+    b.plan = plan;
+    b.pred = pred;
+    b.truth = truth;
+    b.w = w;
+    b.h = h;
+    b.R = plan->r[0];
+    b.Ry = plan->r[1];
+    b.nbx = (w + BAND_W - 1u) / BAND_W;
+    b.nby = (h + 1u) / 2u;
+    b.fb = conseco__f32_at_least(plan->base);
+    b.gmn = (float)conseco__inf();
+    b.gmx = -(float)conseco__inf();
+    nb = b.nbx * b.nby * d;
+    grid_slots = nb + (nb + 7u) / 8u;
+    /* front: two histograms, the block bits, the column bounds */
+    front = buckets + (b.nbx + 1u) / 2u + (w + 2u * b.R) + 2u;
+    if (front + grid_slots > n) return BAND_FALLBACK;
+    b.grid_base = n - grid_slots;
+    b.grid = keys + b.grid_base;
+    b.count = (uint8_t *)(void *)(b.grid + nb);
+    hlo = (uint32_t *)(void *)keys;
+    hhi = hlo + buckets;
+    bits = hhi + buckets;
+    cm = (float *)(void *)(keys + buckets + (b.nbx + 1u) / 2u + 1u);
+    CONSECO_memset(hlo, 0, 2u * buckets * sizeof *hlo);
+    CONSECO_memset(b.count, 0, nb);
+    /* pass A */
+    for (z = 0; z < d; z++)
+        for (py = 0; py < b.nby; py++) {
+            band_pass_a(&b, py, z, hlo, hhi, bits, cm, &finite);
+            if (!finite) return CONSECO_E_NONFINITE;
+        }
+    m = conseco__fp_budget(b.yhat, tau);
+    if (b.fp <= m) {
+        *score = CONSECO__SMOOTH_LAMBDA_MIN;
+        return CONSECO_OK;
+    }
+    if (b.yhat >= (uint64_t)b.grid_base) return BAND_FALLBACK; /* room for the keys */
+    /* T and U from the histograms */
+    for (acc = 0, bt = buckets; bt-- > 0;)
+        if ((acc += hlo[bt]) >= m + 1u) break;
+    for (acc = 0, bu = buckets; bu-- > 0;)
+        if ((acc += hhi[bu]) > m) break;
+    {
+        const double gm = (double)b.gmn < 0.0 ? -(double)b.gmn : (double)b.gmn;
+        const double gx = (double)b.gmx < 0.0 ? -(double)b.gmx : (double)b.gmx;
+        E = (gm > gx ? gm : gx) * (1.0 / 68719476736.0); /* 2^-36 */
+    }
+    T = bucket_low(bt, b.hbits) - E;
+    U = bucket_low(bu + 1u, b.hbits) + E;
+    /* pass B: the band's keys */
+    j = b.grid_base;
+    for (z = 0; z < d; z++)
+        for (py = 0; py < b.nby; py++) {
+            const size_t row0 = (z * b.nby + py) * b.nbx, y = 2u * py;
+            for (c = 0; c < b.nbx; c++) {
+                size_t c1, x0, x1;
+                if (!b.count[row0 + c]) continue;
+                if (band_class(b.grid[row0 + c], E, T, U) != BAND_MID) {
+                    if (band_class(b.grid[row0 + c], E, T, U) == BAND_HIGH)
+                        c_hi += b.count[row0 + c] & 0x3Fu;
+                    continue;
+                }
+                /* a run of band blocks, at most one chunk */
+                for (c1 = c; c1 + 1u < b.nbx && (c1 + 2u - c) * BAND_W <= cl &&
+                             b.count[row0 + c1 + 1u] &&
+                             band_class(b.grid[row0 + c1 + 1u], E, T, U) == BAND_MID;
+                     c1++)
+                    continue;
+                x0 = c * BAND_W;
+                x1 = c1 * BAND_W + BAND_W - 1u;
+                if (x1 > w - 1u) x1 = w - 1u;
+                band_keys(&b, y, z, x0, x1, buf);
+                for (o = 0; o < 2u && y + o < h; o++)
+                    store_keys_f32((const uint64_t *)(const void *)(buf + o * cl),
+                                   (const float *)(const void *)conseco__image_row(pred, y + o, z) +
+                                       x0,
+                                   conseco__mask_row(truth, y + o, z) + x0, x1 - x0 + 1u, b.fb,
+                                   keys, &k, &j);
+                c = c1;
+            }
+        }
+    /* l: the (m + 1 - c_hi)-th largest band false positive */
+    if ((uint64_t)c_hi > m || (uint64_t)k < m + 1u - (uint64_t)c_hi) return BAND_FALLBACK;
+    l = conseco__select_key(keys, k, k - (size_t)(m + 1u - (uint64_t)c_hi),
+                            (uint32_t *)(void *)buf, &a1);
+    a2 = conseco__min_key_above(keys + j, b.grid_base - j, l);
+    best = a2 < a1 ? a2 : a1;
+    best_d = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
+    /* pass C: high blocks that could hold a level below best */
+    if (best_d > U)
+        for (z = 0; z < d; z++)
+            for (py = 0; py < b.nby; py++) {
+                const size_t row0 = (z * b.nby + py) * b.nbx, y = 2u * py;
+                for (c = 0; c < b.nbx; c++) {
+                    size_t x0, x1, i;
+                    if (!b.count[row0 + c] ||
+                        band_class(b.grid[row0 + c], E, T, U) != BAND_HIGH ||
+                        !((double)f32_of_bits((uint32_t)(b.grid[row0 + c] >> 32)) - E < best_d))
+                        continue;
+                    x0 = c * BAND_W;
+                    x1 = x0 + BAND_W - 1u > w - 1u ? w - 1u : x0 + BAND_W - 1u;
+                    band_keys(&b, y, z, x0, x1, buf);
+                    for (o = 0; o < 2u && y + o < h; o++) {
+                        const float *f =
+                            (const float *)(const void *)conseco__image_row(pred, y + o, z);
+                        const uint64_t *kv = (const uint64_t *)(const void *)(buf + o * cl);
+                        for (i = 0; i <= x1 - x0; i++)
+                            if (f[x0 + i] >= b.fb && kv[i] > l && kv[i] < best) best = kv[i];
+                    }
+                    best_d = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
+                }
+            }
+    *score = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
+    return CONSECO_OK;
+}
+
 static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
                         const conseco_mask *truth, double tau, void *scratch,
                         size_t scratch_size, double *score)
@@ -243,6 +687,8 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     work = out + chunk_len(pred->width);
     j = n;
     if (f32_gauss && plan.r[2] == 0 && pred->height >= 2u) {
+        rc = band_score(&plan, pred, truth, tau, keys, n, out, score);
+        if (rc != BAND_FALLBACK) return rc;
         if ((rc = keys_f32_pairs(&plan, pred, truth, keys, &k, &j, out)) != CONSECO_OK) return rc;
     } else {
         for (z = 0; z < pred->depth; z++)
