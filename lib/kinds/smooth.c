@@ -224,48 +224,49 @@ static int keys_f32_pairs(const conseco__smooth_plan *plan, const conseco_image 
 
 /* ------------------------------------------- the banded float32 score */
 /*
- * Float32 map, Gaussian filter, z not blurred, at least BAND_MIN_PIXELS
- * pixels: the exact levels are computed only where they can matter.
+ * Float32 map, Gaussian filter, z not blurred: the exact levels are
+ * computed only where they can matter.
  *
- * Blocks of 16 columns by 2 rows (row pairs y, y + 1 with y even). Pass A
- * reads the map once: per block its Yhat and false-positive counts and the
- * minimum mn and maximum mx of s over the block's kernel window (rows and
- * columns within the kernel radius, clamped to the image). Every level of
- * the block lies in [mn - e, mx + e], e the rounding error of the blur,
- * e <= 2^-42 * M with M the largest |s| over all such windows (the weights
- * are positive and sum to 1 within a few ulps; at most 2 * (3R + 1) rounded
- * operations); E = 2^-36 * M bounds it with room to spare. Histograms of the
- * false-positive counts by mn and by mx (16 leading bits of the order-
- * preserving key of the float) give two doubles T <= l < U, l the (m+1)-th
- * largest false-positive level:
+ * Blocks of 16 columns by 8 rows. Pass A reads the map once: per block its
+ * Yhat and false-positive counts, which of its row pairs hold Yhat, and the
+ * minimum mn and maximum mx of s over the block's kernel window (the rows
+ * and columns within the kernel radius, clamped to the image). Every level
+ * of the block lies in [mn - e, mx + e], e the rounding error of the blur:
+ * the weights are positive and sum to 1 within a few ulps, and a level takes
+ * at most 2 (3R + 1) rounded operations on values of magnitude at most M
+ * (the largest |s| over all such windows), so e <= 2^-42 M; E = 2^-36 M
+ * bounds it with room to spare. Histograms of the false-positive counts by
+ * mn and by mx (the hbits leading bits of the order-preserving key of the
+ * float) give two doubles T <= l < U, l the (m+1)-th largest false-positive
+ * level:
  *   T = t - E, t the low end of the highest mn bucket b with at least m + 1
  *       false positives in blocks with mn in buckets >= b (each of their
  *       levels is >= t - e);
  *   U = u + E, u the low end of the bucket above the lowest mx bucket b
  *       with at most m false positives in blocks with mx above b (every
  *       other false positive is < u + e).
- * Pass B computes the levels of the "band" blocks only: a block whose
- * mx + E < T holds levels below l (irrelevant: not above l, and counted in
- * the false-positive total); a block whose mn - E >= U holds levels above l
- * ("high": its false positives are counted, c_hi). l is then the
- * (m + 1 - c_hi)-th largest false-positive level of the band, and the score
- * the smallest Yhat level above l of the band, unless a high block could
- * hold a smaller one (mn - E below it): pass C computes those (rare).
- * The keys are the same as the full path's; only fewer are computed.
+ * Pass B computes the levels of the "band" blocks only (two rows at a time,
+ * as keys_f32_pairs): a block whose mx + E < T holds levels below l
+ * (irrelevant: not above l, and counted in the false-positive total); one
+ * whose mn - E >= U holds levels above l ("high": its false positives are
+ * counted, c_hi). l is then the (m + 1 - c_hi)-th largest false-positive
+ * level of the band, and the score the smallest Yhat level above l of the
+ * band, unless a high block could hold a smaller one (mn - E below it):
+ * pass C computes those (rare). The keys are the same as the full path's.
  *
  * Scratch (the key buffer of n slots): pass A uses its front for the two
- * histograms and the per-pair buffers, its back for the block grid (one
- * slot per block: the bits of mn and mx; then one byte per block: 0x80 if
- * it holds Yhat, plus its false-positive count). Pass B stores the band's
- * false-positive keys from the front up and its other Yhat keys from the
- * grid down. BAND_FALLBACK: the map does not suit (too small, too big, or
- * Yhat nearly everywhere): the caller runs the full path.
+ * histograms and the per-block-row buffers, its back for the block grid (a
+ * slot per block: the bits of mn and mx; then 16 bits per block: the
+ * false-positive count, and bit 8 + p if row pair p holds Yhat). Pass B
+ * stores the band's false-positive keys from the front up, its other Yhat
+ * keys from the grid down. BAND_FALLBACK: the map does not suit (too small,
+ * too big, or Yhat nearly everywhere): the caller runs the full path.
  */
-#define BAND_W 16u
+#define BAND_W 16u /* block width: one 16-bit Yhat mask per block row */
+#define BAND_H 8u  /* block height: four row pairs */
 #define BAND_HBITS_MAX 16u
 #define BAND_HBITS_MIN 6u
 #define BAND_FALLBACK 1
-#define BAND_YHAT 0x80u
 
 static inline uint32_t f32_bits(float f)
 {
@@ -305,16 +306,6 @@ static inline unsigned popcount32(uint32_t v)
     return (unsigned)((((v + (v >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
 }
 
-/* Bit q set if f[q] >= fb, q < len <= 16. */
-static unsigned yhat16(const float *f, size_t len, float fb)
-{
-    unsigned b = 0;
-    size_t q;
-    if (len == 16u) return yhat8(f, fb) | (yhat8(f + 8, fb) << 8);
-    for (q = 0; q < len; q++) b |= (unsigned)(f[q] >= fb) << q;
-    return b;
-}
-
 /* Bit q set if t[q] != 0, q < len <= 16. */
 static unsigned truth16(const uint8_t *t, size_t len)
 {
@@ -330,6 +321,62 @@ static unsigned truth16(const uint8_t *t, size_t len)
 #endif
     for (q = 0; q < len; q++) b |= (unsigned)(t[q] != 0) << q;
     return b;
+}
+
+/* The Yhat masks of a row of w pixels: mask[c] bit q set if pixel 16c + q is
+ * in Yhat (f >= fb). 1 if any, with the first and last block holding Yhat
+ * in *c0, *c1. *finite cleared on a NaN or +-inf (as
+ * conseco__smooth_row_extent: blocks that cannot hold Yhat, NaN or +inf are
+ * passed after one vector test, -inf shows in the running minimum). */
+static int band_row_scan(const float *f, size_t w, float fb, uint16_t *mask, size_t *c0,
+                         size_t *c1, int *finite)
+{
+    size_t x = 0, c = 0, first = (size_t)-1, last = 0, q;
+    unsigned bad = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128 vb = conseco__mm_set1_ps(fb);
+    const conseco__m128i expo = conseco__mm_set1_epi32(0x7F800000);
+    conseco__m128 vmin = conseco__mm_set1_ps(0.0f), v[4];
+    for (; x + 16u <= w; x += 16u, c++) {
+        unsigned in = 0, i;
+        conseco__m128i nf = conseco__mm_setzero_si128();
+        conseco__prefetch(f + x, CONSECO__PREFETCH_AHEAD);
+        mask[c] = 0;
+        if (!conseco__f32x16_maybe_in(f + x, vb, v, &vmin)) continue;
+        for (i = 0; i < 4u; i++) {
+            const conseco__m128i e = conseco__mm_and_si128(conseco__mm_castps_si128(v[i]), expo);
+            nf = conseco__mm_or_si128(nf, conseco__mm_cmpeq_epi32(e, expo));
+            in |= (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[i], vb)) << (4u * i);
+        }
+        if (conseco__mm_movemask_epi8(nf)) bad = 1;
+        mask[c] = (uint16_t)in;
+        if (in) {
+            if (first == (size_t)-1) first = c;
+            last = c;
+        }
+    }
+    if (conseco__f32_min_is_neg_inf(vmin)) bad = 1;
+#endif
+    for (; x < w; x += 16u, c++) {
+        const size_t len = w - x < 16u ? w - x : 16u;
+        unsigned in = 0;
+        for (q = 0; q < len; q++) {
+            uint32_t u;
+            CONSECO_memcpy(&u, &f[x + q], sizeof u);
+            bad |= (unsigned)((u & 0x7F800000u) == 0x7F800000u);
+            in |= (unsigned)(f[x + q] >= fb) << q;
+        }
+        mask[c] = (uint16_t)in;
+        if (in) {
+            if (first == (size_t)-1) first = c;
+            last = c;
+        }
+    }
+    if (bad) *finite = 0;
+    if (first == (size_t)-1) return 0;
+    *c0 = first;
+    *c1 = last;
+    return 1;
 }
 
 /* Minimum of p[0..len), len >= 1. */
@@ -372,16 +419,20 @@ static float max_f32(const float *p, size_t len)
     return a;
 }
 
-/* cmn[i], cmx[i]: minimum and maximum of column xl + i over the rows rows[0..nr). */
-static void column_bounds(const float *const *rows, size_t nr, size_t xl, size_t len, float *cmn,
-                          float *cmx)
+/* cmn[i], cmx[i]: minimum and maximum of column xl + i over rows yl..yr. */
+static void column_bounds(const conseco_image *pred, size_t z, size_t yl, size_t yr, size_t xl,
+                          size_t len, float *cmn, float *cmx)
 {
+    const size_t stride = pred->row_stride;
+    const unsigned char *base = conseco__image_row(pred, yl, z) + xl * sizeof(float);
+    const size_t nr = yr - yl + 1u;
     size_t i = 0, r;
 #ifdef CONSECO__SIMD
     for (; i + 4u <= len; i += 4u) {
-        conseco__m128 lo = conseco__mm_loadu_ps(rows[0] + xl + i), hi = lo;
+        const unsigned char *p = base + i * sizeof(float);
+        conseco__m128 lo = conseco__mm_loadu_ps((const float *)(const void *)p), hi = lo;
         for (r = 1; r < nr; r++) {
-            const conseco__m128 v = conseco__mm_loadu_ps(rows[r] + xl + i);
+            const conseco__m128 v = conseco__mm_loadu_ps((const float *)(const void *)(p + r * stride));
             lo = conseco__mm_min_ps(lo, v);
             hi = conseco__mm_max_ps(hi, v);
         }
@@ -390,9 +441,10 @@ static void column_bounds(const float *const *rows, size_t nr, size_t xl, size_t
     }
 #endif
     for (; i < len; i++) {
-        float lo = rows[0][xl + i], hi = lo;
+        const unsigned char *p = base + i * sizeof(float);
+        float lo = *(const float *)(const void *)p, hi = lo;
         for (r = 1; r < nr; r++) {
-            const float v = rows[r][xl + i];
+            const float v = *(const float *)(const void *)(p + r * stride);
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
@@ -405,91 +457,70 @@ typedef struct band {
     const conseco__smooth_plan *plan;
     const conseco_image *pred;
     const conseco_mask *truth;
-    size_t w, h, R, Ry, nbx, nby; /* blocks per row pair, row pairs per slice */
+    size_t w, h, R, Ry, nbx, nby; /* blocks per block row, block rows per slice */
     float fb;
-    uint64_t *grid;   /* one slot per block: bits of mn << 32 | bits of mx */
-    uint8_t *count;   /* one byte per block: BAND_YHAT | false positives */
+    uint64_t *grid;   /* a slot per block: bits of mn << 32 | bits of mx */
+    uint16_t *count;  /* per block: false positives | (row pairs with Yhat) << 8 */
     size_t grid_base; /* first slot of the grid */
     unsigned hbits;   /* histogram buckets: 2^hbits */
     uint64_t yhat, fp;
     float gmn, gmx; /* over the blocks holding Yhat */
 } band;
 
-/* Pass A on the row pair (py, z); *finite cleared on a NaN or +-inf.
- * bits: BAND_W / 2 + nbx floats of room (per-block Yhat bits), cm: room for
- * 2 * (w + 2R) floats. */
-static void band_pass_a(band *b, size_t py, size_t z, uint32_t *hlo, uint32_t *hhi,
-                        uint32_t *bits, float *cm, int *finite)
+/* Pass A on block row (by, z); *finite cleared on a NaN or +-inf. masks:
+ * BAND_H * nbx; cm: 2 (w + 2R) floats. */
+static void band_pass_a(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *hhi,
+                        uint16_t *masks, float *cm, int *finite)
 {
-    const size_t w = b->w, y = 2u * py, R = b->R, Ry = b->Ry;
-    const int two = y + 1u < b->h;
-    const float *f[2];
-    const uint8_t *t[2];
-    const float *rows[2u * CONSECO__SMOOTH_RMAX + 2u];
-    size_t xa[2] = {1, 1}, xb[2] = {0, 0}, c, c0, c1, cA = 0, cB = 0, yl, yr, nr, i;
-    int in[2] = {0, 0};
-    f[0] = (const float *)(const void *)conseco__image_row(b->pred, y, z);
-    t[0] = conseco__mask_row(b->truth, y, z);
-    in[0] = conseco__smooth_row_extent(b->plan, (const unsigned char *)f[0], &xa[0], &xb[0], finite);
-    f[1] = f[0];
-    t[1] = t[0];
-    if (two) {
-        f[1] = (const float *)(const void *)conseco__image_row(b->pred, y + 1u, z);
-        t[1] = conseco__mask_row(b->truth, y + 1u, z);
-        in[1] = conseco__smooth_row_extent(b->plan, (const unsigned char *)f[1], &xa[1], &xb[1],
-                                           finite);
+    const size_t w = b->w, nbx = b->nbx, y0 = by * BAND_H, R = b->R, Ry = b->Ry;
+    const size_t nrows = b->h - y0 < BAND_H ? b->h - y0 : BAND_H;
+    size_t r, c, c0, c1, cA = nbx, cB = 0, yl, yr;
+    for (r = 0; r < nrows; r++) {
+        const float *f = (const float *)(const void *)conseco__image_row(b->pred, y0 + r, z);
+        if (band_row_scan(f, w, b->fb, masks + r * nbx, &c0, &c1, finite)) {
+            cA = c0 < cA ? c0 : cA;
+            cB = c1 > cB ? c1 : cB;
+        }
+        if (!*finite) return;
     }
-    if (!*finite || !(in[0] || in[1])) return;
-    if (in[0]) {
-        cA = xa[0] / BAND_W;
-        cB = xb[0] / BAND_W;
-    }
-    if (in[1]) {
-        if (!in[0] || xa[1] / BAND_W < cA) cA = xa[1] / BAND_W;
-        if (!in[0] || xb[1] / BAND_W > cB) cB = xb[1] / BAND_W;
-    }
-    /* the Yhat bits of the blocks (row y low half, y + 1 high half) */
-    for (c = cA; c <= cB; c++) {
-        const size_t x0 = c * BAND_W, len = w - x0 < BAND_W ? w - x0 : BAND_W;
-        bits[c - cA] = yhat16(f[0] + x0, len, b->fb) |
-                       (two ? yhat16(f[1] + x0, len, b->fb) << 16 : 0u);
-    }
-    /* the kernel window's rows */
-    yl = y >= Ry ? y - Ry : 0u;
-    yr = y + (two ? 1u : 0u) + Ry;
+    if (cA == nbx) return;
+    yl = y0 >= Ry ? y0 - Ry : 0u;
+    yr = y0 + nrows - 1u + Ry;
     if (yr > b->h - 1u) yr = b->h - 1u;
-    nr = yr - yl + 1u;
-    for (i = 0; i < nr; i++)
-        rows[i] = (const float *)(const void *)conseco__image_row(b->pred, yl + i, z);
     /* runs of blocks holding Yhat: column bounds over the run, then per block */
     for (c0 = cA; c0 <= cB; c0 = c1 + 1u) {
         size_t xl, xr;
-        float *cmn, *cmx;
+        unsigned any = 0;
         c1 = c0;
-        if (bits[c0 - cA] == 0) continue;
-        while (c1 < cB && bits[c1 + 1u - cA] != 0) c1++;
+        for (r = 0; r < nrows; r++) any |= masks[r * nbx + c0];
+        if (!any) continue;
+        for (; c1 < cB; c1++) {
+            for (any = 0, r = 0; r < nrows; r++) any |= masks[r * nbx + c1 + 1u];
+            if (!any) break;
+        }
         xl = c0 * BAND_W >= R ? c0 * BAND_W - R : 0u;
         xr = c1 * BAND_W + BAND_W - 1u + R;
         if (xr > w - 1u) xr = w - 1u;
-        cmn = cm;
-        cmx = cm + (xr - xl + 1u);
-        column_bounds(rows, nr, xl, xr - xl + 1u, cmn, cmx);
+        column_bounds(b->pred, z, yl, yr, xl, xr - xl + 1u, cm, cm + (xr - xl + 1u));
         for (c = c0; c <= c1; c++) {
             const size_t x0 = c * BAND_W, len = w - x0 < BAND_W ? w - x0 : BAND_W;
             const size_t wl = x0 >= R ? x0 - R : 0u;
             const size_t wr = x0 + len - 1u + R > w - 1u ? w - 1u : x0 + len - 1u + R;
-            const uint32_t yb = bits[c - cA];
-            const size_t idx = (z * b->nby + py) * b->nbx + c;
-            uint32_t tb = truth16(t[0] + x0, len);
-            unsigned nfp;
+            const size_t idx = (z * b->nby + by) * nbx + c;
+            unsigned nfp = 0, ny = 0, pairs = 0;
             float mn, mx;
-            if (two) tb |= truth16(t[1] + x0, len) << 16;
-            nfp = popcount32(yb & ~tb);
-            mn = min_f32(cmn + (wl - xl), wr - wl + 1u);
-            mx = max_f32(cmx + (wl - xl), wr - wl + 1u);
+            for (r = 0; r < nrows; r++) {
+                const unsigned yb = masks[r * nbx + c];
+                if (!yb) continue;
+                nfp += popcount32(yb & ~truth16(conseco__mask_row(b->truth, y0 + r, z) + x0, len));
+                ny += popcount32(yb);
+                pairs |= 1u << (r / 2u);
+            }
+            mn = min_f32(cm + (wl - xl), wr - wl + 1u);
+            mx = max_f32(cm + (xr - xl + 1u) + (wl - xl), wr - wl + 1u);
             b->grid[idx] = ((uint64_t)f32_bits(mn) << 32) | f32_bits(mx);
-            b->count[idx] = (uint8_t)(BAND_YHAT | nfp);
-            b->yhat += popcount32(yb);
+            b->count[idx] = (uint16_t)(nfp | (pairs << 8));
+            b->yhat += ny;
             b->fp += nfp;
             b->gmn = mn < b->gmn ? mn : b->gmn;
             b->gmx = mx > b->gmx ? mx : b->gmx;
@@ -501,8 +532,8 @@ static void band_pass_a(band *b, size_t py, size_t z, uint32_t *hlo, uint32_t *h
     }
 }
 
-/* The keys of pixels x0..x1 of the row pair (y, z) into kv0 (and kv1 if
- * row y + 1 exists); buf as keys_f32_pairs's. */
+/* The keys of pixels x0..x1 of rows y (into buf) and y + 1 if it exists
+ * (into buf + chunk); buf as keys_f32_pairs's. */
 static void band_keys(const band *b, size_t y, size_t z, size_t x0, size_t x1, double *buf)
 {
     const size_t cl = chunk_len(b->w);
@@ -514,17 +545,17 @@ static void band_keys(const band *b, size_t y, size_t z, size_t x0, size_t x1, d
         conseco__smooth_row_keys(b->plan, b->pred, y, z, x0, x1, kv0, work0);
 }
 
-/* Block classes against T and U (pass B) or against U and best (pass C). */
 #define BAND_LOW 0
 #define BAND_MID 1
 #define BAND_HIGH 2
 
+static inline double grid_mn(uint64_t g) { return (double)f32_of_bits((uint32_t)(g >> 32)); }
+static inline double grid_mx(uint64_t g) { return (double)f32_of_bits((uint32_t)g); }
+
 static int band_class(uint64_t g, double E, double T, double U)
 {
-    const double mn = (double)f32_of_bits((uint32_t)(g >> 32));
-    const double mx = (double)f32_of_bits((uint32_t)g);
-    if (mx + E < T) return BAND_LOW;
-    if (mn - E >= U) return BAND_HIGH;
+    if (grid_mx(g) + E < T) return BAND_LOW;
+    if (grid_mn(g) - E >= U) return BAND_HIGH;
     return BAND_MID;
 }
 
@@ -535,17 +566,17 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     const size_t w = pred->width, h = pred->height, d = pred->depth;
     const size_t cl = chunk_len(w);
     band b;
-    size_t nb, grid_slots, front, py, z, bt, bu, c, k = 0, j, c_hi = 0, o;
-    uint32_t *hlo, *hhi, *bits;
+    size_t nb, grid_slots, front, buckets, by, z, bt, bu, c, k = 0, j, c_hi = 0, o, p;
+    uint32_t *hlo, *hhi;
+    uint16_t *masks;
     float *cm;
     uint64_t m, acc, l, a1, a2, best;
-    double E, T, U, best_d;
+    double E, T, U;
     int finite = 1;
-    size_t buckets;
     if (n > (size_t)UINT32_MAX) return BAND_FALLBACK;
     CONSECO_memset(&b, 0, sizeof b);
-    /* 2^hbits <= n / 16 buckets, between 2^6 and 2^16 */
-    for (b.hbits = BAND_HBITS_MIN; b.hbits < BAND_HBITS_MAX && ((size_t)2 << b.hbits) <= n / 16u;
+    /* 2^hbits <= n / 4 buckets, between 2^6 and 2^16 */
+    for (b.hbits = BAND_HBITS_MIN; b.hbits < BAND_HBITS_MAX && ((size_t)2 << b.hbits) <= n / 4u;
          b.hbits++)
         continue;
     buckets = (size_t)1 << b.hbits;
@@ -557,28 +588,28 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     b.R = plan->r[0];
     b.Ry = plan->r[1];
     b.nbx = (w + BAND_W - 1u) / BAND_W;
-    b.nby = (h + 1u) / 2u;
+    b.nby = (h + BAND_H - 1u) / BAND_H;
     b.fb = conseco__f32_at_least(plan->base);
     b.gmn = (float)conseco__inf();
     b.gmx = -(float)conseco__inf();
     nb = b.nbx * b.nby * d;
-    grid_slots = nb + (nb + 7u) / 8u;
-    /* front: two histograms, the block bits, the column bounds */
-    front = buckets + (b.nbx + 1u) / 2u + (w + 2u * b.R) + 2u;
+    grid_slots = nb + (nb + 3u) / 4u;
+    /* front: two histograms, the masks of a block row, the column bounds */
+    front = buckets + (BAND_H * b.nbx + 3u) / 4u + (w + 2u * b.R) + 2u;
     if (front + grid_slots > n) return BAND_FALLBACK;
     b.grid_base = n - grid_slots;
     b.grid = keys + b.grid_base;
-    b.count = (uint8_t *)(void *)(b.grid + nb);
+    b.count = (uint16_t *)(void *)(b.grid + nb);
     hlo = (uint32_t *)(void *)keys;
     hhi = hlo + buckets;
-    bits = hhi + buckets;
-    cm = (float *)(void *)(keys + buckets + (b.nbx + 1u) / 2u + 1u);
+    masks = (uint16_t *)(void *)(keys + buckets);
+    cm = (float *)(void *)(keys + buckets + (BAND_H * b.nbx + 3u) / 4u + 1u);
     CONSECO_memset(hlo, 0, 2u * buckets * sizeof *hlo);
-    CONSECO_memset(b.count, 0, nb);
+    CONSECO_memset(b.count, 0, nb * sizeof *b.count);
     /* pass A */
     for (z = 0; z < d; z++)
-        for (py = 0; py < b.nby; py++) {
-            band_pass_a(&b, py, z, hlo, hhi, bits, cm, &finite);
+        for (by = 0; by < b.nby; by++) {
+            band_pass_a(&b, by, z, hlo, hhi, masks, cm, &finite);
             if (!finite) return CONSECO_E_NONFINITE;
         }
     m = conseco__fp_budget(b.yhat, tau);
@@ -587,7 +618,7 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
         return CONSECO_OK;
     }
     if (b.yhat >= (uint64_t)b.grid_base) return BAND_FALLBACK; /* room for the keys */
-    /* T and U from the histograms */
+    /* T and U from the histograms (both loops stop: the counts add up to fp > m) */
     for (acc = 0, bt = buckets; bt-- > 0;)
         if ((acc += hlo[bt]) >= m + 1u) break;
     for (acc = 0, bu = buckets; bu-- > 0;)
@@ -599,69 +630,75 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     }
     T = bucket_low(bt, b.hbits) - E;
     U = bucket_low(bu + 1u, b.hbits) + E;
-    /* pass B: the band's keys */
+    /* pass B: the band's keys, row pair by row pair */
     j = b.grid_base;
     for (z = 0; z < d; z++)
-        for (py = 0; py < b.nby; py++) {
-            const size_t row0 = (z * b.nby + py) * b.nbx, y = 2u * py;
-            for (c = 0; c < b.nbx; c++) {
-                size_t c1, x0, x1;
-                if (!b.count[row0 + c]) continue;
-                if (band_class(b.grid[row0 + c], E, T, U) != BAND_MID) {
-                    if (band_class(b.grid[row0 + c], E, T, U) == BAND_HIGH)
-                        c_hi += b.count[row0 + c] & 0x3Fu;
-                    continue;
+        for (by = 0; by < b.nby; by++) {
+            const size_t row0 = (z * b.nby + by) * b.nbx;
+            for (c = 0; c < b.nbx; c++)
+                if (b.count[row0 + c] && band_class(b.grid[row0 + c], E, T, U) == BAND_HIGH)
+                    c_hi += b.count[row0 + c] & 0xFFu;
+            for (p = 0; p < BAND_H / 2u; p++) {
+                const size_t y = by * BAND_H + 2u * p;
+                const unsigned bit = 1u << (8u + p);
+                if (y >= h) break;
+                for (c = 0; c < b.nbx; c++) {
+                    size_t c1, x0, x1;
+                    if (!(b.count[row0 + c] & bit) ||
+                        band_class(b.grid[row0 + c], E, T, U) != BAND_MID)
+                        continue;
+                    /* a run of band blocks, at most one chunk */
+                    for (c1 = c; c1 + 1u < b.nbx && (c1 + 2u - c) * BAND_W <= cl &&
+                                 (b.count[row0 + c1 + 1u] & bit) &&
+                                 band_class(b.grid[row0 + c1 + 1u], E, T, U) == BAND_MID;
+                         c1++)
+                        continue;
+                    x0 = c * BAND_W;
+                    x1 = c1 * BAND_W + BAND_W - 1u;
+                    if (x1 > w - 1u) x1 = w - 1u;
+                    band_keys(&b, y, z, x0, x1, buf);
+                    for (o = 0; o < 2u && y + o < h; o++)
+                        store_keys_f32(
+                            (const uint64_t *)(const void *)(buf + o * cl),
+                            (const float *)(const void *)conseco__image_row(pred, y + o, z) + x0,
+                            conseco__mask_row(truth, y + o, z) + x0, x1 - x0 + 1u, b.fb, keys,
+                            &k, &j);
+                    c = c1;
                 }
-                /* a run of band blocks, at most one chunk */
-                for (c1 = c; c1 + 1u < b.nbx && (c1 + 2u - c) * BAND_W <= cl &&
-                             b.count[row0 + c1 + 1u] &&
-                             band_class(b.grid[row0 + c1 + 1u], E, T, U) == BAND_MID;
-                     c1++)
-                    continue;
-                x0 = c * BAND_W;
-                x1 = c1 * BAND_W + BAND_W - 1u;
-                if (x1 > w - 1u) x1 = w - 1u;
-                band_keys(&b, y, z, x0, x1, buf);
-                for (o = 0; o < 2u && y + o < h; o++)
-                    store_keys_f32((const uint64_t *)(const void *)(buf + o * cl),
-                                   (const float *)(const void *)conseco__image_row(pred, y + o, z) +
-                                       x0,
-                                   conseco__mask_row(truth, y + o, z) + x0, x1 - x0 + 1u, b.fb,
-                                   keys, &k, &j);
-                c = c1;
             }
         }
-    /* l: the (m + 1 - c_hi)-th largest band false positive */
+    /* l: the (m + 1 - c_hi)-th largest band false positive (T <= l < U: the
+     * fallback never runs) */
     if ((uint64_t)c_hi > m || (uint64_t)k < m + 1u - (uint64_t)c_hi) return BAND_FALLBACK;
     l = conseco__select_key(keys, k, k - (size_t)(m + 1u - (uint64_t)c_hi),
                             (uint32_t *)(void *)buf, &a1);
     a2 = conseco__min_key_above(keys + j, b.grid_base - j, l);
     best = a2 < a1 ? a2 : a1;
-    best_d = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
     /* pass C: high blocks that could hold a level below best */
-    if (best_d > U)
+    if (best == ~UINT64_C(0) || double_of(best) > U)
         for (z = 0; z < d; z++)
-            for (py = 0; py < b.nby; py++) {
-                const size_t row0 = (z * b.nby + py) * b.nbx, y = 2u * py;
+            for (by = 0; by < b.nby; by++)
                 for (c = 0; c < b.nbx; c++) {
-                    size_t x0, x1, i;
-                    if (!b.count[row0 + c] ||
-                        band_class(b.grid[row0 + c], E, T, U) != BAND_HIGH ||
-                        !((double)f32_of_bits((uint32_t)(b.grid[row0 + c] >> 32)) - E < best_d))
+                    const size_t idx = (z * b.nby + by) * b.nbx + c;
+                    const size_t x0 = c * BAND_W;
+                    const size_t x1 = x0 + BAND_W - 1u > w - 1u ? w - 1u : x0 + BAND_W - 1u;
+                    size_t i;
+                    if (!b.count[idx] || band_class(b.grid[idx], E, T, U) != BAND_HIGH ||
+                        !(best == ~UINT64_C(0) || grid_mn(b.grid[idx]) - E < double_of(best)))
                         continue;
-                    x0 = c * BAND_W;
-                    x1 = x0 + BAND_W - 1u > w - 1u ? w - 1u : x0 + BAND_W - 1u;
-                    band_keys(&b, y, z, x0, x1, buf);
-                    for (o = 0; o < 2u && y + o < h; o++) {
-                        const float *f =
-                            (const float *)(const void *)conseco__image_row(pred, y + o, z);
-                        const uint64_t *kv = (const uint64_t *)(const void *)(buf + o * cl);
-                        for (i = 0; i <= x1 - x0; i++)
-                            if (f[x0 + i] >= b.fb && kv[i] > l && kv[i] < best) best = kv[i];
+                    for (p = 0; p < BAND_H / 2u; p++) {
+                        const size_t y = by * BAND_H + 2u * p;
+                        if (!(b.count[idx] & (1u << (8u + p)))) continue;
+                        band_keys(&b, y, z, x0, x1, buf);
+                        for (o = 0; o < 2u && y + o < h; o++) {
+                            const float *f =
+                                (const float *)(const void *)conseco__image_row(pred, y + o, z);
+                            const uint64_t *kv = (const uint64_t *)(const void *)(buf + o * cl);
+                            for (i = 0; i <= x1 - x0; i++)
+                                if (f[x0 + i] >= b.fb && kv[i] > l && kv[i] < best) best = kv[i];
+                        }
                     }
-                    best_d = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
                 }
-            }
     *score = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
     return CONSECO_OK;
 }
