@@ -351,28 +351,45 @@ static void check_score(scase *c)
     free(lv);
 }
 
-/* Float32 maps like segmentations (objects whose prediction is wider than
- * the truth, shifted), big enough that the score's banded path (pass A
- * bounds, only the blocks near the cut computed exactly) skips blocks below
- * and above the cut: objects touching the border, sparse false positives,
- * plateaus (ties), logits, noise; 2-D and 3-D with z not blurred (sigma in
- * mm, thick slices); sigma in pixels up to 3. */
+/* Float32 maps like segmentations (round objects or boxes whose prediction
+ * is wider than the truth, shifted), big enough that the score's banded path
+ * (pass A bounds, only the blocks near the cut computed exactly) skips blocks
+ * below and above the cut: objects touching the border, sparse false
+ * positives, plateaus (ties), logits, noise, Yhat everywhere (the full path),
+ * a NaN or an infinity anywhere (CONSECO_E_NONFINITE); 2-D and 3-D with z not
+ * blurred (sigma in mm, thick slices); sigma in pixels up to 3; narrow maps
+ * (partial blocks), maps of 2^19 pixels and more (the most histogram
+ * buckets), and a few below 2^18 pixels (the full path). */
 static void test_random_band(void **state)
 {
     static const double taus[] = {0.0, 0.001, 0.01, 0.05, 0.1, 0.3, 1.0};
     tu_rng r = {0x5300D9u};
     int it;
     (void)state;
-    for (it = 0; it < (int)tu_cases(160); it++) {
+    for (it = 0; it < (int)tu_cases(120); it++) {
         const size_t d = tu_range(&r, 0, 3) ? 1u : (size_t)tu_range(&r, 2, 3);
-        const unsigned pattern = (unsigned)tu_range(&r, 0, 5);
+        const unsigned pattern = (unsigned)tu_range(&r, 0, 7);
+        const unsigned shape = (unsigned)tu_range(&r, 0, 9);
+        const int bad = it % 10 == 3; /* a NaN or an infinity somewhere */
         const unsigned objects = (unsigned)tu_range(&r, 1, 3);
         double ocx[3], ocy[3], oa[3], om[3], odx[3], ody[3];
         size_t x, y, z, k;
         scase c;
-        case_alloc(&c, &r, tu_range(&r, 1, 9) == 1 ? (size_t)tu_range(&r, 1, 20)
-                                                    : (size_t)tu_range(&r, 40, 330),
-                   tu_range(&r, 2, 330) / d, d, CONSECO_DTYPE_F32);
+        /* at least 2^18 pixels (the banded path) but now and then fewer */
+        if (shape == 0) { /* small: the full path */
+            case_alloc(&c, &r, tu_range(&r, 1, 200), tu_range(&r, 2, 200), d, CONSECO_DTYPE_F32);
+        } else if (shape == 1) { /* narrow: partial blocks */
+            const size_t w = (size_t)tu_range(&r, 1, 40);
+            case_alloc(&c, &r, w, ((size_t)1 << 18) / (w * d) + (size_t)tu_range(&r, 0, 50), d,
+                       CONSECO_DTYPE_F32);
+        } else if (shape == 2) { /* 2^19 pixels and more: 2^16 histogram buckets */
+            case_alloc(&c, &r, tu_range(&r, 725, 800), tu_range(&r, 725, 800) / d, d,
+                       CONSECO_DTYPE_F32);
+        } else {
+            const size_t w = (size_t)tu_range(&r, 260, 1100);
+            case_alloc(&c, &r, w, ((size_t)1 << 18) / (w * d) + (size_t)tu_range(&r, 0, 60), d,
+                       CONSECO_DTYPE_F32);
+        }
         conseco_smooth_params_default(&c.params);
         c.params.sigma = tu_range(&r, 0, 1) ? 1.0 : 0.2 + 2.8 * tu_uniform(&r);
         if (d > 1u || tu_range(&r, 0, 4) == 0) {
@@ -401,9 +418,14 @@ static void test_random_band(void **state)
                         const double dx = (double)x - ocx[k], dy = (double)y - ocy[k];
                         const double rp = sqrt(dx * dx + dy * dy) / (oa[k] + om[k]);
                         const double tx = dx - odx[k], ty = dy - ody[k];
-                        const double s1 = 1.0 - 0.5 * rp * rp + 0.02 * (double)z;
+                        const double bx = fabs(dx) > fabs(dy) ? fabs(dx) : fabs(dy);
+                        const double s1 = pattern == 6
+                                              ? 1.0 - 0.5 * bx / (oa[k] + om[k]) /* boxes */
+                                              : 1.0 - 0.5 * rp * rp + 0.02 * (double)z;
                         if (s1 > best) best = s1;
-                        if (sqrt(tx * tx + ty * ty) <= oa[k]) t = 1;
+                        if (pattern == 6 ? fabs(tx) <= oa[k] && fabs(ty) <= 0.7 * oa[k]
+                                         : sqrt(tx * tx + ty * ty) <= oa[k])
+                            t = 1;
                     }
                     switch (pattern) {
                     case 0: v = best + 0.004 * (tu_uniform(&r) - 0.5); break;
@@ -422,7 +444,21 @@ static void test_random_band(void **state)
                         (uint8_t)(t ? tu_range(&r, 1, 255) : 0);
                 }
         if (pattern == 2) c.params.base = 0.0;
-        check_score(&c);
+        if (pattern == 7) c.params.base = -1.0; /* Yhat everywhere: the full path */
+        if (bad) {
+            static const double nonfinite[] = {NAN, INFINITY, -INFINITY};
+            const conseco_shrinker sh = conseco_shrinker_smooth(&c.params);
+            size_t ss;
+            void *scratch = scratch_for(&sh, &c, &ss);
+            double score;
+            put_score(&c, tu_range(&r, 0, c.w - 1), tu_range(&r, 0, c.h - 1),
+                      tu_range(&r, 0, c.d - 1), nonfinite[tu_range(&r, 0, 2)]);
+            assert_int_equal(conseco_score(&sh, &c.img, &c.truth, c.tau, scratch, ss, &score),
+                             CONSECO_E_NONFINITE);
+            free(scratch);
+        } else {
+            check_score(&c);
+        }
         case_free(&c);
     }
 }
