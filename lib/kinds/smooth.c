@@ -328,12 +328,13 @@ static unsigned truth16(const uint8_t *t, size_t len)
 }
 
 /* The Yhat masks of a row of w pixels: mask[c] bit q set if pixel 16c + q is
- * in Yhat (f >= fb). 1 if any, with the first and last block holding Yhat
- * in *c0, *c1. *finite cleared on a NaN or +-inf (as
- * conseco__smooth_row_extent: blocks that cannot hold Yhat, NaN or +inf are
- * passed after one vector test, -inf shows in the running minimum). */
-static int band_row_scan(const float *f, size_t w, float fb, uint16_t *mask, size_t *c0,
-                         size_t *c1, int *finite)
+ * in Yhat (f >= fb); nfp[c] += the false positives among them (truth row t).
+ * 1 if any, with the first and last block holding Yhat in *c0, *c1.
+ * *finite cleared on a NaN or +-inf (as conseco__smooth_row_extent: blocks
+ * that cannot hold Yhat, NaN or +inf are passed after one vector test, -inf
+ * shows in the running minimum). */
+static int band_row_scan(const float *f, const uint8_t *t, size_t w, float fb, uint16_t *mask,
+                         uint16_t *nfp, size_t *c0, size_t *c1, int *finite)
 {
     size_t x = 0, c = 0, first = (size_t)-1, last = 0, q;
     unsigned bad = 0;
@@ -355,6 +356,7 @@ static int band_row_scan(const float *f, size_t w, float fb, uint16_t *mask, siz
         if (conseco__mm_movemask_epi8(nf)) bad = 1;
         mask[c] = (uint16_t)in;
         if (in) {
+            nfp[c] = (uint16_t)(nfp[c] + popcount32(in & ~truth16(t + x, 16u)));
             if (first == (size_t)-1) first = c;
             last = c;
         }
@@ -372,6 +374,7 @@ static int band_row_scan(const float *f, size_t w, float fb, uint16_t *mask, siz
         }
         mask[c] = (uint16_t)in;
         if (in) {
+            nfp[c] = (uint16_t)(nfp[c] + popcount32(in & ~truth16(t + x, len)));
             if (first == (size_t)-1) first = c;
             last = c;
         }
@@ -472,16 +475,19 @@ typedef struct band {
 } band;
 
 /* Pass A on block row (by, z); *finite cleared on a NaN or +-inf. masks:
- * BAND_H * nbx; cm: 2 (w + 2R) floats. */
+ * (BAND_H + 1) * nbx; cm: 2 (w + 2R) floats. */
 static void band_pass_a(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *hhi,
                         uint16_t *masks, float *cm, int *finite)
 {
     const size_t w = b->w, nbx = b->nbx, y0 = by * BAND_H, R = b->R, Ry = b->Ry;
     const size_t nrows = b->h - y0 < BAND_H ? b->h - y0 : BAND_H;
+    uint16_t *nfpc = masks + BAND_H * nbx; /* false positives per block */
     size_t r, c, c0, c1, cA = nbx, cB = 0, yl, yr;
+    CONSECO_memset(nfpc, 0, nbx * sizeof *nfpc);
     for (r = 0; r < nrows; r++) {
         const float *f = (const float *)(const void *)conseco__image_row(b->pred, y0 + r, z);
-        if (band_row_scan(f, w, b->fb, masks + r * nbx, &c0, &c1, finite)) {
+        if (band_row_scan(f, conseco__mask_row(b->truth, y0 + r, z), w, b->fb, masks + r * nbx,
+                          nfpc, &c0, &c1, finite)) {
             cA = c0 < cA ? c0 : cA;
             cB = c1 > cB ? c1 : cB;
         }
@@ -511,12 +517,12 @@ static void band_pass_a(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *h
             const size_t wl = x0 >= R ? x0 - R : 0u;
             const size_t wr = x0 + len - 1u + R > w - 1u ? w - 1u : x0 + len - 1u + R;
             const size_t idx = (z * b->nby + by) * nbx + c;
-            unsigned nfp = 0, ny = 0, pairs = 0;
+            const unsigned nfp = nfpc[c];
+            unsigned ny = 0, pairs = 0;
             float mn, mx;
             for (r = 0; r < nrows; r++) {
                 const unsigned yb = masks[r * nbx + c];
                 if (!yb) continue;
-                nfp += popcount32(yb & ~truth16(conseco__mask_row(b->truth, y0 + r, z) + x0, len));
                 ny += popcount32(yb);
                 pairs |= 1u << (r / 2u);
             }
@@ -599,7 +605,7 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     nb = b.nbx * b.nby * d;
     grid_slots = nb + (nb + 3u) / 4u;
     /* front: two histograms, the masks of a block row, the column bounds */
-    front = buckets + (BAND_H * b.nbx + 3u) / 4u + (w + 2u * b.R) + 2u;
+    front = buckets + ((BAND_H + 1u) * b.nbx + 3u) / 4u + (w + 2u * b.R) + 2u;
     if (front + grid_slots > n) return BAND_FALLBACK;
     b.grid_base = n - grid_slots;
     b.grid = keys + b.grid_base;
@@ -607,7 +613,7 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     hlo = (uint32_t *)(void *)keys;
     hhi = hlo + buckets;
     masks = (uint16_t *)(void *)(keys + buckets);
-    cm = (float *)(void *)(keys + buckets + (BAND_H * b.nbx + 3u) / 4u + 1u);
+    cm = (float *)(void *)(keys + buckets + ((BAND_H + 1u) * b.nbx + 3u) / 4u + 1u);
     CONSECO_memset(hlo, 0, 2u * buckets * sizeof *hlo);
     CONSECO_memset(b.count, 0, nb * sizeof *b.count);
     /* pass A */
