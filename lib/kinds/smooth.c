@@ -293,14 +293,17 @@ static inline uint32_t f32_key(float f)
     return (u >> 31) ? ~u : (u | 0x80000000u);
 }
 
-/* The lowest float of bucket b of a histogram by the hbits leading key bits,
- * or +inf for b == 2^hbits; b holds a finite float, or b - 1 does. */
+/* A lower bound of the floats in bucket b of a histogram by the hbits
+ * leading key bits (the lowest, or -inf where that key is a NaN: bucket 0),
+ * or +inf for b == 2^hbits. */
 static double bucket_low(size_t b, unsigned hbits)
 {
     uint32_t k;
+    double v;
     if (b >= ((size_t)1 << hbits)) return conseco__inf();
     k = (uint32_t)b << (32u - hbits);
-    return (double)f32_of_bits((k >> 31) ? (k & 0x7FFFFFFFu) : ~k);
+    v = (double)f32_of_bits((k >> 31) ? (k & 0x7FFFFFFFu) : ~k);
+    return v == v ? v : -conseco__inf();
 }
 
 static inline unsigned popcount32(uint32_t v)
