@@ -477,26 +477,43 @@ typedef struct band {
     float gmn, gmx; /* over the blocks holding Yhat */
 } band;
 
-/* Pass A on block row (by, z); *finite cleared on a NaN or +-inf. masks:
- * (BAND_H + 1) * nbx; cm: 2 (w + 2R) floats. */
-static void band_pass_a(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *hhi,
-                        uint16_t *masks, float *cm, int *finite)
+/* Pass A, first half, on block row (by, z): the Yhat masks of its rows
+ * (masks[r * nbx + c]) and the false positives per block (masks[BAND_H *
+ * nbx + c]). 1 if it holds Yhat, with the first and last block holding Yhat
+ * in *ca, *cb; *finite cleared on a NaN or +-inf. */
+static int band_scan(const band *b, size_t by, size_t z, uint16_t *masks, size_t *ca,
+                     size_t *cb, int *finite)
 {
-    const size_t w = b->w, nbx = b->nbx, y0 = by * BAND_H, R = b->R, Ry = b->Ry;
+    const size_t nbx = b->nbx, y0 = by * BAND_H;
     const size_t nrows = b->h - y0 < BAND_H ? b->h - y0 : BAND_H;
-    uint16_t *nfpc = masks + BAND_H * nbx; /* false positives per block */
-    size_t r, c, c0, c1, cA = nbx, cB = 0, yl, yr;
+    uint16_t *nfpc = masks + BAND_H * nbx;
+    size_t r, c0, c1, cA = nbx, cB = 0;
     CONSECO_memset(nfpc, 0, nbx * sizeof *nfpc);
     for (r = 0; r < nrows; r++) {
         const float *f = (const float *)(const void *)conseco__image_row(b->pred, y0 + r, z);
-        if (band_row_scan(f, conseco__mask_row(b->truth, y0 + r, z), w, b->fb, masks + r * nbx,
-                          nfpc, &c0, &c1, finite)) {
+        if (band_row_scan(f, conseco__mask_row(b->truth, y0 + r, z), b->w, b->fb,
+                          masks + r * nbx, nfpc, &c0, &c1, finite)) {
             cA = c0 < cA ? c0 : cA;
             cB = c1 > cB ? c1 : cB;
         }
-        if (!*finite) return;
+        if (!*finite) return 0;
     }
-    if (cA == nbx) return;
+    *ca = cA;
+    *cb = cB;
+    return cA < nbx;
+}
+
+/* Pass A, second half, on block row (by, z) holding Yhat in blocks cA..cB
+ * (masks from band_scan): per block the bounds, counts, histograms. Runs
+ * one block row behind the scan, so that the rows below are in the cache.
+ * cm: 2 (w + 2R) floats. */
+static void band_bounds(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *hhi,
+                        const uint16_t *masks, size_t cA, size_t cB, float *cm)
+{
+    const size_t w = b->w, nbx = b->nbx, y0 = by * BAND_H, R = b->R, Ry = b->Ry;
+    const size_t nrows = b->h - y0 < BAND_H ? b->h - y0 : BAND_H;
+    const uint16_t *nfpc = masks + BAND_H * nbx; /* false positives per block */
+    size_t r, c, c0, c1, yl, yr;
     yl = y0 >= Ry ? y0 - Ry : 0u;
     yr = y0 + nrows - 1u + Ry;
     if (yr > b->h - 1u) yr = b->h - 1u;
@@ -579,7 +596,7 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     const size_t w = pred->width, h = pred->height, d = pred->depth;
     const size_t cl = chunk_len(w);
     band b;
-    size_t nb, grid_slots, front, buckets, by, z, bt, bu, c, k = 0, j, c_hi = 0, o, p;
+    size_t nb, grid_slots, front, buckets, mset, by, z, bt, bu, c, k = 0, j, c_hi = 0, o, p;
     uint32_t *hlo, *hhi;
     uint16_t *masks;
     float *cm;
@@ -606,9 +623,10 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     b.gmn = (float)conseco__inf();
     b.gmx = -(float)conseco__inf();
     nb = b.nbx * b.nby * d;
+    mset = (BAND_H + 1u) * b.nbx; /* uint16 per block row: masks, false positives */
     grid_slots = nb + (nb + 3u) / 4u;
     /* front: two histograms, the masks of a block row, the column bounds */
-    front = buckets + ((BAND_H + 1u) * b.nbx + 3u) / 4u + (w + 2u * b.R) + 2u;
+    front = buckets + mset / 2u + (w + 2u * b.R) + 2u;
     if (front + grid_slots > n) return BAND_FALLBACK;
     b.grid_base = n - grid_slots;
     b.grid = keys + b.grid_base;
@@ -616,15 +634,24 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     hlo = (uint32_t *)(void *)keys;
     hhi = hlo + buckets;
     masks = (uint16_t *)(void *)(keys + buckets);
-    cm = (float *)(void *)(keys + buckets + ((BAND_H + 1u) * b.nbx + 3u) / 4u + 1u);
+    cm = (float *)(void *)(keys + buckets + mset / 2u + 1u);
     CONSECO_memset(hlo, 0, 2u * buckets * sizeof *hlo);
     CONSECO_memset(b.count, 0, nb * sizeof *b.count);
-    /* pass A */
-    for (z = 0; z < d; z++)
-        for (by = 0; by < b.nby; by++) {
-            band_pass_a(&b, by, z, hlo, hhi, masks, cm, &finite);
-            if (!finite) return CONSECO_E_NONFINITE;
+    /* pass A: the scan of block row by, then the bounds of block row by - 1 */
+    for (z = 0; z < d; z++) {
+        size_t ca[2] = {0, 0}, cb[2] = {0, 0};
+        int any[2] = {0, 0};
+        for (by = 0; by <= b.nby; by++) {
+            if (by < b.nby) {
+                any[by & 1u] = band_scan(&b, by, z, masks + (by & 1u) * mset, &ca[by & 1u],
+                                         &cb[by & 1u], &finite);
+                if (!finite) return CONSECO_E_NONFINITE;
+            }
+            if (by >= 1u && any[(by - 1u) & 1u])
+                band_bounds(&b, by - 1u, z, hlo, hhi, masks + ((by - 1u) & 1u) * mset,
+                            ca[(by - 1u) & 1u], cb[(by - 1u) & 1u], cm);
         }
+    }
     m = conseco__fp_budget(b.yhat, tau);
     if (b.fp <= m) {
         *score = CONSECO__SMOOTH_LAMBDA_MIN;
