@@ -349,6 +349,8 @@ static int band_row_scan(const float *f, const uint8_t *t, size_t w, float fb, u
         unsigned in = 0, i;
         conseco__m128i nf = conseco__mm_setzero_si128();
         conseco__prefetch(f + x, CONSECO__PREFETCH_AHEAD);
+        /* the truth too: read only in Yhat, too sparse for the hardware prefetcher */
+        if ((x & 63u) == 0) conseco__prefetch(t + x, CONSECO__PREFETCH_AHEAD / 4u);
         mask[c] = 0;
         if (!conseco__f32x16_maybe_in(f + x, vb, v, &vmin)) continue;
         for (i = 0; i < 4u; i++) {
