@@ -591,6 +591,36 @@ static int band_class(uint64_t g, double E, double T, double U)
     return BAND_MID;
 }
 
+/* Pass B reads the band blocks from memory (pass A streamed the whole map
+ * since): before each block row, the map rows that the next block row's band
+ * blocks read and their truth are prefetched. */
+static void band_prefetch(const band *b, size_t by, size_t z, double E, double T, double U)
+{
+#ifdef CONSECO__SIMD
+    const size_t row0 = (z * b->nby + by) * b->nbx, y0 = by * BAND_H;
+    const size_t yl = y0 >= b->Ry ? y0 - b->Ry : 0u;
+    size_t yr = y0 + BAND_H - 1u + b->Ry, c, y;
+    if (yr > b->h - 1u) yr = b->h - 1u;
+    for (c = 0; c < b->nbx; c++) {
+        if (!b->count[row0 + c] || band_class(b->grid[row0 + c], E, T, U) != BAND_MID) continue;
+        for (y = yl; y <= yr; y++) {
+            const float *f = (const float *)(const void *)conseco__image_row(b->pred, y, z);
+            conseco__prefetch_at(f + c * BAND_W);
+            if (c * BAND_W + BAND_W < b->w) conseco__prefetch_at(f + c * BAND_W + BAND_W - 1u);
+            if (y >= y0 && y < y0 + BAND_H)
+                conseco__prefetch_at(conseco__mask_row(b->truth, y, z) + c * BAND_W);
+        }
+    }
+#else
+    (void)b;
+    (void)by;
+    (void)z;
+    (void)E;
+    (void)T;
+    (void)U;
+#endif
+}
+
 static int band_score(const conseco__smooth_plan *plan, const conseco_image *pred,
                       const conseco_mask *truth, double tau, uint64_t *keys, size_t n,
                       double *buf, double *score)
@@ -677,6 +707,7 @@ static int band_score(const conseco__smooth_plan *plan, const conseco_image *pre
     for (z = 0; z < d; z++)
         for (by = 0; by < b.nby; by++) {
             const size_t row0 = (z * b.nby + by) * b.nbx;
+            if (by + 1u < b.nby) band_prefetch(&b, by + 1u, z, E, T, U);
             for (c = 0; c < b.nbx; c++)
                 if (b.count[row0 + c] && band_class(b.grid[row0 + c], E, T, U) == BAND_HIGH)
                     c_hi += b.count[row0 + c] & 0xFFu;
