@@ -438,8 +438,27 @@ static void column_bounds(const conseco_image *pred, size_t z, size_t yl, size_t
     const size_t stride = pred->row_stride;
     const unsigned char *base = conseco__image_row(pred, yl, z) + xl * sizeof(float);
     const size_t nr = yr - yl + 1u;
-    size_t i = 0, r;
+    size_t i = 0, r, q;
 #ifdef CONSECO__SIMD
+    /* 16 columns at a time: four independent min and max chains */
+    for (; i + 16u <= len; i += 16u) {
+        const unsigned char *p = base + i * sizeof(float);
+        conseco__m128 lo[4], hi[4];
+        for (q = 0; q < 4u; q++)
+            lo[q] = hi[q] = conseco__mm_loadu_ps((const float *)(const void *)p + 4u * q);
+        for (r = 1; r < nr; r++) {
+            const float *row = (const float *)(const void *)(p + r * stride);
+            for (q = 0; q < 4u; q++) {
+                const conseco__m128 v = conseco__mm_loadu_ps(row + 4u * q);
+                lo[q] = conseco__mm_min_ps(lo[q], v);
+                hi[q] = conseco__mm_max_ps(hi[q], v);
+            }
+        }
+        for (q = 0; q < 4u; q++) {
+            conseco__mm_storeu_ps(cmn + i + 4u * q, lo[q]);
+            conseco__mm_storeu_ps(cmx + i + 4u * q, hi[q]);
+        }
+    }
     for (; i + 4u <= len; i += 4u) {
         const unsigned char *p = base + i * sizeof(float);
         conseco__m128 lo = conseco__mm_loadu_ps((const float *)(const void *)p), hi = lo;
