@@ -438,12 +438,13 @@ static void column_bounds(const conseco_image *pred, size_t z, size_t yl, size_t
     const size_t stride = pred->row_stride;
     const unsigned char *base = conseco__image_row(pred, yl, z) + xl * sizeof(float);
     const size_t nr = yr - yl + 1u;
-    size_t i = 0, r, q;
+    size_t i = 0, r;
 #ifdef CONSECO__SIMD
     /* 16 columns at a time: four independent min and max chains */
     for (; i + 16u <= len; i += 16u) {
         const unsigned char *p = base + i * sizeof(float);
         conseco__m128 lo[4], hi[4];
+        size_t q;
         for (q = 0; q < 4u; q++)
             lo[q] = hi[q] = conseco__mm_loadu_ps((const float *)(const void *)p + 4u * q);
         for (r = 1; r < nr; r++) {
