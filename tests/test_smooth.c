@@ -326,6 +326,143 @@ static void test_random_tall(void **state)
     }
 }
 
+/* Score only (the level map is the dense path's, checked above): the score
+ * against the walk over the library's levels (the sweep; the literal walk
+ * too on small maps). */
+static void check_score(scase *c)
+{
+    const conseco_shrinker sh = conseco_shrinker_smooth(&c->params);
+    double *lv = malloc(c->n * sizeof *lv), score, walk;
+    size_t ss;
+    void *scratch = scratch_for(&sh, c, &ss);
+    assert_non_null(lv);
+    assert_int_equal(conseco_smooth_vtable()->levels(&c->params, &c->img, lv, c->n), CONSECO_OK);
+    assert_int_equal(conseco_score(&sh, &c->img, &c->truth, c->tau, scratch, ss, &score),
+                     CONSECO_OK);
+    walk = ref_smooth_score_sweep(lv, &c->truth, c->tau);
+    if (c->n <= 3000u) { /* the sweep is the literal walk */
+        const double lit = ref_smooth_score_walk(lv, &c->truth, c->tau);
+        assert_true(lit == walk || (isinf(lit) && isinf(walk)));
+    }
+    if (!(score == walk || (isinf(score) && isinf(walk) && score > 0 && walk > 0)))
+        fail_msg("score %.17g vs literal walk %.17g (%zux%zux%zu sigma %g units %u tau %g)", score,
+                 walk, c->w, c->h, c->d, c->params.sigma, c->params.units, c->tau);
+    free(scratch);
+    free(lv);
+}
+
+/* Float32 maps like segmentations (round objects or boxes whose prediction
+ * is wider than the truth, shifted), big enough that the score's banded path
+ * (pass A bounds, only the blocks near the cut computed exactly) skips blocks
+ * below and above the cut: objects touching the border, sparse false
+ * positives, plateaus (ties), logits, noise, Yhat everywhere (the full path),
+ * a NaN or an infinity anywhere (CONSECO_E_NONFINITE); 2-D and 3-D with z not
+ * blurred (sigma in mm, thick slices); sigma in pixels up to 3; narrow maps
+ * (partial blocks), maps of 2^19 pixels and more (the most histogram
+ * buckets), and a few below 2^18 pixels (the full path). */
+static void test_random_band(void **state)
+{
+    static const double taus[] = {0.0, 0.001, 0.01, 0.05, 0.1, 0.3, 1.0};
+    tu_rng r = {0x5300D9u};
+    int it;
+    (void)state;
+    for (it = 0; it < (int)tu_cases(120); it++) {
+        const size_t d = tu_range(&r, 0, 3) ? 1u : (size_t)tu_range(&r, 2, 3);
+        const unsigned pattern = (unsigned)tu_range(&r, 0, 7);
+        const unsigned shape = (unsigned)tu_range(&r, 0, 9);
+        const int bad = it % 10 == 3; /* a NaN or an infinity somewhere */
+        const unsigned objects = (unsigned)tu_range(&r, 1, 3);
+        double ocx[3], ocy[3], oa[3], om[3], odx[3], ody[3];
+        size_t x, y, z, k;
+        scase c;
+        /* at least 2^18 pixels (the banded path) but now and then fewer */
+        if (shape == 0) { /* small: the full path */
+            case_alloc(&c, &r, tu_range(&r, 1, 200), tu_range(&r, 2, 200), d, CONSECO_DTYPE_F32);
+        } else if (shape == 1) { /* narrow: partial blocks */
+            const size_t w = (size_t)tu_range(&r, 1, 40);
+            case_alloc(&c, &r, w, ((size_t)1 << 18) / (w * d) + (size_t)tu_range(&r, 0, 50), d,
+                       CONSECO_DTYPE_F32);
+        } else if (shape == 2) { /* 2^19 pixels and more: 2^16 histogram buckets */
+            case_alloc(&c, &r, tu_range(&r, 725, 800), tu_range(&r, 725, 800) / d, d,
+                       CONSECO_DTYPE_F32);
+        } else {
+            const size_t w = (size_t)tu_range(&r, 260, 1100);
+            case_alloc(&c, &r, w, ((size_t)1 << 18) / (w * d) + (size_t)tu_range(&r, 0, 60), d,
+                       CONSECO_DTYPE_F32);
+        }
+        conseco_smooth_params_default(&c.params);
+        c.params.sigma = tu_range(&r, 0, 1) ? 1.0 : 0.2 + 2.8 * tu_uniform(&r);
+        if (d > 1u || tu_range(&r, 0, 4) == 0) {
+            c.params.units = CONSECO_UNITS_MM;
+            c.img.spacing[0] = 0.5 + tu_uniform(&r);
+            c.img.spacing[1] = 0.5 + tu_uniform(&r);
+            c.img.spacing[2] = 13.0 * c.params.sigma; /* R_z = 0: z not blurred */
+        }
+        c.tau = taus[tu_range(&r, 0, 6)];
+        for (k = 0; k < objects; k++) {
+            const double side = (double)(c.w < c.h ? c.w : c.h);
+            ocx[k] = tu_uniform(&r) * (double)c.w;
+            ocy[k] = tu_uniform(&r) * (double)c.h;
+            if (tu_range(&r, 0, 3) == 0) ocx[k] = 0.0; /* touching the border */
+            oa[k] = 2.0 + side * 0.3 * tu_uniform(&r);
+            om[k] = side * 0.15 * tu_uniform(&r);
+            odx[k] = 6.0 * (tu_uniform(&r) - 0.5);
+            ody[k] = 6.0 * (tu_uniform(&r) - 0.5);
+        }
+        for (z = 0; z < d; z++)
+            for (y = 0; y < c.h; y++)
+                for (x = 0; x < c.w; x++) {
+                    double best = 0.0, v;
+                    int t = 0;
+                    for (k = 0; k < objects; k++) {
+                        const double dx = (double)x - ocx[k], dy = (double)y - ocy[k];
+                        const double rp = sqrt(dx * dx + dy * dy) / (oa[k] + om[k]);
+                        const double tx = dx - odx[k], ty = dy - ody[k];
+                        const double bx = fabs(dx) > fabs(dy) ? fabs(dx) : fabs(dy);
+                        const double s1 = pattern == 6
+                                              ? 1.0 - 0.5 * bx / (oa[k] + om[k]) /* boxes */
+                                              : 1.0 - 0.5 * rp * rp + 0.02 * (double)z;
+                        if (s1 > best) best = s1;
+                        if (pattern == 6 ? fabs(tx) <= oa[k] && fabs(ty) <= 0.7 * oa[k]
+                                         : sqrt(tx * tx + ty * ty) <= oa[k])
+                            t = 1;
+                    }
+                    switch (pattern) {
+                    case 0: v = best + 0.004 * (tu_uniform(&r) - 0.5); break;
+                    case 1: v = floor(best * 8.0) / 8.0; break; /* plateaus: ties */
+                    case 2: v = 12.0 * (best - 0.5); break;      /* logits */
+                    case 3: v = best + 0.3 * (tu_uniform(&r) - 0.5); break;
+                    case 4: /* sparse false positives */
+                        v = best;
+                        t = best >= 0.5 && tu_uniform(&r) > 0.01;
+                        break;
+                    default: v = best; break;
+                    }
+                    if (pattern != 2) v = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+                    put_score(&c, x, y, z, v);
+                    c.truth_buf[z * c.truth.slice_stride + y * c.truth.row_stride + x] =
+                        (uint8_t)(t ? tu_range(&r, 1, 255) : 0);
+                }
+        if (pattern == 2) c.params.base = 0.0;
+        if (pattern == 7) c.params.base = -1.0; /* Yhat everywhere: the full path */
+        if (bad) {
+            static const double nonfinite[] = {NAN, INFINITY, -INFINITY};
+            const conseco_shrinker sh = conseco_shrinker_smooth(&c.params);
+            size_t ss;
+            void *scratch = scratch_for(&sh, &c, &ss);
+            double score;
+            put_score(&c, tu_range(&r, 0, c.w - 1), tu_range(&r, 0, c.h - 1),
+                      tu_range(&r, 0, c.d - 1), nonfinite[tu_range(&r, 0, 2)]);
+            assert_int_equal(conseco_score(&sh, &c.img, &c.truth, c.tau, scratch, ss, &score),
+                             CONSECO_E_NONFINITE);
+            free(scratch);
+        } else {
+            check_score(&c);
+        }
+        case_free(&c);
+    }
+}
+
 static void test_empty_and_nonfinite(void **state)
 {
     float px[12] = {0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f};
@@ -628,6 +765,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_2d),     cmocka_unit_test(test_random_3d),
         cmocka_unit_test(test_random_wide),   cmocka_unit_test(test_random_tall),
+        cmocka_unit_test(test_random_band),
         cmocka_unit_test(test_empty_and_nonfinite),
         cmocka_unit_test(test_bad_params),    cmocka_unit_test(test_state),
         cmocka_unit_test(test_golden_bits),   cmocka_unit_test(test_workspace_bound),

@@ -222,6 +222,580 @@ static int keys_f32_pairs(const conseco__smooth_plan *plan, const conseco_image 
     return CONSECO_OK;
 }
 
+/* ------------------------------------------- the banded float32 score */
+/*
+ * Float32 map, Gaussian filter, z not blurred, at least BAND_MIN_PIXELS
+ * pixels (on smaller maps the objects are usually too small against the
+ * blocks and the kernel for the bounds to pay: measured on the bench's
+ * 352x352 maps, 10-15 % slower than the full path): the exact levels are
+ * computed only where they can matter.
+ *
+ * Blocks of 16 columns by 8 rows. Pass A reads the map once: per block its
+ * Yhat and false-positive counts, which of its row pairs hold Yhat, and the
+ * minimum mn and maximum mx of s over the block's kernel window (the rows
+ * and columns within the kernel radius, clamped to the image). Every level
+ * of the block lies in [mn - e, mx + e], e the rounding error of the blur:
+ * the weights are positive and sum to 1 within a few ulps, and a level takes
+ * at most 2 (3R + 1) rounded operations on values of magnitude at most M
+ * (the largest |s| over all such windows), so e <= 2^-42 M; E = 2^-36 M
+ * bounds it with room to spare. Histograms of the false-positive counts by
+ * mn and by mx (the hbits leading bits of the order-preserving key of the
+ * float) give two doubles T <= l < U, l the (m+1)-th largest false-positive
+ * level:
+ *   T = t - E, t the low end of the highest mn bucket b with at least m + 1
+ *       false positives in blocks with mn in buckets >= b (each of their
+ *       levels is >= t - e);
+ *   U = u + E, u the low end of the bucket above the lowest mx bucket b
+ *       with at most m false positives in blocks with mx above b (every
+ *       other false positive is < u + e).
+ * Pass B computes the levels of the "band" blocks only (two rows at a time,
+ * as keys_f32_pairs): a block whose mx + E < T holds levels below l
+ * (irrelevant: not above l, and counted in the false-positive total); one
+ * whose mn - E >= U holds levels above l ("high": its false positives are
+ * counted, c_hi). l is then the (m + 1 - c_hi)-th largest false-positive
+ * level of the band, and the score the smallest Yhat level above l of the
+ * band, unless a high block could hold a smaller one (mn - E below it):
+ * pass C computes those (rare). The keys are the same as the full path's.
+ *
+ * Scratch (the key buffer of n slots): pass A uses its front for the two
+ * histograms and the per-block-row buffers, its back for the block grid (a
+ * slot per block: the bits of mn and mx; then 16 bits per block: the
+ * false-positive count, and bit 8 + p if row pair p holds Yhat). Pass B
+ * stores the band's false-positive keys from the front up, its other Yhat
+ * keys from the grid down. BAND_FALLBACK: the map does not suit (too small,
+ * too big, or Yhat nearly everywhere): the caller runs the full path.
+ */
+#define BAND_W 16u /* block width: one 16-bit Yhat mask per block row */
+#define BAND_H 8u  /* block height: four row pairs */
+#define BAND_MIN_PIXELS ((size_t)1 << 18)
+#define BAND_HBITS_MAX 16u
+#define BAND_HBITS_MIN 6u
+#define BAND_FALLBACK 1
+
+static inline uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    CONSECO_memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float f32_of_bits(uint32_t u)
+{
+    float f;
+    CONSECO_memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Order-preserving key of a float (-0 just below +0). */
+static inline uint32_t f32_key(float f)
+{
+    const uint32_t u = f32_bits(f);
+    return (u >> 31) ? ~u : (u | 0x80000000u);
+}
+
+/* A lower bound of the floats in bucket b of a histogram by the hbits
+ * leading key bits (the lowest, or -inf where that key is a NaN: bucket 0),
+ * or +inf for b == 2^hbits. */
+static double bucket_low(size_t b, unsigned hbits)
+{
+    uint32_t k;
+    double v;
+    if (b >= ((size_t)1 << hbits)) return conseco__inf();
+    k = (uint32_t)b << (32u - hbits);
+    v = (double)f32_of_bits((k >> 31) ? (k & 0x7FFFFFFFu) : ~k);
+    return v == v ? v : -conseco__inf();
+}
+
+static inline unsigned popcount32(uint32_t v)
+{
+    v = v - ((v >> 1) & 0x55555555u);
+    v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+    return (unsigned)((((v + (v >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
+}
+
+/* Bit q set if t[q] != 0, q < len <= 16. */
+static unsigned truth16(const uint8_t *t, size_t len)
+{
+    unsigned b = 0;
+    size_t q;
+#ifdef CONSECO__SIMD
+    if (len == 16u) {
+        const conseco__m128i z = conseco__mm_cmpeq_epi8(
+            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)t),
+            conseco__mm_setzero_si128());
+        return ~(unsigned)conseco__mm_movemask_epi8(z) & 0xFFFFu;
+    }
+#endif
+    for (q = 0; q < len; q++) b |= (unsigned)(t[q] != 0) << q;
+    return b;
+}
+
+/* The Yhat masks of a row of w pixels: mask[c] bit q set if pixel 16c + q is
+ * in Yhat (f >= fb); nfp[c] += the false positives among them (truth row t).
+ * 1 if any, with the first and last block holding Yhat in *c0, *c1.
+ * *finite cleared on a NaN or +-inf (as conseco__smooth_row_extent: blocks
+ * that cannot hold Yhat, NaN or +inf are passed after one vector test, -inf
+ * shows in the running minimum). */
+static int band_row_scan(const float *f, const uint8_t *t, size_t w, float fb, uint16_t *mask,
+                         uint16_t *nfp, size_t *c0, size_t *c1, int *finite)
+{
+    size_t x = 0, c = 0, first = (size_t)-1, last = 0, q;
+    unsigned bad = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128 vb = conseco__mm_set1_ps(fb);
+    const conseco__m128i expo = conseco__mm_set1_epi32(0x7F800000);
+    conseco__m128 vmin = conseco__mm_set1_ps(0.0f), v[4];
+    for (; x + 16u <= w; x += 16u, c++) {
+        unsigned in = 0, i;
+        conseco__m128i nf = conseco__mm_setzero_si128();
+        conseco__prefetch(f + x, CONSECO__PREFETCH_AHEAD);
+        /* the truth too: read only in Yhat, too sparse for the hardware prefetcher */
+        if ((x & 63u) == 0) conseco__prefetch(t + x, CONSECO__PREFETCH_AHEAD / 4u);
+        mask[c] = 0;
+        if (!conseco__f32x16_maybe_in(f + x, vb, v, &vmin)) continue;
+        for (i = 0; i < 4u; i++) {
+            const conseco__m128i e = conseco__mm_and_si128(conseco__mm_castps_si128(v[i]), expo);
+            nf = conseco__mm_or_si128(nf, conseco__mm_cmpeq_epi32(e, expo));
+            in |= (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[i], vb)) << (4u * i);
+        }
+        if (conseco__mm_movemask_epi8(nf)) bad = 1;
+        mask[c] = (uint16_t)in;
+        if (in) {
+            nfp[c] = (uint16_t)(nfp[c] + popcount32(in & ~truth16(t + x, 16u)));
+            if (first == (size_t)-1) first = c;
+            last = c;
+        }
+    }
+    if (conseco__f32_min_is_neg_inf(vmin)) bad = 1;
+#endif
+    for (; x < w; x += 16u, c++) {
+        const size_t len = w - x < 16u ? w - x : 16u;
+        unsigned in = 0;
+        for (q = 0; q < len; q++) {
+            uint32_t u;
+            CONSECO_memcpy(&u, &f[x + q], sizeof u);
+            bad |= (unsigned)((u & 0x7F800000u) == 0x7F800000u);
+            in |= (unsigned)(f[x + q] >= fb) << q;
+        }
+        mask[c] = (uint16_t)in;
+        if (in) {
+            nfp[c] = (uint16_t)(nfp[c] + popcount32(in & ~truth16(t + x, len)));
+            if (first == (size_t)-1) first = c;
+            last = c;
+        }
+    }
+    if (bad) *finite = 0;
+    if (first == (size_t)-1) return 0;
+    *c0 = first;
+    *c1 = last;
+    return 1;
+}
+
+/* Minimum of p[0..len), len >= 1. */
+static float min_f32(const float *p, size_t len)
+{
+    float a = p[0];
+    size_t i = 1;
+#ifdef CONSECO__SIMD
+    if (len >= 8u) {
+        conseco__m128 v = conseco__mm_loadu_ps(p);
+        float t[4];
+        for (i = 4; i + 4u <= len; i += 4u) v = conseco__mm_min_ps(v, conseco__mm_loadu_ps(p + i));
+        conseco__mm_storeu_ps(t, v);
+        a = t[0] < t[1] ? t[0] : t[1];
+        a = t[2] < a ? t[2] : a;
+        a = t[3] < a ? t[3] : a;
+    }
+#endif
+    for (; i < len; i++) a = p[i] < a ? p[i] : a;
+    return a;
+}
+
+/* Maximum of p[0..len), len >= 1. */
+static float max_f32(const float *p, size_t len)
+{
+    float a = p[0];
+    size_t i = 1;
+#ifdef CONSECO__SIMD
+    if (len >= 8u) {
+        conseco__m128 v = conseco__mm_loadu_ps(p);
+        float t[4];
+        for (i = 4; i + 4u <= len; i += 4u) v = conseco__mm_max_ps(v, conseco__mm_loadu_ps(p + i));
+        conseco__mm_storeu_ps(t, v);
+        a = t[0] > t[1] ? t[0] : t[1];
+        a = t[2] > a ? t[2] : a;
+        a = t[3] > a ? t[3] : a;
+    }
+#endif
+    for (; i < len; i++) a = p[i] > a ? p[i] : a;
+    return a;
+}
+
+/* cmn[i], cmx[i]: minimum and maximum of column xl + i over rows yl..yr. */
+static void column_bounds(const conseco_image *pred, size_t z, size_t yl, size_t yr, size_t xl,
+                          size_t len, float *cmn, float *cmx)
+{
+    const size_t stride = pred->row_stride;
+    const unsigned char *base = conseco__image_row(pred, yl, z) + xl * sizeof(float);
+    const size_t nr = yr - yl + 1u;
+    size_t i = 0, r;
+#ifdef CONSECO__SIMD
+    /* 16 columns at a time: four independent min and max chains */
+    for (; i + 16u <= len; i += 16u) {
+        const unsigned char *p = base + i * sizeof(float);
+        conseco__m128 lo[4], hi[4];
+        size_t q;
+        for (q = 0; q < 4u; q++)
+            lo[q] = hi[q] = conseco__mm_loadu_ps((const float *)(const void *)p + 4u * q);
+        for (r = 1; r < nr; r++) {
+            const float *row = (const float *)(const void *)(p + r * stride);
+            for (q = 0; q < 4u; q++) {
+                const conseco__m128 v = conseco__mm_loadu_ps(row + 4u * q);
+                lo[q] = conseco__mm_min_ps(lo[q], v);
+                hi[q] = conseco__mm_max_ps(hi[q], v);
+            }
+        }
+        for (q = 0; q < 4u; q++) {
+            conseco__mm_storeu_ps(cmn + i + 4u * q, lo[q]);
+            conseco__mm_storeu_ps(cmx + i + 4u * q, hi[q]);
+        }
+    }
+    for (; i + 4u <= len; i += 4u) {
+        const unsigned char *p = base + i * sizeof(float);
+        conseco__m128 lo = conseco__mm_loadu_ps((const float *)(const void *)p), hi = lo;
+        for (r = 1; r < nr; r++) {
+            const conseco__m128 v = conseco__mm_loadu_ps((const float *)(const void *)(p + r * stride));
+            lo = conseco__mm_min_ps(lo, v);
+            hi = conseco__mm_max_ps(hi, v);
+        }
+        conseco__mm_storeu_ps(cmn + i, lo);
+        conseco__mm_storeu_ps(cmx + i, hi);
+    }
+#endif
+    for (; i < len; i++) {
+        const unsigned char *p = base + i * sizeof(float);
+        float lo = *(const float *)(const void *)p, hi = lo;
+        for (r = 1; r < nr; r++) {
+            const float v = *(const float *)(const void *)(p + r * stride);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        cmn[i] = lo;
+        cmx[i] = hi;
+    }
+}
+
+typedef struct band {
+    const conseco__smooth_plan *plan;
+    const conseco_image *pred;
+    const conseco_mask *truth;
+    size_t w, h, R, Ry, nbx, nby; /* blocks per block row, block rows per slice */
+    float fb;
+    uint64_t *grid;   /* a slot per block: bits of mn << 32 | bits of mx */
+    uint16_t *count;  /* per block: false positives | (row pairs with Yhat) << 8 */
+    size_t grid_base; /* first slot of the grid */
+    unsigned hbits;   /* histogram buckets: 2^hbits */
+    uint64_t yhat, fp;
+    float gmn, gmx; /* over the blocks holding Yhat */
+} band;
+
+/* Pass A, first half, on block row (by, z): the Yhat masks of its rows
+ * (masks[r * nbx + c]) and the false positives per block (masks[BAND_H *
+ * nbx + c]). 1 if it holds Yhat, with the first and last block holding Yhat
+ * in *ca, *cb; *finite cleared on a NaN or +-inf. */
+static int band_scan(const band *b, size_t by, size_t z, uint16_t *masks, size_t *ca,
+                     size_t *cb, int *finite)
+{
+    const size_t nbx = b->nbx, y0 = by * BAND_H;
+    const size_t nrows = b->h - y0 < BAND_H ? b->h - y0 : BAND_H;
+    uint16_t *nfpc = masks + BAND_H * nbx;
+    size_t r, c0, c1, cA = nbx, cB = 0;
+    CONSECO_memset(nfpc, 0, nbx * sizeof *nfpc);
+    for (r = 0; r < nrows; r++) {
+        const float *f = (const float *)(const void *)conseco__image_row(b->pred, y0 + r, z);
+        if (band_row_scan(f, conseco__mask_row(b->truth, y0 + r, z), b->w, b->fb,
+                          masks + r * nbx, nfpc, &c0, &c1, finite)) {
+            cA = c0 < cA ? c0 : cA;
+            cB = c1 > cB ? c1 : cB;
+        }
+        if (!*finite) return 0;
+    }
+    *ca = cA;
+    *cb = cB;
+    return cA < nbx;
+}
+
+/* Pass A, second half, on block row (by, z) holding Yhat in blocks cA..cB
+ * (masks from band_scan): per block the bounds, counts, histograms. Runs
+ * one block row behind the scan, so that the rows below are in the cache.
+ * cm: 2 (w + 2R) floats. */
+static void band_bounds(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *hhi,
+                        const uint16_t *masks, size_t cA, size_t cB, float *cm)
+{
+    const size_t w = b->w, nbx = b->nbx, y0 = by * BAND_H, R = b->R, Ry = b->Ry;
+    const size_t nrows = b->h - y0 < BAND_H ? b->h - y0 : BAND_H;
+    const uint16_t *nfpc = masks + BAND_H * nbx; /* false positives per block */
+    size_t r, c, c0, c1, yl, yr;
+    yl = y0 >= Ry ? y0 - Ry : 0u;
+    yr = y0 + nrows - 1u + Ry;
+    if (yr > b->h - 1u) yr = b->h - 1u;
+    /* runs of blocks holding Yhat: column bounds over the run, then per block */
+    for (c0 = cA; c0 <= cB; c0 = c1 + 1u) {
+        size_t xl, xr;
+        unsigned any = 0;
+        c1 = c0;
+        for (r = 0; r < nrows; r++) any |= masks[r * nbx + c0];
+        if (!any) continue;
+        for (; c1 < cB; c1++) {
+            for (any = 0, r = 0; r < nrows; r++) any |= masks[r * nbx + c1 + 1u];
+            if (!any) break;
+        }
+        xl = c0 * BAND_W >= R ? c0 * BAND_W - R : 0u;
+        xr = c1 * BAND_W + BAND_W - 1u + R;
+        if (xr > w - 1u) xr = w - 1u;
+        column_bounds(b->pred, z, yl, yr, xl, xr - xl + 1u, cm, cm + (xr - xl + 1u));
+        for (c = c0; c <= c1; c++) {
+            const size_t x0 = c * BAND_W, len = w - x0 < BAND_W ? w - x0 : BAND_W;
+            const size_t wl = x0 >= R ? x0 - R : 0u;
+            const size_t wr = x0 + len - 1u + R > w - 1u ? w - 1u : x0 + len - 1u + R;
+            const size_t idx = (z * b->nby + by) * nbx + c;
+            const unsigned nfp = nfpc[c];
+            unsigned ny = 0, pairs = 0;
+            float mn, mx;
+            for (r = 0; r < nrows; r++) {
+                const unsigned yb = masks[r * nbx + c];
+                if (!yb) continue;
+                ny += popcount32(yb);
+                pairs |= 1u << (r / 2u);
+            }
+            mn = min_f32(cm + (wl - xl), wr - wl + 1u);
+            mx = max_f32(cm + (xr - xl + 1u) + (wl - xl), wr - wl + 1u);
+            b->grid[idx] = ((uint64_t)f32_bits(mn) << 32) | f32_bits(mx);
+            b->count[idx] = (uint16_t)(nfp | (pairs << 8));
+            b->yhat += ny;
+            b->fp += nfp;
+            b->gmn = mn < b->gmn ? mn : b->gmn;
+            b->gmx = mx > b->gmx ? mx : b->gmx;
+            if (nfp) {
+                hlo[f32_key(mn) >> (32u - b->hbits)] += nfp;
+                hhi[f32_key(mx) >> (32u - b->hbits)] += nfp;
+            }
+        }
+    }
+}
+
+/* The keys of pixels x0..x1 of rows y (into buf) and y + 1 if it exists
+ * (into buf + chunk); buf as keys_f32_pairs's. */
+static void band_keys(const band *b, size_t y, size_t z, size_t x0, size_t x1, double *buf)
+{
+    const size_t cl = chunk_len(b->w);
+    uint64_t *kv0 = (uint64_t *)(void *)buf, *kv1 = (uint64_t *)(void *)(buf + cl);
+    double *work0 = buf + 2u * cl, *work1 = work0 + cl + 2u * (size_t)CONSECO__SMOOTH_RMAX;
+    if (y + 1u < b->h)
+        conseco__smooth_rows_keys2(b->plan, b->pred, y, z, x0, x1, kv0, kv1, work0, work1);
+    else
+        conseco__smooth_row_keys(b->plan, b->pred, y, z, x0, x1, kv0, work0);
+}
+
+#define BAND_LOW 0
+#define BAND_MID 1
+#define BAND_HIGH 2
+
+static inline double grid_mn(uint64_t g) { return (double)f32_of_bits((uint32_t)(g >> 32)); }
+static inline double grid_mx(uint64_t g) { return (double)f32_of_bits((uint32_t)g); }
+
+static int band_class(uint64_t g, double E, double T, double U)
+{
+    if (grid_mx(g) + E < T) return BAND_LOW;
+    if (grid_mn(g) - E >= U) return BAND_HIGH;
+    return BAND_MID;
+}
+
+/* Pass B reads the band blocks from memory (pass A streamed the whole map
+ * since): before each block row, the map rows that the next block row's band
+ * blocks read and their truth are prefetched. */
+static void band_prefetch(const band *b, size_t by, size_t z, double E, double T, double U)
+{
+#ifdef CONSECO__SIMD
+    const size_t row0 = (z * b->nby + by) * b->nbx, y0 = by * BAND_H;
+    const size_t yl = y0 >= b->Ry ? y0 - b->Ry : 0u;
+    size_t yr = y0 + BAND_H - 1u + b->Ry, c, y;
+    if (yr > b->h - 1u) yr = b->h - 1u;
+    for (c = 0; c < b->nbx; c++) {
+        if (!b->count[row0 + c] || band_class(b->grid[row0 + c], E, T, U) != BAND_MID) continue;
+        for (y = yl; y <= yr; y++) {
+            const float *f = (const float *)(const void *)conseco__image_row(b->pred, y, z);
+            conseco__prefetch_at(f + c * BAND_W);
+            if (c * BAND_W + BAND_W < b->w) conseco__prefetch_at(f + c * BAND_W + BAND_W - 1u);
+            if (y >= y0 && y < y0 + BAND_H)
+                conseco__prefetch_at(conseco__mask_row(b->truth, y, z) + c * BAND_W);
+        }
+    }
+#else
+    (void)b;
+    (void)by;
+    (void)z;
+    (void)E;
+    (void)T;
+    (void)U;
+#endif
+}
+
+static int band_score(const conseco__smooth_plan *plan, const conseco_image *pred,
+                      const conseco_mask *truth, double tau, uint64_t *keys, size_t n,
+                      double *buf, double *score)
+{
+    const size_t w = pred->width, h = pred->height, d = pred->depth;
+    const size_t cl = chunk_len(w);
+    band b;
+    size_t nb, grid_slots, front, buckets, mset, by, z, bt, bu, c, k = 0, j, c_hi = 0, o, p;
+    uint32_t *hlo, *hhi;
+    uint16_t *masks;
+    float *cm;
+    uint64_t m, acc, l, a1, a2, best;
+    double E, T, U;
+    int finite = 1;
+    if (n < BAND_MIN_PIXELS || n > (size_t)UINT32_MAX) return BAND_FALLBACK;
+    CONSECO_memset(&b, 0, sizeof b);
+    /* 2^hbits <= n / 4 buckets, between 2^6 and 2^16 */
+    for (b.hbits = BAND_HBITS_MIN; b.hbits < BAND_HBITS_MAX && ((size_t)2 << b.hbits) <= n / 4u;
+         b.hbits++)
+        continue;
+    buckets = (size_t)1 << b.hbits;
+    b.plan = plan;
+    b.pred = pred;
+    b.truth = truth;
+    b.w = w;
+    b.h = h;
+    b.R = plan->r[0];
+    b.Ry = plan->r[1];
+    b.nbx = (w + BAND_W - 1u) / BAND_W;
+    b.nby = (h + BAND_H - 1u) / BAND_H;
+    b.fb = conseco__f32_at_least(plan->base);
+    b.gmn = (float)conseco__inf();
+    b.gmx = -(float)conseco__inf();
+    nb = b.nbx * b.nby * d;
+    mset = (BAND_H + 1u) * b.nbx; /* uint16 per block row: masks, false positives */
+    grid_slots = nb + (nb + 3u) / 4u;
+    /* front: two histograms, the masks of a block row, the column bounds */
+    front = buckets + mset / 2u + (w + 2u * b.R) + 2u;
+    if (front + grid_slots > n) return BAND_FALLBACK;
+    b.grid_base = n - grid_slots;
+    b.grid = keys + b.grid_base;
+    b.count = (uint16_t *)(void *)(b.grid + nb);
+    hlo = (uint32_t *)(void *)keys;
+    hhi = hlo + buckets;
+    masks = (uint16_t *)(void *)(keys + buckets);
+    cm = (float *)(void *)(keys + buckets + mset / 2u + 1u);
+    CONSECO_memset(hlo, 0, 2u * buckets * sizeof *hlo);
+    CONSECO_memset(b.count, 0, nb * sizeof *b.count);
+    /* pass A: the scan of block row by, then the bounds of block row by - 1 */
+    for (z = 0; z < d; z++) {
+        size_t ca[2] = {0, 0}, cb[2] = {0, 0};
+        int any[2] = {0, 0};
+        for (by = 0; by <= b.nby; by++) {
+            if (by < b.nby) {
+                any[by & 1u] = band_scan(&b, by, z, masks + (by & 1u) * mset, &ca[by & 1u],
+                                         &cb[by & 1u], &finite);
+                if (!finite) return CONSECO_E_NONFINITE;
+            }
+            if (by >= 1u && any[(by - 1u) & 1u])
+                band_bounds(&b, by - 1u, z, hlo, hhi, masks + ((by - 1u) & 1u) * mset,
+                            ca[(by - 1u) & 1u], cb[(by - 1u) & 1u], cm);
+        }
+    }
+    m = conseco__fp_budget(b.yhat, tau);
+    if (b.fp <= m) {
+        *score = CONSECO__SMOOTH_LAMBDA_MIN;
+        return CONSECO_OK;
+    }
+    if (b.yhat >= (uint64_t)b.grid_base) return BAND_FALLBACK; /* room for the keys */
+    /* T and U from the histograms (both loops stop: the counts add up to fp > m) */
+    for (acc = 0, bt = buckets; bt-- > 0;)
+        if ((acc += hlo[bt]) >= m + 1u) break;
+    for (acc = 0, bu = buckets; bu-- > 0;)
+        if ((acc += hhi[bu]) > m) break;
+    {
+        const double gm = (double)b.gmn < 0.0 ? -(double)b.gmn : (double)b.gmn;
+        const double gx = (double)b.gmx < 0.0 ? -(double)b.gmx : (double)b.gmx;
+        E = (gm > gx ? gm : gx) * (1.0 / 68719476736.0); /* 2^-36 */
+    }
+    T = bucket_low(bt, b.hbits) - E;
+    U = bucket_low(bu + 1u, b.hbits) + E;
+    /* pass B: the band's keys, row pair by row pair */
+    j = b.grid_base;
+    for (z = 0; z < d; z++)
+        for (by = 0; by < b.nby; by++) {
+            const size_t row0 = (z * b.nby + by) * b.nbx;
+            if (by + 1u < b.nby) band_prefetch(&b, by + 1u, z, E, T, U);
+            for (c = 0; c < b.nbx; c++)
+                if (b.count[row0 + c] && band_class(b.grid[row0 + c], E, T, U) == BAND_HIGH)
+                    c_hi += b.count[row0 + c] & 0xFFu;
+            for (p = 0; p < BAND_H / 2u; p++) {
+                const size_t y = by * BAND_H + 2u * p;
+                const unsigned bit = 1u << (8u + p);
+                if (y >= h) break;
+                for (c = 0; c < b.nbx; c++) {
+                    size_t c1, x0, x1;
+                    if (!(b.count[row0 + c] & bit) ||
+                        band_class(b.grid[row0 + c], E, T, U) != BAND_MID)
+                        continue;
+                    /* a run of band blocks, at most one chunk */
+                    for (c1 = c; c1 + 1u < b.nbx && (c1 + 2u - c) * BAND_W <= cl &&
+                                 (b.count[row0 + c1 + 1u] & bit) &&
+                                 band_class(b.grid[row0 + c1 + 1u], E, T, U) == BAND_MID;
+                         c1++)
+                        continue;
+                    x0 = c * BAND_W;
+                    x1 = c1 * BAND_W + BAND_W - 1u;
+                    if (x1 > w - 1u) x1 = w - 1u;
+                    band_keys(&b, y, z, x0, x1, buf);
+                    for (o = 0; o < 2u && y + o < h; o++)
+                        store_keys_f32(
+                            (const uint64_t *)(const void *)(buf + o * cl),
+                            (const float *)(const void *)conseco__image_row(pred, y + o, z) + x0,
+                            conseco__mask_row(truth, y + o, z) + x0, x1 - x0 + 1u, b.fb, keys,
+                            &k, &j);
+                    c = c1;
+                }
+            }
+        }
+    /* l: the (m + 1 - c_hi)-th largest band false positive (T <= l < U: the
+     * fallback never runs) */
+    if ((uint64_t)c_hi > m || (uint64_t)k < m + 1u - (uint64_t)c_hi) return BAND_FALLBACK;
+    l = conseco__select_key(keys, k, k - (size_t)(m + 1u - (uint64_t)c_hi),
+                            (uint32_t *)(void *)buf, &a1);
+    a2 = conseco__min_key_above(keys + j, b.grid_base - j, l);
+    best = a2 < a1 ? a2 : a1;
+    /* pass C: high blocks that could hold a level below best */
+    if (best == ~UINT64_C(0) || double_of(best) > U)
+        for (z = 0; z < d; z++)
+            for (by = 0; by < b.nby; by++)
+                for (c = 0; c < b.nbx; c++) {
+                    const size_t idx = (z * b.nby + by) * b.nbx + c;
+                    const size_t x0 = c * BAND_W;
+                    const size_t x1 = x0 + BAND_W - 1u > w - 1u ? w - 1u : x0 + BAND_W - 1u;
+                    size_t i;
+                    if (!b.count[idx] || band_class(b.grid[idx], E, T, U) != BAND_HIGH ||
+                        !(best == ~UINT64_C(0) || grid_mn(b.grid[idx]) - E < double_of(best)))
+                        continue;
+                    for (p = 0; p < BAND_H / 2u; p++) {
+                        const size_t y = by * BAND_H + 2u * p;
+                        if (!(b.count[idx] & (1u << (8u + p)))) continue;
+                        band_keys(&b, y, z, x0, x1, buf);
+                        for (o = 0; o < 2u && y + o < h; o++) {
+                            const float *f =
+                                (const float *)(const void *)conseco__image_row(pred, y + o, z);
+                            const uint64_t *kv = (const uint64_t *)(const void *)(buf + o * cl);
+                            for (i = 0; i <= x1 - x0; i++)
+                                if (f[x0 + i] >= b.fb && kv[i] > l && kv[i] < best) best = kv[i];
+                        }
+                    }
+                }
+    *score = best == ~UINT64_C(0) ? conseco__inf() : double_of(best);
+    return CONSECO_OK;
+}
+
 static int smooth_score(const conseco_smooth_params *p, const conseco_image *pred,
                         const conseco_mask *truth, double tau, void *scratch,
                         size_t scratch_size, double *score)
@@ -243,6 +817,8 @@ static int smooth_score(const conseco_smooth_params *p, const conseco_image *pre
     work = out + chunk_len(pred->width);
     j = n;
     if (f32_gauss && plan.r[2] == 0 && pred->height >= 2u) {
+        rc = band_score(&plan, pred, truth, tau, keys, n, out, score);
+        if (rc != BAND_FALLBACK) return rc;
         if ((rc = keys_f32_pairs(&plan, pred, truth, keys, &k, &j, out)) != CONSECO_OK) return rc;
     } else {
         for (z = 0; z < pred->depth; z++)

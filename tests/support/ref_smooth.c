@@ -133,3 +133,34 @@ double ref_smooth_score_walk(const double *levels, const conseco_mask *truth, do
     free(b);
     return result;
 }
+
+double ref_smooth_score_sweep(const double *levels, const conseco_mask *truth, double tau)
+{
+    const size_t n = truth_index_count(truth);
+    double *b = malloc((n + 1) * sizeof *b), *fp = malloc((n + 1) * sizeof *fp);
+    size_t nb = 0, nf = 0, i, j, below = 0, predicted = 0;
+    double result = INFINITY;
+    if (b == NULL || fp == NULL) abort();
+    b[nb++] = REF_SMOOTH_LAMBDA_MIN;
+    for (i = 0; i < n; i++)
+        if (levels[i] != -INFINITY) {
+            b[nb++] = levels[i];
+            predicted++;
+            if (!truth_at(truth, i)) fp[nf++] = levels[i];
+        }
+    qsort(b, nb, sizeof *b, cmp_double);
+    qsort(fp, nf, sizeof *fp, cmp_double);
+    for (j = 0; j < nb; j++) {
+        double f;
+        if (j > 0 && b[j] == b[j - 1]) continue;
+        while (below < nf && fp[below] < b[j]) below++; /* F = nf - below: levels >= b[j] */
+        f = predicted == 0 ? 0.0 : (double)(nf - below) / (double)predicted;
+        if (f <= tau) {
+            result = b[j];
+            break;
+        }
+    }
+    free(b);
+    free(fp);
+    return result;
+}

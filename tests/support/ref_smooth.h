@@ -20,6 +20,11 @@ int ref_smooth_levels(const conseco_smooth_params *p, const conseco_image *pred,
  * (double)kept / |Yhat| <= tau, else +inf. */
 double ref_smooth_score_walk(const double *levels, const conseco_mask *truth, double tau);
 
+/* The same walk in the same order, F at each breakpoint counted by a sweep
+ * over the sorted false-positive levels instead of a full scan (for maps
+ * too big for the quadratic walk; the tests check the two agree). */
+double ref_smooth_score_sweep(const double *levels, const conseco_mask *truth, double tau);
+
 /* The lowest finite double: the smooth shrinker's lambda_min. */
 #define REF_SMOOTH_LAMBDA_MIN (-1.7976931348623157e308)
 #endif
