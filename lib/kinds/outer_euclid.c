@@ -86,8 +86,11 @@ typedef struct euclid {
     int wide;                /* cells hold packed offsets (else squared distances) */
     uint64_t w[3];           /* weights along x, y, z */
     double unit;             /* ball-mm, narrow: D2 = unit * value */
-    unsigned sh[3], bits[3]; /* wide: offset k_a in bits sh[a] .. sh[a] + bits[a] - 1 */
-    unsigned lowbits;        /* wide: the selection's first key is D2 >> lowbits */
+    unsigned sh[3];          /* wide: offset k_a in bits sh[a] .. sh[a] + bits[a] - 1 */
+#ifdef EU_WIDE
+    unsigned bits[3];
+    unsigned lowbits;        /* the selection's first key is D2 >> lowbits */
+#endif
     conseco__mm metric;      /* ball-mm: the spacing */
     size_t lo[3], n[3];      /* the box */
     int open_lo[3], open_hi[3];
@@ -178,7 +181,7 @@ static int eu_weights(const conseco_erosion_params *p, const conseco_image *pred
             c->bits[a] = a < c->dims ? bitlen64(side[a]) : 0u; /* offsets 0 .. side */
             c->sh[a] = used;
             used += c->bits[a];
-            if (a < c->dims) sum += (eu_u128)c->w[a] * ((uint64_t)side[a] * (uint64_t)side[a]);
+            if (a < c->dims) sum += (eu_u128)c->w[a] * (eu_u128)((uint64_t)side[a] * (uint64_t)side[a]);
         }
         if (used > 30u) return 0; /* bit 30 clear: no code is EU_INF */
         c->lowbits = 0;
@@ -534,6 +537,7 @@ static void eu_first_axis(euclid *c)
             uint32_t f[16], prev[16];
             {
                 uint32_t *row = b + (nP - 1) * sP;
+                /* cppcheck-suppress knownConditionTrueFalse ; g >= 1 (cppcheck 2.10 misreads the min) */
                 for (l = 0; l < g; l++) {
                     const uint32_t cl = row[l] & EU_FLAG, fk = row[l] & ~EU_FLAG;
                     const uint32_t bk = cl && open_hi ? 1u : EU_KINF;
@@ -544,6 +548,7 @@ static void eu_first_axis(euclid *c)
             }
             for (i = nP - 1; i-- > 0;) {
                 uint32_t *row = b + i * sP;
+                /* cppcheck-suppress knownConditionTrueFalse ; g >= 1 (cppcheck 2.10 misreads the min) */
                 for (l = 0; l < g; l++) {
                     const uint32_t cl = row[l] & EU_FLAG, fk = row[l] & ~EU_FLAG;
                     f[l] = cl != prev[l] ? 1u : f[l] + 1u;
@@ -625,7 +630,7 @@ static inline eu_u128 eu_code_d2(const euclid *c, uint32_t code)
     int a;
     for (a = 0; a < c->dims; a++) {
         const uint64_t k = (code >> c->sh[a]) & ((UINT32_C(1) << c->bits[a]) - 1u);
-        v += (eu_u128)c->w[a] * (k * k);
+        v += (eu_u128)c->w[a] * (eu_u128)(k * k);
     }
     return v;
 }

@@ -371,6 +371,7 @@ static int band_row_scan(const float *f, const uint8_t *t, size_t w, float fb, u
     for (; x < w; x += 16u, c++) {
         const size_t len = w - x < 16u ? w - x : 16u;
         unsigned in = 0;
+        /* cppcheck-suppress knownConditionTrueFalse ; len >= 1 (cppcheck 2.10 misreads the min) */
         for (q = 0; q < len; q++) {
             uint32_t u;
             CONSECO_memcpy(&u, &f[x + q], sizeof u);
@@ -511,6 +512,7 @@ static int band_scan(const band *b, size_t by, size_t z, uint16_t *masks, size_t
     uint16_t *nfpc = masks + BAND_H * nbx;
     size_t r, c0, c1, cA = nbx, cB = 0;
     CONSECO_memset(nfpc, 0, nbx * sizeof *nfpc);
+    /* cppcheck-suppress knownConditionTrueFalse ; nrows >= 1 (cppcheck 2.10 misreads the min) */
     for (r = 0; r < nrows; r++) {
         const float *f = (const float *)(const void *)conseco__image_row(b->pred, y0 + r, z);
         if (band_row_scan(f, conseco__mask_row(b->truth, y0 + r, z), b->w, b->fb,
@@ -544,9 +546,11 @@ static void band_bounds(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *h
         size_t xl, xr;
         unsigned any = 0;
         c1 = c0;
+        /* cppcheck-suppress knownConditionTrueFalse ; nrows >= 1 (cppcheck 2.10 misreads the min) */
         for (r = 0; r < nrows; r++) any |= masks[r * nbx + c0];
         if (!any) continue;
         for (; c1 < cB; c1++) {
+            /* cppcheck-suppress knownConditionTrueFalse ; nrows >= 1 (cppcheck 2.10 misreads the min) */
             for (any = 0, r = 0; r < nrows; r++) any |= masks[r * nbx + c1 + 1u];
             if (!any) break;
         }
