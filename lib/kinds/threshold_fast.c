@@ -144,7 +144,11 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
         n = j;
         lo += b << shift;
         if (shift == 0) break;
-        if (hi - lo > (1u << shift) - 1u) hi = lo + ((1u << shift) - 1u);
+        if (n > 32u) /* the kept keys' own range: one round less when they are few distinct
+                      * values (quantised maps), a narrower one otherwise */
+            conseco__key_range(keys, n, &lo, &hi);
+        else if (hi - lo > (1u << shift) - 1u)
+            hi = lo + ((1u << shift) - 1u);
     }
     *next = above;
     return lo;
