@@ -202,15 +202,22 @@ uint32_t conseco__key_min_between(const uint32_t *keys, size_t n, uint32_t lo, u
         /* unsigned order as signed order with the top bit flipped: the
          * flip and the offset are one addition */
         const conseco__m128i add = conseco__mm_set1_epi32((int32_t)(0x80000000u - off));
-        conseco__m128i vbest = conseco__mm_set1_epi32(INT32_MAX);
+        conseco__m128i vbest = conseco__mm_set1_epi32(INT32_MAX), vbest1 = vbest, lt;
         uint32_t lane[4];
         size_t j;
-        for (; i + 4 <= n; i += 4) {
-            const conseco__m128i k = conseco__mm_add_epi32(
+        /* two running minima: shorter dependency chains */
+        for (; i + 8 <= n; i += 8) {
+            const conseco__m128i k0 = conseco__mm_add_epi32(
                 conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i)), add);
-            const conseco__m128i lt = conseco__mm_cmplt_epi32(k, vbest);
-            vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt, k), conseco__mm_andnot_si128(lt, vbest));
+            const conseco__m128i k1 = conseco__mm_add_epi32(
+                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i + 4)), add);
+            const conseco__m128i lt0 = conseco__mm_cmplt_epi32(k0, vbest);
+            const conseco__m128i lt1 = conseco__mm_cmplt_epi32(k1, vbest1);
+            vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt0, k0), conseco__mm_andnot_si128(lt0, vbest));
+            vbest1 = conseco__mm_or_si128(conseco__mm_and_si128(lt1, k1), conseco__mm_andnot_si128(lt1, vbest1));
         }
+        lt = conseco__mm_cmplt_epi32(vbest1, vbest);
+        vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt, vbest1), conseco__mm_andnot_si128(lt, vbest));
         conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, vbest);
         for (j = 0; j < 4; j++) {
             const uint32_t u = lane[j] ^ 0x80000000u;
