@@ -155,7 +155,9 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
 }
 
 /* ------------------------------------------------------------ key scans */
-void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
+/* The range of keys[0..n); copies them to dst unless dst is NULL. */
+static inline void key_range_copy(uint32_t *dst, const uint32_t *keys, size_t n, uint32_t *lo,
+                                  uint32_t *hi)
 {
     uint32_t mn = 0xFFFFFFFFu, mx = 0;
     size_t i = 0;
@@ -166,8 +168,9 @@ void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *
         uint32_t a[4], b[4];
         size_t j;
         for (; i + 4 <= n; i += 4) {
-            const conseco__m128i k = conseco__mm_xor_si128(
-                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i)), flip);
+            const conseco__m128i raw = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i));
+            const conseco__m128i k = conseco__mm_xor_si128(raw, flip);
+            if (dst != NULL) conseco__mm_storeu_si128((conseco__m128i *)(void *)(dst + i), raw);
             gt = conseco__mm_cmpgt_epi32(vmn, k);
             vmn = conseco__mm_or_si128(conseco__mm_and_si128(gt, k), conseco__mm_andnot_si128(gt, vmn));
             gt = conseco__mm_cmpgt_epi32(k, vmx);
@@ -182,11 +185,23 @@ void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *
     }
 #endif
     for (; i < n; i++) {
+        if (dst != NULL) dst[i] = keys[i];
         mn = keys[i] < mn ? keys[i] : mn;
         mx = keys[i] > mx ? keys[i] : mx;
     }
     *lo = mn;
     *hi = mx;
+}
+
+void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
+{
+    key_range_copy(NULL, keys, n, lo, hi);
+}
+
+void conseco__key_copy_range(uint32_t *dst, const uint32_t *keys, size_t n, uint32_t *lo,
+                             uint32_t *hi)
+{
+    key_range_copy(dst, keys, n, lo, hi);
 }
 
 /* k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in (lo, hi] and
