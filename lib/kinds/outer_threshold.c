@@ -644,12 +644,8 @@ static int f32_band_seg(f32_side *a, const float *s, const uint8_t *t, size_t x,
     } while (0)
 
 /* The largest score <= xlo of the map (-inf if none), from the segment
- * summaries and the segments holding scores on both sides of xlo; segments
- * whose largest score below base s has base - s >= worse (doubles) cannot
- * give a smaller breakpoint than the one already found and are not read
- * (the result may then be lower than the largest score, never wrongly so). */
-static float f32_max_at_most(const conseco_image *pred, const float *sum, float xlo, double base,
-                             double worse)
+ * summaries and the segments holding scores on both sides of xlo. */
+static float f32_max_at_most(const conseco_image *pred, const float *sum, float xlo)
 {
     const size_t w = pred->width, hgt = pred->height, nrows = pred->height * pred->depth;
     const size_t ns = segs_of(w);
@@ -672,7 +668,7 @@ static float f32_max_at_most(const conseco_image *pred, const float *sum, float 
                 best = mx > best ? mx : best;
                 continue;
             }
-            if (mn > xlo || base - (double)mx >= worse) continue;
+            if (mn > xlo) continue;
             s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
 #ifdef CONSECO__SIMD
             {
@@ -768,7 +764,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
         float got;
         /* base - s >= A falls with s: the smallest key where it fails, minus one */
         KEY_SEARCH(kmin_f, kb, !(base - (double)conseco__float_of_key(k) >= A), kl);
-        got = f32_max_at_most(pred, a.sum, conseco__float_of_key(kl - 1u), base, best);
+        got = f32_max_at_most(pred, a.sum, conseco__float_of_key(kl - 1u));
         if (got > -(float)conseco__inf() && base - (double)got < best) best = base - (double)got;
     }
     *score = best;
