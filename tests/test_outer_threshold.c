@@ -376,7 +376,7 @@ static void test_key_select(void **state)
         const size_t n = tu_range(&r, k % 3 == 0 ? 33 : 8192, 40000);
         uint32_t *keys = malloc(n * sizeof *keys), *sorted = malloc(n * sizeof *sorted);
         uint32_t lo, hi, next, got, want_next = 0xFFFFFFFFu;
-        const int kind = (int)tu_range(&r, 0, 3);
+        const int kind = (int)tu_range(&r, 0, 4);
         const uint32_t centre = (uint32_t)tu_next(&r);
         size_t i, rank;
         for (i = 0; i < n; i++) {
@@ -384,7 +384,10 @@ static void test_key_select(void **state)
             case 0: keys[i] = (uint32_t)tu_next(&r); break;                      /* full range */
             case 1: keys[i] = centre + (uint32_t)tu_range(&r, 0, 40); break;     /* many ties */
             case 2: keys[i] = 0x3F000000u + (uint32_t)(i * 37u % 100003u); break; /* smooth runs */
-            default: keys[i] = i % 7 == 0 ? (uint32_t)tu_next(&r) : centre; break;
+            case 3: keys[i] = i % 7 == 0 ? (uint32_t)tu_next(&r) : centre; break;
+            default: /* a few values far apart (quantised maps): kept sets of equal keys */
+                keys[i] = (centre >> 1) + (uint32_t)tu_range(&r, 0, 33) * 0x7C1F0u;
+                break;
             }
             if (keys[i] == 0xFFFFFFFFu) keys[i] = 0xFFFFFFFEu; /* no float's key is all ones */
         }
@@ -398,6 +401,20 @@ static void test_key_select(void **state)
             }
         conseco__key_range(keys, n, &lo, &hi);
         assert_true(lo == sorted[0] && hi == sorted[n - 1u]);
+        {
+            /* the smallest key in (a, b] against a scan of the sorted keys */
+            const uint32_t a = sorted[tu_range(&r, 0, n - 1u)] - (uint32_t)tu_range(&r, 0, 1);
+            const uint32_t b = tu_range(&r, 0, 3) == 0 ? 0xFFFFFFFEu : sorted[tu_range(&r, 0, n - 1u)];
+            uint32_t want = 0xFFFFFFFFu;
+            const size_t from = tu_range(&r, 0, 9); /* unaligned starts */
+            for (i = from; i < n; i++)
+                if (keys[i] > a && keys[i] <= b && keys[i] < want) want = keys[i];
+            assert_true(conseco__key_min_between(keys + from, n - from, a, b) == want);
+        }
+        if (k % 2 == 1) { /* loose bounds, as the inner score passes them */
+            lo = lo > 1000u ? lo - (uint32_t)tu_range(&r, 0, 1000) : 0u;
+            hi = hi < 0xFFFFFFFEu - 1000u ? hi + (uint32_t)tu_range(&r, 0, 1000) : 0xFFFFFFFEu;
+        }
         got = conseco__key_select(keys, n, rank, lo, hi, hist, &next);
         assert_true(got == sorted[rank]);
         assert_true(next == want_next);

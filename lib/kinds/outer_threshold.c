@@ -738,8 +738,7 @@ static int th_score_f32(double base, const conseco__side *side, const conseco_im
     predicted = (uint64_t)a.nf + (uint64_t)(pixels - a.nt);
     m_in = conseco__fp_budget(predicted, tau);
     if ((uint64_t)a.nf > m_in) { /* the (m_in+1)-th largest false positive, on a copy */
-        CONSECO_memcpy(a.tb, a.yk, a.nf * sizeof *a.tb);
-        conseco__key_range(a.tb, a.nf, &klo, &khi);
+        conseco__key_copy_range(a.tb, a.yk, a.nf, &klo, &khi);
         kf = conseco__key_select(a.tb, a.nf, a.nf - (size_t)m_in - 1u, klo, khi, hist, &knext);
         f = (double)conseco__float_of_key(kf);
     }

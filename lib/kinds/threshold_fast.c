@@ -144,14 +144,20 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
         n = j;
         lo += b << shift;
         if (shift == 0) break;
-        if (hi - lo > (1u << shift) - 1u) hi = lo + ((1u << shift) - 1u);
+        if (n > 32u) /* the kept keys' own range: one round less when they are few distinct
+                      * values (quantised maps), a narrower one otherwise */
+            conseco__key_range(keys, n, &lo, &hi);
+        else if (hi - lo > (1u << shift) - 1u)
+            hi = lo + ((1u << shift) - 1u);
     }
     *next = above;
     return lo;
 }
 
 /* ------------------------------------------------------------ key scans */
-void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
+/* The range of keys[0..n); copies them to dst unless dst is NULL. */
+static inline void key_range_copy(uint32_t *dst, const uint32_t *keys, size_t n, uint32_t *lo,
+                                  uint32_t *hi)
 {
     uint32_t mn = 0xFFFFFFFFu, mx = 0;
     size_t i = 0;
@@ -162,8 +168,9 @@ void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *
         uint32_t a[4], b[4];
         size_t j;
         for (; i + 4 <= n; i += 4) {
-            const conseco__m128i k = conseco__mm_xor_si128(
-                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i)), flip);
+            const conseco__m128i raw = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i));
+            const conseco__m128i k = conseco__mm_xor_si128(raw, flip);
+            if (dst != NULL) conseco__mm_storeu_si128((conseco__m128i *)(void *)(dst + i), raw);
             gt = conseco__mm_cmpgt_epi32(vmn, k);
             vmn = conseco__mm_or_si128(conseco__mm_and_si128(gt, k), conseco__mm_andnot_si128(gt, vmn));
             gt = conseco__mm_cmpgt_epi32(k, vmx);
@@ -178,11 +185,23 @@ void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *
     }
 #endif
     for (; i < n; i++) {
+        if (dst != NULL) dst[i] = keys[i];
         mn = keys[i] < mn ? keys[i] : mn;
         mx = keys[i] > mx ? keys[i] : mx;
     }
     *lo = mn;
     *hi = mx;
+}
+
+void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi)
+{
+    key_range_copy(NULL, keys, n, lo, hi);
+}
+
+void conseco__key_copy_range(uint32_t *dst, const uint32_t *keys, size_t n, uint32_t *lo,
+                             uint32_t *hi)
+{
+    key_range_copy(dst, keys, n, lo, hi);
 }
 
 /* k - (lo + 1), modulo 2^32, is below hi - lo exactly for k in (lo, hi] and
@@ -198,15 +217,22 @@ uint32_t conseco__key_min_between(const uint32_t *keys, size_t n, uint32_t lo, u
         /* unsigned order as signed order with the top bit flipped: the
          * flip and the offset are one addition */
         const conseco__m128i add = conseco__mm_set1_epi32((int32_t)(0x80000000u - off));
-        conseco__m128i vbest = conseco__mm_set1_epi32(INT32_MAX);
+        conseco__m128i vbest = conseco__mm_set1_epi32(INT32_MAX), vbest1 = vbest, lt;
         uint32_t lane[4];
         size_t j;
-        for (; i + 4 <= n; i += 4) {
-            const conseco__m128i k = conseco__mm_add_epi32(
+        /* two running minima: shorter dependency chains */
+        for (; i + 8 <= n; i += 8) {
+            const conseco__m128i k0 = conseco__mm_add_epi32(
                 conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i)), add);
-            const conseco__m128i lt = conseco__mm_cmplt_epi32(k, vbest);
-            vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt, k), conseco__mm_andnot_si128(lt, vbest));
+            const conseco__m128i k1 = conseco__mm_add_epi32(
+                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(keys + i + 4)), add);
+            const conseco__m128i lt0 = conseco__mm_cmplt_epi32(k0, vbest);
+            const conseco__m128i lt1 = conseco__mm_cmplt_epi32(k1, vbest1);
+            vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt0, k0), conseco__mm_andnot_si128(lt0, vbest));
+            vbest1 = conseco__mm_or_si128(conseco__mm_and_si128(lt1, k1), conseco__mm_andnot_si128(lt1, vbest1));
         }
+        lt = conseco__mm_cmplt_epi32(vbest1, vbest);
+        vbest = conseco__mm_or_si128(conseco__mm_and_si128(lt, vbest1), conseco__mm_andnot_si128(lt, vbest));
         conseco__mm_storeu_si128((conseco__m128i *)(void *)lane, vbest);
         for (j = 0; j < 4; j++) {
             const uint32_t u = lane[j] ^ 0x80000000u;

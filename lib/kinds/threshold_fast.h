@@ -66,6 +66,10 @@ uint32_t conseco__key_select(uint32_t *keys, size_t n, size_t r, uint32_t lo, ui
 /* The smallest and largest of keys[0..n), n >= 1. */
 void conseco__key_range(const uint32_t *keys, size_t n, uint32_t *lo, uint32_t *hi);
 
+/* conseco__key_range that also copies keys[0..n) to dst (not overlapping), in the same pass. */
+void conseco__key_copy_range(uint32_t *dst, const uint32_t *keys, size_t n, uint32_t *lo,
+                             uint32_t *hi);
+
 /* The smallest of keys[0..n) in (lo, hi], 0xFFFFFFFF (no float's key) if none. */
 uint32_t conseco__key_min_between(const uint32_t *keys, size_t n, uint32_t lo, uint32_t hi);
 
