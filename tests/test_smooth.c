@@ -368,7 +368,7 @@ static void test_random_band(void **state)
     (void)state;
     for (it = 0; it < (int)tu_cases(120); it++) {
         const size_t d = tu_range(&r, 0, 3) ? 1u : (size_t)tu_range(&r, 2, 3);
-        const unsigned pattern = (unsigned)tu_range(&r, 0, 7);
+        const unsigned pattern = (unsigned)tu_range(&r, 0, 10);
         const unsigned shape = (unsigned)tu_range(&r, 0, 9);
         const int bad = it % 10 == 3; /* a NaN or an infinity somewhere */
         const unsigned objects = (unsigned)tu_range(&r, 1, 3);
@@ -392,7 +392,9 @@ static void test_random_band(void **state)
         }
         conseco_smooth_params_default(&c.params);
         c.params.sigma = tu_range(&r, 0, 1) ? 1.0 : 0.2 + 2.8 * tu_uniform(&r);
-        if (d > 1u || tu_range(&r, 0, 4) == 0) {
+        if (d == 1u && tu_range(&r, 0, 7) == 0) /* wide kernels, to the 16-pixel limit (R = 64) */
+            c.params.sigma = 8.0 + 8.0 * tu_uniform(&r);
+        if (d > 1u || (c.params.sigma <= 3.0 && tu_range(&r, 0, 4) == 0)) {
             c.params.units = CONSECO_UNITS_MM;
             c.img.spacing[0] = 0.5 + tu_uniform(&r);
             c.img.spacing[1] = 0.5 + tu_uniform(&r);
@@ -436,15 +438,25 @@ static void test_random_band(void **state)
                         v = best;
                         t = best >= 0.5 && tu_uniform(&r) > 0.01;
                         break;
+                    case 8: /* near the largest float */
+                    case 9: /* float denormals */
                     default: v = best; break;
+                    case 10: /* windows of +-0 only (M = 0) in Yhat, -1 around */
+                        v = best >= 0.5 ? (tu_range(&r, 0, 1) ? 0.0 : -0.0) : -1.0;
+                        break;
                     }
-                    if (pattern != 2) v = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+                    if (pattern != 2 && pattern != 10) v = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+                    if (pattern == 8) v *= 3e38;
+                    if (pattern == 9) v *= 1e-39;
                     put_score(&c, x, y, z, v);
                     c.truth_buf[z * c.truth.slice_stride + y * c.truth.row_stride + x] =
                         (uint8_t)(t ? tu_range(&r, 1, 255) : 0);
                 }
         if (pattern == 2) c.params.base = 0.0;
         if (pattern == 7) c.params.base = -1.0; /* Yhat everywhere: the full path */
+        if (pattern == 8) c.params.base = 0.5 * 3e38;
+        if (pattern == 9) c.params.base = (double)(float)(0.5 * 1e-39);
+        if (pattern == 10) c.params.base = 0.0;
         if (bad) {
             static const double nonfinite[] = {NAN, INFINITY, -INFINITY};
             const conseco_shrinker sh = conseco_shrinker_smooth(&c.params);

@@ -183,6 +183,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.lo[2] = mp->yb.lo[2];
         pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
         pn.hist = lay->counts; /* free until the selection */
+        pn.t_out = 0.0;        /* set only when the last pass prunes */
         if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];

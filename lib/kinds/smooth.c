@@ -236,9 +236,10 @@ static int keys_f32_pairs(const conseco__smooth_plan *plan, const conseco_image 
  * and columns within the kernel radius, clamped to the image). Every level
  * of the block lies in [mn - e, mx + e], e the rounding error of the blur:
  * the weights are positive and sum to 1 within a few ulps, and a level takes
- * at most 2 (3R + 1) rounded operations on values of magnitude at most M
- * (the largest |s| over all such windows), so e <= 2^-42 M; E = 2^-36 M
- * bounds it with room to spare. Histograms of the false-positive counts by
+ * at most (3 Rx + 1) + (3 Ry + 1) rounded operations on values of magnitude
+ * at most 2M (the paired taps s[-k] + s[k]; M the largest |s| over all such
+ * windows), R <= 64, so e <= 2^-42 M; E = 2^-36 M bounds it with room to
+ * spare. Histograms of the false-positive counts by
  * mn and by mx (the hbits leading bits of the order-preserving key of the
  * float) give two doubles T <= l < U, l the (m+1)-th largest false-positive
  * level:
@@ -530,6 +531,10 @@ static int band_scan(const band *b, size_t by, size_t z, uint16_t *masks, size_t
 /* Pass A, second half, on block row (by, z) holding Yhat in blocks cA..cB
  * (masks from band_scan): per block the bounds, counts, histograms. Runs
  * one block row behind the scan, so that the rows below are in the cache.
+ * With Ry > 8 its window reaches rows the scan has not checked for NaN or
+ * infinities yet: their bounds may be NaN, which only lands in some bucket
+ * (the index stays in range), and the scan of those rows returns
+ * CONSECO_E_NONFINITE before any bound is used.
  * cm: 2 (w + 2R) floats. */
 static void band_bounds(band *b, size_t by, size_t z, uint32_t *hlo, uint32_t *hhi,
                         const uint16_t *masks, size_t cA, size_t cB, float *cm)
