@@ -168,7 +168,9 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
      * integer form, else the pair form unpruned, else the general codes */
     have_pair = pr != NULL && conseco__mm_pair_init(pr, mp->sp, &mp->yb.box) &&
                 conseco__mm_pair_fit(pr, &mp->yb.box, lay->work_bytes);
-    if (mi != NULL && !(have_pair && pr->can_mark) && conseco__mm_int_init(mi, mp->sp, &mp->b)) {
+    /* (with bits == 0, e.g. 2-D images, the last pass has no lines to prune) */
+    if (mi != NULL && !(have_pair && pr->can_mark && pr->bits > 0) &&
+        conseco__mm_int_init(mi, mp->sp, &mp->b)) {
         *integer = 1;
         fill(p, pred, mp, lay->code);
         conseco__mm_int_transform(lay->code, &mp->b, mi, lay->work);
