@@ -159,9 +159,9 @@ ci_emulated_suite() {
   local skip="^(install_consumer|embed_add_subdirectory|export_list|spdx_headers)\$"
   [ -z "${CI_EMU_EXCLUDE:-}" ] || skip="$skip|$CI_EMU_EXCLUDE"
   [ -z "${CI_EMU_EXCLUDE:-}" ] || ci_log "not emulated (see ci/$name.sh): $CI_EMU_EXCLUDE"
-  # A fifth of the random cases (tests/support/test_util.h, tu_cases): emulation checks the
+  # A twentieth of the random cases (tests/support/test_util.h, tu_cases): emulation checks the
   # platform's arithmetic and code paths; the breadth of the search runs natively.
-  (cd "$CI_DIR" && CONSECO_TEST_SCALE=${CONSECO_TEST_SCALE:-5} \
+  (cd "$CI_DIR" && CONSECO_TEST_SCALE=${CONSECO_TEST_SCALE:-20} \
      ctest --output-on-failure --timeout 600 -j "$CI_JOBS" -E "$skip") ||
     ci_die "ctest under emulation ($name)"
   ci_log "OK: $(cd "$CI_DIR" && ctest -N -E "$skip" | tail -n 1 | sed 's/^ *//') passed on $name under qemu"

@@ -74,9 +74,9 @@ fi
 fail=0
 opts="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 opts="$opts --show-leak-kinds=definite,indirect --track-origins=yes --num-callers=30"
-# A tenth of the random cases (tu_cases): memcheck checks every code path's memory use; the
+# A twentieth of the random cases (tu_cases): memcheck checks every code path's memory use; the
 # breadth of the random search runs in the native and sanitizer suites.
-(cd "$dir" && CONSECO_TEST_SCALE=${CONSECO_TEST_SCALE:-10} \
+(cd "$dir" && CONSECO_TEST_SCALE=${CONSECO_TEST_SCALE:-20} \
    ctest -T memcheck -R "$regex" -j "$CI_JOBS" --output-on-failure \
    --overwrite MemoryCheckCommand="$(command -v valgrind)" \
    --overwrite MemoryCheckCommandOptions="$opts") > "$dir.memcheck.log" 2>&1 || fail=1
