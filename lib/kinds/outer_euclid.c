@@ -228,6 +228,12 @@ size_t conseco__outer_euclid_scratch_size(const conseco_erosion_params *p,
     return eu_scratch(&c, pred->width, pred->height, pred->depth);
 }
 
+int conseco__outer_euclid_wide(const conseco_erosion_params *p, const conseco_image *pred)
+{
+    euclid c;
+    return eu_setup(p, pred, &c) && c.wide;
+}
+
 int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_image *pred,
                                 size_t available)
 {

@@ -26,6 +26,10 @@
 int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_image *pred,
                                 size_t available);
 
+/* 1 if this path would hold 128-bit values for the image (the wide form:
+ * float32 and other long-mantissa spacings), 0 otherwise. */
+int conseco__outer_euclid_wide(const conseco_erosion_params *p, const conseco_image *pred);
+
 /* Bytes of scratch the path needs for this image; 0 when it does not take
  * it (or on overflow). */
 size_t conseco__outer_euclid_scratch_size(const conseco_erosion_params *p,
