@@ -21,8 +21,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # plain gcc/clang builds run it). embed_add_subdirectory configures its own
 # unsanitized build: likewise.
 skip='^(install_consumer|embed_add_subdirectory)$'
-# Half of the random cases (tu_cases): every code path runs instrumented many times over; the
+# A quarter of the random cases (tu_cases): every code path runs instrumented many times over; the
 # full random search runs in the plain gcc and clang suites.
-(cd "$dir" && CONSECO_TEST_SCALE=${CONSECO_TEST_SCALE:-2} ctest --output-on-failure -j "$CI_JOBS" -E "$skip") ||
+(cd "$dir" && CONSECO_TEST_SCALE=${CONSECO_TEST_SCALE:-4} ctest --output-on-failure -j "$CI_JOBS" -E "$skip") ||
   ci_die "ctest under ASan+UBSan"
 ci_log "OK: $(cd "$dir" && ctest -N -E "$skip" | tail -n 1 | sed 's/^ *//') passed under ASan+UBSan"

@@ -364,7 +364,8 @@ static void test_long_images(void **state)
     tu_rng r = {4242};
     int i;
     (void)state;
-    for (i = 0; i < 6; i++) {
+    /* all six natively; under valgrind and qemu (CONSECO_TEST_SCALE) fewer: each costs seconds */
+    for (i = 0; i < (int)tu_cases(6); i++) {
         const shape s = make_shape(600, 40, 1);
         const int border = i % 2 ? CONSECO_BORDER_BACKGROUND : CONSECO_BORDER_FOREGROUND;
         uint8_t *yhat = malloc(s.n), *got = malloc(s.n), *fast = malloc(s.n);
@@ -407,7 +408,7 @@ static void test_larger_volumes(void **state)
     tu_rng r = {777};
     int i;
     (void)state;
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < (int)tu_cases(8); i++) {
         const shape s = make_shape(tu_range(&r, 20, 40), tu_range(&r, 10, 30), tu_range(&r, 5, 16));
         const int border = (int)tu_range(&r, 1, 2);
         uint8_t *yhat = malloc(s.n), *got = malloc(s.n), *fast = malloc(s.n);
