@@ -717,9 +717,10 @@ int conseco__erosion_side_score(const conseco__shrinker *s, const conseco__side 
             if (side->side == CONSECO_SIDE_BAND && mm_band_split(p, pred)) {
                 /* the inner score's own path, then the dilation alone (below) */
                 rc = conseco__erosion_score(p, pred, truth, tau, scratch, scratch_size, &inner);
-                if (rc != CONSECO_OK || inner == conseco__inf()) {
+                if (rc != CONSECO_OK) return rc;
+                if (inner == conseco__inf()) { /* the joint score cannot be smaller */
                     *score = inner;
-                    return rc;
+                    return CONSECO_OK;
                 }
                 rc = conseco__outer_euclid_score(p, pred, truth, 0, side->tau_outer, 0.0, scratch,
                                                  scratch_size, &outer);
