@@ -72,6 +72,7 @@
  */
 #include "outer_fast3d.h"
 
+#include "bit_words.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
@@ -161,22 +162,6 @@ int conseco__outer3d_takes(const conseco_erosion_params *p, const conseco_image 
     return need != 0 && need <= available;
 }
 
-/* ------------------------------------------------------------- bit words */
-/* Bitmaps: bit k of byte i is voxel 8 i + k of the row; a word holds bytes
- * 8 j .. 8 j + 7 with byte 8 j + b in bits 8 b .. 8 b + 7, whatever the byte
- * order. */
-static inline uint64_t wload(const uint8_t *b)
-{
-    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
-           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
-           (uint64_t)b[7] << 56;
-}
-
-static inline void wstore(uint8_t *b, uint64_t v)
-{
-    unsigned k;
-    for (k = 0; k < 8; k++) b[k] = (uint8_t)(v >> (8u * k));
-}
 
 static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
 {
