@@ -500,11 +500,11 @@ static void test_evaluate_lambdas(void **state)
         conseco_threshold_params tp;
         conseco_erosion_params ep;
         conseco_side_params sp;
-        conseco_side_metrics many[12], one;
+        conseco_side_metrics many[20], one;
         conseco_shrinker sh;
         conseco_image im;
         conseco_mask tm;
-        double lambdas[12];
+        double lambdas[20]; /* more than one 16-lambda group of ball-mm */
         const double tau = pick_tau(&r);
         size_t ss, i;
         void *scr;
@@ -519,7 +519,7 @@ static void test_evaluate_lambdas(void **state)
         sp.side = (uint32_t)tu_range(&r, 1, 2);
         sp.tau_outer = sp.side == CONSECO_SIDE_BAND ? pick_tau(&r) : 0.0;
         sh = tu_range(&r, 0, 3) ? conseco_shrinker_erosion(&ep) : conseco_shrinker_threshold(&tp);
-        for (i = 0; i < 12; i++) {
+        for (i = 0; i < 20; i++) {
             switch (tu_range(&r, 0, 5)) {
             case 0: lambdas[i] = INFINITY; break;
             case 1: lambdas[i] = -1.5; break;
@@ -530,10 +530,10 @@ static void test_evaluate_lambdas(void **state)
         }
         ss = conseco_side_scratch_size(&sh, &sp, c.w, c.h, c.d);
         scr = malloc(ss);
-        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 12, tau, scr,
+        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 20, tau, scr,
                                                        ss, many),
                          CONSECO_OK);
-        for (i = 0; i < 12; i++) {
+        for (i = 0; i < 20; i++) {
             assert_int_equal(
                 conseco_side_evaluate(&sh, &sp, &im, &tm, lambdas[i], tau, scr, ss, &one),
                 CONSECO_OK);
@@ -552,7 +552,7 @@ static void test_evaluate_lambdas(void **state)
                                                        ss, NULL),
                          CONSECO_OK);
         lambdas[3] = NAN;
-        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 12, tau, scr,
+        assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 20, tau, scr,
                                                        ss, many),
                          CONSECO_E_BAD_LAMBDA);
         free(scr);

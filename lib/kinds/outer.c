@@ -584,65 +584,78 @@ static int mm_side_apply(const conseco__shrinker *s, const conseco__side *side,
     return CONSECO_OK;
 }
 
-/* Metrics at lambda from built maps; dist (may be NULL) caches d_mm per voxel. */
+/* Lambdas a metrics pass handles at once: d_mm (a software square root) is
+ * computed once per voxel and pass, not once per lambda. */
+#define MM_GROUP 16
+
+typedef struct mm_counts {
+    uint64_t in, fp, tp, out, missed;
+} mm_counts;
+
+/* Metrics at lambdas[0..g) (g <= MM_GROUP) from built maps, in one pass. */
 static void mm_metrics(const conseco_image *pred, const conseco_mask *truth,
                        const conseco__side *side, const mm_outer *o, const dscan *sc,
-                       const double *levels, const double *dist, double lambda, double tau,
+                       const double *levels, const double *lambdas, size_t g, double tau,
                        conseco_side_metrics *out)
 {
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_truth = 0, n_out = 0, missed = 0;
-    size_t x, y, z, i = 0;
+    mm_counts c[MM_GROUP];
+    double mu[MM_GROUP]; /* outer radius: +inf takes all, below 0 reads as 0 */
+    uint64_t n_truth = 0;
+    size_t x, y, z, i = 0, q;
+    CONSECO_memset(c, 0, sizeof c);
+    for (q = 0; q < g; q++) mu[q] = lambdas[q] < 0.0 ? 0.0 : lambdas[q];
     for (z = 0; z < pred->depth; z++)
         for (y = 0; y < pred->height; y++) {
             const uint8_t *t = conseco__mask_row(truth, y, z);
             for (x = 0; x < pred->width; x++, i++) {
-                const uint32_t c = sc->predicted ? o->code[i] : CONSECO__MM_NONE;
-                int in_o;
-                const int in_i = is_band ? lev_in_inner(levels[i], lambda) : c == 0;
+                const uint32_t code = sc->predicted ? o->code[i] : CONSECO__MM_NONE;
                 const int tr = t[x] != 0;
-                if (dist != NULL && lambda != conseco__inf() && sc->predicted != 0)
-                    in_o = dist[i] <= (lambda < 0.0 ? 0.0 : lambda);
-                else
-                    in_o = mm_in_outer(o, sc, c, lambda);
+                /* mm_in_outer's rule; an empty Yhat: O_mu is empty for finite mu */
+                const int in_yhat = sc->predicted != 0 && code == 0;
+                const double d = sc->predicted == 0 || code == 0
+                                     ? conseco__inf()
+                                     : conseco__mm_code_distance(&o->b, &o->m, code);
                 n_truth += (uint64_t)tr;
-                n_out += (uint64_t)in_o;
-                missed += (uint64_t)(tr && !in_o);
-                if (in_i) {
-                    n_in++;
-                    if (tr) n_tp++;
-                    else n_fp++;
+                for (q = 0; q < g; q++) {
+                    const int in_o = lambdas[q] == conseco__inf() || in_yhat || d <= mu[q];
+                    const int in_i = is_band ? lev_in_inner(levels[i], lambdas[q]) : in_yhat;
+                    c[q].out += (uint64_t)in_o;
+                    c[q].missed += (uint64_t)(tr && !in_o);
+                    c[q].in += (uint64_t)in_i;
+                    c[q].tp += (uint64_t)(in_i && tr);
+                    c[q].fp += (uint64_t)(in_i && !tr);
                 }
             }
         }
-    CONSECO_memset(out, 0, sizeof *out);
-    conseco__metrics_fill(sc->predicted, n_in, n_fp, n_tp, is_band ? tau : 1.0, &out->inner);
-    outer_fill(sc->predicted, n_truth, n_out, missed, is_band ? side->tau_outer : tau, out);
-    out->band_holds = out->outer_valid && (!is_band || out->inner.valid);
+    for (q = 0; q < g; q++) {
+        conseco_side_metrics *m = &out[q];
+        CONSECO_memset(m, 0, sizeof *m);
+        conseco__metrics_fill(sc->predicted, c[q].in, c[q].fp, c[q].tp, is_band ? tau : 1.0,
+                              &m->inner);
+        outer_fill(sc->predicted, n_truth, c[q].out, c[q].missed,
+                   is_band ? side->tau_outer : tau, m);
+        m->band_holds = m->outer_valid && (!is_band || m->inner.valid);
+    }
 }
 
-/* Metrics at count lambdas from one transform (the outer side caches every
- * voxel's d_mm in the unused inner-levels area). */
+/* Metrics at count lambdas from one transform, MM_GROUP lambdas a pass. */
 static int mm_side_evaluate_many(const conseco__shrinker *s, const conseco__side *side,
                                  const conseco_image *pred, const conseco_mask *truth,
                                  const double *lambdas, size_t count, double tau, void *scratch,
                                  size_t scratch_size, conseco_side_metrics *out)
 {
     const int is_band = side->side == CONSECO_SIDE_BAND;
-    double *levels, *dist = NULL;
+    double *levels;
     mm_outer o;
     dscan sc;
-    size_t i, q;
+    size_t q;
     int rc = mm_maps(s, pred, scratch, scratch_size, is_band, &levels, &o, &sc);
     if (rc != CONSECO_OK) return rc;
-    if (!is_band && sc.predicted != 0 && count > 1) {
-        const size_t n = pred->width * pred->height * pred->depth;
-        dist = levels;
-        for (i = 0; i < n; i++)
-            dist[i] = o.code[i] == 0 ? 0.0 : conseco__mm_code_distance(&o.b, &o.m, o.code[i]);
+    for (q = 0; q < count; q += MM_GROUP) {
+        const size_t g = count - q < MM_GROUP ? count - q : MM_GROUP;
+        mm_metrics(pred, truth, side, &o, &sc, levels, lambdas + q, g, tau, out + q);
     }
-    for (q = 0; q < count; q++)
-        mm_metrics(pred, truth, side, &o, &sc, levels, dist, lambdas[q], tau, &out[q]);
     return CONSECO_OK;
 }
 
