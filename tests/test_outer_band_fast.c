@@ -8,7 +8,11 @@
  *   again), -0 and +0, denormals, FLT_MAX and -FLT_MAX, pixels at base and
  *   next to it, mirrored pairs base +- d, ties; empty and full truth and
  *   Yhat; 2-D and 3-D; results 0, +inf and in between; lowering on the same
- *   maps.
+ *   maps;
+ * - the dilation and the erosion band by the cross on 2-D 8-bit maps
+ *   (lib/kinds/outer_fast2d.c, whose sweeps run 32 rows at once in four
+ *   groups of eight): boxes of 1 to 100 rows (short and missing groups)
+ *   and of every width modulo 8, both border policies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +27,7 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
+#include "kinds/outer_fast2d.h"
 #include "ref_erosion.h"
 #include "ref_outer.h"
 #include "test_util.h"
@@ -279,12 +284,126 @@ static void test_f32_band_lanes(void **state)
     free_fcase(&c);
 }
 
+/* ------------------------------------------------- 8-bit maps, the cross */
+/* An ellipse of value v in m (w x h), maybe cut by the border. */
+static void blob8(tu_rng *r, size_t w, size_t h, uint8_t *m, uint8_t v)
+{
+    const double cx = -0.3 * (double)w + 1.6 * (double)w * tu_uniform(r);
+    const double cy = -0.3 * (double)h + 1.6 * (double)h * tu_uniform(r);
+    const double rx = 0.5 + 0.5 * (double)w * tu_uniform(r);
+    const double ry = 0.5 + 0.5 * (double)h * tu_uniform(r);
+    size_t x, y;
+    for (y = 0; y < h; y++)
+        for (x = 0; x < w; x++) {
+            const double u = ((double)x - cx) / rx, q = ((double)y - cy) / ry;
+            if (u * u + q * q <= 1.0) m[x + w * y] = v;
+        }
+}
+
+static void mask8(tu_rng *r, size_t w, size_t h, uint8_t *m)
+{
+    const size_t n = w * h;
+    size_t i, k;
+    memset(m, 0, n);
+    switch (tu_range(r, 0, 7)) {
+    case 0: break;
+    case 1: memset(m, 1, n); break;
+    case 2:
+        for (i = 0; i < n; i++) m[i] = (uint8_t)(tu_uniform(r) < 0.3);
+        break;
+    case 3:
+        for (k = tu_range(r, 1, 4); k > 0; k--) m[tu_range(r, 0, n - 1)] = 1;
+        break;
+    case 4:
+        memset(m, 1, n);
+        blob8(r, w, h, m, 0);
+        break;
+    default:
+        for (k = tu_range(r, 1, 3); k > 0; k--) blob8(r, w, h, m, 1);
+        if (tu_range(r, 0, 2) == 0) blob8(r, w, h, m, 0);
+        break;
+    }
+}
+
+static void test_u8_cross(void **state)
+{
+    tu_rng r = {303};
+    const size_t cases = tu_cases(400);
+    unsigned fused = 0, inf = 0, pos = 0;
+    size_t k, i;
+    (void)state;
+    for (k = 0; k < cases; k++) {
+        const size_t w = tu_range(&r, 0, 3) == 0 ? tu_range(&r, 1, 20) : tu_range(&r, 20, 60);
+        const size_t h = tu_range(&r, 0, 2) == 0 ? tu_range(&r, 1, 40) : tu_range(&r, 30, 100);
+        const size_t n = w * h;
+        uint8_t *yhat = malloc(n), *truth = malloc(n), *map = malloc(n);
+        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        conseco_erosion_params ep;
+        conseco_shrinker sh;
+        conseco_image im;
+        conseco_mask tm;
+        uint32_t side;
+        mask8(&r, w, h, yhat);
+        if (tu_range(&r, 0, 3) == 0) { /* truth near Yhat: small distances both ways */
+            memcpy(truth, yhat, n);
+            for (i = 0; i < n; i++)
+                if (tu_range(&r, 0, 9) == 0) truth[i] ^= 1u;
+        } else {
+            mask8(&r, w, h, truth);
+        }
+        for (i = 0; i < n; i++) /* base 0.5: Yhat is {v >= 128}; ties at 128 */
+            map[i] = (uint8_t)(yhat[i] ? (tu_range(&r, 0, 3) ? tu_range(&r, 128, 255) : 128)
+                                       : tu_range(&r, 0, 127));
+        conseco_erosion_params_default(&ep);
+        ep.element = CONSECO_ELEMENT_CROSS;
+        ep.border = tu_range(&r, 0, 1) ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
+        sh = conseco_shrinker_erosion(&ep);
+        im = conseco_image_2d(map, w, h, w, CONSECO_DTYPE_U8);
+        tm = conseco_mask_2d(truth, w, h, w);
+        for (side = CONSECO_SIDE_OUTER; side <= CONSECO_SIDE_BAND; side++) {
+            conseco_side_params sp;
+            size_t ss;
+            void *scr;
+            double got = NAN, want;
+            conseco_side_params_default(&sp);
+            sp.side = side;
+            sp.tau_outer = side == CONSECO_SIDE_BAND ? tau2 : 0.0;
+            ss = conseco_side_scratch_size(&sh, &sp, w, h, 1);
+            assert_true(ss > 0);
+            fused += (unsigned)conseco__outer2d_takes(&ep, &im, ss);
+            scr = malloc(ss);
+            assert_int_equal(conseco_side_score(&sh, &sp, &im, &tm, tau, scr, ss, &got),
+                             CONSECO_OK);
+            free(scr);
+            want = side == CONSECO_SIDE_OUTER
+                       ? ref_dilation_score(yhat, truth, w, h, 1, CONSECO_ELEMENT_CROSS, tau)
+                       : ref_band_erosion_score(yhat, truth, w, h, 1, CONSECO_ELEMENT_CROSS,
+                                                (int)ep.border, tau, tau2);
+            inf += got == INFINITY;
+            pos += got > 0.0 && got < INFINITY;
+            if (got != want) {
+                fprintf(stderr, "u8 cross %s: got %.17g want %.17g (%zux%zu border %u tau %g %g)\n",
+                        side == CONSECO_SIDE_OUTER ? "dilation" : "band", got, want, w, h,
+                        (unsigned)ep.border, tau, tau2);
+                fail();
+            }
+        }
+        free(yhat);
+        free(truth);
+        free(map);
+    }
+    print_message("u8 cross: %u of %u scores fused, %u +inf, %u finite nonzero\n", fused,
+                  (unsigned)(2 * cases), inf, pos);
+    assert_true(fused >= cases && pos >= cases / 2 && inf >= cases / 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_f32_band_2d),
         cmocka_unit_test(test_f32_band_3d),
         cmocka_unit_test(test_f32_band_lanes),
+        cmocka_unit_test(test_u8_cross),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
