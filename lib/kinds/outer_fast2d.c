@@ -30,8 +30,8 @@
  *   2 (box rows, 64 pixels a word): the seed bitmap from the neighbours'
  *     bits.
  *   3 (box): the transform in 16-bit lanes; the cross as the erosion's
- *     fused path does it (column passes, then both sweeps along eight rows at
- *     once), the square in the two raster passes of Rosenfeld and Pfaltz;
+ *     fused path does it (column passes, then both sweeps along 32 rows at
+ *     once, four independent groups of eight), the square in the two raster passes of Rosenfeld and Pfaltz;
  *     each finished row adds its missed and false-positive pixels' distances
  *     to two histograms (read from the bitmaps, 64 pixels a test).
  * The disk and ball-mm replace passes 2 and 3 by the separable transform of
@@ -44,6 +44,7 @@
 #include "distance_mm.h"
 
 #include "bit_words.h"
+#include "simd_u16.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
@@ -68,7 +69,7 @@ typedef struct fast2d {
     uint8_t *zero;                /* rbp zero bytes */
     unsigned char *flags;         /* w + 16 bytes */
     uint16_t *g, *spare;          /* box distances; a spare row */
-    void *lanes;                  /* w x 16 bytes, 16-aligned */
+    void *lanes;                  /* w x 64 bytes, 16-aligned */
     uint32_t *hin, *hout;         /* bins each: false positives, missed pixels */
     uint32_t *fin, *fout;         /* ball-mm: 2 bins each, inside one level */
     uint16_t *vr;                 /* ball-mm: per box row, the least and largest level of
@@ -90,7 +91,7 @@ static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 static size_t round8b(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
 /* Areas: g (w*h u16), the bitmaps (3 h + 1 rows of rbp bytes), flags (w + 16),
- * lanes (16 w), a spare row (w u16), two histograms of w + h + 1 u32 and two
+ * lanes (64 w), a spare row (w u16), two histograms of w + h + 1 u32 and two
  * of 2 (w + h + 1) (ball-mm), the disk's envelope (w + 2 entries of 20 bytes)
  * and 4 u16 a row (ball-mm). */
 #define F2_AREAS 7
@@ -102,7 +103,7 @@ static int f2_areas(size_t w, size_t h, size_t sz[F2_AREAS])
         !conseco__mul_size(rows, rbp, &sz[1]))
         return 0;
     sz[2] = w + 16u;
-    sz[3] = 16u * w;
+    sz[3] = 64u * w;
     sz[4] = 2u * w;
     sz[5] = 6u * (w + h + 1u) * sizeof(uint32_t); /* w + h < 65535 */
     sz[6] = 24u * (w + 2u) + 8u * h;
@@ -473,59 +474,33 @@ static void sweep_row(uint16_t *g, size_t n, int forward)
 }
 
 #ifdef CONSECO__SIMD
-static conseco__m128i min_u16(conseco__m128i a, conseco__m128i b)
+/* Eight rows q[0..7] of n cells into lanes[0..n) (one vector per column). */
+static void rows_to_lanes(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
 {
-    return conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b));
-}
-
-/* 8 x 8 transpose of 16-bit lanes. */
-static void transpose8(conseco__m128i v[8])
-{
-    conseco__m128i a[8], b[8];
-    int j;
-    for (j = 0; j < 8; j += 2) {
-        a[j] = conseco__mm_unpacklo_epi16(v[j], v[j + 1]);
-        a[j + 1] = conseco__mm_unpackhi_epi16(v[j], v[j + 1]);
-    }
-    /* a[0] a[1]: rows 0-1; a[2] a[3]: rows 2-3; ... */
-    b[0] = conseco__mm_unpacklo_epi32(a[0], a[2]);
-    b[1] = conseco__mm_unpackhi_epi32(a[0], a[2]);
-    b[2] = conseco__mm_unpacklo_epi32(a[1], a[3]);
-    b[3] = conseco__mm_unpackhi_epi32(a[1], a[3]);
-    b[4] = conseco__mm_unpacklo_epi32(a[4], a[6]);
-    b[5] = conseco__mm_unpackhi_epi32(a[4], a[6]);
-    b[6] = conseco__mm_unpacklo_epi32(a[5], a[7]);
-    b[7] = conseco__mm_unpackhi_epi32(a[5], a[7]);
-    for (j = 0; j < 4; j++) {
-        v[2u * (size_t)j] = conseco__mm_unpacklo_epi64(b[j], b[j + 4]);
-        v[2u * (size_t)j + 1u] = conseco__mm_unpackhi_epi64(b[j], b[j + 4]);
-    }
-}
-
-/* Both sweeps along eight rows of n cells at once: one vector per column. */
-static void sweep8(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
-{
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i v[8], f;
+    conseco__m128i v[8];
     uint16_t col[8];
     size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++)
             v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
-        transpose8(v);
+        conseco__transpose8_u16(v);
         for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
     }
     for (x = x0; x < n; x++) {
         for (j = 0; j < 8; j++) col[j] = q[j][x];
         lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
-    f = conseco__mm_set1_epi16(-1);
-    for (x = 0; x < n; x++) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(-1);
-    for (x = n; x-- > 0;) lanes[x] = f = min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+}
+
+/* The lanes back into the eight rows. */
+static void lanes_to_rows(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
+{
+    conseco__m128i v[8];
+    uint16_t col[8];
+    size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        transpose8(v);
+        conseco__transpose8_u16(v);
         for (j = 0; j < 8; j++)
             conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
     }
@@ -533,6 +508,36 @@ static void sweep8(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
         conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
         for (j = 0; j < 8; j++) q[j][x] = col[j];
     }
+}
+
+/* Both sweeps along 32 rows q[0..31] of n cells at once, no seed beyond the
+ * ends: four groups of eight rows in 16-bit lanes (4 n vectors of `lanes`),
+ * one saturating add and one min per column, direction and group; the four
+ * groups are independent dependency chains, which overlap in the pipeline
+ * (one group alone waits on its chain's latency). */
+static void sweep32(uint16_t *const q[32], size_t n, conseco__m128i *lanes)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i *const a = lanes, *const b = lanes + n, *const c = lanes + 2u * n,
+                          *const d = lanes + 3u * n;
+    conseco__m128i fa, fb, fc, fd;
+    size_t x, k;
+    for (k = 0; k < 4; k++) rows_to_lanes(q + 8u * k, n, lanes + k * n);
+    fa = fb = fc = fd = conseco__mm_set1_epi16(-1);
+    for (x = 0; x < n; x++) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
+    }
+    fa = fb = fc = fd = conseco__mm_set1_epi16(-1);
+    for (x = n; x-- > 0;) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
+    }
+    for (k = 0; k < 4; k++) lanes_to_rows(q + 8u * k, n, lanes + k * n);
 }
 #endif
 
@@ -609,13 +614,15 @@ static void f2_transform(fast2d *c, int outer, int inner)
                  c->g + r * bw);
     for (r = bh - 1; r-- > 0;) col_up(c->g + r * bw, c->g + (r + 1) * bw, bw);
 #ifdef CONSECO__SIMD
+    /* 32 rows at a time; rows past the box are the spare row (defined values,
+     * so that memory checkers see no use of uninitialised data) */
     CONSECO_memset(c->spare, 0, bw * sizeof(uint16_t));
-    for (r = 0; r < bh; r += 8) {
-        uint16_t *q[8];
+    for (r = 0; r < bh; r += 32) {
+        uint16_t *q[32];
         size_t k;
-        for (k = 0; k < 8; k++) q[k] = r + k < bh ? c->g + (r + k) * bw : c->spare;
-        sweep8(q, bw, (conseco__m128i *)c->lanes);
-        for (k = 0; k < 8 && r + k < bh; k++) count_row(c, c->y0 + r + k, q[k], outer, inner);
+        for (k = 0; k < 32; k++) q[k] = r + k < bh ? c->g + (r + k) * bw : c->spare;
+        sweep32(q, bw, (conseco__m128i *)c->lanes);
+        for (k = 0; k < 32 && r + k < bh; k++) count_row(c, c->y0 + r + k, q[k], outer, inner);
     }
 #else
     for (r = 0; r < bh; r++) {

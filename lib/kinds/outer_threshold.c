@@ -26,8 +26,9 @@
  * back, as the inner score) and keeps per row its smallest score and its
  * largest score below base. f and v are radix selections on keys; the
  * smallest Yhat score >= X_hi is one scan of the Yhat keys; the largest score
- * <= X_lo comes from the row summaries, reading again only rows that hold
- * scores on both sides of X_lo.
+ * <= X_lo comes from the segment summaries (4 lanes each, taken lane by lane
+ * without a branch), reading again only segments that hold scores on both
+ * sides of X_lo (four running maxima there).
  * 8-bit maps: the same in 256-bin histograms (4 interleaved copies), the
  * largest value <= X_lo from a second pass that stops at X_lo itself.
  * Other dtypes: a collection of doubles and one O(N) selection.
@@ -652,12 +653,49 @@ static float f32_max_at_most(const conseco_image *pred, const float *sum, float 
     float best = -(float)conseco__inf();
     size_t n, g, i = 0;
 #ifdef CONSECO__SIMD
+    /* Lane by lane, no branch but one per segment: a summary lane whose
+     * largest score below base is <= xlo gives that score (a pixel's); a
+     * segment is read again only if a lane holds a score in (xlo, base)
+     * and a lane a score <= xlo. Scores above xlo (v >= up) turn NaN, which
+     * max() drops (it keeps its second operand). */
     const conseco__m128 up = conseco__mm_set1_ps(conseco__f32_step(xlo, 1));
-#endif
+    conseco__m128 m[4];
+    float lane[4];
+    unsigned q;
+    for (q = 0; q < 4; q++) m[q] = conseco__mm_set1_ps(best);
+    for (n = 0; n < nrows; n++)
+        for (g = 0; g < ns; g++, i += 8) {
+            const conseco__m128 mx = conseco__mm_loadu_ps(sum + i + 4);
+            const conseco__m128 over = conseco__mm_cmpge_ps(mx, up);
+            const float *s;
+            size_t x = g * SEG;
+            const size_t e = g + 1u == ns ? w : x + SEG;
+            m[0] = conseco__mm_max_ps(conseco__mm_or_ps(mx, over), m[0]);
+            if (conseco__mm_movemask_ps(over) == 0 ||
+                conseco__mm_movemask_ps(conseco__mm_cmpnlt_ps(conseco__mm_loadu_ps(sum + i), up)) ==
+                    15)
+                continue;
+            s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
+            for (; x + 16 <= e; x += 16)
+                for (q = 0; q < 4; q++) {
+                    const conseco__m128 v = conseco__mm_loadu_ps(s + x + 4u * q);
+                    m[q] = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m[q]);
+                }
+            for (; x + 4 <= e; x += 4) {
+                const conseco__m128 v = conseco__mm_loadu_ps(s + x);
+                m[1] = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m[1]);
+            }
+            for (; x < e; x++) best = s[x] <= xlo && s[x] > best ? s[x] : best;
+        }
+    m[0] = conseco__mm_max_ps(conseco__mm_max_ps(m[0], m[1]), conseco__mm_max_ps(m[2], m[3]));
+    conseco__mm_storeu_ps(lane, m[0]);
+    for (q = 0; q < 4; q++) best = lane[q] > best ? lane[q] : best;
+#else
     for (n = 0; n < nrows; n++)
         for (g = 0; g < ns; g++, i += 8) {
             const float *s;
-            size_t x = g * SEG, e = g + 1u == ns ? w : x + SEG;
+            size_t x = g * SEG;
+            const size_t e = g + 1u == ns ? w : x + SEG;
             float mn = sum[i], mx = sum[i + 4];
             unsigned j;
             for (j = 1; j < 4; j++) {
@@ -670,21 +708,9 @@ static float f32_max_at_most(const conseco_image *pred, const float *sum, float 
             }
             if (mn > xlo) continue;
             s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
-#ifdef CONSECO__SIMD
-            {
-                /* lanes above xlo turn NaN: max() keeps its second operand */
-                conseco__m128 m = conseco__mm_set1_ps(best);
-                float lane[4];
-                for (; x + 4 <= e; x += 4) {
-                    const conseco__m128 v = conseco__mm_loadu_ps(s + x);
-                    m = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m);
-                }
-                conseco__mm_storeu_ps(lane, m);
-                for (j = 0; j < 4; j++) best = lane[j] > best ? lane[j] : best;
-            }
-#endif
             for (; x < e; x++) best = s[x] <= xlo && s[x] > best ? s[x] : best;
         }
+#endif
     return best;
 }
 

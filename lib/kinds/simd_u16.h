@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * 16-bit lane helpers shared by the cross erosions with 16-bit distances
- * (erosion_cross2d.c, erosion_cross3d.c): an unsigned min with SSE2 only and
+ * 16-bit lane helpers shared by the cross transforms with 16-bit distances
+ * (erosion_cross2d.c, erosion_cross3d.c, outer_fast2d.c): an unsigned min with SSE2 only and
  * an 8 x 8 transpose, through the SSE2/NEON layer of common/simd.h.
  * Internal to lib/kinds.
  */
