@@ -51,9 +51,9 @@
  *     bits), expanded to 0 (seed) / 0xFFFF.
  *   3 the transform in 16-bit lanes. Cross: the city-block distance is
  *     separable; per slice upwards both sweeps along x (eight rows at a time,
- *     transposed into SSE2 lanes), both along y and the upward step along z
- *     (erosion_cross3d.c's order); then slices downwards with the downward
- *     step along z, each finished row counted. Square: the two raster passes
+ *     transposed into SSE2 lanes), both along y and the upward step along z;
+ *     then slices downwards with the downward step along z, each finished row
+ *     counted (cross_sweep.c, shared with erosion_cross3d.c). Square: the two raster passes
  *     of Rosenfeld and Pfaltz with the 26-neighbourhood (13 earlier
  *     neighbours, then 13 later ones), exact for the chessboard distance: the
  *     k steps of a monotone shortest path can be ordered with all steps
@@ -76,6 +76,7 @@
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
+#include "cross_sweep.h"
 #include "simd_u16.h"
 
 #define F3_INF 0xFFFFu
@@ -493,25 +494,6 @@ static void fill_row(const fast3d *c, uint16_t *g)
 }
 
 /* ---------------------------------------------------------------- pass 3 */
-/* d[k] = min(d[k], src[k] + 1), 0xFFFF + 1 staying 0xFFFF. */
-static void row_min1(uint16_t *d, const uint16_t *src, size_t n)
-{
-    size_t k = 0;
-#ifdef CONSECO__SIMD
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    for (; k + 8 <= n; k += 8) {
-        const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(d + k));
-        const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(src + k));
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)(d + k),
-                                 conseco__min_u16(a, conseco__mm_adds_epu16(b, one)));
-    }
-#endif
-    for (; k < n; k++) { /* 0xFFFF + 1 = 0x10000 loses to every value */
-        const uint32_t a = d[k], b = (uint32_t)src[k] + 1u;
-        d[k] = (uint16_t)(a < b ? a : b);
-    }
-}
-
 /* out[k] = min(in[k - 1], in[k], in[k + 1]) over the cells that exist. */
 static void row_min3(const uint16_t *in, size_t n, uint16_t *out)
 {
@@ -535,83 +517,6 @@ static void row_min3(const uint16_t *in, size_t n, uint16_t *out)
         out[k] = in[k + 1] < v ? in[k + 1] : v;
     }
     out[n - 1] = in[n - 2] < in[n - 1] ? in[n - 2] : in[n - 1];
-}
-
-/* One row's sweep rightwards (forward) or leftwards, nothing beyond the ends. */
-static void sweep_row(uint16_t *g, size_t n, int forward)
-{
-    uint32_t f = 0x10000u;
-    size_t k;
-    if (forward) {
-        for (k = 0; k < n; k++) {
-            const uint32_t a = g[k];
-            f = a < f + 1u ? a : f + 1u;
-            g[k] = (uint16_t)f;
-        }
-    } else {
-        for (k = n; k-- > 0;) {
-            const uint32_t a = g[k];
-            f = a < f + 1u ? a : f + 1u;
-            g[k] = (uint16_t)f;
-        }
-    }
-}
-
-#ifdef CONSECO__SIMD
-/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
- * vector per column), swept with one saturating add and one min per column
- * and direction, transposed back. Nothing beyond the ends. */
-static void sweep8(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
-{
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i v[8], f;
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++)
-            v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
-    }
-    for (x = x0; x < n; x++) {
-        for (j = 0; j < 8; j++) col[j] = q[j][x];
-        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
-    }
-    f = conseco__mm_set1_epi16(-1);
-    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(-1);
-    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
-    }
-    for (x = x0; x < n; x++) {
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
-        for (j = 0; j < 8; j++) q[j][x] = col[j];
-    }
-}
-#endif
-
-/* Both sweeps along x of the n[1] rows of a slice. */
-static void sweep_slice_x(const fast3d *c, uint16_t *s)
-{
-    const size_t n0 = c->n[0], n1 = c->n[1];
-    size_t y = 0;
-#ifdef CONSECO__SIMD
-    if (n0 >= 8)
-        for (; y + 8 <= n1; y += 8) {
-            uint16_t *q[8];
-            size_t k;
-            for (k = 0; k < 8; k++) q[k] = s + (y + k) * n0;
-            sweep8(q, n0, (conseco__m128i *)c->lanes);
-        }
-#endif
-    for (; y < n1; y++) {
-        sweep_row(s + y * n0, n0, 1);
-        sweep_row(s + y * n0, n0, 0);
-    }
 }
 
 static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
@@ -657,43 +562,41 @@ static void finish_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int out
     }
 }
 
-/* The cross: per slice upwards the 2-D distances (x, then y) min the slice
- * below plus one; then downwards min the slice above plus one, counted. */
+/* The cross (cross_sweep.c): per slice upwards the 2-D distances (x, then y)
+ * min the slice below plus one; then downwards min the slice above plus one,
+ * counted. Nothing lies beyond the box's faces. */
 static void cross_transform(fast3d *c, int outer, int inner)
 {
-    const size_t n0 = c->n[0], n1 = c->n[1], n2 = c->n[2], slice = c->slice;
+    conseco__cross_box b;
     size_t zz, yy;
-    for (zz = 0; zz < n2; zz++) {
-        uint16_t *s = c->g + zz * slice;
-        for (yy = 0; yy < n1; yy++) {
+    b.g = c->g;
+    b.n0 = c->n[0];
+    b.n1 = c->n[1];
+    b.n2 = c->n[2];
+    b.slice = c->slice;
+    b.x_lo_none = b.x_hi_none = 1;
+    b.ylo = b.yhi = b.zlo = b.zhi = NULL;
+    b.lanes = c->lanes;
+    for (zz = 0; zz < b.n2; zz++) {
+        for (yy = 0; yy < b.n1; yy++) {
             seeds_row(c, c->lo[1] + yy, c->lo[2] + zz);
-            fill_row(c, s + yy * n0);
+            fill_row(c, b.g + zz * b.slice + yy * b.n0);
         }
-        sweep_slice_x(c, s);
-        for (yy = 1; yy < n1; yy++) row_min1(s + yy * n0, s + (yy - 1u) * n0, n0);
-        for (yy = n1; yy-- > 0;) {
-            uint16_t *row = s + yy * n0;
-            if (yy + 1 < n1) row_min1(row, row + n0, n0);
-            if (zz > 0) row_min1(row, row - slice, n0);
-        }
+        conseco__cross_slice_up(&b, zz);
     }
-    for (zz = n2; zz-- > 0;) {
-        uint16_t *s = c->g + zz * slice;
-        for (yy = 0; yy < n1; yy++) {
-            uint16_t *row = s + yy * n0;
-            if (zz + 1 < n2) row_min1(row, row + slice, n0);
-            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
-        }
-    }
+    for (zz = b.n2; zz-- > 0;)
+        for (yy = 0; yy < b.n1; yy++)
+            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, conseco__cross_row_down(&b, zz, yy),
+                       outer, inner);
 }
 
 /* Rows y - 1 .. y + 1 (those in the box) of the 3-minimum slice, plus one. */
 static void slab_min(const fast3d *c, uint16_t *row, size_t yy)
 {
     const size_t n0 = c->n[0];
-    row_min1(row, c->slab + yy * n0, n0);
-    if (yy > 0) row_min1(row, c->slab + (yy - 1u) * n0, n0);
-    if (yy + 1 < c->n[1]) row_min1(row, c->slab + (yy + 1u) * n0, n0);
+    conseco__row_min1(row, c->slab + yy * n0, n0);
+    if (yy > 0) conseco__row_min1(row, c->slab + (yy - 1u) * n0, n0);
+    if (yy + 1 < c->n[1]) conseco__row_min1(row, c->slab + (yy + 1u) * n0, n0);
 }
 
 /* The square: the two raster passes with the 26-neighbourhood. */
@@ -712,9 +615,9 @@ static void square_transform(fast3d *c, int outer, int inner)
             if (zz > 0) slab_min(c, row, yy);
             if (yy > 0) {
                 row_min3(row - n0, n0, c->spare);
-                row_min1(row, c->spare, n0);
+                conseco__row_min1(row, c->spare, n0);
             }
-            sweep_row(row, n0, 1);
+            conseco__sweep_right(row, n0, CONSECO__SWEEP_NONE);
         }
     }
     for (zz = n2; zz-- > 0;) { /* backward: the 13 later neighbours */
@@ -726,9 +629,9 @@ static void square_transform(fast3d *c, int outer, int inner)
             if (zz + 1 < n2) slab_min(c, row, yy);
             if (yy + 1 < n1) {
                 row_min3(row + n0, n0, c->spare);
-                row_min1(row, c->spare, n0);
+                conseco__row_min1(row, c->spare, n0);
             }
-            sweep_row(row, n0, 0);
+            conseco__sweep_left(row, n0, CONSECO__SWEEP_NONE);
             finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
         }
     }
