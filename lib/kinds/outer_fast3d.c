@@ -77,15 +77,10 @@
 #include "common/simd.h"
 #include "common/yhat.h"
 #include "cross_sweep.h"
+#include "outer_scan.h"
 #include "simd_u16.h"
 
 #define F3_INF 0xFFFFu
-
-typedef struct f3thr {
-    double base; /* F64 */
-    float f32;   /* F32: the smallest float >= base */
-    uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
-} f3thr;
 
 typedef struct fast3d {
     size_t w, h, d, rbp, nw;      /* bitmap row bytes (ceil(w / 8) rounded up to 8), words */
@@ -202,39 +197,33 @@ static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t 
 }
 
 /* ---------------------------------------------------------------- pass 1 */
-/* flags[x] = voxel x in Yhat for from <= x < w; clears *finite on NaN / inf. */
+/* flags[x] = voxel x in Yhat for from <= x < w; clears *finite on NaN / inf.
+ * One loop per dtype, so that the test's switch folds away. */
 static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t w,
-                       const f3thr *t, unsigned char *flags, int *finite)
+                       const conseco__outer_thr *t, unsigned char *flags, int *finite)
 {
     size_t x;
     unsigned ok = 1;
     switch (dtype) {
-    case CONSECO_DTYPE_F32: {
-        const float *s = (const float *)(const void *)row;
-        for (x = from; x < w; x++) {
-            ok &= (unsigned)(s[x] - s[x] == 0.0f);
-            flags[x] = (unsigned char)(s[x] >= t->f32);
-        }
+    case CONSECO_DTYPE_F32:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_F32, row, x, t, &ok);
         break;
-    }
-    case CONSECO_DTYPE_F64: {
-        const double *s = (const double *)(const void *)row;
-        for (x = from; x < w; x++) {
-            ok &= (unsigned)(s[x] - s[x] == 0.0);
-            flags[x] = (unsigned char)(s[x] >= t->base);
-        }
+    case CONSECO_DTYPE_F64:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_F64, row, x, t, &ok);
         break;
-    }
-    case CONSECO_DTYPE_U16: {
-        const uint16_t *s = (const uint16_t *)(const void *)row;
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)s[x] >= t->i);
+    case CONSECO_DTYPE_U16:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_U16, row, x, t, &ok);
         break;
-    }
     case CONSECO_DTYPE_MASK8:
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)(row[x] != 0) >= t->i);
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_MASK8, row, x, t, &ok);
         break;
     default:
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)row[x] >= t->i);
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_U8, row, x, t, &ok);
         break;
     }
     if (!ok) *finite = 0;
@@ -243,8 +232,8 @@ static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t 
 /* The Yhat bits of one row (bytes up to rbp, the padding 0). Float32: groups
  * of 16 with nothing at or above the threshold (nor NaN, nor +inf) cost a few
  * vector instructions; -inf shows in the running minimum. */
-static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp, const f3thr *t,
-                      uint8_t *bm, unsigned char *flags, int *finite
+static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp,
+                      const conseco__outer_thr *t, uint8_t *bm, unsigned char *flags, int *finite
 #ifdef CONSECO__SIMD
                       , conseco__m128 *vmin
 #endif
@@ -264,32 +253,17 @@ static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp,
                 bm[x / 8u + 1u] = 0;
                 continue;
             }
-            /* v - v is 0 for finite lanes, NaN otherwise */
-            bad = conseco__mm_or_ps(
-                bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]),
-                                                         conseco__mm_sub_ps(v[1], v[1])),
-                                       conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]),
-                                                         conseco__mm_sub_ps(v[3], v[3]))));
-            m = (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
+            m = conseco__f32x16_bits(v, vb, &bad);
             bm[x / 8u] = (uint8_t)m;
             bm[x / 8u + 1u] = (uint8_t)(m >> 8);
         }
-        if (conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
-                                                              conseco__mm_setzero_si128())) !=
-            0xFFFF)
-            *finite = 0;
+        if (conseco__f32_bad(bad)) *finite = 0;
     } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
                (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
-        /* unsigned bytes: v >= thr <=> max(v, thr) == v; a mask's nonzero is >= 1 */
+        /* unsigned bytes; a mask's nonzero is >= 1 */
         const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
         for (; x + 16 <= w; x += 16) {
-            const conseco__m128i v =
-                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
-            const unsigned m = (unsigned)conseco__mm_movemask_epi8(
-                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
+            const unsigned m = conseco__u8x16_bits(row + x, vt);
             bm[x / 8u] = (uint8_t)m;
             bm[x / 8u + 1u] = (uint8_t)(m >> 8);
         }
@@ -308,12 +282,8 @@ static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
 {
     size_t x = 0, k;
 #ifdef CONSECO__SIMD
-    const conseco__m128i z = conseco__mm_setzero_si128();
     for (; x + 16 <= w; x += 16) {
-        const conseco__m128i v =
-            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x));
-        const unsigned m =
-            (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(v, z)) ^ 0xFFFFu;
+        const unsigned m = conseco__nonzero16_bits(tr + x);
         bm[x / 8u] = (uint8_t)m;
         bm[x / 8u + 1u] = (uint8_t)(m >> 8);
     }
@@ -325,35 +295,18 @@ static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
     for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
 }
 
-static void grow(size_t lo[3], size_t hi[3], size_t x0, size_t x1, size_t y, size_t z)
-{
-    if (x0 < lo[0]) lo[0] = x0;
-    if (x1 > hi[0]) hi[0] = x1;
-    if (y < lo[1]) lo[1] = y;
-    if (y > hi[1]) hi[1] = y;
-    if (z < lo[2]) lo[2] = z;
-    if (z > hi[2]) hi[2] = z;
-}
-
 /* Pass 1: bitmaps, counts, boxes; CONSECO_E_NONFINITE on NaN or inf. */
 static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                    const conseco_mask *truth, fast3d *c)
 {
     const size_t w = c->w, rbp = c->rbp, nw = c->nw;
-    f3thr t;
+    conseco__outer_thr t;
     size_t y, z, i, a;
     int finite = 1;
 #ifdef CONSECO__SIMD
     conseco__m128 vmin = conseco__mm_setzero_ps();
 #endif
-    t.base = p->base;
-    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
-    switch (pred->dtype) {
-    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
-    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
-    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); break;
-    default: t.i = 0; break;
-    }
+    conseco__outer_thr_init(&t, pred->dtype, p->base);
     c->predicted = c->truth = c->missed0 = c->fp0 = 0;
     c->ylo[0] = c->ulo[0] = c->w;
     c->ylo[1] = c->ulo[1] = c->h;
@@ -386,12 +339,13 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                 lu = i;
             }
             if (fy != nw)
-                grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
-                     64u * ly + high64(wload(yb + 8u * ly)), y, z);
+                conseco__outer_grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
+                                    64u * ly + high64(wload(yb + 8u * ly)), y, z);
             if (fu != nw)
-                grow(c->ulo, c->uhi,
-                     64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
-                     64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)), y, z);
+                conseco__outer_grow(c->ulo, c->uhi,
+                                    64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
+                                    64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)),
+                                    y, z);
         }
 #ifdef CONSECO__SIMD
     if (pred->dtype == CONSECO_DTYPE_F32 && conseco__f32_min_is_neg_inf(vmin)) finite = 0;
