@@ -397,13 +397,12 @@ static void test_maps(void **state)
         conseco_side_params sp;
         conseco_side_metrics met, many[6];
         conseco_shrinker sh;
-        conseco_mask_out mi, mo, mb;
         conseco_image im;
         conseco_mask tm;
         const double tau = oc_pick_tau(&r), tau2 = oc_pick_tau(&r);
         double lambda, lambdas[6];
-        uint8_t *ri, *ro, *gi, *go, *gb;
-        uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_t = 0, n_o = 0, missed = 0, npred = 0;
+        uint8_t *ri, *ro;
+        uint64_t npred = 0;
         size_t i, ss;
         int el, bd, side, inf;
         void *scr;
@@ -433,9 +432,6 @@ static void test_maps(void **state)
         inf = lambda == INFINITY;
         ri = calloc(c.n, 1);
         ro = calloc(c.n, 1);
-        gi = malloc(c.n);
-        go = malloc(c.n);
-        gb = malloc(c.n);
         for (i = 0; i < c.n; i++) npred += c.yhat[i];
         if (side == CONSECO_SIDE_BAND) {
             if (!inf)
@@ -450,33 +446,7 @@ static void test_maps(void **state)
         ss = conseco_side_scratch_size(&sh, &sp, c.w, c.h, c.d);
         n_fast += (unsigned)(npred != 0 && conseco__outer3d_takes(&ep, &im, c.n * sizeof(double)));
         scr = malloc(ss);
-        mi = conseco_mask_out_3d(gi, c.w, c.h, c.d, c.w, c.w * c.h);
-        mo = conseco_mask_out_3d(go, c.w, c.h, c.d, c.w, c.w * c.h);
-        mb = conseco_mask_out_3d(gb, c.w, c.h, c.d, c.w, c.w * c.h);
-        assert_int_equal(conseco_side_apply(&sh, &sp, &im, lambda, scr, ss, &mi, &mo, &mb),
-                         CONSECO_OK);
-        for (i = 0; i < c.n; i++) {
-            if (gi[i] != ri[i] || go[i] != ro[i] || gb[i] != (uint8_t)(ro[i] && !ri[i])) {
-                fprintf(stderr,
-                        "apply: voxel %zu of %zux%zux%zu side %d element %d border %d lambda %g: "
-                        "%d%d%d want %d%d\n",
-                        i, c.w, c.h, c.d, side, el, bd, lambda, gi[i], go[i], gb[i], ri[i], ro[i]);
-                fail();
-            }
-            n_t += c.truth[i] != 0;
-            n_o += ro[i];
-            missed += c.truth[i] && !ro[i];
-            if (ri[i]) {
-                n_in++;
-                if (c.truth[i]) n_tp++;
-                else n_fp++;
-            }
-        }
-        assert_int_equal(conseco_side_evaluate(&sh, &sp, &im, &tm, lambda, tau, scr, ss, &met),
-                         CONSECO_OK);
-        assert_true(met.inner.predicted == npred && met.inner.inner == n_in &&
-                    met.inner.inner_fp == n_fp && met.inner.inner_tp == n_tp);
-        assert_true(met.truth == n_t && met.outer == n_o && met.outer_missed == missed);
+        oc_check_side_sets(&sh, &sp, &im, &tm, ri, ro, npred, lambda, tau, scr, ss, &met);
         assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 6, tau, scr,
                                                        ss, many),
                          CONSECO_OK);
@@ -489,9 +459,6 @@ static void test_maps(void **state)
         free(scr);
         free(ri);
         free(ro);
-        free(gi);
-        free(go);
-        free(gb);
         oc_release(&c);
     }
     print_message("maps: %u of %u fused\n", n_fast, (unsigned)cases);

@@ -227,6 +227,44 @@ void oc_check_nonfinite(tu_rng *r, size_t count, oc_gen gen, const uint32_t *ele
     }
 }
 
+void oc_check_side_sets(const conseco_shrinker *sh, const conseco_side_params *sp,
+                        const conseco_image *im, const conseco_mask *tm, const uint8_t *ri,
+                        const uint8_t *ro, uint64_t predicted, double lambda, double tau,
+                        void *scr, size_t ss, conseco_side_metrics *met)
+{
+    const size_t w = im->width, h = im->height, d = im->depth, n = w * h * d;
+    const uint8_t *truth = tm->data;
+    uint8_t *gi = malloc(n), *go = malloc(n), *gb = malloc(n);
+    const conseco_mask_out mi = conseco_mask_out_3d(gi, w, h, d, w, w * h),
+                           mo = conseco_mask_out_3d(go, w, h, d, w, w * h),
+                           mb = conseco_mask_out_3d(gb, w, h, d, w, w * h);
+    uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_t = 0, n_o = 0, missed = 0;
+    size_t i;
+    assert_int_equal(conseco_side_apply(sh, sp, im, lambda, scr, ss, &mi, &mo, &mb), CONSECO_OK);
+    for (i = 0; i < n; i++) {
+        if (gi[i] != ri[i] || go[i] != ro[i] || gb[i] != (uint8_t)(ro[i] && !ri[i])) {
+            fprintf(stderr, "apply: voxel %zu of %zux%zux%zu side %u lambda %g: %d%d%d want %d%d\n",
+                    i, w, h, d, (unsigned)sp->side, lambda, gi[i], go[i], gb[i], ri[i], ro[i]);
+            fail();
+        }
+        n_t += truth[i] != 0;
+        n_o += ro[i];
+        missed += truth[i] && !ro[i];
+        if (ri[i]) {
+            n_in++;
+            if (truth[i]) n_tp++;
+            else n_fp++;
+        }
+    }
+    assert_int_equal(conseco_side_evaluate(sh, sp, im, tm, lambda, tau, scr, ss, met), CONSECO_OK);
+    assert_true(met->inner.predicted == predicted && met->inner.inner == n_in &&
+                met->inner.inner_fp == n_fp && met->inner.inner_tp == n_tp);
+    assert_true(met->truth == n_t && met->outer == n_o && met->outer_missed == missed);
+    free(gi);
+    free(go);
+    free(gb);
+}
+
 void oc_expect(double got, double want, const oc_case *c, const char *what)
 {
     oc_n_inf += got == INFINITY;

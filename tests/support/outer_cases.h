@@ -65,6 +65,15 @@ typedef void (*oc_gen)(tu_rng *r, oc_case *c, size_t k);
 void oc_check_nonfinite(tu_rng *r, size_t count, oc_gen gen, const uint32_t *elements,
                         size_t n_elements);
 
+/* conseco_side_apply of a side at lambda (scratch scr of ss bytes) against
+ * the literal inner and outer sets ri and ro of a dense view im (the band:
+ * ro and not ri), then conseco_side_evaluate with the dense truth tm against
+ * the counts of those sets (predicted: |Yhat|); the metrics in *met. */
+void oc_check_side_sets(const conseco_shrinker *sh, const conseco_side_params *sp,
+                        const conseco_image *im, const conseco_mask *tm, const uint8_t *ri,
+                        const uint8_t *ro, uint64_t predicted, double lambda, double tau,
+                        void *scr, size_t ss, conseco_side_metrics *met);
+
 /* Fails the test (printing what and the case) unless got == want; counts
  * +inf and finite nonzero scores in oc_n_inf and oc_n_pos. */
 extern unsigned oc_n_inf, oc_n_pos;
