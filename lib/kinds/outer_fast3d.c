@@ -158,143 +158,7 @@ int conseco__outer3d_takes(const conseco_erosion_params *p, const conseco_image 
     return need != 0 && need <= available;
 }
 
-
-static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
-{
-    v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
-    v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
-    v = (v + (v >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
-    return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
-}
-
-/* Lowest and highest set bit of a nonzero word. */
-static inline unsigned low64(uint64_t v)
-{
-    const uint32_t lo = (uint32_t)v;
-    return lo ? conseco__ctz32(lo) : 32u + conseco__ctz32((uint32_t)(v >> 32));
-}
-
-static inline unsigned high64(uint64_t v)
-{
-    const uint32_t hi = (uint32_t)(v >> 32);
-    return hi ? 63u - conseco__clz32(hi) : 31u - conseco__clz32((uint32_t)v);
-}
-
-/* n <= 8 flags (bytes 0/1) to one bitmap byte: bit k = flag k. */
-static uint8_t pack_flags(const unsigned char *f, size_t n)
-{
-    uint64_t v = 0;
-    size_t k;
-    for (k = 0; k < n; k++) v |= (uint64_t)(f[k] & 1u) << (8u * k);
-    return (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
-}
-
-/* Flags of voxels from .. w - 1 into the row's bits (from a multiple of 8). */
-static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t *bm)
-{
-    size_t x;
-    for (x = from; x < w; x += 8) bm[x / 8u] = pack_flags(flags + x, w - x < 8u ? w - x : 8u);
-}
-
 /* ---------------------------------------------------------------- pass 1 */
-/* flags[x] = voxel x in Yhat for from <= x < w; clears *finite on NaN / inf.
- * One loop per dtype, so that the test's switch folds away. */
-static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t w,
-                       const conseco__outer_thr *t, unsigned char *flags, int *finite)
-{
-    size_t x;
-    unsigned ok = 1;
-    switch (dtype) {
-    case CONSECO_DTYPE_F32:
-        for (x = from; x < w; x++)
-            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_F32, row, x, t, &ok);
-        break;
-    case CONSECO_DTYPE_F64:
-        for (x = from; x < w; x++)
-            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_F64, row, x, t, &ok);
-        break;
-    case CONSECO_DTYPE_U16:
-        for (x = from; x < w; x++)
-            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_U16, row, x, t, &ok);
-        break;
-    case CONSECO_DTYPE_MASK8:
-        for (x = from; x < w; x++)
-            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_MASK8, row, x, t, &ok);
-        break;
-    default:
-        for (x = from; x < w; x++)
-            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_U8, row, x, t, &ok);
-        break;
-    }
-    if (!ok) *finite = 0;
-}
-
-/* The Yhat bits of one row (bytes up to rbp, the padding 0). Float32: groups
- * of 16 with nothing at or above the threshold (nor NaN, nor +inf) cost a few
- * vector instructions; -inf shows in the running minimum. */
-static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp,
-                      const conseco__outer_thr *t, uint8_t *bm, unsigned char *flags, int *finite
-#ifdef CONSECO__SIMD
-                      , conseco__m128 *vmin
-#endif
-)
-{
-    size_t x = 0, k;
-#ifdef CONSECO__SIMD
-    if (dtype == CONSECO_DTYPE_F32) {
-        const float *s = (const float *)(const void *)row;
-        const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
-        conseco__m128 v[4], bad = conseco__mm_setzero_ps();
-        for (; x + 16 <= w; x += 16) {
-            unsigned m;
-            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
-            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) {
-                bm[x / 8u] = 0;
-                bm[x / 8u + 1u] = 0;
-                continue;
-            }
-            m = conseco__f32x16_bits(v, vb, &bad);
-            bm[x / 8u] = (uint8_t)m;
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-        }
-        if (conseco__f32_bad(bad)) *finite = 0;
-    } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
-               (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
-        /* unsigned bytes; a mask's nonzero is >= 1 */
-        const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
-        for (; x + 16 <= w; x += 16) {
-            const unsigned m = conseco__u8x16_bits(row + x, vt);
-            bm[x / 8u] = (uint8_t)m;
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-        }
-    }
-#endif
-    if (x < w) {
-        yhat_flags(dtype, row, x, w, t, flags, finite);
-        pack_row(flags, x, w, bm);
-    }
-    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
-}
-
-/* The truth bits of one row (nonzero = truth). */
-static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
-                       unsigned char *flags)
-{
-    size_t x = 0, k;
-#ifdef CONSECO__SIMD
-    for (; x + 16 <= w; x += 16) {
-        const unsigned m = conseco__nonzero16_bits(tr + x);
-        bm[x / 8u] = (uint8_t)m;
-        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-    }
-#endif
-    if (x < w) {
-        for (k = x; k < w; k++) flags[k] = (unsigned char)(tr[k] != 0);
-        pack_row(flags, x, w, bm);
-    }
-    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
-}
-
 /* Pass 1: bitmaps, counts, boxes; CONSECO_E_NONFINITE on NaN or inf. */
 static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                    const conseco_mask *truth, fast3d *c)
@@ -317,20 +181,22 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
             const size_t r = z * c->h + y;
             uint8_t *yb = c->ybm + r * rbp, *tb = c->tbm + r * rbp;
             size_t fy = nw, ly = 0, fu = nw, lu = 0;
-            yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb, c->flags,
-                      &finite
+            conseco__outer_yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb,
+                                     c->flags, &finite
 #ifdef CONSECO__SIMD
-                      , &vmin
+                                     , &vmin
 #endif
             );
-            if (truth != NULL) truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
-            else CONSECO_memset(tb, 0, rbp);
+            if (truth != NULL)
+                conseco__outer_truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
+            else
+                CONSECO_memset(tb, 0, rbp);
             for (i = 0; i < nw; i++) {
                 const uint64_t Y = wload(yb + 8u * i), T = wload(tb + 8u * i);
                 if ((Y | T) == 0) continue;
-                c->predicted += pop64(Y);
-                c->truth += pop64(T);
-                c->missed0 += pop64(T & ~Y);
+                c->predicted += conseco__pop64(Y);
+                c->truth += conseco__pop64(T);
+                c->missed0 += conseco__pop64(T & ~Y);
                 if (Y) {
                     if (fy == nw) fy = i;
                     ly = i;
@@ -339,12 +205,12 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                 lu = i;
             }
             if (fy != nw)
-                conseco__outer_grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
-                                    64u * ly + high64(wload(yb + 8u * ly)), y, z);
+                conseco__outer_grow(c->ylo, c->yhi, 64u * fy + conseco__low64(wload(yb + 8u * fy)),
+                                    64u * ly + conseco__high64(wload(yb + 8u * ly)), y, z);
             if (fu != nw)
                 conseco__outer_grow(c->ulo, c->uhi,
-                                    64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
-                                    64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)),
+                                    64u * fu + conseco__low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
+                                    64u * lu + conseco__high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)),
                                     y, z);
         }
 #ifdef CONSECO__SIMD
@@ -492,11 +358,11 @@ static void count_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int oute
         const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
         uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
         while (m) {
-            add_level(c->hout, &c->out_inf, d[64u * i + low64(m) - x0]);
+            add_level(c->hout, &c->out_inf, d[64u * i + conseco__low64(m) - x0]);
             m &= m - 1u;
         }
         while (f) {
-            add_level(c->hin, &c->in_inf, d[64u * i + low64(f) - x0]);
+            add_level(c->hin, &c->in_inf, d[64u * i + conseco__low64(f) - x0]);
             f &= f - 1u;
         }
     }

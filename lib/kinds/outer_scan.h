@@ -3,7 +3,8 @@
  * Pieces of the first pass over the score map and the truth of the outer
  * paths on volumes (outer_fast3d.c, outer_euclid.c): Yhat's threshold in
  * each dtype's own terms, the test of one pixel, the Yhat and truth bits of
- * sixteen pixels at a time, and the bounding boxes grown row by row.
+ * sixteen pixels at a time, the bounding boxes grown row by row, and a
+ * row's Yhat and truth bitmaps (bit_words.h; outer_fast3d.c).
  * Internal to lib/kinds.
  */
 #ifndef CONSECO_OUTER_SCAN_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bit_words.h"
 #include "common/simd.h"
 #include "common/yhat.h"
 
@@ -112,5 +114,108 @@ static inline unsigned conseco__nonzero16_bits(const uint8_t *p)
            0xFFFFu;
 }
 #endif /* CONSECO__SIMD */
+
+/* ------------------------------------------------------------ row bitmaps */
+/* flags[x] = pixel x in Yhat for from <= x < w; clears *finite on NaN / inf.
+ * One loop per dtype, so that the test's switch folds away. */
+static inline void conseco__outer_yhat_flags(int dtype, const unsigned char *row, size_t from,
+                                             size_t w, const conseco__outer_thr *t,
+                                             unsigned char *flags, int *finite)
+{
+    size_t x;
+    unsigned ok = 1;
+    switch (dtype) {
+    case CONSECO_DTYPE_F32:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_F32, row, x, t, &ok);
+        break;
+    case CONSECO_DTYPE_F64:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_F64, row, x, t, &ok);
+        break;
+    case CONSECO_DTYPE_U16:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_U16, row, x, t, &ok);
+        break;
+    case CONSECO_DTYPE_MASK8:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_MASK8, row, x, t, &ok);
+        break;
+    default:
+        for (x = from; x < w; x++)
+            flags[x] = (unsigned char)conseco__outer_in(CONSECO_DTYPE_U8, row, x, t, &ok);
+        break;
+    }
+    if (!ok) *finite = 0;
+}
+
+/* The Yhat bits of one row of w pixels (bytes up to rbp, the padding 0;
+ * flags: w bytes of room); clears *finite on NaN / inf. Float32: groups of
+ * 16 with nothing at or above the threshold (nor NaN, nor +inf) cost a few
+ * vector instructions; -inf shows in the running minimum *vmin instead
+ * (the caller tests it, conseco__f32_min_is_neg_inf). */
+static inline void conseco__outer_yhat_bits(int dtype, const unsigned char *row, size_t w,
+                                            size_t rbp, const conseco__outer_thr *t, uint8_t *bm,
+                                            unsigned char *flags, int *finite
+#ifdef CONSECO__SIMD
+                                            , conseco__m128 *vmin
+#endif
+)
+{
+    size_t x = 0, k;
+#ifdef CONSECO__SIMD
+    if (dtype == CONSECO_DTYPE_F32) {
+        const float *s = (const float *)(const void *)row;
+        const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
+        conseco__m128 v[4], bad = conseco__mm_setzero_ps();
+        for (; x + 16 <= w; x += 16) {
+            unsigned m;
+            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) {
+                bm[x / 8u] = 0;
+                bm[x / 8u + 1u] = 0;
+                continue;
+            }
+            m = conseco__f32x16_bits(v, vb, &bad);
+            bm[x / 8u] = (uint8_t)m;
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        }
+        if (conseco__f32_bad(bad)) *finite = 0;
+    } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
+               (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
+        /* unsigned bytes; a mask's nonzero is >= 1 */
+        const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
+        for (; x + 16 <= w; x += 16) {
+            const unsigned m = conseco__u8x16_bits(row + x, vt);
+            bm[x / 8u] = (uint8_t)m;
+            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+        }
+    }
+#endif
+    if (x < w) {
+        conseco__outer_yhat_flags(dtype, row, x, w, t, flags, finite);
+        conseco__pack_row(flags, x, w, bm);
+    }
+    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
+}
+
+/* The truth bits of one row (nonzero = truth). */
+static inline void conseco__outer_truth_bits(const uint8_t *tr, size_t w, size_t rbp,
+                                             uint8_t *bm, unsigned char *flags)
+{
+    size_t x = 0, k;
+#ifdef CONSECO__SIMD
+    for (; x + 16 <= w; x += 16) {
+        const unsigned m = conseco__nonzero16_bits(tr + x);
+        bm[x / 8u] = (uint8_t)m;
+        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
+    }
+#endif
+    if (x < w) {
+        for (k = x; k < w; k++) flags[k] = (unsigned char)(tr[k] != 0);
+        conseco__pack_row(flags, x, w, bm);
+    }
+    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
+}
 
 #endif /* CONSECO_OUTER_SCAN_H */
