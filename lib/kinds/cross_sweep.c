@@ -3,12 +3,8 @@
 #include "cross_sweep.h"
 
 #ifdef CONSECO__SIMD
-/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
- * vector per column), swept with one saturating add and one min per column
- * and direction, transposed back. lo_none / hi_none: nothing beyond the
- * ends (else background). */
-static void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
-                   conseco__m128i *lanes)
+void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
+                     conseco__m128i *lanes)
 {
     const conseco__m128i one = conseco__mm_set1_epi16(1);
     conseco__m128i v[8], f;
@@ -54,7 +50,7 @@ static void sweep_slice_x(const conseco__cross_box *b, uint16_t *s)
             uint16_t *q[8];
             size_t k;
             for (k = 0; k < 8; k++) q[k] = s + (y + k) * n0;
-            sweep8(q, n0, b->x_lo_none, b->x_hi_none, (conseco__m128i *)b->lanes);
+            conseco__sweep8(q, n0, b->x_lo_none, b->x_hi_none, (conseco__m128i *)b->lanes);
         }
 #endif
     for (; y < n1; y++) {

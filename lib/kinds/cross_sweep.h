@@ -73,6 +73,15 @@ static inline void conseco__sweep_left(uint16_t *r, size_t n, uint32_t edge)
     }
 }
 
+#ifdef CONSECO__SIMD
+/* Both sweeps along eight rows q[0..7] of n cells: transposed into `lanes`
+ * (16 n bytes, 16-aligned: one vector per column), swept with one saturating
+ * add and one min per column and direction, transposed back. lo_none /
+ * hi_none: nothing beyond x = -1 / x = n (else background). */
+void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
+                     conseco__m128i *lanes);
+#endif
+
 /* A box of n0 x n1 x n2 distances, x fastest, and what lies beyond its
  * faces. */
 typedef struct conseco__cross_box {
