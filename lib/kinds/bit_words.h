@@ -2,7 +2,8 @@
 /* Bitmap words of the fused outer paths (outer_fast2d.c, outer_fast3d.c):
  * bit k of byte i is pixel 8 i + k of a row; a word holds bytes 8 j .. 8 j + 7
  * with byte 8 j + b in bits 8 b .. 8 b + 7, whatever the byte order. Also
- * the counts and ends of a word's bits and the packing of byte flags. */
+ * the counts and ends of a word's bits, the packing of byte flags and the
+ * words of a row shifted by one pixel. */
 #ifndef CONSECO_BIT_WORDS_H
 #define CONSECO_BIT_WORDS_H
 
@@ -61,6 +62,26 @@ static inline void conseco__pack_row(const unsigned char *flags, size_t from, si
     size_t x;
     for (x = from; x < w; x += 8)
         bm[x / 8u] = conseco__pack_flags(flags + x, w - x < 8u ? w - x : 8u);
+}
+
+/* Word i of a row of w pixels (nw words) shifted by one pixel: bit x of the
+ * result is bit x - 1 (shl) or x + 1 (shr) of the row, with `fill` (0 or 1)
+ * beyond the row's left (right) end. */
+static inline uint64_t conseco__shl_row(const uint8_t *row, size_t i, uint64_t fill)
+{
+    return wload(row + 8u * i) << 1 | (i > 0 ? wload(row + 8u * i - 8u) >> 63 : fill);
+}
+
+static inline uint64_t conseco__shr_row(const uint8_t *row, size_t i, size_t nw, size_t w,
+                                        uint64_t fill)
+{
+    uint64_t v = wload(row + 8u * i) >> 1;
+    if (i + 1 < nw) v |= wload(row + 8u * i + 8u) << 63;
+    if (i == (w - 1u) / 64u) { /* pixel w - 1: its right neighbour is outside */
+        const unsigned b = (unsigned)((w - 1u) % 64u);
+        v = (v & ~(UINT64_C(1) << b)) | fill << b;
+    }
+    return v;
 }
 
 #endif /* CONSECO_BIT_WORDS_H */

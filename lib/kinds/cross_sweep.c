@@ -3,8 +3,9 @@
 #include "cross_sweep.h"
 
 #ifdef CONSECO__SIMD
-void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
-                     conseco__m128i *lanes)
+/* conseco__sweep8 (inline: the sweep of a slice below keeps it in its loop). */
+static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
+                          conseco__m128i *lanes)
 {
     const conseco__m128i one = conseco__mm_set1_epi16(1);
     conseco__m128i v[8], f;
@@ -35,6 +36,12 @@ void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
         for (j = 0; j < 8; j++) q[j][x] = col[j];
     }
 }
+
+void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
+                     conseco__m128i *lanes)
+{
+    sweep8(q, n, lo_none, hi_none, lanes);
+}
 #endif
 
 /* Both sweeps along x of the n1 rows of slice s. */
@@ -50,7 +57,7 @@ static void sweep_slice_x(const conseco__cross_box *b, uint16_t *s)
             uint16_t *q[8];
             size_t k;
             for (k = 0; k < 8; k++) q[k] = s + (y + k) * n0;
-            conseco__sweep8(q, n0, b->x_lo_none, b->x_hi_none, (conseco__m128i *)b->lanes);
+            sweep8(q, n0, b->x_lo_none, b->x_hi_none, (conseco__m128i *)b->lanes);
         }
 #endif
     for (; y < n1; y++) {

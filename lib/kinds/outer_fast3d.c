@@ -221,24 +221,6 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
 }
 
 /* ---------------------------------------------------------------- pass 2 */
-/* Bit x of the result is bit x - 1 (shl) or x + 1 (shr) of the row, with
- * `fill` beyond the volume's left (right) face. */
-static inline uint64_t shl_row(const uint8_t *row, size_t i, uint64_t fill)
-{
-    return wload(row + 8u * i) << 1 | (i > 0 ? wload(row + 8u * i - 8u) >> 63 : fill);
-}
-
-static inline uint64_t shr_row(const uint8_t *row, size_t i, size_t nw, size_t w, uint64_t fill)
-{
-    uint64_t v = wload(row + 8u * i) >> 1;
-    if (i + 1 < nw) v |= wload(row + 8u * i + 8u) << 63;
-    if (i == (w - 1u) / 64u) { /* voxel w - 1: its right neighbour is outside */
-        const unsigned b = (unsigned)((w - 1u) % 64u);
-        v = (v & ~(UINT64_C(1) << b)) | fill << b;
-    }
-    return v;
-}
-
 /* The Yhat bits of row (y, z) (indices may be -1 as SIZE_MAX, or h / d):
  * outside the volume, background (zeros) or the centre row `cur` (foreground
  * policy: the outside is of each voxel's own class; `cur` shifted by one
@@ -263,9 +245,10 @@ static void seeds_row(const fast3d *c, size_t y, size_t z)
         const uint8_t *fw = nrow(c, cur, y, z - 1u), *bk = nrow(c, cur, y, z + 1u);
         for (i = i0; i <= i1; i++) {
             const uint64_t v = wload(cur + 8u * i);
-            const uint64_t s = (v ^ shl_row(cur, i, fl)) | (v ^ shr_row(cur, i, nw, w, fr)) |
-                               (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i)) |
-                               (v ^ wload(fw + 8u * i)) | (v ^ wload(bk + 8u * i));
+            const uint64_t s =
+                (v ^ conseco__shl_row(cur, i, fl)) | (v ^ conseco__shr_row(cur, i, nw, w, fr)) |
+                (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i)) | (v ^ wload(fw + 8u * i)) |
+                (v ^ wload(bk + 8u * i));
             wstore(c->srow + 8u * i, s);
         }
     } else {
@@ -279,8 +262,8 @@ static void seeds_row(const fast3d *c, size_t y, size_t z)
             const uint64_t v = wload(cur + 8u * i);
             uint64_t any = 0, all = ~UINT64_C(0);
             for (k = 0; k < 9; k++) {
-                const uint64_t a = wload(r[k] + 8u * i), l = shl_row(r[k], i, fl),
-                               q = shr_row(r[k], i, nw, w, fr);
+                const uint64_t a = wload(r[k] + 8u * i), l = conseco__shl_row(r[k], i, fl),
+                               q = conseco__shr_row(r[k], i, nw, w, fr);
                 any |= a | l | q;
                 all &= a & l & q;
             }
