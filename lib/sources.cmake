@@ -17,6 +17,7 @@ set(CONSECO_FLOOR_KINDS_SOURCES
   ${_conseco_lib}/kinds/outer_euclid.c
   ${_conseco_lib}/kinds/outer_fast3d.c
   ${_conseco_lib}/kinds/custom_outer.c
+  ${_conseco_lib}/kinds/cross_sweep.c
   ${_conseco_lib}/kinds/distance.c
   ${_conseco_lib}/kinds/distance_mm.c
   ${_conseco_lib}/kinds/distance_mm_int.c

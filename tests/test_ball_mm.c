@@ -112,6 +112,79 @@ static void params_of(const mcase *c, conseco_erosion_params *p)
 
 static int same(double a, double b) { return a == b || (a != a && b != b); }
 
+/* The border policy and spacings of a random small case, its masks dropped:
+ * the start of the larger cases, which draw their own sizes and masks. */
+static void draw_policy(tu_rng *r, mcase *c)
+{
+    make_case(r, c, 1);
+    free_case(c);
+}
+
+/* Zeroed Yhat, truth and map of c->w x c->h x c->d voxels (sets c->n). */
+static void alloc_case(mcase *c)
+{
+    c->n = c->w * c->h * c->d;
+    c->yhat = calloc(c->n, 1);
+    c->truth = calloc(c->n, 1);
+    c->pred = calloc(c->n, sizeof(float));
+}
+
+/* The levels callback: the double just below d_mm (L >= lambda <=> d > lambda)
+ * of the literal distances ref_d. */
+static void check_levels(const mcase *c, const conseco_shrinker *s, const conseco_image *im,
+                         const double *ref_d, const char *what)
+{
+    double *levels = malloc(c->n * sizeof(double));
+    size_t i;
+    assert_int_equal(s->vtable->levels(s->user, im, levels, c->n), 0);
+    for (i = 0; i < c->n; i++) {
+        const double want = !c->yhat[i]          ? -INFINITY
+                            : ref_d[i] == INFINITY ? INFINITY
+                                                   : nextafter(ref_d[i], 0.0);
+        if (!same(levels[i], want))
+            fail_msg("%slevel %zu: %.17g want %.17g (d %.17g) %zux%zux%zu sp %.17g %.17g %.17g",
+                     what, i, levels[i], want, ref_d[i], c->w, c->h, c->d, c->sp[0], c->sp[1],
+                     c->sp[2]);
+    }
+    free(levels);
+}
+
+/* A score from a case, its distances and tau. */
+typedef double (*score_fn)(const mcase *c, const double *dist, double tau);
+
+/* The literal reference's score. */
+static double literal_score(const mcase *c, const double *dist, double tau)
+{
+    return ref_mm_score_of(c->yhat, c->truth, c->n, dist, tau);
+}
+
+/* conseco_score at each of the taus against want(c, dist, tau). */
+static void check_scores(const mcase *c, const double *dist, const double *taus, size_t n_taus,
+                         score_fn want_of, const char *what)
+{
+    conseco_erosion_params p;
+    conseco_shrinker s;
+    const conseco_image im = view_of(c);
+    const conseco_mask truth = conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
+    size_t ss, t;
+    void *scratch;
+    params_of(c, &p);
+    s = conseco_shrinker_erosion(&p);
+    ss = conseco_scratch_size(&s, c->w, c->h, c->d);
+    assert_true(ss > 0);
+    scratch = malloc(ss);
+    for (t = 0; t < n_taus; t++) {
+        double got = -1.0;
+        const double want = want_of(c, dist, taus[t]);
+        assert_int_equal(conseco_score(&s, &im, &truth, taus[t], scratch, ss, &got), CONSECO_OK);
+        if (!same(got, want))
+            fail_msg("%sscore %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu border %d tau %g",
+                     what, got, want, c->sp[0], c->sp[1], c->sp[2], c->w, c->h, c->d, c->border,
+                     taus[t]);
+    }
+    free(scratch);
+}
+
 /* Every path on one case. */
 static void check_case(tu_rng *r, const mcase *c)
 {
@@ -119,7 +192,7 @@ static void check_case(tu_rng *r, const mcase *c)
     conseco_shrinker s;
     const conseco_image im = view_of(c);
     const conseco_mask truth = conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
-    double *ref_d = malloc(c->n * sizeof(double)), *levels = malloc(c->n * sizeof(double));
+    double *ref_d = malloc(c->n * sizeof(double)), taus[4];
     uint8_t *in = malloc(c->n), *un = malloc(c->n), *ref_in = malloc(c->n), *cb = malloc(c->n);
     size_t scratch_size, i, k;
     void *scratch;
@@ -132,30 +205,14 @@ static void check_case(tu_rng *r, const mcase *c)
     scratch = malloc(scratch_size);
     ref_mm_distances(c->yhat, c->w, c->h, c->d, c->sp, c->border, ref_d);
 
-    /* levels: the double just below d_mm (L >= lambda <=> d > lambda) */
-    assert_int_equal(s.vtable->levels(s.user, &im, levels, c->n), 0);
-    for (i = 0; i < c->n; i++) {
-        const double want = !c->yhat[i]          ? -INFINITY
-                            : ref_d[i] == INFINITY ? INFINITY
-                                                   : nextafter(ref_d[i], 0.0);
-        if (!same(levels[i], want))
-            fail_msg("level %zu: %.17g want %.17g (d %.17g) %zux%zux%zu sp %.17g %.17g %.17g",
-                     i, levels[i], want, ref_d[i], c->w, c->h, c->d, c->sp[0], c->sp[1],
-                     c->sp[2]);
-    }
+    check_levels(c, &s, &im, ref_d, "");
 
     /* scores at several tau */
     for (t = 0; t < 4; t++) {
-        static const double taus[] = {0.0, 0.05, 0.2, 0.5};
-        const double tau = t < 3 && tu_range(r, 0, 1) ? taus[t] : tu_uniform(r) * 0.6;
-        double got = -1.0, want;
-        assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, scratch_size, &got),
-                         CONSECO_OK);
-        want = ref_mm_score_of(c->yhat, c->truth, c->n, ref_d, tau);
-        if (!same(got, want))
-            fail_msg("score %.17g want %.17g tau %g %zux%zux%zu", got, want, tau, c->w, c->h,
-                     c->d);
+        static const double round_taus[] = {0.0, 0.05, 0.2, 0.5};
+        taus[t] = t < 3 && tu_range(r, 0, 1) ? round_taus[t] : tu_uniform(r) * 0.6;
     }
+    check_scores(c, ref_d, taus, 4, literal_score, "");
 
     /* apply, evaluate and the apply callback at breakpoints and around them */
     k = 0;
@@ -213,7 +270,6 @@ static void check_case(tu_rng *r, const mcase *c)
     }
     free(scratch);
     free(ref_d);
-    free(levels);
     free(in);
     free(un);
     free(ref_in);
@@ -256,20 +312,14 @@ static void test_medium(void **state)
         conseco_erosion_params p;
         conseco_shrinker s;
         conseco_image im;
-        conseco_mask truth;
-        double *ref_d, *levels, got, want, tau;
-        size_t i, ss;
-        void *scratch;
+        double *ref_d, tau;
+        size_t i;
         const double cx = 0.5, cy = 0.5, cz = 0.5;
-        make_case(&r, &c, 1);
-        free_case(&c);
+        draw_policy(&r, &c);
         c.w = tu_range(&r, 16, 48);
         c.h = tu_range(&r, 16, 40);
         c.d = it % 4 == 0 ? 1 : tu_range(&r, 2, 12);
-        c.n = c.w * c.h * c.d;
-        c.yhat = calloc(c.n, 1);
-        c.truth = calloc(c.n, 1);
-        c.pred = calloc(c.n, sizeof(float));
+        alloc_case(&c);
         for (i = 0; i < c.n; i++) {
             const double x = (double)(i % c.w) / (double)c.w - cx,
                          y = (double)(i / c.w % c.h) / (double)c.h - cy,
@@ -280,30 +330,14 @@ static void test_medium(void **state)
             c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
         }
         im = view_of(&c);
-        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
         params_of(&c, &p);
         s = conseco_shrinker_erosion(&p);
         ref_d = malloc(c.n * sizeof(double));
-        levels = malloc(c.n * sizeof(double));
         ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
-        assert_int_equal(s.vtable->levels(s.user, &im, levels, c.n), 0);
-        for (i = 0; i < c.n; i++) {
-            const double want_l = !c.yhat[i]             ? -INFINITY
-                                  : ref_d[i] == INFINITY ? INFINITY
-                                                         : nextafter(ref_d[i], 0.0);
-            if (!same(levels[i], want_l))
-                fail_msg("medium level %zu: %.17g want %.17g sp %.17g %.17g %.17g", i, levels[i],
-                         want_l, c.sp[0], c.sp[1], c.sp[2]);
-        }
-        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
-        scratch = malloc(ss);
+        check_levels(&c, &s, &im, ref_d, "medium ");
         tau = tu_uniform(&r) * 0.3;
-        assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
-        want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
-        if (!same(got, want)) fail_msg("medium score %.17g want %.17g", got, want);
-        free(scratch);
+        check_scores(&c, ref_d, &tau, 1, literal_score, "medium ");
         free(ref_d);
-        free(levels);
         free_case(&c);
     }
 }
@@ -526,6 +560,16 @@ static void test_state(void **state)
     conseco_calibrator_free(cal2);
 }
 
+/* The whole volume of c as a box, its sides open (or closed) on every axis. */
+static void whole_box(conseco__box *box, const mcase *c, int open)
+{
+    box->n[0] = c->w;
+    box->n[1] = c->h;
+    box->n[2] = c->d;
+    memset(box->open_lo, open, 3);
+    memset(box->open_hi, open, 3);
+}
+
 /* A spacing m * 2^e with an odd m of up to `bits` bits (or a power of two). */
 static double dyadic_spacing(tu_rng *r, int bits)
 {
@@ -545,29 +589,21 @@ static void test_integer_path(void **state)
     int it, took = 0, fell = 0;
     (void)state;
     for (it = 0; it < (int)tu_cases(120); it++) {
+        static const double taus[3] = {0.0, 0.02, 0.2};
         mcase c;
-        conseco_erosion_params p;
-        conseco_shrinker s;
-        conseco_image im;
-        conseco_mask truth;
         conseco__mm_box mb;
         conseco__mm_int mi;
         conseco__box box;
-        double *ref_d, got, want, tau;
-        size_t i, ss;
-        void *scratch;
+        double *ref_d;
+        size_t i;
         const int bits = (int)tu_range(&r, 1, 16);
-        make_case(&r, &c, 1);
-        free_case(&c);
+        draw_policy(&r, &c);
         c.w = tu_range(&r, 1, 6) == 1 ? tu_range(&r, 1, 3) : tu_range(&r, 17, 40);
         c.h = tu_range(&r, 1, 6) == 1 ? tu_range(&r, 1, 3) : tu_range(&r, 2, 26);
         c.d = it % 5 == 0 ? 1 : tu_range(&r, 2, 9);
-        c.n = c.w * c.h * c.d;
         for (i = 0; i < 3; i++) c.sp[i] = dyadic_spacing(&r, bits);
         if (it % 3 == 0) c.sp[1] = c.sp[0];
-        c.yhat = calloc(c.n, 1);
-        c.truth = calloc(c.n, 1);
-        c.pred = calloc(c.n, sizeof(float));
+        alloc_case(&c);
         for (i = 0; i < c.n; i++) {
             const double x = (double)(i % c.w) / (double)c.w - 0.4,
                          y = (double)(i / c.w % c.h) / (double)c.h - 0.5,
@@ -578,33 +614,14 @@ static void test_integer_path(void **state)
             c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
         }
         /* which path the score takes: the box of the whole volume bounds it */
-        box.n[0] = c.w;
-        box.n[1] = c.h;
-        box.n[2] = c.d;
-        memset(box.open_lo, 1, 3);
-        memset(box.open_hi, 1, 3);
+        whole_box(&box, &c, 1);
         if (c.d == 1) box.open_lo[2] = box.open_hi[2] = 0;
         assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
         if (conseco__mm_int_init(&mi, c.sp, &mb)) took++;
         else fell++;
-        im = view_of(&c);
-        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
-        params_of(&c, &p);
-        s = conseco_shrinker_erosion(&p);
         ref_d = malloc(c.n * sizeof(double));
         ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
-        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
-        scratch = malloc(ss);
-        for (i = 0; i < 3; i++) {
-            static const double taus[3] = {0.0, 0.02, 0.2};
-            tau = taus[i];
-            assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
-            want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
-            if (!same(got, want))
-                fail_msg("integer path score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu",
-                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d);
-        }
-        free(scratch);
+        check_scores(&c, ref_d, taus, 3, literal_score, "integer path ");
         free(ref_d);
         free_case(&c);
     }
@@ -705,32 +722,23 @@ static void test_pair_path(void **state)
     (void)state;
     for (it = 0; it < count; it++) {
         mcase c;
-        conseco_erosion_params p;
-        conseco_shrinker s;
-        conseco_image im;
-        conseco_mask truth;
         conseco__mm_pair pr;
         conseco__box box;
-        double *ref_d, got, want;
-        size_t i, ss;
-        void *scratch;
+        double *ref_d, taus[3] = {0.0, 0.03, 0.0};
+        size_t i;
         const int medium = it % 25 == 0;
         const int kind = (int)tu_range(&r, 0, 9);
         const double ox = tu_uniform(&r), oy = tu_uniform(&r), oz = tu_uniform(&r);
-        make_case(&r, &c, 1);
-        free_case(&c);
+        draw_policy(&r, &c);
         c.w = medium ? tu_range(&r, 20, 44) : tu_range(&r, 1, 14);
         c.h = medium ? tu_range(&r, 16, 36) : tu_range(&r, 1, 12);
         c.d = medium ? tu_range(&r, 2, 12) : tu_range(&r, 1, 9);
-        c.n = c.w * c.h * c.d;
         (void)pair_spacing(&r, c.sp);
         if (c.d > 1 && tu_range(&r, 0, 7) == 0) { /* scaled far from 1 (2-D: z stays 1) */
             const double sc = ldexp(1.0, tu_range(&r, 0, 1) ? 150 : -150);
             for (i = 0; i < 3; i++) c.sp[i] *= sc;
         }
-        c.yhat = calloc(c.n, 1);
-        c.truth = calloc(c.n, 1);
-        c.pred = calloc(c.n, sizeof(float));
+        alloc_case(&c);
         for (i = 0; i < c.n; i++) {
             const double x = ((double)(i % c.w) + 0.5) / (double)c.w - ox,
                          y = ((double)(i / c.w % c.h) + 0.5) / (double)c.h - oy,
@@ -746,35 +754,16 @@ static void test_pair_path(void **state)
             c.truth[i] = (uint8_t)(kind == 4 ? q < 0.2 : tu_uniform(&r) < 0.4);
             c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
         }
-        box.n[0] = c.w;
-        box.n[1] = c.h;
-        box.n[2] = c.d;
-        memset(box.open_lo, 1, 3);
-        memset(box.open_hi, 1, 3);
+        whole_box(&box, &c, 1);
         if (conseco__mm_pair_init(&pr, c.sp, &box) && /* and its work fits (erosion_mm.c) */
             conseco__mm_pair_fit(&pr, &box, conseco__mm_int_work_bytes_image(c.w, c.h, c.d)))
             took++;
         else
             fell++;
-        im = view_of(&c);
-        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
-        params_of(&c, &p);
-        s = conseco_shrinker_erosion(&p);
         ref_d = malloc(c.n * sizeof(double));
         ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
-        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
-        scratch = malloc(ss);
-        for (i = 0; i < 3; i++) {
-            static const double taus[3] = {0.0, 0.03, 0.2};
-            const double tau = i < 2 ? taus[i] : 0.5 * tu_uniform(&r);
-            assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
-            want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
-            if (!same(got, want))
-                fail_msg("pair path score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu "
-                         "border %d tau %g",
-                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d, c.border, tau);
-        }
-        free(scratch);
+        taus[2] = 0.5 * tu_uniform(&r);
+        check_scores(&c, ref_d, taus, 3, literal_score, "pair path ");
         free(ref_d);
         free_case(&c);
     }
@@ -852,10 +841,7 @@ static void test_transforms_direct(void **state)
             c.w = tu_range(&r, 17, 41);
             c.h = tu_range(&r, 17, 35);
             c.d = tu_range(&r, 1, 3) == 1 ? 1 : tu_range(&r, 2, 11);
-            c.n = c.w * c.h * c.d;
-            c.yhat = calloc(c.n, 1);
-            c.truth = calloc(c.n, 1);
-            c.pred = calloc(c.n, sizeof(float));
+            alloc_case(&c);
             for (i = 0; i < c.n; i++) {
                 const double x = (double)(i % c.w) / (double)c.w - 0.45,
                              y = (double)(i / c.w % c.h) / (double)c.h - 0.5,
@@ -873,10 +859,7 @@ static void test_transforms_direct(void **state)
         for (a = 0; a < 3; a++) sp[a] = c.sp[a] == 0.0 ? 1.0 : c.sp[a];
         if (c.d == 1) sp[2] = 1.0;
         open = c.border == CONSECO_BORDER_BACKGROUND;
-        box.n[0] = c.w;
-        box.n[1] = c.h;
-        box.n[2] = c.d;
-        for (a = 0; a < 3; a++) box.open_lo[a] = box.open_hi[a] = (unsigned char)open;
+        whole_box(&box, &c, open);
         if (c.d == 1) box.open_lo[2] = box.open_hi[2] = 0;
         assert_int_equal(conseco__mm_box_init(&mb, &box), CONSECO_OK);
         ref_d = malloc(c.n * sizeof(double));
@@ -968,21 +951,18 @@ static void test_large_selection(void **state)
     int it;
     (void)state;
     for (it = 0; it < (int)tu_cases(24); it++) {
+        static const double taus[3] = {0.0, 0.01, 0.05};
         mcase c;
         conseco_erosion_params p;
         conseco_shrinker s;
         conseco_image im;
-        conseco_mask truth;
-        double *dist, got, want;
-        size_t i, ss;
-        void *scratch;
+        double *dist;
+        size_t i;
         const double scale = ldexp(1.0, it % 4 == 1 ? 200 : it % 4 == 2 ? -200 : 0);
-        make_case(&r, &c, 1);
-        free_case(&c);
+        draw_policy(&r, &c);
         c.w = tu_range(&r, 40, 96);
         c.h = tu_range(&r, 40, 80);
         c.d = tu_range(&r, 6, 24);
-        c.n = c.w * c.h * c.d;
         c.border = it & 1 ? CONSECO_BORDER_FOREGROUND : CONSECO_BORDER_BACKGROUND;
         if (it % 3 == 0) {
             c.sp[0] = c.sp[1] = 0.78125 * scale;
@@ -991,9 +971,7 @@ static void test_large_selection(void **state)
             c.sp[0] = c.sp[1] = (double)(float)(0.6 + 0.4 * tu_uniform(&r)) * scale;
             c.sp[2] = (double)(float)(1.0 + 4.0 * tu_uniform(&r)) * scale;
         }
-        c.yhat = calloc(c.n, 1);
-        c.truth = calloc(c.n, 1);
-        c.pred = calloc(c.n, sizeof(float));
+        alloc_case(&c);
         for (i = 0; i < c.n; i++) {
             const double x = (double)(i % c.w) / (double)c.w - 0.5,
                          y = (double)(i / c.w % c.h) / (double)c.h - 0.45,
@@ -1005,25 +983,13 @@ static void test_large_selection(void **state)
             c.pred[i] = c.yhat[i] ? 0.75f : 0.0f;
         }
         im = view_of(&c);
-        truth = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
         params_of(&c, &p);
         s = conseco_shrinker_erosion(&p);
         dist = malloc(c.n * sizeof(double));
         assert_int_equal(s.vtable->levels(s.user, &im, dist, c.n), 0);
         for (i = 0; i < c.n; i++) /* level = the double just below d */
             if (dist[i] > 0.0 && dist[i] != INFINITY) dist[i] = nextafter(dist[i], INFINITY);
-        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
-        scratch = malloc(ss);
-        for (i = 0; i < 3; i++) {
-            static const double taus[3] = {0.0, 0.01, 0.05};
-            assert_int_equal(conseco_score(&s, &im, &truth, taus[i], scratch, ss, &got),
-                             CONSECO_OK);
-            want = walk_score(&c, dist, taus[i]);
-            if (!same(got, want))
-                fail_msg("large score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu tau %g",
-                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d, taus[i]);
-        }
-        free(scratch);
+        check_scores(&c, dist, taus, 3, walk_score, "large ");
         free(dist);
         free_case(&c);
     }

@@ -22,101 +22,11 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
+#include "outer_cases.h"
 #include "outer_euclid.h"
 #include "ref_distance_mm.h"
 #include "ref_outer.h"
 #include "test_util.h"
-
-typedef struct vcase {
-    size_t w, h, d, n;
-    int dtype;
-    void *map;
-    uint8_t *yhat, *truth;
-    double base;
-    double sp[3];
-} vcase;
-
-/* Paints an ellipsoid, its centre possibly outside the volume. */
-static void blob(tu_rng *r, const vcase *c, uint8_t *m, uint8_t v)
-{
-    const size_t dim[3] = {c->w, c->h, c->d};
-    double ctr[3], rad[3];
-    size_t x, y, z, a;
-    for (a = 0; a < 3; a++) {
-        ctr[a] = -0.3 * (double)dim[a] + 1.6 * (double)dim[a] * tu_uniform(r);
-        rad[a] = 0.5 + 0.45 * (double)dim[a] * tu_uniform(r);
-    }
-    for (z = 0; z < c->d; z++)
-        for (y = 0; y < c->h; y++)
-            for (x = 0; x < c->w; x++) {
-                const double u = ((double)x - ctr[0]) / rad[0], q = ((double)y - ctr[1]) / rad[1],
-                             s = ((double)z - ctr[2]) / rad[2];
-                if (u * u + q * q + s * s <= 1.0) m[x + c->w * (y + c->h * z)] = v;
-            }
-}
-
-static void mask(tu_rng *r, const vcase *c, uint8_t *m)
-{
-    size_t i, k;
-    memset(m, 0, c->n);
-    switch (tu_range(r, 0, 9)) {
-    case 0: break;
-    case 1: memset(m, 1, c->n); break;
-    case 2:
-        for (i = 0; i < c->n; i++) m[i] = (uint8_t)(tu_uniform(r) < 0.4);
-        break;
-    case 3: /* a few scattered voxels */
-        for (k = tu_range(r, 1, 4); k > 0; k--) m[tu_range(r, 0, c->n - 1)] = 1;
-        break;
-    case 4: /* everything but a hole */
-        memset(m, 1, c->n);
-        blob(r, c, m, 0);
-        break;
-    default:
-        for (k = tu_range(r, 1, 3); k > 0; k--) blob(r, c, m, 1);
-        if (tu_range(r, 0, 2) == 0) blob(r, c, m, 0);
-        break;
-    }
-}
-
-/* A map of the dtype whose Yhat at c->base is c->yhat, with ties at the threshold. */
-static void make_map(tu_rng *r, vcase *c)
-{
-    size_t i;
-    for (i = 0; i < c->n; i++) {
-        const int in = c->yhat[i] != 0;
-        switch (c->dtype) {
-        case CONSECO_DTYPE_U8:
-            ((uint8_t *)c->map)[i] = (uint8_t)(in ? (tu_range(r, 0, 3) ? tu_range(r, 128, 255) : 128)
-                                                  : tu_range(r, 0, 127));
-            break;
-        case CONSECO_DTYPE_U16:
-            ((uint16_t *)c->map)[i] =
-                (uint16_t)(in ? tu_range(r, 32768, 65535) : tu_range(r, 0, 32767));
-            break;
-        case CONSECO_DTYPE_MASK8:
-            ((uint8_t *)c->map)[i] = (uint8_t)(in ? tu_range(r, 1, 255) : 0);
-            break;
-        case CONSECO_DTYPE_F32:
-            ((float *)c->map)[i] =
-                in ? (tu_range(r, 0, 3) ? (float)(0.5 + 0.5 * tu_uniform(r)) : 0.5f)
-                   : (float)(0.4999 * tu_uniform(r));
-            break;
-        default:
-            ((double *)c->map)[i] = in ? (tu_range(r, 0, 3) ? 0.5 + 0.5 * tu_uniform(r) : 0.5)
-                                       : 0.4999 * tu_uniform(r);
-            break;
-        }
-    }
-}
-
-static size_t esize(int dtype)
-{
-    if (dtype == CONSECO_DTYPE_F64) return 8;
-    if (dtype == CONSECO_DTYPE_F32) return 4;
-    if (dtype == CONSECO_DTYPE_U16) return 2;
-    return 1;
-}
 
 /* Spacings: dyadic ones (the integer form) and float32-like ones (longer
  * mantissas: the general path). */
@@ -142,10 +52,8 @@ static void pick_spacing(tu_rng *r, int volume, double sp[3])
     if (!volume && sp[0] == sp[1]) sp[1] = 2.0 * sp[0]; /* two spacings (one: outer_fast2d.c) */
 }
 
-static void gen(tu_rng *r, vcase *c, int volume)
+static void gen(tu_rng *r, oc_case *c, int volume)
 {
-    static const int dtypes[] = {CONSECO_DTYPE_U8, CONSECO_DTYPE_F32, CONSECO_DTYPE_F64,
-                                 CONSECO_DTYPE_U16, CONSECO_DTYPE_MASK8};
     switch (tu_range(r, 0, 5)) {
     case 0: /* thin */
         c->w = tu_range(r, 0, 1) ? 1 : tu_range(r, 1, 24);
@@ -161,102 +69,31 @@ static void gen(tu_rng *r, vcase *c, int volume)
         break;
     }
     c->d = volume ? tu_range(r, 2, tu_range(r, 0, 3) ? 7 : 16) : 1;
-    c->n = c->w * c->h * c->d;
-    c->dtype = dtypes[tu_range(r, 0, 4)];
-    c->base = c->dtype == CONSECO_DTYPE_U8 ? 128.0 / 255.0 : 0.5;
-    if (c->dtype == CONSECO_DTYPE_MASK8) c->base = 1.0;
-    c->map = malloc(c->n * 8);
-    c->yhat = malloc(c->n);
-    c->truth = malloc(c->n);
-    mask(r, c, c->yhat);
-    switch (tu_range(r, 0, 4)) {
-    case 0: memcpy(c->truth, c->yhat, c->n); break;
-    case 1: {
-        size_t i;
-        memcpy(c->truth, c->yhat, c->n);
-        for (i = 0; i < c->n; i++)
-            if (tu_uniform(r) < 0.15) c->truth[i] = (uint8_t)!c->truth[i];
-        break;
-    }
-    default: mask(r, c, c->truth); break;
-    }
-    make_map(r, c);
+    oc_draw(r, c, 0);
     pick_spacing(r, volume, c->sp);
 }
 
-static void release(vcase *c)
-{
-    free(c->map);
-    free(c->yhat);
-    free(c->truth);
-}
-
-static double pick_tau(tu_rng *r)
-{
-    static const double taus[] = {0.0, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0};
-    if (tu_range(r, 0, 3) == 0) return tu_uniform(r);
-    return taus[tu_range(r, 0, 7)];
-}
-
-static conseco_image view(const vcase *c)
-{
-    const size_t es = esize(c->dtype);
-    conseco_image im = conseco_image_3d(c->map, c->w, c->h, c->d, c->w * es, c->w * c->h * es,
-                                        c->dtype);
-    im.spacing[0] = c->sp[0];
-    im.spacing[1] = c->sp[1];
-    im.spacing[2] = c->d > 1 ? c->sp[2] : 0.0;
-    return im;
-}
-
-static conseco_mask tview(const vcase *c)
-{
-    return conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
-}
-
-static unsigned n_path, n_inf, n_pos;
+static unsigned n_path;
 
 /* The score through the public API (counting the scores this path takes). */
 static int score_of(conseco_erosion_params *ep, uint32_t side, double tau, double tau2,
-                    const vcase *c, double *out)
+                    const oc_case *c, double *out)
 {
-    const conseco_shrinker sh = conseco_shrinker_erosion(ep);
-    const conseco_image im = view(c);
-    const conseco_mask tm = tview(c);
-    conseco_side_params sp;
+    const conseco_image im = oc_view(c);
+    const conseco_mask tm = oc_truth(c);
     size_t ss;
-    void *scr;
-    int rc;
-    conseco_side_params_default(&sp);
-    sp.side = side;
-    sp.tau_outer = side == CONSECO_SIDE_BAND ? tau2 : 0.0;
-    ss = conseco_side_scratch_size(&sh, &sp, c->w, c->h, c->d);
-    assert_true(ss > 0);
+    const int rc = oc_side_score(ep, side, tau, tau2, &im, &tm, &ss, out);
     n_path += (unsigned)(conseco__outer_euclid_takes(ep, &im, ss) &&
                          !(c->d == 1 && ep->element == CONSECO_ELEMENT_DISK));
-    scr = malloc(ss);
-    *out = NAN;
-    rc = conseco_side_score(&sh, &sp, &im, &tm, tau, scr, ss, out);
-    free(scr);
     return rc;
 }
 
-static void expect(double got, double want, const vcase *c, const char *what)
-{
-    n_inf += got == INFINITY;
-    n_pos += got > 0.0 && got < INFINITY;
-    if (got == want) return;
-    fprintf(stderr, "%s: got %.17g want %.17g (%zux%zux%zu dtype %d spacing %g %g %g)\n", what,
-            got, want, c->w, c->h, c->d, c->dtype, c->sp[0], c->sp[1], c->sp[2]);
-    fail();
-}
-
 /* This path called directly with its least scratch (and one byte less). */
-static void direct(conseco_erosion_params *ep, const vcase *c, int band, double tau, double tau2,
+static void direct(conseco_erosion_params *ep, const oc_case *c, int band, double tau, double tau2,
                    double want)
 {
-    const conseco_image im = view(c);
-    const conseco_mask tm = tview(c);
+    const conseco_image im = oc_view(c);
+    const conseco_mask tm = oc_truth(c);
     const size_t least = conseco__outer_euclid_scratch_size(ep, &im);
     void *scr;
     double got = NAN;
@@ -265,17 +102,17 @@ static void direct(conseco_erosion_params *ep, const vcase *c, int band, double 
     scr = malloc(least);
     assert_int_equal(conseco__outer_euclid_score(ep, &im, &tm, band, tau, tau2, scr, least, &got),
                      CONSECO_OK);
-    expect(got, want, c, band ? "band (direct)" : "dilation (direct)");
+    oc_expect(got, want, c, band ? "band (direct)" : "dilation (direct)");
     assert_int_equal(
         conseco__outer_euclid_score(ep, &im, &tm, band, tau, tau2, scr, least - 1, &got),
         CONSECO_E_SCRATCH_TOO_SMALL);
     free(scr);
 }
 
-static void check_case(tu_rng *r, vcase *c, uint32_t element)
+static void check_case(tu_rng *r, oc_case *c, uint32_t element)
 {
     conseco_erosion_params ep;
-    const double tau = pick_tau(r), tau2 = pick_tau(r);
+    const double tau = oc_pick_tau(r), tau2 = oc_pick_tau(r);
     double got, want, inner, outer;
     conseco_erosion_params_default(&ep);
     ep.element = element;
@@ -287,7 +124,7 @@ static void check_case(tu_rng *r, vcase *c, uint32_t element)
         want = ref_mm_outer_score(c->yhat, c->truth, c->w, c->h, c->d, c->sp, tau);
     }
     assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, tau, 0.0, c, &got), CONSECO_OK);
-    expect(got, want, c, "dilation");
+    oc_expect(got, want, c, "dilation");
     direct(&ep, c, 0, tau, 0.0, want);
     if (element == CONSECO_ELEMENT_DISK) {
         want = ref_band_erosion_score(c->yhat, c->truth, c->w, c->h, c->d, (int)element,
@@ -298,7 +135,7 @@ static void check_case(tu_rng *r, vcase *c, uint32_t element)
         want = inner > outer ? inner : outer;
     }
     assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, tau, tau2, c, &got), CONSECO_OK);
-    expect(got, want, c, "band");
+    oc_expect(got, want, c, "band");
     direct(&ep, c, 1, tau, tau2, want);
 }
 
@@ -308,17 +145,17 @@ static void test_volumes(void **state)
     const size_t cases = tu_cases(1500);
     size_t k;
     (void)state;
-    n_path = n_inf = n_pos = 0;
+    n_path = oc_n_inf = oc_n_pos = 0;
     for (k = 0; k < cases; k++) {
-        vcase c;
+        oc_case c;
         gen(&r, &c, 1);
         check_case(&r, &c, k % 2 ? CONSECO_ELEMENT_DISK : CONSECO_ELEMENT_BALL_MM);
-        release(&c);
+        oc_release(&c);
     }
     print_message("volumes: %u of %u scores on this path, %u +inf, %u finite nonzero\n", n_path,
-                  (unsigned)(2 * cases), n_inf, n_pos);
+                  (unsigned)(2 * cases), oc_n_inf, oc_n_pos);
     assert_true(n_path >= cases);
-    assert_true(n_inf >= cases / 50 && n_pos >= cases / 2);
+    assert_true(oc_n_inf >= cases / 50 && oc_n_pos >= cases / 2);
 }
 
 static void test_images_two_spacings(void **state)
@@ -327,47 +164,34 @@ static void test_images_two_spacings(void **state)
     const size_t cases = tu_cases(2000);
     size_t k;
     (void)state;
-    n_path = n_inf = n_pos = 0;
+    n_path = oc_n_inf = oc_n_pos = 0;
     for (k = 0; k < cases; k++) {
-        vcase c;
+        oc_case c;
         gen(&r, &c, 0);
         /* ball-mm through the API; the 2-D disk directly (outer_fast2d.c takes it) */
         check_case(&r, &c, k % 4 == 3 ? CONSECO_ELEMENT_DISK : CONSECO_ELEMENT_BALL_MM);
-        release(&c);
+        oc_release(&c);
     }
     print_message("images: %u of %u scores on this path, %u +inf, %u finite nonzero\n", n_path,
-                  (unsigned)(2 * cases), n_inf, n_pos);
+                  (unsigned)(2 * cases), oc_n_inf, oc_n_pos);
     assert_true(n_path >= cases);
-    assert_true(n_inf >= cases / 50 && n_pos >= cases / 2);
+    assert_true(oc_n_inf >= cases / 50 && oc_n_pos >= cases / 2);
 }
 
-/* NaN and infinities anywhere in a float map: CONSECO_E_NONFINITE. */
+/* NaN and infinities anywhere in a float map (volumes and images in turn):
+ * CONSECO_E_NONFINITE. */
+static void gen_k(tu_rng *r, oc_case *c, size_t k)
+{
+    gen(r, c, (int)(k % 2));
+}
+
 static void test_nonfinite(void **state)
 {
+    static const uint32_t elements[] = {CONSECO_ELEMENT_DISK, CONSECO_ELEMENT_DISK,
+                                        CONSECO_ELEMENT_BALL_MM, CONSECO_ELEMENT_BALL_MM};
     tu_rng r = {7};
-    size_t k;
     (void)state;
-    for (k = 0; k < 300; k++) {
-        vcase c;
-        conseco_erosion_params ep;
-        double got;
-        const double bad = k % 3 == 0 ? NAN : k % 3 == 1 ? INFINITY : -INFINITY;
-        for (;;) { /* a float map */
-            gen(&r, &c, (int)(k % 2));
-            if (c.dtype == CONSECO_DTYPE_F32 || c.dtype == CONSECO_DTYPE_F64) break;
-            release(&c);
-        }
-        if (c.dtype == CONSECO_DTYPE_F32) ((float *)c.map)[tu_range(&r, 0, c.n - 1)] = (float)bad;
-        else ((double *)c.map)[tu_range(&r, 0, c.n - 1)] = bad;
-        conseco_erosion_params_default(&ep);
-        ep.element = k % 4 < 2 ? CONSECO_ELEMENT_DISK : CONSECO_ELEMENT_BALL_MM;
-        ep.base = c.base;
-        assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, 0.1, 0.0, &c, &got),
-                         CONSECO_E_NONFINITE);
-        assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, 0.1, 0.1, &c, &got),
-                         CONSECO_E_NONFINITE);
-        release(&c);
-    }
+    oc_check_nonfinite(&r, 300, gen_k, elements, 4);
 }
 
 /* Sparse volumes with long distances: with tau = 0 the dilation score is the
@@ -378,19 +202,16 @@ static void test_sparse(void **state)
     size_t k;
     (void)state;
     for (k = 0; k < tu_cases(60); k++) {
-        vcase c;
+        oc_case c;
         conseco_erosion_params ep;
         size_t i, j, ny = 0, nt = 0, py[5], pt[6];
         double want = 0.0, got;
         c.w = tu_range(&r, 20, 90);
         c.h = tu_range(&r, 20, 90);
         c.d = tu_range(&r, 2, 40);
-        c.n = c.w * c.h * c.d;
         c.dtype = CONSECO_DTYPE_U8;
         c.base = 128.0 / 255.0;
-        c.map = calloc(c.n, 1);
-        c.yhat = calloc(c.n, 1);
-        c.truth = calloc(c.n, 1);
+        oc_alloc(&c);
         pick_spacing(&r, 1, c.sp);
         for (i = tu_range(&r, 1, 5); i > 0; i--) py[ny++] = tu_range(&r, 0, c.n - 1);
         for (i = tu_range(&r, 1, 6); i > 0; i--) pt[nt++] = tu_range(&r, 0, c.n - 1);
@@ -425,9 +246,9 @@ static void test_sparse(void **state)
             if (best > want) want = best;
         }
         assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, 0.0, 0.0, &c, &got), CONSECO_OK);
-        expect(got, want, &c, "dilation (sparse)");
+        oc_expect(got, want, &c, "dilation (sparse)");
         direct(&ep, &c, 0, 0.0, 0.0, want);
-        release(&c);
+        oc_release(&c);
     }
 }
 

@@ -22,127 +22,14 @@
 
 #define CONSECO_STATIC_LINKING_ONLY
 #include "conseco.h"
+#include "outer_cases.h"
 #include "outer_fast3d.h"
 #include "ref_erosion.h"
 #include "ref_outer.h"
 #include "test_util.h"
 
-typedef struct vcase {
-    size_t w, h, d, n;
-    int dtype;
-    void *map;
-    uint8_t *yhat, *truth;
-    double base;
-} vcase;
-
-/* Paints an ellipsoid, its centre possibly outside the volume. */
-static void blob(tu_rng *r, const vcase *c, uint8_t *m, uint8_t v)
+static void gen(tu_rng *r, oc_case *c)
 {
-    const size_t dims[3] = {c->w, c->h, c->d};
-    double cen[3], rad[3];
-    size_t x, y, z;
-    int a;
-    for (a = 0; a < 3; a++) {
-        cen[a] = -0.3 * (double)dims[a] + 1.6 * (double)dims[a] * tu_uniform(r);
-        rad[a] = 0.5 + 0.45 * (double)dims[a] * tu_uniform(r);
-    }
-    for (z = 0; z < c->d; z++)
-        for (y = 0; y < c->h; y++)
-            for (x = 0; x < c->w; x++) {
-                const double u = ((double)x - cen[0]) / rad[0], q = ((double)y - cen[1]) / rad[1],
-                             s = ((double)z - cen[2]) / rad[2];
-                if (u * u + q * q + s * s <= 1.0) m[x + c->w * (y + c->h * z)] = v;
-            }
-}
-
-static void mask(tu_rng *r, const vcase *c, uint8_t *m)
-{
-    const size_t n = c->n;
-    size_t i, k;
-    memset(m, 0, n);
-    switch (tu_range(r, 0, 10)) {
-    case 0: break;
-    case 1: memset(m, 1, n); break;
-    case 2:
-        for (i = 0; i < n; i++) m[i] = (uint8_t)(tu_uniform(r) < 0.4);
-        break;
-    case 3: /* a few scattered voxels */
-        for (k = tu_range(r, 1, 4); k > 0; k--) m[tu_range(r, 0, n - 1)] = 1;
-        break;
-    case 4: /* everything but a hole */
-        memset(m, 1, n);
-        blob(r, c, m, 0);
-        break;
-    case 5: /* one corner voxel, or one face */
-        if (tu_range(r, 0, 1)) {
-            m[tu_range(r, 0, 1) ? 0 : n - 1] = 1;
-        } else {
-            for (i = 0; i < c->w * c->h; i++) m[i] = 1;
-        }
-        break;
-    default:
-        for (k = tu_range(r, 1, 3); k > 0; k--) blob(r, c, m, 1);
-        if (tu_range(r, 0, 2) == 0) blob(r, c, m, 0);
-        break;
-    }
-}
-
-/* A map of the dtype whose Yhat at c->base is c->yhat, with ties at the
- * threshold. */
-static void make_map(tu_rng *r, vcase *c)
-{
-    size_t i;
-    for (i = 0; i < c->n; i++) {
-        const int in = c->yhat[i] != 0;
-        switch (c->dtype) {
-        case CONSECO_DTYPE_U8:
-            ((uint8_t *)c->map)[i] =
-                (uint8_t)(in ? (tu_range(r, 0, 3) ? tu_range(r, 128, 255) : 128)
-                             : tu_range(r, 0, 127));
-            break;
-        case CONSECO_DTYPE_U16:
-            ((uint16_t *)c->map)[i] =
-                (uint16_t)(in ? tu_range(r, 32768, 65535) : tu_range(r, 0, 32767));
-            break;
-        case CONSECO_DTYPE_MASK8:
-            ((uint8_t *)c->map)[i] = (uint8_t)(in ? tu_range(r, 1, 255) : 0);
-            break;
-        case CONSECO_DTYPE_F32:
-            ((float *)c->map)[i] =
-                in ? (tu_range(r, 0, 3) ? (float)(0.5 + 0.5 * tu_uniform(r)) : 0.5f)
-                   : (float)(0.4999 * tu_uniform(r));
-            break;
-        default:
-            ((double *)c->map)[i] = in ? (tu_range(r, 0, 3) ? 0.5 + 0.5 * tu_uniform(r) : 0.5)
-                                       : 0.4999 * tu_uniform(r);
-            break;
-        }
-    }
-}
-
-static size_t esize(int dtype)
-{
-    if (dtype == CONSECO_DTYPE_F64) return 8;
-    if (dtype == CONSECO_DTYPE_F32) return 4;
-    if (dtype == CONSECO_DTYPE_U16) return 2;
-    return 1;
-}
-
-static void alloc_case(vcase *c)
-{
-    c->n = c->w * c->h * c->d;
-    c->map = calloc(c->n, 8);
-    c->yhat = calloc(c->n, 1);
-    c->truth = calloc(c->n, 1);
-    assert_non_null(c->map);
-    assert_non_null(c->yhat);
-    assert_non_null(c->truth);
-}
-
-static void gen(tu_rng *r, vcase *c)
-{
-    static const int dtypes[] = {CONSECO_DTYPE_U8, CONSECO_DTYPE_F32, CONSECO_DTYPE_F64,
-                                 CONSECO_DTYPE_U16, CONSECO_DTYPE_MASK8};
     c->d = tu_range(r, 2, tu_range(r, 0, 3) ? 4 : 9);
     switch (tu_range(r, 0, 5)) {
     case 0: /* thin: one or two voxels across x or y */
@@ -168,62 +55,23 @@ static void gen(tu_rng *r, vcase *c)
         c->h = tu_range(r, 5, 14);
         break;
     }
-    c->dtype = dtypes[tu_range(r, 0, 4)];
-    c->base = c->dtype == CONSECO_DTYPE_U8 ? 128.0 / 255.0 : 0.5;
-    if (c->dtype == CONSECO_DTYPE_MASK8) c->base = 1.0;
-    alloc_case(c);
-    mask(r, c, c->yhat);
-    switch (tu_range(r, 0, 4)) {
-    case 0: memcpy(c->truth, c->yhat, c->n); break;
-    case 1: {
-        size_t i;
-        memcpy(c->truth, c->yhat, c->n);
-        for (i = 0; i < c->n; i++)
-            if (tu_uniform(r) < 0.15) c->truth[i] = (uint8_t)!c->truth[i];
-        break;
-    }
-    default: mask(r, c, c->truth); break;
-    }
-    make_map(r, c);
+    oc_draw(r, c, OC_FACES);
 }
 
-static void release(vcase *c)
-{
-    free(c->map);
-    free(c->yhat);
-    free(c->truth);
-}
-
-static double pick_tau(tu_rng *r)
-{
-    static const double taus[] = {0.0, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0};
-    if (tu_range(r, 0, 3) == 0) return tu_uniform(r);
-    return taus[tu_range(r, 0, 7)];
-}
-
-static conseco_image view(const vcase *c)
-{
-    const size_t es = esize(c->dtype);
-    return conseco_image_3d(c->map, c->w, c->h, c->d, c->w * es, c->w * c->h * es, c->dtype);
-}
-
-static unsigned n_fast, n_inf, n_pos;
+static unsigned n_fast;
 static int g_padded; /* score_of: views with padded rows and slices */
 
 static int score_of(conseco_erosion_params *ep, uint32_t side, double tau, double tau2,
-                    const vcase *c, double *out)
+                    const oc_case *c, double *out)
 {
-    const conseco_shrinker sh = conseco_shrinker_erosion(ep);
-    conseco_image im = view(c);
-    conseco_mask tm = conseco_mask_3d(c->truth, c->w, c->h, c->d, c->w, c->w * c->h);
-    conseco_side_params sp;
+    conseco_image im = oc_view(c);
+    conseco_mask tm = oc_truth(c);
     unsigned char *pm = NULL;
     uint8_t *pt = NULL;
     size_t ss;
-    void *scr;
     int rc;
     if (g_padded) { /* rows 3 elements longer, slices one row more; padding garbage */
-        const size_t es = esize(c->dtype), rs = (c->w + 3) * es, ss2 = (c->h + 1) * rs;
+        const size_t es = oc_esize(c->dtype), rs = (c->w + 3) * es, ss2 = (c->h + 1) * rs;
         const size_t trs = c->w + 5, tss = (c->h + 2) * trs;
         size_t y, z;
         pm = malloc(ss2 * c->d);
@@ -232,37 +80,26 @@ static int score_of(conseco_erosion_params *ep, uint32_t side, double tau, doubl
         memset(pt, 1, tss * c->d);
         for (z = 0; z < c->d; z++)
             for (y = 0; y < c->h; y++) {
-                memcpy(pm + z * ss2 + y * rs, (const unsigned char *)c->map + (z * c->h + y) * c->w * es,
-                       c->w * es);
+                memcpy(pm + z * ss2 + y * rs,
+                       (const unsigned char *)c->map + (z * c->h + y) * c->w * es, c->w * es);
                 memcpy(pt + z * tss + y * trs, c->truth + (z * c->h + y) * c->w, c->w);
             }
         im = conseco_image_3d(pm, c->w, c->h, c->d, rs, ss2, c->dtype);
         tm = conseco_mask_3d(pt, c->w, c->h, c->d, trs, tss);
     }
-    conseco_side_params_default(&sp);
-    sp.side = side;
-    sp.tau_outer = side == CONSECO_SIDE_BAND ? tau2 : 0.0;
-    ss = conseco_side_scratch_size(&sh, &sp, c->w, c->h, c->d);
-    assert_true(ss > 0);
+    rc = oc_side_score(ep, side, tau, tau2, &im, &tm, &ss, out);
     n_fast += (unsigned)conseco__outer3d_takes(ep, &im, ss);
-    scr = malloc(ss);
-    *out = NAN;
-    rc = conseco_side_score(&sh, &sp, &im, &tm, tau, scr, ss, out);
-    free(scr);
     free(pm);
     free(pt);
     return rc;
 }
 
-static void expect(double got, double want, const vcase *c, const char *what, int element,
+/* oc_expect, naming the element and the border when it fails. */
+static void expect(double got, double want, const oc_case *c, const char *what, int element,
                    int border)
 {
-    n_inf += got == INFINITY;
-    n_pos += got > 0.0 && got < INFINITY;
-    if (got == want) return;
-    fprintf(stderr, "%s: got %.17g want %.17g (%zux%zux%zu dtype %d element %d border %d)\n",
-            what, got, want, c->w, c->h, c->d, c->dtype, element, border);
-    fail();
+    if (got != want) fprintf(stderr, "element %d border %d: ", element, border);
+    oc_expect(got, want, c, what);
 }
 
 static void test_random(void **state)
@@ -271,11 +108,11 @@ static void test_random(void **state)
     const size_t cases = tu_cases(3000);
     size_t k;
     (void)state;
-    n_fast = n_inf = n_pos = 0;
+    n_fast = oc_n_inf = oc_n_pos = 0;
     for (k = 0; k < cases; k++) {
-        vcase c;
+        oc_case c;
         conseco_erosion_params ep;
-        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        const double tau = oc_pick_tau(&r), tau2 = oc_pick_tau(&r);
         double got, want;
         int el, bd;
         gen(&r, &c);
@@ -300,45 +137,32 @@ static void test_random(void **state)
             want = in > out ? in : out;
         }
         expect(got, want, &c, "erosion band", el, bd);
-        release(&c);
+        oc_release(&c);
     }
     g_padded = 0;
     print_message("fused 3-D: %u of %u scores, %u +inf, %u finite nonzero\n", n_fast,
-                  (unsigned)(2 * cases), n_inf, n_pos);
+                  (unsigned)(2 * cases), oc_n_inf, oc_n_pos);
     assert_true(n_fast >= cases); /* most scores take the fused path */
-    assert_true(n_inf >= cases / 50 && n_pos >= cases / 2);
+    assert_true(oc_n_inf >= cases / 50 && oc_n_pos >= cases / 2);
 }
 
 /* NaN and infinities anywhere in a float map: CONSECO_E_NONFINITE. */
+static void gen_k(tu_rng *r, oc_case *c, size_t k)
+{
+    (void)k;
+    gen(r, c);
+}
+
 static void test_nonfinite(void **state)
 {
+    static const uint32_t elements[] = {CONSECO_ELEMENT_SQUARE, CONSECO_ELEMENT_CROSS};
     tu_rng r = {77};
-    size_t k;
     (void)state;
-    for (k = 0; k < 300; k++) {
-        vcase c;
-        conseco_erosion_params ep;
-        double got;
-        const double bad = k % 3 == 0 ? NAN : k % 3 == 1 ? INFINITY : -INFINITY;
-        for (;;) { /* a float map */
-            gen(&r, &c);
-            if (c.dtype == CONSECO_DTYPE_F32 || c.dtype == CONSECO_DTYPE_F64) break;
-            release(&c);
-        }
-        if (c.dtype == CONSECO_DTYPE_F32) ((float *)c.map)[tu_range(&r, 0, c.n - 1)] = (float)bad;
-        else ((double *)c.map)[tu_range(&r, 0, c.n - 1)] = bad;
-        conseco_erosion_params_default(&ep);
-        ep.element = k % 2 ? CONSECO_ELEMENT_CROSS : CONSECO_ELEMENT_SQUARE;
-        assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, 0.1, 0.0, &c, &got),
-                         CONSECO_E_NONFINITE);
-        assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, 0.1, 0.1, &c, &got),
-                         CONSECO_E_NONFINITE);
-        release(&c);
-    }
+    oc_check_nonfinite(&r, 300, gen_k, elements, 2);
 }
 
 /* Brute-force distances between voxels i and j of a w x h volume. */
-static double dist_of(int element, const vcase *c, size_t i, size_t j)
+static double dist_of(int element, const oc_case *c, size_t i, size_t j)
 {
     const size_t xi = i % c->w, yi = (i / c->w) % c->h, zi = i / (c->w * c->h);
     const size_t xj = j % c->w, yj = (j / c->w) % c->h, zj = j / (c->w * c->h);
@@ -361,7 +185,7 @@ static void test_long(void **state)
     size_t k;
     (void)state;
     for (k = 0; k < tu_cases(24); k++) {
-        vcase c;
+        oc_case c;
         conseco_erosion_params ep;
         const int el = k % 2 ? CONSECO_ELEMENT_CROSS : CONSECO_ELEMENT_SQUARE;
         const int past = k % 4 >= 2; /* beyond the 16-bit limit: the general path */
@@ -373,7 +197,7 @@ static void test_long(void **state)
         if (past) c.w = 0xFFFDu - c.h - c.d + 1u + tu_range(&r, 0, 20);
         c.dtype = CONSECO_DTYPE_U8;
         c.base = 128.0 / 255.0;
-        alloc_case(&c);
+        oc_alloc(&c);
         for (i = tu_range(&r, 1, 3); i > 0; i--) py[ny++] = tu_range(&r, 0, c.w / 64);
         for (i = tu_range(&r, 1, 3); i > 0; i--) pt[nt++] = tu_range(&r, 0, c.n - 1);
         pt[nt++] = c.n - 1 - tu_range(&r, 0, 3);
@@ -392,7 +216,7 @@ static void test_long(void **state)
         ep.element = (uint32_t)el;
         ep.base = c.base;
         {
-            const conseco_image im = view(&c);
+            const conseco_image im = oc_view(&c);
             assert_int_equal(conseco__outer3d_takes(&ep, &im, (size_t)-1), !past);
         }
         assert_int_equal(score_of(&ep, CONSECO_SIDE_OUTER, 0.0, 0.0, &c, &got), CONSECO_OK);
@@ -421,7 +245,7 @@ static void test_long(void **state)
         ep.border = CONSECO_BORDER_BACKGROUND;
         assert_int_equal(score_of(&ep, CONSECO_SIDE_BAND, 0.0, 0.0, &c, &got), CONSECO_OK);
         expect(got, 1.0, &c, "band, border background", el, (int)ep.border);
-        release(&c);
+        oc_release(&c);
     }
 }
 
@@ -433,10 +257,10 @@ static void test_scratch(void **state)
     size_t k;
     (void)state;
     for (k = 0; k < tu_cases(200); k++) {
-        vcase c;
+        oc_case c;
         conseco_erosion_params ep;
         double got, want;
-        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        const double tau = oc_pick_tau(&r), tau2 = oc_pick_tau(&r);
         int el;
         gen(&r, &c);
         conseco_erosion_params_default(&ep);
@@ -444,9 +268,8 @@ static void test_scratch(void **state)
         ep.base = c.base;
         el = (int)ep.element;
         {
-            const conseco_image im = view(&c);
-            const conseco_mask tm =
-                conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+            const conseco_image im = oc_view(&c);
+            const conseco_mask tm = oc_truth(&c);
             const size_t least =
                 conseco__outer3d_scratch_size(c.w, c.h, c.d, el == CONSECO_ELEMENT_SQUARE);
             void *scr = malloc(least);
@@ -469,7 +292,7 @@ static void test_scratch(void **state)
                              CONSECO_E_SCRATCH_TOO_SMALL);
             free(scr);
         }
-        release(&c);
+        oc_release(&c);
     }
 }
 
@@ -478,7 +301,7 @@ static void test_scratch(void **state)
  * one false positive among Yhat = all but a few background voxels (the band's
  * score at tau = 0 is its distance to the background, the faces included
  * under the background policy). Every direction, the diagonals included. */
-static double face_dist(const vcase *c, size_t i)
+static double face_dist(const oc_case *c, size_t i)
 {
     const size_t x = i % c->w, y = (i / c->w) % c->h, z = i / (c->w * c->h);
     size_t m = x + 1;
@@ -498,7 +321,7 @@ static void test_single(void **state)
     (void)state;
     n_fast = 0;
     for (k = 0; k < cases; k++) {
-        vcase c;
+        oc_case c;
         conseco_erosion_params ep;
         size_t i, j, q, src[3], ns = tu_range(&r, 1, 3);
         double want, got;
@@ -508,7 +331,7 @@ static void test_single(void **state)
         c.d = tu_range(&r, 2, 9);
         c.dtype = CONSECO_DTYPE_U8;
         c.base = 128.0 / 255.0;
-        alloc_case(&c);
+        oc_alloc(&c);
         if (c.n < 2) ns = 1;
         conseco_erosion_params_default(&ep);
         ep.element = k % 2 ? CONSECO_ELEMENT_CROSS : CONSECO_ELEMENT_SQUARE;
@@ -551,7 +374,7 @@ static void test_single(void **state)
                 expect(got, want, &c, "single erosion", el, (int)ep.border);
             }
         }
-        release(&c);
+        oc_release(&c);
     }
     print_message("single: %u fused\n", n_fast);
     assert_true(n_fast >= cases);
@@ -569,18 +392,17 @@ static void test_maps(void **state)
     (void)state;
     n_fast = 0;
     for (k = 0; k < cases; k++) {
-        vcase c;
+        oc_case c;
         conseco_erosion_params ep;
         conseco_side_params sp;
         conseco_side_metrics met, many[6];
         conseco_shrinker sh;
-        conseco_mask_out mi, mo, mb;
         conseco_image im;
         conseco_mask tm;
-        const double tau = pick_tau(&r), tau2 = pick_tau(&r);
+        const double tau = oc_pick_tau(&r), tau2 = oc_pick_tau(&r);
         double lambda, lambdas[6];
-        uint8_t *ri, *ro, *gi, *go, *gb;
-        uint64_t n_in = 0, n_fp = 0, n_tp = 0, n_t = 0, n_o = 0, missed = 0, npred = 0;
+        uint8_t *ri, *ro;
+        uint64_t npred = 0;
         size_t i, ss;
         int el, bd, side, inf;
         void *scr;
@@ -596,8 +418,8 @@ static void test_maps(void **state)
         conseco_side_params_default(&sp);
         sp.side = (uint32_t)side;
         sp.tau_outer = side == CONSECO_SIDE_BAND ? tau2 : 0.0;
-        im = view(&c);
-        tm = conseco_mask_3d(c.truth, c.w, c.h, c.d, c.w, c.w * c.h);
+        im = oc_view(&c);
+        tm = oc_truth(&c);
         for (i = 0; i < 6; i++) {
             switch (tu_range(&r, 0, 5)) {
             case 0: lambdas[i] = INFINITY; break;
@@ -610,9 +432,6 @@ static void test_maps(void **state)
         inf = lambda == INFINITY;
         ri = calloc(c.n, 1);
         ro = calloc(c.n, 1);
-        gi = malloc(c.n);
-        go = malloc(c.n);
-        gb = malloc(c.n);
         for (i = 0; i < c.n; i++) npred += c.yhat[i];
         if (side == CONSECO_SIDE_BAND) {
             if (!inf)
@@ -627,33 +446,7 @@ static void test_maps(void **state)
         ss = conseco_side_scratch_size(&sh, &sp, c.w, c.h, c.d);
         n_fast += (unsigned)(npred != 0 && conseco__outer3d_takes(&ep, &im, c.n * sizeof(double)));
         scr = malloc(ss);
-        mi = conseco_mask_out_3d(gi, c.w, c.h, c.d, c.w, c.w * c.h);
-        mo = conseco_mask_out_3d(go, c.w, c.h, c.d, c.w, c.w * c.h);
-        mb = conseco_mask_out_3d(gb, c.w, c.h, c.d, c.w, c.w * c.h);
-        assert_int_equal(conseco_side_apply(&sh, &sp, &im, lambda, scr, ss, &mi, &mo, &mb),
-                         CONSECO_OK);
-        for (i = 0; i < c.n; i++) {
-            if (gi[i] != ri[i] || go[i] != ro[i] || gb[i] != (uint8_t)(ro[i] && !ri[i])) {
-                fprintf(stderr,
-                        "apply: voxel %zu of %zux%zux%zu side %d element %d border %d lambda %g: "
-                        "%d%d%d want %d%d\n",
-                        i, c.w, c.h, c.d, side, el, bd, lambda, gi[i], go[i], gb[i], ri[i], ro[i]);
-                fail();
-            }
-            n_t += c.truth[i] != 0;
-            n_o += ro[i];
-            missed += c.truth[i] && !ro[i];
-            if (ri[i]) {
-                n_in++;
-                if (c.truth[i]) n_tp++;
-                else n_fp++;
-            }
-        }
-        assert_int_equal(conseco_side_evaluate(&sh, &sp, &im, &tm, lambda, tau, scr, ss, &met),
-                         CONSECO_OK);
-        assert_true(met.inner.predicted == npred && met.inner.inner == n_in &&
-                    met.inner.inner_fp == n_fp && met.inner.inner_tp == n_tp);
-        assert_true(met.truth == n_t && met.outer == n_o && met.outer_missed == missed);
+        oc_check_side_sets(&sh, &sp, &im, &tm, ri, ro, npred, lambda, tau, scr, ss, &met);
         assert_int_equal(conseco_side_evaluate_lambdas(&sh, &sp, &im, &tm, lambdas, 6, tau, scr,
                                                        ss, many),
                          CONSECO_OK);
@@ -666,10 +459,7 @@ static void test_maps(void **state)
         free(scr);
         free(ri);
         free(ro);
-        free(gi);
-        free(go);
-        free(gb);
-        release(&c);
+        oc_release(&c);
     }
     print_message("maps: %u of %u fused\n", n_fast, (unsigned)cases);
     assert_true(n_fast >= cases / 3); /* the rest: empty Yhat, or tiny volumes */

@@ -21,23 +21,21 @@
  *   B  (slices, z downwards): the downward sweep along z, and each finished
  *      row's false positives go to the histogram.
  *
- * The city-block distance is separable (a min over offsets of the sum of
- * per-axis terms), so the 1-D sweeps along x, then y, then z give it
- * exactly; doing some of them interleaved only adds more mins with upper
- * bounds. 0xFFFF is "no background reachable" and saturating adds keep it
- * so; finite distances stay below it. The open margins of the box are rows
- * or slices of zeros, closed ones rows of 0xFFFF.
+ * The sweeps are the cross's transform of cross_sweep.c (shared with
+ * outer_fast3d.c): exact for the city-block distance, 0xFFFF "no background
+ * reachable". The open margins of the box are rows or slices of zeros,
+ * closed ones rows of 0xFFFF (or nothing).
  *
  * Scratch: the box as uint16 (2 bytes a voxel), two rows, interleaved
  * histograms and, with SIMD, 16 bytes per column for the transposed rows.
  */
 #include "erosion_cross3d.h"
 
+#include "cross_sweep.h"
 #include "distance.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
-#include "simd_u16.h"
 
 #define C3_INF 0xFFFFu
 #define HISTS 2u /* interleaved histograms: neighbours rarely hit the same counter */
@@ -94,28 +92,10 @@ typedef struct cross3d {
     size_t bins;              /* n0 + n1 + n2 + 1: finite distances are <= n0 + n1 + n2 */
     void *lanes;              /* 16 * n0 bytes, 16-aligned */
     uint64_t fp_inf;
+    conseco__cross_box cb;    /* the box's transform (cross_sweep.c) */
 } cross3d;
 
 /* ------------------------------------------------------------ row helpers */
-/* d[k] = min(d[k], src[k] + 1), 0xFFFF + 1 staying 0xFFFF. */
-static void row_min1(uint16_t *d, const uint16_t *src, size_t n)
-{
-    size_t k = 0;
-#ifdef CONSECO__SIMD
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    for (; k + 8 <= n; k += 8) {
-        const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(d + k));
-        const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(src + k));
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)(d + k),
-                                 conseco__min_u16(a, conseco__mm_adds_epu16(b, one)));
-    }
-#endif
-    for (; k < n; k++) { /* 0xFFFF + 1 = 0x10000 loses to every value */
-        const uint32_t a = d[k], b = (uint32_t)src[k] + 1u;
-        d[k] = (uint16_t)(a < b ? a : b);
-    }
-}
-
 /* Yhat of a box row: 0xFFFF in Yhat, 0 outside. */
 static void fill_row(const conseco_erosion_params *p, const conseco_image *pred, int f32,
                      float fb, size_t x0, size_t y, size_t z, size_t n, uint16_t *out)
@@ -142,81 +122,6 @@ static void fill_row(const conseco_erosion_params *p, const conseco_image *pred,
         out[k] = (uint16_t)(conseco__in_yhat(pred->dtype, row, x0 + k, p->base) ? C3_INF : 0u);
 }
 
-/* Both sweeps along one row; edge 0 (background just outside) or 0x10000
- * (nothing: loses every min). */
-static void sweep_row(uint16_t *r, size_t n, uint32_t left, uint32_t right)
-{
-    uint32_t f = left;
-    size_t k;
-    for (k = 0; k < n; k++) {
-        const uint32_t a = r[k];
-        f = a < f + 1u ? a : f + 1u;
-        r[k] = (uint16_t)f;
-    }
-    f = right;
-    for (k = n; k-- > 0;) {
-        const uint32_t a = r[k];
-        f = a < f + 1u ? a : f + 1u;
-        r[k] = (uint16_t)f;
-    }
-}
-
-#ifdef CONSECO__SIMD
-/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
- * vector per column), swept with one saturating add and one min per column
- * and direction, transposed back. */
-static void sweep8(uint16_t *const q[8], size_t n, int left_inf, int right_inf,
-                   conseco__m128i *lanes)
-{
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i v[8], f;
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++)
-            v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
-    }
-    for (x = x0; x < n; x++) {
-        for (j = 0; j < 8; j++) col[j] = q[j][x];
-        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
-    }
-    f = conseco__mm_set1_epi16(left_inf ? -1 : 0);
-    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(right_inf ? -1 : 0);
-    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
-    }
-    for (x = x0; x < n; x++) {
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
-        for (j = 0; j < 8; j++) q[j][x] = col[j];
-    }
-}
-#endif
-
-/* Both sweeps along x of the n1 rows of a slice. */
-static void sweep_slice_x(const cross3d *c, uint16_t *s)
-{
-    const int left_inf = !c->yb.box.open_lo[0], right_inf = !c->yb.box.open_hi[0];
-    size_t y = 0;
-#ifdef CONSECO__SIMD
-    if (c->n0 >= 8)
-        for (; y + 8 <= c->n1; y += 8) {
-            uint16_t *q[8];
-            size_t k;
-            for (k = 0; k < 8; k++) q[k] = s + (y + k) * c->n0;
-            sweep8(q, c->n0, left_inf, right_inf, (conseco__m128i *)c->lanes);
-        }
-#endif
-    for (; y < c->n1; y++)
-        sweep_row(s + y * c->n0, c->n0, left_inf ? 0x10000u : 0u, right_inf ? 0x10000u : 0u);
-}
-
 /* ---------------------------------------------------------------- passes */
 /* Pass A: slices upwards; each ends with its 2-D distances min the slice
  * below's (plus one). */
@@ -224,30 +129,13 @@ static void pass_a(const conseco_erosion_params *p, const conseco_image *pred, c
 {
     const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
     const float fb = f32 ? conseco__f32_at_least(p->base) : 0.0f;
-    const conseco__box *box = &c->yb.box;
-    const uint16_t *ylo = box->open_lo[1] ? c->zero : c->inf,
-                   *yhi = box->open_hi[1] ? c->zero : c->inf;
     size_t z, y;
     for (z = 0; z < c->n2; z++) {
         uint16_t *s = c->g + z * c->slice;
-        const uint16_t *up;
         for (y = 0; y < c->n1; y++)
             fill_row(p, pred, f32, fb, c->yb.lo[0], c->yb.lo[1] + y, c->yb.lo[2] + z, c->n0,
                      s + y * c->n0);
-        sweep_slice_x(c, s);
-        up = ylo;
-        for (y = 0; y < c->n1; y++) {
-            row_min1(s + y * c->n0, up, c->n0);
-            up = s + y * c->n0;
-        }
-        up = yhi;
-        for (y = c->n1; y-- > 0;) {
-            uint16_t *row = s + y * c->n0;
-            row_min1(row, up, c->n0);
-            up = row;
-            if (z > 0) row_min1(row, row - c->slice, c->n0);
-            else if (box->open_lo[2]) row_min1(row, c->zero, c->n0);
-        }
+        conseco__cross_slice_up(&c->cb, z);
     }
 }
 
@@ -284,17 +172,10 @@ typedef void (*row_fn)(cross3d *c, void *ctx, size_t y, size_t z, const uint16_t
  * row goes to fn. */
 static void pass_b(cross3d *c, row_fn fn, void *ctx)
 {
-    const conseco__box *box = &c->yb.box;
     size_t z, y;
-    for (z = c->n2; z-- > 0;) {
-        uint16_t *s = c->g + z * c->slice;
-        for (y = 0; y < c->n1; y++) {
-            uint16_t *row = s + y * c->n0;
-            if (z + 1 < c->n2) row_min1(row, row + c->slice, c->n0);
-            else if (box->open_hi[2]) row_min1(row, c->zero, c->n0);
-            fn(c, ctx, c->yb.lo[1] + y, c->yb.lo[2] + z, row);
-        }
-    }
+    for (z = c->n2; z-- > 0;)
+        for (y = 0; y < c->n1; y++)
+            fn(c, ctx, c->yb.lo[1] + y, c->yb.lo[2] + z, conseco__cross_row_down(&c->cb, z, y));
 }
 
 static void score_row(cross3d *c, void *ctx, size_t y, size_t z, const uint16_t *d)
@@ -330,6 +211,18 @@ static int build(const conseco_erosion_params *p, const conseco_image *pred, voi
     c->fp_inf = 0;
     CONSECO_memset(c->zero, 0, c->n0 * sizeof(uint16_t));
     CONSECO_memset(c->inf, 0xFF, c->n0 * sizeof(uint16_t));
+    c->cb.g = c->g;
+    c->cb.n0 = c->n0;
+    c->cb.n1 = c->n1;
+    c->cb.n2 = c->n2;
+    c->cb.slice = c->slice;
+    c->cb.x_lo_none = !c->yb.box.open_lo[0];
+    c->cb.x_hi_none = !c->yb.box.open_hi[0];
+    c->cb.ylo = c->yb.box.open_lo[1] ? c->zero : c->inf;
+    c->cb.yhi = c->yb.box.open_hi[1] ? c->zero : c->inf;
+    c->cb.zlo = c->yb.box.open_lo[2] ? c->zero : NULL;
+    c->cb.zhi = c->yb.box.open_hi[2] ? c->zero : NULL;
+    c->cb.lanes = c->lanes;
     pass_a(p, pred, c);
     return CONSECO_OK;
 }

@@ -57,6 +57,7 @@
 #include "outer_euclid.h"
 
 #include "distance_mm.h"
+#include "outer_scan.h"
 
 #include "common/bits.h"
 #include "common/simd.h"
@@ -67,12 +68,6 @@
 /* "no cell of the other class yet" in the first axis's sweeps: stays at or
  * above EU_KINF after up to 65535 increments, below bit 31 */
 #define EU_KINF 0x20000000u
-
-typedef struct eu_thr {
-    double base; /* F64 */
-    float f32;   /* F32: the smallest float >= base */
-    uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
-} eu_thr;
 
 #if defined(__SIZEOF_INT128__)
 /* The wide form (float32 spacings): exact squared distances below 2^97. */
@@ -242,36 +237,6 @@ int conseco__outer_euclid_takes(const conseco_erosion_params *p, const conseco_i
 }
 
 /* ------------------------------------------------------------------ scan */
-static inline int eu_in(int dtype, const unsigned char *row, size_t x, const eu_thr *t,
-                        unsigned *ok)
-{
-    switch (dtype) {
-    case CONSECO_DTYPE_F32: {
-        const float s = ((const float *)(const void *)row)[x];
-        *ok &= (unsigned)(s - s == 0.0f);
-        return s >= t->f32;
-    }
-    case CONSECO_DTYPE_F64: {
-        const double s = ((const double *)(const void *)row)[x];
-        *ok &= (unsigned)(s - s == 0.0);
-        return s >= t->base;
-    }
-    case CONSECO_DTYPE_U16: return (uint32_t)((const uint16_t *)(const void *)row)[x] >= t->i;
-    case CONSECO_DTYPE_MASK8: return (uint32_t)(row[x] != 0) >= t->i;
-    default: return (uint32_t)row[x] >= t->i;
-    }
-}
-
-static void grow(size_t lo[3], size_t hi[3], size_t x0, size_t x1, size_t y, size_t z)
-{
-    if (x0 < lo[0]) lo[0] = x0;
-    if (x1 > hi[0]) hi[0] = x1;
-    if (y < lo[1]) lo[1] = y;
-    if (y > hi[1]) hi[1] = y;
-    if (z < lo[2]) lo[2] = z;
-    if (z > hi[2]) hi[2] = z;
-}
-
 /* Running bounds and counts of one row. */
 typedef struct eu_row {
     size_t fy, ly, fu, lu; /* first and last x of Yhat, of Yhat U Y (w: none) */
@@ -308,7 +273,8 @@ static inline void eu_bits16(eu_row *r, size_t w, size_t x, uint32_t ym, uint32_
  * 0 when a float is not finite. Float32 and 8-bit rows go sixteen pixels a
  * step (groups with no Yhat and no truth cost a few vector instructions). */
 static inline unsigned eu_scan_row(int dtype, const unsigned char *row, const uint8_t *tr,
-                                   size_t w, const eu_thr *t, euclid *c, size_t y, size_t z)
+                                   size_t w, const conseco__outer_thr *t, euclid *c, size_t y,
+                                   size_t z)
 {
     size_t x = 0;
     eu_row r;
@@ -320,46 +286,21 @@ static inline unsigned eu_scan_row(int dtype, const unsigned char *row, const ui
     if (dtype == CONSECO_DTYPE_F32) {
         const float *s = (const float *)(const void *)row;
         const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
-        const conseco__m128i zero = conseco__mm_setzero_si128();
         conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), bad = conseco__mm_setzero_ps();
         for (; x + 16 <= w; x += 16) {
-            const uint32_t tm = (uint32_t)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(
-                                    conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x)),
-                                    zero)) ^ 0xFFFFu;
+            const uint32_t tm = conseco__nonzero16_bits(tr + x);
             uint32_t ym = 0;
-            if (conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
-                bad = conseco__mm_or_ps(
-                    bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]),
-                                                             conseco__mm_sub_ps(v[1], v[1])),
-                                           conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]),
-                                                             conseco__mm_sub_ps(v[3], v[3]))));
-                ym = (uint32_t)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
-                     (uint32_t)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
-                     (uint32_t)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
-                     (uint32_t)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
-            }
+            if (conseco__f32x16_maybe_in(s + x, vb, v, &vmin))
+                ym = conseco__f32x16_bits(v, vb, &bad);
             eu_bits16(&r, w, x, ym, tm);
         }
-        if (conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
-                                                              conseco__mm_setzero_si128())) !=
-                0xFFFF ||
-            conseco__f32_min_is_neg_inf(vmin))
-            ok = 0;
+        if (conseco__f32_bad(bad) || conseco__f32_min_is_neg_inf(vmin)) ok = 0;
     } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
                (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
-        /* unsigned bytes: v >= thr <=> max(v, thr) == v; a mask's nonzero is >= 1 */
+        /* unsigned bytes; a mask's nonzero is >= 1 */
         const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
-        const conseco__m128i zero = conseco__mm_setzero_si128();
-        for (; x + 16 <= w; x += 16) {
-            const conseco__m128i v =
-                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
-            const uint32_t tm = (uint32_t)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(
-                                    conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x)),
-                                    zero)) ^ 0xFFFFu;
-            const uint32_t ym = (uint32_t)conseco__mm_movemask_epi8(
-                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
-            eu_bits16(&r, w, x, ym, tm);
-        }
+        for (; x + 16 <= w; x += 16)
+            eu_bits16(&r, w, x, conseco__u8x16_bits(row + x, vt), conseco__nonzero16_bits(tr + x));
     }
 #endif
     if (dtype == CONSECO_DTYPE_F64) {
@@ -380,7 +321,7 @@ static inline unsigned eu_scan_row(int dtype, const unsigned char *row, const ui
             }
             if ((any | t0 | t1) == 0) continue;
             for (l = 0; l < 16; l++) {
-                const unsigned yh = (unsigned)eu_in(dtype, row, x + l, t, &ok),
+                const unsigned yh = (unsigned)conseco__outer_in(dtype, row, x + l, t, &ok),
                                tv = tr[x + l] != 0;
                 r.pr += yh;
                 r.tn += tv;
@@ -398,7 +339,7 @@ static inline unsigned eu_scan_row(int dtype, const unsigned char *row, const ui
         if (mn - mn != 0.0) ok = 0; /* -inf */
     }
     for (; x < w; x++) {
-        const unsigned yh = (unsigned)eu_in(dtype, row, x, t, &ok), tv = tr[x] != 0;
+        const unsigned yh = (unsigned)conseco__outer_in(dtype, row, x, t, &ok), tv = tr[x] != 0;
         r.pr += yh;
         r.tn += tv;
         r.miss += tv & (yh ^ 1u);
@@ -414,13 +355,13 @@ static inline unsigned eu_scan_row(int dtype, const unsigned char *row, const ui
     c->predicted += r.pr;
     c->truth += r.tn;
     c->missed0 += r.miss;
-    if (r.fy < w) grow(c->ylo, c->yhi, r.fy, r.ly, y, z);
-    if (r.fu < w) grow(c->ulo, c->uhi, r.fu, r.lu, y, z);
+    if (r.fy < w) conseco__outer_grow(c->ylo, c->yhi, r.fy, r.ly, y, z);
+    if (r.fu < w) conseco__outer_grow(c->ulo, c->uhi, r.fu, r.lu, y, z);
     return ok;
 }
 
-static int eu_scan(const conseco_image *pred, const conseco_mask *truth, const eu_thr *t,
-                   euclid *c)
+static int eu_scan(const conseco_image *pred, const conseco_mask *truth,
+                   const conseco__outer_thr *t, euclid *c)
 {
     size_t y, z, a;
     unsigned ok = 1;
@@ -452,7 +393,7 @@ static int eu_scan(const conseco_image *pred, const conseco_mask *truth, const e
 
 /* The box cells: EU_FLAG on Yhat, 0 elsewhere. */
 static inline void eu_fill_row(int dtype, const unsigned char *row, size_t x0, size_t n,
-                               const eu_thr *t, uint32_t *cell)
+                               const conseco__outer_thr *t, uint32_t *cell)
 {
     size_t x;
     unsigned ok = 1;
@@ -466,7 +407,7 @@ static inline void eu_fill_row(int dtype, const unsigned char *row, size_t x0, s
         for (x = 0; x < n; x++) cell[x] = s[x] >= base ? EU_FLAG : 0u;
         return;
     }
-    for (x = 0; x < n; x++) cell[x] = eu_in(dtype, row, x0 + x, t, &ok) ? EU_FLAG : 0u;
+    for (x = 0; x < n; x++) cell[x] = conseco__outer_in(dtype, row, x0 + x, t, &ok) ? EU_FLAG : 0u;
 }
 
 /* The forward sweep of the first axis P on one filled row: the offset to
@@ -488,7 +429,7 @@ static void eu_forward_row(uint32_t *cell, size_t n, const uint32_t *prev, uint3
 }
 
 /* The box cells (EU_FLAG on Yhat) with the first axis's forward sweep. */
-static void eu_fill(const conseco_image *pred, const eu_thr *t, euclid *c)
+static void eu_fill(const conseco_image *pred, const conseco__outer_thr *t, euclid *c)
 {
     const int P = c->dims == 3 ? 2 : 1;
     const size_t sP = P == 2 ? c->n[0] * c->n[1] : c->n[0];
@@ -917,7 +858,7 @@ int conseco__outer_euclid_score(const conseco_erosion_params *p, const conseco_i
                                 double *score)
 {
     euclid c;
-    eu_thr t;
+    conseco__outer_thr t;
     size_t cells, len, kout, i, j, n_in;
     uint64_t m, budget;
     unsigned char *b;
@@ -944,14 +885,7 @@ int conseco__outer_euclid_score(const conseco_erosion_params *p, const conseco_i
     c.start = c.val + len;
     c.line = c.start + len;
 
-    t.base = p->base;
-    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
-    switch (pred->dtype) {
-    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
-    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
-    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); break;
-    default: t.i = 0; break;
-    }
+    conseco__outer_thr_init(&t, pred->dtype, p->base);
     if ((rc = eu_scan(pred, truth, &t, &c)) != CONSECO_OK) return rc;
     if (!band) tau_outer = tau;
     m = conseco__fp_budget(c.truth, tau_outer); /* missed voxels FNR <= tau_outer allows */

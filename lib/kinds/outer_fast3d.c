@@ -51,9 +51,9 @@
  *     bits), expanded to 0 (seed) / 0xFFFF.
  *   3 the transform in 16-bit lanes. Cross: the city-block distance is
  *     separable; per slice upwards both sweeps along x (eight rows at a time,
- *     transposed into SSE2 lanes), both along y and the upward step along z
- *     (erosion_cross3d.c's order); then slices downwards with the downward
- *     step along z, each finished row counted. Square: the two raster passes
+ *     transposed into SSE2 lanes), both along y and the upward step along z;
+ *     then slices downwards with the downward step along z, each finished row
+ *     counted (cross_sweep.c, shared with erosion_cross3d.c). Square: the two raster passes
  *     of Rosenfeld and Pfaltz with the 26-neighbourhood (13 earlier
  *     neighbours, then 13 later ones), exact for the chessboard distance: the
  *     k steps of a monotone shortest path can be ordered with all steps
@@ -76,15 +76,11 @@
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
+#include "cross_sweep.h"
+#include "outer_scan.h"
 #include "simd_u16.h"
 
 #define F3_INF 0xFFFFu
-
-typedef struct f3thr {
-    double base; /* F64 */
-    float f32;   /* F32: the smallest float >= base */
-    uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
-} f3thr;
 
 typedef struct fast3d {
     size_t w, h, d, rbp, nw;      /* bitmap row bytes (ceil(w / 8) rounded up to 8), words */
@@ -162,197 +158,19 @@ int conseco__outer3d_takes(const conseco_erosion_params *p, const conseco_image 
     return need != 0 && need <= available;
 }
 
-
-static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
-{
-    v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
-    v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
-    v = (v + (v >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
-    return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
-}
-
-/* Lowest and highest set bit of a nonzero word. */
-static inline unsigned low64(uint64_t v)
-{
-    const uint32_t lo = (uint32_t)v;
-    return lo ? conseco__ctz32(lo) : 32u + conseco__ctz32((uint32_t)(v >> 32));
-}
-
-static inline unsigned high64(uint64_t v)
-{
-    const uint32_t hi = (uint32_t)(v >> 32);
-    return hi ? 63u - conseco__clz32(hi) : 31u - conseco__clz32((uint32_t)v);
-}
-
-/* n <= 8 flags (bytes 0/1) to one bitmap byte: bit k = flag k. */
-static uint8_t pack_flags(const unsigned char *f, size_t n)
-{
-    uint64_t v = 0;
-    size_t k;
-    for (k = 0; k < n; k++) v |= (uint64_t)(f[k] & 1u) << (8u * k);
-    return (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
-}
-
-/* Flags of voxels from .. w - 1 into the row's bits (from a multiple of 8). */
-static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t *bm)
-{
-    size_t x;
-    for (x = from; x < w; x += 8) bm[x / 8u] = pack_flags(flags + x, w - x < 8u ? w - x : 8u);
-}
-
 /* ---------------------------------------------------------------- pass 1 */
-/* flags[x] = voxel x in Yhat for from <= x < w; clears *finite on NaN / inf. */
-static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t w,
-                       const f3thr *t, unsigned char *flags, int *finite)
-{
-    size_t x;
-    unsigned ok = 1;
-    switch (dtype) {
-    case CONSECO_DTYPE_F32: {
-        const float *s = (const float *)(const void *)row;
-        for (x = from; x < w; x++) {
-            ok &= (unsigned)(s[x] - s[x] == 0.0f);
-            flags[x] = (unsigned char)(s[x] >= t->f32);
-        }
-        break;
-    }
-    case CONSECO_DTYPE_F64: {
-        const double *s = (const double *)(const void *)row;
-        for (x = from; x < w; x++) {
-            ok &= (unsigned)(s[x] - s[x] == 0.0);
-            flags[x] = (unsigned char)(s[x] >= t->base);
-        }
-        break;
-    }
-    case CONSECO_DTYPE_U16: {
-        const uint16_t *s = (const uint16_t *)(const void *)row;
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)s[x] >= t->i);
-        break;
-    }
-    case CONSECO_DTYPE_MASK8:
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)(row[x] != 0) >= t->i);
-        break;
-    default:
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)row[x] >= t->i);
-        break;
-    }
-    if (!ok) *finite = 0;
-}
-
-/* The Yhat bits of one row (bytes up to rbp, the padding 0). Float32: groups
- * of 16 with nothing at or above the threshold (nor NaN, nor +inf) cost a few
- * vector instructions; -inf shows in the running minimum. */
-static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp, const f3thr *t,
-                      uint8_t *bm, unsigned char *flags, int *finite
-#ifdef CONSECO__SIMD
-                      , conseco__m128 *vmin
-#endif
-)
-{
-    size_t x = 0, k;
-#ifdef CONSECO__SIMD
-    if (dtype == CONSECO_DTYPE_F32) {
-        const float *s = (const float *)(const void *)row;
-        const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
-        conseco__m128 v[4], bad = conseco__mm_setzero_ps();
-        for (; x + 16 <= w; x += 16) {
-            unsigned m;
-            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
-            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) {
-                bm[x / 8u] = 0;
-                bm[x / 8u + 1u] = 0;
-                continue;
-            }
-            /* v - v is 0 for finite lanes, NaN otherwise */
-            bad = conseco__mm_or_ps(
-                bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]),
-                                                         conseco__mm_sub_ps(v[1], v[1])),
-                                       conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]),
-                                                         conseco__mm_sub_ps(v[3], v[3]))));
-            m = (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
-            bm[x / 8u] = (uint8_t)m;
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-        }
-        if (conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
-                                                              conseco__mm_setzero_si128())) !=
-            0xFFFF)
-            *finite = 0;
-    } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
-               (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
-        /* unsigned bytes: v >= thr <=> max(v, thr) == v; a mask's nonzero is >= 1 */
-        const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
-        for (; x + 16 <= w; x += 16) {
-            const conseco__m128i v =
-                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
-            const unsigned m = (unsigned)conseco__mm_movemask_epi8(
-                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
-            bm[x / 8u] = (uint8_t)m;
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-        }
-    }
-#endif
-    if (x < w) {
-        yhat_flags(dtype, row, x, w, t, flags, finite);
-        pack_row(flags, x, w, bm);
-    }
-    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
-}
-
-/* The truth bits of one row (nonzero = truth). */
-static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
-                       unsigned char *flags)
-{
-    size_t x = 0, k;
-#ifdef CONSECO__SIMD
-    const conseco__m128i z = conseco__mm_setzero_si128();
-    for (; x + 16 <= w; x += 16) {
-        const conseco__m128i v =
-            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x));
-        const unsigned m =
-            (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(v, z)) ^ 0xFFFFu;
-        bm[x / 8u] = (uint8_t)m;
-        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-    }
-#endif
-    if (x < w) {
-        for (k = x; k < w; k++) flags[k] = (unsigned char)(tr[k] != 0);
-        pack_row(flags, x, w, bm);
-    }
-    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
-}
-
-static void grow(size_t lo[3], size_t hi[3], size_t x0, size_t x1, size_t y, size_t z)
-{
-    if (x0 < lo[0]) lo[0] = x0;
-    if (x1 > hi[0]) hi[0] = x1;
-    if (y < lo[1]) lo[1] = y;
-    if (y > hi[1]) hi[1] = y;
-    if (z < lo[2]) lo[2] = z;
-    if (z > hi[2]) hi[2] = z;
-}
-
 /* Pass 1: bitmaps, counts, boxes; CONSECO_E_NONFINITE on NaN or inf. */
 static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                    const conseco_mask *truth, fast3d *c)
 {
     const size_t w = c->w, rbp = c->rbp, nw = c->nw;
-    f3thr t;
+    conseco__outer_thr t;
     size_t y, z, i, a;
     int finite = 1;
 #ifdef CONSECO__SIMD
     conseco__m128 vmin = conseco__mm_setzero_ps();
 #endif
-    t.base = p->base;
-    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
-    switch (pred->dtype) {
-    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
-    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
-    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); break;
-    default: t.i = 0; break;
-    }
+    conseco__outer_thr_init(&t, pred->dtype, p->base);
     c->predicted = c->truth = c->missed0 = c->fp0 = 0;
     c->ylo[0] = c->ulo[0] = c->w;
     c->ylo[1] = c->ulo[1] = c->h;
@@ -363,20 +181,22 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
             const size_t r = z * c->h + y;
             uint8_t *yb = c->ybm + r * rbp, *tb = c->tbm + r * rbp;
             size_t fy = nw, ly = 0, fu = nw, lu = 0;
-            yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb, c->flags,
-                      &finite
+            conseco__outer_yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb,
+                                     c->flags, &finite
 #ifdef CONSECO__SIMD
-                      , &vmin
+                                     , &vmin
 #endif
             );
-            if (truth != NULL) truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
-            else CONSECO_memset(tb, 0, rbp);
+            if (truth != NULL)
+                conseco__outer_truth_bits(conseco__mask_row(truth, y, z), w, rbp, tb, c->flags);
+            else
+                CONSECO_memset(tb, 0, rbp);
             for (i = 0; i < nw; i++) {
                 const uint64_t Y = wload(yb + 8u * i), T = wload(tb + 8u * i);
                 if ((Y | T) == 0) continue;
-                c->predicted += pop64(Y);
-                c->truth += pop64(T);
-                c->missed0 += pop64(T & ~Y);
+                c->predicted += conseco__pop64(Y);
+                c->truth += conseco__pop64(T);
+                c->missed0 += conseco__pop64(T & ~Y);
                 if (Y) {
                     if (fy == nw) fy = i;
                     ly = i;
@@ -385,12 +205,13 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
                 lu = i;
             }
             if (fy != nw)
-                grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
-                     64u * ly + high64(wload(yb + 8u * ly)), y, z);
+                conseco__outer_grow(c->ylo, c->yhi, 64u * fy + conseco__low64(wload(yb + 8u * fy)),
+                                    64u * ly + conseco__high64(wload(yb + 8u * ly)), y, z);
             if (fu != nw)
-                grow(c->ulo, c->uhi,
-                     64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
-                     64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)), y, z);
+                conseco__outer_grow(c->ulo, c->uhi,
+                                    64u * fu + conseco__low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
+                                    64u * lu + conseco__high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)),
+                                    y, z);
         }
 #ifdef CONSECO__SIMD
     if (pred->dtype == CONSECO_DTYPE_F32 && conseco__f32_min_is_neg_inf(vmin)) finite = 0;
@@ -400,24 +221,6 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
 }
 
 /* ---------------------------------------------------------------- pass 2 */
-/* Bit x of the result is bit x - 1 (shl) or x + 1 (shr) of the row, with
- * `fill` beyond the volume's left (right) face. */
-static inline uint64_t shl_row(const uint8_t *row, size_t i, uint64_t fill)
-{
-    return wload(row + 8u * i) << 1 | (i > 0 ? wload(row + 8u * i - 8u) >> 63 : fill);
-}
-
-static inline uint64_t shr_row(const uint8_t *row, size_t i, size_t nw, size_t w, uint64_t fill)
-{
-    uint64_t v = wload(row + 8u * i) >> 1;
-    if (i + 1 < nw) v |= wload(row + 8u * i + 8u) << 63;
-    if (i == (w - 1u) / 64u) { /* voxel w - 1: its right neighbour is outside */
-        const unsigned b = (unsigned)((w - 1u) % 64u);
-        v = (v & ~(UINT64_C(1) << b)) | fill << b;
-    }
-    return v;
-}
-
 /* The Yhat bits of row (y, z) (indices may be -1 as SIZE_MAX, or h / d):
  * outside the volume, background (zeros) or the centre row `cur` (foreground
  * policy: the outside is of each voxel's own class; `cur` shifted by one
@@ -442,9 +245,10 @@ static void seeds_row(const fast3d *c, size_t y, size_t z)
         const uint8_t *fw = nrow(c, cur, y, z - 1u), *bk = nrow(c, cur, y, z + 1u);
         for (i = i0; i <= i1; i++) {
             const uint64_t v = wload(cur + 8u * i);
-            const uint64_t s = (v ^ shl_row(cur, i, fl)) | (v ^ shr_row(cur, i, nw, w, fr)) |
-                               (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i)) |
-                               (v ^ wload(fw + 8u * i)) | (v ^ wload(bk + 8u * i));
+            const uint64_t s =
+                (v ^ conseco__shl_row(cur, i, fl)) | (v ^ conseco__shr_row(cur, i, nw, w, fr)) |
+                (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i)) | (v ^ wload(fw + 8u * i)) |
+                (v ^ wload(bk + 8u * i));
             wstore(c->srow + 8u * i, s);
         }
     } else {
@@ -458,8 +262,8 @@ static void seeds_row(const fast3d *c, size_t y, size_t z)
             const uint64_t v = wload(cur + 8u * i);
             uint64_t any = 0, all = ~UINT64_C(0);
             for (k = 0; k < 9; k++) {
-                const uint64_t a = wload(r[k] + 8u * i), l = shl_row(r[k], i, fl),
-                               q = shr_row(r[k], i, nw, w, fr);
+                const uint64_t a = wload(r[k] + 8u * i), l = conseco__shl_row(r[k], i, fl),
+                               q = conseco__shr_row(r[k], i, nw, w, fr);
                 any |= a | l | q;
                 all &= a & l & q;
             }
@@ -493,25 +297,6 @@ static void fill_row(const fast3d *c, uint16_t *g)
 }
 
 /* ---------------------------------------------------------------- pass 3 */
-/* d[k] = min(d[k], src[k] + 1), 0xFFFF + 1 staying 0xFFFF. */
-static void row_min1(uint16_t *d, const uint16_t *src, size_t n)
-{
-    size_t k = 0;
-#ifdef CONSECO__SIMD
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    for (; k + 8 <= n; k += 8) {
-        const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(d + k));
-        const conseco__m128i b = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(src + k));
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)(d + k),
-                                 conseco__min_u16(a, conseco__mm_adds_epu16(b, one)));
-    }
-#endif
-    for (; k < n; k++) { /* 0xFFFF + 1 = 0x10000 loses to every value */
-        const uint32_t a = d[k], b = (uint32_t)src[k] + 1u;
-        d[k] = (uint16_t)(a < b ? a : b);
-    }
-}
-
 /* out[k] = min(in[k - 1], in[k], in[k + 1]) over the cells that exist. */
 static void row_min3(const uint16_t *in, size_t n, uint16_t *out)
 {
@@ -537,83 +322,6 @@ static void row_min3(const uint16_t *in, size_t n, uint16_t *out)
     out[n - 1] = in[n - 2] < in[n - 1] ? in[n - 2] : in[n - 1];
 }
 
-/* One row's sweep rightwards (forward) or leftwards, nothing beyond the ends. */
-static void sweep_row(uint16_t *g, size_t n, int forward)
-{
-    uint32_t f = 0x10000u;
-    size_t k;
-    if (forward) {
-        for (k = 0; k < n; k++) {
-            const uint32_t a = g[k];
-            f = a < f + 1u ? a : f + 1u;
-            g[k] = (uint16_t)f;
-        }
-    } else {
-        for (k = n; k-- > 0;) {
-            const uint32_t a = g[k];
-            f = a < f + 1u ? a : f + 1u;
-            g[k] = (uint16_t)f;
-        }
-    }
-}
-
-#ifdef CONSECO__SIMD
-/* Both sweeps along eight rows of n cells: transposed into `lanes` (one
- * vector per column), swept with one saturating add and one min per column
- * and direction, transposed back. Nothing beyond the ends. */
-static void sweep8(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
-{
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i v[8], f;
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++)
-            v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
-    }
-    for (x = x0; x < n; x++) {
-        for (j = 0; j < 8; j++) col[j] = q[j][x];
-        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
-    }
-    f = conseco__mm_set1_epi16(-1);
-    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(-1);
-    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
-    }
-    for (x = x0; x < n; x++) {
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
-        for (j = 0; j < 8; j++) q[j][x] = col[j];
-    }
-}
-#endif
-
-/* Both sweeps along x of the n[1] rows of a slice. */
-static void sweep_slice_x(const fast3d *c, uint16_t *s)
-{
-    const size_t n0 = c->n[0], n1 = c->n[1];
-    size_t y = 0;
-#ifdef CONSECO__SIMD
-    if (n0 >= 8)
-        for (; y + 8 <= n1; y += 8) {
-            uint16_t *q[8];
-            size_t k;
-            for (k = 0; k < 8; k++) q[k] = s + (y + k) * n0;
-            sweep8(q, n0, (conseco__m128i *)c->lanes);
-        }
-#endif
-    for (; y < n1; y++) {
-        sweep_row(s + y * n0, n0, 1);
-        sweep_row(s + y * n0, n0, 0);
-    }
-}
-
 static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
 {
     if (d == F3_INF) (*inf)++;
@@ -633,11 +341,11 @@ static void count_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int oute
         const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
         uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
         while (m) {
-            add_level(c->hout, &c->out_inf, d[64u * i + low64(m) - x0]);
+            add_level(c->hout, &c->out_inf, d[64u * i + conseco__low64(m) - x0]);
             m &= m - 1u;
         }
         while (f) {
-            add_level(c->hin, &c->in_inf, d[64u * i + low64(f) - x0]);
+            add_level(c->hin, &c->in_inf, d[64u * i + conseco__low64(f) - x0]);
             f &= f - 1u;
         }
     }
@@ -657,43 +365,41 @@ static void finish_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int out
     }
 }
 
-/* The cross: per slice upwards the 2-D distances (x, then y) min the slice
- * below plus one; then downwards min the slice above plus one, counted. */
+/* The cross (cross_sweep.c): per slice upwards the 2-D distances (x, then y)
+ * min the slice below plus one; then downwards min the slice above plus one,
+ * counted. Nothing lies beyond the box's faces. */
 static void cross_transform(fast3d *c, int outer, int inner)
 {
-    const size_t n0 = c->n[0], n1 = c->n[1], n2 = c->n[2], slice = c->slice;
+    conseco__cross_box b;
     size_t zz, yy;
-    for (zz = 0; zz < n2; zz++) {
-        uint16_t *s = c->g + zz * slice;
-        for (yy = 0; yy < n1; yy++) {
+    b.g = c->g;
+    b.n0 = c->n[0];
+    b.n1 = c->n[1];
+    b.n2 = c->n[2];
+    b.slice = c->slice;
+    b.x_lo_none = b.x_hi_none = 1;
+    b.ylo = b.yhi = b.zlo = b.zhi = NULL;
+    b.lanes = c->lanes;
+    for (zz = 0; zz < b.n2; zz++) {
+        for (yy = 0; yy < b.n1; yy++) {
             seeds_row(c, c->lo[1] + yy, c->lo[2] + zz);
-            fill_row(c, s + yy * n0);
+            fill_row(c, b.g + zz * b.slice + yy * b.n0);
         }
-        sweep_slice_x(c, s);
-        for (yy = 1; yy < n1; yy++) row_min1(s + yy * n0, s + (yy - 1u) * n0, n0);
-        for (yy = n1; yy-- > 0;) {
-            uint16_t *row = s + yy * n0;
-            if (yy + 1 < n1) row_min1(row, row + n0, n0);
-            if (zz > 0) row_min1(row, row - slice, n0);
-        }
+        conseco__cross_slice_up(&b, zz);
     }
-    for (zz = n2; zz-- > 0;) {
-        uint16_t *s = c->g + zz * slice;
-        for (yy = 0; yy < n1; yy++) {
-            uint16_t *row = s + yy * n0;
-            if (zz + 1 < n2) row_min1(row, row + slice, n0);
-            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
-        }
-    }
+    for (zz = b.n2; zz-- > 0;)
+        for (yy = 0; yy < b.n1; yy++)
+            finish_row(c, c->lo[1] + yy, c->lo[2] + zz, conseco__cross_row_down(&b, zz, yy),
+                       outer, inner);
 }
 
 /* Rows y - 1 .. y + 1 (those in the box) of the 3-minimum slice, plus one. */
 static void slab_min(const fast3d *c, uint16_t *row, size_t yy)
 {
     const size_t n0 = c->n[0];
-    row_min1(row, c->slab + yy * n0, n0);
-    if (yy > 0) row_min1(row, c->slab + (yy - 1u) * n0, n0);
-    if (yy + 1 < c->n[1]) row_min1(row, c->slab + (yy + 1u) * n0, n0);
+    conseco__row_min1(row, c->slab + yy * n0, n0);
+    if (yy > 0) conseco__row_min1(row, c->slab + (yy - 1u) * n0, n0);
+    if (yy + 1 < c->n[1]) conseco__row_min1(row, c->slab + (yy + 1u) * n0, n0);
 }
 
 /* The square: the two raster passes with the 26-neighbourhood. */
@@ -712,9 +418,9 @@ static void square_transform(fast3d *c, int outer, int inner)
             if (zz > 0) slab_min(c, row, yy);
             if (yy > 0) {
                 row_min3(row - n0, n0, c->spare);
-                row_min1(row, c->spare, n0);
+                conseco__row_min1(row, c->spare, n0);
             }
-            sweep_row(row, n0, 1);
+            conseco__sweep_right(row, n0, CONSECO__SWEEP_NONE);
         }
     }
     for (zz = n2; zz-- > 0;) { /* backward: the 13 later neighbours */
@@ -726,9 +432,9 @@ static void square_transform(fast3d *c, int outer, int inner)
             if (zz + 1 < n2) slab_min(c, row, yy);
             if (yy + 1 < n1) {
                 row_min3(row + n0, n0, c->spare);
-                row_min1(row, c->spare, n0);
+                conseco__row_min1(row, c->spare, n0);
             }
-            sweep_row(row, n0, 0);
+            conseco__sweep_left(row, n0, CONSECO__SWEEP_NONE);
             finish_row(c, c->lo[1] + yy, c->lo[2] + zz, row, outer, inner);
         }
     }

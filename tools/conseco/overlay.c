@@ -4,15 +4,16 @@
 
 #include <string.h>
 
-static double sample(const conseco_image *im, size_t x, size_t y)
+double cli_score_at(const conseco_image *im, size_t x, size_t y, size_t z)
 {
-    const unsigned char *row = (const unsigned char *)im->data + y * im->row_stride;
+    const unsigned char *row =
+        (const unsigned char *)im->data + z * im->slice_stride + y * im->row_stride;
     switch (im->dtype) {
-    case CONSECO_DTYPE_U8: return (double)row[x];
+    case CONSECO_DTYPE_U8: return (double)row[x] / 255.0;
     case CONSECO_DTYPE_U16: {
         uint16_t v;
         memcpy(&v, row + 2 * x, 2);
-        return (double)v / 257.0;
+        return (double)v / 65535.0;
     }
     case CONSECO_DTYPE_F32: {
         float v;
@@ -24,8 +25,18 @@ static double sample(const conseco_image *im, size_t x, size_t y)
         memcpy(&v, row + 8 * x, 8);
         return v;
     }
-    default: return row[x] ? 255.0 : 0.0;
+    default: return row[x] ? 1.0 : 0.0;
     }
+}
+
+/* The gray level of pixel (x, y): integer maps on 0..255, float maps as they
+ * are (the same pictures as reading 8-bit maps as they are and 16-bit ones
+ * divided by 257: the products differ from those by far less than the half
+ * step where the rounding of gray_base could turn). */
+static double sample(const conseco_image *im, size_t x, size_t y)
+{
+    const double v = cli_score_at(im, x, y, 0);
+    return im->dtype == CONSECO_DTYPE_F32 || im->dtype == CONSECO_DTYPE_F64 ? v : 255.0 * v;
 }
 
 /* Gray base from the score map: integer maps as they are, float maps min-max scaled. */

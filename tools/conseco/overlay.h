@@ -19,6 +19,10 @@
 #define CLI_RGB_REJECTED_FP 0, 190, 255 /* uncertain region outside the truth: rejected false positives */
 #define CLI_RGB_TRUTH_EDGE 255, 255, 255 /* outline of the ground truth */
 
+/* The score at voxel (x, y, z) as a double: integer maps on 0..1 (8-bit / 255,
+ * 16-bit / 65535, masks 0 or 1), float maps as they are. */
+double cli_score_at(const conseco_image *im, size_t x, size_t y, size_t z);
+
 /*
  * Writes width*height RGB8 pixels to `rgb`. Base: `picture` (RGB8, may be NULL)
  * or else the score map in gray (min-max scaled for float maps). `inner` and

@@ -10,31 +10,6 @@
 
 const char *const cli_plane_names[CLI_PLANES] = {"axial", "coronal", "sagittal"};
 
-static double sample3(const conseco_image *im, size_t x, size_t y, size_t z)
-{
-    const unsigned char *row =
-        (const unsigned char *)im->data + z * im->slice_stride + y * im->row_stride;
-    switch (im->dtype) {
-    case CONSECO_DTYPE_U8: return (double)row[x] / 255.0;
-    case CONSECO_DTYPE_U16: {
-        uint16_t v;
-        memcpy(&v, row + 2 * x, 2);
-        return (double)v / 65535.0;
-    }
-    case CONSECO_DTYPE_F32: {
-        float v;
-        memcpy(&v, row + 4 * x, 4);
-        return (double)v;
-    }
-    case CONSECO_DTYPE_F64: {
-        double v;
-        memcpy(&v, row + 8 * x, 8);
-        return v;
-    }
-    default: return row[x] ? 1.0 : 0.0;
-    }
-}
-
 void cli_picture_free(cli_picture *p)
 {
     free(p->rgb);
@@ -85,7 +60,7 @@ int cli_slice_overlay(const conseco_image *score, const uint8_t *inner, const ui
                 y = plane == 1 ? H / 2 : c / zoom;
             }
             idx = x + W * (y + H * z);
-            s2[r * cols + c] = sample3(score, x, y, z);
+            s2[r * cols + c] = cli_score_at(score, x, y, z);
             i2[r * cols + c] = inner[idx];
             u2[r * cols + c] = uncertain[idx];
             if (t2 != NULL) t2[r * cols + c] = truth[idx];
