@@ -19,6 +19,7 @@
  * code but not D2, so not the distance.
  */
 #include "distance_mm_pair.h"
+#include "common/simd.h"
 
 /* Splits s > 0 (normal) into an odd m and e with s = m * 2^e. */
 static void split_pow2(double s, uint64_t *m, int *e)
@@ -110,6 +111,7 @@ static int try_axis(conseco__mm_pair *out, const double spacing[3], const uint64
     out->bits = bits;
     out->mask = (uint32_t)((UINT64_C(1) << bits) - 1u);
     out->can_mark = (total << bits) + kmax[c] < (uint64_t)CONSECO__MM_MARK - 1u;
+    out->can_flag = (total << bits) + kmax[c] < (uint64_t)CONSECO__MM_FP - 1u;
     if (kmax[c] > 0) {
         out->s2c = out->m.s2[1];
         out->rho = out->s2c / out->unit;
@@ -329,13 +331,20 @@ static double approx_g(const conseco__mm_pair *p, uint32_t code)
     return (double)(code >> p->bits) + p->rho * (k * k);
 }
 
+/* The smallest flagged cell value that can reach T (G >= tg): NONE when
+ * no finite G can (tg >= 2^30 > G; NONE cells always pass). */
+static uint32_t flag_threshold(uint32_t tg)
+{
+    return tg >= CONSECO__MM_FP ? CONSECO__MM_NONE : tg | CONSECO__MM_FP;
+}
+
 /* Whether a line (gathered, n cells, truth of cell i at t[i * ts]) holds a
  * false positive whose D2 / s_u^2 may reach T: upper bounds are G (the
  * plane's distance) and rho dz^2 (dz the offset to the nearest end of the
  * line's run, an open margin, itself a site). A false positive with no
  * background in its plane (NONE) always counts. */
 static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_t *t,
-                       size_t ts, const prune_state *ps)
+                       size_t ts, const prune_state *ps, int flagged)
 {
     size_t f = 0, l = n, i, s, e;
     while (f < n && v[f] == 0) f++;
@@ -343,6 +352,18 @@ static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_
     while (v[l - 1] == 0) l--;
     s = (lo || f > 0) ? f + ps->dz0 : f;
     e = (hi || l < n) ? (l > ps->dz0 ? l - ps->dz0 : 0) : l;
+    if (flagged) { /* the truth of finite cells is in their flag */
+        const uint32_t tf = flag_threshold(ps->tg);
+        for (i = f; i < l; i++) {
+            const uint32_t c = v[i];
+            if (c == CONSECO__MM_NONE) {
+                if (!t[i * ts]) return 1;
+            } else if (c >= tf && i >= s && i < e) {
+                return 1;
+            }
+        }
+        return 0;
+    }
     for (i = f; i < l; i++) {
         const uint32_t c = v[i];
         if (c == CONSECO__MM_NONE) {
@@ -352,6 +373,65 @@ static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_
         }
     }
     return 0;
+}
+
+/* Removes the flags of a line (before its envelope). */
+static void line_unflag(uint32_t *v, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        v[i] = v[i] == CONSECO__MM_NONE ? v[i] : v[i] & ~CONSECO__MM_FP;
+}
+
+/* Whether any cell of g lines (g <= GROUP, neighbours in memory, n cells
+ * along stride sa) is at least thr (unsigned; flagged cells): a necessary
+ * condition for line_needed, checked without gathering the lines. */
+static int group_may_need(const uint32_t *base, size_t sa, size_t n, size_t g, uint32_t thr)
+{
+    size_t i, l;
+#ifdef CONSECO__SIMD
+    if (g == CONSECO__MM_GROUP) {
+        /* unsigned v >= thr <=> signed (v ^ 2^31) > (thr - 1) ^ 2^31 (thr >= 1) */
+        const conseco__m128i sign = conseco__mm_set1_epi32((int)INT32_MIN),
+                             th = conseco__mm_set1_epi32(
+                                 (int)(int32_t)((thr - 1u) ^ UINT32_C(0x80000000)));
+        for (i = 0; i < n; i++) {
+            const conseco__m128i *r = (const conseco__m128i *)(const void *)(base + i * sa);
+            const conseco__m128i a = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r), sign), th),
+                                 b = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r + 1), sign), th),
+                                 c = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r + 2), sign), th),
+                                 e = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r + 3), sign), th);
+            if (conseco__mm_movemask_epi8(conseco__mm_or_si128(conseco__mm_or_si128(a, b),
+                                                               conseco__mm_or_si128(c, e))))
+                return 1;
+        }
+        return 0;
+    }
+#endif
+    for (i = 0; i < n; i++)
+        for (l = 0; l < g; l++)
+            if (base[i * sa + l] >= thr) return 1;
+    return 0;
+}
+
+void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
+                           size_t row_stride)
+{
+    size_t x, y;
+    for (y = 0; y < n1; y++) {
+        uint32_t *r = slice + y * n0;
+        const uint8_t *tr = t + y * row_stride;
+        for (x = 0; x < n0; x++) {
+            const uint32_t c = r[x];
+            const uint32_t fp = (uint32_t)(tr[x] == 0) & (uint32_t)(c != 0) &
+                                (uint32_t)(c != CONSECO__MM_NONE);
+            r[x] = c | (fp << 30);
+        }
+    }
 }
 
 /* After the envelope of a needed line: marks its codes and counts its
@@ -446,7 +526,7 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
             if (a == 0) { /* contiguous lines */
                 uint32_t *line = d + gi * sp + iq * sq;
                 const uint8_t *t = t0 + gi * tsp + iq * tsq;
-                if (!line_needed(line, n, lo, hi, t, ts, &ps)) continue;
+                if (!line_needed(line, n, lo, hi, t, ts, &ps, 0)) continue;
                 real_envelope_line(line, n, lo, hi, p, e);
                 line_done(line, n, t, ts, p, &ps);
                 update_threshold(p, n, &ps);
@@ -457,10 +537,16 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 const uint8_t *t = t0 + ip * tsp + iq * tsq;
                 size_t l;
                 int any = 0;
+                if (pr->flagged &&
+                    !group_may_need(base, sa, n, g, flag_threshold(ps.tg)))
+                    continue; /* no line of the group is needed */
                 conseco__mm_gather(buf, len, base, sa, n, g);
                 /* cppcheck-suppress knownConditionTrueFalse */
                 for (l = 0; l < g; l++) {
-                    if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps)) continue;
+                    if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps,
+                                     pr->flagged))
+                        continue;
+                    if (pr->flagged) line_unflag(buf + l * len, n);
                     real_envelope_line(buf + l * len, n, lo, hi, p, e);
                     line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
                     any = 1;

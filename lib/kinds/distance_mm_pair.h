@@ -24,6 +24,7 @@ typedef struct conseco__mm_pair {
     int bits;          /* code = (G << bits) | k_c; 2^bits > the largest k_c */
     uint32_t mask;     /* 2^bits - 1 */
     int can_mark;      /* codes stay below CONSECO__MM_MARK - 1: the pruned pass applies */
+    int can_flag;      /* codes stay below CONSECO__MM_FP - 1: cells can carry the FP flag */
 } conseco__mm_pair;
 
 /* The score's pruned last pass: the truth mask (the box starts at voxel lo
@@ -35,9 +36,13 @@ typedef struct conseco__mm_prune {
     uint64_t need;
     uint32_t *hist;
     double t_out; /* set: T, at most the need-th largest D2 / s_u^2 of the false positives */
+    int flagged;  /* the cells' G carry CONSECO__MM_FP (conseco__mm_pair_flag) */
 } conseco__mm_prune;
 
 #define CONSECO__MM_MARK 0x80000000u
+/* A false positive's G before the last pass (flagged cells, can_flag):
+ * lets the pruned pass skip groups of lines without reading the truth. */
+#define CONSECO__MM_FP 0x40000000u
 #define CONSECO__MM_PRUNE_BUCKETS 256u
 
 /* 1 (and fills out) when the pair form applies to this box with these
@@ -83,6 +88,12 @@ void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco_
                             void *work);
 void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
                             const conseco__mm_pair *p, void *work, int init);
+/* Sets CONSECO__MM_FP in the finite, nonzero cells of one slice after
+ * conseco__mm_pair_plane whose truth is 0 (row y of the slice's truth at
+ * t + y * row_stride); for the pruned pass with pr->flagged (needs
+ * p->can_flag, c == 2). */
+void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
+                           size_t row_stride);
 int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
                           void *work, conseco__mm_prune *pr);
 

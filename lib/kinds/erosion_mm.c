@@ -186,14 +186,23 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
         pn.hist = lay->counts; /* free until the selection */
         pn.t_out = 0.0;        /* set only when the last pass prunes */
+        pn.flagged = 0;
         if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];
             size_t z;
+            /* the pruned pass will run: flag the false positives while the
+             * slice is in cache (no truth reads for most of its lines) */
+            pn.flagged = pr->can_mark && pr->can_flag && pr->bits > 0;
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
                 fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
                 conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
+                if (pn.flagged)
+                    conseco__mm_pair_flag(
+                        lay->code + z * plane, bx->n[0], bx->n[1],
+                        conseco__mask_row(truth, mp->yb.lo[1], mp->yb.lo[2] + z) + mp->yb.lo[0],
+                        truth->row_stride);
             }
         } else {
             fill(p, pred, mp, lay->code);
