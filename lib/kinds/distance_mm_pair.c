@@ -201,7 +201,7 @@ static int diff_sign(const conseco__mm_pair *p, int64_t q, int64_t u, int64_t t,
  * positive terms), so a difference beyond 2^-48 (f_u + f_t) has its sign.
  */
 static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
-                          const real_work *e)
+                          const real_work *e, int flagged)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
     double *top = e->top;
@@ -223,6 +223,7 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
         } else {
             gv = d[u - 1];
             if (gv == CONSECO__MM_NONE) continue; /* not a site */
+            if (flagged) gv &= ~CONSECO__MM_FP;
         }
         gu = (double)gv;
         while (k > 0) {
@@ -278,7 +279,13 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
     for (u = n; u >= 1; u--) {
         const uint32_t s = site[k - 1];
         const uint32_t off = (uint32_t)(u > s ? u - s : s - u);
-        d[u - 1] = (val[k - 1] << bits) | off;
+        const uint32_t code = (val[k - 1] << bits) | off;
+        if (flagged) { /* keep the flag; MARK: a NONE cell, its truth unknown */
+            const uint32_t old = d[u - 1];
+            d[u - 1] = code | (old == CONSECO__MM_NONE ? CONSECO__MM_MARK : old & CONSECO__MM_FP);
+        } else {
+            d[u - 1] = code;
+        }
         if ((uint32_t)u == start[k - 1]) k--;
     }
 }
@@ -287,13 +294,13 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
  * and the innermost of each end run is the nearest background of everything
  * beyond it: the envelope runs between them, those two cells open margins. */
 static void real_envelope_line(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
-                          const real_work *e)
+                          const real_work *e, int flagged)
 {
     size_t f = 0, l = n;
     while (f < n && d[f] == 0) f++;
     if (f == n) return; /* all background */
     while (d[l - 1] == 0) l--;
-    real_envelope_core(d + f, l - f, lo || f > 0, hi || l < n, p, e);
+    real_envelope_core(d + f, l - f, lo || f > 0, hi || l < n, p, e, flagged);
 }
 
 static size_t mem_stride(const conseco__box *box, int axis)
@@ -375,14 +382,6 @@ static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_
     return 0;
 }
 
-/* Removes the flags of a line (before its envelope). */
-static void line_unflag(uint32_t *v, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        v[i] = v[i] == CONSECO__MM_NONE ? v[i] : v[i] & ~CONSECO__MM_FP;
-}
-
 /* Whether any cell of g lines (g <= GROUP, neighbours in memory, n cells
  * along stride sa) is at least thr (unsigned; flagged cells): a necessary
  * condition for line_needed, checked without gathering the lines. */
@@ -449,6 +448,38 @@ static void line_done(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
             ps->inf++;
         } else {
             const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, c)) >> 50);
+            const unsigned b = e <= ps->base ? 0u
+                               : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
+                                   ? CONSECO__MM_PRUNE_BUCKETS - 1u
+                                   : e - ps->base;
+            ps->hist[b]++;
+            ps->counted++;
+            if (b > ps->maxb) ps->maxb = b;
+        }
+    }
+}
+
+/* line_done after a flagged envelope: a cell's flag tells whether it is a
+ * false positive (MARK: it was NONE in its plane, the truth tells); the
+ * flags go, the mark comes as in line_done. */
+static void line_done_flagged(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
+                              const conseco__mm_pair *p, prune_state *ps)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const uint32_t c = v[i];
+        uint32_t code;
+        int fp;
+        if (c == 0) continue;
+        if (c == CONSECO__MM_NONE) { /* no site on the line */
+            if (!t[i * ts]) ps->inf++;
+            continue;
+        }
+        code = c & ~(CONSECO__MM_MARK | CONSECO__MM_FP);
+        fp = (c & CONSECO__MM_MARK) ? !t[i * ts] : (c & CONSECO__MM_FP) != 0;
+        v[i] = code | CONSECO__MM_MARK;
+        if (fp) {
+            const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, code)) >> 50);
             const unsigned b = e <= ps->base ? 0u
                                : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
                                    ? CONSECO__MM_PRUNE_BUCKETS - 1u
@@ -527,7 +558,7 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 uint32_t *line = d + gi * sp + iq * sq;
                 const uint8_t *t = t0 + gi * tsp + iq * tsq;
                 if (!line_needed(line, n, lo, hi, t, ts, &ps, 0)) continue;
-                real_envelope_line(line, n, lo, hi, p, e);
+                real_envelope_line(line, n, lo, hi, p, e, 0);
                 line_done(line, n, t, ts, p, &ps);
                 update_threshold(p, n, &ps);
             } else {
@@ -546,9 +577,11 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                     if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps,
                                      pr->flagged))
                         continue;
-                    if (pr->flagged) line_unflag(buf + l * len, n);
-                    real_envelope_line(buf + l * len, n, lo, hi, p, e);
-                    line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
+                    real_envelope_line(buf + l * len, n, lo, hi, p, e, pr->flagged);
+                    if (pr->flagged)
+                        line_done_flagged(buf + l * len, n, t + l * tsp, ts, p, &ps);
+                    else
+                        line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
                     any = 1;
                 }
                 if (!any) continue;
@@ -636,7 +669,7 @@ int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__m
     for (iq = 0; iq < box->n[qa]; iq++) {
         if (a == 0) { /* contiguous lines */
             for (ip = 0; ip < box->n[pa]; ip++)
-                real_envelope_line(d + ip * sp + iq * sq, n, lo, hi, p, &e);
+                real_envelope_line(d + ip * sp + iq * sq, n, lo, hi, p, &e, 0);
             continue;
         }
         for (ip = 0; ip < box->n[pa]; ip += CONSECO__MM_GROUP) {
@@ -646,7 +679,7 @@ int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__m
             size_t l;
             conseco__mm_gather(buf, len, base, sa, n, g);
             /* cppcheck-suppress knownConditionTrueFalse */
-            for (l = 0; l < g; l++) real_envelope_line(buf + l * len, n, lo, hi, p, &e);
+            for (l = 0; l < g; l++) real_envelope_line(buf + l * len, n, lo, hi, p, &e, 0);
             conseco__mm_scatter(buf, len, base, sa, n, g);
         }
     }
