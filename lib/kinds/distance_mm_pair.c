@@ -418,9 +418,10 @@ static int group_may_need(const uint32_t *base, size_t sa, size_t n, size_t g, u
 }
 
 void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
-                           size_t row_stride)
+                           size_t row_stride, uint32_t *summary)
 {
-    size_t x, y;
+    const size_t ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
+    size_t x, y, gx;
     for (y = 0; y < n1; y++) {
         uint32_t *r = slice + y * n0;
         const uint8_t *tr = t + y * row_stride;
@@ -429,6 +430,14 @@ void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t 
             const uint32_t fp = (uint32_t)(tr[x] == 0) & (uint32_t)(c != 0) &
                                 (uint32_t)(c != CONSECO__MM_NONE);
             r[x] = c | (fp << 30);
+        }
+        if (summary == NULL) continue;
+        for (gx = 0; gx < ng; gx++) { /* the largest value of each group of lines */
+            const size_t x0 = gx * CONSECO__MM_GROUP,
+                         x1 = x0 + CONSECO__MM_GROUP < n0 ? x0 + CONSECO__MM_GROUP : n0;
+            uint32_t m = summary[y * ng + gx];
+            for (x = x0; x < x1; x++) m = r[x] > m ? r[x] : m;
+            summary[y * ng + gx] = m;
         }
     }
 }
@@ -569,7 +578,9 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 size_t l;
                 int any = 0;
                 if (pr->flagged &&
-                    !group_may_need(base, sa, n, g, flag_threshold(ps.tg)))
+                    (pr->summary != NULL
+                         ? pr->summary[iq * ng + gi] < flag_threshold(ps.tg)
+                         : !group_may_need(base, sa, n, g, flag_threshold(ps.tg))))
                     continue; /* no line of the group is needed */
                 conseco__mm_gather(buf, len, base, sa, n, g);
                 /* cppcheck-suppress knownConditionTrueFalse */

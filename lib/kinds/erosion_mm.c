@@ -39,6 +39,7 @@ typedef struct mm_map {
 
 typedef struct mm_layout {
     uint32_t *code;
+    size_t code_cells; /* of the image: those beyond the box are free */
     void *work;
     size_t work_bytes;
     uint32_t *counts;
@@ -82,6 +83,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->code = (uint32_t *)(void *)base;
+    lay->code_cells = pred->width * pred->height * pred->depth; /* no overflow: sizes() */
     lay->work = base + codes;
     lay->work_bytes = work;
     lay->counts = (uint32_t *)(void *)(base + codes + work);
@@ -187,13 +189,24 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.hist = lay->counts; /* free until the selection */
         pn.t_out = 0.0;        /* set only when the last pass prunes */
         pn.flagged = 0;
+        pn.summary = NULL;
         if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];
+            uint32_t *sm = NULL;
             size_t z;
             /* the pruned pass will run: flag the false positives while the
              * slice is in cache (no truth reads for most of its lines) */
             pn.flagged = pr->can_mark && pr->can_flag && pr->bits > 0;
+            if (pn.flagged) { /* the groups' summary after the box cells, when it fits */
+                const size_t ng = (bx->n[0] + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP,
+                             cells = plane * bx->n[2];
+                if (ng * bx->n[1] <= lay->code_cells - cells) {
+                    sm = lay->code + cells;
+                    CONSECO_memset(sm, 0, ng * bx->n[1] * sizeof(uint32_t));
+                    pn.summary = sm;
+                }
+            }
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
                 fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
@@ -202,7 +215,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                     conseco__mm_pair_flag(
                         lay->code + z * plane, bx->n[0], bx->n[1],
                         conseco__mask_row(truth, mp->yb.lo[1], mp->yb.lo[2] + z) + mp->yb.lo[0],
-                        truth->row_stride);
+                        truth->row_stride, sm);
             }
         } else {
             fill(p, pred, mp, lay->code);
