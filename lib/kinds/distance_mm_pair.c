@@ -417,27 +417,57 @@ static int group_may_need(const uint32_t *base, size_t sa, size_t n, size_t g, u
     return 0;
 }
 
+/* Flags n cells (see conseco__mm_pair_flag); returns their largest value. */
+static uint32_t flag_cells(uint32_t *r, const uint8_t *t, size_t n)
+{
+    uint32_t m = 0;
+    size_t x;
+    for (x = 0; x < n; x++) {
+        const uint32_t c = r[x];
+        const uint32_t fp =
+            (uint32_t)(t[x] == 0) & (uint32_t)(c != 0) & (uint32_t)(c != CONSECO__MM_NONE);
+        const uint32_t v = c | (fp << 30);
+        r[x] = v;
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
+/* The same for one full group (a constant count: vectorised). */
+static uint32_t flag_group(uint32_t *r, const uint8_t *t)
+{
+    uint32_t m = 0;
+    size_t x;
+    for (x = 0; x < CONSECO__MM_GROUP; x++) {
+        const uint32_t c = r[x];
+        const uint32_t fp =
+            (uint32_t)(t[x] == 0) & (uint32_t)(c != 0) & (uint32_t)(c != CONSECO__MM_NONE);
+        const uint32_t v = c | (fp << 30);
+        r[x] = v;
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
 void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
                            size_t row_stride, uint32_t *summary)
 {
     const size_t ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
-    size_t x, y, gx;
+    size_t y, gx;
     for (y = 0; y < n1; y++) {
         uint32_t *r = slice + y * n0;
         const uint8_t *tr = t + y * row_stride;
-        for (x = 0; x < n0; x++) {
-            const uint32_t c = r[x];
-            const uint32_t fp = (uint32_t)(tr[x] == 0) & (uint32_t)(c != 0) &
-                                (uint32_t)(c != CONSECO__MM_NONE);
-            r[x] = c | (fp << 30);
+        if (summary == NULL) {
+            (void)flag_cells(r, tr, n0);
+            continue;
         }
-        if (summary == NULL) continue;
-        for (gx = 0; gx < ng; gx++) { /* the largest value of each group of lines */
-            const size_t x0 = gx * CONSECO__MM_GROUP,
-                         x1 = x0 + CONSECO__MM_GROUP < n0 ? x0 + CONSECO__MM_GROUP : n0;
-            uint32_t m = summary[y * ng + gx];
-            for (x = x0; x < x1; x++) m = r[x] > m ? r[x] : m;
-            summary[y * ng + gx] = m;
+        for (gx = 0; gx < ng; gx++) { /* and the largest value of each group of lines */
+            const size_t x0 = gx * CONSECO__MM_GROUP;
+            const uint32_t m = x0 + CONSECO__MM_GROUP <= n0
+                                   ? flag_group(r + x0, tr + x0)
+                                   : flag_cells(r + x0, tr + x0, n0 - x0);
+            uint32_t *sm = summary + y * ng + gx;
+            *sm = m > *sm ? m : *sm;
         }
     }
 }
@@ -577,11 +607,13 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 const uint8_t *t = t0 + ip * tsp + iq * tsq;
                 size_t l;
                 int any = 0;
-                if (pr->flagged &&
-                    (pr->summary != NULL
-                         ? pr->summary[iq * ng + gi] < flag_threshold(ps.tg)
-                         : !group_may_need(base, sa, n, g, flag_threshold(ps.tg))))
-                    continue; /* no line of the group is needed */
+                uint32_t *sm = pr->summary != NULL ? pr->summary + iq * ng + gi : NULL;
+                if (pr->flagged && (sm != NULL ? *sm < flag_threshold(ps.tg)
+                                               : !group_may_need(base, sa, n, g,
+                                                                 flag_threshold(ps.tg)))) {
+                    if (sm != NULL) *sm = 0; /* no line of the group is needed */
+                    continue;
+                }
                 conseco__mm_gather(buf, len, base, sa, n, g);
                 /* cppcheck-suppress knownConditionTrueFalse */
                 for (l = 0; l < g; l++) {
@@ -595,6 +627,7 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                         line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
                     any = 1;
                 }
+                if (sm != NULL) *sm = (uint32_t)any; /* now: the group holds marks */
                 if (!any) continue;
                 conseco__mm_scatter(buf, len, base, sa, n, g);
                 update_threshold(p, n, &ps);

@@ -37,7 +37,8 @@ typedef struct conseco__mm_prune {
     uint32_t *hist;
     double t_out; /* set: T, at most the need-th largest D2 / s_u^2 of the false positives */
     int flagged;  /* the cells' G carry CONSECO__MM_FP (conseco__mm_pair_flag) */
-    const uint32_t *summary; /* with flagged, or NULL: conseco__mm_pair_flag's summary */
+    uint32_t *summary; /* with flagged, or NULL: conseco__mm_pair_flag's summary, on
+                        * return 1 for the groups whose lines hold marks, else 0 */
 } conseco__mm_prune;
 
 #define CONSECO__MM_MARK 0x80000000u

@@ -35,6 +35,8 @@ typedef struct mm_map {
     const conseco__mm_pair *pair; /* the score's pair form, else NULL: codes of mm_box */
     int marked;                   /* the pair form's pruned pass ran (CONSECO__MM_MARK) */
     double keep;                  /* then: codes whose approximate D2 is below are not needed */
+    const uint32_t *groups;       /* or NULL: the groups of 16 lines along z (ceil(n[0] / 16)
+                                   * per row y) that hold marks (the pruned pass's summary) */
 } mm_map;
 
 typedef struct mm_layout {
@@ -97,6 +99,7 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     int rc;
     mp->pair = NULL;
     mp->marked = 0;
+    mp->groups = NULL;
     rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
@@ -222,6 +225,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
             conseco__mm_pair_first(lay->code, &mp->yb.box, pr, lay->work);
         }
         mp->marked = conseco__mm_pair_last(lay->code, &mp->yb.box, pr, lay->work, &pn);
+        if (mp->marked) mp->groups = pn.summary;
         /* D2 >= s_u^2 T for every false positive at or above the answer; their
          * approximate D2 (relative error below 2^-50) is above this */
         mp->keep = pn.t_out * pr->unit * (1.0 - 0x1p-44);
@@ -396,33 +400,61 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = 0.0; /* empty prediction: lambda_min */
         return CONSECO_OK;
     }
-    for (z = 0; z < mp.yb.box.n[2]; z++)
-        for (y = 0; y < mp.yb.box.n[1]; y++) {
-            const uint8_t *t =
-                conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
-            if (mp.marked) {
-                /* only the marked cells (and NONE) of the lines the pruned pass
-                 * did: the others are below the answer, and when there are at
-                 * most `budget` false positives every one is marked (its T
-                 * stays 0), so the count decides the score 0 all the same */
+    if (mp.groups != NULL) { /* only the groups that hold marks; as below */
+        const size_t n0 = mp.yb.box.n[0], ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
+        for (z = 0; z < mp.yb.box.n[2]; z++)
+            for (y = 0; y < mp.yb.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+                const uint32_t *gr = mp.groups + y * ng;
+                size_t gx;
+                i = (z * mp.yb.box.n[1] + y) * n0; /* visited in order: k <= i */
+                for (gx = 0; gx < ng; gx++) {
+                    const size_t x1 = gx * CONSECO__MM_GROUP + CONSECO__MM_GROUP < n0
+                                          ? gx * CONSECO__MM_GROUP + CONSECO__MM_GROUP
+                                          : n0;
+                    if (!gr[gx]) continue;
+                    for (x = gx * CONSECO__MM_GROUP; x < x1; x++) {
+                        const uint32_t c = mp.code[i + x];
+                        if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                        fp++;
+                        if (c == CONSECO__MM_NONE) fp_inf++;
+                        else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >=
+                                 mp.keep)
+                            mp.code[k++] = c & ~CONSECO__MM_MARK;
+                    }
+                }
+            }
+    } else {
+        for (z = 0; z < mp.yb.box.n[2]; z++)
+            for (y = 0; y < mp.yb.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+                if (mp.marked) {
+                    /* only the marked cells (and NONE) of the lines the pruned pass
+                     * did: the others are below the answer, and when there are at
+                     * most `budget` false positives every one is marked (its T
+                     * stays 0), so the count decides the score 0 all the same */
+                    for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
+                        const uint32_t c = mp.code[i];
+                        if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                        fp++;
+                        if (c == CONSECO__MM_NONE) fp_inf++;
+                        else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >=
+                                 mp.keep)
+                            mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                    }
+                    continue;
+                }
                 for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
                     const uint32_t c = mp.code[i];
-                    if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                    if (c == 0 || t[x]) continue; /* not a false positive */
                     fp++;
                     if (c == CONSECO__MM_NONE) fp_inf++;
-                    else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >= mp.keep)
-                        mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                    else mp.code[k++] = c; /* k <= i: compaction in place */
                 }
-                continue;
             }
-            for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
-                const uint32_t c = mp.code[i];
-                if (c == 0 || t[x]) continue; /* not a false positive */
-                fp++;
-                if (c == CONSECO__MM_NONE) fp_inf++;
-                else mp.code[k++] = c; /* k <= i: compaction in place */
-            }
-        }
+    }
     budget = conseco__fp_budget(mp.yb.predicted, tau);
     if (fp <= budget) {
         *score = 0.0;
