@@ -330,6 +330,8 @@ typedef struct prune_state {
     uint32_t tg;
     size_t dz0;
     double t; /* T itself (+inf when the score is +inf) */
+    uint32_t *list; /* or NULL: the codes of the false positives counted (flagged) */
+    size_t list_n, list_cap;
 } prune_state;
 
 static double approx_g(const conseco__mm_pair *p, uint32_t code)
@@ -417,57 +419,27 @@ static int group_may_need(const uint32_t *base, size_t sa, size_t n, size_t g, u
     return 0;
 }
 
-/* Flags n cells (see conseco__mm_pair_flag); returns their largest value. */
-static uint32_t flag_cells(uint32_t *r, const uint8_t *t, size_t n)
-{
-    uint32_t m = 0;
-    size_t x;
-    for (x = 0; x < n; x++) {
-        const uint32_t c = r[x];
-        const uint32_t fp =
-            (uint32_t)(t[x] == 0) & (uint32_t)(c != 0) & (uint32_t)(c != CONSECO__MM_NONE);
-        const uint32_t v = c | (fp << 30);
-        r[x] = v;
-        m = v > m ? v : m;
-    }
-    return m;
-}
-
-/* The same for one full group (a constant count: vectorised). */
-static uint32_t flag_group(uint32_t *r, const uint8_t *t)
-{
-    uint32_t m = 0;
-    size_t x;
-    for (x = 0; x < CONSECO__MM_GROUP; x++) {
-        const uint32_t c = r[x];
-        const uint32_t fp =
-            (uint32_t)(t[x] == 0) & (uint32_t)(c != 0) & (uint32_t)(c != CONSECO__MM_NONE);
-        const uint32_t v = c | (fp << 30);
-        r[x] = v;
-        m = v > m ? v : m;
-    }
-    return m;
-}
-
 void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
                            size_t row_stride, uint32_t *summary)
 {
     const size_t ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
-    size_t y, gx;
+    size_t x, y, gx;
     for (y = 0; y < n1; y++) {
         uint32_t *r = slice + y * n0;
         const uint8_t *tr = t + y * row_stride;
-        if (summary == NULL) {
-            (void)flag_cells(r, tr, n0);
-            continue;
+        for (x = 0; x < n0; x++) {
+            const uint32_t c = r[x];
+            const uint32_t fp = (uint32_t)(tr[x] == 0) & (uint32_t)(c != 0) &
+                                (uint32_t)(c != CONSECO__MM_NONE);
+            r[x] = c | (fp << 30);
         }
-        for (gx = 0; gx < ng; gx++) { /* and the largest value of each group of lines */
-            const size_t x0 = gx * CONSECO__MM_GROUP;
-            const uint32_t m = x0 + CONSECO__MM_GROUP <= n0
-                                   ? flag_group(r + x0, tr + x0)
-                                   : flag_cells(r + x0, tr + x0, n0 - x0);
-            uint32_t *sm = summary + y * ng + gx;
-            *sm = m > *sm ? m : *sm;
+        if (summary == NULL) continue;
+        for (gx = 0; gx < ng; gx++) { /* the largest value of each group of lines */
+            const size_t x0 = gx * CONSECO__MM_GROUP,
+                         x1 = x0 + CONSECO__MM_GROUP < n0 ? x0 + CONSECO__MM_GROUP : n0;
+            uint32_t m = summary[y * ng + gx];
+            for (x = x0; x < x1; x++) m = r[x] > m ? r[x] : m;
+            summary[y * ng + gx] = m;
         }
     }
 }
@@ -518,6 +490,10 @@ static void line_done_flagged(uint32_t *v, size_t n, const uint8_t *t, size_t ts
         fp = (c & CONSECO__MM_MARK) ? !t[i * ts] : (c & CONSECO__MM_FP) != 0;
         v[i] = code | CONSECO__MM_MARK;
         if (fp) {
+            if (ps->list != NULL) {
+                if (ps->list_n < ps->list_cap) ps->list[ps->list_n++] = code;
+                else ps->list = NULL; /* full: the caller scans the marks */
+            }
             const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, code)) >> 50);
             const unsigned b = e <= ps->base ? 0u
                                : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
@@ -589,6 +565,9 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
     ps.tg = 0;
     ps.dz0 = 0;
     ps.t = 0.0;
+    ps.list = pr->flagged ? pr->list : NULL;
+    ps.list_n = 0;
+    ps.list_cap = pr->list_cap;
     for (jq = 0; jq < nq; jq++) {
         const size_t iq = middle_out(jq, nq);
         for (jp = 0; jp < ng; jp++) {
@@ -635,6 +614,10 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
         }
     }
     pr->t_out = ps.t;
+    pr->list = ps.list;
+    pr->list_n = ps.list_n;
+    pr->fp_finite = ps.counted;
+    pr->fp_inf = ps.inf;
 }
 
 /* Passes 1 and 2 on one z slice (c == 2): the sweep along y, vectorisable

@@ -39,6 +39,13 @@ typedef struct conseco__mm_prune {
     int flagged;  /* the cells' G carry CONSECO__MM_FP (conseco__mm_pair_flag) */
     uint32_t *summary; /* with flagged, or NULL: conseco__mm_pair_flag's summary, on
                         * return 1 for the groups whose lines hold marks, else 0 */
+    /* With flagged: list_cap cells at list (list NULL: none). On return
+     * (pruned): list_n of them hold the codes of the false positives of the
+     * lines done, list NULL when they did not fit; fp_finite and fp_inf
+     * count those false positives with finite codes and NONE. */
+    uint32_t *list;
+    size_t list_cap, list_n;
+    uint64_t fp_finite, fp_inf;
 } conseco__mm_prune;
 
 #define CONSECO__MM_MARK 0x80000000u

@@ -37,6 +37,9 @@ typedef struct mm_map {
     double keep;                  /* then: codes whose approximate D2 is below are not needed */
     const uint32_t *groups;       /* or NULL: the groups of 16 lines along z (ceil(n[0] / 16)
                                    * per row y) that hold marks (the pruned pass's summary) */
+    uint32_t *list;               /* or NULL: the pruned pass's list of false positives */
+    size_t list_n;
+    uint64_t fp_finite, fp_inf;   /* with list: its counts (conseco__mm_prune) */
 } mm_map;
 
 typedef struct mm_layout {
@@ -100,6 +103,7 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     mp->pair = NULL;
     mp->marked = 0;
     mp->groups = NULL;
+    mp->list = NULL;
     rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
@@ -193,6 +197,8 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.t_out = 0.0;        /* set only when the last pass prunes */
         pn.flagged = 0;
         pn.summary = NULL;
+        pn.list = NULL;
+        pn.list_cap = 0;
         if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];
@@ -208,6 +214,8 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                     sm = lay->code + cells;
                     CONSECO_memset(sm, 0, ng * bx->n[1] * sizeof(uint32_t));
                     pn.summary = sm;
+                    pn.list = sm + ng * bx->n[1]; /* and the false positives' list */
+                    pn.list_cap = lay->code_cells - cells - ng * bx->n[1];
                 }
             }
             mp->code = lay->code;
@@ -225,7 +233,13 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
             conseco__mm_pair_first(lay->code, &mp->yb.box, pr, lay->work);
         }
         mp->marked = conseco__mm_pair_last(lay->code, &mp->yb.box, pr, lay->work, &pn);
-        if (mp->marked) mp->groups = pn.summary;
+        if (mp->marked) {
+            mp->groups = pn.summary;
+            mp->list = pn.summary != NULL ? pn.list : NULL;
+            mp->list_n = pn.list_n;
+            mp->fp_finite = pn.fp_finite;
+            mp->fp_inf = pn.fp_inf;
+        }
         /* D2 >= s_u^2 T for every false positive at or above the answer; their
          * approximate D2 (relative error below 2^-50) is above this */
         mp->keep = pn.t_out * pr->unit * (1.0 - 0x1p-44);
@@ -400,7 +414,16 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = 0.0; /* empty prediction: lambda_min */
         return CONSECO_OK;
     }
-    if (mp.groups != NULL) { /* only the groups that hold marks; as below */
+    if (mp.list != NULL) {
+        /* the pruned pass listed the false positives the scan below would
+         * find (those of its lines: marked, or NONE) */
+        fp = mp.fp_finite + mp.fp_inf;
+        fp_inf = mp.fp_inf;
+        for (i = 0; i < mp.list_n; i++)
+            if (conseco__mm_pair_d2_approx(mp.pair, mp.list[i]) >= mp.keep)
+                mp.list[k++] = mp.list[i];
+        mp.code = mp.list; /* the selection below works on the list */
+    } else if (mp.groups != NULL) { /* only the groups that hold marks; as below */
         const size_t n0 = mp.yb.box.n[0], ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
         for (z = 0; z < mp.yb.box.n[2]; z++)
             for (y = 0; y < mp.yb.box.n[1]; y++) {
