@@ -444,6 +444,22 @@ void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t 
     }
 }
 
+/* Counts one false positive with code `code` (histogram, list). */
+static void count_fp(const conseco__mm_pair *p, prune_state *ps, uint32_t code)
+{
+    const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, code)) >> 50);
+    const unsigned b = e <= ps->base ? 0u
+                       : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS ? CONSECO__MM_PRUNE_BUCKETS - 1u
+                                                                   : e - ps->base;
+    ps->hist[b]++;
+    ps->counted++;
+    if (b > ps->maxb) ps->maxb = b;
+    if (ps->list != NULL) {
+        if (ps->list_n < ps->list_cap) ps->list[ps->list_n++] = code;
+        else ps->list = NULL; /* full: the caller scans the marks */
+    }
+}
+
 /* After the envelope of a needed line: marks its codes and counts its
  * false positives. */
 static void line_done(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
@@ -455,18 +471,8 @@ static void line_done(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
         if (c == 0) continue;
         if (c != CONSECO__MM_NONE) v[i] = c | CONSECO__MM_MARK;
         if (t[i * ts]) continue;
-        if (c == CONSECO__MM_NONE) {
-            ps->inf++;
-        } else {
-            const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, c)) >> 50);
-            const unsigned b = e <= ps->base ? 0u
-                               : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
-                                   ? CONSECO__MM_PRUNE_BUCKETS - 1u
-                                   : e - ps->base;
-            ps->hist[b]++;
-            ps->counted++;
-            if (b > ps->maxb) ps->maxb = b;
-        }
+        if (c == CONSECO__MM_NONE) ps->inf++;
+        else count_fp(p, ps, c);
     }
 }
 
@@ -489,21 +495,88 @@ static void line_done_flagged(uint32_t *v, size_t n, const uint8_t *t, size_t ts
         code = c & ~(CONSECO__MM_MARK | CONSECO__MM_FP);
         fp = (c & CONSECO__MM_MARK) ? !t[i * ts] : (c & CONSECO__MM_FP) != 0;
         v[i] = code | CONSECO__MM_MARK;
-        if (fp) {
-            if (ps->list != NULL) {
-                if (ps->list_n < ps->list_cap) ps->list[ps->list_n++] = code;
-                else ps->list = NULL; /* full: the caller scans the marks */
-            }
-            const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, code)) >> 50);
-            const unsigned b = e <= ps->base ? 0u
-                               : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
-                                   ? CONSECO__MM_PRUNE_BUCKETS - 1u
-                                   : e - ps->base;
-            ps->hist[b]++;
-            ps->counted++;
-            if (b > ps->maxb) ps->maxb = b;
-        }
+        if (fp) count_fp(p, ps, code);
     }
+}
+
+/*
+ * The direct form of a needed line (flagged cells, the list holds every
+ * false positive counted): instead of the line's envelope, each false
+ * positive that can reach T (the test of line_needed) gets its nearest
+ * site by a search outwards from itself, stopped once rho dz^2 exceeds the
+ * best value (every site farther is higher); sites are the line's cells
+ * that are not NONE (background ones G = 0) and the open margins. Every
+ * comparison is exact as in the envelope: in double beyond an error band,
+ * else by conseco__mm_sign. The other false positives are below T, as in a
+ * line that is not needed. Returns 1 when it counted a false positive, 0
+ * when none, -1 (nothing done) when the line holds a NONE cell or the
+ * searches would cost more than the envelope (long searches: large G over
+ * a small rho): then the envelope.
+ */
+static int line_direct(const uint32_t *v, size_t n, int lo, int hi, const conseco__mm_pair *p,
+                       prune_state *ps)
+{
+    const uint32_t tf = flag_threshold(ps->tg);
+    const int64_t first = lo ? -1 : 0, last = hi ? (int64_t)n : (int64_t)n - 1;
+    const double rho = p->rho;
+    size_t f = 0, l = n, i, s, e, m = 0;
+    uint32_t gmax = 0;
+    int any = 0;
+    while (f < n && v[f] == 0) f++;
+    if (f == n) return 0;
+    while (v[l - 1] == 0) l--;
+    for (i = f; i < l; i++)
+        if (v[i] == CONSECO__MM_NONE) return -1;
+    s = (lo || f > 0) ? f + ps->dz0 : f;
+    e = (hi || l < n) ? (l > ps->dz0 ? l - ps->dz0 : 0) : l;
+    for (i = s; i < e; i++)
+        if (v[i] >= tf) {
+            m++;
+            if ((v[i] & ~CONSECO__MM_FP) > gmax) gmax = v[i] & ~CONSECO__MM_FP;
+        }
+    if (m == 0) return 0;
+    {
+        /* cost: m searches of at most 2 sqrt(gmax / rho) + 2 sites against
+         * an envelope of l - f cells at about 12 sites' cost each */
+        const double q = 12.0 * (double)(l - f) / (double)m - 2.0;
+        if (!(q > 0.0 && 4.0 * (double)gmax <= rho * q * q)) return -1;
+    }
+    for (i = s; i < e; i++) {
+        const int64_t ii = (int64_t)i;
+        uint32_t bg;
+        int64_t bt = ii, dd;
+        double ba;
+        if (v[i] < tf) continue; /* not a false positive, or G below T */
+        bg = v[i] & ~CONSECO__MM_FP;
+        ba = (double)bg;
+        for (dd = 1;; dd++) {
+            const double r2 = rho * (double)(dd * dd);
+            int side;
+            if (r2 > ba * (1.0 + 0x1p-40)) break; /* farther sites are higher */
+            if (ii - dd < first && ii + dd > last) break; /* no site left */
+            for (side = -1; side <= 1; side += 2) {
+                const int64_t j = ii + side * dd;
+                uint32_t gj = 0;
+                double a, band;
+                if (j < first || j > last) continue;
+                if (j >= 0 && j < (int64_t)n) {
+                    if (v[j] == CONSECO__MM_NONE) continue; /* not a site */
+                    gj = v[j] & ~CONSECO__MM_FP;
+                }
+                a = (double)gj + r2;
+                band = (a + ba) * 0x1p-48;
+                if (a - ba > band) continue;
+                if (a - ba < -band || diff_sign(p, ii, j, bt, gj, bg) < 0) {
+                    bg = gj;
+                    bt = j;
+                    ba = a;
+                }
+            }
+        }
+        count_fp(p, ps, (bg << p->bits) | (uint32_t)(bt > ii ? bt - ii : ii - bt));
+        any = 1;
+    }
+    return any;
 }
 
 /* T from the histogram: the lower edge of the bucket holding the need-th
@@ -596,6 +669,13 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 conseco__mm_gather(buf, len, base, sa, n, g);
                 /* cppcheck-suppress knownConditionTrueFalse */
                 for (l = 0; l < g; l++) {
+                    if (pr->direct) {
+                        const int r = line_direct(buf + l * len, n, lo, hi, p, &ps);
+                        if (r >= 0) {
+                            any |= r;
+                            continue;
+                        }
+                    }
                     if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps,
                                      pr->flagged))
                         continue;
@@ -608,7 +688,7 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 }
                 if (sm != NULL) *sm = (uint32_t)any; /* now: the group holds marks */
                 if (!any) continue;
-                conseco__mm_scatter(buf, len, base, sa, n, g);
+                if (!pr->direct) conseco__mm_scatter(buf, len, base, sa, n, g);
                 update_threshold(p, n, &ps);
             }
         }

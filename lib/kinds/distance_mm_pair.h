@@ -45,6 +45,10 @@ typedef struct conseco__mm_prune {
      * count those false positives with finite codes and NONE. */
     uint32_t *list;
     size_t list_cap, list_n;
+    /* With a list that holds every cell of the box: needed lines are done by
+     * a direct search per false positive and not written back (the codes
+     * are left as they are; only the list and its counts hold results). */
+    int direct;
     uint64_t fp_finite, fp_inf;
 } conseco__mm_prune;
 

@@ -199,6 +199,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.summary = NULL;
         pn.list = NULL;
         pn.list_cap = 0;
+        pn.direct = 0;
         if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];
@@ -216,6 +217,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                     pn.summary = sm;
                     pn.list = sm + ng * bx->n[1]; /* and the false positives' list */
                     pn.list_cap = lay->code_cells - cells - ng * bx->n[1];
+                    pn.direct = pn.list_cap >= cells; /* the list cannot fill */
                 }
             }
             mp->code = lay->code;
