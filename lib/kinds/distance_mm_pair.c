@@ -419,30 +419,6 @@ static int group_may_need(const uint32_t *base, size_t sa, size_t n, size_t g, u
     return 0;
 }
 
-void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
-                           size_t row_stride, uint32_t *summary)
-{
-    const size_t ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
-    size_t x, y, gx;
-    for (y = 0; y < n1; y++) {
-        uint32_t *r = slice + y * n0;
-        const uint8_t *tr = t + y * row_stride;
-        for (x = 0; x < n0; x++) {
-            const uint32_t c = r[x];
-            const uint32_t fp = (uint32_t)(tr[x] == 0) & (uint32_t)(c != 0) &
-                                (uint32_t)(c != CONSECO__MM_NONE);
-            r[x] = c | (fp << 30);
-        }
-        if (summary == NULL) continue;
-        for (gx = 0; gx < ng; gx++) { /* the largest value of each group of lines */
-            const size_t x0 = gx * CONSECO__MM_GROUP,
-                         x1 = x0 + CONSECO__MM_GROUP < n0 ? x0 + CONSECO__MM_GROUP : n0;
-            uint32_t m = summary[y * ng + gx];
-            for (x = x0; x < x1; x++) m = r[x] > m ? r[x] : m;
-            summary[y * ng + gx] = m;
-        }
-    }
-}
 
 /* Counts one false positive with code `code` (histogram, list). */
 static void count_fp(const conseco__mm_pair *p, prune_state *ps, uint32_t code)
@@ -703,8 +679,8 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
 /* Passes 1 and 2 on one z slice (c == 2): the sweep along y, vectorisable
  * over x (the offset to the nearest background in the column, NONE when
  * none, then w k^2 exactly in uint32), then the envelopes of the rows. */
-void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p,
-                            void *work, int init)
+static void plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p, void *work,
+                  int init, const uint8_t *truth, size_t t_stride, uint32_t *summary)
 {
     const size_t n0 = box->n[0], n1 = box->n[1];
     const uint32_t w = (uint32_t)p->wa; /* < 2^32 */
@@ -733,7 +709,25 @@ void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco_
         }
     }
     for (x = 0; x < n0; x++) s[x] = s[x] == CONSECO__MM_NONE ? s[x] : w * s[x] * s[x];
-    conseco__mm_int_rows(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work, len, init);
+    if (truth != NULL)
+        conseco__mm_int_rows_flag(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work,
+                                  len, init, truth, t_stride, summary);
+    else
+        conseco__mm_int_rows(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work, len,
+                             init);
+}
+
+void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p,
+                            void *work, int init)
+{
+    plane(s, box, p, work, init, NULL, 0, NULL);
+}
+
+void conseco__mm_pair_plane_flag(uint32_t *s, const conseco__box *box,
+                                 const conseco__mm_pair *p, void *work, int init,
+                                 const uint8_t *t, size_t t_stride, uint32_t *summary)
+{
+    plane(s, box, p, work, init, t, t_stride, summary);
 }
 
 void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,

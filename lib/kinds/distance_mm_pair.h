@@ -36,8 +36,8 @@ typedef struct conseco__mm_prune {
     uint64_t need;
     uint32_t *hist;
     double t_out; /* set: T, at most the need-th largest D2 / s_u^2 of the false positives */
-    int flagged;  /* the cells' G carry CONSECO__MM_FP (conseco__mm_pair_flag) */
-    uint32_t *summary; /* with flagged, or NULL: conseco__mm_pair_flag's summary, on
+    int flagged;  /* the cells' G carry CONSECO__MM_FP (conseco__mm_pair_plane_flag) */
+    uint32_t *summary; /* with flagged, or NULL: conseco__mm_pair_plane_flag's summary, on
                         * return 1 for the groups whose lines hold marks, else 0 */
     /* With flagged: list_cap cells at list (list NULL: none). On return
      * (pruned): list_n of them hold the codes of the false positives of the
@@ -101,16 +101,17 @@ void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco_
                             void *work);
 void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
                             const conseco__mm_pair *p, void *work, int init);
-/* Sets CONSECO__MM_FP in the finite, nonzero cells of one slice after
- * conseco__mm_pair_plane whose truth is 0 (row y of the slice's truth at
- * t + y * row_stride); for the pruned pass with pr->flagged (needs
- * p->can_flag, c == 2). With summary != NULL (n1 * ceil(n0 / GROUP)
- * values, zero before the first slice), summary[y * ceil(n0 / GROUP) + gx]
- * becomes the largest cell value so far of the lines of group gx (x from
- * GROUP gx) in row y: the pruned pass skips the group when it is below
- * what a needed line holds. */
-void conseco__mm_pair_flag(uint32_t *slice, size_t n0, size_t n1, const uint8_t *t,
-                           size_t row_stride, uint32_t *summary);
+/* conseco__mm_pair_plane for the pruned pass with pr->flagged (needs
+ * p->can_flag, c == 2): also sets CONSECO__MM_FP in the cells neither 0
+ * nor NONE whose truth is 0 (row y of the slice's truth at
+ * t + y * t_stride). With summary != NULL (n1 * ceil(n0 / GROUP) values,
+ * zero before the first slice), summary[y * ceil(n0 / GROUP) + gx] becomes
+ * the largest cell value so far of the lines of group gx (x from GROUP gx)
+ * in row y: the pruned pass skips the group when it is below what a
+ * needed line holds. */
+void conseco__mm_pair_plane_flag(uint32_t *slice, const conseco__box *box,
+                                 const conseco__mm_pair *p, void *work, int init,
+                                 const uint8_t *t, size_t t_stride, uint32_t *summary);
 int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
                           void *work, conseco__mm_prune *pr);
 

@@ -223,12 +223,13 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
                 fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
-                conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
                 if (pn.flagged)
-                    conseco__mm_pair_flag(
-                        lay->code + z * plane, bx->n[0], bx->n[1],
+                    conseco__mm_pair_plane_flag(
+                        lay->code + z * plane, bx, pr, lay->work, z == 0,
                         conseco__mask_row(truth, mp->yb.lo[1], mp->yb.lo[2] + z) + mp->yb.lo[0],
                         truth->row_stride, sm);
+                else
+                    conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
             }
         } else {
             fill(p, pred, mp, lay->code);
