@@ -55,8 +55,16 @@ typedef struct conseco__yhat_box {
     uint64_t predicted;
     size_t lo[3];
     conseco__box box;
+    int bits; /* conseco__erosion_yhat_box_bits wrote the bits */
 } conseco__yhat_box;
 int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
                               conseco__yhat_box *out);
+/* The same; with bits != NULL, when the scores are float32 (and base
+ * finite) it also writes Yhat as bits: ceil(width / 16) words per row, row
+ * (y, z) from bits + (z * height + y) * ceil(width / 16), bit x % 16 of
+ * word x / 16 for pixel x; returns the same. Other dtypes write nothing
+ * (out->bits = 0). */
+int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const conseco_image *pred,
+                                   conseco__yhat_box *out, uint16_t *bits);
 
 #endif /* CONSECO_DISTANCE_H */

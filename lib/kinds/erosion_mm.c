@@ -24,6 +24,7 @@
  */
 #include "distance_mm_int.h"
 #include "distance_mm_pair.h"
+#include "common/simd.h"
 #include "common/yhat.h"
 
 typedef struct mm_map {
@@ -96,7 +97,8 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 }
 
 /* Yhat, its box, the metric; no transform yet. */
-static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
+static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                    uint16_t *bits)
 {
     double *sp = mp->sp;
     int rc;
@@ -104,7 +106,7 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     mp->marked = 0;
     mp->groups = NULL;
     mp->list = NULL;
-    rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
+    rc = conseco__erosion_yhat_box_bits(p, pred, &mp->yb, bits);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
     if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
@@ -139,6 +141,46 @@ static void fill_slices(const conseco_erosion_params *p, const conseco_image *pr
         }
 }
 
+/* fill_slices for slice z of the box from Yhat's bits
+ * (conseco__erosion_yhat_box_bits). */
+static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const uint16_t *bits,
+                            uint32_t *code, size_t z)
+{
+    const conseco__box *box = &mp->yb.box;
+    const size_t wpr = (pred->width + 15) / 16, n0 = box->n[0], x0 = mp->yb.lo[0];
+    size_t y;
+    for (y = 0; y < box->n[1]; y++) {
+        const uint16_t *wb = bits + ((mp->yb.lo[2] + z) * pred->height + mp->yb.lo[1] + y) * wpr;
+        uint32_t *c = code + y * n0;
+        size_t x = 0;
+#ifdef CONSECO__SIMD
+        static const uint32_t lane[16] = {1u,     2u,     4u,     8u,     16u,    32u,
+                                          64u,    128u,   256u,   512u,   1024u,  2048u,
+                                          4096u,  8192u,  16384u, 32768u};
+        for (; x + 16 <= n0; x += 16) {
+            const size_t xx = x0 + x, k = xx >> 4, sh = xx & 15u;
+            /* the 16 bits from xx on (the next word only when needed: it
+             * may lie past the row) */
+            const uint32_t word =
+                sh == 0 ? wb[k] : ((uint32_t)wb[k] | (uint32_t)wb[k + 1] << 16) >> sh;
+            const conseco__m128i vw = conseco__mm_set1_epi32((int)word);
+            int q;
+            for (q = 0; q < 4; q++) {
+                const conseco__m128i m = conseco__mm_loadu_si128(
+                    (const conseco__m128i *)(const void *)(lane + 4 * q));
+                conseco__mm_storeu_si128(
+                    (conseco__m128i *)(void *)(c + x + 4 * (size_t)q),
+                    conseco__mm_cmpeq_epi32(conseco__mm_and_si128(vw, m), m));
+            }
+        }
+#endif
+        for (; x < n0; x++) {
+            const size_t xx = x0 + x;
+            c[x] = 0u - (uint32_t)((wb[xx >> 4] >> (xx & 15u)) & 1u); /* NONE or 0 */
+        }
+    }
+}
+
 /* Fills the box codes (0 background, NONE Yhat). */
 static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
                  uint32_t *code)
@@ -165,10 +207,22 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                      const conseco_mask *truth, double tau)
 {
     int rc = carve(pred, scratch, scratch_size, lay), have_pair;
+    uint16_t *bits = NULL;
+    size_t bits_bytes = 0;
     if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
-    if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
+    /* the score of a volume: Yhat's bits at the end of the code area, so
+     * that the fill reads them instead of the scores (when they do not
+     * overlap what is written before the fill is done) */
+    if (pr != NULL && pred->depth > 1) {
+        const size_t wpr = (pred->width + 15) / 16;
+        bits_bytes = pred->height * pred->depth * wpr * sizeof(uint16_t); /* < the area */
+        bits = (uint16_t *)(void *)((unsigned char *)lay->code +
+                                    lay->code_cells * sizeof(uint32_t) - bits_bytes);
+    }
+    if ((rc = find_box(p, pred, mp, bits)) != CONSECO_OK) return rc;
     if (mp->yb.predicted == 0) return CONSECO_OK;
+    if (!mp->yb.bits) bits = NULL;
     /* cannot fail (box sides never exceed the image's); a miss would corrupt memory */
     if (conseco__mm_work_bytes(&mp->b) >
         conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
@@ -220,9 +274,18 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                     pn.direct = pn.list_cap >= cells; /* the list cannot fill */
                 }
             }
+            if (bits != NULL) { /* the codes and summary written meanwhile stay below */
+                const size_t ng = (bx->n[0] + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
+                if ((plane * bx->n[2] + ng * bx->n[1]) * sizeof(uint32_t) >
+                    lay->code_cells * sizeof(uint32_t) - bits_bytes)
+                    bits = NULL;
+            }
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
-                fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
+                if (bits != NULL)
+                    fill_slice_bits(pred, mp, bits, lay->code + z * plane, z);
+                else
+                    fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
                 if (pn.flagged)
                     conseco__mm_pair_plane_flag(
                         lay->code + z * plane, bx, pr, lay->work, z == 0,
@@ -582,7 +645,7 @@ int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_im
     void *work;
     mm_map mp;
     size_t total, cells, c_off, wb, x, y, z, i = 0, b = 0;
-    int rc = find_box(p, pred, &mp);
+    int rc = find_box(p, pred, &mp, NULL);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         for (i = 0; i < n; i++) levels[i] = -conseco__inf();
