@@ -352,10 +352,39 @@ static void flag_row(uint32_t *r, const uint8_t *t, size_t n)
 }
 
 /* summary[gx] = max(summary[gx], the largest value of cells GROUP gx ..). */
+#ifdef CONSECO__SIMD
+/* Lane-wise max of values held as v ^ 2^31 (signed order = unsigned). */
+static conseco__m128i max_biased(conseco__m128i a, conseco__m128i b)
+{
+    const conseco__m128i gt = conseco__mm_cmpgt_epi32(a, b);
+    return conseco__mm_or_si128(conseco__mm_and_si128(gt, a), conseco__mm_andnot_si128(gt, b));
+}
+#endif
+
 static void summarise_row(const uint32_t *r, size_t n, uint32_t *summary)
 {
-    size_t x0, x, gx = 0;
-    for (x0 = 0; x0 < n; x0 += GROUP, gx++) {
+    size_t x0 = 0, x, gx = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128i sign = conseco__mm_set1_epi32((int)INT32_MIN);
+    for (; x0 + GROUP <= n; x0 += GROUP, gx++) {
+        const conseco__m128i *v = (const conseco__m128i *)(const void *)(r + x0);
+        uint32_t lanes[4], m = summary[gx];
+        int q;
+        conseco__mm_storeu_si128(
+            (conseco__m128i *)(void *)lanes,
+            max_biased(
+                max_biased(conseco__mm_xor_si128(conseco__mm_loadu_si128(v), sign),
+                           conseco__mm_xor_si128(conseco__mm_loadu_si128(v + 1), sign)),
+                max_biased(conseco__mm_xor_si128(conseco__mm_loadu_si128(v + 2), sign),
+                           conseco__mm_xor_si128(conseco__mm_loadu_si128(v + 3), sign))));
+        for (q = 0; q < 4; q++) {
+            const uint32_t l = lanes[q] ^ UINT32_C(0x80000000);
+            m = l > m ? l : m;
+        }
+        summary[gx] = m;
+    }
+#endif
+    for (; x0 < n; x0 += GROUP, gx++) {
         const size_t x1 = x0 + GROUP < n ? x0 + GROUP : n;
         uint32_t m = summary[gx];
         for (x = x0; x < x1; x++) m = r[x] > m ? r[x] : m;

@@ -680,14 +680,15 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
  * over x (the offset to the nearest background in the column, NONE when
  * none, then w k^2 exactly in uint32), then the envelopes of the rows. */
 static void plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p, void *work,
-                  int init, const uint8_t *truth, size_t t_stride, uint32_t *summary)
+                  int init, const uint8_t *truth, size_t t_stride, uint32_t *summary,
+                  int swept)
 {
     const size_t n0 = box->n[0], n1 = box->n[1];
     const uint32_t w = (uint32_t)p->wa; /* < 2^32 */
     size_t x, y, len = (n0 > box->n[2] ? n0 : box->n[2]) + 2;
-    if (box->open_lo[1])
+    if (box->open_lo[1] && !swept)
         for (x = 0; x < n0; x++) s[x] = s[x] < 1u ? s[x] : 1u;
-    for (y = 1; y < n1; y++) {
+    for (y = swept ? n1 : 1; y < n1; y++) {
         uint32_t *cur = s + y * n0;
         const uint32_t *prev = cur - n0;
         for (x = 0; x < n0; x++) {
@@ -720,14 +721,15 @@ static void plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *
 void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p,
                             void *work, int init)
 {
-    plane(s, box, p, work, init, NULL, 0, NULL);
+    plane(s, box, p, work, init, NULL, 0, NULL, 0);
 }
 
 void conseco__mm_pair_plane_flag(uint32_t *s, const conseco__box *box,
                                  const conseco__mm_pair *p, void *work, int init,
-                                 const uint8_t *t, size_t t_stride, uint32_t *summary)
+                                 const uint8_t *t, size_t t_stride, uint32_t *summary,
+                                 int swept)
 {
-    plane(s, box, p, work, init, t, t_stride, summary);
+    plane(s, box, p, work, init, t, t_stride, summary, swept);
 }
 
 void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,

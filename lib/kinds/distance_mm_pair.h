@@ -101,8 +101,11 @@ void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco_
                             void *work);
 void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
                             const conseco__mm_pair *p, void *work, int init);
-/* conseco__mm_pair_plane for the pruned pass with pr->flagged (needs
- * p->can_flag, c == 2): also sets CONSECO__MM_FP in the cells neither 0
+/* conseco__mm_pair_plane with options. swept: the slice holds the result
+ * of the first sweep along y already (each Yhat cell the offset to the
+ * nearest background above it, 1 in row 0 when open_lo[1], else NONE).
+ * t != NULL, for the pruned pass with pr->flagged (needs p->can_flag,
+ * c == 2): also sets CONSECO__MM_FP in the cells neither 0
  * nor NONE whose truth is 0 (row y of the slice's truth at
  * t + y * t_stride). With summary != NULL (n1 * ceil(n0 / GROUP) values,
  * zero before the first slice), summary[y * ceil(n0 / GROUP) + gx] becomes
@@ -111,7 +114,8 @@ void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
  * needed line holds. */
 void conseco__mm_pair_plane_flag(uint32_t *slice, const conseco__box *box,
                                  const conseco__mm_pair *p, void *work, int init,
-                                 const uint8_t *t, size_t t_stride, uint32_t *summary);
+                                 const uint8_t *t, size_t t_stride, uint32_t *summary,
+                                 int swept);
 int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
                           void *work, conseco__mm_prune *pr);
 

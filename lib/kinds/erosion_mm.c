@@ -142,16 +142,21 @@ static void fill_slices(const conseco_erosion_params *p, const conseco_image *pr
 }
 
 /* fill_slices for slice z of the box from Yhat's bits
- * (conseco__erosion_yhat_box_bits). */
+ * (conseco__erosion_yhat_box_bits), with the first sweep of
+ * conseco__mm_pair_plane done: a Yhat cell gets the offset to the nearest
+ * background above it (row 0: 1 when the box is open there, else NONE),
+ * NONE when there is none. */
 static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const uint16_t *bits,
                             uint32_t *code, size_t z)
 {
+    const uint32_t top = mp->yb.box.open_lo[1] ? 1u : CONSECO__MM_NONE;
     const conseco__box *box = &mp->yb.box;
     const size_t wpr = (pred->width + 15) / 16, n0 = box->n[0], x0 = mp->yb.lo[0];
     size_t y;
     for (y = 0; y < box->n[1]; y++) {
         const uint16_t *wb = bits + ((mp->yb.lo[2] + z) * pred->height + mp->yb.lo[1] + y) * wpr;
         uint32_t *c = code + y * n0;
+        const uint32_t *prev = c - n0; /* read only for y > 0 */
         size_t x = 0;
 #ifdef CONSECO__SIMD
         static const uint32_t lane[16] = {1u,     2u,     4u,     8u,     16u,    32u,
@@ -163,20 +168,32 @@ static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const u
              * may lie past the row) */
             const uint32_t word =
                 sh == 0 ? wb[k] : ((uint32_t)wb[k] | (uint32_t)wb[k + 1] << 16) >> sh;
-            const conseco__m128i vw = conseco__mm_set1_epi32((int)word);
+            const conseco__m128i vw = conseco__mm_set1_epi32((int)word),
+                                 none = conseco__mm_set1_epi32(-1),
+                                 one = conseco__mm_set1_epi32(1),
+                                 vtop = conseco__mm_set1_epi32((int)(int32_t)top);
             int q;
             for (q = 0; q < 4; q++) {
                 const conseco__m128i m = conseco__mm_loadu_si128(
                     (const conseco__m128i *)(const void *)(lane + 4 * q));
+                conseco__m128i t = vtop;
+                if (y > 0) { /* prev + 1, NONE stays */
+                    const conseco__m128i pv = conseco__mm_loadu_si128(
+                        (const conseco__m128i *)(const void *)(prev + x + 4 * (size_t)q));
+                    t = conseco__mm_add_epi32(conseco__mm_add_epi32(pv, one),
+                                              conseco__mm_cmpeq_epi32(pv, none));
+                }
                 conseco__mm_storeu_si128(
                     (conseco__m128i *)(void *)(c + x + 4 * (size_t)q),
-                    conseco__mm_cmpeq_epi32(conseco__mm_and_si128(vw, m), m));
+                    conseco__mm_and_si128(
+                        conseco__mm_cmpeq_epi32(conseco__mm_and_si128(vw, m), m), t));
             }
         }
 #endif
         for (; x < n0; x++) {
             const size_t xx = x0 + x;
-            c[x] = 0u - (uint32_t)((wb[xx >> 4] >> (xx & 15u)) & 1u); /* NONE or 0 */
+            const uint32_t t = y == 0 ? top : prev[x] + (uint32_t)(prev[x] != CONSECO__MM_NONE);
+            c[x] = (0u - (uint32_t)((wb[xx >> 4] >> (xx & 15u)) & 1u)) & t;
         }
     }
 }
@@ -282,15 +299,17 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
             }
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
-                if (bits != NULL)
+                if (bits != NULL) /* with the plane's first sweep */
                     fill_slice_bits(pred, mp, bits, lay->code + z * plane, z);
                 else
                     fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
-                if (pn.flagged)
+                if (pn.flagged || bits != NULL)
                     conseco__mm_pair_plane_flag(
                         lay->code + z * plane, bx, pr, lay->work, z == 0,
-                        conseco__mask_row(truth, mp->yb.lo[1], mp->yb.lo[2] + z) + mp->yb.lo[0],
-                        truth->row_stride, sm);
+                        pn.flagged ? conseco__mask_row(truth, mp->yb.lo[1], mp->yb.lo[2] + z) +
+                                         mp->yb.lo[0]
+                                   : NULL,
+                        truth->row_stride, sm, bits != NULL);
                 else
                     conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
             }
