@@ -179,12 +179,13 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
 int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
                               conseco__yhat_box *out)
 {
-    return conseco__erosion_yhat_box_bits(p, pred, out, NULL);
+    return conseco__erosion_yhat_box_bits(p, pred, out, NULL, NULL);
 }
 
 int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const conseco_image *pred,
-                                   conseco__yhat_box *out, uint16_t *bits)
+                                   conseco__yhat_box *out, uint16_t *bits, uint8_t *marks)
 {
+    uint16_t row_bits[CONSECO__YHAT_BITS_WORDS]; /* a row's bits, kept when it has Yhat */
     const size_t dims[3] = {pred->width, pred->height, pred->depth};
     const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
     yhat_acc acc;
@@ -202,15 +203,23 @@ int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const consec
         conseco__m128 vmin = conseco__mm_setzero_ps();
 #endif
         const size_t wpr = (pred->width + 15) / 16;
+        if (wpr > CONSECO__YHAT_BITS_WORDS) bits = NULL;
         for (z = 0; z < pred->depth; z++)
-            for (y = 0; y < pred->height; y++)
+            for (y = 0; y < pred->height; y++) {
+                const uint64_t before = acc.predicted;
                 ok &= scan_f32_row((const float *)(const void *)conseco__image_row(pred, y, z),
-                                   pred->width, fb, y, z, &acc,
-                                   bits != NULL ? bits + (z * pred->height + y) * wpr : NULL
+                                   pred->width, fb, y, z, &acc, bits != NULL ? row_bits : NULL
 #ifdef CONSECO__SIMD
                                    , &vmin
 #endif
                 );
+                if (bits == NULL) continue;
+                /* only rows with Yhat are written: few bytes on small masks */
+                marks[z * pred->height + y] = (uint8_t)(acc.predicted != before);
+                if (acc.predicted != before)
+                    CONSECO_memcpy(bits + (z * pred->height + y) * wpr, row_bits,
+                                   wpr * sizeof(uint16_t));
+            }
 #ifdef CONSECO__SIMD
         ok &= !conseco__f32_min_is_neg_inf(vmin);
 #endif
@@ -230,7 +239,7 @@ int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const consec
                 if (count) acc_row(&acc, first, last, count, y, z);
             }
     }
-    out->bits = f32 && bits != NULL;
+    out->bits = f32 && bits != NULL && (pred->width + 15) / 16 <= CONSECO__YHAT_BITS_WORDS;
     out->predicted = acc.predicted;
     out->lo[0] = acc.lo[0];
     out->lo[1] = acc.lo[1];

@@ -98,7 +98,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 
 /* Yhat, its box, the metric; no transform yet. */
 static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
-                    uint16_t *bits)
+                    uint16_t *bits, uint8_t *marks)
 {
     double *sp = mp->sp;
     int rc;
@@ -106,7 +106,7 @@ static int find_box(const conseco_erosion_params *p, const conseco_image *pred, 
     mp->marked = 0;
     mp->groups = NULL;
     mp->list = NULL;
-    rc = conseco__erosion_yhat_box_bits(p, pred, &mp->yb, bits);
+    rc = conseco__erosion_yhat_box_bits(p, pred, &mp->yb, bits, marks);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
     if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
@@ -147,17 +147,22 @@ static void fill_slices(const conseco_erosion_params *p, const conseco_image *pr
  * background above it (row 0: 1 when the box is open there, else NONE),
  * NONE when there is none. */
 static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const uint16_t *bits,
-                            uint32_t *code, size_t z)
+                            const uint8_t *marks, uint32_t *code, size_t z)
 {
     const uint32_t top = mp->yb.box.open_lo[1] ? 1u : CONSECO__MM_NONE;
     const conseco__box *box = &mp->yb.box;
     const size_t wpr = (pred->width + 15) / 16, n0 = box->n[0], x0 = mp->yb.lo[0];
     size_t y;
     for (y = 0; y < box->n[1]; y++) {
-        const uint16_t *wb = bits + ((mp->yb.lo[2] + z) * pred->height + mp->yb.lo[1] + y) * wpr;
+        const size_t row = (mp->yb.lo[2] + z) * pred->height + mp->yb.lo[1] + y;
+        const uint16_t *wb = bits + row * wpr;
         uint32_t *c = code + y * n0;
         const uint32_t *prev = c - n0; /* read only for y > 0 */
         size_t x = 0;
+        if (!marks[row]) { /* no Yhat in the row */
+            CONSECO_memset(c, 0, n0 * sizeof(uint32_t));
+            continue;
+        }
 #ifdef CONSECO__SIMD
         static const uint32_t lane[16] = {1u,     2u,     4u,     8u,     16u,    32u,
                                           64u,    128u,   256u,   512u,   1024u,  2048u,
@@ -225,6 +230,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
 {
     int rc = carve(pred, scratch, scratch_size, lay), have_pair;
     uint16_t *bits = NULL;
+    uint8_t *marks = NULL;
     size_t bits_bytes = 0;
     if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
@@ -232,12 +238,14 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
      * that the fill reads them instead of the scores (when they do not
      * overlap what is written before the fill is done) */
     if (pr != NULL && pred->depth > 1) {
-        const size_t wpr = (pred->width + 15) / 16;
-        bits_bytes = pred->height * pred->depth * wpr * sizeof(uint16_t); /* < the area */
+        const size_t wpr = (pred->width + 15) / 16, rows = pred->height * pred->depth;
+        /* words then marks, even (the words' alignment); at most the area's 4 bytes a voxel */
+        bits_bytes = (rows * (wpr * sizeof(uint16_t) + 1u) + 1u) & ~(size_t)1u;
         bits = (uint16_t *)(void *)((unsigned char *)lay->code +
                                     lay->code_cells * sizeof(uint32_t) - bits_bytes);
+        marks = (uint8_t *)(bits + rows * wpr);
     }
-    if ((rc = find_box(p, pred, mp, bits)) != CONSECO_OK) return rc;
+    if ((rc = find_box(p, pred, mp, bits, marks)) != CONSECO_OK) return rc;
     if (mp->yb.predicted == 0) return CONSECO_OK;
     if (!mp->yb.bits) bits = NULL;
     /* cannot fail (box sides never exceed the image's); a miss would corrupt memory */
@@ -300,7 +308,7 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
                 if (bits != NULL) /* with the plane's first sweep */
-                    fill_slice_bits(pred, mp, bits, lay->code + z * plane, z);
+                    fill_slice_bits(pred, mp, bits, marks, lay->code + z * plane, z);
                 else
                     fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
                 if (pn.flagged || bits != NULL)
@@ -664,7 +672,7 @@ int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_im
     void *work;
     mm_map mp;
     size_t total, cells, c_off, wb, x, y, z, i = 0, b = 0;
-    int rc = find_box(p, pred, &mp, NULL);
+    int rc = find_box(p, pred, &mp, NULL, NULL);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         for (i = 0; i < n; i++) levels[i] = -conseco__inf();
