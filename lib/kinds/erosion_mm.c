@@ -20,7 +20,11 @@
  * then exactly by radix on the bits of d within a proven window
  * (select_largest_approx; no array of doubles). When the spacings allow
  * (distance_mm_int.h) the score's cells hold the integers D2 / unit instead
- * of codes, selected by radix on their own bits.
+ * of codes, selected by radix on their own bits. The score of a volume on
+ * the pair path also uses the codes' cells beyond the box, when they fit:
+ * Yhat as bits from the box scan (at the end), then the pruned pass's
+ * summary of groups of lines and its list of false positives (right after
+ * the box; docs/DESIGN.md 5.1).
  */
 #include "distance_mm_int.h"
 #include "distance_mm_pair.h"
