@@ -995,6 +995,117 @@ static void test_large_selection(void **state)
     }
 }
 
+/* The pair path's flagged pruned pass (distance_mm_pair.c: equal or
+ * integer-ratio in-plane spacings, z real, boxes 16 or more wide so that
+ * groups of lines are checked unread): volumes whose Yhat is an ellipsoid
+ * (with holes, clipped by the image, full, empty or random) and whose truth
+ * is a padded view (row and slice strides beyond the data), both borders,
+ * several tau, against the literal reference. */
+static void test_pair_flagged(void **state)
+{
+    tu_rng r = {19};
+    int it, flagged = 0;
+    const int count = (int)tu_cases(1200);
+    (void)state;
+    for (it = 0; it < count; it++) {
+        mcase c;
+        conseco_erosion_params p;
+        conseco_shrinker s;
+        conseco_image im;
+        conseco_mask truth;
+        conseco__mm_pair pr;
+        conseco__box box;
+        double *ref_d, got, want;
+        size_t i, ss, rs, sls;
+        uint8_t *tpad;
+        void *scratch;
+        const int kind = (int)tu_range(&r, 0, 11);
+        const double ox = 0.3 + 0.4 * tu_uniform(&r), oy = 0.3 + 0.4 * tu_uniform(&r),
+                     oz = 0.2 + 0.6 * tu_uniform(&r), rad = 0.2 + 0.6 * tu_uniform(&r),
+                     shift = 0.2 * tu_uniform(&r), tfrac = 0.3 + 0.8 * tu_uniform(&r);
+        make_case(&r, &c, 1);
+        free_case(&c);
+        c.w = tu_range(&r, 16, 30);
+        /* h >= w mostly: the rows' work fits (else a and b swap, no slices) */
+        c.h = tu_range(&r, 0, 5) ? c.w + tu_range(&r, 0, 6) : tu_range(&r, 1, 12);
+        c.d = tu_range(&r, 2, 8);
+        c.n = c.w * c.h * c.d;
+        if (tu_range(&r, 0, 2) == 0) {
+            c.sp[0] = c.sp[1] = 0.78125;
+            c.sp[2] = tu_range(&r, 0, 1) ? 2.5 : 0.78125 * (double)tu_range(&r, 1, 6);
+        } else {
+            (void)pair_spacing(&r, c.sp);
+            c.sp[1] = c.sp[0]; /* in plane equal: z real, slice by slice */
+        }
+        c.yhat = calloc(c.n, 1);
+        c.truth = calloc(c.n, 1);
+        c.pred = calloc(c.n, sizeof(float));
+        for (i = 0; i < c.n; i++) {
+            const double x = ((double)(i % c.w) + 0.5) / (double)c.w - ox,
+                         y = ((double)(i / c.w % c.h) + 0.5) / (double)c.h - oy,
+                         z = ((double)(i / (c.w * c.h)) + 0.5) / (double)c.d - oz;
+            const double q = (x * x * 3.0 + y * y * 4.0 + z * z * 2.0) / (rad * rad),
+                         xs = x - shift;
+            const double qt = (xs * xs * 3.0 + y * y * 4.0 + z * z * 2.0) / (rad * rad);
+            switch (kind) {
+            case 0: c.yhat[i] = 0; break;
+            case 1: c.yhat[i] = 1; break;
+            case 2: c.yhat[i] = (uint8_t)(tu_uniform(&r) < 0.6); break;
+            case 3: c.yhat[i] = (uint8_t)(q < 1.0 && tu_uniform(&r) > 0.05); break;
+            default: c.yhat[i] = (uint8_t)(q < 1.0 && tu_uniform(&r) > 0.003); break;
+            }
+            switch (kind % 4) {
+            case 0: c.truth[i] = (uint8_t)(qt < tfrac); break;
+            case 1: c.truth[i] = (uint8_t)(qt < tfrac || tu_uniform(&r) < 0.1); break;
+            case 2: c.truth[i] = (uint8_t)(tu_uniform(&r) < 0.3); break;
+            default: c.truth[i] = (uint8_t)(qt < tfrac && tu_uniform(&r) < 0.98); break;
+            }
+            c.pred[i] = c.yhat[i] ? (tu_range(&r, 0, 3) ? 0.5f : 0.9f) : 0.25f;
+        }
+        /* the truth through padded strides, the padding nonzero */
+        rs = c.w + tu_range(&r, 0, 5);
+        sls = rs * c.h + tu_range(&r, 0, 7);
+        tpad = malloc(sls * c.d);
+        memset(tpad, 1, sls * c.d);
+        for (i = 0; i < c.n; i++)
+            tpad[i / (c.w * c.h) * sls + i / c.w % c.h * rs + i % c.w] = c.truth[i];
+        box.n[0] = c.w;
+        box.n[1] = c.h;
+        box.n[2] = c.d;
+        memset(box.open_lo, 1, 3);
+        memset(box.open_hi, 1, 3);
+        if (conseco__mm_pair_init(&pr, c.sp, &box) &&
+            conseco__mm_pair_fit(&pr, &box, conseco__mm_int_work_bytes_image(c.w, c.h, c.d)) &&
+            pr.c == 2 && pr.a == 1 && pr.can_flag && pr.bits > 0)
+            flagged++;
+        im = view_of(&c);
+        truth = conseco_mask_3d(tpad, c.w, c.h, c.d, rs, sls);
+        params_of(&c, &p);
+        s = conseco_shrinker_erosion(&p);
+        ref_d = malloc(c.n * sizeof(double));
+        ref_mm_distances(c.yhat, c.w, c.h, c.d, c.sp, c.border, ref_d);
+        ss = conseco_scratch_size(&s, c.w, c.h, c.d);
+        scratch = malloc(ss);
+        for (i = 0; i < 4; i++) {
+            static const double taus[4] = {0.0, 0.01, 0.05};
+            const double tau = i < 3 ? taus[i] : 0.4 * tu_uniform(&r);
+            assert_int_equal(conseco_score(&s, &im, &truth, tau, scratch, ss, &got), CONSECO_OK);
+            want = ref_mm_score_of(c.yhat, c.truth, c.n, ref_d, tau);
+            if (!same(got, want))
+                fail_msg("flagged pair score %.17g want %.17g sp %.17g %.17g %.17g %zux%zux%zu "
+                         "border %d tau %g kind %d",
+                         got, want, c.sp[0], c.sp[1], c.sp[2], c.w, c.h, c.d, c.border, tau,
+                         kind);
+        }
+        free(scratch);
+        free(ref_d);
+        free(tpad);
+        free_case(&c);
+    }
+    print_message("flagged pair path: %d of %d volumes\n", flagged, count);
+    if (count == 1200) assert_true(flagged >= 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1010,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_large_selection),
         cmocka_unit_test(test_pair_weights),
         cmocka_unit_test(test_pair_path),
+        cmocka_unit_test(test_pair_flagged),
         cmocka_unit_test(test_transforms_direct),
         cmocka_unit_test(test_random_2d),
         cmocka_unit_test(test_random_3d),

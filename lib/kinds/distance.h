@@ -55,8 +55,18 @@ typedef struct conseco__yhat_box {
     uint64_t predicted;
     size_t lo[3];
     conseco__box box;
+    int bits; /* conseco__erosion_yhat_box_bits wrote the bits */
 } conseco__yhat_box;
 int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
                               conseco__yhat_box *out);
+/* The same; with bits != NULL, when the scores are float32 (and base
+ * finite) and ceil(width / 16) <= CONSECO__YHAT_BITS_WORDS, it also writes
+ * Yhat as bits (out->bits = 1): marks[z * height + y] = whether row (y, z)
+ * holds Yhat, and only then its bits: ceil(width / 16) words from
+ * bits + (z * height + y) * ceil(width / 16), bit x % 16 of word x / 16 for
+ * pixel x. Else nothing is written (out->bits = 0). */
+#define CONSECO__YHAT_BITS_WORDS 512u
+int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const conseco_image *pred,
+                                   conseco__yhat_box *out, uint16_t *bits, uint8_t *marks);
 
 #endif /* CONSECO_DISTANCE_H */

@@ -147,7 +147,7 @@ static int64_t floor_div(int64_t a, int64_t b, double r)
 #endif
 
 static CONSECO__INLINE void envelope_core(uint32_t *d, size_t n, int lo, int hi, int64_t w,
-                                          const env_work *e)
+                                          const env_work *e, const uint8_t *tr)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
     int64_t *top = e->top;
@@ -204,10 +204,17 @@ static CONSECO__INLINE void envelope_core(uint32_t *d, size_t n, int lo, int hi,
         for (j = k; j-- > 0;) {
             const uint32_t s = site[j], v = val[j];
             size_t q;
-            for (q = start[j]; q < end; q++) {
-                const uint32_t dx = (uint32_t)q > s ? (uint32_t)q - s : s - (uint32_t)q;
-                d[q - 1] = w32 * dx * dx + v;
-            }
+            if (tr != NULL) /* and the flags (conseco__mm_int_rows_flag) */
+                for (q = start[j]; q < end; q++) {
+                    const uint32_t dx = (uint32_t)q > s ? (uint32_t)q - s : s - (uint32_t)q;
+                    const uint32_t g = w32 * dx * dx + v;
+                    d[q - 1] = g | ((uint32_t)((g != 0) & (tr[q - 1] == 0)) << 30);
+                }
+            else
+                for (q = start[j]; q < end; q++) {
+                    const uint32_t dx = (uint32_t)q > s ? (uint32_t)q - s : s - (uint32_t)q;
+                    d[q - 1] = w32 * dx * dx + v;
+                }
             end = start[j];
         }
     }
@@ -217,13 +224,13 @@ static CONSECO__INLINE void envelope_core(uint32_t *d, size_t n, int lo, int hi,
  * each end run is the nearest background of everything beyond it: the
  * envelope runs only between them, with those two cells as open margins. */
 static CONSECO__INLINE void envelope_line(uint32_t *d, size_t n, int lo, int hi, int64_t w,
-                                          const env_work *e)
+                                          const env_work *e, const uint8_t *tr)
 {
     size_t f = 0, l = n;
     while (f < n && d[f] == 0) f++;
     if (f == n) return; /* all background */
     while (d[l - 1] == 0) l--;
-    envelope_core(d + f, l - f, lo || f > 0, hi || l < n, w, e);
+    envelope_core(d + f, l - f, lo || f > 0, hi || l < n, w, e, tr != NULL ? tr + f : NULL);
 }
 
 /* GROUP lines of n cells along a stride-sa axis, neighbours in memory, to
@@ -313,7 +320,7 @@ void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t 
         }
         if (a == 0) { /* contiguous lines */
             for (ip = 0; ip < box->n[p]; ip++)
-                envelope_line(d + ip * sp + iq * sq, n, lo, hi, (int64_t)w, &e);
+                envelope_line(d + ip * sp + iq * sq, n, lo, hi, (int64_t)w, &e, NULL);
             continue;
         }
         /* p is axis 0 (stride 1): GROUP neighbouring lines at once */
@@ -324,9 +331,93 @@ void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t 
             conseco__mm_gather(buf, len, base, sa, n, g);
             /* 1 <= g since ip < n[p]; cppcheck 2.10 thinks l < g always false */
             /* cppcheck-suppress knownConditionTrueFalse */
-            for (l = 0; l < g; l++) envelope_line(buf + l * len, n, lo, hi, (int64_t)w, &e);
+            for (l = 0; l < g; l++)
+                envelope_line(buf + l * len, n, lo, hi, (int64_t)w, &e, NULL);
             conseco__mm_scatter(buf, len, base, sa, n, g);
         }
+    }
+}
+
+/* The flags of one row whose envelope changed nothing (see
+ * conseco__mm_int_rows_flag). */
+static void flag_row(uint32_t *r, const uint8_t *t, size_t n)
+{
+    size_t x;
+    for (x = 0; x < n; x++) {
+        const uint32_t c = r[x];
+        const uint32_t fp =
+            (uint32_t)(t[x] == 0) & (uint32_t)(c != 0) & (uint32_t)(c != CONSECO__MM_NONE);
+        r[x] = c | (fp << 30);
+    }
+}
+
+/* summary[gx] = max(summary[gx], the largest value of cells GROUP gx ..). */
+#ifdef CONSECO__SIMD
+/* Lane-wise max of values held as v ^ 2^31 (signed order = unsigned). */
+static conseco__m128i max_biased(conseco__m128i a, conseco__m128i b)
+{
+    const conseco__m128i gt = conseco__mm_cmpgt_epi32(a, b);
+    return conseco__mm_or_si128(conseco__mm_and_si128(gt, a), conseco__mm_andnot_si128(gt, b));
+}
+#endif
+
+static void summarise_row(const uint32_t *r, size_t n, uint32_t *summary)
+{
+    size_t x0 = 0, x, gx = 0;
+#ifdef CONSECO__SIMD
+    const conseco__m128i sign = conseco__mm_set1_epi32((int)INT32_MIN);
+    for (; x0 + GROUP <= n; x0 += GROUP, gx++) {
+        const conseco__m128i *v = (const conseco__m128i *)(const void *)(r + x0);
+        uint32_t lanes[4], m = summary[gx];
+        int q;
+        conseco__mm_storeu_si128(
+            (conseco__m128i *)(void *)lanes,
+            max_biased(
+                max_biased(conseco__mm_xor_si128(conseco__mm_loadu_si128(v), sign),
+                           conseco__mm_xor_si128(conseco__mm_loadu_si128(v + 1), sign)),
+                max_biased(conseco__mm_xor_si128(conseco__mm_loadu_si128(v + 2), sign),
+                           conseco__mm_xor_si128(conseco__mm_loadu_si128(v + 3), sign))));
+        for (q = 0; q < 4; q++) {
+            const uint32_t l = lanes[q] ^ UINT32_C(0x80000000);
+            m = l > m ? l : m;
+        }
+        summary[gx] = m;
+    }
+#endif
+    for (; x0 < n; x0 += GROUP, gx++) {
+        const size_t x1 = x0 + GROUP < n ? x0 + GROUP : n;
+        uint32_t m = summary[gx];
+        for (x = x0; x < x1; x++) m = r[x] > m ? r[x] : m;
+        summary[gx] = m;
+    }
+}
+
+void conseco__mm_int_rows_flag(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
+                               void *work, size_t len, int init, const uint8_t *t,
+                               size_t t_stride, uint32_t *summary)
+{
+    const size_t ng = (n + GROUP - 1) / GROUP;
+    env_work e;
+    double *rinv;
+    size_t r;
+    e.top = (int64_t *)work;
+    rinv = (double *)(void *)(e.top + len);
+    e.rinv = rinv;
+    e.site = (uint32_t *)(void *)(rinv + len);
+    e.val = e.site + len;
+    e.start = e.val + len;
+    if (init)
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    for (r = 0; r < rows; r++) {
+        uint32_t *row = d + r * n;
+        const uint8_t *tr = t + r * t_stride;
+        size_t x;
+        for (x = 0; x < n; x += 64) /* the truth rows stream from memory */
+            conseco__prefetch(tr + x, 4 * t_stride);
+        if (n == 1 && !lo && !hi) flag_row(row, tr, n); /* the envelope changes nothing */
+        else if (w == 1) envelope_line(row, n, lo, hi, 1, &e, tr);
+        else envelope_line(row, n, lo, hi, (int64_t)w, &e, tr);
+        if (summary != NULL) summarise_row(row, n, summary + r * ng);
     }
 }
 
@@ -346,9 +437,9 @@ void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, ui
     if (init)
         for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
     if (w == 1) /* equal in-plane spacings: a copy with the weight folded in */
-        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, 1, &e);
+        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, 1, &e, NULL);
     else
-        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, (int64_t)w, &e);
+        for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, (int64_t)w, &e, NULL);
 }
 
 void conseco__mm_int_transform(uint32_t *d, const conseco__mm_box *b,

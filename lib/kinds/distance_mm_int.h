@@ -55,6 +55,16 @@ void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t 
 void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
                           void *work, size_t len, int init);
 
+/* The same with the score's flags (distance_mm_pair.h, CONSECO__MM_FP =
+ * 2^30; the values must stay below it): a cell whose value is neither 0
+ * nor NONE and whose truth is 0 (row r's at t + r * t_stride) gets bit 30;
+ * with summary != NULL (ceil(n / GROUP) values per row, summary + r *
+ * ceil(n / GROUP) for row r), each entry becomes the largest of itself and
+ * the values of its GROUP cells. */
+void conseco__mm_int_rows_flag(uint32_t *d, size_t n, size_t rows, int lo, int hi, uint64_t w,
+                               void *work, size_t len, int init, const uint8_t *t,
+                               size_t t_stride, uint32_t *summary);
+
 /* g (<= GROUP) lines of n cells at base, base + 1, ... along a stride-sa
  * axis to and from buf (line l at buf + l * len). */
 void conseco__mm_gather(uint32_t *buf, size_t len, const uint32_t *base, size_t sa, size_t n,

@@ -19,6 +19,7 @@
  * code but not D2, so not the distance.
  */
 #include "distance_mm_pair.h"
+#include "common/simd.h"
 
 /* Splits s > 0 (normal) into an odd m and e with s = m * 2^e. */
 static void split_pow2(double s, uint64_t *m, int *e)
@@ -110,6 +111,7 @@ static int try_axis(conseco__mm_pair *out, const double spacing[3], const uint64
     out->bits = bits;
     out->mask = (uint32_t)((UINT64_C(1) << bits) - 1u);
     out->can_mark = (total << bits) + kmax[c] < (uint64_t)CONSECO__MM_MARK - 1u;
+    out->can_flag = (total << bits) + kmax[c] < (uint64_t)CONSECO__MM_FP - 1u;
     if (kmax[c] > 0) {
         out->s2c = out->m.s2[1];
         out->rho = out->s2c / out->unit;
@@ -199,7 +201,7 @@ static int diff_sign(const conseco__mm_pair *p, int64_t q, int64_t u, int64_t t,
  * positive terms), so a difference beyond 2^-48 (f_u + f_t) has its sign.
  */
 static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
-                          const real_work *e)
+                          const real_work *e, int flagged)
 {
     uint32_t *site = e->site, *val = e->val, *start = e->start;
     double *top = e->top;
@@ -221,6 +223,7 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
         } else {
             gv = d[u - 1];
             if (gv == CONSECO__MM_NONE) continue; /* not a site */
+            if (flagged) gv &= ~CONSECO__MM_FP;
         }
         gu = (double)gv;
         while (k > 0) {
@@ -276,7 +279,13 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
     for (u = n; u >= 1; u--) {
         const uint32_t s = site[k - 1];
         const uint32_t off = (uint32_t)(u > s ? u - s : s - u);
-        d[u - 1] = (val[k - 1] << bits) | off;
+        const uint32_t code = (val[k - 1] << bits) | off;
+        if (flagged) { /* keep the flag; MARK: a NONE cell, its truth unknown */
+            const uint32_t old = d[u - 1];
+            d[u - 1] = code | (old == CONSECO__MM_NONE ? CONSECO__MM_MARK : old & CONSECO__MM_FP);
+        } else {
+            d[u - 1] = code;
+        }
         if ((uint32_t)u == start[k - 1]) k--;
     }
 }
@@ -285,13 +294,13 @@ static void real_envelope_core(uint32_t *d, size_t n, int lo, int hi, const cons
  * and the innermost of each end run is the nearest background of everything
  * beyond it: the envelope runs between them, those two cells open margins. */
 static void real_envelope_line(uint32_t *d, size_t n, int lo, int hi, const conseco__mm_pair *p,
-                          const real_work *e)
+                          const real_work *e, int flagged)
 {
     size_t f = 0, l = n;
     while (f < n && d[f] == 0) f++;
     if (f == n) return; /* all background */
     while (d[l - 1] == 0) l--;
-    real_envelope_core(d + f, l - f, lo || f > 0, hi || l < n, p, e);
+    real_envelope_core(d + f, l - f, lo || f > 0, hi || l < n, p, e, flagged);
 }
 
 static size_t mem_stride(const conseco__box *box, int axis)
@@ -321,6 +330,8 @@ typedef struct prune_state {
     uint32_t tg;
     size_t dz0;
     double t; /* T itself (+inf when the score is +inf) */
+    uint32_t *list; /* or NULL: the codes of the false positives counted (flagged) */
+    size_t list_n, list_cap;
 } prune_state;
 
 static double approx_g(const conseco__mm_pair *p, uint32_t code)
@@ -329,13 +340,20 @@ static double approx_g(const conseco__mm_pair *p, uint32_t code)
     return (double)(code >> p->bits) + p->rho * (k * k);
 }
 
+/* The smallest flagged cell value that can reach T (G >= tg): NONE when
+ * no finite G can (tg >= 2^30 > G; NONE cells always pass). */
+static uint32_t flag_threshold(uint32_t tg)
+{
+    return tg >= CONSECO__MM_FP ? CONSECO__MM_NONE : tg | CONSECO__MM_FP;
+}
+
 /* Whether a line (gathered, n cells, truth of cell i at t[i * ts]) holds a
  * false positive whose D2 / s_u^2 may reach T: upper bounds are G (the
  * plane's distance) and rho dz^2 (dz the offset to the nearest end of the
  * line's run, an open margin, itself a site). A false positive with no
  * background in its plane (NONE) always counts. */
 static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_t *t,
-                       size_t ts, const prune_state *ps)
+                       size_t ts, const prune_state *ps, int flagged)
 {
     size_t f = 0, l = n, i, s, e;
     while (f < n && v[f] == 0) f++;
@@ -343,6 +361,18 @@ static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_
     while (v[l - 1] == 0) l--;
     s = (lo || f > 0) ? f + ps->dz0 : f;
     e = (hi || l < n) ? (l > ps->dz0 ? l - ps->dz0 : 0) : l;
+    if (flagged) { /* the truth of finite cells is in their flag */
+        const uint32_t tf = flag_threshold(ps->tg);
+        for (i = f; i < l; i++) {
+            const uint32_t c = v[i];
+            if (c == CONSECO__MM_NONE) {
+                if (!t[i * ts]) return 1;
+            } else if (c >= tf && i >= s && i < e) {
+                return 1;
+            }
+        }
+        return 0;
+    }
     for (i = f; i < l; i++) {
         const uint32_t c = v[i];
         if (c == CONSECO__MM_NONE) {
@@ -352,6 +382,58 @@ static int line_needed(const uint32_t *v, size_t n, int lo, int hi, const uint8_
         }
     }
     return 0;
+}
+
+/* Whether any cell of g lines (g <= GROUP, neighbours in memory, n cells
+ * along stride sa) is at least thr (unsigned; flagged cells): a necessary
+ * condition for line_needed, checked without gathering the lines. */
+static int group_may_need(const uint32_t *base, size_t sa, size_t n, size_t g, uint32_t thr)
+{
+    size_t i, l;
+#ifdef CONSECO__SIMD
+    if (g == CONSECO__MM_GROUP) {
+        /* unsigned v >= thr <=> signed (v ^ 2^31) > (thr - 1) ^ 2^31 (thr >= 1) */
+        const conseco__m128i sign = conseco__mm_set1_epi32((int)INT32_MIN),
+                             th = conseco__mm_set1_epi32(
+                                 (int)(int32_t)((thr - 1u) ^ UINT32_C(0x80000000)));
+        for (i = 0; i < n; i++) {
+            const conseco__m128i *r = (const conseco__m128i *)(const void *)(base + i * sa);
+            const conseco__m128i a = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r), sign), th),
+                                 b = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r + 1), sign), th),
+                                 c = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r + 2), sign), th),
+                                 e = conseco__mm_cmpgt_epi32(
+                                     conseco__mm_xor_si128(conseco__mm_loadu_si128(r + 3), sign), th);
+            if (conseco__mm_movemask_epi8(conseco__mm_or_si128(conseco__mm_or_si128(a, b),
+                                                               conseco__mm_or_si128(c, e))))
+                return 1;
+        }
+        return 0;
+    }
+#endif
+    for (i = 0; i < n; i++)
+        for (l = 0; l < g; l++)
+            if (base[i * sa + l] >= thr) return 1;
+    return 0;
+}
+
+
+/* Counts one false positive with code `code` (histogram, list). */
+static void count_fp(const conseco__mm_pair *p, prune_state *ps, uint32_t code)
+{
+    const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, code)) >> 50);
+    const unsigned b = e <= ps->base ? 0u
+                       : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS ? CONSECO__MM_PRUNE_BUCKETS - 1u
+                                                                   : e - ps->base;
+    ps->hist[b]++;
+    ps->counted++;
+    if (b > ps->maxb) ps->maxb = b;
+    if (ps->list != NULL) {
+        if (ps->list_n < ps->list_cap) ps->list[ps->list_n++] = code;
+        else ps->list = NULL; /* full: the caller scans the marks */
+    }
 }
 
 /* After the envelope of a needed line: marks its codes and counts its
@@ -365,19 +447,112 @@ static void line_done(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
         if (c == 0) continue;
         if (c != CONSECO__MM_NONE) v[i] = c | CONSECO__MM_MARK;
         if (t[i * ts]) continue;
-        if (c == CONSECO__MM_NONE) {
-            ps->inf++;
-        } else {
-            const unsigned e = (unsigned)(conseco__double_bits(approx_g(p, c)) >> 50);
-            const unsigned b = e <= ps->base ? 0u
-                               : e - ps->base >= CONSECO__MM_PRUNE_BUCKETS
-                                   ? CONSECO__MM_PRUNE_BUCKETS - 1u
-                                   : e - ps->base;
-            ps->hist[b]++;
-            ps->counted++;
-            if (b > ps->maxb) ps->maxb = b;
-        }
+        if (c == CONSECO__MM_NONE) ps->inf++;
+        else count_fp(p, ps, c);
     }
+}
+
+/* line_done after a flagged envelope: a cell's flag tells whether it is a
+ * false positive (MARK: it was NONE in its plane, the truth tells); the
+ * flags go, the mark comes as in line_done. */
+static void line_done_flagged(uint32_t *v, size_t n, const uint8_t *t, size_t ts,
+                              const conseco__mm_pair *p, prune_state *ps)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const uint32_t c = v[i];
+        uint32_t code;
+        int fp;
+        if (c == 0) continue;
+        if (c == CONSECO__MM_NONE) { /* no site on the line */
+            if (!t[i * ts]) ps->inf++;
+            continue;
+        }
+        code = c & ~(CONSECO__MM_MARK | CONSECO__MM_FP);
+        fp = (c & CONSECO__MM_MARK) ? !t[i * ts] : (c & CONSECO__MM_FP) != 0;
+        v[i] = code | CONSECO__MM_MARK;
+        if (fp) count_fp(p, ps, code);
+    }
+}
+
+/*
+ * The direct form of a needed line (flagged cells, the list holds every
+ * false positive counted): instead of the line's envelope, each false
+ * positive that can reach T (the test of line_needed) gets its nearest
+ * site by a search outwards from itself, stopped once rho dz^2 exceeds the
+ * best value (every site farther is higher); sites are the line's cells
+ * that are not NONE (background ones G = 0) and the open margins. Every
+ * comparison is exact as in the envelope: in double beyond an error band,
+ * else by conseco__mm_sign. The other false positives are below T, as in a
+ * line that is not needed. Returns 1 when it counted a false positive, 0
+ * when none, -1 (nothing done) when the line holds a NONE cell or the
+ * searches would cost more than the envelope (long searches: large G over
+ * a small rho): then the envelope.
+ */
+static int line_direct(const uint32_t *v, size_t n, int lo, int hi, const conseco__mm_pair *p,
+                       prune_state *ps)
+{
+    const uint32_t tf = flag_threshold(ps->tg);
+    const int64_t first = lo ? -1 : 0, last = hi ? (int64_t)n : (int64_t)n - 1;
+    const double rho = p->rho;
+    size_t f = 0, l = n, i, s, e, m = 0;
+    uint32_t gmax = 0;
+    int any = 0;
+    while (f < n && v[f] == 0) f++;
+    if (f == n) return 0;
+    while (v[l - 1] == 0) l--;
+    for (i = f; i < l; i++)
+        if (v[i] == CONSECO__MM_NONE) return -1;
+    s = (lo || f > 0) ? f + ps->dz0 : f;
+    e = (hi || l < n) ? (l > ps->dz0 ? l - ps->dz0 : 0) : l;
+    for (i = s; i < e; i++)
+        if (v[i] >= tf) {
+            m++;
+            if ((v[i] & ~CONSECO__MM_FP) > gmax) gmax = v[i] & ~CONSECO__MM_FP;
+        }
+    if (m == 0) return 0;
+    {
+        /* cost: m searches of at most 2 sqrt(gmax / rho) + 2 sites against
+         * an envelope of l - f cells at about 12 sites' cost each */
+        const double q = 12.0 * (double)(l - f) / (double)m - 2.0;
+        if (!(q > 0.0 && 4.0 * (double)gmax <= rho * q * q)) return -1;
+    }
+    for (i = s; i < e; i++) {
+        const int64_t ii = (int64_t)i;
+        uint32_t bg;
+        int64_t bt = ii, dd;
+        double ba;
+        if (v[i] < tf) continue; /* not a false positive, or G below T */
+        bg = v[i] & ~CONSECO__MM_FP;
+        ba = (double)bg;
+        for (dd = 1;; dd++) {
+            const double r2 = rho * (double)(dd * dd);
+            int side;
+            if (r2 > ba * (1.0 + 0x1p-40)) break; /* farther sites are higher */
+            if (ii - dd < first && ii + dd > last) break; /* no site left */
+            for (side = -1; side <= 1; side += 2) {
+                const int64_t j = ii + side * dd;
+                uint32_t gj = 0;
+                double a, band;
+                if (j < first || j > last) continue;
+                if (j >= 0 && j < (int64_t)n) {
+                    if (v[j] == CONSECO__MM_NONE) continue; /* not a site */
+                    gj = v[j] & ~CONSECO__MM_FP;
+                }
+                a = (double)gj + r2;
+                band = (a + ba) * 0x1p-48;
+                if (a - ba > band) continue;
+                if (a - ba < -band || diff_sign(p, ii, j, bt, gj, bg) < 0) {
+                    bg = gj;
+                    bt = j;
+                    ba = a;
+                }
+            }
+        }
+        count_fp(p, ps, (bg << p->bits) | (uint32_t)(bt > ii ? bt - ii : ii - bt));
+        any = 1;
+    }
+    return any;
 }
 
 /* T from the histogram: the lower edge of the bucket holding the need-th
@@ -439,6 +614,9 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
     ps.tg = 0;
     ps.dz0 = 0;
     ps.t = 0.0;
+    ps.list = pr->flagged ? pr->list : NULL;
+    ps.list_n = 0;
+    ps.list_cap = pr->list_cap;
     for (jq = 0; jq < nq; jq++) {
         const size_t iq = middle_out(jq, nq);
         for (jp = 0; jp < ng; jp++) {
@@ -446,8 +624,8 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
             if (a == 0) { /* contiguous lines */
                 uint32_t *line = d + gi * sp + iq * sq;
                 const uint8_t *t = t0 + gi * tsp + iq * tsq;
-                if (!line_needed(line, n, lo, hi, t, ts, &ps)) continue;
-                real_envelope_line(line, n, lo, hi, p, e);
+                if (!line_needed(line, n, lo, hi, t, ts, &ps, 0)) continue;
+                real_envelope_line(line, n, lo, hi, p, e, 0);
                 line_done(line, n, t, ts, p, &ps);
                 update_threshold(p, n, &ps);
             } else {
@@ -457,35 +635,60 @@ static void pruned_pass(uint32_t *d, const conseco__box *box, const conseco__mm_
                 const uint8_t *t = t0 + ip * tsp + iq * tsq;
                 size_t l;
                 int any = 0;
+                uint32_t *sm = pr->summary != NULL ? pr->summary + iq * ng + gi : NULL;
+                if (pr->flagged && (sm != NULL ? *sm < flag_threshold(ps.tg)
+                                               : !group_may_need(base, sa, n, g,
+                                                                 flag_threshold(ps.tg)))) {
+                    if (sm != NULL) *sm = 0; /* no line of the group is needed */
+                    continue;
+                }
                 conseco__mm_gather(buf, len, base, sa, n, g);
                 /* cppcheck-suppress knownConditionTrueFalse */
                 for (l = 0; l < g; l++) {
-                    if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps)) continue;
-                    real_envelope_line(buf + l * len, n, lo, hi, p, e);
-                    line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
+                    if (pr->direct) {
+                        const int r = line_direct(buf + l * len, n, lo, hi, p, &ps);
+                        if (r >= 0) {
+                            any |= r;
+                            continue;
+                        }
+                    }
+                    if (!line_needed(buf + l * len, n, lo, hi, t + l * tsp, ts, &ps,
+                                     pr->flagged))
+                        continue;
+                    real_envelope_line(buf + l * len, n, lo, hi, p, e, pr->flagged);
+                    if (pr->flagged)
+                        line_done_flagged(buf + l * len, n, t + l * tsp, ts, p, &ps);
+                    else
+                        line_done(buf + l * len, n, t + l * tsp, ts, p, &ps);
                     any = 1;
                 }
+                if (sm != NULL) *sm = (uint32_t)any; /* now: the group holds marks */
                 if (!any) continue;
-                conseco__mm_scatter(buf, len, base, sa, n, g);
+                if (!pr->direct) conseco__mm_scatter(buf, len, base, sa, n, g);
                 update_threshold(p, n, &ps);
             }
         }
     }
     pr->t_out = ps.t;
+    pr->list = ps.list;
+    pr->list_n = ps.list_n;
+    pr->fp_finite = ps.counted;
+    pr->fp_inf = ps.inf;
 }
 
 /* Passes 1 and 2 on one z slice (c == 2): the sweep along y, vectorisable
  * over x (the offset to the nearest background in the column, NONE when
  * none, then w k^2 exactly in uint32), then the envelopes of the rows. */
-void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p,
-                            void *work, int init)
+static void plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p, void *work,
+                  int init, const uint8_t *truth, size_t t_stride, uint32_t *summary,
+                  int swept)
 {
     const size_t n0 = box->n[0], n1 = box->n[1];
     const uint32_t w = (uint32_t)p->wa; /* < 2^32 */
     size_t x, y, len = (n0 > box->n[2] ? n0 : box->n[2]) + 2;
-    if (box->open_lo[1])
+    if (box->open_lo[1] && !swept)
         for (x = 0; x < n0; x++) s[x] = s[x] < 1u ? s[x] : 1u;
-    for (y = 1; y < n1; y++) {
+    for (y = swept ? n1 : 1; y < n1; y++) {
         uint32_t *cur = s + y * n0;
         const uint32_t *prev = cur - n0;
         for (x = 0; x < n0; x++) {
@@ -507,7 +710,26 @@ void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco_
         }
     }
     for (x = 0; x < n0; x++) s[x] = s[x] == CONSECO__MM_NONE ? s[x] : w * s[x] * s[x];
-    conseco__mm_int_rows(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work, len, init);
+    if (truth != NULL)
+        conseco__mm_int_rows_flag(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work,
+                                  len, init, truth, t_stride, summary);
+    else
+        conseco__mm_int_rows(s, n0, n1, box->open_lo[0], box->open_hi[0], p->wb, work, len,
+                             init);
+}
+
+void conseco__mm_pair_plane(uint32_t *s, const conseco__box *box, const conseco__mm_pair *p,
+                            void *work, int init)
+{
+    plane(s, box, p, work, init, NULL, 0, NULL, 0);
+}
+
+void conseco__mm_pair_plane_flag(uint32_t *s, const conseco__box *box,
+                                 const conseco__mm_pair *p, void *work, int init,
+                                 const uint8_t *t, size_t t_stride, uint32_t *summary,
+                                 int swept)
+{
+    plane(s, box, p, work, init, t, t_stride, summary, swept);
 }
 
 void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
@@ -550,7 +772,7 @@ int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__m
     for (iq = 0; iq < box->n[qa]; iq++) {
         if (a == 0) { /* contiguous lines */
             for (ip = 0; ip < box->n[pa]; ip++)
-                real_envelope_line(d + ip * sp + iq * sq, n, lo, hi, p, &e);
+                real_envelope_line(d + ip * sp + iq * sq, n, lo, hi, p, &e, 0);
             continue;
         }
         for (ip = 0; ip < box->n[pa]; ip += CONSECO__MM_GROUP) {
@@ -560,7 +782,7 @@ int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__m
             size_t l;
             conseco__mm_gather(buf, len, base, sa, n, g);
             /* cppcheck-suppress knownConditionTrueFalse */
-            for (l = 0; l < g; l++) real_envelope_line(buf + l * len, n, lo, hi, p, &e);
+            for (l = 0; l < g; l++) real_envelope_line(buf + l * len, n, lo, hi, p, &e, 0);
             conseco__mm_scatter(buf, len, base, sa, n, g);
         }
     }

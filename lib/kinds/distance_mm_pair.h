@@ -24,6 +24,7 @@ typedef struct conseco__mm_pair {
     int bits;          /* code = (G << bits) | k_c; 2^bits > the largest k_c */
     uint32_t mask;     /* 2^bits - 1 */
     int can_mark;      /* codes stay below CONSECO__MM_MARK - 1: the pruned pass applies */
+    int can_flag;      /* codes stay below CONSECO__MM_FP - 1: cells can carry the FP flag */
 } conseco__mm_pair;
 
 /* The score's pruned last pass: the truth mask (the box starts at voxel lo
@@ -35,9 +36,26 @@ typedef struct conseco__mm_prune {
     uint64_t need;
     uint32_t *hist;
     double t_out; /* set: T, at most the need-th largest D2 / s_u^2 of the false positives */
+    int flagged;  /* the cells' G carry CONSECO__MM_FP (conseco__mm_pair_plane_flag) */
+    uint32_t *summary; /* with flagged, or NULL: conseco__mm_pair_plane_flag's summary, on
+                        * return 1 for the groups whose lines hold marks, else 0 */
+    /* With flagged: list_cap cells at list (list NULL: none). On return
+     * (pruned): list_n of them hold the codes of the false positives of the
+     * lines done, list NULL when they did not fit; fp_finite and fp_inf
+     * count those false positives with finite codes and NONE. */
+    uint32_t *list;
+    size_t list_cap, list_n;
+    /* With a list that holds every cell of the box: needed lines are done by
+     * a direct search per false positive and not written back (the codes
+     * are left as they are; only the list and its counts hold results). */
+    int direct;
+    uint64_t fp_finite, fp_inf;
 } conseco__mm_prune;
 
 #define CONSECO__MM_MARK 0x80000000u
+/* A false positive's G before the last pass (flagged cells, can_flag):
+ * lets the pruned pass skip groups of lines without reading the truth. */
+#define CONSECO__MM_FP 0x40000000u
 #define CONSECO__MM_PRUNE_BUCKETS 256u
 
 /* 1 (and fills out) when the pair form applies to this box with these
@@ -83,6 +101,21 @@ void conseco__mm_pair_first(uint32_t *d, const conseco__box *box, const conseco_
                             void *work);
 void conseco__mm_pair_plane(uint32_t *slice, const conseco__box *box,
                             const conseco__mm_pair *p, void *work, int init);
+/* conseco__mm_pair_plane with options. swept: the slice holds the result
+ * of the first sweep along y already (each Yhat cell the offset to the
+ * nearest background above it, 1 in row 0 when open_lo[1], else NONE).
+ * t != NULL, for the pruned pass with pr->flagged (needs p->can_flag,
+ * c == 2): also sets CONSECO__MM_FP in the cells neither 0
+ * nor NONE whose truth is 0 (row y of the slice's truth at
+ * t + y * t_stride). With summary != NULL (n1 * ceil(n0 / GROUP) values,
+ * zero before the first slice), summary[y * ceil(n0 / GROUP) + gx] becomes
+ * the largest cell value so far of the lines of group gx (x from GROUP gx)
+ * in row y: the pruned pass skips the group when it is below what a
+ * needed line holds. */
+void conseco__mm_pair_plane_flag(uint32_t *slice, const conseco__box *box,
+                                 const conseco__mm_pair *p, void *work, int init,
+                                 const uint8_t *t, size_t t_stride, uint32_t *summary,
+                                 int swept);
 int conseco__mm_pair_last(uint32_t *d, const conseco__box *box, const conseco__mm_pair *p,
                           void *work, conseco__mm_prune *pr);
 

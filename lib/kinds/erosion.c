@@ -119,7 +119,8 @@ static void acc_row(yhat_acc *a, size_t first, size_t last, size_t count, size_t
  * with no value at or above fb (nor NaN, nor +inf) are skipped in a few
  * vector instructions, -inf shows in the running minimum. 0 on a
  * non-finite value. */
-static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, yhat_acc *a
+static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, yhat_acc *a,
+                        uint16_t *bits
 #ifdef CONSECO__SIMD
                         , conseco__m128 *vmin
 #endif
@@ -136,7 +137,10 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
             conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
             uint32_t in = 0;
             int q;
-            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) continue;
+            if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) {
+                if (bits != NULL) bits[x >> 4] = 0;
+                continue;
+            }
             for (q = 0; q < 4; q++) {
                 /* v - v is 0 for finite lanes, NaN otherwise */
                 const conseco__m128 fin =
@@ -145,6 +149,7 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
                 in |= (uint32_t)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[q], vb))
                       << (4 * q);
             }
+            if (bits != NULL) bits[x >> 4] = (uint16_t)in;
             if (in == 0) continue;
             count += popcount16(in);
             j = x + conseco__ctz32(in);
@@ -156,6 +161,10 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
     for (; x < w; x++) {
         const float f = s[x];
         ok &= f - f == 0.0f;
+        if (bits != NULL) {
+            if ((x & 15u) == 0) bits[x >> 4] = 0;
+            bits[x >> 4] = (uint16_t)(bits[x >> 4] | (unsigned)(f >= fb) << (x & 15u));
+        }
         if (f >= fb) {
             count++;
             if (x < first) first = x;
@@ -170,6 +179,13 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
 int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
                               conseco__yhat_box *out)
 {
+    return conseco__erosion_yhat_box_bits(p, pred, out, NULL, NULL);
+}
+
+int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const conseco_image *pred,
+                                   conseco__yhat_box *out, uint16_t *bits, uint8_t *marks)
+{
+    uint16_t row_bits[CONSECO__YHAT_BITS_WORDS]; /* a row's bits, kept when it has Yhat */
     const size_t dims[3] = {pred->width, pred->height, pred->depth};
     const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
     yhat_acc acc;
@@ -186,14 +202,24 @@ int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_ima
 #ifdef CONSECO__SIMD
         conseco__m128 vmin = conseco__mm_setzero_ps();
 #endif
+        const size_t wpr = (pred->width + 15) / 16;
+        if (wpr > CONSECO__YHAT_BITS_WORDS) bits = NULL;
         for (z = 0; z < pred->depth; z++)
-            for (y = 0; y < pred->height; y++)
+            for (y = 0; y < pred->height; y++) {
+                const uint64_t before = acc.predicted;
                 ok &= scan_f32_row((const float *)(const void *)conseco__image_row(pred, y, z),
-                                   pred->width, fb, y, z, &acc
+                                   pred->width, fb, y, z, &acc, bits != NULL ? row_bits : NULL
 #ifdef CONSECO__SIMD
                                    , &vmin
 #endif
                 );
+                if (bits == NULL) continue;
+                /* only rows with Yhat are written: few bytes on small masks */
+                marks[z * pred->height + y] = (uint8_t)(acc.predicted != before);
+                if (acc.predicted != before)
+                    CONSECO_memcpy(bits + (z * pred->height + y) * wpr, row_bits,
+                                   wpr * sizeof(uint16_t));
+            }
 #ifdef CONSECO__SIMD
         ok &= !conseco__f32_min_is_neg_inf(vmin);
 #endif
@@ -213,6 +239,7 @@ int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_ima
                 if (count) acc_row(&acc, first, last, count, y, z);
             }
     }
+    out->bits = f32 && bits != NULL && (pred->width + 15) / 16 <= CONSECO__YHAT_BITS_WORDS;
     out->predicted = acc.predicted;
     out->lo[0] = acc.lo[0];
     out->lo[1] = acc.lo[1];

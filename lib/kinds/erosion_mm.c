@@ -20,10 +20,15 @@
  * then exactly by radix on the bits of d within a proven window
  * (select_largest_approx; no array of doubles). When the spacings allow
  * (distance_mm_int.h) the score's cells hold the integers D2 / unit instead
- * of codes, selected by radix on their own bits.
+ * of codes, selected by radix on their own bits. The score of a volume on
+ * the pair path also uses the codes' cells beyond the box, when they fit:
+ * Yhat as bits from the box scan (at the end), then the pruned pass's
+ * summary of groups of lines and its list of false positives (right after
+ * the box; docs/DESIGN.md 5.1).
  */
 #include "distance_mm_int.h"
 #include "distance_mm_pair.h"
+#include "common/simd.h"
 #include "common/yhat.h"
 
 typedef struct mm_map {
@@ -35,10 +40,16 @@ typedef struct mm_map {
     const conseco__mm_pair *pair; /* the score's pair form, else NULL: codes of mm_box */
     int marked;                   /* the pair form's pruned pass ran (CONSECO__MM_MARK) */
     double keep;                  /* then: codes whose approximate D2 is below are not needed */
+    const uint32_t *groups;       /* or NULL: the groups of 16 lines along z (ceil(n[0] / 16)
+                                   * per row y) that hold marks (the pruned pass's summary) */
+    uint32_t *list;               /* or NULL: the pruned pass's list of false positives */
+    size_t list_n;
+    uint64_t fp_finite, fp_inf;   /* with list: its counts (conseco__mm_prune) */
 } mm_map;
 
 typedef struct mm_layout {
     uint32_t *code;
+    size_t code_cells; /* of the image: those beyond the box are free */
     void *work;
     size_t work_bytes;
     uint32_t *counts;
@@ -82,6 +93,7 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
     if (scratch == NULL || scratch_size < need) return CONSECO_E_SCRATCH_TOO_SMALL;
     base = (unsigned char *)conseco__align16(scratch, &scratch_size);
     lay->code = (uint32_t *)(void *)base;
+    lay->code_cells = pred->width * pred->height * pred->depth; /* no overflow: sizes() */
     lay->work = base + codes;
     lay->work_bytes = work;
     lay->counts = (uint32_t *)(void *)(base + codes + work);
@@ -89,13 +101,16 @@ static int carve(const conseco_image *pred, void *scratch, size_t scratch_size, 
 }
 
 /* Yhat, its box, the metric; no transform yet. */
-static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp)
+static int find_box(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
+                    uint16_t *bits, uint8_t *marks)
 {
     double *sp = mp->sp;
     int rc;
     mp->pair = NULL;
     mp->marked = 0;
-    rc = conseco__erosion_yhat_box(p, pred, &mp->yb);
+    mp->groups = NULL;
+    mp->list = NULL;
+    rc = conseco__erosion_yhat_box_bits(p, pred, &mp->yb, bits, marks);
     if (rc != CONSECO_OK) return rc;
     conseco__image_spacing(pred, sp);
     if (pred->depth == 1) sp[2] = 1.0; /* a 2-D image has no z offsets */
@@ -130,6 +145,68 @@ static void fill_slices(const conseco_erosion_params *p, const conseco_image *pr
         }
 }
 
+/* fill_slices for slice z of the box from Yhat's bits
+ * (conseco__erosion_yhat_box_bits), with the first sweep of
+ * conseco__mm_pair_plane done: a Yhat cell gets the offset to the nearest
+ * background above it (row 0: 1 when the box is open there, else NONE),
+ * NONE when there is none. */
+static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const uint16_t *bits,
+                            const uint8_t *marks, uint32_t *code, size_t z)
+{
+    const uint32_t top = mp->yb.box.open_lo[1] ? 1u : CONSECO__MM_NONE;
+    const conseco__box *box = &mp->yb.box;
+    const size_t wpr = (pred->width + 15) / 16, n0 = box->n[0], x0 = mp->yb.lo[0];
+    size_t y;
+    for (y = 0; y < box->n[1]; y++) {
+        const size_t row = (mp->yb.lo[2] + z) * pred->height + mp->yb.lo[1] + y;
+        const uint16_t *wb = bits + row * wpr;
+        uint32_t *c = code + y * n0;
+        const uint32_t *prev = c - n0; /* read only for y > 0 */
+        size_t x = 0;
+        if (!marks[row]) { /* no Yhat in the row */
+            CONSECO_memset(c, 0, n0 * sizeof(uint32_t));
+            continue;
+        }
+#ifdef CONSECO__SIMD
+        static const uint32_t lane[16] = {1u,     2u,     4u,     8u,     16u,    32u,
+                                          64u,    128u,   256u,   512u,   1024u,  2048u,
+                                          4096u,  8192u,  16384u, 32768u};
+        for (; x + 16 <= n0; x += 16) {
+            const size_t xx = x0 + x, k = xx >> 4, sh = xx & 15u;
+            /* the 16 bits from xx on (the next word only when needed: it
+             * may lie past the row) */
+            const uint32_t word =
+                sh == 0 ? wb[k] : ((uint32_t)wb[k] | (uint32_t)wb[k + 1] << 16) >> sh;
+            const conseco__m128i vw = conseco__mm_set1_epi32((int)word),
+                                 none = conseco__mm_set1_epi32(-1),
+                                 one = conseco__mm_set1_epi32(1),
+                                 vtop = conseco__mm_set1_epi32((int)(int32_t)top);
+            int q;
+            for (q = 0; q < 4; q++) {
+                const conseco__m128i m = conseco__mm_loadu_si128(
+                    (const conseco__m128i *)(const void *)(lane + 4 * q));
+                conseco__m128i t = vtop;
+                if (y > 0) { /* prev + 1, NONE stays */
+                    const conseco__m128i pv = conseco__mm_loadu_si128(
+                        (const conseco__m128i *)(const void *)(prev + x + 4 * (size_t)q));
+                    t = conseco__mm_add_epi32(conseco__mm_add_epi32(pv, one),
+                                              conseco__mm_cmpeq_epi32(pv, none));
+                }
+                conseco__mm_storeu_si128(
+                    (conseco__m128i *)(void *)(c + x + 4 * (size_t)q),
+                    conseco__mm_and_si128(
+                        conseco__mm_cmpeq_epi32(conseco__mm_and_si128(vw, m), m), t));
+            }
+        }
+#endif
+        for (; x < n0; x++) {
+            const size_t xx = x0 + x;
+            const uint32_t t = y == 0 ? top : prev[x] + (uint32_t)(prev[x] != CONSECO__MM_NONE);
+            c[x] = (0u - (uint32_t)((wb[xx >> 4] >> (xx & 15u)) & 1u)) & t;
+        }
+    }
+}
+
 /* Fills the box codes (0 background, NONE Yhat). */
 static void fill(const conseco_erosion_params *p, const conseco_image *pred, mm_map *mp,
                  uint32_t *code)
@@ -156,10 +233,25 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
                      const conseco_mask *truth, double tau)
 {
     int rc = carve(pred, scratch, scratch_size, lay), have_pair;
+    uint16_t *bits = NULL;
+    uint8_t *marks = NULL;
+    size_t bits_bytes = 0;
     if (integer != NULL) *integer = 0;
     if (rc != CONSECO_OK) return rc;
-    if ((rc = find_box(p, pred, mp)) != CONSECO_OK) return rc;
+    /* the score of a volume: Yhat's bits at the end of the code area, so
+     * that the fill reads them instead of the scores (when they do not
+     * overlap what is written before the fill is done) */
+    if (pr != NULL && pred->depth > 1) {
+        const size_t wpr = (pred->width + 15) / 16, rows = pred->height * pred->depth;
+        /* words then marks, even (the words' alignment); at most the area's 4 bytes a voxel */
+        bits_bytes = (rows * (wpr * sizeof(uint16_t) + 1u) + 1u) & ~(size_t)1u;
+        bits = (uint16_t *)(void *)((unsigned char *)lay->code +
+                                    lay->code_cells * sizeof(uint32_t) - bits_bytes);
+        marks = (uint8_t *)(bits + rows * wpr);
+    }
+    if ((rc = find_box(p, pred, mp, bits, marks)) != CONSECO_OK) return rc;
     if (mp->yb.predicted == 0) return CONSECO_OK;
+    if (!mp->yb.bits) bits = NULL;
     /* cannot fail (box sides never exceed the image's); a miss would corrupt memory */
     if (conseco__mm_work_bytes(&mp->b) >
         conseco__mm_work_bytes_image(pred->width, pred->height, pred->depth))
@@ -186,20 +278,65 @@ static int build_any(const conseco_erosion_params *p, const conseco_image *pred,
         pn.need = conseco__fp_budget(mp->yb.predicted, tau) + 1u;
         pn.hist = lay->counts; /* free until the selection */
         pn.t_out = 0.0;        /* set only when the last pass prunes */
+        pn.flagged = 0;
+        pn.summary = NULL;
+        pn.list = NULL;
+        pn.list_cap = 0;
+        pn.direct = 0;
         if (pr->c == 2 && pr->a == 1) { /* slice by slice: fill, the first two passes in cache */
             const conseco__box *bx = &mp->yb.box;
             const size_t plane = bx->n[0] * bx->n[1];
+            uint32_t *sm = NULL;
             size_t z;
+            /* the pruned pass will run: flag the false positives while the
+             * slice is in cache (no truth reads for most of its lines) */
+            pn.flagged = pr->can_mark && pr->can_flag && pr->bits > 0;
+            if (pn.flagged) { /* the groups' summary after the box cells, when it fits */
+                const size_t ng = (bx->n[0] + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP,
+                             cells = plane * bx->n[2];
+                if (ng * bx->n[1] <= lay->code_cells - cells) {
+                    sm = lay->code + cells;
+                    CONSECO_memset(sm, 0, ng * bx->n[1] * sizeof(uint32_t));
+                    pn.summary = sm;
+                    pn.list = sm + ng * bx->n[1]; /* and the false positives' list */
+                    pn.list_cap = lay->code_cells - cells - ng * bx->n[1];
+                    pn.direct = pn.list_cap >= cells; /* the list cannot fill */
+                }
+            }
+            if (bits != NULL) { /* the codes and summary written meanwhile stay below */
+                const size_t ng = (bx->n[0] + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
+                if ((plane * bx->n[2] + ng * bx->n[1]) * sizeof(uint32_t) >
+                    lay->code_cells * sizeof(uint32_t) - bits_bytes)
+                    bits = NULL;
+            }
             mp->code = lay->code;
             for (z = 0; z < bx->n[2]; z++) {
-                fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
-                conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
+                if (bits != NULL) /* with the plane's first sweep */
+                    fill_slice_bits(pred, mp, bits, marks, lay->code + z * plane, z);
+                else
+                    fill_slices(p, pred, mp, lay->code + z * plane, z, z + 1);
+                if (pn.flagged || bits != NULL)
+                    conseco__mm_pair_plane_flag(
+                        lay->code + z * plane, bx, pr, lay->work, z == 0,
+                        pn.flagged ? conseco__mask_row(truth, mp->yb.lo[1], mp->yb.lo[2] + z) +
+                                         mp->yb.lo[0]
+                                   : NULL,
+                        truth->row_stride, sm, bits != NULL);
+                else
+                    conseco__mm_pair_plane(lay->code + z * plane, bx, pr, lay->work, z == 0);
             }
         } else {
             fill(p, pred, mp, lay->code);
             conseco__mm_pair_first(lay->code, &mp->yb.box, pr, lay->work);
         }
         mp->marked = conseco__mm_pair_last(lay->code, &mp->yb.box, pr, lay->work, &pn);
+        if (mp->marked) {
+            mp->groups = pn.summary;
+            mp->list = pn.summary != NULL ? pn.list : NULL;
+            mp->list_n = pn.list_n;
+            mp->fp_finite = pn.fp_finite;
+            mp->fp_inf = pn.fp_inf;
+        }
         /* D2 >= s_u^2 T for every false positive at or above the answer; their
          * approximate D2 (relative error below 2^-50) is above this */
         mp->keep = pn.t_out * pr->unit * (1.0 - 0x1p-44);
@@ -374,33 +511,70 @@ int conseco__erosion_mm_score(const conseco_erosion_params *p, const conseco_ima
         *score = 0.0; /* empty prediction: lambda_min */
         return CONSECO_OK;
     }
-    for (z = 0; z < mp.yb.box.n[2]; z++)
-        for (y = 0; y < mp.yb.box.n[1]; y++) {
-            const uint8_t *t =
-                conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
-            if (mp.marked) {
-                /* only the marked cells (and NONE) of the lines the pruned pass
-                 * did: the others are below the answer, and when there are at
-                 * most `budget` false positives every one is marked (its T
-                 * stays 0), so the count decides the score 0 all the same */
+    if (mp.list != NULL) {
+        /* the pruned pass listed the false positives the scan below would
+         * find (those of its lines: marked, or NONE) */
+        fp = mp.fp_finite + mp.fp_inf;
+        fp_inf = mp.fp_inf;
+        for (i = 0; i < mp.list_n; i++)
+            if (conseco__mm_pair_d2_approx(mp.pair, mp.list[i]) >= mp.keep)
+                mp.list[k++] = mp.list[i];
+        mp.code = mp.list; /* the selection below works on the list */
+    } else if (mp.groups != NULL) { /* only the groups that hold marks; as below */
+        const size_t n0 = mp.yb.box.n[0], ng = (n0 + CONSECO__MM_GROUP - 1) / CONSECO__MM_GROUP;
+        for (z = 0; z < mp.yb.box.n[2]; z++)
+            for (y = 0; y < mp.yb.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+                const uint32_t *gr = mp.groups + y * ng;
+                size_t gx;
+                i = (z * mp.yb.box.n[1] + y) * n0; /* visited in order: k <= i */
+                for (gx = 0; gx < ng; gx++) {
+                    const size_t x1 = gx * CONSECO__MM_GROUP + CONSECO__MM_GROUP < n0
+                                          ? gx * CONSECO__MM_GROUP + CONSECO__MM_GROUP
+                                          : n0;
+                    if (!gr[gx]) continue;
+                    for (x = gx * CONSECO__MM_GROUP; x < x1; x++) {
+                        const uint32_t c = mp.code[i + x];
+                        if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                        fp++;
+                        if (c == CONSECO__MM_NONE) fp_inf++;
+                        else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >=
+                                 mp.keep)
+                            mp.code[k++] = c & ~CONSECO__MM_MARK;
+                    }
+                }
+            }
+    } else {
+        for (z = 0; z < mp.yb.box.n[2]; z++)
+            for (y = 0; y < mp.yb.box.n[1]; y++) {
+                const uint8_t *t =
+                    conseco__mask_row(truth, mp.yb.lo[1] + y, mp.yb.lo[2] + z) + mp.yb.lo[0];
+                if (mp.marked) {
+                    /* only the marked cells (and NONE) of the lines the pruned pass
+                     * did: the others are below the answer, and when there are at
+                     * most `budget` false positives every one is marked (its T
+                     * stays 0), so the count decides the score 0 all the same */
+                    for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
+                        const uint32_t c = mp.code[i];
+                        if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                        fp++;
+                        if (c == CONSECO__MM_NONE) fp_inf++;
+                        else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >=
+                                 mp.keep)
+                            mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                    }
+                    continue;
+                }
                 for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
                     const uint32_t c = mp.code[i];
-                    if (!(c & CONSECO__MM_MARK) || t[x]) continue;
+                    if (c == 0 || t[x]) continue; /* not a false positive */
                     fp++;
                     if (c == CONSECO__MM_NONE) fp_inf++;
-                    else if (conseco__mm_pair_d2_approx(mp.pair, c & ~CONSECO__MM_MARK) >= mp.keep)
-                        mp.code[k++] = c & ~CONSECO__MM_MARK; /* k <= i: in place */
+                    else mp.code[k++] = c; /* k <= i: compaction in place */
                 }
-                continue;
             }
-            for (x = 0; x < mp.yb.box.n[0]; x++, i++) {
-                const uint32_t c = mp.code[i];
-                if (c == 0 || t[x]) continue; /* not a false positive */
-                fp++;
-                if (c == CONSECO__MM_NONE) fp_inf++;
-                else mp.code[k++] = c; /* k <= i: compaction in place */
-            }
-        }
+    }
     budget = conseco__fp_budget(mp.yb.predicted, tau);
     if (fp <= budget) {
         *score = 0.0;
@@ -502,7 +676,7 @@ int conseco__erosion_mm_levels(const conseco_erosion_params *p, const conseco_im
     void *work;
     mm_map mp;
     size_t total, cells, c_off, wb, x, y, z, i = 0, b = 0;
-    int rc = find_box(p, pred, &mp);
+    int rc = find_box(p, pred, &mp, NULL, NULL);
     if (rc != CONSECO_OK) return rc;
     if (mp.yb.predicted == 0) {
         for (i = 0; i < n; i++) levels[i] = -conseco__inf();
