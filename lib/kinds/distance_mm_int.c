@@ -411,9 +411,11 @@ void conseco__mm_int_rows_flag(uint32_t *d, size_t n, size_t rows, int lo, int h
     for (r = 0; r < rows; r++) {
         uint32_t *row = d + r * n;
         const uint8_t *tr = t + r * t_stride;
+#ifdef CONSECO__SIMD
         size_t x;
         for (x = 0; x < n; x += 64) /* the truth rows stream from memory */
             conseco__prefetch(tr + x, 4 * t_stride);
+#endif
         if (n == 1 && !lo && !hi) flag_row(row, tr, n); /* the envelope changes nothing */
         else if (w == 1) envelope_line(row, n, lo, hi, 1, &e, tr);
         else envelope_line(row, n, lo, hi, (int64_t)w, &e, tr);

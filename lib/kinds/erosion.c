@@ -175,6 +175,37 @@ static int scan_f32_row(const float *s, size_t w, float fb, size_t y, size_t z, 
     return ok;
 }
 
+/* The float32 scan of every row keeping Yhat's bits (see
+ * conseco__erosion_yhat_box_bits); 0 on a non-finite value. */
+static int scan_f32_bits(const conseco_image *pred, float fb, yhat_acc *acc, uint16_t *bits,
+                         uint8_t *marks
+#ifdef CONSECO__SIMD
+                         , conseco__m128 *vmin
+#endif
+)
+{
+    uint16_t row_bits[CONSECO__YHAT_BITS_WORDS]; /* a row's bits, kept when it has Yhat */
+    const size_t wpr = (pred->width + 15) / 16;
+    size_t y, z;
+    int ok = 1;
+    for (z = 0; z < pred->depth; z++)
+        for (y = 0; y < pred->height; y++) {
+            const uint64_t before = acc->predicted;
+            ok &= scan_f32_row((const float *)(const void *)conseco__image_row(pred, y, z),
+                               pred->width, fb, y, z, acc, row_bits
+#ifdef CONSECO__SIMD
+                               , vmin
+#endif
+            );
+            /* only rows with Yhat are written: few bytes on small masks */
+            marks[z * pred->height + y] = (uint8_t)(acc->predicted != before);
+            if (acc->predicted != before)
+                CONSECO_memcpy(bits + (z * pred->height + y) * wpr, row_bits,
+                               wpr * sizeof(uint16_t));
+        }
+    return ok;
+}
+
 /* |Yhat| and its bounding box; sets up the box and its open margins. */
 int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_image *pred,
                               conseco__yhat_box *out)
@@ -185,7 +216,6 @@ int conseco__erosion_yhat_box(const conseco_erosion_params *p, const conseco_ima
 int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const conseco_image *pred,
                                    conseco__yhat_box *out, uint16_t *bits, uint8_t *marks)
 {
-    uint16_t row_bits[CONSECO__YHAT_BITS_WORDS]; /* a row's bits, kept when it has Yhat */
     const size_t dims[3] = {pred->width, pred->height, pred->depth};
     const int f32 = pred->dtype == CONSECO_DTYPE_F32 && p->base > -3.0e38 && p->base < 3.0e38;
     yhat_acc acc;
@@ -202,24 +232,23 @@ int conseco__erosion_yhat_box_bits(const conseco_erosion_params *p, const consec
 #ifdef CONSECO__SIMD
         conseco__m128 vmin = conseco__mm_setzero_ps();
 #endif
-        const size_t wpr = (pred->width + 15) / 16;
-        if (wpr > CONSECO__YHAT_BITS_WORDS) bits = NULL;
-        for (z = 0; z < pred->depth; z++)
-            for (y = 0; y < pred->height; y++) {
-                const uint64_t before = acc.predicted;
-                ok &= scan_f32_row((const float *)(const void *)conseco__image_row(pred, y, z),
-                                   pred->width, fb, y, z, &acc, bits != NULL ? row_bits : NULL
+        if ((pred->width + 15) / 16 > CONSECO__YHAT_BITS_WORDS) bits = NULL;
+        if (bits != NULL)
+            ok = scan_f32_bits(pred, fb, &acc, bits, marks
 #ifdef CONSECO__SIMD
-                                   , &vmin
+                               , &vmin
 #endif
-                );
-                if (bits == NULL) continue;
-                /* only rows with Yhat are written: few bytes on small masks */
-                marks[z * pred->height + y] = (uint8_t)(acc.predicted != before);
-                if (acc.predicted != before)
-                    CONSECO_memcpy(bits + (z * pred->height + y) * wpr, row_bits,
-                                   wpr * sizeof(uint16_t));
-            }
+            );
+        else
+            for (z = 0; z < pred->depth; z++)
+                for (y = 0; y < pred->height; y++)
+                    ok &= scan_f32_row(
+                        (const float *)(const void *)conseco__image_row(pred, y, z),
+                        pred->width, fb, y, z, &acc, NULL
+#ifdef CONSECO__SIMD
+                        , &vmin
+#endif
+                    );
 #ifdef CONSECO__SIMD
         ok &= !conseco__f32_min_is_neg_inf(vmin);
 #endif

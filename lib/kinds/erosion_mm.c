@@ -184,7 +184,7 @@ static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const u
             int q;
             for (q = 0; q < 4; q++) {
                 const conseco__m128i m = conseco__mm_loadu_si128(
-                    (const conseco__m128i *)(const void *)(lane + 4 * q));
+                    (const conseco__m128i *)(const void *)(lane + 4 * (size_t)q));
                 conseco__m128i t = vtop;
                 if (y > 0) { /* prev + 1, NONE stays */
                     const conseco__m128i pv = conseco__mm_loadu_si128(
