@@ -161,7 +161,7 @@ static void fill_slice_bits(const conseco_image *pred, const mm_map *mp, const u
         const size_t row = (mp->yb.lo[2] + z) * pred->height + mp->yb.lo[1] + y;
         const uint16_t *wb = bits + row * wpr;
         uint32_t *c = code + y * n0;
-        const uint32_t *prev = c - n0; /* read only for y > 0 */
+        const uint32_t *prev = y > 0 ? c - n0 : c; /* read for y > 0 only */
         size_t x = 0;
         if (!marks[row]) { /* no Yhat in the row */
             CONSECO_memset(c, 0, n0 * sizeof(uint32_t));
