@@ -45,15 +45,14 @@
 
 #include "bit_words.h"
 #include "cross_sweep.h"
+#include "outer_levels.h"
 #include "outer_scan.h"
 #include "simd_u16.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
 
-/* Distance "no seed at all" (only when every pixel of the box is Yhat and the
- * border does not count as background). Saturates. */
-#define F2_INF 0xFFFFu
+#define F2_INF CONSECO__OUTER_NO_SEED /* no seed at all (outer_levels.h) */
 
 typedef struct fast2d {
     size_t w, h, rbp;             /* bitmap row bytes: ceil(w / 8) rounded up to 8 */
@@ -285,31 +284,12 @@ static void relax3(uint16_t *g, const uint16_t *u, size_t n)
     }
 }
 
-static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
-{
-    if (d == F2_INF) (*inf)++;
-    else hist[(size_t)d + 1u]++; /* d_other = 1 + distance to the nearest seed */
-}
-
 /* A finished box row: its missed pixels (and false positives, band) to the
  * histograms. Outside the box no pixel is Yhat or truth. */
 static void count_row(fast2d *c, size_t y, const uint16_t *d, int outer, int inner)
 {
-    const uint8_t *yr = c->ybm + y * c->rbp, *tr = c->tbm + y * c->rbp;
-    const size_t i0 = c->x0 / 64u, i1 = c->x1 / 64u;
-    size_t i;
-    for (i = i0; i <= i1; i++) {
-        const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
-        uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
-        while (m) {
-            add_level(c->hout, &c->out_inf, d[64u * i + conseco__low64(m) - c->x0]);
-            m &= m - 1u;
-        }
-        while (f) {
-            add_level(c->hin, &c->in_inf, d[64u * i + conseco__low64(f) - c->x0]);
-            f &= f - 1u;
-        }
-    }
+    conseco__outer_count_row(c->ybm + y * c->rbp, c->tbm + y * c->rbp, c->x0, c->x1, d, outer,
+                             inner, c->hout, &c->out_inf, c->hin, &c->in_inf);
 }
 
 /* Pass 3: the distances of the box, each finished row counted. */
@@ -712,20 +692,6 @@ static void fine_from_kept(const uint32_t *d2s, size_t n, uint32_t v, uint32_t *
         if (d2s[i] > lo && d2s[i] <= hi) fine[d2s[i] - lo - 1u]++;
 }
 
-/* The `need`-th largest level of a histogram with `inf` levels above all;
- * 0 for +inf. */
-static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
-{
-    uint64_t acc = inf;
-    size_t b;
-    if (acc >= need) return conseco__inf();
-    for (b = bins; b-- > 0;) {
-        acc += hist[b];
-        if (acc >= need) return (double)b;
-    }
-    return -1.0; /* unreachable: the counts reach need */
-}
-
 int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image *pred,
                            const conseco_mask *truth, int band, double tau, double tau_outer,
                            void *scratch, size_t scratch_size, double *score)
@@ -832,15 +798,6 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
         f2_seeds(&c);
         f2_transform(&c, need_out, need_in);
     }
-    if (need_in) {
-        s_in = nth_largest(c.hin, c.bins, c.in_inf, budget + 1u);
-        if (s_in == conseco__inf()) {
-            *score = s_in;
-            return CONSECO_OK;
-        }
-    }
-    if (need_out) s_out = nth_largest(c.hout, c.bins, c.out_inf, m + 1u);
-    if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
-    *score = s_out > s_in ? s_out : s_in;
-    return CONSECO_OK;
+    return conseco__outer_levels_score(c.hin, c.hout, c.bins, c.in_inf, c.out_inf, need_in,
+                                       budget, need_out, m, score);
 }
