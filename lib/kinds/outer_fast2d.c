@@ -172,7 +172,7 @@ static int f2_scan(const conseco_erosion_params *p, const conseco_image *pred,
         uint64_t any_y = 0, any_u = 0;
         size_t fy = nw, ly = 0, fu = nw, lu = 0;
         conseco__outer_yhat_bits(pred->dtype, conseco__image_row(pred, y, 0), w, rbp, &t, yb,
-                                 c->flags, &finite
+                                 c->flags, &finite, 0
 #ifdef CONSECO__SIMD
                                  , &vmin
 #endif

@@ -183,7 +183,7 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
             uint8_t *yb = c->ybm + r * rbp, *tb = c->tbm + r * rbp;
             size_t fy = nw, ly = 0, fu = nw, lu = 0;
             conseco__outer_yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb,
-                                     c->flags, &finite
+                                     c->flags, &finite, 1
 #ifdef CONSECO__SIMD
                                      , &vmin
 #endif
