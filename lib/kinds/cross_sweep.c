@@ -3,12 +3,10 @@
 #include "cross_sweep.h"
 
 #ifdef CONSECO__SIMD
-/* conseco__sweep8 (inline: the sweep of a slice below keeps it in its loop). */
-static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
-                          conseco__m128i *lanes)
+/* Eight rows q[0..7] of n cells into lanes[0..n) (one vector per column). */
+static inline void rows_to_lanes(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
 {
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i v[8], f;
+    conseco__m128i v[8];
     uint16_t col[8];
     size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
@@ -21,10 +19,14 @@ static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_no
         for (j = 0; j < 8; j++) col[j] = q[j][x];
         lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
     }
-    f = conseco__mm_set1_epi16(lo_none ? -1 : 0);
-    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    f = conseco__mm_set1_epi16(hi_none ? -1 : 0);
-    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+}
+
+/* The lanes back into the eight rows. */
+static inline void lanes_to_rows(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
+{
+    conseco__m128i v[8];
+    uint16_t col[8];
+    size_t x0, x, j;
     for (x0 = 0; x0 + 8 <= n; x0 += 8) {
         for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
         conseco__transpose8_u16(v);
@@ -37,10 +39,53 @@ static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_no
     }
 }
 
+/* conseco__sweep8 (inline: the sweep of a slice below keeps it in its loop). */
+static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
+                          conseco__m128i *lanes)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    conseco__m128i f;
+    size_t x;
+    rows_to_lanes(q, n, lanes);
+    f = conseco__mm_set1_epi16(lo_none ? -1 : 0);
+    for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    f = conseco__mm_set1_epi16(hi_none ? -1 : 0);
+    for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
+    lanes_to_rows(q, n, lanes);
+}
+
 void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
                      conseco__m128i *lanes)
 {
     sweep8(q, n, lo_none, hi_none, lanes);
+}
+
+void conseco__sweep32(uint16_t *const q[32], size_t n, int lo_none, int hi_none,
+                      conseco__m128i *lanes)
+{
+    const conseco__m128i one = conseco__mm_set1_epi16(1);
+    const conseco__m128i lo = conseco__mm_set1_epi16(lo_none ? -1 : 0),
+                         hi = conseco__mm_set1_epi16(hi_none ? -1 : 0);
+    conseco__m128i *const a = lanes, *const b = lanes + n, *const c = lanes + 2u * n,
+                          *const d = lanes + 3u * n;
+    conseco__m128i fa, fb, fc, fd;
+    size_t x, k;
+    for (k = 0; k < 4; k++) rows_to_lanes(q + 8u * k, n, lanes + k * n);
+    fa = fb = fc = fd = lo;
+    for (x = 0; x < n; x++) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
+    }
+    fa = fb = fc = fd = hi;
+    for (x = n; x-- > 0;) {
+        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
+        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
+        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
+        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
+    }
+    for (k = 0; k < 4; k++) lanes_to_rows(q + 8u * k, n, lanes + k * n);
 }
 #endif
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The city-block (cross) distance transform of a box in 16-bit lanes, shared
- * by the cross erosion of volumes (erosion_cross3d.c) and the fused 3-D outer
- * path (outer_fast3d.c): rows of distances min a neighbouring row plus one,
- * the sweeps along a row (eight rows at a time, transposed into SSE2 lanes),
- * and the two halves of the transform of a box filled with 0 (a seed or
- * background voxel) and 0xFFFF (none yet): per slice upwards both sweeps
- * along x, both along y and the step from the slice below; then, row by row
- * of the slices downwards, the step from the slice above.
+ * by the cross erosion of volumes (erosion_cross3d.c) and the fused outer
+ * paths (outer_fast3d.c, outer_fast2d.c): rows of distances min a
+ * neighbouring row plus one, the sweeps along a row (8 or 32 rows at a time,
+ * transposed into SSE2 lanes), and the two halves of the transform of a
+ * box filled with 0 (a seed or background voxel) and 0xFFFF (none yet):
+ * per slice upwards both sweeps along x, both along y and the step from
+ * the slice below; then, row by row of the slices downwards, the step from
+ * the slice above.
  *
  * The city-block distance is separable (a min over offsets of the sum of
  * per-axis terms), so the 1-D sweeps along x, then y, then z give it
@@ -80,6 +81,13 @@ static inline void conseco__sweep_left(uint16_t *r, size_t n, uint32_t edge)
  * hi_none: nothing beyond x = -1 / x = n (else background). */
 void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
                      conseco__m128i *lanes);
+
+/* The same along 32 rows q[0..31] at once: four groups of eight rows in
+ * `lanes` (64 n bytes, 16-aligned), swept together as four independent
+ * dependency chains, which overlap in the pipeline (one group alone waits
+ * on its chain's latency). */
+void conseco__sweep32(uint16_t *const q[32], size_t n, int lo_none, int hi_none,
+                      conseco__m128i *lanes);
 #endif
 
 /* A box of n0 x n1 x n2 distances, x fastest, and what lies beyond its

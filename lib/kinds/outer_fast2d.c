@@ -44,20 +44,15 @@
 #include "distance_mm.h"
 
 #include "bit_words.h"
+#include "cross_sweep.h"
+#include "outer_levels.h"
+#include "outer_scan.h"
 #include "simd_u16.h"
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
 
-/* Distance "no seed at all" (only when every pixel of the box is Yhat and the
- * border does not count as background). Saturates. */
-#define F2_INF 0xFFFFu
-
-typedef struct f2thr {
-    double base; /* F64 */
-    float f32;   /* F32: the smallest float >= base */
-    uint32_t i;  /* U8, U16, MASK8 (as 0/1): the smallest value >= base */
-} f2thr;
+#define F2_INF CONSECO__OUTER_NO_SEED /* no seed at all (outer_levels.h) */
 
 typedef struct fast2d {
     size_t w, h, rbp;             /* bitmap row bytes: ceil(w / 8) rounded up to 8 */
@@ -82,8 +77,8 @@ typedef struct fast2d {
     uint32_t *val;                /* and value */
     size_t bins;                  /* w + h + 1 */
     uint64_t predicted, truth, missed0, fp0, in_inf, out_inf;
-    size_t ylo[2], yhi[2];        /* box of Yhat: x, y (when predicted > 0) */
-    size_t ulo[2], uhi[2];        /* box of Yhat U Y */
+    size_t ylo[3], yhi[3];        /* box of Yhat: x, y, 0 (when predicted > 0) */
+    size_t ulo[3], uhi[3];        /* box of Yhat U Y */
     size_t x0, x1, y0, y1, bw, bh; /* the box of the transform */
 } fast2d;
 
@@ -155,198 +150,40 @@ int conseco__outer2d_takes(const conseco_erosion_params *p, const conseco_image 
 }
 
 
-static inline unsigned pop64(uint64_t v) /* generic x86-64 has no popcnt */
-{
-    v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
-    v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
-    v = (v + (v >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
-    return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
-}
-
-/* Lowest and highest set bit of a nonzero word. */
-static inline unsigned low64(uint64_t v)
-{
-    const uint32_t lo = (uint32_t)v;
-    return lo ? conseco__ctz32(lo) : 32u + conseco__ctz32((uint32_t)(v >> 32));
-}
-
-static inline unsigned high64(uint64_t v)
-{
-    const uint32_t hi = (uint32_t)(v >> 32);
-    return hi ? 63u - conseco__clz32(hi) : 31u - conseco__clz32((uint32_t)v);
-}
-
-/* n <= 8 flags (bytes 0/1) to one bitmap byte: bit k = flag k. */
-static uint8_t pack_flags(const unsigned char *f, size_t n)
-{
-    uint64_t v = 0;
-    size_t k;
-    for (k = 0; k < n; k++) v |= (uint64_t)(f[k] & 1u) << (8u * k);
-    return (uint8_t)((v * UINT64_C(0x0102040810204080)) >> 56);
-}
-
-static void pack_row(const unsigned char *flags, size_t from, size_t w, uint8_t *bm)
-{
-    size_t x;
-    for (x = from; x < w; x += 8) bm[x / 8u] = pack_flags(flags + x, w - x < 8u ? w - x : 8u);
-}
-
-/* ---------------------------------------------------------------- pass 1 */
-/* flags[x] = pixel x in Yhat for from <= x < w; clears *finite on NaN / inf. */
-static void yhat_flags(int dtype, const unsigned char *row, size_t from, size_t w,
-                       const f2thr *t, unsigned char *flags, int *finite)
-{
-    size_t x;
-    unsigned ok = 1;
-    switch (dtype) {
-    case CONSECO_DTYPE_F32: {
-        const float *s = (const float *)(const void *)row;
-        for (x = from; x < w; x++) {
-            ok &= (unsigned)(s[x] - s[x] == 0.0f);
-            flags[x] = (unsigned char)(s[x] >= t->f32);
-        }
-        break;
-    }
-    case CONSECO_DTYPE_F64: {
-        const double *s = (const double *)(const void *)row;
-        for (x = from; x < w; x++) {
-            ok &= (unsigned)(s[x] - s[x] == 0.0);
-            flags[x] = (unsigned char)(s[x] >= t->base);
-        }
-        break;
-    }
-    case CONSECO_DTYPE_U16: {
-        const uint16_t *s = (const uint16_t *)(const void *)row;
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)s[x] >= t->i);
-        break;
-    }
-    case CONSECO_DTYPE_MASK8:
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)(row[x] != 0) >= t->i);
-        break;
-    default:
-        for (x = from; x < w; x++) flags[x] = (unsigned char)((uint32_t)row[x] >= t->i);
-        break;
-    }
-    if (!ok) *finite = 0;
-}
-
-/* The Yhat bits of one row (bytes up to rbp, the padding 0). */
-static void yhat_bits(int dtype, const unsigned char *row, size_t w, size_t rbp, const f2thr *t,
-                      uint8_t *bm, unsigned char *flags, int *finite)
-{
-    size_t x = 0, k;
-#ifdef CONSECO__SIMD
-    if (dtype == CONSECO_DTYPE_F32) {
-        const float *s = (const float *)(const void *)row;
-        const conseco__m128 vb = conseco__mm_set1_ps(t->f32);
-        conseco__m128 v[4], vmin = conseco__mm_setzero_ps(), bad = conseco__mm_setzero_ps();
-        for (; x + 16 <= w; x += 16) {
-            unsigned m;
-            if (!conseco__f32x16_maybe_in(s + x, vb, v, &vmin)) {
-                bm[x / 8u] = 0;
-                bm[x / 8u + 1u] = 0;
-                continue;
-            }
-            bad = conseco__mm_or_ps(
-                bad, conseco__mm_or_ps(conseco__mm_or_ps(conseco__mm_sub_ps(v[0], v[0]),
-                                                         conseco__mm_sub_ps(v[1], v[1])),
-                                       conseco__mm_or_ps(conseco__mm_sub_ps(v[2], v[2]),
-                                                         conseco__mm_sub_ps(v[3], v[3]))));
-            m = (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[0], vb)) |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[1], vb)) << 4 |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[2], vb)) << 8 |
-                (unsigned)conseco__mm_movemask_ps(conseco__mm_cmpge_ps(v[3], vb)) << 12;
-            bm[x / 8u] = (uint8_t)m;
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-        }
-        if (conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi32(conseco__mm_castps_si128(bad),
-                                                              conseco__mm_setzero_si128())) !=
-                0xFFFF ||
-            conseco__f32_min_is_neg_inf(vmin))
-            *finite = 0;
-    } else if ((dtype == CONSECO_DTYPE_U8 && t->i >= 1u && t->i <= 255u) ||
-               (dtype == CONSECO_DTYPE_MASK8 && t->i == 1u)) {
-        /* unsigned bytes: v >= thr <=> max(v, thr) == v; a mask's nonzero is >= 1 */
-        const conseco__m128i vt = conseco__mm_set1_epi8((char)(unsigned char)t->i);
-        for (; x + 16 <= w; x += 16) {
-            const conseco__m128i v =
-                conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(row + x));
-            const unsigned m = (unsigned)conseco__mm_movemask_epi8(
-                conseco__mm_cmpeq_epi8(conseco__mm_max_epu8(v, vt), v));
-            bm[x / 8u] = (uint8_t)m;
-            bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-        }
-    }
-#endif
-    if (x < w) {
-        yhat_flags(dtype, row, x, w, t, flags, finite);
-        pack_row(flags, x, w, bm);
-    }
-    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
-}
-
-/* The truth bits of one row (nonzero = truth). */
-static void truth_bits(const uint8_t *tr, size_t w, size_t rbp, uint8_t *bm,
-                       unsigned char *flags)
-{
-    size_t x = 0, k;
-#ifdef CONSECO__SIMD
-    const conseco__m128i z = conseco__mm_setzero_si128();
-    for (; x + 16 <= w; x += 16) {
-        const conseco__m128i v = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(tr + x));
-        const unsigned m = (unsigned)conseco__mm_movemask_epi8(conseco__mm_cmpeq_epi8(v, z)) ^ 0xFFFFu;
-        bm[x / 8u] = (uint8_t)m;
-        bm[x / 8u + 1u] = (uint8_t)(m >> 8);
-    }
-#endif
-    if (x < w) {
-        for (k = x; k < w; k++) flags[k] = (unsigned char)(tr[k] != 0);
-        pack_row(flags, x, w, bm);
-    }
-    for (k = (w + 7u) / 8u; k < rbp; k++) bm[k] = 0;
-}
-
-static void grow(size_t lo[2], size_t hi[2], size_t x0, size_t x1, size_t y)
-{
-    if (x0 < lo[0]) lo[0] = x0;
-    if (x1 > hi[0]) hi[0] = x1;
-    if (y < lo[1]) lo[1] = y;
-    if (y > hi[1]) hi[1] = y;
-}
-
 /* Pass 1: bitmaps, counts, boxes; CONSECO_E_NONFINITE on NaN or inf. */
 static int f2_scan(const conseco_erosion_params *p, const conseco_image *pred,
                    const conseco_mask *truth, fast2d *c)
 {
     const size_t w = c->w, h = c->h, rbp = c->rbp, nw = rbp / 8u;
-    f2thr t;
+    conseco__outer_thr t;
     size_t y, i;
     int finite = 1;
-    t.base = p->base;
-    t.f32 = pred->dtype == CONSECO_DTYPE_F32 ? conseco__f32_at_least(p->base) : 0.0f;
-    switch (pred->dtype) {
-    case CONSECO_DTYPE_U8: t.i = conseco__int_at_least(p->base, 255u); break;
-    case CONSECO_DTYPE_U16: t.i = conseco__int_at_least(p->base, 65535u); break;
-    case CONSECO_DTYPE_MASK8: t.i = conseco__int_at_least(p->base, 1u); break;
-    default: t.i = 0; break;
-    }
+#ifdef CONSECO__SIMD
+    conseco__m128 vmin = conseco__mm_setzero_ps();
+#endif
+    conseco__outer_thr_init(&t, pred->dtype, p->base);
     c->predicted = c->truth = c->missed0 = c->fp0 = 0;
     c->ylo[0] = c->ulo[0] = w;
     c->ylo[1] = c->ulo[1] = h;
-    c->yhi[0] = c->yhi[1] = c->uhi[0] = c->uhi[1] = 0;
+    c->ylo[2] = c->ulo[2] = 0;
+    c->yhi[0] = c->yhi[1] = c->yhi[2] = c->uhi[0] = c->uhi[1] = c->uhi[2] = 0;
     for (y = 0; y < h; y++) {
         uint8_t *yb = c->ybm + y * rbp, *tb = c->tbm + y * rbp;
         uint64_t any_y = 0, any_u = 0;
         size_t fy = nw, ly = 0, fu = nw, lu = 0;
-        yhat_bits(pred->dtype, conseco__image_row(pred, y, 0), w, rbp, &t, yb, c->flags,
-                  &finite);
-        truth_bits(conseco__mask_row(truth, y, 0), w, rbp, tb, c->flags);
+        conseco__outer_yhat_bits(pred->dtype, conseco__image_row(pred, y, 0), w, rbp, &t, yb,
+                                 c->flags, &finite, 0
+#ifdef CONSECO__SIMD
+                                 , &vmin
+#endif
+        );
+        conseco__outer_truth_bits(conseco__mask_row(truth, y, 0), w, rbp, tb, c->flags);
         for (i = 0; i < nw; i++) {
             const uint64_t Y = wload(yb + 8u * i), T = wload(tb + 8u * i);
             if ((Y | T) == 0) continue;
-            c->predicted += pop64(Y);
-            c->truth += pop64(T);
-            c->missed0 += pop64(T & ~Y);
+            c->predicted += conseco__pop64(Y);
+            c->truth += conseco__pop64(T);
+            c->missed0 += conseco__pop64(T & ~Y);
             if (Y) {
                 if (fy == nw) fy = i;
                 ly = i;
@@ -357,35 +194,23 @@ static int f2_scan(const conseco_erosion_params *p, const conseco_image *pred,
             any_u = 1;
         }
         if (any_y)
-            grow(c->ylo, c->yhi, 64u * fy + low64(wload(yb + 8u * fy)),
-                 64u * ly + high64(wload(yb + 8u * ly)), y);
-        if (any_u)
-            grow(c->ulo, c->uhi, 64u * fu + low64(wload(yb + 8u * fu) | wload(tb + 8u * fu)),
-                 64u * lu + high64(wload(yb + 8u * lu) | wload(tb + 8u * lu)), y);
+            conseco__outer_grow(c->ylo, c->yhi, 64u * fy + conseco__low64(wload(yb + 8u * fy)),
+                                64u * ly + conseco__high64(wload(yb + 8u * ly)), y, 0);
+        if (any_u) {
+            const uint64_t U0 = wload(yb + 8u * fu) | wload(tb + 8u * fu),
+                           U1 = wload(yb + 8u * lu) | wload(tb + 8u * lu);
+            conseco__outer_grow(c->ulo, c->uhi, 64u * fu + conseco__low64(U0),
+                                64u * lu + conseco__high64(U1), y, 0);
+        }
     }
     c->fp0 = c->predicted - (c->truth - c->missed0); /* |Yhat \ Y| = |Yhat| - |Yhat & Y| */
+#ifdef CONSECO__SIMD
+    if (pred->dtype == CONSECO_DTYPE_F32 && conseco__f32_min_is_neg_inf(vmin)) finite = 0;
+#endif
     return finite ? CONSECO_OK : CONSECO_E_NONFINITE;
 }
 
 /* ---------------------------------------------------------------- pass 2 */
-/* Bit x of the result is bit x - 1 (shl) or x + 1 (shr) of the row, with
- * `fill` beyond the image's left (right) edge. */
-static inline uint64_t shl_row(const uint8_t *row, size_t i, uint64_t fill)
-{
-    return wload(row + 8u * i) << 1 | (i > 0 ? wload(row + 8u * i - 8u) >> 63 : fill);
-}
-
-static inline uint64_t shr_row(const uint8_t *row, size_t i, size_t nw, size_t w, uint64_t fill)
-{
-    uint64_t v = wload(row + 8u * i) >> 1;
-    if (i + 1 < nw) v |= wload(row + 8u * i + 8u) << 63;
-    if (i == (w - 1u) / 64u) { /* pixel w - 1: its right neighbour is outside */
-        const unsigned b = (unsigned)((w - 1u) % 64u);
-        v = (v & ~(UINT64_C(1) << b)) | fill << b;
-    }
-    return v;
-}
-
 /* Seeds of the box rows: a neighbour of the other class. Outside the image
  * the neighbours are background (background policy) or of the pixel's own
  * class (foreground policy: no seed from there). */
@@ -403,11 +228,13 @@ static void f2_seeds(fast2d *c)
         uint8_t *sb = c->sbm + y * rbp;
         for (i = i0; i <= i1; i++) {
             const uint64_t v = wload(cur + 8u * i);
-            uint64_t s = (v ^ shl_row(cur, i, fl)) | (v ^ shr_row(cur, i, nw, w, fr)) |
-                         (v ^ wload(up + 8u * i)) | (v ^ wload(dn + 8u * i));
+            uint64_t s = (v ^ conseco__shl_row(cur, i, fl)) |
+                         (v ^ conseco__shr_row(cur, i, nw, w, fr)) | (v ^ wload(up + 8u * i)) |
+                         (v ^ wload(dn + 8u * i));
             if (c->linf)
-                s |= (v ^ shl_row(up, i, fl)) | (v ^ shr_row(up, i, nw, w, fr)) |
-                     (v ^ shl_row(dn, i, fl)) | (v ^ shr_row(dn, i, nw, w, fr));
+                s |= (v ^ conseco__shl_row(up, i, fl)) | (v ^ conseco__shr_row(up, i, nw, w, fr)) |
+                     (v ^ conseco__shl_row(dn, i, fl)) |
+                     (v ^ conseco__shr_row(dn, i, nw, w, fr));
             wstore(sb + 8u * i, s);
         }
     }
@@ -439,108 +266,6 @@ static void col_down(const uint8_t *sb, size_t x0, size_t bw, const uint16_t *ab
     }
 }
 
-/* g[k] = min(g[k], below[k] + 1), saturating. */
-static void col_up(uint16_t *g, const uint16_t *below, size_t bw)
-{
-    size_t k = 0;
-#ifdef CONSECO__SIMD
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    for (; k + 8 <= bw; k += 8) {
-        const conseco__m128i a = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k));
-        const conseco__m128i b = conseco__mm_adds_epu16(
-            conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(below + k)), one);
-        /* min of unsigned lanes: a - max(a - b, 0) */
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k),
-                                 conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)));
-    }
-#endif
-    for (; k < bw; k++) {
-        const uint32_t b = (uint32_t)below[k] + 1u;
-        if (b < g[k]) g[k] = (uint16_t)b;
-    }
-}
-
-/* One row's sweeps: rightwards (forward) or leftwards, no seed beyond the ends. */
-static void sweep_row(uint16_t *g, size_t n, int forward)
-{
-    uint32_t f = 0x10000u;
-    size_t k;
-    for (k = 0; k < n; k++) {
-        const size_t x = forward ? k : n - 1u - k;
-        const uint32_t a = g[x];
-        f = a < f + 1u ? a : f + 1u;
-        g[x] = (uint16_t)f;
-    }
-}
-
-#ifdef CONSECO__SIMD
-/* Eight rows q[0..7] of n cells into lanes[0..n) (one vector per column). */
-static void rows_to_lanes(uint16_t *const q[8], size_t n, conseco__m128i *lanes)
-{
-    conseco__m128i v[8];
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++)
-            v[j] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(q[j] + x0));
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++) lanes[x0 + j] = v[j];
-    }
-    for (x = x0; x < n; x++) {
-        for (j = 0; j < 8; j++) col[j] = q[j][x];
-        lanes[x] = conseco__mm_loadu_si128((const conseco__m128i *)(const void *)col);
-    }
-}
-
-/* The lanes back into the eight rows. */
-static void lanes_to_rows(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
-{
-    conseco__m128i v[8];
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
-    }
-    for (x = x0; x < n; x++) {
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
-        for (j = 0; j < 8; j++) q[j][x] = col[j];
-    }
-}
-
-/* Both sweeps along 32 rows q[0..31] of n cells at once, no seed beyond the
- * ends: four groups of eight rows in 16-bit lanes (4 n vectors of `lanes`),
- * one saturating add and one min per column, direction and group; the four
- * groups are independent dependency chains, which overlap in the pipeline
- * (one group alone waits on its chain's latency). */
-static void sweep32(uint16_t *const q[32], size_t n, conseco__m128i *lanes)
-{
-    const conseco__m128i one = conseco__mm_set1_epi16(1);
-    conseco__m128i *const a = lanes, *const b = lanes + n, *const c = lanes + 2u * n,
-                          *const d = lanes + 3u * n;
-    conseco__m128i fa, fb, fc, fd;
-    size_t x, k;
-    for (k = 0; k < 4; k++) rows_to_lanes(q + 8u * k, n, lanes + k * n);
-    fa = fb = fc = fd = conseco__mm_set1_epi16(-1);
-    for (x = 0; x < n; x++) {
-        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
-        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
-        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
-        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
-    }
-    fa = fb = fc = fd = conseco__mm_set1_epi16(-1);
-    for (x = n; x-- > 0;) {
-        a[x] = fa = conseco__min_u16(a[x], conseco__mm_adds_epu16(fa, one));
-        b[x] = fb = conseco__min_u16(b[x], conseco__mm_adds_epu16(fb, one));
-        c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
-        d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
-    }
-    for (k = 0; k < 4; k++) lanes_to_rows(q + 8u * k, n, lanes + k * n);
-}
-#endif
-
 /* g[k] = min(g[k], min(u[k-1], u[k], u[k+1]) + 1), saturating (square). */
 static void relax3(uint16_t *g, const uint16_t *u, size_t n)
 {
@@ -559,31 +284,12 @@ static void relax3(uint16_t *g, const uint16_t *u, size_t n)
     }
 }
 
-static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
-{
-    if (d == F2_INF) (*inf)++;
-    else hist[(size_t)d + 1u]++; /* d_other = 1 + distance to the nearest seed */
-}
-
 /* A finished box row: its missed pixels (and false positives, band) to the
  * histograms. Outside the box no pixel is Yhat or truth. */
 static void count_row(fast2d *c, size_t y, const uint16_t *d, int outer, int inner)
 {
-    const uint8_t *yr = c->ybm + y * c->rbp, *tr = c->tbm + y * c->rbp;
-    const size_t i0 = c->x0 / 64u, i1 = c->x1 / 64u;
-    size_t i;
-    for (i = i0; i <= i1; i++) {
-        const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
-        uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
-        while (m) {
-            add_level(c->hout, &c->out_inf, d[64u * i + low64(m) - c->x0]);
-            m &= m - 1u;
-        }
-        while (f) {
-            add_level(c->hin, &c->in_inf, d[64u * i + low64(f) - c->x0]);
-            f &= f - 1u;
-        }
-    }
+    conseco__outer_count_row(c->ybm + y * c->rbp, c->tbm + y * c->rbp, c->x0, c->x1, d, outer,
+                             inner, c->hout, &c->out_inf, c->hin, &c->in_inf);
 }
 
 /* Pass 3: the distances of the box, each finished row counted. */
@@ -598,12 +304,12 @@ static void f2_transform(fast2d *c, int outer, int inner)
             uint16_t *g = c->g + r * bw;
             col_down(c->sbm + (c->y0 + r) * rbp, c->x0, bw, NULL, g);
             if (r > 0) relax3(g, g - bw, bw);
-            sweep_row(g, bw, 1);
+            conseco__sweep_right(g, bw, CONSECO__SWEEP_NONE);
         }
         for (r = bh; r-- > 0;) {
             uint16_t *g = c->g + r * bw;
             if (r + 1 < bh) relax3(g, g + bw, bw);
-            sweep_row(g, bw, 0);
+            conseco__sweep_left(g, bw, CONSECO__SWEEP_NONE);
             count_row(c, c->y0 + r, g, outer, inner);
         }
         return;
@@ -612,7 +318,7 @@ static void f2_transform(fast2d *c, int outer, int inner)
     for (r = 0; r < bh; r++)
         col_down(c->sbm + (c->y0 + r) * rbp, c->x0, bw, r ? c->g + (r - 1) * bw : NULL,
                  c->g + r * bw);
-    for (r = bh - 1; r-- > 0;) col_up(c->g + r * bw, c->g + (r + 1) * bw, bw);
+    for (r = bh - 1; r-- > 0;) conseco__row_min1(c->g + r * bw, c->g + (r + 1) * bw, bw);
 #ifdef CONSECO__SIMD
     /* 32 rows at a time; rows past the box are the spare row (defined values,
      * so that memory checkers see no use of uninitialised data) */
@@ -621,14 +327,14 @@ static void f2_transform(fast2d *c, int outer, int inner)
         uint16_t *q[32];
         size_t k;
         for (k = 0; k < 32; k++) q[k] = r + k < bh ? c->g + (r + k) * bw : c->spare;
-        sweep32(q, bw, (conseco__m128i *)c->lanes);
+        conseco__sweep32(q, bw, 1, 1, (conseco__m128i *)c->lanes);
         for (k = 0; k < 32 && r + k < bh; k++) count_row(c, c->y0 + r + k, q[k], outer, inner);
     }
 #else
     for (r = 0; r < bh; r++) {
         uint16_t *g = c->g + r * bw;
-        sweep_row(g, bw, 1);
-        sweep_row(g, bw, 0);
+        conseco__sweep_right(g, bw, CONSECO__SWEEP_NONE);
+        conseco__sweep_left(g, bw, CONSECO__SWEEP_NONE);
         count_row(c, c->y0 + r, g, outer, inner);
     }
 #endif
@@ -749,8 +455,7 @@ static void disk_columns(fast2d *c)
                 b = step_or_one(lanes_of(bits8(cur, x) ^ bits8(dn, x)),
                                 conseco__mm_loadu_si128((const conseco__m128i *)(const void *)(g + k + bw)));
             }
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k),
-                                     conseco__mm_sub_epi16(a, conseco__mm_subs_epu16(a, b)));
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(g + k), conseco__min_u16(a, b));
         }
 #endif
         for (; k < bw; k++) {
@@ -827,7 +532,7 @@ static void disk_run(fast2d *c, const uint16_t *g, const uint8_t *q, size_t a, s
         if (first < c->x0 + a) bits &= ~UINT64_C(0) << (c->x0 + a - first);
         if (c->x0 + b - first < 63u) bits &= (UINT64_C(2) << (c->x0 + b - first)) - 1u;
         for (; bits; bits &= bits - 1u) {
-            const int64_t k = (int64_t)(first + low64(bits) - c->x0);
+            const int64_t k = (int64_t)(first + conseco__low64(bits) - c->x0);
             uint64_t d2;
             uint32_t v;
             if (n == 0) {
@@ -861,7 +566,7 @@ static size_t run_end(const uint8_t *row, size_t x, unsigned cl, size_t xmax)
         i++;
         d = cl ? ~wload(row + 8u * i) : wload(row + 8u * i);
     }
-    x = 64u * i + low64(d);
+    x = 64u * i + conseco__low64(d);
     return x - 1u < xmax ? x - 1u : xmax;
 }
 
@@ -876,7 +581,7 @@ static size_t run_start(const uint8_t *row, size_t x, unsigned cl, size_t xmin)
         i--;
         d = cl ? ~wload(row + 8u * i) : wload(row + 8u * i);
     }
-    x = 64u * i + high64(d) + 1u;
+    x = 64u * i + conseco__high64(d) + 1u;
     return x > xmin ? x : xmin;
 }
 
@@ -919,7 +624,7 @@ static void disk_transform(fast2d *c, int outer, int inner)
         for (i = x0 / 64u; i <= x1 / 64u; i++) {
             uint64_t bits = wload(q + 8u * i);
             for (; bits; bits &= bits - 1u) {
-                const size_t x = 64u * i + low64(bits);
+                const size_t x = 64u * i + conseco__low64(bits);
                 unsigned cl;
                 size_t a, b;
                 if (x < done) continue;
@@ -985,20 +690,6 @@ static void fine_from_kept(const uint32_t *d2s, size_t n, uint32_t v, uint32_t *
     CONSECO_memset(fine, 0, 2u * (size_t)v * sizeof(uint32_t));
     for (i = 0; i < n; i++)
         if (d2s[i] > lo && d2s[i] <= hi) fine[d2s[i] - lo - 1u]++;
-}
-
-/* The `need`-th largest level of a histogram with `inf` levels above all;
- * 0 for +inf. */
-static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
-{
-    uint64_t acc = inf;
-    size_t b;
-    if (acc >= need) return conseco__inf();
-    for (b = bins; b-- > 0;) {
-        acc += hist[b];
-        if (acc >= need) return (double)b;
-    }
-    return -1.0; /* unreachable: the counts reach need */
 }
 
 int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image *pred,
@@ -1107,15 +798,6 @@ int conseco__outer2d_score(const conseco_erosion_params *p, const conseco_image 
         f2_seeds(&c);
         f2_transform(&c, need_out, need_in);
     }
-    if (need_in) {
-        s_in = nth_largest(c.hin, c.bins, c.in_inf, budget + 1u);
-        if (s_in == conseco__inf()) {
-            *score = s_in;
-            return CONSECO_OK;
-        }
-    }
-    if (need_out) s_out = nth_largest(c.hout, c.bins, c.out_inf, m + 1u);
-    if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
-    *score = s_out > s_in ? s_out : s_in;
-    return CONSECO_OK;
+    return conseco__outer_levels_score(c.hin, c.hout, c.bins, c.in_inf, c.out_inf, need_in,
+                                       budget, need_out, m, score);
 }

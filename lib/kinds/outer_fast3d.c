@@ -77,10 +77,11 @@
 #include "common/simd.h"
 #include "common/yhat.h"
 #include "cross_sweep.h"
+#include "outer_levels.h"
 #include "outer_scan.h"
 #include "simd_u16.h"
 
-#define F3_INF 0xFFFFu
+#define F3_INF CONSECO__OUTER_NO_SEED /* no seed at all (outer_levels.h) */
 
 typedef struct fast3d {
     size_t w, h, d, rbp, nw;      /* bitmap row bytes (ceil(w / 8) rounded up to 8), words */
@@ -182,7 +183,7 @@ static int f3_scan(const conseco_erosion_params *p, const conseco_image *pred,
             uint8_t *yb = c->ybm + r * rbp, *tb = c->tbm + r * rbp;
             size_t fy = nw, ly = 0, fu = nw, lu = 0;
             conseco__outer_yhat_bits(pred->dtype, conseco__image_row(pred, y, z), w, rbp, &t, yb,
-                                     c->flags, &finite
+                                     c->flags, &finite, 1
 #ifdef CONSECO__SIMD
                                      , &vmin
 #endif
@@ -322,33 +323,14 @@ static void row_min3(const uint16_t *in, size_t n, uint16_t *out)
     out[n - 1] = in[n - 2] < in[n - 1] ? in[n - 2] : in[n - 1];
 }
 
-static inline void add_level(uint32_t *hist, uint64_t *inf, uint16_t d)
-{
-    if (d == F3_INF) (*inf)++;
-    else hist[(size_t)d + 1u]++; /* d_other = 1 + distance to the nearest seed */
-}
-
 /* A finished box row (image row y, slice z): its missed voxels (outer) and
  * false positives (inner) to the histograms. Outside the box no voxel is
  * Yhat or truth (or, for Yhat's box, none is counted). */
 static void count_row(fast3d *c, size_t y, size_t z, const uint16_t *d, int outer, int inner)
 {
     const size_t r = (z * c->h + y) * c->rbp, x0 = c->lo[0];
-    const uint8_t *yr = c->ybm + r, *tr = c->tbm + r;
-    const size_t i0 = x0 / 64u, i1 = (x0 + c->n[0] - 1u) / 64u;
-    size_t i;
-    for (i = i0; i <= i1; i++) {
-        const uint64_t Y = wload(yr + 8u * i), T = wload(tr + 8u * i);
-        uint64_t m = outer ? T & ~Y : 0u, f = inner ? Y & ~T : 0u;
-        while (m) {
-            add_level(c->hout, &c->out_inf, d[64u * i + conseco__low64(m) - x0]);
-            m &= m - 1u;
-        }
-        while (f) {
-            add_level(c->hin, &c->in_inf, d[64u * i + conseco__low64(f) - x0]);
-            f &= f - 1u;
-        }
-    }
+    conseco__outer_count_row(c->ybm + r, c->tbm + r, x0, x0 + c->n[0] - 1u, d, outer, inner,
+                             c->hout, &c->out_inf, c->hin, &c->in_inf);
 }
 
 /* A finished row: counted (scores) or written out (maps). */
@@ -440,19 +422,6 @@ static void square_transform(fast3d *c, int outer, int inner)
     }
 }
 
-/* The `need`-th largest level of a histogram with `inf` levels above all. */
-static double nth_largest(const uint32_t *hist, size_t bins, uint64_t inf, uint64_t need)
-{
-    uint64_t acc = inf;
-    size_t b;
-    if (acc >= need) return conseco__inf();
-    for (b = bins; b-- > 0;) {
-        acc += hist[b];
-        if (acc >= need) return (double)b;
-    }
-    return -1.0; /* unreachable: the counts reach need */
-}
-
 /* Carves the areas from scratch; CONSECO_E_SCRATCH_TOO_SMALL if it is short. */
 static int f3_setup(const conseco_erosion_params *p, const conseco_image *pred, void *scratch,
                     size_t scratch_size, fast3d *c)
@@ -501,7 +470,6 @@ int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image 
     fast3d c;
     uint64_t m, budget;
     int need_out, need_in, rc;
-    double s_in = 0.0, s_out = 0.0;
     if ((rc = f3_setup(p, pred, scratch, scratch_size, &c)) != CONSECO_OK) return rc;
     if ((rc = f3_scan(p, pred, truth, &c)) != CONSECO_OK) return rc;
     if (!band) tau_outer = tau;
@@ -527,17 +495,8 @@ int conseco__outer3d_score(const conseco_erosion_params *p, const conseco_image 
     c.in_inf = c.out_inf = 0;
     if (square) square_transform(&c, need_out, need_in);
     else cross_transform(&c, need_out, need_in);
-    if (need_in) {
-        s_in = nth_largest(c.hin, c.bins, c.in_inf, budget + 1u);
-        if (s_in == conseco__inf()) {
-            *score = s_in;
-            return CONSECO_OK;
-        }
-    }
-    if (need_out) s_out = nth_largest(c.hout, c.bins, c.out_inf, m + 1u);
-    if (s_in < 0.0 || s_out < 0.0) return CONSECO_E_OVERFLOW; /* cannot happen */
-    *score = s_out > s_in ? s_out : s_in;
-    return CONSECO_OK;
+    return conseco__outer_levels_score(c.hin, c.hout, c.bins, c.in_inf, c.out_inf, need_in,
+                                       budget, need_out, m, score);
 }
 
 /* ------------------------------------------------------------------ maps */

@@ -153,10 +153,12 @@ static inline void conseco__outer_yhat_flags(int dtype, const unsigned char *row
  * flags: w bytes of room); clears *finite on NaN / inf. Float32: groups of
  * 16 with nothing at or above the threshold (nor NaN, nor +inf) cost a few
  * vector instructions; -inf shows in the running minimum *vmin instead
- * (the caller tests it, conseco__f32_min_is_neg_inf). */
+ * (the caller tests it, conseco__f32_min_is_neg_inf). stream: the map
+ * streams from memory (volumes), so float32 rows are prefetched ahead; on
+ * 2-D maps that costs more than it saves (A/B on 352 x 352 float32 maps). */
 static inline void conseco__outer_yhat_bits(int dtype, const unsigned char *row, size_t w,
                                             size_t rbp, const conseco__outer_thr *t, uint8_t *bm,
-                                            unsigned char *flags, int *finite
+                                            unsigned char *flags, int *finite, int stream
 #ifdef CONSECO__SIMD
                                             , conseco__m128 *vmin
 #endif
@@ -170,7 +172,7 @@ static inline void conseco__outer_yhat_bits(int dtype, const unsigned char *row,
         conseco__m128 v[4], bad = conseco__mm_setzero_ps();
         for (; x + 16 <= w; x += 16) {
             unsigned m;
-            conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
+            if (stream) conseco__prefetch(s + x, CONSECO__PREFETCH_AHEAD);
             if (!conseco__f32x16_maybe_in(s + x, vb, v, vmin)) {
                 bm[x / 8u] = 0;
                 bm[x / 8u + 1u] = 0;
@@ -191,6 +193,8 @@ static inline void conseco__outer_yhat_bits(int dtype, const unsigned char *row,
             bm[x / 8u + 1u] = (uint8_t)(m >> 8);
         }
     }
+#else
+    (void)stream;
 #endif
     if (x < w) {
         conseco__outer_yhat_flags(dtype, row, x, w, t, flags, finite);
