@@ -124,6 +124,23 @@ typedef struct env_work {
     const double *rinv; /* rinv[j] = 1 / (2 w j), j = 1 .. len - 1 */
 } env_work;
 
+/* Carves the envelope arrays from `work` (len entries each) and, with init,
+ * fills rinv for the weight w; returns the first byte after them. */
+static uint32_t *env_carve(env_work *e, void *work, size_t len, int init, uint64_t w)
+{
+    double *rinv;
+    size_t r;
+    e->top = (int64_t *)work;
+    rinv = (double *)(void *)(e->top + len);
+    e->rinv = rinv;
+    e->site = (uint32_t *)(void *)(rinv + len);
+    e->val = e->site + len;
+    e->start = e->val + len;
+    if (init)
+        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    return e->start + len;
+}
+
 /* floor(a / b) for b = 2 w j > 0 with r = RN(1 / b), |a|, b < 2^40: a * r is
  * within a relative 2^-52 of a / b, i.e. within 2^-12, so its truncation is
  * off by at most one, which the integer checks correct. */
@@ -298,20 +315,9 @@ void conseco__mm_int_pass(uint32_t *d, const conseco__box *box, int a, uint64_t 
     const int lo = box->open_lo[a], hi = box->open_hi[a];
     env_work e;
     uint32_t *buf;
-    double *rinv;
     size_t ip, iq;
     if (!first && n == 1 && !lo && !hi) return; /* nothing changes */
-    e.top = (int64_t *)work;
-    rinv = (double *)(void *)(e.top + len);
-    e.rinv = rinv;
-    e.site = (uint32_t *)(void *)(rinv + len);
-    e.val = e.site + len;
-    e.start = e.val + len;
-    buf = e.start + len;
-    if (!first) {
-        size_t r;
-        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
-    }
+    buf = env_carve(&e, work, len, !first, w);
     for (iq = 0; iq < box->n[q]; iq++) {
         if (first) {
             for (ip = 0; ip < box->n[p]; ip++)
@@ -398,16 +404,8 @@ void conseco__mm_int_rows_flag(uint32_t *d, size_t n, size_t rows, int lo, int h
 {
     const size_t ng = (n + GROUP - 1) / GROUP;
     env_work e;
-    double *rinv;
     size_t r;
-    e.top = (int64_t *)work;
-    rinv = (double *)(void *)(e.top + len);
-    e.rinv = rinv;
-    e.site = (uint32_t *)(void *)(rinv + len);
-    e.val = e.site + len;
-    e.start = e.val + len;
-    if (init)
-        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    (void)env_carve(&e, work, len, init, w);
     for (r = 0; r < rows; r++) {
         uint32_t *row = d + r * n;
         const uint8_t *tr = t + r * t_stride;
@@ -427,17 +425,9 @@ void conseco__mm_int_rows(uint32_t *d, size_t n, size_t rows, int lo, int hi, ui
                           void *work, size_t len, int init)
 {
     env_work e;
-    double *rinv;
     size_t r;
     if (n == 1 && !lo && !hi) return; /* nothing changes */
-    e.top = (int64_t *)work;
-    rinv = (double *)(void *)(e.top + len);
-    e.rinv = rinv;
-    e.site = (uint32_t *)(void *)(rinv + len);
-    e.val = e.site + len;
-    e.start = e.val + len;
-    if (init)
-        for (r = 1; r < len; r++) rinv[r] = 1.0 / (2.0 * (double)w * (double)r);
+    (void)env_carve(&e, work, len, init, w);
     if (w == 1) /* equal in-plane spacings: a copy with the weight folded in */
         for (r = 0; r < rows; r++) envelope_line(d + r * n, n, lo, hi, 1, &e, NULL);
     else
