@@ -678,7 +678,7 @@ static float f32_max_at_most(const conseco_image *pred, const float *sum, float 
             s = (const float *)(const void *)conseco__image_row(pred, n % hgt, n / hgt);
             for (; x + 16 <= e; x += 16)
                 for (q = 0; q < 4; q++) {
-                    const conseco__m128 v = conseco__mm_loadu_ps(s + x + 4u * q);
+                    const conseco__m128 v = conseco__mm_loadu_ps(s + x + (size_t)4 * q);
                     m[q] = conseco__mm_max_ps(conseco__mm_or_ps(v, conseco__mm_cmpge_ps(v, up)), m[q]);
                 }
             for (; x + 4 <= e; x += 4) {
