@@ -21,24 +21,6 @@ static inline void rows_to_lanes(uint16_t *const q[8], size_t n, conseco__m128i 
     }
 }
 
-/* The lanes back into the eight rows. */
-static inline void lanes_to_rows(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
-{
-    conseco__m128i v[8];
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++)
-            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
-    }
-    for (x = x0; x < n; x++) {
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
-        for (j = 0; j < 8; j++) q[j][x] = col[j];
-    }
-}
-
 /* conseco__sweep8 (inline: the sweep of a slice below keeps it in its loop). */
 static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
                           conseco__m128i *lanes)
@@ -51,7 +33,7 @@ static inline void sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_no
     for (x = 0; x < n; x++) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
     f = conseco__mm_set1_epi16(hi_none ? -1 : 0);
     for (x = n; x-- > 0;) lanes[x] = f = conseco__min_u16(lanes[x], conseco__mm_adds_epu16(f, one));
-    lanes_to_rows(q, n, lanes);
+    conseco__lanes_to_rows(q, n, lanes);
 }
 
 void conseco__sweep8(uint16_t *const q[8], size_t n, int lo_none, int hi_none,
@@ -85,7 +67,7 @@ void conseco__sweep32(uint16_t *const q[32], size_t n, int lo_none, int hi_none,
         c[x] = fc = conseco__min_u16(c[x], conseco__mm_adds_epu16(fc, one));
         d[x] = fd = conseco__min_u16(d[x], conseco__mm_adds_epu16(fd, one));
     }
-    for (k = 0; k < 4; k++) lanes_to_rows(q + 8u * k, n, lanes + k * n);
+    for (k = 0; k < 4; k++) conseco__lanes_to_rows(q + 8u * k, n, lanes + k * n);
 }
 #endif
 

@@ -75,6 +75,26 @@ static inline void conseco__sweep_left(uint16_t *r, size_t n, uint32_t edge)
 }
 
 #ifdef CONSECO__SIMD
+/* Lanes (one vector per column, rows in its eight 16-bit parts) back into
+ * the eight rows q[0..7] of n cells. */
+static inline void conseco__lanes_to_rows(uint16_t *const q[8], size_t n,
+                                          const conseco__m128i *lanes)
+{
+    conseco__m128i v[8];
+    uint16_t col[8];
+    size_t x0, x, j;
+    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
+        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
+        conseco__transpose8_u16(v);
+        for (j = 0; j < 8; j++)
+            conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
+    }
+    for (x = x0; x < n; x++) {
+        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
+        for (j = 0; j < 8; j++) q[j][x] = col[j];
+    }
+}
+
 /* Both sweeps along eight rows q[0..7] of n cells: transposed into `lanes`
  * (16 n bytes, 16-aligned: one vector per column), swept with one saturating
  * add and one min per column and direction, transposed back. lo_none /

@@ -28,6 +28,7 @@
 #include "common/bits.h"
 #include "common/simd.h"
 #include "common/yhat.h"
+#include "cross_sweep.h"
 #include "simd_u16.h"
 
 /* Distance "no background at all" (the whole image is Yhat, border foreground). */
@@ -470,23 +471,6 @@ static void load8(uint16_t *const q[8], size_t n, conseco__m128i *lanes, uint16_
     }
 }
 
-/* The lanes back into the eight rows. */
-static void store8(uint16_t *const q[8], size_t n, const conseco__m128i *lanes)
-{
-    conseco__m128i v[8];
-    uint16_t col[8];
-    size_t x0, x, j;
-    for (x0 = 0; x0 + 8 <= n; x0 += 8) {
-        for (j = 0; j < 8; j++) v[j] = lanes[x0 + j];
-        conseco__transpose8_u16(v);
-        for (j = 0; j < 8; j++) conseco__mm_storeu_si128((conseco__m128i *)(void *)(q[j] + x0), v[j]);
-    }
-    for (x = x0; x < n; x++) {
-        conseco__mm_storeu_si128((conseco__m128i *)(void *)col, lanes[x]);
-        for (j = 0; j < 8; j++) q[j][x] = col[j];
-    }
-}
-
 /* Both sweeps along the rows of four groups of lanes (l, l + n, l + 2n,
  * l + 3n: 32 rows) at once, with one saturating add and one min per column
  * and direction: four independent dependency chains overlap in the
@@ -627,7 +611,7 @@ static void rows_pass(const cross2d *c, row_fn fn, void *ctx, score_ctx *sc)
         }
         for (k = 0; k < 4; k++) load8(q + 8u * k, bw, lanes + k * bw, c->rows[0]);
         sweep32(lanes, bw, left != 0, right != 0);
-        for (k = 0; k < 4; k++) store8(q + 8u * k, bw, lanes + k * bw);
+        for (k = 0; k < 4; k++) conseco__lanes_to_rows(q + 8u * k, bw, lanes + k * bw);
         for (k = 0; k < 32; k++) {
             const size_t back = 8u * (k / 8u + 1u) - k % 8u;
             if (r < back) continue;
